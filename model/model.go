@@ -1,0 +1,172 @@
+package model
+
+import (
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Switch kinds.
+const (
+	KindVDE    = "vde"
+	KindBridge = "bridge"
+)
+
+// Node types served by DETER's containers platforms.
+const (
+	TypeQEMU    = "qemu"
+	TypeOpenVZ  = "openvz"
+	TypeProcess = "process"
+)
+
+// Experiment is one evaluated experiment.
+type Experiment struct {
+	// Name keeps two experiments on one host apart; it appears in device
+	// names and in the config directory's path.
+	Name string
+	// Routing is "" (none) or "static": compute shortest-path routes.
+	Routing string
+	// Site holds the site defaults (old site.conf keys) as strings, with the
+	// built-in defaults filled in for keys the configuration leaves unset.
+	Site map[string]string
+
+	Switches []*Switch // sorted by Name
+	Bridges  []*Bridge // sorted by Name
+	VNodes   []*VNode  // sorted by Name
+	Taps     []*Tap    // sorted by Name
+	Routes   []*Route  // top-level route blocks, sorted by Node then Destination
+	Outputs  []*Output // sorted by Name
+
+	DeclRange hcl.Range // the experiment block
+}
+
+// Ref names another block of the experiment that a block depends on, for
+// depends_on: Type is the block type ("vnode", "switch", "bridge", "tap"),
+// Name the instance name.
+type Ref struct {
+	Type string
+	Name string
+}
+
+// Shaping is link shaping: zero values mean "not shaped".
+type Shaping struct {
+	Capacity uint64        // bits per second
+	Latency  time.Duration // one-way delay
+	Loss     float64       // percent, 0..100
+}
+
+// IsZero reports whether no shaping is asked for.
+func (s Shaping) IsZero() bool { return s == Shaping{} }
+
+// Switch is a virtual switch, a TopDL substrate.
+type Switch struct {
+	Name string // instance name: label, label-N (count), label-KEY (for_each)
+	Kind string // KindVDE or KindBridge
+	// Ports is the number of ports a VDE switch is started with (-n); zero
+	// means the site default.
+	Ports int
+	// Subnet, when valid, is the subnet every interface on the switch must
+	// be inside.
+	Subnet netip.Prefix
+	// Shaping applies to every interface on the switch unless the interface
+	// sets its own.
+	Shaping Shaping
+	// Group and Mode are the owner group and permissions of the switch's
+	// control socket (vde_switch -g, -m); empty means the default.
+	Group string
+	Mode  string
+
+	DependsOn []Ref
+	DeclRange hcl.Range
+}
+
+// Bridge is a Linux bridge, for example the control network.
+type Bridge struct {
+	Name      string
+	DependsOn []Ref
+	DeclRange hcl.Range
+}
+
+// VNode is a virtual node.
+type VNode struct {
+	Name string // instance name, also the node's hostname
+	Type string // TypeQEMU, TypeOpenVZ, TypeProcess, ...
+
+	Startup   string            // command run after the node's network is up
+	OS        string            // operating system description (TopDL os)
+	Image     string            // disk image or template, platform-specific
+	Partition string            // physical host the node is placed on
+	Ghost     bool              // allocated but not started
+	Memory    int64             // MiB; zero means the site default
+	CPUs      int64             // zero means the site default
+	Attrs     map[string]string // other attributes, carried through to the provider
+
+	Interfaces []*Interface // sorted by Name
+	Routes     []*Route     // sorted by Destination
+	Mounts     []*Mount     // sorted by Target
+
+	DependsOn []Ref
+	DeclRange hcl.Range
+}
+
+// Interface is a node's network interface on a switch.
+type Interface struct {
+	Name   string // eth0, inf000, ...
+	Switch string // instance name of the switch it is on
+	// Address is the IPv4 address with its prefix length (from ip4_netmask
+	// or a prefix); invalid when the interface has no address.
+	Address netip.Prefix
+	// MAC is set when the configuration fixes it; otherwise lowering derives
+	// one deterministically.
+	MAC     net.HardwareAddr
+	MTU     int
+	Shaping Shaping
+
+	DeclRange hcl.Range
+}
+
+// Route is a static route in a node's network stack.
+type Route struct {
+	Node        string       // instance name of the node
+	Destination netip.Prefix // 0.0.0.0/0 for a default route
+	Gateway     netip.Addr   // invalid for a device route
+	Device      string       // interface name, optional
+	Metric      int
+
+	DeclRange hcl.Range
+}
+
+// Mount shares a host directory into a node (9P for VMs, a bind mount for
+// containers and processes).
+type Mount struct {
+	Node     string
+	Source   string // host path
+	Target   string // path inside the node
+	ReadOnly bool
+
+	DeclRange hcl.Range
+}
+
+// Tap is a hand-plumbed TAP device, plugged into a VDE switch or enslaved to
+// a bridge (exactly one of Switch and Bridge is set).
+type Tap struct {
+	Name   string
+	Switch string
+	Bridge string
+	Owner  string // user name or uid, like vde_tunctl -u
+	Group  string
+
+	DependsOn []Ref
+	DeclRange hcl.Range
+}
+
+// Output is a named value shown after apply.
+type Output struct {
+	Name        string
+	Description string
+	Value       cty.Value
+	DeclRange   hcl.Range
+}

@@ -1,0 +1,21 @@
+// Package providers defines the boundary between benito's engine and the
+// providers that make resources exist on a host.
+//
+// A Provider is one small interface whose calls take and return plain
+// request/response structs carrying cty values and diagnostics. Nothing in it
+// assumes the provider runs in the same process: values are self-contained,
+// the calls that are made per resource in bulk (validate, plan, read) are
+// batched, and every response carries its own diagnostics rather than a Go
+// error. That is what lets the go-plugin shim of a later release serve the
+// same interface across a process boundary without the engine changing.
+//
+// The promises a provider makes to the engine:
+//   - GetSchema is stable for the life of the process.
+//   - Plan is pure: it decides, it does not act.
+//   - Apply with a null Planned value deletes; with a null Prior value creates.
+//   - A value returned by Apply or Read is wholly known and conforms to the
+//     resource type's schema; Read returns a null value for a resource that
+//     no longer exists.
+//   - Responses to batched calls have exactly one entry per request entry, in
+//     the same order.
+package providers

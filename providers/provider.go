@@ -1,0 +1,153 @@
+package providers
+
+import (
+	"context"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Provider is the interface the engine drives. See the package documentation
+// for the promises an implementation makes.
+type Provider interface {
+	// GetSchema returns the resource types this provider serves.
+	GetSchema(ctx context.Context) GetSchemaResponse
+
+	// Configure hands the provider the experiment's name and its site
+	// defaults. It is called once, before any other call but GetSchema.
+	Configure(ctx context.Context, req ConfigureRequest) ConfigureResponse
+
+	// ValidateResources checks configurations without touching the host.
+	ValidateResources(ctx context.Context, req ValidateResourcesRequest) ValidateResourcesResponse
+
+	// PlanResources decides, for each resource, the planned new value and
+	// which attribute changes force replacement.
+	PlanResources(ctx context.Context, req PlanResourcesRequest) PlanResourcesResponse
+
+	// ApplyResource carries out one planned change. ctx is cancelled when the
+	// user asks benito to stop at once.
+	ApplyResource(ctx context.Context, req ApplyResourceRequest) ApplyResourceResponse
+
+	// ReadResources returns the current value of each resource as it exists
+	// on the host (null if it is gone).
+	ReadResources(ctx context.Context, req ReadResourcesRequest) ReadResourcesResponse
+
+	// Stop asks the provider to abandon in-flight work as soon as it safely
+	// can. It may be called concurrently with ApplyResource.
+	Stop(ctx context.Context) error
+
+	// Close releases the provider (for an out-of-process provider: ends the
+	// process). No call follows Close.
+	Close() error
+}
+
+// GetSchemaResponse answers GetSchema.
+type GetSchemaResponse struct {
+	Schema      Schema
+	Diagnostics Diagnostics
+}
+
+// ConfigureRequest carries what a provider needs to know of the experiment.
+type ConfigureRequest struct {
+	// Experiment is the experiment's name; providers use it to keep two
+	// experiments on one host apart.
+	Experiment string
+	// Site holds the experiment's site defaults (the old site.conf keys),
+	// every value a string.
+	Site map[string]string
+}
+
+// ConfigureResponse answers Configure.
+type ConfigureResponse struct {
+	Diagnostics Diagnostics
+}
+
+// ValidateResourcesRequest asks for configurations to be checked.
+type ValidateResourcesRequest struct {
+	Resources []ValidateResource
+}
+
+// ValidateResource is one configuration to check.
+type ValidateResource struct {
+	Address string
+	Type    string
+	Config  cty.Value
+}
+
+// ValidateResourcesResponse answers ValidateResources. Each diagnostic names
+// the Address it belongs to.
+type ValidateResourcesResponse struct {
+	Diagnostics Diagnostics
+}
+
+// PlanResourcesRequest asks for changes to be planned.
+type PlanResourcesRequest struct {
+	Changes []PlanChange
+}
+
+// PlanChange is one resource to plan. Prior is null for a resource that does
+// not exist yet; Proposed is null when the resource is to be deleted.
+type PlanChange struct {
+	Address      string
+	Type         string
+	Prior        cty.Value
+	PriorPrivate []byte
+	Proposed     cty.Value
+}
+
+// PlanResourcesResponse answers PlanResources, one entry per request entry.
+type PlanResourcesResponse struct {
+	Changes     []PlannedChange
+	Diagnostics Diagnostics
+}
+
+// PlannedChange is the provider's decision about one resource. Planned may
+// hold unknown values for attributes only known after apply.
+type PlannedChange struct {
+	Planned         cty.Value
+	PlannedPrivate  []byte
+	RequiresReplace []cty.Path
+}
+
+// ApplyResourceRequest asks for one change to be carried out. A null Prior
+// creates, a null Planned deletes, two non-null values update in place.
+type ApplyResourceRequest struct {
+	Address        string
+	Type           string
+	Prior          cty.Value
+	Planned        cty.Value
+	PlannedPrivate []byte
+}
+
+// ApplyResourceResponse answers ApplyResource. New is the resource's value
+// after the change (null after a delete). When a create fails part-way, New
+// holds what was made, and the engine records it as tainted.
+type ApplyResourceResponse struct {
+	New         cty.Value
+	Private     []byte
+	Diagnostics Diagnostics
+}
+
+// ReadResourcesRequest asks for the current values of resources.
+type ReadResourcesRequest struct {
+	Resources []ReadResource
+}
+
+// ReadResource is one resource to read back, as benito last recorded it.
+type ReadResource struct {
+	Address string
+	Type    string
+	Current cty.Value
+	Private []byte
+}
+
+// ReadResourcesResponse answers ReadResources, one entry per request entry.
+type ReadResourcesResponse struct {
+	Resources   []ReadResult
+	Diagnostics Diagnostics
+}
+
+// ReadResult is the value read back; New is null when the resource is gone.
+type ReadResult struct {
+	New     cty.Value
+	Private []byte
+}
