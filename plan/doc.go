@@ -1,0 +1,11 @@
+// Package plan owns the plan: the set of changes that would bring the
+// recorded state of an experiment to its configuration, and its
+// representations (human text, versioned JSON, saved plan files).
+//
+// A Plan is a value: building one (package engine) never touches the host,
+// and rendering one is deterministic — the same Plan always renders to
+// byte-identical text and JSON, sorted by resource address, so reviewers can
+// diff plans. A saved plan records the state lineage and serial and the
+// configuration hash it was made against, so that applying it later can
+// refuse to act on a world that has moved.
+package plan

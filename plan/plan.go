@@ -1,0 +1,145 @@
+package plan
+
+import (
+	"sort"
+
+	"github.com/benito-net/benito/addrs"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// FormatVersion is the version of the JSON plan format and of saved plan
+// files. It changes in its major part when a consumer would misread the
+// new output.
+const FormatVersion = "1.0"
+
+// Change is the planned change of one resource.
+type Change struct {
+	Addr     addrs.Resource
+	Provider string
+	Action   Action
+	Reason   Reason
+
+	// Before is the resource's refreshed value (null for a create); After
+	// its planned value (null for a delete), which may hold unknown values
+	// for attributes known only after apply. Both conform to Type.
+	Before cty.Value
+	After  cty.Value
+	Type   cty.Type // the resource schema's implied type
+
+	// Private is the provider's private data to hand back at apply: the
+	// planned private data for a create or update, the prior one for a
+	// delete.
+	Private []byte
+
+	// RequiresReplace lists the attributes whose change forces replacement.
+	RequiresReplace []cty.Path
+
+	// Dependencies are the resources this one depends on: from the
+	// configuration for creates and updates, from the state for deletes.
+	Dependencies []addrs.Resource
+}
+
+// Drift is a difference between the recorded state and what a refresh read
+// back from the host, made outside benito. After is null when the resource
+// is gone.
+type Drift struct {
+	Addr     addrs.Resource
+	Provider string
+	Before   cty.Value
+	After    cty.Value
+	Type     cty.Type
+}
+
+// Output is an output value of the experiment. Before is null for an output
+// that is new; After is null for one removed from the configuration.
+type Output struct {
+	Name   string
+	Before cty.Value
+	After  cty.Value
+}
+
+// Plan is the full plan for one experiment.
+type Plan struct {
+	Experiment string
+
+	// Destroy is set for plans made by `benito destroy` / `plan -destroy`.
+	Destroy bool
+	// Targets, when not empty, restricted the plan (-target).
+	Targets []addrs.Resource
+
+	// Changes holds one entry per resource in configuration or state,
+	// no-ops included, sorted by address.
+	Changes []*Change
+	// Drift holds what the refresh found changed outside benito, sorted.
+	Drift []*Drift
+	// Outputs holds the output values, sorted by name.
+	Outputs []*Output
+
+	// StateLineage and StateSerial identify the state the plan was made
+	// against; ConfigHash the configuration. A saved plan is applied only
+	// while all three still match.
+	StateLineage string
+	StateSerial  uint64
+	ConfigHash   string
+}
+
+// Counts returns the number of resources to add, change and destroy, as the
+// summary line shows them (a replace counts as one add and one destroy).
+func (p *Plan) Counts() (add, change, destroy int) {
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Create:
+			add++
+		case Update:
+			change++
+		case Delete:
+			destroy++
+		case DeleteThenCreate, CreateThenDelete:
+			add++
+			destroy++
+		}
+	}
+	return add, change, destroy
+}
+
+// OutputsChanged reports whether any output value changes.
+func (p *Plan) OutputsChanged() bool {
+	for _, o := range p.Outputs {
+		if !valuesEqual(o.Before, o.After) {
+			return true
+		}
+	}
+	return false
+}
+
+// HasChanges reports whether applying the plan would change anything.
+func (p *Plan) HasChanges() bool {
+	for _, c := range p.Changes {
+		if c.Action != NoOp {
+			return true
+		}
+	}
+	return p.OutputsChanged()
+}
+
+// Sort puts Changes, Drift and Outputs in their canonical order.
+func (p *Plan) Sort() {
+	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Addr.Less(p.Changes[j].Addr) })
+	sort.Slice(p.Drift, func(i, j int) bool { return p.Drift[i].Addr.Less(p.Drift[j].Addr) })
+	sort.Slice(p.Outputs, func(i, j int) bool { return p.Outputs[i].Name < p.Outputs[j].Name })
+}
+
+// valuesEqual compares two values, treating two nulls of any type as equal
+// and any unknown as a difference.
+func valuesEqual(a, b cty.Value) bool {
+	if a == cty.NilVal || b == cty.NilVal {
+		return a == cty.NilVal && b == cty.NilVal || (a != cty.NilVal && a.IsNull()) || (b != cty.NilVal && b.IsNull())
+	}
+	if a.IsNull() || b.IsNull() {
+		return a.IsNull() && b.IsNull()
+	}
+	if !a.IsWhollyKnown() || !b.IsWhollyKnown() {
+		return false
+	}
+	return a.Equals(b).True()
+}
