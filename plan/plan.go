@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/state"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -26,10 +27,17 @@ type Change struct {
 	After  cty.Value
 	Type   cty.Type // the resource schema's implied type
 
-	// Private is the provider's private data to hand back at apply: the
-	// planned private data for a create or update, the prior one for a
-	// delete.
-	Private []byte
+	// Private is the provider's planned private data, handed back when the
+	// create or update is applied; PriorPrivate is the recorded one, handed
+	// back when the resource is deleted (alone or as half of a replace).
+	Private      []byte
+	PriorPrivate []byte
+
+	// PriorProvider and PriorType are set when a different provider now
+	// serves the resource: the old provider deletes Before (of PriorType),
+	// the new one creates After.
+	PriorProvider string
+	PriorType     cty.Type
 
 	// RequiresReplace lists the attributes whose change forces replacement.
 	RequiresReplace []cty.Path
@@ -81,6 +89,19 @@ type Plan struct {
 	StateLineage string
 	StateSerial  uint64
 	ConfigHash   string
+
+	// Dir is the experiment directory (absolute) and Vars, VarFiles and
+	// VarEnv the variable settings the plan was made with (-var,
+	// -var-file, BENITO_VAR_*), so that applying a saved plan reloads the
+	// same configuration and can check its hash.
+	Dir      string
+	Vars     []string
+	VarFiles []string
+	VarEnv   []string
+
+	// Prior is the refreshed state the plan was made against; apply starts
+	// from it, so what the refresh learned is recorded too.
+	Prior *state.State
 }
 
 // Counts returns the number of resources to add, change and destroy, as the

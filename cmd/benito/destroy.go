@@ -1,0 +1,33 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) destroyCommand() *cobra.Command {
+	var f applyFlags
+	cmd := &cobra.Command{
+		Use:   "destroy [DIR]",
+		Short: "Destroy everything the experiment made",
+		Long: `Destroy removes everything benito made for the experiment in DIR (default:
+the current directory), in reverse dependency order, after showing the plan
+and asking for "yes" (unless -auto-approve). Afterwards the host holds
+nothing of the experiment, and the state is empty.
+
+With -target, only those resources and what depends on them are destroyed.`,
+		Example: `  benito destroy examples/demo
+  benito destroy -auto-approve examples/demo
+  benito destroy -target 'vnode.a' examples/demo`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.applyDir(dirArg(args), &f, true)
+		},
+	}
+	f.register(cmd)
+	for _, hidden := range []string{"out", "detailed-exitcode", "destroy", "json"} {
+		cmd.Flags().Lookup(hidden).Hidden = true
+	}
+	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "destroy without asking for confirmation")
+	cmd.Flags().IntVar(&f.parallelism, "parallelism", 10, "how many changes to make at once")
+	return cmd
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/plan"
+	"github.com/benito-net/benito/workdir"
+	"github.com/spf13/cobra"
+)
+
+type planFlags struct {
+	exp              expFlags
+	out              string
+	json             bool
+	destroy          bool
+	detailedExitcode bool
+	targets          []string
+	refresh          bool
+}
+
+func (f *planFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	f.exp.register(fs, true)
+	fs.StringVar(&f.out, "out", "", "save the plan to FILE, for `benito apply FILE`")
+	fs.BoolVar(&f.json, "json", false, "print the plan as JSON (format: docs/json-plan.md)")
+	fs.BoolVar(&f.destroy, "destroy", false, "plan to destroy everything in the state")
+	fs.BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when there are changes")
+	fs.StringArrayVar(&f.targets, "target", nil, "plan only this resource and what it depends on (repeatable)")
+	fs.BoolVar(&f.refresh, "refresh", true, "read every resource back from its provider first")
+}
+
+func (f *planFlags) parseTargets() ([]addrs.Resource, error) {
+	var out []addrs.Resource
+	for _, t := range f.targets {
+		a, err := addrs.ParseResource(t)
+		if err != nil {
+			return nil, fmt.Errorf("-target: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (c *cli) planCommand() *cobra.Command {
+	var f planFlags
+	cmd := &cobra.Command{
+		Use:   "plan [DIR]",
+		Short: "Show what apply would change",
+		Long: `Plan reads the experiment in DIR (default: the current directory), reads back
+every resource in its state from the host, and shows what apply would create,
+change and destroy. It changes nothing.
+
+The output is deterministic: the same configuration and state give
+byte-identical plans, so plans can be reviewed and diffed.`,
+		Example: `  benito plan examples/demo
+  benito plan -out demo.plan examples/demo && benito apply demo.plan
+  benito plan -json examples/demo | jq '.resource_changes[].address'
+  benito plan -detailed-exitcode examples/demo; echo $?   # 0 none, 2 changes`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			targets, err := f.parseTargets()
+			if err != nil {
+				return err
+			}
+			w, err := c.open(dirArg(args), &f.exp)
+			if err != nil {
+				return err
+			}
+			ctx, _, done := c.interrupts(nil, nil)
+			defer done()
+			if err := w.Lock(ctx, "plan"); err != nil {
+				return err
+			}
+			defer w.Unlock()
+			st, err := w.LoadState()
+			if err != nil {
+				return err
+			}
+			p, e, diags := w.Plan(ctx, st, workdir.PlanOptions{Destroy: f.destroy, Targets: targets, SkipRefresh: !f.refresh})
+			if err := c.printDiags(diags, w.Files()); err != nil {
+				return err
+			}
+			e.Close()
+			if f.json {
+				if err := plan.RenderJSON(c.stdout, p); err != nil {
+					return err
+				}
+			} else if err := plan.RenderHuman(c.stdout, p, plan.RenderOptions{Color: c.color(c.stdout)}); err != nil {
+				return err
+			}
+			if f.out != "" {
+				if err := plan.WriteFile(f.out, p); err != nil {
+					return fmt.Errorf("saving the plan: %w", err)
+				}
+				if !f.json {
+					fmt.Fprintf(c.stdout, "\nSaved the plan to: %s\n\nTo carry out exactly these actions, run:\n    benito apply %s\n", f.out, f.out)
+				}
+			}
+			if f.detailedExitcode && p.HasChanges() {
+				return &exitError{code: 2}
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	return cmd
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/benito-net/benito/plan"
+	"github.com/benito-net/benito/state"
+	"github.com/benito-net/benito/workdir"
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) showCommand() *cobra.Command {
+	var (
+		jsonOut bool
+		exp     expFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "show [PLANFILE | DIR]",
+		Short: "Show a saved plan or the experiment's state",
+		Long: `Show prints a plan saved by "benito plan -out", or, given a directory (default:
+the current directory), the state of its experiment: every resource with its
+recorded attributes.
+
+With -json, a plan is printed in the JSON plan format (docs/json-plan.md) and
+a state in the state file format.`,
+		Example: `  benito show demo.plan
+  benito show -json demo.plan
+  benito show examples/demo`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if fi, err := os.Stat(args[0]); err == nil && fi.Mode().IsRegular() {
+					p, err := plan.ReadFile(args[0])
+					if err != nil {
+						return err
+					}
+					if jsonOut {
+						return plan.RenderJSON(c.stdout, p)
+					}
+					return plan.RenderHuman(c.stdout, p, plan.RenderOptions{Color: c.color(c.stdout)})
+				}
+			}
+			w := workdir.OpenState(c.options(dirArg(args), &exp))
+			st, err := c.readState(cmd, w)
+			if err != nil {
+				return err
+			}
+			if jsonOut {
+				data, err := state.Marshal(st)
+				if err != nil {
+					return err
+				}
+				_, err = c.stdout.Write(data)
+				return err
+			}
+			if len(st.Resources) == 0 {
+				fmt.Fprintln(c.stdout, "The state is empty: nothing of the experiment exists.")
+				return nil
+			}
+			for i, a := range st.SortedAddrs() {
+				if i > 0 {
+					fmt.Fprintln(c.stdout)
+				}
+				if err := writeResource(c.stdout, st.Resources[a]); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print JSON")
+	exp.register(cmd.Flags(), true)
+	return cmd
+}
+
+// readState loads the state under the lock, failing if there is none.
+func (c *cli) readState(cmd *cobra.Command, w *workdir.Workdir) (*state.State, error) {
+	if err := w.Lock(cmd.Context(), "read state"); err != nil {
+		return nil, err
+	}
+	defer w.Unlock()
+	st, err := w.State.Load()
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return nil, fmt.Errorf("no state at %s: nothing has been applied there yet", w.State.Path())
+	}
+	return st, nil
+}
+

@@ -1,0 +1,390 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/dag"
+	"github.com/benito-net/benito/plan"
+	"github.com/benito-net/benito/providers"
+	"github.com/benito-net/benito/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+// Journal records each resource's outcome the moment it is known.
+// state.Journal implements it.
+type Journal interface {
+	Put(r *state.Resource) error
+	Remove(a addrs.Resource) error
+}
+
+// Hooks report progress. Calls may come from several goroutines at once.
+type Hooks interface {
+	// Started: the provider was asked to act (action is Create, Update or
+	// Delete; a replace reports its two halves).
+	Started(addr addrs.Resource, action plan.Action)
+	// Still: the action has been running for elapsed.
+	Still(addr addrs.Resource, action plan.Action, elapsed time.Duration)
+	// Finished: the action ended, with err nil on success.
+	Finished(addr addrs.Resource, action plan.Action, elapsed time.Duration, err error)
+}
+
+// ApplyOptions control an apply.
+type ApplyOptions struct {
+	// Parallelism bounds how many changes run at once (default 10).
+	Parallelism int
+	// Stop, when closed, starts nothing new; changes in flight finish.
+	Stop <-chan struct{}
+	// Hooks, if not nil, receive progress.
+	Hooks Hooks
+	// StillEvery is how often Still is reported for a running change
+	// (default 10s).
+	StillEvery time.Duration
+}
+
+// Result summarises an apply.
+type Result struct {
+	Added, Changed, Destroyed int
+	// Failed maps each change that failed to its error.
+	Failed map[addrs.Resource]error
+	// Skipped maps each change not attempted to the failed change it
+	// depended on.
+	Skipped map[addrs.Resource]addrs.Resource
+	// NotStarted lists changes not attempted because apply was stopped.
+	NotStarted []addrs.Resource
+}
+
+// vertex is one half of a change in the apply graph: a change has a
+// destroy half (delete, or the first half of a replace) and/or a create
+// half (create, update, or the second half of a replace).
+type vertex struct {
+	addr    addrs.Resource
+	destroy bool
+}
+
+func vertexLess(a, b vertex) bool {
+	if a.addr != b.addr {
+		return a.addr.Less(b.addr)
+	}
+	return a.destroy && !b.destroy
+}
+
+// Apply carries out p starting from st (the current state, whose lineage
+// and serial the caller has checked against the plan). It records each
+// outcome in j and returns the new state. st is not modified.
+func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, j Journal, opts ApplyOptions) (*state.State, *Result, hcl.Diagnostics) {
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = 10
+	}
+	if opts.StillEvery <= 0 {
+		opts.StillEvery = 10 * time.Second
+	}
+	// Start from the refreshed state the plan was made against, under the
+	// current lineage and serial.
+	next := st.DeepCopy()
+	if p.Prior != nil {
+		next = p.Prior.DeepCopy()
+		next.Lineage, next.Serial, next.Experiment = st.Lineage, st.Serial, st.Experiment
+	}
+	a := &applier{e: e, p: p, st: next, j: j, opts: opts, res: &Result{}, changes: map[addrs.Resource]*plan.Change{}}
+
+	g := dag.New(vertexLess)
+	for _, c := range p.Changes {
+		if c.Action == plan.NoOp {
+			continue
+		}
+		a.changes[c.Addr] = c
+		if hasDestroyHalf(c.Action) {
+			g.Add(vertex{c.Addr, true})
+		}
+		if hasCreateHalf(c.Action) {
+			g.Add(vertex{c.Addr, false})
+		}
+		if c.Action == plan.DeleteThenCreate {
+			g.Connect(vertex{c.Addr, false}, vertex{c.Addr, true})
+		}
+		if c.Action == plan.CreateThenDelete {
+			g.Connect(vertex{c.Addr, true}, vertex{c.Addr, false})
+		}
+	}
+	for _, c := range a.changes {
+		if hasCreateHalf(c.Action) {
+			for _, d := range c.Dependencies {
+				if dc := a.changes[d]; dc != nil && hasCreateHalf(dc.Action) {
+					g.Connect(vertex{c.Addr, false}, vertex{d, false})
+				}
+			}
+		}
+		if hasDestroyHalf(c.Action) {
+			// Destroy in reverse: a resource's dependencies are destroyed
+			// only after it.
+			for _, d := range a.priorDeps(c) {
+				if dc := a.changes[d]; dc != nil && hasDestroyHalf(dc.Action) {
+					g.Connect(vertex{d, true}, vertex{c.Addr, true})
+				}
+			}
+		}
+	}
+
+	var diags hcl.Diagnostics
+	if cycles := g.Cycles(); len(cycles) > 0 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Dependency cycle in the plan", Detail: fmt.Sprintf("The changes cannot be ordered: %v.", cycles[0])})
+		return st, a.res, diags
+	}
+
+	stop := opts.Stop
+	if stop == nil {
+		stop = make(chan struct{})
+	}
+	wr := g.Walk(stop, opts.Parallelism, func(v vertex) error { return a.visit(ctx, v) })
+
+	a.res.Failed = map[addrs.Resource]error{}
+	for v, err := range wr.Errors {
+		a.res.Failed[v.addr] = err
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Failed to %s %s", verb(a.changes[v.addr].Action, v.destroy), v.addr), Detail: err.Error()})
+	}
+	a.res.Skipped = map[addrs.Resource]addrs.Resource{}
+	for v, cause := range wr.Skipped {
+		if _, failed := a.res.Failed[v.addr]; !failed {
+			a.res.Skipped[v.addr] = cause.addr
+		}
+	}
+	seen := map[addrs.Resource]bool{}
+	for _, v := range wr.NotStarted {
+		if !seen[v.addr] {
+			seen[v.addr] = true
+			a.res.NotStarted = append(a.res.NotStarted, v.addr)
+		}
+	}
+
+	// Outputs are recorded when everything was applied.
+	if len(wr.Errors) == 0 && len(wr.Skipped) == 0 && len(wr.NotStarted) == 0 {
+		for _, o := range p.Outputs {
+			if o.After == cty.NilVal || o.After.IsNull() {
+				delete(a.st.Outputs, o.Name)
+				continue
+			}
+			so, err := encodeOutput(o.After)
+			if err != nil {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid output value", Detail: fmt.Sprintf("output %q: %v", o.Name, err)})
+				continue
+			}
+			a.st.Outputs[o.Name] = so
+		}
+	}
+	return a.st, a.res, diags
+}
+
+type applier struct {
+	e       *Engine
+	p       *plan.Plan
+	j       Journal
+	opts    ApplyOptions
+	changes map[addrs.Resource]*plan.Change
+
+	mu  sync.Mutex // guards st and res
+	st  *state.State
+	res *Result
+}
+
+func hasDestroyHalf(a plan.Action) bool {
+	return a == plan.Delete || a.IsReplace()
+}
+
+func hasCreateHalf(a plan.Action) bool {
+	return a == plan.Create || a == plan.Update || a.IsReplace()
+}
+
+// priorDeps are the recorded dependencies of the resource being destroyed.
+func (a *applier) priorDeps(c *plan.Change) []addrs.Resource {
+	if c.Action == plan.Delete {
+		return c.Dependencies
+	}
+	if a.p.Prior != nil {
+		if r := a.p.Prior.Resources[c.Addr]; r != nil {
+			return r.Dependencies
+		}
+	}
+	return nil
+}
+
+func verb(act plan.Action, destroy bool) string {
+	switch {
+	case destroy:
+		return "destroy"
+	case act == plan.Update:
+		return "update"
+	default:
+		return "create"
+	}
+}
+
+func (a *applier) visit(ctx context.Context, v vertex) error {
+	c := a.changes[v.addr]
+	act := plan.Create
+	switch {
+	case v.destroy:
+		act = plan.Delete
+	case c.Action == plan.Update:
+		act = plan.Update
+	}
+	if a.opts.Hooks != nil {
+		a.opts.Hooks.Started(v.addr, act)
+	}
+	start := time.Now()
+	done := make(chan struct{})
+	if a.opts.Hooks != nil {
+		go func() {
+			t := time.NewTicker(a.opts.StillEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					a.opts.Hooks.Still(v.addr, act, time.Since(start))
+				}
+			}
+		}()
+	}
+	var err error
+	switch act {
+	case plan.Delete:
+		err = a.destroy(ctx, c)
+	default:
+		err = a.createOrUpdate(ctx, c, act)
+	}
+	close(done)
+	if a.opts.Hooks != nil {
+		a.opts.Hooks.Finished(v.addr, act, time.Since(start), err)
+	}
+	return err
+}
+
+func (a *applier) destroy(ctx context.Context, c *plan.Change) error {
+	provider, ty := c.Provider, c.Type
+	if c.PriorProvider != "" {
+		provider, ty = c.PriorProvider, c.PriorType
+	}
+	resp := a.e.providers[provider].ApplyResource(ctx, providers.ApplyResourceRequest{
+		Address: c.Addr.String(), Type: c.Addr.Type,
+		Prior: c.Before, Planned: cty.NullVal(ty), PlannedPrivate: c.PriorPrivate,
+	})
+	if err := resp.Diagnostics.Err(); err != nil {
+		return fmt.Errorf("provider %q: %w", provider, err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.j.Remove(c.Addr); err != nil {
+		return fmt.Errorf("recording the deletion: %w", err)
+	}
+	delete(a.st.Resources, c.Addr)
+	if c.Action == plan.Delete {
+		a.res.Destroyed++
+	}
+	return nil
+}
+
+func (a *applier) createOrUpdate(ctx context.Context, c *plan.Change, act plan.Action) error {
+	prior := c.Before
+	if act == plan.Create {
+		prior = cty.NullVal(c.Type)
+		// Record the intent first: if benito dies while the provider works,
+		// the next refresh finds what was made instead of forgetting it.
+		if err := a.record(c, c.After, nil, state.Pending); err != nil {
+			return fmt.Errorf("recording the pending create: %w", err)
+		}
+	}
+	resp := a.e.providers[c.Provider].ApplyResource(ctx, providers.ApplyResourceRequest{
+		Address: c.Addr.String(), Type: c.Addr.Type,
+		Prior: prior, Planned: c.After, PlannedPrivate: c.Private,
+	})
+	if err := resp.Diagnostics.Err(); err != nil {
+		err = fmt.Errorf("provider %q: %w", c.Provider, err)
+		switch {
+		case act == plan.Create && (resp.New == cty.NilVal || resp.New.IsNull()):
+			// Nothing was made.
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			delete(a.st.Resources, c.Addr)
+			if jerr := a.j.Remove(c.Addr); jerr != nil {
+				return fmt.Errorf("%w; and recording that failed: %v", err, jerr)
+			}
+		case act == plan.Create:
+			if rerr := a.record(c, resp.New, resp.Private, state.Tainted); rerr != nil {
+				return fmt.Errorf("%w; and recording the tainted resource failed: %v", err, rerr)
+			}
+		case resp.New != cty.NilVal && !resp.New.IsNull():
+			if rerr := a.record(c, resp.New, resp.Private, state.Ready); rerr != nil {
+				return fmt.Errorf("%w; and recording the resource failed: %v", err, rerr)
+			}
+		}
+		return err
+	}
+	if resp.New == cty.NilVal || resp.New.IsNull() || !resp.New.IsWhollyKnown() {
+		err := fmt.Errorf("provider %q returned no complete value for %s", c.Provider, c.Addr)
+		if rerr := a.record(c, c.After, resp.Private, state.Tainted); rerr != nil {
+			return fmt.Errorf("%w; and recording the tainted resource failed: %v", err, rerr)
+		}
+		return err
+	}
+	if err := a.record(c, resp.New, resp.Private, state.Ready); err != nil {
+		return fmt.Errorf("recording the result: %w", err)
+	}
+	a.mu.Lock()
+	switch {
+	case act == plan.Update:
+		a.res.Changed++
+	default:
+		a.res.Added++
+		if c.Action.IsReplace() {
+			a.res.Destroyed++
+		}
+	}
+	a.mu.Unlock()
+	return nil
+}
+
+func (a *applier) record(c *plan.Change, v cty.Value, private []byte, status state.Status) error {
+	raw, err := encodeAttrs(v, c.Type)
+	if err != nil {
+		return err
+	}
+	r := &state.Resource{
+		Addr: c.Addr, Provider: c.Provider, Attributes: raw, Private: private,
+		Dependencies: append([]addrs.Resource(nil), c.Dependencies...), Status: status,
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.j.Put(r); err != nil {
+		return err
+	}
+	a.st.Resources[c.Addr] = r
+	return nil
+}
+
+func encodeOutput(v cty.Value) (state.Output, error) {
+	ty := v.Type()
+	val, err := ctyjson.Marshal(v, ty)
+	if err != nil {
+		return state.Output{}, err
+	}
+	typ, err := ctyjson.MarshalType(ty)
+	if err != nil {
+		return state.Output{}, err
+	}
+	return state.Output{Value: val, Type: typ}, nil
+}
+
+func decodeOutput(o state.Output) (cty.Value, error) {
+	ty, err := ctyjson.UnmarshalType(o.Type)
+	if err != nil {
+		return cty.NilVal, err
+	}
+	return ctyjson.Unmarshal(o.Value, ty)
+}

@@ -1,0 +1,17 @@
+// Package engine carries plans out: it refreshes recorded state through the
+// providers, diffs the resource graph against it to make a plan, and walks
+// a plan's changes in dependency order to apply it.
+//
+// What the engine promises:
+//   - Planning never changes the host: it only calls providers' Read, Validate
+//     and Plan.
+//   - Refresh, validate and plan are batched: one call per provider, not one
+//     per resource.
+//   - Apply creates in dependency order and destroys in reverse, up to
+//     Parallelism changes at a time. Every outcome is recorded in the
+//     journal the moment it is known, and a create is recorded as pending
+//     before the provider is asked to make it, so that a process killed at
+//     any instant forgets nothing it made.
+//   - A failed create leaves the resource tainted (replaced by the next
+//     plan); whatever depends on a failed change is skipped and reported.
+package engine

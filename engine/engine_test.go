@@ -1,0 +1,379 @@
+package engine
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/lower"
+	"github.com/benito-net/benito/plan"
+	"github.com/benito-net/benito/providers"
+	"github.com/benito-net/benito/providers/providertest"
+	"github.com/benito-net/benito/state"
+	"github.com/google/go-cmp/cmp"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// memJournal is a journal that keeps entries in memory.
+type memJournal struct {
+	mu      sync.Mutex
+	entries []string
+	st      map[addrs.Resource]*state.Resource
+}
+
+func newMemJournal() *memJournal { return &memJournal{st: map[addrs.Resource]*state.Resource{}} }
+
+func (j *memJournal) Put(r *state.Resource) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.entries = append(j.entries, "put "+r.Addr.String()+" "+string(r.Status))
+	c := *r
+	j.st[r.Addr] = &c
+	return nil
+}
+
+func (j *memJournal) Remove(a addrs.Resource) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.entries = append(j.entries, "rm "+a.String())
+	delete(j.st, a)
+	return nil
+}
+
+func testSchema() providers.Schema {
+	return providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{
+		"switch": {Attributes: map[string]*providers.Attribute{
+			"name": {Type: cty.String, Required: true, ForceNew: true},
+			"id":   {Type: cty.String, Computed: true},
+		}},
+		"vnode": {Attributes: map[string]*providers.Attribute{
+			"name":    {Type: cty.String, Required: true, ForceNew: true},
+			"memory":  {Type: cty.Number, Optional: true, ForceNew: true},
+			"latency": {Type: cty.String, Optional: true},
+			"id":      {Type: cty.String, Computed: true},
+		}},
+	}}
+}
+
+func mustAddr(t *testing.T, s string) addrs.Resource {
+	t.Helper()
+	a, err := addrs.ParseResource(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+type node struct {
+	addr  string
+	attrs map[string]cty.Value
+	deps  []string
+}
+
+func graphOf(t *testing.T, nodes ...node) *lower.Graph {
+	t.Helper()
+	var rs []*lower.Resource
+	for _, n := range nodes {
+		r := &lower.Resource{Addr: mustAddr(t, n.addr), Provider: "fake", Config: cty.ObjectVal(n.attrs)}
+		for _, d := range n.deps {
+			r.DependsOn = append(r.DependsOn, mustAddr(t, d))
+		}
+		rs = append(rs, r)
+	}
+	return lower.NewGraph("test", nil, rs)
+}
+
+func twoNodes(latency string, memory int64) *lower.Graph {
+	return lower.NewGraph("test", nil, []*lower.Resource{
+		{Addr: addrs.Resource{Type: "switch", Name: "lan0"}, Provider: "fake", Config: cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal("lan0")})},
+		{Addr: addrs.Resource{Type: "vnode", Name: "a"}, Provider: "fake", Config: cty.ObjectVal(map[string]cty.Value{
+			"name": cty.StringVal("a"), "memory": cty.NumberIntVal(memory), "latency": cty.StringVal(latency),
+		}), DependsOn: []addrs.Resource{{Type: "switch", Name: "lan0"}}},
+		{Addr: addrs.Resource{Type: "vnode", Name: "b"}, Provider: "fake", Config: cty.ObjectVal(map[string]cty.Value{
+			"name": cty.StringVal("b"),
+		}), DependsOn: []addrs.Resource{{Type: "switch", Name: "lan0"}}},
+	})
+}
+
+func newEngine(t *testing.T, p *providertest.Provider) *Engine {
+	t.Helper()
+	e, diags := New(context.Background(), map[string]Factory{"fake": func() (providers.Provider, error) { return p, nil }}, []string{"fake"}, "test", nil)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return e
+}
+
+func actions(p *plan.Plan) map[string]string {
+	out := map[string]string{}
+	for _, c := range p.Changes {
+		out[c.Addr.String()] = c.Action.String()
+	}
+	return out
+}
+
+// planApply plans g against st and applies it, failing the test on errors.
+func planApply(t *testing.T, e *Engine, g *lower.Graph, st *state.State, opts PlanOptions) (*plan.Plan, *state.State, *Result) {
+	t.Helper()
+	p, diags := e.Plan(context.Background(), g, st, opts)
+	if diags.HasErrors() {
+		t.Fatalf("plan: %v", diags)
+	}
+	next, res, diags := e.Apply(context.Background(), p, st, newMemJournal(), ApplyOptions{})
+	if diags.HasErrors() {
+		t.Fatalf("apply: %v", diags)
+	}
+	return p, next, res
+}
+
+func TestCreateInDependencyOrderThenConverge(t *testing.T) {
+	fp := providertest.New(testSchema())
+	e := newEngine(t, fp)
+	st := state.New("test")
+	p, st, res := planApply(t, e, twoNodes("10ms", 512), st, PlanOptions{})
+	if d := cmp.Diff(map[string]string{"switch.lan0": "create", "vnode.a": "create", "vnode.b": "create"}, actions(p)); d != "" {
+		t.Errorf("actions (-want +got):\n%s", d)
+	}
+	if fp.Applied[0] != "create switch.lan0" {
+		t.Errorf("switch must be created first, got order %v", fp.Applied)
+	}
+	if res.Added != 3 {
+		t.Errorf("added = %d, want 3", res.Added)
+	}
+	if got := st.Resources[addrs.Resource{Type: "vnode", Name: "a"}]; got == nil || got.Status != state.Ready || !strings.Contains(string(got.Attributes), `"id":"id-vnode.a"`) {
+		t.Errorf("vnode.a recorded as %+v", got)
+	}
+
+	p2, diags := e.Plan(context.Background(), twoNodes("10ms", 512), st, PlanOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if p2.HasChanges() {
+		t.Errorf("second plan has changes: %v", actions(p2))
+	}
+}
+
+func TestUpdateInPlaceVersusReplace(t *testing.T) {
+	fp := providertest.New(testSchema())
+	e := newEngine(t, fp)
+	_, st, _ := planApply(t, e, twoNodes("10ms", 512), state.New("test"), PlanOptions{})
+
+	p, diags := e.Plan(context.Background(), twoNodes("50ms", 512), st, PlanOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if got := actions(p)["vnode.a"]; got != "update" {
+		t.Errorf("latency change: got %s, want update", got)
+	}
+
+	p, diags = e.Plan(context.Background(), twoNodes("10ms", 1024), st, PlanOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	var c *plan.Change
+	for _, x := range p.Changes {
+		if x.Addr.String() == "vnode.a" {
+			c = x
+		}
+	}
+	if c.Action != plan.DeleteThenCreate || c.Reason != plan.ReasonRequiresReplace {
+		t.Fatalf("memory change: got %s (%s), want delete-then-create", c.Action, c.Reason)
+	}
+	if d := cmp.Diff([]cty.Path{cty.GetAttrPath("memory")}, c.RequiresReplace, cmp.Comparer(func(a, b cty.Path) bool { return a.Equals(b) })); d != "" {
+		t.Errorf("replace paths (-want +got):\n%s", d)
+	}
+	if c.After.GetAttr("id").IsKnown() {
+		t.Errorf("a replaced resource's computed id must be unknown, got %#v", c.After.GetAttr("id"))
+	}
+}
+
+func TestDestroyInReverseOrder(t *testing.T) {
+	fp := providertest.New(testSchema())
+	e := newEngine(t, fp)
+	_, st, _ := planApply(t, e, twoNodes("10ms", 512), state.New("test"), PlanOptions{})
+	fp.Applied = nil
+	p, st, res := planApply(t, e, twoNodes("10ms", 512), st, PlanOptions{Destroy: true})
+	for _, c := range p.Changes {
+		if c.Action != plan.Delete {
+			t.Errorf("%s: %s, want delete", c.Addr, c.Action)
+		}
+	}
+	if last := fp.Applied[len(fp.Applied)-1]; last != "delete switch.lan0" {
+		t.Errorf("switch must be destroyed last, got order %v", fp.Applied)
+	}
+	if len(st.Resources) != 0 || res.Destroyed != 3 {
+		t.Errorf("after destroy: %d resources in state, %d destroyed", len(st.Resources), res.Destroyed)
+	}
+}
+
+func TestFailedCreateTaintsAndSkipsDependents(t *testing.T) {
+	fp := providertest.New(testSchema())
+	fp.ApplyFn = func(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
+		if req.Address == "switch.lan0" {
+			// Half-made: the provider returns what exists.
+			resp := fp.DefaultApply(req)
+			resp.Diagnostics = providers.Errorf(req.Address, "vde_switch exited")
+			return resp
+		}
+		return fp.DefaultApply(req)
+	}
+	e := newEngine(t, fp)
+	st := state.New("test")
+	p, diags := e.Plan(context.Background(), twoNodes("10ms", 512), st, PlanOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	next, res, diags := e.Apply(context.Background(), p, st, newMemJournal(), ApplyOptions{})
+	if !diags.HasErrors() {
+		t.Fatal("want an error")
+	}
+	sw := addrs.Resource{Type: "switch", Name: "lan0"}
+	if next.Resources[sw] == nil || next.Resources[sw].Status != state.Tainted {
+		t.Errorf("switch.lan0 should be tainted, got %+v", next.Resources[sw])
+	}
+	wantSkipped := map[addrs.Resource]addrs.Resource{{Type: "vnode", Name: "a"}: sw, {Type: "vnode", Name: "b"}: sw}
+	if d := cmp.Diff(wantSkipped, res.Skipped); d != "" {
+		t.Errorf("skipped (-want +got):\n%s", d)
+	}
+
+	fp.ApplyFn = nil
+	p2, diags := e.Plan(context.Background(), twoNodes("10ms", 512), next, PlanOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for _, c := range p2.Changes {
+		if c.Addr == sw && (c.Action != plan.DeleteThenCreate || c.Reason != plan.ReasonTainted) {
+			t.Errorf("tainted switch: got %s (%s), want a replace because tainted", c.Action, c.Reason)
+		}
+	}
+}
+
+func TestDriftIsDetectedAndRepaired(t *testing.T) {
+	fp := providertest.New(testSchema())
+	e := newEngine(t, fp)
+	_, st, _ := planApply(t, e, twoNodes("10ms", 512), state.New("test"), PlanOptions{})
+	fp.Delete("vnode.b")
+	p, diags := e.Plan(context.Background(), twoNodes("10ms", 512), st, PlanOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if len(p.Drift) != 1 || p.Drift[0].Addr.String() != "vnode.b" || !p.Drift[0].After.IsNull() {
+		t.Fatalf("drift: %+v", p.Drift)
+	}
+	if got := actions(p)["vnode.b"]; got != "create" {
+		t.Errorf("deleted vnode.b: got %s, want create", got)
+	}
+	if fp.CallCount("ReadResources") != 1 {
+		t.Errorf("refresh must be one batched read, got %d calls", fp.CallCount("ReadResources"))
+	}
+}
+
+func TestPendingCreateIsKeptAsTaintedOrDropped(t *testing.T) {
+	fp := providertest.New(testSchema())
+	e := newEngine(t, fp)
+	st := state.New("test")
+	// As a killed apply leaves it: two pending creates, one of which the
+	// provider had finished.
+	fp.Objects["vnode.a"] = cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal("a"), "memory": cty.NumberIntVal(512), "latency": cty.StringVal("10ms"), "id": cty.StringVal("x")})
+	for _, n := range []string{"a", "b"} {
+		st.Resources[addrs.Resource{Type: "vnode", Name: n}] = &state.Resource{
+			Addr: addrs.Resource{Type: "vnode", Name: n}, Provider: "fake", Status: state.Pending,
+			Attributes: []byte(`{"name":"` + n + `","memory":null,"latency":null,"id":null}`),
+		}
+	}
+	p, diags := e.Plan(context.Background(), twoNodes("10ms", 512), st, PlanOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	got := actions(p)
+	if got["vnode.a"] != "delete-then-create" || got["vnode.b"] != "create" {
+		t.Errorf("after an interrupted apply: %v", got)
+	}
+	if len(p.Drift) != 0 {
+		t.Errorf("pending resources are not drift: %+v", p.Drift)
+	}
+}
+
+func TestTargetsIncludeDependencies(t *testing.T) {
+	fp := providertest.New(testSchema())
+	e := newEngine(t, fp)
+	p, diags := e.Plan(context.Background(), twoNodes("10ms", 512), state.New("test"), PlanOptions{Targets: []addrs.Resource{{Type: "vnode", Name: "a"}}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if d := cmp.Diff(map[string]string{"switch.lan0": "create", "vnode.a": "create"}, actions(p)); d != "" {
+		t.Errorf("targeted plan (-want +got):\n%s", d)
+	}
+	_, diags = e.Plan(context.Background(), twoNodes("10ms", 512), state.New("test"), PlanOptions{Targets: []addrs.Resource{{Type: "vnode", Name: "zz"}}})
+	if !diags.HasErrors() {
+		t.Error("a target naming nothing must be an error")
+	}
+}
+
+func TestStopStartsNothingNew(t *testing.T) {
+	fp := providertest.New(testSchema())
+	stop := make(chan struct{})
+	var once sync.Once
+	fp.ApplyFn = func(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
+		once.Do(func() { close(stop) })
+		return fp.DefaultApply(req)
+	}
+	e := newEngine(t, fp)
+	st := state.New("test")
+	p, _ := e.Plan(context.Background(), twoNodes("10ms", 512), st, PlanOptions{})
+	next, res, _ := e.Apply(context.Background(), p, st, newMemJournal(), ApplyOptions{Stop: stop, Parallelism: 1})
+	if len(next.Resources) != 1 {
+		t.Errorf("after stop: %d resources, want the one in flight", len(next.Resources))
+	}
+	sort.Slice(res.NotStarted, func(i, j int) bool { return res.NotStarted[i].Less(res.NotStarted[j]) })
+	if len(res.NotStarted) != 2 {
+		t.Errorf("not started: %v", res.NotStarted)
+	}
+}
+
+func TestStillReportsSlowChanges(t *testing.T) {
+	fp := providertest.New(testSchema())
+	fp.ApplyFn = func(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
+		time.Sleep(30 * time.Millisecond)
+		return fp.DefaultApply(req)
+	}
+	e := newEngine(t, fp)
+	h := &recHooks{}
+	st := state.New("test")
+	p, _ := e.Plan(context.Background(), graphOf(t, node{addr: "switch.s", attrs: map[string]cty.Value{"name": cty.StringVal("s")}}), st, PlanOptions{})
+	_, _, diags := e.Apply(context.Background(), p, st, newMemJournal(), ApplyOptions{Hooks: h, StillEvery: 10 * time.Millisecond})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if h.started != 1 || h.finished != 1 || h.still == 0 {
+		t.Errorf("hooks: started %d, still %d, finished %d", h.started, h.still, h.finished)
+	}
+}
+
+type recHooks struct {
+	mu                       sync.Mutex
+	started, still, finished int
+}
+
+func (h *recHooks) Started(addrs.Resource, plan.Action) { h.mu.Lock(); h.started++; h.mu.Unlock() }
+func (h *recHooks) Still(addrs.Resource, plan.Action, time.Duration) {
+	h.mu.Lock()
+	h.still++
+	h.mu.Unlock()
+}
+func (h *recHooks) Finished(addrs.Resource, plan.Action, time.Duration, error) {
+	h.mu.Lock()
+	h.finished++
+	h.mu.Unlock()
+}
+
+func TestUnknownProviderIsAnError(t *testing.T) {
+	_, diags := New(context.Background(), nil, []string{"qemu"}, "test", nil)
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), `"qemu"`) {
+		t.Errorf("got %v", diags)
+	}
+}

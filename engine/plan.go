@@ -1,0 +1,420 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/lower"
+	"github.com/benito-net/benito/plan"
+	"github.com/benito-net/benito/providers"
+	"github.com/benito-net/benito/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// PlanOptions select what a plan covers.
+type PlanOptions struct {
+	// Destroy plans the deletion of everything in state.
+	Destroy bool
+	// Targets, when not empty, restricts the plan to these resources and
+	// what they depend on (or, when destroying, what depends on them).
+	Targets []addrs.Resource
+	// SkipRefresh plans against the recorded state as it is.
+	SkipRefresh bool
+	// ConfigHash identifies the configuration, for saved plans.
+	ConfigHash string
+	// Outputs are the experiment's output values.
+	Outputs map[string]cty.Value
+}
+
+// Refresh reads every resource in prior back from its provider, batched per
+// provider, and returns the refreshed state (a copy) and what changed
+// outside benito. Pending resources (a create interrupted before its outcome
+// was recorded) that exist are kept as tainted; those that do not are
+// dropped without being reported as drift.
+func (e *Engine) Refresh(ctx context.Context, prior *state.State) (*state.State, []*plan.Drift, hcl.Diagnostics) {
+	refreshed := prior.DeepCopy()
+	var diags hcl.Diagnostics
+	type item struct {
+		res *state.Resource
+		ty  cty.Type
+		cur cty.Value
+	}
+	byProvider := map[string][]item{}
+	for _, addr := range prior.SortedAddrs() {
+		r := refreshed.Resources[addr]
+		rs := e.Schema(r.Provider, addr.Type)
+		if rs == nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Resource type not served",
+				Detail:   fmt.Sprintf("%s is recorded as served by provider %q, which does not serve resource type %q.", addr, r.Provider, addr.Type),
+			})
+			continue
+		}
+		cur, err := decodeAttrs(r.Attributes, rs.ImpliedType())
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unreadable state",
+				Detail:   fmt.Sprintf("The recorded attributes of %s do not match the schema of provider %q: %v. Remove it with `benito state rm %s` if it no longer exists.", addr, r.Provider, err, addr),
+			})
+			continue
+		}
+		byProvider[r.Provider] = append(byProvider[r.Provider], item{res: r, ty: rs.ImpliedType(), cur: cur})
+	}
+	var drift []*plan.Drift
+	for _, name := range sortedKeys(byProvider) {
+		items := byProvider[name]
+		req := providers.ReadResourcesRequest{Resources: make([]providers.ReadResource, len(items))}
+		for i, it := range items {
+			req.Resources[i] = providers.ReadResource{Address: it.res.Addr.String(), Type: it.res.Addr.Type, Current: it.cur, Private: it.res.Private}
+		}
+		resp := e.providers[name].ReadResources(ctx, req)
+		diags = append(diags, convertDiags(name, resp.Diagnostics, nil)...)
+		if len(resp.Resources) != len(items) {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Provider error", Detail: fmt.Sprintf("Provider %q answered %d of %d reads.", name, len(resp.Resources), len(items))})
+			continue
+		}
+		for i, it := range items {
+			got := resp.Resources[i]
+			addr := it.res.Addr
+			if got.New == cty.NilVal || got.New.IsNull() {
+				if it.res.Status != state.Pending {
+					drift = append(drift, &plan.Drift{Addr: addr, Provider: name, Before: it.cur, After: cty.NullVal(it.ty), Type: it.ty})
+				}
+				delete(refreshed.Resources, addr)
+				continue
+			}
+			wasPending := it.res.Status == state.Pending
+			if wasPending {
+				it.res.Status = state.Tainted
+			}
+			it.res.Private = got.Private
+			if !valuesEqual(it.cur, got.New) {
+				raw, err := encodeAttrs(got.New, it.ty)
+				if err != nil {
+					diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Provider error", Detail: fmt.Sprintf("%s: provider %q returned a value that cannot be stored: %v", addr, name, err)})
+					continue
+				}
+				it.res.Attributes = raw
+				if !wasPending {
+					drift = append(drift, &plan.Drift{Addr: addr, Provider: name, Before: it.cur, After: got.New, Type: it.ty})
+				}
+			}
+		}
+	}
+	sort.Slice(drift, func(i, j int) bool { return drift[i].Addr.Less(drift[j].Addr) })
+	return refreshed, drift, diags
+}
+
+// Plan diffs the graph against prior (refreshed first, unless
+// opts.SkipRefresh) and returns the plan. The plan's Prior is the refreshed
+// state the plan was made against.
+func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, opts PlanOptions) (*plan.Plan, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	refreshed := prior
+	var drift []*plan.Drift
+	if !opts.SkipRefresh {
+		var d hcl.Diagnostics
+		refreshed, drift, d = e.Refresh(ctx, prior)
+		diags = append(diags, d...)
+		if diags.HasErrors() {
+			return nil, diags
+		}
+	} else {
+		refreshed = prior.DeepCopy()
+	}
+	p := &plan.Plan{
+		Experiment:   g.Experiment,
+		Destroy:      opts.Destroy,
+		Targets:      opts.Targets,
+		Drift:        drift,
+		StateLineage: prior.Lineage,
+		StateSerial:  prior.Serial,
+		ConfigHash:   opts.ConfigHash,
+		Prior:        refreshed,
+	}
+	inScope, d := e.scope(g, refreshed, opts)
+	diags = append(diags, d...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+
+	ranges := func(address string) *hcl.Range {
+		a, err := addrs.ParseResource(address)
+		if err != nil {
+			return nil
+		}
+		if r := g.Get(a); r != nil {
+			rng := r.DeclRange
+			return &rng
+		}
+		return nil
+	}
+
+	// Conform and validate the configuration, batched per provider.
+	type pending struct {
+		res      *lower.Resource
+		schema   *providers.ResourceSchema
+		proposed cty.Value
+		prior    *state.Resource
+		priorVal cty.Value
+	}
+	var work []*pending
+	byProvider := map[string][]*pending{}
+	if !opts.Destroy {
+		for _, r := range g.Resources {
+			if !inScope(r.Addr) {
+				continue
+			}
+			rs := e.Schema(r.Provider, r.Addr.Type)
+			if rs == nil {
+				rng := r.DeclRange
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Resource type not served",
+					Detail:   fmt.Sprintf("%s needs provider %q to serve resource type %q, and it does not.", r.Addr, r.Provider, r.Addr.Type),
+					Subject:  &rng,
+				})
+				continue
+			}
+			proposed, problems := conform(rs, r.Config)
+			for _, msg := range problems {
+				rng := r.DeclRange
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid resource configuration", Detail: fmt.Sprintf("%s: %s (provider %q).", r.Addr, msg, r.Provider), Subject: &rng})
+			}
+			w := &pending{res: r, schema: rs, proposed: proposed, priorVal: cty.NullVal(rs.ImpliedType())}
+			if pr := refreshed.Resources[r.Addr]; pr != nil && pr.Provider == r.Provider {
+				v, err := decodeAttrs(pr.Attributes, rs.ImpliedType())
+				if err != nil {
+					diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unreadable state", Detail: fmt.Sprintf("%s: %v", r.Addr, err)})
+					continue
+				}
+				w.prior, w.priorVal = pr, v
+			}
+			work = append(work, w)
+			byProvider[r.Provider] = append(byProvider[r.Provider], w)
+		}
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		for _, name := range sortedKeys(byProvider) {
+			items := byProvider[name]
+			req := providers.ValidateResourcesRequest{Resources: make([]providers.ValidateResource, len(items))}
+			for i, w := range items {
+				req.Resources[i] = providers.ValidateResource{Address: w.res.Addr.String(), Type: w.res.Addr.Type, Config: w.proposed}
+			}
+			diags = append(diags, convertDiags(name, e.providers[name].ValidateResources(ctx, req).Diagnostics, ranges)...)
+		}
+		if diags.HasErrors() {
+			return nil, diags
+		}
+	}
+
+	// Plan, batched per provider.
+	for _, name := range sortedKeys(byProvider) {
+		items := byProvider[name]
+		req := providers.PlanResourcesRequest{Changes: make([]providers.PlanChange, len(items))}
+		for i, w := range items {
+			pc := providers.PlanChange{Address: w.res.Addr.String(), Type: w.res.Addr.Type, Prior: w.priorVal, Proposed: w.proposed}
+			if w.prior != nil {
+				pc.PriorPrivate = w.prior.Private
+			}
+			req.Changes[i] = pc
+		}
+		resp := e.providers[name].PlanResources(ctx, req)
+		diags = append(diags, convertDiags(name, resp.Diagnostics, ranges)...)
+		if len(resp.Changes) != len(items) {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Provider error", Detail: fmt.Sprintf("Provider %q answered %d of %d plan requests.", name, len(resp.Changes), len(items))})
+			continue
+		}
+		for i, w := range items {
+			pc := resp.Changes[i]
+			c := &plan.Change{
+				Addr:            w.res.Addr,
+				Provider:        name,
+				Before:          w.priorVal,
+				After:           pc.Planned,
+				Type:            w.schema.ImpliedType(),
+				Private:         pc.PlannedPrivate,
+				RequiresReplace: pc.RequiresReplace,
+				Dependencies:    w.res.DependsOn,
+			}
+			if w.prior != nil {
+				c.PriorPrivate = w.prior.Private
+			}
+			switch {
+			case w.prior == nil:
+				c.Action = plan.Create
+			case w.prior.Status != state.Ready:
+				c.Action, c.Reason = plan.DeleteThenCreate, plan.ReasonTainted
+			case len(pc.RequiresReplace) > 0:
+				c.Action, c.Reason = plan.DeleteThenCreate, plan.ReasonRequiresReplace
+			case valuesEqual(w.priorVal, pc.Planned) && equalDeps(w.prior.Dependencies, w.res.DependsOn):
+				c.Action = plan.NoOp
+			default:
+				c.Action = plan.Update
+			}
+			p.Changes = append(p.Changes, c)
+		}
+	}
+
+	// What is in state and no longer in the configuration (or all of it,
+	// when destroying) is deleted. So is a resource whose provider changed:
+	// the old provider deletes it, the new one creates it.
+	for _, addr := range refreshed.SortedAddrs() {
+		if !inScope(addr) {
+			continue
+		}
+		pr := refreshed.Resources[addr]
+		want := g.Get(addr)
+		reason := plan.ReasonNoConfig
+		switch {
+		case opts.Destroy:
+			reason = plan.ReasonDestroy
+		case want == nil:
+		case want.Provider != pr.Provider:
+			reason = plan.ReasonProviderChanged
+		default:
+			continue
+		}
+		rs := e.Schema(pr.Provider, addr.Type)
+		if rs == nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Resource type not served", Detail: fmt.Sprintf("%s is recorded as served by provider %q, which does not serve resource type %q.", addr, pr.Provider, addr.Type)})
+			continue
+		}
+		before, err := decodeAttrs(pr.Attributes, rs.ImpliedType())
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unreadable state", Detail: fmt.Sprintf("%s: %v", addr, err)})
+			continue
+		}
+		if reason == plan.ReasonProviderChanged {
+			// The old provider deletes, the new one creates: one replace.
+			for _, oc := range p.Changes {
+				if oc.Addr == addr {
+					oc.Action, oc.Reason = plan.DeleteThenCreate, plan.ReasonProviderChanged
+					oc.Before, oc.PriorType, oc.PriorProvider, oc.PriorPrivate = before, rs.ImpliedType(), pr.Provider, pr.Private
+				}
+			}
+			continue
+		}
+		p.Changes = append(p.Changes, &plan.Change{
+			Addr: addr, Provider: pr.Provider, Action: plan.Delete, Reason: reason,
+			Before: before, After: cty.NullVal(rs.ImpliedType()), Type: rs.ImpliedType(),
+			PriorPrivate: pr.Private, Dependencies: pr.Dependencies,
+		})
+	}
+
+	for _, name := range sortedKeys(opts.Outputs) {
+		o := &plan.Output{Name: name, Before: cty.NullVal(cty.DynamicPseudoType), After: opts.Outputs[name]}
+		if so, ok := prior.Outputs[name]; ok {
+			if v, err := decodeOutput(so); err == nil {
+				o.Before = v
+			}
+		}
+		if opts.Destroy {
+			o.After = cty.NullVal(cty.DynamicPseudoType)
+		}
+		p.Outputs = append(p.Outputs, o)
+	}
+	if !opts.Destroy && len(opts.Targets) == 0 {
+		for _, name := range sortedKeys(prior.Outputs) {
+			if _, ok := opts.Outputs[name]; !ok {
+				if v, err := decodeOutput(prior.Outputs[name]); err == nil {
+					p.Outputs = append(p.Outputs, &plan.Output{Name: name, Before: v, After: cty.NullVal(cty.DynamicPseudoType)})
+				}
+			}
+		}
+	}
+	p.Sort()
+	return p, diags
+}
+
+// scope returns the filter of -target: with no targets everything is in
+// scope; otherwise the targets and what they depend on (when creating) or
+// what depends on them (when destroying).
+func (e *Engine) scope(g *lower.Graph, st *state.State, opts PlanOptions) (func(addrs.Resource) bool, hcl.Diagnostics) {
+	if len(opts.Targets) == 0 {
+		return func(addrs.Resource) bool { return true }, nil
+	}
+	var diags hcl.Diagnostics
+	in := map[addrs.Resource]bool{}
+	var queue []addrs.Resource
+	for _, t := range opts.Targets {
+		if g.Get(t) == nil && st.Resources[t] == nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Target not found", Detail: fmt.Sprintf("-target=%s names no resource of the configuration or the state. `benito state list` and `benito graph` show the addresses.", t)})
+			continue
+		}
+		in[t] = true
+		queue = append(queue, t)
+	}
+	if opts.Destroy {
+		// Everything that depends on a target must go first.
+		dependents := map[addrs.Resource][]addrs.Resource{}
+		for a, r := range st.Resources {
+			for _, d := range r.Dependencies {
+				dependents[d] = append(dependents[d], a)
+			}
+		}
+		for len(queue) > 0 {
+			a := queue[0]
+			queue = queue[1:]
+			for _, d := range dependents[a] {
+				if !in[d] {
+					in[d] = true
+					queue = append(queue, d)
+				}
+			}
+		}
+	} else {
+		for len(queue) > 0 {
+			a := queue[0]
+			queue = queue[1:]
+			var deps []addrs.Resource
+			if r := g.Get(a); r != nil {
+				deps = r.DependsOn
+			} else if r := st.Resources[a]; r != nil {
+				deps = r.Dependencies
+			}
+			for _, d := range deps {
+				if !in[d] {
+					in[d] = true
+					queue = append(queue, d)
+				}
+			}
+		}
+	}
+	return func(a addrs.Resource) bool { return in[a] }, diags
+}
+
+func equalDeps(a, b []addrs.Resource) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Validate checks the graph against the providers' schemas and their
+// validation, as a plan from empty state would, without reading or
+// changing anything on the host.
+func (e *Engine) Validate(ctx context.Context, g *lower.Graph) hcl.Diagnostics {
+	_, diags := e.Plan(ctx, g, state.New(g.Experiment), PlanOptions{SkipRefresh: true})
+	return diags
+}

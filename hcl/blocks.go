@@ -1,0 +1,750 @@
+package hcl
+
+import (
+	"fmt"
+	"net/netip"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/model"
+)
+
+// Meta-arguments of the blocks that make instances.
+var metaAttrs = []hcl.AttributeSchema{{Name: "count"}, {Name: "for_each"}, {Name: "depends_on"}}
+
+var shapingAttrs = []hcl.AttributeSchema{{Name: "capacity"}, {Name: "latency"}, {Name: "loss"}}
+
+func attrs(names []string, more ...[]hcl.AttributeSchema) []hcl.AttributeSchema {
+	var out []hcl.AttributeSchema
+	for _, n := range names {
+		out = append(out, hcl.AttributeSchema{Name: n})
+	}
+	for _, m := range more {
+		out = append(out, m...)
+	}
+	return out
+}
+
+var (
+	experimentSchema = &hcl.BodySchema{Attributes: attrs([]string{"routing"})}
+	outputSchema     = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "value", Required: true}, {Name: "description"}}}
+	switchSchema     = &hcl.BodySchema{Attributes: attrs([]string{"kind", "ports", "subnet", "group", "mode"}, shapingAttrs, metaAttrs)}
+	bridgeSchema     = &hcl.BodySchema{Attributes: metaAttrs}
+	tapSchema        = &hcl.BodySchema{Attributes: attrs([]string{"switch", "bridge", "owner", "group"}, metaAttrs)}
+	vnodeSchema      = &hcl.BodySchema{
+		Attributes: attrs([]string{"type", "startup", "os", "image", "partition", "ghost", "memory", "cpus", "attributes"}, metaAttrs),
+		Blocks: []hcl.BlockHeaderSchema{
+			{Type: "interface", LabelNames: []string{"name"}},
+			{Type: "route"},
+			{Type: "mount"},
+		},
+	}
+	interfaceSchema = &hcl.BodySchema{Attributes: append([]hcl.AttributeSchema{
+		{Name: "switch", Required: true}, {Name: "ip4_address"}, {Name: "ip4_netmask"}, {Name: "mac_address"}, {Name: "mtu"},
+	}, shapingAttrs...)}
+	nodeRouteSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+		{Name: "destination", Required: true}, {Name: "gateway"}, {Name: "device"}, {Name: "metric"},
+	}}
+	routeSchema = &hcl.BodySchema{Attributes: append([]hcl.AttributeSchema{
+		{Name: "node", Required: true}, {Name: "count"}, {Name: "for_each"},
+	}, nodeRouteSchema.Attributes...)}
+	mountSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+		{Name: "source", Required: true}, {Name: "target"}, {Name: "read_only"},
+	}}
+)
+
+func (e *evaluator) content(b *block, schema *hcl.BodySchema) *hcl.BodyContent {
+	content, diags := b.body.Content(schema)
+	e.diags = append(e.diags, diags...)
+	return content
+}
+
+func (e *evaluator) evalExperiment(b *block) {
+	content := e.content(b, experimentSchema)
+	ctx := e.ctx(b)
+	if s, a, ok := e.str(ctx, content.Attributes, "routing"); ok {
+		switch s {
+		case "none":
+			e.exp.Routing = ""
+		case "static":
+			e.exp.Routing = s
+		default:
+			e.errorf(a.Expr.Range(), "Invalid routing",
+				"routing must be \"none\" (routes only as written) or \"static\" (benito computes shortest-path routes), not %q.", s)
+		}
+	}
+}
+
+func (e *evaluator) evalSite(b *block) {
+	attrs, diags := b.body.JustAttributes()
+	e.diags = append(e.diags, diags...)
+	ctx := e.ctx(b)
+	for _, a := range sortedAttrs(attrs) {
+		v, ok := e.value(ctx, a.Expr)
+		if !ok || v.IsNull() {
+			continue
+		}
+		if !v.Type().IsPrimitiveType() {
+			e.errorf(a.Expr.Range(), "Invalid site value",
+				"Site settings are strings, numbers or bools, which benito passes on as strings; %s is %s.", a.Name, show(v))
+			continue
+		}
+		s := show(v)
+		if v.Type() == cty.String {
+			s = v.AsString()
+		}
+		rng := a.Expr.Range()
+		switch a.Name {
+		case model.SiteConfigRoot, model.SiteRunRoot:
+			if !path.IsAbs(s) {
+				e.errorf(rng, fmt.Sprintf("Invalid %s", a.Name),
+					"%s must be an absolute path, such as %q: relative paths would depend on where benito runs.",
+					a.Name, model.SiteDefaults[a.Name])
+				continue
+			}
+			s = path.Clean(s)
+		case model.SiteDefaultType:
+			if !addrs.ValidName(s) {
+				e.errorf(rng, "Invalid default_type", "%q is not a node type: types are names such as \"qemu\", \"openvz\" or \"process\".", s)
+				continue
+			}
+		case model.SiteSwitchKind:
+			if s != model.KindVDE && s != model.KindBridge {
+				e.errorf(rng, "Invalid switch_kind", "switch_kind must be %q or %q, not %q.", model.KindVDE, model.KindBridge, s)
+				continue
+			}
+		case model.SiteVDEPorts:
+			if n, ok := wholeString(s); !ok || n < 1 || n > 65535 {
+				e.errorf(rng, "Invalid vde_ports", "vde_ports must be a whole number from 1 to 65535, not %q.", s)
+				continue
+			}
+		}
+		e.site[a.Name] = s
+	}
+}
+
+func (e *evaluator) evalOutput(b *block) {
+	content := e.content(b, outputSchema)
+	ctx := e.ctx(b)
+	out := &model.Output{Name: b.name, DeclRange: b.def}
+	if s, _, ok := e.str(ctx, content.Attributes, "description"); ok {
+		out.Description = s
+	}
+	if a := content.Attributes["value"]; a != nil {
+		v, ok := e.value(ctx, a.Expr)
+		if !ok {
+			return
+		}
+		out.Value = v
+	}
+	e.exp.Outputs = append(e.exp.Outputs, out)
+}
+
+func (e *evaluator) evalSwitch(b *block) {
+	content := e.content(b, switchSchema)
+	ctx := e.ctx(b)
+	insts, ok := e.expand(b, content, ctx)
+	if !ok {
+		b.failed = true
+		return
+	}
+	deps := e.dependsOn(content)
+	at := content.Attributes
+	var vals []cty.Value
+	for _, in := range insts {
+		sw := &model.Switch{Name: in.name, Kind: e.site[model.SiteSwitchKind], DependsOn: deps, DeclRange: b.def}
+		if s, a, ok := e.str(in.ctx, at, "kind"); ok {
+			if s == model.KindVDE || s == model.KindBridge {
+				sw.Kind = s
+			} else {
+				e.errorf(a.Expr.Range(), "Invalid switch kind",
+					"kind must be %q (a vde_switch daemon) or %q (a Linux bridge), not %q.", model.KindVDE, model.KindBridge, s)
+			}
+		}
+		if n, ok := e.integer(in.ctx, at, "ports", 0, 65535); ok {
+			sw.Ports = int(n)
+		}
+		if s, a, ok := e.str(in.ctx, at, "subnet"); ok {
+			p, err := parseSubnet(s)
+			if err != nil {
+				e.errorf(a.Expr.Range(), "Invalid subnet", "%s.", err)
+			}
+			sw.Subnet = p
+		}
+		sw.Shaping, _ = e.shaping(in.ctx, at)
+		sw.Group, _, _ = e.str(in.ctx, at, "group")
+		if s, a, ok := e.str(in.ctx, at, "mode"); ok {
+			if !validMode(s) {
+				e.errorf(a.Expr.Range(), "Invalid mode",
+					"mode is the octal permission of the switch's control socket, such as \"0770\", not %q. Write it as a string so the leading 0 stays.", s)
+			}
+			sw.Mode = s
+		}
+		e.exp.Switches = append(e.exp.Switches, sw)
+		if e.switches[sw.Name] == nil {
+			e.switches[sw.Name] = sw
+		}
+		if b.used {
+			subnet, ports := cty.NullVal(cty.String), cty.NullVal(cty.Number)
+			if sw.Subnet.IsValid() {
+				subnet = cty.StringVal(sw.Subnet.String())
+			}
+			if sw.Ports != 0 {
+				ports = cty.NumberIntVal(int64(sw.Ports))
+			}
+			vals = append(vals, cty.ObjectVal(map[string]cty.Value{
+				"name": cty.StringVal(sw.Name), "kind": cty.StringVal(sw.Kind), "subnet": subnet, "ports": ports,
+			}))
+		}
+	}
+	e.record(b, insts, vals)
+}
+
+func (e *evaluator) evalBridge(b *block) {
+	content := e.content(b, bridgeSchema)
+	insts, ok := e.expand(b, content, e.ctx(b))
+	if !ok {
+		b.failed = true
+		return
+	}
+	deps := e.dependsOn(content)
+	var vals []cty.Value
+	for _, in := range insts {
+		e.exp.Bridges = append(e.exp.Bridges, &model.Bridge{Name: in.name, DependsOn: deps, DeclRange: b.def})
+		if b.used {
+			vals = append(vals, cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(in.name)}))
+		}
+	}
+	e.record(b, insts, vals)
+}
+
+// tapRec keeps what the checks after evaluation need of a tap.
+type tapRec struct {
+	tap      *model.Tap
+	rng      hcl.Range // the switch or bridge attribute
+	isBridge bool
+}
+
+func (e *evaluator) evalTap(b *block) {
+	content := e.content(b, tapSchema)
+	insts, ok := e.expand(b, content, e.ctx(b))
+	if !ok {
+		b.failed = true
+		return
+	}
+	at := content.Attributes
+	swA, brA := at["switch"], at["bridge"]
+	if (swA == nil) == (brA == nil) {
+		rng := b.def
+		if swA != nil {
+			rng = brA.NameRange
+		}
+		e.errorf(rng, "Tap needs one of switch and bridge",
+			"A tap is plugged into a VDE switch (switch = switch.NAME) or enslaved to a bridge (bridge = bridge.NAME): set exactly one of them.")
+	}
+	deps := e.dependsOn(content)
+	var vals []cty.Value
+	for _, in := range insts {
+		t := &model.Tap{Name: in.name, DependsOn: deps, DeclRange: b.def}
+		t.Owner, _, _ = e.str(in.ctx, at, "owner")
+		t.Group, _, _ = e.str(in.ctx, at, "group")
+		if swA != nil && brA == nil {
+			if name, ok := e.switchName(in.ctx, swA); ok {
+				t.Switch = name
+				e.taps = append(e.taps, &tapRec{tap: t, rng: swA.Expr.Range()})
+			}
+		}
+		if brA != nil && swA == nil {
+			if name, ok := e.refName(in.ctx, brA, kindBridge, nil); ok {
+				t.Bridge = name
+				e.taps = append(e.taps, &tapRec{tap: t, rng: brA.Expr.Range(), isBridge: true})
+			}
+		}
+		e.exp.Taps = append(e.exp.Taps, t)
+		if b.used {
+			vals = append(vals, cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(in.name)}))
+		}
+	}
+	e.record(b, insts, vals)
+}
+
+// switchName reads an attribute naming a switch instance: a switch value
+// (switch.lan0) or its name as a string.
+func (e *evaluator) switchName(ctx *hcl.EvalContext, a *hcl.Attribute) (string, bool) {
+	return e.refName(ctx, a, kindSwitch, []string{"name", "kind"})
+}
+
+// refName reads an attribute that names an instance of kind: a string, or an
+// object with the attributes that tell a value of that kind apart.
+func (e *evaluator) refName(ctx *hcl.EvalContext, a *hcl.Attribute, kind string, shape []string) (string, bool) {
+	v, ok := e.value(ctx, a.Expr)
+	if !ok || v.IsNull() {
+		return "", false
+	}
+	ty := v.Type()
+	if ty == cty.String {
+		return v.AsString(), true
+	}
+	if shape == nil {
+		shape = []string{"name"}
+	}
+	isObj := ty.IsObjectType()
+	for _, attr := range shape {
+		isObj = isObj && ty.HasAttribute(attr)
+	}
+	if isObj {
+		if n := v.GetAttr("name"); n.Type() == cty.String && !n.IsNull() {
+			return n.AsString(), true
+		}
+	}
+	hint := ""
+	if ty.IsTupleType() || ty.IsObjectType() && !ty.HasAttribute("name") {
+		hint = fmt.Sprintf(" This %s has count or for_each: pick one instance, as in %s.NAME[0] or %s.NAME[\"key\"].", kind, kind, kind)
+	}
+	e.errorf(a.Expr.Range(), fmt.Sprintf("%s must be a %s", a.Name, kind),
+		"%s must name a %s: write a reference such as %s.NAME, or the instance name as a string; this is %s.%s",
+		a.Name, kind, kind, describe(v), hint)
+	return "", false
+}
+
+// describe says what kind of value v is, for messages.
+func describe(v cty.Value) string {
+	ty := v.Type()
+	if ty.IsObjectType() {
+		switch {
+		case ty.HasAttribute("interface"):
+			return "a vnode"
+		case ty.HasAttribute("kind"):
+			return "a switch"
+		}
+	}
+	return show(v)
+}
+
+func (e *evaluator) evalVNode(b *block) {
+	content := e.content(b, vnodeSchema)
+	ctx := e.ctx(b)
+	insts, ok := e.expand(b, content, ctx)
+	if !ok {
+		b.failed = true
+		return
+	}
+	deps := e.dependsOn(content)
+	at := content.Attributes
+
+	// Nested blocks are decoded once; only their values vary by instance.
+	var ifaces, routes, mounts []*nested
+	seen := map[string]*hcl.Block{}
+	for _, nb := range content.Blocks {
+		switch nb.Type {
+		case "interface":
+			name := nb.Labels[0]
+			if prev := seen[name]; prev != nil {
+				e.errorf(nb.LabelRanges[0], fmt.Sprintf("Duplicate interface %q", name),
+					"vnode %q already has an interface %q, declared at %s. Rename or remove one of them.", b.name, name, rangeString(prev.DefRange))
+				continue
+			}
+			seen[name] = nb
+			e.diags = append(e.diags, checkName("interface", name, nb.LabelRanges[0])...)
+			ifaces = append(ifaces, e.nested(nb, interfaceSchema))
+		case "route":
+			routes = append(routes, e.nested(nb, nodeRouteSchema))
+		case "mount":
+			mounts = append(mounts, e.nested(nb, mountSchema))
+		}
+	}
+
+	var vals []cty.Value
+	for i, in := range insts {
+		vn := &model.VNode{Name: in.name, Type: e.site[model.SiteDefaultType], DependsOn: deps, DeclRange: b.def}
+		if s, ok := e.name(in.ctx, at, "type"); ok {
+			vn.Type = s
+		}
+		vn.Startup, _, _ = e.str(in.ctx, at, "startup")
+		vn.OS, _, _ = e.str(in.ctx, at, "os")
+		vn.Image, _, _ = e.str(in.ctx, at, "image")
+		vn.Partition, _, _ = e.str(in.ctx, at, "partition")
+		vn.Ghost, _ = e.boolean(in.ctx, at, "ghost")
+		vn.Memory, _ = e.integer(in.ctx, at, "memory", 0, 1<<40)
+		vn.CPUs, _ = e.integer(in.ctx, at, "cpus", 0, 1<<16)
+		if v, _, ok := e.get(in.ctx, at, "attributes", cty.Map(cty.String)); ok {
+			vn.Attrs = map[string]string{}
+			for k, s := range v.AsValueMap() {
+				if !s.IsNull() {
+					vn.Attrs[k] = s.AsString()
+				}
+			}
+		}
+		for j, n := range ifaces {
+			vn.Interfaces = append(vn.Interfaces, e.iface(in.ctx, vn, n, b, i, j))
+		}
+		for j, n := range routes {
+			if r := e.route(in.ctx, n.content.Attributes, vn.Name, n.blk.DefRange, b, i, j, nil); r != nil {
+				vn.Routes = append(vn.Routes, r)
+			}
+		}
+		targets := map[string]hcl.Range{}
+		for _, n := range mounts {
+			m := e.mount(in.ctx, n, vn.Name)
+			if m == nil {
+				continue
+			}
+			if prev, dup := targets[m.Target]; dup {
+				e.errorf(n.blk.DefRange, "Duplicate mount target",
+					"vnode %q already mounts something at %q, at %s. A path can hold only one mount: change one target.",
+					vn.Name, m.Target, rangeString(prev))
+				continue
+			}
+			targets[m.Target] = n.blk.DefRange
+			vn.Mounts = append(vn.Mounts, m)
+		}
+		sort.Slice(vn.Interfaces, func(i, j int) bool { return vn.Interfaces[i].Name < vn.Interfaces[j].Name })
+		sort.Slice(vn.Mounts, func(i, j int) bool { return vn.Mounts[i].Target < vn.Mounts[j].Target })
+		// Routes are sorted after the checks, which report them in source order.
+		e.exp.VNodes = append(e.exp.VNodes, vn)
+		if b.used {
+			vals = append(vals, e.vnodeValue(vn))
+		}
+	}
+	e.record(b, insts, vals)
+}
+
+// nested is a block inside a vnode, decoded once for all instances.
+type nested struct {
+	blk     *hcl.Block
+	content *hcl.BodyContent
+}
+
+func (e *evaluator) nested(nb *hcl.Block, schema *hcl.BodySchema) *nested {
+	content, diags := nb.Body.Content(schema)
+	e.diags = append(e.diags, diags...)
+	return &nested{blk: nb, content: content}
+}
+
+var ifaceValueType = cty.Object(map[string]cty.Type{
+	"name": cty.String, "switch": cty.String, "ip4_address": cty.String,
+	"ip4_netmask": cty.String, "ip4_prefix": cty.String, "mac_address": cty.String,
+})
+
+// vnodeValue is what vnode.NAME evaluates to.
+func (e *evaluator) vnodeValue(vn *model.VNode) cty.Value {
+	ifaces := make(map[string]cty.Value, len(vn.Interfaces))
+	for _, ifc := range vn.Interfaces {
+		addr, mask, prefix := cty.NullVal(cty.String), cty.NullVal(cty.String), cty.NullVal(cty.String)
+		if ifc.Address.IsValid() {
+			addr = cty.StringVal(ifc.Address.Addr().String())
+			mask = cty.StringVal(maskString(ifc.Address.Bits()))
+			prefix = cty.StringVal(ifc.Address.String())
+		}
+		sw := cty.NullVal(cty.String)
+		if ifc.Switch != "" {
+			sw = cty.StringVal(ifc.Switch)
+		}
+		mac := ifc.MAC
+		if mac == nil {
+			mac = model.DeriveMAC(e.exp.Name, vn.Name, ifc.Name)
+		}
+		ifaces[ifc.Name] = cty.ObjectVal(map[string]cty.Value{
+			"name": cty.StringVal(ifc.Name), "switch": sw, "ip4_address": addr,
+			"ip4_netmask": mask, "ip4_prefix": prefix, "mac_address": cty.StringVal(mac.String()),
+		})
+	}
+	iv := cty.MapValEmpty(ifaceValueType)
+	if len(ifaces) > 0 {
+		iv = cty.MapVal(ifaces)
+	}
+	return cty.ObjectVal(map[string]cty.Value{
+		"name": cty.StringVal(vn.Name), "type": cty.StringVal(vn.Type), "interface": iv,
+	})
+}
+
+// ifaceRec keeps what the checks after evaluation need of an interface.
+type ifaceRec struct {
+	node      *model.VNode
+	ifc       *model.Interface
+	b         *block
+	inst, idx int
+	swRange   hcl.Range
+	addrRange hcl.Range
+	// pending is the parsed address when its prefix length is still to
+	// come from the switch's subnet, which was not evaluated yet.
+	pending netip.Addr
+	shaped  shapingSet
+}
+
+func (e *evaluator) iface(ctx *hcl.EvalContext, vn *model.VNode, n *nested, b *block, inst, idx int) *model.Interface {
+	at := n.content.Attributes
+	ifc := &model.Interface{Name: n.blk.Labels[0], DeclRange: n.blk.DefRange}
+	rec := &ifaceRec{node: vn, ifc: ifc, b: b, inst: inst, idx: idx}
+	if a := at["switch"]; a != nil {
+		rec.swRange = a.Expr.Range()
+		ifc.Switch, _ = e.switchName(ctx, a)
+	}
+	addrS, addrA, hasAddr := e.str(ctx, at, "ip4_address")
+	addr, bits := netip.Addr{}, -1
+	if hasAddr {
+		rec.addrRange = addrA.Expr.Range()
+		var err error
+		addr, bits, err = parseAddress(addrS)
+		if err != nil {
+			e.errorf(rec.addrRange, "Invalid ip4_address", "%s.", err)
+			hasAddr = false
+		}
+	}
+	if v, a, ok := e.get(ctx, at, "ip4_netmask", cty.DynamicPseudoType); ok {
+		mbits, err := maskBits(v)
+		switch {
+		case err != nil:
+			e.errorf(a.Expr.Range(), "Invalid ip4_netmask", "%s.", err)
+		case addrA == nil:
+			e.errorf(a.Expr.Range(), "Netmask without address",
+				"Interface %q has an ip4_netmask but no ip4_address. Add the address, or remove the netmask.", ifc.Name)
+		case bits >= 0 && bits != mbits:
+			e.errorf(a.Expr.Range(), "Conflicting netmask",
+				"ip4_address %q already gives the prefix length /%d, but ip4_netmask says /%d. Give the length once.", addrS, bits, mbits)
+		default:
+			bits = mbits
+		}
+	}
+	if hasAddr {
+		if bits < 0 {
+			if sw := e.switches[ifc.Switch]; sw != nil {
+				bits = e.subnetBits(sw, rec, addr)
+			} else {
+				rec.pending = addr
+			}
+		}
+		if bits >= 0 {
+			ifc.Address = e.hostPrefix(addr, bits, rec.addrRange)
+		}
+	}
+	if s, a, ok := e.str(ctx, at, "mac_address"); ok {
+		mac, err := parseMAC(s)
+		if err != nil {
+			e.errorf(a.Expr.Range(), "Invalid mac_address", "%s.", err)
+		}
+		ifc.MAC = mac
+	}
+	if n, ok := e.integer(ctx, at, "mtu", 68, 65535); ok {
+		ifc.MTU = int(n)
+	}
+	ifc.Shaping, rec.shaped = e.shaping(ctx, at)
+	e.ifaces = append(e.ifaces, rec)
+	return ifc
+}
+
+// subnetBits gives an address without a netmask the prefix length of its
+// switch's subnet, or reports that there is none; -1 then.
+func (e *evaluator) subnetBits(sw *model.Switch, rec *ifaceRec, addr netip.Addr) int {
+	if sw.Subnet.IsValid() {
+		return sw.Subnet.Bits()
+	}
+	e.errorf(rec.addrRange, "Missing netmask",
+		"Interface %q of vnode %q has an address but no prefix length, and its switch %q has no subnet to take one from. "+
+			"Write the address as \"%s/24\", set ip4_netmask, or give the switch a subnet.",
+		rec.ifc.Name, rec.node.Name, sw.Name, addr)
+	return -1
+}
+
+// hostPrefix checks that addr is a usable host address in its prefix.
+func (e *evaluator) hostPrefix(addr netip.Addr, bits int, rng hcl.Range) netip.Prefix {
+	p := netip.PrefixFrom(addr, bits)
+	if what := hostProblem(p); what != "" {
+		e.errorf(rng, "Address is not a host address",
+			"%s is %s of %s, which no interface can have. Pick an address between %s and %s.",
+			addr, what, p.Masked(), p.Masked().Addr().Next(), lastAddr(p).Prev())
+	}
+	return p
+}
+
+// routeRec keeps what the checks after evaluation need of a route.
+type routeRec struct {
+	r         *model.Route
+	b         *block
+	inst, idx int
+	def       hcl.Range
+	gwRange   hcl.Range
+	devRange  hcl.Range
+	nodeRange *hcl.Range // set for a top-level route
+}
+
+// route decodes a route's destination, gateway, device and metric.
+func (e *evaluator) route(ctx *hcl.EvalContext, at hcl.Attributes, node string, def hcl.Range, b *block, inst, idx int, nodeRange *hcl.Range) *model.Route {
+	r := &model.Route{Node: node, DeclRange: def}
+	rec := &routeRec{r: r, b: b, inst: inst, idx: idx, def: def, nodeRange: nodeRange}
+	s, a, ok := e.str(ctx, at, "destination")
+	if !ok {
+		return nil
+	}
+	dest, err := parseDestination(s)
+	if err != nil {
+		e.errorf(a.Expr.Range(), "Invalid route destination", "%s.", err)
+		return nil
+	}
+	r.Destination = dest
+	if s, a, ok := e.str(ctx, at, "gateway"); ok {
+		rec.gwRange = a.Expr.Range()
+		gw, err := parseIPv4(s)
+		if err != nil {
+			e.errorf(rec.gwRange, "Invalid route gateway", "%s.", err)
+		}
+		r.Gateway = gw
+	}
+	if s, a, ok := e.str(ctx, at, "device"); ok {
+		rec.devRange = a.Expr.Range()
+		r.Device = s
+	}
+	if n, ok := e.integer(ctx, at, "metric", 0, 1<<32-1); ok {
+		r.Metric = int(n)
+	}
+	if at["gateway"] == nil && at["device"] == nil {
+		e.errorf(def, "Route goes nowhere",
+			"A route needs a gateway (gateway = \"10.0.0.254\"), a device (device = \"eth0\"), or both.")
+	}
+	e.routes = append(e.routes, rec)
+	return r
+}
+
+func (e *evaluator) mount(ctx *hcl.EvalContext, n *nested, node string) *model.Mount {
+	at := n.content.Attributes
+	m := &model.Mount{Node: node, DeclRange: n.blk.DefRange}
+	src, a, ok := e.str(ctx, at, "source")
+	if !ok {
+		return nil
+	}
+	if !path.IsAbs(src) {
+		e.errorf(a.Expr.Range(), "Mount source is not absolute",
+			"source %q must be an absolute host path, such as \"/users\": a relative one would depend on where benito runs.", src)
+		return nil
+	}
+	m.Source = path.Clean(src)
+	m.Target = m.Source
+	if t, a, ok := e.str(ctx, at, "target"); ok {
+		if !path.IsAbs(t) {
+			e.errorf(a.Expr.Range(), "Mount target is not absolute",
+				"target %q must be an absolute path inside the node, such as \"/users\".", t)
+			return nil
+		}
+		m.Target = path.Clean(t)
+	}
+	m.ReadOnly, _ = e.boolean(ctx, at, "read_only")
+	return m
+}
+
+func (e *evaluator) evalRoute(b *block) {
+	content := e.content(b, routeSchema)
+	insts, ok := e.expand(b, content, e.ctx(b))
+	if !ok {
+		b.failed = true
+		return
+	}
+	a := content.Attributes["node"]
+	for i, in := range insts {
+		if a == nil {
+			break
+		}
+		node, ok := e.refName(in.ctx, a, kindVNode, []string{"name", "type"})
+		if !ok {
+			continue
+		}
+		rng := a.Expr.Range()
+		if r := e.route(in.ctx, content.Attributes, node, b.def, b, i, 0, &rng); r != nil {
+			e.exp.Routes = append(e.exp.Routes, r)
+		}
+	}
+	e.record(b, insts, nil)
+}
+
+// dependsOn reads depends_on: references to switches, bridges, vnodes and
+// taps, whole blocks or single instances.
+func (e *evaluator) dependsOn(content *hcl.BodyContent) []model.Ref {
+	a := content.Attributes["depends_on"]
+	if a == nil {
+		return nil
+	}
+	exprs, diags := hcl.ExprList(a.Expr)
+	e.diags = append(e.diags, diags...)
+	var refs []model.Ref
+	for _, x := range exprs {
+		t, tdiags := hcl.AbsTraversalForExpr(x)
+		if tdiags.HasErrors() {
+			e.errorf(x.Range(), "Invalid depends_on reference",
+				"depends_on lists references such as vnode.a, switch.lan0 or vnode.b[0], not expressions.")
+			continue
+		}
+		root := t.RootName()
+		if root != kindSwitch && root != kindBridge && root != kindVNode && root != kindTap {
+			e.errorf(x.Range(), "Invalid depends_on reference",
+				"depends_on can name switches, bridges, vnodes and taps, not %s.", root)
+			continue
+		}
+		if len(t) < 2 {
+			continue // reported when linking
+		}
+		ta, ok := t[1].(hcl.TraverseAttr)
+		if !ok {
+			continue
+		}
+		target := e.d.byAddr[root+"."+ta.Name]
+		if target == nil || target.failed {
+			continue // reported when linking, or upstream
+		}
+		if len(t) == 2 {
+			for _, name := range target.instOrder {
+				refs = append(refs, model.Ref{Type: root, Name: name})
+			}
+			continue
+		}
+		key := ""
+		if ti, ok := t[2].(hcl.TraverseIndex); ok && ti.Key.IsKnown() && !ti.Key.IsNull() {
+			switch ti.Key.Type() {
+			case cty.String:
+				key = ti.Key.AsString()
+			case cty.Number:
+				key = ti.Key.AsBigFloat().Text('f', -1)
+			}
+		}
+		name, ok := target.insts[key]
+		if !ok || key == "" || len(t) > 3 {
+			e.errorf(x.Range(), "Invalid depends_on reference",
+				"%s has no such instance; its instances are %s. Name the block, or one instance as in %s[0] (count) or %s[\"key\"] (for_each).",
+				target.addr, strings.Join(target.instOrder, ", "), target.addr, target.addr)
+			continue
+		}
+		refs = append(refs, model.Ref{Type: root, Name: name})
+	}
+	return refs
+}
+
+// validMode reports whether s is an octal permission such as "0770".
+func validMode(s string) bool {
+	if len(s) < 3 || len(s) > 4 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '7' {
+			return false
+		}
+	}
+	return true
+}
+
+// wholeString parses a decimal whole number.
+func wholeString(s string) (int64, bool) {
+	var n int64
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}

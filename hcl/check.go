@@ -1,0 +1,303 @@
+package hcl
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+
+	"github.com/benito-net/benito/model"
+)
+
+// check validates what needs the whole experiment: unique instance names,
+// switches that exist, addresses that fit their switch and do not collide,
+// routes that can be reached. Then it sorts the model. It works in source
+// order (block, instance, position within the block), so that an error
+// lands on the later of two clashing declarations.
+func (e *evaluator) check() {
+	e.checkNames()
+	e.checkInterfaces()
+	e.checkRoutes()
+	e.checkTaps()
+
+	exp := e.exp
+	byName := func(a, b string) int { return cmp.Compare(a, b) }
+	slices.SortStableFunc(exp.Switches, func(a, b *model.Switch) int { return byName(a.Name, b.Name) })
+	slices.SortStableFunc(exp.Bridges, func(a, b *model.Bridge) int { return byName(a.Name, b.Name) })
+	slices.SortStableFunc(exp.VNodes, func(a, b *model.VNode) int { return byName(a.Name, b.Name) })
+	slices.SortStableFunc(exp.Taps, func(a, b *model.Tap) int { return byName(a.Name, b.Name) })
+	slices.SortStableFunc(exp.Outputs, func(a, b *model.Output) int { return byName(a.Name, b.Name) })
+	slices.SortStableFunc(exp.Routes, func(a, b *model.Route) int {
+		if c := cmp.Compare(a.Node, b.Node); c != 0 {
+			return c
+		}
+		return comparePrefix(a.Destination, b.Destination)
+	})
+	for _, vn := range exp.VNodes {
+		slices.SortStableFunc(vn.Routes, func(a, b *model.Route) int { return comparePrefix(a.Destination, b.Destination) })
+	}
+}
+
+func comparePrefix(a, b netip.Prefix) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Bits(), b.Bits())
+}
+
+// checkNames reports instance names that two blocks of one type share, such
+// as vnode "a" with count = 2 and vnode "a-0".
+func (e *evaluator) checkNames() {
+	for _, kind := range []string{kindSwitch, kindBridge, kindVNode, kindTap} {
+		recs := e.insts[kind]
+		sort.SliceStable(recs, func(i, j int) bool {
+			if recs[i].b.order != recs[j].b.order {
+				return recs[i].b.order < recs[j].b.order
+			}
+			return recs[i].idx < recs[j].idx
+		})
+		first := make(map[string]instRec, len(recs))
+		for _, r := range recs {
+			prev, dup := first[r.name]
+			if !dup {
+				first[r.name] = r
+				continue
+			}
+			e.errorf(r.b.label, fmt.Sprintf("Duplicate %s name %q", kindWord(kind), r.name),
+				"%s makes an instance named %q, and so does %s, declared at %s. Instance names of one block type must be unique "+
+					"(count makes LABEL-0, LABEL-1, ...; for_each makes LABEL-KEY): rename one of the blocks.",
+				describeInst(r), r.name, describeInst(prev), rangeString(prev.b.def))
+		}
+	}
+}
+
+func describeInst(r instRec) string {
+	switch {
+	case r.b.counted:
+		return fmt.Sprintf("%s (with count)", r.b.addr)
+	case r.b.forEach:
+		return fmt.Sprintf("%s (with for_each)", r.b.addr)
+	}
+	return r.b.addr
+}
+
+func (e *evaluator) checkInterfaces() {
+	recs := e.ifaces
+	sort.SliceStable(recs, func(i, j int) bool {
+		a, b := recs[i], recs[j]
+		if a.b.order != b.b.order {
+			return a.b.order < b.b.order
+		}
+		if a.inst != b.inst {
+			return a.inst < b.inst
+		}
+		return a.idx < b.idx
+	})
+	var switchNames []string
+	type onSwitch struct {
+		sw   string
+		addr netip.Addr
+	}
+	addrs := map[onSwitch]*ifaceRec{}
+	macs := map[string]*ifaceRec{}
+	for _, r := range recs {
+		ifc := r.ifc
+		if ifc.MAC != nil {
+			if prev := macs[ifc.MAC.String()]; prev != nil {
+				e.errorf(ifc.DeclRange, "Duplicate MAC address",
+					"Interface %q of vnode %q has MAC address %s, like interface %q of vnode %q at %s. Give each interface its own, "+
+						"or leave mac_address out and benito derives one.",
+					ifc.Name, r.node.Name, ifc.MAC, prev.ifc.Name, prev.node.Name, rangeString(prev.ifc.DeclRange))
+			} else {
+				macs[ifc.MAC.String()] = r
+			}
+		}
+		if ifc.Switch == "" {
+			continue // its switch attribute failed, and said so
+		}
+		sw := e.switches[ifc.Switch]
+		if sw == nil {
+			if switchNames == nil {
+				for name := range e.switches {
+					switchNames = append(switchNames, name)
+				}
+			}
+			detail := fmt.Sprintf("Interface %q of vnode %q is on switch %q, but no switch has that name.", ifc.Name, r.node.Name, ifc.Switch)
+			if s := nearest(ifc.Switch, switchNames); s != "" {
+				detail += fmt.Sprintf(" Did you mean %q?", s)
+			} else {
+				detail += fmt.Sprintf(" Declare it with switch %q { ... }, or name an existing switch.", ifc.Switch)
+			}
+			e.errorf(r.swRange, fmt.Sprintf("Unknown switch %q", ifc.Switch), "%s", detail)
+			continue
+		}
+		// The switch's shaping fills what the interface leaves unset, so
+		// that Interface.Shaping is what the link really gets.
+		if !r.shaped.capacity {
+			ifc.Shaping.Capacity = sw.Shaping.Capacity
+		}
+		if !r.shaped.latency {
+			ifc.Shaping.Latency = sw.Shaping.Latency
+		}
+		if !r.shaped.loss {
+			ifc.Shaping.Loss = sw.Shaping.Loss
+		}
+		if r.pending.IsValid() {
+			if bits := e.subnetBits(sw, r, r.pending); bits >= 0 {
+				ifc.Address = e.hostPrefix(r.pending, bits, r.addrRange)
+			}
+		}
+		if !ifc.Address.IsValid() {
+			continue
+		}
+		addr := ifc.Address.Addr()
+		if sw.Subnet.IsValid() && !sw.Subnet.Contains(addr) {
+			e.errorf(r.addrRange, "Address outside the switch's subnet",
+				"Interface %q of vnode %q has address %s, but its switch %q has subnet %s. Pick an address inside the subnet, "+
+					"or put the interface on another switch.", ifc.Name, r.node.Name, addr, sw.Name, sw.Subnet)
+		}
+		key := onSwitch{sw.Name, addr}
+		if prev := addrs[key]; prev != nil {
+			e.errorf(r.addrRange, fmt.Sprintf("Duplicate address %s on switch %q", addr, sw.Name),
+				"Interface %q of vnode %q has address %s, which interface %q of vnode %q, declared at %s, has on the same switch. "+
+					"Give each interface on a switch its own address.",
+				ifc.Name, r.node.Name, addr, prev.ifc.Name, prev.node.Name, rangeString(prev.ifc.DeclRange))
+			continue
+		}
+		addrs[key] = r
+	}
+}
+
+func (e *evaluator) checkRoutes() {
+	recs := e.routes
+	sort.SliceStable(recs, func(i, j int) bool {
+		a, b := recs[i], recs[j]
+		if a.b.order != b.b.order {
+			return a.b.order < b.b.order
+		}
+		if a.inst != b.inst {
+			return a.inst < b.inst
+		}
+		return a.idx < b.idx
+	})
+	nodes := make(map[string]*model.VNode, len(e.exp.VNodes))
+	var nodeNames []string
+	for _, vn := range e.exp.VNodes {
+		if nodes[vn.Name] == nil {
+			nodes[vn.Name] = vn
+			nodeNames = append(nodeNames, vn.Name)
+		}
+	}
+	type dest struct {
+		node string
+		dest netip.Prefix
+	}
+	seen := map[dest]*routeRec{}
+	for _, rec := range recs {
+		r := rec.r
+		vn := nodes[r.Node]
+		if vn == nil {
+			// Only a top-level route can name a node that is not there.
+			detail := fmt.Sprintf("The route is for node %q, but no vnode has that name.", r.Node)
+			if s := nearest(r.Node, nodeNames); s != "" {
+				detail += fmt.Sprintf(" Did you mean %q?", s)
+			}
+			e.errorf(*rec.nodeRange, fmt.Sprintf("Unknown vnode %q", r.Node), "%s", detail)
+			continue
+		}
+		if r.Device != "" && !hasInterface(vn, r.Device) {
+			e.errorf(rec.devRange, fmt.Sprintf("Unknown device %q", r.Device),
+				"vnode %q has no interface %q. Name one of its interfaces: %s.", vn.Name, r.Device, interfaceNames(vn))
+		}
+		if r.Gateway.IsValid() && !reaches(vn, r.Gateway) {
+			e.errorf(rec.gwRange, "Gateway not on a connected subnet",
+				"vnode %q cannot reach gateway %s: it is outside the subnets of all its interfaces (%s). A gateway must be a "+
+					"neighbour on one of the node's networks.", vn.Name, r.Gateway, interfaceSubnets(vn))
+		}
+		key := dest{r.Node, r.Destination}
+		if prev := seen[key]; prev != nil {
+			e.errorf(rec.def, fmt.Sprintf("Duplicate route to %s", r.Destination),
+				"vnode %q already has a route to %s, declared at %s. A node has one route per destination: remove one of them.",
+				r.Node, r.Destination, rangeString(prev.def))
+			continue
+		}
+		seen[key] = rec
+	}
+}
+
+func hasInterface(vn *model.VNode, name string) bool {
+	for _, ifc := range vn.Interfaces {
+		if ifc.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func reaches(vn *model.VNode, gw netip.Addr) bool {
+	for _, ifc := range vn.Interfaces {
+		if ifc.Address.IsValid() && ifc.Address.Masked().Contains(gw) {
+			return true
+		}
+	}
+	return false
+}
+
+func interfaceNames(vn *model.VNode) string {
+	s := ""
+	for i, ifc := range vn.Interfaces {
+		if i > 0 {
+			s += ", "
+		}
+		s += ifc.Name
+	}
+	if s == "" {
+		return "it has none"
+	}
+	return s
+}
+
+func interfaceSubnets(vn *model.VNode) string {
+	s := ""
+	for _, ifc := range vn.Interfaces {
+		if !ifc.Address.IsValid() {
+			continue
+		}
+		if s != "" {
+			s += ", "
+		}
+		s += fmt.Sprintf("%s %s", ifc.Name, ifc.Address.Masked())
+	}
+	if s == "" {
+		return "it has no addresses"
+	}
+	return s
+}
+
+func (e *evaluator) checkTaps() {
+	bridges := map[string]bool{}
+	var bridgeNames, switchNames []string
+	for _, br := range e.exp.Bridges {
+		bridges[br.Name] = true
+		bridgeNames = append(bridgeNames, br.Name)
+	}
+	for name := range e.switches {
+		switchNames = append(switchNames, name)
+	}
+	for _, r := range e.taps {
+		kind, name, names := kindSwitch, r.tap.Switch, switchNames
+		exists := e.switches[name] != nil
+		if r.isBridge {
+			kind, name, names, exists = kindBridge, r.tap.Bridge, bridgeNames, bridges[r.tap.Bridge]
+		}
+		if exists {
+			continue
+		}
+		detail := fmt.Sprintf("Tap %q is plugged into %s %q, but no %s has that name.", r.tap.Name, kind, name, kind)
+		if s := nearest(name, names); s != "" {
+			detail += fmt.Sprintf(" Did you mean %q?", s)
+		}
+		e.errorf(r.rng, fmt.Sprintf("Unknown %s %q", kind, name), "%s", detail)
+	}
+}

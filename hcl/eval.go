@@ -1,0 +1,408 @@
+package hcl
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/model"
+)
+
+// maxInstances bounds count and for_each, so that a typo such as
+// count = 1e9 ends in a message rather than in the kernel's OOM killer.
+const maxInstances = 1_000_000
+
+// evaluator turns linked declarations into a model.Experiment.
+type evaluator struct {
+	d     *decls
+	diags hcl.Diagnostics
+	// root holds the functions; every block's context is a child of it that
+	// holds only the values the block refers to, so building a context costs
+	// what the block references, not what the configuration holds.
+	root *hcl.EvalContext
+	exp  *model.Experiment
+	site map[string]string
+
+	// switches finds a switch instance by name, for subnets; the first of
+	// duplicate names wins (duplicates are reported).
+	switches map[string]*model.Switch
+
+	// What the checks after evaluation need, in evaluation order.
+	insts  map[string][]instRec // by block kind
+	ifaces []*ifaceRec
+	routes []*routeRec
+	taps   []*tapRec
+}
+
+// instRec is one instance of a block, for the uniqueness of names.
+type instRec struct {
+	name string
+	b    *block
+	idx  int
+}
+
+// instance is one instance of a block being evaluated.
+type instance struct {
+	name string
+	key  string // "" for a block without count or for_each
+	ctx  *hcl.EvalContext
+}
+
+func evaluate(d *decls) (*model.Experiment, hcl.Diagnostics) {
+	e := &evaluator{
+		d:        d,
+		root:     &hcl.EvalContext{Functions: functions()},
+		exp:      &model.Experiment{},
+		site:     map[string]string{},
+		switches: map[string]*model.Switch{},
+		insts:    map[string][]instRec{},
+	}
+	for k, v := range model.SiteDefaults {
+		e.site[k] = v
+	}
+	if d.experiment != nil {
+		// Known before anything is evaluated: DeriveMAC needs it.
+		e.exp.Name = d.experiment.name
+		e.exp.DeclRange = d.experiment.def
+	}
+	e.diags = d.link()
+	for _, scc := range order(d.blocks) {
+		if isCycle(scc) {
+			e.diags = append(e.diags, cycleDiagnostic(scc))
+			for _, b := range scc {
+				b.failed = true
+				b.value = cty.DynamicVal
+			}
+			continue
+		}
+		e.eval(scc[0])
+	}
+	e.exp.Site = e.site
+	e.check()
+	return e.exp, dedupe(e.diags)
+}
+
+func (e *evaluator) eval(b *block) {
+	switch b.kind {
+	case kindVariable:
+		// Given their values before evaluation starts.
+	case kindLocal:
+		v, diags := b.expr.Value(e.ctx(b))
+		e.diags = append(e.diags, diags...)
+		b.value = v
+		b.failed = diags.HasErrors()
+	case kindExperiment:
+		e.evalExperiment(b)
+	case kindSite:
+		e.evalSite(b)
+	case kindOutput:
+		e.evalOutput(b)
+	case kindSwitch:
+		e.evalSwitch(b)
+	case kindBridge:
+		e.evalBridge(b)
+	case kindVNode:
+		e.evalVNode(b)
+	case kindTap:
+		e.evalTap(b)
+	case kindRoute:
+		e.evalRoute(b)
+	}
+}
+
+// ctx builds a block's evaluation context from the values it refers to.
+// A reference to something missing or failed sees an unknown value, so
+// that the one real error is not followed by a cascade of echoes.
+func (e *evaluator) ctx(b *block) *hcl.EvalContext {
+	ctx := e.root.NewChild()
+	if len(b.refs) == 0 {
+		return ctx
+	}
+	vars := map[string]cty.Value{}
+	objs := map[string]map[string]cty.Value{}
+	for _, r := range b.refs {
+		switch {
+		case r.name == "":
+			// count and each are set per instance, and shadow this.
+			vars[r.root] = cty.DynamicVal
+		default:
+			m := objs[r.root]
+			if m == nil {
+				m = map[string]cty.Value{}
+				objs[r.root] = m
+			}
+			v := cty.DynamicVal
+			if r.target != nil && !r.target.failed {
+				v = r.target.value
+			}
+			m[r.name] = v
+		}
+	}
+	for root, m := range objs {
+		if _, poisoned := vars[root]; !poisoned {
+			vars[root] = cty.ObjectVal(m)
+		}
+	}
+	ctx.Variables = vars
+	return ctx
+}
+
+// expand makes a block's instances from its count or for_each. ok is false
+// when they cannot be known; the reason has been reported.
+func (e *evaluator) expand(b *block, content *hcl.BodyContent, ctx *hcl.EvalContext) ([]instance, bool) {
+	countA, eachA := content.Attributes["count"], content.Attributes["for_each"]
+	switch {
+	case countA != nil && eachA != nil:
+		e.errorf(eachA.NameRange, "Both count and for_each",
+			"A block makes its instances with count or with for_each, not both. Remove one of them.")
+		return nil, false
+	case countA != nil:
+		v, ok := e.value(ctx, countA.Expr)
+		if !ok {
+			return nil, false
+		}
+		cv, err := convert.Convert(v, cty.Number)
+		n, whole := int64(0), false
+		if err == nil && !cv.IsNull() {
+			n, whole = wholeNumber(cv)
+		}
+		if !whole || n < 0 || n > maxInstances {
+			e.errorf(countA.Expr.Range(), "Invalid count",
+				"count must be a whole number from 0 to %d, not %s.", maxInstances, show(v))
+			return nil, false
+		}
+		insts := make([]instance, n)
+		for i := range insts {
+			key := strconv.Itoa(i)
+			ictx := ctx.NewChild()
+			ictx.Variables = map[string]cty.Value{
+				"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(i))}),
+			}
+			insts[i] = instance{name: b.name + "-" + key, key: key, ctx: ictx}
+		}
+		return insts, true
+	case eachA != nil:
+		v, ok := e.value(ctx, eachA.Expr)
+		if !ok {
+			return nil, false
+		}
+		ty := v.Type()
+		isSet := ty.IsSetType() && ty.ElementType() == cty.String
+		if v.IsNull() || !(ty.IsMapType() || ty.IsObjectType() || isSet) {
+			hint := ""
+			if ty.IsListType() || ty.IsTupleType() || ty.IsSetType() {
+				hint = " For a list of strings, write toset(...): its elements become the keys."
+			}
+			e.errorf(eachA.Expr.Range(), "Invalid for_each",
+				"for_each must be a map, an object or a set of strings, not %s.%s", show(v), hint)
+			return nil, false
+		}
+		if v.LengthInt() > maxInstances {
+			e.errorf(eachA.Expr.Range(), "Invalid for_each", "for_each makes at most %d instances.", maxInstances)
+			return nil, false
+		}
+		var insts []instance
+		for it := v.ElementIterator(); it.Next(); {
+			k, val := it.Element()
+			if k.IsNull() {
+				continue // a null in a set has no name
+			}
+			key := k.AsString()
+			if isSet {
+				val = k
+			}
+			if !addrs.ValidName(key) {
+				e.errorf(eachA.Expr.Range(), "Invalid for_each key",
+					"The key %q would make the instance name %q, but names may only hold letters, digits, '_' and '-'. "+
+						"Change the key, for example to %q.", key, b.name+"-"+key, suggestName(key))
+				continue
+			}
+			ictx := ctx.NewChild()
+			ictx.Variables = map[string]cty.Value{
+				"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": val}),
+			}
+			insts = append(insts, instance{name: b.name + "-" + key, key: key, ctx: ictx})
+		}
+		return insts, true
+	}
+	return []instance{{name: b.name, ctx: ctx}}, true
+}
+
+// record notes a block's instances: for uniqueness checks, and, when other
+// blocks refer to it, for depends_on and its reference value.
+func (e *evaluator) record(b *block, insts []instance, vals []cty.Value) {
+	for i, in := range insts {
+		e.insts[b.kind] = append(e.insts[b.kind], instRec{name: in.name, b: b, idx: i})
+	}
+	if !b.used {
+		return
+	}
+	b.insts = make(map[string]string, len(insts))
+	for _, in := range insts {
+		b.insts[in.key] = in.name
+		b.instOrder = append(b.instOrder, in.name)
+	}
+	switch {
+	case b.counted:
+		if len(vals) == 0 {
+			b.value = cty.EmptyTupleVal
+		} else {
+			b.value = cty.TupleVal(vals)
+		}
+	case b.forEach:
+		m := make(map[string]cty.Value, len(vals))
+		for i, in := range insts {
+			m[in.key] = vals[i]
+		}
+		b.value = cty.ObjectVal(m)
+	case len(vals) == 1:
+		b.value = vals[0]
+	}
+}
+
+// value evaluates an expression. ok is false when evaluation failed, which
+// has been reported, or when the value is not wholly known, which happens
+// only downstream of a reported error.
+func (e *evaluator) value(ctx *hcl.EvalContext, expr hcl.Expression) (cty.Value, bool) {
+	v, diags := expr.Value(ctx)
+	e.diags = append(e.diags, diags...)
+	if diags.HasErrors() || !v.IsWhollyKnown() {
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
+// get evaluates an attribute and converts it to ty (unless ty is
+// cty.DynamicPseudoType). ok is false when the attribute is absent or null,
+// which means "unset", or when it failed, which has been reported.
+func (e *evaluator) get(ctx *hcl.EvalContext, attrs hcl.Attributes, name string, ty cty.Type) (cty.Value, *hcl.Attribute, bool) {
+	a := attrs[name]
+	if a == nil {
+		return cty.NilVal, nil, false
+	}
+	v, ok := e.value(ctx, a.Expr)
+	if !ok || v.IsNull() {
+		return cty.NilVal, a, false
+	}
+	if ty == cty.DynamicPseudoType {
+		return v, a, true
+	}
+	cv, err := convert.Convert(v, ty)
+	if err != nil {
+		e.errorf(a.Expr.Range(), "Incorrect attribute value type",
+			"Inappropriate value for attribute %q: %s.", name, err)
+		return cty.NilVal, a, false
+	}
+	return cv, a, true
+}
+
+func (e *evaluator) str(ctx *hcl.EvalContext, attrs hcl.Attributes, name string) (string, *hcl.Attribute, bool) {
+	v, a, ok := e.get(ctx, attrs, name, cty.String)
+	if !ok {
+		return "", a, false
+	}
+	return v.AsString(), a, true
+}
+
+func (e *evaluator) boolean(ctx *hcl.EvalContext, attrs hcl.Attributes, name string) (bool, bool) {
+	v, _, ok := e.get(ctx, attrs, name, cty.Bool)
+	return ok && v.True(), ok
+}
+
+// integer reads a whole number within [lo, hi].
+func (e *evaluator) integer(ctx *hcl.EvalContext, attrs hcl.Attributes, name string, lo, hi int64) (int64, bool) {
+	v, a, ok := e.get(ctx, attrs, name, cty.Number)
+	if !ok {
+		return 0, false
+	}
+	n, whole := wholeNumber(v)
+	if !whole || n < lo || n > hi {
+		e.errorf(a.Expr.Range(), fmt.Sprintf("Invalid %s", name), "%s must be a whole number from %d to %d, not %s.",
+			name, lo, hi, show(v))
+		return 0, false
+	}
+	return n, true
+}
+
+// name reads an attribute that must be a valid benito name.
+func (e *evaluator) name(ctx *hcl.EvalContext, attrs hcl.Attributes, attr string) (string, bool) {
+	s, a, ok := e.str(ctx, attrs, attr)
+	if !ok {
+		return "", false
+	}
+	if !addrs.ValidName(s) {
+		e.errorf(a.Expr.Range(), fmt.Sprintf("Invalid %s", attr),
+			"%q is not a valid name: use only letters, digits, '_' and '-', for example %q.", s, suggestName(s))
+		return "", false
+	}
+	return s, true
+}
+
+// shapingSet says which shaping attributes a block sets, so that an
+// interface can take the others from its switch, an explicit zero included.
+type shapingSet struct{ capacity, latency, loss bool }
+
+// shaping reads capacity, latency and loss.
+func (e *evaluator) shaping(ctx *hcl.EvalContext, attrs hcl.Attributes) (model.Shaping, shapingSet) {
+	var s model.Shaping
+	var set shapingSet
+	if v, a, ok := e.get(ctx, attrs, "capacity", cty.DynamicPseudoType); ok {
+		c, err := parseCapacity(v)
+		if err != nil {
+			e.errorf(a.Expr.Range(), "Invalid capacity", "%s.", err)
+		}
+		s.Capacity, set.capacity = c, true
+	}
+	if v, a, ok := e.get(ctx, attrs, "latency", cty.DynamicPseudoType); ok {
+		d, err := parseLatency(v)
+		if err != nil {
+			e.errorf(a.Expr.Range(), "Invalid latency", "%s.", err)
+		}
+		s.Latency, set.latency = d, true
+	}
+	if v, a, ok := e.get(ctx, attrs, "loss", cty.DynamicPseudoType); ok {
+		l, err := parseLoss(v)
+		if err != nil {
+			e.errorf(a.Expr.Range(), "Invalid loss", "%s.", err)
+		}
+		s.Loss, set.loss = l, true
+	}
+	return s, set
+}
+
+func (e *evaluator) errorf(rng hcl.Range, summary, format string, args ...any) {
+	e.diags = append(e.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(format, args...),
+		Subject:  rng.Ptr(),
+	})
+}
+
+// dedupe drops repeated diagnostics: an error in a block with count is
+// found once per instance but is one mistake.
+func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
+	type key struct {
+		sev             hcl.DiagnosticSeverity
+		summary, detail string
+		rng             hcl.Range
+	}
+	seen := make(map[key]bool, len(diags))
+	out := diags[:0]
+	for _, d := range diags {
+		k := key{sev: d.Severity, summary: d.Summary, detail: d.Detail}
+		if d.Subject != nil {
+			k.rng = *d.Subject
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, d)
+	}
+	return out
+}

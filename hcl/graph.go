@@ -1,0 +1,370 @@
+package hcl
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// roots maps the names an expression may start with to the block kinds they
+// refer to; count and each are per instance and belong to no block.
+var roots = map[string]string{
+	"var":      kindVariable,
+	"local":    kindLocal,
+	kindSwitch: kindSwitch,
+	kindBridge: kindBridge,
+	kindVNode:  kindVNode,
+	kindTap:    kindTap,
+}
+
+var rootNames = []string{"bridge", "count", "each", "local", "switch", "tap", "var", "vnode"}
+
+// link finds every block's references and turns them into dependency
+// edges. References to nothing are reported here, once, with a suggestion.
+func (d *decls) link() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, b := range d.blocks {
+		b.seen = b
+		switch {
+		case b.kind == kindVariable:
+			// A default is a constant; HCL reports references in it.
+		case b.expr != nil:
+			diags = append(diags, d.linkExpr(b, b.expr, "")...)
+		case b.body != nil:
+			diags = append(diags, d.linkBody(b, b.body)...)
+		}
+		if (b.kind == kindSwitch || b.kind == kindVNode) && d.site != nil {
+			// Defaults for kind and type come from the site block.
+			d.addDep(b, d.site, b.def)
+		}
+		if b.kind == kindVNode {
+			d.linkSwitchNames(b)
+		}
+	}
+	return diags
+}
+
+func (d *decls) linkBody(b *block, body *hclsyntax.Body) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	attrs := make([]*hclsyntax.Attribute, 0, len(body.Attributes))
+	for _, a := range body.Attributes {
+		attrs = append(attrs, a)
+	}
+	// Source order, so that edges and hence messages are deterministic.
+	sort.Slice(attrs, func(i, j int) bool { return attrs[i].SrcRange.Start.Byte < attrs[j].SrcRange.Start.Byte })
+	for _, a := range attrs {
+		meta := ""
+		if body == b.body && (a.Name == "count" || a.Name == "for_each") {
+			meta = a.Name
+		}
+		diags = append(diags, d.linkExpr(b, a.Expr, meta)...)
+	}
+	for _, nb := range body.Blocks {
+		diags = append(diags, d.linkBody(b, nb.Body)...)
+	}
+	return diags
+}
+
+// linkExpr handles the references of one expression. meta names the
+// meta-argument the expression belongs to, if any: count and for_each
+// cannot use the values they define.
+func (d *decls) linkExpr(b *block, expr hcl.Expression, meta string) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, t := range expr.Variables() {
+		if diag := d.linkTraversal(b, t, meta); diag != nil {
+			diags = append(diags, diag)
+		}
+	}
+	return diags
+}
+
+func (d *decls) linkTraversal(b *block, t hcl.Traversal, meta string) *hcl.Diagnostic {
+	root := t.RootName()
+	rng := t.SourceRange()
+	attr := ""
+	if len(t) > 1 {
+		if ta, ok := t[1].(hcl.TraverseAttr); ok {
+			attr = ta.Name
+		}
+	}
+	switch root {
+	case "count", "each":
+		b.refs = append(b.refs, ref{root: root})
+		want, has := "count", b.counted
+		if root == "each" {
+			want, has = "for_each", b.forEach
+		}
+		switch {
+		case meta != "":
+			return &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Reference to %q in %s", root, meta),
+				Detail: fmt.Sprintf("%s is what %s defines, so it cannot be used to compute %s. Use a variable or a local value instead.",
+					root, meta, meta),
+				Subject: rng.Ptr(),
+			}
+		case !has:
+			return &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Reference to %q in a block without %s", root, want),
+				Detail: fmt.Sprintf("%s is only defined inside a block that sets %s. Add %s to %s, or remove the reference.",
+					root, want, want, b.addr),
+				Subject: rng.Ptr(),
+			}
+		case root == "count" && attr != "index":
+			return &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid count reference",
+				Detail:   "count has only the attribute index: write count.index.",
+				Subject:  rng.Ptr(),
+			}
+		case root == "each" && attr != "key" && attr != "value":
+			return &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid each reference",
+				Detail:   "each has only the attributes key and value: write each.key or each.value.",
+				Subject:  rng.Ptr(),
+			}
+		}
+		return nil
+	}
+	kind, ok := roots[root]
+	if !ok {
+		b.refs = append(b.refs, ref{root: root})
+		detail := fmt.Sprintf("There is no value named %q. References start with %s.", root, strings.Join(rootNames, ", "))
+		if s := nearest(root, rootNames); s != "" {
+			detail = fmt.Sprintf("There is no value named %q. Did you mean %q?", root, s)
+		}
+		if root == kindRoute || root == kindOutput || root == kindSite || root == kindExperiment {
+			detail = fmt.Sprintf("%s blocks cannot be referred to; only %s can.", root, strings.Join(rootNames, ", "))
+		}
+		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Unknown name %q", root), Detail: detail, Subject: rng.Ptr()}
+	}
+	if attr == "" {
+		b.refs = append(b.refs, ref{root: root})
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid reference",
+			Detail:   fmt.Sprintf("%s must be followed by the name of a %s, as in %s.NAME.", root, kindWord(kind), root),
+			Subject:  rng.Ptr(),
+		}
+	}
+	target := d.byAddr[root+"."+attr]
+	if kind == kindVariable {
+		target = d.byAddr["var."+attr]
+	}
+	b.refs = append(b.refs, ref{root: root, name: attr, target: target})
+	if target == nil {
+		detail := fmt.Sprintf("No %s named %q is declared.", kindWord(kind), attr)
+		if s := nearest(attr, d.labels[kind]); s != "" {
+			detail += fmt.Sprintf(" Did you mean %q?", s)
+		} else {
+			decl := fmt.Sprintf("%s %q { ... }", kind, attr)
+			switch kind {
+			case kindVariable:
+				decl = fmt.Sprintf("variable %q {}", attr)
+			case kindLocal:
+				decl = fmt.Sprintf("locals { %s = ... }", attr)
+			}
+			detail += fmt.Sprintf(" Declare it with %s, or fix the reference.", decl)
+		}
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Reference to undeclared %s %q", kindWord(kind), attr),
+			Detail:   detail,
+			Subject:  rng.Ptr(),
+		}
+	}
+	d.addDep(b, target, rng)
+	return nil
+}
+
+// linkSwitchNames adds edges for interfaces that name their switch with a
+// constant string rather than a reference, so that the switch, and with it
+// the subnet an address may take its prefix length from, is evaluated first.
+// Any switch block that could make the instance is a dependency: a
+// counted lan makes lan-0, lan-1, ...
+func (d *decls) linkSwitchNames(b *block) {
+	for _, nb := range b.body.Blocks {
+		if nb.Type != "interface" {
+			continue
+		}
+		a := nb.Body.Attributes["switch"]
+		if a == nil || len(a.Expr.Variables()) > 0 {
+			continue
+		}
+		v, diags := a.Expr.Value(nil)
+		if diags.HasErrors() || v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
+			continue
+		}
+		s := v.AsString()
+		if t := d.byAddr["switch."+s]; t != nil && !t.counted && !t.forEach {
+			d.addDep(b, t, a.Expr.Range())
+		}
+		for i := 0; i < len(s); i++ {
+			if s[i] != '-' {
+				continue
+			}
+			if t := d.byAddr["switch."+s[:i]]; t != nil && (t.counted || t.forEach) {
+				d.addDep(b, t, a.Expr.Range())
+			}
+		}
+	}
+}
+
+func (d *decls) addDep(b, target *block, rng hcl.Range) {
+	target.used = true
+	if target.seen == b {
+		return
+	}
+	target.seen = b
+	b.deps = append(b.deps, dep{to: target, rng: rng})
+}
+
+// kindWord is how messages name a kind of block.
+func kindWord(kind string) string {
+	switch kind {
+	case kindLocal:
+		return "local value"
+	case kindVNode:
+		return "vnode"
+	}
+	return kind
+}
+
+// order returns the blocks as strongly connected components, each after
+// every component it depends on (Tarjan's algorithm emits them in that
+// order). A component of more than one block, or one block that refers to
+// itself, is a cycle.
+func order(blocks []*block) [][]*block {
+	var (
+		sccs  [][]*block
+		stack []*block
+		index int
+	)
+	for _, b := range blocks {
+		b.tIndex = -1
+	}
+	var visit func(b *block)
+	visit = func(b *block) {
+		b.tIndex, b.tLow = index, index
+		index++
+		stack = append(stack, b)
+		b.onStack = true
+		for _, e := range b.deps {
+			w := e.to
+			if w.tIndex < 0 {
+				visit(w)
+				b.tLow = min(b.tLow, w.tLow)
+			} else if w.onStack {
+				b.tLow = min(b.tLow, w.tIndex)
+			}
+		}
+		if b.tLow == b.tIndex {
+			var scc []*block
+			for {
+				w := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				w.onStack = false
+				scc = append(scc, w)
+				if w == b {
+					break
+				}
+			}
+			sccs = append(sccs, scc)
+		}
+	}
+	for _, b := range blocks {
+		if b.tIndex < 0 {
+			visit(b)
+		}
+	}
+	return sccs
+}
+
+// isCycle reports whether a component is a cycle.
+func isCycle(scc []*block) bool {
+	if len(scc) > 1 {
+		return true
+	}
+	for _, e := range scc[0].deps {
+		if e.to == scc[0] {
+			return true
+		}
+	}
+	return false
+}
+
+// cycleDiagnostic describes one cycle through a component: the shortest way
+// from its first-declared block back to itself.
+func cycleDiagnostic(scc []*block) *hcl.Diagnostic {
+	in := map[*block]bool{}
+	start := scc[0]
+	for _, b := range scc {
+		in[b] = true
+		if b.order < start.order {
+			start = b
+		}
+	}
+	// Breadth-first search for the shortest path start → ... → start.
+	type step struct {
+		from *block
+		rng  hcl.Range
+	}
+	prev := map[*block]step{}
+	queue := []*block{start}
+	var last step
+	found := false
+	for len(queue) > 0 && !found {
+		b := queue[0]
+		queue = queue[1:]
+		for _, e := range b.deps {
+			if e.to == start {
+				last, found = step{b, e.rng}, true
+				break
+			}
+			if _, ok := prev[e.to]; ok || !in[e.to] {
+				continue
+			}
+			prev[e.to] = step{b, e.rng}
+			queue = append(queue, e.to)
+		}
+	}
+	// Walk back from the closing edge.
+	path := []*block{start}
+	steps := []step{last}
+	for b := last.from; b != start; b = prev[b].from {
+		path = append(path, b)
+		steps = append(steps, prev[b])
+	}
+	// path is start, then the blocks in reverse; put them in order.
+	for i, j := 1, len(path)-1; i < j; i, j = i+1, j-1 {
+		path[i], path[j] = path[j], path[i]
+	}
+	for i, j := 0, len(steps)-1; i < j; i, j = i+1, j-1 {
+		steps[i], steps[j] = steps[j], steps[i]
+	}
+	names := make([]string, 0, len(path)+1)
+	var why []string
+	for i, b := range path {
+		names = append(names, b.addr)
+		next := start
+		if i+1 < len(path) {
+			next = path[i+1]
+		}
+		why = append(why, fmt.Sprintf("%s refers to %s at %s", b.addr, next.addr, rangeString(steps[i].rng)))
+	}
+	names = append(names, start.addr)
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Dependency cycle: " + strings.Join(names, " → "),
+		Detail: fmt.Sprintf("%s. A block is evaluated after every block it refers to, so blocks cannot refer to each other "+
+			"in a circle: remove one of these references, or compute the value from variables or locals instead.",
+			strings.Join(why, "; ")),
+		Subject: start.def.Ptr(),
+	}
+}

@@ -1,0 +1,170 @@
+package hcl
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/benito-net/benito/model"
+)
+
+// Options are the variable values given from outside the configuration.
+type Options struct {
+	Vars     []string // -var NAME=VALUE, in command-line order
+	VarFiles []string // -var-file paths (HCL files of NAME = VALUE), in order
+	Environ  []string // os.Environ(); BENITO_VAR_NAME=VALUE entries are variable values
+}
+
+// Config is a loaded configuration directory.
+type Config struct {
+	Dir string
+	// Experiment is the evaluated experiment; nil when Load reported errors.
+	Experiment *model.Experiment
+	// Files holds every parsed file (configuration and variable files, and
+	// the text of -var values), keyed by the file names diagnostics use, for
+	// hcl.NewDiagnosticTextWriter.
+	Files map[string]*hcl.File
+	// Hash is the hex SHA-256 of the configuration files' names and
+	// contents and of the effective variable values. A saved plan records
+	// it, and apply refuses the plan when it changed.
+	Hash string
+}
+
+// envPrefix starts the environment variables that set variable values.
+const envPrefix = "BENITO_VAR_"
+
+// ConfigFiles returns the configuration files of dir that Load reads: every
+// *.hcl file directly inside it whose name does not start with a dot, sorted
+// by name.
+func ConfigFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading configuration directory: %w", err)
+	}
+	var files []string
+	for _, ent := range entries {
+		name := ent.Name()
+		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".hcl") {
+			continue
+		}
+		if ent.IsDir() {
+			continue
+		}
+		if ent.Type()&os.ModeSymlink != 0 {
+			// Follow links to files, as editors and dotfile managers make them.
+			st, err := os.Stat(filepath.Join(dir, name))
+			if err != nil || st.IsDir() {
+				continue
+			}
+		}
+		files = append(files, filepath.Join(dir, name))
+	}
+	sort.Strings(files) // ReadDir sorts already; the promise should not rest on it
+	return files, nil
+}
+
+// Load reads, evaluates and validates the configuration in dir. The Config
+// is never nil and its Files are set even when diags has errors, so the
+// caller can print them with their source; its Experiment is set only when
+// there are no errors.
+func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
+	cfg := &Config{Dir: dir, Files: map[string]*hcl.File{}}
+	var diags hcl.Diagnostics
+
+	paths, err := ConfigFiles(dir)
+	if err != nil {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read configuration directory",
+			Detail:   fmt.Sprintf("%s. Check that the directory exists and is readable.", err),
+		})
+		return cfg, diags
+	}
+	if len(paths) == 0 {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No configuration files",
+			Detail: fmt.Sprintf("The directory %s holds no .hcl files. Write the experiment in a file ending in .hcl there "+
+				"(for example main.hcl), or run benito in the directory that holds it.", dir),
+		})
+		return cfg, diags
+	}
+
+	parser := hclparse.NewParser()
+	var files []*hcl.File
+	h := sha256.New()
+	for _, path := range paths {
+		f, fdiags := parser.ParseHCLFile(path)
+		diags = append(diags, fdiags...)
+		if f == nil {
+			continue
+		}
+		files = append(files, f)
+		fmt.Fprintf(h, "file %q %d\n", filepath.Base(path), len(f.Bytes))
+		h.Write(f.Bytes)
+	}
+
+	d := &decls{}
+	for _, f := range files {
+		body, ok := f.Body.(*hclsyntax.Body)
+		if !ok {
+			continue // ParseHCLFile only makes native bodies
+		}
+		diags = append(diags, d.collect(body)...)
+	}
+	diags = append(diags, d.finish(dir)...)
+
+	vals, vdiags := variableValues(parser, d, opts)
+	diags = append(diags, vdiags...)
+	for name, f := range vals.files {
+		parser.AddFile(name, f)
+	}
+	for _, v := range d.variables {
+		if v.value != cty.NilVal {
+			ty, err := ctyjson.MarshalType(v.value.Type())
+			val, err2 := ctyjson.Marshal(v.value, v.value.Type())
+			if err == nil && err2 == nil {
+				fmt.Fprintf(h, "var %q %s %s\n", v.name(), ty, val)
+			}
+		}
+	}
+	cfg.Hash = hex.EncodeToString(h.Sum(nil))
+
+	exp, ediags := evaluate(d)
+	diags = append(diags, ediags...)
+
+	for name, f := range parser.Files() {
+		cfg.Files[name] = f
+	}
+	sortDiagnostics(diags)
+	if !diags.HasErrors() {
+		cfg.Experiment = exp
+	}
+	return cfg, diags
+}
+
+// sortDiagnostics puts diagnostics in source order, those without a source
+// first, so that output does not depend on evaluation or map order.
+func sortDiagnostics(diags hcl.Diagnostics) {
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i].Subject, diags[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a == nil && b != nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		default:
+			return a.Start.Byte < b.Start.Byte
+		}
+	})
+}

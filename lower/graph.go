@@ -1,0 +1,59 @@
+package lower
+
+import (
+	"sort"
+
+	"github.com/benito-net/benito/addrs"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Resource is one desired resource of the graph.
+type Resource struct {
+	Addr     addrs.Resource
+	Provider string
+	// Config is an object of the attributes lowering sets (see ConfigTypes);
+	// every value is known.
+	Config cty.Value
+	// DependsOn lists the resources that must exist before this one, sorted.
+	DependsOn []addrs.Resource
+	// DeclRange is the configuration the resource comes from, for
+	// diagnostics.
+	DeclRange hcl.Range
+}
+
+// Graph is the lowered experiment.
+type Graph struct {
+	Experiment string
+	// Site is the experiment's site configuration, handed to providers.
+	Site map[string]string
+	// Resources is sorted by address.
+	Resources []*Resource
+
+	index map[addrs.Resource]*Resource
+}
+
+// Get returns the resource at addr, or nil.
+func (g *Graph) Get(addr addrs.Resource) *Resource {
+	return g.index[addr]
+}
+
+func (g *Graph) add(r *Resource) {
+	sort.Slice(r.DependsOn, func(i, j int) bool { return r.DependsOn[i].Less(r.DependsOn[j]) })
+	g.Resources = append(g.Resources, r)
+	g.index[r.Addr] = r
+}
+
+func (g *Graph) finish() {
+	sort.Slice(g.Resources, func(i, j int) bool { return g.Resources[i].Addr.Less(g.Resources[j].Addr) })
+}
+
+// NewGraph builds a graph from resources made elsewhere (tests, importers).
+func NewGraph(experiment string, site map[string]string, resources []*Resource) *Graph {
+	g := &Graph{Experiment: experiment, Site: site, index: make(map[addrs.Resource]*Resource, len(resources))}
+	for _, r := range resources {
+		g.add(r)
+	}
+	g.finish()
+	return g
+}

@@ -1,0 +1,477 @@
+package lower
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/model"
+	"github.com/benito-net/benito/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// ConfigProvider is the provider of the experiment's config directory.
+const ConfigProvider = "config"
+
+// providerOf says which provider serves a resource type. Every type is
+// served by the config directory provider for now, which records host-side
+// resources in the experiment's config directory; the network substrate
+// and platform providers take their types over as they land, and this is
+// the one place that changes when they do.
+func providerOf(typ string) string {
+	return ConfigProvider
+}
+
+// Lower turns exp into its resource graph. prior may be nil.
+func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) {
+	l := &lowerer{
+		exp:       exp,
+		g:         &Graph{Experiment: exp.Name, Site: exp.Site, index: map[addrs.Resource]*Resource{}},
+		switches:  make(map[string]*model.Switch, len(exp.Switches)),
+		ports:     map[string]map[string]int{},
+		configDir: filepath.Join(siteValue(exp, model.SiteConfigRoot), exp.Name),
+		runDir:    filepath.Join(siteValue(exp, model.SiteRunRoot), exp.Name),
+	}
+	for _, sw := range exp.Switches {
+		l.switches[sw.Name] = sw
+	}
+	l.topRoutes = map[string][]*model.Route{}
+	for _, r := range exp.Routes {
+		l.topRoutes[r.Node] = append(l.topRoutes[r.Node], r)
+	}
+	l.allocatePorts(prior)
+	l.lowerSwitches()
+	l.lowerBridges()
+	l.lowerTaps()
+	l.lowerVNodes()
+	l.lowerRoutes(exp.Routes, nil)
+	l.lowerConfigFiles()
+	l.g.finish()
+	return l.g, l.diags
+}
+
+type lowerer struct {
+	exp       *model.Experiment
+	g         *Graph
+	diags     hcl.Diagnostics
+	switches  map[string]*model.Switch
+	configDir string
+	runDir    string
+	// topRoutes holds the top-level route blocks by node.
+	topRoutes map[string][]*model.Route
+	// ports maps a VDE switch name to its port keys ("node.iface" or
+	// "tap.NAME") and their numbers.
+	ports map[string]map[string]int
+}
+
+func siteValue(exp *model.Experiment, key string) string {
+	if v, ok := exp.Site[key]; ok && v != "" {
+		return v
+	}
+	return model.SiteDefaults[key]
+}
+
+func (l *lowerer) errorf(rng hcl.Range, summary, detail string, args ...any) {
+	r := rng
+	l.diags = append(l.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(detail, args...),
+		Subject:  &r,
+	})
+}
+
+func (l *lowerer) switchSocket(name string) string {
+	return filepath.Join(l.runDir, "switch", name+".ctl")
+}
+
+func (l *lowerer) switchDevice(name string) string {
+	return model.DeviceName(l.exp.Name, name)
+}
+
+func portKey(node, iface string) string { return node + "." + iface }
+
+// allocatePorts gives every interface and tap on a VDE switch a port
+// number. Numbers recorded in the prior state are kept; new attachments
+// take the lowest free numbers, in sorted order of their keys, so the
+// result is deterministic and never moves an existing port.
+func (l *lowerer) allocatePorts(prior *state.State) {
+	wanted := map[string][]string{}
+	for _, n := range l.exp.VNodes {
+		for _, ifc := range n.Interfaces {
+			if sw := l.switches[ifc.Switch]; sw != nil && sw.Kind == model.KindVDE {
+				wanted[sw.Name] = append(wanted[sw.Name], portKey(n.Name, ifc.Name))
+			}
+		}
+	}
+	for _, t := range l.exp.Taps {
+		if sw := l.switches[t.Switch]; t.Switch != "" && sw != nil && sw.Kind == model.KindVDE {
+			wanted[sw.Name] = append(wanted[sw.Name], "tap."+t.Name)
+		}
+	}
+	for swName, keys := range wanted {
+		sort.Strings(keys)
+		numbers := make(map[string]int, len(keys))
+		used := map[int]bool{}
+		if prior != nil {
+			for _, k := range keys {
+				addr := addrs.Resource{Type: TypePort, Name: swName, Key: addrs.StringKey(k)}
+				if r := prior.Resources[addr]; r != nil {
+					if n := priorPortNumber(r.Attributes); n > 0 && !used[n] {
+						numbers[k] = n
+						used[n] = true
+					}
+				}
+			}
+		}
+		next := 1
+		for _, k := range keys {
+			if _, ok := numbers[k]; ok {
+				continue
+			}
+			for used[next] {
+				next++
+			}
+			numbers[k] = next
+			used[next] = true
+		}
+		l.ports[swName] = numbers
+	}
+}
+
+func priorPortNumber(raw json.RawMessage) int {
+	var v struct {
+		Number *int `json:"number"`
+	}
+	if json.Unmarshal(raw, &v) != nil || v.Number == nil {
+		return 0
+	}
+	return *v.Number
+}
+
+func (l *lowerer) lowerSwitches() {
+	defaultPorts, _ := strconv.Atoi(siteValue(l.exp, model.SiteVDEPorts))
+	for _, sw := range l.exp.Switches {
+		attrs := map[string]cty.Value{
+			"name":   cty.StringVal(sw.Name),
+			"kind":   cty.StringVal(sw.Kind),
+			"ports":  cty.NullVal(cty.Number),
+			"subnet": prefixVal(sw.Subnet),
+			"socket": cty.NullVal(cty.String),
+			"device": cty.NullVal(cty.String),
+			"group":  optString(sw.Group),
+			"mode":   optString(sw.Mode),
+		}
+		switch sw.Kind {
+		case model.KindVDE:
+			ports := sw.Ports
+			highest := 0
+			for _, n := range l.ports[sw.Name] {
+				highest = max(highest, n)
+			}
+			if ports == 0 {
+				ports = max(defaultPorts, highest)
+			} else if highest > ports {
+				l.errorf(sw.DeclRange, "Too few ports on switch",
+					"Switch %q has ports = %d but %d interfaces are attached to it (the highest port number in use is %d). Raise ports, or remove the setting to let benito size the switch.",
+					sw.Name, sw.Ports, len(l.ports[sw.Name]), highest)
+			}
+			attrs["ports"] = cty.NumberIntVal(int64(ports))
+			attrs["socket"] = cty.StringVal(l.switchSocket(sw.Name))
+		case model.KindBridge:
+			attrs["device"] = cty.StringVal(l.switchDevice(sw.Name))
+		}
+		addr := addrs.Resource{Type: TypeSwitch, Name: sw.Name}
+		l.g.add(&Resource{
+			Addr:      addr,
+			Provider:  providerOf(TypeSwitch),
+			Config:    cty.ObjectVal(attrs),
+			DependsOn: l.refs(sw.DependsOn),
+			DeclRange: sw.DeclRange,
+		})
+		keys := make([]string, 0, len(l.ports[sw.Name]))
+		for k := range l.ports[sw.Name] {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			node, iface, _ := strings.Cut(k, ".")
+			l.g.add(&Resource{
+				Addr:     addrs.Resource{Type: TypePort, Name: sw.Name, Key: addrs.StringKey(k)},
+				Provider: providerOf(TypePort),
+				Config: cty.ObjectVal(map[string]cty.Value{
+					"switch":    cty.StringVal(sw.Name),
+					"socket":    cty.StringVal(l.switchSocket(sw.Name)),
+					"number":    cty.NumberIntVal(int64(l.ports[sw.Name][k])),
+					"node":      cty.StringVal(node),
+					"interface": cty.StringVal(iface),
+				}),
+				DependsOn: []addrs.Resource{addr},
+				DeclRange: sw.DeclRange,
+			})
+		}
+	}
+}
+
+func (l *lowerer) lowerBridges() {
+	for _, br := range l.exp.Bridges {
+		l.g.add(&Resource{
+			Addr:     addrs.Resource{Type: TypeBridge, Name: br.Name},
+			Provider: providerOf(TypeBridge),
+			Config: cty.ObjectVal(map[string]cty.Value{
+				"name":   cty.StringVal(br.Name),
+				"device": cty.StringVal(l.switchDevice(br.Name)),
+			}),
+			DependsOn: l.refs(br.DependsOn),
+			DeclRange: br.DeclRange,
+		})
+	}
+}
+
+func (l *lowerer) lowerTaps() {
+	for _, t := range l.exp.Taps {
+		attrs := map[string]cty.Value{
+			"name":   cty.StringVal(model.DeviceName(l.exp.Name, "t", t.Name)),
+			"switch": cty.NullVal(cty.String),
+			"socket": cty.NullVal(cty.String),
+			"port":   cty.NullVal(cty.Number),
+			"bridge": cty.NullVal(cty.String),
+			"owner":  optString(t.Owner),
+			"group":  optString(t.Group),
+		}
+		deps := l.refs(t.DependsOn)
+		switch {
+		case t.Switch != "":
+			sw := l.switches[t.Switch]
+			if sw == nil {
+				l.errorf(t.DeclRange, "Reference to undeclared switch", "Tap %q is on switch %q, which the experiment does not declare.", t.Name, t.Switch)
+				continue
+			}
+			attrs["switch"] = cty.StringVal(sw.Name)
+			if sw.Kind == model.KindVDE {
+				key := "tap." + t.Name
+				attrs["socket"] = cty.StringVal(l.switchSocket(sw.Name))
+				attrs["port"] = cty.NumberIntVal(int64(l.ports[sw.Name][key]))
+				deps = append(deps, addrs.Resource{Type: TypePort, Name: sw.Name, Key: addrs.StringKey(key)})
+			} else {
+				attrs["bridge"] = cty.StringVal(l.switchDevice(sw.Name))
+			}
+			deps = append(deps, addrs.Resource{Type: TypeSwitch, Name: sw.Name})
+		case t.Bridge != "":
+			attrs["bridge"] = cty.StringVal(l.switchDevice(t.Bridge))
+			deps = append(deps, addrs.Resource{Type: TypeBridge, Name: t.Bridge})
+		}
+		l.g.add(&Resource{
+			Addr:      addrs.Resource{Type: TypeTap, Name: t.Name},
+			Provider:  providerOf(TypeTap),
+			Config:    cty.ObjectVal(attrs),
+			DependsOn: dedupe(deps),
+			DeclRange: t.DeclRange,
+		})
+	}
+}
+
+func (l *lowerer) lowerVNodes() {
+	hostsAddr := addrs.Resource{Type: TypeConfigFile, Name: "hosts"}
+	for _, n := range l.exp.VNodes {
+		deps := append(l.refs(n.DependsOn), hostsAddr)
+		if l.hasRouteFile(n) {
+			deps = append(deps, routeFileAddr(n.Name))
+		}
+		ifaces := make([]cty.Value, 0, len(n.Interfaces))
+		for _, ifc := range n.Interfaces {
+			sw := l.switches[ifc.Switch]
+			if sw == nil {
+				l.errorf(ifc.DeclRange, "Reference to undeclared switch", "Interface %q of node %q is on switch %q, which the experiment does not declare.", ifc.Name, n.Name, ifc.Switch)
+				continue
+			}
+			mac := ifc.MAC
+			if mac == nil {
+				mac = model.DeriveMAC(l.exp.Name, n.Name, ifc.Name)
+			}
+			v := map[string]cty.Value{
+				"name":        cty.StringVal(ifc.Name),
+				"switch":      cty.StringVal(sw.Name),
+				"switch_kind": cty.StringVal(sw.Kind),
+				"vde_socket":  cty.NullVal(cty.String),
+				"vde_port":    cty.NullVal(cty.Number),
+				"bridge":      cty.NullVal(cty.String),
+				"host_device": cty.StringVal(model.DeviceName(l.exp.Name, n.Name, ifc.Name)),
+				"mac_address": cty.StringVal(mac.String()),
+				"ip4_address": cty.NullVal(cty.String),
+				"ip4_netmask": cty.NullVal(cty.String),
+				"mtu":         optInt(int64(ifc.MTU)),
+				"capacity":    cty.NullVal(cty.Number),
+				"latency":     cty.NullVal(cty.String),
+				"loss":        cty.NullVal(cty.Number),
+			}
+			if ifc.Address.IsValid() {
+				v["ip4_address"] = cty.StringVal(ifc.Address.Addr().String())
+				v["ip4_netmask"] = cty.StringVal(netmask(ifc.Address.Bits()))
+			}
+			shaping := ifc.Shaping
+			if shaping.IsZero() {
+				shaping = sw.Shaping
+			}
+			if shaping.Capacity > 0 {
+				v["capacity"] = cty.NumberUIntVal(shaping.Capacity)
+			}
+			if shaping.Latency > 0 {
+				v["latency"] = cty.StringVal(shaping.Latency.String())
+			}
+			if shaping.Loss > 0 {
+				v["loss"] = cty.NumberFloatVal(shaping.Loss)
+			}
+			deps = append(deps, addrs.Resource{Type: TypeSwitch, Name: sw.Name})
+			if sw.Kind == model.KindVDE {
+				v["vde_socket"] = cty.StringVal(l.switchSocket(sw.Name))
+				v["vde_port"] = cty.NumberIntVal(int64(l.ports[sw.Name][portKey(n.Name, ifc.Name)]))
+				deps = append(deps, addrs.Resource{Type: TypePort, Name: sw.Name, Key: addrs.StringKey(portKey(n.Name, ifc.Name))})
+			} else {
+				v["bridge"] = cty.StringVal(l.switchDevice(sw.Name))
+			}
+			ifaces = append(ifaces, cty.ObjectVal(v))
+		}
+		ifaceList := cty.ListValEmpty(InterfaceType)
+		if len(ifaces) > 0 {
+			ifaceList = cty.ListVal(ifaces)
+		}
+		attrs := make(map[string]cty.Value, 8)
+		for k, v := range n.Attrs {
+			attrs[k] = cty.StringVal(v)
+		}
+		attrMap := cty.MapValEmpty(cty.String)
+		if len(attrs) > 0 {
+			attrMap = cty.MapVal(attrs)
+		}
+		addr := addrs.Resource{Type: TypeVNode, Name: n.Name}
+		l.g.add(&Resource{
+			Addr:     addr,
+			Provider: providerOf(TypeVNode),
+			Config: cty.ObjectVal(map[string]cty.Value{
+				"name":       cty.StringVal(n.Name),
+				"type":       cty.StringVal(n.Type),
+				"startup":    optString(n.Startup),
+				"os":         optString(n.OS),
+				"image":      optString(n.Image),
+				"partition":  optString(n.Partition),
+				"ghost":      cty.BoolVal(n.Ghost),
+				"memory":     optInt(n.Memory),
+				"cpus":       optInt(n.CPUs),
+				"attributes": attrMap,
+				"interfaces": ifaceList,
+				"config_dir": cty.StringVal(l.configDir),
+			}),
+			DependsOn: dedupe(deps),
+			DeclRange: n.DeclRange,
+		})
+		l.lowerRoutes(n.Routes, n)
+		for _, m := range n.Mounts {
+			l.g.add(&Resource{
+				Addr:     addrs.Resource{Type: TypeMount, Name: n.Name, Key: addrs.StringKey(m.Target)},
+				Provider: providerOf(TypeMount),
+				Config: cty.ObjectVal(map[string]cty.Value{
+					"node":      cty.StringVal(n.Name),
+					"node_type": cty.StringVal(n.Type),
+					"source":    cty.StringVal(m.Source),
+					"target":    cty.StringVal(m.Target),
+					"read_only": cty.BoolVal(m.ReadOnly),
+				}),
+				DependsOn: []addrs.Resource{addr},
+				DeclRange: m.DeclRange,
+			})
+		}
+	}
+}
+
+// lowerRoutes lowers routes; node is the vnode the routes were declared in,
+// or nil for top-level route blocks.
+func (l *lowerer) lowerRoutes(routes []*model.Route, node *model.VNode) {
+	for _, r := range routes {
+		nodeName := r.Node
+		if node != nil {
+			nodeName = node.Name
+		}
+		addr := addrs.Resource{Type: TypeRoute, Name: nodeName, Key: addrs.StringKey(r.Destination.String())}
+		if prev := l.g.Get(addr); prev != nil {
+			l.errorf(r.DeclRange, "Duplicate route", "Node %q already has a route to %s, declared at %s.", nodeName, r.Destination, prev.DeclRange)
+			continue
+		}
+		gw := cty.NullVal(cty.String)
+		if r.Gateway.IsValid() {
+			gw = cty.StringVal(r.Gateway.String())
+		}
+		l.g.add(&Resource{
+			Addr:     addr,
+			Provider: providerOf(TypeRoute),
+			Config: cty.ObjectVal(map[string]cty.Value{
+				"node":        cty.StringVal(nodeName),
+				"destination": cty.StringVal(r.Destination.String()),
+				"gateway":     gw,
+				"device":      optString(r.Device),
+				"metric":      optInt(int64(r.Metric)),
+			}),
+			DependsOn: []addrs.Resource{{Type: TypeVNode, Name: nodeName}},
+			DeclRange: r.DeclRange,
+		})
+	}
+}
+
+func routeFileAddr(node string) addrs.Resource {
+	return addrs.Resource{Type: TypeConfigFile, Name: "route", Key: addrs.StringKey(node)}
+}
+
+// refs turns depends_on references into addresses of the graph.
+func (l *lowerer) refs(refs []model.Ref) []addrs.Resource {
+	out := make([]addrs.Resource, 0, len(refs)+2)
+	for _, r := range refs {
+		out = append(out, addrs.Resource{Type: r.Type, Name: r.Name})
+	}
+	return out
+}
+
+func dedupe(in []addrs.Resource) []addrs.Resource {
+	if len(in) < 2 {
+		return in
+	}
+	sort.Slice(in, func(i, j int) bool { return in[i].Less(in[j]) })
+	out := in[:1]
+	for _, a := range in[1:] {
+		if a != out[len(out)-1] {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func optString(s string) cty.Value {
+	if s == "" {
+		return cty.NullVal(cty.String)
+	}
+	return cty.StringVal(s)
+}
+
+func optInt(n int64) cty.Value {
+	if n == 0 {
+		return cty.NullVal(cty.Number)
+	}
+	return cty.NumberIntVal(n)
+}
+
+func prefixVal(p netip.Prefix) cty.Value {
+	if !p.IsValid() {
+		return cty.NullVal(cty.String)
+	}
+	return cty.StringVal(p.String())
+}
+
+func netmask(bits int) string {
+	return net.IP(net.CIDRMask(bits, 32)).String()
+}

@@ -1,0 +1,510 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/benito-net/benito/addrs"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+	"github.com/zclconf/go-cty/cty/msgpack"
+)
+
+// FileKind is the "kind" of a saved plan file, which tells it apart from
+// state files and from `benito plan -json` output.
+const FileKind = "benito-plan"
+
+var (
+	// ErrNotPlanFile is wrapped by ReadFile's error when the file is not a
+	// saved benito plan at all.
+	ErrNotPlanFile = errors.New("not a benito plan file")
+	// ErrFormatVersion is wrapped by ReadFile's error when the plan file was
+	// written in a format major version this benito does not read.
+	ErrFormatVersion = errors.New("unsupported plan file format version")
+)
+
+// The stored form of a plan. Values are cty msgpack encoded against
+// cty.DynamicPseudoType, so that each carries its own type and unknown
+// values (with their refinements) survive; the change's schema type is
+// stored beside them as ctyjson.MarshalType writes it. Slices carry no
+// omitempty: null and [] decode to nil and empty, keeping the two apart.
+type fileJSON struct {
+	Kind          string        `json:"kind"`
+	FormatVersion string        `json:"format_version"`
+	Experiment    string        `json:"experiment"`
+	Destroy       bool          `json:"destroy"`
+	Targets       []string      `json:"targets"`
+	StateLineage  string        `json:"state_lineage"`
+	StateSerial   uint64        `json:"state_serial"`
+	ConfigHash    string        `json:"config_hash"`
+	Changes       []*changeJSON `json:"changes"`
+	Drift         []*driftJSON  `json:"drift"`
+	Outputs       []*outputJSON `json:"outputs"`
+}
+
+type changeJSON struct {
+	Addr            string          `json:"addr"`
+	Provider        string          `json:"provider"`
+	Action          string          `json:"action"`
+	Reason          string          `json:"reason,omitempty"`
+	Type            json.RawMessage `json:"type"`
+	Before          []byte          `json:"before"`
+	After           []byte          `json:"after"`
+	Private         []byte          `json:"private"`
+	RequiresReplace [][]stepJSON    `json:"requires_replace"`
+	Dependencies    []string        `json:"dependencies"`
+}
+
+type driftJSON struct {
+	Addr     string          `json:"addr"`
+	Provider string          `json:"provider"`
+	Type     json.RawMessage `json:"type"`
+	Before   []byte          `json:"before"`
+	After    []byte          `json:"after"`
+}
+
+type outputJSON struct {
+	Name   string `json:"name"`
+	Before []byte `json:"before"`
+	After  []byte `json:"after"`
+}
+
+// stepJSON is one step of a cty.Path: an attribute name, or an index key
+// as ctyjson writes a value of cty.DynamicPseudoType ({"value","type"}).
+type stepJSON struct {
+	Attr  *string         `json:"attr,omitempty"`
+	Index json.RawMessage `json:"index,omitempty"`
+}
+
+// WriteFile saves p for a later `benito apply FILE`. The file is replaced
+// atomically and readable only by its owner: a plan may hold provider
+// private data.
+func WriteFile(path string, p *Plan) error {
+	data, err := encodeFile(p)
+	if err != nil {
+		return fmt.Errorf("saving plan to %s: %w", path, err)
+	}
+	if err := writeAtomic(path, data); err != nil {
+		return fmt.Errorf("saving plan to %s: %w", path, err)
+	}
+	return nil
+}
+
+func writeAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// ReadFile loads a plan saved by WriteFile. A file that is not a saved
+// benito plan, or that a benito with another format major version wrote,
+// is refused with an error that says what the file is and how to make a
+// new plan.
+func ReadFile(path string) (*Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading plan: %w", err)
+	}
+	p, err := decodeFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+const remake = "make a new one with `benito plan -out FILE`"
+
+func encodeFile(p *Plan) ([]byte, error) {
+	if p == nil {
+		return nil, errors.New("nil plan")
+	}
+	f := fileJSON{
+		Kind:          FileKind,
+		FormatVersion: FormatVersion,
+		Experiment:    p.Experiment,
+		Destroy:       p.Destroy,
+		Targets:       encodeAddrs(p.Targets),
+		StateLineage:  p.StateLineage,
+		StateSerial:   p.StateSerial,
+		ConfigHash:    p.ConfigHash,
+	}
+	var err error
+	if p.Changes != nil {
+		f.Changes = make([]*changeJSON, len(p.Changes))
+	}
+	for i, c := range p.Changes {
+		if c == nil {
+			return nil, fmt.Errorf("change %d is nil", i)
+		}
+		cj := &changeJSON{
+			Addr:         c.Addr.String(),
+			Provider:     c.Provider,
+			Action:       c.Action.String(),
+			Reason:       c.Reason.String(),
+			Private:      c.Private,
+			Dependencies: encodeAddrs(c.Dependencies),
+		}
+		if cj.Type, err = encodeType(c.Type); err != nil {
+			return nil, fmt.Errorf("%s: type: %w", cj.Addr, err)
+		}
+		if cj.Before, err = encodeValue(c.Before); err != nil {
+			return nil, fmt.Errorf("%s: before: %w", cj.Addr, err)
+		}
+		if cj.After, err = encodeValue(c.After); err != nil {
+			return nil, fmt.Errorf("%s: after: %w", cj.Addr, err)
+		}
+		if cj.RequiresReplace, err = encodePaths(c.RequiresReplace); err != nil {
+			return nil, fmt.Errorf("%s: requires_replace: %w", cj.Addr, err)
+		}
+		f.Changes[i] = cj
+	}
+	if p.Drift != nil {
+		f.Drift = make([]*driftJSON, len(p.Drift))
+	}
+	for i, d := range p.Drift {
+		if d == nil {
+			return nil, fmt.Errorf("drift %d is nil", i)
+		}
+		dj := &driftJSON{Addr: d.Addr.String(), Provider: d.Provider}
+		if dj.Type, err = encodeType(d.Type); err != nil {
+			return nil, fmt.Errorf("drift of %s: type: %w", dj.Addr, err)
+		}
+		if dj.Before, err = encodeValue(d.Before); err != nil {
+			return nil, fmt.Errorf("drift of %s: before: %w", dj.Addr, err)
+		}
+		if dj.After, err = encodeValue(d.After); err != nil {
+			return nil, fmt.Errorf("drift of %s: after: %w", dj.Addr, err)
+		}
+		f.Drift[i] = dj
+	}
+	if p.Outputs != nil {
+		f.Outputs = make([]*outputJSON, len(p.Outputs))
+	}
+	for i, o := range p.Outputs {
+		if o == nil {
+			return nil, fmt.Errorf("output %d is nil", i)
+		}
+		oj := &outputJSON{Name: o.Name}
+		if oj.Before, err = encodeValue(o.Before); err != nil {
+			return nil, fmt.Errorf("output %q: before: %w", o.Name, err)
+		}
+		if oj.After, err = encodeValue(o.After); err != nil {
+			return nil, fmt.Errorf("output %q: after: %w", o.Name, err)
+		}
+		f.Outputs[i] = oj
+	}
+
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeFile(data []byte) (p *Plan, err error) {
+	// The probe reads only what tells files apart, so that a file of another
+	// kind or version is named for what it is rather than reported as a
+	// decoding error.
+	var probe struct {
+		Kind          *string          `json:"kind"`
+		FormatVersion *json.RawMessage `json:"format_version"`
+		Lineage       *json.RawMessage `json:"lineage"`
+		Resources     *json.RawMessage `json:"resources"`
+		Changes       *json.RawMessage `json:"resource_changes"`
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("%w: the file is empty; %s", ErrNotPlanFile, remake)
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("%w: it cannot be read as one (%v); %s", ErrNotPlanFile, err, remake)
+	}
+	switch {
+	case probe.Kind != nil && *probe.Kind == FileKind:
+	case probe.Kind != nil:
+		return nil, fmt.Errorf("%w: it is a %q file; %s", ErrNotPlanFile, *probe.Kind, remake)
+	case probe.Changes != nil:
+		return nil, fmt.Errorf("%w: it is the JSON rendering of a plan (`benito plan -json`), which is for reading, not applying; %s", ErrNotPlanFile, remake)
+	case probe.Lineage != nil && probe.Resources != nil:
+		return nil, fmt.Errorf("%w: it is a benito state file; %s", ErrNotPlanFile, remake)
+	default:
+		return nil, fmt.Errorf("%w: it has no \"kind\": %q; %s", ErrNotPlanFile, FileKind, remake)
+	}
+	var version string
+	if probe.FormatVersion == nil || json.Unmarshal(*probe.FormatVersion, &version) != nil {
+		return nil, fmt.Errorf("%w: the plan file has no valid format_version; %s", ErrFormatVersion, remake)
+	}
+	if major(version) != major(FormatVersion) {
+		return nil, fmt.Errorf("%w: the plan file is in format %q and this benito reads format %s.x; %s with this benito",
+			ErrFormatVersion, version, major(FormatVersion), remake)
+	}
+
+	var f fileJSON
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, corrupt(err)
+	}
+	// The cty decoders were written for trusted input. A panic on a damaged
+	// file is turned into the same answer as any other damage.
+	defer func() {
+		if v := recover(); v != nil {
+			p, err = nil, corrupt(fmt.Errorf("%v", v))
+		}
+	}()
+
+	p = &Plan{
+		Experiment:   f.Experiment,
+		Destroy:      f.Destroy,
+		StateLineage: f.StateLineage,
+		StateSerial:  f.StateSerial,
+		ConfigHash:   f.ConfigHash,
+	}
+	if p.Targets, err = decodeAddrs(f.Targets); err != nil {
+		return nil, corrupt(fmt.Errorf("targets: %w", err))
+	}
+	if f.Changes != nil {
+		p.Changes = make([]*Change, len(f.Changes))
+	}
+	for i, cj := range f.Changes {
+		if cj == nil {
+			return nil, corrupt(fmt.Errorf("change %d is null", i))
+		}
+		c := &Change{Provider: cj.Provider, Private: cj.Private}
+		if c.Addr, err = addrs.ParseResource(cj.Addr); err != nil {
+			return nil, corrupt(err)
+		}
+		if c.Action, err = parseAction(cj.Action); err != nil {
+			return nil, corrupt(fmt.Errorf("%s: %w", cj.Addr, err))
+		}
+		if c.Reason, err = parseReason(cj.Reason); err != nil {
+			return nil, corrupt(fmt.Errorf("%s: %w", cj.Addr, err))
+		}
+		if c.Type, err = decodeType(cj.Type); err != nil {
+			return nil, corrupt(fmt.Errorf("%s: type: %w", cj.Addr, err))
+		}
+		if c.Before, err = decodeValue(cj.Before); err != nil {
+			return nil, corrupt(fmt.Errorf("%s: before: %w", cj.Addr, err))
+		}
+		if c.After, err = decodeValue(cj.After); err != nil {
+			return nil, corrupt(fmt.Errorf("%s: after: %w", cj.Addr, err))
+		}
+		if c.RequiresReplace, err = decodePaths(cj.RequiresReplace); err != nil {
+			return nil, corrupt(fmt.Errorf("%s: requires_replace: %w", cj.Addr, err))
+		}
+		if c.Dependencies, err = decodeAddrs(cj.Dependencies); err != nil {
+			return nil, corrupt(fmt.Errorf("%s: dependencies: %w", cj.Addr, err))
+		}
+		p.Changes[i] = c
+	}
+	if f.Drift != nil {
+		p.Drift = make([]*Drift, len(f.Drift))
+	}
+	for i, dj := range f.Drift {
+		if dj == nil {
+			return nil, corrupt(fmt.Errorf("drift %d is null", i))
+		}
+		d := &Drift{Provider: dj.Provider}
+		if d.Addr, err = addrs.ParseResource(dj.Addr); err != nil {
+			return nil, corrupt(err)
+		}
+		if d.Type, err = decodeType(dj.Type); err != nil {
+			return nil, corrupt(fmt.Errorf("drift of %s: type: %w", dj.Addr, err))
+		}
+		if d.Before, err = decodeValue(dj.Before); err != nil {
+			return nil, corrupt(fmt.Errorf("drift of %s: before: %w", dj.Addr, err))
+		}
+		if d.After, err = decodeValue(dj.After); err != nil {
+			return nil, corrupt(fmt.Errorf("drift of %s: after: %w", dj.Addr, err))
+		}
+		p.Drift[i] = d
+	}
+	if f.Outputs != nil {
+		p.Outputs = make([]*Output, len(f.Outputs))
+	}
+	for i, oj := range f.Outputs {
+		if oj == nil {
+			return nil, corrupt(fmt.Errorf("output %d is null", i))
+		}
+		o := &Output{Name: oj.Name}
+		if o.Before, err = decodeValue(oj.Before); err != nil {
+			return nil, corrupt(fmt.Errorf("output %q: before: %w", oj.Name, err))
+		}
+		if o.After, err = decodeValue(oj.After); err != nil {
+			return nil, corrupt(fmt.Errorf("output %q: after: %w", oj.Name, err))
+		}
+		p.Outputs[i] = o
+	}
+	return p, nil
+}
+
+func corrupt(err error) error {
+	return fmt.Errorf("the plan file is damaged: %w; %s", err, remake)
+}
+
+// major returns the part of a format version before the first dot.
+func major(v string) string {
+	m, _, _ := strings.Cut(v, ".")
+	return m
+}
+
+func encodeAddrs(as []addrs.Resource) []string {
+	if as == nil {
+		return nil
+	}
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.String()
+	}
+	return out
+}
+
+func decodeAddrs(ss []string) ([]addrs.Resource, error) {
+	if ss == nil {
+		return nil, nil
+	}
+	out := make([]addrs.Resource, len(ss))
+	for i, s := range ss {
+		a, err := addrs.ParseResource(s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+// encodeType stores cty.NilType, the type of a change built without one,
+// as null.
+func encodeType(t cty.Type) (json.RawMessage, error) {
+	if t == cty.NilType {
+		return nil, nil
+	}
+	return ctyjson.MarshalType(t)
+}
+
+func decodeType(b json.RawMessage) (cty.Type, error) {
+	if len(b) == 0 || string(b) == "null" {
+		return cty.NilType, nil
+	}
+	return ctyjson.UnmarshalType(b)
+}
+
+// encodeValue stores cty.NilVal as null, apart from a null value, which
+// keeps its type.
+func encodeValue(v cty.Value) ([]byte, error) {
+	if v.Type() == cty.NilType {
+		return nil, nil
+	}
+	return msgpack.Marshal(v, cty.DynamicPseudoType)
+}
+
+func decodeValue(b []byte) (cty.Value, error) {
+	if b == nil {
+		return cty.NilVal, nil
+	}
+	return msgpack.Unmarshal(b, cty.DynamicPseudoType)
+}
+
+func encodePaths(ps []cty.Path) ([][]stepJSON, error) {
+	if ps == nil {
+		return nil, nil
+	}
+	out := make([][]stepJSON, len(ps))
+	for i, p := range ps {
+		if p == nil {
+			continue
+		}
+		out[i] = make([]stepJSON, len(p))
+		for j, s := range p {
+			switch s := s.(type) {
+			case cty.GetAttrStep:
+				name := s.Name
+				out[i][j].Attr = &name
+			case cty.IndexStep:
+				k, err := ctyjson.Marshal(s.Key, cty.DynamicPseudoType)
+				if err != nil {
+					return nil, err
+				}
+				out[i][j].Index = k
+			default:
+				return nil, fmt.Errorf("unsupported path step %T", s)
+			}
+		}
+	}
+	return out, nil
+}
+
+func decodePaths(ps [][]stepJSON) ([]cty.Path, error) {
+	if ps == nil {
+		return nil, nil
+	}
+	out := make([]cty.Path, len(ps))
+	for i, p := range ps {
+		if p == nil {
+			continue
+		}
+		out[i] = make(cty.Path, len(p))
+		for j, s := range p {
+			switch {
+			case s.Attr != nil && s.Index == nil:
+				out[i][j] = cty.GetAttrStep{Name: *s.Attr}
+			case s.Attr == nil && s.Index != nil:
+				k, err := ctyjson.Unmarshal(s.Index, cty.DynamicPseudoType)
+				if err != nil {
+					return nil, err
+				}
+				out[i][j] = cty.IndexStep{Key: k}
+			default:
+				return nil, errors.New(`a path step needs exactly one of "attr" and "index"`)
+			}
+		}
+	}
+	return out, nil
+}
+
+func parseAction(s string) (Action, error) {
+	for a := range Action(255) {
+		if a.String() == s && s != "unknown" {
+			return a, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown action %q", s)
+}
+
+func parseReason(s string) (Reason, error) {
+	if s == "" {
+		return ReasonNone, nil
+	}
+	for r := range Reason(255) {
+		if r.String() == s {
+			return r, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown reason %q", s)
+}

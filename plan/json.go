@@ -1,0 +1,373 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/benito-net/benito/addrs"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// The JSON plan format, documented in docs/json-plan.md. The envelope is
+// made of structs so that keys always come out in the same order; values
+// are written by appendJSON, which sorts object keys.
+
+type jsonPlan struct {
+	FormatVersion   string                `json:"format_version"`
+	Experiment      string                `json:"experiment"`
+	Destroy         bool                  `json:"destroy"`
+	Targets         []string              `json:"targets"`
+	State           jsonState             `json:"state"`
+	ConfigHash      string                `json:"config_hash"`
+	ResourceDrift   []jsonResourceChange  `json:"resource_drift"`
+	ResourceChanges []jsonResourceChange  `json:"resource_changes"`
+	OutputChanges   map[string]jsonChange `json:"output_changes"` // encoding/json sorts map keys
+	Summary         jsonSummary           `json:"summary"`
+}
+
+type jsonState struct {
+	Lineage string `json:"lineage"`
+	Serial  uint64 `json:"serial"`
+}
+
+type jsonResourceChange struct {
+	Address      string          `json:"address"`
+	Type         string          `json:"type"`
+	Name         string          `json:"name"`
+	Index        json.RawMessage `json:"index,omitempty"`
+	Provider     string          `json:"provider"`
+	ActionReason string          `json:"action_reason,omitempty"`
+	Change       jsonChange      `json:"change"`
+}
+
+type jsonChange struct {
+	Actions      []string        `json:"actions"`
+	Before       json.RawMessage `json:"before"`
+	After        json.RawMessage `json:"after"`
+	AfterUnknown json.RawMessage `json:"after_unknown,omitempty"`
+	ReplacePaths json.RawMessage `json:"replace_paths,omitempty"`
+}
+
+type jsonSummary struct {
+	Add     int `json:"add"`
+	Change  int `json:"change"`
+	Destroy int `json:"destroy"`
+}
+
+var jsonNull = json.RawMessage("null")
+
+// RenderJSON writes the plan in the versioned JSON format (FormatVersion)
+// for tools and reviews. Every resource appears, no-ops included, sorted by
+// address; equal plans render to identical bytes.
+func RenderJSON(w io.Writer, p *Plan) error {
+	if p == nil {
+		return errors.New("plan: cannot render a nil plan")
+	}
+	v, err := viewOf(p)
+	if err != nil {
+		return err
+	}
+	add, change, destroy := p.Counts()
+	out := jsonPlan{
+		FormatVersion:   FormatVersion,
+		Experiment:      p.Experiment,
+		Destroy:         p.Destroy,
+		Targets:         make([]string, len(p.Targets)),
+		State:           jsonState{Lineage: p.StateLineage, Serial: p.StateSerial},
+		ConfigHash:      p.ConfigHash,
+		ResourceDrift:   make([]jsonResourceChange, 0, len(v.drift)),
+		ResourceChanges: make([]jsonResourceChange, 0, len(v.changes)),
+		OutputChanges:   make(map[string]jsonChange, len(v.outputs)),
+		Summary:         jsonSummary{Add: add, Change: change, Destroy: destroy},
+	}
+	for i, t := range p.Targets {
+		out.Targets[i] = t.String()
+	}
+
+	for _, d := range v.drift {
+		actions := Update
+		switch {
+		case isNull(d.After):
+			actions = Delete
+		case isNull(d.Before):
+			actions = Create
+		}
+		rc := jsonResourceChange{
+			Address:  d.Addr.String(),
+			Type:     d.Addr.Type,
+			Name:     d.Addr.Name,
+			Index:    jsonIndex(d.Addr.Key),
+			Provider: d.Provider,
+			Change:   jsonChange{Actions: actions.JSONActions()},
+		}
+		if rc.Change.Before, err = jsonValue(d.Before); err != nil {
+			return fmt.Errorf("plan: drift of %s: before: %w", rc.Address, err)
+		}
+		if rc.Change.After, err = jsonValue(d.After); err != nil {
+			return fmt.Errorf("plan: drift of %s: after: %w", rc.Address, err)
+		}
+		out.ResourceDrift = append(out.ResourceDrift, rc)
+	}
+
+	for _, c := range v.changes {
+		rc := jsonResourceChange{
+			Address:      c.Addr.String(),
+			Type:         c.Addr.Type,
+			Name:         c.Addr.Name,
+			Index:        jsonIndex(c.Addr.Key),
+			Provider:     c.Provider,
+			ActionReason: c.Reason.String(),
+			Change:       jsonChange{Actions: c.Action.JSONActions()},
+		}
+		if rc.Change.Before, err = jsonValue(c.Before); err != nil {
+			return fmt.Errorf("plan: change of %s: before: %w", rc.Address, err)
+		}
+		if rc.Change.After, err = jsonValue(c.After); err != nil {
+			return fmt.Errorf("plan: change of %s: after: %w", rc.Address, err)
+		}
+		// A resource's after_unknown is an object even when nothing is
+		// unknown, so that tools can look an attribute up without first
+		// checking for false.
+		rc.Change.AfterUnknown = json.RawMessage("{}")
+		if u, any := appendUnknown(nil, c.After); any {
+			rc.Change.AfterUnknown = u
+		}
+		if len(c.RequiresReplace) > 0 {
+			if rc.Change.ReplacePaths, err = jsonPaths(c.RequiresReplace); err != nil {
+				return fmt.Errorf("plan: change of %s: replace paths: %w", rc.Address, err)
+			}
+		}
+		out.ResourceChanges = append(out.ResourceChanges, rc)
+	}
+
+	for _, o := range v.outputs {
+		var action Action
+		switch {
+		case valuesEqual(o.Before, o.After):
+			action = NoOp
+		case isNull(o.Before):
+			action = Create
+		case isNull(o.After):
+			action = Delete
+		default:
+			action = Update
+		}
+		oc := jsonChange{Actions: action.JSONActions()}
+		if oc.Before, err = jsonValue(o.Before); err != nil {
+			return fmt.Errorf("plan: output %q: before: %w", o.Name, err)
+		}
+		if oc.After, err = jsonValue(o.After); err != nil {
+			return fmt.Errorf("plan: output %q: after: %w", o.Name, err)
+		}
+		oc.AfterUnknown, _ = appendUnknown(nil, o.After)
+		out.OutputChanges[o.Name] = oc
+	}
+
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("plan: encoding JSON: %w", err)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+func jsonIndex(k addrs.Key) json.RawMessage {
+	switch k := k.(type) {
+	case addrs.IntKey:
+		return strconv.AppendInt(nil, int64(k), 10)
+	case addrs.StringKey:
+		return appendJSONString(nil, string(k))
+	}
+	return nil
+}
+
+func jsonValue(v cty.Value) (json.RawMessage, error) {
+	if isNull(v) {
+		return jsonNull, nil
+	}
+	return appendJSON(nil, v)
+}
+
+// jsonPaths writes paths as arrays of steps: attribute names and string
+// keys as strings, list indices as numbers.
+func jsonPaths(paths []cty.Path) (json.RawMessage, error) {
+	b := []byte{'['}
+	for i, p := range paths {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		for j, s := range p {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			switch s := s.(type) {
+			case cty.GetAttrStep:
+				b = appendJSONString(b, s.Name)
+			case cty.IndexStep:
+				var err error
+				if b, err = appendJSON(b, s.Key); err != nil {
+					return nil, err
+				}
+			default:
+				return nil, fmt.Errorf("unsupported path step %T", s)
+			}
+		}
+		b = append(b, ']')
+	}
+	return append(b, ']'), nil
+}
+
+// appendJSON appends v as plain JSON. Unknown object attributes and map
+// entries are left out (after_unknown says where they were); an unknown
+// list, set or tuple element becomes null, to keep the others' positions.
+func appendJSON(b []byte, v cty.Value) ([]byte, error) {
+	if isNull(v) || !v.IsKnown() {
+		return append(b, "null"...), nil
+	}
+	if v.IsMarked() {
+		return nil, errors.New("value has marks")
+	}
+	ty := v.Type()
+	var err error
+	switch {
+	case ty == cty.String:
+		return appendJSONString(b, v.AsString()), nil
+	case ty == cty.Number:
+		f := v.AsBigFloat()
+		if f.IsInf() {
+			return nil, errors.New("infinity has no JSON form")
+		}
+		return appendNumber(b, v), nil
+	case ty == cty.Bool:
+		return strconv.AppendBool(b, v.True()), nil
+	case ty.IsObjectType() || ty.IsMapType():
+		b = append(b, '{')
+		first := true
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			if !e.IsKnown() {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendJSONString(b, k.AsString())
+			b = append(b, ':')
+			if b, err = appendJSON(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+		b = append(b, '[')
+		first := true
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			if b, err = appendJSON(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	}
+	return nil, fmt.Errorf("%s has no JSON form", ty.FriendlyName())
+}
+
+// appendUnknown appends the after_unknown shape of v: true where v is
+// unknown; objects and maps holding only the keys that are or contain
+// unknowns; lists, sets and tuples holding one entry per element, false for
+// known ones, once any element is unknown; false elsewhere. any reports
+// whether anything was unknown.
+func appendUnknown(b []byte, v cty.Value) (_ []byte, any bool) {
+	switch {
+	case !v.IsKnown():
+		return append(b, "true"...), true
+	case isNull(v) || v.IsWhollyKnown():
+		return append(b, "false"...), false
+	}
+	ty := v.Type()
+	switch {
+	case ty.IsObjectType() || ty.IsMapType():
+		b = append(b, '{')
+		first := true
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			if e.IsWhollyKnown() {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendJSONString(b, k.AsString())
+			b = append(b, ':')
+			b, _ = appendUnknown(b, e)
+		}
+		return append(b, '}'), true
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+		b = append(b, '[')
+		first := true
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b, _ = appendUnknown(b, e)
+		}
+		return append(b, ']'), true
+	}
+	return append(b, "false"...), false
+}
+
+// appendJSONString appends s as a JSON string, replacing invalid UTF-8 as
+// encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < 0x80 {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			// Valid JSON, but not valid JavaScript: escape as encoding/json does.
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}

@@ -1,0 +1,308 @@
+package configdir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/benito-net/benito/lower"
+	"github.com/benito-net/benito/model"
+	"github.com/benito-net/benito/providers"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+// Name is the provider's name in the resource graph and in state.
+const Name = lower.ConfigProvider
+
+// NodeTypes are the vnode types the provider accepts.
+var NodeTypes = []string{model.TypeQEMU, model.TypeOpenVZ, model.TypeProcess}
+
+// Provider serves the config directory. The zero value is not usable; call
+// New.
+type Provider struct {
+	schema providers.Schema
+
+	mu   sync.Mutex
+	root string // the config root
+	dir  string // the experiment's directory
+}
+
+var _ providers.Provider = (*Provider)(nil)
+
+// New returns an unconfigured provider.
+func New() *Provider {
+	return &Provider{schema: buildSchema()}
+}
+
+// forceNew lists, per resource type, the attributes that cannot change in
+// place on a real host (a switch's kind, a node's memory); the records keep
+// the same rules so plans read the same as they will with the host
+// providers.
+var forceNew = map[string][]string{
+	lower.TypeSwitch:     {"name", "kind", "ports", "socket", "device"},
+	lower.TypePort:       {"switch", "socket", "number", "node", "interface"},
+	lower.TypeTap:        {"name", "switch", "socket", "port", "bridge"},
+	lower.TypeBridge:     {"name", "device"},
+	lower.TypeVNode:      {"name", "type", "os", "image", "partition", "memory", "cpus", "config_dir"},
+	lower.TypeRoute:      {"node", "destination"},
+	lower.TypeMount:      {"node", "node_type", "source", "target"},
+	lower.TypeConfigFile: {"path"},
+}
+
+func buildSchema() providers.Schema {
+	s := providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{}}
+	for typ, attrs := range lower.ConfigTypes {
+		rs := &providers.ResourceSchema{Attributes: map[string]*providers.Attribute{}}
+		for name, ty := range attrs {
+			rs.Attributes[name] = &providers.Attribute{Type: ty, Optional: true}
+		}
+		for _, name := range forceNew[typ] {
+			rs.Attributes[name].ForceNew = true
+		}
+		rs.Attributes["id"] = &providers.Attribute{
+			Type:        cty.String,
+			Computed:    true,
+			Description: "path of the file that holds the resource",
+		}
+		if typ == lower.TypeConfigFile {
+			rs.Description = "a file of the experiment's config directory"
+			rs.Attributes["path"].Optional, rs.Attributes["path"].Required = false, true
+			rs.Attributes["content"].Optional, rs.Attributes["content"].Required = false, true
+		} else {
+			rs.Description = "a " + typ + ", recorded in the experiment's config directory"
+		}
+		s.ResourceTypes[typ] = rs
+	}
+	return s
+}
+
+func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
+	return providers.GetSchemaResponse{Schema: p.schema}
+}
+
+func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
+	root := req.Site[model.SiteConfigRoot]
+	if root == "" {
+		root = model.SiteDefaults[model.SiteConfigRoot]
+	}
+	if !filepath.IsAbs(root) {
+		return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "config_root must be an absolute path, not %q", root)}
+	}
+	if req.Experiment == "" {
+		return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "the experiment has no name")}
+	}
+	p.mu.Lock()
+	p.root = filepath.Clean(root)
+	p.dir = filepath.Join(p.root, req.Experiment)
+	p.mu.Unlock()
+	return providers.ConfigureResponse{}
+}
+
+func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateResourcesRequest) providers.ValidateResourcesResponse {
+	var diags providers.Diagnostics
+	for _, r := range req.Resources {
+		switch r.Type {
+		case lower.TypeVNode:
+			t := r.Config.GetAttr("type")
+			if t.IsKnown() && !t.IsNull() && !isNodeType(t.AsString()) {
+				diags = append(diags, providers.Diagnostic{
+					Address:   r.Address,
+					Attribute: cty.GetAttrPath("type"),
+					Summary:   fmt.Sprintf("Unsupported node type %q", t.AsString()),
+					Detail:    fmt.Sprintf("The node types served are %s.", strings.Join(NodeTypes, ", ")),
+				})
+			}
+		case lower.TypeConfigFile:
+			pv := r.Config.GetAttr("path")
+			if pv.IsKnown() && !pv.IsNull() {
+				if err := checkRelPath(pv.AsString()); err != nil {
+					diags = append(diags, providers.Diagnostic{Address: r.Address, Attribute: cty.GetAttrPath("path"), Summary: "Invalid config file path", Detail: err.Error()})
+				}
+			}
+		}
+	}
+	return providers.ValidateResourcesResponse{Diagnostics: diags}
+}
+
+func isNodeType(t string) bool {
+	for _, n := range NodeTypes {
+		if n == t {
+			return true
+		}
+	}
+	return false
+}
+
+func checkRelPath(p string) error {
+	if p == "" || path.IsAbs(p) || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") || p == "resources" || strings.HasPrefix(p, "resources/") {
+		return fmt.Errorf("%q must be a clean relative path inside the experiment's config directory, outside resources/", p)
+	}
+	return nil
+}
+
+func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
+	resp := providers.PlanResourcesResponse{Changes: make([]providers.PlannedChange, len(req.Changes))}
+	for i, c := range req.Changes {
+		rs := p.schema.ResourceTypes[c.Type]
+		if rs == nil {
+			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(c.Address, "unsupported resource type %q", c.Type)...)
+			continue
+		}
+		if c.Proposed.IsNull() {
+			resp.Changes[i] = providers.PlannedChange{Planned: c.Proposed, PlannedPrivate: c.PriorPrivate}
+			continue
+		}
+		// The id is a path derived from the address, so it is known at plan time.
+		proposed := setAttr(c.Proposed, "id", cty.StringVal(p.pathOf(c.Type, c.Address, c.Proposed)))
+		planned, replace := providers.DefaultPlan(rs, c.Prior, proposed)
+		resp.Changes[i] = providers.PlannedChange{Planned: planned, RequiresReplace: replace}
+	}
+	return resp
+}
+
+func (p *Provider) ApplyResource(_ context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
+	rs := p.schema.ResourceTypes[req.Type]
+	if rs == nil {
+		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "unsupported resource type %q", req.Type)}
+	}
+	if req.Planned.IsNull() {
+		file := p.pathOf(req.Type, req.Address, req.Prior)
+		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "deleting %s: %v", file, err)}
+		}
+		p.prune(filepath.Dir(file))
+		return providers.ApplyResourceResponse{New: cty.NullVal(rs.ImpliedType())}
+	}
+	file := p.pathOf(req.Type, req.Address, req.Planned)
+	newVal := setAttr(req.Planned, "id", cty.StringVal(file))
+	if !newVal.IsWhollyKnown() {
+		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "planned value has unknown attributes the provider cannot fill in")}
+	}
+	var data []byte
+	mode := os.FileMode(0o644)
+	if req.Type == lower.TypeConfigFile {
+		data = []byte(newVal.GetAttr("content").AsString())
+	} else {
+		var err error
+		if data, err = ctyjson.Marshal(newVal, rs.ImpliedType()); err != nil {
+			return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "encoding record: %v", err)}
+		}
+		data = append(data, '\n')
+		mode = 0o600
+	}
+	if req.Type == lower.TypeConfigFile && !req.Prior.IsNull() {
+		// A changed path is a replace, so an update rewrites the same file;
+		// still, never leave the old file behind.
+		if old := p.pathOf(req.Type, req.Address, req.Prior); old != file {
+			_ = os.Remove(old)
+		}
+	}
+	if err := writeAtomic(file, data, mode); err != nil {
+		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "%v", err)}
+	}
+	return providers.ApplyResourceResponse{New: newVal}
+}
+
+func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
+	resp := providers.ReadResourcesResponse{Resources: make([]providers.ReadResult, len(req.Resources))}
+	for i, r := range req.Resources {
+		rs := p.schema.ResourceTypes[r.Type]
+		if rs == nil {
+			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(r.Address, "unsupported resource type %q", r.Type)...)
+			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+			continue
+		}
+		file := p.pathOf(r.Type, r.Address, r.Current)
+		data, err := os.ReadFile(file)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			resp.Resources[i] = providers.ReadResult{New: cty.NullVal(rs.ImpliedType())}
+			continue
+		case err != nil:
+			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(r.Address, "reading %s: %v", file, err)...)
+			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+			continue
+		}
+		var v cty.Value
+		if r.Type == lower.TypeConfigFile {
+			v = setAttr(r.Current, "content", cty.StringVal(string(data)))
+			v = setAttr(v, "id", cty.StringVal(file))
+		} else if v, err = ctyjson.Unmarshal(data, rs.ImpliedType()); err != nil {
+			// A record edited beyond recognition is as good as gone: the
+			// plan re-creates it.
+			v = cty.NullVal(rs.ImpliedType())
+		}
+		resp.Resources[i] = providers.ReadResult{New: v, Private: r.Private}
+	}
+	return resp
+}
+
+func (p *Provider) Stop(context.Context) error { return nil }
+func (p *Provider) Close() error               { return nil }
+
+// pathOf is where a resource lives: config files at their path, records
+// under resources/ named by their (escaped) address.
+func (p *Provider) pathOf(typ, address string, v cty.Value) string {
+	p.mu.Lock()
+	dir := p.dir
+	p.mu.Unlock()
+	if typ == lower.TypeConfigFile && !v.IsNull() {
+		if pv := v.GetAttr("path"); pv.IsKnown() && !pv.IsNull() {
+			return filepath.Join(dir, filepath.FromSlash(pv.AsString()))
+		}
+	}
+	return filepath.Join(dir, "resources", url.PathEscape(address)+".json")
+}
+
+// prune removes dir and its parents up to the config root while they are
+// empty, so that destroying an experiment leaves no directory behind.
+func (p *Provider) prune(dir string) {
+	p.mu.Lock()
+	root := p.root
+	p.mu.Unlock()
+	for dir != root && strings.HasPrefix(dir, root+string(filepath.Separator)) {
+		if os.Remove(dir) != nil {
+			return
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+func setAttr(obj cty.Value, name string, v cty.Value) cty.Value {
+	attrs := obj.AsValueMap()
+	attrs[name] = v
+	return cty.ObjectVal(attrs)
+}
+
+// writeAtomic writes data to file through a temporary file and a rename,
+// so a reader (or a crash) never sees half a file.
+func writeAtomic(file string, data []byte, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
+}

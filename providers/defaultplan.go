@@ -1,0 +1,57 @@
+package providers
+
+import (
+	"github.com/zclconf/go-cty/cty"
+)
+
+// DefaultPlan plans a change the way most resources want it planned:
+// configured values are taken as given; a computed attribute the
+// configuration leaves null keeps its prior value, or becomes unknown
+// ("known after apply") on create; a change to an attribute marked ForceNew
+// requires replacement, and then computed attributes become unknown again.
+//
+// proposed must be a non-null object of the schema's implied type; prior is
+// null for a create.
+func DefaultPlan(schema *ResourceSchema, prior, proposed cty.Value) (planned cty.Value, requiresReplace []cty.Path) {
+	creating := prior.IsNull()
+	if !creating {
+		for _, name := range schema.AttributeNames() {
+			a := schema.Attributes[name]
+			if !a.ForceNew {
+				continue
+			}
+			pv, nv := prior.GetAttr(name), proposed.GetAttr(name)
+			if a.Computed && nv.IsNull() {
+				continue
+			}
+			if !valueEqual(pv, nv) {
+				requiresReplace = append(requiresReplace, cty.GetAttrPath(name))
+			}
+		}
+	}
+	replacing := len(requiresReplace) > 0
+	attrs := make(map[string]cty.Value, len(schema.Attributes))
+	for name, a := range schema.Attributes {
+		v := proposed.GetAttr(name)
+		if a.Computed && v.IsNull() {
+			switch {
+			case creating || replacing:
+				v = cty.UnknownVal(a.Type)
+			default:
+				v = prior.GetAttr(name)
+			}
+		}
+		attrs[name] = v
+	}
+	return cty.ObjectVal(attrs), requiresReplace
+}
+
+func valueEqual(a, b cty.Value) bool {
+	if a.IsNull() || b.IsNull() {
+		return a.IsNull() && b.IsNull()
+	}
+	if !a.IsWhollyKnown() || !b.IsWhollyKnown() {
+		return false
+	}
+	return a.Equals(b).True()
+}

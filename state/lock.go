@@ -1,0 +1,203 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Version is the benito version recorded in lock info, so that whoever is
+// locked out can tell which benito holds the lock. The main package sets it.
+var Version = "dev"
+
+// lockRetry is how often a Lock with a timeout tries again.
+const lockRetry = 100 * time.Millisecond
+
+// LockInfo says who holds the lock. It is stored, as JSON, in the file at
+// LockInfoPath while the lock is held.
+type LockInfo struct {
+	ID        string    `json:"id"`
+	Operation string    `json:"operation"`
+	Who       string    `json:"who"` // user@host
+	PID       int       `json:"pid"`
+	Created   time.Time `json:"created"`
+	Version   string    `json:"version"`
+}
+
+// LockedError is returned by Lock when someone else holds the lock.
+type LockedError struct {
+	Path   string        // the state file
+	Info   *LockInfo     // nil if the holder's info could not be read
+	Waited time.Duration // how long Lock waited before giving up; 0 if it did not wait
+}
+
+func (e *LockedError) Error() string {
+	var who string
+	if e.Info == nil {
+		who = fmt.Sprintf("state %s is locked by another process (it has not written %s.lock.info yet, or it could not be read)", e.Path, e.Path)
+	} else {
+		i := e.Info
+		who = fmt.Sprintf("state is locked by %s (pid %d), running %q since %s (lock ID %s)",
+			i.Who, i.PID, i.Operation, i.Created.UTC().Format(time.RFC3339), i.ID)
+	}
+	if e.Waited > 0 {
+		return fmt.Sprintf("%s; still locked after waiting %s; wait for it to finish, or retry with a longer -lock-timeout", who, e.Waited)
+	}
+	return who + "; wait for it to finish, or retry with -lock-timeout=DURATION"
+}
+
+// Lock takes the state's lock for operation (a word such as "apply", shown
+// to whoever is locked out). If the lock is held it fails at once with a
+// *LockedError when timeout is 0, and otherwise retries until timeout
+// passes or ctx is done. Call unlock when finished; it is safe to call more
+// than once.
+//
+// The lock is an flock on LockPath, so the kernel releases it when its
+// holder dies, however it dies; LockInfoPath may then outlive its holder,
+// and is simply overwritten by the next one. An flock belongs to an open
+// file, not a process: two Files in one process exclude each other too.
+func (f *File) Lock(ctx context.Context, operation string, timeout time.Duration) (unlock func() error, err error) {
+	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
+		return nil, fmt.Errorf("locking state: %w", err)
+	}
+	fd, err := os.OpenFile(f.LockPath(), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking state: %w", err)
+	}
+	start := time.Now()
+	var timer *time.Timer
+	for {
+		err := flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			fd.Close()
+			return nil, fmt.Errorf("locking state %s: %w", f.LockPath(), err)
+		}
+		elapsed := time.Since(start)
+		if elapsed >= timeout {
+			fd.Close()
+			return nil, f.lockedError(elapsed, timeout)
+		}
+		if timer == nil {
+			timer = time.NewTimer(lockRetry)
+			defer timer.Stop()
+		} else {
+			timer.Reset(lockRetry)
+		}
+		select {
+		case <-ctx.Done():
+			fd.Close()
+			return nil, fmt.Errorf("%w (%w)", f.lockedError(time.Since(start), timeout), ctx.Err())
+		case <-timer.C:
+		}
+	}
+
+	info := LockInfo{
+		ID:        newUUID(),
+		Operation: operation,
+		Who:       whoAmI(),
+		PID:       os.Getpid(),
+		Created:   time.Now().UTC().Truncate(time.Second),
+		Version:   Version,
+	}
+	if err := f.writeLockInfo(&info); err != nil {
+		flock(fd, unix.LOCK_UN)
+		fd.Close()
+		return nil, fmt.Errorf("locking state: %w", err)
+	}
+
+	var once sync.Once
+	var unlockErr error
+	return func() error {
+		once.Do(func() {
+			// Remove the info while still holding the lock, or it could
+			// delete the info of whoever takes the lock next.
+			if err := os.Remove(f.LockInfoPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+				unlockErr = fmt.Errorf("unlocking state: %w", err)
+			}
+			if err := flock(fd, unix.LOCK_UN); err != nil && unlockErr == nil {
+				unlockErr = fmt.Errorf("unlocking state: %w", err)
+			}
+			if err := fd.Close(); err != nil && unlockErr == nil {
+				unlockErr = fmt.Errorf("unlocking state: %w", err)
+			}
+		})
+		return unlockErr
+	}, nil
+}
+
+func flock(fd *os.File, how int) error {
+	for {
+		err := unix.Flock(int(fd.Fd()), how)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// lockedError describes the current holder. waited is reported only when
+// the caller asked to wait.
+func (f *File) lockedError(waited, timeout time.Duration) *LockedError {
+	e := &LockedError{Path: f.path, Info: f.readLockInfo()}
+	if timeout > 0 {
+		e.Waited = waited.Round(time.Millisecond)
+	}
+	return e
+}
+
+func (f *File) readLockInfo() *LockInfo {
+	data, err := os.ReadFile(f.LockInfoPath())
+	if err != nil {
+		return nil
+	}
+	var i LockInfo
+	if err := json.Unmarshal(data, &i); err != nil {
+		return nil
+	}
+	return &i
+}
+
+// writeLockInfo replaces the info file atomically, so whoever is locked
+// out never reads half of it.
+func (f *File) writeLockInfo(i *LockInfo) error {
+	data, err := json.MarshalIndent(i, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := f.LockInfoPath()
+	tmp, err := writeTemp(filepath.Dir(path), f.tempPattern(path), append(data, '\n'))
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+func whoAmI() string {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if name == "" {
+		name = "uid" + strconv.Itoa(os.Getuid())
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return name + "@" + host
+}

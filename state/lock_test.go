@@ -1,0 +1,189 @@
+package state
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func mustLock(t *testing.T, f *File, operation string) func() error {
+	t.Helper()
+	unlock, err := f.Lock(t.Context(), operation, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unlock() })
+	return unlock
+}
+
+func wantLocked(t *testing.T, err error) *LockedError {
+	t.Helper()
+	var le *LockedError
+	if !errors.As(err, &le) {
+		t.Fatalf("got %v, want a *LockedError", err)
+	}
+	return le
+}
+
+func TestLockConflict(t *testing.T) {
+	f := tempFile(t)
+	unlock := mustLock(t, f, "apply")
+
+	// flock belongs to the open file, so a second File conflicts in-process.
+	other := NewFile(f.Path())
+	_, err := other.Lock(t.Context(), "plan", 0)
+	le := wantLocked(t, err)
+	if le.Info == nil || le.Info.PID != os.Getpid() || le.Info.Operation != "apply" || le.Info.Version != Version {
+		t.Errorf("lock info = %+v, want pid %d running apply", le.Info, os.Getpid())
+	}
+	msg := le.Error()
+	for _, sub := range []string{"state is locked by ", "@", fmt.Sprintf("(pid %d)", os.Getpid()), `running "apply" since `, le.Info.ID, "-lock-timeout=DURATION"} {
+		if !strings.Contains(msg, sub) {
+			t.Errorf("error %q does not contain %q", msg, sub)
+		}
+	}
+
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if err := unlock(); err != nil {
+		t.Errorf("second unlock: %v", err)
+	}
+	if exists(t, f.LockInfoPath()) {
+		t.Error("unlock left the info file")
+	}
+	mustLock(t, other, "plan")
+	var info LockInfo
+	if err := json.Unmarshal(readBytes(t, f.LockInfoPath()), &info); err != nil {
+		t.Fatal(err)
+	}
+	if info.Operation != "plan" {
+		t.Errorf("info names operation %q, want plan", info.Operation)
+	}
+}
+
+func TestLockWait(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		holdFor    time.Duration // then the holder unlocks; 0: never
+		timeout    time.Duration
+		cancelAt   time.Duration // 0: never
+		wantErr    bool
+		wantWaited bool
+	}{
+		{name: "acquired after the holder unlocks", holdFor: 300 * time.Millisecond, timeout: 10 * time.Second},
+		{name: "timeout expires", timeout: 300 * time.Millisecond, wantErr: true, wantWaited: true},
+		{name: "context cancelled", timeout: 10 * time.Second, cancelAt: 200 * time.Millisecond, wantErr: true, wantWaited: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := tempFile(t)
+			unlock := mustLock(t, f, "apply")
+			if tc.holdFor > 0 {
+				time.AfterFunc(tc.holdFor, func() { unlock() })
+			}
+			ctx := t.Context()
+			if tc.cancelAt > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.cancelAt)
+				defer cancel()
+			}
+			start := time.Now()
+			unlock2, err := NewFile(f.Path()).Lock(ctx, "destroy", tc.timeout)
+			elapsed := time.Since(start)
+			if !tc.wantErr {
+				if err != nil {
+					t.Fatal(err)
+				}
+				unlock2()
+				if elapsed < tc.holdFor-50*time.Millisecond {
+					t.Errorf("acquired after %v, before the holder let go at %v", elapsed, tc.holdFor)
+				}
+				return
+			}
+			le := wantLocked(t, err)
+			if tc.wantWaited && (le.Waited <= 0 || !strings.Contains(err.Error(), "after waiting")) {
+				t.Errorf("error %q (Waited %v) does not say how long it waited", err, le.Waited)
+			}
+			if tc.cancelAt > 0 && !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("error %q does not wrap the context's error", err)
+			}
+			if elapsed > 5*time.Second {
+				t.Errorf("gave up after %v", elapsed)
+			}
+		})
+	}
+}
+
+func TestLockStaleInfo(t *testing.T) {
+	f := tempFile(t)
+	// Left behind by a holder that was SIGKILLed: the kernel dropped its
+	// flock but nobody removed the info.
+	if err := os.WriteFile(f.LockInfoPath(), []byte(`{"id":"old","operation":"apply","pid":1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustLock(t, f, "plan")
+	var info LockInfo
+	if err := json.Unmarshal(readBytes(t, f.LockInfoPath()), &info); err != nil {
+		t.Fatal(err)
+	}
+	if info.ID == "old" || info.PID != os.Getpid() {
+		t.Errorf("stale info not replaced: %+v", info)
+	}
+}
+
+func TestLockWithoutInfo(t *testing.T) {
+	f := tempFile(t)
+	mustLock(t, f, "apply")
+	// As if the holder had just taken the flock and not yet written info.
+	if err := os.Remove(f.LockInfoPath()); err != nil {
+		t.Fatal(err)
+	}
+	_, err := NewFile(f.Path()).Lock(t.Context(), "plan", 0)
+	le := wantLocked(t, err)
+	if le.Info != nil || !strings.Contains(err.Error(), "locked by another process") {
+		t.Errorf("got %q, want it to say another process holds the lock", err)
+	}
+}
+
+// TestLockReleasedOnKill checks what the kernel promises: a holder that is
+// SIGKILLed loses its lock, and its leftover info does not block anyone.
+func TestLockReleasedOnKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	f := tempFile(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d", helperEnv, f.Path(), 0))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The helper prints only after it has locked and started recording.
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Lock(t.Context(), "plan", 0)
+	le := wantLocked(t, err)
+	if le.Info == nil || le.Info.PID != cmd.Process.Pid || le.Info.Operation != "apply" {
+		t.Errorf("lock info %+v, want the helper (pid %d) running apply", le.Info, cmd.Process.Pid)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	go io.Copy(io.Discard, stdout)
+	cmd.Wait()
+	if !exists(t, f.LockInfoPath()) {
+		t.Fatal("expected the killed helper to leave its lock info behind")
+	}
+	mustLock(t, f, "plan")
+}

@@ -1,0 +1,239 @@
+package workdir
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/benito-net/benito/engine"
+	benitohcl "github.com/benito-net/benito/hcl"
+	"github.com/benito-net/benito/lower"
+	"github.com/benito-net/benito/plan"
+	"github.com/benito-net/benito/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// StateFileName is the state file's name inside an experiment directory.
+const StateFileName = "benito.state"
+
+// Options says where the experiment is and how to load it.
+type Options struct {
+	Dir       string // the experiment directory
+	StatePath string // defaults to Dir/benito.state
+	Vars      []string
+	VarFiles  []string
+	Environ   []string
+	// Factories start providers by name.
+	Factories map[string]engine.Factory
+	// LockTimeout is how long to wait for the state lock (0: fail at once).
+	LockTimeout time.Duration
+}
+
+// Workdir is an opened experiment directory.
+type Workdir struct {
+	opts   Options
+	Config *benitohcl.Config
+	State  *state.File
+
+	unlock func() error
+}
+
+// Open loads the configuration of opts.Dir. The returned Workdir is non-nil
+// whenever the configuration's files could be read, so that diagnostics can
+// be printed with their source.
+func Open(opts Options) (*Workdir, hcl.Diagnostics) {
+	if opts.StatePath == "" {
+		opts.StatePath = filepath.Join(opts.Dir, StateFileName)
+	}
+	cfg, diags := benitohcl.Load(opts.Dir, benitohcl.Options{Vars: opts.Vars, VarFiles: opts.VarFiles, Environ: opts.Environ})
+	return &Workdir{opts: opts, Config: cfg, State: state.NewFile(opts.StatePath)}, diags
+}
+
+// OpenState opens only the state of an experiment directory, for commands
+// that need no configuration (state list, show).
+func OpenState(opts Options) *Workdir {
+	if opts.StatePath == "" {
+		opts.StatePath = filepath.Join(opts.Dir, StateFileName)
+	}
+	return &Workdir{opts: opts, State: state.NewFile(opts.StatePath)}
+}
+
+// Files returns the parsed files, for printing diagnostics with source.
+func (w *Workdir) Files() map[string]*hcl.File {
+	if w == nil || w.Config == nil {
+		return nil
+	}
+	return w.Config.Files
+}
+
+// Lock takes the state lock for operation. Unlock releases it.
+func (w *Workdir) Lock(ctx context.Context, operation string) error {
+	if err := os.MkdirAll(filepath.Dir(w.State.Path()), 0o755); err != nil {
+		return err
+	}
+	unlock, err := w.State.Lock(ctx, operation, w.opts.LockTimeout)
+	if err != nil {
+		return err
+	}
+	w.unlock = unlock
+	return nil
+}
+
+// Unlock releases the state lock, if held.
+func (w *Workdir) Unlock() error {
+	if w.unlock == nil {
+		return nil
+	}
+	err := w.unlock()
+	w.unlock = nil
+	return err
+}
+
+// LoadState loads the state (folding in the journal an interrupted apply
+// left), or returns a new empty one. The lock must be held.
+func (w *Workdir) LoadState() (*state.State, error) {
+	st, err := w.State.Load()
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		name := ""
+		if w.Config != nil && w.Config.Experiment != nil {
+			name = w.Config.Experiment.Name
+		}
+		st = state.New(name)
+	}
+	return st, nil
+}
+
+// Graph lowers the configuration against st.
+func (w *Workdir) Graph(st *state.State) (*lower.Graph, hcl.Diagnostics) {
+	return lower.Lower(w.Config.Experiment, st)
+}
+
+// Engine starts the providers that g and st need.
+func (w *Workdir) Engine(ctx context.Context, g *lower.Graph, st *state.State, p *plan.Plan) (*engine.Engine, hcl.Diagnostics) {
+	names := map[string]bool{}
+	if g != nil {
+		for _, r := range g.Resources {
+			names[r.Provider] = true
+		}
+	}
+	if st != nil {
+		for _, r := range st.Resources {
+			names[r.Provider] = true
+		}
+	}
+	if p != nil {
+		for _, c := range p.Changes {
+			names[c.Provider] = true
+			if c.PriorProvider != "" {
+				names[c.PriorProvider] = true
+			}
+		}
+	}
+	list := make([]string, 0, len(names))
+	for n := range names {
+		list = append(list, n)
+	}
+	sort.Strings(list)
+	exp, site := "", map[string]string(nil)
+	if w.Config != nil && w.Config.Experiment != nil {
+		exp, site = w.Config.Experiment.Name, w.Config.Experiment.Site
+	} else if st != nil {
+		exp = st.Experiment
+	}
+	return engine.New(ctx, w.opts.Factories, list, exp, site)
+}
+
+// PlanOptions select what Plan covers.
+type PlanOptions = engine.PlanOptions
+
+// Plan makes a plan for the experiment. The lock must be held. The engine
+// is returned for Apply; the caller closes it.
+func (w *Workdir) Plan(ctx context.Context, st *state.State, opts PlanOptions) (*plan.Plan, *engine.Engine, hcl.Diagnostics) {
+	g, diags := w.Graph(st)
+	if diags.HasErrors() {
+		return nil, nil, diags
+	}
+	e, d := w.Engine(ctx, g, st, nil)
+	diags = append(diags, d...)
+	if diags.HasErrors() {
+		return nil, nil, diags
+	}
+	opts.ConfigHash = w.Config.Hash
+	opts.Outputs = map[string]cty.Value{}
+	for _, o := range w.Config.Experiment.Outputs {
+		opts.Outputs[o.Name] = o.Value
+	}
+	p, d := e.Plan(ctx, g, st, opts)
+	diags = append(diags, d...)
+	if diags.HasErrors() {
+		e.Close()
+		return nil, nil, diags
+	}
+	p.Dir, _ = filepath.Abs(w.opts.Dir)
+	p.Vars = w.opts.Vars
+	for _, f := range w.opts.VarFiles {
+		abs, _ := filepath.Abs(f)
+		p.VarFiles = append(p.VarFiles, abs)
+	}
+	for _, kv := range w.opts.Environ {
+		if strings.HasPrefix(kv, varEnvPrefix) {
+			p.VarEnv = append(p.VarEnv, kv)
+		}
+	}
+	sort.Strings(p.VarEnv)
+	return p, e, diags
+}
+
+// CheckPlan refuses a saved plan made against another state or another
+// configuration.
+func (w *Workdir) CheckPlan(p *plan.Plan, st *state.State) error {
+	switch {
+	case p.Experiment != "" && st.Experiment != "" && p.Experiment != st.Experiment:
+		return fmt.Errorf("the saved plan is for experiment %q, but this state is experiment %q", p.Experiment, st.Experiment)
+	case p.StateLineage != st.Lineage:
+		return fmt.Errorf("the saved plan was made against a different state (lineage %s, now %s); make a new plan with `benito plan -out`", p.StateLineage, st.Lineage)
+	case p.StateSerial != st.Serial:
+		return fmt.Errorf("the state has changed since the plan was made (serial %d, now %d): another apply or state command ran; make a new plan with `benito plan -out`", p.StateSerial, st.Serial)
+	case w.Config != nil && p.ConfigHash != w.Config.Hash:
+		return fmt.Errorf("the configuration has changed since the plan was made (its files or variable values differ); make a new plan with `benito plan -out`")
+	}
+	return nil
+}
+
+// Apply carries out p with e, recording every outcome in the state's
+// journal and writing the state when done, whatever happened. The lock must
+// be held.
+func (w *Workdir) Apply(ctx context.Context, e *engine.Engine, p *plan.Plan, st *state.State, opts engine.ApplyOptions) (*engine.Result, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	if st.Experiment == "" {
+		st.Experiment = p.Experiment
+	}
+	j, err := w.State.OpenJournal(st)
+	if err != nil {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Failed to open the state journal", Detail: err.Error()})
+	}
+	next, res, d := e.Apply(ctx, p, st, j, opts)
+	diags = append(diags, d...)
+	if err := w.State.Write(next); err != nil {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Failed to save the state",
+			Detail:   fmt.Sprintf("%v. Every change was recorded in %s as it happened; the next benito command recovers it.", err, w.State.JournalPath()),
+		})
+	}
+	// Write has folded the journal into the state file; closing it can
+	// lose nothing.
+	_ = j.Close()
+	return res, diags
+}
+
+// varEnvPrefix marks environment variables that set experiment variables.
+const varEnvPrefix = "BENITO_VAR_"
