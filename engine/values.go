@@ -18,9 +18,26 @@ import (
 // know or required attributes left null are errors.
 func conform(rs *providers.ResourceSchema, cfg cty.Value) (cty.Value, []string) {
 	var problems []string
-	attrs := make(map[string]cty.Value, len(rs.Attributes))
 	cfgType := cfg.Type()
+	if cfgType.Equals(rs.ConfigType()) {
+		// The common case, when lowering and the provider agree on the
+		// type: only required attributes need a look.
+		for name, a := range rs.Attributes {
+			if a.Required && cfg.GetAttr(name).IsNull() {
+				problems = append(problems, fmt.Sprintf("the required attribute %q is not set", name))
+			}
+		}
+		sort.Strings(problems)
+		return cfg, problems
+	}
+	attrs := make(map[string]cty.Value, len(rs.Attributes))
 	for name, a := range rs.Attributes {
+		if !a.Required && !a.Optional {
+			if cfgType.HasAttribute(name) && !cfg.GetAttr(name).IsNull() {
+				problems = append(problems, fmt.Sprintf("attribute %q is computed by the provider and cannot be set", name))
+			}
+			continue
+		}
 		if !cfgType.HasAttribute(name) {
 			if a.Required {
 				problems = append(problems, fmt.Sprintf("the required attribute %q is not set", name))
@@ -39,9 +56,6 @@ func conform(rs *providers.ResourceSchema, cfg cty.Value) (cty.Value, []string) 
 		}
 		if a.Required && v.IsNull() {
 			problems = append(problems, fmt.Sprintf("the required attribute %q is not set", name))
-		}
-		if a.Computed && !a.Optional && !v.IsNull() {
-			problems = append(problems, fmt.Sprintf("attribute %q is computed by the provider and cannot be set", name))
 		}
 		attrs[name] = v
 	}

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"net/netip"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/benito-net/benito/addrs"
@@ -19,7 +20,7 @@ var metaAttrs = []hcl.AttributeSchema{{Name: "count"}, {Name: "for_each"}, {Name
 
 var shapingAttrs = []hcl.AttributeSchema{{Name: "capacity"}, {Name: "latency"}, {Name: "loss"}}
 
-func attrs(names []string, more ...[]hcl.AttributeSchema) []hcl.AttributeSchema {
+func attrSchemas(names []string, more ...[]hcl.AttributeSchema) []hcl.AttributeSchema {
 	var out []hcl.AttributeSchema
 	for _, n := range names {
 		out = append(out, hcl.AttributeSchema{Name: n})
@@ -31,13 +32,13 @@ func attrs(names []string, more ...[]hcl.AttributeSchema) []hcl.AttributeSchema 
 }
 
 var (
-	experimentSchema = &hcl.BodySchema{Attributes: attrs([]string{"routing"})}
+	experimentSchema = &hcl.BodySchema{Attributes: attrSchemas([]string{"routing"})}
 	outputSchema     = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "value", Required: true}, {Name: "description"}}}
-	switchSchema     = &hcl.BodySchema{Attributes: attrs([]string{"kind", "ports", "subnet", "group", "mode"}, shapingAttrs, metaAttrs)}
+	switchSchema     = &hcl.BodySchema{Attributes: attrSchemas([]string{"kind", "ports", "subnet", "group", "mode"}, shapingAttrs, metaAttrs)}
 	bridgeSchema     = &hcl.BodySchema{Attributes: metaAttrs}
-	tapSchema        = &hcl.BodySchema{Attributes: attrs([]string{"switch", "bridge", "owner", "group"}, metaAttrs)}
+	tapSchema        = &hcl.BodySchema{Attributes: attrSchemas([]string{"switch", "bridge", "owner", "group"}, metaAttrs)}
 	vnodeSchema      = &hcl.BodySchema{
-		Attributes: attrs([]string{"type", "startup", "os", "image", "partition", "ghost", "memory", "cpus", "attributes"}, metaAttrs),
+		Attributes: attrSchemas([]string{"type", "startup", "os", "image", "partition", "ghost", "memory", "cpus", "attributes"}, metaAttrs),
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "interface", LabelNames: []string{"name"}},
 			{Type: "route"},
@@ -58,16 +59,30 @@ var (
 	}}
 )
 
-func (e *evaluator) content(b *block, schema *hcl.BodySchema) *hcl.BodyContent {
-	content, diags := b.body.Content(schema)
+// Compiled once: decoding ten thousand blocks must not redo it.
+var (
+	experimentS = compile(experimentSchema)
+	outputS     = compile(outputSchema)
+	switchS     = compile(switchSchema)
+	bridgeS     = compile(bridgeSchema)
+	tapS        = compile(tapSchema)
+	vnodeS      = compile(vnodeSchema)
+	interfaceS  = compile(interfaceSchema)
+	nodeRouteS  = compile(nodeRouteSchema)
+	routeS      = compile(routeSchema)
+	mountS      = compile(mountSchema)
+)
+
+func (e *evaluator) content(body *hclsyntax.Body, s *schema) content {
+	c, diags := s.decode(body)
 	e.diags = append(e.diags, diags...)
-	return content
+	return c
 }
 
 func (e *evaluator) evalExperiment(b *block) {
-	content := e.content(b, experimentSchema)
+	content := e.content(b.body, experimentS)
 	ctx := e.ctx(b)
-	if s, a, ok := e.str(ctx, content.Attributes, "routing"); ok {
+	if s, a, ok := e.str(ctx, content.attrs, "routing"); ok {
 		switch s {
 		case "none":
 			e.exp.Routing = ""
@@ -129,13 +144,13 @@ func (e *evaluator) evalSite(b *block) {
 }
 
 func (e *evaluator) evalOutput(b *block) {
-	content := e.content(b, outputSchema)
+	content := e.content(b.body, outputS)
 	ctx := e.ctx(b)
 	out := &model.Output{Name: b.name, DeclRange: b.def}
-	if s, _, ok := e.str(ctx, content.Attributes, "description"); ok {
+	if s, _, ok := e.str(ctx, content.attrs, "description"); ok {
 		out.Description = s
 	}
-	if a := content.Attributes["value"]; a != nil {
+	if a := content.attrs["value"]; a != nil {
 		v, ok := e.value(ctx, a.Expr)
 		if !ok {
 			return
@@ -146,7 +161,7 @@ func (e *evaluator) evalOutput(b *block) {
 }
 
 func (e *evaluator) evalSwitch(b *block) {
-	content := e.content(b, switchSchema)
+	content := e.content(b.body, switchS)
 	ctx := e.ctx(b)
 	insts, ok := e.expand(b, content, ctx)
 	if !ok {
@@ -154,7 +169,7 @@ func (e *evaluator) evalSwitch(b *block) {
 		return
 	}
 	deps := e.dependsOn(content)
-	at := content.Attributes
+	at := content.attrs
 	var vals []cty.Value
 	for _, in := range insts {
 		sw := &model.Switch{Name: in.name, Kind: e.site[model.SiteSwitchKind], DependsOn: deps, DeclRange: b.def}
@@ -206,7 +221,7 @@ func (e *evaluator) evalSwitch(b *block) {
 }
 
 func (e *evaluator) evalBridge(b *block) {
-	content := e.content(b, bridgeSchema)
+	content := e.content(b.body, bridgeS)
 	insts, ok := e.expand(b, content, e.ctx(b))
 	if !ok {
 		b.failed = true
@@ -231,13 +246,13 @@ type tapRec struct {
 }
 
 func (e *evaluator) evalTap(b *block) {
-	content := e.content(b, tapSchema)
+	content := e.content(b.body, tapS)
 	insts, ok := e.expand(b, content, e.ctx(b))
 	if !ok {
 		b.failed = true
 		return
 	}
-	at := content.Attributes
+	at := content.attrs
 	swA, brA := at["switch"], at["bridge"]
 	if (swA == nil) == (brA == nil) {
 		rng := b.def
@@ -275,14 +290,14 @@ func (e *evaluator) evalTap(b *block) {
 
 // switchName reads an attribute naming a switch instance: a switch value
 // (switch.lan0) or its name as a string.
-func (e *evaluator) switchName(ctx *hcl.EvalContext, a *hcl.Attribute) (string, bool) {
+func (e *evaluator) switchName(ctx *hcl.EvalContext, a *hclsyntax.Attribute) (string, bool) {
 	return e.refName(ctx, a, kindSwitch, []string{"name", "kind"})
 }
 
 // refName reads an attribute that names an instance of kind: a string, or an
 // object with the attributes that tell a value of that kind apart.
-func (e *evaluator) refName(ctx *hcl.EvalContext, a *hcl.Attribute, kind string, shape []string) (string, bool) {
-	v, ok := e.value(ctx, a.Expr)
+func (e *evaluator) refName(ctx *hcl.EvalContext, a *hclsyntax.Attribute, kind string, shape []string) (string, bool) {
+	v, ok := e.shallow(ctx, a.Expr)
 	if !ok || v.IsNull() {
 		return "", false
 	}
@@ -298,7 +313,11 @@ func (e *evaluator) refName(ctx *hcl.EvalContext, a *hcl.Attribute, kind string,
 		isObj = isObj && ty.HasAttribute(attr)
 	}
 	if isObj {
-		if n := v.GetAttr("name"); n.Type() == cty.String && !n.IsNull() {
+		n := v.GetAttr("name")
+		if !n.IsKnown() {
+			return "", false // downstream of a reported error
+		}
+		if n.Type() == cty.String && !n.IsNull() {
 			return n.AsString(), true
 		}
 	}
@@ -306,7 +325,7 @@ func (e *evaluator) refName(ctx *hcl.EvalContext, a *hcl.Attribute, kind string,
 	if ty.IsTupleType() || ty.IsObjectType() && !ty.HasAttribute("name") {
 		hint = fmt.Sprintf(" This %s has count or for_each: pick one instance, as in %s.NAME[0] or %s.NAME[\"key\"].", kind, kind, kind)
 	}
-	e.errorf(a.Expr.Range(), fmt.Sprintf("%s must be a %s", a.Name, kind),
+	e.errorf(a.Expr.Range(), fmt.Sprintf("Not a %s", kindWord(kind)),
 		"%s must name a %s: write a reference such as %s.NAME, or the instance name as a string; this is %s.%s",
 		a.Name, kind, kind, describe(v), hint)
 	return "", false
@@ -327,7 +346,7 @@ func describe(v cty.Value) string {
 }
 
 func (e *evaluator) evalVNode(b *block) {
-	content := e.content(b, vnodeSchema)
+	content := e.content(b.body, vnodeS)
 	ctx := e.ctx(b)
 	insts, ok := e.expand(b, content, ctx)
 	if !ok {
@@ -335,27 +354,27 @@ func (e *evaluator) evalVNode(b *block) {
 		return
 	}
 	deps := e.dependsOn(content)
-	at := content.Attributes
+	at := content.attrs
 
 	// Nested blocks are decoded once; only their values vary by instance.
 	var ifaces, routes, mounts []*nested
-	seen := map[string]*hcl.Block{}
-	for _, nb := range content.Blocks {
+	for _, nb := range content.blocks {
 		switch nb.Type {
 		case "interface":
 			name := nb.Labels[0]
-			if prev := seen[name]; prev != nil {
+			// A node has a handful of interfaces: a scan beats a map.
+			if i := slices.IndexFunc(ifaces, func(n *nested) bool { return n.blk.Labels[0] == name }); i >= 0 {
 				e.errorf(nb.LabelRanges[0], fmt.Sprintf("Duplicate interface %q", name),
-					"vnode %q already has an interface %q, declared at %s. Rename or remove one of them.", b.name, name, rangeString(prev.DefRange))
+					"vnode %q already has an interface %q, declared at %s. Rename or remove one of them.",
+					b.name, name, rangeString(ifaces[i].blk.DefRange()))
 				continue
 			}
-			seen[name] = nb
 			e.diags = append(e.diags, checkName("interface", name, nb.LabelRanges[0])...)
-			ifaces = append(ifaces, e.nested(nb, interfaceSchema))
+			ifaces = append(ifaces, e.nested(nb, interfaceS))
 		case "route":
-			routes = append(routes, e.nested(nb, nodeRouteSchema))
+			routes = append(routes, e.nested(nb, nodeRouteS))
 		case "mount":
-			mounts = append(mounts, e.nested(nb, mountSchema))
+			mounts = append(mounts, e.nested(nb, mountS))
 		}
 	}
 
@@ -384,27 +403,25 @@ func (e *evaluator) evalVNode(b *block) {
 			vn.Interfaces = append(vn.Interfaces, e.iface(in.ctx, vn, n, b, i, j))
 		}
 		for j, n := range routes {
-			if r := e.route(in.ctx, n.content.Attributes, vn.Name, n.blk.DefRange, b, i, j, nil); r != nil {
+			if r := e.route(in.ctx, n.content.attrs, vn.Name, n.blk.DefRange(), b, i, j, nil); r != nil {
 				vn.Routes = append(vn.Routes, r)
 			}
 		}
-		targets := map[string]hcl.Range{}
 		for _, n := range mounts {
 			m := e.mount(in.ctx, n, vn.Name)
 			if m == nil {
 				continue
 			}
-			if prev, dup := targets[m.Target]; dup {
-				e.errorf(n.blk.DefRange, "Duplicate mount target",
+			if i := slices.IndexFunc(vn.Mounts, func(o *model.Mount) bool { return o.Target == m.Target }); i >= 0 {
+				e.errorf(n.blk.DefRange(), "Duplicate mount target",
 					"vnode %q already mounts something at %q, at %s. A path can hold only one mount: change one target.",
-					vn.Name, m.Target, rangeString(prev))
+					vn.Name, m.Target, rangeString(vn.Mounts[i].DeclRange))
 				continue
 			}
-			targets[m.Target] = n.blk.DefRange
 			vn.Mounts = append(vn.Mounts, m)
 		}
-		sort.Slice(vn.Interfaces, func(i, j int) bool { return vn.Interfaces[i].Name < vn.Interfaces[j].Name })
-		sort.Slice(vn.Mounts, func(i, j int) bool { return vn.Mounts[i].Target < vn.Mounts[j].Target })
+		slices.SortFunc(vn.Interfaces, func(a, b *model.Interface) int { return strings.Compare(a.Name, b.Name) })
+		slices.SortFunc(vn.Mounts, func(a, b *model.Mount) int { return strings.Compare(a.Target, b.Target) })
 		// Routes are sorted after the checks, which report them in source order.
 		e.exp.VNodes = append(e.exp.VNodes, vn)
 		if b.used {
@@ -416,14 +433,12 @@ func (e *evaluator) evalVNode(b *block) {
 
 // nested is a block inside a vnode, decoded once for all instances.
 type nested struct {
-	blk     *hcl.Block
-	content *hcl.BodyContent
+	blk     *hclsyntax.Block
+	content content
 }
 
-func (e *evaluator) nested(nb *hcl.Block, schema *hcl.BodySchema) *nested {
-	content, diags := nb.Body.Content(schema)
-	e.diags = append(e.diags, diags...)
-	return &nested{blk: nb, content: content}
+func (e *evaluator) nested(nb *hclsyntax.Block, s *schema) *nested {
+	return &nested{blk: nb, content: e.content(nb.Body, s)}
 }
 
 var ifaceValueType = cty.Object(map[string]cty.Type{
@@ -454,9 +469,11 @@ func (e *evaluator) vnodeValue(vn *model.VNode) cty.Value {
 			"ip4_netmask": mask, "ip4_prefix": prefix, "mac_address": cty.StringVal(mac.String()),
 		})
 	}
-	iv := cty.MapValEmpty(ifaceValueType)
+	var iv cty.Value
 	if len(ifaces) > 0 {
 		iv = cty.MapVal(ifaces)
+	} else {
+		iv = cty.MapValEmpty(ifaceValueType)
 	}
 	return cty.ObjectVal(map[string]cty.Value{
 		"name": cty.StringVal(vn.Name), "type": cty.StringVal(vn.Type), "interface": iv,
@@ -478,8 +495,8 @@ type ifaceRec struct {
 }
 
 func (e *evaluator) iface(ctx *hcl.EvalContext, vn *model.VNode, n *nested, b *block, inst, idx int) *model.Interface {
-	at := n.content.Attributes
-	ifc := &model.Interface{Name: n.blk.Labels[0], DeclRange: n.blk.DefRange}
+	at := n.content.attrs
+	ifc := &model.Interface{Name: n.blk.Labels[0], DeclRange: n.blk.DefRange()}
 	rec := &ifaceRec{node: vn, ifc: ifc, b: b, inst: inst, idx: idx}
 	if a := at["switch"]; a != nil {
 		rec.swRange = a.Expr.Range()
@@ -574,7 +591,7 @@ type routeRec struct {
 }
 
 // route decodes a route's destination, gateway, device and metric.
-func (e *evaluator) route(ctx *hcl.EvalContext, at hcl.Attributes, node string, def hcl.Range, b *block, inst, idx int, nodeRange *hcl.Range) *model.Route {
+func (e *evaluator) route(ctx *hcl.EvalContext, at map[string]*hclsyntax.Attribute, node string, def hcl.Range, b *block, inst, idx int, nodeRange *hcl.Range) *model.Route {
 	r := &model.Route{Node: node, DeclRange: def}
 	rec := &routeRec{r: r, b: b, inst: inst, idx: idx, def: def, nodeRange: nodeRange}
 	s, a, ok := e.str(ctx, at, "destination")
@@ -611,8 +628,8 @@ func (e *evaluator) route(ctx *hcl.EvalContext, at hcl.Attributes, node string, 
 }
 
 func (e *evaluator) mount(ctx *hcl.EvalContext, n *nested, node string) *model.Mount {
-	at := n.content.Attributes
-	m := &model.Mount{Node: node, DeclRange: n.blk.DefRange}
+	at := n.content.attrs
+	m := &model.Mount{Node: node, DeclRange: n.blk.DefRange()}
 	src, a, ok := e.str(ctx, at, "source")
 	if !ok {
 		return nil
@@ -637,13 +654,13 @@ func (e *evaluator) mount(ctx *hcl.EvalContext, n *nested, node string) *model.M
 }
 
 func (e *evaluator) evalRoute(b *block) {
-	content := e.content(b, routeSchema)
+	content := e.content(b.body, routeS)
 	insts, ok := e.expand(b, content, e.ctx(b))
 	if !ok {
 		b.failed = true
 		return
 	}
-	a := content.Attributes["node"]
+	a := content.attrs["node"]
 	for i, in := range insts {
 		if a == nil {
 			break
@@ -653,7 +670,7 @@ func (e *evaluator) evalRoute(b *block) {
 			continue
 		}
 		rng := a.Expr.Range()
-		if r := e.route(in.ctx, content.Attributes, node, b.def, b, i, 0, &rng); r != nil {
+		if r := e.route(in.ctx, content.attrs, node, b.def, b, i, 0, &rng); r != nil {
 			e.exp.Routes = append(e.exp.Routes, r)
 		}
 	}
@@ -662,8 +679,8 @@ func (e *evaluator) evalRoute(b *block) {
 
 // dependsOn reads depends_on: references to switches, bridges, vnodes and
 // taps, whole blocks or single instances.
-func (e *evaluator) dependsOn(content *hcl.BodyContent) []model.Ref {
-	a := content.Attributes["depends_on"]
+func (e *evaluator) dependsOn(content content) []model.Ref {
+	a := content.attrs["depends_on"]
 	if a == nil {
 		return nil
 	}

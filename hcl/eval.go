@@ -3,8 +3,10 @@ package hcl
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
@@ -30,6 +32,7 @@ type evaluator struct {
 	// switches finds a switch instance by name, for subnets; the first of
 	// duplicate names wins (duplicates are reported).
 	switches map[string]*model.Switch
+	ctxs     map[string]*hcl.EvalContext // see ctx
 
 	// What the checks after evaluation need, in evaluation order.
 	insts  map[string][]instRec // by block kind
@@ -59,6 +62,7 @@ func evaluate(d *decls) (*model.Experiment, hcl.Diagnostics) {
 		exp:      &model.Experiment{},
 		site:     map[string]string{},
 		switches: map[string]*model.Switch{},
+		ctxs:     map[string]*hcl.EvalContext{},
 		insts:    map[string][]instRec{},
 	}
 	for k, v := range model.SiteDefaults {
@@ -117,11 +121,27 @@ func (e *evaluator) eval(b *block) {
 // ctx builds a block's evaluation context from the values it refers to.
 // A reference to something missing or failed sees an unknown value, so
 // that the one real error is not followed by a cascade of echoes.
+//
+// Blocks that refer to the same things share a context: generated
+// configurations have thousands of blocks that all name the same switches.
+// Sharing is sound because a block is evaluated after everything it refers
+// to, whose values are then final.
 func (e *evaluator) ctx(b *block) *hcl.EvalContext {
-	ctx := e.root.NewChild()
 	if len(b.refs) == 0 {
+		return e.root
+	}
+	var key strings.Builder
+	for _, r := range b.refs {
+		key.WriteString(r.root)
+		key.WriteByte('.')
+		key.WriteString(r.name)
+		key.WriteByte(0)
+	}
+	if ctx := e.ctxs[key.String()]; ctx != nil {
 		return ctx
 	}
+	ctx := e.root.NewChild()
+	e.ctxs[key.String()] = ctx
 	vars := map[string]cty.Value{}
 	objs := map[string]map[string]cty.Value{}
 	for _, r := range b.refs {
@@ -153,8 +173,8 @@ func (e *evaluator) ctx(b *block) *hcl.EvalContext {
 
 // expand makes a block's instances from its count or for_each. ok is false
 // when they cannot be known; the reason has been reported.
-func (e *evaluator) expand(b *block, content *hcl.BodyContent, ctx *hcl.EvalContext) ([]instance, bool) {
-	countA, eachA := content.Attributes["count"], content.Attributes["for_each"]
+func (e *evaluator) expand(b *block, content content, ctx *hcl.EvalContext) ([]instance, bool) {
+	countA, eachA := content.attrs["count"], content.attrs["for_each"]
 	switch {
 	case countA != nil && eachA != nil:
 		e.errorf(eachA.NameRange, "Both count and for_each",
@@ -268,9 +288,23 @@ func (e *evaluator) record(b *block, insts []instance, vals []cty.Value) {
 // has been reported, or when the value is not wholly known, which happens
 // only downstream of a reported error.
 func (e *evaluator) value(ctx *hcl.EvalContext, expr hcl.Expression) (cty.Value, bool) {
+	v, ok := e.shallow(ctx, expr)
+	if !ok || !v.Type().IsPrimitiveType() && !v.IsWhollyKnown() {
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
+// shallow is value for callers that look into the value themselves and
+// check what they find: walking a whole object to see that it is known
+// costs more than the rest of reading a switch reference.
+func (e *evaluator) shallow(ctx *hcl.EvalContext, expr hcl.Expression) (cty.Value, bool) {
+	if v, ok := literal(expr); ok {
+		return v, true
+	}
 	v, diags := expr.Value(ctx)
 	e.diags = append(e.diags, diags...)
-	if diags.HasErrors() || !v.IsWhollyKnown() {
+	if diags.HasErrors() || !v.IsKnown() {
 		return cty.NilVal, false
 	}
 	return v, true
@@ -279,7 +313,7 @@ func (e *evaluator) value(ctx *hcl.EvalContext, expr hcl.Expression) (cty.Value,
 // get evaluates an attribute and converts it to ty (unless ty is
 // cty.DynamicPseudoType). ok is false when the attribute is absent or null,
 // which means "unset", or when it failed, which has been reported.
-func (e *evaluator) get(ctx *hcl.EvalContext, attrs hcl.Attributes, name string, ty cty.Type) (cty.Value, *hcl.Attribute, bool) {
+func (e *evaluator) get(ctx *hcl.EvalContext, attrs map[string]*hclsyntax.Attribute, name string, ty cty.Type) (cty.Value, *hclsyntax.Attribute, bool) {
 	a := attrs[name]
 	if a == nil {
 		return cty.NilVal, nil, false
@@ -300,7 +334,7 @@ func (e *evaluator) get(ctx *hcl.EvalContext, attrs hcl.Attributes, name string,
 	return cv, a, true
 }
 
-func (e *evaluator) str(ctx *hcl.EvalContext, attrs hcl.Attributes, name string) (string, *hcl.Attribute, bool) {
+func (e *evaluator) str(ctx *hcl.EvalContext, attrs map[string]*hclsyntax.Attribute, name string) (string, *hclsyntax.Attribute, bool) {
 	v, a, ok := e.get(ctx, attrs, name, cty.String)
 	if !ok {
 		return "", a, false
@@ -308,13 +342,13 @@ func (e *evaluator) str(ctx *hcl.EvalContext, attrs hcl.Attributes, name string)
 	return v.AsString(), a, true
 }
 
-func (e *evaluator) boolean(ctx *hcl.EvalContext, attrs hcl.Attributes, name string) (bool, bool) {
+func (e *evaluator) boolean(ctx *hcl.EvalContext, attrs map[string]*hclsyntax.Attribute, name string) (bool, bool) {
 	v, _, ok := e.get(ctx, attrs, name, cty.Bool)
 	return ok && v.True(), ok
 }
 
 // integer reads a whole number within [lo, hi].
-func (e *evaluator) integer(ctx *hcl.EvalContext, attrs hcl.Attributes, name string, lo, hi int64) (int64, bool) {
+func (e *evaluator) integer(ctx *hcl.EvalContext, attrs map[string]*hclsyntax.Attribute, name string, lo, hi int64) (int64, bool) {
 	v, a, ok := e.get(ctx, attrs, name, cty.Number)
 	if !ok {
 		return 0, false
@@ -329,7 +363,7 @@ func (e *evaluator) integer(ctx *hcl.EvalContext, attrs hcl.Attributes, name str
 }
 
 // name reads an attribute that must be a valid benito name.
-func (e *evaluator) name(ctx *hcl.EvalContext, attrs hcl.Attributes, attr string) (string, bool) {
+func (e *evaluator) name(ctx *hcl.EvalContext, attrs map[string]*hclsyntax.Attribute, attr string) (string, bool) {
 	s, a, ok := e.str(ctx, attrs, attr)
 	if !ok {
 		return "", false
@@ -347,7 +381,7 @@ func (e *evaluator) name(ctx *hcl.EvalContext, attrs hcl.Attributes, attr string
 type shapingSet struct{ capacity, latency, loss bool }
 
 // shaping reads capacity, latency and loss.
-func (e *evaluator) shaping(ctx *hcl.EvalContext, attrs hcl.Attributes) (model.Shaping, shapingSet) {
+func (e *evaluator) shaping(ctx *hcl.EvalContext, attrs map[string]*hclsyntax.Attribute) (model.Shaping, shapingSet) {
 	var s model.Shaping
 	var set shapingSet
 	if v, a, ok := e.get(ctx, attrs, "capacity", cty.DynamicPseudoType); ok {
@@ -405,4 +439,21 @@ func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
 		out = append(out, d)
 	}
 	return out
+}
+
+// literal returns the value of a constant expression without evaluating it:
+// most attributes of a generated configuration are quoted strings, and
+// evaluating a template builds its string afresh.
+func literal(expr hcl.Expression) (cty.Value, bool) {
+	switch x := expr.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		return x.Val, true
+	case *hclsyntax.TemplateExpr:
+		if len(x.Parts) == 1 {
+			if l, ok := x.Parts[0].(*hclsyntax.LiteralValueExpr); ok && l.Val.Type() == cty.String {
+				return l.Val, true
+			}
+		}
+	}
+	return cty.NilVal, false
 }

@@ -99,10 +99,17 @@ var lengthFunc = function.New(&function.Spec{
 	}},
 	Type: function.StaticReturnType(cty.Number),
 	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-		if args[0].Type() == cty.String {
-			return stdlib.Strlen(args[0])
+		v := args[0]
+		ty := v.Type()
+		switch {
+		case ty == cty.String:
+			return stdlib.Strlen(v)
+		case ty.IsObjectType():
+			return cty.NumberIntVal(int64(len(ty.AttributeTypes()))), nil
+		case ty.IsCollectionType() || ty.IsTupleType():
+			return v.Length(), nil
 		}
-		return stdlib.Length(args[0])
+		return cty.UnknownVal(cty.Number), function.NewArgErrorf(0, "length needs a string, list, set, map, tuple or object, not %s", ty.FriendlyName())
 	},
 })
 

@@ -2,7 +2,7 @@ package hcl
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -28,7 +28,6 @@ var rootNames = []string{"bridge", "count", "each", "local", "switch", "tap", "v
 func (d *decls) link() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, b := range d.blocks {
-		b.seen = b
 		switch {
 		case b.kind == kindVariable:
 			// A default is a constant; HCL reports references in it.
@@ -55,7 +54,7 @@ func (d *decls) linkBody(b *block, body *hclsyntax.Body) hcl.Diagnostics {
 		attrs = append(attrs, a)
 	}
 	// Source order, so that edges and hence messages are deterministic.
-	sort.Slice(attrs, func(i, j int) bool { return attrs[i].SrcRange.Start.Byte < attrs[j].SrcRange.Start.Byte })
+	slices.SortFunc(attrs, func(a, b *hclsyntax.Attribute) int { return a.SrcRange.Start.Byte - b.SrcRange.Start.Byte })
 	for _, a := range attrs {
 		meta := ""
 		if body == b.body && (a.Name == "count" || a.Name == "for_each") {
@@ -73,6 +72,16 @@ func (d *decls) linkBody(b *block, body *hclsyntax.Body) hcl.Diagnostics {
 // meta-argument the expression belongs to, if any: count and for_each
 // cannot use the values they define.
 func (d *decls) linkExpr(b *block, expr hcl.Expression, meta string) hcl.Diagnostics {
+	if _, ok := literal(expr); ok {
+		return nil
+	}
+	if x, ok := expr.(*hclsyntax.ScopeTraversalExpr); ok {
+		// The common reference, switch = switch.lan0, without a walk.
+		if diag := d.linkTraversal(b, x.Traversal, meta); diag != nil {
+			return hcl.Diagnostics{diag}
+		}
+		return nil
+	}
 	var diags hcl.Diagnostics
 	for _, t := range expr.Variables() {
 		if diag := d.linkTraversal(b, t, meta); diag != nil {
@@ -108,12 +117,15 @@ func (d *decls) linkTraversal(b *block, t hcl.Traversal, meta string) *hcl.Diagn
 				Subject: rng.Ptr(),
 			}
 		case !has:
+			fix := fmt.Sprintf("Add %s to %s, or remove the reference.", want, b.addr)
+			if b.body == nil || b.kind == kindOutput || b.kind == kindExperiment || b.kind == kindSite {
+				fix = fmt.Sprintf("A %s cannot have %s: remove the reference.", kindWord(b.kind), want)
+			}
 			return &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("Reference to %q in a block without %s", root, want),
-				Detail: fmt.Sprintf("%s is only defined inside a block that sets %s. Add %s to %s, or remove the reference.",
-					root, want, want, b.addr),
-				Subject: rng.Ptr(),
+				Detail:   fmt.Sprintf("%s is only defined inside a block that sets %s. %s", root, want, fix),
+				Subject:  rng.Ptr(),
 			}
 		case root == "count" && attr != "index":
 			return &hcl.Diagnostic{
@@ -194,11 +206,11 @@ func (d *decls) linkSwitchNames(b *block) {
 			continue
 		}
 		a := nb.Body.Attributes["switch"]
-		if a == nil || len(a.Expr.Variables()) > 0 {
+		if a == nil {
 			continue
 		}
-		v, diags := a.Expr.Value(nil)
-		if diags.HasErrors() || v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
+		v, ok := literal(a.Expr)
+		if !ok || v.IsNull() || v.Type() != cty.String {
 			continue
 		}
 		s := v.AsString()

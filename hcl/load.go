@@ -104,7 +104,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 	var files []*hcl.File
 	h := sha256.New()
 	for _, path := range paths {
-		f, fdiags := parser.ParseHCLFile(path)
+		f, fdiags := parseFile(parser, path)
 		diags = append(diags, fdiags...)
 		if f == nil {
 			continue

@@ -27,6 +27,7 @@ type variable struct {
 	ty          cty.Type // cty.DynamicPseudoType when the block sets no type
 	defaults    *typeexpr.Defaults
 	def         cty.Value // cty.NilVal when there is no default
+	badDefault  bool      // the default is there but failed, and said so
 	description string
 	value       cty.Value // cty.NilVal until a value is known to be good
 }
@@ -139,6 +140,9 @@ func variableValues(parser *hclparse.Parser, d *decls, opts Options) (varValues,
 	for _, v := range d.variables {
 		g, ok := givens[v.name()]
 		if !ok {
+			if v.badDefault {
+				continue
+			}
 			if v.def == cty.NilVal {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
@@ -168,8 +172,8 @@ func variableValues(parser *hclparse.Parser, d *decls, opts Options) (varValues,
 				}
 				if pdiags.HasErrors() {
 					for _, pd := range pdiags {
-						pd.Detail = fmt.Sprintf("%s (in the value of %s for variable %q, which is parsed as an expression because "+
-							"the variable's type is %s.)", pd.Detail, g.source, v.name(), typeexpr.TypeString(v.ty))
+						pd.Detail = fmt.Sprintf("%s This is the value given by %s, read as an HCL expression because the "+
+							"variable's type is %s.", pd.Detail, g.source, typeexpr.TypeString(v.ty))
 					}
 					diags = append(diags, pdiags...)
 					continue
@@ -221,6 +225,7 @@ func (v *variable) decode() hcl.Diagnostics {
 		// No context: a default is a constant, and HCL says so when it is not.
 		val, ddiags := a.Expr.Value(nil)
 		diags = append(diags, ddiags...)
+		v.badDefault = ddiags.HasErrors()
 		if !ddiags.HasErrors() {
 			conv, err := v.convert(val)
 			if err != nil {
@@ -230,6 +235,7 @@ func (v *variable) decode() hcl.Diagnostics {
 					Detail:   fmt.Sprintf("The default does not fit the variable's type %s: %s.", typeexpr.TypeString(v.ty), err),
 					Subject:  a.Expr.Range().Ptr(),
 				})
+				v.badDefault = true
 			} else {
 				v.def = conv
 			}

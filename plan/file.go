@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/state"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 	"github.com/zclconf/go-cty/cty/msgpack"
@@ -42,9 +43,15 @@ type fileJSON struct {
 	StateLineage  string        `json:"state_lineage"`
 	StateSerial   uint64        `json:"state_serial"`
 	ConfigHash    string        `json:"config_hash"`
+	Dir           string        `json:"dir"`
+	Vars          []string      `json:"vars"`
+	VarFiles      []string      `json:"var_files"`
+	VarEnv        []string      `json:"var_env"`
 	Changes       []*changeJSON `json:"changes"`
 	Drift         []*driftJSON  `json:"drift"`
 	Outputs       []*outputJSON `json:"outputs"`
+	// Prior is the refreshed state, in the state file format.
+	Prior json.RawMessage `json:"prior"`
 }
 
 type changeJSON struct {
@@ -56,6 +63,9 @@ type changeJSON struct {
 	Before          []byte          `json:"before"`
 	After           []byte          `json:"after"`
 	Private         []byte          `json:"private"`
+	PriorPrivate    []byte          `json:"prior_private"`
+	PriorProvider   string          `json:"prior_provider,omitempty"`
+	PriorType       json.RawMessage `json:"prior_type,omitempty"`
 	RequiresReplace [][]stepJSON    `json:"requires_replace"`
 	Dependencies    []string        `json:"dependencies"`
 }
@@ -82,8 +92,8 @@ type stepJSON struct {
 }
 
 // WriteFile saves p for a later `benito apply FILE`. The file is replaced
-// atomically and readable only by its owner: a plan may hold provider
-// private data.
+// atomically and readable only by its owner: a plan holds provider private
+// data and the variables it was made with, which may be secrets.
 func WriteFile(path string, p *Plan) error {
 	data, err := encodeFile(p)
 	if err != nil {
@@ -152,8 +162,20 @@ func encodeFile(p *Plan) ([]byte, error) {
 		StateLineage:  p.StateLineage,
 		StateSerial:   p.StateSerial,
 		ConfigHash:    p.ConfigHash,
+		Dir:           p.Dir,
+		Vars:          p.Vars,
+		VarFiles:      p.VarFiles,
+		VarEnv:        p.VarEnv,
+		Prior:         jsonNull,
 	}
 	var err error
+	// A state never written has no lineage and nothing in it: a plan of a
+	// new experiment records no prior state, and apply starts from empty.
+	if p.Prior != nil && !(p.Prior.Lineage == "" && len(p.Prior.Resources) == 0 && len(p.Prior.Outputs) == 0) {
+		if f.Prior, err = state.Marshal(p.Prior); err != nil {
+			return nil, fmt.Errorf("prior state: %w", err)
+		}
+	}
 	if p.Changes != nil {
 		f.Changes = make([]*changeJSON, len(p.Changes))
 	}
@@ -162,15 +184,20 @@ func encodeFile(p *Plan) ([]byte, error) {
 			return nil, fmt.Errorf("change %d is nil", i)
 		}
 		cj := &changeJSON{
-			Addr:         c.Addr.String(),
-			Provider:     c.Provider,
-			Action:       c.Action.String(),
-			Reason:       c.Reason.String(),
-			Private:      c.Private,
-			Dependencies: encodeAddrs(c.Dependencies),
+			Addr:          c.Addr.String(),
+			Provider:      c.Provider,
+			Action:        c.Action.String(),
+			Reason:        c.Reason.String(),
+			Private:       c.Private,
+			PriorPrivate:  c.PriorPrivate,
+			PriorProvider: c.PriorProvider,
+			Dependencies:  encodeAddrs(c.Dependencies),
 		}
 		if cj.Type, err = encodeType(c.Type); err != nil {
 			return nil, fmt.Errorf("%s: type: %w", cj.Addr, err)
+		}
+		if cj.PriorType, err = encodeType(c.PriorType); err != nil {
+			return nil, fmt.Errorf("%s: prior type: %w", cj.Addr, err)
 		}
 		if cj.Before, err = encodeValue(c.Before); err != nil {
 			return nil, fmt.Errorf("%s: before: %w", cj.Addr, err)
@@ -284,6 +311,15 @@ func decodeFile(data []byte) (p *Plan, err error) {
 		StateLineage: f.StateLineage,
 		StateSerial:  f.StateSerial,
 		ConfigHash:   f.ConfigHash,
+		Dir:          f.Dir,
+		Vars:         f.Vars,
+		VarFiles:     f.VarFiles,
+		VarEnv:       f.VarEnv,
+	}
+	if len(f.Prior) > 0 && string(f.Prior) != "null" {
+		if p.Prior, err = state.Unmarshal(f.Prior); err != nil {
+			return nil, corrupt(fmt.Errorf("prior state: %w", err))
+		}
 	}
 	if p.Targets, err = decodeAddrs(f.Targets); err != nil {
 		return nil, corrupt(fmt.Errorf("targets: %w", err))
@@ -295,7 +331,7 @@ func decodeFile(data []byte) (p *Plan, err error) {
 		if cj == nil {
 			return nil, corrupt(fmt.Errorf("change %d is null", i))
 		}
-		c := &Change{Provider: cj.Provider, Private: cj.Private}
+		c := &Change{Provider: cj.Provider, Private: cj.Private, PriorPrivate: cj.PriorPrivate, PriorProvider: cj.PriorProvider}
 		if c.Addr, err = addrs.ParseResource(cj.Addr); err != nil {
 			return nil, corrupt(err)
 		}
@@ -307,6 +343,9 @@ func decodeFile(data []byte) (p *Plan, err error) {
 		}
 		if c.Type, err = decodeType(cj.Type); err != nil {
 			return nil, corrupt(fmt.Errorf("%s: type: %w", cj.Addr, err))
+		}
+		if c.PriorType, err = decodeType(cj.PriorType); err != nil {
+			return nil, corrupt(fmt.Errorf("%s: prior type: %w", cj.Addr, err))
 		}
 		if c.Before, err = decodeValue(cj.Before); err != nil {
 			return nil, corrupt(fmt.Errorf("%s: before: %w", cj.Addr, err))
@@ -427,6 +466,9 @@ func encodeValue(v cty.Value) ([]byte, error) {
 func decodeValue(b []byte) (cty.Value, error) {
 	if b == nil {
 		return cty.NilVal, nil
+	}
+	if err := checkMsgpack(b); err != nil {
+		return cty.NilVal, err
 	}
 	return msgpack.Unmarshal(b, cty.DynamicPseudoType)
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"sort"
 	"strconv"
+
+	"github.com/benito-net/benito/addrs"
 )
 
 // RenderOptions controls RenderHuman.
@@ -166,11 +168,10 @@ func viewOf(p *Plan) (view, error) {
 }
 
 func (r *human) changeBlock(c *Change) {
-	addr := c.Addr.String()
 	r.str("  ")
 	r.boldStart()
 	r.str("# ")
-	r.str(addr)
+	r.addr(c.Addr)
 	switch c.Action {
 	case Create:
 		r.str(" will be created")
@@ -189,9 +190,13 @@ func (r *human) changeBlock(c *Change) {
 	r.str("\n")
 	switch c.Reason {
 	case ReasonNoConfig:
-		r.str("  # (because " + addr + " is not in configuration)\n")
+		r.str("  # (because ")
+		r.addr(c.Addr)
+		r.str(" is not in configuration)\n")
 	case ReasonProviderChanged:
-		r.str("  # (because a different provider now serves " + addr + ")\n")
+		r.str("  # (because a different provider now serves ")
+		r.addr(c.Addr)
+		r.str(")\n")
 	}
 
 	r.resourceLine(c.Action.Symbol(), c.Addr.Type, c.Addr.Name)
@@ -207,11 +212,10 @@ func (r *human) changeBlock(c *Change) {
 }
 
 func (r *human) driftBlock(d *Drift) {
-	addr := d.Addr.String()
 	r.str("  ")
 	r.boldStart()
 	r.str("# ")
-	r.str(addr)
+	r.addr(d.Addr)
 	switch {
 	case isNull(d.After):
 		r.str(" has been deleted")
@@ -234,6 +238,23 @@ func (r *human) driftBlock(d *Drift) {
 		r.objectDiff(4, d.Before, d.After, nil)
 	}
 	r.str("    }\n")
+}
+
+// addr writes a.String() without building the string: a large plan is
+// mostly addresses of counted resources.
+func (r *human) addr(a addrs.Resource) {
+	r.str(a.Type)
+	r.buf = append(r.buf, '.')
+	r.str(a.Name)
+	switch k := a.Key.(type) {
+	case nil:
+	case addrs.IntKey:
+		r.buf = append(r.buf, '[')
+		r.buf = strconv.AppendInt(r.buf, int64(k), 10)
+		r.buf = append(r.buf, ']')
+	default:
+		r.str(k.String())
+	}
 }
 
 func (r *human) resourceLine(symbol, typ, name string) {
@@ -273,6 +294,7 @@ type human struct {
 	color   bool
 	note    bool   // a "# forces replacement" waits for the end of the current line
 	scratch []byte // for measuring quoted keys
+	pairs   []pair
 	names   []attrList
 	lastHit int
 }

@@ -93,29 +93,15 @@ func (r *human) value(ind int, m byte, v cty.Value) {
 		r.buf = appendNumber(r.buf, v)
 	case ty == cty.Bool:
 		r.buf = strconv.AppendBool(r.buf, v.True())
-	case ty.IsObjectType():
-		if !hasNonNullAttr(r, v) {
+	case ty.IsObjectType(), ty.IsMapType():
+		start := len(r.pairs)
+		width := r.collect(v)
+		if len(r.pairs) == start {
 			r.str("{}")
 			return
 		}
 		r.open('{')
-		r.objectEntries(ind+4, m, v, "")
-		r.close(ind+4, '}')
-	case ty.IsMapType():
-		if v.LengthInt() == 0 {
-			r.str("{}")
-			return
-		}
-		r.open('{')
-		m2 := v.AsValueMap()
-		keys := sortedKeys(m2)
-		width := 0
-		for _, k := range keys {
-			width = max(width, r.keyWidth(mapKey, k))
-		}
-		for _, k := range keys {
-			r.entry(ind+4, m, key{kind: mapKey, name: k, width: width}, m2[k], false, "")
-		}
+		r.entries(ind+4, m, start, width, "")
 		r.close(ind+4, '}')
 	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
 		if v.LengthInt() == 0 {
@@ -165,27 +151,50 @@ func (r *human) objectEntries(ind int, m byte, v cty.Value, suffix string) {
 	if isNull(v) || !v.IsKnown() || !v.Type().IsObjectType() {
 		return
 	}
-	names := r.attrNames(v.Type())
-	width := 0
-	for _, n := range names {
-		if !isNull(v.GetAttr(n)) {
-			width = max(width, r.keyWidth(attrKey, n))
-		}
-	}
-	for _, n := range names {
-		if a := v.GetAttr(n); !isNull(a) {
-			r.entry(ind, m, key{kind: attrKey, name: n, width: width}, a, false, suffix)
-		}
-	}
+	start := len(r.pairs)
+	width := r.collect(v)
+	r.entries(ind, m, start, width, suffix)
 }
 
-func hasNonNullAttr(r *human, v cty.Value) bool {
-	for _, n := range r.attrNames(v.Type()) {
-		if !isNull(v.GetAttr(n)) {
-			return true
+// pair is an attribute or map entry waiting to be written. The renderer
+// keeps them on one stack, r.pairs, so that measuring the keys before
+// writing them costs no allocation and no second lookup.
+type pair struct {
+	kind keyKind
+	name string
+	v    cty.Value
+}
+
+// collect pushes the entries of an object (non-null attributes, sorted) or
+// a map (all entries, sorted) onto r.pairs and returns the width of their
+// keys.
+func (r *human) collect(v cty.Value) (width int) {
+	if v.Type().IsObjectType() {
+		for _, n := range r.attrNames(v.Type()) {
+			if a := v.GetAttr(n); !isNull(a) {
+				r.pairs = append(r.pairs, pair{attrKey, n, a})
+				width = max(width, r.keyWidth(attrKey, n))
+			}
 		}
+		return width
 	}
-	return false
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		n := k.AsString()
+		r.pairs = append(r.pairs, pair{mapKey, n, e})
+		width = max(width, r.keyWidth(mapKey, n))
+	}
+	return width
+}
+
+// entries writes and pops the pairs above start.
+func (r *human) entries(ind int, m byte, start, width int, suffix string) {
+	for i := start; i < len(r.pairs); i++ {
+		p := r.pairs[i] // r.pairs may grow while p is written
+		r.entry(ind, m, key{kind: p.kind, name: p.name, width: width}, p.v, false, suffix)
+	}
+	clear(r.pairs[start:])
+	r.pairs = r.pairs[:start]
 }
 
 // diff writes the change of one entry from before to after, which the

@@ -10,9 +10,20 @@ import (
 // ("known after apply") on create; a change to an attribute marked ForceNew
 // requires replacement, and then computed attributes become unknown again.
 //
-// proposed must be a non-null object of the schema's implied type; prior is
-// null for a create.
-func DefaultPlan(schema *ResourceSchema, prior, proposed cty.Value) (planned cty.Value, requiresReplace []cty.Path) {
+// proposed must be a non-null object holding (at least) the schema's
+// configurable attributes (ConfigType); prior is null for a create.
+// Attributes listed in set override both, for computed values the provider
+// already knows at plan time.
+func DefaultPlan(schema *ResourceSchema, prior, proposed cty.Value, set map[string]cty.Value) (planned cty.Value, requiresReplace []cty.Path) {
+	get := func(name string) cty.Value {
+		if v, ok := set[name]; ok {
+			return v
+		}
+		if proposed.Type().HasAttribute(name) {
+			return proposed.GetAttr(name)
+		}
+		return cty.NullVal(schema.Attributes[name].Type)
+	}
 	creating := prior.IsNull()
 	if !creating {
 		for _, name := range schema.AttributeNames() {
@@ -20,7 +31,7 @@ func DefaultPlan(schema *ResourceSchema, prior, proposed cty.Value) (planned cty
 			if !a.ForceNew {
 				continue
 			}
-			pv, nv := prior.GetAttr(name), proposed.GetAttr(name)
+			pv, nv := prior.GetAttr(name), get(name)
 			if a.Computed && nv.IsNull() {
 				continue
 			}
@@ -32,7 +43,7 @@ func DefaultPlan(schema *ResourceSchema, prior, proposed cty.Value) (planned cty
 	replacing := len(requiresReplace) > 0
 	attrs := make(map[string]cty.Value, len(schema.Attributes))
 	for name, a := range schema.Attributes {
-		v := proposed.GetAttr(name)
+		v := get(name)
 		if a.Computed && v.IsNull() {
 			switch {
 			case creating || replacing:

@@ -66,7 +66,8 @@ type ValidateResourcesRequest struct {
 	Resources []ValidateResource
 }
 
-// ValidateResource is one configuration to check.
+// ValidateResource is one configuration to check, of the schema's
+// ConfigType.
 type ValidateResource struct {
 	Address string
 	Type    string
@@ -85,7 +86,9 @@ type PlanResourcesRequest struct {
 }
 
 // PlanChange is one resource to plan. Prior is null for a resource that does
-// not exist yet; Proposed is null when the resource is to be deleted.
+// not exist yet; Proposed, the configuration, is of the schema's
+// ConfigType (it holds no computed-only attributes) and is null when the
+// resource is to be deleted.
 type PlanChange struct {
 	Address      string
 	Type         string

@@ -28,7 +28,8 @@ type ResourceSchema struct {
 	Description string
 	Attributes  map[string]*Attribute
 
-	implied cty.Type
+	implied    cty.Type
+	configType cty.Type
 }
 
 // Attribute describes one attribute of a resource type.
@@ -60,6 +61,23 @@ func (s *ResourceSchema) ImpliedType() cty.Type {
 	}
 	s.implied = cty.Object(atys)
 	return s.implied
+}
+
+// ConfigType is the object type of a resource's configuration: the
+// attributes that are Required or Optional, without those only the
+// provider computes. Proposed values in PlanChange have this type.
+func (s *ResourceSchema) ConfigType() cty.Type {
+	if s.configType != cty.NilType {
+		return s.configType
+	}
+	atys := make(map[string]cty.Type, len(s.Attributes))
+	for name, a := range s.Attributes {
+		if a.Required || a.Optional {
+			atys[name] = a.Type
+		}
+	}
+	s.configType = cty.Object(atys)
+	return s.configType
 }
 
 // AttributeNames returns the attribute names in sorted order.

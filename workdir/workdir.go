@@ -106,7 +106,11 @@ func (w *Workdir) LoadState() (*state.State, error) {
 		if w.Config != nil && w.Config.Experiment != nil {
 			name = w.Config.Experiment.Name
 		}
+		// No lineage until the state is first written: a plan made now
+		// and saved must still match when it is applied, and plans of a
+		// new experiment must be byte-identical.
 		st = state.New(name)
+		st.Lineage = ""
 	}
 	return st, nil
 }
@@ -198,6 +202,8 @@ func (w *Workdir) CheckPlan(p *plan.Plan, st *state.State) error {
 	switch {
 	case p.Experiment != "" && st.Experiment != "" && p.Experiment != st.Experiment:
 		return fmt.Errorf("the saved plan is for experiment %q, but this state is experiment %q", p.Experiment, st.Experiment)
+	case p.StateLineage == "" && st.Lineage != "":
+		return fmt.Errorf("the state has changed since the plan was made (it was made before anything was applied; the state is now at serial %d): make a new plan with `benito plan -out`", st.Serial)
 	case p.StateLineage != st.Lineage:
 		return fmt.Errorf("the saved plan was made against a different state (lineage %s, now %s); make a new plan with `benito plan -out`", p.StateLineage, st.Lineage)
 	case p.StateSerial != st.Serial:
@@ -215,6 +221,9 @@ func (w *Workdir) Apply(ctx context.Context, e *engine.Engine, p *plan.Plan, st 
 	var diags hcl.Diagnostics
 	if st.Experiment == "" {
 		st.Experiment = p.Experiment
+	}
+	if st.Lineage == "" {
+		st.Lineage = state.New(st.Experiment).Lineage
 	}
 	j, err := w.State.OpenJournal(st)
 	if err != nil {

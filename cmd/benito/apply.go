@@ -209,7 +209,7 @@ func (c *cli) printOutputs(p *plan.Plan) {
 			continue
 		}
 		if first {
-			fmt.Fprintln(c.stdout, "\nOutputs:\n")
+			fmt.Fprint(c.stdout, "\nOutputs:\n\n")
 			first = false
 		}
 		fmt.Fprintf(c.stdout, "%s = %s\n", o.Name, strings.TrimSpace(string(hclwrite.TokensForValue(o.After).Bytes())))

@@ -135,14 +135,7 @@ func (c *cli) printDiags(diags hcl.Diagnostics, files map[string]*hcl.File) erro
 	if len(diags) == 0 {
 		return nil
 	}
-	width := uint(0)
-	if f, ok := c.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
-			width = uint(w)
-		}
-	}
-	wr := hcl.NewDiagnosticTextWriter(c.stderr, files, width, c.color(c.stderr))
-	_ = wr.WriteDiagnostics(diags)
+	writeDiagnostics(c.stderr, diags, files, c.color(c.stderr))
 	if diags.HasErrors() {
 		return errSilent
 	}

@@ -89,4 +89,3 @@ func (c *cli) readState(cmd *cobra.Command, w *workdir.Workdir) (*state.State, e
 	}
 	return st, nil
 }
-

@@ -33,7 +33,16 @@ type Provider struct {
 	mu   sync.Mutex
 	root string // the config root
 	dir  string // the experiment's directory
+
+	// fsMu serialises changes to the directory tree: without it, a delete
+	// pruning an empty directory races a create about to rename a file
+	// into it.
+	fsMu sync.Mutex
 }
+
+// tmpDir holds files being written; a write killed half-way leaves its
+// temporary file there, and Configure clears it.
+const tmpDir = ".tmp"
 
 var _ providers.Provider = (*Provider)(nil)
 
@@ -103,6 +112,9 @@ func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) 
 	p.root = filepath.Clean(root)
 	p.dir = filepath.Join(p.root, req.Experiment)
 	p.mu.Unlock()
+	if err := os.RemoveAll(filepath.Join(p.dir, tmpDir)); err != nil {
+		return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "clearing stale temporary files: %v", err)}
+	}
 	return providers.ConfigureResponse{}
 }
 
@@ -160,9 +172,13 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 			resp.Changes[i] = providers.PlannedChange{Planned: c.Proposed, PlannedPrivate: c.PriorPrivate}
 			continue
 		}
-		// The id is a path derived from the address, so it is known at plan time.
-		proposed := setAttr(c.Proposed, "id", cty.StringVal(p.pathOf(c.Type, c.Address, c.Proposed)))
-		planned, replace := providers.DefaultPlan(rs, c.Prior, proposed)
+		// The id is a path derived from the address (or kept from the
+		// prior value), so it is known at plan time.
+		id := p.pathOf(c.Type, c.Address, c.Prior)
+		if c.Prior.IsNull() || c.Type == lower.TypeConfigFile {
+			id = p.pathOf(c.Type, c.Address, c.Proposed)
+		}
+		planned, replace := providers.DefaultPlan(rs, c.Prior, c.Proposed, map[string]cty.Value{"id": cty.StringVal(id)})
 		resp.Changes[i] = providers.PlannedChange{Planned: planned, RequiresReplace: replace}
 	}
 	return resp
@@ -173,6 +189,8 @@ func (p *Provider) ApplyResource(_ context.Context, req providers.ApplyResourceR
 	if rs == nil {
 		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "unsupported resource type %q", req.Type)}
 	}
+	p.fsMu.Lock()
+	defer p.fsMu.Unlock()
 	if req.Planned.IsNull() {
 		file := p.pathOf(req.Type, req.Address, req.Prior)
 		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -198,15 +216,16 @@ func (p *Provider) ApplyResource(_ context.Context, req providers.ApplyResourceR
 		data = append(data, '\n')
 		mode = 0o600
 	}
-	if req.Type == lower.TypeConfigFile && !req.Prior.IsNull() {
-		// A changed path is a replace, so an update rewrites the same file;
-		// still, never leave the old file behind.
+	if err := writeAtomic(filepath.Join(p.dir, tmpDir), file, data, mode); err != nil {
+		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "%v", err)}
+	}
+	if !req.Prior.IsNull() {
+		// An update that moves the file (a resource renamed with state mv)
+		// must not leave the old one behind.
 		if old := p.pathOf(req.Type, req.Address, req.Prior); old != file {
 			_ = os.Remove(old)
+			p.prune(filepath.Dir(old))
 		}
-	}
-	if err := writeAtomic(file, data, mode); err != nil {
-		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "%v", err)}
 	}
 	return providers.ApplyResourceResponse{New: newVal}
 }
@@ -254,6 +273,13 @@ func (p *Provider) pathOf(typ, address string, v cty.Value) string {
 	p.mu.Lock()
 	dir := p.dir
 	p.mu.Unlock()
+	// A recorded resource is where its id says, even if benito state mv
+	// has given it a new address since.
+	if v != cty.NilVal && !v.IsNull() && v.Type().IsObjectType() && v.Type().HasAttribute("id") {
+		if id := v.GetAttr("id"); id.IsKnown() && !id.IsNull() && strings.HasPrefix(id.AsString(), dir+string(filepath.Separator)) {
+			return id.AsString()
+		}
+	}
 	if typ == lower.TypeConfigFile && !v.IsNull() {
 		if pv := v.GetAttr("path"); pv.IsKnown() && !pv.IsNull() {
 			return filepath.Join(dir, filepath.FromSlash(pv.AsString()))
@@ -269,6 +295,9 @@ func (p *Provider) prune(dir string) {
 	root := p.root
 	p.mu.Unlock()
 	for dir != root && strings.HasPrefix(dir, root+string(filepath.Separator)) {
+		if dir == p.dir {
+			_ = os.Remove(filepath.Join(dir, tmpDir))
+		}
 		if os.Remove(dir) != nil {
 			return
 		}
@@ -282,13 +311,16 @@ func setAttr(obj cty.Value, name string, v cty.Value) cty.Value {
 	return cty.ObjectVal(attrs)
 }
 
-// writeAtomic writes data to file through a temporary file and a rename,
-// so a reader (or a crash) never sees half a file.
-func writeAtomic(file string, data []byte, mode os.FileMode) error {
+// writeAtomic writes data to file through a temporary file in tmpDir and
+// a rename, so a reader (or a crash) never sees half a file.
+func writeAtomic(tmpDir, file string, data []byte, mode os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".tmp-*")
+	if err := os.MkdirAll(tmpDir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(tmpDir, "write-*")
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 			resp.Changes[i] = p.PlanFn(c)
 			continue
 		}
-		planned, replace := providers.DefaultPlan(p.Schema.ResourceTypes[c.Type], c.Prior, c.Proposed)
+		planned, replace := providers.DefaultPlan(p.Schema.ResourceTypes[c.Type], c.Prior, c.Proposed, nil)
 		resp.Changes[i] = providers.PlannedChange{Planned: planned, RequiresReplace: replace}
 	}
 	return resp

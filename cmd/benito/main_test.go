@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// benitoBin is a benito binary built once for the tests that need a real
+// process (to kill it, or to hold a lock while another runs).
+var benitoBin string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "benito-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	benitoBin = filepath.Join(dir, "benito")
+	build := exec.Command("go", "build", "-o", benitoBin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building benito:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is what one in-process run of benito printed.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// benito runs the CLI in process with the given stdin.
+func benito(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errb, []string{"NO_COLOR=1"})
+	return result{code, out.String(), errb.String()}
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\n--- stdout\n%s--- stderr\n%s", r.code, r.stdout, r.stderr)
+}
+
+// experiment copies an example into a temporary directory, with its
+// config root inside the test's own temporary directory. It returns the
+// experiment directory and the -var flag that sets the config root.
+func experiment(t *testing.T, example string) (dir, rootVar, root string) {
+	t.Helper()
+	tmp := t.TempDir()
+	dir = filepath.Join(tmp, "exp")
+	root = filepath.Join(tmp, "config")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(repoRoot(t), "examples", example)
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".hcl") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, "config_root=" + root, root
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join(repoRoot(t), "testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/benito -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("output differs from %s (run with -update if the change is intended):\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}
+
+// TestDemoPlanGolden checks the human and JSON plans of the demo against
+// golden files, and that planning twice gives byte-identical output.
+func TestDemoPlanGolden(t *testing.T) {
+	dir := filepath.Join(repoRoot(t), "examples", "demo")
+	// The config root is never written by a plan; a fixed path keeps the
+	// golden files stable.
+	v := "config_root=/nonexistent/benito-golden"
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"demo/plan.txt", []string{"plan", "-no-color", "-refresh=false", "-var", v, dir}},
+		{"demo/plan.json", []string{"plan", "-json", "-refresh=false", "-var", v, dir}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first := benito(t, "", tc.args...)
+			if first.code != 0 {
+				t.Fatal(first)
+			}
+			second := benito(t, "", tc.args...)
+			if first.stdout != second.stdout {
+				t.Fatal("two plans of the same input differ")
+			}
+			golden(t, tc.name, first.stdout)
+		})
+	}
+}
+
+func TestApplyLifecycle(t *testing.T) {
+	dir, v, root := experiment(t, "demo")
+	if r := benito(t, "", "plan", "-detailed-exitcode", "-var", v, dir); r.code != 2 {
+		t.Fatalf("plan before apply: want exit 2\n%s", r)
+	}
+	r := benito(t, "", "apply", "-auto-approve", "-var", v, dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "Apply complete! Resources: 21 added, 0 changed, 0 destroyed.") {
+		t.Fatalf("apply:\n%s", r)
+	}
+	hosts, err := os.ReadFile(filepath.Join(root, "demo", "hosts"))
+	if err != nil || !strings.Contains(string(hosts), "10.0.1.10\ta-eth0 a\n") {
+		t.Fatalf("hosts file: %q, %v", hosts, err)
+	}
+	if r := benito(t, "", "plan", "-detailed-exitcode", "-var", v, dir); r.code != 0 {
+		t.Fatalf("plan after apply: want exit 0\n%s", r)
+	}
+
+	// Drift: a file deleted and one edited by hand show up, and apply
+	// repairs them.
+	os.Remove(filepath.Join(root, "demo", "route", "a"))
+	os.WriteFile(filepath.Join(root, "demo", "hosts"), []byte("edited\n"), 0o644)
+	r = benito(t, "", "plan", "-no-color", "-var", v, dir)
+	for _, want := range []string{`# config_file.route["a"] has been deleted`, "# config_file.hosts has changed", "Plan: 1 to add, 1 to change, 0 to destroy."} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("drift plan lacks %q:\n%s", want, r)
+		}
+	}
+	if r := benito(t, "", "apply", "-auto-approve", "-var", v, dir); r.code != 0 {
+		t.Fatalf("repairing apply:\n%s", r)
+	}
+	if r := benito(t, "", "plan", "-detailed-exitcode", "-var", v, dir); r.code != 0 {
+		t.Fatalf("plan after repair: want exit 0\n%s", r)
+	}
+
+	// An in-place change: latency on lan2.
+	r = benito(t, "", "plan", "-no-color", "-var", v, "-var", "latency=50ms", dir)
+	if !strings.Contains(r.stdout, "will be updated in-place") || !strings.Contains(r.stdout, "0 to destroy") {
+		t.Errorf("latency change should be an in-place update:\n%s", r)
+	}
+
+	// Destroy leaves nothing, and the next plan adds everything again.
+	if r := benito(t, "", "destroy", "-auto-approve", "-var", v, dir); r.code != 0 || !strings.Contains(r.stdout, "Destroy complete! Resources: 21 destroyed.") {
+		t.Fatalf("destroy:\n%s", r)
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("destroy left %d entries under the config root", len(entries))
+	}
+	if r := benito(t, "", "plan", "-no-color", "-var", v, dir); !strings.Contains(r.stdout, "Plan: 21 to add, 0 to change, 0 to destroy.") {
+		t.Errorf("plan after destroy:\n%s", r)
+	}
+}
+
+func TestApplyAsksForYes(t *testing.T) {
+	dir, v, root := experiment(t, "demo")
+	r := benito(t, "no\n", "apply", "-var", v, dir)
+	if r.code != 1 || !strings.Contains(r.stderr, "apply cancelled") {
+		t.Fatalf("answering no:\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(root, "demo")); err == nil {
+		t.Fatal("a cancelled apply created files")
+	}
+	if r := benito(t, "yes\n", "apply", "-var", v, dir); r.code != 0 {
+		t.Fatalf("answering yes:\n%s", r)
+	}
+}
+
+func TestSavedPlan(t *testing.T) {
+	dir, v, _ := experiment(t, "demo")
+	planFile := filepath.Join(t.TempDir(), "demo.plan")
+	if r := benito(t, "", "plan", "-out", planFile, "-var", v, dir); r.code != 0 {
+		t.Fatal(r)
+	}
+	if r := benito(t, "", "show", "-json", planFile); r.code != 0 || !strings.Contains(r.stdout, `"format_version"`) {
+		t.Fatalf("show -json:\n%s", r)
+	}
+	r := benito(t, "", "apply", planFile)
+	if r.code != 0 || !strings.Contains(r.stdout, "21 added") {
+		t.Fatalf("apply of a saved plan:\n%s", r)
+	}
+	// The same plan again: the state has moved on.
+	r = benito(t, "", "apply", planFile)
+	if r.code != 1 || !strings.Contains(r.stderr, "the state has changed since the plan was made") {
+		t.Fatalf("re-applying a stale plan must be refused:\n%s", r)
+	}
+	// A plan whose configuration changed afterwards.
+	if r := benito(t, "", "plan", "-out", planFile, "-var", v, "-var", "latency=20ms", dir); r.code != 0 {
+		t.Fatal(r)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "extra.hcl"), []byte("switch \"lan9\" {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = benito(t, "", "apply", planFile)
+	if r.code != 1 || !strings.Contains(r.stderr, "configuration has changed") {
+		t.Fatalf("a plan of an old configuration must be refused:\n%s", r)
+	}
+	os.Remove(filepath.Join(dir, "extra.hcl"))
+	benito(t, "", "destroy", "-auto-approve", "-var", v, dir)
+}
+
+func TestStateCommands(t *testing.T) {
+	dir, v, _ := experiment(t, "demo")
+	if r := benito(t, "", "apply", "-auto-approve", "-var", v, dir); r.code != 0 {
+		t.Fatal(r)
+	}
+	r := benito(t, "", "state", "list", "-C", dir, "vnode")
+	if d := r.stdout; d != "vnode.a\nvnode.host-b\nvnode.host-c\nvnode.router\n" {
+		t.Errorf("state list vnode:\n%s", r)
+	}
+	r = benito(t, "", "state", "show", "-C", dir, `port.lan1["a.eth0"]`)
+	if r.code != 0 || !strings.Contains(r.stdout, "number    = 1") {
+		t.Errorf("state show:\n%s", r)
+	}
+	if r := benito(t, "", "state", "mv", "-C", dir, "vnode.a", "vnode.z"); r.code != 0 {
+		t.Fatal(r)
+	}
+	r = benito(t, "", "plan", "-no-color", "-var", v, dir)
+	if !strings.Contains(r.stdout, "# vnode.z will be destroyed") || !strings.Contains(r.stdout, "# vnode.a will be created") || strings.Contains(r.stdout, "changed outside of benito") {
+		t.Errorf("after state mv:\n%s", r)
+	}
+	if r := benito(t, "", "state", "rm", "-C", dir, "vnode.z"); r.code != 0 {
+		t.Fatal(r)
+	}
+	if r := benito(t, "", "state", "rm", "-C", dir, "vnode.z"); r.code != 1 || !strings.Contains(r.stderr, "no resource vnode.z") {
+		t.Errorf("removing what is not there:\n%s", r)
+	}
+	benito(t, "", "destroy", "-auto-approve", "-var", v, dir)
+}
+
+func TestValidateErrorsPointAtSource(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "bad.hcl"), []byte(`experiment "x" {}
+switch "lan0" {}
+vnode "a" {
+  interface "eth0" {
+    switch      = switch.lan9
+    ip4_address = "10.0.0.1/24"
+  }
+}
+`), 0o644)
+	r := benito(t, "", "validate", dir)
+	if r.code != 1 || !strings.Contains(r.stderr, "bad.hcl:5:19") || !strings.Contains(r.stderr, "switch.lan9") {
+		t.Errorf("validate of a bad reference:\n%s", r)
+	}
+}
+
+func TestFmt(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "x.hcl")
+	os.WriteFile(file, []byte("experiment \"x\" {}\nswitch \"lan0\" {\nkind=\"vde\"\n}\n"), 0o644)
+	r := benito(t, "", "fmt", "-check", "-diff", dir)
+	if r.code != 3 || !strings.Contains(r.stdout, "+  kind = \"vde\"") {
+		t.Fatalf("fmt -check -diff:\n%s", r)
+	}
+	if r := benito(t, "", "fmt", dir); r.code != 0 {
+		t.Fatal(r)
+	}
+	if r := benito(t, "", "fmt", "-check", dir); r.code != 0 {
+		t.Errorf("after fmt, -check must pass:\n%s", r)
+	}
+}
+
+func TestGraphAndVersion(t *testing.T) {
+	dir := filepath.Join(repoRoot(t), "examples", "demo")
+	r := benito(t, "", "graph", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, `"vnode.a" -> "port.lan1[\"a.eth0\"]";`) {
+		t.Errorf("graph:\n%s", r)
+	}
+	if r := benito(t, "", "version"); r.code != 0 || !strings.HasPrefix(r.stdout, "benito v") {
+		t.Errorf("version:\n%s", r)
+	}
+	if r := benito(t, "", "completion", "bash"); r.code != 0 || !strings.Contains(r.stdout, "benito") {
+		t.Errorf("completion bash: exit %d", r.code)
+	}
+}

@@ -1,0 +1,148 @@
+package hcl
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/zclconf/go-cty/cty"
+)
+
+func TestVariablePrecedence(t *testing.T) {
+	dir := writeDir(t, map[string]string{
+		"main.hcl": `experiment "v" {}
+variable "name" { default = "default" }
+variable "n" {
+  type    = number
+  default = 1
+}
+variable "tags" {
+  type    = list(string)
+  default = []
+}
+variable "opt" {
+  type = object({
+    a = string
+    b = optional(number, 7)
+  })
+  default = { a = "x" }
+}
+output "name" { value = var.name }
+output "n" { value = var.n }
+output "tags" { value = var.tags }
+output "opt" { value = var.opt }
+`,
+		"one.vars":  "name = \"file one\"\nn = 10\n",
+		"two.vars":  "name = \"file two\"\n",
+		"other.txt": "",
+	})
+	one, two := filepath.Join(dir, "one.vars"), filepath.Join(dir, "two.vars")
+	tests := []struct {
+		name string
+		opts Options
+		want map[string]cty.Value
+	}{
+		{
+			name: "defaults",
+			want: map[string]cty.Value{"name": cty.StringVal("default"), "n": cty.NumberIntVal(1)},
+		},
+		{
+			name: "environment over default",
+			opts: Options{Environ: []string{"BENITO_VAR_name=env", "BENITO_VAR_n=2", "BENITO_VAR_unknown=x", "PATH=/bin"}},
+			want: map[string]cty.Value{"name": cty.StringVal("env"), "n": cty.NumberIntVal(2)},
+		},
+		{
+			name: "files over environment, later files over earlier",
+			opts: Options{Environ: []string{"BENITO_VAR_name=env", "BENITO_VAR_n=2"}, VarFiles: []string{one, two}},
+			want: map[string]cty.Value{"name": cty.StringVal("file two"), "n": cty.NumberIntVal(10)},
+		},
+		{
+			name: "-var over files, later -var over earlier",
+			opts: Options{VarFiles: []string{one}, Vars: []string{"n=3", "name=cli", "n=4"}},
+			want: map[string]cty.Value{"name": cty.StringVal("cli"), "n": cty.NumberIntVal(4)},
+		},
+		{
+			name: "string values are literal, others are expressions",
+			opts: Options{Vars: []string{"name=a = b, \"c\"", "tags=[\"x\", \"y\"]", `opt={ a = "z", b = 1 }`}},
+			want: map[string]cty.Value{
+				"name": cty.StringVal(`a = b, "c"`),
+				"tags": cty.ListVal([]cty.Value{cty.StringVal("x"), cty.StringVal("y")}),
+				"opt":  cty.ObjectVal(map[string]cty.Value{"a": cty.StringVal("z"), "b": cty.NumberIntVal(1)}),
+			},
+		},
+		{
+			name: "optional attributes take their defaults",
+			want: map[string]cty.Value{
+				"tags": cty.ListValEmpty(cty.String),
+				"opt":  cty.ObjectVal(map[string]cty.Value{"a": cty.StringVal("x"), "b": cty.NumberIntVal(7)}),
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, diags := Load(dir, tt.opts)
+			if diags.HasErrors() {
+				t.Fatalf("unexpected errors:\n%s", diagText(cfg, diags))
+			}
+			got := map[string]cty.Value{}
+			for _, o := range cfg.Experiment.Outputs {
+				if _, ok := tt.want[o.Name]; ok {
+					got[o.Name] = o.Value
+				}
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b cty.Value) bool { return a.RawEquals(b) })); diff != "" {
+				t.Errorf("values (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestVariableFileErrors(t *testing.T) {
+	dir := writeDir(t, map[string]string{
+		"main.hcl":  "experiment \"v\" {}\nvariable \"n\" {\n  type = number\n  default = 1\n}\n",
+		"bad.vars":  "n = \n",
+		"more.vars": "m = 1\n",
+	})
+	tests := []struct {
+		name     string
+		opts     Options
+		errors   []string
+		warnings int
+	}{
+		{name: "syntax error", opts: Options{VarFiles: []string{filepath.Join(dir, "bad.vars")}}, errors: []string{"bad.vars:1: Invalid expression"}},
+		{name: "missing file", opts: Options{VarFiles: []string{filepath.Join(dir, "none.vars")}}, errors: []string{"-: Failed to read file"}},
+		{name: "undeclared name warns", opts: Options{VarFiles: []string{filepath.Join(dir, "more.vars")}}, warnings: 1},
+		{name: "unparsable -var", opts: Options{Vars: []string{"n=1 +"}}, errors: []string{"<value for var.n>:1: Missing expression"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, diags := Load(dir, tt.opts)
+			if diff := cmp.Diff(tt.errors, errorLines(diags)); diff != "" {
+				t.Errorf("errors (-want +got):\n%s\n%s", diff, diagText(cfg, diags))
+			}
+			warnings := len(diags) - len(diags.Errs())
+			if warnings != tt.warnings {
+				t.Errorf("got %d warnings, want %d", warnings, tt.warnings)
+			}
+			for _, d := range diags {
+				if d.Subject != nil && cfg.Files[d.Subject.Filename] == nil {
+					t.Errorf("diagnostic in %s, which Files lacks, so it cannot be printed with its source", d.Subject.Filename)
+				}
+			}
+		})
+	}
+}
+
+func TestVarFileNotReadAsConfig(t *testing.T) {
+	// A variable file kept beside the configuration must not end in .hcl,
+	// or Load reads it as configuration; this pins that behaviour.
+	dir := writeDir(t, map[string]string{"main.hcl": "experiment \"v\" {}\n", "x.vars": "a = 1\n"})
+	if err := os.WriteFile(filepath.Join(dir, "y.hcl"), []byte("a = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, diags := Load(dir, Options{})
+	if diff := cmp.Diff([]string{"y.hcl:1: Unsupported argument"}, errorLines(diags)); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,79 @@
+// Package benchexp writes the generated experiments benito's benchmarks
+// plan and apply: n nodes, each with two interfaces (one on one of 100
+// access switches, one on one of 10 core switches), four routes and two
+// mounts. Lowered, each node is ten resources (the node, two ports, four
+// routes, two mounts and its route file), so 10,000 nodes make about
+// 100,000 resources. The experiment is written out block by block, as an
+// import from TopDL would be, not with count.
+package benchexp
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Write writes the experiment into dir/main.hcl.
+func Write(dir string, nodes int, configRoot string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, "main.hcl"))
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintf(w, "experiment \"bench\" {}\n\nsite {\n  config_root  = %q\n  default_type = \"process\"\n}\n\n", configRoot)
+	const access, core = 100, 10
+	for i := 0; i < access; i++ {
+		fmt.Fprintf(w, "switch \"lan%d\" {\n  subnet = \"10.%d.0.0/16\"\n}\n\n", i, i)
+	}
+	for i := 0; i < core; i++ {
+		fmt.Fprintf(w, "switch \"core%d\" {\n  subnet = \"172.%d.0.0/16\"\n}\n\n", i, 16+i)
+	}
+	for n := 0; n < nodes; n++ {
+		lan, c := n%access, n%core
+		host := n/access + 10
+		chost := n/core + 10
+		fmt.Fprintf(w, `vnode "n%d" {
+  interface "eth0" {
+    switch      = switch.lan%d
+    ip4_address = "10.%d.%d.%d/16"
+  }
+  interface "eth1" {
+    switch      = switch.core%d
+    ip4_address = "172.%d.%d.%d/16"
+  }
+  route {
+    destination = "192.168.0.0/16"
+    gateway     = "10.%d.0.1"
+  }
+  route {
+    destination = "192.169.0.0/16"
+    gateway     = "10.%d.0.1"
+  }
+  route {
+    destination = "172.32.0.0/16"
+    gateway     = "172.%d.0.1"
+  }
+  route {
+    destination = "172.33.0.0/16"
+    gateway     = "172.%d.0.1"
+  }
+  mount {
+    source = "/users"
+  }
+  mount {
+    source = "/proj"
+  }
+}
+
+`, n, lan, lan, host/256, host%256, c, 16+c, chost/256, chost%256, lan, lan, 16+c, 16+c)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
