@@ -4,6 +4,7 @@ import (
 	"math/big"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -88,6 +89,10 @@ func (r *human) value(ind int, m byte, v cty.Value) {
 	ty := v.Type()
 	switch {
 	case ty == cty.String:
+		if s := v.AsString(); isMultiline(s) {
+			r.heredoc(ind, s)
+			return
+		}
 		r.buf = appendQuoted(r.buf, v.AsString())
 	case ty == cty.Number:
 		r.buf = appendNumber(r.buf, v)
@@ -224,6 +229,16 @@ func (r *human) diff(ind int, k key, before, after cty.Value, rr []cty.Path, com
 	}
 
 	bt, at := before.Type(), after.Type()
+	if bt == cty.String && at == cty.String && (isMultiline(before.AsString()) || isMultiline(after.AsString())) {
+		r.note = len(rr) > 0
+		r.lineStart(ind, '~', k)
+		r.heredocDiff(ind, before.AsString(), after.AsString())
+		if comma {
+			r.buf = append(r.buf, ',')
+		}
+		r.endLine()
+		return
+	}
 	var bracket byte
 	switch {
 	case bt.IsObjectType() && at.IsObjectType():
@@ -704,4 +719,103 @@ func appendNumber(b []byte, v cty.Value) []byte {
 		}
 	}
 	return f.Append(b, 'f', -1)
+}
+
+// isMultiline reports whether s reads better as a heredoc: text of more
+// than one line, ending with a newline, as files are.
+func isMultiline(s string) bool {
+	n := strings.IndexByte(s, '\n')
+	return n >= 0 && n < len(s)-1 && strings.HasSuffix(s, "\n")
+}
+
+// heredoc writes a multi-line string as Terraform does:
+//
+//	content = <<-EOT
+//	    line one
+//	EOT
+//
+// the lines at ind+8, the closing EOT at ind+4.
+func (r *human) heredoc(ind int, s string) {
+	r.str("<<-EOT")
+	r.endLine()
+	for _, line := range strings.SplitAfter(strings.TrimSuffix(s, "\n"), "\n") {
+		r.heredocLine(ind+8, strings.TrimSuffix(line, "\n"))
+	}
+	r.indent(ind + 4)
+	r.str("EOT")
+}
+
+func (r *human) heredocLine(col int, line string) {
+	if line != "" {
+		r.indent(col)
+		r.str(line)
+	}
+	r.endLine()
+}
+
+// heredocContext is how many unchanged lines are shown around a change.
+const heredocContext = 3
+
+// heredocDiff writes the line-by-line difference of two multi-line
+// strings, hiding unchanged lines far from any change.
+func (r *human) heredocDiff(ind int, before, after string) {
+	toValues := func(s string) []cty.Value {
+		lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+		out := make([]cty.Value, len(lines))
+		for i, l := range lines {
+			out[i] = cty.StringVal(l)
+		}
+		return out
+	}
+	bs, as := toValues(before), toValues(after)
+	ops := diffSeq(bs, as)
+	// near[i]: op i is within heredocContext of a changed line.
+	near := make([]bool, len(ops))
+	for i, op := range ops {
+		if op.kind == opKeep {
+			continue
+		}
+		for j := max(0, i-heredocContext); j <= min(len(ops)-1, i+heredocContext); j++ {
+			near[j] = true
+		}
+	}
+	r.str("<<-EOT")
+	r.endLine()
+	hidden := 0
+	flush := func() {
+		if hidden > 0 {
+			r.indent(ind + 8)
+			r.str("# (" + strconv.Itoa(hidden) + " unchanged lines hidden)")
+			r.endLine()
+			hidden = 0
+		}
+	}
+	for i, op := range ops {
+		switch op.kind {
+		case opKeep:
+			if !near[i] {
+				hidden++
+				continue
+			}
+			flush()
+			r.heredocLine(ind+8, as[op.a].AsString())
+		case opDel:
+			flush()
+			r.indent(ind + 6)
+			r.mark('-')
+			r.buf = append(r.buf, ' ')
+			r.str(bs[op.b].AsString())
+			r.endLine()
+		case opAdd:
+			flush()
+			r.indent(ind + 6)
+			r.mark('+')
+			r.buf = append(r.buf, ' ')
+			r.str(as[op.a].AsString())
+			r.endLine()
+		}
+	}
+	flush()
+	r.indent(ind + 4)
+	r.str("EOT")
 }
