@@ -170,6 +170,9 @@ func show(v cty.Value) string {
 	case v.Type() == cty.String:
 		return strconv.Quote(v.AsString())
 	case v.Type() == cty.Number:
+		if f := v.AsBigFloat(); f.IsInt() {
+			return f.Text('f', 0)
+		}
 		return v.AsBigFloat().Text('g', -1)
 	case v.Type() == cty.Bool:
 		return strconv.FormatBool(v.True())

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/model"
@@ -31,46 +32,35 @@ func attrSchemas(names []string, more ...[]hcl.AttributeSchema) []hcl.AttributeS
 	return out
 }
 
+// Schemas of the blocks' bodies, compiled once: decoding ten thousand blocks
+// must not redo it.
 var (
-	experimentSchema = &hcl.BodySchema{Attributes: attrSchemas([]string{"routing"})}
-	outputSchema     = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "value", Required: true}, {Name: "description"}}}
-	switchSchema     = &hcl.BodySchema{Attributes: attrSchemas([]string{"kind", "ports", "subnet", "group", "mode"}, shapingAttrs, metaAttrs)}
-	bridgeSchema     = &hcl.BodySchema{Attributes: metaAttrs}
-	tapSchema        = &hcl.BodySchema{Attributes: attrSchemas([]string{"switch", "bridge", "owner", "group"}, metaAttrs)}
-	vnodeSchema      = &hcl.BodySchema{
+	experimentS = compile(&hcl.BodySchema{Attributes: attrSchemas([]string{"routing"})})
+	outputS     = compile(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "value", Required: true}, {Name: "description"}}})
+	switchS     = compile(&hcl.BodySchema{Attributes: attrSchemas([]string{"kind", "ports", "subnet", "group", "mode"}, shapingAttrs, metaAttrs)})
+	bridgeS     = compile(&hcl.BodySchema{Attributes: metaAttrs})
+	tapS        = compile(&hcl.BodySchema{Attributes: attrSchemas([]string{"switch", "bridge", "owner", "group"}, metaAttrs)})
+	vnodeS      = compile(&hcl.BodySchema{
 		Attributes: attrSchemas([]string{"type", "startup", "os", "image", "partition", "ghost", "memory", "cpus", "attributes"}, metaAttrs),
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "interface", LabelNames: []string{"name"}},
 			{Type: "route"},
 			{Type: "mount"},
 		},
-	}
-	interfaceSchema = &hcl.BodySchema{Attributes: append([]hcl.AttributeSchema{
+	})
+	interfaceS = compile(&hcl.BodySchema{Attributes: append([]hcl.AttributeSchema{
 		{Name: "switch", Required: true}, {Name: "ip4_address"}, {Name: "ip4_netmask"}, {Name: "mac_address"}, {Name: "mtu"},
-	}, shapingAttrs...)}
-	nodeRouteSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	}, shapingAttrs...)})
+	routeAttrs = []hcl.AttributeSchema{
 		{Name: "destination", Required: true}, {Name: "gateway"}, {Name: "device"}, {Name: "metric"},
-	}}
-	routeSchema = &hcl.BodySchema{Attributes: append([]hcl.AttributeSchema{
+	}
+	nodeRouteS = compile(&hcl.BodySchema{Attributes: routeAttrs})
+	routeS     = compile(&hcl.BodySchema{Attributes: append([]hcl.AttributeSchema{
 		{Name: "node", Required: true}, {Name: "count"}, {Name: "for_each"},
-	}, nodeRouteSchema.Attributes...)}
-	mountSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	}, routeAttrs...)})
+	mountS = compile(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 		{Name: "source", Required: true}, {Name: "target"}, {Name: "read_only"},
-	}}
-)
-
-// Compiled once: decoding ten thousand blocks must not redo it.
-var (
-	experimentS = compile(experimentSchema)
-	outputS     = compile(outputSchema)
-	switchS     = compile(switchSchema)
-	bridgeS     = compile(bridgeSchema)
-	tapS        = compile(tapSchema)
-	vnodeS      = compile(vnodeSchema)
-	interfaceS  = compile(interfaceSchema)
-	nodeRouteS  = compile(nodeRouteSchema)
-	routeS      = compile(routeSchema)
-	mountS      = compile(mountSchema)
+	}})
 )
 
 func (e *evaluator) content(body *hclsyntax.Body, s *schema) content {
@@ -109,10 +99,8 @@ func (e *evaluator) evalSite(b *block) {
 				"Site settings are strings, numbers or bools, which benito passes on as strings; %s is %s.", a.Name, show(v))
 			continue
 		}
-		s := show(v)
-		if v.Type() == cty.String {
-			s = v.AsString()
-		}
+		sv, _ := convert.Convert(v, cty.String) // primitives always convert
+		s := sv.AsString()
 		rng := a.Expr.Range()
 		switch a.Name {
 		case model.SiteConfigRoot, model.SiteRunRoot:
@@ -323,7 +311,7 @@ func (e *evaluator) refName(ctx *hcl.EvalContext, a *hclsyntax.Attribute, kind s
 	}
 	hint := ""
 	if ty.IsTupleType() || ty.IsObjectType() && !ty.HasAttribute("name") {
-		hint = fmt.Sprintf(" This %s has count or for_each: pick one instance, as in %s.NAME[0] or %s.NAME[\"key\"].", kind, kind, kind)
+		hint = fmt.Sprintf(" A %s block with count or for_each is a collection of instances: pick one, as in %s.NAME[0] or %s.NAME[\"key\"].", kind, kind, kind)
 	}
 	e.errorf(a.Expr.Range(), fmt.Sprintf("Not a %s", kindWord(kind)),
 		"%s must name a %s: write a reference such as %s.NAME, or the instance name as a string; this is %s.%s",

@@ -26,7 +26,7 @@ const (
 	kindRoute      = "route"
 )
 
-var rootSchema = &hcl.BodySchema{
+var rootS = compile(&hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: kindExperiment, LabelNames: []string{"name"}},
 		{Type: kindSite},
@@ -39,7 +39,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: kindTap, LabelNames: []string{"name"}},
 		{Type: kindRoute, LabelNames: []string{"name"}},
 	},
-}
+})
 
 // block is one node of the dependency graph: a top-level block, one local
 // value or one variable.
@@ -117,12 +117,9 @@ func (d *decls) add(b *block) {
 
 // collect adds the declarations of one file.
 func (d *decls) collect(body *hclsyntax.Body) hcl.Diagnostics {
-	content, diags := body.Content(rootSchema)
-	for _, hb := range content.Blocks {
-		sb, ok := hb.Body.(*hclsyntax.Body)
-		if !ok {
-			continue
-		}
+	content, diags := rootS.decode(body)
+	for _, hb := range content.blocks {
+		sb := hb.Body
 		switch hb.Type {
 		case kindExperiment:
 			if d.experiment != nil {
@@ -131,11 +128,11 @@ func (d *decls) collect(body *hclsyntax.Body) hcl.Diagnostics {
 					Summary:  "Duplicate experiment block",
 					Detail: fmt.Sprintf("An experiment block was already declared at %s. A configuration describes exactly one experiment: "+
 						"remove this block, or move it to a directory of its own.", rangeString(d.experiment.def)),
-					Subject: hb.DefRange.Ptr(),
+					Subject: hb.DefRange().Ptr(),
 				})
 				continue
 			}
-			b := &block{kind: kindExperiment, name: hb.Labels[0], addr: "experiment", def: hb.DefRange, body: sb, label: hb.LabelRanges[0]}
+			b := &block{kind: kindExperiment, name: hb.Labels[0], addr: "experiment", def: hb.DefRange(), body: sb, label: hb.LabelRanges[0]}
 			diags = append(diags, checkName("experiment", b.name, b.label)...)
 			d.experiment = b
 			d.add(b)
@@ -146,11 +143,11 @@ func (d *decls) collect(body *hclsyntax.Body) hcl.Diagnostics {
 					Summary:  "Duplicate site block",
 					Detail: fmt.Sprintf("A site block was already declared at %s. Put every site setting in that one block.",
 						rangeString(d.site.def)),
-					Subject: hb.DefRange.Ptr(),
+					Subject: hb.DefRange().Ptr(),
 				})
 				continue
 			}
-			d.site = &block{kind: kindSite, addr: "site", def: hb.DefRange, body: sb}
+			d.site = &block{kind: kindSite, addr: "site", def: hb.DefRange(), body: sb}
 			d.add(d.site)
 		case kindLocals:
 			attrs, adiags := sb.JustAttributes()
@@ -185,7 +182,7 @@ func (d *decls) collect(body *hclsyntax.Body) hcl.Diagnostics {
 				})
 				continue
 			}
-			b := &block{kind: hb.Type, name: name, addr: addr, def: hb.DefRange, body: sb, label: hb.LabelRanges[0]}
+			b := &block{kind: hb.Type, name: name, addr: addr, def: hb.DefRange(), body: sb, label: hb.LabelRanges[0]}
 			if hb.Type == kindVariable {
 				if !hclsyntax.ValidIdentifier(name) {
 					diags = append(diags, &hcl.Diagnostic{

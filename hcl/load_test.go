@@ -318,10 +318,10 @@ vnode "a" {
 
 func TestConfigFiles(t *testing.T) {
 	dir := writeDir(t, map[string]string{
-		"b.hcl":       "",
+		"b.hcl":        "",
 		"a.benito.hcl": "",
-		".hidden.hcl": "",
-		"notes.txt":   "",
+		".hidden.hcl":  "",
+		"notes.txt":    "",
 		"vars.hcl.bak": "",
 	})
 	if err := os.Mkdir(filepath.Join(dir, "sub.hcl"), 0o755); err != nil {

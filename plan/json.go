@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -16,19 +17,6 @@ import (
 // The JSON plan format, documented in docs/json-plan.md. The envelope is
 // made of structs so that keys always come out in the same order; values
 // are written by appendJSON, which sorts object keys.
-
-type jsonPlan struct {
-	FormatVersion   string                `json:"format_version"`
-	Experiment      string                `json:"experiment"`
-	Destroy         bool                  `json:"destroy"`
-	Targets         []string              `json:"targets"`
-	State           jsonState             `json:"state"`
-	ConfigHash      string                `json:"config_hash"`
-	ResourceDrift   []jsonResourceChange  `json:"resource_drift"`
-	ResourceChanges []jsonResourceChange  `json:"resource_changes"`
-	OutputChanges   map[string]jsonChange `json:"output_changes"` // encoding/json sorts map keys
-	Summary         jsonSummary           `json:"summary"`
-}
 
 type jsonState struct {
 	Lineage string `json:"lineage"`
@@ -73,23 +61,28 @@ func RenderJSON(w io.Writer, p *Plan) error {
 		return err
 	}
 	add, change, destroy := p.Counts()
-	out := jsonPlan{
-		FormatVersion:   FormatVersion,
-		Experiment:      p.Experiment,
-		Destroy:         p.Destroy,
-		Targets:         make([]string, len(p.Targets)),
-		State:           jsonState{Lineage: p.StateLineage, Serial: p.StateSerial},
-		ConfigHash:      p.ConfigHash,
-		ResourceDrift:   make([]jsonResourceChange, 0, len(v.drift)),
-		ResourceChanges: make([]jsonResourceChange, 0, len(v.changes)),
-		OutputChanges:   make(map[string]jsonChange, len(v.outputs)),
-		Summary:         jsonSummary{Add: add, Change: change, Destroy: destroy},
-	}
+	targets := make([]string, len(p.Targets))
 	for i, t := range p.Targets {
-		out.Targets[i] = t.String()
+		targets[i] = t.String()
 	}
 
-	for _, d := range v.drift {
+	// The document is streamed: the envelope field by field, each resource
+	// encoded on its own, so a plan of 100,000 resources is never held in
+	// memory twice. The bytes are what one json.Encoder with two-space
+	// indentation would write for jsonPlan.
+	jw := &jsonWriter{w: bufio.NewWriterSize(w, 1<<16)}
+	jw.enc = json.NewEncoder(&jw.buf)
+	jw.enc.SetEscapeHTML(false)
+	jw.str("{\n")
+	jw.field("format_version", FormatVersion)
+	jw.field("experiment", p.Experiment)
+	jw.field("destroy", p.Destroy)
+	jw.field("targets", targets)
+	jw.field("state", jsonState{Lineage: p.StateLineage, Serial: p.StateSerial})
+	jw.field("config_hash", p.ConfigHash)
+
+	jw.arrayStart("resource_drift", len(v.drift))
+	for i, d := range v.drift {
 		actions := Update
 		switch {
 		case isNull(d.After):
@@ -111,10 +104,12 @@ func RenderJSON(w io.Writer, p *Plan) error {
 		if rc.Change.After, err = jsonValue(d.After); err != nil {
 			return fmt.Errorf("plan: drift of %s: after: %w", rc.Address, err)
 		}
-		out.ResourceDrift = append(out.ResourceDrift, rc)
+		jw.element(rc, i == len(v.drift)-1)
 	}
+	jw.arrayEnd(len(v.drift))
 
-	for _, c := range v.changes {
+	jw.arrayStart("resource_changes", len(v.changes))
+	for i, c := range v.changes {
 		rc := jsonResourceChange{
 			Address:      c.Addr.String(),
 			Type:         c.Addr.Type,
@@ -142,9 +137,11 @@ func RenderJSON(w io.Writer, p *Plan) error {
 				return fmt.Errorf("plan: change of %s: replace paths: %w", rc.Address, err)
 			}
 		}
-		out.ResourceChanges = append(out.ResourceChanges, rc)
+		jw.element(rc, i == len(v.changes)-1)
 	}
+	jw.arrayEnd(len(v.changes))
 
+	outputs := make(map[string]jsonChange, len(v.outputs))
 	for _, o := range v.outputs {
 		var action Action
 		switch {
@@ -165,18 +162,86 @@ func RenderJSON(w io.Writer, p *Plan) error {
 			return fmt.Errorf("plan: output %q: after: %w", o.Name, err)
 		}
 		oc.AfterUnknown, _ = appendUnknown(nil, o.After)
-		out.OutputChanges[o.Name] = oc
+		outputs[o.Name] = oc
 	}
+	jw.field("output_changes", outputs)
+	jw.lastField("summary", jsonSummary{Add: add, Change: change, Destroy: destroy})
+	jw.str("}\n")
+	if jw.err != nil {
+		return fmt.Errorf("plan: encoding JSON: %w", jw.err)
+	}
+	return jw.w.Flush()
+}
 
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("plan: encoding JSON: %w", err)
+// jsonWriter writes the indented JSON document piece by piece.
+type jsonWriter struct {
+	w   *bufio.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+	err error
+}
+
+func (j *jsonWriter) str(s string) {
+	if j.err == nil {
+		_, j.err = j.w.WriteString(s)
 	}
-	_, err = w.Write(buf.Bytes())
-	return err
+}
+
+// encode writes v indented as it would be at the given prefix.
+func (j *jsonWriter) encode(v any, prefix string) {
+	if j.err != nil {
+		return
+	}
+	j.buf.Reset()
+	j.enc.SetIndent(prefix, "  ")
+	if j.err = j.enc.Encode(v); j.err != nil {
+		return
+	}
+	_, j.err = j.w.Write(bytes.TrimSuffix(j.buf.Bytes(), []byte("\n")))
+}
+
+func (j *jsonWriter) key(name string) {
+	j.str("  ")
+	j.encode(name, "")
+	j.str(": ")
+}
+
+func (j *jsonWriter) field(name string, v any) {
+	j.key(name)
+	j.encode(v, "  ")
+	j.str(",\n")
+}
+
+func (j *jsonWriter) lastField(name string, v any) {
+	j.key(name)
+	j.encode(v, "  ")
+	j.str("\n")
+}
+
+func (j *jsonWriter) arrayStart(name string, n int) {
+	j.key(name)
+	if n == 0 {
+		j.str("[]")
+		return
+	}
+	j.str("[\n")
+}
+
+func (j *jsonWriter) element(v any, last bool) {
+	j.str("    ")
+	j.encode(v, "    ")
+	if last {
+		j.str("\n")
+	} else {
+		j.str(",\n")
+	}
+}
+
+func (j *jsonWriter) arrayEnd(n int) {
+	if n > 0 {
+		j.str("  ]")
+	}
+	j.str(",\n")
 }
 
 func jsonIndex(k addrs.Key) json.RawMessage {

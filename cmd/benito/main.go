@@ -4,9 +4,27 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"runtime/pprof"
 )
 
 func main() {
+	// BENITO_CPUPROFILE=FILE writes a CPU profile of the run, for finding
+	// where a slow plan spends its time.
+	if path := os.Getenv("BENITO_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "BENITO_CPUPROFILE:", err)
+			os.Exit(1)
+		}
+		code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
+		pprof.StopCPUProfile()
+		f.Close()
+		os.Exit(code)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ()))
 }
