@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/plan"
 	"github.com/benito-net/benito/providers"
@@ -68,18 +70,25 @@ func (e *Engine) Refresh(ctx context.Context, prior *state.State) (*state.State,
 	var drift []*plan.Drift
 	for _, name := range sortedKeys(byProvider) {
 		items := byProvider[name]
-		req := providers.ReadResourcesRequest{Resources: make([]providers.ReadResource, len(items))}
-		for i, it := range items {
-			req.Resources[i] = providers.ReadResource{Address: it.res.Addr.String(), Type: it.res.Addr.Type, Current: it.cur, Private: it.res.Private}
-		}
-		resp := e.providers[name].ReadResources(ctx, req)
-		diags = append(diags, convertDiags(name, resp.Diagnostics, nil)...)
-		if len(resp.Resources) != len(items) {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Provider error", Detail: fmt.Sprintf("Provider %q answered %d of %d reads.", name, len(resp.Resources), len(items))})
+		results := make([]providers.ReadResult, len(items))
+		diags = append(diags, inChunks(len(items), func(lo, hi int) hcl.Diagnostics {
+			req := providers.ReadResourcesRequest{Resources: make([]providers.ReadResource, hi-lo)}
+			for i, it := range items[lo:hi] {
+				req.Resources[i] = providers.ReadResource{Address: it.res.Addr.String(), Type: it.res.Addr.Type, Current: it.cur, Private: it.res.Private}
+			}
+			resp := e.providers[name].ReadResources(ctx, req)
+			d := convertDiags(name, resp.Diagnostics, nil)
+			if len(resp.Resources) != hi-lo {
+				return append(d, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Provider error", Detail: fmt.Sprintf("Provider %q answered %d of %d reads.", name, len(resp.Resources), hi-lo)})
+			}
+			copy(results[lo:hi], resp.Resources)
+			return d
+		})...)
+		if diags.HasErrors() {
 			continue
 		}
 		for i, it := range items {
-			got := resp.Resources[i]
+			got := results[i]
 			addr := it.res.Addr
 			if got.New == cty.NilVal || got.New.IsNull() {
 				if it.res.Status != state.Pending {
@@ -163,51 +172,63 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 		prior    *state.Resource
 		priorVal cty.Value
 	}
-	var work []*pending
 	byProvider := map[string][]*pending{}
 	if !opts.Destroy {
+		var scoped []*lower.Resource
 		for _, r := range g.Resources {
-			if !inScope(r.Addr) {
-				continue
+			if inScope(r.Addr) {
+				scoped = append(scoped, r)
 			}
-			rs := e.Schema(r.Provider, r.Addr.Type)
-			if rs == nil {
-				rng := r.DeclRange
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Resource type not served",
-					Detail:   fmt.Sprintf("%s needs provider %q to serve resource type %q, and it does not.", r.Addr, r.Provider, r.Addr.Type),
-					Subject:  &rng,
-				})
-				continue
-			}
-			proposed, problems := conform(rs, r.Config)
-			for _, msg := range problems {
-				rng := r.DeclRange
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid resource configuration", Detail: fmt.Sprintf("%s: %s (provider %q).", r.Addr, msg, r.Provider), Subject: &rng})
-			}
-			w := &pending{res: r, schema: rs, proposed: proposed, priorVal: cty.NullVal(rs.ImpliedType())}
-			if pr := refreshed.Resources[r.Addr]; pr != nil && pr.Provider == r.Provider {
-				v, err := decodeAttrs(pr.Attributes, rs.ImpliedType())
-				if err != nil {
-					diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unreadable state", Detail: fmt.Sprintf("%s: %v", r.Addr, err)})
+		}
+		// Conforming and decoding are independent per resource.
+		work := make([]*pending, len(scoped))
+		diags = append(diags, inChunks(len(scoped), func(lo, hi int) hcl.Diagnostics {
+			var diags hcl.Diagnostics
+			for i, r := range scoped[lo:hi] {
+				rs := e.Schema(r.Provider, r.Addr.Type)
+				if rs == nil {
+					rng := r.DeclRange
+					diags = append(diags, &hcl.Diagnostic{
+						Severity: hcl.DiagError,
+						Summary:  "Resource type not served",
+						Detail:   fmt.Sprintf("%s needs provider %q to serve resource type %q, and it does not.", r.Addr, r.Provider, r.Addr.Type),
+						Subject:  &rng,
+					})
 					continue
 				}
-				w.prior, w.priorVal = pr, v
+				proposed, problems := conform(rs, r.Config)
+				for _, msg := range problems {
+					rng := r.DeclRange
+					diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid resource configuration", Detail: fmt.Sprintf("%s: %s (provider %q).", r.Addr, msg, r.Provider), Subject: &rng})
+				}
+				w := &pending{res: r, schema: rs, proposed: proposed, priorVal: cty.NullVal(rs.ImpliedType())}
+				if pr := refreshed.Resources[r.Addr]; pr != nil && pr.Provider == r.Provider {
+					v, err := decodeAttrs(pr.Attributes, rs.ImpliedType())
+					if err != nil {
+						diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unreadable state", Detail: fmt.Sprintf("%s: %v", r.Addr, err)})
+						continue
+					}
+					w.prior, w.priorVal = pr, v
+				}
+				work[lo+i] = w
 			}
-			work = append(work, w)
-			byProvider[r.Provider] = append(byProvider[r.Provider], w)
-		}
+			return diags
+		})...)
 		if diags.HasErrors() {
 			return nil, diags
 		}
+		for _, w := range work {
+			byProvider[w.res.Provider] = append(byProvider[w.res.Provider], w)
+		}
 		for _, name := range sortedKeys(byProvider) {
 			items := byProvider[name]
-			req := providers.ValidateResourcesRequest{Resources: make([]providers.ValidateResource, len(items))}
-			for i, w := range items {
-				req.Resources[i] = providers.ValidateResource{Address: w.res.Addr.String(), Type: w.res.Addr.Type, Config: w.proposed}
-			}
-			diags = append(diags, convertDiags(name, e.providers[name].ValidateResources(ctx, req).Diagnostics, ranges)...)
+			diags = append(diags, inChunks(len(items), func(lo, hi int) hcl.Diagnostics {
+				req := providers.ValidateResourcesRequest{Resources: make([]providers.ValidateResource, hi-lo)}
+				for i, w := range items[lo:hi] {
+					req.Resources[i] = providers.ValidateResource{Address: w.res.Addr.String(), Type: w.res.Addr.Type, Config: w.proposed}
+				}
+				return convertDiags(name, e.providers[name].ValidateResources(ctx, req).Diagnostics, ranges)
+			})...)
 		}
 		if diags.HasErrors() {
 			return nil, diags
@@ -217,22 +238,29 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 	// Plan, batched per provider.
 	for _, name := range sortedKeys(byProvider) {
 		items := byProvider[name]
-		req := providers.PlanResourcesRequest{Changes: make([]providers.PlanChange, len(items))}
-		for i, w := range items {
-			pc := providers.PlanChange{Address: w.res.Addr.String(), Type: w.res.Addr.Type, Prior: w.priorVal, Proposed: w.proposed}
-			if w.prior != nil {
-				pc.PriorPrivate = w.prior.Private
+		planned := make([]providers.PlannedChange, len(items))
+		diags = append(diags, inChunks(len(items), func(lo, hi int) hcl.Diagnostics {
+			req := providers.PlanResourcesRequest{Changes: make([]providers.PlanChange, hi-lo)}
+			for i, w := range items[lo:hi] {
+				pc := providers.PlanChange{Address: w.res.Addr.String(), Type: w.res.Addr.Type, Prior: w.priorVal, Proposed: w.proposed}
+				if w.prior != nil {
+					pc.PriorPrivate = w.prior.Private
+				}
+				req.Changes[i] = pc
 			}
-			req.Changes[i] = pc
-		}
-		resp := e.providers[name].PlanResources(ctx, req)
-		diags = append(diags, convertDiags(name, resp.Diagnostics, ranges)...)
-		if len(resp.Changes) != len(items) {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Provider error", Detail: fmt.Sprintf("Provider %q answered %d of %d plan requests.", name, len(resp.Changes), len(items))})
+			resp := e.providers[name].PlanResources(ctx, req)
+			d := convertDiags(name, resp.Diagnostics, ranges)
+			if len(resp.Changes) != hi-lo {
+				return append(d, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Provider error", Detail: fmt.Sprintf("Provider %q answered %d of %d plan requests.", name, len(resp.Changes), hi-lo)})
+			}
+			copy(planned[lo:hi], resp.Changes)
+			return d
+		})...)
+		if diags.HasErrors() {
 			continue
 		}
 		for i, w := range items {
-			pc := resp.Changes[i]
+			pc := planned[i]
 			c := &plan.Change{
 				Addr:            w.res.Addr,
 				Provider:        name,
@@ -417,4 +445,32 @@ func sortedKeys[V any](m map[string]V) []string {
 func (e *Engine) Validate(ctx context.Context, g *lower.Graph) hcl.Diagnostics {
 	_, diags := e.Plan(ctx, g, state.New(g.Experiment), PlanOptions{SkipRefresh: true})
 	return diags
+}
+
+// batchSize is the smallest batch worth a call of its own: batched
+// provider calls are split into about one batch per core, none smaller.
+const batchSize = 2000
+
+// inChunks runs call over [0, n) split into concurrent batches and returns
+// their diagnostics in the order of the batches, so that the result does
+// not depend on scheduling.
+func inChunks(n int, call func(lo, hi int) hcl.Diagnostics) hcl.Diagnostics {
+	var mu sync.Mutex
+	byStart := map[int]hcl.Diagnostics{}
+	parallel.Ranges(n, batchSize, func(lo, hi int) {
+		d := call(lo, hi)
+		mu.Lock()
+		byStart[lo] = d
+		mu.Unlock()
+	})
+	starts := make([]int, 0, len(byStart))
+	for lo := range byStart {
+		starts = append(starts, lo)
+	}
+	sort.Ints(starts)
+	var out hcl.Diagnostics
+	for _, lo := range starts {
+		out = append(out, byStart[lo]...)
+	}
+	return out
 }

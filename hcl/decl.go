@@ -58,9 +58,10 @@ type block struct {
 	// references to count and each can be checked before evaluation.
 	counted, forEach bool
 
-	deps []dep
-	refs []ref
-	seen *block // the block whose references are being collected, to dedupe deps
+	deps   []dep
+	depSet map[*block]bool // dedupes deps once there are many
+	refs   []ref
+	level  int // 1 + the highest level of its dependencies
 
 	// used is set when another block refers to this one: only then is its
 	// reference value worth building.

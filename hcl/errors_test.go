@@ -254,7 +254,7 @@ func TestErrors(t *testing.T) {
 			name:   "interface switch is a counted switch",
 			src:    exp + "switch \"s\" {\n  count = 2\n}\nvnode \"a\" {\n  interface \"eth0\" { switch = switch.s }\n}",
 			want:   []string{"main.hcl:6: Not a switch"},
-			detail: "pick one instance",
+			detail: "collection of instances: pick one",
 		},
 		{
 			name: "count and for_each",

@@ -74,20 +74,88 @@ func evaluate(d *decls) (*model.Experiment, hcl.Diagnostics) {
 		e.exp.DeclRange = d.experiment.def
 	}
 	e.diags = d.link()
-	for _, scc := range order(d.blocks) {
-		if isCycle(scc) {
-			e.diags = append(e.diags, cycleDiagnostic(scc))
-			for _, b := range scc {
-				b.failed = true
-				b.value = cty.DynamicVal
+	for _, level := range levels(order(d.blocks)) {
+		// Blocks of one level do not refer to each other. The vnodes among
+		// them, usually nearly all blocks, are evaluated in parallel once
+		// the rest of the level, which they cannot depend on, is done.
+		var vnodes []*block
+		for _, scc := range level {
+			b := scc[0]
+			switch {
+			case isCycle(scc):
+				e.diags = append(e.diags, cycleDiagnostic(scc))
+				for _, b := range scc {
+					b.failed = true
+					b.value = cty.DynamicVal
+				}
+			case b.kind == kindVNode:
+				vnodes = append(vnodes, b)
+			default:
+				e.eval(b)
 			}
-			continue
 		}
-		e.eval(scc[0])
+		e.evalVNodes(vnodes)
 	}
 	e.exp.Site = e.site
 	e.check()
 	return e.exp, dedupe(e.diags)
+}
+
+// levels groups strongly connected components, given in dependency order,
+// by level: a component's level is one more than the highest level of what
+// it depends on.
+func levels(sccs [][]*block) [][][]*block {
+	var out [][][]*block
+	for _, scc := range sccs {
+		lvl := 0
+		for _, b := range scc {
+			for _, e := range b.deps {
+				lvl = max(lvl, e.to.level+1)
+			}
+		}
+		for _, b := range scc {
+			b.level = lvl
+		}
+		for len(out) <= lvl {
+			out = append(out, nil)
+		}
+		out[lvl] = append(out[lvl], scc)
+	}
+	return out
+}
+
+// evalVNodes evaluates vnode blocks that do not depend on each other, on
+// all processors when there are many. Each worker evaluates a contiguous
+// run of blocks with an evaluator of its own, and the workers' results are
+// joined in block order, so the outcome does not depend on scheduling.
+// Evaluating a vnode reads the switches, the site and the blocks it refers
+// to, all final by now, and writes only its own block and its evaluator.
+func (e *evaluator) evalVNodes(bs []*block) {
+	if len(bs) < parallelMin {
+		for _, b := range bs {
+			e.evalVNode(b)
+		}
+		return
+	}
+	workers := parallel(len(bs), func(lo, hi int) *evaluator {
+		w := &evaluator{
+			d: e.d, root: e.root, site: e.site, switches: e.switches,
+			exp:   &model.Experiment{Name: e.exp.Name},
+			ctxs:  map[string]*hcl.EvalContext{},
+			insts: map[string][]instRec{},
+		}
+		for _, b := range bs[lo:hi] {
+			w.evalVNode(b)
+		}
+		return w
+	})
+	for _, w := range workers {
+		e.diags = append(e.diags, w.diags...)
+		e.exp.VNodes = append(e.exp.VNodes, w.exp.VNodes...)
+		e.insts[kindVNode] = append(e.insts[kindVNode], w.insts[kindVNode]...)
+		e.ifaces = append(e.ifaces, w.ifaces...)
+		e.routes = append(e.routes, w.routes...)
+	}
 }
 
 func (e *evaluator) eval(b *block) {

@@ -2,8 +2,10 @@ package hcl
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -25,27 +27,67 @@ var rootNames = []string{"bridge", "count", "each", "local", "switch", "tap", "v
 
 // link finds every block's references and turns them into dependency
 // edges. References to nothing are reported here, once, with a suggestion.
+// Blocks are linked in parallel: linking reads the declarations and writes
+// only the block's own fields.
 func (d *decls) link() hcl.Diagnostics {
+	parts := parallel(len(d.blocks), func(lo, hi int) hcl.Diagnostics {
+		var diags hcl.Diagnostics
+		for _, b := range d.blocks[lo:hi] {
+			switch {
+			case b.kind == kindVariable:
+				// A default is a constant; HCL reports references in it.
+			case b.expr != nil:
+				diags = append(diags, d.linkExpr(b, b.expr, "")...)
+			case b.body != nil:
+				diags = append(diags, d.linkBody(b, b.body)...)
+			}
+			if (b.kind == kindSwitch || b.kind == kindVNode) && d.site != nil {
+				// Defaults for kind and type come from the site block.
+				addDep(b, d.site, b.def)
+			}
+			if b.kind == kindVNode {
+				d.linkSwitchNames(b)
+			}
+		}
+		return diags
+	})
 	var diags hcl.Diagnostics
+	for _, p := range parts {
+		diags = append(diags, p...)
+	}
 	for _, b := range d.blocks {
-		switch {
-		case b.kind == kindVariable:
-			// A default is a constant; HCL reports references in it.
-		case b.expr != nil:
-			diags = append(diags, d.linkExpr(b, b.expr, "")...)
-		case b.body != nil:
-			diags = append(diags, d.linkBody(b, b.body)...)
-		}
-		if (b.kind == kindSwitch || b.kind == kindVNode) && d.site != nil {
-			// Defaults for kind and type come from the site block.
-			d.addDep(b, d.site, b.def)
-		}
-		if b.kind == kindVNode {
-			d.linkSwitchNames(b)
+		b.depSet = nil
+		for _, e := range b.deps {
+			e.to.used = true
 		}
 	}
 	return diags
 }
+
+// parallel calls fn on contiguous ranges of [0, n), on all processors when
+// n is large, and returns the results in range order, so that callers
+// merge them deterministically.
+func parallel[T any](n int, fn func(lo, hi int) T) []T {
+	workers := runtime.GOMAXPROCS(0)
+	if n < parallelMin || workers < 2 {
+		return []T{fn(0, n)}
+	}
+	out := make([]T, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[w] = fn(n*w/workers, n*(w+1)/workers)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// parallelMin is the number of blocks below which splitting work across
+// goroutines costs more than it saves.
+const parallelMin = 512
 
 func (d *decls) linkBody(b *block, body *hclsyntax.Body) hcl.Diagnostics {
 	var diags hcl.Diagnostics
@@ -191,7 +233,7 @@ func (d *decls) linkTraversal(b *block, t hcl.Traversal, meta string) *hcl.Diagn
 			Subject:  rng.Ptr(),
 		}
 	}
-	d.addDep(b, target, rng)
+	addDep(b, target, rng)
 	return nil
 }
 
@@ -215,25 +257,41 @@ func (d *decls) linkSwitchNames(b *block) {
 		}
 		s := v.AsString()
 		if t := d.byAddr["switch."+s]; t != nil && !t.counted && !t.forEach {
-			d.addDep(b, t, a.Expr.Range())
+			addDep(b, t, a.Expr.Range())
 		}
 		for i := 0; i < len(s); i++ {
 			if s[i] != '-' {
 				continue
 			}
 			if t := d.byAddr["switch."+s[:i]]; t != nil && (t.counted || t.forEach) {
-				d.addDep(b, t, a.Expr.Range())
+				addDep(b, t, a.Expr.Range())
 			}
 		}
 	}
 }
 
-func (d *decls) addDep(b, target *block, rng hcl.Range) {
-	target.used = true
-	if target.seen == b {
-		return
+// addDep adds an edge from b to target unless there is one already. Most
+// blocks refer to a few others, for which a scan is cheapest.
+func addDep(b, target *block, rng hcl.Range) {
+	if b.depSet != nil {
+		if b.depSet[target] {
+			return
+		}
+		b.depSet[target] = true
+	} else {
+		for _, e := range b.deps {
+			if e.to == target {
+				return
+			}
+		}
+		if len(b.deps) == 16 {
+			b.depSet = make(map[*block]bool, 32)
+			for _, e := range b.deps {
+				b.depSet[e.to] = true
+			}
+			b.depSet[target] = true
+		}
 	}
-	target.seen = b
 	b.deps = append(b.deps, dep{to: target, rng: rng})
 }
 

@@ -17,13 +17,19 @@ import (
 // read by the node at boot) and topology.xml (the experiment as TopDL, with
 // what benito assigned: MACs, switch sockets, ports).
 func (l *lowerer) lowerConfigFiles() {
-	l.addFile(addrs.Resource{Type: TypeConfigFile, Name: "hosts"}, "hosts", l.hostsFile())
-	l.addFile(addrs.Resource{Type: TypeConfigFile, Name: "topology"}, "topology.xml", l.topologyFile())
-	for _, n := range l.exp.VNodes {
-		if l.hasRouteFile(n) {
-			routes := append(append([]*model.Route(nil), n.Routes...), l.topRoutes[n.Name]...)
-			l.addFile(routeFileAddr(n.Name), "route/"+n.Name, routeFile(l.exp.Name, n.Name, routes))
-		}
+	l.g.add(l.file(addrs.Resource{Type: TypeConfigFile, Name: "hosts"}, "hosts", l.hostsFile()))
+	l.g.add(l.file(addrs.Resource{Type: TypeConfigFile, Name: "topology"}, "topology.xml", l.topologyFile()))
+}
+
+func (l *lowerer) file(addr addrs.Resource, path, content string) *Resource {
+	return &Resource{
+		Addr:     addr,
+		Provider: providerOf(TypeConfigFile),
+		Config: cty.ObjectVal(map[string]cty.Value{
+			"path":    cty.StringVal(path),
+			"content": cty.StringVal(content),
+		}),
+		DeclRange: l.exp.DeclRange,
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/state"
 	"github.com/hashicorp/hcl/v2"
@@ -51,7 +52,7 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 	l.lowerBridges()
 	l.lowerTaps()
 	l.lowerVNodes()
-	l.lowerRoutes(exp.Routes, nil)
+	l.lowerRoutes(exp.Routes)
 	l.lowerConfigFiles()
 	l.g.finish()
 	return l.g, l.diags
@@ -278,149 +279,188 @@ func (l *lowerer) lowerTaps() {
 	}
 }
 
+// lowerVNodes lowers every node with its routes, mounts and route file.
+// Nodes lower independently, so they are spread across cores and merged
+// in order.
 func (l *lowerer) lowerVNodes() {
-	hostsAddr := addrs.Resource{Type: TypeConfigFile, Name: "hosts"}
-	for _, n := range l.exp.VNodes {
-		deps := append(l.refs(n.DependsOn), hostsAddr)
-		if l.hasRouteFile(n) {
-			deps = append(deps, routeFileAddr(n.Name))
+	type lowered struct {
+		resources []*Resource
+		diags     hcl.Diagnostics
+	}
+	nodes := l.exp.VNodes
+	out := make([]lowered, len(nodes))
+	parallel.Ranges(len(nodes), 256, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i].resources, out[i].diags = l.lowerVNode(nodes[i])
 		}
-		ifaces := make([]cty.Value, 0, len(n.Interfaces))
-		for _, ifc := range n.Interfaces {
-			sw := l.switches[ifc.Switch]
-			if sw == nil {
-				l.errorf(ifc.DeclRange, "Reference to undeclared switch", "Interface %q of node %q is on switch %q, which the experiment does not declare.", ifc.Name, n.Name, ifc.Switch)
-				continue
-			}
-			mac := ifc.MAC
-			if mac == nil {
-				mac = model.DeriveMAC(l.exp.Name, n.Name, ifc.Name)
-			}
-			v := map[string]cty.Value{
-				"name":        cty.StringVal(ifc.Name),
-				"switch":      cty.StringVal(sw.Name),
-				"switch_kind": cty.StringVal(sw.Kind),
-				"vde_socket":  cty.NullVal(cty.String),
-				"vde_port":    cty.NullVal(cty.Number),
-				"bridge":      cty.NullVal(cty.String),
-				"host_device": cty.StringVal(model.DeviceName(l.exp.Name, n.Name, ifc.Name)),
-				"mac_address": cty.StringVal(mac.String()),
-				"ip4_address": cty.NullVal(cty.String),
-				"ip4_netmask": cty.NullVal(cty.String),
-				"mtu":         optInt(int64(ifc.MTU)),
-				"capacity":    cty.NullVal(cty.Number),
-				"latency":     cty.NullVal(cty.String),
-				"loss":        cty.NullVal(cty.Number),
-			}
-			if ifc.Address.IsValid() {
-				v["ip4_address"] = cty.StringVal(ifc.Address.Addr().String())
-				v["ip4_netmask"] = cty.StringVal(netmask(ifc.Address.Bits()))
-			}
-			shaping := ifc.Shaping
-			if shaping.IsZero() {
-				shaping = sw.Shaping
-			}
-			if shaping.Capacity > 0 {
-				v["capacity"] = cty.NumberUIntVal(shaping.Capacity)
-			}
-			if shaping.Latency > 0 {
-				v["latency"] = cty.StringVal(shaping.Latency.String())
-			}
-			if shaping.Loss > 0 {
-				v["loss"] = cty.NumberFloatVal(shaping.Loss)
-			}
-			deps = append(deps, addrs.Resource{Type: TypeSwitch, Name: sw.Name})
-			if sw.Kind == model.KindVDE {
-				v["vde_socket"] = cty.StringVal(l.switchSocket(sw.Name))
-				v["vde_port"] = cty.NumberIntVal(int64(l.ports[sw.Name][portKey(n.Name, ifc.Name)]))
-				deps = append(deps, addrs.Resource{Type: TypePort, Name: sw.Name, Key: addrs.StringKey(portKey(n.Name, ifc.Name))})
-			} else {
-				v["bridge"] = cty.StringVal(l.switchDevice(sw.Name))
-			}
-			ifaces = append(ifaces, cty.ObjectVal(v))
-		}
-		ifaceList := cty.ListValEmpty(InterfaceType)
-		if len(ifaces) > 0 {
-			ifaceList = cty.ListVal(ifaces)
-		}
-		attrs := make(map[string]cty.Value, 8)
-		for k, v := range n.Attrs {
-			attrs[k] = cty.StringVal(v)
-		}
-		attrMap := cty.MapValEmpty(cty.String)
-		if len(attrs) > 0 {
-			attrMap = cty.MapVal(attrs)
-		}
-		addr := addrs.Resource{Type: TypeVNode, Name: n.Name}
-		l.g.add(&Resource{
-			Addr:     addr,
-			Provider: providerOf(TypeVNode),
-			Config: cty.ObjectVal(map[string]cty.Value{
-				"name":       cty.StringVal(n.Name),
-				"type":       cty.StringVal(n.Type),
-				"startup":    optString(n.Startup),
-				"os":         optString(n.OS),
-				"image":      optString(n.Image),
-				"partition":  optString(n.Partition),
-				"ghost":      cty.BoolVal(n.Ghost),
-				"memory":     optInt(n.Memory),
-				"cpus":       optInt(n.CPUs),
-				"attributes": attrMap,
-				"interfaces": ifaceList,
-				"config_dir": cty.StringVal(l.configDir),
-			}),
-			DependsOn: dedupe(deps),
-			DeclRange: n.DeclRange,
-		})
-		l.lowerRoutes(n.Routes, n)
-		for _, m := range n.Mounts {
-			l.g.add(&Resource{
-				Addr:     addrs.Resource{Type: TypeMount, Name: n.Name, Key: addrs.StringKey(m.Target)},
-				Provider: providerOf(TypeMount),
-				Config: cty.ObjectVal(map[string]cty.Value{
-					"node":      cty.StringVal(n.Name),
-					"node_type": cty.StringVal(n.Type),
-					"source":    cty.StringVal(m.Source),
-					"target":    cty.StringVal(m.Target),
-					"read_only": cty.BoolVal(m.ReadOnly),
-				}),
-				DependsOn: []addrs.Resource{addr},
-				DeclRange: m.DeclRange,
-			})
+	})
+	for _, o := range out {
+		l.diags = append(l.diags, o.diags...)
+		for _, r := range o.resources {
+			l.addUnique(r)
 		}
 	}
 }
 
-// lowerRoutes lowers routes; node is the vnode the routes were declared in,
-// or nil for top-level route blocks.
-func (l *lowerer) lowerRoutes(routes []*model.Route, node *model.VNode) {
-	for _, r := range routes {
-		nodeName := r.Node
-		if node != nil {
-			nodeName = node.Name
-		}
-		addr := addrs.Resource{Type: TypeRoute, Name: nodeName, Key: addrs.StringKey(r.Destination.String())}
-		if prev := l.g.Get(addr); prev != nil {
-			l.errorf(r.DeclRange, "Duplicate route", "Node %q already has a route to %s, declared at %s.", nodeName, r.Destination, prev.DeclRange)
+// lowerVNode lowers one node. It reads the lowerer's tables and changes
+// nothing, so that nodes can be lowered concurrently.
+func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	out := make([]*Resource, 0, 2+len(n.Routes)+len(n.Mounts))
+	deps := append(l.refs(n.DependsOn), addrs.Resource{Type: TypeConfigFile, Name: "hosts"})
+	if l.hasRouteFile(n) {
+		deps = append(deps, routeFileAddr(n.Name))
+		routes := append(append([]*model.Route(nil), n.Routes...), l.topRoutes[n.Name]...)
+		out = append(out, l.file(routeFileAddr(n.Name), "route/"+n.Name, routeFile(l.exp.Name, n.Name, routes)))
+	}
+	ifaces := make([]cty.Value, 0, len(n.Interfaces))
+	for _, ifc := range n.Interfaces {
+		sw := l.switches[ifc.Switch]
+		if sw == nil {
+			rng := ifc.DeclRange
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Reference to undeclared switch",
+				Detail:   fmt.Sprintf("Interface %q of node %q is on switch %q, which the experiment does not declare.", ifc.Name, n.Name, ifc.Switch),
+				Subject:  &rng,
+			})
 			continue
 		}
-		gw := cty.NullVal(cty.String)
-		if r.Gateway.IsValid() {
-			gw = cty.StringVal(r.Gateway.String())
+		mac := ifc.MAC
+		if mac == nil {
+			mac = model.DeriveMAC(l.exp.Name, n.Name, ifc.Name)
 		}
-		l.g.add(&Resource{
-			Addr:     addr,
-			Provider: providerOf(TypeRoute),
+		v := map[string]cty.Value{
+			"name":        cty.StringVal(ifc.Name),
+			"switch":      cty.StringVal(sw.Name),
+			"switch_kind": cty.StringVal(sw.Kind),
+			"vde_socket":  cty.NullVal(cty.String),
+			"vde_port":    cty.NullVal(cty.Number),
+			"bridge":      cty.NullVal(cty.String),
+			"host_device": cty.StringVal(model.DeviceName(l.exp.Name, n.Name, ifc.Name)),
+			"mac_address": cty.StringVal(mac.String()),
+			"ip4_address": cty.NullVal(cty.String),
+			"ip4_netmask": cty.NullVal(cty.String),
+			"mtu":         optInt(int64(ifc.MTU)),
+			"capacity":    cty.NullVal(cty.Number),
+			"latency":     cty.NullVal(cty.String),
+			"loss":        cty.NullVal(cty.Number),
+		}
+		if ifc.Address.IsValid() {
+			v["ip4_address"] = cty.StringVal(ifc.Address.Addr().String())
+			v["ip4_netmask"] = cty.StringVal(netmask(ifc.Address.Bits()))
+		}
+		shaping := ifc.Shaping
+		if shaping.IsZero() {
+			shaping = sw.Shaping
+		}
+		if shaping.Capacity > 0 {
+			v["capacity"] = cty.NumberUIntVal(shaping.Capacity)
+		}
+		if shaping.Latency > 0 {
+			v["latency"] = cty.StringVal(shaping.Latency.String())
+		}
+		if shaping.Loss > 0 {
+			v["loss"] = cty.NumberFloatVal(shaping.Loss)
+		}
+		deps = append(deps, addrs.Resource{Type: TypeSwitch, Name: sw.Name})
+		if sw.Kind == model.KindVDE {
+			v["vde_socket"] = cty.StringVal(l.switchSocket(sw.Name))
+			v["vde_port"] = cty.NumberIntVal(int64(l.ports[sw.Name][portKey(n.Name, ifc.Name)]))
+			deps = append(deps, addrs.Resource{Type: TypePort, Name: sw.Name, Key: addrs.StringKey(portKey(n.Name, ifc.Name))})
+		} else {
+			v["bridge"] = cty.StringVal(l.switchDevice(sw.Name))
+		}
+		ifaces = append(ifaces, cty.ObjectVal(v))
+	}
+	ifaceList := cty.ListValEmpty(InterfaceType)
+	if len(ifaces) > 0 {
+		ifaceList = cty.ListVal(ifaces)
+	}
+	attrMap := cty.MapValEmpty(cty.String)
+	if len(n.Attrs) > 0 {
+		attrs := make(map[string]cty.Value, len(n.Attrs))
+		for k, v := range n.Attrs {
+			attrs[k] = cty.StringVal(v)
+		}
+		attrMap = cty.MapVal(attrs)
+	}
+	addr := addrs.Resource{Type: TypeVNode, Name: n.Name}
+	out = append(out, &Resource{
+		Addr:     addr,
+		Provider: providerOf(TypeVNode),
+		Config: cty.ObjectVal(map[string]cty.Value{
+			"name":       cty.StringVal(n.Name),
+			"type":       cty.StringVal(n.Type),
+			"startup":    optString(n.Startup),
+			"os":         optString(n.OS),
+			"image":      optString(n.Image),
+			"partition":  optString(n.Partition),
+			"ghost":      cty.BoolVal(n.Ghost),
+			"memory":     optInt(n.Memory),
+			"cpus":       optInt(n.CPUs),
+			"attributes": attrMap,
+			"interfaces": ifaceList,
+			"config_dir": cty.StringVal(l.configDir),
+		}),
+		DependsOn: dedupe(deps),
+		DeclRange: n.DeclRange,
+	})
+	for _, r := range n.Routes {
+		out = append(out, routeResource(n.Name, r))
+	}
+	for _, m := range n.Mounts {
+		out = append(out, &Resource{
+			Addr:     addrs.Resource{Type: TypeMount, Name: n.Name, Key: addrs.StringKey(m.Target)},
+			Provider: providerOf(TypeMount),
 			Config: cty.ObjectVal(map[string]cty.Value{
-				"node":        cty.StringVal(nodeName),
-				"destination": cty.StringVal(r.Destination.String()),
-				"gateway":     gw,
-				"device":      optString(r.Device),
-				"metric":      optInt(int64(r.Metric)),
+				"node":      cty.StringVal(n.Name),
+				"node_type": cty.StringVal(n.Type),
+				"source":    cty.StringVal(m.Source),
+				"target":    cty.StringVal(m.Target),
+				"read_only": cty.BoolVal(m.ReadOnly),
 			}),
-			DependsOn: []addrs.Resource{{Type: TypeVNode, Name: nodeName}},
-			DeclRange: r.DeclRange,
+			DependsOn: []addrs.Resource{addr},
+			DeclRange: m.DeclRange,
 		})
+	}
+	return out, diags
+}
+
+// lowerRoutes lowers the top-level route blocks.
+func (l *lowerer) lowerRoutes(routes []*model.Route) {
+	for _, r := range routes {
+		l.addUnique(routeResource(r.Node, r))
+	}
+}
+
+// addUnique adds r unless its address is taken, which for routes means two
+// routes of one node to one destination.
+func (l *lowerer) addUnique(r *Resource) {
+	if prev := l.g.Get(r.Addr); prev != nil {
+		l.errorf(r.DeclRange, "Duplicate "+r.Addr.Type, "%s is declared twice; the first is at %s.", r.Addr, prev.DeclRange)
+		return
+	}
+	l.g.add(r)
+}
+
+func routeResource(node string, r *model.Route) *Resource {
+	gw := cty.NullVal(cty.String)
+	if r.Gateway.IsValid() {
+		gw = cty.StringVal(r.Gateway.String())
+	}
+	return &Resource{
+		Addr:     addrs.Resource{Type: TypeRoute, Name: node, Key: addrs.StringKey(r.Destination.String())},
+		Provider: providerOf(TypeRoute),
+		Config: cty.ObjectVal(map[string]cty.Value{
+			"node":        cty.StringVal(node),
+			"destination": cty.StringVal(r.Destination.String()),
+			"gateway":     gw,
+			"device":      optString(r.Device),
+			"metric":      optInt(int64(r.Metric)),
+		}),
+		DependsOn: []addrs.Resource{{Type: TypeVNode, Name: node}},
+		DeclRange: r.DeclRange,
 	}
 }
 

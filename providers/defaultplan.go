@@ -26,11 +26,8 @@ func DefaultPlan(schema *ResourceSchema, prior, proposed cty.Value, set map[stri
 	}
 	creating := prior.IsNull()
 	if !creating {
-		for _, name := range schema.AttributeNames() {
+		for _, name := range schema.ForceNewNames() {
 			a := schema.Attributes[name]
-			if !a.ForceNew {
-				continue
-			}
 			pv, nv := prior.GetAttr(name), get(name)
 			if a.Computed && nv.IsNull() {
 				continue

@@ -2,6 +2,7 @@ package providers
 
 import (
 	"sort"
+	"sync"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -22,14 +23,42 @@ func (s *Schema) TypeNames() []string {
 	return names
 }
 
-// ResourceSchema describes the attributes of one resource type.
+// ResourceSchema describes the attributes of one resource type. Its
+// derived forms (ImpliedType, ConfigType, AttributeNames) are computed once,
+// on first use, and safe to use from many goroutines; do not change
+// Attributes after that.
 type ResourceSchema struct {
 	Version     int64
 	Description string
 	Attributes  map[string]*Attribute
 
+	once       sync.Once
 	implied    cty.Type
 	configType cty.Type
+	names      []string // sorted
+	forceNew   []string // sorted
+}
+
+func (s *ResourceSchema) derive() {
+	s.once.Do(func() {
+		all := make(map[string]cty.Type, len(s.Attributes))
+		cfg := make(map[string]cty.Type, len(s.Attributes))
+		for name, a := range s.Attributes {
+			all[name] = a.Type
+			if a.Required || a.Optional {
+				cfg[name] = a.Type
+			}
+			s.names = append(s.names, name)
+		}
+		sort.Strings(s.names)
+		for _, name := range s.names {
+			if s.Attributes[name].ForceNew {
+				s.forceNew = append(s.forceNew, name)
+			}
+		}
+		s.implied = cty.Object(all)
+		s.configType = cty.Object(cfg)
+	})
 }
 
 // Attribute describes one attribute of a resource type.
@@ -52,14 +81,7 @@ type Attribute struct {
 
 // ImpliedType is the cty object type of a resource of this schema.
 func (s *ResourceSchema) ImpliedType() cty.Type {
-	if s.implied != cty.NilType {
-		return s.implied
-	}
-	atys := make(map[string]cty.Type, len(s.Attributes))
-	for name, a := range s.Attributes {
-		atys[name] = a.Type
-	}
-	s.implied = cty.Object(atys)
+	s.derive()
 	return s.implied
 }
 
@@ -67,25 +89,20 @@ func (s *ResourceSchema) ImpliedType() cty.Type {
 // attributes that are Required or Optional, without those only the
 // provider computes. Proposed values in PlanChange have this type.
 func (s *ResourceSchema) ConfigType() cty.Type {
-	if s.configType != cty.NilType {
-		return s.configType
-	}
-	atys := make(map[string]cty.Type, len(s.Attributes))
-	for name, a := range s.Attributes {
-		if a.Required || a.Optional {
-			atys[name] = a.Type
-		}
-	}
-	s.configType = cty.Object(atys)
+	s.derive()
 	return s.configType
 }
 
-// AttributeNames returns the attribute names in sorted order.
+// AttributeNames returns the attribute names in sorted order. The slice is
+// shared: do not modify it.
 func (s *ResourceSchema) AttributeNames() []string {
-	names := make([]string, 0, len(s.Attributes))
-	for n := range s.Attributes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	s.derive()
+	return s.names
+}
+
+// ForceNewNames returns the names of the ForceNew attributes in sorted
+// order. The slice is shared: do not modify it.
+func (s *ResourceSchema) ForceNewNames() []string {
+	s.derive()
+	return s.forceNew
 }

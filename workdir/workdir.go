@@ -51,6 +51,15 @@ func Open(opts Options) (*Workdir, hcl.Diagnostics) {
 		opts.StatePath = filepath.Join(opts.Dir, StateFileName)
 	}
 	cfg, diags := benitohcl.Load(opts.Dir, benitohcl.Options{Vars: opts.Vars, VarFiles: opts.VarFiles, Environ: opts.Environ})
+	if cfg != nil && !diags.HasErrors() {
+		// Once evaluated, the configuration is only needed for showing
+		// source lines in diagnostics. Keeping the bytes but not the
+		// syntax trees frees about as much memory as the source is large
+		// times fifty, for the rest of a plan.
+		for name, f := range cfg.Files {
+			cfg.Files[name] = &hcl.File{Bytes: f.Bytes}
+		}
+	}
 	return &Workdir{opts: opts, Config: cfg, State: state.NewFile(opts.StatePath)}, diags
 }
 

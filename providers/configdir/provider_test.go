@@ -1,0 +1,138 @@
+package configdir
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/benito-net/benito/lower"
+	"github.com/benito-net/benito/model"
+	"github.com/benito-net/benito/providers"
+	"github.com/zclconf/go-cty/cty"
+)
+
+func configured(t *testing.T) (*Provider, string) {
+	t.Helper()
+	root := t.TempDir()
+	p := New()
+	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "exp", Site: map[string]string{model.SiteConfigRoot: root}}).Diagnostics; d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	return p, root
+}
+
+func fileConfig(path, content string) cty.Value {
+	return cty.ObjectVal(map[string]cty.Value{"path": cty.StringVal(path), "content": cty.StringVal(content)})
+}
+
+// plan plans one resource and fails the test on error.
+func plan(t *testing.T, p *Provider, typ, addr string, prior, proposed cty.Value) providers.PlannedChange {
+	t.Helper()
+	resp := p.PlanResources(context.Background(), providers.PlanResourcesRequest{Changes: []providers.PlanChange{{Address: addr, Type: typ, Prior: prior, Proposed: proposed}}})
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(resp.Diagnostics.Err())
+	}
+	return resp.Changes[0]
+}
+
+func apply(t *testing.T, p *Provider, typ, addr string, prior, planned cty.Value) cty.Value {
+	t.Helper()
+	resp := p.ApplyResource(context.Background(), providers.ApplyResourceRequest{Address: addr, Type: typ, Prior: prior, Planned: planned})
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(resp.Diagnostics.Err())
+	}
+	return resp.New
+}
+
+func read(t *testing.T, p *Provider, typ, addr string, cur cty.Value) cty.Value {
+	t.Helper()
+	resp := p.ReadResources(context.Background(), providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: addr, Type: typ, Current: cur}}})
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(resp.Diagnostics.Err())
+	}
+	return resp.Resources[0].New
+}
+
+func TestConfigFileLifecycle(t *testing.T) {
+	p, root := configured(t)
+	ty := p.schema.ResourceTypes[lower.TypeConfigFile].ImpliedType()
+	addr := `config_file.route["a"]`
+	pc := plan(t, p, lower.TypeConfigFile, addr, cty.NullVal(ty), fileConfig("route/a", "10.0.2.0/24 via 10.0.1.1\n"))
+	v := apply(t, p, lower.TypeConfigFile, addr, cty.NullVal(ty), pc.Planned)
+	file := filepath.Join(root, "exp", "route", "a")
+	if data, err := os.ReadFile(file); err != nil || string(data) != "10.0.2.0/24 via 10.0.1.1\n" {
+		t.Fatalf("file: %q, %v", data, err)
+	}
+	if got := read(t, p, lower.TypeConfigFile, addr, v); !got.RawEquals(v) {
+		t.Errorf("read back %#v, want %#v", got, v)
+	}
+
+	// Edited by hand: the read shows it.
+	os.WriteFile(file, []byte("edited\n"), 0o644)
+	if got := read(t, p, lower.TypeConfigFile, addr, v); got.GetAttr("content").AsString() != "edited\n" {
+		t.Errorf("an edited file must read back edited, got %#v", got)
+	}
+
+	// A content change is an update, a path change a replace.
+	if pc := plan(t, p, lower.TypeConfigFile, addr, v, fileConfig("route/a", "x\n")); len(pc.RequiresReplace) != 0 {
+		t.Errorf("content change: replace paths %v", pc.RequiresReplace)
+	}
+	if pc := plan(t, p, lower.TypeConfigFile, addr, v, fileConfig("route/b", "x\n")); len(pc.RequiresReplace) != 1 {
+		t.Errorf("path change must force replacement, got %v", pc.RequiresReplace)
+	}
+
+	// Deleted: gone, and so are the directories it leaves empty.
+	apply(t, p, lower.TypeConfigFile, addr, v, cty.NullVal(ty))
+	if got := read(t, p, lower.TypeConfigFile, addr, v); !got.IsNull() {
+		t.Errorf("after delete, read must say gone, got %#v", got)
+	}
+	if _, err := os.Stat(filepath.Join(root, "exp")); !os.IsNotExist(err) {
+		t.Errorf("the experiment directory must be gone after its last file, got %v", err)
+	}
+}
+
+func TestRecordsReadBackAndDrift(t *testing.T) {
+	p, root := configured(t)
+	rs := p.schema.ResourceTypes[lower.TypeSwitch]
+	cfg := cty.ObjectVal(map[string]cty.Value{
+		"name": cty.StringVal("lan0"), "kind": cty.StringVal("vde"), "ports": cty.NumberIntVal(32),
+		"subnet": cty.NullVal(cty.String), "socket": cty.StringVal("/run/x.ctl"), "device": cty.NullVal(cty.String),
+		"group": cty.NullVal(cty.String), "mode": cty.NullVal(cty.String),
+	})
+	pc := plan(t, p, lower.TypeSwitch, "switch.lan0", cty.NullVal(rs.ImpliedType()), cfg)
+	v := apply(t, p, lower.TypeSwitch, "switch.lan0", cty.NullVal(rs.ImpliedType()), pc.Planned)
+	if got := read(t, p, lower.TypeSwitch, "switch.lan0", v); !got.RawEquals(v) {
+		t.Errorf("read back %#v, want %#v", got, v)
+	}
+	if pc := plan(t, p, lower.TypeSwitch, "switch.lan0", v, cfg); !pc.Planned.RawEquals(v) {
+		t.Errorf("an unchanged switch must plan to its prior value")
+	}
+	os.Remove(filepath.Join(root, "exp", "resources", "switch.lan0.json"))
+	if got := read(t, p, lower.TypeSwitch, "switch.lan0", v); !got.IsNull() {
+		t.Errorf("a deleted record must read as gone, got %#v", got)
+	}
+}
+
+func TestStaleTemporaryFilesAreCleared(t *testing.T) {
+	root := t.TempDir()
+	tmp := filepath.Join(root, "exp", tmpDir)
+	os.MkdirAll(tmp, 0o700)
+	os.WriteFile(filepath.Join(tmp, "write-123"), []byte("half"), 0o600)
+	p := New()
+	p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "exp", Site: map[string]string{model.SiteConfigRoot: root}})
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Errorf("Configure must clear what a killed write left, got %v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	p, _ := configured(t)
+	resp := p.ValidateResources(context.Background(), providers.ValidateResourcesRequest{Resources: []providers.ValidateResource{
+		{Address: "config_file.x", Type: lower.TypeConfigFile, Config: fileConfig("../escape", "")},
+		{Address: "vnode.a", Type: lower.TypeVNode, Config: cty.ObjectVal(map[string]cty.Value{"type": cty.StringVal("xen")})},
+	}})
+	if len(resp.Diagnostics) != 2 {
+		t.Errorf("want two problems, got %v", resp.Diagnostics)
+	}
+}
