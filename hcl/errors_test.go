@@ -395,8 +395,8 @@ func TestErrors(t *testing.T) {
 			want: []string{"main.hcl:3: Invalid operand"},
 		},
 		{
-			name: "syntax error",
-			src:  exp + "vnode \"a\" {\n  type = \n}",
+			name: "syntax error alone, without echoes",
+			src:  exp + "vnode \"a\" {\n  type = \n}\noutput \"o\" { value = vnode.a }",
 			want: []string{"main.hcl:3: Invalid expression"},
 		},
 	}

@@ -101,6 +101,13 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 	}
 
 	parser := hclparse.NewParser()
+	done := func() (*Config, hcl.Diagnostics) {
+		for name, f := range parser.Files() {
+			cfg.Files[name] = f
+		}
+		sortDiagnostics(diags)
+		return cfg, diags
+	}
 	var files []*hcl.File
 	h := sha256.New()
 	for _, path := range paths {
@@ -114,11 +121,17 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		h.Write(f.Bytes)
 	}
 
+	if diags.HasErrors() {
+		// A block that did not parse would come back as a crowd of
+		// references to nothing: report the syntax errors alone.
+		return done()
+	}
+
 	d := &decls{}
 	for _, f := range files {
 		body, ok := f.Body.(*hclsyntax.Body)
 		if !ok {
-			continue // ParseHCLFile only makes native bodies
+			continue // parseFile makes only native bodies
 		}
 		diags = append(diags, d.collect(body)...)
 	}
@@ -143,14 +156,10 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 	exp, ediags := evaluate(d)
 	diags = append(diags, ediags...)
 
-	for name, f := range parser.Files() {
-		cfg.Files[name] = f
-	}
-	sortDiagnostics(diags)
 	if !diags.HasErrors() {
 		cfg.Experiment = exp
 	}
-	return cfg, diags
+	return done()
 }
 
 // sortDiagnostics puts diagnostics in source order, those without a source

@@ -469,3 +469,50 @@ output "a" {
 		t.Errorf("outputs %v", names)
 	}
 }
+
+func TestLargeConfigIsDeterministic(t *testing.T) {
+	// Enough blocks to be linked and evaluated in parallel, with errors
+	// spread across them: results must not depend on scheduling.
+	gen := func(clash bool) string {
+		var b strings.Builder
+		b.WriteString("experiment \"big\" {}\nswitch \"lan\" { subnet = \"10.0.0.0/16\" }\n")
+		for i := 0; i < 1500; i++ {
+			addr := fmt.Sprintf("10.0.%d.%d", i/200, i%200+1)
+			if clash && i%500 == 7 {
+				addr = "10.0.0.1" // n0's
+			}
+			fmt.Fprintf(&b, "vnode \"n%d\" {\n  interface \"eth0\" {\n    switch = switch.lan\n    ip4_address = %q\n  }\n"+
+				"  route {\n    destination = \"10.9.0.0/16\"\n    gateway = \"10.0.255.254\"\n  }\n}\n", i, addr)
+		}
+		b.WriteString("output \"o\" { value = [vnode.n1.interface[\"eth0\"].ip4_prefix, vnode.n1499.name] }\n")
+		return b.String()
+	}
+	dir := writeDir(t, map[string]string{"main.hcl": gen(true)})
+	var first []string
+	for i := 0; i < 3; i++ {
+		cfg, diags := Load(dir, Options{})
+		got := errorLines(diags)
+		if len(got) != 3 {
+			t.Fatalf("got %d errors, want 3:\n%s", len(got), diagText(cfg, diags))
+		}
+		if i == 0 {
+			first = got
+			continue
+		}
+		if diff := cmp.Diff(first, got); diff != "" {
+			t.Fatalf("errors differ between loads (-first +now):\n%s", diff)
+		}
+	}
+
+	exp := mustLoad(t, gen(false), Options{})
+	if len(exp.VNodes) != 1500 {
+		t.Fatalf("got %d vnodes", len(exp.VNodes))
+	}
+	if !slices.IsSortedFunc(exp.VNodes, func(a, b *model.VNode) int { return strings.Compare(a.Name, b.Name) }) {
+		t.Error("vnodes are not sorted by name")
+	}
+	want := cty.TupleVal([]cty.Value{cty.StringVal("10.0.0.2/16"), cty.StringVal("n1499")})
+	if got := exp.Outputs[0].Value; !got.RawEquals(want) {
+		t.Errorf("output = %#v, want %#v", got, want)
+	}
+}
