@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/internal/parallel"
 )
 
 // RenderOptions controls RenderHuman.
@@ -33,6 +34,9 @@ const ruleLine = "────────────────────�
 // large enough that a 100,000-resource plan costs few writes, small enough
 // that the buffer never holds the whole plan.
 const flushAt = 64 << 10
+
+// renderChunk is how many resources one rendering task covers.
+const renderChunk = 500
 
 // RenderHuman writes the plan as experimenters read it in a terminal, in the
 // idiom of Terraform's plan output. Equal plans render to identical bytes:
@@ -79,13 +83,30 @@ func RenderHuman(w io.Writer, p *Plan, opts RenderOptions) error {
 	switch {
 	case changed > 0:
 		r.str("\nbenito will perform the following actions:\n\n")
+		shown := make([]*Change, 0, changed)
 		for _, c := range v.changes {
-			if c.Action == NoOp {
-				continue
+			if c.Action != NoOp {
+				shown = append(shown, c)
 			}
-			r.changeBlock(c)
-			r.str("\n")
-			r.maybeFlush()
+		}
+		// Blocks render independently: chunks of them are rendered on
+		// every core and written out in order.
+		err := parallel.Ordered(len(shown), renderChunk, func(lo, hi int) ([]byte, error) {
+			sub := &human{color: r.color, buf: make([]byte, 0, flushAt)}
+			for _, c := range shown[lo:hi] {
+				sub.changeBlock(c)
+				sub.str("\n")
+			}
+			return sub.buf, nil
+		}, func(b []byte) error {
+			r.flush()
+			if r.err == nil {
+				_, r.err = r.w.Write(b)
+			}
+			return r.err
+		})
+		if err != nil {
+			return err
 		}
 		r.bold("Plan:")
 		r.str(RenderSummary(p)[len("Plan:"):])

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/internal/parallel"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -109,35 +110,32 @@ func RenderJSON(w io.Writer, p *Plan) error {
 	jw.arrayEnd(len(v.drift))
 
 	jw.arrayStart("resource_changes", len(v.changes))
-	for i, c := range v.changes {
-		rc := jsonResourceChange{
-			Address:      c.Addr.String(),
-			Type:         c.Addr.Type,
-			Name:         c.Addr.Name,
-			Index:        jsonIndex(c.Addr.Key),
-			Provider:     c.Provider,
-			ActionReason: c.Reason.String(),
-			Change:       jsonChange{Actions: c.Action.JSONActions()},
-		}
-		if rc.Change.Before, err = jsonValue(c.Before); err != nil {
-			return fmt.Errorf("plan: change of %s: before: %w", rc.Address, err)
-		}
-		if rc.Change.After, err = jsonValue(c.After); err != nil {
-			return fmt.Errorf("plan: change of %s: after: %w", rc.Address, err)
-		}
-		// A resource's after_unknown is an object even when nothing is
-		// unknown, so that tools can look an attribute up without first
-		// checking for false.
-		rc.Change.AfterUnknown = json.RawMessage("{}")
-		if u, any := appendUnknown(nil, c.After); any {
-			rc.Change.AfterUnknown = u
-		}
-		if len(c.RequiresReplace) > 0 {
-			if rc.Change.ReplacePaths, err = jsonPaths(c.RequiresReplace); err != nil {
-				return fmt.Errorf("plan: change of %s: replace paths: %w", rc.Address, err)
+	// Resources encode independently: chunks of them are encoded on every
+	// core and written out in order.
+	err = parallel.Ordered(len(v.changes), renderChunk, func(lo, hi int) ([]byte, error) {
+		var out bytes.Buffer
+		sub := &jsonWriter{w: bufio.NewWriterSize(&out, 64<<10)}
+		sub.enc = json.NewEncoder(&sub.buf)
+		sub.enc.SetEscapeHTML(false)
+		for i, c := range v.changes[lo:hi] {
+			rc, err := jsonResource(c)
+			if err != nil {
+				return nil, err
 			}
+			sub.element(rc, lo+i == len(v.changes)-1)
 		}
-		jw.element(rc, i == len(v.changes)-1)
+		if sub.err == nil {
+			sub.err = sub.w.Flush()
+		}
+		return out.Bytes(), sub.err
+	}, func(b []byte) error {
+		if jw.err == nil {
+			_, jw.err = jw.w.Write(b)
+		}
+		return jw.err
+	})
+	if err != nil {
+		return err
 	}
 	jw.arrayEnd(len(v.changes))
 
@@ -171,6 +169,39 @@ func RenderJSON(w io.Writer, p *Plan) error {
 		return fmt.Errorf("plan: encoding JSON: %w", jw.err)
 	}
 	return jw.w.Flush()
+}
+
+// jsonResource is the JSON form of one change.
+func jsonResource(c *Change) (jsonResourceChange, error) {
+	rc := jsonResourceChange{
+		Address:      c.Addr.String(),
+		Type:         c.Addr.Type,
+		Name:         c.Addr.Name,
+		Index:        jsonIndex(c.Addr.Key),
+		Provider:     c.Provider,
+		ActionReason: c.Reason.String(),
+		Change:       jsonChange{Actions: c.Action.JSONActions()},
+	}
+	var err error
+	if rc.Change.Before, err = jsonValue(c.Before); err != nil {
+		return rc, fmt.Errorf("plan: change of %s: before: %w", rc.Address, err)
+	}
+	if rc.Change.After, err = jsonValue(c.After); err != nil {
+		return rc, fmt.Errorf("plan: change of %s: after: %w", rc.Address, err)
+	}
+	// A resource's after_unknown is an object even when nothing is
+	// unknown, so that tools can look an attribute up without first
+	// checking for false.
+	rc.Change.AfterUnknown = json.RawMessage("{}")
+	if u, any := appendUnknown(nil, c.After); any {
+		rc.Change.AfterUnknown = u
+	}
+	if len(c.RequiresReplace) > 0 {
+		if rc.Change.ReplacePaths, err = jsonPaths(c.RequiresReplace); err != nil {
+			return rc, fmt.Errorf("plan: change of %s: replace paths: %w", rc.Address, err)
+		}
+	}
+	return rc, nil
 }
 
 // jsonWriter writes the indented JSON document piece by piece.

@@ -6,10 +6,18 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 )
 
 func main() {
+	// benito is a short-lived batch program whose heap is mostly live
+	// until it exits: collecting half as often costs a little memory
+	// (planning 100,000 resources peaks near 700 MiB instead of 600) and
+	// saves a fifth of the time. GOGC set by the user still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 	// BENITO_CPUPROFILE=FILE writes a CPU profile of the run, for finding
 	// where a slow plan spends its time.
 	if path := os.Getenv("BENITO_CPUPROFILE"); path != "" {

@@ -40,3 +40,63 @@ func Ranges(n, minChunk int, fn func(lo, hi int)) {
 	}
 	wg.Wait()
 }
+
+// Ordered splits [0, n) into chunks of the given size, runs produce on
+// them concurrently (one per core), and hands each chunk's result to
+// consume in order, holding at most two results per core at a time. It
+// returns the first error of either function; after an error no new chunk
+// is started.
+func Ordered[T any](n, chunk int, produce func(lo, hi int) (T, error), consume func(T) error) error {
+	if chunk < 1 {
+		chunk = 1
+	}
+	chunks := (n + chunk - 1) / chunk
+	workers := runtime.GOMAXPROCS(0)
+	if chunks <= 1 || workers <= 1 {
+		for lo := 0; lo < n; lo += chunk {
+			v, err := produce(lo, min(lo+chunk, n))
+			if err != nil {
+				return err
+			}
+			if err := consume(v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	results := make([]chan result, chunks)
+	next := 0 // the next chunk to start
+	start := func() {
+		i := next
+		next++
+		results[i] = make(chan result, 1)
+		go func() {
+			lo := i * chunk
+			v, err := produce(lo, min(lo+chunk, n))
+			results[i] <- result{v, err}
+		}()
+	}
+	for next < chunks && next < 2*workers {
+		start()
+	}
+	var firstErr error
+	// After an error nothing new starts, and only the chunks started are
+	// waited for, so no goroutine is left behind.
+	for i := 0; i < next; i++ {
+		r := <-results[i]
+		if firstErr == nil {
+			firstErr = r.err
+			if firstErr == nil {
+				firstErr = consume(r.v)
+			}
+		}
+		if firstErr == nil && next < chunks {
+			start()
+		}
+	}
+	return firstErr
+}
