@@ -113,21 +113,22 @@ func RenderJSON(w io.Writer, p *Plan) error {
 	// Resources encode independently: chunks of them are encoded on every
 	// core and written out in order.
 	err = parallel.Ordered(len(v.changes), renderChunk, func(lo, hi int) ([]byte, error) {
-		var out bytes.Buffer
-		sub := &jsonWriter{w: bufio.NewWriterSize(&out, 64<<10)}
-		sub.enc = json.NewEncoder(&sub.buf)
-		sub.enc.SetEscapeHTML(false)
+		var out, compact []byte
 		for i, c := range v.changes[lo:hi] {
 			rc, err := jsonResource(c)
 			if err != nil {
 				return nil, err
 			}
-			sub.element(rc, lo+i == len(v.changes)-1)
+			compact = rc.appendCompact(compact[:0])
+			out = append(out, "    "...)
+			out = appendIndented(out, compact, "    ")
+			if lo+i == len(v.changes)-1 {
+				out = append(out, '\n')
+			} else {
+				out = append(out, ",\n"...)
+			}
 		}
-		if sub.err == nil {
-			sub.err = sub.w.Flush()
-		}
-		return out.Bytes(), sub.err
+		return out, nil
 	}, func(b []byte) error {
 		if jw.err == nil {
 			_, jw.err = jw.w.Write(b)
@@ -202,6 +203,97 @@ func jsonResource(c *Change) (jsonResourceChange, error) {
 		}
 	}
 	return rc, nil
+}
+
+// appendCompact appends rc as compact JSON, with the keys, omissions and
+// escaping of encoding/json, but without its reflection and validation.
+func (rc *jsonResourceChange) appendCompact(b []byte) []byte {
+	b = append(b, `{"address":`...)
+	b = appendJSONString(b, rc.Address)
+	b = append(b, `,"type":`...)
+	b = appendJSONString(b, rc.Type)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, rc.Name)
+	if len(rc.Index) > 0 {
+		b = append(b, `,"index":`...)
+		b = append(b, rc.Index...)
+	}
+	b = append(b, `,"provider":`...)
+	b = appendJSONString(b, rc.Provider)
+	if rc.ActionReason != "" {
+		b = append(b, `,"action_reason":`...)
+		b = appendJSONString(b, rc.ActionReason)
+	}
+	b = append(b, `,"change":{"actions":[`...)
+	for i, a := range rc.Change.Actions {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, a)
+	}
+	b = append(b, `],"before":`...)
+	b = append(b, rc.Change.Before...)
+	b = append(b, `,"after":`...)
+	b = append(b, rc.Change.After...)
+	if len(rc.Change.AfterUnknown) > 0 {
+		b = append(b, `,"after_unknown":`...)
+		b = append(b, rc.Change.AfterUnknown...)
+	}
+	if len(rc.Change.ReplacePaths) > 0 {
+		b = append(b, `,"replace_paths":`...)
+		b = append(b, rc.Change.ReplacePaths...)
+	}
+	return append(b, "}}"...)
+}
+
+// appendIndented appends src, compact JSON that this package wrote (so
+// known to be valid), laid out as json.Indent(dst, src, prefix, "  ")
+// would, in one pass without a validating scanner.
+func appendIndented(dst, src []byte, prefix string) []byte {
+	depth := 0
+	newline := func() {
+		dst = append(dst, '\n')
+		dst = append(dst, prefix...)
+		for i := 0; i < depth; i++ {
+			dst = append(dst, "  "...)
+		}
+	}
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch c {
+		case '"':
+			// Copy the string whole, escapes included.
+			j := i + 1
+			for ; j < len(src) && src[j] != '"'; j++ {
+				if src[j] == '\\' {
+					j++
+				}
+			}
+			dst = append(dst, src[i:j+1]...)
+			i = j
+		case '{', '[':
+			dst = append(dst, c)
+			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
+				dst = append(dst, src[i+1])
+				i++
+				continue
+			}
+			depth++
+			newline()
+		case '}', ']':
+			depth--
+			newline()
+			dst = append(dst, c)
+		case ',':
+			dst = append(dst, c)
+			newline()
+		case ':':
+			dst = append(dst, ':', ' ')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }
 
 // jsonWriter writes the indented JSON document piece by piece.
