@@ -35,7 +35,7 @@ func main() {
 	check(benchexp.Write(dir, *nodes, filepath.Join(tmp, "config")))
 	fmt.Printf("experiment: %d nodes\n", *nodes)
 
-	measure("plan, empty state (-refresh=false, rendered)", *runs, *bin, "plan", "-no-color", dir)
+	measure("plan, empty state (human output)", *runs, *bin, "plan", "-no-color", dir)
 	measure("plan -json, empty state", *runs, *bin, "plan", "-json", dir)
 	if !*full {
 		return
