@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/benito-net/benito/internal/ctydecode"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -79,7 +80,7 @@ func encodeAttrs(v cty.Value, ty cty.Type) (json.RawMessage, error) {
 
 // decodeAttrs is the live form of a stored resource value.
 func decodeAttrs(raw json.RawMessage, ty cty.Type) (cty.Value, error) {
-	return ctyjson.Unmarshal(raw, ty)
+	return ctydecode.FromJSON(raw, ty)
 }
 
 func unknownsAsNull(v cty.Value) cty.Value {
@@ -118,6 +119,13 @@ func pathString(p cty.Path) string {
 func valuesEqual(a, b cty.Value) bool {
 	if a.IsNull() || b.IsNull() {
 		return a.IsNull() && b.IsNull()
+	}
+	// benito marks no values, so structural equality is equality, and
+	// RawEquals finds it (stopping at the first difference) without
+	// building result values as Equals does. Equal values that hold
+	// unknowns still differ: what is unknown may change.
+	if !a.IsMarked() && !b.IsMarked() {
+		return a.RawEquals(b) && a.IsWhollyKnown()
 	}
 	if !a.IsWhollyKnown() || !b.IsWhollyKnown() {
 		return false

@@ -1,6 +1,7 @@
 package configdir
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/benito-net/benito/internal/ctydecode"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers"
@@ -251,17 +253,37 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			continue
 		}
 		var v cty.Value
-		if r.Type == lower.TypeConfigFile {
-			v = setAttr(r.Current, "content", cty.StringVal(string(data)))
-			v = setAttr(v, "id", cty.StringVal(file))
-		} else if v, err = ctyjson.Unmarshal(data, rs.ImpliedType()); err != nil {
-			// A record edited beyond recognition is as good as gone: the
-			// plan re-creates it.
-			v = cty.NullVal(rs.ImpliedType())
+		switch {
+		case r.Type == lower.TypeConfigFile:
+			v = r.Current
+			if cur := r.Current.GetAttr("content"); cur.IsNull() || !cur.IsKnown() || cur.AsString() != string(data) || r.Current.GetAttr("id").IsNull() {
+				v = setAttr(r.Current, "content", cty.StringVal(string(data)))
+				v = setAttr(v, "id", cty.StringVal(file))
+			}
+		case p.unchanged(data, r.Current, rs.ImpliedType()):
+			// The common case: the record is what was written. Encoding
+			// the current value is cheaper than decoding the file.
+			v = r.Current
+		default:
+			if v, err = ctydecode.FromJSON(data, rs.ImpliedType()); err != nil {
+				// A record edited beyond recognition is as good as gone:
+				// the plan re-creates it.
+				v = cty.NullVal(rs.ImpliedType())
+			}
 		}
 		resp.Resources[i] = providers.ReadResult{New: v, Private: r.Private}
 	}
 	return resp
+}
+
+// unchanged reports whether data is exactly the record ApplyResource
+// writes for cur.
+func (p *Provider) unchanged(data []byte, cur cty.Value, ty cty.Type) bool {
+	if cur.IsNull() || !cur.IsWhollyKnown() || len(data) == 0 || data[len(data)-1] != '\n' {
+		return false
+	}
+	want, err := ctyjson.Marshal(cur, ty)
+	return err == nil && bytes.Equal(want, data[:len(data)-1])
 }
 
 func (p *Provider) Stop(context.Context) error { return nil }
