@@ -116,19 +116,5 @@ func pathString(p cty.Path) string {
 	return b.String()
 }
 
-func valuesEqual(a, b cty.Value) bool {
-	if a.IsNull() || b.IsNull() {
-		return a.IsNull() && b.IsNull()
-	}
-	// benito marks no values, so structural equality is equality, and
-	// RawEquals finds it (stopping at the first difference) without
-	// building result values as Equals does. Equal values that hold
-	// unknowns still differ: what is unknown may change.
-	if !a.IsMarked() && !b.IsMarked() {
-		return a.RawEquals(b) && a.IsWhollyKnown()
-	}
-	if !a.IsWhollyKnown() || !b.IsWhollyKnown() {
-		return false
-	}
-	return a.Equals(b).True()
-}
+// valuesEqual is the engine's notion of "nothing changed".
+var valuesEqual = providers.ValuesEqual

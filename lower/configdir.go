@@ -12,10 +12,10 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// lowerConfigFiles adds the files of DETER's config directory layout:
-// hosts (every node's addresses), route/<node> (each node's static routes,
-// read by the node at boot) and topology.xml (the experiment as TopDL, with
-// what benito assigned: MACs, switch sockets, ports).
+// lowerConfigFiles adds the experiment-wide files of DETER's config
+// directory layout: hosts (every node's addresses) and topology.xml (the
+// experiment as TopDL, with what benito assigned: MACs, switch sockets,
+// ports). Each node's route/<node> file is lowered with the node.
 func (l *lowerer) lowerConfigFiles() {
 	l.g.add(l.file(addrs.Resource{Type: TypeConfigFile, Name: "hosts"}, "hosts", l.hostsFile()))
 	l.g.add(l.file(addrs.Resource{Type: TypeConfigFile, Name: "topology"}, "topology.xml", l.topologyFile()))
@@ -37,18 +37,6 @@ func (l *lowerer) file(addr addrs.Resource, path, content string) *Resource {
 // routes of its own or the experiment computes routes.
 func (l *lowerer) hasRouteFile(n *model.VNode) bool {
 	return len(n.Routes) > 0 || len(l.topRoutes[n.Name]) > 0 || l.exp.Routing != ""
-}
-
-func (l *lowerer) addFile(addr addrs.Resource, path, content string) {
-	l.g.add(&Resource{
-		Addr:     addr,
-		Provider: providerOf(TypeConfigFile),
-		Config: cty.ObjectVal(map[string]cty.Value{
-			"path":    cty.StringVal(path),
-			"content": cty.StringVal(content),
-		}),
-		DeclRange: l.exp.DeclRange,
-	})
 }
 
 func (l *lowerer) hostsFile() string {

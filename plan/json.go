@@ -91,14 +91,7 @@ func RenderJSON(w io.Writer, p *Plan) error {
 		case isNull(d.Before):
 			actions = Create
 		}
-		rc := jsonResourceChange{
-			Address:  d.Addr.String(),
-			Type:     d.Addr.Type,
-			Name:     d.Addr.Name,
-			Index:    jsonIndex(d.Addr.Key),
-			Provider: d.Provider,
-			Change:   jsonChange{Actions: actions.JSONActions()},
-		}
+		rc := jsonResourceOf(d.Addr, d.Provider, actions)
 		if rc.Change.Before, err = jsonValue(d.Before); err != nil {
 			return fmt.Errorf("plan: drift of %s: before: %w", rc.Address, err)
 		}
@@ -172,17 +165,22 @@ func RenderJSON(w io.Writer, p *Plan) error {
 	return jw.w.Flush()
 }
 
+// jsonResourceOf fills in what drift and change entries share.
+func jsonResourceOf(addr addrs.Resource, provider string, action Action) jsonResourceChange {
+	return jsonResourceChange{
+		Address:  addr.String(),
+		Type:     addr.Type,
+		Name:     addr.Name,
+		Index:    jsonIndex(addr.Key),
+		Provider: provider,
+		Change:   jsonChange{Actions: action.JSONActions()},
+	}
+}
+
 // jsonResource is the JSON form of one change.
 func jsonResource(c *Change) (jsonResourceChange, error) {
-	rc := jsonResourceChange{
-		Address:      c.Addr.String(),
-		Type:         c.Addr.Type,
-		Name:         c.Addr.Name,
-		Index:        jsonIndex(c.Addr.Key),
-		Provider:     c.Provider,
-		ActionReason: c.Reason.String(),
-		Change:       jsonChange{Actions: c.Action.JSONActions()},
-	}
+	rc := jsonResourceOf(c.Addr, c.Provider, c.Action)
+	rc.ActionReason = c.Reason.String()
 	var err error
 	if rc.Change.Before, err = jsonValue(c.Before); err != nil {
 		return rc, fmt.Errorf("plan: change of %s: before: %w", rc.Address, err)

@@ -32,7 +32,7 @@ func DefaultPlan(schema *ResourceSchema, prior, proposed cty.Value, set map[stri
 			if a.Computed && nv.IsNull() {
 				continue
 			}
-			if !valueEqual(pv, nv) {
+			if !ValuesEqual(pv, nv) {
 				requiresReplace = append(requiresReplace, cty.GetAttrPath(name))
 			}
 		}
@@ -54,7 +54,10 @@ func DefaultPlan(schema *ResourceSchema, prior, proposed cty.Value, set map[stri
 	return cty.ObjectVal(attrs), requiresReplace
 }
 
-func valueEqual(a, b cty.Value) bool {
+// ValuesEqual reports whether two values are equal and wholly known: two
+// nulls are equal, a value holding unknowns equals nothing (what is
+// unknown may change).
+func ValuesEqual(a, b cty.Value) bool {
 	if a.IsNull() || b.IsNull() {
 		return a.IsNull() && b.IsNull()
 	}

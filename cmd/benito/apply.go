@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/benito-net/benito/engine"
 	"github.com/benito-net/benito/plan"
@@ -68,12 +69,8 @@ func (c *cli) applyDir(dir string, f *applyFlags, destroy bool) error {
 	if err != nil {
 		return err
 	}
-	var e *engine.Engine
-	ctx, stop, done := c.interrupts(nil, func() {
-		if e != nil {
-			e.Stop(context.Background())
-		}
-	})
+	var running atomic.Pointer[engine.Engine]
+	ctx, stop, done := c.applyInterrupts(&running)
 	defer done()
 	op := "apply"
 	if destroy {
@@ -92,6 +89,7 @@ func (c *cli) applyDir(dir string, f *applyFlags, destroy bool) error {
 		return err
 	}
 	defer e.Close()
+	running.Store(e)
 	if err := plan.RenderHuman(c.stdout, p, plan.RenderOptions{Color: c.color(c.stdout)}); err != nil {
 		return err
 	}
@@ -131,12 +129,8 @@ func (c *cli) applyPlanFile(path string, f *applyFlags) error {
 	if err := c.printDiags(diags, w.Files()); err != nil {
 		return err
 	}
-	var e *engine.Engine
-	ctx, stop, done := c.interrupts(nil, func() {
-		if e != nil {
-			e.Stop(context.Background())
-		}
-	})
+	var running atomic.Pointer[engine.Engine]
+	ctx, stop, done := c.applyInterrupts(&running)
 	defer done()
 	if err := w.Lock(ctx, "apply"); err != nil {
 		return err
@@ -149,16 +143,28 @@ func (c *cli) applyPlanFile(path string, f *applyFlags) error {
 	if err := w.CheckPlan(p, st); err != nil {
 		return fmt.Errorf("cannot apply %s: %w", path, err)
 	}
-	e, diags = w.Engine(ctx, nil, st, p)
+	e, diags := w.Engine(ctx, nil, st, p)
 	if err := c.printDiags(diags, w.Files()); err != nil {
 		return err
 	}
 	defer e.Close()
+	running.Store(e)
 	if !p.HasChanges() {
 		fmt.Fprintln(c.stdout, "\nNo changes. The experiment matches the configuration.")
 		return nil
 	}
 	return c.carryOut(ctx, stop, w, e, p, st, f.parallelism, p.Destroy)
+}
+
+// applyInterrupts wires Ctrl-C for an apply: the first stops the walk
+// gracefully, the second also tells the providers of the running engine
+// (once there is one) to stop now.
+func (c *cli) applyInterrupts(running *atomic.Pointer[engine.Engine]) (context.Context, <-chan struct{}, func()) {
+	return c.interrupts(nil, func() {
+		if e := running.Load(); e != nil {
+			e.Stop(context.Background())
+		}
+	})
 }
 
 // carryOut applies p and reports the outcome.

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -265,4 +266,77 @@ func waitFor(t *testing.T, r io.Reader, s string) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("timed out waiting for %q", s)
 	}
+}
+
+// TestInterruptDuringApply sends Ctrl-C (SIGINT) to an apply in flight: it
+// must stop starting changes, save the state, say what happened and exit
+// non-zero; nothing made may be missing from the state.
+func TestInterruptDuringApply(t *testing.T) {
+	dir, root := bigExperiment(t, 400)
+	for _, signals := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d interrupts", signals), func(t *testing.T) {
+			cmd := exec.Command(benitoBin, "apply", "-auto-approve", "-parallelism", "2", dir)
+			cmd.Env = append(os.Environ(), "NO_COLOR=1")
+			var out, errb syncBuffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Interrupt once creating has begun.
+			deadline := time.Now().Add(20 * time.Second)
+			for !strings.Contains(out.String(), "Creating...") && time.Now().Before(deadline) {
+				time.Sleep(2 * time.Millisecond)
+			}
+			for i := 0; i < signals; i++ {
+				cmd.Process.Signal(syscall.SIGINT)
+				time.Sleep(5 * time.Millisecond)
+			}
+			err := cmd.Wait()
+			r := result{cmd.ProcessState.ExitCode(), out.String(), errb.String()}
+			if strings.Contains(out.String(), "Apply complete!") {
+				t.Skipf("the apply finished before the interrupt landed:\n%s", r)
+			}
+			if err == nil || !strings.Contains(r.stderr, "Interrupt received") || !strings.Contains(r.stderr, "Apply incomplete") {
+				t.Fatalf("an interrupted apply must say so and exit non-zero:\n%s", r)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "benito.state.journal")); err == nil {
+				t.Error("an interrupted apply must fold its journal into the state before exiting")
+			}
+			list := runBin(t, "", "state", "list", "-C", dir)
+			inState := map[string]bool{}
+			for _, line := range strings.Split(strings.TrimSpace(list.stdout), "\n") {
+				inState[strings.Fields(line)[0]] = true
+			}
+			for addr := range onDisk(t, filepath.Join(root, "crash")) {
+				if !inState[addr] {
+					t.Errorf("%s exists but the state forgot it", addr)
+				}
+			}
+			if p := runBin(t, "", "plan", "-detailed-exitcode", dir); p.code != 2 {
+				t.Errorf("after an interrupted apply the plan must show the rest:\n%s", p)
+			}
+		})
+	}
+	if r := runBin(t, "", "destroy", "-auto-approve", dir); r.code != 0 {
+		t.Fatalf("destroy:\n%s", r)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a process's output can be written to
+// while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
