@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -144,7 +145,13 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, j Jou
 	wr := g.Walk(stop, opts.Parallelism, func(v vertex) error { return a.visit(ctx, v) })
 
 	a.res.Failed = map[addrs.Resource]error{}
-	for v, err := range wr.Errors {
+	failed := make([]vertex, 0, len(wr.Errors))
+	for v := range wr.Errors {
+		failed = append(failed, v)
+	}
+	sort.Slice(failed, func(i, j int) bool { return vertexLess(failed[i], failed[j]) })
+	for _, v := range failed {
+		err := wr.Errors[v]
 		a.res.Failed[v.addr] = err
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Failed to %s %s", verb(a.changes[v.addr].Action, v.destroy), v.addr), Detail: err.Error()})
 	}

@@ -44,7 +44,9 @@ func (d Diagnostics) HasErrors() bool {
 	return false
 }
 
-// Err returns the diagnostics' errors as one Go error, or nil.
+// Err returns the diagnostics' errors as one Go error, or nil. It leaves
+// out the addresses: the caller, who knows which resource it asked about,
+// names it.
 func (d Diagnostics) Err() error {
 	var msgs []string
 	for _, x := range d {
@@ -54,9 +56,6 @@ func (d Diagnostics) Err() error {
 		m := x.Summary
 		if x.Detail != "" {
 			m += ": " + x.Detail
-		}
-		if x.Address != "" {
-			m = x.Address + ": " + m
 		}
 		msgs = append(msgs, m)
 	}

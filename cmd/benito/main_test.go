@@ -311,3 +311,43 @@ func TestGraphAndVersion(t *testing.T) {
 		t.Errorf("completion bash: exit %d", r.code)
 	}
 }
+
+// TestFailedCreateSkipsDependents makes one create fail for real (a file
+// stands where the config directory needs a folder) and checks that what
+// depends on it is skipped and named, that the run fails, and that once the
+// cause is gone the next apply finishes the work.
+func TestFailedCreateSkipsDependents(t *testing.T) {
+	dir, v, root := experiment(t, "demo")
+	if err := os.MkdirAll(filepath.Join(root, "demo"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	blocker := filepath.Join(root, "demo", "route")
+	if err := os.WriteFile(blocker, []byte("not a directory\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := benito(t, "", "apply", "-auto-approve", "-var", v, dir)
+	if r.code != 1 {
+		t.Fatalf("apply with a failing create must exit 1:\n%s", r)
+	}
+	for _, want := range []string{
+		`Failed to create config_file.route["a"]`,
+		`vnode.a (because config_file.route["a"] failed)`,
+		`route.a["10.0.2.0/24"] (because config_file.route["a"] failed)`,
+		"Apply incomplete:",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r)
+		}
+	}
+	if r := benito(t, "", "plan", "-no-color", "-var", v, dir); !strings.Contains(r.stdout, "# vnode.a will be created") {
+		t.Errorf("the skipped node must still be planned:\n%s", r)
+	}
+	os.Remove(blocker)
+	if r := benito(t, "", "apply", "-auto-approve", "-var", v, dir); r.code != 0 {
+		t.Fatalf("apply after the cause is gone:\n%s", r)
+	}
+	if r := benito(t, "", "plan", "-detailed-exitcode", "-var", v, dir); r.code != 0 {
+		t.Errorf("plan after the repair must be empty:\n%s", r)
+	}
+	benito(t, "", "destroy", "-auto-approve", "-var", v, dir)
+}
