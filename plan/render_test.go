@@ -3,7 +3,6 @@ package plan
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,11 +10,12 @@ import (
 	"testing"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/internal/golden"
 	"github.com/google/go-cmp/cmp"
 	"github.com/zclconf/go-cty/cty"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+var update = golden.Update
 
 const goldenDir = "../testdata/plan"
 

@@ -3,17 +3,17 @@ package state
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/benito-net/benito/internal/golden"
 	"github.com/google/go-cmp/cmp"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata golden files")
+var update = golden.Update
 
 func TestRoundTrip(t *testing.T) {
 	tainted := res(t, `vnode.a[0]`, `{"image":"debian","cpus":2}`)

@@ -10,9 +10,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/benito-net/benito/internal/golden"
+)
 
 // benitoBin is a benito binary built once for the tests that need a real
 // process (to kill it, or to hold a lock while another runs).
@@ -92,21 +92,9 @@ func repoRoot(t *testing.T) string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-func golden(t *testing.T, name, got string) {
+func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join(repoRoot(t), "testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/benito -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("output differs from %s (run with -update if the change is intended):\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
+	golden.Check(t, filepath.Join(repoRoot(t), "testdata", name), []byte(got))
 }
 
 // TestDemoPlanGolden checks the human and JSON plans of the demo against
@@ -132,7 +120,7 @@ func TestDemoPlanGolden(t *testing.T) {
 			if first.stdout != second.stdout {
 				t.Fatal("two plans of the same input differ")
 			}
-			golden(t, tc.name, first.stdout)
+			checkGolden(t, tc.name, first.stdout)
 		})
 	}
 }
