@@ -110,6 +110,13 @@ func (w *Workdir) LoadState() (*state.State, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st != nil && w.Config != nil && w.Config.Experiment != nil && st.Experiment != "" && st.Experiment != w.Config.Experiment.Name {
+		// The experiment's name places everything it made on the host;
+		// planning under a new name would orphan all of it.
+		return nil, fmt.Errorf("the state %s belongs to experiment %q, but the configuration names experiment %q. "+
+			"To rename an experiment, destroy it under its old name first; to start a separate experiment, use another directory (or -state)",
+			w.State.Path(), st.Experiment, w.Config.Experiment.Name)
+	}
 	if st == nil {
 		name := ""
 		if w.Config != nil && w.Config.Experiment != nil {

@@ -339,3 +339,19 @@ func TestFailedCreateSkipsDependents(t *testing.T) {
 	}
 	benito(t, "", "destroy", "-auto-approve", "-var", v, dir)
 }
+
+func TestRenamedExperimentIsRefused(t *testing.T) {
+	dir, v, _ := experiment(t, "demo")
+	if r := benito(t, "", "apply", "-auto-approve", "-var", v, dir); r.code != 0 {
+		t.Fatal(r)
+	}
+	file := filepath.Join(dir, "demo.hcl")
+	src, _ := os.ReadFile(file)
+	os.WriteFile(file, []byte(strings.Replace(string(src), `experiment "demo"`, `experiment "demo2"`, 1)), 0o644)
+	r := benito(t, "", "plan", "-var", v, dir)
+	if r.code != 1 || !strings.Contains(r.stderr, `belongs to experiment "demo", but the configuration names experiment "demo2"`) {
+		t.Fatalf("plan after renaming the experiment:\n%s", r)
+	}
+	os.WriteFile(file, src, 0o644)
+	benito(t, "", "destroy", "-auto-approve", "-var", v, dir)
+}
