@@ -377,3 +377,26 @@ func TestUnknownProviderIsAnError(t *testing.T) {
 		t.Errorf("got %v", diags)
 	}
 }
+
+func TestDestroyTargetsTakeTheirDependents(t *testing.T) {
+	fp := providertest.New(testSchema())
+	e := newEngine(t, fp)
+	_, st, _ := planApply(t, e, twoNodes("10ms", 512), state.New("test"), PlanOptions{})
+
+	p, diags := e.Plan(context.Background(), twoNodes("10ms", 512), st, PlanOptions{Destroy: true, Targets: []addrs.Resource{{Type: "vnode", Name: "a"}}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if d := cmp.Diff(map[string]string{"vnode.a": "delete"}, actions(p)); d != "" {
+		t.Errorf("destroying a leaf (-want +got):\n%s", d)
+	}
+
+	p, diags = e.Plan(context.Background(), twoNodes("10ms", 512), st, PlanOptions{Destroy: true, Targets: []addrs.Resource{{Type: "switch", Name: "lan0"}}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	want := map[string]string{"switch.lan0": "delete", "vnode.a": "delete", "vnode.b": "delete"}
+	if d := cmp.Diff(want, actions(p)); d != "" {
+		t.Errorf("destroying the switch takes what depends on it (-want +got):\n%s", d)
+	}
+}
