@@ -88,7 +88,7 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State) (*state.State,
 			resp := e.providers[name].ReadResources(ctx, req)
 			d := convertDiags(name, resp.Diagnostics, nil)
 			if len(resp.Resources) != hi-lo {
-				return append(d, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Provider error", Detail: fmt.Sprintf("Provider %q answered %d of %d reads.", name, len(resp.Resources), hi-lo)})
+				return append(d, shortAnswer(name, "reads", len(resp.Resources), hi-lo))
 			}
 			copy(results[lo:hi], resp.Resources)
 			return d
@@ -269,7 +269,7 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 			resp := e.providers[name].PlanResources(ctx, req)
 			d := convertDiags(name, resp.Diagnostics, ranges)
 			if len(resp.Changes) != hi-lo {
-				return append(d, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Provider error", Detail: fmt.Sprintf("Provider %q answered %d of %d plan requests.", name, len(resp.Changes), hi-lo)})
+				return append(d, shortAnswer(name, "plan requests", len(resp.Changes), hi-lo))
 			}
 			copy(planned[lo:hi], resp.Changes)
 			return d
@@ -465,6 +465,16 @@ func sortedKeys[V any](m map[string]V) []string {
 func (e *Engine) Validate(ctx context.Context, g *lower.Graph) hcl.Diagnostics {
 	_, diags := e.Plan(ctx, g, state.New(g.Experiment), PlanOptions{SkipRefresh: true})
 	return diags
+}
+
+// shortAnswer reports a provider that broke the promise of one answer per
+// request in a batched call.
+func shortAnswer(provider, what string, got, want int) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Provider error",
+		Detail:   fmt.Sprintf("Provider %q answered %d of %d %s; this is a bug in the provider.", provider, got, want, what),
+	}
 }
 
 // batchSize is the smallest batch worth a call of its own: batched

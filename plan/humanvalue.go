@@ -216,15 +216,7 @@ func (r *human) diff(ind int, k key, before, after cty.Value, rr []cty.Path, com
 		r.entry(ind, '-', k, before, comma, " -> null")
 		return
 	case !before.IsKnown() || !after.IsKnown():
-		r.note = len(rr) > 0
-		r.lineStart(ind, '~', k)
-		r.value(ind, '-', before)
-		r.str(" -> ")
-		r.value(ind, '+', after)
-		if comma {
-			r.buf = append(r.buf, ',')
-		}
-		r.endLine()
+		r.wholeDiff(ind, k, before, after, rr, comma)
 		return
 	}
 
@@ -248,17 +240,8 @@ func (r *human) diff(ind int, k key, before, after cty.Value, rr []cty.Path, com
 	case isSequence(bt) && isSequence(at), bt.IsSetType() && at.IsSetType():
 		bracket = ']'
 	default:
-		// Scalars, or a value whose type changed (dynamic attributes): show
-		// both in full.
-		r.note = len(rr) > 0
-		r.lineStart(ind, '~', k)
-		r.value(ind, '-', before)
-		r.str(" -> ")
-		r.value(ind, '+', after)
-		if comma {
-			r.buf = append(r.buf, ',')
-		}
-		r.endLine()
+		// Scalars, or a value whose type changed (dynamic attributes).
+		r.wholeDiff(ind, k, before, after, rr, comma)
 		return
 	}
 
@@ -282,6 +265,19 @@ func (r *human) diff(ind int, k key, before, after cty.Value, rr []cty.Path, com
 		r.listDiff(ind+4, before, after, rr)
 	}
 	r.close(ind+4, bracket)
+	if comma {
+		r.buf = append(r.buf, ',')
+	}
+	r.endLine()
+}
+
+// wholeDiff writes a change as both values in full: "before -> after".
+func (r *human) wholeDiff(ind int, k key, before, after cty.Value, rr []cty.Path, comma bool) {
+	r.note = len(rr) > 0
+	r.lineStart(ind, '~', k)
+	r.value(ind, '-', before)
+	r.str(" -> ")
+	r.value(ind, '+', after)
 	if comma {
 		r.buf = append(r.buf, ',')
 	}
