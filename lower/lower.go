@@ -158,7 +158,11 @@ func priorPortNumber(raw json.RawMessage) int {
 }
 
 func (l *lowerer) lowerSwitches() {
-	defaultPorts, _ := strconv.Atoi(siteValue(l.exp, model.SiteVDEPorts))
+	defaultPorts, err := strconv.Atoi(siteValue(l.exp, model.SiteVDEPorts))
+	if err != nil || defaultPorts < 1 {
+		l.errorf(l.exp.DeclRange, "Invalid site setting", "The site's %s is %q; it must be a whole number of ports, such as 32.", model.SiteVDEPorts, siteValue(l.exp, model.SiteVDEPorts))
+		defaultPorts = 1
+	}
 	for _, sw := range l.exp.Switches {
 		attrs := map[string]cty.Value{
 			"name":   cty.StringVal(sw.Name),

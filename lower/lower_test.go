@@ -146,3 +146,11 @@ func TestTooFewPorts(t *testing.T) {
 		t.Errorf("got %v", diags)
 	}
 }
+
+func TestBadSitePortCount(t *testing.T) {
+	exp := experiment("a")
+	exp.Site[model.SiteVDEPorts] = "many"
+	if _, diags := Lower(exp, nil); !diags.HasErrors() || diags[0].Summary != "Invalid site setting" {
+		t.Errorf("got %v", diags)
+	}
+}
