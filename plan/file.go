@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/state"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -29,11 +31,14 @@ var (
 	ErrFormatVersion = errors.New("unsupported plan file format version")
 )
 
-// The stored form of a plan. Values are cty msgpack encoded against
-// cty.DynamicPseudoType, so that each carries its own type and unknown
-// values (with their refinements) survive; the change's schema type is
-// stored beside them as ctyjson.MarshalType writes it. Slices carry no
-// omitempty: null and [] decode to nil and empty, keeping the two apart.
+// The stored form of a plan. Types are stored once, in a table
+// (ctyjson.MarshalType), and changes refer to them by index: a plan of
+// 100,000 resources has a handful of types. Values are cty msgpack (which
+// keeps unknown values and their refinements), prefixed with one byte:
+// 't' for a value encoded against its change's type, 'd' for one that
+// carries its own type (cty.DynamicPseudoType), used for outputs and for
+// any value that does not conform to the type. Slices carry no omitempty:
+// null and [] decode to nil and empty, keeping the two apart.
 type fileJSON struct {
 	Kind          string        `json:"kind"`
 	FormatVersion string        `json:"format_version"`
@@ -52,6 +57,8 @@ type fileJSON struct {
 	Outputs       []*outputJSON `json:"outputs"`
 	// Prior is the refreshed state, in the state file format.
 	Prior json.RawMessage `json:"prior"`
+	// Types is the table the changes' and drift's types index.
+	Types []json.RawMessage `json:"types"`
 }
 
 type changeJSON struct {
@@ -59,23 +66,23 @@ type changeJSON struct {
 	Provider        string          `json:"provider"`
 	Action          string          `json:"action"`
 	Reason          string          `json:"reason,omitempty"`
-	Type            json.RawMessage `json:"type"`
+	Type            *int            `json:"type"`
 	Before          []byte          `json:"before"`
 	After           []byte          `json:"after"`
 	Private         []byte          `json:"private"`
 	PriorPrivate    []byte          `json:"prior_private"`
 	PriorProvider   string          `json:"prior_provider,omitempty"`
-	PriorType       json.RawMessage `json:"prior_type,omitempty"`
+	PriorType       *int            `json:"prior_type,omitempty"`
 	RequiresReplace [][]stepJSON    `json:"requires_replace"`
 	Dependencies    []string        `json:"dependencies"`
 }
 
 type driftJSON struct {
-	Addr     string          `json:"addr"`
-	Provider string          `json:"provider"`
-	Type     json.RawMessage `json:"type"`
-	Before   []byte          `json:"before"`
-	After    []byte          `json:"after"`
+	Addr     string `json:"addr"`
+	Provider string `json:"provider"`
+	Type     *int   `json:"type"`
+	Before   []byte `json:"before"`
+	After    []byte `json:"after"`
 }
 
 type outputJSON struct {
@@ -179,6 +186,7 @@ func encodeFile(p *Plan) ([]byte, error) {
 	if p.Changes != nil {
 		f.Changes = make([]*changeJSON, len(p.Changes))
 	}
+	types := &typeTable{}
 	for i, c := range p.Changes {
 		if c == nil {
 			return nil, fmt.Errorf("change %d is nil", i)
@@ -193,22 +201,45 @@ func encodeFile(p *Plan) ([]byte, error) {
 			PriorProvider: c.PriorProvider,
 			Dependencies:  encodeAddrs(c.Dependencies),
 		}
-		if cj.Type, err = encodeType(c.Type); err != nil {
+		if cj.Type, err = types.index(c.Type); err != nil {
 			return nil, fmt.Errorf("%s: type: %w", cj.Addr, err)
 		}
-		if cj.PriorType, err = encodeType(c.PriorType); err != nil {
+		if cj.PriorType, err = types.index(c.PriorType); err != nil {
 			return nil, fmt.Errorf("%s: prior type: %w", cj.Addr, err)
-		}
-		if cj.Before, err = encodeValue(c.Before); err != nil {
-			return nil, fmt.Errorf("%s: before: %w", cj.Addr, err)
-		}
-		if cj.After, err = encodeValue(c.After); err != nil {
-			return nil, fmt.Errorf("%s: after: %w", cj.Addr, err)
 		}
 		if cj.RequiresReplace, err = encodePaths(c.RequiresReplace); err != nil {
 			return nil, fmt.Errorf("%s: requires_replace: %w", cj.Addr, err)
 		}
 		f.Changes[i] = cj
+	}
+	// The values are most of the work; they encode independently.
+	var errMu sync.Mutex
+	var firstErr error
+	parallel.Ranges(len(p.Changes), 1000, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			c, cj := p.Changes[i], f.Changes[i]
+			beforeType := c.Type
+			if c.PriorProvider != "" {
+				beforeType = c.PriorType
+			}
+			var err error
+			if cj.Before, err = encodeValue(c.Before, beforeType); err != nil {
+				err = fmt.Errorf("%s: before: %w", cj.Addr, err)
+			} else if cj.After, err = encodeValue(c.After, c.Type); err != nil {
+				err = fmt.Errorf("%s: after: %w", cj.Addr, err)
+			}
+			if err != nil {
+				errMu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				errMu.Unlock()
+				return
+			}
+		}
+	})
+	if firstErr != nil {
+		return nil, firstErr
 	}
 	if p.Drift != nil {
 		f.Drift = make([]*driftJSON, len(p.Drift))
@@ -218,13 +249,13 @@ func encodeFile(p *Plan) ([]byte, error) {
 			return nil, fmt.Errorf("drift %d is nil", i)
 		}
 		dj := &driftJSON{Addr: d.Addr.String(), Provider: d.Provider}
-		if dj.Type, err = encodeType(d.Type); err != nil {
+		if dj.Type, err = types.index(d.Type); err != nil {
 			return nil, fmt.Errorf("drift of %s: type: %w", dj.Addr, err)
 		}
-		if dj.Before, err = encodeValue(d.Before); err != nil {
+		if dj.Before, err = encodeValue(d.Before, d.Type); err != nil {
 			return nil, fmt.Errorf("drift of %s: before: %w", dj.Addr, err)
 		}
-		if dj.After, err = encodeValue(d.After); err != nil {
+		if dj.After, err = encodeValue(d.After, d.Type); err != nil {
 			return nil, fmt.Errorf("drift of %s: after: %w", dj.Addr, err)
 		}
 		f.Drift[i] = dj
@@ -237,19 +268,21 @@ func encodeFile(p *Plan) ([]byte, error) {
 			return nil, fmt.Errorf("output %d is nil", i)
 		}
 		oj := &outputJSON{Name: o.Name}
-		if oj.Before, err = encodeValue(o.Before); err != nil {
+		if oj.Before, err = encodeValue(o.Before, cty.NilType); err != nil {
 			return nil, fmt.Errorf("output %q: before: %w", o.Name, err)
 		}
-		if oj.After, err = encodeValue(o.After); err != nil {
+		if oj.After, err = encodeValue(o.After, cty.NilType); err != nil {
 			return nil, fmt.Errorf("output %q: after: %w", o.Name, err)
 		}
 		f.Outputs[i] = oj
 	}
 
+	f.Types = types.stored
+	// No indentation: the file is for benito, not for reading (that is
+	// what `benito show` is for), and it can be large.
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
 	if err := enc.Encode(f); err != nil {
 		return nil, err
 	}
@@ -324,6 +357,21 @@ func decodeFile(data []byte) (p *Plan, err error) {
 	if p.Targets, err = decodeAddrs(f.Targets); err != nil {
 		return nil, corrupt(fmt.Errorf("targets: %w", err))
 	}
+	types := make([]cty.Type, len(f.Types))
+	for i, tj := range f.Types {
+		if types[i], err = decodeType(tj); err != nil {
+			return nil, corrupt(fmt.Errorf("type %d: %w", i, err))
+		}
+	}
+	typeAt := func(i *int) (cty.Type, error) {
+		switch {
+		case i == nil:
+			return cty.NilType, nil
+		case *i < 0 || *i >= len(types):
+			return cty.NilType, fmt.Errorf("type %d is not in the table", *i)
+		}
+		return types[*i], nil
+	}
 	if f.Changes != nil {
 		p.Changes = make([]*Change, len(f.Changes))
 	}
@@ -341,16 +389,20 @@ func decodeFile(data []byte) (p *Plan, err error) {
 		if c.Reason, err = parseReason(cj.Reason); err != nil {
 			return nil, corrupt(fmt.Errorf("%s: %w", cj.Addr, err))
 		}
-		if c.Type, err = decodeType(cj.Type); err != nil {
+		if c.Type, err = typeAt(cj.Type); err != nil {
 			return nil, corrupt(fmt.Errorf("%s: type: %w", cj.Addr, err))
 		}
-		if c.PriorType, err = decodeType(cj.PriorType); err != nil {
+		if c.PriorType, err = typeAt(cj.PriorType); err != nil {
 			return nil, corrupt(fmt.Errorf("%s: prior type: %w", cj.Addr, err))
 		}
-		if c.Before, err = decodeValue(cj.Before); err != nil {
+		beforeType := c.Type
+		if c.PriorProvider != "" {
+			beforeType = c.PriorType
+		}
+		if c.Before, err = decodeValue(cj.Before, beforeType); err != nil {
 			return nil, corrupt(fmt.Errorf("%s: before: %w", cj.Addr, err))
 		}
-		if c.After, err = decodeValue(cj.After); err != nil {
+		if c.After, err = decodeValue(cj.After, c.Type); err != nil {
 			return nil, corrupt(fmt.Errorf("%s: after: %w", cj.Addr, err))
 		}
 		if c.RequiresReplace, err = decodePaths(cj.RequiresReplace); err != nil {
@@ -372,13 +424,13 @@ func decodeFile(data []byte) (p *Plan, err error) {
 		if d.Addr, err = addrs.ParseResource(dj.Addr); err != nil {
 			return nil, corrupt(err)
 		}
-		if d.Type, err = decodeType(dj.Type); err != nil {
+		if d.Type, err = typeAt(dj.Type); err != nil {
 			return nil, corrupt(fmt.Errorf("drift of %s: type: %w", dj.Addr, err))
 		}
-		if d.Before, err = decodeValue(dj.Before); err != nil {
+		if d.Before, err = decodeValue(dj.Before, d.Type); err != nil {
 			return nil, corrupt(fmt.Errorf("drift of %s: before: %w", dj.Addr, err))
 		}
-		if d.After, err = decodeValue(dj.After); err != nil {
+		if d.After, err = decodeValue(dj.After, d.Type); err != nil {
 			return nil, corrupt(fmt.Errorf("drift of %s: after: %w", dj.Addr, err))
 		}
 		p.Drift[i] = d
@@ -391,10 +443,10 @@ func decodeFile(data []byte) (p *Plan, err error) {
 			return nil, corrupt(fmt.Errorf("output %d is null", i))
 		}
 		o := &Output{Name: oj.Name}
-		if o.Before, err = decodeValue(oj.Before); err != nil {
+		if o.Before, err = decodeValue(oj.Before, cty.NilType); err != nil {
 			return nil, corrupt(fmt.Errorf("output %q: before: %w", oj.Name, err))
 		}
-		if o.After, err = decodeValue(oj.After); err != nil {
+		if o.After, err = decodeValue(oj.After, cty.NilType); err != nil {
 			return nil, corrupt(fmt.Errorf("output %q: after: %w", oj.Name, err))
 		}
 		p.Outputs[i] = o
@@ -438,13 +490,31 @@ func decodeAddrs(ss []string) ([]addrs.Resource, error) {
 	return out, nil
 }
 
-// encodeType stores cty.NilType, the type of a change built without one,
-// as null.
-func encodeType(t cty.Type) (json.RawMessage, error) {
+// typeTable interns the types of a plan: each distinct type is stored once.
+type typeTable struct {
+	types  []cty.Type
+	stored []json.RawMessage
+}
+
+// index returns the table index of t (adding it if new), or nil for
+// cty.NilType, the type of a change built without one.
+func (tt *typeTable) index(t cty.Type) (*int, error) {
 	if t == cty.NilType {
 		return nil, nil
 	}
-	return ctyjson.MarshalType(t)
+	for i, have := range tt.types {
+		if have.Equals(t) {
+			return &i, nil
+		}
+	}
+	js, err := ctyjson.MarshalType(t)
+	if err != nil {
+		return nil, err
+	}
+	i := len(tt.types)
+	tt.types = append(tt.types, t)
+	tt.stored = append(tt.stored, js)
+	return &i, nil
 }
 
 func decodeType(b json.RawMessage) (cty.Type, error) {
@@ -454,23 +524,46 @@ func decodeType(b json.RawMessage) (cty.Type, error) {
 	return ctyjson.UnmarshalType(b)
 }
 
-// encodeValue stores cty.NilVal as null, apart from a null value, which
-// keeps its type.
-func encodeValue(v cty.Value) ([]byte, error) {
+// Value encodings, the first byte of a stored value.
+const (
+	typedValue   = 't' // encoded against the type the change or drift names
+	dynamicValue = 'd' // carries its own type
+)
+
+// encodeValue stores v, against ty when v is of that type. cty.NilVal is
+// stored as null, apart from a null value, which keeps its type.
+func encodeValue(v cty.Value, ty cty.Type) ([]byte, error) {
 	if v.Type() == cty.NilType {
 		return nil, nil
 	}
-	return msgpack.Marshal(v, cty.DynamicPseudoType)
+	if ty != cty.NilType && v.Type().Equals(ty) {
+		b, err := msgpack.Marshal(v, ty)
+		return append([]byte{typedValue}, b...), err
+	}
+	b, err := msgpack.Marshal(v, cty.DynamicPseudoType)
+	return append([]byte{dynamicValue}, b...), err
 }
 
-func decodeValue(b []byte) (cty.Value, error) {
+func decodeValue(b []byte, ty cty.Type) (cty.Value, error) {
 	if b == nil {
 		return cty.NilVal, nil
 	}
-	if err := checkMsgpack(b); err != nil {
+	if len(b) < 2 {
+		return cty.NilVal, errors.New("value too short")
+	}
+	if err := checkMsgpack(b[1:]); err != nil {
 		return cty.NilVal, err
 	}
-	return msgpack.Unmarshal(b, cty.DynamicPseudoType)
+	switch b[0] {
+	case typedValue:
+		if ty == cty.NilType {
+			return cty.NilVal, errors.New("a typed value without a type")
+		}
+		return msgpack.Unmarshal(b[1:], ty)
+	case dynamicValue:
+		return msgpack.Unmarshal(b[1:], cty.DynamicPseudoType)
+	}
+	return cty.NilVal, fmt.Errorf("unknown value encoding %q", b[0])
 }
 
 func encodePaths(ps []cty.Path) ([][]stepJSON, error) {

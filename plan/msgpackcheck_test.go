@@ -38,7 +38,7 @@ func TestCheckMsgpack(t *testing.T) {
 	if err := checkMsgpack(huge); err == nil {
 		t.Error("checkMsgpack accepted a map declaring 2^28 entries")
 	}
-	if _, err := decodeValue(huge); err == nil {
+	if _, err := decodeValue(append([]byte{dynamicValue}, huge...), cty.NilType); err == nil {
 		t.Error("decodeValue accepted a map declaring 2^28 entries")
 	}
 
