@@ -62,19 +62,19 @@ type fileJSON struct {
 }
 
 type changeJSON struct {
-	Addr            string          `json:"addr"`
-	Provider        string          `json:"provider"`
-	Action          string          `json:"action"`
-	Reason          string          `json:"reason,omitempty"`
-	Type            *int            `json:"type"`
-	Before          []byte          `json:"before"`
-	After           []byte          `json:"after"`
-	Private         []byte          `json:"private"`
-	PriorPrivate    []byte          `json:"prior_private"`
-	PriorProvider   string          `json:"prior_provider,omitempty"`
-	PriorType       *int            `json:"prior_type,omitempty"`
-	RequiresReplace [][]stepJSON    `json:"requires_replace"`
-	Dependencies    []string        `json:"dependencies"`
+	Addr            string       `json:"addr"`
+	Provider        string       `json:"provider"`
+	Action          string       `json:"action"`
+	Reason          string       `json:"reason,omitempty"`
+	Type            *int         `json:"type"`
+	Before          []byte       `json:"before"`
+	After           []byte       `json:"after"`
+	Private         []byte       `json:"private"`
+	PriorPrivate    []byte       `json:"prior_private"`
+	PriorProvider   string       `json:"prior_provider,omitempty"`
+	PriorType       *int         `json:"prior_type,omitempty"`
+	RequiresReplace [][]stepJSON `json:"requires_replace"`
+	Dependencies    []string     `json:"dependencies"`
 }
 
 type driftJSON struct {
