@@ -47,6 +47,15 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 	for _, r := range exp.Routes {
 		l.topRoutes[r.Node] = append(l.topRoutes[r.Node], r)
 	}
+	if exp.Routing != "" {
+		rng := exp.DeclRange
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Routes are not computed yet",
+			Detail:   fmt.Sprintf("routing = %q is accepted, but this release does not compute routes: each node's route/<node> file holds only the routes the configuration declares. Declare routes with route blocks for now.", exp.Routing),
+			Subject:  &rng,
+		})
+	}
 	l.allocatePorts(prior)
 	l.lowerSwitches()
 	l.lowerBridges()

@@ -154,3 +154,12 @@ func TestBadSitePortCount(t *testing.T) {
 		t.Errorf("got %v", diags)
 	}
 }
+
+func TestStaticRoutingWarnsThatRoutesAreNotComputed(t *testing.T) {
+	exp := experiment("a")
+	exp.Routing = "static"
+	_, diags := Lower(exp, nil)
+	if diags.HasErrors() || len(diags) != 1 || diags[0].Summary != "Routes are not computed yet" {
+		t.Errorf("got %v", diags)
+	}
+}
