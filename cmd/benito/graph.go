@@ -20,12 +20,8 @@ deterministic.`,
 		Example: `  benito graph examples/demo | dot -Tsvg > demo.svg`,
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			w, err := c.open(dirArg(args), &f)
+			_, g, err := c.openGraph(dirArg(args), &f)
 			if err != nil {
-				return err
-			}
-			g, diags := w.Graph(nil)
-			if err := c.printDiags(diags, w.Files()); err != nil {
 				return err
 			}
 			out := bufio.NewWriter(c.stdout)

@@ -19,12 +19,8 @@ again after changing which node types or providers the experiment uses.`,
 		Example: `  benito init examples/demo`,
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			w, err := c.open(dirArg(args), &f)
+			w, g, err := c.openGraph(dirArg(args), &f)
 			if err != nil {
-				return err
-			}
-			g, diags := w.Graph(nil)
-			if err := c.printDiags(diags, w.Files()); err != nil {
 				return err
 			}
 			fmt.Fprintln(c.stdout, "Initializing providers...")

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/engine"
+	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/configdir"
 	"github.com/benito-net/benito/workdir"
@@ -89,6 +90,21 @@ func (c *cli) open(dir string, f *expFlags) (*workdir.Workdir, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// openGraph loads the experiment in dir and lowers it without state, for
+// the commands that look at the configuration alone (init, validate,
+// graph), printing the diagnostics of both steps.
+func (c *cli) openGraph(dir string, f *expFlags) (*workdir.Workdir, *lower.Graph, error) {
+	w, err := c.open(dir, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, diags := w.Graph(nil)
+	if err := c.printDiags(diags, w.Files()); err != nil {
+		return nil, nil, err
+	}
+	return w, g, nil
 }
 
 func dirArg(args []string) string {

@@ -20,12 +20,8 @@ Errors name the file, line and column, and show the source line.`,
   benito validate -var 'nodes=3' examples/demo`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			w, err := c.open(dirArg(args), &f)
+			w, g, err := c.openGraph(dirArg(args), &f)
 			if err != nil {
-				return err
-			}
-			g, diags := w.Graph(nil)
-			if err := c.printDiags(diags, w.Files()); err != nil {
 				return err
 			}
 			e, diags := w.Engine(cmd.Context(), g, nil, nil)
