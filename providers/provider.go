@@ -42,8 +42,20 @@ type Provider interface {
 
 // GetSchemaResponse answers GetSchema.
 type GetSchemaResponse struct {
+	// Info names the provider and its version (shown by benito providers,
+	// checked against required_providers).
+	Info        Info
 	Schema      Schema
 	Diagnostics Diagnostics
+}
+
+// Info describes a provider build.
+type Info struct {
+	// Name is the provider's short name, as resources name it (process,
+	// hostnet, config, hello).
+	Name string
+	// Version is the provider's semantic version, such as 0.1.0.
+	Version string
 }
 
 // ConfigureRequest carries what a provider needs to know of the experiment.
