@@ -24,7 +24,7 @@ func (l *lowerer) lowerConfigFiles() {
 func (l *lowerer) file(addr addrs.Resource, path, content string) *Resource {
 	return &Resource{
 		Addr:     addr,
-		Provider: providerOf(TypeConfigFile),
+		Provider: providerOf(TypeConfigFile, ""),
 		Config: cty.ObjectVal(map[string]cty.Value{
 			"path":    cty.StringVal(path),
 			"content": cty.StringVal(content),

@@ -18,16 +18,29 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// ConfigProvider is the provider of the experiment's config directory.
-const ConfigProvider = "config"
+// Providers of the resource types that are not a node's own.
+const (
+	// ConfigProvider writes the experiment's config directory.
+	ConfigProvider = "config"
+	// HostNetProvider serves the host's network substrate: switches,
+	// ports, taps and bridges.
+	HostNetProvider = "hostnet"
+)
 
-// providerOf says which provider serves a resource type. Every type is
-// served by the config directory provider for now, which records host-side
-// resources in the experiment's config directory; the network substrate
-// and platform providers take their types over as they land, and this is
-// the one place that changes when they do.
-func providerOf(typ string) string {
-	return ConfigProvider
+// providerOf says which provider serves a resource of type typ. A node, its
+// routes and its mounts are served by the provider named after the node's
+// type (process, qemu, openvz, or a third party's platform), since only
+// the platform can reach inside its nodes; the host's plumbing is served
+// by the host network provider; the config directory by its own.
+func providerOf(typ, nodeType string) string {
+	switch typ {
+	case TypeVNode, TypeRoute, TypeMount:
+		return nodeType
+	case TypeConfigFile:
+		return ConfigProvider
+	default:
+		return HostNetProvider
+	}
 }
 
 // Lower turns exp into its resource graph. prior may be nil.
@@ -42,6 +55,10 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 	}
 	for _, sw := range exp.Switches {
 		l.switches[sw.Name] = sw
+	}
+	l.nodeTypes = make(map[string]string, len(exp.VNodes))
+	for _, n := range exp.VNodes {
+		l.nodeTypes[n.Name] = n.Type
 	}
 	l.topRoutes = map[string][]*model.Route{}
 	for _, r := range exp.Routes {
@@ -74,6 +91,8 @@ type lowerer struct {
 	switches  map[string]*model.Switch
 	configDir string
 	runDir    string
+	// nodeTypes maps a node's name to its type.
+	nodeTypes map[string]string
 	// topRoutes holds the top-level route blocks by node.
 	topRoutes map[string][]*model.Route
 	// ports maps a VDE switch name to its port keys ("node.iface" or
@@ -205,7 +224,7 @@ func (l *lowerer) lowerSwitches() {
 		addr := addrs.Resource{Type: TypeSwitch, Name: sw.Name}
 		l.g.add(&Resource{
 			Addr:      addr,
-			Provider:  providerOf(TypeSwitch),
+			Provider:  providerOf(TypeSwitch, ""),
 			Config:    cty.ObjectVal(attrs),
 			DependsOn: l.refs(sw.DependsOn),
 			DeclRange: sw.DeclRange,
@@ -219,7 +238,7 @@ func (l *lowerer) lowerSwitches() {
 			node, iface, _ := strings.Cut(k, ".")
 			l.g.add(&Resource{
 				Addr:     addrs.Resource{Type: TypePort, Name: sw.Name, Key: addrs.StringKey(k)},
-				Provider: providerOf(TypePort),
+				Provider: providerOf(TypePort, ""),
 				Config: cty.ObjectVal(map[string]cty.Value{
 					"switch":    cty.StringVal(sw.Name),
 					"socket":    cty.StringVal(l.switchSocket(sw.Name)),
@@ -238,7 +257,7 @@ func (l *lowerer) lowerBridges() {
 	for _, br := range l.exp.Bridges {
 		l.g.add(&Resource{
 			Addr:     addrs.Resource{Type: TypeBridge, Name: br.Name},
-			Provider: providerOf(TypeBridge),
+			Provider: providerOf(TypeBridge, ""),
 			Config: cty.ObjectVal(map[string]cty.Value{
 				"name":   cty.StringVal(br.Name),
 				"device": cty.StringVal(l.switchDevice(br.Name)),
@@ -284,7 +303,7 @@ func (l *lowerer) lowerTaps() {
 		}
 		l.g.add(&Resource{
 			Addr:      addrs.Resource{Type: TypeTap, Name: t.Name},
-			Provider:  providerOf(TypeTap),
+			Provider:  providerOf(TypeTap, ""),
 			Config:    cty.ObjectVal(attrs),
 			DependsOn: dedupe(deps),
 			DeclRange: t.DeclRange,
@@ -327,6 +346,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 		out = append(out, l.file(routeFileAddr(n.Name), "route/"+n.Name, routeFile(l.exp.Name, n.Name, routes)))
 	}
 	ifaces := make([]cty.Value, 0, len(n.Interfaces))
+	addressed := 0 // interfaces with an address: more than one makes a router
 	for _, ifc := range n.Interfaces {
 		sw := l.switches[ifc.Switch]
 		if sw == nil {
@@ -384,6 +404,9 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 		} else {
 			v["bridge"] = cty.StringVal(l.switchDevice(sw.Name))
 		}
+		if ifc.Address.IsValid() {
+			addressed++
+		}
 		ifaces = append(ifaces, cty.ObjectVal(v))
 	}
 	ifaceList := cty.ListValEmpty(InterfaceType)
@@ -401,31 +424,34 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 	addr := addrs.Resource{Type: TypeVNode, Name: n.Name}
 	out = append(out, &Resource{
 		Addr:     addr,
-		Provider: providerOf(TypeVNode),
+		Provider: providerOf(TypeVNode, n.Type),
 		Config: cty.ObjectVal(map[string]cty.Value{
-			"name":       cty.StringVal(n.Name),
-			"type":       cty.StringVal(n.Type),
-			"startup":    optString(n.Startup),
-			"os":         optString(n.OS),
-			"image":      optString(n.Image),
-			"partition":  optString(n.Partition),
-			"ghost":      cty.BoolVal(n.Ghost),
-			"memory":     optInt(n.Memory),
-			"cpus":       optInt(n.CPUs),
-			"attributes": attrMap,
-			"interfaces": ifaceList,
-			"config_dir": cty.StringVal(l.configDir),
+			"name":            cty.StringVal(n.Name),
+			"type":            cty.StringVal(n.Type),
+			"startup":         optString(n.Startup),
+			"os":              optString(n.OS),
+			"image":           optString(n.Image),
+			"partition":       optString(n.Partition),
+			"ghost":           cty.BoolVal(n.Ghost),
+			"memory":          optInt(n.Memory),
+			"cpus":            optInt(n.CPUs),
+			"attributes":      attrMap,
+			"interfaces":      ifaceList,
+			"config_dir":      cty.StringVal(l.configDir),
+			"run_dir":         cty.StringVal(l.runDir),
+			"mount_namespace": cty.BoolVal(len(n.Mounts) > 0),
+			"ip_forward":      cty.BoolVal(addressed > 1),
 		}),
 		DependsOn: dedupe(deps),
 		DeclRange: n.DeclRange,
 	})
 	for _, r := range n.Routes {
-		out = append(out, routeResource(n.Name, r))
+		out = append(out, routeResource(n.Name, n.Type, r))
 	}
 	for _, m := range n.Mounts {
 		out = append(out, &Resource{
 			Addr:     addrs.Resource{Type: TypeMount, Name: n.Name, Key: addrs.StringKey(m.Target)},
-			Provider: providerOf(TypeMount),
+			Provider: providerOf(TypeMount, n.Type),
 			Config: cty.ObjectVal(map[string]cty.Value{
 				"node":      cty.StringVal(n.Name),
 				"node_type": cty.StringVal(n.Type),
@@ -443,7 +469,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 // lowerRoutes lowers the top-level route blocks.
 func (l *lowerer) lowerRoutes(routes []*model.Route) {
 	for _, r := range routes {
-		l.addUnique(routeResource(r.Node, r))
+		l.addUnique(routeResource(r.Node, l.nodeTypes[r.Node], r))
 	}
 }
 
@@ -457,14 +483,14 @@ func (l *lowerer) addUnique(r *Resource) {
 	l.g.add(r)
 }
 
-func routeResource(node string, r *model.Route) *Resource {
+func routeResource(node, nodeType string, r *model.Route) *Resource {
 	gw := cty.NullVal(cty.String)
 	if r.Gateway.IsValid() {
 		gw = cty.StringVal(r.Gateway.String())
 	}
 	return &Resource{
 		Addr:     addrs.Resource{Type: TypeRoute, Name: node, Key: addrs.StringKey(r.Destination.String())},
-		Provider: providerOf(TypeRoute),
+		Provider: providerOf(TypeRoute, nodeType),
 		Config: cty.ObjectVal(map[string]cty.Value{
 			"node":        cty.StringVal(node),
 			"destination": cty.StringVal(r.Destination.String()),

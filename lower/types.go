@@ -81,6 +81,13 @@ var ConfigTypes = map[string]map[string]cty.Type{
 		"attributes": cty.Map(cty.String),
 		"interfaces": cty.List(InterfaceType),
 		"config_dir": cty.String, // the experiment's config directory, shared into the node
+		"run_dir":    cty.String, // the experiment's run directory (sockets, pid files, logs)
+		// mount_namespace is true when the node has mount blocks: a
+		// container or process node then gets a mount namespace of its own.
+		"mount_namespace": cty.Bool,
+		// ip_forward is true when the node has more than one addressed
+		// interface: it forwards packets between its links (a router).
+		"ip_forward": cty.Bool,
 	},
 	TypeRoute: {
 		"node":        cty.String,

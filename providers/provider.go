@@ -31,6 +31,11 @@ type Provider interface {
 	// on the host (null if it is gone).
 	ReadResources(ctx context.Context, req ReadResourcesRequest) ReadResourcesResponse
 
+	// ImportResource reads an existing object of the host, named by an id
+	// of the provider's choosing (a device name, a socket path), into a
+	// value benito can manage from then on.
+	ImportResource(ctx context.Context, req ImportResourceRequest) ImportResourceResponse
+
 	// Stop asks the provider to abandon in-flight work as soon as it safely
 	// can. It may be called concurrently with ApplyResource.
 	Stop(ctx context.Context) error
@@ -165,4 +170,20 @@ type ReadResourcesResponse struct {
 type ReadResult struct {
 	New     cty.Value
 	Private []byte
+}
+
+// ImportResourceRequest names an existing object to bring under benito's
+// management.
+type ImportResourceRequest struct {
+	Address string
+	Type    string
+	ID      string
+}
+
+// ImportResourceResponse answers ImportResource. New is null when no object
+// has that id.
+type ImportResourceResponse struct {
+	New         cty.Value
+	Private     []byte
+	Diagnostics Diagnostics
 }

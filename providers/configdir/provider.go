@@ -360,3 +360,8 @@ func writeAtomic(tmpDir, file string, data []byte, mode os.FileMode) error {
 	}
 	return os.Rename(tmp.Name(), file)
 }
+
+// ImportResource is not supported: there is nothing outside benito to adopt.
+func (p *Provider) ImportResource(_ context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
+	return providers.ImportResourceResponse{Diagnostics: providers.Errorf(req.Address, "Resources of type %q cannot be imported", req.Type)}
+}

@@ -169,3 +169,8 @@ func (p *Provider) Close() error {
 	p.count("Close")
 	return nil
 }
+
+// ImportResource is not supported: there is nothing outside benito to adopt.
+func (p *Provider) ImportResource(_ context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
+	return providers.ImportResourceResponse{Diagnostics: providers.Errorf(req.Address, "Resources of type %q cannot be imported", req.Type)}
+}
