@@ -1,0 +1,198 @@
+package daemon
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Spec says how to start a process.
+type Spec struct {
+	// Path is the program; a bare name is looked up in PATH.
+	Path string
+	// Args are the arguments after the program name.
+	Args []string
+	// Env is the environment; nil means the current process's.
+	Env []string
+	// Dir is the working directory; "" means the current one.
+	Dir string
+	// Log receives stdout and stderr (appended, created 0644 if missing);
+	// "" discards them.
+	Log string
+	// Cloneflags are extra clone(2) flags (e.g. syscall.CLONE_NEWNET) for
+	// starting the process in new namespaces.
+	Cloneflags uintptr
+}
+
+// Process is a running (or once running) process.
+type Process struct {
+	Pid int
+	// StartTime is field 22 of /proc/PID/stat (clock ticks since boot); it
+	// tells a process from a later one that reuses its pid.
+	StartTime uint64
+}
+
+// Start starts spec in a new session and returns without waiting for it to
+// finish. The child is reaped in the background if it exits while this
+// process lives, so it never lingers as a zombie; when this process exits,
+// the child is adopted by init (or the nearest subreaper) and goes on.
+func Start(spec Spec) (Process, error) {
+	path := spec.Path
+	if !strings.Contains(path, "/") {
+		p, err := exec.LookPath(path)
+		if err != nil {
+			return Process{}, fmt.Errorf("daemon: %w", err)
+		}
+		path = p
+	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return Process{}, fmt.Errorf("daemon: %w", err)
+	}
+	defer devnull.Close()
+	out := devnull
+	if spec.Log != "" {
+		f, err := os.OpenFile(spec.Log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return Process{}, fmt.Errorf("daemon: log of %s: %w", spec.Path, err)
+		}
+		defer f.Close()
+		out = f
+	}
+	cmd := &exec.Cmd{
+		Path:   path,
+		Args:   append([]string{spec.Path}, spec.Args...),
+		Env:    spec.Env,
+		Dir:    spec.Dir,
+		Stdin:  devnull,
+		Stdout: out,
+		Stderr: out,
+		SysProcAttr: &syscall.SysProcAttr{
+			Setsid:     true,
+			Cloneflags: spec.Cloneflags,
+		},
+	}
+	if err := cmd.Start(); err != nil {
+		return Process{}, fmt.Errorf("daemon: start %s: %w", spec.Path, err)
+	}
+	pid := cmd.Process.Pid
+	// Read the start time before the child can have exited and been reaped:
+	// the reaper starts only afterwards.
+	p, err := FromPid(pid)
+	go cmd.Wait() //nolint:errcheck // only reaps; the outcome is read through /proc
+	if err != nil {
+		return Process{}, fmt.Errorf("daemon: %s started as pid %d but %w", spec.Path, pid, err)
+	}
+	return p, nil
+}
+
+// FromPid returns the process running now with pid.
+func FromPid(pid int) (Process, error) {
+	st, _, err := stat(pid)
+	if err != nil {
+		return Process{}, err
+	}
+	return Process{Pid: pid, StartTime: st}, nil
+}
+
+// FromPidFile reads a pid file written by a daemon itself (vde_switch -p)
+// and returns that process.
+func FromPidFile(path string) (Process, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Process{}, fmt.Errorf("daemon: pid file: %w", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return Process{}, fmt.Errorf("daemon: pid file %s: no pid in %q", path, bytes.TrimSpace(b))
+	}
+	return FromPid(pid)
+}
+
+// Alive reports whether the process still exists, is not a zombie, and is
+// the same process (same start time).
+func (p Process) Alive() bool {
+	if p.Pid <= 0 {
+		return false
+	}
+	st, state, err := stat(p.Pid)
+	return err == nil && st == p.StartTime && state != 'Z' && state != 'X' && state != 'x'
+}
+
+// Stop sends SIGTERM (to the process's group when it leads one), waits up
+// to grace for it to end, then sends SIGKILL and waits a little more. A
+// process that is already gone is no error.
+func (p Process) Stop(grace time.Duration) error {
+	if !p.Alive() {
+		return nil
+	}
+	target := p.Pid
+	if pgid, err := syscall.Getpgid(p.Pid); err == nil && pgid == p.Pid {
+		target = -p.Pid
+	}
+	if err := syscall.Kill(target, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("daemon: stop pid %d: %w", p.Pid, err)
+	}
+	if p.wait(grace) {
+		return nil
+	}
+	if err := syscall.Kill(target, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("daemon: kill pid %d: %w", p.Pid, err)
+	}
+	if p.wait(5 * time.Second) {
+		return nil
+	}
+	return fmt.Errorf("daemon: pid %d still running 5s after SIGKILL", p.Pid)
+}
+
+// wait polls until the process is gone or d has passed; it reports whether
+// it is gone.
+func (p Process) wait(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	sleep := time.Millisecond
+	for {
+		if !p.Alive() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(sleep)
+		if sleep < 50*time.Millisecond {
+			sleep *= 2
+		}
+	}
+}
+
+// stat reads the start time and state of pid from /proc/PID/stat.
+func stat(pid int) (start uint64, state byte, err error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return 0, 0, fmt.Errorf("no process %d", pid)
+		}
+		return 0, 0, fmt.Errorf("daemon: %w", err)
+	}
+	// The command name (field 2) is in parentheses and may hold spaces or
+	// parentheses itself: the fields after it start after the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, fmt.Errorf("daemon: /proc/%d/stat: malformed", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// f[0] is field 3 (state), so field 22 is f[19].
+	if len(f) < 20 {
+		return 0, 0, fmt.Errorf("daemon: /proc/%d/stat: malformed", pid)
+	}
+	start, err = strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("daemon: /proc/%d/stat: start time: %w", pid, err)
+	}
+	return start, f[0][0], nil
+}

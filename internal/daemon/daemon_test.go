@@ -1,0 +1,124 @@
+package daemon
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func start(t *testing.T, spec Spec) Process {
+	t.Helper()
+	p, err := Start(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Stop(0) })
+	return p
+}
+
+func TestStartStop(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "log")
+	p := start(t, Spec{Path: "sh", Args: []string{"-c", "echo started; exec sleep 60"}, Log: log})
+	if !p.Alive() {
+		t.Fatal("not alive after Start")
+	}
+	for i := 0; ; i++ {
+		if b, _ := os.ReadFile(log); strings.Contains(string(b), "started") {
+			break
+		}
+		if i > 200 {
+			t.Fatal("nothing in the log")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	q, err := FromPid(p.Pid)
+	if err != nil || q != p {
+		t.Fatalf("FromPid = %v, %v; want %v", q, err, p)
+	}
+	pgid, _ := syscall.Getpgid(p.Pid)
+	if pgid != p.Pid {
+		t.Errorf("pgid %d, want a new group %d", pgid, p.Pid)
+	}
+	if err := p.Stop(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if p.Alive() {
+		t.Fatal("alive after Stop")
+	}
+	if err := p.Stop(time.Second); err != nil {
+		t.Fatalf("second Stop: %v", err)
+	}
+}
+
+func TestStopKillsGroup(t *testing.T) {
+	// The shell ignores SIGTERM; its child does not. Stop must escalate and
+	// take the whole group.
+	dir := t.TempDir()
+	p := start(t, Spec{Path: "sh", Args: []string{"-c", "trap '' TERM; sleep 60 & echo $! > child; wait"}, Dir: dir})
+	var child Process
+	for i := 0; ; i++ {
+		b, err := os.ReadFile(filepath.Join(dir, "child"))
+		if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+			if child, err = FromPid(pid); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		if i > 200 {
+			t.Fatal("no child pid")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := p.Stop(100 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if p.Alive() || child.Alive() {
+		t.Fatalf("alive after Stop: leader %v, child %v", p.Alive(), child.Alive())
+	}
+}
+
+func TestDeadAndReused(t *testing.T) {
+	p := start(t, Spec{Path: "true"})
+	deadline := time.Now().Add(5 * time.Second)
+	for p.Alive() {
+		if time.Now().After(deadline) {
+			t.Fatal("true still alive")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Same pid, other start time: not the same process.
+	self, err := FromPid(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := Process{Pid: self.Pid, StartTime: self.StartTime + 1}
+	if other.Alive() {
+		t.Error("a process with another start time is alive")
+	}
+	if err := other.Stop(0); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestFromPidFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "pid")
+	os.WriteFile(f, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	p, err := FromPidFile(f)
+	if err != nil || p.Pid != os.Getpid() || !p.Alive() {
+		t.Fatalf("FromPidFile = %v, %v", p, err)
+	}
+	os.WriteFile(f, []byte("junk"), 0o644)
+	if _, err := FromPidFile(f); err == nil {
+		t.Error("no error for a pid file without a pid")
+	}
+}
+
+func TestStartMissing(t *testing.T) {
+	if _, err := Start(Spec{Path: "/nonexistent/prog"}); err == nil {
+		t.Error("no error starting a missing program")
+	}
+}
