@@ -34,7 +34,7 @@ const (
 // by the host network provider; the config directory by its own.
 func providerOf(typ, nodeType string) string {
 	switch typ {
-	case TypeVNode, TypeRoute, TypeMount:
+	case TypeVNode, TypeRoute, TypeMount, TypeStartup:
 		return nodeType
 	case TypeConfigFile:
 		return ConfigProvider
@@ -64,14 +64,8 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 	for _, r := range exp.Routes {
 		l.topRoutes[r.Node] = append(l.topRoutes[r.Node], r)
 	}
-	if exp.Routing != "" {
-		rng := exp.DeclRange
-		l.diags = append(l.diags, &hcl.Diagnostic{
-			Severity: hcl.DiagWarning,
-			Summary:  "Routes are not computed yet",
-			Detail:   fmt.Sprintf("routing = %q is accepted, but this release does not compute routes: each node's route/<node> file holds only the routes the configuration declares. Declare routes with route blocks for now.", exp.Routing),
-			Subject:  &rng,
-		})
+	if exp.Routing == model.RoutingStatic {
+		l.computed = staticRoutes(exp)
 	}
 	l.allocatePorts(prior)
 	l.lowerSwitches()
@@ -93,6 +87,8 @@ type lowerer struct {
 	runDir    string
 	// nodeTypes maps a node's name to its type.
 	nodeTypes map[string]string
+	// computed holds the routes routing = "static" computed, by node.
+	computed map[string][]*model.Route
 	// topRoutes holds the top-level route blocks by node.
 	topRoutes map[string][]*model.Route
 	// ports maps a VDE switch name to its port keys ("node.iface" or
@@ -340,9 +336,10 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	out := make([]*Resource, 0, 2+len(n.Routes)+len(n.Mounts))
 	deps := append(l.refs(n.DependsOn), addrs.Resource{Type: TypeConfigFile, Name: "hosts"})
+	computed := l.computedRoutes(n)
 	if l.hasRouteFile(n) {
 		deps = append(deps, routeFileAddr(n.Name))
-		routes := append(append([]*model.Route(nil), n.Routes...), l.topRoutes[n.Name]...)
+		routes := append(append(append([]*model.Route(nil), n.Routes...), l.topRoutes[n.Name]...), computed...)
 		out = append(out, l.file(routeFileAddr(n.Name), "route/"+n.Name, routeFile(l.exp.Name, n.Name, routes)))
 	}
 	ifaces := make([]cty.Value, 0, len(n.Interfaces))
@@ -445,8 +442,17 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 		DependsOn: dedupe(deps),
 		DeclRange: n.DeclRange,
 	})
+	var startDeps []addrs.Resource
 	for _, r := range n.Routes {
 		out = append(out, routeResource(n.Name, n.Type, r))
+		startDeps = append(startDeps, out[len(out)-1].Addr)
+	}
+	for _, r := range computed {
+		out = append(out, routeResource(n.Name, n.Type, r))
+		startDeps = append(startDeps, out[len(out)-1].Addr)
+	}
+	for _, r := range l.topRoutes[n.Name] {
+		startDeps = append(startDeps, routeResource(n.Name, n.Type, r).Addr)
 	}
 	for _, m := range n.Mounts {
 		out = append(out, &Resource{
@@ -462,8 +468,45 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 			DependsOn: []addrs.Resource{addr},
 			DeclRange: m.DeclRange,
 		})
+		startDeps = append(startDeps, out[len(out)-1].Addr)
+	}
+	if n.Startup != "" && !n.Ghost {
+		out = append(out, &Resource{
+			Addr:     addrs.Resource{Type: TypeStartup, Name: n.Name},
+			Provider: providerOf(TypeStartup, n.Type),
+			Config: cty.ObjectVal(map[string]cty.Value{
+				"node":    cty.StringVal(n.Name),
+				"command": cty.StringVal(n.Startup),
+				"log":     cty.StringVal(filepath.Join(l.runDir, "log", n.Name+".startup.log")),
+			}),
+			DependsOn: dedupe(append(startDeps, addr)),
+			DeclRange: n.DeclRange,
+		})
 	}
 	return out, diags
+}
+
+// computedRoutes returns the static routes computed for node n, without
+// those to destinations the node routes itself.
+func (l *lowerer) computedRoutes(n *model.VNode) []*model.Route {
+	rs := l.computed[n.Name]
+	if len(rs) == 0 {
+		return nil
+	}
+	own := map[netip.Prefix]bool{}
+	for _, r := range n.Routes {
+		own[r.Destination] = true
+	}
+	for _, r := range l.topRoutes[n.Name] {
+		own[r.Destination] = true
+	}
+	out := make([]*model.Route, 0, len(rs))
+	for _, r := range rs {
+		if !own[r.Destination] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // lowerRoutes lowers the top-level route blocks.

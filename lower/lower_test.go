@@ -155,11 +155,101 @@ func TestBadSitePortCount(t *testing.T) {
 	}
 }
 
-func TestStaticRoutingWarnsThatRoutesAreNotComputed(t *testing.T) {
-	exp := experiment("a")
-	exp.Routing = "static"
-	_, diags := Lower(exp, nil)
-	if diags.HasErrors() || len(diags) != 1 || diags[0].Summary != "Routes are not computed yet" {
-		t.Errorf("got %v", diags)
+// chain builds a - s1 - r1 - s2 - r2 - s3 - b, plus a second host c on
+// s1, with routing = "static".
+func chain() *model.Experiment {
+	exp := &model.Experiment{
+		Name:    "t",
+		Routing: model.RoutingStatic,
+		Site:    map[string]string{model.SiteConfigRoot: "/cfg", model.SiteRunRoot: "/run/b"},
+		Switches: []*model.Switch{
+			{Name: "s1", Kind: model.KindBridge}, {Name: "s2", Kind: model.KindBridge}, {Name: "s3", Kind: model.KindBridge},
+		},
+	}
+	node := func(name string, ifs ...string) {
+		n := &model.VNode{Name: name, Type: model.TypeProcess}
+		for i := 0; i < len(ifs); i += 2 {
+			n.Interfaces = append(n.Interfaces, &model.Interface{Name: fmt.Sprintf("eth%d", i/2), Switch: ifs[i], Address: netip.MustParsePrefix(ifs[i+1])})
+		}
+		exp.VNodes = append(exp.VNodes, n)
+	}
+	node("a", "s1", "10.0.1.2/24")
+	node("b", "s3", "10.0.3.2/24")
+	node("c", "s1", "10.0.1.3/24")
+	node("r1", "s1", "10.0.1.1/24", "s2", "10.0.2.1/24")
+	node("r2", "s2", "10.0.2.2/24", "s3", "10.0.3.1/24")
+	return exp
+}
+
+func TestStaticRouting(t *testing.T) {
+	exp := chain()
+	// An explicit route wins over the computed one to the same subnet.
+	exp.VNodes[2].Routes = []*model.Route{{Node: "c", Destination: netip.MustParsePrefix("10.0.3.0/24"), Gateway: netip.MustParseAddr("10.0.1.9")}}
+	g, diags := Lower(exp, nil)
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	var got []string
+	for _, r := range g.Resources {
+		if r.Addr.Type == TypeRoute {
+			got = append(got, fmt.Sprintf("%s via %s (%s)", r.Addr, r.Config.GetAttr("gateway").AsString(), r.Provider))
+		}
+	}
+	want := []string{
+		`route.a["10.0.2.0/24"] via 10.0.1.1 (process)`,
+		`route.a["10.0.3.0/24"] via 10.0.1.1 (process)`,
+		`route.b["10.0.1.0/24"] via 10.0.3.1 (process)`,
+		`route.b["10.0.2.0/24"] via 10.0.3.1 (process)`,
+		`route.c["10.0.2.0/24"] via 10.0.1.1 (process)`,
+		`route.c["10.0.3.0/24"] via 10.0.1.9 (process)`,
+		`route.r1["10.0.3.0/24"] via 10.0.2.2 (process)`,
+		`route.r2["10.0.1.0/24"] via 10.0.2.1 (process)`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("routes (-want +got):\n%s", diff)
+	}
+	file := g.Get(addrs.Resource{Type: TypeConfigFile, Name: "route", Key: addrs.StringKey("a")}).Config.GetAttr("content").AsString()
+	if wantFile := "# routes of node \"a\" in experiment \"t\", written by benito\n10.0.2.0/24 via 10.0.1.1\n10.0.3.0/24 via 10.0.1.1\n"; file != wantFile {
+		t.Errorf("route/a =\n%s\nwant\n%s", file, wantFile)
+	}
+	for _, name := range []string{"r1", "r2"} {
+		if !g.Get(addrs.Resource{Type: TypeVNode, Name: name}).Config.GetAttr("ip_forward").True() {
+			t.Errorf("%s does not forward", name)
+		}
+	}
+	if g.Get(addrs.Resource{Type: TypeVNode, Name: "a"}).Config.GetAttr("ip_forward").True() {
+		t.Errorf("a forwards")
+	}
+	// The same input lowers to the same routes.
+	g2, _ := Lower(chain(), nil)
+	if len(g2.Resources) != len(g.Resources) {
+		t.Errorf("second lowering has %d resources, first %d", len(g2.Resources), len(g.Resources))
+	}
+}
+
+func TestStartupRunsAfterRoutesAndMounts(t *testing.T) {
+	exp := chain()
+	exp.VNodes[0].Startup = "echo hi"
+	exp.VNodes[0].Mounts = []*model.Mount{{Target: "/users", Source: "/tmp"}}
+	exp.VNodes[1].Startup = "echo ghost"
+	exp.VNodes[1].Ghost = true
+	g := lowerOK(t, exp, nil)
+	st := g.Get(addrs.Resource{Type: TypeStartup, Name: "a"})
+	if st == nil {
+		t.Fatal("no startup.a")
+	}
+	var deps []string
+	for _, d := range st.DependsOn {
+		deps = append(deps, d.String())
+	}
+	want := []string{`mount.a["/users"]`, `route.a["10.0.2.0/24"]`, `route.a["10.0.3.0/24"]`, "vnode.a"}
+	if diff := cmp.Diff(want, deps); diff != "" {
+		t.Errorf("startup.a depends on (-want +got):\n%s", diff)
+	}
+	if g.Get(addrs.Resource{Type: TypeStartup, Name: "b"}) != nil {
+		t.Error("a ghost node got a startup")
+	}
+	if !g.Get(addrs.Resource{Type: TypeVNode, Name: "a"}).Config.GetAttr("mount_namespace").True() {
+		t.Error("a node with mounts gets no mount namespace")
 	}
 }

@@ -12,6 +12,9 @@ const (
 	TypeRoute      = "route"
 	TypeMount      = "mount"
 	TypeConfigFile = "config_file"
+	// TypeStartup is a node's startup command, run inside the node once its
+	// network, routes and mounts are complete.
+	TypeStartup = "startup"
 )
 
 // InterfaceType is the object type of one entry of a vnode's "interfaces"
@@ -71,7 +74,6 @@ var ConfigTypes = map[string]map[string]cty.Type{
 	TypeVNode: {
 		"name":       cty.String,
 		"type":       cty.String,
-		"startup":    cty.String,
 		"os":         cty.String,
 		"image":      cty.String,
 		"partition":  cty.String,
@@ -102,6 +104,11 @@ var ConfigTypes = map[string]map[string]cty.Type{
 		"source":    cty.String,
 		"target":    cty.String,
 		"read_only": cty.Bool,
+	},
+	TypeStartup: {
+		"node":    cty.String,
+		"command": cty.String,
+		"log":     cty.String, // file the command's output is appended to
 	},
 	TypeConfigFile: {
 		"path":    cty.String, // relative to the experiment's config directory

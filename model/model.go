@@ -22,12 +22,15 @@ const (
 	TypeProcess = "process"
 )
 
+// RoutingStatic computes shortest-path static routes between all subnets.
+const RoutingStatic = "static"
+
 // Experiment is one evaluated experiment.
 type Experiment struct {
 	// Name keeps two experiments on one host apart; it appears in device
 	// names and in the config directory's path.
 	Name string
-	// Routing is "" (none) or "static": compute shortest-path routes.
+	// Routing is "" (none) or RoutingStatic: compute shortest-path routes.
 	Routing string
 	// Site holds the site defaults (old site.conf keys) as strings, with the
 	// built-in defaults filled in for keys the configuration leaves unset.
