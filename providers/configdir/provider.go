@@ -1,31 +1,24 @@
 package configdir
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"sync"
 
-	"github.com/benito-net/benito/internal/ctydecode"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // Name is the provider's name in the resource graph and in state.
 const Name = lower.ConfigProvider
-
-// NodeTypes are the vnode types the provider accepts.
-var NodeTypes = []string{model.TypeQEMU, model.TypeOpenVZ, model.TypeProcess}
 
 // Provider serves the config directory. The zero value is not usable; call
 // New.
@@ -53,46 +46,17 @@ func New() *Provider {
 	return &Provider{schema: buildSchema()}
 }
 
-// forceNew lists, per resource type, the attributes that cannot change in
-// place on a real host (a switch's kind, a node's memory); the records keep
-// the same rules so plans read the same as they will with the host
-// providers.
-var forceNew = map[string][]string{
-	lower.TypeSwitch:     {"name", "kind", "ports", "socket", "device"},
-	lower.TypePort:       {"switch", "socket", "number", "node", "interface"},
-	lower.TypeTap:        {"name", "switch", "socket", "port", "bridge"},
-	lower.TypeBridge:     {"name", "device"},
-	lower.TypeVNode:      {"name", "type", "os", "image", "partition", "memory", "cpus", "config_dir"},
-	lower.TypeRoute:      {"node", "destination"},
-	lower.TypeMount:      {"node", "node_type", "source", "target"},
-	lower.TypeConfigFile: {"path"},
-}
-
 func buildSchema() providers.Schema {
-	s := providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{}}
-	for typ, attrs := range lower.ConfigTypes {
-		rs := &providers.ResourceSchema{Attributes: map[string]*providers.Attribute{}}
-		for name, ty := range attrs {
-			rs.Attributes[name] = &providers.Attribute{Type: ty, Optional: true}
-		}
-		for _, name := range forceNew[typ] {
-			rs.Attributes[name].ForceNew = true
-		}
-		rs.Attributes["id"] = &providers.Attribute{
-			Type:        cty.String,
-			Computed:    true,
-			Description: "path of the file that holds the resource",
-		}
-		if typ == lower.TypeConfigFile {
-			rs.Description = "a file of the experiment's config directory"
-			rs.Attributes["path"].Optional, rs.Attributes["path"].Required = false, true
-			rs.Attributes["content"].Optional, rs.Attributes["content"].Required = false, true
-		} else {
-			rs.Description = "a " + typ + ", recorded in the experiment's config directory"
-		}
-		s.ResourceTypes[typ] = rs
+	rs := &providers.ResourceSchema{
+		Description: "a file of the experiment's config directory",
+		Attributes: map[string]*providers.Attribute{
+			"path": {Type: cty.String, Required: true, ForceNew: true,
+				Description: "path of the file, relative to the experiment's config directory"},
+			"content": {Type: cty.String, Required: true, Description: "the file's content"},
+			"id":      {Type: cty.String, Computed: true, Description: "absolute path of the file"},
+		},
 	}
-	return s
+	return providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{lower.TypeConfigFile: rs}}
 }
 
 func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
@@ -123,41 +87,22 @@ func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) 
 func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateResourcesRequest) providers.ValidateResourcesResponse {
 	var diags providers.Diagnostics
 	for _, r := range req.Resources {
-		switch r.Type {
-		case lower.TypeVNode:
-			t := r.Config.GetAttr("type")
-			if t.IsKnown() && !t.IsNull() && !isNodeType(t.AsString()) {
-				diags = append(diags, providers.Diagnostic{
-					Address:   r.Address,
-					Attribute: cty.GetAttrPath("type"),
-					Summary:   fmt.Sprintf("Unsupported node type %q", t.AsString()),
-					Detail:    fmt.Sprintf("The node types served are %s.", strings.Join(NodeTypes, ", ")),
-				})
-			}
-		case lower.TypeConfigFile:
-			pv := r.Config.GetAttr("path")
-			if pv.IsKnown() && !pv.IsNull() {
-				if err := checkRelPath(pv.AsString()); err != nil {
-					diags = append(diags, providers.Diagnostic{Address: r.Address, Attribute: cty.GetAttrPath("path"), Summary: "Invalid config file path", Detail: err.Error()})
-				}
+		if r.Type != lower.TypeConfigFile {
+			continue
+		}
+		pv := r.Config.GetAttr("path")
+		if pv.IsKnown() && !pv.IsNull() {
+			if err := checkRelPath(pv.AsString()); err != nil {
+				diags = append(diags, providers.Diagnostic{Address: r.Address, Attribute: cty.GetAttrPath("path"), Summary: "Invalid config file path", Detail: err.Error()})
 			}
 		}
 	}
 	return providers.ValidateResourcesResponse{Diagnostics: diags}
 }
 
-func isNodeType(t string) bool {
-	for _, n := range NodeTypes {
-		if n == t {
-			return true
-		}
-	}
-	return false
-}
-
 func checkRelPath(p string) error {
-	if p == "" || path.IsAbs(p) || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") || p == "resources" || strings.HasPrefix(p, "resources/") {
-		return fmt.Errorf("%q must be a clean relative path inside the experiment's config directory, outside resources/", p)
+	if p == "" || path.IsAbs(p) || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") || p == tmpDir || strings.HasPrefix(p, tmpDir+"/") {
+		return fmt.Errorf("%q must be a clean relative path inside the experiment's config directory", p)
 	}
 	return nil
 }
@@ -176,10 +121,7 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 		}
 		// The id is a path derived from the address (or kept from the
 		// prior value), so it is known at plan time.
-		id := p.pathOf(c.Type, c.Address, c.Prior)
-		if c.Prior.IsNull() || c.Type == lower.TypeConfigFile {
-			id = p.pathOf(c.Type, c.Address, c.Proposed)
-		}
+		id := p.pathOf(c.Proposed)
 		planned, replace := providers.DefaultPlan(rs, c.Prior, c.Proposed, map[string]cty.Value{"id": cty.StringVal(id)})
 		resp.Changes[i] = providers.PlannedChange{Planned: planned, RequiresReplace: replace}
 	}
@@ -194,37 +136,26 @@ func (p *Provider) ApplyResource(_ context.Context, req providers.ApplyResourceR
 	p.fsMu.Lock()
 	defer p.fsMu.Unlock()
 	if req.Planned.IsNull() {
-		file := p.pathOf(req.Type, req.Address, req.Prior)
+		file := p.pathOf(req.Prior)
 		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "deleting %s: %v", file, err)}
 		}
 		p.prune(filepath.Dir(file))
 		return providers.ApplyResourceResponse{New: cty.NullVal(rs.ImpliedType())}
 	}
-	file := p.pathOf(req.Type, req.Address, req.Planned)
+	file := p.pathOf(req.Planned)
 	newVal := setAttr(req.Planned, "id", cty.StringVal(file))
 	if !newVal.IsWhollyKnown() {
 		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "planned value has unknown attributes the provider cannot fill in")}
 	}
-	var data []byte
-	mode := os.FileMode(0o644)
-	if req.Type == lower.TypeConfigFile {
-		data = []byte(newVal.GetAttr("content").AsString())
-	} else {
-		var err error
-		if data, err = ctyjson.Marshal(newVal, rs.ImpliedType()); err != nil {
-			return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "encoding record: %v", err)}
-		}
-		data = append(data, '\n')
-		mode = 0o600
-	}
-	if err := writeAtomic(filepath.Join(p.dir, tmpDir), file, data, mode); err != nil {
+	data := []byte(newVal.GetAttr("content").AsString())
+	if err := writeAtomic(filepath.Join(p.dir, tmpDir), file, data, 0o644); err != nil {
 		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "%v", err)}
 	}
 	if !req.Prior.IsNull() {
 		// An update that moves the file (a resource renamed with state mv)
 		// must not leave the old one behind.
-		if old := p.pathOf(req.Type, req.Address, req.Prior); old != file {
+		if old := p.pathOf(req.Prior); old != file {
 			_ = os.Remove(old)
 			p.prune(filepath.Dir(old))
 		}
@@ -241,7 +172,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
 			continue
 		}
-		file := p.pathOf(r.Type, r.Address, r.Current)
+		file := p.pathOf(r.Current)
 		data, err := os.ReadFile(file)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -252,62 +183,32 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
 			continue
 		}
-		var v cty.Value
-		switch {
-		case r.Type == lower.TypeConfigFile:
-			v = r.Current
-			if cur := r.Current.GetAttr("content"); cur.IsNull() || !cur.IsKnown() || cur.AsString() != string(data) || r.Current.GetAttr("id").IsNull() {
-				v = setAttr(r.Current, "content", cty.StringVal(string(data)))
-				v = setAttr(v, "id", cty.StringVal(file))
-			}
-		case p.unchanged(data, r.Current, rs.ImpliedType()):
-			// The common case: the record is what was written. Encoding
-			// the current value is cheaper than decoding the file.
-			v = r.Current
-		default:
-			if v, err = ctydecode.FromJSON(data, rs.ImpliedType()); err != nil {
-				// A record edited beyond recognition is as good as gone:
-				// the plan re-creates it.
-				v = cty.NullVal(rs.ImpliedType())
-			}
+		v := r.Current
+		if cur := r.Current.GetAttr("content"); cur.IsNull() || !cur.IsKnown() || cur.AsString() != string(data) || r.Current.GetAttr("id").IsNull() {
+			v = setAttr(r.Current, "content", cty.StringVal(string(data)))
+			v = setAttr(v, "id", cty.StringVal(file))
 		}
 		resp.Resources[i] = providers.ReadResult{New: v, Private: r.Private}
 	}
 	return resp
 }
 
-// unchanged reports whether data is exactly the record ApplyResource
-// writes for cur.
-func (p *Provider) unchanged(data []byte, cur cty.Value, ty cty.Type) bool {
-	if cur.IsNull() || !cur.IsWhollyKnown() || len(data) == 0 || data[len(data)-1] != '\n' {
-		return false
-	}
-	want, err := ctyjson.Marshal(cur, ty)
-	return err == nil && bytes.Equal(want, data[:len(data)-1])
-}
-
 func (p *Provider) Stop(context.Context) error { return nil }
 func (p *Provider) Close() error               { return nil }
 
-// pathOf is where a resource lives: config files at their path, records
-// under resources/ named by their (escaped) address.
-func (p *Provider) pathOf(typ, address string, v cty.Value) string {
+// pathOf is where a config file lives: where its recorded id says (even
+// if benito state mv has given it a new address since), as long as that is
+// inside the experiment's directory, else at its path.
+func (p *Provider) pathOf(v cty.Value) string {
 	p.mu.Lock()
 	dir := p.dir
 	p.mu.Unlock()
-	// A recorded resource is where its id says, even if benito state mv
-	// has given it a new address since.
 	if v != cty.NilVal && !v.IsNull() && v.Type().IsObjectType() && v.Type().HasAttribute("id") {
 		if id := v.GetAttr("id"); id.IsKnown() && !id.IsNull() && strings.HasPrefix(id.AsString(), dir+string(filepath.Separator)) {
 			return id.AsString()
 		}
 	}
-	if typ == lower.TypeConfigFile && !v.IsNull() {
-		if pv := v.GetAttr("path"); pv.IsKnown() && !pv.IsNull() {
-			return filepath.Join(dir, filepath.FromSlash(pv.AsString()))
-		}
-	}
-	return filepath.Join(dir, "resources", url.PathEscape(address)+".json")
+	return filepath.Join(dir, filepath.FromSlash(v.GetAttr("path").AsString()))
 }
 
 // prune removes dir and its parents up to the config root while they are

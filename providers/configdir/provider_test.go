@@ -92,28 +92,6 @@ func TestConfigFileLifecycle(t *testing.T) {
 	}
 }
 
-func TestRecordsReadBackAndDrift(t *testing.T) {
-	p, root := configured(t)
-	rs := p.schema.ResourceTypes[lower.TypeSwitch]
-	cfg := cty.ObjectVal(map[string]cty.Value{
-		"name": cty.StringVal("lan0"), "kind": cty.StringVal("vde"), "ports": cty.NumberIntVal(32),
-		"subnet": cty.NullVal(cty.String), "socket": cty.StringVal("/run/x.ctl"), "device": cty.NullVal(cty.String),
-		"group": cty.NullVal(cty.String), "mode": cty.NullVal(cty.String),
-	})
-	pc := plan(t, p, lower.TypeSwitch, "switch.lan0", cty.NullVal(rs.ImpliedType()), cfg)
-	v := apply(t, p, lower.TypeSwitch, "switch.lan0", cty.NullVal(rs.ImpliedType()), pc.Planned)
-	if got := read(t, p, lower.TypeSwitch, "switch.lan0", v); !got.RawEquals(v) {
-		t.Errorf("read back %#v, want %#v", got, v)
-	}
-	if pc := plan(t, p, lower.TypeSwitch, "switch.lan0", v, cfg); !pc.Planned.RawEquals(v) {
-		t.Errorf("an unchanged switch must plan to its prior value")
-	}
-	os.Remove(filepath.Join(root, "exp", "resources", "switch.lan0.json"))
-	if got := read(t, p, lower.TypeSwitch, "switch.lan0", v); !got.IsNull() {
-		t.Errorf("a deleted record must read as gone, got %#v", got)
-	}
-}
-
 func TestStaleTemporaryFilesAreCleared(t *testing.T) {
 	root := t.TempDir()
 	tmp := filepath.Join(root, "exp", tmpDir)
@@ -130,7 +108,8 @@ func TestValidate(t *testing.T) {
 	p, _ := configured(t)
 	resp := p.ValidateResources(context.Background(), providers.ValidateResourcesRequest{Resources: []providers.ValidateResource{
 		{Address: "config_file.x", Type: lower.TypeConfigFile, Config: fileConfig("../escape", "")},
-		{Address: "vnode.a", Type: lower.TypeVNode, Config: cty.ObjectVal(map[string]cty.Value{"type": cty.StringVal("xen")})},
+		{Address: "config_file.y", Type: lower.TypeConfigFile, Config: fileConfig(".tmp/x", "")},
+		{Address: "config_file.z", Type: lower.TypeConfigFile, Config: fileConfig("hosts", "")},
 	}})
 	if len(resp.Diagnostics) != 2 {
 		t.Errorf("want two problems, got %v", resp.Diagnostics)
