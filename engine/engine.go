@@ -20,43 +20,76 @@ type Engine struct {
 }
 
 // New starts and configures the providers named (each once), using the
-// factories given. On error, the providers already started are closed.
+// factories given. Providers start concurrently: each is a process to
+// launch and hand its configuration to. On error, the providers already
+// started are closed.
 func New(ctx context.Context, factories map[string]Factory, names []string, experiment string, site map[string]string) (*Engine, hcl.Diagnostics) {
 	e := &Engine{providers: map[string]providers.Provider{}, schemas: map[string]*providers.Schema{}}
 	names = append([]string(nil), names...)
 	sort.Strings(names)
-	var diags hcl.Diagnostics
-	for _, name := range names {
-		if _, done := e.providers[name]; done {
-			continue
-		}
+	names = compact(names)
+	type started struct {
+		p      providers.Provider
+		schema *providers.Schema
+		diags  hcl.Diagnostics
+	}
+	out := make([]started, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
 		f := factories[name]
 		if f == nil {
-			diags = append(diags, &hcl.Diagnostic{
+			out[i].diags = hcl.Diagnostics{{
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("Provider %q is not available", name),
 				Detail:   fmt.Sprintf("The experiment or its state needs provider %q, which this build of benito does not have.", name),
-			})
+			}}
 			continue
 		}
-		p, err := f()
-		if err != nil {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Failed to start provider %q", name), Detail: err.Error()})
-			continue
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := f()
+			if err != nil {
+				out[i].diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("Failed to start provider %q", name), Detail: err.Error()}}
+				return
+			}
+			out[i].p = p
+			sr := p.GetSchema(ctx)
+			out[i].diags = append(out[i].diags, convertDiags(name, sr.Diagnostics, nil)...)
+			schema := sr.Schema
+			out[i].schema = &schema
+			if sr.Diagnostics.HasErrors() {
+				return
+			}
+			cr := p.Configure(ctx, providers.ConfigureRequest{Experiment: experiment, Site: site})
+			out[i].diags = append(out[i].diags, convertDiags(name, cr.Diagnostics, nil)...)
+		}()
+	}
+	wg.Wait()
+	var diags hcl.Diagnostics
+	for i, name := range names {
+		diags = append(diags, out[i].diags...)
+		if out[i].p != nil {
+			e.providers[name] = out[i].p
+			e.schemas[name] = out[i].schema
 		}
-		e.providers[name] = p
-		sr := p.GetSchema(ctx)
-		diags = append(diags, convertDiags(name, sr.Diagnostics, nil)...)
-		schema := sr.Schema
-		e.schemas[name] = &schema
-		cr := p.Configure(ctx, providers.ConfigureRequest{Experiment: experiment, Site: site})
-		diags = append(diags, convertDiags(name, cr.Diagnostics, nil)...)
 	}
 	if diags.HasErrors() {
 		e.Close()
 		return nil, diags
 	}
 	return e, diags
+}
+
+// compact removes adjacent duplicates from a sorted slice.
+func compact(s []string) []string {
+	out := s[:0]
+	for i, x := range s {
+		if i == 0 || x != s[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // Close closes every provider.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,6 +163,9 @@ func (w *Workdir) Engine(ctx context.Context, g *lower.Graph, st *state.State, p
 		list = append(list, n)
 	}
 	sort.Strings(list)
+	if diags := w.missingPlatforms(g); diags.HasErrors() {
+		return nil, diags
+	}
 	exp, site := "", map[string]string(nil)
 	if w.Config != nil && w.Config.Experiment != nil {
 		exp, site = w.Config.Experiment.Name, w.Config.Experiment.Site
@@ -169,6 +173,40 @@ func (w *Workdir) Engine(ctx context.Context, g *lower.Graph, st *state.State, p
 		exp = st.Experiment
 	}
 	return engine.New(ctx, w.opts.Factories, list, exp, site)
+}
+
+// missingPlatforms reports, at the first node of each type, node types no
+// available provider serves, so that the message points at the
+// configuration rather than naming a provider the user never wrote.
+func (w *Workdir) missingPlatforms(g *lower.Graph) hcl.Diagnostics {
+	if g == nil {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	seen := map[string]bool{}
+	for _, r := range g.Resources {
+		if r.Addr.Type != lower.TypeVNode || seen[r.Provider] || w.opts.Factories[r.Provider] != nil {
+			continue
+		}
+		seen[r.Provider] = true
+		rng := r.DeclRange
+		var served []string
+		for name := range w.opts.Factories {
+			if name != lower.ConfigProvider && name != lower.HostNetProvider {
+				served = append(served, strconv.Quote(name))
+			}
+		}
+		sort.Strings(served)
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("No provider serves node type %q", r.Provider),
+			Detail: fmt.Sprintf("%s has type %q, and no provider for that platform is available. The node types this benito can create are %s. "+
+				"Set type on the node (or default_type in the site block), or, for a third-party platform, name its provider in required_providers and run `benito init`.",
+				r.Addr, r.Provider, strings.Join(served, ", ")),
+			Subject: &rng,
+		})
+	}
+	return diags
 }
 
 // PlanOptions select what Plan covers.
