@@ -197,6 +197,9 @@ func (w *Workdir) missingPlatforms(g *lower.Graph) hcl.Diagnostics {
 			}
 		}
 		sort.Strings(served)
+		if len(served) == 0 {
+			served = []string{"(none)"}
+		}
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  fmt.Sprintf("No provider serves node type %q", r.Provider),
