@@ -1,0 +1,201 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/benito-net/benito/providers"
+	"github.com/benito-net/benito/providers/sdk/internal/govalue"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Type is the type of an attribute's value. Use String, Number, Bool and
+// the ListOf, MapOf and ObjectOf helpers; the zero Type is invalid.
+type Type struct{ ty cty.Type }
+
+// The primitive types.
+var (
+	String = Type{cty.String}
+	Number = Type{cty.Number}
+	Bool   = Type{cty.Bool}
+)
+
+// ListOf is an ordered list of elem.
+func ListOf(elem Type) Type { return Type{cty.List(elem.ty)} }
+
+// MapOf is a map from strings to elem.
+func MapOf(elem Type) Type { return Type{cty.Map(elem.ty)} }
+
+// ObjectOf is an object with the attributes named.
+func ObjectOf(attrs map[string]Type) Type {
+	m := make(map[string]cty.Type, len(attrs))
+	for k, t := range attrs {
+		m[k] = t.ty
+	}
+	return Type{cty.Object(m)}
+}
+
+// String returns the type as benito's schemas print it ("string",
+// "list(string)", ...).
+func (t Type) String() string {
+	if t.ty == cty.NilType {
+		return "invalid"
+	}
+	return t.ty.FriendlyName()
+}
+
+// Attribute declares one attribute of a resource type.
+type Attribute struct {
+	Type        Type
+	Description string
+
+	// Required attributes must be set in the configuration; Optional ones
+	// may be. Computed attributes are set by the provider (Optional and
+	// Computed: the provider fills in a value when the configuration
+	// leaves it unset).
+	Required bool
+	Optional bool
+	Computed bool
+
+	// ForceNew says a change to the attribute replaces the resource
+	// (destroy, then create) instead of updating it in place.
+	ForceNew bool
+
+	// Default is the value of an Optional attribute the configuration
+	// leaves unset, as a Go value of the attribute's type.
+	Default any
+
+	// Validate, when set, checks a configured (non-null) value at
+	// validation time, before anything is planned.
+	Validate func(value any) error
+}
+
+// Resource declares a resource type and implements its life cycle. Create,
+// Read and Delete are required; without Update every change replaces.
+type Resource struct {
+	Description string
+	Attributes  map[string]*Attribute
+
+	// Create makes the resource from d's planned values and sets the
+	// computed attributes. When it fails after making something, call
+	// d.SetPartial before returning the error: benito then records what
+	// was made as tainted, and replaces it on the next apply.
+	Create func(ctx context.Context, d *ResourceData) error
+
+	// Read refreshes d from what exists; call d.SetGone when the resource
+	// no longer exists. Leaving d unchanged says nothing drifted.
+	Read func(ctx context.Context, d *ResourceData) error
+
+	// Update changes the resource in place: d holds the planned values,
+	// d.GetChange and d.HasChange tell what changed.
+	Update func(ctx context.Context, d *ResourceData) error
+
+	// Delete removes the resource; d holds its last known values. Deleting
+	// something already gone is not an error.
+	Delete func(ctx context.Context, d *ResourceData) error
+
+	// CustomizePlan, when set, adjusts a planned create, update or replace
+	// after the default planning: set values known at plan time, or force
+	// a replacement.
+	CustomizePlan func(ctx context.Context, d *PlanData) error
+
+	// Import, when set, fills d with the object the id names (then Read
+	// runs). Call d.SetGone when no such object exists.
+	Import func(ctx context.Context, id string, d *ResourceData) error
+}
+
+// Config is what Configure receives of the experiment.
+type Config struct {
+	// Experiment is the experiment's name: keep what two experiments make
+	// on one host apart with it.
+	Experiment string
+	// Site holds the experiment's site settings, every value a string.
+	Site map[string]string
+}
+
+// Provider is a provider: its name (the prefix of its resource types, or
+// the vnode type it serves), its version and its resource types.
+type Provider struct {
+	Name    string
+	Version string
+	// Resources maps a resource type name (hello_greeting, vnode) to its
+	// declaration.
+	Resources map[string]*Resource
+	// Configure, when set, is called once before any resource is touched;
+	// what it returns is handed to every callback as d.Meta().
+	Configure func(ctx context.Context, c Config) (any, error)
+}
+
+// check reports declaration mistakes, which are the author's, not the
+// user's: Serve and InProcess refuse a provider that has any.
+func (p *Provider) check() error {
+	if p.Name == "" {
+		return fmt.Errorf("sdk: the provider has no Name")
+	}
+	names := make([]string, 0, len(p.Resources))
+	for n := range p.Resources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, typ := range names {
+		r := p.Resources[typ]
+		if r == nil {
+			return fmt.Errorf("sdk: resource type %q is nil", typ)
+		}
+		if r.Create == nil || r.Read == nil || r.Delete == nil {
+			return fmt.Errorf("sdk: resource type %q needs Create, Read and Delete", typ)
+		}
+		for _, an := range sortedKeys(r.Attributes) {
+			a := r.Attributes[an]
+			switch {
+			case a == nil:
+				return fmt.Errorf("sdk: %s: attribute %q is nil", typ, an)
+			case a.Type.ty == cty.NilType:
+				return fmt.Errorf("sdk: %s: attribute %q has no Type", typ, an)
+			case a.Required && (a.Optional || a.Computed):
+				return fmt.Errorf("sdk: %s: attribute %q is Required, so it cannot also be Optional or Computed", typ, an)
+			case !a.Required && !a.Optional && !a.Computed:
+				return fmt.Errorf("sdk: %s: attribute %q must be Required, Optional or Computed", typ, an)
+			case a.Default != nil && !a.Optional:
+				return fmt.Errorf("sdk: %s: attribute %q has a Default, so it must be Optional", typ, an)
+			}
+			if a.Default != nil {
+				if _, err := govalue.ToCty(a.Default, a.Type.ty); err != nil {
+					return fmt.Errorf("sdk: %s: the Default of attribute %q: %v", typ, an, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// schema is the provider's schema as benito sees it. A resource without
+// Update has every configurable attribute ForceNew.
+func (p *Provider) schema() providers.Schema {
+	s := providers.Schema{ResourceTypes: make(map[string]*providers.ResourceSchema, len(p.Resources))}
+	for typ, r := range p.Resources {
+		rs := &providers.ResourceSchema{Description: r.Description, Attributes: make(map[string]*providers.Attribute, len(r.Attributes))}
+		for name, a := range r.Attributes {
+			rs.Attributes[name] = &providers.Attribute{
+				Type:        a.Type.ty,
+				Description: a.Description,
+				Required:    a.Required,
+				Optional:    a.Optional,
+				Computed:    a.Computed,
+				ForceNew:    a.ForceNew || (r.Update == nil && (a.Required || a.Optional)),
+			}
+		}
+		s.ResourceTypes[typ] = rs
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
