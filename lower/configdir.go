@@ -1,7 +1,6 @@
 package lower
 
 import (
-	"encoding/xml"
 	"fmt"
 	"sort"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/model"
+	"github.com/benito-net/benito/topdl"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -95,77 +95,11 @@ func sortRoutes(rs []*model.Route) []*model.Route {
 }
 
 // topologyFile writes the experiment as TopDL 1.0, the format DETER's tools
-// (and fedd's reader) use.
+// (and fedd's reader) use, with what benito assigned: switch sockets and
+// port numbers (MACs are derived as everywhere else).
 func (l *lowerer) topologyFile() string {
-	var b strings.Builder
-	b.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<experiment>\n  <version>1.0</version>\n")
-	for _, sw := range l.exp.Switches {
-		b.WriteString("  <substrates>\n")
-		xmlElem(&b, 4, "name", sw.Name)
-		if sw.Shaping.Capacity > 0 {
-			// TopDL rates are kbit/s (fedd writes ns2's 100Mb as 100000.000000).
-			fmt.Fprintf(&b, "    <capacity>\n      <rate>%s</rate>\n      <kind>max</kind>\n    </capacity>\n",
-				strconv.FormatFloat(float64(sw.Shaping.Capacity)/1000, 'f', 6, 64))
-		}
-		if sw.Shaping.Latency > 0 {
-			fmt.Fprintf(&b, "    <latency>\n      <time>%s</time>\n      <kind>max</kind>\n    </latency>\n",
-				strconv.FormatFloat(sw.Shaping.Latency.Seconds()*1000, 'f', 6, 64))
-		}
-		xmlAttr(&b, 4, "benito:switch_kind", sw.Kind)
-		if sw.Kind == model.KindVDE {
-			xmlAttr(&b, 4, "benito:vde_switch", l.switchSocket(sw.Name))
-		}
-		b.WriteString("  </substrates>\n")
-	}
-	for _, n := range l.exp.VNodes {
-		b.WriteString("  <elements>\n    <computer>\n")
-		xmlElem(&b, 6, "name", n.Name)
-		for _, ifc := range n.Interfaces {
-			b.WriteString("      <interface>\n")
-			xmlElem(&b, 8, "substrate", ifc.Switch)
-			xmlElem(&b, 8, "name", ifc.Name)
-			if ifc.Address.IsValid() {
-				xmlAttr(&b, 8, "ip4_address", ifc.Address.Addr().String())
-				xmlAttr(&b, 8, "ip4_netmask", netmask(ifc.Address.Bits()))
-			}
-			mac := ifc.MAC
-			if mac == nil {
-				mac = model.DeriveMAC(l.exp.Name, n.Name, ifc.Name)
-			}
-			xmlAttr(&b, 8, "benito:mac_address", mac.String())
-			if sw := l.switches[ifc.Switch]; sw != nil && sw.Kind == model.KindVDE {
-				xmlAttr(&b, 8, "benito:vde_switch", l.switchSocket(sw.Name))
-				xmlAttr(&b, 8, "benito:vde_port", strconv.Itoa(l.ports[sw.Name][portKey(n.Name, ifc.Name)]))
-			}
-			b.WriteString("      </interface>\n")
-		}
-		xmlAttr(&b, 6, "containers:node_type", n.Type)
-		if n.Partition != "" {
-			xmlAttr(&b, 6, "containers:partition", n.Partition)
-		}
-		if n.Startup != "" {
-			xmlAttr(&b, 6, "startup", n.Startup)
-		}
-		if n.Ghost {
-			xmlAttr(&b, 6, "containers:ghost", "true")
-		}
-		b.WriteString("    </computer>\n  </elements>\n")
-	}
-	b.WriteString("</experiment>\n")
-	return b.String()
-}
-
-func xmlElem(b *strings.Builder, indent int, name, value string) {
-	b.WriteString(strings.Repeat(" ", indent))
-	b.WriteString("<" + name + ">")
-	_ = xml.EscapeText(b, []byte(value))
-	b.WriteString("</" + name + ">\n")
-}
-
-func xmlAttr(b *strings.Builder, indent int, name, value string) {
-	pad := strings.Repeat(" ", indent)
-	b.WriteString(pad + "<attribute>\n")
-	xmlElem(b, indent+2, "attribute", name)
-	xmlElem(b, indent+2, "value", value)
-	b.WriteString(pad + "</attribute>\n")
+	return string(topdl.Marshal(topdl.FromExperiment(l.exp, topdl.Assigned{
+		Socket: l.switchSocket,
+		Port:   func(sw, node, iface string) int { return l.ports[sw][portKey(node, iface)] },
+	}, topdl.FromOptions{})))
 }

@@ -1,0 +1,384 @@
+package topdl
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/benito-net/benito/model"
+)
+
+// Marshal writes t as TopDL 1.0, indented, in the element order of fedd's
+// writer, with an XML declaration. Substrates and computers keep their
+// order in t.
+func Marshal(t *Topology) []byte {
+	var b strings.Builder
+	b.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<experiment>\n")
+	v := t.Version
+	if v == "" {
+		v = "1.0"
+	}
+	elem(&b, 2, "version", v)
+	for _, s := range t.Substrates {
+		b.WriteString("  <substrates>\n")
+		elem(&b, 4, "name", s.Name)
+		shaping(&b, 4, s.Capacity, s.Latency)
+		attrs(&b, 4, s.Attributes)
+		b.WriteString("  </substrates>\n")
+	}
+	for _, c := range t.Computers {
+		b.WriteString("  <elements>\n    <computer>\n")
+		elem(&b, 6, "name", c.Name)
+		for _, o := range c.OS {
+			b.WriteString("      <os>\n")
+			for _, f := range [][2]string{{"name", o.Name}, {"version", o.Version}, {"distribution", o.Distribution}, {"distributionversion", o.DistributionVersion}} {
+				if f[1] != "" {
+					elem(&b, 8, f[0], f[1])
+				}
+			}
+			b.WriteString("      </os>\n")
+		}
+		for _, s := range c.Software {
+			b.WriteString("      <software>\n")
+			elem(&b, 8, "location", s.Location)
+			if s.Install != "" {
+				elem(&b, 8, "install", s.Install)
+			}
+			b.WriteString("      </software>\n")
+		}
+		for _, ifc := range c.Interfaces {
+			b.WriteString("      <interface>\n")
+			elem(&b, 8, "substrate", ifc.Substrate)
+			elem(&b, 8, "name", ifc.Name)
+			shaping(&b, 8, ifc.Capacity, ifc.Latency)
+			attrs(&b, 8, ifc.Attributes)
+			b.WriteString("      </interface>\n")
+		}
+		attrs(&b, 6, c.Attributes)
+		b.WriteString("    </computer>\n  </elements>\n")
+	}
+	attrs(&b, 2, t.Attributes)
+	b.WriteString("</experiment>\n")
+	return []byte(b.String())
+}
+
+func shaping(b *strings.Builder, indent int, c *Capacity, l *Latency) {
+	pad := strings.Repeat(" ", indent)
+	if c != nil {
+		fmt.Fprintf(b, "%s<capacity>\n%s  <rate>%s</rate>\n%s  <kind>%s</kind>\n%s</capacity>\n",
+			pad, pad, strconv.FormatFloat(c.Rate, 'f', 6, 64), pad, kindOr(c.Kind), pad)
+	}
+	if l != nil {
+		fmt.Fprintf(b, "%s<latency>\n%s  <time>%s</time>\n%s  <kind>%s</kind>\n%s</latency>\n",
+			pad, pad, strconv.FormatFloat(l.Time, 'f', 6, 64), pad, kindOr(l.Kind), pad)
+	}
+}
+
+func kindOr(k string) string {
+	if k == "" {
+		return "max"
+	}
+	return k
+}
+
+func elem(b *strings.Builder, indent int, name, value string) {
+	b.WriteString(strings.Repeat(" ", indent))
+	b.WriteString("<" + name + ">")
+	_ = xml.EscapeText(b, []byte(value))
+	b.WriteString("</" + name + ">\n")
+}
+
+func attrs(b *strings.Builder, indent int, list []Attribute) {
+	pad := strings.Repeat(" ", indent)
+	for _, a := range list {
+		b.WriteString(pad + "<attribute>\n")
+		elem(b, indent+2, "attribute", a.Name)
+		elem(b, indent+2, "value", a.Value)
+		b.WriteString(pad + "</attribute>\n")
+	}
+}
+
+// Assigned is what benito assigned to an experiment's parts; FromExperiment
+// records it in benito: attributes. A nil function leaves its attributes
+// out, except MAC: a nil MAC (or a nil result) derives the MAC as lowering
+// does.
+type Assigned struct {
+	// Socket returns a VDE switch's control socket.
+	Socket func(sw string) string
+	// Port returns the VDE port number of a node's interface.
+	Port func(sw, node, iface string) int
+	// MAC returns the MAC address of a node's interface.
+	MAC func(node, iface string) net.HardwareAddr
+}
+
+// FromOptions tune FromExperiment.
+type FromOptions struct {
+	// Export adds what DETER's config directory keeps elsewhere or had no
+	// field for, so that importing the result gives the same experiment:
+	// routes (the route/<node> files), switch subnets and the experiment's
+	// routing. The config directory's topology.xml leaves them out.
+	Export bool
+}
+
+// FromExperiment turns an evaluated experiment into a Topology: switches
+// become substrates (Linux bridges too, marked benito:switch_kind), vnodes
+// computers.
+func FromExperiment(exp *model.Experiment, a Assigned, opts FromOptions) *Topology {
+	t := &Topology{Version: "1.0"}
+	kinds := map[string]string{}
+	shapings := map[string]model.Shaping{}
+	for _, sw := range exp.Switches {
+		kinds[sw.Name] = sw.Kind
+		shapings[sw.Name] = sw.Shaping
+		s := &Substrate{Name: sw.Name}
+		s.Capacity, s.Latency = fromShaping(sw.Shaping)
+		s.Attributes = append(s.Attributes, Attribute{Name: "benito:switch_kind", Value: sw.Kind})
+		if sw.Kind == model.KindVDE && a.Socket != nil {
+			s.Attributes = append(s.Attributes, Attribute{Name: AttrVDESwitch, Value: a.Socket(sw.Name)})
+		}
+		if opts.Export && sw.Subnet.IsValid() {
+			s.Attributes = append(s.Attributes, Attribute{Name: "benito:subnet", Value: sw.Subnet.String()})
+		}
+		if sw.Shaping.Loss != 0 {
+			s.Attributes = append(s.Attributes, Attribute{Name: "benito:loss", Value: formatLoss(sw.Shaping.Loss)})
+		}
+		if sw.Ports != 0 {
+			s.Attributes = append(s.Attributes, Attribute{Name: "benito:ports", Value: strconv.Itoa(sw.Ports)})
+		}
+		if sw.Group != "" {
+			s.Attributes = append(s.Attributes, Attribute{Name: "benito:group", Value: sw.Group})
+		}
+		if sw.Mode != "" {
+			s.Attributes = append(s.Attributes, Attribute{Name: "benito:mode", Value: sw.Mode})
+		}
+		t.Substrates = append(t.Substrates, s)
+	}
+	for _, n := range exp.VNodes {
+		c := &Computer{Name: n.Name}
+		// Attributes of the node's own that ToHCL spread over the map go
+		// back where they came from.
+		own := map[string]string{}
+		ifcAttrs := map[string][]Attribute{}
+		var keys []string
+		for k := range n.Attrs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if n.OS != "" {
+			c.OS = []OS{{Name: n.OS}}
+		}
+		for _, k := range keys {
+			v := n.Attrs[k]
+			switch {
+			case strings.HasPrefix(k, "interface."):
+				rest := strings.TrimPrefix(k, "interface.")
+				if ifc, name, ok := strings.Cut(rest, "."); ok {
+					ifcAttrs[ifc] = append(ifcAttrs[ifc], Attribute{Name: name, Value: v})
+					continue
+				}
+			case k == "os.version" || k == "os.distribution" || k == "os.distributionversion":
+				if len(c.OS) == 0 {
+					c.OS = []OS{{}}
+				}
+				switch k {
+				case "os.version":
+					c.OS[0].Version = v
+				case "os.distribution":
+					c.OS[0].Distribution = v
+				default:
+					c.OS[0].DistributionVersion = v
+				}
+				continue
+			case strings.HasPrefix(k, "software."):
+				// software.N.location, software.N.install
+				parts := strings.Split(k, ".")
+				if i, err := strconv.Atoi(parts[min(1, len(parts)-1)]); err == nil && len(parts) == 3 && i >= 0 && i < 1000 {
+					for len(c.Software) <= i {
+						c.Software = append(c.Software, Software{})
+					}
+					switch parts[2] {
+					case "location":
+						c.Software[i].Location = v
+						continue
+					case "install":
+						c.Software[i].Install = v
+						continue
+					}
+				}
+			}
+			own[k] = v
+		}
+		for _, ifc := range n.Interfaces {
+			i := &Interface{Name: ifc.Name, Substrate: ifc.Switch}
+			// The model fills an interface's shaping in from its switch:
+			// write only what the interface sets differently.
+			own, swShaping := ifc.Shaping, shapings[ifc.Switch]
+			if own.Capacity == swShaping.Capacity {
+				own.Capacity = 0
+			}
+			if own.Latency == swShaping.Latency {
+				own.Latency = 0
+			}
+			if own.Loss == swShaping.Loss {
+				own.Loss = 0
+			}
+			i.Capacity, i.Latency = fromShaping(own)
+			if ifc.Address.IsValid() {
+				i.Attributes = append(i.Attributes,
+					Attribute{Name: AttrIP4Address, Value: ifc.Address.Addr().String()},
+					Attribute{Name: AttrIP4Netmask, Value: Netmask(ifc.Address.Bits())})
+			}
+			mac := ifc.MAC
+			if mac == nil && a.MAC != nil {
+				mac = a.MAC(n.Name, ifc.Name)
+			}
+			if mac == nil {
+				mac = model.DeriveMAC(exp.Name, n.Name, ifc.Name)
+			}
+			i.Attributes = append(i.Attributes, Attribute{Name: AttrMAC, Value: mac.String()})
+			if kinds[ifc.Switch] == model.KindVDE {
+				if a.Socket != nil {
+					i.Attributes = append(i.Attributes, Attribute{Name: AttrVDESwitch, Value: a.Socket(ifc.Switch)})
+				}
+				if a.Port != nil {
+					i.Attributes = append(i.Attributes, Attribute{Name: AttrVDEPort, Value: strconv.Itoa(a.Port(ifc.Switch, n.Name, ifc.Name))})
+				}
+			}
+			if ifc.MTU != 0 {
+				i.Attributes = append(i.Attributes, Attribute{Name: "benito:mtu", Value: strconv.Itoa(ifc.MTU)})
+			}
+			if own.Loss != 0 {
+				i.Attributes = append(i.Attributes, Attribute{Name: "benito:loss", Value: formatLoss(own.Loss)})
+			}
+			i.Attributes = append(i.Attributes, ifcAttrs[ifc.Name]...)
+			c.Interfaces = append(c.Interfaces, i)
+		}
+		add := func(name, value string) { c.Attributes = append(c.Attributes, Attribute{Name: name, Value: value}) }
+		add(AttrNodeType, n.Type)
+		if n.Partition != "" {
+			add(AttrPartition, n.Partition)
+		}
+		if n.Startup != "" {
+			add(AttrStartup, n.Startup)
+		}
+		if n.Ghost {
+			add(AttrGhost, "true")
+		}
+		if n.Image != "" {
+			if n.Type == model.TypeOpenVZ {
+				add(AttrOpenVZTemplate, n.Image)
+			} else {
+				add("benito:image", n.Image)
+			}
+		}
+		if n.Memory != 0 {
+			add("benito:memory", strconv.FormatInt(n.Memory, 10))
+		}
+		if n.CPUs != 0 {
+			add("benito:cpus", strconv.FormatInt(n.CPUs, 10))
+		}
+		for _, k := range keys {
+			if v, ok := own[k]; ok {
+				add(k, v)
+			}
+		}
+		if opts.Export {
+			for _, r := range n.Routes {
+				add("benito:route", FormatRoute(r))
+			}
+		}
+		t.Computers = append(t.Computers, c)
+	}
+	if opts.Export {
+		for _, r := range exp.Routes {
+			for _, c := range t.Computers {
+				if c.Name == r.Node {
+					c.Attributes = append(c.Attributes, Attribute{Name: "benito:route", Value: FormatRoute(r)})
+				}
+			}
+		}
+		if exp.Routing != "" {
+			t.Attributes = append(t.Attributes, Attribute{Name: "benito:routing", Value: exp.Routing})
+		}
+	}
+	return t
+}
+
+func fromShaping(s model.Shaping) (*Capacity, *Latency) {
+	var c *Capacity
+	var l *Latency
+	if s.Capacity > 0 {
+		c = &Capacity{Rate: float64(s.Capacity) / 1000, Kind: "max"}
+	}
+	if s.Latency > 0 {
+		l = &Latency{Time: s.Latency.Seconds() * 1000, Kind: "max"}
+	}
+	return c, l
+}
+
+func formatLoss(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) + "%" }
+
+// Netmask renders a prefix length as a dotted IPv4 netmask.
+func Netmask(bits int) string {
+	m := net.CIDRMask(bits, 32)
+	return net.IP(m).String()
+}
+
+// FormatRoute renders a route in `ip route` syntax, the form of DETER's
+// route/<node> files and of the benito:route attribute.
+func FormatRoute(r *model.Route) string {
+	var b strings.Builder
+	b.WriteString(r.Destination.String())
+	if r.Gateway.IsValid() {
+		b.WriteString(" via " + r.Gateway.String())
+	}
+	if r.Device != "" {
+		b.WriteString(" dev " + r.Device)
+	}
+	if r.Metric != 0 {
+		b.WriteString(" metric " + strconv.Itoa(r.Metric))
+	}
+	return b.String()
+}
+
+// ParseRoute reads a route in the form FormatRoute writes: DEST [via GW]
+// [dev IFACE] [metric N], DEST a prefix or "default".
+func ParseRoute(s string) (dest netip.Prefix, gw netip.Addr, dev string, metric int, err error) {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return dest, gw, "", 0, fmt.Errorf("the route is empty")
+	}
+	if f[0] == "default" {
+		f[0] = "0.0.0.0/0"
+	}
+	dest, err = netip.ParsePrefix(f[0])
+	if err != nil || !dest.Addr().Is4() {
+		return dest, gw, "", 0, fmt.Errorf("%q is not an IPv4 prefix", f[0])
+	}
+	for i := 1; i < len(f); i += 2 {
+		if i+1 >= len(f) {
+			return dest, gw, "", 0, fmt.Errorf("%q has no value", f[i])
+		}
+		switch v := f[i+1]; f[i] {
+		case "via":
+			gw, err = netip.ParseAddr(v)
+			if err != nil || !gw.Is4() {
+				return dest, gw, "", 0, fmt.Errorf("%q is not an IPv4 gateway", v)
+			}
+		case "dev":
+			dev = v
+		case "metric":
+			metric, err = strconv.Atoi(v)
+			if err != nil || metric < 0 {
+				return dest, gw, "", 0, fmt.Errorf("%q is not a metric", v)
+			}
+		default:
+			return dest, gw, "", 0, fmt.Errorf("unknown word %q (expected via, dev or metric)", f[i])
+		}
+	}
+	return dest, gw, dev, metric, nil
+}
