@@ -35,7 +35,7 @@ func attrSchemas(names []string, more ...[]hcl.AttributeSchema) []hcl.AttributeS
 // Schemas of the blocks' bodies, compiled once: decoding ten thousand blocks
 // must not redo it.
 var (
-	experimentS = compile(&hcl.BodySchema{Attributes: attrSchemas([]string{"routing"})})
+	experimentS = compile(&hcl.BodySchema{Attributes: attrSchemas([]string{"routing"}), Blocks: []hcl.BlockHeaderSchema{{Type: kindRequiredProviders}}})
 	outputS     = compile(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "value", Required: true}, {Name: "description"}}})
 	switchS     = compile(&hcl.BodySchema{Attributes: attrSchemas([]string{"kind", "ports", "subnet", "group", "mode"}, shapingAttrs, metaAttrs)})
 	bridgeS     = compile(&hcl.BodySchema{Attributes: metaAttrs})
@@ -71,6 +71,7 @@ func (e *evaluator) content(body *hclsyntax.Body, s *schema) content {
 
 func (e *evaluator) evalExperiment(b *block) {
 	content := e.content(b.body, experimentS)
+	e.requiredProviders(content)
 	ctx := e.ctx(b)
 	if s, a, ok := e.str(ctx, content.attrs, "routing"); ok {
 		switch s {
@@ -683,9 +684,9 @@ func (e *evaluator) dependsOn(content content) []model.Ref {
 			continue
 		}
 		root := t.RootName()
-		if root != kindSwitch && root != kindBridge && root != kindVNode && root != kindTap {
+		if root != kindSwitch && root != kindBridge && root != kindVNode && root != kindTap && !e.d.resourceTypes[root] {
 			e.errorf(x.Range(), "Invalid depends_on reference",
-				"depends_on can name switches, bridges, vnodes and taps, not %s.", root)
+				"depends_on can name switches, bridges, vnodes, taps and resources, not %s.", root)
 			continue
 		}
 		if len(t) < 2 {

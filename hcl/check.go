@@ -20,6 +20,7 @@ func (e *evaluator) check() {
 	e.checkInterfaces()
 	e.checkRoutes()
 	e.checkTaps()
+	e.checkResources()
 
 	exp := e.exp
 	byName := func(a, b string) int { return cmp.Compare(a, b) }

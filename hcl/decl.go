@@ -38,6 +38,7 @@ var rootS = compile(&hcl.BodySchema{
 		{Type: kindVNode, LabelNames: []string{"name"}},
 		{Type: kindTap, LabelNames: []string{"name"}},
 		{Type: kindRoute, LabelNames: []string{"name"}},
+		{Type: kindResource, LabelNames: []string{"type", "name"}},
 	},
 })
 
@@ -53,6 +54,7 @@ type block struct {
 	expr  hcl.Expression  // a local's expression
 	label hcl.Range       // the label, for name errors
 	v     *variable       // for a variable
+	rtype string          // a resource block's type
 
 	// counted and forEach say which meta-argument the block has, so that
 	// references to count and each can be checked before evaluation.
@@ -100,6 +102,9 @@ type decls struct {
 	variables  []*variable // sorted by name
 	experiment *block
 	site       *block
+	// resourceTypes are the types of the resource blocks, which
+	// references may start with.
+	resourceTypes map[string]bool
 }
 
 func (d *decls) add(b *block) {
@@ -167,6 +172,8 @@ func (d *decls) collect(body *hclsyntax.Body) hcl.Diagnostics {
 				}
 				d.add(&block{kind: kindLocal, name: a.Name, addr: addr, def: a.Range, expr: a.Expr, label: a.NameRange})
 			}
+		case kindResource:
+			diags = append(diags, d.collectResource(hb)...)
 		default:
 			name := hb.Labels[0]
 			addr := hb.Type + "." + name

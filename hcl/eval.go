@@ -183,6 +183,8 @@ func (e *evaluator) eval(b *block) {
 		e.evalTap(b)
 	case kindRoute:
 		e.evalRoute(b)
+	case kindResource:
+		e.evalResource(b)
 	}
 }
 

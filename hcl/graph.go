@@ -187,6 +187,9 @@ func (d *decls) linkTraversal(b *block, t hcl.Traversal, meta string) *hcl.Diagn
 		return nil
 	}
 	kind, ok := roots[root]
+	if !ok && d.resourceTypes[root] {
+		kind, ok = kindResource, true
+	}
 	if !ok {
 		b.refs = append(b.refs, ref{root: root})
 		detail := fmt.Sprintf("There is no value named %q. References start with %s.", root, strings.Join(rootNames, ", "))

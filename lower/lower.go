@@ -73,6 +73,7 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 	l.lowerTaps()
 	l.lowerVNodes()
 	l.lowerRoutes(exp.Routes)
+	l.lowerResources()
 	l.lowerConfigFiles()
 	l.g.finish()
 	return l.g, l.diags

@@ -3,6 +3,7 @@ package model
 import (
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -42,6 +43,13 @@ type Experiment struct {
 	Taps     []*Tap    // sorted by Name
 	Routes   []*Route  // top-level route blocks, sorted by Node then Destination
 	Outputs  []*Output // sorted by Name
+
+	// RequiredProviders are the third-party providers the experiment
+	// uses, from its required_providers block; sorted by Name.
+	RequiredProviders []*RequiredProvider
+	// Resources are the generic resource blocks, served by third-party
+	// providers; sorted by Type, then Name.
+	Resources []*Resource
 
 	DeclRange hcl.Range // the experiment block
 }
@@ -172,4 +180,37 @@ type Output struct {
 	Description string
 	Value       cty.Value
 	DeclRange   hcl.Range
+}
+
+// RequiredProvider names a third-party provider the experiment uses.
+type RequiredProvider struct {
+	Name    string // the name resources and node types use (hello)
+	Source  string // where it comes from, such as example.org/benito/hello
+	Version string // a version constraint, such as ">= 0.1"; "" for any
+
+	DeclRange hcl.Range
+}
+
+// Resource is an instance of a generic resource block,
+// resource "TYPE" "NAME" { ... }, served by a third-party provider.
+type Resource struct {
+	Type     string // hello_greeting
+	Name     string // instance name
+	Provider string // the provider serving it: Type up to the first "_"
+	// Attrs holds the block's attributes (meta-arguments left out), every
+	// value wholly known; AttrRanges their expressions, for diagnostics.
+	Attrs      map[string]cty.Value
+	AttrRanges map[string]hcl.Range
+
+	DependsOn []Ref
+	DeclRange hcl.Range
+}
+
+// ResourceProvider is the provider serving a generic resource type: the
+// type up to its first "_" (hello_greeting: hello), or the whole type.
+func ResourceProvider(typ string) string {
+	if i := strings.IndexByte(typ, '_'); i > 0 {
+		return typ[:i]
+	}
+	return typ
 }
