@@ -90,11 +90,12 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		})
 		return cfg, diags
 	}
-	if len(paths) == 0 {
+	xmls, tx := TopDLFiles(dir), &topdlSet{}
+	if len(paths) == 0 && len(xmls) == 0 {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "No configuration files",
-			Detail: fmt.Sprintf("The directory %s holds no .hcl files. Write the experiment in a file ending in .hcl there "+
+			Detail: fmt.Sprintf("The directory %s holds no .hcl (or TopDL .xml) files. Write the experiment in a file ending in .hcl there "+
 				"(for example main.hcl), or run benito in the directory that holds it.", dir),
 		})
 		return cfg, diags
@@ -105,6 +106,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		for name, f := range parser.Files() {
 			cfg.Files[name] = f
 		}
+		diags = tx.remap(diags)
 		sortDiagnostics(diags)
 		return cfg, diags
 	}
@@ -120,6 +122,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		fmt.Fprintf(h, "file %q %d\n", filepath.Base(path), len(f.Bytes))
 		h.Write(f.Bytes)
 	}
+	files = append(files, tx.parse(xmls, len(paths) == 0, h, cfg.Files, &diags)...)
 
 	if diags.HasErrors() {
 		// A block that did not parse would come back as a crowd of
@@ -155,6 +158,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 
 	exp, ediags := evaluate(d)
 	diags = append(diags, ediags...)
+	tx.remapModel(exp)
 
 	if !diags.HasErrors() {
 		cfg.Experiment = exp

@@ -401,6 +401,10 @@ func (r *reader) capacity(n *node, path string) *Capacity {
 func (r *reader) latency(n *node, path string) *Latency {
 	l := &Latency{Kind: "max"}
 	l.Time = r.number(n, "time", path+"/latency")
+	if l.Time > 1e9 {
+		r.errorf(r.rng(n.start, n.end), "Invalid time", "At %s: a latency of %g ms is more than eleven days.", path+"/latency", l.Time)
+		l.Time = 0
+	}
 	if k := n.child("kind"); k != nil {
 		l.Kind = r.kind(k, path+"/latency")
 	}
@@ -517,6 +521,14 @@ func (r *reader) checkAttr(a Attribute, where string) {
 	case AttrGhost:
 		if _, ok := ParseBool(a.Value); !ok {
 			bad("it must be true or false")
+		}
+	case "benito:route":
+		if _, _, _, _, err := ParseRoute(a.Value); err != nil {
+			bad(fmt.Sprintf("it must be a route such as \"10.0.2.0/24 via 10.0.1.1\" (%s)", err))
+		}
+	case "benito:switch_kind":
+		if a.Value != "vde" && a.Value != "bridge" {
+			bad("it must be vde or bridge")
 		}
 	case "benito:subnet":
 		if p, err := netip.ParsePrefix(a.Value); err != nil || !p.Addr().Is4() {

@@ -1,0 +1,160 @@
+package hcl
+
+import (
+	"fmt"
+	"hash"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/benito-net/benito/model"
+	"github.com/benito-net/benito/topdl"
+)
+
+// TopDLFiles returns the TopDL files of dir that Load reads besides the
+// .hcl files: every *.xml file directly inside it whose name does not start
+// with a dot, sorted by name. (benito fmt leaves them alone.)
+func TopDLFiles(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil // ConfigFiles reports it
+	}
+	var out []string
+	for _, ent := range entries {
+		name := ent.Name()
+		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".xml") || ent.IsDir() {
+			continue
+		}
+		out = append(out, filepath.Join(dir, name))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// topdlSet is the TopDL files of one Load, read as HCL. Diagnostics and
+// source ranges that point into the generated HCL are moved to the XML
+// element it was made from.
+type topdlSet struct {
+	gen map[string]*topdl.HCL // generated file name → the HCL and its line map
+}
+
+// genName is the name the HCL made from a TopDL file is parsed under.
+func genName(path string) string { return path + "#hcl" }
+
+// parse reads each TopDL file, maps it to HCL and parses that. The
+// experiment block is generated (named after the file) only when the
+// directory has no .hcl file, which would declare it. The XML source is
+// added to files, for diagnostics' snippets, and to the configuration
+// hash.
+func (s *topdlSet) parse(paths []string, withExperiment bool, h hash.Hash, files map[string]*hcl.File, diags *hcl.Diagnostics) []*hcl.File {
+	var out []*hcl.File
+	for _, path := range paths {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			*diags = append(*diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Failed to read file",
+				Detail:   fmt.Sprintf("The TopDL file %q could not be read: %s.", path, err),
+			})
+			continue
+		}
+		files[path] = &hcl.File{Bytes: src}
+		fmt.Fprintf(h, "topdl %q %d\n", filepath.Base(path), len(src))
+		h.Write(src)
+		t, tdiags := topdl.Read(path, src, topdl.Options{})
+		*diags = append(*diags, tdiags...)
+		if t == nil {
+			continue
+		}
+		opts := topdl.HCLOptions{Source: filepath.Base(path)}
+		if withExperiment {
+			opts.Name = strings.TrimSuffix(filepath.Base(path), ".xml")
+			if !validName(opts.Name) {
+				*diags = append(*diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid experiment name",
+					Detail: fmt.Sprintf("The experiment is named after its TopDL file, and %q is not a valid name (letters, digits, '_' and '-'). "+
+						"Rename the file, for example to %s.xml, or declare the experiment in a .hcl file.", opts.Name, suggestName(opts.Name)),
+					Subject: t.Range.Ptr(),
+				})
+				continue
+			}
+		}
+		gen, gdiags := topdl.ToHCL(t, opts)
+		*diags = append(*diags, gdiags...)
+		if gen == nil {
+			continue
+		}
+		if s.gen == nil {
+			s.gen = map[string]*topdl.HCL{}
+		}
+		name := genName(path)
+		s.gen[name] = gen
+		f, pdiags := hclsyntax.ParseConfig(gen.Src, name, hcl.InitialPos)
+		*diags = append(*diags, s.remap(pdiags)...)
+		if !pdiags.HasErrors() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func validName(s string) bool { return len(checkName("experiment", s, hcl.Range{})) == 0 }
+
+// remap moves diagnostics about generated HCL to the XML.
+func (s *topdlSet) remap(diags hcl.Diagnostics) hcl.Diagnostics {
+	if len(s.gen) == 0 {
+		return diags
+	}
+	for _, d := range diags {
+		d.Subject = s.rng(d.Subject)
+		d.Context = s.rng(d.Context)
+	}
+	return diags
+}
+
+func (s *topdlSet) rng(r *hcl.Range) *hcl.Range {
+	if r == nil {
+		return nil
+	}
+	gen := s.gen[r.Filename]
+	if gen == nil {
+		return r
+	}
+	if o, ok := gen.Origin(r.Start.Line); ok {
+		return &o
+	}
+	return r
+}
+
+// remapModel moves the source ranges of the experiment's parts that were
+// made from TopDL to the XML.
+func (s *topdlSet) remapModel(exp *model.Experiment) {
+	if len(s.gen) == 0 || exp == nil {
+		return
+	}
+	fix := func(r *hcl.Range) { *r = *s.rng(r) }
+	fix(&exp.DeclRange)
+	for _, sw := range exp.Switches {
+		fix(&sw.DeclRange)
+	}
+	for _, n := range exp.VNodes {
+		fix(&n.DeclRange)
+		for _, i := range n.Interfaces {
+			fix(&i.DeclRange)
+		}
+		for _, r := range n.Routes {
+			fix(&r.DeclRange)
+		}
+		for _, m := range n.Mounts {
+			fix(&m.DeclRange)
+		}
+	}
+	for _, r := range exp.Routes {
+		fix(&r.DeclRange)
+	}
+}
