@@ -1,0 +1,557 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/benito-net/benito/internal/logging"
+	"github.com/benito-net/benito/providers"
+	"github.com/benito-net/benito/providers/plugin/proto"
+)
+
+// Config says how to start a provider process.
+type Config struct {
+	Name    string        // provider name, for messages and log tags
+	Path    string        // executable
+	Args    []string      // arguments (the first-party providers use: benito's own binary, "provider", NAME)
+	Env     []string      // extra environment, on top of benito's own
+	Logger  hclog.Logger  // where the provider's log lines and stderr go (nil: logging.Default())
+	Timeout time.Duration // per call; 0: DefaultApplyTimeout for ApplyResource, DefaultTimeout for the others
+}
+
+// Per-call time limits when Config.Timeout is 0. EnvTimeout, a Go
+// duration such as 30s, overrides both and Config.Timeout.
+const (
+	DefaultTimeout      = 2 * time.Minute
+	DefaultApplyTimeout = 10 * time.Minute
+	EnvTimeout          = "BENITO_PROVIDER_TIMEOUT"
+)
+
+// Start launches the provider, checks its handshake and protocol version,
+// and returns it. Close ends the process.
+func Start(ctx context.Context, cfg Config) (providers.Provider, error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = logging.Default()
+	}
+	logger = logger.Named(cfg.Name)
+	c := &client{name: cfg.Name, timeout: DefaultTimeout, applyTimeout: DefaultApplyTimeout, tail: &tail{}}
+	if cfg.Timeout > 0 {
+		c.timeout, c.applyTimeout = cfg.Timeout, cfg.Timeout
+	}
+	if s := os.Getenv(EnvTimeout); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%s=%q is not a duration such as 30s or 15m", EnvTimeout, s)
+		}
+		c.timeout, c.applyTimeout = d, d
+	}
+
+	cmd := exec.Command(cfg.Path, cfg.Args...)
+	cmd.Env = append(cmd.Env, cfg.Env...) // go-plugin adds benito's environment
+	output := &lineLogger{logger: logger, tail: c.tail}
+	c.pc = goplugin.NewClient(&goplugin.ClientConfig{
+		HandshakeConfig:  handshake(ProtocolVersion),
+		VersionedPlugins: map[int]goplugin.PluginSet{ProtocolVersion: {pluginName: &grpcPlugin{}}},
+		Cmd:              cmd,
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Logger:           fixedName{logger},
+		Stderr:           c.tail,
+		SyncStdout:       output,
+		SyncStderr:       output,
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage))},
+	})
+
+	type started struct {
+		rpc proto.ProviderClient
+		err error
+	}
+	ch := make(chan started, 1)
+	go func() {
+		cp, err := c.pc.Client()
+		if err != nil {
+			ch <- started{err: err}
+			return
+		}
+		raw, err := cp.Dispense(pluginName)
+		if err != nil {
+			ch <- started{err: err}
+			return
+		}
+		ch <- started{rpc: raw.(proto.ProviderClient)}
+	}()
+	select {
+	case <-ctx.Done():
+		c.pc.Kill()
+		return nil, fmt.Errorf("starting provider %q: %w", cfg.Name, ctx.Err())
+	case s := <-ch:
+		if s.err != nil {
+			c.pc.Kill()
+			return nil, c.startError(cfg, s.err)
+		}
+		c.rpc = s.rpc
+	}
+	return c, nil
+}
+
+var versionMismatch = regexp.MustCompile(`Plugin version: (\d+)`)
+
+func (c *client) startError(cfg Config, err error) error {
+	if m := versionMismatch.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Errorf("provider %q (%s) speaks protocol %s; this benito speaks %d: upgrade the provider or benito so that they match", cfg.Name, cfg.Path, m[1], ProtocolVersion)
+	}
+	msg := fmt.Sprintf("starting provider %q (%s): %v", cfg.Name, cfg.Path, err)
+	if t := c.tail.String(); t != "" {
+		msg += "\nIts last output:\n" + t
+	}
+	return errors.New(msg)
+}
+
+// client is a provider in another process.
+type client struct {
+	name                  string
+	pc                    *goplugin.Client
+	rpc                   proto.ProviderClient
+	timeout, applyTimeout time.Duration
+	tail                  *tail
+
+	// dead, once set, is the diagnostic every call returns: the process
+	// crashed, hung or was closed.
+	dead atomic.Pointer[providers.Diagnostic]
+
+	schemaOnce sync.Once
+	schema     providers.GetSchemaResponse
+	types      types
+}
+
+var _ providers.Provider = (*client)(nil)
+
+// call runs one gRPC call with the time limit, turning a failure of the
+// transport into a diagnostic about the provider and what it was asked
+// (doing: "applying port.x").
+func (c *client) call(ctx context.Context, limit time.Duration, address, doing string, fn func(context.Context) error) providers.Diagnostics {
+	if d := c.dead.Load(); d != nil {
+		return c.deadDiag(d, address)
+	}
+	cctx, cancel := context.WithTimeout(ctx, limit)
+	err := fn(cctx)
+	cancel()
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return providers.Errorf(address, "Provider %q: %s was cancelled", c.name, doing)
+	}
+	switch status.Code(err) {
+	case codes.Unimplemented, codes.ResourceExhausted:
+		// The provider is alive and answered: it lacks the call, or the
+		// message was too large. Later calls may still work.
+		return providers.Errorf(address, "Provider %q: %s failed: %v", c.name, doing, status.Convert(err).Message())
+	}
+	var d providers.Diagnostic
+	if errors.Is(cctx.Err(), context.DeadlineExceeded) {
+		c.pc.Kill()
+		d = providers.Diagnostic{
+			Summary: fmt.Sprintf("Provider %q did not answer within %s while %s", c.name, limit, doing),
+			Detail:  fmt.Sprintf("benito stopped the provider process. %s sets the time limit per call.%s", EnvTimeout, c.tailDetail()),
+		}
+	} else {
+		// The process has likely died; wait briefly for it, so that its last
+		// words are in the tail.
+		for i := 0; i < 200 && !c.pc.Exited(); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if c.pc.Exited() {
+			c.pc.Kill() // release what the client holds
+			d = providers.Diagnostic{
+				Summary: fmt.Sprintf("Provider %q crashed while %s", c.name, doing),
+				Detail:  "The provider process exited unexpectedly." + c.tailDetail(),
+			}
+		} else {
+			c.pc.Kill()
+			d = providers.Diagnostic{
+				Summary: fmt.Sprintf("Provider %q stopped answering while %s", c.name, doing),
+				Detail:  fmt.Sprintf("The connection to the provider failed (%v); benito stopped the provider process.%s", err, c.tailDetail()),
+			}
+		}
+	}
+	d.Detail += " Everything applied before is recorded in the state: run benito plan to see what remains."
+	if !c.dead.CompareAndSwap(nil, &d) {
+		// Another call got there first: report the same.
+		return c.deadDiag(c.dead.Load(), address)
+	}
+	return c.deadDiag(&d, address)
+}
+
+func (c *client) deadDiag(d *providers.Diagnostic, address string) providers.Diagnostics {
+	out := *d
+	out.Severity = providers.Error
+	out.Address = address
+	return providers.Diagnostics{out}
+}
+
+func (c *client) tailDetail() string {
+	t := c.tail.String()
+	if t == "" {
+		return ""
+	}
+	return " Its last output:\n" + t + "\n"
+}
+
+func (c *client) timeoutOf(apply bool) time.Duration {
+	if apply {
+		return c.applyTimeout
+	}
+	return c.timeout
+}
+
+// batch names the resources of a batched call, for messages.
+func batch(verb string, addrs func(int) string, n int) string {
+	switch n {
+	case 0:
+		return verb + " no resources"
+	case 1:
+		return verb + " " + addrs(0)
+	default:
+		return fmt.Sprintf("%s %d resources (%s, ...)", verb, n, addrs(0))
+	}
+}
+
+// loadSchema fetches the schema once; every value is encoded against it.
+func (c *client) loadSchema(ctx context.Context) providers.Diagnostics {
+	var diags providers.Diagnostics
+	c.schemaOnce.Do(func() {
+		var resp *proto.GetSchema_Response
+		diags = c.call(ctx, c.timeout, "", "reading its schema", func(ctx context.Context) (err error) {
+			resp, err = c.rpc.GetSchema(ctx, &proto.GetSchema_Request{})
+			return err
+		})
+		if diags != nil {
+			c.schema.Diagnostics = diags
+			return
+		}
+		s, err := schemaFromProto(resp.Schema)
+		c.schema = providers.GetSchemaResponse{
+			Info:        providers.Info{Name: resp.GetInfo().GetName(), Version: resp.GetInfo().GetVersion()},
+			Schema:      s,
+			Diagnostics: diagsFromProto(resp.Diagnostics),
+		}
+		if err != nil {
+			c.schema.Diagnostics = append(c.schema.Diagnostics, providers.Errorf("", "Provider %q sent a schema benito cannot read: %v", c.name, err)...)
+		}
+		c.types = types(s.ResourceTypes)
+	})
+	if c.schema.Diagnostics.HasErrors() {
+		return c.schema.Diagnostics
+	}
+	return nil
+}
+
+func (c *client) resourceType(ctx context.Context, address, typ string) (*providers.ResourceSchema, providers.Diagnostics) {
+	if diags := c.loadSchema(ctx); diags != nil {
+		return nil, diags
+	}
+	rs, err := c.types.of(typ)
+	if err != nil {
+		return nil, providers.Errorf(address, "Provider %q: %v", c.name, err)
+	}
+	return rs, nil
+}
+
+func (c *client) encodeErr(address, what string, err error) providers.Diagnostics {
+	return providers.Errorf(address, "Cannot send the %s to provider %q: %v", what, c.name, err)
+}
+
+func (c *client) decodeErr(address, what string, err error) providers.Diagnostics {
+	return providers.Errorf(address, "Provider %q sent a %s that does not match its schema: %v", c.name, what, err)
+}
+
+func (c *client) GetSchema(ctx context.Context) providers.GetSchemaResponse {
+	c.loadSchema(ctx)
+	return c.schema
+}
+
+func (c *client) Configure(ctx context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
+	var resp *proto.Configure_Response
+	if d := c.call(ctx, c.timeout, "", "configuring it", func(ctx context.Context) (err error) {
+		resp, err = c.rpc.Configure(ctx, &proto.Configure_Request{Experiment: req.Experiment, Site: req.Site})
+		return err
+	}); d != nil {
+		return providers.ConfigureResponse{Diagnostics: d}
+	}
+	return providers.ConfigureResponse{Diagnostics: diagsFromProto(resp.Diagnostics)}
+}
+
+func (c *client) ValidateResources(ctx context.Context, req providers.ValidateResourcesRequest) providers.ValidateResourcesResponse {
+	in := &proto.ValidateResources_Request{Resources: make([]*proto.ValidateResources_Resource, len(req.Resources))}
+	for i, r := range req.Resources {
+		rs, d := c.resourceType(ctx, r.Address, r.Type)
+		if d != nil {
+			return providers.ValidateResourcesResponse{Diagnostics: d}
+		}
+		cfg, err := encodeValue(r.Config, rs.ConfigType())
+		if err != nil {
+			return providers.ValidateResourcesResponse{Diagnostics: c.encodeErr(r.Address, "configuration", err)}
+		}
+		in.Resources[i] = &proto.ValidateResources_Resource{Address: r.Address, Type: r.Type, Config: cfg}
+	}
+	var resp *proto.ValidateResources_Response
+	doing := batch("validating", func(i int) string { return req.Resources[i].Address }, len(req.Resources))
+	if d := c.call(ctx, c.timeout, "", doing, func(ctx context.Context) (err error) {
+		resp, err = c.rpc.ValidateResources(ctx, in)
+		return err
+	}); d != nil {
+		return providers.ValidateResourcesResponse{Diagnostics: d}
+	}
+	return providers.ValidateResourcesResponse{Diagnostics: diagsFromProto(resp.Diagnostics)}
+}
+
+func (c *client) PlanResources(ctx context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
+	in := &proto.PlanResources_Request{Changes: make([]*proto.PlanResources_Change, len(req.Changes))}
+	schemas := make([]*providers.ResourceSchema, len(req.Changes))
+	for i, ch := range req.Changes {
+		rs, d := c.resourceType(ctx, ch.Address, ch.Type)
+		if d != nil {
+			return providers.PlanResourcesResponse{Diagnostics: d}
+		}
+		schemas[i] = rs
+		prior, err := encodeValue(ch.Prior, rs.ImpliedType())
+		if err != nil {
+			return providers.PlanResourcesResponse{Diagnostics: c.encodeErr(ch.Address, "prior value", err)}
+		}
+		proposed, err := encodeValue(ch.Proposed, rs.ConfigType())
+		if err != nil {
+			return providers.PlanResourcesResponse{Diagnostics: c.encodeErr(ch.Address, "proposed value", err)}
+		}
+		in.Changes[i] = &proto.PlanResources_Change{Address: ch.Address, Type: ch.Type, Prior: prior, PriorPrivate: ch.PriorPrivate, Proposed: proposed}
+	}
+	var resp *proto.PlanResources_Response
+	doing := batch("planning", func(i int) string { return req.Changes[i].Address }, len(req.Changes))
+	if d := c.call(ctx, c.timeout, "", doing, func(ctx context.Context) (err error) {
+		resp, err = c.rpc.PlanResources(ctx, in)
+		return err
+	}); d != nil {
+		return providers.PlanResourcesResponse{Diagnostics: d}
+	}
+	out := providers.PlanResourcesResponse{Diagnostics: diagsFromProto(resp.Diagnostics)}
+	if len(resp.Changes) > 0 {
+		out.Changes = make([]providers.PlannedChange, len(resp.Changes))
+	}
+	for i, pc := range resp.Changes {
+		if i >= len(schemas) {
+			break // a long answer is the engine's to report
+		}
+		planned, err := decodeValue(pc.Planned, schemas[i].ImpliedType())
+		if err != nil {
+			out.Diagnostics = append(out.Diagnostics, c.decodeErr(req.Changes[i].Address, "planned value", err)...)
+		}
+		out.Changes[i] = providers.PlannedChange{Planned: planned, PlannedPrivate: pc.PlannedPrivate, RequiresReplace: pathsFromProto(pc.RequiresReplace)}
+	}
+	return out
+}
+
+func (c *client) ApplyResource(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
+	rs, d := c.resourceType(ctx, req.Address, req.Type)
+	if d != nil {
+		return providers.ApplyResourceResponse{Diagnostics: d}
+	}
+	ty := rs.ImpliedType()
+	prior, err := encodeValue(req.Prior, ty)
+	if err != nil {
+		return providers.ApplyResourceResponse{Diagnostics: c.encodeErr(req.Address, "prior value", err)}
+	}
+	planned, err := encodeValue(req.Planned, ty)
+	if err != nil {
+		return providers.ApplyResourceResponse{Diagnostics: c.encodeErr(req.Address, "planned value", err)}
+	}
+	var resp *proto.ApplyResource_Response
+	if d := c.call(ctx, c.applyTimeout, req.Address, "applying "+req.Address, func(ctx context.Context) (err error) {
+		resp, err = c.rpc.ApplyResource(ctx, &proto.ApplyResource_Request{
+			Address: req.Address, Type: req.Type, Prior: prior, Planned: planned, PlannedPrivate: req.PlannedPrivate,
+		})
+		return err
+	}); d != nil {
+		return providers.ApplyResourceResponse{Diagnostics: d}
+	}
+	out := providers.ApplyResourceResponse{Private: resp.Private, Diagnostics: diagsFromProto(resp.Diagnostics)}
+	if out.New, err = decodeValue(resp.New, ty); err != nil {
+		out.Diagnostics = append(out.Diagnostics, c.decodeErr(req.Address, "new value", err)...)
+	}
+	return out
+}
+
+func (c *client) ReadResources(ctx context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
+	in := &proto.ReadResources_Request{Resources: make([]*proto.ReadResources_Resource, len(req.Resources))}
+	schemas := make([]*providers.ResourceSchema, len(req.Resources))
+	for i, r := range req.Resources {
+		rs, d := c.resourceType(ctx, r.Address, r.Type)
+		if d != nil {
+			return providers.ReadResourcesResponse{Diagnostics: d}
+		}
+		schemas[i] = rs
+		cur, err := encodeValue(r.Current, rs.ImpliedType())
+		if err != nil {
+			return providers.ReadResourcesResponse{Diagnostics: c.encodeErr(r.Address, "current value", err)}
+		}
+		in.Resources[i] = &proto.ReadResources_Resource{Address: r.Address, Type: r.Type, Current: cur, Private: r.Private}
+	}
+	var resp *proto.ReadResources_Response
+	doing := batch("reading", func(i int) string { return req.Resources[i].Address }, len(req.Resources))
+	if d := c.call(ctx, c.timeout, "", doing, func(ctx context.Context) (err error) {
+		resp, err = c.rpc.ReadResources(ctx, in)
+		return err
+	}); d != nil {
+		return providers.ReadResourcesResponse{Diagnostics: d}
+	}
+	out := providers.ReadResourcesResponse{Diagnostics: diagsFromProto(resp.Diagnostics)}
+	if len(resp.Resources) > 0 {
+		out.Resources = make([]providers.ReadResult, len(resp.Resources))
+	}
+	for i, r := range resp.Resources {
+		if i >= len(schemas) {
+			break
+		}
+		nv, err := decodeValue(r.New, schemas[i].ImpliedType())
+		if err != nil {
+			out.Diagnostics = append(out.Diagnostics, c.decodeErr(req.Resources[i].Address, "value read", err)...)
+		}
+		out.Resources[i] = providers.ReadResult{New: nv, Private: r.Private}
+	}
+	return out
+}
+
+func (c *client) ImportResource(ctx context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
+	rs, d := c.resourceType(ctx, req.Address, req.Type)
+	if d != nil {
+		return providers.ImportResourceResponse{Diagnostics: d}
+	}
+	var resp *proto.ImportResource_Response
+	if d := c.call(ctx, c.applyTimeout, req.Address, "importing "+req.Address, func(ctx context.Context) (err error) {
+		resp, err = c.rpc.ImportResource(ctx, &proto.ImportResource_Request{Address: req.Address, Type: req.Type, Id: req.ID})
+		return err
+	}); d != nil {
+		return providers.ImportResourceResponse{Diagnostics: d}
+	}
+	out := providers.ImportResourceResponse{Private: resp.Private, Diagnostics: diagsFromProto(resp.Diagnostics)}
+	var err error
+	if out.New, err = decodeValue(resp.New, rs.ImpliedType()); err != nil {
+		out.Diagnostics = append(out.Diagnostics, c.decodeErr(req.Address, "imported value", err)...)
+	}
+	return out
+}
+
+// Stop asks the provider to abandon in-flight work. A provider that has
+// already ended has nothing to stop.
+func (c *client) Stop(ctx context.Context) error {
+	if c.dead.Load() != nil {
+		return nil
+	}
+	var resp *proto.Stop_Response
+	if d := c.call(ctx, c.timeout, "", "stopping", func(ctx context.Context) (err error) {
+		resp, err = c.rpc.Stop(ctx, &proto.Stop_Request{})
+		return err
+	}); d != nil {
+		return d.Err()
+	}
+	if resp.Error != "" {
+		return fmt.Errorf("provider %q: %s", c.name, resp.Error)
+	}
+	return nil
+}
+
+// Close ends the provider process; later calls fail at once.
+func (c *client) Close() error {
+	c.dead.CompareAndSwap(nil, &providers.Diagnostic{
+		Summary: fmt.Sprintf("Provider %q was called after it was closed", c.name),
+		Detail:  "This is a bug in benito.",
+	})
+	c.pc.Kill()
+	return nil
+}
+
+// fixedName keeps go-plugin from naming the provider's log lines after the
+// executable (every first-party provider is "benito"): the logger is
+// already named after the provider.
+type fixedName struct{ hclog.Logger }
+
+func (f fixedName) Named(string) hclog.Logger { return f }
+
+// tail keeps the last lines a provider wrote that are not structured log
+// entries (those are in the log): a panic, a message before dying.
+type tail struct {
+	mu    sync.Mutex
+	lines []string
+	part  []byte
+}
+
+const tailLines = 20
+
+func (t *tail) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.part = append(t.part, b...)
+	for {
+		i := strings.IndexByte(string(t.part), '\n')
+		if i < 0 {
+			break
+		}
+		t.add(string(t.part[:i]))
+		t.part = t.part[i+1:]
+	}
+	return len(b), nil
+}
+
+func (t *tail) add(line string) {
+	line = strings.TrimRight(line, "\r")
+	if strings.HasPrefix(line, `{"@`) || strings.TrimSpace(line) == "" {
+		return
+	}
+	if len(t.lines) == tailLines {
+		copy(t.lines, t.lines[1:])
+		t.lines = t.lines[:tailLines-1]
+	}
+	t.lines = append(t.lines, line)
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lines := t.lines
+	if len(t.part) > 0 {
+		lines = append(lines[:len(lines):len(lines)], string(t.part))
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return "  " + strings.Join(lines, "\n  ")
+}
+
+// lineLogger logs what the provider writes to its stdout and stderr (the
+// Go variables, which go-plugin forwards), and keeps the tail.
+type lineLogger struct {
+	logger hclog.Logger
+	tail   *tail
+}
+
+func (l *lineLogger) Write(b []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		l.logger.Debug(line)
+	}
+	return l.tail.Write(b)
+}

@@ -1,0 +1,76 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/benito-net/benito/providers"
+	"github.com/benito-net/benito/providers/plugin/proto"
+)
+
+// ProtocolVersion is the version of the provider protocol this package
+// speaks (proto/provider_v1.proto).
+const ProtocolVersion = 1
+
+// The handshake's magic cookie: not a secret, only a guard against running
+// a provider binary by hand, which then says what it is for.
+const (
+	magicCookieKey   = "BENITO_PROVIDER_PLUGIN"
+	magicCookieValue = "8d0f6a1c3e5b47c29e7a41d6b2f0c815"
+)
+
+// pluginName is the name the provider is dispensed under.
+const pluginName = "provider"
+
+// maxMessage bounds one message on the wire. Batched reads and plans carry
+// tens of thousands of values in one message, well past gRPC's 4 MiB
+// default.
+const maxMessage = 1 << 30
+
+func handshake(version int) goplugin.HandshakeConfig {
+	return goplugin.HandshakeConfig{
+		ProtocolVersion:  uint(version),
+		MagicCookieKey:   magicCookieKey,
+		MagicCookieValue: magicCookieValue,
+	}
+}
+
+// grpcPlugin is go-plugin's view of a provider: impl on the serving side,
+// nothing on the calling side.
+type grpcPlugin struct {
+	goplugin.NetRPCUnsupportedPlugin
+	impl providers.Provider
+}
+
+func (p *grpcPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
+	proto.RegisterProviderServer(s, newServer(p.impl))
+	return nil
+}
+
+func (p *grpcPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
+	return proto.NewProviderClient(conn), nil
+}
+
+// Serve serves p to the benito process that started this one, and returns
+// when that process ends the connection (after closing p). Run by hand, it
+// prints what the binary is for and exits with status 1.
+func Serve(p providers.Provider) {
+	serve(p, ProtocolVersion)
+}
+
+func serve(p providers.Provider, version int) {
+	goplugin.Serve(&goplugin.ServeConfig{
+		HandshakeConfig:  handshake(version),
+		VersionedPlugins: map[int]goplugin.PluginSet{version: {pluginName: &grpcPlugin{impl: p}}},
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(maxMessage), grpc.MaxSendMsgSize(maxMessage))...)
+		},
+	})
+	if err := p.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "closing the provider:", err)
+	}
+}

@@ -1,0 +1,200 @@
+package plugin_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benito-net/benito/lower"
+	"github.com/benito-net/benito/providers"
+	"github.com/benito-net/benito/providers/configdir"
+	"github.com/benito-net/benito/providers/plugin"
+	"github.com/benito-net/benito/providers/providertest"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// envServe, when set, makes the test binary a provider: it serves the
+// provider the value names (see serveTestProvider) and exits.
+const envServe = "BENITO_PLUGIN_TEST_SERVE"
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(envServe); mode != "" {
+		serveTestProvider(mode)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func serveTestProvider(mode string) {
+	switch mode {
+	case "echo":
+		plugin.Serve(&echo{stop: make(chan struct{})})
+	case "v7":
+		plugin.ServeVersion(&echo{stop: make(chan struct{})}, 7)
+	case "config":
+		plugin.Serve(configdir.New())
+	case "memory":
+		plugin.Serve(memoryProvider())
+	default:
+		fmt.Fprintf(os.Stderr, "unknown %s=%q\n", envServe, mode)
+		os.Exit(2)
+	}
+}
+
+// start runs this test binary as the provider mode names, closed when the
+// test ends.
+func start(t testing.TB, name, mode string, timeout time.Duration) providers.Provider {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plugin.Start(context.Background(), plugin.Config{
+		Name: name, Path: exe, Env: []string{envServe + "=" + mode}, Timeout: timeout,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// memoryProvider serves every type lowering makes but config files, in
+// memory (providertest), with every attribute optional and a computed id.
+func memoryProvider() *providertest.Provider {
+	s := providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{}}
+	for typ, attrs := range lower.ConfigTypes {
+		if typ == lower.TypeConfigFile {
+			continue
+		}
+		rs := &providers.ResourceSchema{Attributes: map[string]*providers.Attribute{
+			"id": {Type: cty.String, Computed: true},
+		}}
+		for name, ty := range attrs {
+			rs.Attributes[name] = &providers.Attribute{Type: ty, Optional: true}
+		}
+		s.ResourceTypes[typ] = rs
+	}
+	return providertest.New(s)
+}
+
+// echoSchema has an attribute of every kind.
+var echoSchema = providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{
+	"thing": {
+		Version:     3,
+		Description: "a thing to echo",
+		Attributes: map[string]*providers.Attribute{
+			"name":    {Type: cty.String, Required: true, ForceNew: true, Description: "its name"},
+			"count":   {Type: cty.Number, Optional: true},
+			"on":      {Type: cty.Bool, Optional: true, Computed: true},
+			"id":      {Type: cty.String, Computed: true},
+			"tags":    {Type: cty.Map(cty.String), Optional: true},
+			"ports":   {Type: cty.List(cty.Number), Optional: true},
+			"groups":  {Type: cty.Set(cty.String), Optional: true},
+			"nested":  {Type: cty.Object(map[string]cty.Type{"a": cty.String, "b": cty.List(cty.Bool)}), Optional: true},
+			"anytype": {Type: cty.DynamicPseudoType, Optional: true},
+		},
+	},
+	"other": {Attributes: map[string]*providers.Attribute{"x": {Type: cty.String, Required: true}}},
+}}
+
+// echo answers each call with what it was sent, so that a test can see
+// that values cross the wire and back unchanged. Special addresses:
+// thing.crash panics, thing.hang never answers, thing.block waits for Stop.
+type echo struct {
+	stop     chan struct{}
+	stopOnce sync.Once
+}
+
+// echoPaths are the attribute paths echo's diagnostics and plans carry.
+var echoPaths = []cty.Path{
+	cty.GetAttrPath("tags").IndexString("k"),
+	cty.GetAttrPath("ports").IndexInt(2),
+	cty.GetAttrPath("nested").GetAttr("b").IndexInt(0),
+}
+
+func (e *echo) GetSchema(context.Context) providers.GetSchemaResponse {
+	return providers.GetSchemaResponse{
+		Info:        providers.Info{Name: "echo", Version: "1.2.3"},
+		Schema:      echoSchema,
+		Diagnostics: providers.Diagnostics{{Severity: providers.Warning, Summary: "schema warning", Detail: "detail"}},
+	}
+}
+
+func (e *echo) Configure(_ context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
+	keys := make([]string, 0, len(req.Site))
+	for k := range req.Site {
+		keys = append(keys, k+"="+req.Site[k])
+	}
+	sort.Strings(keys)
+	return providers.ConfigureResponse{Diagnostics: providers.Diagnostics{{Severity: providers.Warning, Summary: req.Experiment, Detail: fmt.Sprint(keys)}}}
+}
+
+// ValidateResources describes each configuration in a warning, with a
+// path.
+func (e *echo) ValidateResources(_ context.Context, req providers.ValidateResourcesRequest) providers.ValidateResourcesResponse {
+	var diags providers.Diagnostics
+	for i, r := range req.Resources {
+		diags = append(diags, providers.Diagnostic{Severity: providers.Warning, Summary: r.Type, Detail: r.Config.GoString(), Address: r.Address, Attribute: echoPaths[i%len(echoPaths)]})
+	}
+	return providers.ValidateResourcesResponse{Diagnostics: diags}
+}
+
+// PlanResources plans the prior value, with the proposed value in the
+// private data (as its GoString), replacing for every echo path.
+func (e *echo) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
+	resp := providers.PlanResourcesResponse{}
+	for _, c := range req.Changes {
+		resp.Changes = append(resp.Changes, providers.PlannedChange{
+			Planned:         c.Prior,
+			PlannedPrivate:  append(append([]byte(nil), c.PriorPrivate...), []byte(" "+c.Proposed.GoString())...),
+			RequiresReplace: echoPaths,
+		})
+	}
+	return resp
+}
+
+func (e *echo) ApplyResource(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
+	switch req.Address {
+	case "thing.crash":
+		panic("boom: crashing on purpose in " + req.Address)
+	case "thing.hang":
+		select {}
+	case "thing.block":
+		<-e.stop
+		return providers.ApplyResourceResponse{Diagnostics: providers.Errorf(req.Address, "stopped by Stop")}
+	}
+	return providers.ApplyResourceResponse{
+		New:         req.Planned,
+		Private:     req.PlannedPrivate,
+		Diagnostics: providers.Diagnostics{{Severity: providers.Warning, Summary: "prior", Detail: req.Prior.GoString(), Address: req.Address}},
+	}
+}
+
+func (e *echo) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
+	resp := providers.ReadResourcesResponse{}
+	for _, r := range req.Resources {
+		resp.Resources = append(resp.Resources, providers.ReadResult{New: r.Current, Private: r.Private})
+	}
+	return resp
+}
+
+func (e *echo) ImportResource(_ context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
+	if req.ID == "missing" {
+		return providers.ImportResourceResponse{New: cty.NullVal(echoSchema.ResourceTypes[req.Type].ImpliedType())}
+	}
+	v := cty.ObjectVal(map[string]cty.Value{"x": cty.StringVal(req.ID)})
+	return providers.ImportResourceResponse{New: v, Private: []byte(req.Address)}
+}
+
+func (e *echo) Stop(context.Context) error {
+	e.stopOnce.Do(func() { close(e.stop) })
+	return errors.New("stopped on request")
+}
+
+func (e *echo) Close() error { return nil }

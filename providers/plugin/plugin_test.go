@@ -1,0 +1,335 @@
+package plugin_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benito-net/benito/providers"
+	"github.com/benito-net/benito/providers/plugin"
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/go-hclog"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// thingVal is a full value of echo's thing type, with unknowns and nulls
+// inside.
+func thingVal() cty.Value {
+	return cty.ObjectVal(map[string]cty.Value{
+		"name":    cty.StringVal("a"),
+		"count":   cty.NumberIntVal(3),
+		"on":      cty.UnknownVal(cty.Bool),
+		"id":      cty.UnknownVal(cty.String),
+		"tags":    cty.MapVal(map[string]cty.Value{"k": cty.StringVal("v"), "u": cty.UnknownVal(cty.String)}),
+		"ports":   cty.ListVal([]cty.Value{cty.NumberIntVal(1), cty.NullVal(cty.Number), cty.NumberFloatVal(2.5)}),
+		"groups":  cty.SetVal([]cty.Value{cty.StringVal("x"), cty.StringVal("y")}),
+		"nested":  cty.NullVal(cty.Object(map[string]cty.Type{"a": cty.String, "b": cty.List(cty.Bool)})),
+		"anytype": cty.TupleVal([]cty.Value{cty.StringVal("t"), cty.True, cty.UnknownVal(cty.DynamicPseudoType)}),
+	})
+}
+
+// thingConfig is a configuration of a thing (no computed-only id).
+func thingConfig() cty.Value {
+	m := thingVal().AsValueMap()
+	delete(m, "id")
+	m["nested"] = cty.ObjectVal(map[string]cty.Value{"a": cty.NullVal(cty.String), "b": cty.ListValEmpty(cty.Bool)})
+	m["anytype"] = cty.NullVal(cty.DynamicPseudoType)
+	return cty.ObjectVal(m)
+}
+
+func TestSchemaRoundTrip(t *testing.T) {
+	p := start(t, "echo", "echo", 0)
+	resp := p.GetSchema(context.Background())
+	if resp.Info != (providers.Info{Name: "echo", Version: "1.2.3"}) {
+		t.Errorf("info: %+v", resp.Info)
+	}
+	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary != "schema warning" || resp.Diagnostics[0].Severity != providers.Warning {
+		t.Errorf("diagnostics: %+v", resp.Diagnostics)
+	}
+	if diff := cmp.Diff(describe(&echoSchema), describe(&resp.Schema)); diff != "" {
+		t.Errorf("schema (-sent +received):\n%s", diff)
+	}
+	for _, name := range echoSchema.TypeNames() {
+		want, got := echoSchema.ResourceTypes[name], resp.Schema.ResourceTypes[name]
+		if !got.ImpliedType().Equals(want.ImpliedType()) || !got.ConfigType().Equals(want.ConfigType()) {
+			t.Errorf("%s: types differ", name)
+		}
+	}
+}
+
+// describe flattens a schema to comparable strings.
+func describe(s *providers.Schema) []string {
+	var out []string
+	for _, name := range s.TypeNames() {
+		rs := s.ResourceTypes[name]
+		out = append(out, name+" v"+cty.NumberIntVal(rs.Version).AsBigFloat().String()+" "+rs.Description)
+		for _, an := range rs.AttributeNames() {
+			a := rs.Attributes[an]
+			ty, _ := a.Type.MarshalJSON()
+			out = append(out, strings.Join([]string{name, an, string(ty), a.Description,
+				flag(a.Required, "required"), flag(a.Optional, "optional"), flag(a.Computed, "computed"), flag(a.ForceNew, "force_new")}, " "))
+		}
+	}
+	return out
+}
+
+func flag(b bool, s string) string {
+	if b {
+		return s
+	}
+	return "-"
+}
+
+func TestCallsRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	p := start(t, "echo", "echo", 0)
+	thingType := echoSchema.ResourceTypes["thing"].ImpliedType()
+
+	cr := p.Configure(ctx, providers.ConfigureRequest{Experiment: "exp", Site: map[string]string{"b": "2", "a": "1"}})
+	if len(cr.Diagnostics) != 1 || cr.Diagnostics[0].Summary != "exp" || cr.Diagnostics[0].Detail != "[a=1 b=2]" {
+		t.Errorf("configure: %+v", cr.Diagnostics)
+	}
+
+	t.Run("validate", func(t *testing.T) {
+		cfgs := []cty.Value{thingConfig(), cty.NullVal(echoSchema.ResourceTypes["thing"].ConfigType()), cty.UnknownVal(echoSchema.ResourceTypes["thing"].ConfigType())}
+		req := providers.ValidateResourcesRequest{}
+		var want providers.Diagnostics
+		for i, c := range cfgs {
+			addr := "thing.v" + string(rune('0'+i))
+			req.Resources = append(req.Resources, providers.ValidateResource{Address: addr, Type: "thing", Config: c})
+			want = append(want, providers.Diagnostic{Severity: providers.Warning, Summary: "thing", Detail: c.GoString(), Address: addr, Attribute: echoPaths[i]})
+		}
+		got := p.ValidateResources(ctx, req).Diagnostics
+		if diff := cmp.Diff(want, got, cmpPaths); diff != "" {
+			t.Errorf("validate diagnostics (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("plan", func(t *testing.T) {
+		req := providers.PlanResourcesRequest{Changes: []providers.PlanChange{
+			{Address: "thing.a", Type: "thing", Prior: thingVal(), PriorPrivate: []byte{0, 1, 2}, Proposed: thingConfig()},
+			{Address: "thing.b", Type: "thing", Prior: cty.NullVal(thingType), Proposed: cty.NullVal(echoSchema.ResourceTypes["thing"].ConfigType())},
+			{Address: "other.c", Type: "other", Prior: cty.NilVal, Proposed: cty.ObjectVal(map[string]cty.Value{"x": cty.UnknownVal(cty.String)})},
+		}}
+		resp := p.PlanResources(ctx, req)
+		if len(resp.Diagnostics) != 0 || len(resp.Changes) != 3 {
+			t.Fatalf("plan: %+v", resp)
+		}
+		for i, c := range req.Changes {
+			got := resp.Changes[i]
+			if !sameValue(got.Planned, c.Prior) {
+				t.Errorf("%s: planned %#v, want %#v", c.Address, got.Planned, c.Prior)
+			}
+			if want := string(c.PriorPrivate) + " " + c.Proposed.GoString(); string(got.PlannedPrivate) != want {
+				t.Errorf("%s: private %q, want %q", c.Address, got.PlannedPrivate, want)
+			}
+			if diff := cmp.Diff(echoPaths, got.RequiresReplace, cmpPaths); diff != "" {
+				t.Errorf("%s: requires replace (-want +got):\n%s", c.Address, diff)
+			}
+		}
+	})
+
+	t.Run("apply", func(t *testing.T) {
+		for _, tc := range []struct{ prior, planned cty.Value }{
+			{cty.NullVal(thingType), thingVal()},
+			{thingVal(), cty.NullVal(thingType)},
+			{thingVal(), thingVal()},
+		} {
+			resp := p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "thing.x", Type: "thing", Prior: tc.prior, Planned: tc.planned, PlannedPrivate: []byte("secret\x00")})
+			if !sameValue(resp.New, tc.planned) || string(resp.Private) != "secret\x00" {
+				t.Errorf("apply: new %#v private %q", resp.New, resp.Private)
+			}
+			want := providers.Diagnostics{{Severity: providers.Warning, Summary: "prior", Detail: tc.prior.GoString(), Address: "thing.x"}}
+			if diff := cmp.Diff(want, resp.Diagnostics, cmpPaths); diff != "" {
+				t.Errorf("apply diagnostics (-want +got):\n%s", diff)
+			}
+		}
+	})
+
+	t.Run("read", func(t *testing.T) {
+		req := providers.ReadResourcesRequest{Resources: []providers.ReadResource{
+			{Address: "thing.a", Type: "thing", Current: thingVal(), Private: []byte("p")},
+			{Address: "thing.b", Type: "thing", Current: cty.NullVal(thingType)},
+		}}
+		resp := p.ReadResources(ctx, req)
+		if len(resp.Resources) != 2 || len(resp.Diagnostics) != 0 {
+			t.Fatalf("read: %+v", resp)
+		}
+		for i, r := range req.Resources {
+			if got := resp.Resources[i]; !sameValue(got.New, r.Current) || !bytes.Equal(got.Private, r.Private) {
+				t.Errorf("%s: read %#v %q", r.Address, got.New, got.Private)
+			}
+		}
+	})
+
+	t.Run("import", func(t *testing.T) {
+		resp := p.ImportResource(ctx, providers.ImportResourceRequest{Address: "other.i", Type: "other", ID: "dev0"})
+		if want := cty.ObjectVal(map[string]cty.Value{"x": cty.StringVal("dev0")}); !sameValue(resp.New, want) || string(resp.Private) != "other.i" {
+			t.Errorf("import: %#v %q %v", resp.New, resp.Private, resp.Diagnostics)
+		}
+		resp = p.ImportResource(ctx, providers.ImportResourceRequest{Address: "other.i", Type: "other", ID: "missing"})
+		if resp.New == cty.NilVal || !resp.New.IsNull() {
+			t.Errorf("import of a missing object: %#v", resp.New)
+		}
+	})
+
+	t.Run("unknown type", func(t *testing.T) {
+		resp := p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "nope.x", Type: "nope", Prior: cty.NullVal(cty.EmptyObject), Planned: cty.EmptyObjectVal})
+		if err := resp.Diagnostics.Err(); err == nil || !strings.Contains(err.Error(), `resource type "nope" is not in the provider's schema`) || resp.Diagnostics[0].Address != "nope.x" {
+			t.Errorf("diagnostics: %+v", resp.Diagnostics)
+		}
+	})
+}
+
+// sameValue is exact equality of values that may hold unknowns, telling a
+// null value from no value.
+func sameValue(a, b cty.Value) bool {
+	if a == cty.NilVal || b == cty.NilVal {
+		return a == b
+	}
+	return a.RawEquals(b)
+}
+
+var cmpPaths = cmp.Comparer(func(a, b cty.Path) bool { return a.Equals(b) })
+
+func TestWrongProtocolVersion(t *testing.T) {
+	exe, _ := os.Executable()
+	_, err := plugin.Start(context.Background(), plugin.Config{Name: "old", Path: exe, Env: []string{envServe + "=v7"}})
+	if err == nil {
+		t.Fatal("a provider speaking protocol 7 started")
+	}
+	want := `provider "old" (` + exe + `) speaks protocol 7; this benito speaks 1: upgrade the provider or benito so that they match`
+	if err.Error() != want {
+		t.Errorf("error:\n%s\nwant:\n%s", err, want)
+	}
+}
+
+func TestNotAProvider(t *testing.T) {
+	_, err := plugin.Start(context.Background(), plugin.Config{Name: "bad", Path: "/bin/sh", Args: []string{"-c", "echo oops >&2; echo not a provider"}})
+	if err == nil || !strings.Contains(err.Error(), `starting provider "bad" (/bin/sh)`) || !strings.Contains(err.Error(), "oops") {
+		t.Errorf("error: %v", err)
+	}
+}
+
+func TestCrashMidApply(t *testing.T) {
+	ctx := context.Background()
+	log := &syncWriter{w: &bytes.Buffer{}}
+	exe, _ := os.Executable()
+	p, err := plugin.Start(ctx, plugin.Config{
+		Name: "echo", Path: exe, Env: []string{envServe + "=echo"},
+		Logger: hclog.New(&hclog.LoggerOptions{Output: log, Level: hclog.Debug}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	thingType := echoSchema.ResourceTypes["thing"].ImpliedType()
+	resp := p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "thing.crash", Type: "thing", Prior: cty.NullVal(thingType), Planned: thingVal()})
+	if len(resp.Diagnostics) != 1 {
+		t.Fatalf("diagnostics: %+v", resp.Diagnostics)
+	}
+	d := resp.Diagnostics[0]
+	if d.Severity != providers.Error || d.Address != "thing.crash" || d.Summary != `Provider "echo" crashed while applying thing.crash` ||
+		!strings.Contains(d.Detail, "panic: boom: crashing on purpose in thing.crash") || !strings.Contains(d.Detail, "run benito plan to see what remains") {
+		t.Errorf("diagnostic:\n%s\n%s", d.Summary, d.Detail)
+	}
+
+	// Every later call fails at once with the same message.
+	start := time.Now()
+	again := p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "thing.next", Type: "thing", Prior: cty.NullVal(thingType), Planned: thingVal()})
+	if len(again.Diagnostics) != 1 || again.Diagnostics[0].Summary != d.Summary || again.Diagnostics[0].Detail != d.Detail || again.Diagnostics[0].Address != "thing.next" {
+		t.Errorf("later call: %+v", again.Diagnostics)
+	}
+	read := p.ReadResources(ctx, providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "thing.a", Type: "thing", Current: thingVal()}}})
+	if !read.Diagnostics.HasErrors() || read.Diagnostics[0].Summary != d.Summary {
+		t.Errorf("later read: %+v", read.Diagnostics)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("later calls took %s", el)
+	}
+	if err := p.Stop(ctx); err != nil {
+		t.Errorf("Stop after the crash: %v", err)
+	}
+	// The provider's stderr is in the log, tagged with its name.
+	if !strings.Contains(log.String(), "echo: panic: boom") {
+		t.Errorf("log:\n%s", log.String())
+	}
+}
+
+func TestHangTimesOut(t *testing.T) {
+	ctx := context.Background()
+	p := start(t, "echo", "echo", 500*time.Millisecond)
+	thingType := echoSchema.ResourceTypes["thing"].ImpliedType()
+	t0 := time.Now()
+	resp := p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "thing.hang", Type: "thing", Prior: cty.NullVal(thingType), Planned: thingVal()})
+	el := time.Since(t0)
+	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary != `Provider "echo" did not answer within 500ms while applying thing.hang` ||
+		!strings.Contains(resp.Diagnostics[0].Detail, "benito stopped the provider process. BENITO_PROVIDER_TIMEOUT sets the time limit per call.") {
+		t.Errorf("diagnostics: %+v", resp.Diagnostics)
+	}
+	if el > 5*time.Second {
+		t.Errorf("took %s", el)
+	}
+	again := p.ReadResources(ctx, providers.ReadResourcesRequest{})
+	if !again.Diagnostics.HasErrors() || again.Diagnostics[0].Summary != resp.Diagnostics[0].Summary {
+		t.Errorf("later call: %+v", again.Diagnostics)
+	}
+}
+
+func TestStopCrossesTheWire(t *testing.T) {
+	ctx := context.Background()
+	p := start(t, "echo", "echo", 0)
+	thingType := echoSchema.ResourceTypes["thing"].ImpliedType()
+	done := make(chan providers.ApplyResourceResponse)
+	go func() {
+		done <- p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "thing.block", Type: "thing", Prior: cty.NullVal(thingType), Planned: thingVal()})
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if err := p.Stop(ctx); err == nil || err.Error() != `provider "echo": stopped on request` {
+		t.Errorf("Stop: %v", err)
+	}
+	select {
+	case resp := <-done:
+		if err := resp.Diagnostics.Err(); err == nil || err.Error() != "stopped by Stop" {
+			t.Errorf("blocked apply: %+v", resp.Diagnostics)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the blocked apply did not end after Stop")
+	}
+}
+
+func TestCancelledCall(t *testing.T) {
+	p := start(t, "echo", "echo", 0)
+	thingType := echoSchema.ResourceTypes["thing"].ImpliedType()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	resp := p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "thing.block", Type: "thing", Prior: cty.NullVal(thingType), Planned: thingVal()})
+	if err := resp.Diagnostics.Err(); err == nil || !strings.Contains(err.Error(), "applying thing.block was cancelled") {
+		t.Errorf("diagnostics: %+v", resp.Diagnostics)
+	}
+	// The provider lives on.
+	if r := p.ReadResources(context.Background(), providers.ReadResourcesRequest{}); r.Diagnostics.HasErrors() {
+		t.Errorf("after a cancelled call: %+v", r.Diagnostics)
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.String()
+}
+
+func (s *syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
+}
