@@ -126,6 +126,9 @@ func (c *cli) applyPlanFile(path string, f *applyFlags) error {
 		opts.StatePath = f.exp.statePath
 	}
 	w, diags := workdir.Open(opts)
+	if !diags.HasErrors() {
+		diags = append(diags, c.thirdParty(w, p.Dir, opts.Factories)...)
+	}
 	if err := c.printDiags(diags, w.Files()); err != nil {
 		return err
 	}

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/benito-net/benito/engine"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
-	"github.com/benito-net/benito/providers/configdir"
+	"github.com/benito-net/benito/providers/plugin"
 	"github.com/benito-net/benito/workdir"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -39,19 +42,36 @@ benito destroy takes it all down.`,
 		c.showCommand,
 		c.stateCommand,
 		c.graphCommand,
+		c.providersCommand,
 		c.versionCommand,
 		c.completionCommand,
+		c.providerCommand,
 	} {
 		root.AddCommand(mk())
 	}
 	return root
 }
 
-// factories are the providers built into benito.
+// factories start the providers built into benito (builtinProviders),
+// each as a child process running benito's own binary in provider mode,
+// or in this process when BENITO_PROVIDERS_IN_PROCESS=1.
 func factories() map[string]engine.Factory {
-	return map[string]engine.Factory{
-		configdir.Name: func() (providers.Provider, error) { return configdir.New(), nil },
+	out := make(map[string]engine.Factory, len(builtinProviders))
+	inProcess := os.Getenv(envInProcess) == "1"
+	exe, exeErr := os.Executable()
+	for name, mk := range builtinProviders {
+		if inProcess {
+			out[name] = func() (providers.Provider, error) { return mk(), nil }
+			continue
+		}
+		out[name] = func() (providers.Provider, error) {
+			if exeErr != nil {
+				return nil, fmt.Errorf("finding benito's own executable, to run provider %q: %w", name, exeErr)
+			}
+			return plugin.Start(context.Background(), plugin.Config{Name: name, Path: exe, Args: []string{"provider", name}})
+		}
 	}
+	return out
 }
 
 // expFlags are the flags of commands that load an experiment.
@@ -85,7 +105,11 @@ func (c *cli) options(dir string, f *expFlags) workdir.Options {
 
 // open loads the experiment in dir, printing its diagnostics.
 func (c *cli) open(dir string, f *expFlags) (*workdir.Workdir, error) {
-	w, diags := workdir.Open(c.options(dir, f))
+	opts := c.options(dir, f)
+	w, diags := workdir.Open(opts)
+	if !diags.HasErrors() {
+		diags = append(diags, c.thirdParty(w, dir, opts.Factories)...)
+	}
 	if err := c.printDiags(diags, w.Files()); err != nil {
 		return nil, err
 	}
