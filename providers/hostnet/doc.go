@@ -1,0 +1,26 @@
+// Package hostnet is the provider of the host's network substrate: the
+// switches, VDE ports, TAP devices and bridges that lowering binds to the
+// provider named lower.HostNetProvider.
+//
+// What it makes is real. A switch of kind "vde" is a vde_switch daemon
+// whose control directory is the lowered socket path; its management
+// socket, pid file and log sit beside it (NAME.mgmt, NAME.pid, NAME.log in
+// the experiment's run directory). A switch of kind "bridge" and a bridge
+// are Linux bridges made with netlink. A port is a numbered port created on
+// its switch through the management socket. A tap is a persistent TAP
+// device, plugged into its VDE port by a supervised vde_plug2tap process
+// (internal/daemon) and/or enslaved to a bridge.
+//
+// Promises:
+//   - Read asks the host, not the state: a switch whose daemon died or was
+//     restarted, a port missing from port/allprint, a TAP deleted by hand
+//     or whose plug died all read back as gone (null) and are planned
+//     again; a TAP moved off its bridge reads back with the bridge it is on.
+//   - Creates are idempotent: a create that finds its object already there
+//     (left by an interrupted apply, or the remains of a dead switch)
+//     adopts or clears it. A create that fails part-way removes what it
+//     made.
+//   - Deletes are idempotent: an object already gone is success. Destroy
+//     leaves no device, process, socket or file behind.
+//   - Plan is pure; nothing on the host changes outside ApplyResource.
+package hostnet

@@ -1,0 +1,321 @@
+package hostnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/lower"
+	"github.com/benito-net/benito/providers"
+	"github.com/vishvananda/netlink"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// plugTimeout bounds how long a new vde_plug2tap may take to show up on
+// its port.
+const plugTimeout = 5 * time.Second
+
+func isNotFound(err error) bool {
+	var lnf netlink.LinkNotFoundError
+	return errors.As(err, &lnf) || errors.Is(err, syscall.ENODEV)
+}
+
+// ensureBridge makes a Linux bridge named dev, up. A bridge of that name
+// already there is kept; another kind of device is an error.
+func ensureBridge(dev string) error {
+	l, err := netlink.LinkByName(dev)
+	switch {
+	case isNotFound(err):
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: dev}}
+		if err := netlink.LinkAdd(br); err != nil && !errors.Is(err, syscall.EEXIST) {
+			return fmt.Errorf("creating bridge %s: %w", dev, err)
+		}
+		if l, err = netlink.LinkByName(dev); err != nil {
+			return fmt.Errorf("bridge %s: %w", dev, err)
+		}
+	case err != nil:
+		return fmt.Errorf("bridge %s: %w", dev, err)
+	case l.Type() != "bridge":
+		return fmt.Errorf("device %s exists and is a %s, not a bridge; remove it or choose another name", dev, l.Type())
+	}
+	if err := netlink.LinkSetUp(l); err != nil {
+		return fmt.Errorf("bringing bridge %s up: %w", dev, err)
+	}
+	return nil
+}
+
+// isBridge reports whether a bridge named dev exists.
+func isBridge(dev string) (bool, error) {
+	l, err := netlink.LinkByName(dev)
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return l.Type() == "bridge", nil
+}
+
+// deleteLink deletes device dev; one already gone is no error.
+func deleteLink(dev string) error {
+	if dev == "" {
+		return nil
+	}
+	l, err := netlink.LinkByName(dev)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := netlink.LinkDel(l); err != nil && !isNotFound(err) {
+		return fmt.Errorf("deleting %s: %w", dev, err)
+	}
+	return nil
+}
+
+// ensureTap brings the host to planned: a persistent TAP device, up,
+// plugged into its VDE port by a vde_plug2tap (restarted if it died or
+// its port changed) and enslaved to its bridge. prior and priv describe
+// what an earlier apply made (null for a create). A create that fails
+// removes what it made.
+func (p *Provider) ensureTap(_ context.Context, prior cty.Value, priv []byte, planned cty.Value) (cty.Value, []byte, error) {
+	name := str(planned, "name")
+	creating := prior.IsNull()
+	made := false
+	oldPlug, hadPlug := decodePrivate(priv)
+	fail := func(err error) (cty.Value, []byte, error) {
+		if creating {
+			if hadPlug {
+				oldPlug.Stop(time.Second)
+			}
+			if made {
+				deleteLink(name)
+			}
+			return cty.NilVal, nil, err
+		}
+		return cty.NilVal, nil, err
+	}
+
+	l, err := netlink.LinkByName(name)
+	switch {
+	case isNotFound(err):
+		uid, gid := int64(-1), int64(-1)
+		if o := str(planned, "owner"); o != "" {
+			u, err := lookupUser(o)
+			if err != nil {
+				return fail(fmt.Errorf("owner of %s: %w", name, err))
+			}
+			uid = int64(u)
+		}
+		if g := str(planned, "group"); g != "" {
+			n, err := lookupGroup(g)
+			if err != nil {
+				return fail(fmt.Errorf("group of %s: %w", name, err))
+			}
+			gid = int64(n)
+		}
+		if err := createTap(name, uid, gid); err != nil {
+			deleteLink(name)
+			return fail(fmt.Errorf("creating TAP %s: %w", name, err))
+		}
+		made = true
+		if l, err = netlink.LinkByName(name); err != nil {
+			return fail(fmt.Errorf("TAP %s: %w", name, err))
+		}
+	case err != nil:
+		return fail(fmt.Errorf("TAP %s: %w", name, err))
+	case l.Type() != "tuntap":
+		return fail(fmt.Errorf("device %s exists and is a %s, not a TAP; remove it or choose another name", name, l.Type()))
+	}
+	if err := netlink.LinkSetUp(l); err != nil {
+		return fail(fmt.Errorf("bringing TAP %s up: %w", name, err))
+	}
+
+	// The plug.
+	socket, port := str(planned, "socket"), num(planned, "port")
+	keep := !creating && hadPlug && oldPlug.Alive() && socket == str(prior, "socket") && port == num(prior, "port")
+	plug := daemon.Process{}
+	if keep {
+		plug = oldPlug
+	} else if hadPlug {
+		if err := oldPlug.Stop(time.Second); err != nil {
+			return fail(err)
+		}
+	}
+	if socket != "" && !keep {
+		plug, err = p.startPlug(socket, port, name)
+		if err != nil {
+			return fail(err)
+		}
+		hadPlug, oldPlug = true, plug
+	}
+
+	// The bridge.
+	if br := str(planned, "bridge"); br != "" {
+		b, err := netlink.LinkByName(br)
+		if err != nil {
+			return fail(fmt.Errorf("bridge %s of TAP %s: %w", br, name, err))
+		}
+		if l.Attrs().MasterIndex != b.Attrs().Index {
+			if err := netlink.LinkSetMaster(l, b); err != nil {
+				return fail(fmt.Errorf("enslaving TAP %s to bridge %s: %w", name, br, err))
+			}
+		}
+	} else if l.Attrs().MasterIndex != 0 {
+		if err := netlink.LinkSetNoMaster(l); err != nil {
+			return fail(fmt.Errorf("releasing TAP %s from its bridge: %w", name, err))
+		}
+	}
+
+	pid := cty.NullVal(cty.Number)
+	var newPriv []byte
+	if plug.Pid != 0 {
+		pid = cty.NumberIntVal(int64(plug.Pid))
+		newPriv = encodePrivate(plug)
+	}
+	return setAttrs(planned, map[string]cty.Value{"plug_pid": pid}), newPriv, nil
+}
+
+// startPlug starts vde_plug2tap joining TAP tap to port of the switch at
+// socket, and waits until the switch shows it on the port.
+func (p *Provider) startPlug(socket string, port int64, tap string) (daemon.Process, error) {
+	log := plugLog(socket, tap)
+	os.Remove(log)
+	n := strconv.FormatInt(port, 10)
+	proc, err := daemon.Start(daemon.Spec{Path: "vde_plug2tap", Args: []string{"-s", socket, "-p", n, tap}, Log: log})
+	if err != nil {
+		return proc, err
+	}
+	want := "pid=" + strconv.Itoa(proc.Pid)
+	deadline := time.Now().Add(plugTimeout)
+	for {
+		ports, err := p.allPorts(mgmtPath(socket))
+		if err == nil {
+			if pt := ports[int(port)]; pt != nil {
+				for _, ep := range pt.Endpoints {
+					if strings.HasSuffix(ep, want) {
+						return proc, nil
+					}
+				}
+			}
+		}
+		if !proc.Alive() || time.Now().After(deadline) {
+			proc.Stop(time.Second)
+			msg := readLog(log)
+			os.Remove(log)
+			if msg == "" && err != nil {
+				msg = err.Error()
+			}
+			return daemon.Process{}, fmt.Errorf("vde_plug2tap -s %s -p %s %s did not attach to the port: %s", socket, n, tap, msg)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// deleteTap stops the plug and deletes the device.
+func (p *Provider) deleteTap(prior cty.Value, priv []byte) error {
+	if plug, ok := decodePrivate(priv); ok {
+		if err := plug.Stop(2 * time.Second); err != nil {
+			return err
+		}
+	}
+	if s := str(prior, "socket"); s != "" {
+		os.Remove(plugLog(s, str(prior, "name")))
+	}
+	return deleteLink(str(prior, "name"))
+}
+
+// readTap reads a TAP back: gone when the device is, or when it should be
+// plugged and its plug has died; its bridge is the one it is on now.
+func (p *Provider) readTap(cur cty.Value, priv []byte) (cty.Value, []byte, error) {
+	gone := cty.NullVal(cur.Type())
+	l, err := netlink.LinkByName(str(cur, "name"))
+	if isNotFound(err) {
+		return gone, nil, nil
+	}
+	if err != nil {
+		return cur, priv, err
+	}
+	if l.Type() != "tuntap" {
+		return gone, nil, nil
+	}
+	if str(cur, "socket") != "" {
+		plug, ok := decodePrivate(priv)
+		if !ok || !plug.Alive() {
+			return gone, nil, nil
+		}
+	}
+	br := cty.NullVal(cty.String)
+	if mi := l.Attrs().MasterIndex; mi != 0 {
+		if m, err := netlink.LinkByIndex(mi); err == nil {
+			br = cty.StringVal(m.Attrs().Name)
+		}
+	}
+	if !br.RawEquals(cur.GetAttr("bridge")) {
+		cur = setAttrs(cur, map[string]cty.Value{"bridge": br})
+	}
+	return cur, priv, nil
+}
+
+func (p *Provider) importResource(rs *providers.ResourceSchema, typ, addr, id string) (cty.Value, []byte, error) {
+	attrs := map[string]cty.Value{}
+	for name, a := range rs.Attributes {
+		attrs[name] = cty.NullVal(a.Type)
+	}
+	switch typ {
+	case lower.TypeSwitch, lower.TypeBridge:
+		if strings.HasPrefix(id, "/") && typ == lower.TypeSwitch {
+			socket := id
+			proc, err := daemon.FromPidFile(pidPath(socket))
+			if err != nil || !proc.Alive() {
+				return cty.NilVal, nil, fmt.Errorf("no running vde_switch with its pid file at %s", pidPath(socket))
+			}
+			attrs["kind"] = cty.StringVal(kindVDE)
+			attrs["socket"] = cty.StringVal(socket)
+			attrs["name"] = cty.StringVal(strings.TrimSuffix(socketName(socket), ".ctl"))
+			attrs["pid"] = cty.NumberIntVal(int64(proc.Pid))
+			attrs["management"] = cty.StringVal(mgmtPath(socket))
+			return cty.ObjectVal(attrs), encodePrivate(proc), nil
+		}
+		ok, err := isBridge(id)
+		if err != nil {
+			return cty.NilVal, nil, err
+		}
+		if !ok {
+			return cty.NilVal, nil, fmt.Errorf("no bridge named %s", id)
+		}
+		attrs["name"] = cty.StringVal(id)
+		attrs["device"] = cty.StringVal(id)
+		if typ == lower.TypeSwitch {
+			attrs["kind"] = cty.StringVal(kindBridge)
+		}
+		return cty.ObjectVal(attrs), nil, nil
+	case lower.TypeTap:
+		l, err := netlink.LinkByName(id)
+		if err != nil {
+			return cty.NilVal, nil, err
+		}
+		if l.Type() != "tuntap" {
+			return cty.NilVal, nil, fmt.Errorf("device %s is a %s, not a TAP", id, l.Type())
+		}
+		attrs["name"] = cty.StringVal(id)
+		if mi := l.Attrs().MasterIndex; mi != 0 {
+			if m, err := netlink.LinkByIndex(mi); err == nil {
+				attrs["bridge"] = cty.StringVal(m.Attrs().Name)
+			}
+		}
+		return cty.ObjectVal(attrs), nil, nil
+	}
+	return cty.NilVal, nil, fmt.Errorf("resources of type %q cannot be imported", typ)
+}
+
+func socketName(socket string) string {
+	return socket[strings.LastIndexByte(socket, '/')+1:]
+}

@@ -1,0 +1,398 @@
+package hostnet
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/lower"
+	"github.com/benito-net/benito/providers"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Name is the provider's name in the resource graph and in state.
+const Name = lower.HostNetProvider
+
+// Version is the provider's version.
+const Version = "0.1.0"
+
+// Provider serves switches, ports, taps and bridges. The zero value is not
+// usable; call New.
+type Provider struct {
+	schema providers.Schema
+
+	mu         sync.Mutex
+	experiment string
+	mgmt       map[string]*mgmtSession // by management socket path
+}
+
+var _ providers.Provider = (*Provider)(nil)
+
+// New returns an unconfigured provider.
+func New() *Provider {
+	return &Provider{schema: buildSchema(), mgmt: map[string]*mgmtSession{}}
+}
+
+func buildSchema() providers.Schema {
+	str := func(desc string, required, forceNew bool) *providers.Attribute {
+		return &providers.Attribute{Type: cty.String, Description: desc, Required: required, Optional: !required, ForceNew: forceNew}
+	}
+	num := func(desc string, required, forceNew bool) *providers.Attribute {
+		return &providers.Attribute{Type: cty.Number, Description: desc, Required: required, Optional: !required, ForceNew: forceNew}
+	}
+	return providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{
+		lower.TypeSwitch: {
+			Description: "a VDE switch (vde_switch daemon) or a Linux bridge",
+			Attributes: map[string]*providers.Attribute{
+				"name":       str("the switch's name in the experiment", true, true),
+				"kind":       str(`"vde" or "bridge"`, true, true),
+				"ports":      num("VDE: the highest port number the switch accepts (vde_switch -n ports+1)", false, false),
+				"subnet":     str("the switch's subnet (informational)", false, false),
+				"socket":     str("VDE: the control directory (vde_switch -s)", false, true),
+				"device":     str("bridge: the bridge's device name", false, true),
+				"group":      str("VDE: group owning the control socket (vde_switch -g)", false, false),
+				"mode":       str("VDE: octal mode of the control socket (vde_switch -m)", false, false),
+				"pid":        {Type: cty.Number, Computed: true, Description: "VDE: the vde_switch process"},
+				"management": {Type: cty.String, Computed: true, Description: "VDE: the management socket (vde_switch -M)"},
+			},
+		},
+		lower.TypePort: {
+			Description: "a numbered port on a VDE switch",
+			Attributes: map[string]*providers.Attribute{
+				"switch":    str("the switch's name", true, true),
+				"socket":    str("the switch's control directory", true, true),
+				"number":    num("the port number", true, true),
+				"node":      str("the node the port is for", false, false),
+				"interface": str("the node's interface the port is for", false, false),
+			},
+		},
+		lower.TypeTap: {
+			Description: "a TAP device, plugged into a VDE port and/or enslaved to a bridge",
+			Attributes: map[string]*providers.Attribute{
+				"name":     str("the device name", true, true),
+				"switch":   str("the VDE switch's name, or null", false, false),
+				"socket":   str("the VDE switch's control directory, or null", false, false),
+				"port":     num("the VDE port, or null", false, false),
+				"bridge":   str("the bridge device to enslave the TAP to, or null", false, false),
+				"owner":    str("user owning the device (name or uid), like vde_tunctl -u", false, true),
+				"group":    str("group owning the device (name or gid)", false, true),
+				"plug_pid": {Type: cty.Number, Computed: true, Description: "the vde_plug2tap process joining the TAP to its port"},
+			},
+		},
+		lower.TypeBridge: {
+			Description: "a Linux bridge",
+			Attributes: map[string]*providers.Attribute{
+				"name":   str("the bridge's name in the experiment", true, false),
+				"device": str("the device name (default: name)", false, true),
+			},
+		},
+	}}
+}
+
+func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
+	return providers.GetSchemaResponse{Info: providers.Info{Name: Name, Version: Version}, Schema: p.schema}
+}
+
+func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
+	if req.Experiment == "" {
+		return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "the experiment has no name")}
+	}
+	p.mu.Lock()
+	p.experiment = req.Experiment
+	p.mu.Unlock()
+	return providers.ConfigureResponse{}
+}
+
+func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateResourcesRequest) providers.ValidateResourcesResponse {
+	var diags providers.Diagnostics
+	for _, r := range req.Resources {
+		diags = append(diags, validate(r.Address, r.Type, r.Config)...)
+	}
+	return providers.ValidateResourcesResponse{Diagnostics: diags}
+}
+
+func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
+	resp := providers.PlanResourcesResponse{Changes: make([]providers.PlannedChange, len(req.Changes))}
+	for i, c := range req.Changes {
+		rs := p.schema.ResourceTypes[c.Type]
+		if rs == nil {
+			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(c.Address, "The hostnet provider does not serve resources of type %q", c.Type)...)
+			resp.Changes[i] = providers.PlannedChange{Planned: c.Proposed}
+			continue
+		}
+		if c.Proposed.IsNull() {
+			resp.Changes[i] = providers.PlannedChange{Planned: c.Proposed, PlannedPrivate: c.PriorPrivate}
+			continue
+		}
+		set := map[string]cty.Value{}
+		switch c.Type {
+		case lower.TypeSwitch:
+			if str(c.Proposed, "kind") == kindVDE && str(c.Proposed, "socket") != "" {
+				set["management"] = cty.StringVal(mgmtPath(str(c.Proposed, "socket")))
+			} else {
+				set["management"] = cty.NullVal(cty.String)
+				set["pid"] = cty.NullVal(cty.Number)
+			}
+		case lower.TypeTap:
+			switch {
+			case str(c.Proposed, "socket") == "":
+				set["plug_pid"] = cty.NullVal(cty.Number)
+			case !c.Prior.IsNull() && (str(c.Prior, "socket") != str(c.Proposed, "socket") || num(c.Prior, "port") != num(c.Proposed, "port")):
+				set["plug_pid"] = cty.UnknownVal(cty.Number)
+			}
+		}
+		planned, replace := providers.DefaultPlan(rs, c.Prior, c.Proposed, set)
+		// DefaultPlan reads a null it is given for a computed attribute as
+		// "not known yet"; these nulls are known.
+		for k, v := range set {
+			if v.IsNull() {
+				planned = setAttrs(planned, map[string]cty.Value{k: v})
+			}
+		}
+		resp.Changes[i] = providers.PlannedChange{Planned: planned, PlannedPrivate: c.PriorPrivate, RequiresReplace: replace}
+	}
+	return resp
+}
+
+func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
+	rs := p.schema.ResourceTypes[req.Type]
+	if rs == nil {
+		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "The hostnet provider does not serve resources of type %q", req.Type)}
+	}
+	var (
+		v    cty.Value
+		priv []byte
+		err  error
+	)
+	switch {
+	case req.Planned.IsNull():
+		err = p.delete(req.Type, req.Prior, req.PlannedPrivate)
+		if err != nil {
+			return providers.ApplyResourceResponse{New: req.Prior, Private: req.PlannedPrivate, Diagnostics: providers.Errorf(req.Address, "Deleting %s: %v", req.Address, err)}
+		}
+		return providers.ApplyResourceResponse{New: cty.NullVal(rs.ImpliedType())}
+	case req.Prior.IsNull():
+		v, priv, err = p.create(ctx, req.Type, req.Planned)
+	default:
+		v, priv, err = p.update(ctx, req.Type, req.Prior, req.Planned, req.PlannedPrivate)
+	}
+	if err != nil {
+		if v == cty.NilVal {
+			v = req.Prior
+			priv = req.PlannedPrivate
+		}
+		return providers.ApplyResourceResponse{New: v, Private: priv, Diagnostics: providers.Errorf(req.Address, "%v", err)}
+	}
+	return providers.ApplyResourceResponse{New: v, Private: priv}
+}
+
+func (p *Provider) create(ctx context.Context, typ string, planned cty.Value) (cty.Value, []byte, error) {
+	switch typ {
+	case lower.TypeSwitch:
+		if str(planned, "kind") == kindVDE {
+			return p.createVDE(ctx, planned)
+		}
+		if err := ensureBridge(str(planned, "device")); err != nil {
+			return cty.NilVal, nil, err
+		}
+		return planned, nil, nil
+	case lower.TypePort:
+		return planned, nil, p.createPort(planned)
+	case lower.TypeTap:
+		return p.ensureTap(ctx, cty.NullVal(planned.Type()), nil, planned)
+	case lower.TypeBridge:
+		return planned, nil, ensureBridge(bridgeDevice(planned))
+	}
+	return cty.NilVal, nil, fmt.Errorf("unsupported type %q", typ)
+}
+
+func (p *Provider) update(ctx context.Context, typ string, prior, planned cty.Value, priv []byte) (cty.Value, []byte, error) {
+	switch typ {
+	case lower.TypeSwitch:
+		if str(planned, "kind") == kindVDE {
+			return p.updateVDE(prior, planned, priv)
+		}
+		return planned, priv, ensureBridge(str(planned, "device"))
+	case lower.TypePort:
+		return planned, priv, nil // only the node and interface labels change in place
+	case lower.TypeTap:
+		return p.ensureTap(ctx, prior, priv, planned)
+	case lower.TypeBridge:
+		return planned, priv, ensureBridge(bridgeDevice(planned))
+	}
+	return cty.NilVal, nil, fmt.Errorf("unsupported type %q", typ)
+}
+
+func (p *Provider) delete(typ string, prior cty.Value, priv []byte) error {
+	switch typ {
+	case lower.TypeSwitch:
+		if str(prior, "kind") == kindVDE {
+			return p.deleteVDE(prior, priv)
+		}
+		return deleteLink(str(prior, "device"))
+	case lower.TypePort:
+		return p.deletePort(prior)
+	case lower.TypeTap:
+		return p.deleteTap(prior, priv)
+	case lower.TypeBridge:
+		return deleteLink(bridgeDevice(prior))
+	}
+	return fmt.Errorf("unsupported type %q", typ)
+}
+
+func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
+	resp := providers.ReadResourcesResponse{Resources: make([]providers.ReadResult, len(req.Resources))}
+	// Ports are read one switch at a time: one port/allprint answers for
+	// all of a switch's ports.
+	portsOf := map[string][]int{}
+	for i, r := range req.Resources {
+		rs := p.schema.ResourceTypes[r.Type]
+		if rs == nil {
+			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(r.Address, "The hostnet provider does not serve resources of type %q", r.Type)...)
+			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+			continue
+		}
+		if r.Current.IsNull() {
+			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+			continue
+		}
+		if r.Type == lower.TypePort {
+			m := mgmtPath(str(r.Current, "socket"))
+			portsOf[m] = append(portsOf[m], i)
+			continue
+		}
+		v, priv, err := p.read(r.Type, r.Current, r.Private)
+		if err != nil {
+			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(r.Address, "Reading %s: %v", r.Address, err)...)
+			v, priv = r.Current, r.Private
+		}
+		resp.Resources[i] = providers.ReadResult{New: v, Private: priv}
+	}
+	for m, idx := range portsOf {
+		ports, err := p.allPorts(m)
+		for _, i := range idx {
+			r := req.Resources[i]
+			if err != nil || ports[int(num(r.Current, "number"))] == nil {
+				// No switch answering, or no such port: gone.
+				resp.Resources[i] = providers.ReadResult{New: cty.NullVal(r.Current.Type())}
+				continue
+			}
+			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+		}
+	}
+	return resp
+}
+
+func (p *Provider) read(typ string, cur cty.Value, priv []byte) (cty.Value, []byte, error) {
+	gone := cty.NullVal(cur.Type())
+	switch typ {
+	case lower.TypeSwitch:
+		if str(cur, "kind") == kindVDE {
+			return p.readVDE(cur, priv)
+		}
+		ok, err := isBridge(str(cur, "device"))
+		if err != nil || !ok {
+			return gone, nil, err
+		}
+		return cur, priv, nil
+	case lower.TypeTap:
+		return p.readTap(cur, priv)
+	case lower.TypeBridge:
+		ok, err := isBridge(bridgeDevice(cur))
+		if err != nil || !ok {
+			return gone, nil, err
+		}
+		return cur, priv, nil
+	}
+	return cur, priv, fmt.Errorf("unsupported type %q", typ)
+}
+
+// ImportResource adopts an existing bridge (switch of kind bridge, or
+// bridge) or TAP by its device name, or a running VDE switch by its control
+// directory.
+func (p *Provider) ImportResource(_ context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
+	rs := p.schema.ResourceTypes[req.Type]
+	if rs == nil || req.Type == lower.TypePort {
+		return providers.ImportResourceResponse{Diagnostics: providers.Errorf(req.Address, "Resources of type %q cannot be imported", req.Type)}
+	}
+	v, priv, err := p.importResource(rs, req.Type, req.Address, req.ID)
+	if err != nil {
+		return providers.ImportResourceResponse{Diagnostics: providers.Errorf(req.Address, "Importing %q: %v", req.ID, err)}
+	}
+	return providers.ImportResourceResponse{New: v, Private: priv}
+}
+
+func (p *Provider) Stop(context.Context) error { return nil }
+
+// Close closes the management sessions; the switches and plugs go on.
+func (p *Provider) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, s := range p.mgmt {
+		s.close()
+		delete(p.mgmt, k)
+	}
+	return nil
+}
+
+// procPrivate is the private data of a resource that owns a process: the
+// vde_switch of a switch, the vde_plug2tap of a tap.
+type procPrivate struct {
+	Pid   int    `json:"pid"`
+	Start uint64 `json:"start"`
+}
+
+func encodePrivate(proc daemon.Process) []byte {
+	b, _ := json.Marshal(procPrivate{Pid: proc.Pid, Start: proc.StartTime})
+	return b
+}
+
+func decodePrivate(b []byte) (daemon.Process, bool) {
+	var pp procPrivate
+	if len(b) == 0 || json.Unmarshal(b, &pp) != nil || pp.Pid <= 0 {
+		return daemon.Process{}, false
+	}
+	return daemon.Process{Pid: pp.Pid, StartTime: pp.Start}, true
+}
+
+// str returns a string attribute, "" when null or unknown.
+func str(v cty.Value, name string) string {
+	if v.IsNull() || !v.Type().HasAttribute(name) {
+		return ""
+	}
+	a := v.GetAttr(name)
+	if a.IsNull() || !a.IsKnown() {
+		return ""
+	}
+	return a.AsString()
+}
+
+// num returns a number attribute as an int64, 0 when null or unknown.
+func num(v cty.Value, name string) int64 {
+	if v.IsNull() || !v.Type().HasAttribute(name) {
+		return 0
+	}
+	a := v.GetAttr(name)
+	if a.IsNull() || !a.IsKnown() {
+		return 0
+	}
+	n, _ := a.AsBigFloat().Int64()
+	return n
+}
+
+func setAttrs(obj cty.Value, set map[string]cty.Value) cty.Value {
+	attrs := obj.AsValueMap()
+	for k, v := range set {
+		attrs[k] = v
+	}
+	return cty.ObjectVal(attrs)
+}
+
+func bridgeDevice(v cty.Value) string {
+	if d := str(v, "device"); d != "" {
+		return d
+	}
+	return str(v, "name")
+}

@@ -1,0 +1,41 @@
+package hostnet
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// createTap makes a persistent TAP device (no packet information header,
+// as vde_tunctl makes them), owned by uid and gid when they are >= 0. It is
+// done by hand rather than with netlink.Tuntap, which always sets an owner
+// and cannot leave one unset.
+func createTap(name string, uid, gid int64) error {
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening /dev/net/tun: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return err
+	}
+	ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI | unix.IFF_TUN_EXCL)
+	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		return fmt.Errorf("TUNSETIFF: %w", err)
+	}
+	if uid >= 0 {
+		if err := unix.IoctlSetInt(fd, unix.TUNSETOWNER, int(uid)); err != nil {
+			return fmt.Errorf("TUNSETOWNER %d: %w", uid, err)
+		}
+	}
+	if gid >= 0 {
+		if err := unix.IoctlSetInt(fd, unix.TUNSETGROUP, int(gid)); err != nil {
+			return fmt.Errorf("TUNSETGROUP %d: %w", gid, err)
+		}
+	}
+	if err := unix.IoctlSetInt(fd, unix.TUNSETPERSIST, 1); err != nil {
+		return fmt.Errorf("TUNSETPERSIST: %w", err)
+	}
+	return nil
+}

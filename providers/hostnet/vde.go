@@ -1,0 +1,359 @@
+package hostnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/benito-net/benito/internal/daemon"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// The files of a VDE switch whose control directory is socket (…/NAME.ctl).
+func base(socket string) string         { return strings.TrimSuffix(socket, ".ctl") }
+func mgmtPath(socket string) string     { return base(socket) + ".mgmt" }
+func pidPath(socket string) string      { return base(socket) + ".pid" }
+func logPath(socket string) string      { return base(socket) + ".log" }
+func plugLog(socket, tap string) string { return base(socket) + ".plug-" + tap + ".log" }
+
+// startTimeout bounds how long a new vde_switch may take to answer on its
+// management socket.
+const startTimeout = 5 * time.Second
+
+// mgmtSession is one kept-open management connection, used by one call at
+// a time.
+type mgmtSession struct {
+	mu   sync.Mutex
+	conn *mgmtConn
+}
+
+func (s *mgmtSession) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		s.conn.Close()
+		s.conn = nil
+	}
+}
+
+// withMgmt runs fn on a session of the switch whose management socket is
+// path, reconnecting once if a kept connection has gone stale (the switch
+// was restarted).
+func (p *Provider) withMgmt(path string, fn func(*mgmtConn) error) error {
+	p.mu.Lock()
+	s := p.mgmt[path]
+	if s == nil {
+		s = &mgmtSession{}
+		p.mgmt[path] = s
+	}
+	p.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		fresh := s.conn == nil
+		if fresh {
+			c, err := dialMgmt(path)
+			if err != nil {
+				return err
+			}
+			s.conn = c
+		}
+		err := fn(s.conn)
+		var me *mgmtError
+		if err == nil || errors.As(err, &me) {
+			return err
+		}
+		s.conn.Close()
+		s.conn = nil
+		if fresh || attempt > 0 {
+			return err
+		}
+	}
+}
+
+func (p *Provider) dropMgmt(path string) {
+	p.mu.Lock()
+	s := p.mgmt[path]
+	delete(p.mgmt, path)
+	p.mu.Unlock()
+	if s != nil {
+		s.close()
+	}
+}
+
+// allPorts returns the ports of the switch behind management socket path.
+func (p *Provider) allPorts(path string) (map[int]*vdePort, error) {
+	var ports map[int]*vdePort
+	err := p.withMgmt(path, func(c *mgmtConn) error {
+		lines, err := c.Do("port/allprint")
+		ports = parsePorts(lines)
+		return err
+	})
+	return ports, err
+}
+
+// switchProcess is the vde_switch of a switch: the one recorded in private
+// data, or else the one named by its pid file.
+func switchProcess(socket string, priv []byte) (daemon.Process, bool) {
+	if proc, ok := decodePrivate(priv); ok {
+		return proc, true
+	}
+	proc, err := daemon.FromPidFile(pidPath(socket))
+	return proc, err == nil
+}
+
+func (p *Provider) createVDE(ctx context.Context, planned cty.Value) (cty.Value, []byte, error) {
+	socket := str(planned, "socket")
+	mgmt := mgmtPath(socket)
+	if err := os.MkdirAll(filepath.Dir(socket), 0o755); err != nil {
+		return cty.NilVal, nil, fmt.Errorf("creating the switch's run directory: %w", err)
+	}
+	// A switch already serving this socket (left by an interrupted apply)
+	// is adopted; the remains of a dead one are cleared.
+	if proc, err := daemon.FromPidFile(pidPath(socket)); err == nil && proc.Alive() && p.withMgmt(mgmt, func(c *mgmtConn) error { _, err := c.Do("showinfo"); return err }) == nil {
+		if v, priv, err := p.updateVDE(planned, planned, encodePrivate(proc)); err == nil {
+			return v, priv, nil
+		}
+		p.deleteVDE(planned, encodePrivate(proc))
+	}
+	p.dropMgmt(mgmt)
+	removeSwitchFiles(socket)
+
+	args := []string{"-d", "-s", socket, "-M", mgmt, "-p", pidPath(socket), "-n", strconv.FormatInt(num(planned, "ports")+1, 10)}
+	if g := str(planned, "group"); g != "" {
+		args = append(args, "-g", g)
+	}
+	if m := str(planned, "mode"); m != "" {
+		args = append(args, "-m", m)
+	}
+	logFile, err := os.OpenFile(logPath(socket), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return cty.NilVal, nil, fmt.Errorf("creating the switch's log: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, "vde_switch", args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Run() // with -d it returns once the daemon has forked
+	logFile.Close()
+	fail := func(err error) (cty.Value, []byte, error) {
+		proc, _ := daemon.FromPidFile(pidPath(socket))
+		proc.Stop(time.Second)
+		msg := readLog(logPath(socket))
+		removeSwitchFiles(socket)
+		if msg != "" {
+			err = fmt.Errorf("%w; vde_switch said: %s", err, msg)
+		}
+		return cty.NilVal, nil, fmt.Errorf("starting vde_switch %s: %w", strings.Join(args, " "), err)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	// Wait for the pid file and the management socket.
+	deadline := time.Now().Add(startTimeout)
+	var proc daemon.Process
+	for {
+		proc, err = daemon.FromPidFile(pidPath(socket))
+		if err == nil && proc.Alive() {
+			if err = p.withMgmt(mgmt, func(c *mgmtConn) error { _, err := c.Do("showinfo"); return err }); err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			return fail(fmt.Errorf("no answer on %s within %s: %v", mgmt, startTimeout, err))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	v := setAttrs(planned, map[string]cty.Value{
+		"pid":        cty.NumberIntVal(int64(proc.Pid)),
+		"management": cty.StringVal(mgmt),
+	})
+	return v, encodePrivate(proc), nil
+}
+
+// updateVDE changes a running switch in place: its number of ports, and
+// the group and mode of its control directory.
+func (p *Provider) updateVDE(prior, planned cty.Value, priv []byte) (cty.Value, []byte, error) {
+	socket := str(planned, "socket")
+	proc, ok := switchProcess(socket, priv)
+	if !ok || !proc.Alive() {
+		return cty.NilVal, nil, fmt.Errorf("the vde_switch of %s is not running", socket)
+	}
+	if n := num(planned, "ports"); n != num(prior, "ports") || prior.RawEquals(planned) {
+		err := p.withMgmt(mgmtPath(socket), func(c *mgmtConn) error {
+			_, err := c.Do("port/setnumports " + strconv.FormatInt(n+1, 10))
+			return err
+		})
+		if err != nil {
+			return cty.NilVal, nil, err
+		}
+	}
+	if err := setSocketAccess(socket, str(planned, "group"), str(planned, "mode")); err != nil {
+		return cty.NilVal, nil, err
+	}
+	v := setAttrs(planned, map[string]cty.Value{
+		"pid":        cty.NumberIntVal(int64(proc.Pid)),
+		"management": cty.StringVal(mgmtPath(socket)),
+	})
+	return v, encodePrivate(proc), nil
+}
+
+// setSocketAccess gives the control directory and its socket the group and
+// mode vde_switch -g and -m would have given them.
+func setSocketAccess(socket, group, mode string) error {
+	files := []string{socket, filepath.Join(socket, "ctl")}
+	if group != "" {
+		gid, err := lookupGroup(group)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			if err := os.Chown(f, -1, int(gid)); err != nil {
+				return fmt.Errorf("setting the group of %s: %w", f, err)
+			}
+		}
+	}
+	if mode != "" {
+		m, err := parseMode(mode)
+		if err != nil {
+			return err
+		}
+		// The directory is searchable wherever the socket is readable, as
+		// vde_switch makes it, and keeps its setgid bit.
+		dirMode := fs.FileMode(m|(m&0o444)>>2) | fs.ModeSetgid
+		if err := os.Chmod(socket, dirMode); err != nil {
+			return fmt.Errorf("setting the mode of %s: %w", socket, err)
+		}
+		if err := os.Chmod(files[1], fs.FileMode(m)); err != nil {
+			return fmt.Errorf("setting the mode of %s: %w", files[1], err)
+		}
+	}
+	return nil
+}
+
+// deleteVDE shuts the switch down, stops its process and removes its
+// files. A switch already gone is no error.
+func (p *Provider) deleteVDE(prior cty.Value, priv []byte) error {
+	socket := str(prior, "socket")
+	mgmt := mgmtPath(socket)
+	proc, ok := switchProcess(socket, priv)
+	if ok && proc.Alive() {
+		p.withMgmt(mgmt, func(c *mgmtConn) error { _, err := c.Do("shutdown"); return err })
+		if err := proc.Stop(2 * time.Second); err != nil {
+			return err
+		}
+	}
+	p.dropMgmt(mgmt)
+	if err := removeSwitchFiles(socket); err != nil {
+		return err
+	}
+	os.Remove(filepath.Dir(socket)) // the run directory's switch/ folder, once empty
+	return nil
+}
+
+// removeSwitchFiles removes the control directory, management socket, pid
+// file and log of a switch.
+func removeSwitchFiles(socket string) error {
+	var errs []error
+	if err := os.RemoveAll(socket); err != nil {
+		errs = append(errs, err)
+	}
+	for _, f := range []string{mgmtPath(socket), pidPath(socket), logPath(socket)} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// readVDE reports the switch gone unless the very process it started
+// still runs and answers on its management socket.
+func (p *Provider) readVDE(cur cty.Value, priv []byte) (cty.Value, []byte, error) {
+	socket := str(cur, "socket")
+	proc, ok := switchProcess(socket, priv)
+	if !ok || !proc.Alive() || (num(cur, "pid") != 0 && num(cur, "pid") != int64(proc.Pid)) {
+		return cty.NullVal(cur.Type()), nil, nil
+	}
+	if err := p.withMgmt(mgmtPath(socket), func(c *mgmtConn) error { _, err := c.Do("showinfo"); return err }); err != nil {
+		return cty.NullVal(cur.Type()), nil, nil
+	}
+	return cur, encodePrivate(proc), nil
+}
+
+// createPort creates the numbered port; one that exists already is kept.
+func (p *Provider) createPort(planned cty.Value) error {
+	n := num(planned, "number")
+	return p.withMgmt(mgmtPath(str(planned, "socket")), func(c *mgmtConn) error {
+		_, err := c.Do("port/create " + strconv.FormatInt(n, 10))
+		if isMgmtCode(err, mgmtEEXIST) {
+			return nil
+		}
+		return err
+	})
+}
+
+// deletePort removes the numbered port, closing whatever is still plugged
+// into it. A port or switch already gone is no error.
+func (p *Provider) deletePort(prior cty.Value) error {
+	socket := str(prior, "socket")
+	n := strconv.FormatInt(num(prior, "number"), 10)
+	if _, err := os.Stat(mgmtPath(socket)); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	err := p.withMgmt(mgmtPath(socket), func(c *mgmtConn) error {
+		_, err := c.Do("port/remove " + n)
+		if err == nil || isMgmtCode(err, mgmtENXIO) {
+			return nil
+		}
+		var me *mgmtError
+		if !errors.As(err, &me) {
+			return err
+		}
+		// Still in use: close its endpoints, then remove it.
+		lines, perr := c.Do("port/allprint " + n)
+		if perr != nil {
+			return err
+		}
+		for _, ports := range parsePorts(lines) {
+			for _, ep := range ports.Endpoints {
+				if f := strings.Fields(ep); len(f) >= 4 && f[1] == "endpoint" && f[2] == "ID" {
+					c.Do("port/epclose " + n + " " + f[3])
+				}
+			}
+		}
+		_, err = c.Do("port/remove " + n)
+		if isMgmtCode(err, mgmtENXIO) {
+			return nil
+		}
+		return err
+	})
+	var nerr *mgmtError
+	if err != nil && !errors.As(err, &nerr) {
+		// The switch does not answer: a switch that is gone has no ports.
+		if proc, ok := switchProcess(socket, nil); !ok || !proc.Alive() {
+			return nil
+		}
+	}
+	return err
+}
+
+// readLog returns the last lines of a log, for error messages.
+func readLog(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) > 500 {
+		s = "…" + s[len(s)-500:]
+	}
+	return strings.ReplaceAll(s, "\n", "; ")
+}
