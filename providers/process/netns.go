@@ -1,0 +1,216 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/benito-net/benito/internal/daemon"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// holder is a node's holder process, whose namespaces are the node's.
+type holder struct{ daemon.Process }
+
+func (h holder) nsPath(kind string) string {
+	return "/proc/" + strconv.Itoa(h.Pid) + "/ns/" + kind
+}
+
+// String is the holder's identity, pid:start_time.
+func (h holder) String() string { return fmt.Sprintf("%d:%d", h.Pid, h.StartTime) }
+
+// netHandle opens the node's network namespace and a netlink handle bound
+// to it. The caller closes both.
+func (h holder) netHandle() (*netlink.Handle, netns.NsHandle, error) {
+	ns, err := netns.GetFromPath(h.nsPath("net"))
+	if err != nil {
+		return nil, -1, fmt.Errorf("opening the network namespace of pid %d: %w", h.Pid, err)
+	}
+	nh, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	if err != nil {
+		ns.Close()
+		return nil, -1, fmt.Errorf("netlink in the namespace of pid %d: %w", h.Pid, err)
+	}
+	// The namespace may have died between the open and the handle: a
+	// dead holder's namespace still opens, so check the holder is still
+	// the one we mean.
+	if !h.Alive() {
+		nh.Close()
+		ns.Close()
+		return nil, -1, fmt.Errorf("the holder process %d is gone", h.Pid)
+	}
+	return nh, ns, nil
+}
+
+// inNamespaces runs fn on an OS thread that has joined the holder's
+// namespaces of the given kinds (CLONE_NEWNET, CLONE_NEWUTS; never the
+// mount namespace, which a multi-threaded process cannot join). fn runs in
+// a goroutine of its own: if the thread cannot be brought back to its
+// namespaces, the goroutine ends locked and Go discards the thread, so no
+// other goroutine ever runs in a node's namespace.
+func (h holder) inNamespaces(flags int, fn func() error) error {
+	type nsKind struct {
+		flag int
+		name string
+	}
+	var kinds []nsKind
+	for _, k := range []nsKind{{unix.CLONE_NEWUTS, "uts"}, {unix.CLONE_NEWNET, "net"}} {
+		if flags&k.flag != 0 {
+			kinds = append(kinds, k)
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		var origs, targets []int
+		closeAll := func() {
+			for _, fd := range append(origs, targets...) {
+				unix.Close(fd)
+			}
+		}
+		for _, k := range kinds {
+			o, err := unix.Open("/proc/thread-self/ns/"+k.name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				closeAll()
+				runtime.UnlockOSThread()
+				done <- fmt.Errorf("opening this thread's %s namespace: %w", k.name, err)
+				return
+			}
+			origs = append(origs, o)
+			t, err := unix.Open(h.nsPath(k.name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				closeAll()
+				runtime.UnlockOSThread()
+				done <- fmt.Errorf("opening the %s namespace of pid %d: %w", k.name, h.Pid, err)
+				return
+			}
+			targets = append(targets, t)
+		}
+		restore := func() bool {
+			ok := true
+			for i, k := range kinds {
+				if err := unix.Setns(origs[i], k.flag); err != nil {
+					ok = false
+				}
+			}
+			return ok
+		}
+		var err error
+		for i, k := range kinds {
+			if err = unix.Setns(targets[i], k.flag); err != nil {
+				err = fmt.Errorf("joining the %s namespace of pid %d: %w", k.name, h.Pid, err)
+				break
+			}
+		}
+		if err == nil {
+			err = fn()
+		}
+		if restore() {
+			runtime.UnlockOSThread()
+		}
+		closeAll()
+		done <- err
+	}()
+	return <-done
+}
+
+// setupNamespaces sets the node's hostname and its IPv4 forwarding.
+func (h holder) setupNamespaces(hostname string, forward bool) error {
+	return h.inNamespaces(unix.CLONE_NEWUTS|unix.CLONE_NEWNET, func() error {
+		if hostname != "" {
+			if err := unix.Sethostname([]byte(hostname)); err != nil {
+				return fmt.Errorf("setting the hostname: %w", err)
+			}
+		}
+		return writeForward(forward)
+	})
+}
+
+func writeForward(forward bool) error {
+	val := "0\n"
+	if forward {
+		val = "1\n"
+	}
+	if err := os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte(val), 0); err != nil {
+		return fmt.Errorf("setting ip_forward: %w", err)
+	}
+	return nil
+}
+
+// forwarding reads the node's net.ipv4.ip_forward.
+func (h holder) forwarding() (bool, error) {
+	var on bool
+	err := h.inNamespaces(unix.CLONE_NEWNET, func() error {
+		b, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
+		on = strings.TrimSpace(string(b)) == "1"
+		return err
+	})
+	return on, err
+}
+
+// makeTap creates a persistent TAP device in the node's network namespace
+// (a TAP is made in the namespace of the thread that opens /dev/net/tun).
+func (h holder) makeTap(name string) error {
+	return h.inNamespaces(unix.CLONE_NEWNET, func() error {
+		fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("opening /dev/net/tun: %w", err)
+		}
+		defer unix.Close(fd)
+		ifr, err := unix.NewIfreq(name)
+		if err != nil {
+			return fmt.Errorf("TAP %q: %w", name, err)
+		}
+		ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI)
+		if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+			return fmt.Errorf("creating TAP %s: %w", name, err)
+		}
+		if err := unix.IoctlSetInt(fd, unix.TUNSETPERSIST, 1); err != nil {
+			return fmt.Errorf("making TAP %s persistent: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// netnsID returns the identity of the node's network namespace as
+// /proc/PID/ns/net links show it ("net:[INODE]").
+func (h holder) netnsID() (string, error) {
+	return os.Readlink(h.nsPath("net"))
+}
+
+// killNamespace kills (SIGKILL) every process whose network namespace is
+// id, but the holder itself, and returns them. Processes started in a node
+// by benito exec or by its startup command have left the holder's session
+// and process group, but not its namespace.
+func killNamespace(id string, except int) []daemon.Process {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil
+	}
+	names, _ := d.Readdirnames(-1)
+	d.Close()
+	var killed []daemon.Process
+	for _, n := range names {
+		pid, err := strconv.Atoi(n)
+		if err != nil || pid == except || pid == os.Getpid() {
+			continue
+		}
+		if l, err := os.Readlink("/proc/" + n + "/ns/net"); err != nil || l != id {
+			continue
+		}
+		p, err := daemon.FromPid(pid)
+		if err != nil {
+			continue
+		}
+		if err := syscall.Kill(pid, syscall.SIGKILL); err == nil || !errors.Is(err, syscall.ESRCH) {
+			killed = append(killed, p)
+		}
+	}
+	return killed
+}

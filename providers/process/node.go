@@ -1,0 +1,786 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/shaping"
+	"github.com/benito-net/benito/model"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// node is a decoded vnode configuration.
+type node struct {
+	Name      string
+	RunDir    string
+	MountNS   bool
+	IPForward bool
+	Ifaces    []iface
+}
+
+// iface is one decoded interface of a node.
+type iface struct {
+	Name       string
+	Kind       string // model.KindVDE or model.KindBridge
+	VDESocket  string
+	VDEPort    int
+	Bridge     string
+	HostDevice string
+	MAC        net.HardwareAddr
+	Addr       netip.Prefix // invalid when the interface has no address
+	MTU        int          // 0: the kernel's default
+	Shaping    shaping.Shaping
+	raw        cty.Value
+}
+
+// plumbing says how the interface is attached; a change to it takes a new
+// device.
+func (f iface) plumbing() string {
+	return fmt.Sprintf("%s|%s|%d|%s|%s", f.Kind, f.VDESocket, f.VDEPort, f.Bridge, f.HostDevice)
+}
+
+func decodeNode(v cty.Value) (node, error) {
+	n := node{
+		Name:      str(v, "name"),
+		RunDir:    str(v, "run_dir"),
+		MountNS:   boolean(v, "mount_namespace"),
+		IPForward: boolean(v, "ip_forward"),
+	}
+	if !validName(n.Name) {
+		return n, fmt.Errorf("node name %q cannot name a directory", n.Name)
+	}
+	ifs := v.GetAttr("interfaces")
+	if ifs.IsNull() || !ifs.IsKnown() {
+		return n, nil
+	}
+	seen := map[string]bool{}
+	for it := ifs.ElementIterator(); it.Next(); {
+		_, iv := it.Element()
+		f := iface{
+			Name:       str(iv, "name"),
+			Kind:       str(iv, "switch_kind"),
+			VDESocket:  str(iv, "vde_socket"),
+			VDEPort:    int(num(iv, "vde_port")),
+			Bridge:     str(iv, "bridge"),
+			HostDevice: str(iv, "host_device"),
+			MTU:        int(num(iv, "mtu")),
+			raw:        iv,
+		}
+		if f.Name == "" || len(f.Name) > 15 || strings.ContainsAny(f.Name, "/ \x00") {
+			return n, fmt.Errorf("interface name %q is not a valid device name (at most 15 bytes, no '/' or space)", f.Name)
+		}
+		if seen[f.Name] {
+			return n, fmt.Errorf("interface %q appears twice", f.Name)
+		}
+		seen[f.Name] = true
+		switch f.Kind {
+		case model.KindBridge:
+			if f.Bridge == "" || f.HostDevice == "" || len(f.HostDevice) > 15 {
+				return n, fmt.Errorf("interface %q on a bridge needs the bridge and a host_device of at most 15 bytes", f.Name)
+			}
+		case model.KindVDE:
+			if f.VDESocket == "" || f.VDEPort <= 0 {
+				return n, fmt.Errorf("interface %q on a VDE switch needs vde_socket and vde_port", f.Name)
+			}
+		default:
+			return n, fmt.Errorf("interface %q: unknown switch kind %q", f.Name, f.Kind)
+		}
+		if m := str(iv, "mac_address"); m != "" {
+			mac, err := net.ParseMAC(m)
+			if err != nil || len(mac) != 6 {
+				return n, fmt.Errorf("interface %q: MAC address %q is not valid", f.Name, m)
+			}
+			f.MAC = mac
+		}
+		if a := str(iv, "ip4_address"); a != "" {
+			ip, err := netip.ParseAddr(a)
+			if err != nil || !ip.Is4() {
+				return n, fmt.Errorf("interface %q: address %q is not IPv4", f.Name, a)
+			}
+			bits := 32
+			if m := str(iv, "ip4_netmask"); m != "" {
+				if bits, err = parseMask(m); err != nil {
+					return n, fmt.Errorf("interface %q: %v", f.Name, err)
+				}
+			}
+			f.Addr = netip.PrefixFrom(ip, bits)
+		}
+		lat, err := parseLatency(str(iv, "latency"))
+		if err != nil {
+			return n, fmt.Errorf("interface %q: latency: %v", f.Name, err)
+		}
+		f.Shaping = shaping.Shaping{Capacity: uint64(num(iv, "capacity")), Latency: lat}
+		if lv := iv.GetAttr("loss"); !lv.IsNull() && lv.IsKnown() {
+			f.Shaping.Loss, _ = lv.AsBigFloat().Float64()
+		}
+		if err := f.Shaping.Validate(); err != nil {
+			return n, fmt.Errorf("interface %q: %v", f.Name, err)
+		}
+		n.Ifaces = append(n.Ifaces, f)
+	}
+	return n, nil
+}
+
+// holderOf returns the holder recorded in a vnode value.
+func holderOf(v cty.Value) holder {
+	return holder{daemon.Process{Pid: int(num(v, "pid")), StartTime: uint64(num(v, "start_time"))}}
+}
+
+// sleepPath is the holder's program.
+var sleepPath = func() string {
+	if p, err := exec.LookPath("sleep"); err == nil {
+		return p
+	}
+	return "/bin/sleep"
+}()
+
+// startHolder starts the node's holder: sleep(1) in new namespaces, in a
+// session of its own, its argv[0] naming the node for ps.
+func startHolder(experiment string, n node) (holder, error) {
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return holder{}, err
+	}
+	defer devnull.Close()
+	flags := uintptr(syscall.CLONE_NEWNET | syscall.CLONE_NEWUTS)
+	if n.MountNS {
+		flags |= syscall.CLONE_NEWNS
+	}
+	cmd := &exec.Cmd{
+		Path:        sleepPath,
+		Args:        []string{"benito-node:" + experiment + "/" + n.Name, "infinity"},
+		Env:         []string{},
+		Dir:         "/",
+		Stdin:       devnull,
+		Stdout:      devnull,
+		Stderr:      devnull,
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Cloneflags: flags},
+	}
+	if err := cmd.Start(); err != nil {
+		return holder{}, fmt.Errorf("starting the holder process (%s): %w", sleepPath, err)
+	}
+	p, err := daemon.FromPid(cmd.Process.Pid)
+	go cmd.Wait() //nolint:errcheck // reaps the holder if it dies while we run
+	if err != nil {
+		return holder{}, fmt.Errorf("the holder started as pid %d but %w", cmd.Process.Pid, err)
+	}
+	return holder{p}, nil
+}
+
+func writePidFile(path string, p daemon.Process) error {
+	return writeFileAtomic(path, fmt.Sprintf("%d %d\n", p.Pid, p.StartTime))
+}
+
+func writeFileAtomic(path, content string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// cleanupStale ends what an earlier incarnation of node n left running:
+// one whose holder died (a drifted node is re-created without a delete)
+// or whose create was interrupted before benito recorded it. Its
+// processes are found through the pid files in the node's directory and
+// the network namespace the holder file names, so anything started in it
+// goes too. Nothing is there on the common path: one failed open.
+func cleanupStale(n node) error {
+	dir := nodeDir(n.RunDir, n.Name)
+	b, err := os.ReadFile(filepath.Join(dir, "holder"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var old holder
+	fmt.Sscanf(string(b), "%d %d", &old.Pid, &old.StartTime)
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) == 2 {
+		for _, p := range killNamespace(lines[1], old.Pid) {
+			p.Stop(time.Second)
+		}
+	}
+	if err := old.Stop(0); err != nil {
+		return fmt.Errorf("stopping the holder of an earlier node %s: %w", n.Name, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if p, err := readPidFile(filepath.Join(dir, e.Name())); err == nil && e.Name() != "holder" {
+			p.Stop(time.Second)
+		}
+	}
+	return os.RemoveAll(dir)
+}
+
+func readPidFile(path string) (daemon.Process, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return daemon.Process{}, err
+	}
+	var p daemon.Process
+	if _, err := fmt.Sscanf(string(b), "%d %d", &p.Pid, &p.StartTime); err != nil {
+		return daemon.Process{}, fmt.Errorf("pid file %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// findHolder returns the live holder of a node of the experiment, from its
+// pid file.
+func (p *Provider) findHolder(name string) (holder, error) {
+	_, runDir := p.config()
+	if runDir == "" {
+		return holder{}, fmt.Errorf("the process provider is not configured")
+	}
+	pr, err := readPidFile(filepath.Join(nodeDir(runDir, name), "holder"))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return holder{}, fmt.Errorf("node %q is not running (no holder pid file)", name)
+		}
+		return holder{}, err
+	}
+	h := holder{pr}
+	if !h.Alive() {
+		return holder{}, fmt.Errorf("node %q is not running: its holder process %d is gone", name, pr.Pid)
+	}
+	return h, nil
+}
+
+func (p *Provider) applyNode(prior, planned cty.Value) (cty.Value, error) {
+	switch {
+	case planned.IsNull():
+		if err := deleteNode(prior); err != nil {
+			return prior, err
+		}
+		return cty.NilVal, nil
+	case prior.IsNull():
+		return p.createNode(planned)
+	default:
+		return updateNode(prior, planned)
+	}
+}
+
+func (p *Provider) createNode(planned cty.Value) (cty.Value, error) {
+	n, err := decodeNode(planned)
+	if err != nil {
+		return cty.NilVal, err
+	}
+	experiment, _ := p.config()
+	dir := nodeDir(n.RunDir, n.Name)
+	if err := cleanupStale(n); err != nil {
+		return cty.NilVal, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return cty.NilVal, err
+	}
+	h, err := startHolder(experiment, n)
+	if err != nil {
+		return cty.NilVal, err
+	}
+	v := setAttrs(planned, map[string]cty.Value{
+		"pid":        cty.NumberIntVal(int64(h.Pid)),
+		"start_time": cty.NumberUIntVal(h.StartTime),
+		"netns":      cty.StringVal(h.nsPath("net")),
+		"log":        cty.StringVal(nodeLog(n.RunDir, n.Name)),
+	})
+	// From here on a failure returns v: the engine records what was made
+	// (tainted), and the next apply deletes it.
+	id, err := h.netnsID()
+	if err != nil {
+		return v, err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, "holder"), fmt.Sprintf("%d %d\n%s\n", h.Pid, h.StartTime, id)); err != nil {
+		return v, err
+	}
+	if err := h.setupNamespaces(n.Name, n.IPForward); err != nil {
+		return v, err
+	}
+	if n.MountNS {
+		// Mounts made in the node must not propagate to the host.
+		if out, err := exec.Command("nsenter", "--mount="+h.nsPath("mnt"), "--", "mount", "--make-rslave", "/").CombinedOutput(); err != nil {
+			return v, fmt.Errorf("making the node's mounts private: %v: %s", err, strings.TrimSpace(string(out)))
+		}
+	}
+	nh, ns, err := h.netHandle()
+	if err != nil {
+		return v, err
+	}
+	defer nh.Close()
+	defer ns.Close()
+	if err := linkUp(nh, "lo"); err != nil {
+		return v, err
+	}
+	for _, f := range n.Ifaces {
+		if err := ensureIface(h, nh, ns, n, f, nil, true); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+func linkUp(nh *netlink.Handle, name string) error {
+	l, err := nh.LinkByName(name)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if err := nh.LinkSetUp(l); err != nil {
+		return fmt.Errorf("bringing %s up: %w", name, err)
+	}
+	return nil
+}
+
+// ensureIface makes interface f of node n exist and match: created when
+// missing (or when its plumbing changed from prev), its MAC, MTU, address,
+// state and shaping set in place otherwise. fresh says the node was just
+// made, so there is nothing to look up first.
+func ensureIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f iface, prev *iface, fresh bool) error {
+	var l netlink.Link
+	if !fresh {
+		l, _ = nh.LinkByName(f.Name)
+		if l != nil && prev != nil && prev.plumbing() != f.plumbing() {
+			if err := removeIface(nh, n, *prev); err != nil {
+				return err
+			}
+			l = nil
+		}
+		if l != nil && !plumbed(n, f) {
+			// The device is there but its other end is not: start over.
+			if err := removeIface(nh, n, f); err != nil {
+				return err
+			}
+			l = nil
+		}
+	}
+	created := l == nil
+	if created {
+		var err error
+		if l, err = createIface(h, nh, ns, n, f); err != nil {
+			return fmt.Errorf("interface %s: %w", f.Name, err)
+		}
+	}
+	if err := configureIface(nh, l, f, created); err != nil {
+		return fmt.Errorf("interface %s: %w", f.Name, err)
+	}
+	if f.Kind == model.KindVDE && (created || !plugAlive(n, f)) {
+		if err := startPlug(h, n, f); err != nil {
+			return fmt.Errorf("interface %s: %w", f.Name, err)
+		}
+	}
+	return nil
+}
+
+// createIface makes the device of f inside the node: a veth whose host end
+// joins the bridge, or a TAP.
+func createIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f iface) (netlink.Link, error) {
+	switch f.Kind {
+	case model.KindBridge:
+		br, err := netlink.LinkByName(f.Bridge)
+		if err != nil {
+			return nil, fmt.Errorf("bridge %s: %w", f.Bridge, err)
+		}
+		veth := &netlink.Veth{
+			LinkAttrs: netlink.LinkAttrs{
+				Name:        f.HostDevice,
+				MTU:         f.MTU,
+				MasterIndex: br.Attrs().Index,
+				Flags:       net.FlagUp,
+			},
+			PeerName:         f.Name,
+			PeerHardwareAddr: f.MAC,
+			PeerMTU:          uint32(f.MTU),
+			PeerNamespace:    netlink.NsFd(ns),
+		}
+		err = netlink.LinkAdd(veth)
+		if errors.Is(err, syscall.EEXIST) {
+			// The host end of an earlier incarnation of the node, whose
+			// namespace is still being torn down: the name is ours.
+			if stale, lerr := netlink.LinkByName(f.HostDevice); lerr == nil && stale.Type() == "veth" {
+				if derr := netlink.LinkDel(stale); derr == nil || errors.Is(derr, syscall.ENODEV) {
+					err = netlink.LinkAdd(veth)
+				}
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("creating veth %s (host) / %s (node): %w", f.HostDevice, f.Name, err)
+		}
+	case model.KindVDE:
+		if err := h.makeTap(f.Name); err != nil {
+			return nil, err
+		}
+	}
+	return nh.LinkByName(f.Name)
+}
+
+// configureIface sets MAC, MTU, address, up and shaping of l as f says.
+func configureIface(nh *netlink.Handle, l netlink.Link, f iface, created bool) error {
+	a := l.Attrs()
+	if f.MAC != nil && a.HardwareAddr.String() != f.MAC.String() {
+		if err := nh.LinkSetHardwareAddr(l, f.MAC); err != nil {
+			return fmt.Errorf("setting MAC %s: %w", f.MAC, err)
+		}
+	}
+	if f.MTU != 0 && a.MTU != f.MTU {
+		if err := nh.LinkSetMTU(l, f.MTU); err != nil {
+			return fmt.Errorf("setting MTU %d: %w", f.MTU, err)
+		}
+	}
+	var have []netlink.Addr
+	if !created {
+		var err error
+		if have, err = nh.AddrList(l, netlink.FAMILY_V4); err != nil {
+			return fmt.Errorf("listing addresses: %w", err)
+		}
+	}
+	found := false
+	for _, ad := range have {
+		p, _ := netip.AddrFromSlice(ad.IP.To4())
+		ones, _ := ad.Mask.Size()
+		if f.Addr.IsValid() && p == f.Addr.Addr() && ones == f.Addr.Bits() {
+			found = true
+			continue
+		}
+		if err := nh.AddrDel(l, &ad); err != nil {
+			return fmt.Errorf("removing address %s: %w", ad.IPNet, err)
+		}
+	}
+	if f.Addr.IsValid() && !found {
+		ad := &netlink.Addr{IPNet: &net.IPNet{IP: f.Addr.Addr().AsSlice(), Mask: net.CIDRMask(f.Addr.Bits(), 32)}}
+		if err := nh.AddrAdd(l, ad); err != nil {
+			return fmt.Errorf("adding address %s: %w", f.Addr, err)
+		}
+	}
+	if a.Flags&net.FlagUp == 0 {
+		if err := nh.LinkSetUp(l); err != nil {
+			return fmt.Errorf("bringing it up: %w", err)
+		}
+	}
+	if !created || !f.Shaping.IsZero() {
+		if err := shaping.Apply(nh, l, f.Shaping); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plumbed reports whether f's other end is in place: the veth's host end on
+// its bridge, or the TAP's plug running.
+func plumbed(n node, f iface) bool {
+	switch f.Kind {
+	case model.KindBridge:
+		hl, err := netlink.LinkByName(f.HostDevice)
+		if err != nil || hl.Type() != "veth" {
+			return false
+		}
+		br, err := netlink.LinkByName(f.Bridge)
+		return err == nil && hl.Attrs().MasterIndex == br.Attrs().Index && hl.Attrs().Flags&net.FlagUp != 0
+	case model.KindVDE:
+		return plugAlive(n, f)
+	}
+	return false
+}
+
+// removeIface deletes f's device inside the node (a veth takes its host
+// end with it) and stops its plug.
+func removeIface(nh *netlink.Handle, n node, f iface) error {
+	if f.Kind == model.KindVDE {
+		if err := stopPlug(n, f); err != nil {
+			return err
+		}
+	}
+	if nh != nil {
+		if l, err := nh.LinkByName(f.Name); err == nil {
+			if err := nh.LinkDel(l); err != nil && !errors.Is(err, syscall.ENODEV) {
+				return fmt.Errorf("deleting %s: %w", f.Name, err)
+			}
+		}
+	}
+	if f.Kind == model.KindBridge {
+		// The host end of a veth whose node end is gone (or whose
+		// namespace is dying) is deleted by name, if it is a veth.
+		if hl, err := netlink.LinkByName(f.HostDevice); err == nil && hl.Type() == "veth" {
+			if err := netlink.LinkDel(hl); err != nil && !errors.Is(err, syscall.ENODEV) {
+				return fmt.Errorf("deleting host device %s: %w", f.HostDevice, err)
+			}
+		}
+	}
+	return nil
+}
+
+func plugPidFile(n node, f iface) string {
+	return filepath.Join(nodeDir(n.RunDir, n.Name), "plug."+f.Name)
+}
+
+func plugAlive(n node, f iface) bool {
+	p, err := readPidFile(plugPidFile(n, f))
+	return err == nil && p.Alive()
+}
+
+// startPlug plugs f's TAP into its VDE port with vde_plug2tap, run in the
+// node's network namespace and supervised through its pid file.
+func startPlug(h holder, n node, f iface) error {
+	if err := stopPlug(n, f); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(nodeLog(n.RunDir, n.Name)), 0o755); err != nil {
+		return err
+	}
+	p, err := daemon.Start(daemon.Spec{
+		Path: "nsenter",
+		Args: []string{"--net=" + h.nsPath("net"), "--", "vde_plug2tap", "-s", f.VDESocket, "-p", strconv.Itoa(f.VDEPort), f.Name},
+		Log:  nodeLog(n.RunDir, n.Name),
+	})
+	if err != nil {
+		return fmt.Errorf("plugging into %s port %d: %w", f.VDESocket, f.VDEPort, err)
+	}
+	if err := writePidFile(plugPidFile(n, f), p); err != nil {
+		p.Stop(0)
+		return err
+	}
+	return nil
+}
+
+func stopPlug(n node, f iface) error {
+	file := plugPidFile(n, f)
+	p, err := readPidFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err == nil {
+		if err := p.Stop(time.Second); err != nil {
+			return fmt.Errorf("stopping the plug of %s: %w", f.Name, err)
+		}
+	}
+	if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func updateNode(prior, planned cty.Value) (cty.Value, error) {
+	n, err := decodeNode(planned)
+	if err != nil {
+		return prior, err
+	}
+	old, _ := decodeNode(prior)
+	h := holderOf(prior)
+	if !h.Alive() {
+		return prior, fmt.Errorf("the node's holder process %d is gone; run benito apply again to re-create the node", h.Pid)
+	}
+	v := setAttrs(planned, map[string]cty.Value{
+		"pid":        prior.GetAttr("pid"),
+		"start_time": prior.GetAttr("start_time"),
+		"netns":      prior.GetAttr("netns"),
+		"log":        cty.StringVal(nodeLog(n.RunDir, n.Name)),
+	})
+	if err := h.setupNamespaces("", n.IPForward); err != nil {
+		return prior, err
+	}
+	nh, ns, err := h.netHandle()
+	if err != nil {
+		return prior, err
+	}
+	defer nh.Close()
+	defer ns.Close()
+	prev := map[string]*iface{}
+	for i := range old.Ifaces {
+		prev[old.Ifaces[i].Name] = &old.Ifaces[i]
+	}
+	want := map[string]bool{}
+	for _, f := range n.Ifaces {
+		want[f.Name] = true
+	}
+	for _, f := range old.Ifaces {
+		if !want[f.Name] {
+			if err := removeIface(nh, old, f); err != nil {
+				return prior, err
+			}
+		}
+	}
+	for _, f := range n.Ifaces {
+		if err := ensureIface(h, nh, ns, n, f, prev[f.Name], false); err != nil {
+			// What is recorded must not claim the interface is right:
+			// keep the prior value, so the next plan tries again.
+			return prior, err
+		}
+	}
+	return v, nil
+}
+
+func deleteNode(prior cty.Value) error {
+	n, err := decodeNode(prior)
+	if err != nil || n.RunDir == "" {
+		return err
+	}
+	h := holderOf(prior)
+	var nh *netlink.Handle
+	alive := h.Alive()
+	if alive {
+		var ns netns.NsHandle
+		if nh, ns, err = h.netHandle(); err == nil {
+			defer nh.Close()
+			defer ns.Close()
+		} else {
+			nh = nil
+		}
+	}
+	for _, f := range n.Ifaces {
+		if err := removeIface(nh, n, f); err != nil {
+			return err
+		}
+	}
+	if alive {
+		if id, err := h.netnsID(); err == nil {
+			for _, p := range killNamespace(id, h.Pid) {
+				p.Stop(time.Second)
+			}
+		}
+		if err := h.Stop(0); err != nil {
+			return fmt.Errorf("stopping the holder: %w", err)
+		}
+	}
+	if err := os.RemoveAll(nodeDir(n.RunDir, n.Name)); err != nil {
+		return err
+	}
+	if err := os.Remove(nodeLog(n.RunDir, n.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	// Empty parents go too, so destroy leaves no directory behind.
+	for _, d := range []string{filepath.Join(n.RunDir, "process"), filepath.Join(n.RunDir, "log"), n.RunDir} {
+		os.Remove(d)
+	}
+	return nil
+}
+
+// readNode returns the node as it is: null when its holder is gone; an
+// interface whose device or other end is gone is left out, and attributes
+// changed by hand read back as they are.
+func readNode(cur cty.Value) (cty.Value, error) {
+	h := holderOf(cur)
+	if !h.Alive() {
+		return cty.NilVal, nil
+	}
+	n, err := decodeNode(cur)
+	if err != nil {
+		return cur, err
+	}
+	nh, ns, err := h.netHandle()
+	if err != nil {
+		if !h.Alive() {
+			return cty.NilVal, nil
+		}
+		return cur, err
+	}
+	defer nh.Close()
+	defer ns.Close()
+	changed := false
+	var ifs []cty.Value
+	for _, f := range n.Ifaces {
+		l, err := nh.LinkByName(f.Name)
+		if err != nil || !plumbed(n, f) {
+			changed = true
+			continue
+		}
+		got, err := observe(nh, l, f)
+		if err != nil {
+			return cur, fmt.Errorf("interface %s: %w", f.Name, err)
+		}
+		if !got.RawEquals(f.raw) {
+			changed = true
+		}
+		ifs = append(ifs, got)
+	}
+	set := map[string]cty.Value{}
+	if changed {
+		list := cty.ListValEmpty(cur.GetAttr("interfaces").Type().ElementType())
+		if len(ifs) > 0 {
+			list = cty.ListVal(ifs)
+		}
+		set["interfaces"] = list
+	}
+	if fwd, err := h.forwarding(); err == nil && fwd != n.IPForward {
+		set["ip_forward"] = cty.BoolVal(fwd)
+	}
+	if len(set) == 0 {
+		return cur, nil
+	}
+	return setAttrs(cur, set), nil
+}
+
+// observe returns f's recorded value with what the device shows now in
+// place of what was configured, where the two differ.
+func observe(nh *netlink.Handle, l netlink.Link, f iface) (cty.Value, error) {
+	set := map[string]cty.Value{}
+	a := l.Attrs()
+	if f.MAC != nil && a.HardwareAddr.String() != f.MAC.String() {
+		set["mac_address"] = cty.StringVal(a.HardwareAddr.String())
+	}
+	if f.MTU != 0 && a.MTU != f.MTU {
+		set["mtu"] = cty.NumberIntVal(int64(a.MTU))
+	}
+	addrs, err := nh.AddrList(l, netlink.FAMILY_V4)
+	if err != nil {
+		return f.raw, err
+	}
+	var got netip.Prefix
+	for _, ad := range addrs {
+		ip, _ := netip.AddrFromSlice(ad.IP.To4())
+		ones, _ := ad.Mask.Size()
+		got = netip.PrefixFrom(ip, ones)
+		if got == f.Addr {
+			break
+		}
+	}
+	if got != f.Addr || a.Flags&net.FlagUp == 0 {
+		// An interface that is down reads as unaddressed: either way
+		// the node cannot use the address.
+		if got.IsValid() && a.Flags&net.FlagUp != 0 {
+			set["ip4_address"] = cty.StringVal(got.Addr().String())
+			set["ip4_netmask"] = cty.StringVal(net.IP(net.CIDRMask(got.Bits(), 32)).String())
+		} else {
+			set["ip4_address"] = cty.NullVal(cty.String)
+			set["ip4_netmask"] = cty.NullVal(cty.String)
+		}
+	}
+	s, err := shaping.Read(nh, l)
+	if err != nil {
+		return f.raw, err
+	}
+	if !sameShaping(s, f.Shaping) {
+		set["capacity"], set["latency"], set["loss"] = cty.NullVal(cty.Number), cty.NullVal(cty.String), cty.NullVal(cty.Number)
+		if s.Capacity != 0 {
+			set["capacity"] = cty.NumberUIntVal(s.Capacity)
+		}
+		if s.Latency != 0 {
+			set["latency"] = cty.StringVal(s.Latency.String())
+		}
+		if s.Loss != 0 {
+			set["loss"] = cty.NumberFloatVal(s.Loss)
+		}
+	}
+	if len(set) == 0 {
+		return f.raw, nil
+	}
+	return setAttrs(f.raw, set), nil
+}
+
+// sameShaping compares what Read returned with what was asked, allowing
+// for the kernel's units (whole bytes per second, microseconds, loss in
+// 2^-32 steps).
+func sameShaping(got, want shaping.Shaping) bool {
+	d := got.Latency - want.Latency.Round(time.Microsecond)
+	dl := got.Loss - want.Loss
+	return got.Capacity == want.Capacity/8*8 && d > -time.Microsecond && d < time.Microsecond && dl > -1e-6 && dl < 1e-6
+}

@@ -1,0 +1,355 @@
+package process
+
+import (
+	"errors"
+	"github.com/benito-net/benito/internal/shaping"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/benito-net/benito/lower"
+	"github.com/vishvananda/netlink"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// checkGone fails unless node's holder, devices and files are gone.
+func (e *env) checkGone(v cty.Value) {
+	e.t.Helper()
+	h := holderOf(v)
+	if h.Alive() {
+		e.t.Errorf("holder %d still alive", h.Pid)
+	}
+	n, _ := decodeNode(v)
+	for _, f := range n.Ifaces {
+		if _, err := netlink.LinkByName(f.HostDevice); err == nil {
+			e.t.Errorf("host device %s still there", f.HostDevice)
+		}
+	}
+	if _, err := os.Stat(nodeDir(n.RunDir, n.Name)); err == nil {
+		e.t.Errorf("node directory %s still there", nodeDir(n.RunDir, n.Name))
+	}
+}
+
+func TestTwoNodesOnABridge(t *testing.T) {
+	e := newEnv(t)
+	br := e.bridge("a")
+	a := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.0.1/24"})
+	b := e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.0.2/24"})
+	e.apply(lower.TypeVNode, "vnode.a", a)
+	e.apply(lower.TypeVNode, "vnode.b", b)
+	e.mustPing("a", "10.9.0.2")
+	e.mustPing("b", "10.9.0.1")
+	if out, err := e.run("a", "hostname"); err != nil || strings.TrimSpace(out) != "a" {
+		t.Errorf("hostname in a = %q, %v", out, err)
+	}
+	// The node's eth0 is its own: the host's is untouched.
+	if out, err := e.run("a", "ip", "-o", "link", "show", "eth0"); err != nil || !strings.Contains(out, "link/ether "+str(e.state["vnode.a"].GetAttr("interfaces").Index(cty.NumberIntVal(0)), "mac_address")) {
+		t.Errorf("MAC in a = %q, %v", out, err)
+	}
+	// Read of an untouched node is what was applied: no drift.
+	before := e.state["vnode.a"]
+	if got := e.read("vnode.a"); !got.RawEquals(before) {
+		t.Errorf("read back %#v\nwant %#v", got, before)
+	}
+	va, vb := e.state["vnode.a"], e.state["vnode.b"]
+	e.destroy("vnode.a")
+	e.destroy("vnode.b")
+	e.checkGone(va)
+	e.checkGone(vb)
+	if _, err := os.Stat(e.runDir); err == nil {
+		entries, _ := os.ReadDir(e.runDir)
+		t.Errorf("run directory left behind: %v", entries)
+	}
+	// Deleting again is no error.
+	e.do(lower.TypeVNode, "vnode.a", va, cty.NullVal(va.Type()))
+}
+
+func TestRouterBetweenTwoBridges(t *testing.T) {
+	e := newEnv(t)
+	b1, b2 := e.bridge("l"), e.bridge("r")
+	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: b1, addr: "10.9.1.2/24"}))
+	e.apply(lower.TypeVNode, "vnode.r", e.nodeConfig("r", false,
+		ifc{name: "eth0", bridge: b1, addr: "10.9.1.1/24"},
+		ifc{name: "eth1", bridge: b2, addr: "10.9.2.1/24"}))
+	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: b2, addr: "10.9.2.2/24"}))
+	e.apply(lower.TypeRoute, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.1"))
+	e.apply(lower.TypeRoute, `route.b["10.9.1.0/24"]`, routeConfig("b", "10.9.1.0/24", "10.9.2.1"))
+	e.mustPing("a", "10.9.2.2")
+	if got := e.read(`route.a["10.9.2.0/24"]`); got.IsNull() || str(got, "gateway") != "10.9.1.1" {
+		t.Errorf("route read back as %#v", got)
+	}
+	// A route deleted by hand reads as gone, and apply puts it back.
+	e.run("a", "ip", "route", "del", "10.9.2.0/24")
+	if got := e.read(`route.a["10.9.2.0/24"]`); !got.IsNull() {
+		t.Fatalf("a deleted route read back as %#v", got)
+	}
+	e.apply(lower.TypeRoute, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.1"))
+	e.mustPing("a", "10.9.2.2")
+	// A gateway change is an update in place.
+	if pc := e.plan(lower.TypeRoute, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.3")); len(pc.RequiresReplace) != 0 {
+		t.Errorf("gateway change replaces: %v", pc.RequiresReplace)
+	}
+	if out, _ := e.run("r", "sysctl", "-n", "net.ipv4.ip_forward"); strings.TrimSpace(out) != "1" {
+		t.Errorf("router forwarding = %q", out)
+	}
+}
+
+func TestShapingInPlace(t *testing.T) {
+	e := newEnv(t)
+	br := e.bridge("s")
+	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.2/24"}))
+	if !netemWorks(t, e) {
+		// This kernel shapes capacity only: check that a capacity change
+		// is made in place instead.
+		t.Log("no netem on this kernel: checking capacity instead of latency")
+		a := func(capacity int64) cty.Value {
+			v := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.1/24"})
+			f := v.GetAttr("interfaces").Index(cty.NumberIntVal(0))
+			f = setAttrs(f, map[string]cty.Value{"capacity": cty.NumberIntVal(capacity)})
+			return setAttrs(v, map[string]cty.Value{"interfaces": cty.ListVal([]cty.Value{f})})
+		}
+		e.apply(lower.TypeVNode, "vnode.a", a(8_000_000))
+		pid := num(e.state["vnode.a"], "pid")
+		e.mustPing("a", "10.9.3.2")
+		if pc := e.apply(lower.TypeVNode, "vnode.a", a(16_000_000)); len(pc.RequiresReplace) != 0 {
+			t.Fatalf("a capacity change replaces the node: %v", pc.RequiresReplace)
+		}
+		if got := num(e.state["vnode.a"], "pid"); got != pid {
+			t.Errorf("holder changed on update: %d -> %d", pid, got)
+		}
+		if out, _ := e.run("a", "tc", "qdisc", "show", "dev", "eth0"); !strings.Contains(out, "tbf") || !strings.Contains(out, "16Mbit") {
+			t.Errorf("qdisc after update: %s", out)
+		}
+		if got := e.read("vnode.a"); !got.RawEquals(e.state["vnode.a"]) {
+			t.Errorf("shaped node reads back changed: %#v", got.GetAttr("interfaces"))
+		}
+		e.run("a", "tc", "qdisc", "del", "dev", "eth0", "root")
+		if got := e.read("vnode.a"); !got.GetAttr("interfaces").Index(cty.NumberIntVal(0)).GetAttr("capacity").IsNull() {
+			t.Errorf("removed shaping read back as %#v", got.GetAttr("interfaces"))
+		}
+		return
+	}
+	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.1/24", latency: "50ms"}))
+	e.mustPing("a", "10.9.3.2") // ARP
+	if rtt := e.mustPing("a", "10.9.3.2"); rtt < 50*time.Millisecond || rtt > 90*time.Millisecond {
+		t.Errorf("RTT with 50ms latency = %v", rtt)
+	}
+	pid := num(e.state["vnode.a"], "pid")
+	pc := e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.1/24", latency: "10ms"}))
+	if len(pc.RequiresReplace) != 0 {
+		t.Fatalf("a latency change replaces the node: %v", pc.RequiresReplace)
+	}
+	if got := num(e.state["vnode.a"], "pid"); got != pid {
+		t.Errorf("holder changed on update: %d -> %d", pid, got)
+	}
+	if rtt := e.mustPing("a", "10.9.3.2"); rtt < 10*time.Millisecond || rtt > 40*time.Millisecond {
+		t.Errorf("RTT with 10ms latency = %v", rtt)
+	}
+	// Shaping changed by hand reads back as drift.
+	e.run("a", "tc", "qdisc", "del", "dev", "eth0", "root")
+	if got := e.read("vnode.a"); str(got.GetAttr("interfaces").Index(cty.NumberIntVal(0)), "latency") != "" {
+		t.Errorf("removed shaping read back as %#v", got.GetAttr("interfaces"))
+	}
+}
+
+// netemWorks reports whether latency can be set, on node b's eth0.
+func netemWorks(t *testing.T, e *env) bool {
+	h, err := e.p.findHolder("b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nh, ns, err := h.netHandle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	defer nh.Close()
+	l, err := nh.LinkByName("eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = shaping.Apply(nh, l, shaping.Shaping{Latency: time.Millisecond})
+	shaping.Apply(nh, l, shaping.Shaping{})
+	return !errors.Is(err, shaping.ErrNoNetem)
+}
+
+func TestDrift(t *testing.T) {
+	e := newEnv(t)
+	br := e.bridge("d")
+	a := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.4.1/24"})
+	e.apply(lower.TypeVNode, "vnode.a", a)
+	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.4.2/24"}))
+
+	// A host veth deleted by hand: the interface reads as missing, the
+	// plan is an update in place, and apply repairs it.
+	dev := "v" + e.tag + "a0"
+	l, err := netlink.LinkByName(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	netlink.LinkDel(l)
+	got := e.read("vnode.a")
+	if got.IsNull() || got.GetAttr("interfaces").LengthInt() != 0 {
+		t.Fatalf("after deleting %s, read %#v", dev, got)
+	}
+	pc := e.apply(lower.TypeVNode, "vnode.a", a)
+	if len(pc.RequiresReplace) != 0 {
+		t.Errorf("repair replaces: %v", pc.RequiresReplace)
+	}
+	e.mustPing("a", "10.9.4.2")
+
+	// A killed holder: the node reads as gone, and apply re-creates it.
+	syscall.Kill(int(num(e.state["vnode.a"], "pid")), syscall.SIGKILL)
+	waitDead(t, holderOf(e.state["vnode.a"]))
+	old := e.state["vnode.a"]
+	if got := e.read("vnode.a"); !got.IsNull() {
+		t.Fatalf("a killed node read back as %#v", got)
+	}
+	// The engine deletes nothing it read as gone; the veth of the dead
+	// namespace may linger a moment, which create must survive.
+	_ = old
+	e.apply(lower.TypeVNode, "vnode.a", a)
+	e.mustPing("a", "10.9.4.2")
+}
+
+func waitDead(t *testing.T, h holder) {
+	t.Helper()
+	for i := 0; i < 200 && h.Alive(); i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if h.Alive() {
+		t.Fatalf("pid %d did not die", h.Pid)
+	}
+}
+
+func TestMountAndStartup(t *testing.T) {
+	e := newEnv(t)
+	src, dst := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(src, "hello"), []byte("from the host\n"), 0o644)
+	e.apply(lower.TypeVNode, "vnode.m", e.nodeConfig("m", true))
+	mount := cty.ObjectVal(map[string]cty.Value{
+		"node":      cty.StringVal("m"),
+		"node_type": cty.StringVal("process"),
+		"source":    cty.StringVal(src),
+		"target":    cty.StringVal(dst),
+		"read_only": cty.True,
+	})
+	e.apply(lower.TypeMount, `mount.m["`+dst+`"]`, mount)
+	if out, err := e.run("m", "cat", filepath.Join(dst, "hello")); err != nil || out != "from the host\n" {
+		t.Errorf("cat in node = %q, %v", out, err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "hello")); err == nil {
+		t.Errorf("the node's mount is visible on the host")
+	}
+	if out, err := e.run("m", "touch", filepath.Join(dst, "x")); err == nil {
+		t.Errorf("read-only mount is writable: %s", out)
+	}
+	if got := e.read(`mount.m["` + dst + `"]`); !got.RawEquals(e.state[`mount.m["`+dst+`"]`]) || got.IsNull() {
+		t.Errorf("mount read back as %#v", got)
+	}
+
+	log := filepath.Join(e.runDir, "log", "m.startup.log")
+	startup := cty.ObjectVal(map[string]cty.Value{
+		"node":    cty.StringVal("m"),
+		"command": cty.StringVal("hostname; cat " + filepath.Join(dst, "hello") + "; exec sleep 60"),
+		"log":     cty.StringVal(log),
+	})
+	e.apply(lower.TypeStartup, "startup.m", startup)
+	var out []byte
+	for i := 0; i < 200; i++ {
+		if out, _ = os.ReadFile(log); strings.Count(string(out), "\n") >= 2 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if string(out) != "m\nfrom the host\n" {
+		t.Errorf("startup log = %q", out)
+	}
+	sp := startupOf(e.state["startup.m"])
+	// Destroying the node kills what runs in it, startup included.
+	v := e.state["vnode.m"]
+	e.destroy(`mount.m["` + dst + `"]`)
+	e.destroy("vnode.m")
+	e.checkGone(v)
+	waitDead(t, holder{sp})
+	e.destroy("startup.m")
+	if _, err := os.Stat(log); err == nil {
+		t.Errorf("startup log left behind")
+	}
+}
+
+func TestMissingMountTarget(t *testing.T) {
+	e := newEnv(t)
+	e.apply(lower.TypeVNode, "vnode.m", e.nodeConfig("m", true))
+	mount := cty.ObjectVal(map[string]cty.Value{
+		"node":      cty.StringVal("m"),
+		"node_type": cty.StringVal("process"),
+		"source":    cty.StringVal(t.TempDir()),
+		"target":    cty.StringVal("/nonexistent-benito-" + e.tag),
+		"read_only": cty.False,
+	})
+	pc := e.plan(lower.TypeMount, "mount.m", mount)
+	resp := e.p.ApplyResource(t.Context(), applyReq(lower.TypeMount, "mount.m", cty.NullVal(pc.Planned.Type()), pc.Planned))
+	if !resp.Diagnostics.HasErrors() || !strings.Contains(resp.Diagnostics.Err().Error(), "does not exist") {
+		t.Errorf("missing target: %v", resp.Diagnostics.Err())
+	}
+}
+
+func TestVDE(t *testing.T) {
+	e := newEnv(t)
+	if _, err := exec.LookPath("vde_switch"); err != nil {
+		t.Skip("no vde_switch")
+	}
+	sock := filepath.Join(t.TempDir(), "sw")
+	sw := exec.Command("vde_switch", "-s", sock, "-n", "8")
+	// In the foreground vde_switch reads commands from stdin and exits
+	// at its end: give it one that stays open.
+	if _, err := sw.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sw.Process.Kill(); sw.Wait() })
+	for i := 0; i < 400; i++ {
+		if _, err := os.Stat(filepath.Join(sock, "ctl")); err == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.5.1/24"}))
+	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 2, addr: "10.9.5.2/24"}))
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, n := range []string{"a", "b"} {
+				b, _ := os.ReadFile(nodeLog(e.runDir, n))
+				t.Logf("log of %s: %s", n, b)
+			}
+		}
+	})
+	e.mustPing("a", "10.9.5.2")
+
+	// A dead plug is drift, repaired in place.
+	n, _ := decodeNode(e.state["vnode.a"])
+	plug, err := readPidFile(plugPidFile(n, n.Ifaces[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(plug.Pid, syscall.SIGKILL)
+	waitDead(t, holder{plug})
+	if got := e.read("vnode.a"); got.GetAttr("interfaces").LengthInt() != 0 {
+		t.Fatalf("a dead plug reads as %#v", got.GetAttr("interfaces"))
+	}
+	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.5.1/24"}))
+	e.mustPing("a", "10.9.5.2")
+	va := e.state["vnode.a"]
+	e.destroy("vnode.a")
+	e.checkGone(va)
+	if plug, err := readPidFile(plugPidFile(n, n.Ifaces[0])); err == nil && plug.Alive() {
+		t.Errorf("plug left running")
+	}
+}

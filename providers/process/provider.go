@@ -1,0 +1,361 @@
+package process
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/benito-net/benito/lower"
+	"github.com/benito-net/benito/model"
+	"github.com/benito-net/benito/providers"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Name is the provider's name: the node type it serves.
+const Name = model.TypeProcess
+
+// Version is the provider's version.
+const Version = "0.1.0"
+
+// Provider serves process nodes. The zero value is not usable; call New.
+type Provider struct {
+	schema providers.Schema
+
+	mu         sync.Mutex
+	experiment string
+	runDir     string // the experiment's run directory
+}
+
+var _ providers.Provider = (*Provider)(nil)
+
+// New returns an unconfigured provider.
+func New() *Provider {
+	return &Provider{schema: buildSchema()}
+}
+
+// forceNew lists the attributes that cannot change on a running node.
+var forceNew = map[string][]string{
+	lower.TypeVNode:   {"name", "type", "os", "image", "partition", "memory", "cpus", "config_dir", "run_dir", "mount_namespace"},
+	lower.TypeRoute:   {"node", "destination"},
+	lower.TypeMount:   {"node", "node_type", "source", "target"},
+	lower.TypeStartup: {"node", "command", "log"},
+}
+
+// computed lists the attributes the provider adds, per type.
+var computed = map[string]map[string]*providers.Attribute{
+	lower.TypeVNode: {
+		"pid":        {Type: cty.Number, Computed: true, Description: "pid of the node's holder process"},
+		"start_time": {Type: cty.Number, Computed: true, Description: "start time of the holder (clock ticks since boot), which tells it from a later process with its pid"},
+		"netns":      {Type: cty.String, Computed: true, Description: "the node's network namespace"},
+		"log":        {Type: cty.String, Computed: true, Description: "log of the node's plugs"},
+	},
+	lower.TypeStartup: {
+		"pid":        {Type: cty.Number, Computed: true, Description: "pid the startup command started as"},
+		"start_time": {Type: cty.Number, Computed: true, Description: "start time of the startup command"},
+		"holder":     {Type: cty.String, Computed: true, Description: "the node's holder the command was started in (pid:start_time)"},
+	},
+}
+
+func buildSchema() providers.Schema {
+	s := providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{}}
+	for _, typ := range []string{lower.TypeVNode, lower.TypeRoute, lower.TypeMount, lower.TypeStartup} {
+		rs := &providers.ResourceSchema{Attributes: map[string]*providers.Attribute{}}
+		for name, ty := range lower.ConfigTypes[typ] {
+			rs.Attributes[name] = &providers.Attribute{Type: ty, Optional: true}
+		}
+		for _, name := range forceNew[typ] {
+			rs.Attributes[name].ForceNew = true
+		}
+		for name, a := range computed[typ] {
+			rs.Attributes[name] = a
+		}
+		switch typ {
+		case lower.TypeVNode:
+			rs.Description = "a process node: a holder process with network, UTS (and mount) namespaces of its own"
+		case lower.TypeRoute:
+			rs.Description = "a route in a process node's network stack"
+		case lower.TypeMount:
+			rs.Description = "a bind mount inside a process node's mount namespace"
+		case lower.TypeStartup:
+			rs.Description = "a process node's startup command, run inside the node once its network is up"
+		}
+		s.ResourceTypes[typ] = rs
+	}
+	return s
+}
+
+func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
+	return providers.GetSchemaResponse{Info: providers.Info{Name: Name, Version: Version}, Schema: p.schema}
+}
+
+func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
+	root := req.Site[model.SiteRunRoot]
+	if root == "" {
+		root = model.SiteDefaults[model.SiteRunRoot]
+	}
+	if !filepath.IsAbs(root) {
+		return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "run_root must be an absolute path, not %q", root)}
+	}
+	if req.Experiment == "" {
+		return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "the experiment has no name")}
+	}
+	p.mu.Lock()
+	p.experiment = req.Experiment
+	p.runDir = filepath.Join(filepath.Clean(root), req.Experiment)
+	p.mu.Unlock()
+	return providers.ConfigureResponse{}
+}
+
+func (p *Provider) config() (experiment, runDir string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.experiment, p.runDir
+}
+
+func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateResourcesRequest) providers.ValidateResourcesResponse {
+	var diags providers.Diagnostics
+	for _, r := range req.Resources {
+		if !r.Config.IsWhollyKnown() {
+			continue
+		}
+		bad := func(attr cty.Path, summary, detail string, args ...any) {
+			diags = append(diags, providers.Diagnostic{Address: r.Address, Attribute: attr, Summary: summary, Detail: fmt.Sprintf(detail, args...)})
+		}
+		switch r.Type {
+		case lower.TypeVNode:
+			if t := str(r.Config, "type"); t != Name {
+				bad(cty.GetAttrPath("type"), "Wrong node type", "The process provider serves nodes of type %q, not %q.", Name, t)
+			}
+			if str(r.Config, "name") == "" || str(r.Config, "run_dir") == "" {
+				bad(nil, "Incomplete process node", "A process node needs a name and a run_dir.")
+			}
+			if _, err := decodeNode(r.Config); err != nil {
+				bad(cty.GetAttrPath("interfaces"), "Invalid interface", "%v.", err)
+			}
+		case lower.TypeRoute:
+			if _, err := decodeRoute(r.Config); err != nil {
+				bad(nil, "Invalid route", "%v.", err)
+			}
+		case lower.TypeMount:
+			for _, a := range []string{"source", "target"} {
+				if v := str(r.Config, a); !filepath.IsAbs(v) {
+					bad(cty.GetAttrPath(a), "Invalid mount", "The %s of a bind mount must be an absolute path, not %q.", a, v)
+				}
+			}
+		case lower.TypeStartup:
+			if str(r.Config, "node") == "" || str(r.Config, "command") == "" || !filepath.IsAbs(str(r.Config, "log")) {
+				bad(nil, "Invalid startup", "A startup needs a node, a command and an absolute log path.")
+			}
+		}
+	}
+	return providers.ValidateResourcesResponse{Diagnostics: diags}
+}
+
+func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
+	resp := providers.PlanResourcesResponse{Changes: make([]providers.PlannedChange, len(req.Changes))}
+	for i, c := range req.Changes {
+		rs := p.schema.ResourceTypes[c.Type]
+		if rs == nil {
+			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(c.Address, "unsupported resource type %q", c.Type)...)
+			continue
+		}
+		if c.Proposed.IsNull() {
+			resp.Changes[i] = providers.PlannedChange{Planned: c.Proposed, PlannedPrivate: c.PriorPrivate}
+			continue
+		}
+		var set map[string]cty.Value
+		if c.Type == lower.TypeVNode {
+			// The log path follows from the configuration.
+			if rd, name := str(c.Proposed, "run_dir"), str(c.Proposed, "name"); rd != "" && name != "" {
+				set = map[string]cty.Value{"log": cty.StringVal(nodeLog(rd, name))}
+			}
+		}
+		planned, replace := providers.DefaultPlan(rs, c.Prior, c.Proposed, set)
+		resp.Changes[i] = providers.PlannedChange{Planned: planned, RequiresReplace: replace}
+	}
+	return resp
+}
+
+func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
+	rs := p.schema.ResourceTypes[req.Type]
+	if rs == nil {
+		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "unsupported resource type %q", req.Type)}
+	}
+	var (
+		v   cty.Value
+		err error
+	)
+	switch req.Type {
+	case lower.TypeVNode:
+		v, err = p.applyNode(req.Prior, req.Planned)
+	case lower.TypeRoute:
+		v, err = p.applyRoute(req.Prior, req.Planned)
+	case lower.TypeMount:
+		v, err = p.applyMount(req.Prior, req.Planned)
+	case lower.TypeStartup:
+		v, err = p.applyStartup(req.Prior, req.Planned)
+	}
+	if v == cty.NilVal {
+		v = cty.NullVal(rs.ImpliedType())
+	}
+	if err != nil {
+		return providers.ApplyResourceResponse{New: v, Diagnostics: providers.Errorf(req.Address, "%v", err)}
+	}
+	return providers.ApplyResourceResponse{New: v}
+}
+
+func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
+	resp := providers.ReadResourcesResponse{Resources: make([]providers.ReadResult, len(req.Resources))}
+	for i, r := range req.Resources {
+		rs := p.schema.ResourceTypes[r.Type]
+		if rs == nil {
+			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(r.Address, "unsupported resource type %q", r.Type)...)
+			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+			continue
+		}
+		if r.Current.IsNull() {
+			resp.Resources[i] = providers.ReadResult{New: r.Current}
+			continue
+		}
+		var (
+			v   cty.Value
+			err error
+		)
+		switch r.Type {
+		case lower.TypeVNode:
+			v, err = readNode(r.Current)
+		case lower.TypeRoute:
+			v, err = p.readRoute(r.Current)
+		case lower.TypeMount:
+			v, err = p.readMount(r.Current)
+		case lower.TypeStartup:
+			v, err = p.readStartup(r.Current)
+		}
+		if err != nil {
+			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(r.Address, "%v", err)...)
+			v = r.Current
+		}
+		if v == cty.NilVal {
+			v = cty.NullVal(rs.ImpliedType())
+		}
+		resp.Resources[i] = providers.ReadResult{New: v, Private: r.Private}
+	}
+	return resp
+}
+
+// ImportResource is not supported: a process node is benito's own making.
+func (p *Provider) ImportResource(_ context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
+	return providers.ImportResourceResponse{Diagnostics: providers.Errorf(req.Address, "Resources of type %q cannot be imported", req.Type)}
+}
+
+func (p *Provider) Stop(context.Context) error { return nil }
+func (p *Provider) Close() error               { return nil }
+
+// str returns a string attribute of obj, or "" when it is null or unknown.
+func str(obj cty.Value, name string) string {
+	if obj.IsNull() || !obj.Type().HasAttribute(name) {
+		return ""
+	}
+	v := obj.GetAttr(name)
+	if v.IsNull() || !v.IsKnown() {
+		return ""
+	}
+	return v.AsString()
+}
+
+// num returns a whole-number attribute of obj, or 0 when it is null or unknown.
+func num(obj cty.Value, name string) int64 {
+	if obj.IsNull() || !obj.Type().HasAttribute(name) {
+		return 0
+	}
+	v := obj.GetAttr(name)
+	if v.IsNull() || !v.IsKnown() {
+		return 0
+	}
+	n, _ := v.AsBigFloat().Int64()
+	return n
+}
+
+// boolean returns a bool attribute of obj, false when null or unknown.
+func boolean(obj cty.Value, name string) bool {
+	if obj.IsNull() || !obj.Type().HasAttribute(name) {
+		return false
+	}
+	v := obj.GetAttr(name)
+	return !v.IsNull() && v.IsKnown() && v.True()
+}
+
+func setAttrs(obj cty.Value, set map[string]cty.Value) cty.Value {
+	attrs := obj.AsValueMap()
+	for k, v := range set {
+		attrs[k] = v
+	}
+	return cty.ObjectVal(attrs)
+}
+
+// route is a decoded route resource.
+type route struct {
+	Node   string
+	Dst    netip.Prefix
+	Gw     netip.Addr // invalid when none
+	Device string
+	Metric int
+}
+
+func decodeRoute(v cty.Value) (route, error) {
+	r := route{Node: str(v, "node"), Device: str(v, "device"), Metric: int(num(v, "metric"))}
+	if r.Node == "" {
+		return r, fmt.Errorf("a route needs a node")
+	}
+	dst, err := netip.ParsePrefix(str(v, "destination"))
+	if err != nil || !dst.Addr().Is4() {
+		return r, fmt.Errorf("destination %q is not an IPv4 prefix", str(v, "destination"))
+	}
+	r.Dst = dst.Masked()
+	if gw := str(v, "gateway"); gw != "" {
+		if r.Gw, err = netip.ParseAddr(gw); err != nil || !r.Gw.Is4() {
+			return r, fmt.Errorf("gateway %q is not an IPv4 address", gw)
+		}
+	}
+	if !r.Gw.IsValid() && r.Device == "" {
+		return r, fmt.Errorf("route to %s needs a gateway or a device", r.Dst)
+	}
+	return r, nil
+}
+
+// parseLatency accepts the Go duration lowering writes.
+func parseLatency(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// parseMask turns a dotted-quad netmask into a prefix length.
+func parseMask(s string) (int, error) {
+	ip := net.ParseIP(s).To4()
+	if ip == nil {
+		return 0, fmt.Errorf("netmask %q is not a dotted quad", s)
+	}
+	ones, bits := net.IPMask(ip).Size()
+	if bits == 0 {
+		return 0, fmt.Errorf("netmask %q is not contiguous", s)
+	}
+	return ones, nil
+}
+
+// nodeDir holds a node's pid files.
+func nodeDir(runDir, node string) string { return filepath.Join(runDir, "process", node) }
+
+// nodeLog is where a node's plugs write.
+func nodeLog(runDir, node string) string { return filepath.Join(runDir, "log", node+".log") }
+
+// nodeName checks a node name is safe as a path element.
+func validName(n string) bool {
+	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00")
+}

@@ -1,0 +1,143 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+
+	"github.com/vishvananda/netlink"
+	"github.com/zclconf/go-cty/cty"
+)
+
+func (r route) netlink(nh *netlink.Handle) (*netlink.Route, error) {
+	nr := &netlink.Route{
+		Dst:      &net.IPNet{IP: r.Dst.Addr().AsSlice(), Mask: net.CIDRMask(r.Dst.Bits(), 32)},
+		Priority: r.Metric,
+		Table:    syscall.RT_TABLE_MAIN,
+	}
+	if r.Gw.IsValid() {
+		nr.Gw = r.Gw.AsSlice()
+	}
+	if r.Device != "" {
+		l, err := nh.LinkByName(r.Device)
+		if err != nil {
+			return nil, fmt.Errorf("device %s of the route to %s: %w", r.Device, r.Dst, err)
+		}
+		nr.LinkIndex = l.Attrs().Index
+	}
+	return nr, nil
+}
+
+func (p *Provider) applyRoute(prior, planned cty.Value) (cty.Value, error) {
+	v := planned
+	if planned.IsNull() {
+		v = prior
+	}
+	r, err := decodeRoute(v)
+	if err != nil {
+		return prior, err
+	}
+	h, err := p.findHolder(r.Node)
+	if err != nil {
+		if planned.IsNull() {
+			return cty.NilVal, nil // the node is gone, and its routes with it
+		}
+		return prior, err
+	}
+	nh, ns, err := h.netHandle()
+	if err != nil {
+		return prior, err
+	}
+	defer nh.Close()
+	defer ns.Close()
+	if !prior.IsNull() {
+		// An update replaces the route: a changed metric is another
+		// route to the kernel, so the old one goes first.
+		if old, err := decodeRoute(prior); err == nil {
+			if nr, err := old.netlink(nh); err == nil {
+				if err := nh.RouteDel(nr); err != nil && !errors.Is(err, syscall.ESRCH) && !errors.Is(err, syscall.ENODEV) {
+					return prior, fmt.Errorf("deleting the route to %s: %w", old.Dst, err)
+				}
+			}
+		}
+	}
+	if planned.IsNull() {
+		return cty.NilVal, nil
+	}
+	nr, err := r.netlink(nh)
+	if err != nil {
+		return cty.NilVal, err
+	}
+	if err := nh.RouteReplace(nr); err != nil {
+		return cty.NilVal, fmt.Errorf("adding the route to %s in node %s: %w", r.Dst, r.Node, err)
+	}
+	return planned, nil
+}
+
+// readRoute returns the route as the node's main table holds it: null when
+// the node or the route is gone.
+func (p *Provider) readRoute(cur cty.Value) (cty.Value, error) {
+	r, err := decodeRoute(cur)
+	if err != nil {
+		return cur, err
+	}
+	h, err := p.findHolder(r.Node)
+	if err != nil {
+		return cty.NilVal, nil
+	}
+	nh, ns, err := h.netHandle()
+	if err != nil {
+		return cty.NilVal, nil
+	}
+	defer nh.Close()
+	defer ns.Close()
+	filter := &netlink.Route{Table: syscall.RT_TABLE_MAIN, Dst: &net.IPNet{IP: r.Dst.Addr().AsSlice(), Mask: net.CIDRMask(r.Dst.Bits(), 32)}}
+	routes, err := nh.RouteListFiltered(netlink.FAMILY_V4, filter, netlink.RT_FILTER_TABLE|netlink.RT_FILTER_DST)
+	if err != nil {
+		return cur, fmt.Errorf("listing routes: %w", err)
+	}
+	if len(routes) == 0 {
+		return cty.NilVal, nil
+	}
+	// Prefer the route with the recorded metric; any other to the same
+	// destination reads back as a changed one.
+	got := routes[0]
+	for _, rt := range routes {
+		if rt.Priority == r.Metric {
+			got = rt
+			break
+		}
+	}
+	set := map[string]cty.Value{}
+	if got.Priority != r.Metric {
+		set["metric"] = cty.NumberIntVal(int64(got.Priority))
+	}
+	gw := ""
+	if got.Gw != nil {
+		gw = got.Gw.String()
+	}
+	want := ""
+	if r.Gw.IsValid() {
+		want = r.Gw.String()
+	}
+	if gw != want {
+		set["gateway"] = cty.NullVal(cty.String)
+		if gw != "" {
+			set["gateway"] = cty.StringVal(gw)
+		}
+	}
+	if r.Device != "" {
+		dev := ""
+		if l, err := nh.LinkByIndex(got.LinkIndex); err == nil {
+			dev = l.Attrs().Name
+		}
+		if dev != r.Device {
+			set["device"] = cty.StringVal(dev)
+		}
+	}
+	if len(set) == 0 {
+		return cur, nil
+	}
+	return setAttrs(cur, set), nil
+}
