@@ -26,7 +26,9 @@ func main() {
 	}
 	// BENITO_CPUPROFILE=FILE writes a CPU profile of the run, for finding
 	// where a slow plan spends its time.
-	if path := os.Getenv("BENITO_CPUPROFILE"); path != "" {
+	// Provider mode (a child benito serving a built-in provider) leaves
+	// the profile to the parent, which would otherwise lose it.
+	if path := os.Getenv("BENITO_CPUPROFILE"); path != "" && !providerMode(os.Args) {
 		f, err := os.Create(path)
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
@@ -41,4 +43,9 @@ func main() {
 		os.Exit(code)
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ()))
+}
+
+// providerMode reports whether benito was started as `benito provider NAME`.
+func providerMode(args []string) bool {
+	return len(args) > 1 && args[1] == "provider"
 }

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/benito-net/benito/providers"
+	"github.com/benito-net/benito/providers/configdir"
+	"github.com/benito-net/benito/providers/hostnet"
+	"github.com/benito-net/benito/providers/plugin"
+	"github.com/spf13/cobra"
+)
+
+// builtinProviders are the providers compiled into benito, by name. Each
+// runs as a child process: benito starts its own binary as
+// `benito provider NAME` (see factories).
+var builtinProviders = map[string]func() providers.Provider{
+	configdir.Name: func() providers.Provider { return configdir.New() },
+	hostnet.Name:   func() providers.Provider { return hostnet.New() },
+}
+
+// envInProcess, set to 1, runs the built-in providers inside benito's own
+// process instead: for measuring the plugin's overhead and for debugging a
+// provider, not for normal use.
+const envInProcess = "BENITO_PROVIDERS_IN_PROCESS"
+
+// providerCommand is the hidden provider mode: it serves one built-in
+// provider to the benito process that started this one.
+func (c *cli) providerCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:    "provider NAME",
+		Short:  "Serve a built-in provider to benito (started by benito itself)",
+		Hidden: true,
+		Args:   cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			mk := builtinProviders[args[0]]
+			if mk == nil {
+				names := make([]string, 0, len(builtinProviders))
+				for n := range builtinProviders {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				return fmt.Errorf("benito has no built-in provider %q (it has: %s)", args[0], strings.Join(names, ", "))
+			}
+			plugin.Serve(mk())
+			return nil
+		},
+	}
+}
