@@ -1,0 +1,281 @@
+// Command benchnodes measures building and tearing down a star of process
+// nodes on the host (issue 4), three ways:
+//
+//   - benito: `benito apply -auto-approve` then `benito destroy
+//     -auto-approve` of a generated experiment of n process nodes on one
+//     bridge switch (or, with -vde, one VDE switch);
+//   - the floor: this program doing only the same kernel work in a loop
+//     (the bridge; per host a network namespace and a veth pair created
+//     with its peer directly in the namespace, an address, links up; then
+//     everything deleted);
+//   - Mininet: `mn --topo single,n --switch lxbr --controller none --test
+//     none`, followed by `mn -c`.
+//
+// It prints the three times and the ratios. Run as root:
+//
+//	go build -o /tmp/benito ./cmd/benito
+//	go run ./internal/tools/benchnodes -benito /tmp/benito [-n 100] [-runs 3] [-vde] [-mininet=false]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+)
+
+func main() {
+	bin := flag.String("benito", "benito", `the benito binary to measure ("" measures only the floor and Mininet)`)
+	n := flag.Int("n", 100, "hosts in the star")
+	runs := flag.Int("runs", 3, "runs of each measurement (the median is reported)")
+	vde := flag.Bool("vde", false, "benito only: the nodes on one VDE switch instead of a bridge")
+	mininet := flag.Bool("mininet", true, "also measure Mininet")
+	keep := flag.Bool("keep", false, "keep the generated experiment directory")
+	flag.Parse()
+	if os.Geteuid() != 0 {
+		fatal(fmt.Errorf("benchnodes makes namespaces and devices: run it as root"))
+	}
+
+	tmp, err := os.MkdirTemp("", "benito-benchnodes-")
+	check(err)
+	if !*keep {
+		defer os.RemoveAll(tmp)
+	}
+	kind := "bridge"
+	if *vde {
+		kind = "vde"
+	}
+	fmt.Printf("%d process nodes on one %s switch; median of %d runs\n\n", *n, kind, *runs)
+
+	var b time.Duration
+	if *bin != "" {
+		var apply, destroy []time.Duration
+		for r := 0; r < *runs; r++ {
+			a, d, err := benito(*bin, filepath.Join(tmp, fmt.Sprint("run", r)), *n, kind, r)
+			check(err)
+			apply, destroy = append(apply, a), append(destroy, d)
+		}
+		ba, bd := median(apply), median(destroy)
+		b = ba + bd
+		fmt.Printf("benito   apply %8s  destroy %8s  total %8s\n", ms(ba), ms(bd), ms(b))
+	}
+	if *vde {
+		return
+	}
+
+	var fc, fd []time.Duration
+	for r := 0; r < *runs; r++ {
+		c, d, err := floor(*n, r)
+		check(err)
+		fc, fd = append(fc, c), append(fd, d)
+	}
+	f := median(fc) + median(fd)
+	fmt.Printf("floor    build %8s  delete  %8s  total %8s\n", ms(median(fc)), ms(median(fd)), ms(f))
+
+	var m time.Duration
+	if *mininet {
+		var mt []time.Duration
+		for r := 0; r < *runs; r++ {
+			d, err := mn(*n)
+			check(err)
+			mt = append(mt, d)
+		}
+		m = median(mt)
+		fmt.Printf("mininet  build+stop                    total %8s\n", ms(m))
+	}
+	if b == 0 {
+		return
+	}
+	fmt.Printf("\nbenito / floor   = %.2fx (target: at most 2x)\n", float64(b)/float64(f))
+	if *mininet {
+		fmt.Printf("mininet / benito = %.1fx (target: at least 10x)\n", float64(m)/float64(b))
+	}
+}
+
+// benito generates the experiment in dir and times apply and destroy.
+func benito(bin, dir string, n int, kind string, run int) (apply, destroy time.Duration, err error) {
+	name := fmt.Sprintf("bn%d%d", os.Getpid()%10000, run)
+	if err := writeExperiment(dir, name, n, kind); err != nil {
+		return 0, 0, err
+	}
+	if out, err := exec.Command(bin, "init", dir).CombinedOutput(); err != nil {
+		return 0, 0, fmt.Errorf("benito init: %v\n%s", err, out)
+	}
+	t := time.Now()
+	out, err := exec.Command(bin, "apply", "-auto-approve", "-no-color", dir).CombinedOutput()
+	apply = time.Since(t)
+	if err != nil {
+		// Take down whatever was made before reporting.
+		exec.Command(bin, "destroy", "-auto-approve", "-no-color", dir).Run()
+		return 0, 0, fmt.Errorf("benito apply: %v\n%s", err, tail(out))
+	}
+	t = time.Now()
+	out, err = exec.Command(bin, "destroy", "-auto-approve", "-no-color", dir).CombinedOutput()
+	destroy = time.Since(t)
+	if err != nil {
+		return 0, 0, fmt.Errorf("benito destroy: %v\n%s", err, tail(out))
+	}
+	return apply, destroy, nil
+}
+
+// writeExperiment writes n process nodes on one switch of kind, with
+// their config and run directories inside dir.
+func writeExperiment(dir, name string, n int, kind string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "experiment %q {}\n\nsite {\n  default_type = \"process\"\n  config_root  = %q\n  run_root     = %q\n}\n\n",
+		name, filepath.Join(dir, "config"), filepath.Join(dir, "run"))
+	fmt.Fprintf(&b, "switch \"lan\" {\n  kind   = %q\n  subnet = \"10.0.0.0/16\"\n  ports  = %d\n}\n\n", kind, n+1)
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "vnode \"h%d\" {\n  interface \"eth0\" {\n    switch      = switch.lan\n    ip4_address = \"10.0.%d.%d/16\"\n  }\n}\n\n", i, i/256, i%256)
+	}
+	return os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(b.String()), 0o644)
+}
+
+// floor does the kernel work of the star and nothing else, in a loop: the
+// bridge, then per host a network namespace, a veth pair made with its
+// peer in the namespace (on the bridge, addressed, up, loopback up); then
+// it deletes the veths, the namespaces and the bridge.
+func floor(n, run int) (build, teardown time.Duration, err error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	origin, err := netns.Get()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer origin.Close()
+	tag := fmt.Sprintf("%04x%d", os.Getpid()%0xffff, run)
+	brName := "bnf" + tag
+	hosts := make([]netns.NsHandle, 0, n)
+	defer func() { // on failure, take down what was made
+		for i, h := range hosts {
+			if l, err := netlink.LinkByName(fmt.Sprintf("bnf%s-%d", tag, i)); err == nil {
+				netlink.LinkDel(l)
+			}
+			h.Close()
+		}
+		if l, err := netlink.LinkByName(brName); err == nil {
+			netlink.LinkDel(l)
+		}
+	}()
+
+	start := time.Now()
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: brName}}
+	if err := netlink.LinkAdd(br); err != nil {
+		return 0, 0, fmt.Errorf("bridge: %w", err)
+	}
+	if err := netlink.LinkSetUp(br); err != nil {
+		return 0, 0, err
+	}
+	for i := 0; i < n; i++ {
+		ns, err := netns.New() // unshares this thread into a new namespace
+		if err != nil {
+			return 0, 0, fmt.Errorf("netns: %w", err)
+		}
+		if err := netns.Set(origin); err != nil {
+			return 0, 0, err
+		}
+		hosts = append(hosts, ns)
+		h, err := netlink.NewHandleAt(ns)
+		if err != nil {
+			return 0, 0, err
+		}
+		host := fmt.Sprintf("bnf%s-%d", tag, i)
+		veth := &netlink.Veth{
+			LinkAttrs:     netlink.LinkAttrs{Name: host, MasterIndex: br.Attrs().Index, Flags: net.FlagUp},
+			PeerName:      "eth0",
+			PeerNamespace: netlink.NsFd(ns),
+		}
+		if err := netlink.LinkAdd(veth); err != nil {
+			h.Close()
+			return 0, 0, fmt.Errorf("veth %s: %w", host, err)
+		}
+		for _, dev := range []string{"lo", "eth0"} {
+			l, err := h.LinkByName(dev)
+			if err == nil && dev == "eth0" {
+				ip := net.IPv4(10, 0, byte((i+1)/256), byte((i+1)%256))
+				err = h.AddrAdd(l, &netlink.Addr{IPNet: &net.IPNet{IP: ip, Mask: net.CIDRMask(16, 32)}})
+			}
+			if err == nil {
+				err = h.LinkSetUp(l)
+			}
+			if err != nil {
+				h.Close()
+				return 0, 0, fmt.Errorf("%s in host %d: %w", dev, i, err)
+			}
+		}
+		h.Close()
+	}
+	build = time.Since(start)
+
+	start = time.Now()
+	for i, h := range hosts {
+		l, err := netlink.LinkByName(fmt.Sprintf("bnf%s-%d", tag, i))
+		if err != nil {
+			return 0, 0, err
+		}
+		if err := netlink.LinkDel(l); err != nil {
+			return 0, 0, err
+		}
+		h.Close()
+	}
+	hosts = nil
+	l, err := netlink.LinkByName(brName)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := netlink.LinkDel(l); err != nil {
+		return 0, 0, err
+	}
+	return build, time.Since(start), nil
+}
+
+// mn times Mininet building and stopping the star, then cleans up after it.
+func mn(n int) (time.Duration, error) {
+	defer exec.Command("mn", "-c").Run()
+	start := time.Now()
+	out, err := exec.Command("mn", "--topo", fmt.Sprintf("single,%d", n), "--switch", "lxbr", "--controller", "none", "--test", "none").CombinedOutput()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("mn: %v\n%s", err, tail(out))
+	}
+	return d, nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0fms", float64(d)/float64(time.Millisecond)) }
+
+func tail(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 3000 {
+		s = "…" + s[len(s)-3000:]
+	}
+	return s
+}
+
+func check(err error) {
+	if err != nil {
+		fatal(err)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "benchnodes:", err)
+	os.Exit(1)
+}
