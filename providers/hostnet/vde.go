@@ -255,7 +255,11 @@ func (p *Provider) deleteVDE(prior cty.Value, priv []byte) error {
 	if err := removeSwitchFiles(socket); err != nil {
 		return err
 	}
-	os.Remove(filepath.Dir(socket)) // the run directory's switch/ folder, once empty
+	// The run directory's switch/ folder, and the run directory itself,
+	// once nothing else is in them.
+	if os.Remove(filepath.Dir(socket)) == nil {
+		os.Remove(filepath.Dir(filepath.Dir(socket)))
+	}
 	return nil
 }
 
