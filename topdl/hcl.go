@@ -75,6 +75,9 @@ func ToHCL(t *Topology, opts HCLOptions) (*HCL, hcl.Diagnostics) {
 			diags = append(diags, warning(a.Range, "Topology attribute not imported", "The topology attribute %q has no meaning for benito; it is kept as a comment.", a.Name))
 		}
 	}
+	if len(t.Dropped) > 0 {
+		hb.AppendNewline()
+	}
 	for _, d := range t.Dropped {
 		comment(hb, fmt.Sprintf("Skipped %s (line %d): benito has no use for it.", d.Path, d.Range.Start.Line))
 		diags = append(diags, warning(d.Range, "Element not imported", "benito has no use for %s; it is noted in a comment of the imported file.", d.Path))

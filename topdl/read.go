@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -23,6 +24,9 @@ type Options struct {
 	// platforms).
 	Types []string
 }
+
+// serviceBug matches fedd's unclosed service end tag.
+var serviceBug = regexp.MustCompile(`</service(\s*)<`)
 
 // maxDepth bounds element nesting: TopDL needs five levels, and a bound
 // keeps hostile input from costing more than its size.
@@ -56,6 +60,7 @@ type reader struct {
 	types    map[string]bool
 	diags    hcl.Diagnostics
 	skipped  []Dropped // elements benito has no use for, in file order
+	root     string    // the root element's name, for paths
 }
 
 // Read parses a TopDL document. filename is used in diagnostics only. The
@@ -70,14 +75,15 @@ func Read(filename string, src []byte, opts Options) (*Topology, hcl.Diagnostics
 		r.types[t] = true
 	}
 	// fedd's writer closes service elements with "</service" and no '>':
-	// mend that known bug (same lines, so positions stay right).
-	if bytes.Contains(src, []byte("</service<")) {
-		src = bytes.ReplaceAll(src, []byte("</service<"), []byte("</service><"))
-		r.warn(hcl.Range{Filename: filename, Start: hcl.InitialPos, End: hcl.InitialPos}, "Mended a malformed service end tag",
+	// mend that known bug (no line is added, so lines stay right).
+	r.src, r.lines = src, lineStarts(src)
+	if loc := serviceBug.FindIndex(src); loc != nil {
+		at := r.rng(loc[0], loc[0]+len("</service"))
+		src = serviceBug.ReplaceAll(src, []byte("</service>$1<"))
+		r.warn(at, "Mended a malformed service end tag",
 			"The file closes a service element with \"</service\" and no '>', a known bug of fedd's TopDL writer. It was read as \"</service>\".")
 	}
-	r.src = src
-	r.lines = lineStarts(src)
+	r.src, r.lines = src, lineStarts(src) // mending moved bytes, never lines
 	root := r.parse()
 	if root == nil || r.diags.HasErrors() {
 		return nil, r.diags
@@ -198,6 +204,7 @@ func (r *reader) topology(root *node) *Topology {
 		return nil
 	}
 	path := root.name
+	r.root = root.name
 	for _, c := range root.children {
 		switch c.name {
 		case "version":
@@ -444,12 +451,13 @@ func (r *reader) check(t *Topology) {
 		}
 		if o := subs[s.Name]; o != nil {
 			r.errorf(s.Range, fmt.Sprintf("Duplicate substrate %q", s.Name),
-				"Substrate %q is declared twice, at line %d and line %d. Rename or remove one of them.", s.Name, o.Range.Start.Line, s.Range.Start.Line)
+				"At %s/substrates %q: substrate %q is declared twice, at line %d and line %d. Rename or remove one of them.",
+				r.root, s.Name, s.Name, o.Range.Start.Line, s.Range.Start.Line)
 			continue
 		}
 		subs[s.Name] = s
 		for _, a := range s.Attributes {
-			r.checkAttr(a, "substrate "+strconv.Quote(s.Name))
+			r.checkAttr(a, fmt.Sprintf("%s/substrates %q", r.root, s.Name))
 		}
 	}
 	comps := map[string]*Computer{}
@@ -457,10 +465,10 @@ func (r *reader) check(t *Topology) {
 		if c.Name == "" {
 			continue
 		}
-		where := "computer " + strconv.Quote(c.Name)
+		where := fmt.Sprintf("%s/elements/computer %q", r.root, c.Name)
 		if o := comps[c.Name]; o != nil {
 			r.errorf(c.Range, fmt.Sprintf("Duplicate computer %q", c.Name),
-				"Computer %q is declared twice, at line %d and line %d. Rename or remove one of them.", c.Name, o.Range.Start.Line, c.Range.Start.Line)
+				"At %s: computer %q is declared twice, at line %d and line %d. Rename or remove one of them.", where, c.Name, o.Range.Start.Line, c.Range.Start.Line)
 			continue
 		}
 		comps[c.Name] = c
@@ -471,23 +479,23 @@ func (r *reader) check(t *Topology) {
 			}
 			slices.Sort(known)
 			r.errorf(a.Range, fmt.Sprintf("Unknown node type %q", a.Value),
-				"Computer %q asks for node type %q, which no platform serves. Known types: %s. Change the type, or install the provider that serves it.",
-				c.Name, a.Value, strings.Join(known, ", "))
+				"At %s: computer %q asks for node type %q, which no platform serves. Known types: %s. Change the type, or install the provider that serves it.",
+				where, c.Name, a.Value, strings.Join(known, ", "))
 		}
 		for _, a := range c.Attributes {
 			r.checkAttr(a, where)
 		}
 		seen := map[string]*Interface{}
 		for _, ifc := range c.Interfaces {
-			iwhere := fmt.Sprintf("%s, interface %q", where, ifc.Name)
+			iwhere := fmt.Sprintf("%s/interface %q", where, ifc.Name)
 			if o := seen[ifc.Name]; o != nil {
 				r.errorf(ifc.Range, fmt.Sprintf("Duplicate interface %q", ifc.Name),
-					"Computer %q has two interfaces called %q (lines %d and %d). Rename one.", c.Name, ifc.Name, o.Range.Start.Line, ifc.Range.Start.Line)
+					"At %s: computer %q has two interfaces called %q (lines %d and %d). Rename one.", iwhere, c.Name, ifc.Name, o.Range.Start.Line, ifc.Range.Start.Line)
 			}
 			seen[ifc.Name] = ifc
 			if ifc.Substrate != "" && subs[ifc.Substrate] == nil {
 				r.errorf(ifc.Range, fmt.Sprintf("Unknown substrate %q", ifc.Substrate),
-					"The %s is on substrate %q, which the file does not declare. Add a <substrates> element for it or fix the name.", iwhere, ifc.Substrate)
+					"At %s: the interface is on substrate %q, which the file does not declare. Add a <substrates> element for it or fix the name.", iwhere, ifc.Substrate)
 			}
 			for _, a := range ifc.Attributes {
 				r.checkAttr(a, iwhere)

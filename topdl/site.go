@@ -160,12 +160,10 @@ func ImportSite(filename string, src []byte) ([]byte, hcl.Diagnostics) {
 	blk := root.AppendNewBlock("site", nil)
 	b := blk.Body()
 	set := map[string]*siteEntry{}
-	// Every section's keys, in file order; [DEFAULT] only supplies values.
+	// Every section's keys, in file order; [DEFAULT]'s are every
+	// section's, so they are entries too.
 	sort.SliceStable(order, func(i, j int) bool { return order[i].line < order[j].line })
 	for _, e := range order {
-		if e.section == "DEFAULT" && !onlyDefault(sections) {
-			continue
-		}
 		if sections[e.section][e.key] != e {
 			continue // set again later in the same section
 		}
@@ -202,10 +200,4 @@ func ImportSite(filename string, src []byte) ([]byte, hcl.Diagnostics) {
 		return nil, diags
 	}
 	return hclwrite.Format(f.Bytes()), diags
-}
-
-// onlyDefault reports whether [DEFAULT] is the file's only section: its
-// keys are then the configuration.
-func onlyDefault(sections map[string]map[string]*siteEntry) bool {
-	return len(sections) == 1 && sections["DEFAULT"] != nil
 }
