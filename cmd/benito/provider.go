@@ -9,6 +9,7 @@ import (
 	"github.com/benito-net/benito/providers/configdir"
 	"github.com/benito-net/benito/providers/hostnet"
 	"github.com/benito-net/benito/providers/plugin"
+	"github.com/benito-net/benito/providers/process"
 	"github.com/spf13/cobra"
 )
 
@@ -18,6 +19,7 @@ import (
 var builtinProviders = map[string]func() providers.Provider{
 	configdir.Name: func() providers.Provider { return configdir.New() },
 	hostnet.Name:   func() providers.Provider { return hostnet.New() },
+	process.Name:   func() providers.Provider { return process.New() },
 }
 
 // envInProcess, set to 1, runs the built-in providers inside benito's own
