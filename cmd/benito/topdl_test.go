@@ -1,0 +1,133 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/benito-net/benito/topdl"
+)
+
+func topdlFixture(t *testing.T, name string) string {
+	t.Helper()
+	return filepath.Join(repoRoot(t), "topdl", "testdata", name)
+}
+
+func TestImportTopDL(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "exp")
+	r := benito(t, "", "import", "topdl", topdlFixture(t, "routed.xml"), "-o", out)
+	if r.code != 0 {
+		t.Fatalf("import failed:\n%s", r)
+	}
+	path := filepath.Join(out, "routed.hcl")
+	want, err := os.ReadFile(topdlFixture(t, "golden/routed.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("imported file differs from the golden:\n%s", got)
+	}
+	if !strings.Contains(r.stdout, "2 switches, 3 vnodes") {
+		t.Errorf("summary missing:\n%s", r)
+	}
+
+	// No overwrite without -force.
+	os.WriteFile(path, []byte("# mine\n"), 0o644)
+	if r := benito(t, "", "import", "topdl", topdlFixture(t, "routed.xml"), "-o", out); r.code == 0 || !strings.Contains(r.stderr, "-force") {
+		t.Errorf("overwrote without -force:\n%s", r)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "# mine\n" {
+		t.Error("the file was changed")
+	}
+	if r := benito(t, "", "import", "topdl", "-force", "-name", "routed", topdlFixture(t, "routed.xml"), "-o", out); r.code != 0 {
+		t.Errorf("-force failed:\n%s", r)
+	}
+}
+
+func TestImportTopDLBadWritesNothing(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "exp")
+	r := benito(t, "", "import", "topdl", topdlFixture(t, "errors/missing-substrate.xml"), "-o", out)
+	if r.code == 0 {
+		t.Fatalf("a bad file was imported:\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "missing-substrate.xml:7") || !strings.Contains(r.stderr, `Unknown substrate "link9"`) ||
+		!strings.Contains(r.stderr, "Nothing was written") {
+		t.Errorf("diagnostic should name the file, line and problem:\n%s", r)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("something was written: %v", err)
+	}
+}
+
+func TestImportSite(t *testing.T) {
+	r := benito(t, "", "import", "site", topdlFixture(t, "site/deter.conf"))
+	if r.code != 0 {
+		t.Fatalf("import site failed:\n%s", r)
+	}
+	for _, s := range []string{"site {", `exec_root = "/share/containers"`, `default_type = "process"`, "url_base"} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("output lacks %q:\n%s", s, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stderr, "frobnicate") {
+		t.Errorf("unknown keys should be warned about:\n%s", r)
+	}
+	out := filepath.Join(t.TempDir(), "site.hcl")
+	if r := benito(t, "", "import", "site", topdlFixture(t, "site/deter.conf"), "-o", out); r.code != 0 {
+		t.Fatalf("import site -o failed:\n%s", r)
+	}
+	if b, _ := os.ReadFile(out); !strings.Contains(string(b), "site {") {
+		t.Errorf("site.hcl: %s", b)
+	}
+}
+
+// TestExportTopDL: an experiment directory holding only a TopDL file
+// exports to TopDL that reads back, with MACs, sockets and ports.
+func TestExportTopDL(t *testing.T) {
+	dir := t.TempDir()
+	src, _ := os.ReadFile(topdlFixture(t, "mapping.xml"))
+	os.WriteFile(filepath.Join(dir, "mapping.xml"), src, 0o644)
+	r := benito(t, "", "export", "topdl", dir)
+	if r.code != 0 {
+		t.Fatalf("export failed:\n%s", r)
+	}
+	top, diags := topdl.Read("export.xml", []byte(r.stdout), topdl.Options{})
+	if diags.HasErrors() {
+		t.Fatalf("the export does not read back: %v\n%s", diags, r.stdout)
+	}
+	if len(top.Computers) != 4 || len(top.Substrates) != 3 {
+		t.Errorf("exported %d computers and %d substrates, want 4 and 3", len(top.Computers), len(top.Substrates))
+	}
+	for _, s := range []string{"benito:mac_address", "benito:vde_switch", "benito:vde_port", "<value>02:00:00:00:00:01</value>"} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("export lacks %s", s)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "x.xml")
+	if r := benito(t, "", "export", "topdl", dir, "-o", out); r.code != 0 {
+		t.Fatalf("export -o failed:\n%s", r)
+	}
+	if b, _ := os.ReadFile(out); string(b) != r.stdout {
+		t.Error("-o wrote something else than standard output")
+	}
+}
+
+// TestValidateTopDLDiagnostics: a TopDL file in the experiment directory
+// is read by validate, and its errors point at the XML.
+func TestValidateTopDLDiagnostics(t *testing.T) {
+	dir := t.TempDir()
+	src, _ := os.ReadFile(topdlFixture(t, "errors/not-ipv4.xml"))
+	os.WriteFile(filepath.Join(dir, "exp.xml"), src, 0o644)
+	r := benito(t, "", "validate", dir)
+	if r.code == 0 {
+		t.Fatalf("validate accepted a bad TopDL file:\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "exp.xml:9") || !strings.Contains(r.stderr, "fd00::1") {
+		t.Errorf("diagnostic should point at exp.xml:9:\n%s", r)
+	}
+}
