@@ -426,7 +426,6 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 		Config: cty.ObjectVal(map[string]cty.Value{
 			"name":            cty.StringVal(n.Name),
 			"type":            cty.StringVal(n.Type),
-			"startup":         optString(n.Startup),
 			"os":              optString(n.OS),
 			"image":           optString(n.Image),
 			"partition":       optString(n.Partition),
