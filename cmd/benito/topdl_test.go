@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/benito-net/benito/addrs"
+	benitohcl "github.com/benito-net/benito/hcl"
+	"github.com/benito-net/benito/lower"
+	"github.com/benito-net/benito/state"
 	"github.com/benito-net/benito/topdl"
 )
 
@@ -129,5 +133,36 @@ func TestValidateTopDLDiagnostics(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "exp.xml:9") || !strings.Contains(r.stderr, "fd00::1") {
 		t.Errorf("diagnostic should point at exp.xml:9:\n%s", r)
+	}
+}
+
+// TestExportUsesState: what the state records wins over what lowering
+// would plan.
+func TestExportUsesState(t *testing.T) {
+	dir := t.TempDir()
+	src, _ := os.ReadFile(topdlFixture(t, "routed.xml"))
+	os.WriteFile(filepath.Join(dir, "routed.xml"), src, 0o644)
+	cfg, diags := benitohcl.Load(dir, benitohcl.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	g, _ := lower.Lower(cfg.Experiment, nil)
+	st := state.New("routed")
+	st.Resources[addrs.Resource{Type: lower.TypeVNode, Name: "a"}] = &state.Resource{
+		Attributes: []byte(`{"interfaces":[{"name":"eth0","mac_address":"02:aa:bb:cc:dd:ee","vde_socket":"/x/lan1.ctl","vde_port":7}]}`),
+	}
+	st.Resources[addrs.Resource{Type: lower.TypeSwitch, Name: "lan1"}] = &state.Resource{Attributes: []byte(`{"socket":"/x/lan1.ctl"}`)}
+	a := assigned(g, st)
+	if got := a.MAC("a", "eth0").String(); got != "02:aa:bb:cc:dd:ee" {
+		t.Errorf("MAC %s, want the state's", got)
+	}
+	if got := a.Port("lan1", "a", "eth0"); got != 7 {
+		t.Errorf("port %d, want the state's 7", got)
+	}
+	if got := a.Socket("lan1"); got != "/x/lan1.ctl" {
+		t.Errorf("socket %q, want the state's", got)
+	}
+	if got := a.Port("lan2", "b", "eth0"); got == 0 {
+		t.Error("a node missing from the state should get its planned port")
 	}
 }
