@@ -400,3 +400,50 @@ func TestDestroyTargetsTakeTheirDependents(t *testing.T) {
 		t.Errorf("destroying the switch takes what depends on it (-want +got):\n%s", d)
 	}
 }
+
+func TestResourcesInsideAReplacedNodeAreReplaced(t *testing.T) {
+	schema := testSchema()
+	schema.ResourceTypes["route"] = &providers.ResourceSchema{Attributes: map[string]*providers.Attribute{
+		"node": {Type: cty.String, Required: true, ForceNew: true},
+		"id":   {Type: cty.String, Computed: true},
+	}}
+	fp := providertest.New(schema)
+	e := newEngine(t, fp)
+	withRoute := func(memory int64) *lower.Graph {
+		g := twoNodes("10ms", memory)
+		route := &lower.Resource{
+			Addr:      mustAddr(t, `route.a["10.0.0.0/8"]`),
+			Provider:  "fake",
+			Config:    cty.ObjectVal(map[string]cty.Value{"node": cty.StringVal("a")}),
+			DependsOn: []addrs.Resource{{Type: "vnode", Name: "a"}},
+			Container: addrs.Resource{Type: "vnode", Name: "a"},
+		}
+		return lower.NewGraph("test", nil, append(g.Resources, route))
+	}
+	_, st, _ := planApply(t, e, withRoute(512), state.New("test"), PlanOptions{})
+
+	// A change the node takes in place leaves the route alone.
+	p, diags := e.Plan(context.Background(), withRoute(512), st, PlanOptions{})
+	if diags.HasErrors() || p.HasChanges() {
+		t.Fatalf("unchanged plan: %v %v", diags, actions(p))
+	}
+	// Replacing the node replaces the route that lived in it.
+	fp.Applied = nil
+	p, st, _ = planApply(t, e, withRoute(1024), st, PlanOptions{})
+	want := map[string]string{"switch.lan0": "no-op", "vnode.a": "delete-then-create", `route.a["10.0.0.0/8"]`: "delete-then-create", "vnode.b": "no-op"}
+	if d := cmp.Diff(want, actions(p)); d != "" {
+		t.Errorf("actions (-want +got):\n%s", d)
+	}
+	for _, c := range p.Changes {
+		if c.Addr.Type == "route" && c.Reason != plan.ReasonContainerReplaced {
+			t.Errorf("route replaced for %s, want %s", c.Reason, plan.ReasonContainerReplaced)
+		}
+	}
+	want2 := []string{`delete route.a["10.0.0.0/8"]`, "delete vnode.a", "create vnode.a", `create route.a["10.0.0.0/8"]`}
+	if d := cmp.Diff(want2, fp.Applied); d != "" {
+		t.Errorf("apply order (-want +got):\n%s", d)
+	}
+	if p, _ := e.Plan(context.Background(), withRoute(1024), st, PlanOptions{}); p.HasChanges() {
+		t.Errorf("after the replace the plan must be empty: %v", actions(p))
+	}
+}

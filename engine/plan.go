@@ -356,6 +356,10 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 		})
 	}
 
+	if !opts.Destroy {
+		replaceWithContainers(g, p.Changes)
+	}
+
 	for _, name := range sortedKeys(opts.Outputs) {
 		o := &plan.Output{Name: name, Before: cty.NullVal(cty.DynamicPseudoType), After: opts.Outputs[name]}
 		if so, ok := prior.Outputs[name]; ok {
@@ -503,4 +507,35 @@ func inChunks(n int, call func(lo, hi int) hcl.Diagnostics) hcl.Diagnostics {
 		out = append(out, byStart[lo]...)
 	}
 	return out
+}
+
+// replaceWithContainers replaces a resource that lives inside another (a
+// route, mount or startup inside its node) whenever the other is created
+// anew: what was inside died with the old one, even though its own
+// configuration did not change.
+func replaceWithContainers(g *lower.Graph, changes []*plan.Change) {
+	byAddr := make(map[addrs.Resource]*plan.Change, len(changes))
+	for _, c := range changes {
+		byAddr[c.Addr] = c
+	}
+	for _, c := range changes {
+		if c.Action != plan.NoOp && c.Action != plan.Update {
+			continue
+		}
+		r := g.Get(c.Addr)
+		if r == nil || r.Container == (addrs.Resource{}) {
+			continue
+		}
+		cc := byAddr[r.Container]
+		if cc == nil {
+			continue
+		}
+		switch cc.Action {
+		case plan.Create, plan.DeleteThenCreate, plan.CreateThenDelete:
+			if c.Action == plan.NoOp {
+				c.After = c.Before
+			}
+			c.Action, c.Reason = plan.DeleteThenCreate, plan.ReasonContainerReplaced
+		}
+	}
 }

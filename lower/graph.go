@@ -17,6 +17,10 @@ type Resource struct {
 	Config cty.Value
 	// DependsOn lists the resources that must exist before this one, sorted.
 	DependsOn []addrs.Resource
+	// Container, when set, is the resource this one lives inside (a node,
+	// for its routes, mounts and startup): when the container is created
+	// anew, this resource is replaced too.
+	Container addrs.Resource
 	// DeclRange is the configuration the resource comes from, for
 	// diagnostics.
 	DeclRange hcl.Range

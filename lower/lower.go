@@ -466,6 +466,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 				"read_only": cty.BoolVal(m.ReadOnly),
 			}),
 			DependsOn: []addrs.Resource{addr},
+			Container: addr,
 			DeclRange: m.DeclRange,
 		})
 		startDeps = append(startDeps, out[len(out)-1].Addr)
@@ -480,6 +481,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 				"log":     cty.StringVal(filepath.Join(l.runDir, "log", n.Name+".startup.log")),
 			}),
 			DependsOn: dedupe(append(startDeps, addr)),
+			Container: addr,
 			DeclRange: n.DeclRange,
 		})
 	}
@@ -542,6 +544,7 @@ func routeResource(node, nodeType string, r *model.Route) *Resource {
 			"metric":      optInt(int64(r.Metric)),
 		}),
 		DependsOn: []addrs.Resource{{Type: TypeVNode, Name: node}},
+		Container: addrs.Resource{Type: TypeVNode, Name: node},
 		DeclRange: r.DeclRange,
 	}
 }

@@ -87,6 +87,9 @@ const (
 	ReasonDestroy
 	// ReasonProviderChanged: a different provider now serves the resource.
 	ReasonProviderChanged
+	// ReasonContainerReplaced: the resource lives inside another (a route
+	// inside its node) that is created anew.
+	ReasonContainerReplaced
 )
 
 func (r Reason) String() string {
@@ -101,6 +104,8 @@ func (r Reason) String() string {
 		return "destroy"
 	case ReasonProviderChanged:
 		return "provider_changed"
+	case ReasonContainerReplaced:
+		return "container_replaced"
 	}
 	return ""
 }

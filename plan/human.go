@@ -218,6 +218,8 @@ func (r *human) changeBlock(c *Change) {
 		r.str("  # (because a different provider now serves ")
 		r.addr(c.Addr)
 		r.str(")\n")
+	case ReasonContainerReplaced:
+		r.str("  # (because the node it lives in is created anew)\n")
 	}
 
 	r.resourceLine(c.Action.Symbol(), c.Addr.Type, c.Addr.Name)
