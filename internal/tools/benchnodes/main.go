@@ -50,7 +50,10 @@ func main() {
 	tmp, err := os.MkdirTemp("", "benito-benchnodes-")
 	check(err)
 	if !*keep {
+		removeOnExit = tmp
 		defer os.RemoveAll(tmp)
+	} else {
+		fmt.Printf("experiments in %s\n", tmp)
 	}
 	kind := "bridge"
 	if *vde {
@@ -314,7 +317,13 @@ func check(err error) {
 	}
 }
 
+// removeOnExit is the generated experiments' directory, unless -keep.
+var removeOnExit string
+
 func fatal(err error) {
+	if removeOnExit != "" {
+		os.RemoveAll(removeOnExit)
+	}
 	fmt.Fprintln(os.Stderr, "benchnodes:", err)
 	os.Exit(1)
 }
