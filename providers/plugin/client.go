@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -63,6 +64,9 @@ func Start(ctx context.Context, cfg Config) (providers.Provider, error) {
 
 	cmd := exec.Command(cfg.Path, cfg.Args...)
 	cmd.Env = append(cmd.Env, cfg.Env...) // go-plugin adds benito's environment
+	// A benito killed outright (SIGKILL, OOM) leaves no orphans: the kernel
+	// sends the provider SIGTERM when benito's thread that started it dies.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	output := &lineLogger{logger: logger, tail: c.tail}
 	c.pc = goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  handshake(ProtocolVersion),
@@ -164,12 +168,13 @@ func (c *client) call(ctx context.Context, limit time.Duration, address, doing s
 		// message was too large. Later calls may still work.
 		return providers.Errorf(address, "Provider %q: %s failed: %v", c.name, doing, status.Convert(err).Message())
 	}
+	const recorded = " Everything applied before is recorded in the state: run benito plan to see what remains."
 	var d providers.Diagnostic
 	if errors.Is(cctx.Err(), context.DeadlineExceeded) {
 		c.pc.Kill()
 		d = providers.Diagnostic{
 			Summary: fmt.Sprintf("Provider %q did not answer within %s while %s", c.name, limit, doing),
-			Detail:  fmt.Sprintf("benito stopped the provider process. %s sets the time limit per call.%s", EnvTimeout, c.tailDetail()),
+			Detail:  fmt.Sprintf("benito stopped the provider process. %s sets the time limit per call.", EnvTimeout) + recorded,
 		}
 	} else {
 		// The process has likely died; wait briefly for it, so that its last
@@ -181,37 +186,37 @@ func (c *client) call(ctx context.Context, limit time.Duration, address, doing s
 			c.pc.Kill() // release what the client holds
 			d = providers.Diagnostic{
 				Summary: fmt.Sprintf("Provider %q crashed while %s", c.name, doing),
-				Detail:  "The provider process exited unexpectedly." + c.tailDetail(),
+				Detail:  "The provider process exited unexpectedly." + recorded,
 			}
 		} else {
 			c.pc.Kill()
 			d = providers.Diagnostic{
 				Summary: fmt.Sprintf("Provider %q stopped answering while %s", c.name, doing),
-				Detail:  fmt.Sprintf("The connection to the provider failed (%v); benito stopped the provider process.%s", err, c.tailDetail()),
+				Detail:  fmt.Sprintf("The connection to the provider failed (%v); benito stopped the provider process.", err) + recorded,
 			}
 		}
 	}
-	d.Detail += " Everything applied before is recorded in the state: run benito plan to see what remains."
+	if t := c.tail.String(); t != "" {
+		d.Detail += "\n\nIts last output (all of it is in the log: BENITO_LOG=debug):\n" + t
+	}
 	if !c.dead.CompareAndSwap(nil, &d) {
 		// Another call got there first: report the same.
 		return c.deadDiag(c.dead.Load(), address)
 	}
-	return c.deadDiag(&d, address)
-}
-
-func (c *client) deadDiag(d *providers.Diagnostic, address string) providers.Diagnostics {
-	out := *d
-	out.Severity = providers.Error
-	out.Address = address
+	out := d
+	out.Severity, out.Address = providers.Error, address
 	return providers.Diagnostics{out}
 }
 
-func (c *client) tailDetail() string {
-	t := c.tail.String()
-	if t == "" {
-		return ""
-	}
-	return " Its last output:\n" + t + "\n"
+// deadDiag is the answer to a call made after the provider ended: the
+// summary of what ended it, without repeating its output.
+func (c *client) deadDiag(d *providers.Diagnostic, address string) providers.Diagnostics {
+	return providers.Diagnostics{{
+		Severity: providers.Error,
+		Summary:  d.Summary,
+		Detail:   "benito did not send this call: the provider had already ended.",
+		Address:  address,
+	}}
 }
 
 func (c *client) timeoutOf(apply bool) time.Duration {
@@ -500,7 +505,10 @@ type tail struct {
 	part  []byte
 }
 
-const tailLines = 20
+const (
+	tailLines    = 200 // kept
+	excerptLines = 8   // shown
+)
 
 func (t *tail) Write(b []byte) (int, error) {
 	t.mu.Lock()
@@ -529,12 +537,24 @@ func (t *tail) add(line string) {
 	t.lines = append(t.lines, line)
 }
 
+// String returns the excerpt worth showing: from the last panic or fatal
+// error on, its first lines (what failed, and where); otherwise the last
+// lines.
 func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	lines := t.lines
 	if len(t.part) > 0 {
 		lines = append(lines[:len(lines):len(lines)], string(t.part))
+	}
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "panic: ") || strings.HasPrefix(lines[i], "fatal error: ") {
+			lines = lines[i:min(len(lines), i+excerptLines)]
+			break
+		}
+	}
+	if len(lines) > excerptLines {
+		lines = lines[len(lines)-excerptLines:]
 	}
 	if len(lines) == 0 {
 		return ""

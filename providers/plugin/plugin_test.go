@@ -241,7 +241,8 @@ func TestCrashMidApply(t *testing.T) {
 	// Every later call fails at once with the same message.
 	start := time.Now()
 	again := p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "thing.next", Type: "thing", Prior: cty.NullVal(thingType), Planned: thingVal()})
-	if len(again.Diagnostics) != 1 || again.Diagnostics[0].Summary != d.Summary || again.Diagnostics[0].Detail != d.Detail || again.Diagnostics[0].Address != "thing.next" {
+	if len(again.Diagnostics) != 1 || again.Diagnostics[0].Summary != d.Summary || again.Diagnostics[0].Address != "thing.next" ||
+		again.Diagnostics[0].Detail != "benito did not send this call: the provider had already ended." {
 		t.Errorf("later call: %+v", again.Diagnostics)
 	}
 	read := p.ReadResources(ctx, providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "thing.a", Type: "thing", Current: thingVal()}}})
