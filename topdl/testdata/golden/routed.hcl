@@ -35,11 +35,6 @@ vnode "a" {
     ip4_address = "10.0.1.10"
     ip4_netmask = "255.255.255.0"
   }
-
-  route {
-    destination = "10.0.2.0/24"
-    gateway     = "10.0.1.1"
-  }
 }
 
 vnode "b" {
@@ -49,10 +44,5 @@ vnode "b" {
     switch      = switch.lan2
     ip4_address = "10.0.2.10"
     ip4_netmask = "255.255.255.0"
-  }
-
-  route {
-    destination = "10.0.1.0/24"
-    gateway     = "10.0.2.1"
   }
 }
