@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -209,4 +210,26 @@ func TestValidate(t *testing.T) {
 	if err := (Shaping{Capacity: 1e9, Latency: time.Second, Loss: 100}).Validate(); err != nil {
 		t.Error(err)
 	}
+}
+
+func TestNetemAvailable(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	before, _ := netlink.LinkList()
+	ok, err := NetemAvailable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The answer agrees with what tc on this kernel says.
+	h, link, _, _ := netnsPair(t)
+	applyErr := Apply(h, link, Shaping{Latency: time.Millisecond})
+	if ok != !errors.Is(applyErr, ErrNoNetem) {
+		t.Errorf("NetemAvailable = %v, but Apply with latency: %v", ok, applyErr)
+	}
+	after, _ := netlink.LinkList()
+	if len(after) != len(before) {
+		t.Errorf("the probe changed the host's links: %d before, %d after", len(before), len(after))
+	}
+	t.Logf("netem available: %v", ok)
 }

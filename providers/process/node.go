@@ -356,8 +356,9 @@ func ensureIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f ifac
 			}
 			l = nil
 		}
-		if l != nil && !plumbed(n, f) {
+		if l != nil && f.Kind == model.KindBridge && !plumbed(n, f) {
 			// The device is there but its other end is not: start over.
+			// (A TAP outlives its plugs: ensurePlugs restarts them.)
 			if err := removeIface(nh, n, f); err != nil {
 				return err
 			}
@@ -374,8 +375,8 @@ func ensureIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f ifac
 	if err := configureIface(nh, l, f, created); err != nil {
 		return fmt.Errorf("interface %s: %w", f.Name, err)
 	}
-	if f.Kind == model.KindVDE && (created || !plugAlive(n, f)) {
-		if err := startPlug(h, n, f); err != nil {
+	if f.Kind == model.KindVDE {
+		if err := ensurePlugs(h, n, f); err != nil {
 			return fmt.Errorf("interface %s: %w", f.Name, err)
 		}
 	}
@@ -425,6 +426,8 @@ func createIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f ifac
 }
 
 // configureIface sets MAC, MTU, address, up and shaping of l as f says.
+// Shaping is by qdiscs on a bridge's veth; a TAP on a VDE switch is shaped
+// by its wire (ensurePlugs), and a qdisc found on it is removed.
 func configureIface(nh *netlink.Handle, l netlink.Link, f iface, created bool) error {
 	a := l.Attrs()
 	if f.MAC != nil && a.HardwareAddr.String() != f.MAC.String() {
@@ -467,8 +470,12 @@ func configureIface(nh *netlink.Handle, l netlink.Link, f iface, created bool) e
 			return fmt.Errorf("bringing it up: %w", err)
 		}
 	}
-	if !created || !f.Shaping.IsZero() {
-		if err := shaping.Apply(nh, l, f.Shaping); err != nil {
+	qdisc := f.Shaping
+	if f.Kind == model.KindVDE {
+		qdisc = shaping.Shaping{}
+	}
+	if !created || !qdisc.IsZero() {
+		if err := shaping.Apply(nh, l, qdisc); err != nil {
 			return err
 		}
 	}
@@ -476,7 +483,7 @@ func configureIface(nh *netlink.Handle, l netlink.Link, f iface, created bool) e
 }
 
 // plumbed reports whether f's other end is in place: the veth's host end on
-// its bridge, or the TAP's plug running.
+// its bridge, or the TAP's plugs running (vdePlumbed).
 func plumbed(n node, f iface) bool {
 	switch f.Kind {
 	case model.KindBridge:
@@ -487,16 +494,19 @@ func plumbed(n node, f iface) bool {
 		br, err := netlink.LinkByName(f.Bridge)
 		return err == nil && hl.Attrs().MasterIndex == br.Attrs().Index && hl.Attrs().Flags&net.FlagUp != 0
 	case model.KindVDE:
-		return plugAlive(n, f)
+		return vdePlumbed(n, f)
 	}
 	return false
 }
 
 // removeIface deletes f's device inside the node (a veth takes its host
-// end with it) and stops its plug.
+// end with it) and stops its plug and wire.
 func removeIface(nh *netlink.Handle, n node, f iface) error {
 	if f.Kind == model.KindVDE {
 		if err := stopPlug(n, f); err != nil {
+			return err
+		}
+		if err := stopWire(n, f); err != nil {
 			return err
 		}
 	}
@@ -528,24 +538,39 @@ func plugAlive(n node, f iface) bool {
 	return err == nil && p.Alive()
 }
 
-// startPlug plugs f's TAP into its VDE port with vde_plug2tap, run in the
-// node's network namespace and supervised through its pid file.
-func startPlug(h holder, n node, f iface) error {
+// plugTarget returns the switch f's plug was started on (the second line
+// of its pid file): f's port's switch, or f's hub.
+func plugTarget(n node, f iface) string {
+	b, err := os.ReadFile(plugPidFile(n, f))
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) < 2 {
+		return f.VDESocket // written before plugs named their switch
+	}
+	return lines[1]
+}
+
+// startPlug plugs f's TAP into a VDE switch with vde_plug2tap, run in the
+// node's network namespace and supervised through its pid file: into
+// port of socket, or any free port when port is 0 (f's hub).
+func startPlug(h holder, n node, f iface, socket string, port int) error {
 	if err := stopPlug(n, f); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(nodeLog(n.RunDir, n.Name)), 0o755); err != nil {
 		return err
 	}
-	p, err := daemon.Start(daemon.Spec{
-		Path: "nsenter",
-		Args: []string{"--net=" + h.nsPath("net"), "--", "vde_plug2tap", "-s", f.VDESocket, "-p", strconv.Itoa(f.VDEPort), f.Name},
-		Log:  nodeLog(n.RunDir, n.Name),
-	})
-	if err != nil {
-		return fmt.Errorf("plugging into %s port %d: %w", f.VDESocket, f.VDEPort, err)
+	args := []string{"--net=" + h.nsPath("net"), "--", "vde_plug2tap", "-s", socket}
+	if port != 0 {
+		args = append(args, "-p", strconv.Itoa(port))
 	}
-	if err := writePidFile(plugPidFile(n, f), p); err != nil {
+	p, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: append(args, f.Name), Log: nodeLog(n.RunDir, n.Name)})
+	if err != nil {
+		return fmt.Errorf("plugging into %s port %d: %w", socket, port, err)
+	}
+	if err := writeFileAtomic(plugPidFile(n, f), fmt.Sprintf("%d %d\n%s\n", p.Pid, p.StartTime, socket)); err != nil {
 		p.Stop(0)
 		return err
 	}
@@ -693,7 +718,7 @@ func readNode(cur cty.Value) (cty.Value, error) {
 			changed = true
 			continue
 		}
-		got, err := observe(nh, l, f)
+		got, err := observe(nh, n, l, f)
 		if err != nil {
 			return cur, fmt.Errorf("interface %s: %w", f.Name, err)
 		}
@@ -721,7 +746,7 @@ func readNode(cur cty.Value) (cty.Value, error) {
 
 // observe returns f's recorded value with what the device shows now in
 // place of what was configured, where the two differ.
-func observe(nh *netlink.Handle, l netlink.Link, f iface) (cty.Value, error) {
+func observe(nh *netlink.Handle, n node, l netlink.Link, f iface) (cty.Value, error) {
 	set := map[string]cty.Value{}
 	a := l.Attrs()
 	if f.MAC != nil && a.HardwareAddr.String() != f.MAC.String() {
@@ -754,11 +779,21 @@ func observe(nh *netlink.Handle, l netlink.Link, f iface) (cty.Value, error) {
 			set["ip4_netmask"] = cty.NullVal(cty.String)
 		}
 	}
-	s, err := shaping.Read(nh, l)
-	if err != nil {
-		return f.raw, err
+	var s shaping.Shaping
+	same := true
+	switch {
+	case f.Kind == model.KindBridge:
+		if s, err = shaping.Read(nh, l); err != nil {
+			return f.raw, err
+		}
+		same = sameShaping(s, f.Shaping)
+	case wired(f):
+		if s, err = readWire(n, f); err != nil {
+			return f.raw, fmt.Errorf("reading its wire: %w", err)
+		}
+		same = sameWire(s, f.Shaping)
 	}
-	if !sameShaping(s, f.Shaping) {
+	if !same {
 		set["capacity"], set["latency"], set["loss"] = cty.NullVal(cty.Number), cty.NullVal(cty.String), cty.NullVal(cty.Number)
 		if s.Capacity != 0 {
 			set["capacity"] = cty.NumberUIntVal(s.Capacity)

@@ -134,8 +134,15 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 			if str(r.Config, "name") == "" || str(r.Config, "run_dir") == "" {
 				bad(nil, "Incomplete process node", "A process node needs a name and a run_dir.")
 			}
-			if _, err := decodeNode(r.Config); err != nil {
+			n, err := decodeNode(r.Config)
+			if err != nil {
 				bad(cty.GetAttrPath("interfaces"), "Invalid interface", "%v.", err)
+				break
+			}
+			for i, f := range n.Ifaces {
+				if msg := shapingProblem(f); msg != "" {
+					bad(cty.GetAttrPath("interfaces").IndexInt(i), "Link shaping not possible here", "Node %q, interface %q: %s.", n.Name, f.Name, msg)
+				}
 			}
 		case lower.TypeRoute:
 			if _, err := decodeRoute(r.Config); err != nil {

@@ -1,0 +1,467 @@
+package process
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/shaping"
+	"github.com/benito-net/benito/model"
+)
+
+// A shaped interface on a VDE switch is plugged through a wire: a private
+// hub (vde_switch -x) that the node's vde_plug2tap joins, and a wirefilter
+// between the hub (its left side, L) and the node's port on the switch
+// (right, R). Wirefilter delays, drops and rate-limits the packets going
+// L->R, the node's egress, like a qdisc on the node's side of the link;
+// R->L is left alone. Values change in place through wirefilter's
+// management socket.
+//
+// Files, per interface: RUN_DIR/process/NODE/IFACE/ holds the hub's
+// control directory (wire.ctl), wirefilter's management socket
+// (wire.mgmt) and the pid files the two daemons write (hub.pid,
+// wire.pid); RUN_DIR/process/NODE/hub.IFACE and wire.IFACE are benito's
+// own pid files (pid and start time), which cleanupStale finds like the
+// plugs'.
+
+// wireTimeout bounds starting a hub or a wirefilter, and one exchange on
+// wirefilter's management socket.
+const wireTimeout = 5 * time.Second
+
+// wired reports whether f is plugged through a wire.
+func wired(f iface) bool { return f.Kind == model.KindVDE && !f.Shaping.IsZero() }
+
+func wireDir(n node, f iface) string   { return filepath.Join(nodeDir(n.RunDir, n.Name), f.Name) }
+func hubSocket(n node, f iface) string { return filepath.Join(wireDir(n, f), "wire.ctl") }
+func wireMgmt(n node, f iface) string  { return filepath.Join(wireDir(n, f), "wire.mgmt") }
+func hubPidFile(n node, f iface) string {
+	return filepath.Join(nodeDir(n.RunDir, n.Name), "hub."+f.Name)
+}
+func wirePidFile(n node, f iface) string {
+	return filepath.Join(nodeDir(n.RunDir, n.Name), "wire."+f.Name)
+}
+
+func hubAlive(n node, f iface) bool {
+	p, err := readPidFile(hubPidFile(n, f))
+	return err == nil && p.Alive()
+}
+
+func wireAlive(n node, f iface) bool {
+	p, err := readPidFile(wirePidFile(n, f))
+	return err == nil && p.Alive()
+}
+
+// vdePlumbed reports whether f's plugs are all running: the plug into the
+// port, or the plug into the hub, the hub and the wirefilter.
+func vdePlumbed(n node, f iface) bool {
+	if !wired(f) {
+		return plugAlive(n, f) && plugTarget(n, f) == f.VDESocket
+	}
+	return plugAlive(n, f) && plugTarget(n, f) == hubSocket(n, f) && hubAlive(n, f) && wireAlive(n, f)
+}
+
+// ensurePlugs makes f's plugs run and its wire's values match, repairing
+// only what is missing: a latency change on a working wire is a few
+// commands on the management socket; the TAP, its plug and the switch
+// port are untouched. Going from unshaped to shaped (or back) re-plugs
+// the TAP.
+func ensurePlugs(h holder, n node, f iface) error {
+	if !wired(f) {
+		if plugTarget(n, f) != f.VDESocket {
+			if err := stopPlug(n, f); err != nil {
+				return err
+			}
+		}
+		if err := stopWire(n, f); err != nil {
+			return err
+		}
+		if !plugAlive(n, f) {
+			return startPlug(h, n, f, f.VDESocket, f.VDEPort)
+		}
+		return nil
+	}
+	hub := hubSocket(n, f)
+	if !hubAlive(n, f) {
+		if err := stopPlug(n, f); err != nil {
+			return err
+		}
+		if err := stopWire(n, f); err != nil {
+			return err
+		}
+		if err := startHub(n, f); err != nil {
+			return err
+		}
+	}
+	if wireAlive(n, f) {
+		if err := setWire(n, f); err != nil {
+			return err
+		}
+	} else if err := startWire(n, f); err != nil {
+		return err
+	}
+	if !plugAlive(n, f) || plugTarget(n, f) != hub {
+		return startPlug(h, n, f, hub, 0)
+	}
+	return nil
+}
+
+// startHub starts f's private hub: three ports (port 0 is never given
+// out), one for the wirefilter and one for the node's plug.
+func startHub(n node, f iface) error {
+	dir := wireDir(n, f)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	sock, pidFile := hubSocket(n, f), filepath.Join(dir, "hub.pid")
+	os.RemoveAll(sock)
+	os.Remove(pidFile)
+	args := []string{"-x", "-d", "-s", sock, "-p", pidFile, "-n", "3"}
+	p, err := startDaemonizing("vde_switch", args, pidFile, filepath.Join(sock, "ctl"))
+	if err != nil {
+		return fmt.Errorf("starting the hub of %s's wire: %w", f.Name, err)
+	}
+	if err := writePidFile(hubPidFile(n, f), p); err != nil {
+		p.Stop(0)
+		return err
+	}
+	return nil
+}
+
+// startWire starts the wirefilter joining f's hub to f's port, with f's
+// shaping from its first packet on.
+func startWire(n node, f iface) error {
+	if err := stopProcess(wirePidFile(n, f)); err != nil {
+		return fmt.Errorf("stopping the wirefilter of %s: %w", f.Name, err)
+	}
+	pidFile, mgmt := filepath.Join(wireDir(n, f), "wire.pid"), wireMgmt(n, f)
+	os.Remove(pidFile)
+	os.Remove(mgmt)
+	args := []string{"--daemon", "--pidfile", pidFile, "-M", mgmt,
+		"-v", hubSocket(n, f) + ":" + f.VDESocket + "[" + strconv.Itoa(f.VDEPort) + "]"}
+	for _, c := range wireValues(f.Shaping) {
+		args = append(args, "-"+c.flag, "LR"+c.value)
+	}
+	p, err := startDaemonizing("wirefilter", args, pidFile, mgmt)
+	if err != nil {
+		return fmt.Errorf("starting the wirefilter of %s (%s port %d): %w", f.Name, f.VDESocket, f.VDEPort, err)
+	}
+	if err := writePidFile(wirePidFile(n, f), p); err != nil {
+		p.Stop(0)
+		return err
+	}
+	return nil
+}
+
+// stopWire stops f's wirefilter and hub and removes their files. What is
+// already gone is no error.
+func stopWire(n node, f iface) error {
+	for _, file := range []string{wirePidFile(n, f), hubPidFile(n, f)} {
+		if err := stopProcess(file); err != nil {
+			return fmt.Errorf("stopping the wire of %s: %w", f.Name, err)
+		}
+	}
+	return os.RemoveAll(wireDir(n, f))
+}
+
+// stopProcess stops the process named by one of benito's pid files and
+// removes the file.
+func stopProcess(file string) error {
+	p, err := readPidFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err == nil {
+		if err := p.Stop(time.Second); err != nil {
+			return err
+		}
+	}
+	if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// startDaemonizing runs a program that puts itself in the background
+// (vde_switch -d, wirefilter --daemon): it returns once the program's own
+// pid file names a live process and ready exists. Errors the program
+// reports before it detaches are returned with its output.
+func startDaemonizing(prog string, args []string, pidFile, ready string) (daemon.Process, error) {
+	path, err := exec.LookPath(prog)
+	if err != nil {
+		return daemon.Process{}, fmt.Errorf("%s is not installed (Debian package vde2): %w", prog, err)
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// The daemon keeps no copy of the pipe, but a guard costs nothing.
+	cmd.WaitDelay = time.Second
+	out, err := cmd.CombinedOutput()
+	line := prog + " " + strings.Join(args, " ")
+	if err != nil {
+		return daemon.Process{}, fmt.Errorf("%s: %v: %s", line, err, firstLine(out))
+	}
+	deadline := time.Now().Add(wireTimeout)
+	for {
+		p, err := daemon.FromPidFile(pidFile)
+		if err == nil && p.Alive() {
+			if _, err := os.Stat(ready); err == nil {
+				return p, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				p.Stop(0)
+			}
+			return daemon.Process{}, fmt.Errorf("%s: not ready within %s (no %s)", line, wireTimeout, ready)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func firstLine(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// wireValue is one wirefilter setting: its command-line flag, its
+// management command and its value for the L->R direction.
+type wireValue struct{ flag, command, value string }
+
+// wireValues renders s in wirefilter's units: delay in milliseconds, loss
+// in percent, bandwidth in bytes per second.
+func wireValues(s shaping.Shaping) []wireValue {
+	ms := float64(s.Latency.Round(time.Microsecond)) / float64(time.Millisecond)
+	return []wireValue{
+		{"d", "delay", strconv.FormatFloat(ms, 'f', -1, 64)},
+		{"l", "loss", strconv.FormatFloat(s.Loss, 'f', -1, 64)},
+		{"b", "bandwidth", strconv.FormatUint(s.Capacity/8, 10)},
+	}
+}
+
+// setWire changes the values of f's running wirefilter to f's shaping,
+// sending only those that differ.
+func setWire(n node, f iface) error {
+	c, err := dialWire(wireMgmt(n, f))
+	if err != nil {
+		return fmt.Errorf("interface %s: %w", f.Name, err)
+	}
+	defer c.Close()
+	cur, err := c.shaping()
+	if err != nil {
+		return fmt.Errorf("interface %s: %w", f.Name, err)
+	}
+	have := wireValues(cur)
+	for i, v := range wireValues(f.Shaping) {
+		if sameWireValue(have[i].value, v.value) {
+			continue
+		}
+		if _, err := c.do(v.command + " LR" + v.value); err != nil {
+			return fmt.Errorf("interface %s: %w", f.Name, err)
+		}
+	}
+	return nil
+}
+
+// readWire returns the shaping f's wirefilter applies now (L->R).
+func readWire(n node, f iface) (shaping.Shaping, error) {
+	c, err := dialWire(wireMgmt(n, f))
+	if err != nil {
+		return shaping.Shaping{}, err
+	}
+	defer c.Close()
+	return c.shaping()
+}
+
+// sameWire compares what readWire returned with what was asked, allowing
+// for wirefilter printing its values with six significant digits.
+func sameWire(got, want shaping.Shaping) bool {
+	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-5*math.Max(math.Abs(a), math.Abs(b)) }
+	return near(float64(got.Latency), float64(want.Latency.Round(time.Microsecond))) &&
+		near(got.Loss, want.Loss) && near(float64(got.Capacity), float64(want.Capacity/8*8))
+}
+
+func sameWireValue(a, b string) bool {
+	x, err1 := strconv.ParseFloat(a, 64)
+	y, err2 := strconv.ParseFloat(b, 64)
+	return err1 == nil && err2 == nil && math.Abs(x-y) <= 1e-5*math.Max(math.Abs(x), math.Abs(y))
+}
+
+// wireConn is a session on a wirefilter management socket (-M). The
+// protocol is vde_switch's: a banner ending in the prompt "VDEwf$ "; each
+// command answered by optional data ("0000 DATA END WITH '.'", lines,
+// "."), a status line "NNNN message" (1000 is success) and the prompt.
+type wireConn struct {
+	path string
+	c    net.Conn
+	r    *bufio.Reader
+}
+
+const wirePrompt = "VDEwf$ "
+
+func dialWire(path string) (*wireConn, error) {
+	c, err := net.DialTimeout("unix", path, wireTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to wirefilter's management socket: %w", err)
+	}
+	w := &wireConn{path: path, c: c, r: bufio.NewReader(c)}
+	c.SetDeadline(time.Now().Add(wireTimeout))
+	if err := w.readPrompt(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("wirefilter management socket %s: %w", path, err)
+	}
+	return w, nil
+}
+
+func (w *wireConn) Close() error { return w.c.Close() }
+
+func (w *wireConn) readPrompt() error {
+	var tail []byte
+	for {
+		b, err := w.r.ReadByte()
+		if err != nil {
+			return err
+		}
+		tail = append(tail, b)
+		if len(tail) > len(wirePrompt) {
+			tail = tail[1:]
+		}
+		if string(tail) == wirePrompt {
+			return nil
+		}
+	}
+}
+
+// do sends one command and returns its data lines.
+func (w *wireConn) do(cmd string) ([]string, error) {
+	w.c.SetDeadline(time.Now().Add(wireTimeout))
+	if _, err := w.c.Write([]byte(cmd + "\n")); err != nil {
+		return nil, fmt.Errorf("wirefilter management socket %s: %w", w.path, err)
+	}
+	var data []string
+	inData := false
+	for {
+		line, err := w.r.ReadString('\n')
+		if err != nil {
+			return nil, fmt.Errorf("wirefilter management socket %s: %q: %w", w.path, cmd, err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case inData && line == ".":
+			inData = false
+		case inData:
+			data = append(data, line)
+		case strings.HasPrefix(line, "0000 "):
+			inData = true
+		case len(line) >= 5 && line[4] == ' ' && isDigits(line[:4]):
+			if err := w.readPrompt(); err != nil {
+				return nil, fmt.Errorf("wirefilter management socket %s: %q: %w", w.path, cmd, err)
+			}
+			if line[:4] != "1000" {
+				return data, fmt.Errorf("wirefilter refused %q: %s", cmd, line)
+			}
+			return data, nil
+		}
+	}
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// shaping asks showinfo for the L->R values:
+//
+//	Loss   L->R 1.5+0U   R->L 0+0U
+//	Delay  L->R 50+0U   R->L 0+0U
+//	Bandw  L->R 1.25e+06+0U   R->L 0+0U
+func (w *wireConn) shaping() (shaping.Shaping, error) {
+	lines, err := w.do("showinfo")
+	if err != nil {
+		return shaping.Shaping{}, err
+	}
+	var s shaping.Shaping
+	found := 0
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) < 3 || f[1] != "L->R" {
+			continue
+		}
+		v, ok := wireNumber(f[2])
+		if !ok {
+			return s, fmt.Errorf("wirefilter showinfo: cannot read %q", l)
+		}
+		switch f[0] {
+		case "Loss":
+			s.Loss = v
+		case "Delay":
+			s.Latency = time.Duration(math.Round(v*1000)) * time.Microsecond
+		case "Bandw":
+			s.Capacity = uint64(math.Round(v)) * 8
+		default:
+			continue
+		}
+		found++
+	}
+	if found != 3 {
+		return s, fmt.Errorf("wirefilter showinfo: no loss, delay and bandwidth in %q", lines)
+	}
+	return s, nil
+}
+
+// wireNumber reads the mean of a wirefilter value "MEAN+VARIATION[UN]",
+// where MEAN may itself hold a '+' in its exponent ("1.25e+06+0U").
+func wireNumber(s string) (float64, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '+' || (i > 0 && (s[i-1] == 'e' || s[i-1] == 'E')) {
+			continue
+		}
+		v, err := strconv.ParseFloat(s[:i], 64)
+		return v, err == nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return v, err == nil
+}
+
+// shapingProblem says why f's shaping cannot be carried out on this host,
+// or returns "": latency or loss on a bridge needs the kernel's netem
+// qdisc; any shaping on a VDE switch needs wirefilter.
+func shapingProblem(f iface) string {
+	switch {
+	case f.Kind == model.KindBridge && (f.Shaping.Latency != 0 || f.Shaping.Loss != 0):
+		ok, err := shaping.NetemAvailable()
+		if err != nil {
+			// The probe could not run (not root?): apply will tell.
+			return ""
+		}
+		if !ok {
+			return `it asks for latency or loss on a bridge switch, but this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM); put the link on a VDE switch (kind = "vde"), where benito delays packets with wirefilter, or use a kernel with netem`
+		}
+	case wired(f):
+		if _, err := haveWirefilter(); err != nil {
+			return "shaping a link on a VDE switch needs wirefilter, which is not installed (Debian package vde2)"
+		}
+	}
+	return ""
+}
+
+// haveWirefilter looks wirefilter up in PATH once per process.
+var haveWirefilter = sync.OnceValues(func() (string, error) { return exec.LookPath("wirefilter") })
