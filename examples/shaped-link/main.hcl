@@ -3,6 +3,11 @@
 #
 #   a (10.0.0.1) ── link (latency) ── b (10.0.0.2)
 #
+# The switch is a VDE switch: each node's interface reaches it through
+# VDE's link emulator, wirefilter, which delays what the node sends (see
+# README.md). This works on kernels without the netem qdisc, which a
+# bridge switch would need for latency.
+#
 # Change the latency and plan: the shaping is updated in place, nothing is
 # re-created.
 
@@ -19,7 +24,7 @@ site {
 }
 
 switch "link" {
-  kind     = "bridge"
+  kind     = "vde"
   subnet   = "10.0.0.0/24"
   latency  = var.latency
   capacity = "100Mbit"
