@@ -63,13 +63,54 @@ func wireAlive(n node, f iface) bool {
 	return err == nil && p.Alive()
 }
 
+// wireWorking reports whether f's wirefilter runs and is still joined to
+// the switch it was started on. A wirefilter outlives a switch that dies
+// (and spins): the switch must still answer on its control socket, and
+// be the same one, told by its control socket's inode and time of
+// creation (inode numbers are reused), which a restarted switch makes
+// anew.
+func wireWorking(n node, f iface) bool {
+	if !wireAlive(n, f) {
+		return false
+	}
+	b, err := os.ReadFile(wirePidFile(n, f))
+	if err != nil {
+		return false
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) < 2 || lines[1] != switchID(f) {
+		return false
+	}
+	c, err := net.DialTimeout("unix", filepath.Join(f.VDESocket, "ctl"), wireTimeout)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// switchID identifies the switch serving f's port: the device, inode and
+// modification time (set when the socket is made, kept by chmod and
+// chown) of its control socket, or "" when there is none.
+func switchID(f iface) string {
+	fi, err := os.Stat(filepath.Join(f.VDESocket, "ctl"))
+	if err != nil {
+		return ""
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("%d:%d:%d.%09d", st.Dev, st.Ino, st.Mtim.Sec, st.Mtim.Nsec)
+}
+
 // vdePlumbed reports whether f's plugs are all running: the plug into the
 // port, or the plug into the hub, the hub and the wirefilter.
 func vdePlumbed(n node, f iface) bool {
 	if !wired(f) {
 		return plugAlive(n, f) && plugTarget(n, f) == f.VDESocket
 	}
-	return plugAlive(n, f) && plugTarget(n, f) == hubSocket(n, f) && hubAlive(n, f) && wireAlive(n, f)
+	return plugAlive(n, f) && plugTarget(n, f) == hubSocket(n, f) && hubAlive(n, f) && wireWorking(n, f)
 }
 
 // ensurePlugs makes f's plugs run and its wire's values match, repairing
@@ -104,7 +145,7 @@ func ensurePlugs(h holder, n node, f iface) error {
 			return err
 		}
 	}
-	if wireAlive(n, f) {
+	if wireWorking(n, f) {
 		if err := setWire(n, f); err != nil {
 			return err
 		}
@@ -146,6 +187,7 @@ func startWire(n node, f iface) error {
 		return fmt.Errorf("stopping the wirefilter of %s: %w", f.Name, err)
 	}
 	pidFile, mgmt := filepath.Join(wireDir(n, f), "wire.pid"), wireMgmt(n, f)
+	id := switchID(f)
 	os.Remove(pidFile)
 	os.Remove(mgmt)
 	args := []string{"--daemon", "--pidfile", pidFile, "-M", mgmt,
@@ -157,7 +199,7 @@ func startWire(n node, f iface) error {
 	if err != nil {
 		return fmt.Errorf("starting the wirefilter of %s (%s port %d): %w", f.Name, f.VDESocket, f.VDEPort, err)
 	}
-	if err := writePidFile(wirePidFile(n, f), p); err != nil {
+	if err := writeFileAtomic(wirePidFile(n, f), fmt.Sprintf("%d %d\n%s\n", p.Pid, p.StartTime, id)); err != nil {
 		p.Stop(0)
 		return err
 	}

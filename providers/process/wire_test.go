@@ -20,13 +20,32 @@ import (
 )
 
 // vdeSwitch starts a vde_switch for the test and returns its control
-// directory; it is killed at cleanup.
-func (e *env) vdeSwitch() string {
+// directory and a function that kills it and starts a new one on the same
+// directory; the switch is killed at cleanup.
+func (e *env) vdeSwitch() (string, func()) {
 	e.t.Helper()
 	if _, err := exec.LookPath("vde_switch"); err != nil {
 		e.t.Skip("no vde_switch")
 	}
 	sock := filepath.Join(e.t.TempDir(), "sw")
+	var sw *exec.Cmd
+	start := func() {
+		e.t.Helper()
+		sw = e.startSwitch(sock)
+	}
+	start()
+	e.t.Cleanup(func() { sw.Process.Kill(); sw.Wait() })
+	return sock, func() {
+		e.t.Helper()
+		sw.Process.Kill()
+		sw.Wait()
+		start()
+	}
+}
+
+func (e *env) startSwitch(sock string) *exec.Cmd {
+	e.t.Helper()
+	os.Remove(filepath.Join(sock, "ctl"))
 	sw := exec.Command("vde_switch", "-s", sock, "-n", "8")
 	// In the foreground vde_switch reads commands from stdin and exits
 	// at its end: give it one that stays open.
@@ -36,14 +55,13 @@ func (e *env) vdeSwitch() string {
 	if err := sw.Start(); err != nil {
 		e.t.Fatal(err)
 	}
-	e.t.Cleanup(func() { sw.Process.Kill(); sw.Wait() })
 	for i := 0; i < 400; i++ {
 		if _, err := os.Stat(filepath.Join(sock, "ctl")); err == nil {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return sock
+	return sw
 }
 
 var pingStats = regexp.MustCompile(`= ([0-9.]+)/([0-9.]+)/([0-9.]+)/`)
@@ -84,7 +102,7 @@ func TestWireShaping(t *testing.T) {
 	if _, err := exec.LookPath("wirefilter"); err != nil {
 		t.Skip("no wirefilter")
 	}
-	sock := e.vdeSwitch()
+	sock, restart := e.vdeSwitch()
 	node := func(name string, port int, addr, latency string) cty.Value {
 		return e.nodeConfig(name, false, ifc{name: "eth0", vdeSocket: sock, vdePort: port, addr: addr, latency: latency})
 	}
@@ -169,6 +187,21 @@ func TestWireShaping(t *testing.T) {
 	}
 	if got := e.read("vnode.a"); !got.RawEquals(e.state["vnode.a"]) {
 		t.Errorf("repaired node reads back changed: %#v", got.GetAttr("interfaces"))
+	}
+
+	// A switch that dies and is started again: wirefilter lives on (and
+	// spins) without it, so its switch's identity is what tells.
+	restart()
+	for _, n := range []string{"vnode.a", "vnode.b"} {
+		if got := e.read(n); got.GetAttr("interfaces").LengthInt() != 0 {
+			t.Errorf("%s after a switch restart reads as %#v", n, got.GetAttr("interfaces"))
+		}
+	}
+	e.apply(lower.TypeVNode, "vnode.a", node("a", 1, "10.9.6.1/24", "10ms"))
+	e.apply(lower.TypeVNode, "vnode.b", node("b", 2, "10.9.6.2/24", "10ms"))
+	e.mustPing("a", "10.9.6.2")
+	if got := e.read("vnode.a"); !got.RawEquals(e.state["vnode.a"]) {
+		t.Errorf("node repaired after a switch restart reads back changed: %#v", got.GetAttr("interfaces"))
 	}
 
 	// b unshaped: its wire goes, its TAP is plugged into its port again.
