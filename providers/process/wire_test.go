@@ -294,3 +294,31 @@ func TestBridgeLatencyWithoutNetem(t *testing.T) {
 		t.Errorf("capacity on a bridge: %v", d.Err())
 	}
 }
+
+func TestWireCapacity(t *testing.T) {
+	e := newEnv(t)
+	if _, err := exec.LookPath("wirefilter"); err != nil {
+		t.Skip("no wirefilter")
+	}
+	sock, _ := e.vdeSwitch()
+	a := e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.8.1/24"})
+	f := setAttrs(a.GetAttr("interfaces").Index(cty.NumberIntVal(0)), map[string]cty.Value{"capacity": cty.NumberIntVal(1_000_000)})
+	a = setAttrs(a, map[string]cty.Value{"interfaces": cty.ListVal([]cty.Value{f})})
+	e.apply(lower.TypeVNode, "vnode.a", a)
+	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 2, addr: "10.9.8.2/24"}))
+	e.mustPing("a", "10.9.8.2")
+	// 60000 bytes at 1 Mbit/s (125000 bytes/s) take 480ms to leave a;
+	// b's reply is not shaped.
+	start := time.Now()
+	if out, err := e.run("a", "ping", "-c", "1", "-s", "60000", "-W", "5", "-n", "10.9.8.2"); err != nil {
+		t.Fatalf("ping: %v: %s", err, out)
+	}
+	d := time.Since(start)
+	t.Logf("60000-byte ping at 1 Mbit/s: %v", d)
+	if d < 400*time.Millisecond || d > 2*time.Second {
+		t.Errorf("60000-byte ping at 1 Mbit/s took %v, want about 480ms", d)
+	}
+	if got := e.read("vnode.a"); !got.RawEquals(e.state["vnode.a"]) {
+		t.Errorf("capacity reads back changed: %#v", got.GetAttr("interfaces"))
+	}
+}
