@@ -376,7 +376,7 @@ func ensureIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f ifac
 		return fmt.Errorf("interface %s: %w", f.Name, err)
 	}
 	if f.Kind == model.KindVDE {
-		if err := ensurePlugs(h, n, f); err != nil {
+		if err := ensurePlugs(h, n, f, created); err != nil {
 			return fmt.Errorf("interface %s: %w", f.Name, err)
 		}
 	}

@@ -117,10 +117,11 @@ func vdePlumbed(n node, f iface) bool {
 // only what is missing: a latency change on a working wire is a few
 // commands on the management socket; the TAP, its plug and the switch
 // port are untouched. Going from unshaped to shaped (or back) re-plugs
-// the TAP.
-func ensurePlugs(h holder, n node, f iface) error {
+// the TAP, and so does newTap: the TAP was just made, and a plug still
+// running holds the one it replaced.
+func ensurePlugs(h holder, n node, f iface, newTap bool) error {
 	if !wired(f) {
-		if plugTarget(n, f) != f.VDESocket {
+		if newTap || plugTarget(n, f) != f.VDESocket {
 			if err := stopPlug(n, f); err != nil {
 				return err
 			}
@@ -152,7 +153,7 @@ func ensurePlugs(h holder, n node, f iface) error {
 	} else if err := startWire(n, f); err != nil {
 		return err
 	}
-	if !plugAlive(n, f) || plugTarget(n, f) != hub {
+	if newTap || !plugAlive(n, f) || plugTarget(n, f) != hub {
 		return startPlug(h, n, f, hub, 0)
 	}
 	return nil

@@ -204,6 +204,20 @@ func TestWireShaping(t *testing.T) {
 		t.Errorf("node repaired after a switch restart reads back changed: %#v", got.GetAttr("interfaces"))
 	}
 
+	// A TAP deleted by hand: re-made and re-plugged, through the same wire.
+	_, _, wire = e.wireProcs("a")
+	if out, err := e.run("a", "ip", "link", "del", "eth0"); err != nil {
+		t.Fatalf("ip link del: %v: %s", err, out)
+	}
+	if got := e.read("vnode.a"); got.GetAttr("interfaces").LengthInt() != 0 {
+		t.Errorf("a deleted TAP reads as %#v", got.GetAttr("interfaces"))
+	}
+	e.apply(lower.TypeVNode, "vnode.a", node("a", 1, "10.9.6.1/24", "10ms"))
+	e.mustPing("a", "10.9.6.2")
+	if _, _, w := e.wireProcs("a"); w != wire {
+		t.Errorf("a new TAP restarted the wirefilter: %v -> %v", wire, w)
+	}
+
 	// b unshaped: its wire goes, its TAP is plugged into its port again.
 	_, hubB, wireB := e.wireProcs("b")
 	nb, _ := decodeNode(e.state["vnode.b"])
