@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,37 +17,43 @@ import (
 	"time"
 )
 
-// bigExperiment writes an experiment of n nodes (4n+3 resources) and
-// returns its directory and config root.
-func bigExperiment(t *testing.T, n int) (dir, root string) {
+// bigExperiment writes an experiment of n greeting files served by the
+// example third-party provider (built, installed on a plugin path of the
+// test's own and locked with benito init), so that the kills below land
+// while a real provider process works through many resources. It returns
+// the experiment directory and the directory the files go to; runBin runs
+// with the plugin path set.
+func bigExperiment(t *testing.T, n int) (dir, files string) {
 	t.Helper()
 	tmp := t.TempDir()
-	dir, root = filepath.Join(tmp, "exp"), filepath.Join(tmp, "config")
+	dir, files = filepath.Join(tmp, "exp"), filepath.Join(tmp, "files")
+	config := filepath.Join(tmp, "config")
+	plugins := filepath.Join(tmp, "plugins")
 	os.MkdirAll(dir, 0o755)
-	src := fmt.Sprintf(`experiment "crash" {}
+	os.MkdirAll(files, 0o755)
+	install(t, buildHello(t, "0.1.0"), plugins, "hello")
+	t.Setenv("BENITO_PLUGIN_PATH", plugins)
+	src := fmt.Sprintf(`experiment "crash" {
+  required_providers {
+    hello = { source = "example.org/benito/hello", version = ">= 0.1" }
+  }
+}
 site {
-  config_root  = %q
-  default_type = "process"
+  config_root = %q
 }
-switch "lan" {
-  subnet = "10.1.0.0/16"
-}
-vnode "n" {
+resource "hello_greeting" "g" {
   count = %d
-  interface "eth0" {
-    switch      = switch.lan
-    ip4_address = cidrhost("10.1.0.0/16", count.index + 10)
-  }
-  route {
-    destination = "10.2.0.0/16"
-    gateway     = "10.1.0.1"
-  }
+  path  = "%s/g-${count.index}.txt"
+  name  = "node ${count.index}"
 }
-`, root, n)
+`, config, n, files)
 	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return dir, root
+	if r := runBin(t, "", "init", dir); r.code != 0 {
+		t.Fatalf("init:\n%s", r)
+	}
+	return dir, files
 }
 
 // run runs the benito binary and returns its exit code and output.
@@ -69,33 +74,22 @@ func runBin(t *testing.T, stdin string, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
-// onDisk lists the addresses of the resources whose files exist under the
-// experiment's config directory.
-func onDisk(t *testing.T, expDir string) map[string]bool {
+// onDisk lists the addresses of the greetings whose files exist, and of
+// the config directory's files.
+func onDisk(t *testing.T, files string) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
-	entries, _ := os.ReadDir(filepath.Join(expDir, "resources"))
-	for _, e := range entries {
-		name, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok {
-			continue // a temporary file of a write in flight: not a resource yet
-		}
-		addr, err := url.PathUnescape(name)
-		if err != nil {
-			t.Fatalf("record file %s: %v", e.Name(), err)
-		}
-		out[addr] = true
-	}
-	if _, err := os.Stat(filepath.Join(expDir, "hosts")); err == nil {
+	config := filepath.Join(filepath.Dir(files), "config", "crash")
+	if _, err := os.Stat(filepath.Join(config, "hosts")); err == nil {
 		out["config_file.hosts"] = true
 	}
-	if _, err := os.Stat(filepath.Join(expDir, "topology.xml")); err == nil {
+	if _, err := os.Stat(filepath.Join(config, "topology.xml")); err == nil {
 		out["config_file.topology"] = true
 	}
-	routes, _ := os.ReadDir(filepath.Join(expDir, "route"))
-	for _, e := range routes {
-		if !strings.HasPrefix(e.Name(), ".") {
-			out[fmt.Sprintf("config_file.route[%q]", e.Name())] = true
+	entries, _ := os.ReadDir(files)
+	for _, e := range entries {
+		if i, ok := strings.CutSuffix(strings.TrimPrefix(e.Name(), "g-"), ".txt"); ok {
+			out["hello_greeting.g-"+i] = true
 		}
 	}
 	return out
@@ -106,26 +100,47 @@ func onDisk(t *testing.T, expDir string) map[string]bool {
 // and that the next plan shows exactly the remaining work; then that a
 // final apply converges.
 func TestKillDuringApply(t *testing.T) {
-	const nodes = 150
-	total := 4*nodes + 3
-	dir, root := bigExperiment(t, nodes)
-	expDir := filepath.Join(root, "crash")
+	const total = 1002 // 1000 greetings, hosts and topology.xml
+	dir, expDir := bigExperiment(t, 1000)
 	rng := rand.New(rand.NewSource(1))
-	delays := []time.Duration{0, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond}
-	for i := 0; i < 6; i++ {
-		delays = append(delays, time.Duration(rng.Intn(80))*time.Millisecond)
+	// Two kills land before anything is made (at once, and while the
+	// apply loads and plans); the others once the walk has made a few more
+	// greetings than the last apply left, a different number each time,
+	// so they land at different points of the walk and of its journal.
+	type kill struct {
+		delay time.Duration
+		more  int // greetings made by this apply before the kill
+	}
+	kills := []kill{{delay: 0}, {delay: 20 * time.Millisecond}}
+	for i := 0; i < 10; i++ {
+		kills = append(kills, kill{more: 1 + rng.Intn(60)})
 	}
 	converged := false
 	midway := 0 // kills that left some but not all resources made
-	for i, d := range delays {
+	for i, k := range kills {
+		before := len(onDisk(t, expDir))
 		cmd := exec.Command(benitoBin, "apply", "-auto-approve", "-parallelism", "4", dir)
 		cmd.Env = append(os.Environ(), "NO_COLOR=1")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(d)
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		time.Sleep(k.delay)
+		for deadline := time.Now().Add(20 * time.Second); k.more > 0 && time.Now().Before(deadline); {
+			if len(onDisk(t, expDir)) >= before+k.more {
+				break
+			}
+			select {
+			case <-exited:
+				deadline = time.Time{}
+			case <-time.After(time.Millisecond):
+			}
+		}
 		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
+		<-exited
+		t.Logf("kill %d: %d on disk before, %d after", i, before, len(onDisk(t, expDir)))
+		d := k.delay
 
 		// Nothing forgotten: every resource that exists is in the state.
 		list := runBin(t, "", "state", "list", "-C", dir)
@@ -182,7 +197,7 @@ func TestKillDuringApply(t *testing.T) {
 	}
 	// The test means something only if kills land while apply works.
 	if midway < 3 {
-		t.Fatalf("only %d of %d kills landed part-way through the apply; make the experiment larger", midway, len(delays))
+		t.Fatalf("only %d of %d kills landed part-way through the apply; make the experiment larger", midway, len(kills))
 	}
 	if r := runBin(t, "", "apply", "-auto-approve", dir); r.code != 0 {
 		t.Fatalf("final apply:\n%s", r)
@@ -196,18 +211,17 @@ func TestKillDuringApply(t *testing.T) {
 	if r := runBin(t, "", "destroy", "-auto-approve", dir); r.code != 0 {
 		t.Fatalf("destroy:\n%s", r)
 	}
-	if _, err := os.Stat(expDir); err == nil {
-		left, _ := exec.Command("find", expDir).CombinedOutput()
-		t.Errorf("destroy left %s:\n%s", expDir, left)
+	if left := onDisk(t, expDir); len(left) > 0 {
+		t.Errorf("destroy left %d files", len(left))
 	}
-	t.Logf("%d of %d kills landed part-way; some landed after apply finished: %v", midway, len(delays), converged)
+	t.Logf("%d of %d kills landed part-way; some landed after apply finished: %v", midway, len(kills), converged)
 }
 
 // TestConcurrentApplyIsRefused holds the state lock with one apply waiting
 // at its prompt and checks that a second apply fails at once naming the
 // holder, and that -lock-timeout waits for it.
 func TestConcurrentApplyIsRefused(t *testing.T) {
-	dir, v, _ := experiment(t, "demo")
+	dir, v, _, _ := experiment(t, "demo")
 	first := exec.Command(benitoBin, "apply", "-var", v, dir)
 	first.Env = append(os.Environ(), "NO_COLOR=1")
 	stdin, err := first.StdinPipe()

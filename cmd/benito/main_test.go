@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"math/rand"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -55,10 +56,31 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d\n--- stdout\n%s--- stderr\n%s", r.code, r.stdout, r.stderr)
 }
 
-// experiment copies an example into a temporary directory, with its
-// config root inside the test's own temporary directory. It returns the
-// experiment directory and the -var flag that sets the config root.
-func experiment(t *testing.T, example string) (dir, rootVar, root string) {
+// experiment copies an example into a temporary directory under a unique
+// experiment name (so its devices, processes and run directory are its
+// own), with its config root inside the test's own temporary directory. It
+// returns the experiment directory, the -var flag that sets the config
+// root, the config root and the experiment's name. When the test ends with
+// something still applied (it failed half-way), the experiment is
+// destroyed.
+func experiment(t *testing.T, example string) (dir, rootVar, root, name string) {
+	t.Helper()
+	name = fmt.Sprintf("%s-%04x", example, rand.Intn(1<<16))
+	dir, rootVar, root = experimentNamed(t, example, name)
+	t.Cleanup(func() {
+		if _, err := os.Stat(filepath.Join(dir, "benito.state")); err != nil {
+			return
+		}
+		if r := benito(t, "", "destroy", "-auto-approve", "-var", rootVar, dir); r.code != 0 {
+			t.Errorf("cleaning up %s:\n%s", name, r)
+		}
+	})
+	return dir, rootVar, root, name
+}
+
+// experimentNamed copies an example as experiment does, naming the
+// experiment name.
+func experimentNamed(t *testing.T, example, name string) (dir, rootVar, root string) {
 	t.Helper()
 	tmp := t.TempDir()
 	dir = filepath.Join(tmp, "exp")
@@ -79,6 +101,7 @@ func experiment(t *testing.T, example string) (dir, rootVar, root string) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		data = []byte(strings.Replace(string(data), fmt.Sprintf("experiment %q", example), fmt.Sprintf("experiment %q", name), 1))
 		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +125,7 @@ func checkGolden(t *testing.T, name, got string) {
 func TestDemoPlanGolden(t *testing.T) {
 	// A copy: planning takes the state lock, which would leave a lock
 	// file in the source tree.
-	dir, _, _ := experiment(t, "demo")
+	dir, _, _ := experimentNamed(t, "demo", "demo")
 	// The config root is never written by a plan; a fixed path keeps the
 	// golden files stable.
 	v := "config_root=/nonexistent/benito-golden"
@@ -128,7 +151,7 @@ func TestDemoPlanGolden(t *testing.T) {
 }
 
 func TestApplyLifecycle(t *testing.T) {
-	dir, v, root := experiment(t, "demo")
+	dir, v, root, name := experiment(t, "demo")
 	if r := benito(t, "", "plan", "-detailed-exitcode", "-var", v, dir); r.code != 2 {
 		t.Fatalf("plan before apply: want exit 2\n%s", r)
 	}
@@ -136,7 +159,7 @@ func TestApplyLifecycle(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "Apply complete! Resources: 21 added, 0 changed, 0 destroyed.") {
 		t.Fatalf("apply:\n%s", r)
 	}
-	hosts, err := os.ReadFile(filepath.Join(root, "demo", "hosts"))
+	hosts, err := os.ReadFile(filepath.Join(root, name, "hosts"))
 	if err != nil || !strings.Contains(string(hosts), "10.0.1.10\ta-eth0 a\n") {
 		t.Fatalf("hosts file: %q, %v", hosts, err)
 	}
@@ -146,8 +169,8 @@ func TestApplyLifecycle(t *testing.T) {
 
 	// Drift: a file deleted and one edited by hand show up, and apply
 	// repairs them.
-	os.Remove(filepath.Join(root, "demo", "route", "a"))
-	os.WriteFile(filepath.Join(root, "demo", "hosts"), []byte("edited\n"), 0o644)
+	os.Remove(filepath.Join(root, name, "route", "a"))
+	os.WriteFile(filepath.Join(root, name, "hosts"), []byte("edited\n"), 0o644)
 	r = benito(t, "", "plan", "-no-color", "-var", v, dir)
 	for _, want := range []string{`# config_file.route["a"] has been deleted`, "# config_file.hosts has changed", "Plan: 1 to add, 1 to change, 0 to destroy."} {
 		if !strings.Contains(r.stdout, want) {
@@ -180,12 +203,12 @@ func TestApplyLifecycle(t *testing.T) {
 }
 
 func TestApplyAsksForYes(t *testing.T) {
-	dir, v, root := experiment(t, "demo")
+	dir, v, root, name := experiment(t, "demo")
 	r := benito(t, "no\n", "apply", "-var", v, dir)
 	if r.code != 1 || !strings.Contains(r.stderr, "apply cancelled") {
 		t.Fatalf("answering no:\n%s", r)
 	}
-	if _, err := os.Stat(filepath.Join(root, "demo")); err == nil {
+	if _, err := os.Stat(filepath.Join(root, name)); err == nil {
 		t.Fatal("a cancelled apply created files")
 	}
 	if r := benito(t, "yes\n", "apply", "-var", v, dir); r.code != 0 {
@@ -194,7 +217,7 @@ func TestApplyAsksForYes(t *testing.T) {
 }
 
 func TestSavedPlan(t *testing.T) {
-	dir, v, _ := experiment(t, "demo")
+	dir, v, _, _ := experiment(t, "demo")
 	planFile := filepath.Join(t.TempDir(), "demo.plan")
 	if r := benito(t, "", "plan", "-out", planFile, "-var", v, dir); r.code != 0 {
 		t.Fatal(r)
@@ -227,7 +250,7 @@ func TestSavedPlan(t *testing.T) {
 }
 
 func TestStateCommands(t *testing.T) {
-	dir, v, _ := experiment(t, "demo")
+	dir, v, _, _ := experiment(t, "demo")
 	if r := benito(t, "", "apply", "-auto-approve", "-var", v, dir); r.code != 0 {
 		t.Fatal(r)
 	}
@@ -307,11 +330,11 @@ func TestGraphAndVersion(t *testing.T) {
 // depends on it is skipped and named, that the run fails, and that once the
 // cause is gone the next apply finishes the work.
 func TestFailedCreateSkipsDependents(t *testing.T) {
-	dir, v, root := experiment(t, "demo")
-	if err := os.MkdirAll(filepath.Join(root, "demo"), 0o755); err != nil {
+	dir, v, root, name := experiment(t, "demo")
+	if err := os.MkdirAll(filepath.Join(root, name), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	blocker := filepath.Join(root, "demo", "route")
+	blocker := filepath.Join(root, name, "route")
 	if err := os.WriteFile(blocker, []byte("not a directory\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -343,15 +366,15 @@ func TestFailedCreateSkipsDependents(t *testing.T) {
 }
 
 func TestRenamedExperimentIsRefused(t *testing.T) {
-	dir, v, _ := experiment(t, "demo")
+	dir, v, _, name := experiment(t, "demo")
 	if r := benito(t, "", "apply", "-auto-approve", "-var", v, dir); r.code != 0 {
 		t.Fatal(r)
 	}
 	file := filepath.Join(dir, "demo.hcl")
 	src, _ := os.ReadFile(file)
-	os.WriteFile(file, []byte(strings.Replace(string(src), `experiment "demo"`, `experiment "demo2"`, 1)), 0o644)
+	os.WriteFile(file, []byte(strings.Replace(string(src), fmt.Sprintf("experiment %q", name), `experiment "demo2"`, 1)), 0o644)
 	r := benito(t, "", "plan", "-var", v, dir)
-	if r.code != 1 || !strings.Contains(r.stderr, `belongs to experiment "demo", but the configuration names experiment "demo2"`) {
+	if r.code != 1 || !strings.Contains(r.stderr, fmt.Sprintf(`belongs to experiment %q, but the configuration names experiment "demo2"`, name)) {
 		t.Fatalf("plan after renaming the experiment:\n%s", r)
 	}
 	os.WriteFile(file, src, 0o644)

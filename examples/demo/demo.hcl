@@ -65,7 +65,7 @@ vnode "host" {
   }
   mount {
     source = "/tmp"
-    target = "/share"
+    target = "/mnt"
   }
 }
 
