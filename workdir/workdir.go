@@ -175,6 +175,29 @@ func (w *Workdir) Engine(ctx context.Context, g *lower.Graph, st *state.State, p
 	return engine.New(ctx, w.opts.Factories, list, exp, site)
 }
 
+// Served returns g without the resources no available provider serves
+// (nodes of a platform this build lacks, with their routes, mounts and
+// startup), and a warning at the first node of each such type. Validation
+// uses it: a configuration is valid even where this host cannot carry it
+// out, and planning says so as an error.
+func (w *Workdir) Served(g *lower.Graph) (*lower.Graph, hcl.Diagnostics) {
+	missing := w.missingPlatforms(g)
+	if len(missing) == 0 {
+		return g, nil
+	}
+	for _, d := range missing {
+		d.Severity = hcl.DiagWarning
+		d.Detail += " The configuration was validated without these nodes; benito plan refuses it."
+	}
+	kept := make([]*lower.Resource, 0, len(g.Resources))
+	for _, r := range g.Resources {
+		if w.opts.Factories[r.Provider] != nil {
+			kept = append(kept, r)
+		}
+	}
+	return lower.NewGraph(g.Experiment, g.Site, kept), missing
+}
+
 // missingPlatforms reports, at the first node of each type, node types no
 // available provider serves, so that the message points at the
 // configuration rather than naming a provider the user never wrote.

@@ -35,6 +35,9 @@ func writeDiagnostics(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.
 	}
 }
 
+// snippetWidth is the widest source line shown whole under a diagnostic.
+const snippetWidth = 120
+
 func writeSnippet(w io.Writer, d *hcl.Diagnostic, files map[string]*hcl.File, color bool) {
 	s := d.Subject
 	ctx := ""
@@ -59,16 +62,32 @@ func writeSnippet(w io.Writer, d *hcl.Diagnostic, files map[string]*hcl.File, co
 		}
 		text := strings.ReplaceAll(sc.Text(), "\t", " ")
 		prefix := fmt.Sprintf("  %4d: ", line)
-		fmt.Fprintf(w, "%s%s\n", prefix, text)
 		start := s.Start.Column - 1
 		end := len(text)
 		if s.End.Line == s.Start.Line {
 			end = s.End.Column - 1
 		}
 		if start < 0 || start > len(text) {
+			fmt.Fprintf(w, "%s%s\n", prefix, text)
 			return
 		}
 		end = min(max(end, start+1), len(text)+1)
+		// A long line (a TopDL file written on one line) is shown as a
+		// window around the problem.
+		if len(text) > snippetWidth {
+			from := max(0, start-snippetWidth/3)
+			to := min(len(text), max(end, from+snippetWidth))
+			cut := text[from:to]
+			if from > 0 {
+				cut = "…" + cut
+				start, end = start-from+1, end-from+1
+			}
+			if to < len(text) {
+				cut += "…"
+			}
+			text = cut
+		}
+		fmt.Fprintf(w, "%s%s\n", prefix, text)
 		mark := strings.Repeat("^", end-start)
 		if color {
 			mark = "\x1b[1;31m" + mark + "\x1b[0m"

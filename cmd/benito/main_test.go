@@ -380,3 +380,29 @@ func TestRenamedExperimentIsRefused(t *testing.T) {
 	os.WriteFile(file, src, 0o644)
 	benito(t, "", "destroy", "-auto-approve", "-var", v, dir)
 }
+
+// TestUnservedPlatform: a node type this build has no provider for (qemu
+// in this release) validates, with a warning at the node, and planning it
+// is refused there.
+func TestUnservedPlatform(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "vm.hcl"), []byte(`experiment "vm" {}
+switch "lan0" {
+  kind = "bridge"
+}
+vnode "vm" {
+  type = "qemu"
+  interface "eth0" {
+    switch = switch.lan0
+  }
+}
+`), 0o644)
+	r := benito(t, "", "validate", dir)
+	if r.code != 0 || !strings.Contains(r.stderr, `Warning: No provider serves node type "qemu"`) || !strings.Contains(r.stderr, "vm.hcl:5:1") {
+		t.Errorf("validate:\n%s", r)
+	}
+	r = benito(t, "", "plan", dir)
+	if r.code != 1 || !strings.Contains(r.stderr, `Error: No provider serves node type "qemu"`) || !strings.Contains(r.stderr, `The node types this benito can create are "process"`) {
+		t.Errorf("plan:\n%s", r)
+	}
+}

@@ -24,6 +24,10 @@ Errors name the file, line and column, and show the source line.`,
 			if err != nil {
 				return err
 			}
+			g, diags := w.Served(g)
+			if err := c.printDiags(diags, w.Files()); err != nil {
+				return err
+			}
 			e, diags := w.Engine(cmd.Context(), g, nil, nil)
 			if err := c.printDiags(diags, w.Files()); err != nil {
 				return err

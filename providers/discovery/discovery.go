@@ -274,7 +274,7 @@ func Check(exp *model.Experiment, builtin func(name string) bool) hcl.Diagnostic
 	var diags hcl.Diagnostics
 	reported := map[hcl.Range]bool{}
 	for _, n := range exp.VNodes {
-		if builtin(n.Type) || required[n.Type] || reported[n.DeclRange] {
+		if builtin(n.Type) || required[n.Type] || reported[n.DeclRange] || knownPlatform(n.Type) {
 			continue
 		}
 		reported[n.DeclRange] = true
@@ -288,4 +288,12 @@ func Check(exp *model.Experiment, builtin func(name string) bool) hcl.Diagnostic
 		})
 	}
 	return diags
+}
+
+// knownPlatform reports DETER's platforms, which benito's own providers
+// serve as they land: a node of one whose provider is missing is not a
+// third-party type the experiment forgot to declare (planning says what
+// is missing).
+func knownPlatform(t string) bool {
+	return t == model.TypeQEMU || t == model.TypeOpenVZ || t == model.TypeProcess
 }
