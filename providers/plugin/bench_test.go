@@ -1,9 +1,13 @@
 package plugin_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,14 +51,16 @@ func BenchmarkPlugin(b *testing.B) {
 			return plugin.Start(context.Background(), plugin.Config{Name: name, Path: exe, Env: []string{envServe + "=" + mode}})
 		}
 	}
-	var planIn, planPlug, applyIn, applyPlug time.Duration
+	var planIn, planPlug, applyIn, applyPlug, cpuIn, cpuPlug time.Duration
 	for i := 0; i < b.N; i++ {
-		p, a := planApply(b, inProcess)
-		planIn, applyIn = planIn+p, applyIn+a
-		p, a = planApply(b, viaPlugin)
-		planPlug, applyPlug = planPlug+p, applyPlug+a
+		p, a, c := planApply(b, inProcess)
+		planIn, applyIn, cpuIn = planIn+p, applyIn+a, cpuIn+c
+		p, a, c = planApply(b, viaPlugin)
+		planPlug, applyPlug, cpuPlug = planPlug+p, applyPlug+a, cpuPlug+c
 	}
 	n := float64(b.N)
+	b.ReportMetric(cpuIn.Seconds()/n, "cpu-inproc-s")
+	b.ReportMetric(cpuPlug.Seconds()/n, "cpu-plugin-s")
 	b.ReportMetric(planIn.Seconds()/n, "plan-inproc-s")
 	b.ReportMetric(planPlug.Seconds()/n, "plan-plugin-s")
 	b.ReportMetric(planPlug.Seconds()/planIn.Seconds(), "plan-ratio")
@@ -66,8 +72,9 @@ func BenchmarkPlugin(b *testing.B) {
 
 // planApply plans and applies the experiment into a fresh directory, as
 // benito apply does (providers started once, for both), and returns the
-// time of each: the plan's includes starting the providers.
-func planApply(b *testing.B, fs map[string]engine.Factory) (plan, apply time.Duration) {
+// time of each (the plan's includes starting the providers) and the CPU
+// time both took, in this process and in the providers'.
+func planApply(b *testing.B, fs map[string]engine.Factory) (plan, apply, cpu time.Duration) {
 	b.Helper()
 	b.StopTimer()
 	dir := b.TempDir()
@@ -76,6 +83,7 @@ func planApply(b *testing.B, fs map[string]engine.Factory) (plan, apply time.Dur
 	}
 	b.StartTimer()
 	ctx := context.Background()
+	cpu0 := cpuTime()
 	t0 := time.Now()
 	w, diags := workdir.Open(workdir.Options{Dir: dir, Factories: fs})
 	if diags.HasErrors() {
@@ -105,7 +113,36 @@ func planApply(b *testing.B, fs map[string]engine.Factory) (plan, apply time.Dur
 	if len(res.Failed) > 0 || res.Added != len(p.Changes) {
 		b.Fatalf("apply: %d added of %d, %d failed", res.Added, len(p.Changes), len(res.Failed))
 	}
-	return t1.Sub(t0), time.Since(t1)
+	t2 := time.Now()
+	return t1.Sub(t0), t2.Sub(t1), cpuTime() - cpu0
+}
+
+// cpuTime is the CPU time this process and its child processes (the
+// providers, still running) have used, to report the CPU a call costs on
+// both sides of the wire together.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	total := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, pid := range strings.Fields(string(b)) {
+			stat, err := os.ReadFile("/proc/" + pid + "/stat")
+			if err != nil {
+				continue
+			}
+			// Fields after the command's closing parenthesis: utime and
+			// stime are the 12th and 13th, in clock ticks (100 a second).
+			f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+			if len(f) > 12 {
+				u, _ := strconv.Atoi(f[11])
+				s, _ := strconv.Atoi(f[12])
+				total += time.Duration(u+s) * 10 * time.Millisecond
+			}
+		}
+	}
+	return total
 }
 
 // BenchmarkPluginCall measures one ApplyResource call of a small value,
@@ -117,27 +154,62 @@ func BenchmarkPluginCall(b *testing.B) {
 	ty := echoSchema.ResourceTypes["thing"].ImpliedType()
 	req := providers.ApplyResourceRequest{Address: "thing.x", Type: "thing", Prior: cty.NullVal(ty), Planned: thingVal()}
 	for _, tc := range []struct {
-		name string
-		p    providers.Provider
+		name  string
+		p     providers.Provider
+		unary bool
 	}{
-		{"inproc", &echo{stop: make(chan struct{})}},
-		{"plugin", start(b, "echo", "echo", 0)},
+		{"inproc", &echo{stop: make(chan struct{})}, false},
+		{"plugin", start(b, "echo", "echo", 0), false},
+		{"plugin-unary", start(b, "echo", "echo", 0), true},
 	} {
+		plugin.SetUnaryApply(tc.unary)
 		tc.p.GetSchema(ctx)
 		b.Run(tc.name+"/serial", func(b *testing.B) {
+			cpu0 := cpuTime()
 			for i := 0; i < b.N; i++ {
 				if r := tc.p.ApplyResource(ctx, req); r.Diagnostics.HasErrors() {
 					b.Fatal(r.Diagnostics)
 				}
 			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/op")
 		})
 		b.Run(tc.name+"/parallel10", func(b *testing.B) {
 			b.SetParallelism(5) // 5 per core: 10 on a 2-core machine
+			cpu0 := cpuTime()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					tc.p.ApplyResource(ctx, req)
+					if r := tc.p.ApplyResource(ctx, req); r.Diagnostics.HasErrors() {
+						b.Error(r.Diagnostics)
+						return
+					}
 				}
 			})
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/op")
 		})
 	}
+}
+
+// BenchmarkPluginStart measures starting a provider, reading its schema
+// and closing it: the cost each provider adds to every plan and apply.
+func BenchmarkPluginStart(b *testing.B) {
+	exe, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	cpu0 := cpuTime()
+	var children time.Duration
+	for i := 0; i < b.N; i++ {
+		p, err := plugin.Start(ctx, plugin.Config{Name: "echo", Path: exe, Env: []string{envServe + "=echo"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r := p.GetSchema(ctx); r.Diagnostics.HasErrors() {
+			b.Fatal(r.Diagnostics)
+		}
+		c := cpuTime()
+		p.Close()
+		children += c - cpuTime() // what the closed child no longer counts
+	}
+	b.ReportMetric(float64((cpuTime()-cpu0+children).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }

@@ -139,6 +139,11 @@ type client struct {
 	// crashed, hung or was closed.
 	dead atomic.Pointer[providers.Diagnostic]
 
+	// The apply stream (stream_client.go), opened on the first apply.
+	streamMu sync.Mutex
+	stream   *applyStream
+	noStream bool // the provider does not serve it: applies go unary
+
 	schemaOnce sync.Once
 	schema     providers.GetSchemaResponse
 	types      types
@@ -159,6 +164,13 @@ func (c *client) call(ctx context.Context, limit time.Duration, address, doing s
 	if err == nil {
 		return nil
 	}
+	return c.failure(ctx, err, errors.Is(cctx.Err(), context.DeadlineExceeded), limit, address, doing)
+}
+
+// failure turns a failed call into its diagnostic: cancelled by the
+// caller, refused by a live provider, or (timedOut: not answered within
+// limit) the end of the provider, recorded in dead.
+func (c *client) failure(ctx context.Context, err error, timedOut bool, limit time.Duration, address, doing string) providers.Diagnostics {
 	if ctx.Err() != nil {
 		return providers.Errorf(address, "Provider %q: %s was cancelled", c.name, doing)
 	}
@@ -168,9 +180,13 @@ func (c *client) call(ctx context.Context, limit time.Duration, address, doing s
 		// message was too large. Later calls may still work.
 		return providers.Errorf(address, "Provider %q: %s failed: %v", c.name, doing, status.Convert(err).Message())
 	}
+	if d := c.dead.Load(); d != nil {
+		// Another call found the provider ended (or Close did).
+		return c.inFlightDiag(d, address)
+	}
 	const recorded = " Everything applied before is recorded in the state: run benito plan to see what remains."
 	var d providers.Diagnostic
-	if errors.Is(cctx.Err(), context.DeadlineExceeded) {
+	if timedOut {
 		c.pc.Kill()
 		d = providers.Diagnostic{
 			Summary: fmt.Sprintf("Provider %q did not answer within %s while %s", c.name, limit, doing),
@@ -201,11 +217,23 @@ func (c *client) call(ctx context.Context, limit time.Duration, address, doing s
 	}
 	if !c.dead.CompareAndSwap(nil, &d) {
 		// Another call got there first: report the same.
-		return c.deadDiag(c.dead.Load(), address)
+		return c.inFlightDiag(c.dead.Load(), address)
 	}
 	out := d
 	out.Severity, out.Address = providers.Error, address
 	return providers.Diagnostics{out}
+}
+
+// inFlightDiag is the answer to a call that was in flight when the
+// provider ended, through another call or Close: the summary of what
+// ended it, without repeating its output.
+func (c *client) inFlightDiag(d *providers.Diagnostic, address string) providers.Diagnostics {
+	return providers.Diagnostics{{
+		Severity: providers.Error,
+		Summary:  d.Summary,
+		Detail:   "This call was in flight when the provider ended: benito does not know whether it was done. Everything applied before is recorded in the state: run benito plan to see what remains.",
+		Address:  address,
+	}}
 }
 
 // deadDiag is the answer to a call made after the provider ended: the
@@ -385,13 +413,10 @@ func (c *client) ApplyResource(ctx context.Context, req providers.ApplyResourceR
 	if err != nil {
 		return providers.ApplyResourceResponse{Diagnostics: c.encodeErr(req.Address, "planned value", err)}
 	}
-	var resp *proto.ApplyResource_Response
-	if d := c.call(ctx, c.applyTimeout, req.Address, "applying "+req.Address, func(ctx context.Context) (err error) {
-		resp, err = c.rpc.ApplyResource(ctx, &proto.ApplyResource_Request{
-			Address: req.Address, Type: req.Type, Prior: prior, Planned: planned, PlannedPrivate: req.PlannedPrivate,
-		})
-		return err
-	}); d != nil {
+	resp, d := c.apply(ctx, &proto.ApplyResource_Request{
+		Address: req.Address, Type: req.Type, Prior: prior, Planned: planned, PlannedPrivate: req.PlannedPrivate,
+	})
+	if d != nil {
 		return providers.ApplyResourceResponse{Diagnostics: d}
 	}
 	out := providers.ApplyResourceResponse{Private: resp.Private, Diagnostics: diagsFromProto(resp.Diagnostics)}
@@ -486,6 +511,7 @@ func (c *client) Close() error {
 		Summary: fmt.Sprintf("Provider %q was called after it was closed", c.name),
 		Detail:  "This is a bug in benito.",
 	})
+	c.closeStream()
 	c.pc.Kill()
 	return nil
 }

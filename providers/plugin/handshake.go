@@ -7,6 +7,8 @@ import (
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/plugin/proto"
@@ -43,12 +45,25 @@ func handshake(version int) goplugin.HandshakeConfig {
 // nothing on the calling side.
 type grpcPlugin struct {
 	goplugin.NetRPCUnsupportedPlugin
-	impl providers.Provider
+	impl     providers.Provider
+	noStream bool // serve as a provider built before the apply stream (tests)
 }
 
 func (p *grpcPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
+	if p.noStream {
+		proto.RegisterProviderServer(s, unaryOnly{newServer(p.impl)})
+		return nil
+	}
 	proto.RegisterProviderServer(s, newServer(p.impl))
 	return nil
+}
+
+// unaryOnly is a server without the apply stream, as a provider built
+// before it answers.
+type unaryOnly struct{ *server }
+
+func (unaryOnly) ApplyResources(proto.Provider_ApplyResourcesServer) error {
+	return status.Error(codes.Unimplemented, "method ApplyResources not implemented")
 }
 
 func (p *grpcPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
@@ -59,13 +74,13 @@ func (p *grpcPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, conn 
 // when that process ends the connection (after closing p). Run by hand, it
 // prints what the binary is for and exits with status 1.
 func Serve(p providers.Provider) {
-	serve(p, ProtocolVersion)
+	serve(p, ProtocolVersion, false)
 }
 
-func serve(p providers.Provider, version int) {
+func serve(p providers.Provider, version int, noStream bool) {
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  handshake(version),
-		VersionedPlugins: map[int]goplugin.PluginSet{version: {pluginName: &grpcPlugin{impl: p}}},
+		VersionedPlugins: map[int]goplugin.PluginSet{version: {pluginName: &grpcPlugin{impl: p, noStream: noStream}}},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(maxMessage), grpc.MaxSendMsgSize(maxMessage))...)
 		},

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +25,10 @@ import (
 // provider the value names (see serveTestProvider) and exits.
 const envServe = "BENITO_PLUGIN_TEST_SERVE"
 
+// envServeProfile, when set, makes the provider write a CPU profile to
+// the file it names, with the provider's process id appended.
+const envServeProfile = "BENITO_PLUGIN_TEST_CPUPROFILE"
+
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(envServe); mode != "" {
 		serveTestProvider(mode)
@@ -31,9 +38,17 @@ func TestMain(m *testing.M) {
 }
 
 func serveTestProvider(mode string) {
+	if path := os.Getenv(envServeProfile); path != "" {
+		f, err := os.Create(fmt.Sprintf("%s.%d", path, os.Getpid()))
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	switch mode {
 	case "echo":
 		plugin.Serve(&echo{stop: make(chan struct{})})
+	case "unary":
+		plugin.ServeUnary(&echo{stop: make(chan struct{})})
 	case "v7":
 		plugin.ServeVersion(&echo{stop: make(chan struct{})}, 7)
 	case "config":
@@ -105,10 +120,14 @@ var echoSchema = providers.Schema{ResourceTypes: map[string]*providers.ResourceS
 
 // echo answers each call with what it was sent, so that a test can see
 // that values cross the wire and back unchanged. Special addresses:
-// thing.crash panics, thing.hang never answers, thing.block waits for Stop.
+// thing.crash panics, thing.hang never answers, thing.block waits for Stop,
+// thing.slow answers after a second, thing.wait waits for its context to
+// end, and thing.cancelled answers with the number of such calls ended so
+// far in its warning's detail. A suffix such as -3 keeps the behaviour.
 type echo struct {
-	stop     chan struct{}
-	stopOnce sync.Once
+	stop      chan struct{}
+	stopOnce  sync.Once
+	cancelled atomic.Int64
 }
 
 // echoPaths are the attribute paths echo's diagnostics and plans carry.
@@ -160,7 +179,8 @@ func (e *echo) PlanResources(_ context.Context, req providers.PlanResourcesReque
 }
 
 func (e *echo) ApplyResource(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
-	switch req.Address {
+	base, _, _ := strings.Cut(req.Address, "-") // thing.block-3 blocks too
+	switch base {
 	case "thing.crash":
 		panic("boom: crashing on purpose in " + req.Address)
 	case "thing.hang":
@@ -168,6 +188,14 @@ func (e *echo) ApplyResource(ctx context.Context, req providers.ApplyResourceReq
 	case "thing.block":
 		<-e.stop
 		return providers.ApplyResourceResponse{Diagnostics: providers.Errorf(req.Address, "stopped by Stop")}
+	case "thing.slow":
+		time.Sleep(time.Second)
+	case "thing.wait":
+		<-ctx.Done()
+		e.cancelled.Add(1)
+		return providers.ApplyResourceResponse{Diagnostics: providers.Errorf(req.Address, "cancelled")}
+	case "thing.cancelled":
+		return providers.ApplyResourceResponse{New: req.Planned, Diagnostics: providers.Diagnostics{{Severity: providers.Warning, Summary: "cancelled", Detail: fmt.Sprint(e.cancelled.Load())}}}
 	}
 	return providers.ApplyResourceResponse{
 		New:         req.Planned,

@@ -524,6 +524,49 @@ func (*ApplyResource) Descriptor() ([]byte, []int) {
 	return file_provider_v1_proto_rawDescGZIP(), []int{9}
 }
 
+// ApplyStream is what crosses the ApplyResources stream. benito sends
+// Calls, each entry a new call (an id unique among the calls in flight,
+// with its request) or the cancellation of one in flight. The provider
+// runs every call at once, on its own, and sends each result as soon as it
+// is done, in whatever order calls finish; several results may share one
+// Results message. The provider's first message, sent at once, is an
+// empty Results: it says that the provider serves the stream.
+type ApplyStream struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyStream) Reset() {
+	*x = ApplyStream{}
+	mi := &file_provider_v1_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyStream) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyStream) ProtoMessage() {}
+
+func (x *ApplyStream) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyStream.ProtoReflect.Descriptor instead.
+func (*ApplyStream) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{10}
+}
+
 type ReadResources struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -532,7 +575,7 @@ type ReadResources struct {
 
 func (x *ReadResources) Reset() {
 	*x = ReadResources{}
-	mi := &file_provider_v1_proto_msgTypes[10]
+	mi := &file_provider_v1_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -544,7 +587,7 @@ func (x *ReadResources) String() string {
 func (*ReadResources) ProtoMessage() {}
 
 func (x *ReadResources) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[10]
+	mi := &file_provider_v1_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -557,7 +600,7 @@ func (x *ReadResources) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadResources.ProtoReflect.Descriptor instead.
 func (*ReadResources) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{10}
+	return file_provider_v1_proto_rawDescGZIP(), []int{11}
 }
 
 type ImportResource struct {
@@ -568,7 +611,7 @@ type ImportResource struct {
 
 func (x *ImportResource) Reset() {
 	*x = ImportResource{}
-	mi := &file_provider_v1_proto_msgTypes[11]
+	mi := &file_provider_v1_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -580,7 +623,7 @@ func (x *ImportResource) String() string {
 func (*ImportResource) ProtoMessage() {}
 
 func (x *ImportResource) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[11]
+	mi := &file_provider_v1_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -593,7 +636,7 @@ func (x *ImportResource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResource.ProtoReflect.Descriptor instead.
 func (*ImportResource) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{11}
+	return file_provider_v1_proto_rawDescGZIP(), []int{12}
 }
 
 type Stop struct {
@@ -604,7 +647,7 @@ type Stop struct {
 
 func (x *Stop) Reset() {
 	*x = Stop{}
-	mi := &file_provider_v1_proto_msgTypes[12]
+	mi := &file_provider_v1_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -616,7 +659,7 @@ func (x *Stop) String() string {
 func (*Stop) ProtoMessage() {}
 
 func (x *Stop) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[12]
+	mi := &file_provider_v1_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -629,7 +672,7 @@ func (x *Stop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop.ProtoReflect.Descriptor instead.
 func (*Stop) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{12}
+	return file_provider_v1_proto_rawDescGZIP(), []int{13}
 }
 
 type AttributePath_Step struct {
@@ -646,7 +689,7 @@ type AttributePath_Step struct {
 
 func (x *AttributePath_Step) Reset() {
 	*x = AttributePath_Step{}
-	mi := &file_provider_v1_proto_msgTypes[13]
+	mi := &file_provider_v1_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -658,7 +701,7 @@ func (x *AttributePath_Step) String() string {
 func (*AttributePath_Step) ProtoMessage() {}
 
 func (x *AttributePath_Step) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[13]
+	mi := &file_provider_v1_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -745,7 +788,7 @@ type Schema_Attribute struct {
 
 func (x *Schema_Attribute) Reset() {
 	*x = Schema_Attribute{}
-	mi := &file_provider_v1_proto_msgTypes[14]
+	mi := &file_provider_v1_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -757,7 +800,7 @@ func (x *Schema_Attribute) String() string {
 func (*Schema_Attribute) ProtoMessage() {}
 
 func (x *Schema_Attribute) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[14]
+	mi := &file_provider_v1_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -834,7 +877,7 @@ type Schema_ResourceType struct {
 
 func (x *Schema_ResourceType) Reset() {
 	*x = Schema_ResourceType{}
-	mi := &file_provider_v1_proto_msgTypes[15]
+	mi := &file_provider_v1_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -846,7 +889,7 @@ func (x *Schema_ResourceType) String() string {
 func (*Schema_ResourceType) ProtoMessage() {}
 
 func (x *Schema_ResourceType) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[15]
+	mi := &file_provider_v1_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +941,7 @@ type GetSchema_Request struct {
 
 func (x *GetSchema_Request) Reset() {
 	*x = GetSchema_Request{}
-	mi := &file_provider_v1_proto_msgTypes[16]
+	mi := &file_provider_v1_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -910,7 +953,7 @@ func (x *GetSchema_Request) String() string {
 func (*GetSchema_Request) ProtoMessage() {}
 
 func (x *GetSchema_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[16]
+	mi := &file_provider_v1_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -937,7 +980,7 @@ type GetSchema_Response struct {
 
 func (x *GetSchema_Response) Reset() {
 	*x = GetSchema_Response{}
-	mi := &file_provider_v1_proto_msgTypes[17]
+	mi := &file_provider_v1_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -949,7 +992,7 @@ func (x *GetSchema_Response) String() string {
 func (*GetSchema_Response) ProtoMessage() {}
 
 func (x *GetSchema_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[17]
+	mi := &file_provider_v1_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -996,7 +1039,7 @@ type Configure_Request struct {
 
 func (x *Configure_Request) Reset() {
 	*x = Configure_Request{}
-	mi := &file_provider_v1_proto_msgTypes[18]
+	mi := &file_provider_v1_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1008,7 +1051,7 @@ func (x *Configure_Request) String() string {
 func (*Configure_Request) ProtoMessage() {}
 
 func (x *Configure_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[18]
+	mi := &file_provider_v1_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +1090,7 @@ type Configure_Response struct {
 
 func (x *Configure_Response) Reset() {
 	*x = Configure_Response{}
-	mi := &file_provider_v1_proto_msgTypes[19]
+	mi := &file_provider_v1_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1059,7 +1102,7 @@ func (x *Configure_Response) String() string {
 func (*Configure_Response) ProtoMessage() {}
 
 func (x *Configure_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[19]
+	mi := &file_provider_v1_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1093,7 +1136,7 @@ type ValidateResources_Resource struct {
 
 func (x *ValidateResources_Resource) Reset() {
 	*x = ValidateResources_Resource{}
-	mi := &file_provider_v1_proto_msgTypes[21]
+	mi := &file_provider_v1_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1105,7 +1148,7 @@ func (x *ValidateResources_Resource) String() string {
 func (*ValidateResources_Resource) ProtoMessage() {}
 
 func (x *ValidateResources_Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[21]
+	mi := &file_provider_v1_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1151,7 +1194,7 @@ type ValidateResources_Request struct {
 
 func (x *ValidateResources_Request) Reset() {
 	*x = ValidateResources_Request{}
-	mi := &file_provider_v1_proto_msgTypes[22]
+	mi := &file_provider_v1_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1163,7 +1206,7 @@ func (x *ValidateResources_Request) String() string {
 func (*ValidateResources_Request) ProtoMessage() {}
 
 func (x *ValidateResources_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[22]
+	mi := &file_provider_v1_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1195,7 +1238,7 @@ type ValidateResources_Response struct {
 
 func (x *ValidateResources_Response) Reset() {
 	*x = ValidateResources_Response{}
-	mi := &file_provider_v1_proto_msgTypes[23]
+	mi := &file_provider_v1_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1207,7 +1250,7 @@ func (x *ValidateResources_Response) String() string {
 func (*ValidateResources_Response) ProtoMessage() {}
 
 func (x *ValidateResources_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[23]
+	mi := &file_provider_v1_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1243,7 +1286,7 @@ type PlanResources_Change struct {
 
 func (x *PlanResources_Change) Reset() {
 	*x = PlanResources_Change{}
-	mi := &file_provider_v1_proto_msgTypes[24]
+	mi := &file_provider_v1_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1255,7 +1298,7 @@ func (x *PlanResources_Change) String() string {
 func (*PlanResources_Change) ProtoMessage() {}
 
 func (x *PlanResources_Change) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[24]
+	mi := &file_provider_v1_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1317,7 +1360,7 @@ type PlanResources_Planned struct {
 
 func (x *PlanResources_Planned) Reset() {
 	*x = PlanResources_Planned{}
-	mi := &file_provider_v1_proto_msgTypes[25]
+	mi := &file_provider_v1_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1329,7 +1372,7 @@ func (x *PlanResources_Planned) String() string {
 func (*PlanResources_Planned) ProtoMessage() {}
 
 func (x *PlanResources_Planned) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[25]
+	mi := &file_provider_v1_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1375,7 +1418,7 @@ type PlanResources_Request struct {
 
 func (x *PlanResources_Request) Reset() {
 	*x = PlanResources_Request{}
-	mi := &file_provider_v1_proto_msgTypes[26]
+	mi := &file_provider_v1_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1387,7 +1430,7 @@ func (x *PlanResources_Request) String() string {
 func (*PlanResources_Request) ProtoMessage() {}
 
 func (x *PlanResources_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[26]
+	mi := &file_provider_v1_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1420,7 +1463,7 @@ type PlanResources_Response struct {
 
 func (x *PlanResources_Response) Reset() {
 	*x = PlanResources_Response{}
-	mi := &file_provider_v1_proto_msgTypes[27]
+	mi := &file_provider_v1_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1432,7 +1475,7 @@ func (x *PlanResources_Response) String() string {
 func (*PlanResources_Response) ProtoMessage() {}
 
 func (x *PlanResources_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[27]
+	mi := &file_provider_v1_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1475,7 +1518,7 @@ type ApplyResource_Request struct {
 
 func (x *ApplyResource_Request) Reset() {
 	*x = ApplyResource_Request{}
-	mi := &file_provider_v1_proto_msgTypes[28]
+	mi := &file_provider_v1_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1487,7 +1530,7 @@ func (x *ApplyResource_Request) String() string {
 func (*ApplyResource_Request) ProtoMessage() {}
 
 func (x *ApplyResource_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[28]
+	mi := &file_provider_v1_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1549,7 +1592,7 @@ type ApplyResource_Response struct {
 
 func (x *ApplyResource_Response) Reset() {
 	*x = ApplyResource_Response{}
-	mi := &file_provider_v1_proto_msgTypes[29]
+	mi := &file_provider_v1_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1561,7 +1604,7 @@ func (x *ApplyResource_Response) String() string {
 func (*ApplyResource_Response) ProtoMessage() {}
 
 func (x *ApplyResource_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[29]
+	mi := &file_provider_v1_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1598,6 +1641,206 @@ func (x *ApplyResource_Response) GetDiagnostics() []*Diagnostic {
 	return nil
 }
 
+type ApplyStream_Call struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Request       *ApplyResource_Request `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"` // unset when cancel is set
+	Cancel        bool                   `protobuf:"varint,3,opt,name=cancel,proto3" json:"cancel,omitempty"`  // cancel the call with this id
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyStream_Call) Reset() {
+	*x = ApplyStream_Call{}
+	mi := &file_provider_v1_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyStream_Call) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyStream_Call) ProtoMessage() {}
+
+func (x *ApplyStream_Call) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyStream_Call.ProtoReflect.Descriptor instead.
+func (*ApplyStream_Call) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{10, 0}
+}
+
+func (x *ApplyStream_Call) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *ApplyStream_Call) GetRequest() *ApplyResource_Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *ApplyStream_Call) GetCancel() bool {
+	if x != nil {
+		return x.Cancel
+	}
+	return false
+}
+
+type ApplyStream_Result struct {
+	state         protoimpl.MessageState  `protogen:"open.v1"`
+	Id            uint64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Response      *ApplyResource_Response `protobuf:"bytes,2,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyStream_Result) Reset() {
+	*x = ApplyStream_Result{}
+	mi := &file_provider_v1_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyStream_Result) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyStream_Result) ProtoMessage() {}
+
+func (x *ApplyStream_Result) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyStream_Result.ProtoReflect.Descriptor instead.
+func (*ApplyStream_Result) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{10, 1}
+}
+
+func (x *ApplyStream_Result) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *ApplyStream_Result) GetResponse() *ApplyResource_Response {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+type ApplyStream_Calls struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Calls         []*ApplyStream_Call    `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyStream_Calls) Reset() {
+	*x = ApplyStream_Calls{}
+	mi := &file_provider_v1_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyStream_Calls) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyStream_Calls) ProtoMessage() {}
+
+func (x *ApplyStream_Calls) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyStream_Calls.ProtoReflect.Descriptor instead.
+func (*ApplyStream_Calls) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{10, 2}
+}
+
+func (x *ApplyStream_Calls) GetCalls() []*ApplyStream_Call {
+	if x != nil {
+		return x.Calls
+	}
+	return nil
+}
+
+type ApplyStream_Results struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*ApplyStream_Result  `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyStream_Results) Reset() {
+	*x = ApplyStream_Results{}
+	mi := &file_provider_v1_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyStream_Results) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyStream_Results) ProtoMessage() {}
+
+func (x *ApplyStream_Results) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyStream_Results.ProtoReflect.Descriptor instead.
+func (*ApplyStream_Results) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{10, 3}
+}
+
+func (x *ApplyStream_Results) GetResults() []*ApplyStream_Result {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 type ReadResources_Resource struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
@@ -1610,7 +1853,7 @@ type ReadResources_Resource struct {
 
 func (x *ReadResources_Resource) Reset() {
 	*x = ReadResources_Resource{}
-	mi := &file_provider_v1_proto_msgTypes[30]
+	mi := &file_provider_v1_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1622,7 +1865,7 @@ func (x *ReadResources_Resource) String() string {
 func (*ReadResources_Resource) ProtoMessage() {}
 
 func (x *ReadResources_Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[30]
+	mi := &file_provider_v1_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1635,7 +1878,7 @@ func (x *ReadResources_Resource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadResources_Resource.ProtoReflect.Descriptor instead.
 func (*ReadResources_Resource) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{10, 0}
+	return file_provider_v1_proto_rawDescGZIP(), []int{11, 0}
 }
 
 func (x *ReadResources_Resource) GetAddress() string {
@@ -1676,7 +1919,7 @@ type ReadResources_Result struct {
 
 func (x *ReadResources_Result) Reset() {
 	*x = ReadResources_Result{}
-	mi := &file_provider_v1_proto_msgTypes[31]
+	mi := &file_provider_v1_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1688,7 +1931,7 @@ func (x *ReadResources_Result) String() string {
 func (*ReadResources_Result) ProtoMessage() {}
 
 func (x *ReadResources_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[31]
+	mi := &file_provider_v1_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1701,7 +1944,7 @@ func (x *ReadResources_Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadResources_Result.ProtoReflect.Descriptor instead.
 func (*ReadResources_Result) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{10, 1}
+	return file_provider_v1_proto_rawDescGZIP(), []int{11, 1}
 }
 
 func (x *ReadResources_Result) GetNew() *DynamicValue {
@@ -1727,7 +1970,7 @@ type ReadResources_Request struct {
 
 func (x *ReadResources_Request) Reset() {
 	*x = ReadResources_Request{}
-	mi := &file_provider_v1_proto_msgTypes[32]
+	mi := &file_provider_v1_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1739,7 +1982,7 @@ func (x *ReadResources_Request) String() string {
 func (*ReadResources_Request) ProtoMessage() {}
 
 func (x *ReadResources_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[32]
+	mi := &file_provider_v1_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1752,7 +1995,7 @@ func (x *ReadResources_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadResources_Request.ProtoReflect.Descriptor instead.
 func (*ReadResources_Request) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{10, 2}
+	return file_provider_v1_proto_rawDescGZIP(), []int{11, 2}
 }
 
 func (x *ReadResources_Request) GetResources() []*ReadResources_Resource {
@@ -1772,7 +2015,7 @@ type ReadResources_Response struct {
 
 func (x *ReadResources_Response) Reset() {
 	*x = ReadResources_Response{}
-	mi := &file_provider_v1_proto_msgTypes[33]
+	mi := &file_provider_v1_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1784,7 +2027,7 @@ func (x *ReadResources_Response) String() string {
 func (*ReadResources_Response) ProtoMessage() {}
 
 func (x *ReadResources_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[33]
+	mi := &file_provider_v1_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1797,7 +2040,7 @@ func (x *ReadResources_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadResources_Response.ProtoReflect.Descriptor instead.
 func (*ReadResources_Response) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{10, 3}
+	return file_provider_v1_proto_rawDescGZIP(), []int{11, 3}
 }
 
 func (x *ReadResources_Response) GetResources() []*ReadResources_Result {
@@ -1825,7 +2068,7 @@ type ImportResource_Request struct {
 
 func (x *ImportResource_Request) Reset() {
 	*x = ImportResource_Request{}
-	mi := &file_provider_v1_proto_msgTypes[34]
+	mi := &file_provider_v1_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1837,7 +2080,7 @@ func (x *ImportResource_Request) String() string {
 func (*ImportResource_Request) ProtoMessage() {}
 
 func (x *ImportResource_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[34]
+	mi := &file_provider_v1_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1850,7 +2093,7 @@ func (x *ImportResource_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResource_Request.ProtoReflect.Descriptor instead.
 func (*ImportResource_Request) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{11, 0}
+	return file_provider_v1_proto_rawDescGZIP(), []int{12, 0}
 }
 
 func (x *ImportResource_Request) GetAddress() string {
@@ -1885,7 +2128,7 @@ type ImportResource_Response struct {
 
 func (x *ImportResource_Response) Reset() {
 	*x = ImportResource_Response{}
-	mi := &file_provider_v1_proto_msgTypes[35]
+	mi := &file_provider_v1_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1897,7 +2140,7 @@ func (x *ImportResource_Response) String() string {
 func (*ImportResource_Response) ProtoMessage() {}
 
 func (x *ImportResource_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[35]
+	mi := &file_provider_v1_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1910,7 +2153,7 @@ func (x *ImportResource_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResource_Response.ProtoReflect.Descriptor instead.
 func (*ImportResource_Response) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{11, 1}
+	return file_provider_v1_proto_rawDescGZIP(), []int{12, 1}
 }
 
 func (x *ImportResource_Response) GetNew() *DynamicValue {
@@ -1942,7 +2185,7 @@ type Stop_Request struct {
 
 func (x *Stop_Request) Reset() {
 	*x = Stop_Request{}
-	mi := &file_provider_v1_proto_msgTypes[36]
+	mi := &file_provider_v1_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1954,7 +2197,7 @@ func (x *Stop_Request) String() string {
 func (*Stop_Request) ProtoMessage() {}
 
 func (x *Stop_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[36]
+	mi := &file_provider_v1_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1967,7 +2210,7 @@ func (x *Stop_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop_Request.ProtoReflect.Descriptor instead.
 func (*Stop_Request) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{12, 0}
+	return file_provider_v1_proto_rawDescGZIP(), []int{13, 0}
 }
 
 type Stop_Response struct {
@@ -1979,7 +2222,7 @@ type Stop_Response struct {
 
 func (x *Stop_Response) Reset() {
 	*x = Stop_Response{}
-	mi := &file_provider_v1_proto_msgTypes[37]
+	mi := &file_provider_v1_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1991,7 +2234,7 @@ func (x *Stop_Response) String() string {
 func (*Stop_Response) ProtoMessage() {}
 
 func (x *Stop_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[37]
+	mi := &file_provider_v1_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2004,7 +2247,7 @@ func (x *Stop_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop_Response.ProtoReflect.Descriptor instead.
 func (*Stop_Response) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{12, 1}
+	return file_provider_v1_proto_rawDescGZIP(), []int{13, 1}
 }
 
 func (x *Stop_Response) GetError() string {
@@ -2111,7 +2354,19 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\bResponse\x122\n" +
 	"\x03new\x18\x01 \x01(\v2 .benito.provider.v1.DynamicValueR\x03new\x12\x18\n" +
 	"\aprivate\x18\x02 \x01(\fR\aprivate\x12@\n" +
-	"\vdiagnostics\x18\x03 \x03(\v2\x1e.benito.provider.v1.DiagnosticR\vdiagnostics\"\xe4\x03\n" +
+	"\vdiagnostics\x18\x03 \x03(\v2\x1e.benito.provider.v1.DiagnosticR\vdiagnostics\"\xf6\x02\n" +
+	"\vApplyStream\x1as\n" +
+	"\x04Call\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12C\n" +
+	"\arequest\x18\x02 \x01(\v2).benito.provider.v1.ApplyResource.RequestR\arequest\x12\x16\n" +
+	"\x06cancel\x18\x03 \x01(\bR\x06cancel\x1a`\n" +
+	"\x06Result\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12F\n" +
+	"\bresponse\x18\x02 \x01(\v2*.benito.provider.v1.ApplyResource.ResponseR\bresponse\x1aC\n" +
+	"\x05Calls\x12:\n" +
+	"\x05calls\x18\x01 \x03(\v2$.benito.provider.v1.ApplyStream.CallR\x05calls\x1aK\n" +
+	"\aResults\x12@\n" +
+	"\aresults\x18\x01 \x03(\v2&.benito.provider.v1.ApplyStream.ResultR\aresults\"\xe4\x03\n" +
 	"\rReadResources\x1a\x8e\x01\n" +
 	"\bResource\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x12\n" +
@@ -2138,13 +2393,14 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\x04Stop\x1a\t\n" +
 	"\aRequest\x1a \n" +
 	"\bResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error2\xa6\x06\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error2\x8c\a\n" +
 	"\bProvider\x12Z\n" +
 	"\tGetSchema\x12%.benito.provider.v1.GetSchema.Request\x1a&.benito.provider.v1.GetSchema.Response\x12Z\n" +
 	"\tConfigure\x12%.benito.provider.v1.Configure.Request\x1a&.benito.provider.v1.Configure.Response\x12r\n" +
 	"\x11ValidateResources\x12-.benito.provider.v1.ValidateResources.Request\x1a..benito.provider.v1.ValidateResources.Response\x12f\n" +
 	"\rPlanResources\x12).benito.provider.v1.PlanResources.Request\x1a*.benito.provider.v1.PlanResources.Response\x12f\n" +
-	"\rApplyResource\x12).benito.provider.v1.ApplyResource.Request\x1a*.benito.provider.v1.ApplyResource.Response\x12f\n" +
+	"\rApplyResource\x12).benito.provider.v1.ApplyResource.Request\x1a*.benito.provider.v1.ApplyResource.Response\x12d\n" +
+	"\x0eApplyResources\x12%.benito.provider.v1.ApplyStream.Calls\x1a'.benito.provider.v1.ApplyStream.Results(\x010\x01\x12f\n" +
 	"\rReadResources\x12).benito.provider.v1.ReadResources.Request\x1a*.benito.provider.v1.ReadResources.Response\x12i\n" +
 	"\x0eImportResource\x12*.benito.provider.v1.ImportResource.Request\x1a+.benito.provider.v1.ImportResource.Response\x12K\n" +
 	"\x04Stop\x12 .benito.provider.v1.Stop.Request\x1a!.benito.provider.v1.Stop.ResponseB5Z3github.com/benito-net/benito/providers/plugin/protob\x06proto3"
@@ -2162,7 +2418,7 @@ func file_provider_v1_proto_rawDescGZIP() []byte {
 }
 
 var file_provider_v1_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_provider_v1_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_provider_v1_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_provider_v1_proto_goTypes = []any{
 	(Diagnostic_Severity)(0),           // 0: benito.provider.v1.Diagnostic.Severity
 	(*DynamicValue)(nil),               // 1: benito.provider.v1.DynamicValue
@@ -2175,88 +2431,99 @@ var file_provider_v1_proto_goTypes = []any{
 	(*ValidateResources)(nil),          // 8: benito.provider.v1.ValidateResources
 	(*PlanResources)(nil),              // 9: benito.provider.v1.PlanResources
 	(*ApplyResource)(nil),              // 10: benito.provider.v1.ApplyResource
-	(*ReadResources)(nil),              // 11: benito.provider.v1.ReadResources
-	(*ImportResource)(nil),             // 12: benito.provider.v1.ImportResource
-	(*Stop)(nil),                       // 13: benito.provider.v1.Stop
-	(*AttributePath_Step)(nil),         // 14: benito.provider.v1.AttributePath.Step
-	(*Schema_Attribute)(nil),           // 15: benito.provider.v1.Schema.Attribute
-	(*Schema_ResourceType)(nil),        // 16: benito.provider.v1.Schema.ResourceType
-	(*GetSchema_Request)(nil),          // 17: benito.provider.v1.GetSchema.Request
-	(*GetSchema_Response)(nil),         // 18: benito.provider.v1.GetSchema.Response
-	(*Configure_Request)(nil),          // 19: benito.provider.v1.Configure.Request
-	(*Configure_Response)(nil),         // 20: benito.provider.v1.Configure.Response
-	nil,                                // 21: benito.provider.v1.Configure.Request.SiteEntry
-	(*ValidateResources_Resource)(nil), // 22: benito.provider.v1.ValidateResources.Resource
-	(*ValidateResources_Request)(nil),  // 23: benito.provider.v1.ValidateResources.Request
-	(*ValidateResources_Response)(nil), // 24: benito.provider.v1.ValidateResources.Response
-	(*PlanResources_Change)(nil),       // 25: benito.provider.v1.PlanResources.Change
-	(*PlanResources_Planned)(nil),      // 26: benito.provider.v1.PlanResources.Planned
-	(*PlanResources_Request)(nil),      // 27: benito.provider.v1.PlanResources.Request
-	(*PlanResources_Response)(nil),     // 28: benito.provider.v1.PlanResources.Response
-	(*ApplyResource_Request)(nil),      // 29: benito.provider.v1.ApplyResource.Request
-	(*ApplyResource_Response)(nil),     // 30: benito.provider.v1.ApplyResource.Response
-	(*ReadResources_Resource)(nil),     // 31: benito.provider.v1.ReadResources.Resource
-	(*ReadResources_Result)(nil),       // 32: benito.provider.v1.ReadResources.Result
-	(*ReadResources_Request)(nil),      // 33: benito.provider.v1.ReadResources.Request
-	(*ReadResources_Response)(nil),     // 34: benito.provider.v1.ReadResources.Response
-	(*ImportResource_Request)(nil),     // 35: benito.provider.v1.ImportResource.Request
-	(*ImportResource_Response)(nil),    // 36: benito.provider.v1.ImportResource.Response
-	(*Stop_Request)(nil),               // 37: benito.provider.v1.Stop.Request
-	(*Stop_Response)(nil),              // 38: benito.provider.v1.Stop.Response
+	(*ApplyStream)(nil),                // 11: benito.provider.v1.ApplyStream
+	(*ReadResources)(nil),              // 12: benito.provider.v1.ReadResources
+	(*ImportResource)(nil),             // 13: benito.provider.v1.ImportResource
+	(*Stop)(nil),                       // 14: benito.provider.v1.Stop
+	(*AttributePath_Step)(nil),         // 15: benito.provider.v1.AttributePath.Step
+	(*Schema_Attribute)(nil),           // 16: benito.provider.v1.Schema.Attribute
+	(*Schema_ResourceType)(nil),        // 17: benito.provider.v1.Schema.ResourceType
+	(*GetSchema_Request)(nil),          // 18: benito.provider.v1.GetSchema.Request
+	(*GetSchema_Response)(nil),         // 19: benito.provider.v1.GetSchema.Response
+	(*Configure_Request)(nil),          // 20: benito.provider.v1.Configure.Request
+	(*Configure_Response)(nil),         // 21: benito.provider.v1.Configure.Response
+	nil,                                // 22: benito.provider.v1.Configure.Request.SiteEntry
+	(*ValidateResources_Resource)(nil), // 23: benito.provider.v1.ValidateResources.Resource
+	(*ValidateResources_Request)(nil),  // 24: benito.provider.v1.ValidateResources.Request
+	(*ValidateResources_Response)(nil), // 25: benito.provider.v1.ValidateResources.Response
+	(*PlanResources_Change)(nil),       // 26: benito.provider.v1.PlanResources.Change
+	(*PlanResources_Planned)(nil),      // 27: benito.provider.v1.PlanResources.Planned
+	(*PlanResources_Request)(nil),      // 28: benito.provider.v1.PlanResources.Request
+	(*PlanResources_Response)(nil),     // 29: benito.provider.v1.PlanResources.Response
+	(*ApplyResource_Request)(nil),      // 30: benito.provider.v1.ApplyResource.Request
+	(*ApplyResource_Response)(nil),     // 31: benito.provider.v1.ApplyResource.Response
+	(*ApplyStream_Call)(nil),           // 32: benito.provider.v1.ApplyStream.Call
+	(*ApplyStream_Result)(nil),         // 33: benito.provider.v1.ApplyStream.Result
+	(*ApplyStream_Calls)(nil),          // 34: benito.provider.v1.ApplyStream.Calls
+	(*ApplyStream_Results)(nil),        // 35: benito.provider.v1.ApplyStream.Results
+	(*ReadResources_Resource)(nil),     // 36: benito.provider.v1.ReadResources.Resource
+	(*ReadResources_Result)(nil),       // 37: benito.provider.v1.ReadResources.Result
+	(*ReadResources_Request)(nil),      // 38: benito.provider.v1.ReadResources.Request
+	(*ReadResources_Response)(nil),     // 39: benito.provider.v1.ReadResources.Response
+	(*ImportResource_Request)(nil),     // 40: benito.provider.v1.ImportResource.Request
+	(*ImportResource_Response)(nil),    // 41: benito.provider.v1.ImportResource.Response
+	(*Stop_Request)(nil),               // 42: benito.provider.v1.Stop.Request
+	(*Stop_Response)(nil),              // 43: benito.provider.v1.Stop.Response
 }
 var file_provider_v1_proto_depIdxs = []int32{
-	14, // 0: benito.provider.v1.AttributePath.steps:type_name -> benito.provider.v1.AttributePath.Step
+	15, // 0: benito.provider.v1.AttributePath.steps:type_name -> benito.provider.v1.AttributePath.Step
 	0,  // 1: benito.provider.v1.Diagnostic.severity:type_name -> benito.provider.v1.Diagnostic.Severity
 	2,  // 2: benito.provider.v1.Diagnostic.attribute:type_name -> benito.provider.v1.AttributePath
-	16, // 3: benito.provider.v1.Schema.resource_types:type_name -> benito.provider.v1.Schema.ResourceType
-	15, // 4: benito.provider.v1.Schema.ResourceType.attributes:type_name -> benito.provider.v1.Schema.Attribute
+	17, // 3: benito.provider.v1.Schema.resource_types:type_name -> benito.provider.v1.Schema.ResourceType
+	16, // 4: benito.provider.v1.Schema.ResourceType.attributes:type_name -> benito.provider.v1.Schema.Attribute
 	4,  // 5: benito.provider.v1.GetSchema.Response.info:type_name -> benito.provider.v1.ProviderInfo
 	5,  // 6: benito.provider.v1.GetSchema.Response.schema:type_name -> benito.provider.v1.Schema
 	3,  // 7: benito.provider.v1.GetSchema.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	21, // 8: benito.provider.v1.Configure.Request.site:type_name -> benito.provider.v1.Configure.Request.SiteEntry
+	22, // 8: benito.provider.v1.Configure.Request.site:type_name -> benito.provider.v1.Configure.Request.SiteEntry
 	3,  // 9: benito.provider.v1.Configure.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
 	1,  // 10: benito.provider.v1.ValidateResources.Resource.config:type_name -> benito.provider.v1.DynamicValue
-	22, // 11: benito.provider.v1.ValidateResources.Request.resources:type_name -> benito.provider.v1.ValidateResources.Resource
+	23, // 11: benito.provider.v1.ValidateResources.Request.resources:type_name -> benito.provider.v1.ValidateResources.Resource
 	3,  // 12: benito.provider.v1.ValidateResources.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
 	1,  // 13: benito.provider.v1.PlanResources.Change.prior:type_name -> benito.provider.v1.DynamicValue
 	1,  // 14: benito.provider.v1.PlanResources.Change.proposed:type_name -> benito.provider.v1.DynamicValue
 	1,  // 15: benito.provider.v1.PlanResources.Planned.planned:type_name -> benito.provider.v1.DynamicValue
 	2,  // 16: benito.provider.v1.PlanResources.Planned.requires_replace:type_name -> benito.provider.v1.AttributePath
-	25, // 17: benito.provider.v1.PlanResources.Request.changes:type_name -> benito.provider.v1.PlanResources.Change
-	26, // 18: benito.provider.v1.PlanResources.Response.changes:type_name -> benito.provider.v1.PlanResources.Planned
+	26, // 17: benito.provider.v1.PlanResources.Request.changes:type_name -> benito.provider.v1.PlanResources.Change
+	27, // 18: benito.provider.v1.PlanResources.Response.changes:type_name -> benito.provider.v1.PlanResources.Planned
 	3,  // 19: benito.provider.v1.PlanResources.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
 	1,  // 20: benito.provider.v1.ApplyResource.Request.prior:type_name -> benito.provider.v1.DynamicValue
 	1,  // 21: benito.provider.v1.ApplyResource.Request.planned:type_name -> benito.provider.v1.DynamicValue
 	1,  // 22: benito.provider.v1.ApplyResource.Response.new:type_name -> benito.provider.v1.DynamicValue
 	3,  // 23: benito.provider.v1.ApplyResource.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	1,  // 24: benito.provider.v1.ReadResources.Resource.current:type_name -> benito.provider.v1.DynamicValue
-	1,  // 25: benito.provider.v1.ReadResources.Result.new:type_name -> benito.provider.v1.DynamicValue
-	31, // 26: benito.provider.v1.ReadResources.Request.resources:type_name -> benito.provider.v1.ReadResources.Resource
-	32, // 27: benito.provider.v1.ReadResources.Response.resources:type_name -> benito.provider.v1.ReadResources.Result
-	3,  // 28: benito.provider.v1.ReadResources.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	1,  // 29: benito.provider.v1.ImportResource.Response.new:type_name -> benito.provider.v1.DynamicValue
-	3,  // 30: benito.provider.v1.ImportResource.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	17, // 31: benito.provider.v1.Provider.GetSchema:input_type -> benito.provider.v1.GetSchema.Request
-	19, // 32: benito.provider.v1.Provider.Configure:input_type -> benito.provider.v1.Configure.Request
-	23, // 33: benito.provider.v1.Provider.ValidateResources:input_type -> benito.provider.v1.ValidateResources.Request
-	27, // 34: benito.provider.v1.Provider.PlanResources:input_type -> benito.provider.v1.PlanResources.Request
-	29, // 35: benito.provider.v1.Provider.ApplyResource:input_type -> benito.provider.v1.ApplyResource.Request
-	33, // 36: benito.provider.v1.Provider.ReadResources:input_type -> benito.provider.v1.ReadResources.Request
-	35, // 37: benito.provider.v1.Provider.ImportResource:input_type -> benito.provider.v1.ImportResource.Request
-	37, // 38: benito.provider.v1.Provider.Stop:input_type -> benito.provider.v1.Stop.Request
-	18, // 39: benito.provider.v1.Provider.GetSchema:output_type -> benito.provider.v1.GetSchema.Response
-	20, // 40: benito.provider.v1.Provider.Configure:output_type -> benito.provider.v1.Configure.Response
-	24, // 41: benito.provider.v1.Provider.ValidateResources:output_type -> benito.provider.v1.ValidateResources.Response
-	28, // 42: benito.provider.v1.Provider.PlanResources:output_type -> benito.provider.v1.PlanResources.Response
-	30, // 43: benito.provider.v1.Provider.ApplyResource:output_type -> benito.provider.v1.ApplyResource.Response
-	34, // 44: benito.provider.v1.Provider.ReadResources:output_type -> benito.provider.v1.ReadResources.Response
-	36, // 45: benito.provider.v1.Provider.ImportResource:output_type -> benito.provider.v1.ImportResource.Response
-	38, // 46: benito.provider.v1.Provider.Stop:output_type -> benito.provider.v1.Stop.Response
-	39, // [39:47] is the sub-list for method output_type
-	31, // [31:39] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	30, // 24: benito.provider.v1.ApplyStream.Call.request:type_name -> benito.provider.v1.ApplyResource.Request
+	31, // 25: benito.provider.v1.ApplyStream.Result.response:type_name -> benito.provider.v1.ApplyResource.Response
+	32, // 26: benito.provider.v1.ApplyStream.Calls.calls:type_name -> benito.provider.v1.ApplyStream.Call
+	33, // 27: benito.provider.v1.ApplyStream.Results.results:type_name -> benito.provider.v1.ApplyStream.Result
+	1,  // 28: benito.provider.v1.ReadResources.Resource.current:type_name -> benito.provider.v1.DynamicValue
+	1,  // 29: benito.provider.v1.ReadResources.Result.new:type_name -> benito.provider.v1.DynamicValue
+	36, // 30: benito.provider.v1.ReadResources.Request.resources:type_name -> benito.provider.v1.ReadResources.Resource
+	37, // 31: benito.provider.v1.ReadResources.Response.resources:type_name -> benito.provider.v1.ReadResources.Result
+	3,  // 32: benito.provider.v1.ReadResources.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
+	1,  // 33: benito.provider.v1.ImportResource.Response.new:type_name -> benito.provider.v1.DynamicValue
+	3,  // 34: benito.provider.v1.ImportResource.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
+	18, // 35: benito.provider.v1.Provider.GetSchema:input_type -> benito.provider.v1.GetSchema.Request
+	20, // 36: benito.provider.v1.Provider.Configure:input_type -> benito.provider.v1.Configure.Request
+	24, // 37: benito.provider.v1.Provider.ValidateResources:input_type -> benito.provider.v1.ValidateResources.Request
+	28, // 38: benito.provider.v1.Provider.PlanResources:input_type -> benito.provider.v1.PlanResources.Request
+	30, // 39: benito.provider.v1.Provider.ApplyResource:input_type -> benito.provider.v1.ApplyResource.Request
+	34, // 40: benito.provider.v1.Provider.ApplyResources:input_type -> benito.provider.v1.ApplyStream.Calls
+	38, // 41: benito.provider.v1.Provider.ReadResources:input_type -> benito.provider.v1.ReadResources.Request
+	40, // 42: benito.provider.v1.Provider.ImportResource:input_type -> benito.provider.v1.ImportResource.Request
+	42, // 43: benito.provider.v1.Provider.Stop:input_type -> benito.provider.v1.Stop.Request
+	19, // 44: benito.provider.v1.Provider.GetSchema:output_type -> benito.provider.v1.GetSchema.Response
+	21, // 45: benito.provider.v1.Provider.Configure:output_type -> benito.provider.v1.Configure.Response
+	25, // 46: benito.provider.v1.Provider.ValidateResources:output_type -> benito.provider.v1.ValidateResources.Response
+	29, // 47: benito.provider.v1.Provider.PlanResources:output_type -> benito.provider.v1.PlanResources.Response
+	31, // 48: benito.provider.v1.Provider.ApplyResource:output_type -> benito.provider.v1.ApplyResource.Response
+	35, // 49: benito.provider.v1.Provider.ApplyResources:output_type -> benito.provider.v1.ApplyStream.Results
+	39, // 50: benito.provider.v1.Provider.ReadResources:output_type -> benito.provider.v1.ReadResources.Response
+	41, // 51: benito.provider.v1.Provider.ImportResource:output_type -> benito.provider.v1.ImportResource.Response
+	43, // 52: benito.provider.v1.Provider.Stop:output_type -> benito.provider.v1.Stop.Response
+	44, // [44:53] is the sub-list for method output_type
+	35, // [35:44] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_provider_v1_proto_init() }
@@ -2264,7 +2531,7 @@ func file_provider_v1_proto_init() {
 	if File_provider_v1_proto != nil {
 		return
 	}
-	file_provider_v1_proto_msgTypes[13].OneofWrappers = []any{
+	file_provider_v1_proto_msgTypes[14].OneofWrappers = []any{
 		(*AttributePath_Step_AttributeName)(nil),
 		(*AttributePath_Step_ElementKeyString)(nil),
 		(*AttributePath_Step_ElementKeyInt)(nil),
@@ -2275,7 +2542,7 @@ func file_provider_v1_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provider_v1_proto_rawDesc), len(file_provider_v1_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   38,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

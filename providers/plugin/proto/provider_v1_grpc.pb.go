@@ -38,6 +38,7 @@ const (
 	Provider_ValidateResources_FullMethodName = "/benito.provider.v1.Provider/ValidateResources"
 	Provider_PlanResources_FullMethodName     = "/benito.provider.v1.Provider/PlanResources"
 	Provider_ApplyResource_FullMethodName     = "/benito.provider.v1.Provider/ApplyResource"
+	Provider_ApplyResources_FullMethodName    = "/benito.provider.v1.Provider/ApplyResources"
 	Provider_ReadResources_FullMethodName     = "/benito.provider.v1.Provider/ReadResources"
 	Provider_ImportResource_FullMethodName    = "/benito.provider.v1.Provider/ImportResource"
 	Provider_Stop_FullMethodName              = "/benito.provider.v1.Provider/Stop"
@@ -52,6 +53,10 @@ type ProviderClient interface {
 	ValidateResources(ctx context.Context, in *ValidateResources_Request, opts ...grpc.CallOption) (*ValidateResources_Response, error)
 	PlanResources(ctx context.Context, in *PlanResources_Request, opts ...grpc.CallOption) (*PlanResources_Response, error)
 	ApplyResource(ctx context.Context, in *ApplyResource_Request, opts ...grpc.CallOption) (*ApplyResource_Response, error)
+	// ApplyResources carries many ApplyResource calls on one long-lived
+	// stream, each with an id (see ApplyStream). A provider built before it
+	// answers Unimplemented, and benito falls back to ApplyResource.
+	ApplyResources(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ApplyStream_Calls, ApplyStream_Results], error)
 	ReadResources(ctx context.Context, in *ReadResources_Request, opts ...grpc.CallOption) (*ReadResources_Response, error)
 	ImportResource(ctx context.Context, in *ImportResource_Request, opts ...grpc.CallOption) (*ImportResource_Response, error)
 	Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error)
@@ -115,6 +120,19 @@ func (c *providerClient) ApplyResource(ctx context.Context, in *ApplyResource_Re
 	return out, nil
 }
 
+func (c *providerClient) ApplyResources(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ApplyStream_Calls, ApplyStream_Results], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[0], Provider_ApplyResources_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ApplyStream_Calls, ApplyStream_Results]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Provider_ApplyResourcesClient = grpc.BidiStreamingClient[ApplyStream_Calls, ApplyStream_Results]
+
 func (c *providerClient) ReadResources(ctx context.Context, in *ReadResources_Request, opts ...grpc.CallOption) (*ReadResources_Response, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ReadResources_Response)
@@ -154,6 +172,10 @@ type ProviderServer interface {
 	ValidateResources(context.Context, *ValidateResources_Request) (*ValidateResources_Response, error)
 	PlanResources(context.Context, *PlanResources_Request) (*PlanResources_Response, error)
 	ApplyResource(context.Context, *ApplyResource_Request) (*ApplyResource_Response, error)
+	// ApplyResources carries many ApplyResource calls on one long-lived
+	// stream, each with an id (see ApplyStream). A provider built before it
+	// answers Unimplemented, and benito falls back to ApplyResource.
+	ApplyResources(grpc.BidiStreamingServer[ApplyStream_Calls, ApplyStream_Results]) error
 	ReadResources(context.Context, *ReadResources_Request) (*ReadResources_Response, error)
 	ImportResource(context.Context, *ImportResource_Request) (*ImportResource_Response, error)
 	Stop(context.Context, *Stop_Request) (*Stop_Response, error)
@@ -181,6 +203,9 @@ func (UnimplementedProviderServer) PlanResources(context.Context, *PlanResources
 }
 func (UnimplementedProviderServer) ApplyResource(context.Context, *ApplyResource_Request) (*ApplyResource_Response, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ApplyResource not implemented")
+}
+func (UnimplementedProviderServer) ApplyResources(grpc.BidiStreamingServer[ApplyStream_Calls, ApplyStream_Results]) error {
+	return status.Errorf(codes.Unimplemented, "method ApplyResources not implemented")
 }
 func (UnimplementedProviderServer) ReadResources(context.Context, *ReadResources_Request) (*ReadResources_Response, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ReadResources not implemented")
@@ -302,6 +327,13 @@ func _Provider_ApplyResource_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Provider_ApplyResources_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ProviderServer).ApplyResources(&grpc.GenericServerStream[ApplyStream_Calls, ApplyStream_Results]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Provider_ApplyResourcesServer = grpc.BidiStreamingServer[ApplyStream_Calls, ApplyStream_Results]
+
 func _Provider_ReadResources_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ReadResources_Request)
 	if err := dec(in); err != nil {
@@ -396,6 +428,13 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Provider_Stop_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ApplyResources",
+			Handler:       _Provider_ApplyResources_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "provider_v1.proto",
 }
