@@ -1,0 +1,129 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/benito-net/benito/providers"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// memory is a provider whose "thing" resources live in a map, with hooks
+// to make a callback fail or panic.
+func memory(t *testing.T, withUpdate bool, failCreate error, panicRead bool) (providers.Provider, map[string]string) {
+	t.Helper()
+	store := map[string]string{}
+	res := &Resource{
+		Attributes: map[string]*Attribute{
+			"key":   {Type: String, Required: true, ForceNew: true},
+			"value": {Type: String, Optional: true, Default: "none"},
+			"id":    {Type: String, Computed: true},
+		},
+		Create: func(_ context.Context, d *ResourceData) error {
+			if failCreate != nil {
+				return failCreate
+			}
+			store[d.GetString("key")] = d.GetString("value")
+			return d.Set("id", "id-"+d.GetString("key"))
+		},
+		Read: func(_ context.Context, d *ResourceData) error {
+			if panicRead {
+				panic("read exploded")
+			}
+			v, ok := store[d.GetString("key")]
+			if !ok {
+				d.SetGone()
+				return nil
+			}
+			return d.Set("value", v)
+		},
+		Delete: func(_ context.Context, d *ResourceData) error {
+			delete(store, d.GetString("key"))
+			return nil
+		},
+	}
+	if withUpdate {
+		res.Update = func(_ context.Context, d *ResourceData) error {
+			store[d.GetString("key")] = d.GetString("value")
+			return nil
+		}
+	}
+	p, err := InProcess(&Provider{Name: "mem", Version: "1.0.0", Resources: map[string]*Resource{"mem_thing": res}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, store
+}
+
+func config(key string, value cty.Value) cty.Value {
+	return cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": value})
+}
+
+func planOne(t *testing.T, p providers.Provider, prior, proposed cty.Value) providers.PlannedChange {
+	t.Helper()
+	resp := p.PlanResources(context.Background(), providers.PlanResourcesRequest{Changes: []providers.PlanChange{{Address: "mem_thing.a", Type: "mem_thing", Prior: prior, Proposed: proposed}}})
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(resp.Diagnostics)
+	}
+	return resp.Changes[0]
+}
+
+func TestDefaultsUnknownsAndLifecycle(t *testing.T) {
+	p, store := memory(t, true, nil, false)
+	ty := p.GetSchema(context.Background()).Schema.ResourceTypes["mem_thing"].ImpliedType()
+	pc := planOne(t, p, cty.NullVal(ty), config("a", cty.NullVal(cty.String)))
+	if got := pc.Planned.GetAttr("value"); !got.RawEquals(cty.StringVal("none")) {
+		t.Errorf("default: planned value = %#v", got)
+	}
+	if pc.Planned.GetAttr("id").IsKnown() {
+		t.Error("a computed attribute must be unknown when creating")
+	}
+	ar := p.ApplyResource(context.Background(), providers.ApplyResourceRequest{Address: "mem_thing.a", Type: "mem_thing", Prior: cty.NullVal(ty), Planned: pc.Planned})
+	if ar.Diagnostics.HasErrors() || store["a"] != "none" || ar.New.GetAttr("id").AsString() != "id-a" {
+		t.Fatalf("create: %v, store %v, new %#v", ar.Diagnostics, store, ar.New)
+	}
+	// A change of an attribute without ForceNew updates in place.
+	pc = planOne(t, p, ar.New, config("a", cty.StringVal("x")))
+	if len(pc.RequiresReplace) != 0 || !pc.Planned.GetAttr("id").RawEquals(cty.StringVal("id-a")) {
+		t.Errorf("update: replace %v, planned %#v", pc.RequiresReplace, pc.Planned)
+	}
+	// Drift: deleted behind the provider's back reads as gone.
+	delete(store, "a")
+	rr := p.ReadResources(context.Background(), providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "mem_thing.a", Type: "mem_thing", Current: ar.New}}})
+	if !rr.Resources[0].New.IsNull() {
+		t.Errorf("a deleted thing must read as null, got %#v", rr.Resources[0].New)
+	}
+}
+
+func TestWithoutUpdateEveryChangeReplaces(t *testing.T) {
+	p, _ := memory(t, false, nil, false)
+	prior := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal("a"), "value": cty.StringVal("v"), "id": cty.StringVal("id-a")})
+	pc := planOne(t, p, prior, config("a", cty.StringVal("w")))
+	if len(pc.RequiresReplace) != 1 || !pc.RequiresReplace[0].Equals(cty.GetAttrPath("value")) {
+		t.Errorf("requires replace = %v, want [value]", pc.RequiresReplace)
+	}
+}
+
+func TestCallbackErrorsAndPanicsBecomeDiagnostics(t *testing.T) {
+	p, _ := memory(t, true, errors.New("disk full"), true)
+	ty := p.GetSchema(context.Background()).Schema.ResourceTypes["mem_thing"].ImpliedType()
+	pc := planOne(t, p, cty.NullVal(ty), config("a", cty.StringVal("v")))
+	ar := p.ApplyResource(context.Background(), providers.ApplyResourceRequest{Address: "mem_thing.a", Type: "mem_thing", Prior: cty.NullVal(ty), Planned: pc.Planned})
+	if !ar.Diagnostics.HasErrors() || ar.Diagnostics[0].Address != "mem_thing.a" || !strings.Contains(ar.Diagnostics.Err().Error(), "disk full") {
+		t.Errorf("create error: %v", ar.Diagnostics)
+	}
+	cur := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal("a"), "value": cty.StringVal("v"), "id": cty.StringVal("id-a")})
+	rr := p.ReadResources(context.Background(), providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "mem_thing.a", Type: "mem_thing", Current: cur}}})
+	if !rr.Diagnostics.HasErrors() || !strings.Contains(rr.Diagnostics.Err().Error(), "read exploded") || len(rr.Resources) != 1 {
+		t.Errorf("a panicking Read must become a diagnostic, got %v (%d answers)", rr.Diagnostics, len(rr.Resources))
+	}
+}
+
+func TestDeclarationMistakesAreRefused(t *testing.T) {
+	_, err := InProcess(&Provider{Name: "bad", Resources: map[string]*Resource{"bad_thing": {Attributes: map[string]*Attribute{"x": {Type: String, Required: true}}}}})
+	if err == nil {
+		t.Error("a resource without Create, Read and Delete must be refused")
+	}
+}
