@@ -661,19 +661,23 @@ func deleteNode(prior cty.Value) error {
 			nh = nil
 		}
 	}
+	// The veths go first, by their host ends (hostlinks.go); removeIface
+	// does the rest.
+	gone, err := deleteHostEnds(n)
+	if err != nil {
+		return err
+	}
 	for _, f := range n.Ifaces {
+		if gone[f.Name] {
+			continue
+		}
 		if err := removeIface(nh, n, f); err != nil {
 			return err
 		}
 	}
 	if alive {
-		if id, err := h.netnsID(); err == nil {
-			for _, p := range killNamespace(id, h.Pid) {
-				p.Stop(time.Second)
-			}
-		}
-		if err := h.Stop(0); err != nil {
-			return fmt.Errorf("stopping the holder: %w", err)
+		if err := h.end(); err != nil {
+			return fmt.Errorf("stopping the node's processes: %w", err)
 		}
 	}
 	if err := os.RemoveAll(nodeDir(n.RunDir, n.Name)); err != nil {

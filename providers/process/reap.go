@@ -1,0 +1,124 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/model"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// deleteHostEnds deletes the veths of n's bridge interfaces by their host
+// ends (which takes the node ends with them) and returns once they are
+// gone (hostlinks.go), with the names of the interfaces it deleted. A host
+// end is deleted only if it is a veth: a name taken by something else is
+// not the node's.
+func deleteHostEnds(n node) (map[string]bool, error) {
+	var idx []int
+	done := map[string]bool{}
+	for _, f := range n.Ifaces {
+		if f.Kind != model.KindBridge {
+			continue
+		}
+		if hl, err := netlink.LinkByName(f.HostDevice); err == nil && hl.Type() == "veth" {
+			idx = append(idx, hl.Attrs().Index)
+			done[f.Name] = true
+		}
+	}
+	if err := deleteHostLinks(idx); err != nil {
+		return nil, fmt.Errorf("deleting the host ends of node %s: %w", n.Name, err)
+	}
+	return done, nil
+}
+
+// reapTimeout bounds the wait for killed processes to exit.
+const reapTimeout = 5 * time.Second
+
+// end kills (SIGKILL) every process in the holder's network namespace and
+// the holder itself, and returns once all of them have exited. It waits on
+// pidfds, so it returns as soon as the kernel has them dead, without
+// polling. A holder that is already gone is no error.
+func (h holder) end() error {
+	if !h.Alive() {
+		return nil
+	}
+	var procs []daemon.Process
+	if id, err := h.netnsID(); err == nil {
+		procs = killNamespace(id, h.Pid)
+	}
+	fds := make([]int, 0, len(procs)+1)
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
+	for _, p := range procs {
+		if fd, ok := openPidfd(p); ok {
+			fds = append(fds, fd)
+		}
+	}
+	hfd, ok := openPidfd(h.Process)
+	if !ok {
+		return waitPidfds(fds) // the holder died on its own meanwhile
+	}
+	fds = append(fds, hfd)
+	if err := unix.PidfdSendSignal(hfd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("killing the holder %d: %w", h.Pid, err)
+	}
+	return waitPidfds(fds)
+}
+
+// openPidfd opens a pidfd on p, if p is still the process it names (not
+// a later one with its pid); ok is false when it is gone.
+func openPidfd(p daemon.Process) (int, bool) {
+	fd, err := unix.PidfdOpen(p.Pid, 0)
+	if err != nil {
+		return -1, false
+	}
+	// The pidfd refers to whatever has the pid now: check it is p. A
+	// zombie of p is gone for our purpose.
+	if !p.Alive() {
+		unix.Close(fd)
+		return -1, false
+	}
+	return fd, true
+}
+
+// waitPidfds waits until every process of fds has exited (a pidfd turns
+// readable when its process dies, child of ours or not).
+func waitPidfds(fds []int) error {
+	deadline := time.Now().Add(reapTimeout)
+	pfds := make([]unix.PollFd, len(fds))
+	for i, fd := range fds {
+		pfds[i] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
+	}
+	for len(pfds) > 0 {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("%d killed processes still running after %v", len(pfds), reapTimeout)
+		}
+		n, err := unix.Poll(pfds, int(left/time.Millisecond)+1)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("waiting for killed processes: %w", err)
+		}
+		if n == 0 {
+			continue
+		}
+		live := pfds[:0]
+		for _, pf := range pfds {
+			if pf.Revents == 0 {
+				pf.Revents = 0
+				live = append(live, pf)
+			}
+		}
+		pfds = live
+	}
+	return nil
+}
