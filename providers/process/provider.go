@@ -218,16 +218,20 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 
 func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
 	resp := providers.ReadResourcesResponse{Resources: make([]providers.ReadResult, len(req.Resources))}
-	for i, r := range req.Resources {
+	diags := make([]providers.Diagnostics, len(req.Resources))
+	// Reads wait on the kernel more than they compute: run them side by
+	// side (readpar.go), keeping the diagnostics in request order.
+	forEach(len(req.Resources), func(i int) {
+		r := req.Resources[i]
 		rs := p.schema.ResourceTypes[r.Type]
 		if rs == nil {
-			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(r.Address, "unsupported resource type %q", r.Type)...)
+			diags[i] = providers.Errorf(r.Address, "unsupported resource type %q", r.Type)
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
-			continue
+			return
 		}
 		if r.Current.IsNull() {
 			resp.Resources[i] = providers.ReadResult{New: r.Current}
-			continue
+			return
 		}
 		var (
 			v   cty.Value
@@ -244,13 +248,16 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			v, err = p.readStartup(r.Current)
 		}
 		if err != nil {
-			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(r.Address, "%v", err)...)
+			diags[i] = providers.Errorf(r.Address, "%v", err)
 			v = r.Current
 		}
 		if v == cty.NilVal {
 			v = cty.NullVal(rs.ImpliedType())
 		}
 		resp.Resources[i] = providers.ReadResult{New: v, Private: r.Private}
+	})
+	for _, d := range diags {
+		resp.Diagnostics = append(resp.Diagnostics, d...)
 	}
 	return resp
 }
