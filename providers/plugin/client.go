@@ -62,8 +62,14 @@ func Start(ctx context.Context, cfg Config) (providers.Provider, error) {
 		c.timeout, c.applyTimeout = d, d
 	}
 
+	tlsConfig, certPEM, err := clientTLS()
+	if err != nil {
+		return nil, fmt.Errorf("starting provider %q: making benito's TLS certificate: %w", cfg.Name, err)
+	}
 	cmd := exec.Command(cfg.Path, cfg.Args...)
-	cmd.Env = append(cmd.Env, cfg.Env...) // go-plugin adds benito's environment
+	// benito's environment, the Config's on top, and what AutoMTLS would
+	// send (mtls.go); go-plugin adds its handshake variables.
+	cmd.Env = append(append(os.Environ(), cfg.Env...), "PLUGIN_CLIENT_CERT="+string(certPEM))
 	// A benito killed outright (SIGKILL, OOM) leaves no orphans: the kernel
 	// sends the provider SIGTERM when benito's thread that started it dies.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
@@ -73,7 +79,8 @@ func Start(ctx context.Context, cfg Config) (providers.Provider, error) {
 		VersionedPlugins: map[int]goplugin.PluginSet{ProtocolVersion: {pluginName: &grpcPlugin{}}},
 		Cmd:              cmd,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		AutoMTLS:         true,
+		TLSConfig:        tlsConfig, // AutoMTLS with one certificate per benito: mtls.go
+		SkipHostEnv:      true,      // in cmd.Env already
 		Logger:           fixedName{logger},
 		Stderr:           c.tail,
 		SyncStdout:       output,
