@@ -1,0 +1,94 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/benito-net/benito/lower"
+	"github.com/vishvananda/netlink"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// TestDeleteFreesNameAtOnce checks the promise deleteNode keeps while it
+// no longer waits for the kernel's answer: when the delete returns, the
+// veth is gone, and its host-side name can be taken again at once (no
+// "file exists"), also with several deletes in flight.
+func TestDeleteFreesNameAtOnce(t *testing.T) {
+	e := newEnv(t)
+	br := e.bridge("q")
+	const n = 6
+	vals := make([]cty.Value, n)
+	for i := range vals {
+		addr := fmt.Sprintf("vnode.q%d", i)
+		e.apply(lower.TypeVNode, addr, e.nodeConfig(fmt.Sprintf("q%d", i), false, ifc{name: "eth0", bridge: br, addr: fmt.Sprintf("10.63.0.%d/24", i+1)}))
+		vals[i] = e.state[addr]
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i, v := range vals {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := deleteNode(v); err != nil {
+				errs[i] = err
+				return
+			}
+			host := str(v.GetAttr("interfaces").Index(cty.NumberIntVal(0)), "host_device")
+			if _, err := netlink.LinkByName(host); err == nil {
+				errs[i] = fmt.Errorf("%s still there after the delete returned", host)
+				return
+			}
+			// Take the name again at once, with no retry.
+			veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: host}, PeerName: fmt.Sprintf("bq%s%d", e.tag, i)}
+			if err := netlink.LinkAdd(veth); err != nil {
+				errs[i] = fmt.Errorf("re-creating %s right after the delete: %w", host, err)
+				return
+			}
+			if err := netlink.LinkDel(veth); err != nil {
+				errs[i] = fmt.Errorf("deleting the re-created %s: %w", host, err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("node q%d: %v", i, err)
+		} else {
+			e.checkGone(vals[i])
+			delete(e.state, fmt.Sprintf("vnode.q%d", i))
+		}
+	}
+}
+
+// TestDeleteHostLinksGone checks deleteHostLinks on links that are already
+// gone: no error, no wait.
+func TestDeleteHostLinksGone(t *testing.T) {
+	needRoot(t)
+	tag := randTag(t)
+	name := "bhl" + tag
+	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name}, PeerName: name + "p"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if l, err := netlink.LinkByName(name); err == nil {
+			netlink.LinkDel(l)
+		}
+	})
+	l, err := netlink.LinkByName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := l.Attrs().Index
+	if err := deleteHostLinks([]int{idx}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := netlink.LinkByName(name + "p"); err == nil {
+		t.Errorf("peer %sp left behind", name)
+	}
+	if err := deleteHostLinks([]int{idx}); err != nil && !errors.Is(err, syscall.ENODEV) {
+		t.Errorf("deleting a gone link: %v", err)
+	}
+}
