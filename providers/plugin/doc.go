@@ -23,6 +23,44 @@
 //   - The provider's log lines and stderr go to the Config's logger, named
 //     after the provider.
 //
+// # The apply stream
+//
+// The engine applies resources one call at a time, up to its parallelism
+// at once, so ApplyResource is the call made most often. Rather than one
+// gRPC call each, the client opens one long-lived bidirectional stream per
+// provider on the first apply (ApplyResources in the .proto) and
+// multiplexes every ApplyResource onto it:
+//
+//   - A caller encodes its values, queues its request under a new id and
+//     waits. One sender goroutine sends everything queued in one message,
+//     so that concurrent calls share writes.
+//   - The provider runs each request in its own goroutine as soon as it
+//     arrives, and one sender goroutine there sends each result as soon as
+//     it is done, all those ready in one message: a slow resource delays no
+//     other.
+//   - One receiver goroutine hands each result to the caller waiting on
+//     its id, which decodes it.
+//   - Time limits, cancellation and failures are per call, as for a unary
+//     call: a call not answered within its limit kills the provider; a
+//     caller whose context ends stops waiting and the provider is told to
+//     cancel that request's context; a stream that breaks (the provider
+//     crashed or was killed) fails every call waiting on it with a
+//     diagnostic naming the provider and that call's resource (one carries
+//     the provider's last output, the others say they were in flight), and
+//     later calls fail at once.
+//
+// The stream is an addition to protocol version 1: a provider built before
+// it answers Unimplemented when the stream opens (its first message, an
+// empty Results, is what says it serves the stream), and the client then
+// makes unary ApplyResource calls, which every provider still serves.
+//
+// # TLS
+//
+// The connection is mutual TLS as with go-plugin's AutoMTLS, but benito
+// makes its own certificate once per process, a P-256 one, and hands it to
+// each provider as AutoMTLS does (mtls.go); the provider still answers with
+// its own certificate, which benito then trusts alone.
+//
 // The protocol is proto/provider_v1.proto. The generated code beside it is
 // committed; to regenerate it, install the code generators once, at the
 // versions matching go.mod's google.golang.org/protobuf and grpc:

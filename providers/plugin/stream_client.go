@@ -15,19 +15,20 @@ import (
 )
 
 // applyStream multiplexes the ApplyResource calls of many goroutines onto
-// one ApplyResources stream. Callers queue their call and wait; a sender
-// goroutine sends everything queued in one message; a receiver goroutine
-// hands each result to its caller as it arrives.
+// one ApplyResources stream. Callers queue their call (the first to find
+// no send under way sends everything queued in one message: queue) and
+// wait; a receiver goroutine hands each result to its caller as it
+// arrives.
 type applyStream struct {
 	stream proto.Provider_ApplyResourcesClient
 	cancel context.CancelFunc
-	out    queue[*proto.ApplyStream_Call]
+	out    *queue[*proto.ApplyStream_Call]
+	msg    proto.ApplyStream_Calls // used by one sender at a time
 
 	mu      sync.Mutex
 	next    uint64
 	pending map[uint64]chan applyResult
-	err     error         // why the stream ended, once it has
-	done    chan struct{} // closed when it has
+	err     error // why the stream ended, once it has
 }
 
 type applyResult struct {
@@ -63,38 +64,23 @@ func (c *client) openApplyStream(limit time.Duration) (*applyStream, error) {
 	s := &applyStream{
 		stream:  st,
 		cancel:  cancel,
-		out:     queue[*proto.ApplyStream_Call]{wake: make(chan struct{}, 1)},
 		pending: map[uint64]chan applyResult{},
-		done:    make(chan struct{}),
 	}
-	go s.send()
+	s.out = newQueue(s.send)
 	go s.receive()
 	return s, nil
 }
 
-// send sends what callers queue, all that waits in one message.
-func (s *applyStream) send() {
-	var msg proto.ApplyStream_Calls
-	for {
-		select {
-		case <-s.out.wake:
-		case <-s.done:
-			return
-		}
-		msg.Calls = s.out.take(msg.Calls[:0])
-		if len(msg.Calls) == 0 {
-			continue
-		}
-		err := s.stream.Send(&msg)
-		clear(msg.Calls)
-		if err != nil {
-			if err != io.EOF {
-				s.fail(err)
-			}
-			// On io.EOF the stream has ended; receive learns why.
-			return
-		}
+// send sends calls, those queued at once in one message.
+func (s *applyStream) send(calls []*proto.ApplyStream_Call) error {
+	s.msg.Calls = calls
+	err := s.stream.Send(&s.msg)
+	s.msg.Calls = nil
+	if err != nil && err != io.EOF {
+		s.fail(err)
 	}
+	// On io.EOF the stream has ended; receive learns why.
+	return err
 }
 
 // receive hands each result to its caller, until the stream fails.
@@ -128,7 +114,6 @@ func (s *applyStream) fail(err error) {
 		return
 	}
 	s.err = err
-	close(s.done)
 	s.cancel()
 	for id, ch := range s.pending {
 		delete(s.pending, id)

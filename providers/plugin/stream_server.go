@@ -8,37 +8,22 @@ import (
 )
 
 // ApplyResources serves the apply stream (see ApplyStream in the .proto):
-// every call runs in its own goroutine as soon as it arrives, and one
-// sender goroutine sends results as they are done, all those waiting in
-// one message. A slow call delays no other.
+// every call runs in its own goroutine as soon as it arrives and sends its
+// result as soon as it is done, together with any others that became ready
+// while a send was under way (queue). A slow call delays no other.
 func (s *server) ApplyResources(stream proto.Provider_ApplyResourcesServer) error {
 	ctx := stream.Context()
 	// The first message says that this provider serves the stream.
 	if err := stream.Send(&proto.ApplyStream_Results{}); err != nil {
 		return err
 	}
-	out := &queue[*proto.ApplyStream_Result]{wake: make(chan struct{}, 1)}
-	stop := make(chan struct{})
-	sent := make(chan struct{})
-	go func() {
-		defer close(sent)
-		var msg proto.ApplyStream_Results
-		for last := false; !last; {
-			select {
-			case <-out.wake:
-			case <-stop:
-				last = true // send what is left, then end
-			}
-			msg.Results = out.take(msg.Results[:0])
-			if len(msg.Results) == 0 {
-				continue
-			}
-			if err := stream.Send(&msg); err != nil {
-				return // Recv fails too: the handler ends there
-			}
-			clear(msg.Results)
-		}
-	}()
+	var msg proto.ApplyStream_Results // used by one sender at a time
+	out := newQueue(func(results []*proto.ApplyStream_Result) error {
+		msg.Results = results
+		err := stream.Send(&msg)
+		msg.Results = nil
+		return err // Recv fails too: the handler ends there
+	})
 	var (
 		mu      sync.Mutex
 		cancels = map[uint64]context.CancelFunc{}
@@ -50,15 +35,13 @@ func (s *server) ApplyResources(stream proto.Provider_ApplyResourcesServer) erro
 			cancel()
 		}
 		mu.Unlock()
-		close(stop)
-		<-sent
+		out.close() // no Send after the handler returns
 	}()
 	for {
-		msg, err := stream.Recv()
+		in, err := stream.Recv()
 		if err != nil {
 			if ctx.Err() == nil {
-				// benito closed its side: finish what runs, and the
-				// deferred close(stop) sends the last results.
+				// benito closed its side: finish what runs, and send it.
 				done := make(chan struct{})
 				go func() { running.Wait(); close(done) }()
 				select {
@@ -68,7 +51,7 @@ func (s *server) ApplyResources(stream proto.Provider_ApplyResourcesServer) erro
 			}
 			return nil
 		}
-		for _, call := range msg.Calls {
+		for _, call := range in.Calls {
 			id := call.Id
 			if call.Cancel {
 				mu.Lock()
@@ -96,30 +79,67 @@ func (s *server) ApplyResources(stream proto.Provider_ApplyResourcesServer) erro
 	}
 }
 
-// queue is a list of items handed from many goroutines to one that sends
-// them: push adds one and wakes the sender; take removes them all.
+// queue hands items from many goroutines to the stream, one send at a
+// time, batching what arrives while a send is under way: a goroutine that
+// pushes when no send is under way sends itself, everything queued, until
+// the queue is empty; one that pushes during a send leaves its item to
+// that sender. So an item goes out without waking another goroutine, and
+// concurrent items share a message.
 type queue[T any] struct {
-	mu    sync.Mutex
-	items []T
-	wake  chan struct{} // capacity 1
+	send func([]T) error
+
+	mu      sync.Mutex
+	items   []T
+	spare   []T
+	sending bool
+	closed  bool
+	idle    *sync.Cond // signalled when a sender stops
 }
 
-func (q *queue[T]) push(v T) {
+func newQueue[T any](send func([]T) error) *queue[T] {
+	q := &queue[T]{send: send}
+	q.idle = sync.NewCond(&q.mu)
+	return q
+}
+
+// push queues v and, unless another goroutine is sending, sends. It
+// returns the error of its own sends; after an error the queue keeps what
+// it holds (the stream has failed: its callers learn that otherwise).
+func (q *queue[T]) push(v T) error {
 	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return nil
+	}
 	q.items = append(q.items, v)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	if q.sending {
+		q.mu.Unlock()
+		return nil
+	}
+	q.sending = true
+	for {
+		batch := q.items
+		q.items = q.spare[:0]
+		q.mu.Unlock()
+		err := q.send(batch)
+		clear(batch)
+		q.mu.Lock()
+		q.spare = batch[:0]
+		if err != nil || len(q.items) == 0 || q.closed {
+			q.sending = false
+			q.idle.Broadcast()
+			q.mu.Unlock()
+			return err
+		}
 	}
 }
 
-// take appends the queued items to dst and empties the queue.
-func (q *queue[T]) take(dst []T) []T {
+// close drops later pushes and waits for a send under way to end.
+func (q *queue[T]) close() {
 	q.mu.Lock()
-	dst = append(dst, q.items...)
-	clear(q.items)
-	q.items = q.items[:0]
+	q.closed = true
+	for q.sending {
+		q.idle.Wait()
+	}
 	q.mu.Unlock()
-	return dst
 }
