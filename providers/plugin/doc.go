@@ -32,12 +32,13 @@
 // multiplexes every ApplyResource onto it:
 //
 //   - A caller encodes its values, queues its request under a new id and
-//     waits. One sender goroutine sends everything queued in one message,
-//     so that concurrent calls share writes.
+//     waits. A caller that finds no send under way sends itself everything
+//     queued, in one message, until the queue is empty; so concurrent
+//     calls share writes and no goroutine is woken to send.
 //   - The provider runs each request in its own goroutine as soon as it
-//     arrives, and one sender goroutine there sends each result as soon as
-//     it is done, all those ready in one message: a slow resource delays no
-//     other.
+//     arrives, and sends each result as soon as it is done, in the same
+//     way (with the others ready meanwhile, in one message): a slow
+//     resource delays no other.
 //   - One receiver goroutine hands each result to the caller waiting on
 //     its id, which decodes it.
 //   - Time limits, cancellation and failures are per call, as for a unary
