@@ -102,6 +102,10 @@ func onDisk(t *testing.T, files string) map[string]bool {
 func TestKillDuringApply(t *testing.T) {
 	const total = 1002 // 1000 greetings, hosts and topology.xml
 	dir, expDir := bigExperiment(t, 1000)
+	// The runs' temporary files (providers' socket directories) go here:
+	// none may outlive a run, killed or not.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	rng := rand.New(rand.NewSource(1))
 	// Two kills land before anything is made (at once, and while the
 	// apply loads and plans); the others once the walk has made a few more
@@ -213,6 +217,13 @@ func TestKillDuringApply(t *testing.T) {
 	}
 	if left := onDisk(t, expDir); len(left) > 0 {
 		t.Errorf("destroy left %d files", len(left))
+	}
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		var names []string
+		for _, e := range left {
+			names = append(names, e.Name())
+		}
+		t.Errorf("the runs left temporary files: %v", names)
 	}
 	t.Logf("%d of %d kills landed part-way; some landed after apply finished: %v", midway, len(kills), converged)
 }

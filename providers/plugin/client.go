@@ -66,10 +66,19 @@ func Start(ctx context.Context, cfg Config) (providers.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting provider %q: making benito's TLS certificate: %w", cfg.Name, err)
 	}
+	// The provider's socket goes in a directory of its own, which Close
+	// removes: go-plugin leaves a socket behind whenever a provider dies
+	// without closing it (a crash, a kill), and a provider of ours removes
+	// the directory itself on SIGTERM (see serve).
+	sockDir, err := os.MkdirTemp("", socketDirPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("starting provider %q: %w", cfg.Name, err)
+	}
+	c.sockDir = sockDir
 	cmd := exec.Command(cfg.Path, cfg.Args...)
 	// benito's environment, the Config's on top, and what AutoMTLS would
 	// send (mtls.go); go-plugin adds its handshake variables.
-	cmd.Env = append(append(os.Environ(), cfg.Env...), "PLUGIN_CLIENT_CERT="+string(certPEM))
+	cmd.Env = append(append(os.Environ(), cfg.Env...), "PLUGIN_CLIENT_CERT="+string(certPEM), goplugin.EnvUnixSocketDir+"="+sockDir)
 	// A benito killed outright (SIGKILL, OOM) leaves no orphans: the kernel
 	// sends the provider SIGTERM when benito's thread that started it dies.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
@@ -110,10 +119,12 @@ func Start(ctx context.Context, cfg Config) (providers.Provider, error) {
 	select {
 	case <-ctx.Done():
 		c.pc.Kill()
+		os.RemoveAll(sockDir)
 		return nil, fmt.Errorf("starting provider %q: %w", cfg.Name, ctx.Err())
 	case s := <-ch:
 		if s.err != nil {
 			c.pc.Kill()
+			os.RemoveAll(sockDir)
 			return nil, c.startError(cfg, s.err)
 		}
 		c.rpc = s.rpc
@@ -137,6 +148,7 @@ func (c *client) startError(cfg Config, err error) error {
 // client is a provider in another process.
 type client struct {
 	name                  string
+	sockDir               string // the provider's socket directory
 	pc                    *goplugin.Client
 	rpc                   proto.ProviderClient
 	timeout, applyTimeout time.Duration
@@ -520,6 +532,9 @@ func (c *client) Close() error {
 	})
 	c.closeStream()
 	c.pc.Kill()
+	if c.sockDir != "" {
+		os.RemoveAll(c.sockDir)
+	}
 	return nil
 }
 

@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -78,6 +82,7 @@ func Serve(p providers.Provider) {
 }
 
 func serve(p providers.Provider, version int, noStream bool) {
+	removeSocketOnTerm()
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  handshake(version),
 		VersionedPlugins: map[int]goplugin.PluginSet{version: {pluginName: &grpcPlugin{impl: p, noStream: noStream}}},
@@ -88,4 +93,26 @@ func serve(p providers.Provider, version int, noStream bool) {
 	if err := p.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "closing the provider:", err)
 	}
+}
+
+// socketDirPrefix names the directories benito makes for its providers'
+// sockets (one per provider process).
+const socketDirPrefix = "benito-provider-"
+
+// removeSocketOnTerm makes a SIGTERM (what a provider gets when benito dies
+// outright) remove the provider's socket directory before the process
+// ends, which go-plugin would leave behind. Only a directory benito made
+// for this provider is removed.
+func removeSocketOnTerm() {
+	dir := os.Getenv(goplugin.EnvUnixSocketDir)
+	if dir == "" || !strings.HasPrefix(filepath.Base(dir), socketDirPrefix) {
+		return
+	}
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM)
+	go func() {
+		<-ch
+		os.RemoveAll(dir)
+		os.Exit(143) // 128 + SIGTERM, as if the signal had ended it
+	}()
 }
