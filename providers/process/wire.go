@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/shaping"
+	"github.com/benito-net/benito/internal/vdemgmt"
 	"github.com/benito-net/benito/model"
 )
 
@@ -344,92 +344,19 @@ func sameWireValue(a, b string) bool {
 	return err1 == nil && err2 == nil && math.Abs(x-y) <= 1e-5*math.Max(math.Abs(x), math.Abs(y))
 }
 
-// wireConn is a session on a wirefilter management socket (-M). The
-// protocol is vde_switch's: a banner ending in the prompt "VDEwf$ "; each
-// command answered by optional data ("0000 DATA END WITH '.'", lines,
-// "."), a status line "NNNN message" (1000 is success) and the prompt.
-type wireConn struct {
-	path string
-	c    net.Conn
-	r    *bufio.Reader
-}
-
-const wirePrompt = "VDEwf$ "
+// wireConn is a session on a wirefilter management socket (-M).
+type wireConn struct{ *vdemgmt.Conn }
 
 func dialWire(path string) (*wireConn, error) {
-	c, err := net.DialTimeout("unix", path, wireTimeout)
+	c, err := vdemgmt.Dial(path, vdemgmt.PromptWirefilter, wireTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to wirefilter's management socket: %w", err)
+		return nil, err
 	}
-	w := &wireConn{path: path, c: c, r: bufio.NewReader(c)}
-	c.SetDeadline(time.Now().Add(wireTimeout))
-	if err := w.readPrompt(); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("wirefilter management socket %s: %w", path, err)
-	}
-	return w, nil
-}
-
-func (w *wireConn) Close() error { return w.c.Close() }
-
-func (w *wireConn) readPrompt() error {
-	var tail []byte
-	for {
-		b, err := w.r.ReadByte()
-		if err != nil {
-			return err
-		}
-		tail = append(tail, b)
-		if len(tail) > len(wirePrompt) {
-			tail = tail[1:]
-		}
-		if string(tail) == wirePrompt {
-			return nil
-		}
-	}
+	return &wireConn{c}, nil
 }
 
 // do sends one command and returns its data lines.
-func (w *wireConn) do(cmd string) ([]string, error) {
-	w.c.SetDeadline(time.Now().Add(wireTimeout))
-	if _, err := w.c.Write([]byte(cmd + "\n")); err != nil {
-		return nil, fmt.Errorf("wirefilter management socket %s: %w", w.path, err)
-	}
-	var data []string
-	inData := false
-	for {
-		line, err := w.r.ReadString('\n')
-		if err != nil {
-			return nil, fmt.Errorf("wirefilter management socket %s: %q: %w", w.path, cmd, err)
-		}
-		line = strings.TrimRight(line, "\r\n")
-		switch {
-		case inData && line == ".":
-			inData = false
-		case inData:
-			data = append(data, line)
-		case strings.HasPrefix(line, "0000 "):
-			inData = true
-		case len(line) >= 5 && line[4] == ' ' && isDigits(line[:4]):
-			if err := w.readPrompt(); err != nil {
-				return nil, fmt.Errorf("wirefilter management socket %s: %q: %w", w.path, cmd, err)
-			}
-			if line[:4] != "1000" {
-				return data, fmt.Errorf("wirefilter refused %q: %s", cmd, line)
-			}
-			return data, nil
-		}
-	}
-}
-
-func isDigits(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
+func (w *wireConn) do(cmd string) ([]string, error) { return w.Do(cmd) }
 
 // shaping asks showinfo for the L->R values:
 //

@@ -1,0 +1,151 @@
+// Package vdemgmt speaks the management protocol of VDE's daemons
+// (vde_switch -M, wirefilter -M) over their unix sockets.
+//
+// The protocol is line based: the daemon greets with a banner ending in
+// its prompt ("vde$ " for vde_switch, "VDEwf$ " for wirefilter); each
+// command line is answered by optional data ("0000 DATA END WITH '.'",
+// lines, "."), then a status line "NNNN message" (1000 is success, other
+// codes are errno values plus 1000; 9999 ends the session, after
+// shutdown), then the prompt again. A session is used by one goroutine
+// at a time; every exchange is bounded by the timeout given to Dial.
+package vdemgmt
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Prompts of the daemons.
+const (
+	PromptSwitch     = "vde$ "
+	PromptWirefilter = "VDEwf$ "
+)
+
+// Errno values the daemons answer with.
+const (
+	ENXIO  = 6  // no such port
+	EEXIST = 17 // port exists
+)
+
+// Conn is a session on a management socket.
+type Conn struct {
+	path    string
+	prompt  string
+	program string
+	timeout time.Duration
+	c       net.Conn
+	r       *bufio.Reader
+}
+
+// Error is a command the daemon refused.
+type Error struct {
+	Program string // vde_switch or wirefilter
+	Command string
+	Code    int // status code minus 1000: an errno value
+	Message string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s refused %q: %s (%d)", e.Program, e.Command, e.Message, e.Code+1000)
+}
+
+// IsCode reports whether err is a refusal with the errno code.
+func IsCode(err error, code int) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+// Dial connects to the management socket at path, whose daemon greets
+// with prompt, and reads the banner.
+func Dial(path, prompt string, timeout time.Duration) (*Conn, error) {
+	program := "vde_switch"
+	if prompt == PromptWirefilter {
+		program = "wirefilter"
+	}
+	c, err := net.DialTimeout("unix", path, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s's management socket: %w", program, err)
+	}
+	m := &Conn{path: path, prompt: prompt, program: program, timeout: timeout, c: c, r: bufio.NewReader(c)}
+	c.SetDeadline(time.Now().Add(timeout))
+	if err := m.readPrompt(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("%s management socket %s: %w", program, path, err)
+	}
+	return m, nil
+}
+
+// Close ends the session.
+func (m *Conn) Close() error { return m.c.Close() }
+
+func (m *Conn) readPrompt() error {
+	var tail []byte
+	for {
+		b, err := m.r.ReadByte()
+		if err != nil {
+			return err
+		}
+		tail = append(tail, b)
+		if len(tail) > len(m.prompt) {
+			tail = tail[1:]
+		}
+		if string(tail) == m.prompt {
+			return nil
+		}
+	}
+}
+
+// Do sends one command and returns its data lines. A refusal is an
+// *Error; the end of the session after shutdown is not an error.
+func (m *Conn) Do(cmd string) ([]string, error) {
+	m.c.SetDeadline(time.Now().Add(m.timeout))
+	if _, err := m.c.Write([]byte(cmd + "\n")); err != nil {
+		return nil, fmt.Errorf("%s management socket %s: %w", m.program, m.path, err)
+	}
+	var data []string
+	inData := false
+	for {
+		line, err := m.r.ReadString('\n')
+		if err != nil {
+			if cmd == "shutdown" && strings.HasPrefix(line, "9999") {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("%s management socket %s: %q: %w", m.program, m.path, cmd, err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case inData && line == ".":
+			inData = false
+		case inData:
+			data = append(data, line)
+		case strings.HasPrefix(line, "0000 "):
+			inData = true
+		case len(line) >= 5 && line[4] == ' ' && isDigits(line[:4]):
+			code, _ := strconv.Atoi(line[:4])
+			if code == 9999 { // END OF SESSION: shutdown
+				return data, nil
+			}
+			if err := m.readPrompt(); err != nil {
+				return nil, fmt.Errorf("%s management socket %s: %q: %w", m.program, m.path, cmd, err)
+			}
+			if code != 1000 {
+				return data, &Error{Program: m.program, Command: cmd, Code: code - 1000, Message: line[5:]}
+			}
+			return data, nil
+		}
+	}
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
