@@ -357,42 +357,16 @@ func decodePrivate(b []byte) (daemon.Process, bool) {
 	return daemon.Process{Pid: pp.Pid, StartTime: pp.Start}, true
 }
 
-// str returns a string attribute, "" when null or unknown.
-func str(v cty.Value, name string) string {
-	if v.IsNull() || !v.Type().HasAttribute(name) {
-		return ""
-	}
-	a := v.GetAttr(name)
-	if a.IsNull() || !a.IsKnown() {
-		return ""
-	}
-	return a.AsString()
-}
-
-// num returns a number attribute as an int64, 0 when null or unknown.
-func num(v cty.Value, name string) int64 {
-	if v.IsNull() || !v.Type().HasAttribute(name) {
-		return 0
-	}
-	a := v.GetAttr(name)
-	if a.IsNull() || !a.IsKnown() {
-		return 0
-	}
-	n, _ := a.AsBigFloat().Int64()
-	return n
-}
-
-func setAttrs(obj cty.Value, set map[string]cty.Value) cty.Value {
-	attrs := obj.AsValueMap()
-	for k, v := range set {
-		attrs[k] = v
-	}
-	return cty.ObjectVal(attrs)
-}
-
 func bridgeDevice(v cty.Value) string {
 	if d := str(v, "device"); d != "" {
 		return d
 	}
 	return str(v, "name")
 }
+
+// Short names for the attribute helpers this provider uses everywhere.
+var (
+	str      = providers.AttrString
+	num      = providers.AttrInt
+	setAttrs = providers.WithAttrs
+)

@@ -270,48 +270,6 @@ func (p *Provider) ImportResource(_ context.Context, req providers.ImportResourc
 func (p *Provider) Stop(context.Context) error { return nil }
 func (p *Provider) Close() error               { return nil }
 
-// str returns a string attribute of obj, or "" when it is null or unknown.
-func str(obj cty.Value, name string) string {
-	if obj.IsNull() || !obj.Type().HasAttribute(name) {
-		return ""
-	}
-	v := obj.GetAttr(name)
-	if v.IsNull() || !v.IsKnown() {
-		return ""
-	}
-	return v.AsString()
-}
-
-// num returns a whole-number attribute of obj, or 0 when it is null or unknown.
-func num(obj cty.Value, name string) int64 {
-	if obj.IsNull() || !obj.Type().HasAttribute(name) {
-		return 0
-	}
-	v := obj.GetAttr(name)
-	if v.IsNull() || !v.IsKnown() {
-		return 0
-	}
-	n, _ := v.AsBigFloat().Int64()
-	return n
-}
-
-// boolean returns a bool attribute of obj, false when null or unknown.
-func boolean(obj cty.Value, name string) bool {
-	if obj.IsNull() || !obj.Type().HasAttribute(name) {
-		return false
-	}
-	v := obj.GetAttr(name)
-	return !v.IsNull() && v.IsKnown() && v.True()
-}
-
-func setAttrs(obj cty.Value, set map[string]cty.Value) cty.Value {
-	attrs := obj.AsValueMap()
-	for k, v := range set {
-		attrs[k] = v
-	}
-	return cty.ObjectVal(attrs)
-}
-
 // route is a decoded route resource.
 type route struct {
 	Node   string
@@ -373,3 +331,11 @@ func nodeLog(runDir, node string) string { return filepath.Join(runDir, "log", n
 func validName(n string) bool {
 	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00")
 }
+
+// Short names for the attribute helpers this provider uses everywhere.
+var (
+	str      = providers.AttrString
+	num      = providers.AttrInt
+	setAttrs = providers.WithAttrs
+	boolean  = providers.AttrBool
+)

@@ -1,0 +1,52 @@
+package providers
+
+import "github.com/zclconf/go-cty/cty"
+
+// AttrString returns a string attribute of the object obj, or "" when obj
+// is null, lacks the attribute, or the attribute is null or unknown.
+func AttrString(obj cty.Value, name string) string {
+	v := attr(obj, name)
+	if v == cty.NilVal {
+		return ""
+	}
+	return v.AsString()
+}
+
+// AttrInt returns a whole-number attribute of obj, or 0 as AttrString
+// returns "".
+func AttrInt(obj cty.Value, name string) int64 {
+	v := attr(obj, name)
+	if v == cty.NilVal {
+		return 0
+	}
+	n, _ := v.AsBigFloat().Int64()
+	return n
+}
+
+// AttrBool returns a bool attribute of obj, or false as AttrString returns
+// "".
+func AttrBool(obj cty.Value, name string) bool {
+	v := attr(obj, name)
+	return v != cty.NilVal && v.True()
+}
+
+// WithAttrs returns obj with the attributes in set replaced.
+func WithAttrs(obj cty.Value, set map[string]cty.Value) cty.Value {
+	attrs := obj.AsValueMap()
+	for k, v := range set {
+		attrs[k] = v
+	}
+	return cty.ObjectVal(attrs)
+}
+
+// attr is obj's attribute name when it is there, known and not null.
+func attr(obj cty.Value, name string) cty.Value {
+	if obj == cty.NilVal || obj.IsNull() || !obj.IsKnown() || !obj.Type().IsObjectType() || !obj.Type().HasAttribute(name) {
+		return cty.NilVal
+	}
+	v := obj.GetAttr(name)
+	if v.IsNull() || !v.IsKnown() {
+		return cty.NilVal
+	}
+	return v
+}
