@@ -245,8 +245,14 @@ func (a *applier) visit(ctx context.Context, v vertex) error {
 	}
 	start := time.Now()
 	done := make(chan struct{})
-	if a.opts.Hooks != nil {
+	// stopped closes when the reporter has ended, so that no "still"
+	// report can come after (or during) the "finished" one.
+	stopped := make(chan struct{})
+	if a.opts.Hooks == nil {
+		close(stopped)
+	} else {
 		go func() {
+			defer close(stopped)
 			t := time.NewTicker(a.opts.StillEvery)
 			defer t.Stop()
 			for {
@@ -267,6 +273,7 @@ func (a *applier) visit(ctx context.Context, v vertex) error {
 		err = a.createOrUpdate(ctx, c, act)
 	}
 	close(done)
+	<-stopped
 	if a.opts.Hooks != nil {
 		a.opts.Hooks.Finished(v.addr, act, time.Since(start), err)
 	}
