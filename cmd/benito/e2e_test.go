@@ -72,6 +72,7 @@ func realExperiment(t *testing.T, example string) (dir, name string) {
 	t.Helper()
 	name = fmt.Sprintf("%s-%04x", example, rand.Intn(1<<16))
 	dir, _, _ = experimentNamed(t, example, name)
+	leaveNoRoots(t)
 	t.Cleanup(func() {
 		if _, err := os.Stat(filepath.Join(dir, "benito.state")); err != nil {
 			return
@@ -81,6 +82,19 @@ func realExperiment(t *testing.T, example string) (dir, name string) {
 		}
 	})
 	return dir, name
+}
+
+// leaveNoRoots removes the site's default run and config roots when the
+// test ends, if they did not exist before it and are empty by then.
+func leaveNoRoots(t *testing.T) {
+	t.Helper()
+	for _, key := range []string{model.SiteRunRoot, model.SiteConfigRoot} {
+		root := model.SiteDefaults[key]
+		if _, err := os.Stat(root); err == nil {
+			continue
+		}
+		t.Cleanup(func() { os.Remove(root) })
+	}
 }
 
 func requireRoot(t *testing.T) {
@@ -209,6 +223,7 @@ func TestRoutedTopDL(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, name+".xml"), src, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	leaveNoRoots(t)
 	t.Cleanup(func() {
 		if _, err := os.Stat(filepath.Join(dir, "benito.state")); err == nil {
 			benito(t, "", "destroy", "-auto-approve", dir)

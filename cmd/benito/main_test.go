@@ -67,6 +67,7 @@ func experiment(t *testing.T, example string) (dir, rootVar, root, name string) 
 	t.Helper()
 	name = fmt.Sprintf("%s-%04x", example, rand.Intn(1<<16))
 	dir, rootVar, root = experimentNamed(t, example, name)
+	leaveNoRoots(t)
 	t.Cleanup(func() {
 		if _, err := os.Stat(filepath.Join(dir, "benito.state")); err != nil {
 			return
