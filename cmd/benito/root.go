@@ -71,7 +71,7 @@ func factories() map[string]engine.Factory {
 			if exeErr != nil {
 				return nil, fmt.Errorf("finding benito's own executable, to run provider %q: %w", name, exeErr)
 			}
-			return plugin.Start(context.Background(), plugin.Config{Name: name, Path: exe, Args: []string{"provider", name}})
+			return plugin.Start(context.Background(), plugin.Config{Name: name, Path: exe, Args: []string{"provider", name}, FirstParty: true})
 		}
 	}
 	return out

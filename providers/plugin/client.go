@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,11 @@ type Config struct {
 	Env     []string      // extra environment, on top of benito's own
 	Logger  hclog.Logger  // where the provider's log lines and stderr go (nil: logging.Default())
 	Timeout time.Duration // per call; 0: DefaultApplyTimeout for ApplyResource, DefaultTimeout for the others
+
+	// FirstParty marks benito's own binary serving a built-in provider:
+	// it is handed benito's TLS key and serves with benito's certificate
+	// instead of making one (mtls.go). Never set it for another binary.
+	FirstParty bool
 }
 
 // Per-call time limits when Config.Timeout is 0. EnvTimeout, a Go
@@ -78,7 +84,21 @@ func Start(ctx context.Context, cfg Config) (providers.Provider, error) {
 	cmd := exec.Command(cfg.Path, cfg.Args...)
 	// benito's environment, the Config's on top, and what AutoMTLS would
 	// send (mtls.go); go-plugin adds its handshake variables.
-	cmd.Env = append(append(os.Environ(), cfg.Env...), "PLUGIN_CLIENT_CERT="+string(certPEM), goplugin.EnvUnixSocketDir+"="+sockDir)
+	env := make([]string, 0, len(os.Environ())+len(cfg.Env)+3)
+	for _, kv := range append(os.Environ(), cfg.Env...) {
+		if !strings.HasPrefix(kv, envKeyFD+"=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "PLUGIN_CLIENT_CERT="+string(certPEM), goplugin.EnvUnixSocketDir+"="+sockDir)
+	var keyR *os.File // a first-party provider's copy of benito's key
+	if cfg.FirstParty {
+		if keyR, err = keyPipe(); err == nil {
+			cmd.ExtraFiles = []*os.File{keyR}
+			cmd.Env = append(cmd.Env, envKeyFD+"="+strconv.Itoa(keyFD))
+			firstPartyTLS(tlsConfig)
+		}
+	}
 	// A benito killed outright (SIGKILL, OOM) leaves no orphans: the kernel
 	// sends the provider SIGTERM when benito's thread that started it dies.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
@@ -105,6 +125,9 @@ func Start(ctx context.Context, cfg Config) (providers.Provider, error) {
 	ch := make(chan started, 1)
 	go func() {
 		cp, err := c.pc.Client()
+		if keyR != nil {
+			keyR.Close() // the provider has its own copy, or is gone
+		}
 		if err != nil {
 			ch <- started{err: err}
 			return

@@ -59,8 +59,16 @@
 //
 // The connection is mutual TLS as with go-plugin's AutoMTLS, but benito
 // makes its own certificate once per process, a P-256 one, and hands it to
-// each provider as AutoMTLS does (mtls.go); the provider still answers with
-// its own certificate, which benito then trusts alone.
+// each provider as AutoMTLS does (mtls.go); a provider answers with its own
+// certificate, which benito then trusts alone. benito's own binary serving
+// a built-in provider (Config.FirstParty) makes no key: it reads benito's
+// private key from a pipe it inherits (never the environment or a file)
+// and serves with benito's certificate, which each side then trusts as
+// the other's; only benito and the children it started from its own
+// binary hold the key. This saves each such provider a key generation and
+// benito a slow signature check per provider at start-up. Third-party
+// providers, and first-party ones that do not read the key, work as
+// before.
 //
 // The protocol is proto/provider_v1.proto. The generated code beside it is
 // committed; to regenerate it, install the code generators once, at the

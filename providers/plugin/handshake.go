@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"os/signal"
@@ -86,6 +87,7 @@ func serve(p providers.Provider, version int, noStream bool) {
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  handshake(version),
 		VersionedPlugins: map[int]goplugin.PluginSet{version: {pluginName: &grpcPlugin{impl: p, noStream: noStream}}},
+		TLSProvider:      func() (*tls.Config, error) { return serverTLS(), nil },
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(maxMessage), grpc.MaxSendMsgSize(maxMessage))...)
 		},
