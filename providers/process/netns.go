@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/benito-net/benito/internal/daemon"
@@ -188,20 +189,21 @@ func (h holder) netnsID() (string, error) {
 // id, but the holder itself, and returns them. Processes started in a node
 // by benito exec or by its startup command have left the holder's session
 // and process group, but not its namespace.
+//
+// Finding them means reading every process's namespace link in /proc, a
+// cost proportional to the processes on the host (a hundred holders and
+// more during a destroy): concurrent calls share one scan, which starts
+// after each of them was called (procScan), so a process in the namespace
+// when killNamespace was called is seen, as with a scan of its own.
 func killNamespace(id string, except int) []daemon.Process {
-	d, err := os.Open("/proc")
-	if err != nil {
-		return nil
-	}
-	names, _ := d.Readdirnames(-1)
-	d.Close()
 	var killed []daemon.Process
-	for _, n := range names {
-		pid, err := strconv.Atoi(n)
-		if err != nil || pid == except || pid == os.Getpid() {
+	for _, pid := range procScans.byNetns()[id] {
+		if pid == except {
 			continue
 		}
-		if l, err := os.Readlink("/proc/" + n + "/ns/net"); err != nil || l != id {
+		// The scan may be a few milliseconds old: check the pid is still
+		// in the namespace before killing it.
+		if l, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/net"); err != nil || l != id {
 			continue
 		}
 		p, err := daemon.FromPid(pid)
@@ -213,4 +215,70 @@ func killNamespace(id string, except int) []daemon.Process {
 		}
 	}
 	return killed
+}
+
+// procScans batches the scans of /proc of concurrent killNamespace calls.
+var procScans procScan
+
+// procScan runs scans of /proc one at a time; each serves every request
+// made before it started.
+type procScan struct {
+	mu      sync.Mutex
+	waiting []chan map[string][]int // requests for the next scan
+	running bool
+}
+
+// byNetns returns the processes on the host (but this one) by network
+// namespace, from a scan begun after the call.
+func (s *procScan) byNetns() map[string][]int {
+	ch := make(chan map[string][]int, 1)
+	s.mu.Lock()
+	s.waiting = append(s.waiting, ch)
+	if !s.running {
+		s.running = true
+		go s.loop()
+	}
+	s.mu.Unlock()
+	return <-ch
+}
+
+func (s *procScan) loop() {
+	for {
+		s.mu.Lock()
+		batch := s.waiting
+		s.waiting = nil
+		if len(batch) == 0 {
+			s.running = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		m := scanNetns()
+		for _, ch := range batch {
+			ch <- m
+		}
+	}
+}
+
+// scanNetns reads the network namespace of every process in /proc but
+// this one.
+func scanNetns() map[string][]int {
+	m := map[string][]int{}
+	d, err := os.Open("/proc")
+	if err != nil {
+		return m
+	}
+	names, _ := d.Readdirnames(-1)
+	d.Close()
+	self := os.Getpid()
+	for _, n := range names {
+		pid, err := strconv.Atoi(n)
+		if err != nil || pid == self {
+			continue
+		}
+		if l, err := os.Readlink("/proc/" + n + "/ns/net"); err == nil {
+			m[l] = append(m[l], pid)
+		}
+	}
+	return m
 }

@@ -650,26 +650,27 @@ func deleteNode(prior cty.Value) error {
 		return err
 	}
 	h := holderOf(prior)
-	var nh *netlink.Handle
 	alive := h.Alive()
-	if alive {
-		var ns netns.NsHandle
-		if nh, ns, err = h.netHandle(); err == nil {
-			defer nh.Close()
-			defer ns.Close()
-		} else {
-			nh = nil
-		}
-	}
 	// The veths go first, by their host ends (hostlinks.go); removeIface
-	// does the rest.
+	// does the rest, in the node's namespace, opened only when needed (a
+	// node on bridges has nothing left there).
 	gone, err := deleteHostEnds(n)
 	if err != nil {
 		return err
 	}
+	var nh *netlink.Handle
+	opened := false
 	for _, f := range n.Ifaces {
 		if gone[f.Name] {
 			continue
+		}
+		if alive && !opened {
+			opened = true
+			if hd, ns, err := h.netHandle(); err == nil {
+				nh = hd
+				defer nh.Close()
+				defer ns.Close()
+			}
 		}
 		if err := removeIface(nh, n, f); err != nil {
 			return err
