@@ -94,9 +94,12 @@ func compact(s []string) []string {
 
 // Close closes every provider.
 func (e *Engine) Close() {
+	// Each Close waits for its provider process to exit: in parallel.
+	var wg sync.WaitGroup
 	for _, p := range e.providers {
-		_ = p.Close()
+		wg.Go(func() { _ = p.Close() })
 	}
+	wg.Wait()
 }
 
 // Stop asks every provider to abandon in-flight work now.
