@@ -8,19 +8,18 @@ import (
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/plugin/proto"
 	"github.com/zclconf/go-cty/cty"
-	ctymsgpack "github.com/zclconf/go-cty/cty/msgpack"
 )
 
 // This file converts between the providers package's Go values and their
 // wire form. Both sides use it, so whatever one encodes the other decodes.
 
-// encodeValue encodes v against ty. cty.NilVal (no value) is the empty
+// encodeValue encodes v against ty, in cty's msgpack format (fastcodec.go). cty.NilVal (no value) is the empty
 // DynamicValue; a null value is msgpack nil.
 func encodeValue(v cty.Value, ty cty.Type) (*proto.DynamicValue, error) {
 	if v == cty.NilVal {
 		return &proto.DynamicValue{}, nil
 	}
-	b, err := ctymsgpack.Marshal(v, ty)
+	b, err := codecOf(ty).Marshal(v)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +31,7 @@ func decodeValue(dv *proto.DynamicValue, ty cty.Type) (cty.Value, error) {
 	if dv == nil || len(dv.Msgpack) == 0 {
 		return cty.NilVal, nil
 	}
-	return ctymsgpack.Unmarshal(dv.Msgpack, ty)
+	return codecOf(ty).Unmarshal(dv.Msgpack)
 }
 
 // schemaToProto converts a schema for the wire, sorted by name.

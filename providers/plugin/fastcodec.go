@@ -1,0 +1,850 @@
+package plugin
+
+import (
+	"encoding/binary"
+	"math"
+	"math/big"
+	"reflect"
+	"sort"
+	"sync"
+	"unsafe"
+
+	"github.com/zclconf/go-cty/cty"
+	ctymsgpack "github.com/zclconf/go-cty/cty/msgpack"
+)
+
+// This file is a faster path for cty's msgpack encoding: a codec compiled
+// once per value type encodes and decodes exactly the bytes
+// github.com/zclconf/go-cty/cty/msgpack does (so providers built with cty's
+// own code interoperate), without reflection and without normalising
+// strings that are pure ASCII (already in NFC). It handles what values of
+// a schema's types hold in practice: known and wholly unknown values,
+// nulls, strings, numbers, bools, lists, sets, maps, objects and tuples.
+// Anything else (a refined unknown, a dynamically typed part, a value that
+// does not match the type exactly, bytes the fast path does not expect) goes
+// to cty's own code: a part of the value where the bytes of that part are
+// enough, otherwise the whole value. So the fast path changes speed, never
+// results, and errors are always cty's.
+
+type nodeKind uint8
+
+const (
+	kOther nodeKind = iota // delegated to cty
+	kString
+	kNumber
+	kBool
+	kList
+	kSet
+	kMap
+	kObject
+	kTuple
+)
+
+// codecNode encodes and decodes values of one type.
+type codecNode struct {
+	ty    cty.Type
+	kind  nodeKind
+	elem  *codecNode   // list, set, map
+	elems []*codecNode // tuple elements; object attributes in name order
+	names []string     // object attribute names, sorted (cty's order)
+	keys  [][]byte     // the names msgpack-encoded
+	index map[string]int
+	// exact: every value this node decodes has exactly type ty (no
+	// dynamically typed part), so an object can take ty as its type.
+	exact bool
+}
+
+// typeCodec is a compiled codec for one value type.
+type typeCodec struct{ root *codecNode }
+
+func compileCodec(ty cty.Type) *typeCodec { return &typeCodec{root: compileNode(ty)} }
+
+func compileNode(ty cty.Type) *codecNode {
+	n := &codecNode{ty: ty}
+	defer n.setExact()
+	switch {
+	case ty == cty.String:
+		n.kind = kString
+	case ty == cty.Number:
+		n.kind = kNumber
+	case ty == cty.Bool:
+		n.kind = kBool
+	case ty.HasDynamicTypes():
+		// Collections of dynamic elements can hold elements of several
+		// types; objects and tuples are typed per part and stay fast.
+		if ty.IsObjectType() && len(ty.OptionalAttributes()) == 0 {
+			compileObject(n)
+		} else if ty.IsTupleType() {
+			compileTuple(n)
+		}
+	case ty.IsListType():
+		n.kind, n.elem = kList, compileNode(ty.ElementType())
+	case ty.IsSetType():
+		n.kind, n.elem = kSet, compileNode(ty.ElementType())
+	case ty.IsMapType():
+		n.kind, n.elem = kMap, compileNode(ty.ElementType())
+	case ty.IsObjectType():
+		if len(ty.OptionalAttributes()) == 0 {
+			compileObject(n)
+		}
+	case ty.IsTupleType():
+		compileTuple(n)
+	}
+	return n
+}
+
+// setExact sets exact: the node and every part of it is fast (a value
+// cty decodes can have a type equal to ty but not the same, or, with
+// optional attributes, another type).
+func (n *codecNode) setExact() {
+	n.exact = n.kind != kOther && (n.elem == nil || n.elem.exact)
+	for _, e := range n.elems {
+		n.exact = n.exact && e.exact
+	}
+}
+
+func compileObject(n *codecNode) {
+	atys := n.ty.AttributeTypes()
+	n.kind = kObject
+	n.names = make([]string, 0, len(atys))
+	for name := range atys {
+		n.names = append(n.names, name)
+	}
+	sort.Strings(n.names)
+	n.index = make(map[string]int, len(atys))
+	for i, name := range n.names {
+		n.elems = append(n.elems, compileNode(atys[name]))
+		n.keys = append(n.keys, appendStr(nil, name))
+		n.index[name] = i
+	}
+}
+
+func compileTuple(n *codecNode) {
+	n.kind = kTuple
+	for _, ety := range n.ty.TupleElementTypes() {
+		n.elems = append(n.elems, compileNode(ety))
+	}
+}
+
+// codecs caches compiled codecs by the map of an object type's attribute
+// types (shared by every copy of the type; the entry keeps it alive, so its
+// address is not reused). Other types compile on each call.
+var codecs struct {
+	sync.Mutex
+	m map[uintptr]*codecEntry
+}
+
+type codecEntry struct {
+	ty cty.Type
+	c  *typeCodec
+}
+
+const maxCachedCodecs = 4096
+
+// codecOf returns the codec of ty.
+func codecOf(ty cty.Type) *typeCodec {
+	if !ty.IsObjectType() {
+		return compileCodec(ty)
+	}
+	key := reflect.ValueOf(ty.AttributeTypes()).Pointer()
+	codecs.Lock()
+	e := codecs.m[key]
+	codecs.Unlock()
+	if e != nil {
+		return e.c
+	}
+	c := compileCodec(ty)
+	codecs.Lock()
+	if codecs.m == nil {
+		codecs.m = map[uintptr]*codecEntry{}
+	}
+	if len(codecs.m) < maxCachedCodecs {
+		codecs.m[key] = &codecEntry{ty: ty, c: c}
+	}
+	codecs.Unlock()
+	return c
+}
+
+// Marshal encodes v as ctymsgpack.Marshal(v, ty) does.
+func (c *typeCodec) Marshal(v cty.Value) ([]byte, error) {
+	if b, ok := c.root.encode(make([]byte, 0, 256), v); ok {
+		return b, nil
+	}
+	return ctymsgpack.Marshal(v, c.root.ty)
+}
+
+// Unmarshal decodes b as ctymsgpack.Unmarshal(b, ty) does.
+func (c *typeCodec) Unmarshal(b []byte) (cty.Value, error) {
+	if v, _, ok := c.root.decode(b, 0); ok {
+		return v, nil
+	}
+	return ctymsgpack.Unmarshal(b, c.root.ty)
+}
+
+// --- encoding ---
+
+func (n *codecNode) encode(b []byte, v cty.Value) ([]byte, bool) {
+	if v.IsMarked() {
+		return b, false
+	}
+	if n.kind == kOther {
+		return n.delegate(b, v)
+	}
+	if !v.IsKnown() {
+		if !v.Type().Equals(n.ty) {
+			return b, false
+		}
+		if !plainUnknown(v) {
+			return n.delegate(b, v)
+		}
+		return append(b, 0xd4, 0, 0), true
+	}
+	if v.IsNull() {
+		if !v.Type().Equals(n.ty) {
+			return b, false
+		}
+		return append(b, 0xc0), true
+	}
+	switch n.kind {
+	case kString:
+		if v.Type() != cty.String {
+			return b, false
+		}
+		return appendStr(b, v.AsString()), true
+	case kNumber:
+		if v.Type() != cty.Number {
+			return b, false
+		}
+		return appendNumber(b, numberOf(v)), true
+	case kBool:
+		if v.Type() != cty.Bool {
+			return b, false
+		}
+		if v.True() {
+			return append(b, 0xc3), true
+		}
+		return append(b, 0xc2), true
+	case kList, kSet, kMap:
+		vt := v.Type()
+		switch {
+		case n.kind == kList && !vt.IsListType(),
+			n.kind == kSet && !vt.IsSetType(),
+			n.kind == kMap && !vt.IsMapType():
+			return b, false
+		}
+		l := v.LengthInt()
+		if l == 0 && !vt.Equals(n.ty) {
+			return b, false
+		}
+		if n.kind == kMap {
+			b = appendMapLen(b, l)
+		} else {
+			b = appendArrayLen(b, l)
+		}
+		ok := true
+		for it := v.ElementIterator(); ok && it.Next(); {
+			k, e := it.Element()
+			if n.kind == kMap {
+				b = appendStr(b, k.AsString())
+			}
+			b, ok = n.elem.encode(b, e)
+		}
+		return b, ok
+	case kObject:
+		vt := v.Type()
+		if !vt.IsObjectType() {
+			return b, false
+		}
+		atys := vt.AttributeTypes()
+		if len(atys) != len(n.names) {
+			return b, false
+		}
+		var m map[string]any // the attribute values, when the layout allows
+		if valueLayoutOK {
+			m, _ = (*valueRep)(unsafe.Pointer(&v)).v.(map[string]any)
+		}
+		b = appendMapLen(b, len(n.names))
+		for i, name := range n.names {
+			aty, ok := atys[name]
+			if !ok {
+				return b, false
+			}
+			var av cty.Value
+			if m != nil {
+				// What GetAttr does, without normalising the name again.
+				*(*valueRep)(unsafe.Pointer(&av)) = valueRep{ty: aty, v: m[name]}
+			} else {
+				av = v.GetAttr(name)
+			}
+			b = append(b, n.keys[i]...)
+			if b, ok = n.elems[i].encode(b, av); !ok {
+				return b, false
+			}
+		}
+		return b, true
+	case kTuple:
+		vt := v.Type()
+		if !vt.IsTupleType() || len(vt.TupleElementTypes()) != len(n.elems) {
+			return b, false
+		}
+		b = appendArrayLen(b, len(n.elems))
+		for i, e := range v.AsValueSlice() {
+			var ok bool
+			if b, ok = n.elems[i].encode(b, e); !ok {
+				return b, false
+			}
+		}
+		return b, true
+	}
+	return b, false
+}
+
+// delegate appends cty's encoding of v: a msgpack value is the same bytes
+// alone or inside another.
+func (n *codecNode) delegate(b []byte, v cty.Value) ([]byte, bool) {
+	enc, err := ctymsgpack.Marshal(v, n.ty)
+	if err != nil {
+		return b, false // the whole value again, for cty's error
+	}
+	return append(b, enc...), true
+}
+
+// plainUnknown says whether cty encodes the unknown v as the bare unknown
+// (no refinements). Numbers are left to cty.
+func plainUnknown(v cty.Value) bool {
+	rng := v.Range()
+	tc := rng.TypeConstraint()
+	if tc == cty.DynamicPseudoType {
+		return true
+	}
+	if rng.DefinitelyNotNull() || tc == cty.Number {
+		return false
+	}
+	switch {
+	case tc == cty.String:
+		return rng.StringPrefix() == ""
+	case tc.IsCollectionType():
+		return rng.LengthLowerBound() == 0 && rng.LengthUpperBound() == math.MaxInt
+	}
+	return true
+}
+
+func appendNumber(b []byte, bf *big.Float) []byte {
+	if bf.IsInf() {
+		if bf.Sign() > 0 {
+			return appendFloat(b, math.Inf(1))
+		}
+		return appendFloat(b, math.Inf(-1))
+	}
+	if iv, acc := bf.Int64(); acc == big.Exact {
+		return appendInt(b, iv)
+	}
+	if fv, acc := bf.Float64(); acc == big.Exact && !bf.IsInt() {
+		return appendFloat(b, fv)
+	}
+	return appendStr(b, bf.Text('f', -1))
+}
+
+// appendInt is vmihailenco/msgpack's EncodeInt with compact ints, as cty
+// uses it.
+func appendInt(b []byte, n int64) []byte {
+	if n >= 0 {
+		u := uint64(n)
+		switch {
+		case u <= math.MaxInt8:
+			return append(b, byte(u))
+		case u <= math.MaxUint8:
+			return append(b, 0xcc, byte(u))
+		case u <= math.MaxUint16:
+			return binary.BigEndian.AppendUint16(append(b, 0xcd), uint16(u))
+		case u <= math.MaxUint32:
+			return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(u))
+		}
+		return binary.BigEndian.AppendUint64(append(b, 0xcf), u)
+	}
+	switch {
+	case n >= -32:
+		return append(b, byte(n))
+	case n >= math.MinInt8:
+		return append(b, 0xd0, byte(n))
+	case n >= math.MinInt16:
+		return binary.BigEndian.AppendUint16(append(b, 0xd1), uint16(n))
+	case n >= math.MinInt32:
+		return binary.BigEndian.AppendUint32(append(b, 0xd2), uint32(n))
+	}
+	return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(n))
+}
+
+func appendFloat(b []byte, f float64) []byte {
+	return binary.BigEndian.AppendUint64(append(b, 0xcb), math.Float64bits(f))
+}
+
+func appendStr(b []byte, s string) []byte {
+	switch l := len(s); {
+	case l < 32:
+		b = append(b, 0xa0|byte(l))
+	case l < 256:
+		b = append(b, 0xd9, byte(l))
+	case l <= math.MaxUint16:
+		b = binary.BigEndian.AppendUint16(append(b, 0xda), uint16(l))
+	default:
+		b = binary.BigEndian.AppendUint32(append(b, 0xdb), uint32(l))
+	}
+	return append(b, s...)
+}
+
+func appendArrayLen(b []byte, l int) []byte {
+	switch {
+	case l < 16:
+		return append(b, 0x90|byte(l))
+	case l <= math.MaxUint16:
+		return binary.BigEndian.AppendUint16(append(b, 0xdc), uint16(l))
+	}
+	return binary.BigEndian.AppendUint32(append(b, 0xdd), uint32(l))
+}
+
+func appendMapLen(b []byte, l int) []byte {
+	switch {
+	case l < 16:
+		return append(b, 0x80|byte(l))
+	case l <= math.MaxUint16:
+		return binary.BigEndian.AppendUint16(append(b, 0xde), uint16(l))
+	}
+	return binary.BigEndian.AppendUint32(append(b, 0xdf), uint32(l))
+}
+
+// --- decoding ---
+
+// decode decodes the value at b[p:], returning it and where it ends; !ok
+// when the fast path cannot (the caller then asks cty for the whole value).
+func (n *codecNode) decode(b []byte, p int) (cty.Value, int, bool) {
+	if p >= len(b) {
+		return cty.NilVal, p, false
+	}
+	c := b[p]
+	if isExt(c) {
+		body, end, ok := extent(b, p)
+		if !ok {
+			return cty.NilVal, p, false
+		}
+		if body <= 1 {
+			return cty.UnknownVal(n.ty), end, true
+		}
+		return n.undelegate(b, p, end)
+	}
+	if n.kind == kOther {
+		end, ok := skip(b, p, 0)
+		if !ok {
+			return cty.NilVal, p, false
+		}
+		return n.undelegate(b, p, end)
+	}
+	if c == 0xc0 {
+		return cty.NullVal(n.ty), p + 1, true
+	}
+	switch n.kind {
+	case kString:
+		s, end, ok := readStr(b, p)
+		if !ok {
+			return cty.NilVal, p, false
+		}
+		return stringVal(s), end, true
+	case kNumber:
+		return decodeNumber(b, p)
+	case kBool:
+		switch c {
+		case 0xc2:
+			return cty.False, p + 1, true
+		case 0xc3:
+			return cty.True, p + 1, true
+		}
+		return cty.NilVal, p, false
+	case kList, kSet:
+		l, q, ok := readArrayLen(b, p)
+		if !ok {
+			return cty.NilVal, p, false
+		}
+		ety := n.elem.ty
+		if l == 0 {
+			if n.kind == kList {
+				return cty.ListValEmpty(ety), q, true
+			}
+			return cty.SetValEmpty(ety), q, true
+		}
+		if l > len(b)-q {
+			return cty.NilVal, p, false
+		}
+		vals := make([]cty.Value, l)
+		for i := range vals {
+			if vals[i], q, ok = n.elem.decode(b, q); !ok {
+				return cty.NilVal, p, false
+			}
+		}
+		if n.kind == kList {
+			return cty.ListVal(vals), q, true
+		}
+		return cty.SetVal(vals), q, true
+	case kMap:
+		l, q, ok := readMapLen(b, p)
+		if !ok {
+			return cty.NilVal, p, false
+		}
+		if l == 0 {
+			return cty.MapValEmpty(n.elem.ty), q, true
+		}
+		if l > len(b)-q {
+			return cty.NilVal, p, false
+		}
+		vals := make(map[string]cty.Value, l)
+		for range l {
+			var k string
+			if k, q, ok = readStr(b, q); !ok {
+				return cty.NilVal, p, false
+			}
+			var v cty.Value
+			if v, q, ok = n.elem.decode(b, q); !ok {
+				return cty.NilVal, p, false
+			}
+			vals[k] = v
+		}
+		return cty.MapVal(vals), q, true
+	case kObject:
+		return n.decodeObject(b, p)
+	case kTuple:
+		l, q, ok := readArrayLen(b, p)
+		if !ok || l != len(n.elems) || l == 0 {
+			return cty.NilVal, p, false
+		}
+		vals := make([]cty.Value, l)
+		for i, e := range n.elems {
+			if vals[i], q, ok = e.decode(b, q); !ok {
+				return cty.NilVal, p, false
+			}
+		}
+		return cty.TupleVal(vals), q, true
+	}
+	return cty.NilVal, p, false
+}
+
+func (n *codecNode) decodeObject(b []byte, p int) (cty.Value, int, bool) {
+	l, q, ok := readMapLen(b, p)
+	if !ok || l != len(n.names) || l == 0 {
+		return cty.NilVal, p, false
+	}
+	vals := make([]cty.Value, l)
+	for range l {
+		var ks, ke int
+		if ks, ke, ok = strAt(b, q); !ok {
+			return cty.NilVal, p, false
+		}
+		i, found := n.index[string(b[ks:ke])]
+		if !found || vals[i] != cty.NilVal {
+			return cty.NilVal, p, false // cty's error, or its odd result
+		}
+		if vals[i], q, ok = n.elems[i].decode(b, ke); !ok {
+			return cty.NilVal, p, false
+		}
+	}
+	if n.exact && valueLayoutOK {
+		m := make(map[string]any, l)
+		for i, name := range n.names {
+			m[name] = (*valueRep)(unsafe.Pointer(&vals[i])).v
+		}
+		var v cty.Value
+		*(*valueRep)(unsafe.Pointer(&v)) = valueRep{ty: n.ty, v: m}
+		return v, q, true
+	}
+	attrs := make(map[string]cty.Value, l)
+	for i, name := range n.names {
+		attrs[name] = vals[i]
+	}
+	return cty.ObjectVal(attrs), q, true
+}
+
+// undelegate decodes b[p:end] with cty.
+func (n *codecNode) undelegate(b []byte, p, end int) (cty.Value, int, bool) {
+	v, err := ctymsgpack.Unmarshal(b[p:end], n.ty)
+	if err != nil {
+		return cty.NilVal, p, false
+	}
+	return v, end, true
+}
+
+// stringVal is cty.StringVal(s), without normalising s when it is ASCII
+// (in NFC already).
+func stringVal(s string) cty.Value {
+	if !valueLayoutOK {
+		return cty.StringVal(s)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return cty.StringVal(s)
+		}
+	}
+	var v cty.Value
+	*(*valueRep)(unsafe.Pointer(&v)) = valueRep{ty: cty.String, v: s}
+	return v
+}
+
+func decodeNumber(b []byte, p int) (cty.Value, int, bool) {
+	c := b[p]
+	switch {
+	case c <= 0x7f:
+		return cty.NumberIntVal(int64(c)), p + 1, true
+	case c >= 0xe0:
+		return cty.NumberIntVal(int64(int8(c))), p + 1, true
+	}
+	var size int
+	switch c {
+	case 0xcc, 0xd0:
+		size = 1
+	case 0xcd, 0xd1:
+		size = 2
+	case 0xce, 0xd2:
+		size = 4
+	case 0xcf, 0xd3, 0xcb:
+		size = 8
+	}
+	if size == 0 {
+		s, end, ok := readStr(b, p)
+		if !ok {
+			return cty.NilVal, p, false
+		}
+		v, err := cty.ParseNumberVal(s)
+		if err != nil {
+			return cty.NilVal, p, false
+		}
+		return v, end, true
+	}
+	if len(b)-p-1 < size {
+		return cty.NilVal, p, false
+	}
+	d, end := b[p+1:p+1+size], p+1+size
+	switch c {
+	case 0xcc:
+		return cty.NumberUIntVal(uint64(d[0])), end, true
+	case 0xcd:
+		return cty.NumberUIntVal(uint64(binary.BigEndian.Uint16(d))), end, true
+	case 0xce:
+		return cty.NumberUIntVal(uint64(binary.BigEndian.Uint32(d))), end, true
+	case 0xcf:
+		return cty.NumberUIntVal(binary.BigEndian.Uint64(d)), end, true
+	case 0xd0:
+		return cty.NumberIntVal(int64(int8(d[0]))), end, true
+	case 0xd1:
+		return cty.NumberIntVal(int64(int16(binary.BigEndian.Uint16(d)))), end, true
+	case 0xd2:
+		return cty.NumberIntVal(int64(int32(binary.BigEndian.Uint32(d)))), end, true
+	case 0xd3:
+		return cty.NumberIntVal(int64(binary.BigEndian.Uint64(d))), end, true
+	}
+	f := math.Float64frombits(binary.BigEndian.Uint64(d))
+	if math.IsNaN(f) {
+		return cty.NilVal, p, false
+	}
+	return cty.NumberFloatVal(f), end, true
+}
+
+// strAt returns where the msgpack string at b[p] starts and ends.
+func strAt(b []byte, p int) (start, end int, ok bool) {
+	if p >= len(b) {
+		return 0, 0, false
+	}
+	c, l, q := b[p], 0, p+1
+	switch {
+	case c >= 0xa0 && c <= 0xbf:
+		l = int(c & 0x1f)
+	case c == 0xd9 && len(b)-q >= 1:
+		l, q = int(b[q]), q+1
+	case c == 0xda && len(b)-q >= 2:
+		l, q = int(binary.BigEndian.Uint16(b[q:])), q+2
+	case c == 0xdb && len(b)-q >= 4:
+		l, q = int(binary.BigEndian.Uint32(b[q:])), q+4
+	default:
+		return 0, 0, false
+	}
+	if l > len(b)-q {
+		return 0, 0, false
+	}
+	return q, q + l, true
+}
+
+func readStr(b []byte, p int) (string, int, bool) {
+	s, e, ok := strAt(b, p)
+	if !ok {
+		return "", p, false
+	}
+	return string(b[s:e]), e, true
+}
+
+func readArrayLen(b []byte, p int) (int, int, bool) {
+	c := b[p]
+	switch {
+	case c >= 0x90 && c <= 0x9f:
+		return int(c & 0x0f), p + 1, true
+	case c == 0xdc && len(b)-p >= 3:
+		return int(binary.BigEndian.Uint16(b[p+1:])), p + 3, true
+	case c == 0xdd && len(b)-p >= 5:
+		return int(binary.BigEndian.Uint32(b[p+1:])), p + 5, true
+	}
+	return 0, p, false
+}
+
+func readMapLen(b []byte, p int) (int, int, bool) {
+	c := b[p]
+	switch {
+	case c >= 0x80 && c <= 0x8f:
+		return int(c & 0x0f), p + 1, true
+	case c == 0xde && len(b)-p >= 3:
+		return int(binary.BigEndian.Uint16(b[p+1:])), p + 3, true
+	case c == 0xdf && len(b)-p >= 5:
+		return int(binary.BigEndian.Uint32(b[p+1:])), p + 5, true
+	}
+	return 0, p, false
+}
+
+func isExt(c byte) bool { return (c >= 0xd4 && c <= 0xd8) || (c >= 0xc7 && c <= 0xc9) }
+
+// extent returns the length of the body of the extension value at b[p] and
+// where the value ends.
+func extent(b []byte, p int) (body, end int, ok bool) {
+	c, q := b[p], p+1
+	switch c {
+	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
+		body, q = 1<<(c-0xd4), q+1
+	case 0xc7:
+		if len(b)-q < 2 {
+			return 0, 0, false
+		}
+		body, q = int(b[q]), q+2
+	case 0xc8:
+		if len(b)-q < 3 {
+			return 0, 0, false
+		}
+		body, q = int(binary.BigEndian.Uint16(b[q:])), q+3
+	case 0xc9:
+		if len(b)-q < 5 {
+			return 0, 0, false
+		}
+		body, q = int(binary.BigEndian.Uint32(b[q:])), q+5
+	default:
+		return 0, 0, false
+	}
+	if body > len(b)-q {
+		return 0, 0, false
+	}
+	return body, q + body, true
+}
+
+// skip returns where the msgpack value at b[p] ends.
+func skip(b []byte, p, depth int) (int, bool) {
+	if p >= len(b) || depth > 10000 {
+		return p, false
+	}
+	c := b[p]
+	count := 0 // values that follow, for arrays and maps
+	q := p + 1
+	fixed := func(n int) (int, bool) { return q + n, q+n <= len(b) }
+	switch {
+	case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
+		return q, true
+	case c >= 0x80 && c <= 0x8f:
+		count = 2 * int(c&0x0f)
+	case c >= 0x90 && c <= 0x9f:
+		count = int(c & 0x0f)
+	case c >= 0xa0 && c <= 0xbf, c == 0xd9, c == 0xda, c == 0xdb:
+		_, e, ok := strAt(b, p)
+		return e, ok
+	case c == 0xc4 || c == 0xc5 || c == 0xc6:
+		w := 1 << (c - 0xc4)
+		if len(b)-q < w {
+			return p, false
+		}
+		l := 0
+		switch w {
+		case 1:
+			l = int(b[q])
+		case 2:
+			l = int(binary.BigEndian.Uint16(b[q:]))
+		case 4:
+			l = int(binary.BigEndian.Uint32(b[q:]))
+		}
+		q += w
+		return fixed(l)
+	case isExt(c):
+		_, e, ok := extent(b, p)
+		return e, ok
+	case c == 0xca:
+		return fixed(4)
+	case c == 0xcb:
+		return fixed(8)
+	case c >= 0xcc && c <= 0xcf:
+		return fixed(1 << (c - 0xcc))
+	case c >= 0xd0 && c <= 0xd3:
+		return fixed(1 << (c - 0xd0))
+	case c == 0xdc || c == 0xde:
+		if len(b)-q < 2 {
+			return p, false
+		}
+		count, q = int(binary.BigEndian.Uint16(b[q:])), q+2
+		if c == 0xde {
+			count *= 2
+		}
+	case c == 0xdd || c == 0xdf:
+		if len(b)-q < 4 {
+			return p, false
+		}
+		count, q = int(binary.BigEndian.Uint32(b[q:])), q+4
+		if c == 0xdf {
+			count *= 2
+		}
+	default:
+		return p, false
+	}
+	if count > len(b)-q {
+		return p, false
+	}
+	for range count {
+		var ok bool
+		if q, ok = skip(b, q, depth+1); !ok {
+			return p, false
+		}
+	}
+	return q, true
+}
+
+// valueRep mirrors cty.Value's layout ({ty cty.Type; v any}), checked at
+// start-up (valueLayoutOK), to read a number without copying it and to
+// make a decoded object with its schema type instead of deriving an equal
+// type again for every value. Without the expected layout the fast path
+// uses cty's constructors.
+type valueRep struct {
+	ty cty.Type
+	v  any
+}
+
+var valueLayoutOK = func() bool {
+	t := reflect.TypeFor[cty.Value]()
+	r := reflect.TypeFor[valueRep]()
+	if t.Size() != r.Size() || t.NumField() != 2 {
+		return false
+	}
+	for i := range 2 {
+		f, g := t.Field(i), r.Field(i)
+		if f.Name != g.Name || f.Type != g.Type || f.Offset != g.Offset {
+			return false
+		}
+	}
+	return true
+}()
+
+// numberOf returns v's number (known, not null, unmarked): cty's own
+// when the layout allows it (read only), else a copy.
+func numberOf(v cty.Value) *big.Float {
+	if valueLayoutOK {
+		if bf, ok := (*valueRep)(unsafe.Pointer(&v)).v.(*big.Float); ok {
+			return bf
+		}
+	}
+	return v.AsBigFloat()
+}
