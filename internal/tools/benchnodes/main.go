@@ -17,7 +17,14 @@
 // It prints the three times and the ratios. Run as root:
 //
 //	go build -o /tmp/benito ./cmd/benito
-//	go run ./internal/tools/benchnodes -benito /tmp/benito [-n 100] [-runs 3] [-vde] [-mininet=false]
+//	go run ./internal/tools/benchnodes -benito /tmp/benito [-n 100] [-runs 3] [-vde] [-mininet=false] [-runroot auto|exp|DIR]
+//
+// benito's run directories (a directory and a pid file per node) go on
+// tmpfs by default, as benito's default run_root, /run/benito, is on a
+// usual host: on a disk file system without a journal (ext4 here), every
+// file created within half a minute of as many being deleted costs a scan
+// of the recently deleted inodes, which a loop of applies and destroys
+// multiplies (-runroot exp shows it).
 package main
 
 import (
@@ -45,6 +52,7 @@ func main() {
 	vde := flag.Bool("vde", false, "benito only: the nodes on one VDE switch instead of a bridge")
 	mininet := flag.Bool("mininet", true, "also measure Mininet")
 	keep := flag.Bool("keep", false, "keep the generated experiment directory")
+	runRoot := flag.String("runroot", "auto", `where benito's run directories go (pid files, per-node directories): "auto" is a temporary directory on tmpfs (/dev/shm), as benito's default /run/benito is on a usual host, or beside the experiment if there is none; "exp" is beside the experiment; or a directory`)
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fatal(fmt.Errorf("benchnodes makes namespaces and devices: run it as root"))
@@ -58,6 +66,24 @@ func main() {
 	} else {
 		fmt.Printf("experiments in %s\n", tmp)
 	}
+	runs0 := tmp // parent of the per-run run directories
+	switch *runRoot {
+	case "auto":
+		var fs unix.Statfs_t
+		if unix.Statfs("/dev/shm", &fs) == nil && fs.Type == unix.TMPFS_MAGIC {
+			d, err := os.MkdirTemp("/dev/shm", "benito-benchnodes-")
+			check(err)
+			runs0 = d
+			if !*keep {
+				defer os.RemoveAll(d)
+				removeAlso = d
+			}
+		}
+	case "exp":
+	default:
+		runs0 = *runRoot
+	}
+	fmt.Printf("run directories under %s\n", runs0)
 	kind := "bridge"
 	if *vde {
 		kind = "vde"
@@ -70,7 +96,7 @@ func main() {
 	for r := 0; r < *runs; r++ {
 		var line []string
 		if *bin != "" {
-			a, d, err := benito(*bin, filepath.Join(tmp, fmt.Sprint("run", r)), *n, kind, r)
+			a, d, err := benito(*bin, filepath.Join(tmp, fmt.Sprint("run", r)), filepath.Join(runs0, fmt.Sprint("run", r), "run"), *n, kind, r)
 			check(err)
 			ba, bd = append(ba, a), append(bd, d)
 			line = append(line, "benito "+ms(a)+"+"+ms(d))
@@ -121,9 +147,10 @@ func main() {
 }
 
 // benito generates the experiment in dir and times apply and destroy.
-func benito(bin, dir string, n int, kind string, run int) (apply, destroy time.Duration, err error) {
+// run directories go in runDir.
+func benito(bin, dir, runDir string, n int, kind string, run int) (apply, destroy time.Duration, err error) {
 	name := fmt.Sprintf("bn%d%d", os.Getpid()%10000, run)
-	if err := writeExperiment(dir, name, n, kind); err != nil {
+	if err := writeExperiment(dir, runDir, name, n, kind); err != nil {
 		return 0, 0, err
 	}
 	if out, err := exec.Command(bin, "init", dir).CombinedOutput(); err != nil {
@@ -147,14 +174,14 @@ func benito(bin, dir string, n int, kind string, run int) (apply, destroy time.D
 }
 
 // writeExperiment writes n process nodes on one switch of kind, with
-// their config and run directories inside dir.
-func writeExperiment(dir, name string, n int, kind string) error {
+// their config directory inside dir and their run directory runDir.
+func writeExperiment(dir, runDir, name string, n int, kind string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "experiment %q {}\n\nsite {\n  default_type = \"process\"\n  config_root  = %q\n  run_root     = %q\n}\n\n",
-		name, filepath.Join(dir, "config"), filepath.Join(dir, "run"))
+		name, filepath.Join(dir, "config"), runDir)
 	fmt.Fprintf(&b, "switch \"lan\" {\n  kind   = %q\n  subnet = \"10.0.0.0/16\"\n  ports  = %d\n}\n\n", kind, n+1)
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&b, "vnode \"h%d\" {\n  interface \"eth0\" {\n    switch      = switch.lan\n    ip4_address = \"10.0.%d.%d/16\"\n  }\n}\n\n", i, i/256, i%256)
@@ -330,9 +357,15 @@ func check(err error) {
 // removeOnExit is the generated experiments' directory, unless -keep.
 var removeOnExit string
 
+// removeAlso is the run directories' temporary directory on tmpfs.
+var removeAlso string
+
 func fatal(err error) {
 	if removeOnExit != "" {
 		os.RemoveAll(removeOnExit)
+	}
+	if removeAlso != "" {
+		os.RemoveAll(removeAlso)
 	}
 	fmt.Fprintln(os.Stderr, "benchnodes:", err)
 	os.Exit(1)
