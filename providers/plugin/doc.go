@@ -35,8 +35,9 @@
 //     waits. A caller that finds no send under way sends itself everything
 //     queued, in one message, until the queue is empty; so concurrent
 //     calls share writes and no goroutine is woken to send.
-//   - The provider runs each request in its own goroutine as soon as it
-//     arrives, and sends each result as soon as it is done, in the same
+//   - The provider runs each request in a goroutine of its own (one that
+//     finished an earlier request, whose stack has grown already, or a new
+//     one) as soon as it arrives, and sends each result as soon as it is done, in the same
 //     way (with the others ready meanwhile, in one message): a slow
 //     resource delays no other.
 //   - One receiver goroutine hands each result to the caller waiting on
@@ -54,6 +55,19 @@
 // it answers Unimplemented when the stream opens (its first message, an
 // empty Results, is what says it serves the stream), and the client then
 // makes unary ApplyResource calls, which every provider still serves.
+//
+// # Values on the wire
+//
+// Values are cty's msgpack encoding, byte for byte, so that a provider
+// built with cty's own code (an older benito, another SDK) interoperates.
+// Both sides encode and decode it with a codec compiled once per value type
+// (fastcodec.go): no reflection, pure ASCII strings taken without NFC
+// normalisation (already normal), a decoded object given its schema type
+// rather than one derived anew. What that codec does not take on (refined
+// unknowns, dynamically typed parts, a value not exactly of its type, bytes
+// it does not expect) goes to cty's own code, so results and errors are
+// always cty's; tests compare the two on random types and values, and a
+// fuzz test on arbitrary bytes.
 //
 // # TLS
 //
