@@ -2,6 +2,7 @@ package hostnet
 
 import (
 	"fmt"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -11,6 +12,11 @@ import (
 // done by hand rather than with netlink.Tuntap, which always sets an owner
 // and cannot leave one unset.
 func createTap(name string, uid, gid int64) error {
+	// No fork while the TAP's file is open: a child forked meanwhile would
+	// hold it (until its exec closes it) and keep the TAP attached, and the
+	// plug started next would find it busy.
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("opening /dev/net/tun: %w", err)

@@ -159,6 +159,11 @@ func (h holder) forwarding() (bool, error) {
 // (a TAP is made in the namespace of the thread that opens /dev/net/tun).
 func (h holder) makeTap(name string) error {
 	return h.inNamespaces(unix.CLONE_NEWNET, func() error {
+		// No fork while the TAP's file is open: a child forked meanwhile
+		// would hold it (until its exec closes it) and keep the TAP
+		// attached, and the plug started next would find it busy.
+		syscall.ForkLock.RLock()
+		defer syscall.ForkLock.RUnlock()
 		fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return fmt.Errorf("opening /dev/net/tun: %w", err)

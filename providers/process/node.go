@@ -574,7 +574,48 @@ func startPlug(h holder, n node, f iface, socket string, port int) error {
 		p.Stop(0)
 		return err
 	}
+	if err := waitPlugged(p, plugReadyTimeout); err != nil {
+		p.Stop(0)
+		return fmt.Errorf("plugging %s into %s port %d: %w; %s ends with:\n%s", f.Name, socket, port, err, nodeLog(n.RunDir, n.Name), logTail(nodeLog(n.RunDir, n.Name), 3))
+	}
 	return nil
+}
+
+// logTail returns the last lines of the log file at path.
+func logTail(path string, lines int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(all[max(0, len(all)-lines):], "\n")
+}
+
+// plugReadyTimeout bounds how long a new plug may take to connect.
+const plugReadyTimeout = 5 * time.Second
+
+// waitPlugged returns once the plug p has connected to its switch and
+// opened its TAP (vde_plug2tap opens the TAP after the switch accepted
+// it), or an error when it ended first: a plug that dies at once would
+// otherwise only show as drift on the next plan.
+func waitPlugged(p daemon.Process, timeout time.Duration) error {
+	fdDir := filepath.Join("/proc", strconv.Itoa(p.Pid), "fd")
+	for deadline := time.Now().Add(timeout); ; {
+		if !p.Alive() {
+			return fmt.Errorf("vde_plug2tap ended at once")
+		}
+		if fds, err := os.ReadDir(fdDir); err == nil {
+			for _, fd := range fds {
+				if target, _ := os.Readlink(filepath.Join(fdDir, fd.Name())); target == "/dev/net/tun" {
+					return nil
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("vde_plug2tap did not connect within %s", timeout)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func stopPlug(n node, f iface) error {
