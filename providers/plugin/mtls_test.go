@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -104,4 +106,34 @@ func TestKeyNotInherited(t *testing.T) {
 	if !strings.Contains(log.String(), "configuring server automatic mTLS") {
 		t.Errorf("a third-party provider did not make its own certificate; log:\n%s", log.String())
 	}
+	// The variable naming benito's key pipe is not passed on.
+	env := childEnviron(t, envServe+"=echo")
+	if env == "" {
+		t.Fatal("the provider's process was not found")
+	}
+	if strings.Contains(env, "BENITO_PROVIDER_KEY_FD=") {
+		t.Error("a third-party provider inherited BENITO_PROVIDER_KEY_FD")
+	}
+}
+
+// childEnviron returns the environment (NUL-separated) of this process's
+// child whose environment holds marker, or "".
+func childEnviron(t *testing.T, marker string) string {
+	t.Helper()
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, st := range stats {
+		b, err := os.ReadFile(st)
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) < 2 || f[1] != strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join(filepath.Dir(st), "environ"))
+		if err == nil && strings.Contains("\x00"+string(env), "\x00"+marker+"\x00") {
+			return string(env)
+		}
+	}
+	return ""
 }
