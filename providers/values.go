@@ -1,6 +1,10 @@
 package providers
 
-import "github.com/zclconf/go-cty/cty"
+import (
+	"path/filepath"
+
+	"github.com/zclconf/go-cty/cty"
+)
 
 // AttrString returns a string attribute of the object obj, or "" when obj
 // is null, lacks the attribute, or the attribute is null or unknown.
@@ -49,4 +53,23 @@ func attr(obj cty.Value, name string) cty.Value {
 		return cty.NilVal
 	}
 	return v
+}
+
+// SiteRoot returns the experiment's directory under the root the site
+// setting key names (config_root, run_root; its default when unset), and
+// the cleaned root, or an error diagnostic when the root is not absolute or
+// the experiment has no name.
+func SiteRoot(req ConfigureRequest, key, defaultRoot string) (root, dir string, diags Diagnostics) {
+	root = req.Site[key]
+	if root == "" {
+		root = defaultRoot
+	}
+	if !filepath.IsAbs(root) {
+		return "", "", Errorf("", "%s must be an absolute path, not %q", key, root)
+	}
+	if req.Experiment == "" {
+		return "", "", Errorf("", "the experiment has no name")
+	}
+	root = filepath.Clean(root)
+	return root, filepath.Join(root, req.Experiment), nil
 }

@@ -20,6 +20,9 @@ import (
 // Name is the provider's name in the resource graph and in state.
 const Name = lower.ConfigProvider
 
+// Version is the provider's version.
+const Version = "0.1.0"
+
 // Provider serves the config directory. The zero value is not usable; call
 // New.
 type Provider struct {
@@ -60,23 +63,16 @@ func buildSchema() providers.Schema {
 }
 
 func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
-	return providers.GetSchemaResponse{Schema: p.schema}
+	return providers.GetSchemaResponse{Info: providers.Info{Name: Name, Version: Version}, Schema: p.schema}
 }
 
 func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
-	root := req.Site[model.SiteConfigRoot]
-	if root == "" {
-		root = model.SiteDefaults[model.SiteConfigRoot]
-	}
-	if !filepath.IsAbs(root) {
-		return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "config_root must be an absolute path, not %q", root)}
-	}
-	if req.Experiment == "" {
-		return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "the experiment has no name")}
+	root, dir, diags := providers.SiteRoot(req, model.SiteConfigRoot, model.SiteDefaults[model.SiteConfigRoot])
+	if diags.HasErrors() {
+		return providers.ConfigureResponse{Diagnostics: diags}
 	}
 	p.mu.Lock()
-	p.root = filepath.Clean(root)
-	p.dir = filepath.Join(p.root, req.Experiment)
+	p.root, p.dir = root, dir
 	p.mu.Unlock()
 	if err := os.RemoveAll(filepath.Join(p.dir, tmpDir)); err != nil {
 		return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "clearing stale temporary files: %v", err)}

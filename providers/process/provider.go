@@ -94,19 +94,12 @@ func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
 }
 
 func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
-	root := req.Site[model.SiteRunRoot]
-	if root == "" {
-		root = model.SiteDefaults[model.SiteRunRoot]
-	}
-	if !filepath.IsAbs(root) {
-		return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "run_root must be an absolute path, not %q", root)}
-	}
-	if req.Experiment == "" {
-		return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "the experiment has no name")}
+	_, runDir, diags := providers.SiteRoot(req, model.SiteRunRoot, model.SiteDefaults[model.SiteRunRoot])
+	if diags.HasErrors() {
+		return providers.ConfigureResponse{Diagnostics: diags}
 	}
 	p.mu.Lock()
-	p.experiment = req.Experiment
-	p.runDir = filepath.Join(filepath.Clean(root), req.Experiment)
+	p.experiment, p.runDir = req.Experiment, runDir
 	p.mu.Unlock()
 	return providers.ConfigureResponse{}
 }
