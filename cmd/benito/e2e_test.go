@@ -139,7 +139,7 @@ func TestQuickstart(t *testing.T) {
 	if err := syscall.Kill(pidOf(filepath.Join(runDir, "switch", "lan2.pid")), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("pgrep", "-f", "^benito-node:"+name+"/router ").Output()
+	out, err := exec.Command("pgrep", "-f", "^benito-node:"+name+"/router( |$)").Output()
 	if err != nil {
 		t.Fatalf("finding the router's process: %v", err)
 	}

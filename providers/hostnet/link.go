@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/netdev"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
@@ -62,7 +63,9 @@ func isBridge(dev string) (bool, error) {
 	return l.Type() == "bridge", nil
 }
 
-// deleteLink deletes device dev; one already gone is no error.
+// deleteLink deletes device dev and returns once the kernel has it gone
+// (internal/netdev: without waiting for the slow end of the delete); one
+// already gone is no error.
 func deleteLink(dev string) error {
 	if dev == "" {
 		return nil
@@ -74,7 +77,7 @@ func deleteLink(dev string) error {
 	if err != nil {
 		return err
 	}
-	if err := netlink.LinkDel(l); err != nil && !isNotFound(err) {
+	if err := netdev.Delete(l.Attrs().Index); err != nil && !isNotFound(err) {
 		return fmt.Errorf("deleting %s: %w", dev, err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/vishvananda/netlink"
@@ -193,16 +194,18 @@ func (h holder) netnsID() (string, error) {
 // killNamespace kills (SIGKILL) every process whose network namespace is
 // id, but the holder itself, and returns them. Processes started in a node
 // by benito exec or by its startup command have left the holder's session
-// and process group, but not its namespace.
+// and process group, but not its namespace. scan is a scan of /proc asked
+// for (procScans.request) when the node's delete began: every process in
+// the namespace then is in it.
 //
 // Finding them means reading every process's namespace link in /proc, a
 // cost proportional to the processes on the host (a hundred holders and
-// more during a destroy): concurrent calls share one scan, which starts
-// after each of them was called (procScan), so a process in the namespace
-// when killNamespace was called is seen, as with a scan of its own.
-func killNamespace(id string, except int) []daemon.Process {
+// more during a destroy): procScan shares one scan among the deletes that
+// ask meanwhile, and a delete asks first thing, so the scan runs while its
+// veths go.
+func killNamespace(scan <-chan map[string][]int, id string, except int) []daemon.Process {
 	var killed []daemon.Process
-	for _, pid := range procScans.byNetns()[id] {
+	for _, pid := range (<-scan)[id] {
 		if pid == except {
 			continue
 		}
@@ -222,20 +225,29 @@ func killNamespace(id string, except int) []daemon.Process {
 	return killed
 }
 
-// procScans batches the scans of /proc of concurrent killNamespace calls.
+// procScans batches the scans of /proc of concurrent deletes.
 var procScans procScan
 
 // procScan runs scans of /proc one at a time; each serves every request
-// made before it started.
+// made before it started. While requests keep coming (the deletes of a
+// destroy, ten at a time), scans are paced: the next starts no sooner than
+// the last one's duration after it ended, so that scanning takes at most
+// half a CPU instead of all of one, and each scan serves more requests. A
+// delete asks for its scan before deleting its veths, which take longer
+// than that wait.
 type procScan struct {
 	mu      sync.Mutex
 	waiting []chan map[string][]int // requests for the next scan
 	running bool
 }
 
-// byNetns returns the processes on the host (but this one) by network
-// namespace, from a scan begun after the call.
-func (s *procScan) byNetns() map[string][]int {
+// scanPace is the pause after a scan, in multiples of its duration.
+const scanPace = 1
+
+// request asks for a scan of the processes on the host (but this one) by
+// network namespace, begun after the call; the result comes on the
+// channel.
+func (s *procScan) request() <-chan map[string][]int {
 	ch := make(chan map[string][]int, 1)
 	s.mu.Lock()
 	s.waiting = append(s.waiting, ch)
@@ -244,8 +256,12 @@ func (s *procScan) byNetns() map[string][]int {
 		go s.loop()
 	}
 	s.mu.Unlock()
-	return <-ch
+	return ch
 }
+
+// byNetns returns the processes on the host (but this one) by network
+// namespace, from a scan begun after the call.
+func (s *procScan) byNetns() map[string][]int { return <-s.request() }
 
 func (s *procScan) loop() {
 	for {
@@ -258,10 +274,13 @@ func (s *procScan) loop() {
 			return
 		}
 		s.mu.Unlock()
+		start := time.Now()
 		m := scanNetns()
+		took := time.Since(start)
 		for _, ch := range batch {
 			ch <- m
 		}
+		time.Sleep(scanPace * took)
 	}
 }
 

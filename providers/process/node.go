@@ -139,7 +139,7 @@ func holderOf(v cty.Value) holder {
 	return holder{daemon.Process{Pid: int(num(v, "pid")), StartTime: uint64(num(v, "start_time"))}}
 }
 
-// sleepPath is the holder's program.
+// sleepPath is the holder's program where the static holder cannot run.
 var sleepPath = func() string {
 	if p, err := exec.LookPath("sleep"); err == nil {
 		return p
@@ -147,8 +147,8 @@ var sleepPath = func() string {
 	return "/bin/sleep"
 }()
 
-// startHolder starts the node's holder: sleep(1) in new namespaces, in a
-// session of its own, its argv[0] naming the node for ps.
+// startHolder starts the node's holder (holderbin.go) in new namespaces,
+// in a session of its own, its argv[0] naming the node for ps.
 func startHolder(experiment string, n node) (holder, error) {
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
@@ -159,18 +159,20 @@ func startHolder(experiment string, n node) (holder, error) {
 	if n.MountNS {
 		flags |= syscall.CLONE_NEWNS
 	}
-	cmd := &exec.Cmd{
-		Path:        sleepPath,
-		Args:        []string{"benito-node:" + experiment + "/" + n.Name, "infinity"},
-		Env:         []string{},
-		Dir:         "/",
-		Stdin:       devnull,
-		Stdout:      devnull,
-		Stderr:      devnull,
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Cloneflags: flags},
-	}
-	if err := cmd.Start(); err != nil {
-		return holder{}, fmt.Errorf("starting the holder process (%s): %w", sleepPath, err)
+	cmd, err := holders.startCmd(func(path string, args []string) *exec.Cmd {
+		return &exec.Cmd{
+			Path:        path,
+			Args:        append([]string{"benito-node:" + experiment + "/" + n.Name}, args...),
+			Env:         []string{},
+			Dir:         "/",
+			Stdin:       devnull,
+			Stdout:      devnull,
+			Stderr:      devnull,
+			SysProcAttr: &syscall.SysProcAttr{Setsid: true, Cloneflags: flags},
+		}
+	})
+	if err != nil {
+		return holder{}, err
 	}
 	p, err := daemon.FromPid(cmd.Process.Pid)
 	go cmd.Wait() //nolint:errcheck // reaps the holder if it dies while we run
@@ -210,7 +212,7 @@ func cleanupStale(n node) error {
 	var old holder
 	fmt.Sscanf(string(b), "%d %d", &old.Pid, &old.StartTime)
 	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) == 2 {
-		for _, p := range killNamespace(lines[1], old.Pid) {
+		for _, p := range killNamespace(procScans.request(), lines[1], old.Pid) {
 			p.Stop(time.Second)
 		}
 	}
@@ -692,6 +694,12 @@ func deleteNode(prior cty.Value) error {
 	}
 	h := holderOf(prior)
 	alive := h.Alive()
+	var scan <-chan map[string][]int
+	if alive {
+		// Asked for now, the scan for the node's other processes runs
+		// while the veths go.
+		scan = procScans.request()
+	}
 	// The veths go first, by their host ends (hostlinks.go); removeIface
 	// does the rest, in the node's namespace, opened only when needed (a
 	// node on bridges has nothing left there).
@@ -718,7 +726,7 @@ func deleteNode(prior cty.Value) error {
 		}
 	}
 	if alive {
-		if err := h.end(); err != nil {
+		if err := h.end(scan); err != nil {
 			return fmt.Errorf("stopping the node's processes: %w", err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/netdev"
 	"github.com/benito-net/benito/model"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -14,7 +15,7 @@ import (
 
 // deleteHostEnds deletes the veths of n's bridge interfaces by their host
 // ends (which takes the node ends with them) and returns once they are
-// gone (hostlinks.go), with the names of the interfaces it deleted. A host
+// gone (internal/netdev), with the names of the interfaces it deleted. A host
 // end is deleted only if it is a veth: a name taken by something else is
 // not the node's.
 func deleteHostEnds(n node) (map[string]bool, error) {
@@ -29,7 +30,7 @@ func deleteHostEnds(n node) (map[string]bool, error) {
 			done[f.Name] = true
 		}
 	}
-	if err := deleteHostLinks(idx); err != nil {
+	if err := netdev.Delete(idx...); err != nil {
 		return nil, fmt.Errorf("deleting the host ends of node %s: %w", n.Name, err)
 	}
 	return done, nil
@@ -42,13 +43,13 @@ const reapTimeout = 5 * time.Second
 // the holder itself, and returns once all of them have exited. It waits on
 // pidfds, so it returns as soon as the kernel has them dead, without
 // polling. A holder that is already gone is no error.
-func (h holder) end() error {
+func (h holder) end(scan <-chan map[string][]int) error {
 	if !h.Alive() {
 		return nil
 	}
 	var procs []daemon.Process
 	if id, err := h.netnsID(); err == nil {
-		procs = killNamespace(id, h.Pid)
+		procs = killNamespace(scan, id, h.Pid)
 	}
 	fds := make([]int, 0, len(procs)+1)
 	defer func() {

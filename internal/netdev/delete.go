@@ -1,4 +1,6 @@
-package process
+// Package netdev deletes network devices of the host's network namespace
+// without waiting for the kernel's slow part of a delete.
+package netdev
 
 import (
 	"errors"
@@ -21,26 +23,25 @@ import (
 // the request answered: 15-35 ms on the development machine, per request.
 // Nothing of the device is visible any more during that wait.
 //
-// deleteHostLinks therefore returns when the kernel announces the device
-// gone, not when it answers the request: each delete runs in a goroutine of
-// its own, which finishes the request in the background (a process that
-// exits meanwhile still waits for it in the kernel). The promise that a
-// deleted veth's name is free for a quick re-create holds. Measured
-// alternatives: deleting one request at a time costs the full wait per
+// Delete therefore returns when the kernel announces the device gone, not
+// when it answers the request: each delete runs in a goroutine of its own,
+// which finishes the request in the background (a process that exits
+// meanwhile still waits for it in the kernel). The promise that a deleted
+// device's name (a node's veth, a switch's bridge) is free for a quick
+// re-create holds. Measured alternatives: deleting one request at a time costs the full wait per
 // node; merging the engine's concurrent deletes into one request per batch
 // (a device group, `ip link del group G`) saves little at -parallelism 10,
 // because the batches are small and the waits of concurrent requests
 // already overlap.
 
-// hostLinks watches the host namespace's link announcements for
-// deleteHostLinks.
+// hostLinks watches the host namespace's link announcements for Delete.
 var hostLinks linkWatcher
 
-// deleteHostLinks deletes the links of the host's network namespace with
-// the given indexes (host ends of node veths) and returns once the kernel
-// has announced them gone. A link already gone is no error. Without a
-// watch (the subscription failed), it waits for the kernel's answers.
-func deleteHostLinks(indexes []int) error {
+// Delete deletes the links of the calling process's network namespace (the
+// host's, for a provider) with the given indexes and returns once the
+// kernel has announced them gone. A link already gone is no error. Without
+// a watch (the subscription failed), it waits for the kernel's answers.
+func Delete(indexes ...int) error {
 	if len(indexes) == 0 {
 		return nil
 	}

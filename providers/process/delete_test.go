@@ -1,10 +1,8 @@
 package process
 
 import (
-	"errors"
 	"fmt"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/benito-net/benito/lower"
@@ -60,35 +58,5 @@ func TestDeleteFreesNameAtOnce(t *testing.T) {
 			e.checkGone(vals[i])
 			delete(e.state, fmt.Sprintf("vnode.q%d", i))
 		}
-	}
-}
-
-// TestDeleteHostLinksGone checks deleteHostLinks on links that are already
-// gone: no error, no wait.
-func TestDeleteHostLinksGone(t *testing.T) {
-	needRoot(t)
-	tag := randTag(t)
-	name := "bhl" + tag
-	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name}, PeerName: name + "p"}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if l, err := netlink.LinkByName(name); err == nil {
-			netlink.LinkDel(l)
-		}
-	})
-	l, err := netlink.LinkByName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx := l.Attrs().Index
-	if err := deleteHostLinks([]int{idx}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := netlink.LinkByName(name + "p"); err == nil {
-		t.Errorf("peer %sp left behind", name)
-	}
-	if err := deleteHostLinks([]int{idx}); err != nil && !errors.Is(err, syscall.ENODEV) {
-		t.Errorf("deleting a gone link: %v", err)
 	}
 }

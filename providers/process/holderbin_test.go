@@ -1,0 +1,88 @@
+package process
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestStaticHolder checks that the holder is the static program where it
+// can be (amd64), named for ps, in new namespaces, and that it ends on
+// SIGTERM as sleep(1) did.
+func TestStaticHolder(t *testing.T) {
+	needRoot(t)
+	h, err := startHolder("t", node{Name: "static"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Stop(0)
+	_, _, static := holders.program()
+	if holderProgram("amd64") != nil && !static && os.Getenv("CI") != "" {
+		t.Fatalf("the static holder was given up on this host")
+	}
+	want := "sleep"
+	if static {
+		want = holderName
+	}
+	// The static holder names itself right after exec: wait for it.
+	var comm string
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(h.Pid) + "/comm")
+		if comm = strings.TrimSpace(string(b)); comm == want {
+			break
+		}
+	}
+	if comm != want {
+		t.Errorf("comm %q, want %q", comm, want)
+	}
+	cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(h.Pid) + "/cmdline")
+	if !strings.HasPrefix(string(cmdline), "benito-node:t/static\x00") {
+		t.Errorf("cmdline %q", cmdline)
+	}
+	self, _ := os.Readlink("/proc/self/ns/net")
+	if id, _ := h.netnsID(); id == "" || id == self {
+		t.Errorf("holder network namespace %q, this process's %q", id, self)
+	}
+	if err := syscall.Kill(h.Pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(2 * time.Second); h.Alive(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the holder outlived SIGTERM")
+		}
+	}
+}
+
+func BenchmarkHolderStart(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	for _, tc := range []struct {
+		name   string
+		static bool
+	}{{"static", true}, {"sleep", false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			defer func(f bool) { holders.mu.Lock(); holders.failed = f; holders.mu.Unlock() }(holders.failed)
+			holders.program()
+			holders.mu.Lock()
+			holders.failed = !tc.static
+			holders.mu.Unlock()
+			var hs []holder
+			defer func() {
+				for _, h := range hs {
+					h.Stop(0)
+				}
+			}()
+			for b.Loop() {
+				h, err := startHolder("b", node{Name: "b"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				hs = append(hs, h)
+			}
+		})
+	}
+}
