@@ -12,6 +12,7 @@ import (
 
 	"github.com/benito-net/benito/engine"
 	benitohcl "github.com/benito-net/benito/hcl"
+	"github.com/benito-net/benito/internal/logging"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/plan"
 	"github.com/benito-net/benito/state"
@@ -51,7 +52,9 @@ func Open(opts Options) (*Workdir, hcl.Diagnostics) {
 	if opts.StatePath == "" {
 		opts.StatePath = filepath.Join(opts.Dir, StateFileName)
 	}
+	t := time.Now()
 	cfg, diags := benitohcl.Load(opts.Dir, benitohcl.Options{Vars: opts.Vars, VarFiles: opts.VarFiles, Environ: opts.Environ})
+	logging.Default().Debug("configuration loaded", "dir", opts.Dir, "took", time.Since(t))
 	if cfg != nil && !diags.HasErrors() {
 		// Once evaluated, the configuration is only needed for showing
 		// source lines in diagnostics. Keeping the bytes but not the
@@ -241,15 +244,21 @@ type PlanOptions = engine.PlanOptions
 // Plan makes a plan for the experiment. The lock must be held. The engine
 // is returned for Apply; the caller closes it.
 func (w *Workdir) Plan(ctx context.Context, st *state.State, opts PlanOptions) (*plan.Plan, *engine.Engine, hcl.Diagnostics) {
+	log := logging.Default()
+	t := time.Now()
 	g, diags := w.Graph(st)
 	if diags.HasErrors() {
 		return nil, nil, diags
 	}
+	log.Debug("configuration lowered", "resources", len(g.Resources), "took", time.Since(t))
+	t = time.Now()
 	e, d := w.Engine(ctx, g, st, nil)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, nil, diags
 	}
+	log.Debug("providers ready", "took", time.Since(t))
+	t = time.Now()
 	opts.ConfigHash = w.Config.Hash
 	opts.Outputs = map[string]cty.Value{}
 	for _, o := range w.Config.Experiment.Outputs {
@@ -261,6 +270,7 @@ func (w *Workdir) Plan(ctx context.Context, st *state.State, opts PlanOptions) (
 		e.Close()
 		return nil, nil, diags
 	}
+	log.Debug("planned", "refresh", !opts.SkipRefresh, "changes", len(p.Changes), "took", time.Since(t))
 	p.Dir, _ = filepath.Abs(w.opts.Dir)
 	p.Vars = w.opts.Vars
 	for _, f := range w.opts.VarFiles {
@@ -309,8 +319,12 @@ func (w *Workdir) Apply(ctx context.Context, e *engine.Engine, p *plan.Plan, st 
 	if err != nil {
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Failed to open the state journal", Detail: err.Error()})
 	}
+	t := time.Now()
 	next, res, d := e.Apply(ctx, p, st, j, opts)
 	diags = append(diags, d...)
+	logging.Default().Debug("applied", "took", time.Since(t))
+	t = time.Now()
+	defer func() { logging.Default().Debug("state written", "took", time.Since(t)) }()
 	if err := w.State.Write(next); err != nil {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
