@@ -4,7 +4,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -84,5 +86,45 @@ func TestDeleteGone(t *testing.T) {
 	}
 	if err := Delete(); err != nil {
 		t.Errorf("deleting nothing: %v", err)
+	}
+}
+
+// TestDeleteConcurrent checks merged deletes: many Deletes at once (so that
+// batches form), some of links already gone, all return with their links
+// gone, and a link nobody asked for stays.
+func TestDeleteConcurrent(t *testing.T) {
+	needRoot(t)
+	g := tag()
+	keep := add(t, &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "bnd" + g + "k"}, PeerName: "bnd" + g + "K"})
+	const n = 24
+	idx := make([]int, n)
+	for i := range idx {
+		name := fmt.Sprintf("bnd%s%02d", g, i)
+		idx[i] = add(t, &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name}, PeerName: name + "p"})
+	}
+	// A few are gone before they are asked for.
+	for _, i := range []int{3, 11} {
+		if err := netlink.LinkDel(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: idx[i]}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n/2)
+	for i := range errs {
+		wg.Go(func() { errs[i] = Delete(idx[2*i], idx[2*i+1]) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("delete %d: %v", i, err)
+		}
+	}
+	for i, x := range idx {
+		if _, err := netlink.LinkByIndex(x); err == nil {
+			t.Errorf("link %d (%d) still there", i, x)
+		}
+	}
+	if _, err := netlink.LinkByIndex(keep); err != nil {
+		t.Errorf("the link nobody asked to delete is gone: %v", err)
 	}
 }

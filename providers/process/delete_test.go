@@ -60,3 +60,39 @@ func TestDeleteFreesNameAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestBridgeMadeAnew checks the remembered bridge index: after the bridge
+// is deleted and made again (a new index), a node still lands on it.
+func TestBridgeMadeAnew(t *testing.T) {
+	e := newEnv(t)
+	br := e.bridge("n")
+	cfg := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.64.0.1/24"})
+	e.apply(lower.TypeVNode, "vnode.a", cfg)
+	e.destroy("vnode.a")
+	old, err := netlink.LinkByName(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := netlink.LinkDel(old); err != nil {
+		t.Fatal(err)
+	}
+	if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: br}}); err != nil {
+		t.Fatal(err)
+	}
+	now, err := netlink.LinkByName(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now.Attrs().Index == old.Attrs().Index {
+		t.Skip("the kernel gave the new bridge the old index")
+	}
+	e.apply(lower.TypeVNode, "vnode.a", cfg)
+	host := str(e.state["vnode.a"].GetAttr("interfaces").Index(cty.NumberIntVal(0)), "host_device")
+	hl, err := netlink.LinkByName(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hl.Attrs().MasterIndex != now.Attrs().Index {
+		t.Errorf("host end %s has master %d, want the new bridge %d", host, hl.Attrs().MasterIndex, now.Attrs().Index)
+	}
+}

@@ -86,3 +86,25 @@ func BenchmarkHolderStart(b *testing.B) {
 		})
 	}
 }
+
+// TestForwarding checks that forwarding reads what setupNamespaces wrote.
+func TestForwarding(t *testing.T) {
+	needRoot(t)
+	for _, on := range []bool{true, false} {
+		h, err := startHolder("t", node{Name: "fwd"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Stop(0)
+		if err := h.setupNamespaces("fwd", on); err != nil {
+			t.Fatal(err)
+		}
+		got, err := h.forwarding()
+		if err != nil || got != on {
+			t.Errorf("forwarding set to %v reads %v, %v", on, got, err)
+		}
+	}
+	if _, err := parseForwarding("Ip: Forwarding\nIcmp: 1\n"); err == nil {
+		t.Error("a MIB without values parsed")
+	}
+}

@@ -145,15 +145,38 @@ func writeForward(forward bool) error {
 	return nil
 }
 
-// forwarding reads the node's net.ipv4.ip_forward.
+// forwarding reads the node's net.ipv4.ip_forward, from the IP MIB of its
+// namespace (/proc/PID/net/snmp: ipForwarding is 1 when forwarding, 2 when
+// not), which needs no thread moved into the namespace.
 func (h holder) forwarding() (bool, error) {
-	var on bool
-	err := h.inNamespaces(unix.CLONE_NEWNET, func() error {
-		b, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
-		on = strings.TrimSpace(string(b)) == "1"
-		return err
-	})
-	return on, err
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(h.Pid) + "/net/snmp")
+	if err != nil {
+		return false, err
+	}
+	return parseForwarding(string(b))
+}
+
+// parseForwarding reads ipForwarding from the text of /proc/net/snmp: a
+// line of "Ip:" field names, then one of their values.
+func parseForwarding(snmp string) (bool, error) {
+	var names []string
+	for _, line := range strings.Split(snmp, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "Ip:" {
+			continue
+		}
+		if names == nil {
+			names = f
+			continue
+		}
+		for i, name := range names {
+			if name == "Forwarding" && i < len(f) {
+				return f[i] == "1", nil
+			}
+		}
+		break
+	}
+	return false, fmt.Errorf("no ipForwarding in /proc/net/snmp")
 }
 
 // makeTap creates a persistent TAP device in the node's network namespace

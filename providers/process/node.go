@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -18,8 +19,10 @@ import (
 	"github.com/benito-net/benito/internal/shaping"
 	"github.com/benito-net/benito/model"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/sys/unix"
 )
 
 // node is a decoded vnode configuration.
@@ -322,8 +325,10 @@ func (p *Provider) createNode(planned cty.Value) (cty.Value, error) {
 	}
 	defer nh.Close()
 	defer ns.Close()
-	if err := linkUp(nh, "lo"); err != nil {
-		return v, err
+	// A new namespace's loopback device is always index 1 (the kernel's
+	// LOOPBACK_IFINDEX): no lookup.
+	if err := nh.LinkSetUp(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: 1, Name: "lo"}}); err != nil {
+		return v, fmt.Errorf("bringing lo up: %w", err)
 	}
 	for _, f := range n.Ifaces {
 		if err := ensureIface(h, nh, ns, n, f, nil, true); err != nil {
@@ -331,17 +336,6 @@ func (p *Provider) createNode(planned cty.Value) (cty.Value, error) {
 		}
 	}
 	return v, nil
-}
-
-func linkUp(nh *netlink.Handle, name string) error {
-	l, err := nh.LinkByName(name)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	if err := nh.LinkSetUp(l); err != nil {
-		return fmt.Errorf("bringing %s up: %w", name, err)
-	}
-	return nil
 }
 
 // ensureIface makes interface f of node n exist and match: created when
@@ -358,7 +352,7 @@ func ensureIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f ifac
 			}
 			l = nil
 		}
-		if l != nil && f.Kind == model.KindBridge && !plumbed(n, f) {
+		if l != nil && f.Kind == model.KindBridge && !plumbed(nil, n, f) {
 			// The device is there but its other end is not: start over.
 			// (A TAP outlives its plugs: ensurePlugs restarts them.)
 			if err := removeIface(nh, n, f); err != nil {
@@ -390,34 +384,8 @@ func ensureIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f ifac
 func createIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f iface) (netlink.Link, error) {
 	switch f.Kind {
 	case model.KindBridge:
-		br, err := netlink.LinkByName(f.Bridge)
-		if err != nil {
-			return nil, fmt.Errorf("bridge %s: %w", f.Bridge, err)
-		}
-		veth := &netlink.Veth{
-			LinkAttrs: netlink.LinkAttrs{
-				Name:        f.HostDevice,
-				MTU:         f.MTU,
-				MasterIndex: br.Attrs().Index,
-				Flags:       net.FlagUp,
-			},
-			PeerName:         f.Name,
-			PeerHardwareAddr: f.MAC,
-			PeerMTU:          uint32(f.MTU),
-			PeerNamespace:    netlink.NsFd(ns),
-		}
-		err = netlink.LinkAdd(veth)
-		if errors.Is(err, syscall.EEXIST) {
-			// The host end of an earlier incarnation of the node, whose
-			// namespace is still being torn down: the name is ours.
-			if stale, lerr := netlink.LinkByName(f.HostDevice); lerr == nil && stale.Type() == "veth" {
-				if derr := netlink.LinkDel(stale); derr == nil || errors.Is(derr, syscall.ENODEV) {
-					err = netlink.LinkAdd(veth)
-				}
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("creating veth %s (host) / %s (node): %w", f.HostDevice, f.Name, err)
+		if err := addVeth(f, ns); err != nil {
+			return nil, err
 		}
 	case model.KindVDE:
 		if err := h.makeTap(f.Name); err != nil {
@@ -425,6 +393,102 @@ func createIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f ifac
 		}
 	}
 	return nh.LinkByName(f.Name)
+}
+
+// addVeth makes f's veth pair: the host end on f's bridge, up; the node's
+// end in namespace ns.
+func addVeth(f iface, ns netns.NsHandle) error {
+	for attempt := 0; ; attempt++ {
+		br, err := bridges.index(f.Bridge, attempt > 0)
+		if err != nil {
+			return fmt.Errorf("bridge %s: %w", f.Bridge, err)
+		}
+		err = newVeth(f, br, ns)
+		if errors.Is(err, syscall.EEXIST) {
+			// The host end of an earlier incarnation of the node, whose
+			// namespace is still being torn down: the name is ours.
+			if stale, lerr := netlink.LinkByName(f.HostDevice); lerr == nil && stale.Type() == "veth" {
+				if derr := netlink.LinkDel(stale); derr == nil || errors.Is(derr, syscall.ENODEV) {
+					err = newVeth(f, br, ns)
+				}
+			}
+		}
+		if errors.Is(err, syscall.EINVAL) && attempt == 0 {
+			// A remembered bridge index that is no longer the bridge's
+			// (it was made anew): the kernel refuses the master. Look
+			// it up again.
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("creating veth %s (host) / %s (node): %w", f.HostDevice, f.Name, err)
+		}
+		return nil
+	}
+}
+
+// newVeth asks the kernel for f's veth pair in one request: the host end
+// named, enslaved to bridge index br and up; the peer named, with its MAC
+// and MTU, in namespace ns. (netlink.LinkAdd follows its request with a
+// lookup of the new link and a second request for the master: two more
+// trips through the RTNL lock per node.)
+func newVeth(f iface, br int, ns netns.NsHandle) error {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK)
+	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	msg.Flags, msg.Change = unix.IFF_UP, unix.IFF_UP
+	req.AddData(msg)
+	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(f.HostDevice)))
+	if f.MTU > 0 {
+		req.AddData(nl.NewRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(f.MTU))))
+	}
+	req.AddData(nl.NewRtAttr(unix.IFLA_MASTER, nl.Uint32Attr(uint32(br))))
+	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
+	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("veth"))
+	peer := info.AddRtAttr(nl.IFLA_INFO_DATA, nil).AddRtAttr(nl.VETH_INFO_PEER, nil)
+	// The peer cannot come up in the same request: the kernel opens it
+	// before its other end exists (ENOTCONN).
+	nl.NewIfInfomsgChild(peer, unix.AF_UNSPEC)
+	peer.AddRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(f.Name))
+	if f.MTU > 0 {
+		peer.AddRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(f.MTU)))
+	}
+	if f.MAC != nil {
+		peer.AddRtAttr(unix.IFLA_ADDRESS, []byte(f.MAC))
+	}
+	peer.AddRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(ns)))
+	req.AddData(info)
+	_, err := req.Execute(unix.NETLINK_ROUTE, 0)
+	return err
+}
+
+// bridges remembers the host bridges' indexes: a hundred nodes on one
+// bridge need one lookup, not a hundred.
+var bridges bridgeIndex
+
+type bridgeIndex struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+// index returns the index of bridge name, looked up on first use or when
+// fresh is set.
+func (b *bridgeIndex) index(name string, fresh bool) (int, error) {
+	b.mu.Lock()
+	i, ok := b.m[name]
+	b.mu.Unlock()
+	if ok && !fresh {
+		return i, nil
+	}
+	l, err := netlink.LinkByName(name)
+	if err != nil {
+		return 0, err
+	}
+	b.mu.Lock()
+	if b.m == nil {
+		b.m = map[string]int{}
+	}
+	b.m[name] = l.Attrs().Index
+	b.mu.Unlock()
+	return l.Attrs().Index, nil
 }
 
 // configureIface sets MAC, MTU, address, up and shaping of l as f says.
@@ -485,20 +549,48 @@ func configureIface(nh *netlink.Handle, l netlink.Link, f iface, created bool) e
 }
 
 // plumbed reports whether f's other end is in place: the veth's host end on
-// its bridge, or the TAP's plugs running (vdePlumbed).
-func plumbed(n node, f iface) bool {
+// its bridge, or the TAP's plugs running (vdePlumbed). Host links are
+// looked up in host, a snapshot, or one at a time if it is nil.
+func plumbed(host hostLinks, n node, f iface) bool {
 	switch f.Kind {
 	case model.KindBridge:
-		hl, err := netlink.LinkByName(f.HostDevice)
+		hl, err := host.byName(f.HostDevice)
 		if err != nil || hl.Type() != "veth" {
 			return false
 		}
-		br, err := netlink.LinkByName(f.Bridge)
+		br, err := host.byName(f.Bridge)
 		return err == nil && hl.Attrs().MasterIndex == br.Attrs().Index && hl.Attrs().Flags&net.FlagUp != 0
 	case model.KindVDE:
 		return vdePlumbed(n, f)
 	}
 	return false
+}
+
+// hostLinks is a snapshot of the host's links by name, taken once for a
+// batch of reads instead of two lookups per interface; nil looks each up.
+type hostLinks map[string]netlink.Link
+
+// snapshotHostLinks lists the host's links, or returns nil if it cannot.
+func snapshotHostLinks() hostLinks {
+	ls, err := netlink.LinkList()
+	if err != nil {
+		return nil
+	}
+	m := make(hostLinks, len(ls))
+	for _, l := range ls {
+		m[l.Attrs().Name] = l
+	}
+	return m
+}
+
+func (h hostLinks) byName(name string) (netlink.Link, error) {
+	if h == nil {
+		return netlink.LinkByName(name)
+	}
+	if l, ok := h[name]; ok {
+		return l, nil
+	}
+	return nil, netlink.LinkNotFoundError{}
 }
 
 // removeIface deletes f's device inside the node (a veth takes its host
@@ -746,7 +838,7 @@ func deleteNode(prior cty.Value) error {
 // readNode returns the node as it is: null when its holder is gone; an
 // interface whose device or other end is gone is left out, and attributes
 // changed by hand read back as they are.
-func readNode(cur cty.Value) (cty.Value, error) {
+func readNode(cur cty.Value, host hostLinks) (cty.Value, error) {
 	h := holderOf(cur)
 	if !h.Alive() {
 		return cty.NilVal, nil
@@ -768,7 +860,7 @@ func readNode(cur cty.Value) (cty.Value, error) {
 	var ifs []cty.Value
 	for _, f := range n.Ifaces {
 		l, err := nh.LinkByName(f.Name)
-		if err != nil || !plumbed(n, f) {
+		if err != nil || !plumbed(host, n, f) {
 			changed = true
 			continue
 		}

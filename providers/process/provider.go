@@ -212,6 +212,18 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
 	resp := providers.ReadResourcesResponse{Resources: make([]providers.ReadResult, len(req.Resources))}
 	diags := make([]providers.Diagnostics, len(req.Resources))
+	// Nodes on bridges check their veths' host ends: one listing of the
+	// host's links serves a batch of them.
+	var host hostLinks
+	nodes := 0
+	for _, r := range req.Resources {
+		if r.Type == lower.TypeVNode && !r.Current.IsNull() {
+			nodes++
+		}
+	}
+	if nodes >= 4 {
+		host = snapshotHostLinks()
+	}
 	// Reads wait on the kernel more than they compute: run them side by
 	// side (readpar.go), keeping the diagnostics in request order.
 	forEach(len(req.Resources), func(i int) {
@@ -232,7 +244,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 		)
 		switch r.Type {
 		case lower.TypeVNode:
-			v, err = readNode(r.Current)
+			v, err = readNode(r.Current, host)
 		case lower.TypeRoute:
 			v, err = p.readRoute(r.Current)
 		case lower.TypeMount:

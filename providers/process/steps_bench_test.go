@@ -41,7 +41,7 @@ func TestSteps(t *testing.T) {
 			t.Fatal(err)
 		}
 		t3 := time.Now()
-		linkUp(nh, "lo")
+		nh.LinkSetUp(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: 1}})
 		t4 := time.Now()
 		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "v" + e.tag + string(rune('a'+i%26)) + string(rune('a'+i/26)), MasterIndex: brl.Attrs().Index, Flags: net.FlagUp}, PeerName: "eth0", PeerNamespace: netlink.NsFd(ns)}
 		if err := netlink.LinkAdd(veth); err != nil {
