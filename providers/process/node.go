@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -150,15 +151,78 @@ var sleepPath = func() string {
 	return "/bin/sleep"
 }()
 
-// startHolder starts the node's holder (holderbin.go) in new namespaces,
-// in a session of its own, its argv[0] naming the node for ps.
+// startHolder starts the node's holder (holderbin.go) in new network and
+// UTS namespaces (and a mount namespace if the node has mounts), named
+// and with its IPv4 forwarding set, in a session of its own, its argv[0]
+// naming the node for ps.
+//
+// The namespaces are made by a thread of this process that moves into them
+// (unshare), sets the hostname and ip_forward there, forks the holder,
+// which inherits them, and moves back: cheaper than making them in the
+// fork and then sending a thread in to set them up. If the thread cannot
+// move back, its goroutine ends locked and Go discards it, so no other
+// goroutine ever runs in a node's namespaces.
 func startHolder(experiment string, n node) (holder, error) {
+	type result struct {
+		h   holder
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		h, back, err := forkHolder(experiment, n)
+		if back {
+			runtime.UnlockOSThread()
+		}
+		done <- result{h, err}
+	}()
+	r := <-done
+	return r.h, r.err
+}
+
+// forkHolder does startHolder's work on a locked thread; back says the
+// thread is in its own namespaces again.
+func forkHolder(experiment string, n node) (h holder, back bool, err error) {
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return holder{}, err
+		return holder{}, true, err
 	}
 	defer devnull.Close()
-	flags := uintptr(syscall.CLONE_NEWNET | syscall.CLONE_NEWUTS)
+	kinds := []struct {
+		flag int
+		name string
+	}{{unix.CLONE_NEWNET, "net"}, {unix.CLONE_NEWUTS, "uts"}}
+	var origs []int
+	defer func() {
+		for _, fd := range origs {
+			unix.Close(fd)
+		}
+	}()
+	for _, k := range kinds {
+		fd, err := unix.Open("/proc/thread-self/ns/"+k.name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return holder{}, true, fmt.Errorf("opening this thread's %s namespace: %w", k.name, err)
+		}
+		origs = append(origs, fd)
+	}
+	if err := unix.Unshare(unix.CLONE_NEWNET | unix.CLONE_NEWUTS); err != nil {
+		return holder{}, true, fmt.Errorf("making the node's namespaces: %w", err)
+	}
+	defer func() {
+		back = true
+		for i, k := range kinds {
+			if unix.Setns(origs[i], k.flag) != nil {
+				back = false
+			}
+		}
+	}()
+	if err := unix.Sethostname([]byte(n.Name)); err != nil {
+		return holder{}, false, fmt.Errorf("setting the hostname: %w", err)
+	}
+	if err := writeForward(n.IPForward); err != nil {
+		return holder{}, false, err
+	}
+	var flags uintptr
 	if n.MountNS {
 		flags |= syscall.CLONE_NEWNS
 	}
@@ -175,14 +239,14 @@ func startHolder(experiment string, n node) (holder, error) {
 		}
 	})
 	if err != nil {
-		return holder{}, err
+		return holder{}, false, err
 	}
 	p, err := daemon.FromPid(cmd.Process.Pid)
 	go cmd.Wait() //nolint:errcheck // reaps the holder if it dies while we run
 	if err != nil {
-		return holder{}, fmt.Errorf("the holder started as pid %d but %w", cmd.Process.Pid, err)
+		return holder{}, false, fmt.Errorf("the holder started as pid %d but %w", cmd.Process.Pid, err)
 	}
-	return holder{p}, nil
+	return holder{p}, false, nil
 }
 
 func writePidFile(path string, p daemon.Process) error {
@@ -308,9 +372,6 @@ func (p *Provider) createNode(planned cty.Value) (cty.Value, error) {
 		return v, err
 	}
 	if err := writeFileAtomic(filepath.Join(dir, "holder"), fmt.Sprintf("%d %d\n%s\n", h.Pid, h.StartTime, id)); err != nil {
-		return v, err
-	}
-	if err := h.setupNamespaces(n.Name, n.IPForward); err != nil {
 		return v, err
 	}
 	if n.MountNS {
