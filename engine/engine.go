@@ -17,6 +17,7 @@ type Factory func() (providers.Provider, error)
 type Engine struct {
 	providers map[string]providers.Provider
 	schemas   map[string]*providers.Schema
+	closed    sync.Once
 }
 
 // New starts and configures the providers named (each once), using the
@@ -92,14 +93,17 @@ func compact(s []string) []string {
 	return out
 }
 
-// Close closes every provider.
+// Close closes every provider, once: later calls do nothing.
 func (e *Engine) Close() {
-	// Each Close waits for its provider process to exit: in parallel.
-	var wg sync.WaitGroup
-	for _, p := range e.providers {
-		wg.Go(func() { _ = p.Close() })
-	}
-	wg.Wait()
+	e.closed.Do(func() {
+		// Each Close waits for its provider process to exit: in
+		// parallel.
+		var wg sync.WaitGroup
+		for _, p := range e.providers {
+			wg.Go(func() { _ = p.Close() })
+		}
+		wg.Wait()
+	})
 }
 
 // Stop asks every provider to abandon in-flight work now.

@@ -305,8 +305,8 @@ func (w *Workdir) CheckPlan(p *plan.Plan, st *state.State) error {
 }
 
 // Apply carries out p with e, recording every outcome in the state's
-// journal and writing the state when done, whatever happened. The lock must
-// be held.
+// journal and writing the state when done, whatever happened; e's
+// providers are closed meanwhile (e is done with). The lock must be held.
 func (w *Workdir) Apply(ctx context.Context, e *engine.Engine, p *plan.Plan, st *state.State, opts engine.ApplyOptions) (*engine.Result, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	if st.Experiment == "" {
@@ -323,6 +323,14 @@ func (w *Workdir) Apply(ctx context.Context, e *engine.Engine, p *plan.Plan, st 
 	next, res, d := e.Apply(ctx, p, st, j, opts)
 	diags = append(diags, d...)
 	logging.Default().Debug("applied", "took", time.Since(t))
+	// Nothing calls the providers any more: they shut down while the
+	// state is written.
+	closed := make(chan struct{})
+	go func() {
+		e.Close()
+		close(closed)
+	}()
+	defer func() { <-closed }()
 	t = time.Now()
 	defer func() { logging.Default().Debug("state written", "took", time.Since(t)) }()
 	if err := w.State.Write(next); err != nil {

@@ -56,7 +56,7 @@ func Start(ctx context.Context, cfg Config) (providers.Provider, error) {
 		logger = logging.Default()
 	}
 	logger = logger.Named(cfg.Name)
-	c := &client{name: cfg.Name, timeout: DefaultTimeout, applyTimeout: DefaultApplyTimeout, tail: &tail{}}
+	c := &client{name: cfg.Name, timeout: DefaultTimeout, applyTimeout: DefaultApplyTimeout, tail: &tail{}, logger: logger}
 	if cfg.Timeout > 0 {
 		c.timeout, c.applyTimeout = cfg.Timeout, cfg.Timeout
 	}
@@ -176,6 +176,7 @@ type client struct {
 	rpc                   proto.ProviderClient
 	timeout, applyTimeout time.Duration
 	tail                  *tail
+	logger                hclog.Logger
 
 	// dead, once set, is the diagnostic every call returns: the process
 	// crashed, hung or was closed.
@@ -554,7 +555,9 @@ func (c *client) Close() error {
 		Detail:  "This is a bug in benito.",
 	})
 	c.closeStream()
+	t := time.Now()
 	c.pc.Kill()
+	c.logger.Debug("provider closed", "took", time.Since(t))
 	if c.sockDir != "" {
 		os.RemoveAll(c.sockDir)
 	}
