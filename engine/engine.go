@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -20,11 +21,20 @@ type Engine struct {
 	closed    sync.Once
 }
 
+// Group starts several providers with one call: one process serving them
+// all (plugin.StartSet). New calls Start once, with those of Names it
+// needs, instead of their factories.
+type Group struct {
+	Names []string
+	Start func(names []string) (map[string]providers.Provider, error)
+}
+
 // New starts and configures the providers named (each once), using the
-// factories given. Providers start concurrently: each is a process to
-// launch and hand its configuration to. On error, the providers already
-// started are closed.
-func New(ctx context.Context, factories map[string]Factory, names []string, experiment string, site map[string]string) (*Engine, hcl.Diagnostics) {
+// groups and factories given (a group first). Providers start
+// concurrently: each is a process to launch (or one process for a group)
+// and hand its configuration to. On error, the providers already started
+// are closed.
+func New(ctx context.Context, factories map[string]Factory, groups []Group, names []string, experiment string, site map[string]string) (*Engine, hcl.Diagnostics) {
 	e := &Engine{providers: map[string]providers.Provider{}, schemas: map[string]*providers.Schema{}}
 	names = append([]string(nil), names...)
 	sort.Strings(names)
@@ -36,7 +46,55 @@ func New(ctx context.Context, factories map[string]Factory, names []string, expe
 	}
 	out := make([]started, len(names))
 	var wg sync.WaitGroup
+	// setup asks provider i for its schema and configures it.
+	setup := func(i int, name string, p providers.Provider, err error) {
+		if err != nil {
+			out[i].diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("Failed to start provider %q", name), Detail: err.Error()}}
+			return
+		}
+		out[i].p = p
+		sr := p.GetSchema(ctx)
+		out[i].diags = append(out[i].diags, convertDiags(name, sr.Diagnostics, nil)...)
+		schema := sr.Schema
+		out[i].schema = &schema
+		if sr.Diagnostics.HasErrors() {
+			return
+		}
+		cr := p.Configure(ctx, providers.ConfigureRequest{Experiment: experiment, Site: site})
+		out[i].diags = append(out[i].diags, convertDiags(name, cr.Diagnostics, nil)...)
+	}
+	inGroup := map[string]bool{}
+	for _, g := range groups {
+		var need []string
+		idx := map[string]int{}
+		for i, name := range names {
+			if !inGroup[name] && slices.Contains(g.Names, name) {
+				inGroup[name] = true
+				need = append(need, name)
+				idx[name] = i
+			}
+		}
+		if len(need) == 0 {
+			continue
+		}
+		wg.Go(func() {
+			ps, err := g.Start(need)
+			var inner sync.WaitGroup
+			for _, name := range need {
+				p := ps[name]
+				perr := err
+				if perr == nil && p == nil {
+					perr = fmt.Errorf("the provider process does not serve %q", name)
+				}
+				inner.Go(func() { setup(idx[name], name, p, perr) })
+			}
+			inner.Wait()
+		})
+	}
 	for i, name := range names {
+		if inGroup[name] {
+			continue
+		}
 		f := factories[name]
 		if f == nil {
 			out[i].diags = hcl.Diagnostics{{
@@ -46,25 +104,10 @@ func New(ctx context.Context, factories map[string]Factory, names []string, expe
 			}}
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			p, err := f()
-			if err != nil {
-				out[i].diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("Failed to start provider %q", name), Detail: err.Error()}}
-				return
-			}
-			out[i].p = p
-			sr := p.GetSchema(ctx)
-			out[i].diags = append(out[i].diags, convertDiags(name, sr.Diagnostics, nil)...)
-			schema := sr.Schema
-			out[i].schema = &schema
-			if sr.Diagnostics.HasErrors() {
-				return
-			}
-			cr := p.Configure(ctx, providers.ConfigureRequest{Experiment: experiment, Site: site})
-			out[i].diags = append(out[i].diags, convertDiags(name, cr.Diagnostics, nil)...)
-		}()
+			setup(i, name, p, err)
+		})
 	}
 	wg.Wait()
 	var diags hcl.Diagnostics

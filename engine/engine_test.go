@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -101,7 +102,7 @@ func twoNodes(latency string, memory int64) *lower.Graph {
 
 func newEngine(t *testing.T, p *providertest.Provider) *Engine {
 	t.Helper()
-	e, diags := New(context.Background(), map[string]Factory{"fake": func() (providers.Provider, error) { return p, nil }}, []string{"fake"}, "test", nil)
+	e, diags := New(context.Background(), map[string]Factory{"fake": func() (providers.Provider, error) { return p, nil }}, nil, []string{"fake"}, "test", nil)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -372,7 +373,7 @@ func (h *recHooks) Finished(addrs.Resource, plan.Action, time.Duration, error) {
 }
 
 func TestUnknownProviderIsAnError(t *testing.T) {
-	_, diags := New(context.Background(), nil, []string{"qemu"}, "test", nil)
+	_, diags := New(context.Background(), nil, nil, []string{"qemu"}, "test", nil)
 	if !diags.HasErrors() || !strings.Contains(diags.Error(), `"qemu"`) {
 		t.Errorf("got %v", diags)
 	}
@@ -445,5 +446,47 @@ func TestResourcesInsideAReplacedNodeAreReplaced(t *testing.T) {
 	}
 	if p, _ := e.Plan(context.Background(), withRoute(1024), st, PlanOptions{}); p.HasChanges() {
 		t.Errorf("after the replace the plan must be empty: %v", actions(p))
+	}
+}
+
+// TestGroup checks that New starts the providers of a group with one call,
+// with only the names it needs, and the others with their factories.
+func TestGroup(t *testing.T) {
+	var calls [][]string
+	var mu sync.Mutex
+	g := Group{Names: []string{"a", "b", "c"}, Start: func(names []string) (map[string]providers.Provider, error) {
+		mu.Lock()
+		calls = append(calls, names)
+		mu.Unlock()
+		out := map[string]providers.Provider{}
+		for _, n := range names {
+			out[n] = providertest.New(testSchema())
+		}
+		return out, nil
+	}}
+	single := 0
+	fs := map[string]Factory{
+		"a": func() (providers.Provider, error) {
+			t.Error("a started alone")
+			return providertest.New(testSchema()), nil
+		},
+		"d": func() (providers.Provider, error) { single++; return providertest.New(testSchema()), nil },
+	}
+	e, diags := New(context.Background(), fs, []Group{g}, []string{"d", "c", "a"}, "test", nil)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	defer e.Close()
+	if len(calls) != 1 || strings.Join(calls[0], ",") != "a,c" || single != 1 {
+		t.Errorf("group calls %v, single starts %d", calls, single)
+	}
+	if len(e.providers) != 3 {
+		t.Errorf("providers %v", e.providers)
+	}
+	_, diags = New(context.Background(), fs, []Group{{Names: []string{"x"}, Start: func([]string) (map[string]providers.Provider, error) {
+		return nil, fmt.Errorf("no such binary")
+	}}}, []string{"x"}, "test", nil)
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "no such binary") {
+		t.Errorf("a group that fails to start: %v", diags)
 	}
 }

@@ -32,6 +32,8 @@ type Options struct {
 	Environ   []string
 	// Factories start providers by name.
 	Factories map[string]engine.Factory
+	// Groups start some of them together, in one process (engine.Group).
+	Groups []engine.Group
 	// LockTimeout is how long to wait for the state lock (0: fail at once).
 	LockTimeout time.Duration
 }
@@ -175,7 +177,7 @@ func (w *Workdir) Engine(ctx context.Context, g *lower.Graph, st *state.State, p
 	} else if st != nil {
 		exp = st.Experiment
 	}
-	return engine.New(ctx, w.opts.Factories, list, exp, site)
+	return engine.New(ctx, w.opts.Factories, w.opts.Groups, list, exp, site)
 }
 
 // Served returns g without the resources no available provider serves

@@ -9,8 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/benito-net/benito/internal/golden"
 )
@@ -414,4 +416,68 @@ vnode "vm" {
 	if r.code != 1 || !strings.Contains(r.stderr, `Error: No provider serves node type "qemu"`) || !strings.Contains(r.stderr, `The node types this benito can create are "process"`) {
 		t.Errorf("plan:\n%s", r)
 	}
+}
+
+// TestBuiltinProvidersInAChild checks that plan runs benito's own
+// providers out of process: one child of benito, running benito's binary
+// in provider mode for all of them, is there while it plans and gone
+// after.
+func TestBuiltinProvidersInAChild(t *testing.T) {
+	dir, rootVar, _, _ := experiment(t, "demo")
+	seen := map[string]bool{}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			for _, args := range childArgs(t) {
+				seen[strings.Join(args, " ")] = true
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	r := benito(t, "", "plan", "-var", rootVar, dir)
+	close(stop)
+	<-done
+	if r.code != 0 {
+		t.Fatalf("plan:\n%s", r)
+	}
+	want := "provider config hostnet process"
+	if !seen[want] {
+		t.Errorf("no child %q during the plan; saw %v", want, seen)
+	}
+	if left := childArgs(t); len(left) != 0 {
+		t.Errorf("children left after the plan: %v", left)
+	}
+}
+
+// childArgs returns the arguments (without the program) of this process's
+// children.
+func childArgs(t *testing.T) [][]string {
+	t.Helper()
+	var out [][]string
+	entries, _ := os.ReadDir("/proc")
+	self := strconv.Itoa(os.Getpid())
+	for _, e := range entries {
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The parent pid is the second field after the command in parentheses.
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) < 2 || f[1] != self {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+		if len(args) > 1 {
+			out = append(out, args[1:])
+		}
+	}
+	return out
 }

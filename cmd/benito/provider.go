@@ -27,25 +27,34 @@ var builtinProviders = map[string]func() providers.Provider{
 // provider, not for normal use.
 const envInProcess = "BENITO_PROVIDERS_IN_PROCESS"
 
-// providerCommand is the hidden provider mode: it serves one built-in
-// provider to the benito process that started this one.
+// providerCommand is the hidden provider mode: it serves built-in
+// providers to the benito process that started this one (several from
+// one process when named together).
 func (c *cli) providerCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:    "provider NAME",
-		Short:  "Serve a built-in provider to benito (started by benito itself)",
+		Use:    "provider NAME...",
+		Short:  "Serve built-in providers to benito (started by benito itself)",
 		Hidden: true,
-		Args:   cobra.ExactArgs(1),
+		Args:   cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			mk := builtinProviders[args[0]]
-			if mk == nil {
-				names := make([]string, 0, len(builtinProviders))
-				for n := range builtinProviders {
-					names = append(names, n)
+			ps := make(map[string]providers.Provider, len(args))
+			for _, name := range args {
+				mk := builtinProviders[name]
+				if mk == nil {
+					names := make([]string, 0, len(builtinProviders))
+					for n := range builtinProviders {
+						names = append(names, n)
+					}
+					sort.Strings(names)
+					return fmt.Errorf("benito has no built-in provider %q (it has: %s)", name, strings.Join(names, ", "))
 				}
-				sort.Strings(names)
-				return fmt.Errorf("benito has no built-in provider %q (it has: %s)", args[0], strings.Join(names, ", "))
+				ps[name] = mk()
 			}
-			plugin.Serve(mk())
+			if len(ps) == 1 {
+				plugin.Serve(ps[args[0]])
+				return nil
+			}
+			plugin.ServeSet(ps)
 			return nil
 		},
 	}

@@ -18,6 +18,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/benito-net/benito/internal/logging"
@@ -51,22 +52,40 @@ const (
 // Start launches the provider, checks its handshake and protocol version,
 // and returns it. Close ends the process.
 func Start(ctx context.Context, cfg Config) (providers.Provider, error) {
+	ps, err := start(ctx, cfg, []string{cfg.Name}, false)
+	if err != nil {
+		return nil, err
+	}
+	return ps[cfg.Name], nil
+}
+
+// StartSet launches one process serving several providers (one built with
+// ServeSet: benito's own binary serves its built-in providers so), and
+// returns a provider for each of names. Each call names its provider in
+// the call's metadata. The process ends when every one of them is
+// closed, and a crash or hang of it ends them all. cfg.Name names the
+// process in messages and logs.
+func StartSet(ctx context.Context, cfg Config, names []string) (map[string]providers.Provider, error) {
+	return start(ctx, cfg, names, true)
+}
+
+func start(ctx context.Context, cfg Config, names []string, set bool) (map[string]providers.Provider, error) {
 	logger := cfg.Logger
 	if logger == nil {
 		logger = logging.Default()
 	}
-	logger = logger.Named(cfg.Name)
-	c := &client{name: cfg.Name, timeout: DefaultTimeout, applyTimeout: DefaultApplyTimeout, tail: &tail{}, logger: logger}
+	timeout, applyTimeout := DefaultTimeout, DefaultApplyTimeout
 	if cfg.Timeout > 0 {
-		c.timeout, c.applyTimeout = cfg.Timeout, cfg.Timeout
+		timeout, applyTimeout = cfg.Timeout, cfg.Timeout
 	}
 	if s := os.Getenv(EnvTimeout); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("%s=%q is not a duration such as 30s or 15m", EnvTimeout, s)
 		}
-		c.timeout, c.applyTimeout = d, d
+		timeout, applyTimeout = d, d
 	}
+	proc := &process{label: cfg.Name, names: names, tail: &tail{}, logger: logger.Named(cfg.Name)}
 
 	tlsConfig, certPEM, err := clientTLS()
 	if err != nil {
@@ -80,7 +99,7 @@ func Start(ctx context.Context, cfg Config) (providers.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting provider %q: %w", cfg.Name, err)
 	}
-	c.sockDir = sockDir
+	proc.sockDir = sockDir
 	cmd := exec.Command(cfg.Path, cfg.Args...)
 	// benito's environment, the Config's on top, and what AutoMTLS would
 	// send (mtls.go); go-plugin adds its handshake variables.
@@ -102,16 +121,16 @@ func Start(ctx context.Context, cfg Config) (providers.Provider, error) {
 	// A benito killed outright (SIGKILL, OOM) leaves no orphans: the kernel
 	// sends the provider SIGTERM when benito's thread that started it dies.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	output := &lineLogger{logger: logger, tail: c.tail}
-	c.pc = goplugin.NewClient(&goplugin.ClientConfig{
+	output := &lineLogger{logger: proc.logger, tail: proc.tail}
+	proc.pc = goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  handshake(ProtocolVersion),
 		VersionedPlugins: map[int]goplugin.PluginSet{ProtocolVersion: {pluginName: &grpcPlugin{}}},
 		Cmd:              cmd,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		TLSConfig:        tlsConfig, // AutoMTLS with one certificate per benito: mtls.go
 		SkipHostEnv:      true,      // in cmd.Env already
-		Logger:           fixedName{logger},
-		Stderr:           c.tail,
+		Logger:           fixedName{proc.logger},
+		Stderr:           proc.tail,
 		SyncStdout:       output,
 		SyncStderr:       output,
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
@@ -119,12 +138,12 @@ func Start(ctx context.Context, cfg Config) (providers.Provider, error) {
 	})
 
 	type started struct {
-		rpc proto.ProviderClient
-		err error
+		conn grpc.ClientConnInterface
+		err  error
 	}
 	ch := make(chan started, 1)
 	go func() {
-		cp, err := c.pc.Client()
+		cp, err := proc.pc.Client()
 		if keyR != nil {
 			keyR.Close() // the provider has its own copy, or is gone
 		}
@@ -137,49 +156,128 @@ func Start(ctx context.Context, cfg Config) (providers.Provider, error) {
 			ch <- started{err: err}
 			return
 		}
-		ch <- started{rpc: raw.(proto.ProviderClient)}
+		ch <- started{conn: raw.(grpc.ClientConnInterface)}
 	}()
+	var conn grpc.ClientConnInterface
 	select {
 	case <-ctx.Done():
-		c.pc.Kill()
+		proc.pc.Kill()
 		os.RemoveAll(sockDir)
 		return nil, fmt.Errorf("starting provider %q: %w", cfg.Name, ctx.Err())
 	case s := <-ch:
 		if s.err != nil {
-			c.pc.Kill()
+			proc.pc.Kill()
 			os.RemoveAll(sockDir)
-			return nil, c.startError(cfg, s.err)
+			return nil, proc.startError(cfg, s.err)
 		}
-		c.rpc = s.rpc
+		conn = s.conn
 	}
-	return c, nil
+	out := make(map[string]providers.Provider, len(names))
+	proc.open = len(names)
+	for _, name := range names {
+		cc := conn
+		if set {
+			cc = namedConn{conn, name}
+		}
+		out[name] = &client{
+			name:         name,
+			proc:         proc,
+			rpc:          proto.NewProviderClient(cc),
+			timeout:      timeout,
+			applyTimeout: applyTimeout,
+			logger:       logger.Named(name),
+		}
+	}
+	return out, nil
 }
 
 var versionMismatch = regexp.MustCompile(`Plugin version: (\d+)`)
 
-func (c *client) startError(cfg Config, err error) error {
+func (proc *process) startError(cfg Config, err error) error {
 	if m := versionMismatch.FindStringSubmatch(err.Error()); m != nil {
 		return fmt.Errorf("provider %q (%s) speaks protocol %s; this benito speaks %d: upgrade the provider or benito so that they match", cfg.Name, cfg.Path, m[1], ProtocolVersion)
 	}
 	msg := fmt.Sprintf("starting provider %q (%s): %v", cfg.Name, cfg.Path, err)
-	if t := c.tail.String(); t != "" {
+	if t := proc.tail.String(); t != "" {
 		msg += "\nIts last output:\n" + t
 	}
 	return errors.New(msg)
 }
 
+// process is a provider process: one provider's, or a set's (StartSet).
+type process struct {
+	label   string   // for messages: the provider's name, or the set's
+	names   []string // the providers it serves
+	sockDir string   // its socket directory
+	pc      *goplugin.Client
+	tail    *tail
+	logger  hclog.Logger
+
+	// ended, once set, is the diagnostic every call of every provider of
+	// the process returns: it crashed or hung.
+	ended atomic.Pointer[providers.Diagnostic]
+
+	mu   sync.Mutex
+	open int // providers not yet closed
+}
+
+// release closes one of the process's providers; the last one ends it.
+func (proc *process) release() {
+	proc.mu.Lock()
+	proc.open--
+	last := proc.open == 0
+	proc.mu.Unlock()
+	if !last {
+		return
+	}
+	t := time.Now()
+	proc.pc.Kill()
+	proc.logger.Debug("provider process closed", "took", time.Since(t))
+	if proc.sockDir != "" {
+		os.RemoveAll(proc.sockDir)
+	}
+}
+
+// also names the other providers a process serves, for messages about its
+// end ("" for a process of one provider).
+func (proc *process) also(name string) string {
+	var others []string
+	for _, n := range proc.names {
+		if n != name {
+			others = append(others, fmt.Sprintf("%q", n))
+		}
+	}
+	if len(others) == 0 {
+		return ""
+	}
+	return " (it also served " + strings.Join(others, ", ") + ", which ended with it)"
+}
+
+// namedConn sends every call with the name of the provider it is for, to
+// a process serving several.
+type namedConn struct {
+	grpc.ClientConnInterface
+	name string
+}
+
+func (n namedConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	return n.ClientConnInterface.Invoke(metadata.AppendToOutgoingContext(ctx, metadataProvider, n.name), method, args, reply, opts...)
+}
+
+func (n namedConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return n.ClientConnInterface.NewStream(metadata.AppendToOutgoingContext(ctx, metadataProvider, n.name), desc, method, opts...)
+}
+
 // client is a provider in another process.
 type client struct {
 	name                  string
-	sockDir               string // the provider's socket directory
-	pc                    *goplugin.Client
+	proc                  *process
 	rpc                   proto.ProviderClient
 	timeout, applyTimeout time.Duration
-	tail                  *tail
 	logger                hclog.Logger
 
-	// dead, once set, is the diagnostic every call returns: the process
-	// crashed, hung or was closed.
+	// dead, once set, is the diagnostic every call returns: the provider
+	// was closed. (The end of its process is proc.ended.)
 	dead atomic.Pointer[providers.Diagnostic]
 
 	// The apply stream (stream_client.go), opened on the first apply.
@@ -194,11 +292,20 @@ type client struct {
 
 var _ providers.Provider = (*client)(nil)
 
+// ended is why the provider cannot be called any more (closed, or its
+// process ended), or nil.
+func (c *client) ended() *providers.Diagnostic {
+	if d := c.dead.Load(); d != nil {
+		return d
+	}
+	return c.proc.ended.Load()
+}
+
 // call runs one gRPC call with the time limit, turning a failure of the
 // transport into a diagnostic about the provider and what it was asked
 // (doing: "applying port.x").
 func (c *client) call(ctx context.Context, limit time.Duration, address, doing string, fn func(context.Context) error) providers.Diagnostics {
-	if d := c.dead.Load(); d != nil {
+	if d := c.ended(); d != nil {
 		return c.deadDiag(d, address)
 	}
 	cctx, cancel := context.WithTimeout(ctx, limit)
@@ -223,44 +330,45 @@ func (c *client) failure(ctx context.Context, err error, timedOut bool, limit ti
 		// message was too large. Later calls may still work.
 		return providers.Errorf(address, "Provider %q: %s failed: %v", c.name, doing, status.Convert(err).Message())
 	}
-	if d := c.dead.Load(); d != nil {
+	if d := c.ended(); d != nil {
 		// Another call found the provider ended (or Close did).
 		return c.inFlightDiag(d, address)
 	}
 	const recorded = " Everything applied before is recorded in the state: run benito plan to see what remains."
 	var d providers.Diagnostic
+	pc, also := c.proc.pc, c.proc.also(c.name)
 	if timedOut {
-		c.pc.Kill()
+		pc.Kill()
 		d = providers.Diagnostic{
 			Summary: fmt.Sprintf("Provider %q did not answer within %s while %s", c.name, limit, doing),
-			Detail:  fmt.Sprintf("benito stopped the provider process. %s sets the time limit per call.", EnvTimeout) + recorded,
+			Detail:  fmt.Sprintf("benito stopped the provider process%s. %s sets the time limit per call.", also, EnvTimeout) + recorded,
 		}
 	} else {
 		// The process has likely died; wait briefly for it, so that its last
 		// words are in the tail.
-		for i := 0; i < 200 && !c.pc.Exited(); i++ {
+		for i := 0; i < 200 && !pc.Exited(); i++ {
 			time.Sleep(10 * time.Millisecond)
 		}
-		if c.pc.Exited() {
-			c.pc.Kill() // release what the client holds
+		if pc.Exited() {
+			pc.Kill() // release what the client holds
 			d = providers.Diagnostic{
 				Summary: fmt.Sprintf("Provider %q crashed while %s", c.name, doing),
-				Detail:  "The provider process exited unexpectedly." + recorded,
+				Detail:  "The provider process exited unexpectedly" + also + "." + recorded,
 			}
 		} else {
-			c.pc.Kill()
+			pc.Kill()
 			d = providers.Diagnostic{
 				Summary: fmt.Sprintf("Provider %q stopped answering while %s", c.name, doing),
-				Detail:  fmt.Sprintf("The connection to the provider failed (%v); benito stopped the provider process.", err) + recorded,
+				Detail:  fmt.Sprintf("The connection to the provider failed (%v); benito stopped the provider process%s.", err, also) + recorded,
 			}
 		}
 	}
-	if t := c.tail.String(); t != "" {
+	if t := c.proc.tail.String(); t != "" {
 		d.Detail += "\n\nIts last output (all of it is in the log: BENITO_LOG=debug):\n" + t
 	}
-	if !c.dead.CompareAndSwap(nil, &d) {
+	if !c.proc.ended.CompareAndSwap(nil, &d) {
 		// Another call got there first: report the same.
-		return c.inFlightDiag(c.dead.Load(), address)
+		return c.inFlightDiag(c.proc.ended.Load(), address)
 	}
 	out := d
 	out.Severity, out.Address = providers.Error, address
@@ -532,7 +640,7 @@ func (c *client) ImportResource(ctx context.Context, req providers.ImportResourc
 // Stop asks the provider to abandon in-flight work. A provider that has
 // already ended has nothing to stop.
 func (c *client) Stop(ctx context.Context) error {
-	if c.dead.Load() != nil {
+	if c.ended() != nil {
 		return nil
 	}
 	var resp *proto.Stop_Response
@@ -548,19 +656,17 @@ func (c *client) Stop(ctx context.Context) error {
 	return nil
 }
 
-// Close ends the provider process; later calls fail at once.
+// Close ends the provider (and its process, once every provider the
+// process serves is closed); later calls fail at once.
 func (c *client) Close() error {
-	c.dead.CompareAndSwap(nil, &providers.Diagnostic{
+	if !c.dead.CompareAndSwap(nil, &providers.Diagnostic{
 		Summary: fmt.Sprintf("Provider %q was called after it was closed", c.name),
 		Detail:  "This is a bug in benito.",
-	})
-	c.closeStream()
-	t := time.Now()
-	c.pc.Kill()
-	c.logger.Debug("provider closed", "took", time.Since(t))
-	if c.sockDir != "" {
-		os.RemoveAll(c.sockDir)
+	}) {
+		return nil // closed already
 	}
+	c.closeStream()
+	c.proc.release()
 	return nil
 }
 

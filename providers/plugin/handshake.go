@@ -13,6 +13,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/benito-net/benito/providers"
@@ -46,21 +47,127 @@ func handshake(version int) goplugin.HandshakeConfig {
 	}
 }
 
-// grpcPlugin is go-plugin's view of a provider: impl on the serving side,
-// nothing on the calling side.
+// grpcPlugin is go-plugin's view of a provider process: the providers it
+// serves on the serving side, nothing on the calling side.
 type grpcPlugin struct {
 	goplugin.NetRPCUnsupportedPlugin
-	impl     providers.Provider
+	impls    map[string]providers.Provider
 	noStream bool // serve as a provider built before the apply stream (tests)
 }
 
 func (p *grpcPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	if p.noStream {
-		proto.RegisterProviderServer(s, unaryOnly{newServer(p.impl)})
+	servers := make(map[string]proto.ProviderServer, len(p.impls))
+	for name, impl := range p.impls {
+		if p.noStream {
+			servers[name] = unaryOnly{newServer(impl)}
+		} else {
+			servers[name] = newServer(impl)
+		}
+	}
+	if len(servers) == 1 {
+		for _, one := range servers {
+			proto.RegisterProviderServer(s, one)
+		}
 		return nil
 	}
-	proto.RegisterProviderServer(s, newServer(p.impl))
+	proto.RegisterProviderServer(s, &mux{servers: servers})
 	return nil
+}
+
+// metadataProvider is the gRPC metadata key naming the provider a call is
+// for, when one process serves several (ServeSet, StartSet).
+const metadataProvider = "benito-provider"
+
+// mux serves several providers: each call goes to the one its metadata
+// names.
+type mux struct {
+	proto.UnimplementedProviderServer
+	servers map[string]proto.ProviderServer
+}
+
+func (m *mux) pick(ctx context.Context) (proto.ProviderServer, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	names := md.Get(metadataProvider)
+	if len(names) != 1 {
+		return nil, status.Errorf(codes.InvalidArgument, "this process serves several providers: a call must name one in its %q metadata", metadataProvider)
+	}
+	s := m.servers[names[0]]
+	if s == nil {
+		return nil, status.Errorf(codes.NotFound, "this process does not serve provider %q", names[0])
+	}
+	return s, nil
+}
+
+func (m *mux) GetSchema(ctx context.Context, req *proto.GetSchema_Request) (*proto.GetSchema_Response, error) {
+	s, err := m.pick(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.GetSchema(ctx, req)
+}
+
+func (m *mux) Configure(ctx context.Context, req *proto.Configure_Request) (*proto.Configure_Response, error) {
+	s, err := m.pick(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Configure(ctx, req)
+}
+
+func (m *mux) ValidateResources(ctx context.Context, req *proto.ValidateResources_Request) (*proto.ValidateResources_Response, error) {
+	s, err := m.pick(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.ValidateResources(ctx, req)
+}
+
+func (m *mux) PlanResources(ctx context.Context, req *proto.PlanResources_Request) (*proto.PlanResources_Response, error) {
+	s, err := m.pick(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.PlanResources(ctx, req)
+}
+
+func (m *mux) ApplyResource(ctx context.Context, req *proto.ApplyResource_Request) (*proto.ApplyResource_Response, error) {
+	s, err := m.pick(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.ApplyResource(ctx, req)
+}
+
+func (m *mux) ApplyResources(stream proto.Provider_ApplyResourcesServer) error {
+	s, err := m.pick(stream.Context())
+	if err != nil {
+		return err
+	}
+	return s.ApplyResources(stream)
+}
+
+func (m *mux) ReadResources(ctx context.Context, req *proto.ReadResources_Request) (*proto.ReadResources_Response, error) {
+	s, err := m.pick(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.ReadResources(ctx, req)
+}
+
+func (m *mux) ImportResource(ctx context.Context, req *proto.ImportResource_Request) (*proto.ImportResource_Response, error) {
+	s, err := m.pick(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.ImportResource(ctx, req)
+}
+
+func (m *mux) Stop(ctx context.Context, req *proto.Stop_Request) (*proto.Stop_Response, error) {
+	s, err := m.pick(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Stop(ctx, req)
 }
 
 // unaryOnly is a server without the apply stream, as a provider built
@@ -72,7 +179,7 @@ func (unaryOnly) ApplyResources(proto.Provider_ApplyResourcesServer) error {
 }
 
 func (p *grpcPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
-	return proto.NewProviderClient(conn), nil
+	return grpc.ClientConnInterface(conn), nil
 }
 
 // Serve serves p to the benito process that started this one, and returns
@@ -82,18 +189,30 @@ func Serve(p providers.Provider) {
 	serve(p, ProtocolVersion, false)
 }
 
+// ServeSet serves several providers from one process, to StartSet: each
+// call names its provider. benito serves its built-in providers so.
+func ServeSet(ps map[string]providers.Provider) {
+	serveSet(ps, ProtocolVersion, false)
+}
+
 func serve(p providers.Provider, version int, noStream bool) {
+	serveSet(map[string]providers.Provider{"": p}, version, noStream)
+}
+
+func serveSet(ps map[string]providers.Provider, version int, noStream bool) {
 	removeSocketOnTerm()
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  handshake(version),
-		VersionedPlugins: map[int]goplugin.PluginSet{version: {pluginName: &grpcPlugin{impl: p, noStream: noStream}}},
+		VersionedPlugins: map[int]goplugin.PluginSet{version: {pluginName: &grpcPlugin{impls: ps, noStream: noStream}}},
 		TLSProvider:      func() (*tls.Config, error) { return serverTLS(), nil },
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(maxMessage), grpc.MaxSendMsgSize(maxMessage))...)
 		},
 	})
-	if err := p.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "closing the provider:", err)
+	for _, p := range ps {
+		if err := p.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "closing the provider:", err)
+		}
 	}
 }
 

@@ -55,6 +55,8 @@ func serveTestProvider(mode string) {
 		plugin.Serve(configdir.New())
 	case "memory":
 		plugin.Serve(memoryProvider())
+	case "set":
+		plugin.ServeSet(map[string]providers.Provider{"echo": &echo{stop: make(chan struct{})}, "config": configdir.New()})
 	default:
 		fmt.Fprintf(os.Stderr, "unknown %s=%q\n", envServe, mode)
 		os.Exit(2)

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/plugin"
 	"github.com/google/go-cmp/cmp"
@@ -333,4 +335,72 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(b)
+}
+
+// TestSet checks providers served together by one process: each call
+// reaches the provider it names, closing one leaves the others working,
+// and a crash ends them all with a message that says so.
+func TestSet(t *testing.T) {
+	ctx := context.Background()
+	exe, _ := os.Executable()
+	ps, err := plugin.StartSet(ctx, plugin.Config{Name: "the set", Path: exe, Env: []string{envServe + "=set"}}, []string{"echo", "config"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoP, configP := ps["echo"], ps["config"]
+	defer echoP.Close()
+	defer configP.Close()
+	if s := echoP.GetSchema(ctx); s.Diagnostics.HasErrors() || s.Schema.ResourceTypes["thing"] == nil {
+		t.Fatalf("echo's schema: %+v", s)
+	}
+	if s := configP.GetSchema(ctx); s.Diagnostics.HasErrors() || s.Schema.ResourceTypes[lower.TypeConfigFile] == nil || s.Schema.ResourceTypes["thing"] != nil {
+		t.Fatalf("config's schema: %+v", s)
+	}
+	thingType := echoSchema.ResourceTypes["thing"].ImpliedType()
+	if r := echoP.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "thing.a", Type: "thing", Prior: cty.NullVal(thingType), Planned: thingVal()}); r.Diagnostics.HasErrors() {
+		t.Fatalf("apply through the set: %v", r.Diagnostics)
+	}
+	resp := echoP.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "thing.crash", Type: "thing", Prior: cty.NullVal(thingType), Planned: thingVal()})
+	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary != `Provider "echo" crashed while applying thing.crash` ||
+		!strings.Contains(resp.Diagnostics[0].Detail, `(it also served "config", which ended with it)`) {
+		t.Fatalf("crash: %+v", resp.Diagnostics)
+	}
+	r := configP.ReadResources(ctx, providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "config_file.x", Type: lower.TypeConfigFile, Current: cty.NullVal(cty.DynamicPseudoType)}}})
+	if !r.Diagnostics.HasErrors() || r.Diagnostics[0].Summary != resp.Diagnostics[0].Summary {
+		t.Errorf("a call to the other provider after the crash: %+v", r.Diagnostics)
+	}
+}
+
+// TestSetCloseOne checks that closing one provider of a set leaves the
+// process serving the others, and closing the last ends it (its socket
+// directory goes).
+func TestSetCloseOne(t *testing.T) {
+	ctx := context.Background()
+	exe, _ := os.Executable()
+	before := socketDirs(t)
+	ps, err := plugin.StartSet(ctx, plugin.Config{Name: "the set", Path: exe, Env: []string{envServe + "=set"}}, []string{"echo", "config"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps["config"].Close()
+	ps["config"].Close() // twice: no harm
+	if s := ps["echo"].GetSchema(ctx); s.Diagnostics.HasErrors() {
+		t.Fatalf("echo after config closed: %v", s.Diagnostics)
+	}
+	if len(socketDirs(t)) != len(before)+1 {
+		t.Errorf("the process's socket directory is gone while echo is open")
+	}
+	ps["echo"].Close()
+	if after := socketDirs(t); len(after) != len(before) {
+		t.Errorf("socket directories before %v, after %v", before, after)
+	}
+}
+
+func socketDirs(t *testing.T) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(os.TempDir(), "benito-provider-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -197,7 +197,7 @@ func (c *client) closeStream() {
 // failures as call.
 func (c *client) apply(ctx context.Context, req *proto.ApplyResource_Request) (*proto.ApplyResource_Response, providers.Diagnostics) {
 	limit, address, doing := c.applyTimeout, req.Address, "applying "+req.Address
-	if d := c.dead.Load(); d != nil {
+	if d := c.ended(); d != nil {
 		return nil, c.deadDiag(d, address)
 	}
 	s, err := c.applyStream(limit)
