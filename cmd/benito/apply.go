@@ -65,10 +65,11 @@ func (c *cli) applyDir(dir string, f *applyFlags, destroy bool) error {
 	if err != nil {
 		return err
 	}
-	w, err := c.open(dir, &f.exp)
+	w, release, err := c.openWarm(dir, &f.exp)
 	if err != nil {
 		return err
 	}
+	defer release()
 	var running atomic.Pointer[engine.Engine]
 	ctx, stop, done := c.applyInterrupts(&running)
 	defer done()

@@ -63,10 +63,11 @@ byte-identical plans, so plans can be reviewed and diffed.`,
 			if err != nil {
 				return err
 			}
-			w, err := c.open(dirArg(args), &f.exp)
+			w, release, err := c.openWarm(dirArg(args), &f.exp)
 			if err != nil {
 				return err
 			}
+			defer release()
 			ctx, _, done := c.interrupts(nil, nil)
 			defer done()
 			if err := w.Lock(ctx, "plan"); err != nil {

@@ -142,7 +142,11 @@ func (c *cli) options(dir string, f *expFlags) workdir.Options {
 
 // open loads the experiment in dir, printing its diagnostics.
 func (c *cli) open(dir string, f *expFlags) (*workdir.Workdir, error) {
-	opts := c.options(dir, f)
+	return c.openWith(c.options(dir, f))
+}
+
+func (c *cli) openWith(opts workdir.Options) (*workdir.Workdir, error) {
+	dir := opts.Dir
 	w, diags := workdir.Open(opts)
 	if !diags.HasErrors() {
 		diags = append(diags, c.thirdParty(w, dir, opts.Factories)...)

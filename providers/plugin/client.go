@@ -93,9 +93,11 @@ func start(ctx context.Context, cfg Config, names []string, set bool) (map[strin
 	}
 	// The provider's socket goes in a directory of its own, which Close
 	// removes: go-plugin leaves a socket behind whenever a provider dies
-	// without closing it (a crash, a kill), and a provider of ours removes
-	// the directory itself on SIGTERM (see serve).
-	sockDir, err := os.MkdirTemp("", socketDirPrefix)
+	// without closing it (a crash, a kill). benito names the directory and
+	// the provider makes it, once it can remove it again on the SIGTERM it
+	// gets if benito dies (see serve): made here, it would be left behind
+	// by a benito killed before the provider got that far.
+	sockDir, err := socketDirName()
 	if err != nil {
 		return nil, fmt.Errorf("starting provider %q: %w", cfg.Name, err)
 	}
@@ -109,7 +111,7 @@ func start(ctx context.Context, cfg Config, names []string, set bool) (map[strin
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = append(env, "PLUGIN_CLIENT_CERT="+string(certPEM), goplugin.EnvUnixSocketDir+"="+sockDir)
+	cmd.Env = append(env, "PLUGIN_CLIENT_CERT="+string(certPEM), envSocketDir+"="+sockDir)
 	var keyR *os.File // a first-party provider's copy of benito's key
 	if cfg.FirstParty {
 		if keyR, err = keyPipe(); err == nil {

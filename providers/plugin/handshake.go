@@ -2,12 +2,15 @@ package plugin
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	goplugin "github.com/hashicorp/go-plugin"
@@ -200,7 +203,10 @@ func serve(p providers.Provider, version int, noStream bool) {
 }
 
 func serveSet(ps map[string]providers.Provider, version int, noStream bool) {
-	removeSocketOnTerm()
+	if err := makeSocketDir(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  handshake(version),
 		VersionedPlugins: map[int]goplugin.PluginSet{version: {pluginName: &grpcPlugin{impls: ps, noStream: noStream}}},
@@ -220,20 +226,44 @@ func serveSet(ps map[string]providers.Provider, version int, noStream bool) {
 // sockets (one per provider process).
 const socketDirPrefix = "benito-provider-"
 
-// removeSocketOnTerm makes a SIGTERM (what a provider gets when benito dies
-// outright) remove the provider's socket directory before the process
-// ends, which go-plugin would leave behind. Only a directory benito made
-// for this provider is removed.
-func removeSocketOnTerm() {
-	dir := os.Getenv(goplugin.EnvUnixSocketDir)
-	if dir == "" || !strings.HasPrefix(filepath.Base(dir), socketDirPrefix) {
-		return
+// envSocketDir names the directory, not yet made, where the provider is to
+// make its socket.
+const envSocketDir = "BENITO_PROVIDER_SOCKET_DIR"
+
+// socketDirName returns a fresh, unguessable socket directory path under
+// the temporary directory, for a provider to make.
+func socketDirName() (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
 	}
+	return filepath.Join(os.TempDir(), socketDirPrefix+hex.EncodeToString(b)), nil
+}
+
+// makeSocketDir makes the socket directory benito named for this provider
+// (envSocketDir) and tells go-plugin to use it, having first made a
+// SIGTERM (what a provider gets when benito dies outright) remove it
+// before the process ends, which go-plugin would leave behind. The
+// directory is made under a lock the signal handler takes too, so that a
+// SIGTERM at any moment leaves nothing.
+func makeSocketDir() error {
+	dir := os.Getenv(envSocketDir)
+	if dir == "" || !strings.HasPrefix(filepath.Base(dir), socketDirPrefix) {
+		return nil
+	}
+	var mu sync.Mutex
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGTERM)
 	go func() {
 		<-ch
+		mu.Lock() // held until the exit: the directory is not made after this
 		os.RemoveAll(dir)
 		os.Exit(143) // 128 + SIGTERM, as if the signal had ended it
 	}()
+	mu.Lock()
+	defer mu.Unlock()
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return fmt.Errorf("making the socket directory: %w", err)
+	}
+	return os.Setenv(goplugin.EnvUnixSocketDir, dir)
 }
