@@ -66,10 +66,67 @@ func ValuesEqual(a, b cty.Value) bool {
 	// building result values as Equals does. Equal values that hold
 	// unknowns still differ: what is unknown may change.
 	if !a.IsMarked() && !b.IsMarked() {
-		return a.RawEquals(b) && a.IsWhollyKnown()
+		if !a.Type().Equals(b.Type()) {
+			return false
+		}
+		return knownEqual(a, b)
 	}
 	if !a.IsWhollyKnown() || !b.IsWhollyKnown() {
 		return false
 	}
 	return a.Equals(b).True()
+}
+
+// knownEqual reports whether unmarked a and b, of the same type, are equal
+// and wholly known. It is RawEquals for benito's values, without its cost:
+// cty compares strings through Equals, which normalizes both again, and
+// checks the types at every level; a refresh compares every attribute of
+// every resource. Sets and dynamic values are left to RawEquals.
+func knownEqual(a, b cty.Value) bool {
+	if !a.IsKnown() || !b.IsKnown() {
+		return false
+	}
+	if a.IsNull() || b.IsNull() {
+		return a.IsNull() && b.IsNull()
+	}
+	ty := a.Type()
+	switch {
+	case ty == cty.String:
+		return a.AsString() == b.AsString()
+	case ty == cty.Bool:
+		return a.True() == b.True()
+	case ty == cty.Number:
+		return a.AsBigFloat().Cmp(b.AsBigFloat()) == 0
+	case ty.IsObjectType():
+		for name := range ty.AttributeTypes() {
+			if !knownEqual(a.GetAttr(name), b.GetAttr(name)) {
+				return false
+			}
+		}
+		return true
+	case ty.IsListType() || ty.IsTupleType():
+		n := a.LengthInt()
+		if n != b.LengthInt() {
+			return false
+		}
+		for i := 0; i < n; i++ {
+			idx := cty.NumberIntVal(int64(i))
+			if !knownEqual(a.Index(idx), b.Index(idx)) {
+				return false
+			}
+		}
+		return true
+	case ty.IsMapType():
+		if a.LengthInt() != b.LengthInt() {
+			return false
+		}
+		for it := a.ElementIterator(); it.Next(); {
+			k, av := it.Element()
+			if !b.HasIndex(k).True() || !knownEqual(av, b.Index(k)) {
+				return false
+			}
+		}
+		return true
+	}
+	return a.RawEquals(b) && a.IsWhollyKnown()
 }

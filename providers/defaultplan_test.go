@@ -1,0 +1,55 @@
+package providers
+
+import (
+	"testing"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+// TestValuesEqual checks ValuesEqual against cty's RawEquals (with wholly
+// known) on pairs of values of every kind benito uses.
+func TestValuesEqual(t *testing.T) {
+	ifc := func(name, addr string, mtu int64) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{
+			"name": cty.StringVal(name), "ip4_address": cty.StringVal(addr), "mtu": cty.NumberIntVal(mtu),
+			"up": cty.True, "tags": cty.MapVal(map[string]cty.Value{"k": cty.StringVal(name)}),
+		})
+	}
+	node := func(ifs ...cty.Value) cty.Value {
+		list := cty.ListValEmpty(ifc("", "", 0).Type())
+		if len(ifs) > 0 {
+			list = cty.ListVal(ifs)
+		}
+		return cty.ObjectVal(map[string]cty.Value{"interfaces": list, "set": cty.SetVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")}), "pid": cty.NumberIntVal(7)})
+	}
+	vals := []cty.Value{
+		cty.StringVal("a"), cty.StringVal("b"), cty.StringVal(""), cty.NullVal(cty.String), cty.UnknownVal(cty.String),
+		cty.NumberIntVal(1), cty.NumberFloatVal(1.5), cty.NumberIntVal(2), cty.True, cty.False,
+		node(), node(ifc("eth0", "10.0.0.1", 1500)), node(ifc("eth0", "10.0.0.1", 1500), ifc("eth1", "10.0.1.1", 1500)),
+		node(ifc("eth0", "10.0.0.2", 1500)), node(ifc("eth0", "10.0.0.1", 9000)),
+		cty.ObjectVal(map[string]cty.Value{"interfaces": cty.UnknownVal(cty.List(ifc("", "", 0).Type())), "set": cty.SetValEmpty(cty.String), "pid": cty.NumberIntVal(7)}),
+		cty.TupleVal([]cty.Value{cty.StringVal("x"), cty.NumberIntVal(1)}), cty.TupleVal([]cty.Value{cty.StringVal("x"), cty.NumberIntVal(2)}),
+		cty.MapVal(map[string]cty.Value{"a": cty.StringVal("1")}), cty.MapVal(map[string]cty.Value{"b": cty.StringVal("1")}),
+		cty.MapVal(map[string]cty.Value{"a": cty.StringVal("1"), "b": cty.StringVal("2")}),
+	}
+	for i, a := range vals {
+		for j, b := range vals {
+			// Copies made anew, so that equal values share no memory.
+			b2 := b
+			if i == j {
+				b2 = vals[j]
+			}
+			want := a.Type().Equals(b2.Type()) && a.RawEquals(b2) && a.IsWhollyKnown()
+			if a.IsNull() || b2.IsNull() {
+				want = a.IsNull() && b2.IsNull()
+			}
+			if got := ValuesEqual(a, b2); got != want {
+				t.Errorf("ValuesEqual(%#v, %#v) = %v, want %v", a, b2, got, want)
+			}
+		}
+	}
+	// Equal values built separately.
+	if !ValuesEqual(node(ifc("eth0", "10.0.0.1", 1500)), node(ifc("eth0", "10.0.0.1", 1500))) {
+		t.Error("equal nodes built apart differ")
+	}
+}
