@@ -28,8 +28,9 @@ const (
 
 // Errno values the daemons answer with.
 const (
-	ENXIO  = 6  // no such port
-	EEXIST = 17 // port exists
+	ENXIO      = 6  // no such port
+	EEXIST     = 17 // port exists
+	EADDRINUSE = 98 // port in use (an endpoint is still connected)
 )
 
 // Conn is a session on a management socket.

@@ -20,8 +20,9 @@ type mgmtError = vdemgmt.Error
 
 // Errnos vde_switch answers with.
 const (
-	mgmtENXIO  = vdemgmt.ENXIO
-	mgmtEEXIST = vdemgmt.EEXIST
+	mgmtENXIO      = vdemgmt.ENXIO
+	mgmtEEXIST     = vdemgmt.EEXIST
+	mgmtEADDRINUSE = vdemgmt.EADDRINUSE
 )
 
 func isMgmtCode(err error, code int) bool { return vdemgmt.IsCode(err, code) }

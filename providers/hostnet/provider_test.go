@@ -511,3 +511,63 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestPortInUse deletes a port while something is still plugged into it,
+// as when the switch has not yet noticed (or never notices) that a node's
+// plug died: the delete closes the endpoint and removes the port. The
+// endpoint's ID is past 7: vde_switch lists IDs with leading zeros and
+// reads them back in octal if they keep them.
+func TestPortInUse(t *testing.T) {
+	h := newHarness(t)
+	run := t.TempDir()
+	socket := filepath.Join(run, "switch", "lan.ctl")
+	sw := &res{addr: "switch.lan", typ: lower.TypeSwitch}
+	pt := &res{addr: `port.lan["x.eth0"]`, typ: lower.TypePort}
+	t.Cleanup(func() { h.destroy(pt, sw) })
+	h.apply(sw, h.config(lower.TypeSwitch, map[string]any{"name": "lan", "kind": "vde", "ports": 8, "socket": socket, "mode": "0770", "subnet": "10.98.0.0/24"}))
+	h.apply(pt, h.config(lower.TypePort, map[string]any{"switch": "lan", "socket": socket, "number": 5, "node": "x", "interface": "eth0"}))
+	// A plug on each of ports 1 to 12, kept plugged in: the switch gives
+	// their endpoints IDs up past 7.
+	for port := 1; port <= 12; port++ {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("vde_plug", "vde://"+socket+"["+strconv.Itoa(port)+"]")
+		cmd.Stdin = r
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		t.Cleanup(func() { w.Close(); cmd.Process.Kill(); cmd.Wait() })
+	}
+	// Wait for port 5's endpoint; its ID must be past 7 for the test to
+	// mean anything.
+	var id int
+	for deadline := time.Now().Add(5 * time.Second); id == 0; time.Sleep(5 * time.Millisecond) {
+		h.p.withMgmt(mgmtPath(socket), func(c *mgmtConn) error {
+			lines, err := c.Do("port/allprint 5")
+			for _, p := range parsePorts(lines) {
+				for _, ep := range p.Endpoints {
+					if f := strings.Fields(ep); len(f) >= 4 {
+						id, _ = strconv.Atoi(f[3])
+					}
+				}
+			}
+			return err
+		})
+		if time.Now().After(deadline) {
+			t.Fatal("no plug on port 5")
+		}
+	}
+	if id < 8 {
+		t.Skipf("port 5's endpoint has ID %d: the test needs one past 7", id)
+	}
+	h.destroy(pt)
+	h.p.withMgmt(mgmtPath(socket), func(c *mgmtConn) error {
+		if _, err := c.Do("port/print 5"); !isMgmtCode(err, mgmtENXIO) {
+			t.Errorf("port 5 still there after its delete: %v", err)
+		}
+		return nil
+	})
+}

@@ -306,6 +306,31 @@ func (p *Provider) createPort(planned cty.Value) error {
 
 // deletePort removes the numbered port, closing whatever is still plugged
 // into it. A port or switch already gone is no error.
+// closeEndpoints closes every endpoint connected to port n.
+func closeEndpoints(c *mgmtConn, n string) {
+	lines, err := c.Do("port/allprint " + n)
+	if err != nil {
+		return
+	}
+	for _, ports := range parsePorts(lines) {
+		for _, ep := range ports.Endpoints {
+			// "-- endpoint ID 0025 module unix ...": the switch reads the
+			// ID back with %i, so it must lose its leading zeros (0025
+			// would be octal 21).
+			if f := strings.Fields(ep); len(f) >= 4 && f[1] == "endpoint" && f[2] == "ID" {
+				if id, err := strconv.Atoi(f[3]); err == nil {
+					c.Do("port/epclose " + n + " " + strconv.Itoa(id))
+				}
+			}
+		}
+	}
+}
+
+// portFreeWait bounds the last pause before deletePort gives up on a
+// port whose endpoint the switch has not let go of (all pauses together:
+// about twice as long).
+const portFreeWait = time.Second
+
 func (p *Provider) deletePort(prior cty.Value) error {
 	socket := str(prior, "socket")
 	n := strconv.FormatInt(num(prior, "number"), 10)
@@ -313,31 +338,23 @@ func (p *Provider) deletePort(prior cty.Value) error {
 		return nil
 	}
 	err := p.withMgmt(mgmtPath(socket), func(c *mgmtConn) error {
-		_, err := c.Do("port/remove " + n)
-		if err == nil || isMgmtCode(err, mgmtENXIO) {
-			return nil
-		}
-		var me *mgmtError
-		if !errors.As(err, &me) {
-			return err
-		}
-		// Still in use: close its endpoints, then remove it.
-		lines, perr := c.Do("port/allprint " + n)
-		if perr != nil {
-			return err
-		}
-		for _, ports := range parsePorts(lines) {
-			for _, ep := range ports.Endpoints {
-				if f := strings.Fields(ep); len(f) >= 4 && f[1] == "endpoint" && f[2] == "ID" {
-					c.Do("port/epclose " + n + " " + f[3])
-				}
+		for wait := time.Millisecond; ; wait *= 2 {
+			_, err := c.Do("port/remove " + n)
+			if err == nil || isMgmtCode(err, mgmtENXIO) {
+				return nil
 			}
+			var me *mgmtError
+			if !errors.As(err, &me) || wait > portFreeWait {
+				return err
+			}
+			// Still in use. The node's plug was killed just before, but
+			// the switch notices a closed endpoint in its own time (and
+			// does not always notice one whose other end was in a node's
+			// namespace that is gone): close its endpoints, then try
+			// again.
+			closeEndpoints(c, n)
+			time.Sleep(wait)
 		}
-		_, err = c.Do("port/remove " + n)
-		if isMgmtCode(err, mgmtENXIO) {
-			return nil
-		}
-		return err
 	})
 	var nerr *mgmtError
 	if err != nil && !errors.As(err, &nerr) {

@@ -3,12 +3,15 @@
 // own (the descendant of ViewOS/umview's umnet processes), and the routes,
 // bind mounts and startup command that live inside such a node.
 //
-// A node is an idle holder (sleep(1), its argv[0] renamed so that ps names
-// the node) started in new network and UTS namespaces, and a new mount
-// namespace when the node has mounts. The namespaces live as long as the
-// holder; everything else is done from the provider with netlink handles
-// bound to the node's namespace, so a node costs one fork and exec and a
-// few netlink calls. Its files live under RUN_DIR/process/NODE (the holder's
+// A node is an idle holder (holderbin.go: a tiny static program named
+// benito-node, or sleep(1) where it cannot run; its argv[0] names the node
+// for ps) in new network and UTS namespaces, and a new mount namespace
+// when the node has mounts. The namespaces are made, named and given their
+// ip_forward by the thread that forks the holder, and live as long as it;
+// everything else is done from the provider with netlink handles bound to
+// the node's namespace, so a node costs one fork and exec and a few
+// netlink calls (a veth is one request: host end, its bridge, the peer
+// inside the node). Its files live under RUN_DIR/process/NODE (the holder's
 // pid file, the VDE plugs' and wires' pid files) and RUN_DIR/log/NODE.log
 // (the plugs' output).
 //
