@@ -89,27 +89,33 @@ func main() {
 		kind = "vde"
 	}
 	fmt.Printf("%d process nodes on one %s switch; median of %d runs\n", *n, kind, *runs)
-	fmt.Printf("(each run measures every contender once, in turn, so that all see the same load)\n\n")
+	fmt.Printf("(each run measures every contender once, in turn, so that all see the same load;\n")
+	fmt.Printf("before each, the kernel's clean-up of the namespaces of the one before is waited for)\n\n")
 
 	// Per contender, two phases (build or apply; tear down or destroy) per run.
 	var ba, bd, gc, gd, fc, fd, mt []time.Duration
+	baseline := netnsCount()
 	for r := 0; r < *runs; r++ {
 		var line []string
 		if *bin != "" {
+			settle(baseline)
 			a, d, err := benito(*bin, filepath.Join(tmp, fmt.Sprint("run", r)), filepath.Join(runs0, fmt.Sprint("run", r), "run"), *n, kind, r)
 			check(err)
 			ba, bd = append(ba, a), append(bd, d)
 			line = append(line, "benito "+ms(a)+"+"+ms(d))
 		}
 		if !*vde {
+			settle(baseline)
 			c, d, err := floor(*n, r, true)
 			check(err)
 			gc, gd = append(gc, c), append(gd, d)
+			settle(baseline)
 			c1, d1, err := floor(*n, r, false)
 			check(err)
 			fc, fd = append(fc, c1), append(fd, d1)
 			line = append(line, "floor "+ms(c)+"+"+ms(d), "floor/1 "+ms(c1)+"+"+ms(d1))
 			if *mininet {
+				settle(baseline)
 				m, err := mn(*n)
 				check(err)
 				mt = append(mt, m)
@@ -144,6 +150,35 @@ func main() {
 	if *mininet {
 		fmt.Printf("mininet / benito = %.1fx (target: at least 10x)\n", float64(m)/float64(b))
 	}
+}
+
+// netnsCount returns the network namespaces the kernel holds (live or
+// being torn down), from /proc/slabinfo, or -1.
+func netnsCount() int {
+	b, err := os.ReadFile("/proc/slabinfo")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "net_namespace" {
+			var n int
+			fmt.Sscan(f[1], &n)
+			return n
+		}
+	}
+	return -1
+}
+
+// settle waits, before a contender starts, until the kernel has finished
+// tearing down the namespaces of the one before (it does so in the
+// background, after the contender's clock stopped), so that no contender
+// pays for another's clean-up: until the count of network namespaces is
+// back to baseline (at most 5 s), then 100 ms more.
+func settle(baseline int) {
+	for deadline := time.Now().Add(5 * time.Second); baseline >= 0 && netnsCount() > baseline+2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
 }
 
 // benito generates the experiment in dir and times apply and destroy.
