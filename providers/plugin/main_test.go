@@ -55,6 +55,8 @@ func serveTestProvider(mode string) {
 		plugin.Serve(configdir.New())
 	case "memory":
 		plugin.Serve(memoryProvider())
+	case "benchset":
+		plugin.ServeSet(map[string]providers.Provider{lower.ConfigProvider: configdir.New(), lower.HostNetProvider: memoryProvider(), "process": memoryProvider()})
 	case "set":
 		plugin.ServeSet(map[string]providers.Provider{"echo": &echo{stop: make(chan struct{})}, "config": configdir.New()})
 	default:
