@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/benito-net/benito/engine"
@@ -78,10 +79,9 @@ func builtinGroup() []engine.Group {
 			if err != nil {
 				return nil, fmt.Errorf("finding benito's own executable, to run its providers: %w", err)
 			}
-			label := need[0]
-			if len(need) > 1 {
-				label = "benito's own providers"
-			}
+			// The process's name in messages and the log: its providers,
+			// "config+hostnet+process".
+			label := strings.Join(need, "+")
 			return plugin.StartSet(context.Background(), plugin.Config{Name: label, Path: exe, Args: append([]string{"provider"}, need...), FirstParty: true}, need)
 		},
 	}}
