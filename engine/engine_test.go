@@ -197,7 +197,13 @@ func TestDestroyInReverseOrder(t *testing.T) {
 	e := newEngine(t, fp)
 	_, st, _ := planApply(t, e, twoNodes("10ms", 512), state.New("test"), PlanOptions{})
 	fp.Applied = nil
+	if _, diags := e.Plan(context.Background(), twoNodes("10ms", 512), st, PlanOptions{}); diags.HasErrors() || fp.Calls["ReadResources existence only"] != 0 {
+		t.Fatalf("a plan's refresh asked for existence only (%d), or: %v", fp.Calls["ReadResources existence only"], diags)
+	}
 	p, st, res := planApply(t, e, twoNodes("10ms", 512), st, PlanOptions{Destroy: true})
+	if fp.Calls["ReadResources existence only"] != 1 {
+		t.Errorf("a destroy's refresh asked for existence only %d times, want once", fp.Calls["ReadResources existence only"])
+	}
 	for _, c := range p.Changes {
 		if c.Action != plan.Delete {
 			t.Errorf("%s: %s, want delete", c.Addr, c.Action)

@@ -37,13 +37,15 @@ type PlanOptions struct {
 // was recorded) that exist are kept as tainted; those that do not are
 // dropped without being reported as drift.
 func (e *Engine) Refresh(ctx context.Context, prior *state.State) (*state.State, []*plan.Drift, hcl.Diagnostics) {
-	refreshed, _, drift, diags := e.refresh(ctx, prior)
+	refreshed, _, drift, diags := e.refresh(ctx, prior, false)
 	return refreshed, drift, diags
 }
 
 // refresh is Refresh that also returns the values read back, by address,
-// so that planning need not decode the refreshed state again.
-func (e *Engine) refresh(ctx context.Context, prior *state.State) (*state.State, map[addrs.Resource]cty.Value, []*plan.Drift, hcl.Diagnostics) {
+// so that planning need not decode the refreshed state again. With
+// existenceOnly (a destroy's refresh), providers are told that only which
+// resources still exist matters.
+func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly bool) (*state.State, map[addrs.Resource]cty.Value, []*plan.Drift, hcl.Diagnostics) {
 	refreshed := prior.DeepCopy()
 	values := make(map[addrs.Resource]cty.Value, len(prior.Resources))
 	var valuesMu sync.Mutex
@@ -81,7 +83,7 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State) (*state.State,
 		items := byProvider[name]
 		results := make([]providers.ReadResult, len(items))
 		diags = append(diags, inChunks(len(items), func(lo, hi int) hcl.Diagnostics {
-			req := providers.ReadResourcesRequest{Resources: make([]providers.ReadResource, hi-lo)}
+			req := providers.ReadResourcesRequest{Resources: make([]providers.ReadResource, hi-lo), ExistenceOnly: existenceOnly}
 			for i, it := range items[lo:hi] {
 				req.Resources[i] = providers.ReadResource{Address: it.res.Addr.String(), Type: it.res.Addr.Type, Current: it.cur, Private: it.res.Private}
 			}
@@ -141,7 +143,7 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 	var read map[addrs.Resource]cty.Value // values read back, when refreshed
 	if !opts.SkipRefresh {
 		var d hcl.Diagnostics
-		refreshed, read, drift, d = e.refresh(ctx, prior)
+		refreshed, read, drift, d = e.refresh(ctx, prior, opts.Destroy)
 		diags = append(diags, d...)
 		if diags.HasErrors() {
 			return nil, diags

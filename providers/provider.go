@@ -150,6 +150,10 @@ type ApplyResourceResponse struct {
 // ReadResourcesRequest asks for the current values of resources.
 type ReadResourcesRequest struct {
 	Resources []ReadResource
+	// ExistenceOnly says benito only needs to know which resources still
+	// exist (the refresh before a destroy): a provider may answer Current
+	// unchanged for one that exists, without reading its attributes.
+	ExistenceOnly bool
 }
 
 // ReadResource is one resource to read back, as benito last recorded it.

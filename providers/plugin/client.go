@@ -340,29 +340,39 @@ func (c *client) failure(ctx context.Context, err error, timedOut bool, limit ti
 	var d providers.Diagnostic
 	pc, also := c.proc.pc, c.proc.also(c.name)
 	if timedOut {
-		pc.Kill()
 		d = providers.Diagnostic{
 			Summary: fmt.Sprintf("Provider %q did not answer within %s while %s", c.name, limit, doing),
 			Detail:  fmt.Sprintf("benito stopped the provider process%s. %s sets the time limit per call.", also, EnvTimeout) + recorded,
 		}
-	} else {
-		// The process has likely died; wait briefly for it, so that its last
-		// words are in the tail.
-		for i := 0; i < 200 && !pc.Exited(); i++ {
-			time.Sleep(10 * time.Millisecond)
+		if t := c.proc.tail.String(); t != "" {
+			d.Detail += "\n\nIts last output (all of it is in the log: BENITO_LOG=debug):\n" + t
 		}
-		if pc.Exited() {
-			pc.Kill() // release what the client holds
-			d = providers.Diagnostic{
-				Summary: fmt.Sprintf("Provider %q crashed while %s", c.name, doing),
-				Detail:  "The provider process exited unexpectedly" + also + "." + recorded,
-			}
-		} else {
-			pc.Kill()
-			d = providers.Diagnostic{
-				Summary: fmt.Sprintf("Provider %q stopped answering while %s", c.name, doing),
-				Detail:  fmt.Sprintf("The connection to the provider failed (%v); benito stopped the provider process%s.", err, also) + recorded,
-			}
+		// Recorded before the kill, so that the calls the kill breaks
+		// report this, not a crash.
+		if !c.proc.ended.CompareAndSwap(nil, &d) {
+			return c.inFlightDiag(c.proc.ended.Load(), address)
+		}
+		pc.Kill()
+		out := d
+		out.Severity, out.Address = providers.Error, address
+		return providers.Diagnostics{out}
+	}
+	// The process has likely died; wait briefly for it, so that its last
+	// words are in the tail.
+	for i := 0; i < 200 && !pc.Exited(); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if pc.Exited() {
+		pc.Kill() // release what the client holds
+		d = providers.Diagnostic{
+			Summary: fmt.Sprintf("Provider %q crashed while %s", c.name, doing),
+			Detail:  "The provider process exited unexpectedly" + also + "." + recorded,
+		}
+	} else {
+		pc.Kill()
+		d = providers.Diagnostic{
+			Summary: fmt.Sprintf("Provider %q stopped answering while %s", c.name, doing),
+			Detail:  fmt.Sprintf("The connection to the provider failed (%v); benito stopped the provider process%s.", err, also) + recorded,
 		}
 	}
 	if t := c.proc.tail.String(); t != "" {
@@ -580,7 +590,7 @@ func (c *client) ApplyResource(ctx context.Context, req providers.ApplyResourceR
 }
 
 func (c *client) ReadResources(ctx context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
-	in := &proto.ReadResources_Request{Resources: make([]*proto.ReadResources_Resource, len(req.Resources))}
+	in := &proto.ReadResources_Request{Resources: make([]*proto.ReadResources_Resource, len(req.Resources)), ExistenceOnly: req.ExistenceOnly}
 	schemas := make([]*providers.ResourceSchema, len(req.Resources))
 	for i, r := range req.Resources {
 		rs, d := c.resourceType(ctx, r.Address, r.Type)

@@ -211,7 +211,11 @@ func (e *echo) ApplyResource(ctx context.Context, req providers.ApplyResourceReq
 func (e *echo) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
 	resp := providers.ReadResourcesResponse{}
 	for _, r := range req.Resources {
-		resp.Resources = append(resp.Resources, providers.ReadResult{New: r.Current, Private: r.Private})
+		priv := r.Private
+		if req.ExistenceOnly {
+			priv = []byte("existence only") // tells the test the flag crossed
+		}
+		resp.Resources = append(resp.Resources, providers.ReadResult{New: r.Current, Private: priv})
 	}
 	return resp
 }

@@ -404,3 +404,19 @@ func socketDirs(t *testing.T) []string {
 	}
 	return m
 }
+
+// TestReadExistenceOnly checks that a read's ExistenceOnly reaches the
+// provider.
+func TestReadExistenceOnly(t *testing.T) {
+	p := start(t, "echo", "echo", 0)
+	ctx := context.Background()
+	for _, only := range []bool{false, true} {
+		r := p.ReadResources(ctx, providers.ReadResourcesRequest{ExistenceOnly: only, Resources: []providers.ReadResource{{Address: "thing.a", Type: "thing", Current: thingVal(), Private: []byte("p")}}})
+		if r.Diagnostics.HasErrors() || len(r.Resources) != 1 {
+			t.Fatalf("read: %+v", r)
+		}
+		if got := string(r.Resources[0].Private) == "existence only"; got != only {
+			t.Errorf("ExistenceOnly %v arrived as %v", only, got)
+		}
+	}
+}

@@ -160,7 +160,7 @@ func (s *server) ApplyResource(ctx context.Context, req *proto.ApplyResource_Req
 }
 
 func (s *server) ReadResources(ctx context.Context, req *proto.ReadResources_Request) (*proto.ReadResources_Response, error) {
-	in := providers.ReadResourcesRequest{Resources: make([]providers.ReadResource, len(req.Resources))}
+	in := providers.ReadResourcesRequest{Resources: make([]providers.ReadResource, len(req.Resources)), ExistenceOnly: req.ExistenceOnly}
 	tys := make([]cty.Type, len(req.Resources))
 	var diags providers.Diagnostics
 	for i, r := range req.Resources {

@@ -221,7 +221,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			nodes++
 		}
 	}
-	if nodes >= 4 {
+	if nodes >= 4 && !req.ExistenceOnly {
 		host = snapshotHostLinks()
 	}
 	// Reads wait on the kernel more than they compute: run them side by
@@ -244,6 +244,13 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 		)
 		switch r.Type {
 		case lower.TypeVNode:
+			if req.ExistenceOnly {
+				// A node exists while its holder lives.
+				if holderOf(r.Current).Alive() {
+					v = r.Current
+				}
+				break
+			}
 			v, err = readNode(r.Current, host)
 		case lower.TypeRoute:
 			v, err = p.readRoute(r.Current)

@@ -140,6 +140,9 @@ func (p *Provider) DefaultApply(req providers.ApplyResourceRequest) providers.Ap
 
 func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
 	p.count("ReadResources")
+	if req.ExistenceOnly {
+		p.count("ReadResources existence only")
+	}
 	resp := providers.ReadResourcesResponse{Resources: make([]providers.ReadResult, len(req.Resources))}
 	for i, r := range req.Resources {
 		if p.ReadFn != nil {

@@ -1962,8 +1962,13 @@ func (x *ReadResources_Result) GetPrivate() []byte {
 }
 
 type ReadResources_Request struct {
-	state         protoimpl.MessageState    `protogen:"open.v1"`
-	Resources     []*ReadResources_Resource `protobuf:"bytes,1,rep,name=resources,proto3" json:"resources,omitempty"`
+	state     protoimpl.MessageState    `protogen:"open.v1"`
+	Resources []*ReadResources_Resource `protobuf:"bytes,1,rep,name=resources,proto3" json:"resources,omitempty"`
+	// Set when benito only needs to know which of the resources still
+	// exist (the refresh before a destroy): the provider may then answer
+	// the current value unchanged for one that exists, without reading
+	// its attributes. A provider that ignores it reads everything.
+	ExistenceOnly bool `protobuf:"varint,2,opt,name=existence_only,json=existenceOnly,proto3" json:"existence_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2003,6 +2008,13 @@ func (x *ReadResources_Request) GetResources() []*ReadResources_Resource {
 		return x.Resources
 	}
 	return nil
+}
+
+func (x *ReadResources_Request) GetExistenceOnly() bool {
+	if x != nil {
+		return x.ExistenceOnly
+	}
+	return false
 }
 
 type ReadResources_Response struct {
@@ -2366,7 +2378,7 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\x05Calls\x12:\n" +
 	"\x05calls\x18\x01 \x03(\v2$.benito.provider.v1.ApplyStream.CallR\x05calls\x1aK\n" +
 	"\aResults\x12@\n" +
-	"\aresults\x18\x01 \x03(\v2&.benito.provider.v1.ApplyStream.ResultR\aresults\"\xe4\x03\n" +
+	"\aresults\x18\x01 \x03(\v2&.benito.provider.v1.ApplyStream.ResultR\aresults\"\x8b\x04\n" +
 	"\rReadResources\x1a\x8e\x01\n" +
 	"\bResource\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x12\n" +
@@ -2375,9 +2387,10 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\aprivate\x18\x04 \x01(\fR\aprivate\x1aV\n" +
 	"\x06Result\x122\n" +
 	"\x03new\x18\x01 \x01(\v2 .benito.provider.v1.DynamicValueR\x03new\x12\x18\n" +
-	"\aprivate\x18\x02 \x01(\fR\aprivate\x1aS\n" +
+	"\aprivate\x18\x02 \x01(\fR\aprivate\x1az\n" +
 	"\aRequest\x12H\n" +
-	"\tresources\x18\x01 \x03(\v2*.benito.provider.v1.ReadResources.ResourceR\tresources\x1a\x94\x01\n" +
+	"\tresources\x18\x01 \x03(\v2*.benito.provider.v1.ReadResources.ResourceR\tresources\x12%\n" +
+	"\x0eexistence_only\x18\x02 \x01(\bR\rexistenceOnly\x1a\x94\x01\n" +
 	"\bResponse\x12F\n" +
 	"\tresources\x18\x01 \x03(\v2(.benito.provider.v1.ReadResources.ResultR\tresources\x12@\n" +
 	"\vdiagnostics\x18\x02 \x03(\v2\x1e.benito.provider.v1.DiagnosticR\vdiagnostics\"\xf6\x01\n" +
