@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/benito-net/benito/internal/parallel"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
@@ -44,8 +45,9 @@ import (
 // hostLinks watches the host namespace's link announcements for Delete.
 var hostLinks linkWatcher
 
-// batches merges concurrent Deletes.
-var batches batcher
+// batches merges concurrent Deletes: each batch takes every request made
+// while the one before was in the kernel.
+var batches = parallel.Batcher[*request]{Run: deleteBatch}
 
 // Delete deletes the links of the calling process's network namespace (the
 // host's, for a provider) with the given indexes and returns once the
@@ -62,7 +64,7 @@ func Delete(indexes ...int) error {
 		return deleteEach(indexes)
 	}
 	r := &request{indexes: indexes, gone: gone, done: make(chan error, 1)}
-	batches.submit(r)
+	batches.Submit(r)
 	return <-r.done
 }
 
@@ -92,39 +94,6 @@ type request struct {
 	gone    []chan struct{}
 	done    chan error
 	errs    []error
-}
-
-// batcher runs one batch at a time; each takes every request made while
-// the one before was in the kernel.
-type batcher struct {
-	mu      sync.Mutex
-	pending []*request
-	running bool
-}
-
-func (b *batcher) submit(r *request) {
-	b.mu.Lock()
-	b.pending = append(b.pending, r)
-	if !b.running {
-		b.running = true
-		go b.run()
-	}
-	b.mu.Unlock()
-}
-
-func (b *batcher) run() {
-	for {
-		b.mu.Lock()
-		batch := b.pending
-		b.pending = nil
-		if len(batch) == 0 {
-			b.running = false
-			b.mu.Unlock()
-			return
-		}
-		b.mu.Unlock()
-		deleteBatch(batch)
-	}
 }
 
 // groupBase is the bottom of the device group numbers Delete uses.

@@ -2,8 +2,10 @@ package parallel
 
 import (
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestRangesCoverEverythingOnce(t *testing.T) {
@@ -60,3 +62,64 @@ func TestOrderedKeepsOrderAndStopsOnError(t *testing.T) {
 }
 
 var errTest = errors.New("test")
+
+// TestBatcher checks that every item is run once, batches never overlap,
+// and items submitted while a batch runs go together into the next.
+func TestBatcher(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		seen    = map[int]int{}
+		running bool
+		sizes   []int
+		release = make(chan struct{})
+		started = make(chan struct{}, 1)
+	)
+	b := &Batcher[int]{Run: func(batch []int) {
+		mu.Lock()
+		if running {
+			t.Error("two batches at once")
+		}
+		running = true
+		for _, x := range batch {
+			seen[x]++
+		}
+		sizes = append(sizes, len(batch))
+		mu.Unlock()
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		if batch[0] == 0 {
+			<-release // hold the first batch while the others queue
+		}
+		mu.Lock()
+		running = false
+		mu.Unlock()
+	}}
+	b.Submit(0)
+	<-started
+	var wg sync.WaitGroup
+	for i := 1; i <= 50; i++ {
+		wg.Go(func() { b.Submit(i) })
+	}
+	wg.Wait()
+	close(release)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		if n == 51 || time.Now().After(deadline) {
+			break
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := 0; i <= 50; i++ {
+		if seen[i] != 1 {
+			t.Errorf("item %d run %d times", i, seen[i])
+		}
+	}
+	if len(sizes) != 2 || sizes[0] != 1 || sizes[1] != 50 {
+		t.Errorf("batch sizes %v, want [1 50]", sizes)
+	}
+}

@@ -375,6 +375,9 @@ func TestSet(t *testing.T) {
 // process serving the others, and closing the last ends it (its socket
 // directory goes).
 func TestSetCloseOne(t *testing.T) {
+	// A temporary directory of this test's own: other packages' tests
+	// start providers meanwhile.
+	t.Setenv("TMPDIR", t.TempDir())
 	ctx := context.Background()
 	exe, _ := os.Executable()
 	before := socketDirs(t)

@@ -7,11 +7,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/parallel"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -249,7 +249,7 @@ func killNamespace(scan <-chan map[string][]int, id string, except int) []daemon
 }
 
 // procScans batches the scans of /proc of concurrent deletes.
-var procScans procScan
+var procScans = procScan{batch: parallel.Batcher[chan map[string][]int]{Run: runScan}}
 
 // procScan runs scans of /proc one at a time; each serves every request
 // made before it started. While requests keep coming (the deletes of a
@@ -259,9 +259,7 @@ var procScans procScan
 // delete asks for its scan before deleting its veths, which take longer
 // than that wait.
 type procScan struct {
-	mu      sync.Mutex
-	waiting []chan map[string][]int // requests for the next scan
-	running bool
+	batch parallel.Batcher[chan map[string][]int]
 }
 
 // scanPace is the pause after a scan, in multiples of its duration.
@@ -272,13 +270,7 @@ const scanPace = 1
 // channel.
 func (s *procScan) request() <-chan map[string][]int {
 	ch := make(chan map[string][]int, 1)
-	s.mu.Lock()
-	s.waiting = append(s.waiting, ch)
-	if !s.running {
-		s.running = true
-		go s.loop()
-	}
-	s.mu.Unlock()
+	s.batch.Submit(ch)
 	return ch
 }
 
@@ -286,25 +278,15 @@ func (s *procScan) request() <-chan map[string][]int {
 // namespace, from a scan begun after the call.
 func (s *procScan) byNetns() map[string][]int { return <-s.request() }
 
-func (s *procScan) loop() {
-	for {
-		s.mu.Lock()
-		batch := s.waiting
-		s.waiting = nil
-		if len(batch) == 0 {
-			s.running = false
-			s.mu.Unlock()
-			return
-		}
-		s.mu.Unlock()
-		start := time.Now()
-		m := scanNetns()
-		took := time.Since(start)
-		for _, ch := range batch {
-			ch <- m
-		}
-		time.Sleep(scanPace * took)
+// runScan scans for a batch of requests, then paces.
+func runScan(batch []chan map[string][]int) {
+	start := time.Now()
+	m := scanNetns()
+	took := time.Since(start)
+	for _, ch := range batch {
+		ch <- m
 	}
+	time.Sleep(scanPace * took)
 }
 
 // scanNetns reads the network namespace of every process in /proc but
