@@ -171,6 +171,49 @@ func TestQuickstart(t *testing.T) {
 	}
 }
 
+// TestDestroyAfterDrift: things killed or deleted by hand and never
+// repaired still leave nothing behind once the experiment is destroyed
+// (their remains: a dead switch's files, a dead node's directory, a node
+// whose plug died).
+func TestDestroyAfterDrift(t *testing.T) {
+	requireRoot(t)
+	dir, name := realExperiment(t, "quickstart")
+	if r := benito(t, "", "apply", "-auto-approve", dir); r.code != 0 {
+		t.Fatalf("apply:\n%s", r)
+	}
+	runDir := filepath.Join(model.SiteDefaults[model.SiteRunRoot], name)
+	b, err := os.ReadFile(filepath.Join(runDir, "switch", "lan2.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(atoi(t, strings.TrimSpace(string(b))), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for _, node := range []string{"router", "a"} {
+		out, err := exec.Command("pgrep", "-f", "^benito-node:"+name+"/"+node+"( |$)").Output()
+		if err != nil {
+			t.Fatalf("finding %s's process: %v", node, err)
+		}
+		if err := syscall.Kill(-atoi(t, strings.Fields(string(out))[0]), syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := benito(t, "", "destroy", "-auto-approve", dir); r.code != 0 {
+		t.Fatalf("destroy:\n%s", r)
+	}
+	// The killed processes' exits and their namespaces' ends are the
+	// kernel's to finish: give it a moment.
+	var left []string
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if left = leftovers(t, name); len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("destroy after drift left on the host:\n%s", strings.Join(left, "\n"))
+	}
+}
+
 func atoi(t *testing.T, s string) int {
 	t.Helper()
 	n, err := strconv.Atoi(strings.TrimSpace(s))

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sync"
 
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
+	"github.com/vishvananda/netlink"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -258,6 +260,17 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
 			continue
 		}
+		if req.ExistenceOnly && r.Type != lower.TypePort {
+			// Before a destroy: whatever is left of it on the host counts,
+			// so that the destroy removes it (a dead switch's files, a TAP
+			// whose plug died).
+			if p.remains(r.Type, r.Current, r.Private) {
+				resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+			} else {
+				resp.Resources[i] = providers.ReadResult{New: cty.NullVal(r.Current.Type())}
+			}
+			continue
+		}
 		if r.Type == lower.TypePort {
 			m := mgmtPath(str(r.Current, "socket"))
 			portsOf[m] = append(portsOf[m], i)
@@ -283,6 +296,38 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 		}
 	}
 	return resp
+}
+
+// remains reports whether anything of a resource is left on the host: a
+// switch's daemon or any of its files, a bridge, a TAP device or its plug.
+func (p *Provider) remains(typ string, cur cty.Value, priv []byte) bool {
+	switch typ {
+	case lower.TypeSwitch:
+		if str(cur, "kind") == kindVDE {
+			socket := str(cur, "socket")
+			if proc, ok := switchProcess(socket, priv); ok && proc.Alive() {
+				return true
+			}
+			for _, f := range []string{socket, mgmtPath(socket), pidPath(socket), logPath(socket)} {
+				if _, err := os.Lstat(f); err == nil {
+					return true
+				}
+			}
+			return false
+		}
+		ok, err := isBridge(str(cur, "device"))
+		return ok || err != nil
+	case lower.TypeBridge:
+		ok, err := isBridge(bridgeDevice(cur))
+		return ok || err != nil
+	case lower.TypeTap:
+		if plug, ok := decodePrivate(priv); ok && plug.Alive() {
+			return true
+		}
+		l, err := netlink.LinkByName(str(cur, "name"))
+		return (err == nil && l.Type() == "tuntap") || (err != nil && !isNotFound(err))
+	}
+	return true
 }
 
 func (p *Provider) read(typ string, cur cty.Value, priv []byte) (cty.Value, []byte, error) {

@@ -896,6 +896,29 @@ func deleteNode(prior cty.Value) error {
 	return nil
 }
 
+// nodeRemains reports whether anything of node v is left on the host: its
+// holder, its directory, or the host end of one of its veths.
+func nodeRemains(v cty.Value) bool {
+	if holderOf(v).Alive() {
+		return true
+	}
+	n, err := decodeNode(v)
+	if err != nil {
+		return true
+	}
+	if _, err := os.Stat(nodeDir(n.RunDir, n.Name)); err == nil {
+		return true
+	}
+	for _, f := range n.Ifaces {
+		if f.Kind == model.KindBridge {
+			if l, err := netlink.LinkByName(f.HostDevice); err == nil && l.Type() == "veth" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // readNode returns the node as it is: null when its holder is gone; an
 // interface whose device or other end is gone is left out, and attributes
 // changed by hand read back as they are.

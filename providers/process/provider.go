@@ -245,8 +245,10 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 		switch r.Type {
 		case lower.TypeVNode:
 			if req.ExistenceOnly {
-				// A node exists while its holder lives.
-				if holderOf(r.Current).Alive() {
+				// Before a destroy: the node counts while anything of it
+				// is left (its holder, its directory, a veth's host end),
+				// so that the destroy removes it.
+				if nodeRemains(r.Current) {
 					v = r.Current
 				}
 				break
