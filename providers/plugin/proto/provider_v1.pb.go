@@ -1966,8 +1966,9 @@ type ReadResources_Request struct {
 	Resources []*ReadResources_Resource `protobuf:"bytes,1,rep,name=resources,proto3" json:"resources,omitempty"`
 	// Set when benito only needs to know which of the resources still
 	// exist (the refresh before a destroy): the provider may then answer
-	// the current value unchanged for one that exists, without reading
-	// its attributes. A provider that ignores it reads everything.
+	// the current value unchanged for one of which anything is left on
+	// the host, without reading its attributes. A provider that ignores
+	// it reads everything.
 	ExistenceOnly bool `protobuf:"varint,2,opt,name=existence_only,json=existenceOnly,proto3" json:"existence_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
