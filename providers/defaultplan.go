@@ -12,8 +12,9 @@ import (
 //
 // proposed must be a non-null object holding (at least) the schema's
 // configurable attributes (ConfigType); prior is null for a create.
-// Attributes listed in set override both, for computed values the provider
-// already knows at plan time.
+// Attributes listed in set override both and are taken as they are, for
+// computed values the provider already knows at plan time (a null there is
+// a known null, not "known after apply").
 func DefaultPlan(schema *ResourceSchema, prior, proposed cty.Value, set map[string]cty.Value) (planned cty.Value, requiresReplace []cty.Path) {
 	get := func(name string) cty.Value {
 		if v, ok := set[name]; ok {
@@ -40,6 +41,10 @@ func DefaultPlan(schema *ResourceSchema, prior, proposed cty.Value, set map[stri
 	replacing := len(requiresReplace) > 0
 	attrs := make(map[string]cty.Value, len(schema.Attributes))
 	for name, a := range schema.Attributes {
+		if v, ok := set[name]; ok {
+			attrs[name] = v
+			continue
+		}
 		v := get(name)
 		if a.Computed && v.IsNull() {
 			switch {
@@ -52,6 +57,34 @@ func DefaultPlan(schema *ResourceSchema, prior, proposed cty.Value, set map[stri
 		attrs[name] = v
 	}
 	return cty.ObjectVal(attrs), requiresReplace
+}
+
+// PlanEach plans every change of req with DefaultPlan, for the providers
+// whose resources need nothing else: a delete plans null, a type the schema
+// lacks is an error naming provider, and known returns, for a change to
+// plan, the computed attributes the provider already knows (DefaultPlan's
+// set; nil for none). Private data is carried over from the prior value.
+func PlanEach(provider string, schema *Schema, req PlanResourcesRequest, known func(c PlanChange) map[string]cty.Value) PlanResourcesResponse {
+	resp := PlanResourcesResponse{Changes: make([]PlannedChange, len(req.Changes))}
+	for i, c := range req.Changes {
+		rs := schema.ResourceTypes[c.Type]
+		if rs == nil {
+			resp.Diagnostics = append(resp.Diagnostics, Errorf(c.Address, "The %s provider does not serve resources of type %q", provider, c.Type)...)
+			resp.Changes[i] = PlannedChange{Planned: c.Proposed}
+			continue
+		}
+		if c.Proposed.IsNull() {
+			resp.Changes[i] = PlannedChange{Planned: c.Proposed, PlannedPrivate: c.PriorPrivate}
+			continue
+		}
+		var set map[string]cty.Value
+		if known != nil {
+			set = known(c)
+		}
+		planned, replace := DefaultPlan(rs, c.Prior, c.Proposed, set)
+		resp.Changes[i] = PlannedChange{Planned: planned, PlannedPrivate: c.PriorPrivate, RequiresReplace: replace}
+	}
+	return resp
 }
 
 // ValuesEqual reports whether two values are equal and wholly known: two

@@ -53,3 +53,46 @@ func TestValuesEqual(t *testing.T) {
 		t.Error("equal nodes built apart differ")
 	}
 }
+
+// TestDefaultPlanSet checks that a value the provider knows at plan time
+// is taken as it is, a null too, where a computed attribute left null by
+// the configuration becomes unknown on create.
+func TestDefaultPlanSet(t *testing.T) {
+	rs := &ResourceSchema{Attributes: map[string]*Attribute{
+		"name": {Type: cty.String, Required: true},
+		"pid":  {Type: cty.Number, Computed: true},
+		"log":  {Type: cty.String, Computed: true},
+	}}
+	proposed := cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal("a")})
+	planned, _ := DefaultPlan(rs, cty.NullVal(rs.ImpliedType()), proposed, map[string]cty.Value{"pid": cty.NullVal(cty.Number)})
+	if pid := planned.GetAttr("pid"); !pid.IsKnown() || !pid.IsNull() {
+		t.Errorf("pid set to a known null plans as %#v", pid)
+	}
+	if log := planned.GetAttr("log"); log.IsKnown() {
+		t.Errorf("log, computed and not set, plans as %#v on create", log)
+	}
+}
+
+// TestPlanEach checks the shared plan loop: a type the schema lacks is an
+// error naming the provider, a delete plans null with its private data.
+func TestPlanEach(t *testing.T) {
+	rs := &ResourceSchema{Attributes: map[string]*Attribute{"name": {Type: cty.String, Required: true}, "id": {Type: cty.String, Computed: true}}}
+	s := &Schema{ResourceTypes: map[string]*ResourceSchema{"thing": rs}}
+	prior := cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal("a"), "id": cty.StringVal("1")})
+	resp := PlanEach("p", s, PlanResourcesRequest{Changes: []PlanChange{
+		{Address: "other.x", Type: "other", Prior: cty.NullVal(cty.DynamicPseudoType), Proposed: cty.NullVal(cty.DynamicPseudoType)},
+		{Address: "thing.a", Type: "thing", Prior: prior, PriorPrivate: []byte("pp"), Proposed: cty.NullVal(rs.ConfigType())},
+		{Address: "thing.b", Type: "thing", Prior: cty.NullVal(rs.ImpliedType()), Proposed: cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal("b")})},
+	}}, func(c PlanChange) map[string]cty.Value {
+		return map[string]cty.Value{"id": cty.StringVal("id-" + c.Address)}
+	})
+	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Address != "other.x" || resp.Diagnostics[0].Summary != `The p provider does not serve resources of type "other"` {
+		t.Errorf("diagnostics: %+v", resp.Diagnostics)
+	}
+	if d := resp.Changes[1]; !d.Planned.IsNull() || string(d.PlannedPrivate) != "pp" {
+		t.Errorf("delete planned %#v, private %q", d.Planned, d.PlannedPrivate)
+	}
+	if id := resp.Changes[2].Planned.GetAttr("id"); id.AsString() != "id-thing.b" {
+		t.Errorf("known id planned as %#v", id)
+	}
+}

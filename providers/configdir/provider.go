@@ -104,24 +104,11 @@ func checkRelPath(p string) error {
 }
 
 func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
-	resp := providers.PlanResourcesResponse{Changes: make([]providers.PlannedChange, len(req.Changes))}
-	for i, c := range req.Changes {
-		rs := p.schema.ResourceTypes[c.Type]
-		if rs == nil {
-			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(c.Address, "unsupported resource type %q", c.Type)...)
-			continue
-		}
-		if c.Proposed.IsNull() {
-			resp.Changes[i] = providers.PlannedChange{Planned: c.Proposed, PlannedPrivate: c.PriorPrivate}
-			continue
-		}
+	return providers.PlanEach(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
 		// The id is a path derived from the address (or kept from the
 		// prior value), so it is known at plan time.
-		id := p.pathOf(c.Proposed)
-		planned, replace := providers.DefaultPlan(rs, c.Prior, c.Proposed, map[string]cty.Value{"id": cty.StringVal(id)})
-		resp.Changes[i] = providers.PlannedChange{Planned: planned, RequiresReplace: replace}
-	}
-	return resp
+		return map[string]cty.Value{"id": cty.StringVal(p.pathOf(c.Proposed))}
+	})
 }
 
 func (p *Provider) ApplyResource(_ context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {

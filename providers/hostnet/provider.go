@@ -116,18 +116,7 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 }
 
 func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
-	resp := providers.PlanResourcesResponse{Changes: make([]providers.PlannedChange, len(req.Changes))}
-	for i, c := range req.Changes {
-		rs := p.schema.ResourceTypes[c.Type]
-		if rs == nil {
-			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(c.Address, "The hostnet provider does not serve resources of type %q", c.Type)...)
-			resp.Changes[i] = providers.PlannedChange{Planned: c.Proposed}
-			continue
-		}
-		if c.Proposed.IsNull() {
-			resp.Changes[i] = providers.PlannedChange{Planned: c.Proposed, PlannedPrivate: c.PriorPrivate}
-			continue
-		}
+	return providers.PlanEach(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
 		set := map[string]cty.Value{}
 		switch c.Type {
 		case lower.TypeSwitch:
@@ -145,17 +134,8 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 				set["plug_pid"] = cty.UnknownVal(cty.Number)
 			}
 		}
-		planned, replace := providers.DefaultPlan(rs, c.Prior, c.Proposed, set)
-		// DefaultPlan reads a null it is given for a computed attribute as
-		// "not known yet"; these nulls are known.
-		for k, v := range set {
-			if v.IsNull() {
-				planned = setAttrs(planned, map[string]cty.Value{k: v})
-			}
-		}
-		resp.Changes[i] = providers.PlannedChange{Planned: planned, PlannedPrivate: c.PriorPrivate, RequiresReplace: replace}
-	}
-	return resp
+		return set
+	})
 }
 
 func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {

@@ -157,28 +157,15 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 }
 
 func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
-	resp := providers.PlanResourcesResponse{Changes: make([]providers.PlannedChange, len(req.Changes))}
-	for i, c := range req.Changes {
-		rs := p.schema.ResourceTypes[c.Type]
-		if rs == nil {
-			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(c.Address, "unsupported resource type %q", c.Type)...)
-			continue
-		}
-		if c.Proposed.IsNull() {
-			resp.Changes[i] = providers.PlannedChange{Planned: c.Proposed, PlannedPrivate: c.PriorPrivate}
-			continue
-		}
-		var set map[string]cty.Value
+	return providers.PlanEach(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
 		if c.Type == lower.TypeVNode {
 			// The log path follows from the configuration.
 			if rd, name := str(c.Proposed, "run_dir"), str(c.Proposed, "name"); rd != "" && name != "" {
-				set = map[string]cty.Value{"log": cty.StringVal(nodeLog(rd, name))}
+				return map[string]cty.Value{"log": cty.StringVal(nodeLog(rd, name))}
 			}
 		}
-		planned, replace := providers.DefaultPlan(rs, c.Prior, c.Proposed, set)
-		resp.Changes[i] = providers.PlannedChange{Planned: planned, RequiresReplace: replace}
-	}
-	return resp
+		return nil
+	})
 }
 
 func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
