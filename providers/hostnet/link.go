@@ -124,7 +124,7 @@ func (p *Provider) ensureTap(_ context.Context, prior cty.Value, priv []byte, pl
 			}
 			gid = int64(n)
 		}
-		if err := createTap(name, uid, gid); err != nil {
+		if err := netdev.CreateTap(name, uid, gid); err != nil {
 			deleteLink(name)
 			return fail(fmt.Errorf("creating TAP %s: %w", name, err))
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/netdev"
 	"github.com/benito-net/benito/internal/parallel"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -183,26 +184,8 @@ func parseForwarding(snmp string) (bool, error) {
 // (a TAP is made in the namespace of the thread that opens /dev/net/tun).
 func (h holder) makeTap(name string) error {
 	return h.inNamespaces(unix.CLONE_NEWNET, func() error {
-		// No fork while the TAP's file is open: a child forked meanwhile
-		// would hold it (until its exec closes it) and keep the TAP
-		// attached, and the plug started next would find it busy.
-		syscall.ForkLock.RLock()
-		defer syscall.ForkLock.RUnlock()
-		fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return fmt.Errorf("opening /dev/net/tun: %w", err)
-		}
-		defer unix.Close(fd)
-		ifr, err := unix.NewIfreq(name)
-		if err != nil {
-			return fmt.Errorf("TAP %q: %w", name, err)
-		}
-		ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI)
-		if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		if err := netdev.CreateTap(name, -1, -1); err != nil {
 			return fmt.Errorf("creating TAP %s: %w", name, err)
-		}
-		if err := unix.IoctlSetInt(fd, unix.TUNSETPERSIST, 1); err != nil {
-			return fmt.Errorf("making TAP %s persistent: %w", name, err)
 		}
 		return nil
 	})

@@ -1,4 +1,4 @@
-package hostnet
+package netdev
 
 import (
 	"fmt"
@@ -7,11 +7,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// createTap makes a persistent TAP device (no packet information header,
-// as vde_tunctl makes them), owned by uid and gid when they are >= 0. It is
-// done by hand rather than with netlink.Tuntap, which always sets an owner
-// and cannot leave one unset.
-func createTap(name string, uid, gid int64) error {
+// CreateTap makes a persistent TAP device (no packet information header,
+// as vde_tunctl makes them) in the calling thread's network namespace,
+// owned by uid and gid when they are >= 0; one of that name already there
+// is an error. It is done by hand rather than with netlink.Tuntap, which
+// always sets an owner and cannot leave one unset.
+func CreateTap(name string, uid, gid int64) error {
 	// No fork while the TAP's file is open: a child forked meanwhile would
 	// hold it (until its exec closes it) and keep the TAP attached, and the
 	// plug started next would find it busy.
