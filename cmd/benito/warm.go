@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/benito-net/benito/engine"
@@ -60,7 +61,7 @@ func warm(g engine.Group, names []string) (engine.Group, func()) {
 			return nil, false
 		}
 		for _, n := range need {
-			if !contains(names, n) {
+			if !slices.Contains(names, n) {
 				return nil, false
 			}
 		}
@@ -100,13 +101,4 @@ func warm(g engine.Group, names []string) (engine.Group, func()) {
 		}
 	}
 	return out, release
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -78,9 +79,9 @@ func holderProgram(goarch string) []byte {
 // holder, whether it has worked yet.
 type holderExec struct {
 	once   sync.Once
-	path   string // the static holder's memfd as /proc/self/fd/N; "" if none
-	mu     sync.Mutex
-	failed bool // the static holder could not be executed: use sleep
+	file   *os.File    // the static holder's sealed memfd, open for the provider's life
+	path   string      // file as /proc/self/fd/N for execve; "" if none
+	failed atomic.Bool // the static holder could not be executed: use sleep
 }
 
 var holders holderExec
@@ -88,29 +89,19 @@ var holders holderExec
 // program returns the holder to execute and its argv[0]-independent
 // arguments: the static holder while it works, else sleep infinity.
 func (x *holderExec) program() (path string, args []string, static bool) {
-	x.once.Do(func() { x.path = loadHolder(holderProgram(runtime.GOARCH)) })
-	x.mu.Lock()
-	failed := x.failed
-	x.mu.Unlock()
-	if x.path != "" && !failed {
+	x.once.Do(func() { x.file, x.path = loadHolder(holderProgram(runtime.GOARCH)) })
+	if x.path != "" && !x.failed.Load() {
 		return x.path, nil, true
 	}
 	return sleepPath, []string{"infinity"}, false
 }
 
-// fallBack gives up the static holder for the life of the provider.
-func (x *holderExec) fallBack() {
-	x.mu.Lock()
-	x.failed = true
-	x.mu.Unlock()
-}
-
-// loadHolder puts prog in a sealed memfd, kept open (close-on-exec) for
-// the life of the provider, and returns its path for execve; "" if prog
-// is nil or the memfd cannot be made.
-func loadHolder(prog []byte) string {
+// loadHolder puts prog in a sealed memfd (close-on-exec), to be kept open
+// for the life of the provider, and returns it with its path for execve;
+// "" if prog is nil or the memfd cannot be made.
+func loadHolder(prog []byte) (*os.File, string) {
 	if prog == nil {
-		return ""
+		return nil, ""
 	}
 	const mfdExec = 0x10 // MFD_EXEC (Linux 6.3): executable even where vm.memfd_noexec=1
 	flags := unix.MFD_CLOEXEC | unix.MFD_ALLOW_SEALING
@@ -119,24 +110,20 @@ func loadHolder(prog []byte) string {
 		fd, err = unix.MemfdCreate(holderName, flags)
 	}
 	if err != nil {
-		return ""
+		return nil, ""
 	}
 	f := os.NewFile(uintptr(fd), holderName)
 	if _, err := f.Write(prog); err != nil {
 		f.Close()
-		return ""
+		return nil, ""
 	}
 	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
 	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {
 		f.Close()
-		return ""
+		return nil, ""
 	}
-	keep = f // the path below is valid while f is open
-	return "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+	return f, "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
 }
-
-// keep holds the static holder's memfd open.
-var keep *os.File
 
 // startCmd starts the command mk makes for the holder program. If the
 // static holder fails to start and sleep(1) then starts, the static holder
@@ -158,6 +145,6 @@ func (x *holderExec) startCmd(mk func(path string, args []string) *exec.Cmd) (*e
 	if cmd.Start() != nil {
 		return nil, err
 	}
-	x.fallBack()
+	x.failed.Store(true) // for the life of the provider
 	return cmd, nil
 }

@@ -65,11 +65,9 @@ func BenchmarkHolderStart(b *testing.B) {
 		static bool
 	}{{"static", true}, {"sleep", false}} {
 		b.Run(tc.name, func(b *testing.B) {
-			defer func(f bool) { holders.mu.Lock(); holders.failed = f; holders.mu.Unlock() }(holders.failed)
+			defer holders.failed.Store(holders.failed.Load())
 			holders.program()
-			holders.mu.Lock()
-			holders.failed = !tc.static
-			holders.mu.Unlock()
+			holders.failed.Store(!tc.static)
 			var hs []holder
 			defer func() {
 				for _, h := range hs {

@@ -688,8 +688,11 @@ func plugPidFile(n node, f iface) string {
 	return filepath.Join(nodeDir(n.RunDir, n.Name), "plug."+f.Name)
 }
 
-func plugAlive(n node, f iface) bool {
-	p, err := readPidFile(plugPidFile(n, f))
+func plugAlive(n node, f iface) bool { return pidFileAlive(plugPidFile(n, f)) }
+
+// pidFileAlive reports whether the process a pid file names still runs.
+func pidFileAlive(path string) bool {
+	p, err := readPidFile(path)
 	return err == nil && p.Alive()
 }
 

@@ -53,15 +53,8 @@ func wirePidFile(n node, f iface) string {
 	return filepath.Join(nodeDir(n.RunDir, n.Name), "wire."+f.Name)
 }
 
-func hubAlive(n node, f iface) bool {
-	p, err := readPidFile(hubPidFile(n, f))
-	return err == nil && p.Alive()
-}
-
-func wireAlive(n node, f iface) bool {
-	p, err := readPidFile(wirePidFile(n, f))
-	return err == nil && p.Alive()
-}
+func hubAlive(n node, f iface) bool  { return pidFileAlive(hubPidFile(n, f)) }
+func wireAlive(n node, f iface) bool { return pidFileAlive(wirePidFile(n, f)) }
 
 // wireWorking reports whether f's wirefilter runs and is still joined to
 // the switch it was started on. A wirefilter outlives a switch that dies
