@@ -101,44 +101,46 @@ func (m *mux) pick(ctx context.Context) (proto.ProviderServer, error) {
 	return s, nil
 }
 
-func (m *mux) GetSchema(ctx context.Context, req *proto.GetSchema_Request) (*proto.GetSchema_Response, error) {
+// route hands a unary call to the provider its metadata names.
+func route[Req, Resp any](m *mux, ctx context.Context, req Req, call func(proto.ProviderServer, context.Context, Req) (Resp, error)) (Resp, error) {
 	s, err := m.pick(ctx)
 	if err != nil {
-		return nil, err
+		var none Resp
+		return none, err
 	}
-	return s.GetSchema(ctx, req)
+	return call(s, ctx, req)
+}
+
+func (m *mux) GetSchema(ctx context.Context, req *proto.GetSchema_Request) (*proto.GetSchema_Response, error) {
+	return route(m, ctx, req, proto.ProviderServer.GetSchema)
 }
 
 func (m *mux) Configure(ctx context.Context, req *proto.Configure_Request) (*proto.Configure_Response, error) {
-	s, err := m.pick(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.Configure(ctx, req)
+	return route(m, ctx, req, proto.ProviderServer.Configure)
 }
 
 func (m *mux) ValidateResources(ctx context.Context, req *proto.ValidateResources_Request) (*proto.ValidateResources_Response, error) {
-	s, err := m.pick(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.ValidateResources(ctx, req)
+	return route(m, ctx, req, proto.ProviderServer.ValidateResources)
 }
 
 func (m *mux) PlanResources(ctx context.Context, req *proto.PlanResources_Request) (*proto.PlanResources_Response, error) {
-	s, err := m.pick(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.PlanResources(ctx, req)
+	return route(m, ctx, req, proto.ProviderServer.PlanResources)
 }
 
 func (m *mux) ApplyResource(ctx context.Context, req *proto.ApplyResource_Request) (*proto.ApplyResource_Response, error) {
-	s, err := m.pick(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.ApplyResource(ctx, req)
+	return route(m, ctx, req, proto.ProviderServer.ApplyResource)
+}
+
+func (m *mux) ReadResources(ctx context.Context, req *proto.ReadResources_Request) (*proto.ReadResources_Response, error) {
+	return route(m, ctx, req, proto.ProviderServer.ReadResources)
+}
+
+func (m *mux) ImportResource(ctx context.Context, req *proto.ImportResource_Request) (*proto.ImportResource_Response, error) {
+	return route(m, ctx, req, proto.ProviderServer.ImportResource)
+}
+
+func (m *mux) Stop(ctx context.Context, req *proto.Stop_Request) (*proto.Stop_Response, error) {
+	return route(m, ctx, req, proto.ProviderServer.Stop)
 }
 
 func (m *mux) ApplyResources(stream proto.Provider_ApplyResourcesServer) error {
@@ -147,30 +149,6 @@ func (m *mux) ApplyResources(stream proto.Provider_ApplyResourcesServer) error {
 		return err
 	}
 	return s.ApplyResources(stream)
-}
-
-func (m *mux) ReadResources(ctx context.Context, req *proto.ReadResources_Request) (*proto.ReadResources_Response, error) {
-	s, err := m.pick(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.ReadResources(ctx, req)
-}
-
-func (m *mux) ImportResource(ctx context.Context, req *proto.ImportResource_Request) (*proto.ImportResource_Response, error) {
-	s, err := m.pick(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.ImportResource(ctx, req)
-}
-
-func (m *mux) Stop(ctx context.Context, req *proto.Stop_Request) (*proto.Stop_Response, error) {
-	s, err := m.pick(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.Stop(ctx, req)
 }
 
 // unaryOnly is a server without the apply stream, as a provider built
