@@ -50,6 +50,14 @@ func TestTwoNodesOnABridge(t *testing.T) {
 	if out, err := e.run("a", "ip", "-o", "link", "show", "eth0"); err != nil || !strings.Contains(out, "link/ether "+str(e.state["vnode.a"].GetAttr("interfaces").Index(cty.NumberIntVal(0)), "mac_address")) {
 		t.Errorf("MAC in a = %q, %v", out, err)
 	}
+	// One queue each way on both ends of the veth (newVeth's oneQueue).
+	if out, err := e.run("a", "ip", "-d", "-o", "link", "show", "eth0"); err != nil || !strings.Contains(out, "numtxqueues 1 ") || !strings.Contains(out, "numrxqueues 1 ") {
+		t.Errorf("queues of a's eth0: %q, %v", out, err)
+	}
+	host := str(e.state["vnode.a"].GetAttr("interfaces").Index(cty.NumberIntVal(0)), "host_device")
+	if l, err := netlink.LinkByName(host); err != nil || l.Attrs().NumTxQueues != 1 || l.Attrs().NumRxQueues != 1 {
+		t.Errorf("queues of the host end %s: %v", host, err)
+	}
 	// Read of an untouched node is what was applied: no drift.
 	before := e.state["vnode.a"]
 	if got := e.read("vnode.a"); !got.RawEquals(before) {
