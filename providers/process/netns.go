@@ -273,7 +273,10 @@ func runScan(batch []chan map[string][]int) {
 }
 
 // scanNetns reads the network namespace of every process in /proc but
-// this one.
+// this one and the known holders (knownHolders) that run throughout the
+// scan: a holder is in its own node's namespace, and killNamespace spares
+// it. A known holder that exited meanwhile may have left its pid to
+// another process, so its pid is read like any other.
 func scanNetns() map[string][]int {
 	m := map[string][]int{}
 	d, err := os.Open("/proc")
@@ -283,14 +286,28 @@ func scanNetns() map[string][]int {
 	names, _ := d.Readdirnames(-1)
 	d.Close()
 	self := os.Getpid()
+	known := knownHolders.pids()
+	read := func(pid int) {
+		if l, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/net"); err == nil {
+			m[l] = append(m[l], pid)
+		}
+	}
+	skipped := map[int]bool{}
 	for _, n := range names {
 		pid, err := strconv.Atoi(n)
 		if err != nil || pid == self {
 			continue
 		}
-		if l, err := os.Readlink("/proc/" + n + "/ns/net"); err == nil {
-			m[l] = append(m[l], pid)
+		if known[pid] {
+			skipped[pid] = true
+			continue
 		}
+		read(pid)
+	}
+	// Checked after the scan: a holder whose pidfd is still quiet now
+	// ran throughout it.
+	for _, pid := range knownHolders.exitedOf(skipped) {
+		read(pid)
 	}
 	return m
 }

@@ -863,7 +863,7 @@ func deleteNode(prior cty.Value) error {
 		return err
 	}
 	h := holderOf(prior)
-	alive := h.Alive()
+	alive := knownHolders.alive(h)
 	var scan <-chan map[string][]int
 	if alive {
 		// Asked for now, the scan for the node's other processes runs
@@ -916,7 +916,7 @@ func deleteNode(prior cty.Value) error {
 // nodeRemains reports whether anything of node v is left on the host: its
 // holder, its directory, or the host end of one of its veths.
 func nodeRemains(v cty.Value) bool {
-	if holderOf(v).Alive() {
+	if knownHolders.alive(holderOf(v)) {
 		return true
 	}
 	n, err := decodeNode(v)
@@ -941,7 +941,7 @@ func nodeRemains(v cty.Value) bool {
 // changed by hand read back as they are.
 func readNode(cur cty.Value, host hostLinks) (cty.Value, error) {
 	h := holderOf(cur)
-	if !h.Alive() {
+	if !knownHolders.alive(h) {
 		return cty.NilVal, nil
 	}
 	n, err := decodeNode(cur)

@@ -62,6 +62,8 @@ func (h holder) end(scan <-chan map[string][]int) error {
 			fds = append(fds, fd)
 		}
 	}
+	// Once dead, the holder needs no place among the known ones.
+	defer knownHolders.forget(h.Pid)
 	hfd, ok := openPidfd(h.Process)
 	if !ok {
 		return waitPidfds(fds) // the holder died on its own meanwhile
