@@ -35,9 +35,18 @@ type Hooks interface {
 	Finished(addr addrs.Resource, action plan.Action, elapsed time.Duration, err error)
 }
 
+// DefaultParallelism is how many changes an apply makes at once unless
+// told otherwise. Terraform's 10 guards remote APIs and their rate limits;
+// benito's changes are processes and kernel calls on this host, and the
+// kernel does concurrent link changes in batches (one RCU wait for many
+// deletes), so a hundred-node experiment's nodes go at once. A provider
+// whose resources are heavy (virtual machines) bounds its own concurrency.
+const DefaultParallelism = 100
+
 // ApplyOptions control an apply.
 type ApplyOptions struct {
-	// Parallelism bounds how many changes run at once (default 10).
+	// Parallelism bounds how many changes run at once (default
+	// DefaultParallelism).
 	Parallelism int
 	// Stop, when closed, starts nothing new; changes in flight finish.
 	Stop <-chan struct{}
@@ -80,7 +89,7 @@ func vertexLess(a, b vertex) bool {
 // outcome in j and returns the new state. st is not modified.
 func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, j Journal, opts ApplyOptions) (*state.State, *Result, hcl.Diagnostics) {
 	if opts.Parallelism <= 0 {
-		opts.Parallelism = 10
+		opts.Parallelism = DefaultParallelism
 	}
 	if opts.StillEvery <= 0 {
 		opts.StillEvery = 10 * time.Second

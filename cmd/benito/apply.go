@@ -55,7 +55,7 @@ remains. Ctrl-C once stops gracefully; twice asks providers to stop now.`,
 	cmd.Flags().Lookup("out").Hidden = true
 	cmd.Flags().Lookup("detailed-exitcode").Hidden = true
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "apply without asking for confirmation")
-	cmd.Flags().IntVar(&f.parallelism, "parallelism", 10, "how many changes to make at once")
+	cmd.Flags().IntVar(&f.parallelism, "parallelism", engine.DefaultParallelism, "how many changes to make at once")
 	return cmd
 }
 

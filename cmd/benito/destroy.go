@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/benito-net/benito/engine"
 	"github.com/spf13/cobra"
 )
 
@@ -28,6 +29,6 @@ With -target, only those resources and what depends on them are destroyed.`,
 		cmd.Flags().Lookup(hidden).Hidden = true
 	}
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "destroy without asking for confirmation")
-	cmd.Flags().IntVar(&f.parallelism, "parallelism", 10, "how many changes to make at once")
+	cmd.Flags().IntVar(&f.parallelism, "parallelism", engine.DefaultParallelism, "how many changes to make at once")
 	return cmd
 }
