@@ -212,9 +212,8 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 					continue
 				}
 				proposed, problems := conform(rs, r.Config)
-				for _, msg := range problems {
-					rng := r.DeclRange
-					diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid resource configuration", Detail: fmt.Sprintf("%s: %s (provider %q).", r.Addr, msg, r.Provider), Subject: &rng})
+				for _, p := range problems {
+					diags = append(diags, p.diagnostic(r, rs))
 				}
 				w := &pending{res: r, schema: rs, proposed: proposed, priorVal: cty.NullVal(rs.ImpliedType())}
 				if pr := refreshed.Resources[r.Addr]; pr != nil && pr.Provider == r.Provider {

@@ -7,7 +7,10 @@ import (
 	"strings"
 
 	"github.com/benito-net/benito/internal/ctydecode"
+	"github.com/benito-net/benito/internal/suggest"
+	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -17,31 +20,31 @@ import (
 // type: attributes the configuration does not set are null, values are
 // converted to the attribute's type, and attributes the schema does not
 // know or required attributes left null are errors.
-func conform(rs *providers.ResourceSchema, cfg cty.Value) (cty.Value, []string) {
-	var problems []string
+func conform(rs *providers.ResourceSchema, cfg cty.Value) (cty.Value, []problem) {
+	var problems []problem
 	cfgType := cfg.Type()
 	if cfgType.Equals(rs.ConfigType()) {
 		// The common case, when lowering and the provider agree on the
 		// type: only required attributes need a look.
 		for name, a := range rs.Attributes {
 			if a.Required && cfg.GetAttr(name).IsNull() {
-				problems = append(problems, fmt.Sprintf("the required attribute %q is not set", name))
+				problems = append(problems, problem{kind: missingAttr, attr: name})
 			}
 		}
-		sort.Strings(problems)
+		sortProblems(problems)
 		return cfg, problems
 	}
 	attrs := make(map[string]cty.Value, len(rs.Attributes))
 	for name, a := range rs.Attributes {
 		if !a.Required && !a.Optional {
 			if cfgType.HasAttribute(name) && !cfg.GetAttr(name).IsNull() {
-				problems = append(problems, fmt.Sprintf("attribute %q is computed by the provider and cannot be set", name))
+				problems = append(problems, problem{kind: computedAttr, attr: name})
 			}
 			continue
 		}
 		if !cfgType.HasAttribute(name) {
 			if a.Required {
-				problems = append(problems, fmt.Sprintf("the required attribute %q is not set", name))
+				problems = append(problems, problem{kind: missingAttr, attr: name})
 			}
 			attrs[name] = cty.NullVal(a.Type)
 			continue
@@ -50,23 +53,86 @@ func conform(rs *providers.ResourceSchema, cfg cty.Value) (cty.Value, []string) 
 		if !v.Type().Equals(a.Type) {
 			cv, err := convert.Convert(v, a.Type)
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("attribute %q: %v", name, err))
+				problems = append(problems, problem{kind: wrongType, attr: name, err: err})
 				cv = cty.NullVal(a.Type)
 			}
 			v = cv
 		}
 		if a.Required && v.IsNull() {
-			problems = append(problems, fmt.Sprintf("the required attribute %q is not set", name))
+			problems = append(problems, problem{kind: missingAttr, attr: name})
 		}
 		attrs[name] = v
 	}
 	for name := range cfgType.AttributeTypes() {
 		if rs.Attributes[name] == nil {
-			problems = append(problems, fmt.Sprintf("the provider does not support attribute %q", name))
+			problems = append(problems, problem{kind: unknownAttr, attr: name})
 		}
 	}
-	sort.Strings(problems)
+	sortProblems(problems)
 	return cty.ObjectVal(attrs), problems
+}
+
+// problem is something wrong with a configuration attribute, as conform
+// finds it.
+type problem struct {
+	kind problemKind
+	attr string
+	err  error // wrongType: the conversion's
+}
+
+type problemKind uint8
+
+const (
+	missingAttr  problemKind = iota // required, and not set
+	unknownAttr                     // not in the provider's schema
+	computedAttr                    // set by the provider only
+	wrongType                       // not convertible to the attribute's type
+)
+
+func sortProblems(ps []problem) {
+	sort.Slice(ps, func(i, j int) bool {
+		if ps[i].attr != ps[j].attr {
+			return ps[i].attr < ps[j].attr
+		}
+		return ps[i].kind < ps[j].kind
+	})
+}
+
+// diagnostic describes p for resource r of schema rs, pointing at the
+// attribute when lowering knows where it is set (a generic resource's),
+// else at the block.
+func (p problem) diagnostic(r *lower.Resource, rs *providers.ResourceSchema) *hcl.Diagnostic {
+	subject := r.DeclRange
+	if rng, ok := r.AttrRanges[p.attr]; ok {
+		subject = rng
+	}
+	d := &hcl.Diagnostic{Severity: hcl.DiagError, Subject: &subject}
+	in := fmt.Sprintf("%s (resource type %q, provider %q)", r.Addr, r.Addr.Type, r.Provider)
+	switch p.kind {
+	case missingAttr:
+		d.Summary = "Missing required argument"
+		d.Detail = fmt.Sprintf("The argument %q is required by %s, but was not set.", p.attr, in)
+	case unknownAttr:
+		d.Summary = "Unsupported argument"
+		names := make([]string, 0, len(rs.Attributes))
+		for name, a := range rs.Attributes {
+			if a.Required || a.Optional {
+				names = append(names, name)
+			}
+		}
+		hint := ""
+		if s := suggest.Nearest(p.attr, names); s != "" {
+			hint = fmt.Sprintf(" Did you mean %q?", s)
+		}
+		d.Detail = fmt.Sprintf("An argument named %q is not expected in %s.%s", p.attr, in, hint)
+	case computedAttr:
+		d.Summary = "Value for unconfigurable attribute"
+		d.Detail = fmt.Sprintf("The attribute %q of %s is computed by the provider and cannot be set.", p.attr, in)
+	case wrongType:
+		d.Summary = "Incorrect attribute value type"
+		d.Detail = fmt.Sprintf("Inappropriate value for attribute %q of %s: %v.", p.attr, in, p.err)
+	}
+	return d
 }
 
 // encodeAttrs is the stored form of a resource's value. Unknown values,

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/benito-net/benito/internal/suggest"
 	"github.com/benito-net/benito/model"
 )
 
@@ -125,7 +126,7 @@ func (e *evaluator) checkInterfaces() {
 				}
 			}
 			detail := fmt.Sprintf("Interface %q of vnode %q is on switch %q, but no switch has that name.", ifc.Name, r.node.Name, ifc.Switch)
-			if s := nearest(ifc.Switch, switchNames); s != "" {
+			if s := suggest.Nearest(ifc.Switch, switchNames); s != "" {
 				detail += fmt.Sprintf(" Did you mean %q?", s)
 			} else {
 				detail += fmt.Sprintf(" Declare it with switch %q { ... }, or name an existing switch.", ifc.Switch)
@@ -201,7 +202,7 @@ func (e *evaluator) checkRoutes() {
 		if vn == nil {
 			// Only a top-level route can name a node that is not there.
 			detail := fmt.Sprintf("The route is for node %q, but no vnode has that name.", r.Node)
-			if s := nearest(r.Node, nodeNames); s != "" {
+			if s := suggest.Nearest(r.Node, nodeNames); s != "" {
 				detail += fmt.Sprintf(" Did you mean %q?", s)
 			}
 			e.errorf(*rec.nodeRange, fmt.Sprintf("Unknown vnode %q", r.Node), "%s", detail)
@@ -296,7 +297,7 @@ func (e *evaluator) checkTaps() {
 			continue
 		}
 		detail := fmt.Sprintf("Tap %q is plugged into %s %q, but no %s has that name.", r.tap.Name, kind, name, kind)
-		if s := nearest(name, names); s != "" {
+		if s := suggest.Nearest(name, names); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
 		}
 		e.errorf(r.rng, fmt.Sprintf("Unknown %s %q", kind, name), "%s", detail)

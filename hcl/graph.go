@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/benito-net/benito/internal/suggest"
 )
 
 // roots maps the names an expression may start with to the block kinds they
@@ -193,7 +195,7 @@ func (d *decls) linkTraversal(b *block, t hcl.Traversal, meta string) *hcl.Diagn
 	if !ok {
 		b.refs = append(b.refs, ref{root: root})
 		detail := fmt.Sprintf("There is no value named %q. References start with %s.", root, strings.Join(rootNames, ", "))
-		if s := nearest(root, rootNames); s != "" {
+		if s := suggest.Nearest(root, rootNames); s != "" {
 			detail = fmt.Sprintf("There is no value named %q. Did you mean %q?", root, s)
 		}
 		if root == kindRoute || root == kindOutput || root == kindSite || root == kindExperiment {
@@ -217,7 +219,7 @@ func (d *decls) linkTraversal(b *block, t hcl.Traversal, meta string) *hcl.Diagn
 	b.refs = append(b.refs, ref{root: root, name: attr, target: target})
 	if target == nil {
 		detail := fmt.Sprintf("No %s named %q is declared.", kindWord(kind), attr)
-		if s := nearest(attr, d.labels[kind]); s != "" {
+		if s := suggest.Nearest(attr, d.labels[kind]); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
 		} else {
 			decl := fmt.Sprintf("%s %q { ... }", kind, attr)

@@ -121,7 +121,7 @@ func (e *evaluator) evalResource(b *block) {
 				continue
 			}
 			r.Attrs[a.Name] = v
-			r.AttrRanges[a.Name] = a.Expr.Range()
+			r.AttrRanges[a.Name] = a.SrcRange
 		}
 		if failed {
 			continue

@@ -6,6 +6,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/benito-net/benito/internal/suggest"
 )
 
 // schema checks a native body against an hcl.BodySchema without copying it.
@@ -128,7 +130,7 @@ func (s *schema) decode(body *hclsyntax.Body) (content, hcl.Diagnostics) {
 // nearestInOrder is HCL's own suggestion rule: the first close name.
 func nearestInOrder(given string, names []string) string {
 	for _, n := range names {
-		if distance(given, n, 3) < 3 {
+		if suggest.Distance(given, n, suggest.Threshold) < suggest.Threshold {
 			return n
 		}
 	}

@@ -2,7 +2,6 @@ package hcl
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -11,6 +10,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/benito-net/benito/internal/suggest"
 )
 
 var variableSchema = &hcl.BodySchema{
@@ -257,23 +258,11 @@ func (v *variable) convert(val cty.Value) (cty.Value, error) {
 
 // suggestion returns ` (did you mean "x"?)` for the nearest of names, or "".
 func suggestion(given string, names []string) string {
-	if s := nearest(given, names); s != "" {
+	if s := suggest.Nearest(given, names); s != "" {
 		return fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return ""
 }
 
-// nearest returns the name of names closest to given when it is close
-// enough to be a likely typo, or "". Ties go to the first in sorted order
-// so messages are stable.
-func nearest(given string, names []string) string {
-	best, bestDist := "", 3 // the threshold HCL itself uses
-	sorted := append([]string(nil), names...)
-	sort.Strings(sorted)
-	for _, n := range sorted {
-		if d := distance(given, n, bestDist); d < bestDist {
-			best, bestDist = n, d
-		}
-	}
-	return best
-}
+// nearest is suggest.Nearest.
+func nearest(given string, names []string) string { return suggest.Nearest(given, names) }

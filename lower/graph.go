@@ -24,6 +24,10 @@ type Resource struct {
 	// DeclRange is the configuration the resource comes from, for
 	// diagnostics.
 	DeclRange hcl.Range
+	// AttrRanges, when lowering knows them (a generic resource block's
+	// attributes), are where Config's attributes are set, so that a
+	// diagnostic about one points at it.
+	AttrRanges map[string]hcl.Range
 }
 
 // Graph is the lowered experiment.

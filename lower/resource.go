@@ -16,11 +16,12 @@ func (l *lowerer) lowerResources() {
 			cfg = cty.ObjectVal(r.Attrs)
 		}
 		l.addUnique(&Resource{
-			Addr:      addrs.Resource{Type: r.Type, Name: r.Name},
-			Provider:  r.Provider,
-			Config:    cfg,
-			DependsOn: dedupe(l.refs(r.DependsOn)),
-			DeclRange: r.DeclRange,
+			Addr:       addrs.Resource{Type: r.Type, Name: r.Name},
+			Provider:   r.Provider,
+			Config:     cfg,
+			DependsOn:  dedupe(l.refs(r.DependsOn)),
+			DeclRange:  r.DeclRange,
+			AttrRanges: r.AttrRanges,
 		})
 	}
 }

@@ -198,7 +198,8 @@ type Resource struct {
 	Name     string // instance name
 	Provider string // the provider serving it: Type up to the first "_"
 	// Attrs holds the block's attributes (meta-arguments left out), every
-	// value wholly known; AttrRanges their expressions, for diagnostics.
+	// value wholly known; AttrRanges where each is set (name to value), for
+	// diagnostics.
 	Attrs      map[string]cty.Value
 	AttrRanges map[string]hcl.Range
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -221,9 +222,37 @@ vnode "a" { type = "hello" }
   colour = "red"`, 1))
 		install(t, buildHello(t, "0.1.0"), e.plugins, "hello")
 		e.must(t, "init", e.exp)
-		r := e.fails(t, `does not support attribute "colour"`, "plan", e.exp)
-		if !strings.Contains(r.stderr, "main.hcl:12") {
-			t.Errorf("no position:\n%s", r)
+		r := e.fails(t, `An argument named "colour" is not expected in hello_greeting.world`, "plan", e.exp)
+		// The diagnostic points at the attribute, not at its block.
+		if at := "main.hcl:" + lineOf(t, filepath.Join(e.exp, "main.hcl"), `colour = "red"`); !strings.Contains(r.stderr, "Unsupported argument") || !strings.Contains(r.stderr, at) {
+			t.Errorf("not an unsupported argument at %s:\n%s", at, r)
 		}
 	})
+	t.Run("misspelt attribute", func(t *testing.T) {
+		e := newProviderEnv(t, strings.Replace(helloExperiment, `name = "world"`, `name = "world"
+  greting = "Ciao"`, 1))
+		install(t, buildHello(t, "0.1.0"), e.plugins, "hello")
+		e.must(t, "init", e.exp)
+		r := e.fails(t, `Did you mean "greeting"?`, "plan", e.exp)
+		if at := "main.hcl:" + lineOf(t, filepath.Join(e.exp, "main.hcl"), `greting = "Ciao"`); !strings.Contains(r.stderr, at) {
+			t.Errorf("not at %s:\n%s", at, r)
+		}
+	})
+}
+
+// lineOf returns the number of the line of file that holds text, as a
+// string.
+func lineOf(t *testing.T, file, text string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, text) {
+			return strconv.Itoa(i + 1)
+		}
+	}
+	t.Fatalf("%s has no line with %q", file, text)
+	return ""
 }
