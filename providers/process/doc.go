@@ -49,7 +49,10 @@
 //   - Delete removes the node's interfaces explicitly (so that a quick
 //     re-create does not meet devices of a dying namespace), stops its
 //     plugs, hubs and wirefilters, kills every process in its network namespace, and removes its
-//     files. Deleting what is already gone succeeds.
+//     files. Deleting what is already gone succeeds. The processes are
+//     found by a scan of /proc shared by concurrent deletes, which skips
+//     the holders the provider has seen alive and holds a pidfd on
+//     (known.go): a holder stays in its own node's namespace.
 //   - A mount's target must exist: process nodes share the host's file
 //     tree, so the provider never creates directories in it.
 //   - Calls for different resources are safe to run concurrently.
