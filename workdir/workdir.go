@@ -3,8 +3,10 @@ package workdir
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -171,6 +173,9 @@ func (w *Workdir) Engine(ctx context.Context, g *lower.Graph, st *state.State, p
 	if diags := w.missingPlatforms(g); diags.HasErrors() {
 		return nil, diags
 	}
+	if diags := w.orphanedProviders(g, st); diags.HasErrors() {
+		return nil, diags
+	}
 	exp, site := "", map[string]string(nil)
 	if w.Config != nil && w.Config.Experiment != nil {
 		exp, site = w.Config.Experiment.Name, w.Config.Experiment.Site
@@ -206,6 +211,52 @@ func (w *Workdir) Served(g *lower.Graph) (*lower.Graph, hcl.Diagnostics) {
 // missingPlatforms reports, at the first node of each type, node types no
 // available provider serves, so that the message points at the
 // configuration rather than naming a provider the user never wrote.
+// orphanedProviders reports, per provider that only the state still
+// needs and that cannot be started (its resources were made with it, and
+// the experiment no longer names it in required_providers), which
+// resources it holds and how to get rid of them: benito cannot destroy
+// what no provider serves.
+func (w *Workdir) orphanedProviders(g *lower.Graph, st *state.State) hcl.Diagnostics {
+	if st == nil {
+		return nil
+	}
+	inConfig := map[string]bool{}
+	if g != nil {
+		for _, r := range g.Resources {
+			inConfig[r.Provider] = true
+		}
+	}
+	grouped := map[string]bool{}
+	for _, gr := range w.opts.Groups {
+		for _, n := range gr.Names {
+			grouped[n] = true
+		}
+	}
+	held := map[string][]string{}
+	for addr, r := range st.Resources {
+		if !inConfig[r.Provider] && w.opts.Factories[r.Provider] == nil && !grouped[r.Provider] {
+			held[r.Provider] = append(held[r.Provider], addr.String())
+		}
+	}
+	var diags hcl.Diagnostics
+	for _, name := range slices.Sorted(maps.Keys(held)) {
+		addrs := held[name]
+		sort.Strings(addrs)
+		list := strings.Join(addrs, ", ")
+		if len(addrs) > 5 {
+			list = strings.Join(addrs[:5], ", ") + fmt.Sprintf(" and %d more", len(addrs)-5)
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Provider %q is needed to destroy what it made", name),
+			Detail: fmt.Sprintf("The state holds %d resource(s) made by provider %q (%s), and the experiment no longer names it in required_providers, so nothing can destroy them. "+
+				"Add it back to required_providers and run `benito init` and `benito apply` (which destroys them), then remove it; or run `benito destroy` before removing a provider.",
+				len(addrs), name, list),
+		})
+	}
+	return diags
+}
+
 func (w *Workdir) missingPlatforms(g *lower.Graph) hcl.Diagnostics {
 	if g == nil {
 		return nil

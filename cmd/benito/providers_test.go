@@ -174,6 +174,23 @@ func TestThirdPartyProvider(t *testing.T) {
 	if !strings.Contains(r.stdout, "hello 0.2.0") {
 		t.Errorf("init -upgrade:\n%s", r.stdout)
 	}
+	// Removed from the experiment while its resource is in the state: the
+	// plan says what it holds and what to do, and the state is untouched.
+	main := filepath.Join(e.exp, "main.hcl")
+	withHello, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(main, []byte("experiment \"hello\" {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = e.fails(t, `Provider "hello" is needed to destroy what it made`, "plan", e.exp)
+	if !strings.Contains(r.stderr, "hello_greeting.world") || !strings.Contains(r.stderr, "Add it back to required_providers") {
+		t.Errorf("no resource or advice:\n%s", r)
+	}
+	if err := os.WriteFile(main, withHello, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	e.must(t, "destroy", "-auto-approve", e.exp)
 	if _, err := os.Stat(world); !os.IsNotExist(err) {
 		t.Errorf("%s is still there after destroy (%v)", world, err)
