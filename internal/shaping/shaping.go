@@ -116,17 +116,26 @@ func Apply(h *netlink.Handle, link netlink.Link, s Shaping) error {
 }
 
 // tbf is a token bucket for rate bytes/s with a burst of 10ms of traffic
-// (at least 16 KiB) and a queue of 200ms more (at least 64 KiB, so that a
-// fragmented 64 KiB datagram fits on slow links).
+// (at least 16 KiB) and a queue of QueueLimit bytes.
 func tbf(attrs netlink.QdiscAttrs, rate uint64) *netlink.Tbf {
-	burst := max(rate/100, 16<<10)
-	limit := min(burst+max(rate/5, 64<<10), math.MaxUint32)
+	burst := tbfBurst(rate)
+	limit := QueueLimit(rate)
 	return &netlink.Tbf{
 		QdiscAttrs: attrs,
 		Rate:       rate,
 		Limit:      uint32(limit),
 		Buffer:     netlink.Xmittime(rate, uint32(min(burst, math.MaxUint32))),
 	}
+}
+
+func tbfBurst(rate uint64) uint64 { return max(rate/100, 16<<10) }
+
+// QueueLimit is how many bytes a link of rate bytes/s holds back before
+// it drops: the token bucket's burst and 200ms more (at least 64 KiB, so
+// that a fragmented 64 KiB datagram fits on slow links). The VDE link
+// emulator's queue on a shaped interface gets the same bound.
+func QueueLimit(rate uint64) uint64 {
+	return min(tbfBurst(rate)+max(rate/5, 64<<10), math.MaxUint32)
 }
 
 // Read returns the shaping installed on link now: the zero Shaping when

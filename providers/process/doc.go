@@ -28,7 +28,8 @@
 //     plugged into a private hub (vde_switch -x, control directory
 //     RUN_DIR/process/NODE/IFACE/wire.ctl) instead of the switch, and a
 //     wirefilter joins the hub (its L side) to the interface's port on the
-//     switch (R), delaying, dropping and rate-limiting L->R only. Changes
+//     switch (R), delaying, dropping and rate-limiting L->R only, its queue
+//     bounded as a bridge's token bucket is (shaping.QueueLimit). Changes
 //     are sent to the running wirefilter on its management socket
 //     (IFACE/wire.mgmt): the TAP, its plug and the port stay. Read takes
 //     the values from wirefilter's showinfo; a dead hub or wirefilter is

@@ -279,13 +279,23 @@ func firstLine(b []byte) string {
 type wireValue struct{ flag, command, value string }
 
 // wireValues renders s in wirefilter's units: delay in milliseconds, loss
-// in percent, bandwidth in bytes per second.
+// in percent, bandwidth in bytes per second, and the channel's buffer in
+// bytes. With a bandwidth the buffer is bounded as a bridge's token bucket
+// is (shaping.QueueLimit): without a bound wirefilter queues whatever a
+// node sends faster than its capacity, growing its delay and memory
+// without end. Without a bandwidth nothing waits but for the delay, and
+// the buffer stays unbounded (0), as wirefilter has it.
 func wireValues(s shaping.Shaping) []wireValue {
 	ms := float64(s.Latency.Round(time.Microsecond)) / float64(time.Millisecond)
+	var buf uint64
+	if s.Capacity > 0 {
+		buf = shaping.QueueLimit(s.Capacity / 8)
+	}
 	return []wireValue{
 		{"d", "delay", strconv.FormatFloat(ms, 'f', -1, 64)},
 		{"l", "loss", strconv.FormatFloat(s.Loss, 'f', -1, 64)},
 		{"b", "bandwidth", strconv.FormatUint(s.Capacity/8, 10)},
+		{"c", "chanbufsize", strconv.FormatUint(buf, 10)},
 	}
 }
 
@@ -297,11 +307,12 @@ func setWire(n node, f iface) error {
 		return fmt.Errorf("interface %s: %w", f.Name, err)
 	}
 	defer c.Close()
-	cur, err := c.shaping()
+	cur, buf, err := c.read()
 	if err != nil {
 		return fmt.Errorf("interface %s: %w", f.Name, err)
 	}
 	have := wireValues(cur)
+	have[3].value = strconv.FormatUint(buf, 10) // as it is, not as it follows from cur
 	for i, v := range wireValues(f.Shaping) {
 		if sameWireValue(have[i].value, v.value) {
 			continue
@@ -351,17 +362,26 @@ func dialWire(path string) (*wireConn, error) {
 // do sends one command and returns its data lines.
 func (w *wireConn) do(cmd string) ([]string, error) { return w.Do(cmd) }
 
-// shaping asks showinfo for the L->R values:
+// shaping asks showinfo for the L->R values of the shaping.
+func (w *wireConn) shaping() (shaping.Shaping, error) {
+	s, _, err := w.read()
+	return s, err
+}
+
+// read asks showinfo for the L->R values: the shaping, and the channel's
+// buffer in bytes (0: unbounded).
 //
 //	Loss   L->R 1.5+0U   R->L 0+0U
 //	Delay  L->R 50+0U   R->L 0+0U
 //	Bandw  L->R 1.25e+06+0U   R->L 0+0U
-func (w *wireConn) shaping() (shaping.Shaping, error) {
+//	Cap.   L->R 81920+0U   R->L 0+0U
+func (w *wireConn) read() (shaping.Shaping, uint64, error) {
 	lines, err := w.do("showinfo")
 	if err != nil {
-		return shaping.Shaping{}, err
+		return shaping.Shaping{}, 0, err
 	}
 	var s shaping.Shaping
+	var buf uint64
 	found := 0
 	for _, l := range lines {
 		f := strings.Fields(l)
@@ -370,7 +390,7 @@ func (w *wireConn) shaping() (shaping.Shaping, error) {
 		}
 		v, ok := wireNumber(f[2])
 		if !ok {
-			return s, fmt.Errorf("wirefilter showinfo: cannot read %q", l)
+			return s, 0, fmt.Errorf("wirefilter showinfo: cannot read %q", l)
 		}
 		switch f[0] {
 		case "Loss":
@@ -379,15 +399,18 @@ func (w *wireConn) shaping() (shaping.Shaping, error) {
 			s.Latency = time.Duration(math.Round(v*1000)) * time.Microsecond
 		case "Bandw":
 			s.Capacity = uint64(math.Round(v)) * 8
+		case "Cap.":
+			buf = uint64(math.Round(v))
+			continue
 		default:
 			continue
 		}
 		found++
 	}
 	if found != 3 {
-		return s, fmt.Errorf("wirefilter showinfo: no loss, delay and bandwidth in %q", lines)
+		return s, 0, fmt.Errorf("wirefilter showinfo: no loss, delay and bandwidth in %q", lines)
 	}
-	return s, nil
+	return s, buf, nil
 }
 
 // wireNumber reads the mean of a wirefilter value "MEAN+VARIATION[UN]",

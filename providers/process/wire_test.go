@@ -270,8 +270,12 @@ func TestWireValues(t *testing.T) {
 	}
 	s := shaping.Shaping{Capacity: 100_000_000, Latency: 1500 * time.Microsecond, Loss: 0.5}
 	got := wireValues(s)
-	if got[0].value != "1.5" || got[1].value != "0.5" || got[2].value != "12500000" {
+	// The buffer: 10ms of burst and 200ms of queue at 12.5 MB/s.
+	if got[0].value != "1.5" || got[1].value != "0.5" || got[2].value != "12500000" || got[3].value != "2625000" {
 		t.Errorf("wireValues(%v) = %v", s, got)
+	}
+	if got := wireValues(shaping.Shaping{Latency: time.Millisecond}); got[3].value != "0" {
+		t.Errorf("without a capacity the buffer is %s, want 0 (unbounded)", got[3].value)
 	}
 	// wirefilter prints six significant digits.
 	if !sameWire(shaping.Shaping{Capacity: 123_457_000 * 8}, shaping.Shaping{Capacity: 123_456_789 * 8}) {
@@ -334,5 +338,41 @@ func TestWireCapacity(t *testing.T) {
 	}
 	if got := e.read("vnode.a"); !got.RawEquals(e.state["vnode.a"]) {
 		t.Errorf("capacity reads back changed: %#v", got.GetAttr("interfaces"))
+	}
+	// The wirefilter's queue is bounded as a bridge's token bucket is:
+	// 16 KiB of burst and 64 KiB of queue at this rate.
+	n, err := decodeNode(e.state["vnode.a"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := dialWire(wireMgmt(n, n.Ifaces[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, buf, err := c.read(); err != nil || buf != 81920 {
+		t.Errorf("the wirefilter's buffer is %d bytes (%v), want 81920", buf, err)
+	}
+	c.Close()
+	// A capacity changed in place bounds the buffer anew, in the same
+	// wirefilter: 12.5 MB/s, 125000 bytes of burst and 2.5 MB of queue.
+	wire, err := readPidFile(wirePidFile(n, n.Ifaces[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = setAttrs(f, map[string]cty.Value{"capacity": cty.NumberIntVal(100_000_000)})
+	a = setAttrs(a, map[string]cty.Value{"interfaces": cty.ListVal([]cty.Value{f})})
+	if pc := e.apply(lower.TypeVNode, "vnode.a", a); len(pc.RequiresReplace) > 0 {
+		t.Fatalf("a capacity change replaces the node: %v", pc.RequiresReplace)
+	}
+	if !wire.Alive() {
+		t.Errorf("the wirefilter was restarted")
+	}
+	c, err = dialWire(wireMgmt(n, n.Ifaces[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if s, buf, err := c.read(); err != nil || buf != 2625000 || s.Capacity != 100_000_000 {
+		t.Errorf("after the change: %v, buffer %d bytes (%v), want 100 Mbit/s and 2625000", s, buf, err)
 	}
 }
