@@ -1,9 +1,12 @@
 package providers
 
 import (
+	"os"
 	"path/filepath"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/benito-net/benito/model"
 )
 
 // AttrString returns a string attribute of the object obj, or "" when obj
@@ -72,4 +75,15 @@ func SiteRoot(req ConfigureRequest, key, defaultRoot string) (root, dir string, 
 	}
 	root = filepath.Clean(root)
 	return root, filepath.Join(root, req.Experiment), nil
+}
+
+// PruneRoot removes root, the parent of an experiment directory a delete
+// has just removed, when it is one of benito's own default roots
+// (/var/lib/benito, /run/benito) and nothing else is in it: destroying the
+// last experiment leaves no directory of benito's behind. A root the site
+// configuration names is the user's, and stays.
+func PruneRoot(root string) {
+	if root == model.SiteDefaults[model.SiteConfigRoot] || root == model.SiteDefaults[model.SiteRunRoot] {
+		_ = os.Remove(root) // fails, as it should, unless empty
+	}
 }

@@ -195,7 +195,8 @@ func (p *Provider) pathOf(v cty.Value) string {
 }
 
 // prune removes dir and its parents up to the config root while they are
-// empty, so that destroying an experiment leaves no directory behind.
+// empty, so that destroying an experiment leaves no directory behind (the
+// root too, when it is benito's default one: providers.PruneRoot).
 func (p *Provider) prune(dir string) {
 	p.mu.Lock()
 	root := p.root
@@ -208,6 +209,9 @@ func (p *Provider) prune(dir string) {
 			return
 		}
 		dir = filepath.Dir(dir)
+	}
+	if dir == root {
+		providers.PruneRoot(root)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -258,7 +259,9 @@ func (p *Provider) deleteVDE(prior cty.Value, priv []byte) error {
 	// The run directory's switch/ folder, and the run directory itself,
 	// once nothing else is in them.
 	if os.Remove(filepath.Dir(socket)) == nil {
-		os.Remove(filepath.Dir(filepath.Dir(socket)))
+		if run := filepath.Dir(filepath.Dir(socket)); os.Remove(run) == nil {
+			providers.PruneRoot(filepath.Dir(run))
+		}
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/shaping"
 	"github.com/benito-net/benito/model"
+	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
@@ -910,6 +911,7 @@ func deleteNode(prior cty.Value) error {
 	for _, d := range []string{filepath.Join(n.RunDir, "process"), filepath.Join(n.RunDir, "log"), n.RunDir} {
 		os.Remove(d)
 	}
+	providers.PruneRoot(filepath.Dir(n.RunDir))
 	return nil
 }
 
