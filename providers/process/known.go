@@ -31,13 +31,15 @@ type knownHolder struct {
 // when it is.
 func (s *holderSet) alive(h holder) bool {
 	s.mu.Lock()
-	k, ok := s.m[h.Pid]
-	s.mu.Unlock()
-	if ok && k.start == h.StartTime {
+	if k, ok := s.m[h.Pid]; ok && k.start == h.StartTime {
 		// Known: its pidfd says whether it still runs (a zombie has
-		// exited, and counts as gone, as for Alive).
-		return !exited(k.fd)
+		// exited, and counts as gone, as for Alive). Polled under the
+		// lock, so that no forget closes it meanwhile.
+		gone := exited(k.fd)
+		s.mu.Unlock()
+		return !gone
 	}
+	s.mu.Unlock()
 	if !h.Alive() {
 		return false
 	}
@@ -85,11 +87,13 @@ func (s *holderSet) pids() map[int]bool {
 }
 
 // exitedOf returns those of pids whose holder has exited since it became
-// known (and forgets them), by one poll of their pidfds. A pid no longer
-// known counts as exited.
+// known (and forgets them), by one poll of their pidfds, made under the
+// lock so that none is closed meanwhile. A pid no longer known counts as
+// exited.
 func (s *holderSet) exitedOf(pids map[int]bool) []int {
 	var out []int
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	fds := make([]unix.PollFd, 0, len(pids))
 	order := make([]int, 0, len(pids))
 	for pid := range pids {
@@ -101,7 +105,6 @@ func (s *holderSet) exitedOf(pids map[int]bool) []int {
 		fds = append(fds, unix.PollFd{Fd: int32(k.fd), Events: unix.POLLIN})
 		order = append(order, pid)
 	}
-	s.mu.Unlock()
 	for len(fds) > 0 {
 		if _, err := unix.Poll(fds, 0); err != nil {
 			if errors.Is(err, syscall.EINTR) {
@@ -115,8 +118,10 @@ func (s *holderSet) exitedOf(pids map[int]bool) []int {
 	}
 	for i, pfd := range fds {
 		if pfd.Revents != 0 {
-			out = append(out, order[i])
-			s.forget(order[i])
+			pid := order[i]
+			out = append(out, pid)
+			unix.Close(s.m[pid].fd)
+			delete(s.m, pid)
 		}
 	}
 	return out
