@@ -80,8 +80,8 @@ func SiteRoot(req ConfigureRequest, key, defaultRoot string) (root, dir string, 
 // PruneRoot removes root, the parent of an experiment directory a delete
 // has just removed, when it is one of benito's own default roots
 // (/var/lib/benito, /run/benito) and nothing else is in it: destroying the
-// last experiment leaves no directory of benito's behind. A root the site
-// configuration names is the user's, and stays.
+// last experiment leaves no directory of benito's behind. A root elsewhere
+// (set in the site configuration) is the user's, and stays.
 func PruneRoot(root string) {
 	if root == model.SiteDefaults[model.SiteConfigRoot] || root == model.SiteDefaults[model.SiteRunRoot] {
 		_ = os.Remove(root) // fails, as it should, unless empty
