@@ -208,14 +208,11 @@ func (w *Workdir) Served(g *lower.Graph) (*lower.Graph, hcl.Diagnostics) {
 	return lower.NewGraph(g.Experiment, g.Site, kept), missing
 }
 
-// missingPlatforms reports, at the first node of each type, node types no
-// available provider serves, so that the message points at the
-// configuration rather than naming a provider the user never wrote.
 // orphanedProviders reports, per provider that only the state still
 // needs and that cannot be started (its resources were made with it, and
-// the experiment no longer names it in required_providers), which
-// resources it holds and how to get rid of them: benito cannot destroy
-// what no provider serves.
+// the experiment no longer names it in required_providers, or this benito
+// lacks it), which resources it holds and how to get rid of them: benito
+// cannot destroy what no provider serves.
 func (w *Workdir) orphanedProviders(g *lower.Graph, st *state.State) hcl.Diagnostics {
 	if st == nil {
 		return nil
@@ -249,14 +246,18 @@ func (w *Workdir) orphanedProviders(g *lower.Graph, st *state.State) hcl.Diagnos
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  fmt.Sprintf("Provider %q is needed to destroy what it made", name),
-			Detail: fmt.Sprintf("The state holds %d resource(s) made by provider %q (%s), and the experiment no longer names it in required_providers, so nothing can destroy them. "+
-				"Add it back to required_providers and run `benito init` and `benito apply` (which destroys them), then remove it; or run `benito destroy` before removing a provider.",
+			Detail: fmt.Sprintf("The state holds %d resource(s) made by provider %q (%s), and neither the experiment's required_providers nor this build of benito provides it, so nothing can destroy them. "+
+				"If it is a third-party provider, add it back to required_providers and run `benito init` and `benito apply` (which destroys them), then remove it; "+
+				"next time, run `benito destroy` before removing a provider.",
 				len(addrs), name, list),
 		})
 	}
 	return diags
 }
 
+// missingPlatforms reports, at the first node of each type, node types no
+// available provider serves, so that the message points at the
+// configuration rather than naming a provider the user never wrote.
 func (w *Workdir) missingPlatforms(g *lower.Graph) hcl.Diagnostics {
 	if g == nil {
 		return nil

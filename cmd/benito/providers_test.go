@@ -185,7 +185,7 @@ func TestThirdPartyProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = e.fails(t, `Provider "hello" is needed to destroy what it made`, "plan", e.exp)
-	if !strings.Contains(r.stderr, "hello_greeting.world") || !strings.Contains(r.stderr, "Add it back to required_providers") {
+	if !strings.Contains(r.stderr, "hello_greeting.world") || !strings.Contains(r.stderr, "add it back to required_providers") {
 		t.Errorf("no resource or advice:\n%s", r)
 	}
 	if err := os.WriteFile(main, withHello, 0o644); err != nil {
