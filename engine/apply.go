@@ -18,7 +18,8 @@ import (
 )
 
 // Journal records each resource's outcome the moment it is known.
-// state.Journal implements it.
+// state.Journal implements it. Calls come from several goroutines at once
+// (never two at once for the same resource).
 type Journal interface {
 	Put(r *state.Resource) error
 	Remove(a addrs.Resource) error
@@ -382,12 +383,15 @@ func (a *applier) record(c *plan.Change, v cty.Value, private []byte, status sta
 		Addr: c.Addr, Provider: c.Provider, Attributes: raw, Private: private,
 		Dependencies: append([]addrs.Resource(nil), c.Dependencies...), Status: status,
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	// Journalled outside a.mu: the journal encodes entries in parallel and
+	// orders only its writes. A resource's own entries cannot cross: its
+	// changes are made one after the other, by one goroutine.
 	if err := a.j.Put(r); err != nil {
 		return err
 	}
+	a.mu.Lock()
 	a.st.Resources[c.Addr] = r
+	a.mu.Unlock()
 	return nil
 }
 
