@@ -302,11 +302,11 @@ func (a *applier) destroy(ctx context.Context, c *plan.Change) error {
 	if err := resp.Diagnostics.Err(); err != nil {
 		return fmt.Errorf("provider %q: %w", provider, err)
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err := a.j.Remove(c.Addr); err != nil {
+	if err := a.j.Remove(c.Addr); err != nil { // outside a.mu, as in record
 		return fmt.Errorf("recording the deletion: %w", err)
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	delete(a.st.Resources, c.Addr)
 	if c.Action == plan.Delete {
 		a.res.Destroyed++
