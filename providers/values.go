@@ -1,6 +1,8 @@
 package providers
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -75,6 +77,21 @@ func SiteRoot(req ConfigureRequest, key, defaultRoot string) (root, dir string, 
 	}
 	root = filepath.Clean(root)
 	return root, filepath.Join(root, req.Experiment), nil
+}
+
+// MkdirAll is os.MkdirAll for directories under the roots, where a
+// concurrent delete may remove an empty parent (PruneRoot, or a provider
+// pruning an experiment's directory when its last resource goes) between
+// os.MkdirAll's making the parent and the child: the child then fails
+// with "no such file or directory", and making the path again succeeds.
+func MkdirAll(path string, perm os.FileMode) error {
+	var err error
+	for range 5 {
+		if err = os.MkdirAll(path, perm); !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return err
 }
 
 // PruneRoot removes root, the parent of an experiment directory a delete

@@ -115,7 +115,7 @@ func switchProcess(socket string, priv []byte) (daemon.Process, bool) {
 func (p *Provider) createVDE(ctx context.Context, planned cty.Value) (cty.Value, []byte, error) {
 	socket := str(planned, "socket")
 	mgmt := mgmtPath(socket)
-	if err := os.MkdirAll(filepath.Dir(socket), 0o755); err != nil {
+	if err := providers.MkdirAll(filepath.Dir(socket), 0o755); err != nil {
 		return cty.NilVal, nil, fmt.Errorf("creating the switch's run directory: %w", err)
 	}
 	// A switch already serving this socket (left by an interrupted apply)

@@ -353,7 +353,7 @@ func (p *Provider) createNode(planned cty.Value) (cty.Value, error) {
 	if err := cleanupStale(n); err != nil {
 		return cty.NilVal, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := providers.MkdirAll(dir, 0o755); err != nil {
 		return cty.NilVal, err
 	}
 	h, err := startHolder(experiment, n)
@@ -732,7 +732,7 @@ func startPlug(h holder, n node, f iface, socket string, port int) error {
 	if err := stopPlug(n, f); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(nodeLog(n.RunDir, n.Name)), 0o755); err != nil {
+	if err := providers.MkdirAll(filepath.Dir(nodeLog(n.RunDir, n.Name)), 0o755); err != nil {
 		return err
 	}
 	args := []string{"--net=" + h.nsPath("net"), "--", "vde_plug2tap", "-s", socket}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -54,7 +55,7 @@ func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
 	if err != nil {
 		return cty.NilVal, err
 	}
-	if err := os.MkdirAll(filepath.Dir(log), 0o755); err != nil {
+	if err := providers.MkdirAll(filepath.Dir(log), 0o755); err != nil {
 		return cty.NilVal, err
 	}
 	args := append(h.enterArgs(), "--", "/bin/sh", "-c", command)

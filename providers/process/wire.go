@@ -19,6 +19,7 @@ import (
 	"github.com/benito-net/benito/internal/shaping"
 	"github.com/benito-net/benito/internal/vdemgmt"
 	"github.com/benito-net/benito/model"
+	"github.com/benito-net/benito/providers"
 )
 
 // A shaped interface on a VDE switch is plugged through a wire: a private
@@ -156,7 +157,7 @@ func ensurePlugs(h holder, n node, f iface, newTap bool) error {
 // out), one for the wirefilter and one for the node's plug.
 func startHub(n node, f iface) error {
 	dir := wireDir(n, f)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := providers.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	sock, pidFile := hubSocket(n, f), filepath.Join(dir, "hub.pid")
