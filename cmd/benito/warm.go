@@ -2,11 +2,8 @@ package main
 
 import (
 	"os"
-	"slices"
-	"sync"
 
 	"github.com/benito-net/benito/engine"
-	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/configdir"
 	"github.com/benito-net/benito/providers/hostnet"
 	"github.com/benito-net/benito/providers/process"
@@ -28,7 +25,7 @@ func (c *cli) openWarm(dir string, f *expFlags) (w *workdir.Workdir, release fun
 	release = func() {}
 	if os.Getenv(envInProcess) != "1" && len(opts.Groups) == 1 {
 		var g engine.Group
-		g, release = warm(opts.Groups[0], warmProviders)
+		g, release = engine.Warm(opts.Groups[0], warmProviders)
 		opts.Groups = []engine.Group{g}
 	}
 	w, err = c.openWith(opts)
@@ -37,68 +34,4 @@ func (c *cli) openWarm(dir string, f *expFlags) (w *workdir.Workdir, release fun
 		return nil, func() {}, err
 	}
 	return w, release, nil
-}
-
-// warm starts names with g now and returns a group that hands them out,
-// once, to a Start that needs no others (any other Start starts afresh
-// with g), and a release that closes those not handed out.
-func warm(g engine.Group, names []string) (engine.Group, func()) {
-	var (
-		mu    sync.Mutex
-		taken bool
-		ps    map[string]providers.Provider
-		err   error
-	)
-	done := make(chan struct{})
-	go func() {
-		ps, err = g.Start(names)
-		close(done)
-	}()
-	give := func(need []string) (map[string]providers.Provider, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if taken {
-			return nil, false
-		}
-		for _, n := range need {
-			if !slices.Contains(names, n) {
-				return nil, false
-			}
-		}
-		taken = true
-		return ps, true
-	}
-	out := engine.Group{Names: g.Names, Start: func(need []string) (map[string]providers.Provider, error) {
-		<-done
-		all, ok := give(need)
-		if !ok {
-			return g.Start(need)
-		}
-		if err != nil {
-			return nil, err
-		}
-		mine := make(map[string]providers.Provider, len(need))
-		for _, n := range need {
-			mine[n] = all[n]
-		}
-		for n, p := range all {
-			if mine[n] == nil {
-				p.Close() // not needed: the process ends when the needed ones close
-			}
-		}
-		return mine, nil
-	}}
-	release := func() {
-		<-done
-		mu.Lock()
-		first := !taken
-		taken = true
-		mu.Unlock()
-		if first && err == nil {
-			for _, p := range ps {
-				p.Close()
-			}
-		}
-	}
-	return out, release
 }
