@@ -49,11 +49,17 @@
 //     repairs it in place.
 //   - Delete removes the node's interfaces explicitly (so that a quick
 //     re-create does not meet devices of a dying namespace), stops its
-//     plugs, hubs and wirefilters, kills every process in its network namespace, and removes its
-//     files. Deleting what is already gone succeeds. The processes are
-//     found by a scan of /proc shared by concurrent deletes, which skips
-//     the holders the provider has seen alive and holds a pidfd on
-//     (known.go): a holder stays in its own node's namespace.
+//     plugs, hubs and wirefilters, kills every process in its network
+//     namespace, and removes its files. Deleting what is already gone
+//     succeeds. The processes are found by a scan of /proc shared by
+//     concurrent deletes, which skips the holders the provider has seen
+//     alive and holds a pidfd on (known.go): a holder stays in its own
+//     node's namespace. Processes started in a node whose holder has died
+//     (by benito exec or its startup command) are found, on delete as when
+//     the node is re-created, in the namespace the holder's pid file
+//     recorded, by the mark benito gives them: BENITO_NODE=PID:START_TIME
+//     of the holder in their environment (the kernel reuses namespace
+//     ids, so the namespace alone no longer says whose they are).
 //   - A mount's target must exist: process nodes share the host's file
 //     tree, so the provider never creates directories in it.
 //   - Calls for different resources are safe to run concurrently.

@@ -28,6 +28,10 @@ import (
 // pgrep show); its argv[0] names the node.
 const holderName = "benito-node"
 
+// holderTitle begins a holder's argv[0], which goes on with the names of
+// its experiment and node: "benito-node:EXPERIMENT/NODE".
+const holderTitle = holderName + ":"
+
 // holderProgram returns the static holder for GOARCH, or nil.
 func holderProgram(goarch string) []byte {
 	if goarch != "amd64" {

@@ -85,16 +85,21 @@ func BenchmarkHolderStart(b *testing.B) {
 	}
 }
 
-// TestForwarding checks that forwarding reads what setupNamespaces wrote.
+// TestForwarding checks that forwarding reads what startHolder and
+// setForwarding wrote. The holder starts with the opposite of the value
+// set, so that a write that does nothing fails.
 func TestForwarding(t *testing.T) {
 	needRoot(t)
 	for _, on := range []bool{true, false} {
-		h, err := startHolder("t", node{Name: "fwd"})
+		h, err := startHolder("t", node{Name: "fwd", IPForward: !on})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer h.Stop(0)
-		if err := h.setupNamespaces("fwd", on); err != nil {
+		if got, err := h.forwarding(); err != nil || got != !on {
+			t.Errorf("forwarding started as %v reads %v, %v", !on, got, err)
+		}
+		if err := h.setForwarding(on); err != nil {
 			t.Fatal(err)
 		}
 		got, err := h.forwarding()

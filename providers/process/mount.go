@@ -89,13 +89,16 @@ func (p *Provider) applyMount(prior, planned cty.Value) (cty.Value, error) {
 		return cty.NilVal, nil
 	}
 	if !mounted {
-		if _, err := os.Stat(source); err != nil {
+		src, err := os.Stat(source)
+		if err != nil {
 			return cty.NilVal, fmt.Errorf("the mount's source %s: %w", source, err)
 		}
 		// The node sees the host's file tree: its root is the host's.
-		if st, err := os.Stat(filepath.Join("/proc", strconv.Itoa(h.Pid), "root", target)); err != nil {
+		dst, err := os.Stat(filepath.Join("/proc", strconv.Itoa(h.Pid), "root", target))
+		if err != nil {
 			return cty.NilVal, fmt.Errorf("the mount's target %s does not exist in node %s; process nodes share the host's file tree, so benito does not create it: create the directory on the host, or mount somewhere that exists", target, node)
-		} else if fi, err := os.Stat(source); err == nil && fi.IsDir() != st.IsDir() {
+		}
+		if src.IsDir() != dst.IsDir() {
 			return cty.NilVal, fmt.Errorf("cannot bind %s onto %s: one is a directory, the other is not", source, target)
 		}
 		if err := h.nsMount("mount", "--bind", source, target); err != nil {

@@ -123,16 +123,11 @@ func (h holder) inNamespaces(flags int, fn func() error) error {
 	return <-done
 }
 
-// setupNamespaces sets the node's hostname and its IPv4 forwarding.
-func (h holder) setupNamespaces(hostname string, forward bool) error {
-	return h.inNamespaces(unix.CLONE_NEWUTS|unix.CLONE_NEWNET, func() error {
-		if hostname != "" {
-			if err := unix.Sethostname([]byte(hostname)); err != nil {
-				return fmt.Errorf("setting the hostname: %w", err)
-			}
-		}
-		return writeForward(forward)
-	})
+// setForwarding sets the node's IPv4 forwarding, from a thread sent into
+// its network namespace (a node's hostname and first forwarding are set
+// by forkHolder, before the holder starts).
+func (h holder) setForwarding(on bool) error {
+	return h.inNamespaces(unix.CLONE_NEWNET, func() error { return writeForward(on) })
 }
 
 func writeForward(forward bool) error {
@@ -197,10 +192,11 @@ func (h holder) netnsID() (string, error) {
 	return os.Readlink(h.nsPath("net"))
 }
 
-// killNamespace kills (SIGKILL) every process whose network namespace is
-// id, but the holder itself, and returns them. Processes started in a node
-// by benito exec or by its startup command have left the holder's session
-// and process group, but not its namespace. scan is a scan of /proc asked
+// killNamespace kills (SIGKILL) the processes pids, but except (the
+// node's holder), that are still in network namespace id, and returns
+// them. Processes started in a node by benito exec or by its startup
+// command have left the holder's session and process group, but not its
+// namespace. pids are the namespace's processes in a scan of /proc asked
 // for (procScans.request) when the node's delete began: every process in
 // the namespace then is in it.
 //
@@ -209,9 +205,9 @@ func (h holder) netnsID() (string, error) {
 // more during a destroy): procScan shares one scan among the deletes that
 // ask meanwhile, and a delete asks first thing, so the scan runs while its
 // veths go.
-func killNamespace(scan <-chan map[string][]int, id string, except int) []daemon.Process {
+func killNamespace(pids []int, id string, except int) []daemon.Process {
 	var killed []daemon.Process
-	for _, pid := range (<-scan)[id] {
+	for _, pid := range pids {
 		if pid == except {
 			continue
 		}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/netdev"
 	"github.com/benito-net/benito/internal/shaping"
 	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers"
@@ -139,10 +140,14 @@ func decodeNode(v cty.Value) (node, error) {
 	return n, nil
 }
 
-// holderOf returns the holder recorded in a vnode value.
-func holderOf(v cty.Value) holder {
-	return holder{daemon.Process{Pid: int(num(v, "pid")), StartTime: uint64(num(v, "start_time"))}}
+// processOf returns the process recorded in a value with pid and
+// start_time: a vnode's holder, a startup command.
+func processOf(v cty.Value) daemon.Process {
+	return daemon.Process{Pid: int(num(v, "pid")), StartTime: uint64(num(v, "start_time"))}
 }
+
+// holderOf returns the holder recorded in a vnode value.
+func holderOf(v cty.Value) holder { return holder{processOf(v)} }
 
 // sleepPath is the holder's program where the static holder cannot run.
 var sleepPath = func() string {
@@ -230,7 +235,7 @@ func forkHolder(experiment string, n node) (h holder, back bool, err error) {
 	cmd, err := holders.startCmd(func(path string, args []string) *exec.Cmd {
 		return &exec.Cmd{
 			Path:        path,
-			Args:        append([]string{"benito-node:" + experiment + "/" + n.Name}, args...),
+			Args:        append([]string{holderTitle + experiment + "/" + n.Name}, args...),
 			Env:         []string{},
 			Dir:         "/",
 			Stdin:       devnull,
@@ -250,8 +255,16 @@ func forkHolder(experiment string, n node) (h holder, back bool, err error) {
 	return holder{p}, false, nil
 }
 
-func writePidFile(path string, p daemon.Process) error {
-	return writeFileAtomic(path, fmt.Sprintf("%d %d\n", p.Pid, p.StartTime))
+// writePidFile writes one of benito's pid files: "PID START_TIME", then
+// tag on a line of its own unless it is "" (what the process was started
+// on or in: a plug's switch, a wirefilter's switch, a holder's network
+// namespace).
+func writePidFile(path string, p daemon.Process, tag string) error {
+	content := fmt.Sprintf("%d %d\n", p.Pid, p.StartTime)
+	if tag != "" {
+		content += tag + "\n"
+	}
+	return writeFileAtomic(path, content)
 }
 
 func writeFileAtomic(path, content string) error {
@@ -270,42 +283,62 @@ func writeFileAtomic(path, content string) error {
 // goes too. Nothing is there on the common path: one failed open.
 func cleanupStale(n node) error {
 	dir := nodeDir(n.RunDir, n.Name)
-	b, err := os.ReadFile(filepath.Join(dir, "holder"))
-	if errors.Is(err, fs.ErrNotExist) {
+	old, nsID, err := readPidFile(filepath.Join(dir, "holder"))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil
+	case err == nil:
+		if err := (holder{old}).end(procScans.request(), nsID); err != nil {
+			return fmt.Errorf("stopping the processes of an earlier node %s: %w", n.Name, err)
+		}
+	case errors.Is(err, errPidFile):
+		// A holder file that does not parse names no process: there
+		// is nothing to end by it, and the other pid files still name
+		// theirs. Refusing would leave the node uncreatable until the
+		// file is removed by hand.
+	default:
+		return err
 	}
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
-	var old holder
-	fmt.Sscanf(string(b), "%d %d", &old.Pid, &old.StartTime)
-	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) == 2 {
-		for _, p := range killNamespace(procScans.request(), lines[1], old.Pid) {
-			p.Stop(time.Second)
-		}
-	}
-	if err := old.Stop(0); err != nil {
-		return fmt.Errorf("stopping the holder of an earlier node %s: %w", n.Name, err)
-	}
-	entries, _ := os.ReadDir(dir)
+	var errs []error
 	for _, e := range entries {
-		if p, err := readPidFile(filepath.Join(dir, e.Name())); err == nil && e.Name() != "holder" {
-			p.Stop(time.Second)
+		if e.Name() == "holder" {
+			continue
 		}
+		// Not every entry is a pid file (a wire's directory): what
+		// does not read as one names nothing to stop.
+		if p, _, err := readPidFile(filepath.Join(dir, e.Name())); err == nil {
+			if err := p.Stop(time.Second); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		// The directory stays, so that the next try finds them again.
+		return fmt.Errorf("stopping the processes of an earlier node %s: %w", n.Name, errors.Join(errs...))
 	}
 	return os.RemoveAll(dir)
 }
 
-func readPidFile(path string) (daemon.Process, error) {
+// errPidFile is the error of a pid file whose content does not parse.
+var errPidFile = errors.New("not a pid file")
+
+// readPidFile reads one of benito's pid files (writePidFile): the process,
+// and the tag on its second line ("" when there is none).
+func readPidFile(path string) (daemon.Process, string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return daemon.Process{}, err
+		return daemon.Process{}, "", err
 	}
+	first, tag, _ := strings.Cut(string(b), "\n")
 	var p daemon.Process
-	if _, err := fmt.Sscanf(string(b), "%d %d", &p.Pid, &p.StartTime); err != nil {
-		return daemon.Process{}, fmt.Errorf("pid file %s: %w", path, err)
+	if _, err := fmt.Sscanf(first, "%d %d", &p.Pid, &p.StartTime); err != nil {
+		return daemon.Process{}, "", fmt.Errorf("%w: %s: %v", errPidFile, path, err)
 	}
-	return p, nil
+	return p, strings.TrimSpace(tag), nil
 }
 
 // findHolder returns the live holder of a node of the experiment, from its
@@ -315,7 +348,7 @@ func (p *Provider) findHolder(name string) (holder, error) {
 	if runDir == "" {
 		return holder{}, fmt.Errorf("the process provider is not configured")
 	}
-	pr, err := readPidFile(filepath.Join(nodeDir(runDir, name), "holder"))
+	pr, _, err := readPidFile(filepath.Join(nodeDir(runDir, name), "holder"))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return holder{}, fmt.Errorf("node %q is not running (no holder pid file)", name)
@@ -372,13 +405,16 @@ func (p *Provider) createNode(planned cty.Value) (cty.Value, error) {
 	if err != nil {
 		return v, err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "holder"), fmt.Sprintf("%d %d\n%s\n", h.Pid, h.StartTime, id)); err != nil {
+	// The holder file notes the namespace: once the holder is dead,
+	// /proc no longer names it, and what was started in it is found by
+	// this id (holder.end).
+	if err := writePidFile(filepath.Join(dir, "holder"), h.Process, id); err != nil {
 		return v, err
 	}
 	if n.MountNS {
 		// Mounts made in the node must not propagate to the host.
-		if out, err := exec.Command("nsenter", "--mount="+h.nsPath("mnt"), "--", "mount", "--make-rslave", "/").CombinedOutput(); err != nil {
-			return v, fmt.Errorf("making the node's mounts private: %v: %s", err, strings.TrimSpace(string(out)))
+		if err := h.nsMount("mount", "--make-rslave", "/"); err != nil {
+			return v, fmt.Errorf("making the node's mounts private: %w", err)
 		}
 	}
 	nh, ns, err := h.netHandle()
@@ -469,10 +505,10 @@ func addVeth(f iface, ns netns.NsHandle) error {
 		if errors.Is(err, syscall.EEXIST) {
 			// The host end of an earlier incarnation of the node, whose
 			// namespace is still being torn down: the name is ours.
-			if stale, lerr := netlink.LinkByName(f.HostDevice); lerr == nil && stale.Type() == "veth" {
-				if derr := netlink.LinkDel(stale); derr == nil || errors.Is(derr, syscall.ENODEV) {
-					err = newVeth(f, br, ns)
-				}
+			// netdev.Delete returns once the name is free, without
+			// waiting for the slow rest of the delete.
+			if stale := hostEnd(f); stale != nil && netdev.Delete(stale.Attrs().Index) == nil {
+				err = newVeth(f, br, ns)
 			}
 		}
 		if errors.Is(err, syscall.EINVAL) && attempt == 0 {
@@ -689,9 +725,10 @@ func removeIface(nh *netlink.Handle, n node, f iface) error {
 	}
 	if f.Kind == model.KindBridge {
 		// The host end of a veth whose node end is gone (or whose
-		// namespace is dying) is deleted by name, if it is a veth.
-		if hl, err := netlink.LinkByName(f.HostDevice); err == nil && hl.Type() == "veth" {
-			if err := netlink.LinkDel(hl); err != nil && !errors.Is(err, syscall.ENODEV) {
+		// namespace is dying) is deleted by name, if it is a veth; the
+		// name is free when netdev.Delete returns.
+		if hl := hostEnd(f); hl != nil {
+			if err := netdev.Delete(hl.Attrs().Index); err != nil {
 				return fmt.Errorf("deleting host device %s: %w", f.HostDevice, err)
 			}
 		}
@@ -703,26 +740,24 @@ func plugPidFile(n node, f iface) string {
 	return filepath.Join(nodeDir(n.RunDir, n.Name), "plug."+f.Name)
 }
 
-func plugAlive(n node, f iface) bool { return pidFileAlive(plugPidFile(n, f)) }
-
 // pidFileAlive reports whether the process a pid file names still runs.
 func pidFileAlive(path string) bool {
-	p, err := readPidFile(path)
+	p, _, err := readPidFile(path)
 	return err == nil && p.Alive()
 }
 
-// plugTarget returns the switch f's plug was started on (the second line
-// of its pid file): f's port's switch, or f's hub.
-func plugTarget(n node, f iface) string {
-	b, err := os.ReadFile(plugPidFile(n, f))
+// plugState reports whether f's plug runs, and the switch it was started
+// on (the tag of its pid file): f's port's switch, or f's hub; "" when
+// there is no plug.
+func plugState(n node, f iface) (alive bool, target string) {
+	p, target, err := readPidFile(plugPidFile(n, f))
 	if err != nil {
-		return ""
+		return false, ""
 	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) < 2 {
-		return f.VDESocket // written before plugs named their switch
+	if target == "" {
+		target = f.VDESocket // written before plugs named their switch
 	}
-	return lines[1]
+	return p.Alive(), target
 }
 
 // startPlug plugs f's TAP into a VDE switch with vde_plug2tap, run in the
@@ -739,11 +774,11 @@ func startPlug(h holder, n node, f iface, socket string, port int) error {
 	if port != 0 {
 		args = append(args, "-p", strconv.Itoa(port))
 	}
-	p, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: append(args, f.Name), Log: nodeLog(n.RunDir, n.Name)})
+	p, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: append(args, f.Name), Env: h.env(), Log: nodeLog(n.RunDir, n.Name)})
 	if err != nil {
 		return fmt.Errorf("plugging into %s port %d: %w", socket, port, err)
 	}
-	if err := writeFileAtomic(plugPidFile(n, f), fmt.Sprintf("%d %d\n%s\n", p.Pid, p.StartTime, socket)); err != nil {
+	if err := writePidFile(plugPidFile(n, f), p, socket); err != nil {
 		p.Stop(0)
 		return err
 	}
@@ -792,18 +827,8 @@ func waitPlugged(p daemon.Process, timeout time.Duration) error {
 }
 
 func stopPlug(n node, f iface) error {
-	file := plugPidFile(n, f)
-	p, err := readPidFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err == nil {
-		if err := p.Stop(time.Second); err != nil {
-			return fmt.Errorf("stopping the plug of %s: %w", f.Name, err)
-		}
-	}
-	if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	if err := stopProcess(plugPidFile(n, f)); err != nil {
+		return fmt.Errorf("stopping the plug of %s: %w", f.Name, err)
 	}
 	return nil
 }
@@ -824,8 +849,12 @@ func updateNode(prior, planned cty.Value) (cty.Value, error) {
 		"netns":      prior.GetAttr("netns"),
 		"log":        cty.StringVal(nodeLog(n.RunDir, n.Name)),
 	})
-	if err := h.setupNamespaces("", n.IPForward); err != nil {
-		return prior, err
+	// prior is as refreshed, its ip_forward as read from the node: a
+	// change of anything else sends no thread into the namespace.
+	if n.IPForward != old.IPForward {
+		if err := h.setForwarding(n.IPForward); err != nil {
+			return prior, err
+		}
 	}
 	nh, ns, err := h.netHandle()
 	if err != nil {
@@ -865,15 +894,23 @@ func deleteNode(prior cty.Value) error {
 	}
 	h := holderOf(prior)
 	alive := knownHolders.alive(h)
+	// A dead holder's namespace is the one its pid file recorded, which
+	// what was started in the node may still keep (holder.end).
+	var recorded string
+	if !alive {
+		if p, id, err := readPidFile(filepath.Join(nodeDir(n.RunDir, n.Name), "holder")); err == nil && p == h.Process {
+			recorded = id
+		}
+	}
 	var scan <-chan map[string][]int
-	if alive {
+	if alive || recorded != "" {
 		// Asked for now, the scan for the node's other processes runs
 		// while the veths go.
 		scan = procScans.request()
 	}
-	// The veths go first, by their host ends (hostlinks.go); removeIface
-	// does the rest, in the node's namespace, opened only when needed (a
-	// node on bridges has nothing left there).
+	// The veths go first, by their host ends (deleteHostEnds, reap.go);
+	// removeIface does the rest, in the node's namespace, opened only
+	// when needed (a node on bridges has nothing left there).
 	gone, err := deleteHostEnds(n)
 	if err != nil {
 		return err
@@ -896,8 +933,8 @@ func deleteNode(prior cty.Value) error {
 			return err
 		}
 	}
-	if alive {
-		if err := h.end(scan); err != nil {
+	if scan != nil {
+		if err := h.end(scan, recorded); err != nil {
 			return fmt.Errorf("stopping the node's processes: %w", err)
 		}
 	}
@@ -929,10 +966,8 @@ func nodeRemains(v cty.Value) bool {
 		return true
 	}
 	for _, f := range n.Ifaces {
-		if f.Kind == model.KindBridge {
-			if l, err := netlink.LinkByName(f.HostDevice); err == nil && l.Type() == "veth" {
-				return true
-			}
+		if f.Kind == model.KindBridge && hostEnd(f) != nil {
+			return true
 		}
 	}
 	return false

@@ -1,16 +1,17 @@
 package process
 
 import (
-	"errors"
-	"github.com/benito-net/benito/internal/shaping"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/shaping"
 	"github.com/benito-net/benito/lower"
 	"github.com/vishvananda/netlink"
 	"github.com/zclconf/go-cty/cty"
@@ -110,7 +111,11 @@ func TestShapingInPlace(t *testing.T) {
 	e := newEnv(t)
 	br := e.bridge("s")
 	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.2/24"}))
-	if !netemWorks(t, e) {
+	netem, err := shaping.NetemAvailable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !netem {
 		// This kernel shapes capacity only: check that a capacity change
 		// is made in place instead.
 		t.Log("no netem on this kernel: checking capacity instead of latency")
@@ -164,27 +169,6 @@ func TestShapingInPlace(t *testing.T) {
 	}
 }
 
-// netemWorks reports whether latency can be set, on node b's eth0.
-func netemWorks(t *testing.T, e *env) bool {
-	h, err := e.p.findHolder("b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	nh, ns, err := h.netHandle()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	defer nh.Close()
-	l, err := nh.LinkByName("eth0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = shaping.Apply(nh, l, shaping.Shaping{Latency: time.Millisecond})
-	shaping.Apply(nh, l, shaping.Shaping{})
-	return !errors.Is(err, shaping.ErrNoNetem)
-}
-
 func TestDrift(t *testing.T) {
 	e := newEnv(t)
 	br := e.bridge("d")
@@ -213,13 +197,11 @@ func TestDrift(t *testing.T) {
 	// A killed holder: the node reads as gone, and apply re-creates it.
 	syscall.Kill(int(num(e.state["vnode.a"], "pid")), syscall.SIGKILL)
 	waitDead(t, holderOf(e.state["vnode.a"]))
-	old := e.state["vnode.a"]
 	if got := e.read("vnode.a"); !got.IsNull() {
 		t.Fatalf("a killed node read back as %#v", got)
 	}
 	// The engine deletes nothing it read as gone; the veth of the dead
 	// namespace may linger a moment, which create must survive.
-	_ = old
 	e.apply(lower.TypeVNode, "vnode.a", a)
 	e.mustPing("a", "10.9.4.2")
 }
@@ -277,7 +259,7 @@ func TestMountAndStartup(t *testing.T) {
 	if string(out) != "m\nfrom the host\n" {
 		t.Errorf("startup log = %q", out)
 	}
-	sp := startupOf(e.state["startup.m"])
+	sp := processOf(e.state["startup.m"])
 	// Destroying the node kills what runs in it, startup included.
 	v := e.state["vnode.m"]
 	e.destroy(`mount.m["` + dst + `"]`)
@@ -309,26 +291,7 @@ func TestMissingMountTarget(t *testing.T) {
 
 func TestVDE(t *testing.T) {
 	e := newEnv(t)
-	if _, err := exec.LookPath("vde_switch"); err != nil {
-		t.Skip("no vde_switch")
-	}
-	sock := filepath.Join(t.TempDir(), "sw")
-	sw := exec.Command("vde_switch", "-s", sock, "-n", "8")
-	// In the foreground vde_switch reads commands from stdin and exits
-	// at its end: give it one that stays open.
-	if _, err := sw.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := sw.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sw.Process.Kill(); sw.Wait() })
-	for i := 0; i < 400; i++ {
-		if _, err := os.Stat(filepath.Join(sock, "ctl")); err == nil {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	sock, _ := e.vdeSwitch()
 	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.5.1/24"}))
 	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 2, addr: "10.9.5.2/24"}))
 	t.Cleanup(func() {
@@ -343,7 +306,7 @@ func TestVDE(t *testing.T) {
 
 	// A dead plug is drift, repaired in place.
 	n, _ := decodeNode(e.state["vnode.a"])
-	plug, err := readPidFile(plugPidFile(n, n.Ifaces[0]))
+	plug, _, err := readPidFile(plugPidFile(n, n.Ifaces[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +320,116 @@ func TestVDE(t *testing.T) {
 	va := e.state["vnode.a"]
 	e.destroy("vnode.a")
 	e.checkGone(va)
-	if plug, err := readPidFile(plugPidFile(n, n.Ifaces[0])); err == nil && plug.Alive() {
+	if plug, _, err := readPidFile(plugPidFile(n, n.Ifaces[0])); err == nil && plug.Alive() {
 		t.Errorf("plug left running")
+	}
+}
+
+// startIn starts sleep in node's namespaces the way benito exec does
+// (Command), and returns it once it is in the node's network namespace.
+func (e *env) startIn(node string) daemon.Process {
+	e.t.Helper()
+	h := holderOf(e.state["vnode."+node])
+	cmd, err := Command(h.Pid, h.StartTime, []string{"sleep", "infinity"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	p, err := daemon.FromPid(cmd.Process.Pid)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	id, err := h.netnsID()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if l, _ := os.Readlink("/proc/" + strconv.Itoa(p.Pid) + "/ns/net"); l == id {
+			return p
+		}
+		if i == 400 {
+			e.t.Fatalf("sleep %d did not enter node %s", p.Pid, node)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// killHolder kills node's holder by hand and waits for it to be gone.
+func (e *env) killHolder(node string) {
+	e.t.Helper()
+	h := holderOf(e.state["vnode."+node])
+	syscall.Kill(h.Pid, syscall.SIGKILL)
+	waitDead(e.t, h)
+}
+
+// TestHolderDied checks that what was started in a node outlives its
+// holder only until the node is deleted or re-created: it is found by the
+// namespace the holder file recorded.
+func TestHolderDied(t *testing.T) {
+	e := newEnv(t)
+	br := e.bridge("h")
+	cfg := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.7.1/24"})
+	e.apply(lower.TypeVNode, "vnode.a", cfg)
+	p := e.startIn("a")
+	e.killHolder("a")
+	v := e.state["vnode.a"]
+	e.destroy("vnode.a")
+	if p.Alive() {
+		t.Errorf("sleep %d, started in the node, outlived its delete", p.Pid)
+	}
+	e.checkGone(v)
+
+	// Re-created after its holder died (read as gone, so not deleted).
+	e.apply(lower.TypeVNode, "vnode.a", cfg)
+	p = e.startIn("a")
+	e.killHolder("a")
+	if got := e.read("vnode.a"); !got.IsNull() {
+		t.Fatalf("a node whose holder died reads as %#v", got)
+	}
+	e.apply(lower.TypeVNode, "vnode.a", cfg)
+	if p.Alive() {
+		t.Errorf("sleep %d, started in the node, outlived its re-create", p.Pid)
+	}
+	e.mustPing("a", "10.9.7.1")
+}
+
+// TestRecordedNamespaceReused checks that what runs in a recorded
+// namespace whose id went to another namespace is left alone, unless it
+// carries the dead node's mark: here node a's holder file is made to name
+// node b's namespace.
+func TestRecordedNamespaceReused(t *testing.T) {
+	e := newEnv(t)
+	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false))
+	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false))
+	pb := e.startIn("b")
+	ha, hb := holderOf(e.state["vnode.a"]), holderOf(e.state["vnode.b"])
+	// And one that benito did not start (another tool's, in a namespace
+	// that got the id).
+	plain := exec.Command("nsenter", "--net="+hb.nsPath("net"), "--", "sleep", "infinity")
+	if err := plain.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { plain.Process.Kill(); plain.Wait() })
+	pp, err := daemon.FromPid(plain.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idB, err := hb.netnsID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writePidFile(filepath.Join(nodeDir(e.runDir, "a"), "holder"), ha.Process, idB); err != nil {
+		t.Fatal(err)
+	}
+	e.killHolder("a")
+	e.destroy("vnode.a")
+	if !hb.Alive() || !pb.Alive() {
+		t.Errorf("deleting a killed what runs in b: holder alive %v, sleep alive %v", hb.Alive(), pb.Alive())
+	}
+	if !pp.Alive() { // a zombie counts as dead
+		t.Errorf("deleting a killed a process benito did not start")
 	}
 }

@@ -328,7 +328,7 @@ func nodeDir(runDir, node string) string { return filepath.Join(runDir, "process
 // nodeLog is where a node's plugs write.
 func nodeLog(runDir, node string) string { return filepath.Join(runDir, "log", node+".log") }
 
-// nodeName checks a node name is safe as a path element.
+// validName reports whether a node name is safe as a path element.
 func validName(n string) bool {
 	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00")
 }

@@ -3,6 +3,7 @@ package process
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"syscall"
 	"time"
 
@@ -15,9 +16,7 @@ import (
 
 // deleteHostEnds deletes the veths of n's bridge interfaces by their host
 // ends (which takes the node ends with them) and returns once they are
-// gone (internal/netdev), with the names of the interfaces it deleted. A host
-// end is deleted only if it is a veth: a name taken by something else is
-// not the node's.
+// gone (internal/netdev), with the names of the interfaces it deleted.
 func deleteHostEnds(n node) (map[string]bool, error) {
 	var idx []int
 	done := map[string]bool{}
@@ -25,7 +24,7 @@ func deleteHostEnds(n node) (map[string]bool, error) {
 		if f.Kind != model.KindBridge {
 			continue
 		}
-		if hl, err := netlink.LinkByName(f.HostDevice); err == nil && hl.Type() == "veth" {
+		if hl := hostEnd(f); hl != nil {
 			idx = append(idx, hl.Attrs().Index)
 			done[f.Name] = true
 		}
@@ -36,20 +35,48 @@ func deleteHostEnds(n node) (map[string]bool, error) {
 	return done, nil
 }
 
+// hostEnd returns the host end of f's veth, or nil when there is none. A
+// device of that name that is not a veth is not the node's: it is left
+// alone.
+func hostEnd(f iface) netlink.Link {
+	if l, err := netlink.LinkByName(f.HostDevice); err == nil && l.Type() == "veth" {
+		return l
+	}
+	return nil
+}
+
 // reapTimeout bounds the wait for killed processes to exit.
 const reapTimeout = 5 * time.Second
 
-// end kills (SIGKILL) every process in the holder's network namespace and
-// the holder itself, and returns once all of them have exited. It waits on
-// pidfds, so it returns as soon as the kernel has them dead, without
-// polling. A holder that is already gone is no error.
-func (h holder) end(scan <-chan map[string][]int) error {
-	if !h.Alive() {
-		return nil
+// end kills (SIGKILL) every process in the node's network namespace and
+// its holder h, and returns once all of them have exited. While h runs,
+// the namespace is h's. Once h is dead, /proc no longer names it, and
+// recorded, the id the holder's pid file noted when the node was made
+// ("" if none), stands for it: processes started in the node by benito
+// exec or its startup command outlive the holder, in the namespace. The
+// id may have gone to a new namespace by then (the kernel reuses them), so
+// only the processes in it that carry the node's mark die (markedFor).
+// scan is a scan of /proc asked for (procScans.request) when the node's
+// delete began.
+//
+// It waits on pidfds, so it returns as soon as the kernel has them dead,
+// without polling. A holder that is already gone is no error.
+func (h holder) end(scan <-chan map[string][]int, recorded string) error {
+	alive := h.Alive()
+	id, except := recorded, 0
+	if alive {
+		except = h.Pid
+		if cur, err := h.netnsID(); err == nil {
+			id = cur
+		}
 	}
 	var procs []daemon.Process
-	if id, err := h.netnsID(); err == nil {
-		procs = killNamespace(scan, id, h.Pid)
+	if id != "" {
+		pids := (<-scan)[id]
+		if !alive {
+			pids = slices.DeleteFunc(pids, func(pid int) bool { return !markedFor(pid, h) })
+		}
+		procs = killNamespace(pids, id, except)
 	}
 	fds := make([]int, 0, len(procs)+1)
 	defer func() {
@@ -61,6 +88,9 @@ func (h holder) end(scan <-chan map[string][]int) error {
 		if fd, ok := openPidfd(p); ok {
 			fds = append(fds, fd)
 		}
+	}
+	if !alive {
+		return waitPidfds(fds)
 	}
 	// Once dead, the holder needs no place among the known ones.
 	defer knownHolders.forget(h.Pid)
@@ -117,7 +147,6 @@ func waitPidfds(fds []int) error {
 		live := pfds[:0]
 		for _, pf := range pfds {
 			if pf.Revents == 0 {
-				pf.Revents = 0
 				live = append(live, pf)
 			}
 		}

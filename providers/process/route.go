@@ -88,7 +88,11 @@ func (p *Provider) readRoute(cur cty.Value) (cty.Value, error) {
 	}
 	nh, ns, err := h.netHandle()
 	if err != nil {
-		return cty.NilVal, nil
+		// As in readNode: gone only if the holder is.
+		if !h.Alive() {
+			return cty.NilVal, nil
+		}
+		return cur, err
 	}
 	defer nh.Close()
 	defer ns.Close()

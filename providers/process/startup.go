@@ -25,17 +25,13 @@ func (h holder) enterArgs() []string {
 	return args
 }
 
-func startupOf(v cty.Value) daemon.Process {
-	return daemon.Process{Pid: int(num(v, "pid")), StartTime: uint64(num(v, "start_time"))}
-}
-
 // applyStartup runs the node's startup command (sh -c) inside the node,
 // detached, in a session of its own, its output appended to the log. A
 // changed command replaces the resource: the old command is stopped and
 // the new one run.
 func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
 	if !prior.IsNull() {
-		if err := startupOf(prior).Stop(time.Second); err != nil {
+		if err := processOf(prior).Stop(time.Second); err != nil {
 			return prior, err
 		}
 		_, runDir := p.config()
@@ -59,14 +55,14 @@ func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
 		return cty.NilVal, err
 	}
 	args := append(h.enterArgs(), "--", "/bin/sh", "-c", command)
-	proc, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: args, Log: log, Dir: "/"})
+	proc, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: args, Env: h.env(), Log: log, Dir: "/"})
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("running the startup command of node %s: %w", node, err)
 	}
 	// The node's directory names it too, so that a node re-created after
 	// its holder died stops it (see cleanupStale).
 	_, runDir := p.config()
-	if err := writePidFile(filepath.Join(nodeDir(runDir, node), "startup"), proc); err != nil {
+	if err := writePidFile(filepath.Join(nodeDir(runDir, node), "startup"), proc, ""); err != nil {
 		proc.Stop(0)
 		return cty.NilVal, err
 	}

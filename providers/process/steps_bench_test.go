@@ -32,7 +32,7 @@ func TestSteps(t *testing.T) {
 		}
 		hs = append(hs, h)
 		t1 := time.Now()
-		if err := h.setupNamespaces("x", false); err != nil {
+		if err := h.setForwarding(false); err != nil {
 			t.Fatal(err)
 		}
 		t2 := time.Now()
@@ -58,7 +58,7 @@ func TestSteps(t *testing.T) {
 			d[j] += x
 		}
 	}
-	t.Logf("per node: holder %v, uts+sysctl %v, handle %v, lo %v, veth %v, addr+up %v", d[0]/n, d[1]/n, d[2]/n, d[3]/n, d[4]/n, d[5]/n)
+	t.Logf("per node: holder %v, sysctl %v, handle %v, lo %v, veth %v, addr+up %v", d[0]/n, d[1]/n, d[2]/n, d[3]/n, d[4]/n, d[5]/n)
 	t0 := time.Now()
 	for _, h := range hs {
 		h.Stop(0)

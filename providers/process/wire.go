@@ -54,8 +54,7 @@ func wirePidFile(n node, f iface) string {
 	return filepath.Join(nodeDir(n.RunDir, n.Name), "wire."+f.Name)
 }
 
-func hubAlive(n node, f iface) bool  { return pidFileAlive(hubPidFile(n, f)) }
-func wireAlive(n node, f iface) bool { return pidFileAlive(wirePidFile(n, f)) }
+func hubAlive(n node, f iface) bool { return pidFileAlive(hubPidFile(n, f)) }
 
 // wireWorking reports whether f's wirefilter runs and is still joined to
 // the switch it was started on. A wirefilter outlives a switch that dies
@@ -64,15 +63,8 @@ func wireAlive(n node, f iface) bool { return pidFileAlive(wirePidFile(n, f)) }
 // creation (inode numbers are reused), which a restarted switch makes
 // anew.
 func wireWorking(n node, f iface) bool {
-	if !wireAlive(n, f) {
-		return false
-	}
-	b, err := os.ReadFile(wirePidFile(n, f))
-	if err != nil {
-		return false
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) < 2 || lines[1] != switchID(f) {
+	p, id, err := readPidFile(wirePidFile(n, f))
+	if err != nil || id == "" || id != switchID(f) || !p.Alive() {
 		return false
 	}
 	c, err := net.DialTimeout("unix", filepath.Join(f.VDESocket, "ctl"), wireTimeout)
@@ -101,10 +93,11 @@ func switchID(f iface) string {
 // vdePlumbed reports whether f's plugs are all running: the plug into the
 // port, or the plug into the hub, the hub and the wirefilter.
 func vdePlumbed(n node, f iface) bool {
+	alive, target := plugState(n, f)
 	if !wired(f) {
-		return plugAlive(n, f) && plugTarget(n, f) == f.VDESocket
+		return alive && target == f.VDESocket
 	}
-	return plugAlive(n, f) && plugTarget(n, f) == hubSocket(n, f) && hubAlive(n, f) && wireWorking(n, f)
+	return alive && target == hubSocket(n, f) && hubAlive(n, f) && wireWorking(n, f)
 }
 
 // ensurePlugs makes f's plugs run and its wire's values match, repairing
@@ -115,7 +108,10 @@ func vdePlumbed(n node, f iface) bool {
 // running holds the one it replaced.
 func ensurePlugs(h holder, n node, f iface, newTap bool) error {
 	if !wired(f) {
-		if newTap || plugTarget(n, f) != f.VDESocket {
+		alive, target := plugState(n, f)
+		replug := newTap || !alive || target != f.VDESocket
+		if replug {
+			// Stopped before its hub, if it was on one.
 			if err := stopPlug(n, f); err != nil {
 				return err
 			}
@@ -123,7 +119,7 @@ func ensurePlugs(h holder, n node, f iface, newTap bool) error {
 		if err := stopWire(n, f); err != nil {
 			return err
 		}
-		if !plugAlive(n, f) {
+		if replug {
 			return startPlug(h, n, f, f.VDESocket, f.VDEPort)
 		}
 		return nil
@@ -147,7 +143,7 @@ func ensurePlugs(h holder, n node, f iface, newTap bool) error {
 	} else if err := startWire(n, f); err != nil {
 		return err
 	}
-	if newTap || !plugAlive(n, f) || plugTarget(n, f) != hub {
+	if alive, target := plugState(n, f); newTap || !alive || target != hub {
 		return startPlug(h, n, f, hub, 0)
 	}
 	return nil
@@ -168,7 +164,7 @@ func startHub(n node, f iface) error {
 	if err != nil {
 		return fmt.Errorf("starting the hub of %s's wire: %w", f.Name, err)
 	}
-	if err := writePidFile(hubPidFile(n, f), p); err != nil {
+	if err := writePidFile(hubPidFile(n, f), p, ""); err != nil {
 		p.Stop(0)
 		return err
 	}
@@ -194,7 +190,7 @@ func startWire(n node, f iface) error {
 	if err != nil {
 		return fmt.Errorf("starting the wirefilter of %s (%s port %d): %w", f.Name, f.VDESocket, f.VDEPort, err)
 	}
-	if err := writeFileAtomic(wirePidFile(n, f), fmt.Sprintf("%d %d\n%s\n", p.Pid, p.StartTime, id)); err != nil {
+	if err := writePidFile(wirePidFile(n, f), p, id); err != nil {
 		p.Stop(0)
 		return err
 	}
@@ -215,7 +211,7 @@ func stopWire(n node, f iface) error {
 // stopProcess stops the process named by one of benito's pid files and
 // removes the file.
 func stopProcess(file string) error {
-	p, err := readPidFile(file)
+	p, _, err := readPidFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -318,7 +314,7 @@ func setWire(n node, f iface) error {
 		if sameWireValue(have[i].value, v.value) {
 			continue
 		}
-		if _, err := c.do(v.command + " LR" + v.value); err != nil {
+		if _, err := c.Do(v.command + " LR" + v.value); err != nil {
 			return fmt.Errorf("interface %s: %w", f.Name, err)
 		}
 	}
@@ -360,9 +356,6 @@ func dialWire(path string) (*wireConn, error) {
 	return &wireConn{c}, nil
 }
 
-// do sends one command and returns its data lines.
-func (w *wireConn) do(cmd string) ([]string, error) { return w.Do(cmd) }
-
 // shaping asks showinfo for the L->R values of the shaping.
 func (w *wireConn) shaping() (shaping.Shaping, error) {
 	s, _, err := w.read()
@@ -377,7 +370,7 @@ func (w *wireConn) shaping() (shaping.Shaping, error) {
 //	Bandw  L->R 1.25e+06+0U   R->L 0+0U
 //	Cap.   L->R 81920+0U   R->L 0+0U
 func (w *wireConn) read() (shaping.Shaping, uint64, error) {
-	lines, err := w.do("showinfo")
+	lines, err := w.Do("showinfo")
 	if err != nil {
 		return shaping.Shaping{}, 0, err
 	}

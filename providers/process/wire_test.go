@@ -91,9 +91,9 @@ func (e *env) rtts(node, addr string) (minimum, mean time.Duration) {
 func (e *env) wireProcs(node string) (plug, hub, wire daemon.Process) {
 	n, _ := decodeNode(e.state["vnode."+node])
 	f := n.Ifaces[0]
-	plug, _ = readPidFile(plugPidFile(n, f))
-	hub, _ = readPidFile(hubPidFile(n, f))
-	wire, _ = readPidFile(wirePidFile(n, f))
+	plug, _, _ = readPidFile(plugPidFile(n, f))
+	hub, _, _ = readPidFile(hubPidFile(n, f))
+	wire, _, _ = readPidFile(wirePidFile(n, f))
 	return plug, hub, wire
 }
 
@@ -160,7 +160,7 @@ func TestWireShaping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.do("delay LR30"); err != nil {
+	if _, err := c.Do("delay LR30"); err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
@@ -228,8 +228,8 @@ func TestWireShaping(t *testing.T) {
 	if _, err := os.Stat(wireDir(nb, nb.Ifaces[0])); err == nil {
 		t.Errorf("b's wire directory left behind")
 	}
-	if got := plugTarget(nb, nb.Ifaces[0]); got != sock {
-		t.Errorf("b's plug is on %q, want the switch %q", got, sock)
+	if alive, got := plugState(nb, nb.Ifaces[0]); !alive || got != sock {
+		t.Errorf("b's plug is on %q (running: %v), want the switch %q", got, alive, sock)
 	}
 	e.mustPing("a", "10.9.6.2")
 	if lo, avg := e.rtts("a", "10.9.6.2"); lo < 9*time.Millisecond || avg > 40*time.Millisecond {
@@ -355,7 +355,7 @@ func TestWireCapacity(t *testing.T) {
 	c.Close()
 	// A capacity changed in place bounds the buffer anew, in the same
 	// wirefilter: 12.5 MB/s, 125000 bytes of burst and 2.5 MB of queue.
-	wire, err := readPidFile(wirePidFile(n, n.Ifaces[0]))
+	wire, _, err := readPidFile(wirePidFile(n, n.Ifaces[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
