@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/benito-net/benito/internal/logging"
 	"github.com/benito-net/benito/providers"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -38,7 +39,7 @@ func New(ctx context.Context, factories map[string]Factory, groups []Group, name
 	e := &Engine{providers: map[string]providers.Provider{}, schemas: map[string]*providers.Schema{}}
 	names = append([]string(nil), names...)
 	sort.Strings(names)
-	names = compact(names)
+	names = slices.Compact(names)
 	type started struct {
 		p      providers.Provider
 		schema *providers.Schema
@@ -125,17 +126,6 @@ func New(ctx context.Context, factories map[string]Factory, groups []Group, name
 	return e, diags
 }
 
-// compact removes adjacent duplicates from a sorted slice.
-func compact(s []string) []string {
-	out := s[:0]
-	for i, x := range s {
-		if i == 0 || x != s[i-1] {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
 // Close closes every provider, once: later calls do nothing.
 func (e *Engine) Close() {
 	e.closed.Do(func() {
@@ -149,15 +139,18 @@ func (e *Engine) Close() {
 	})
 }
 
-// Stop asks every provider to abandon in-flight work now.
+// Stop asks every provider to abandon in-flight work now. A provider that
+// fails to stop is logged, not returned: Stop's caller is the second
+// Ctrl-C's handler, which has nowhere to show an error, and the calls in
+// flight still end with their own diagnostics (or time out).
 func (e *Engine) Stop(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, p := range e.providers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = p.Stop(ctx)
-		}()
+	for name, p := range e.providers {
+		wg.Go(func() {
+			if err := p.Stop(ctx); err != nil {
+				logging.Default().Warn("a provider could not be stopped", "provider", name, "error", err)
+			}
+		})
 	}
 	wg.Wait()
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 
@@ -48,7 +50,6 @@ func (e *Engine) Refresh(ctx context.Context, prior *state.State) (*state.State,
 func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly bool) (*state.State, map[addrs.Resource]cty.Value, []*plan.Drift, hcl.Diagnostics) {
 	refreshed := prior.DeepCopy()
 	values := make(map[addrs.Resource]cty.Value, len(prior.Resources))
-	var valuesMu sync.Mutex
 	var diags hcl.Diagnostics
 	type item struct {
 		res *state.Resource
@@ -79,7 +80,7 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 		byProvider[r.Provider] = append(byProvider[r.Provider], item{res: r, ty: rs.ImpliedType(), cur: cur})
 	}
 	var drift []*plan.Drift
-	for _, name := range sortedKeys(byProvider) {
+	for _, name := range slices.Sorted(maps.Keys(byProvider)) {
 		items := byProvider[name]
 		results := make([]providers.ReadResult, len(items))
 		diags = append(diags, inChunks(len(items), func(lo, hi int) hcl.Diagnostics {
@@ -108,9 +109,7 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 				delete(refreshed.Resources, addr)
 				continue
 			}
-			valuesMu.Lock()
-			values[addr] = got.New
-			valuesMu.Unlock()
+			values[addr] = got.New // this loop runs on one goroutine
 			wasPending := it.res.Status == state.Pending
 			if wasPending {
 				it.res.Status = state.Tainted
@@ -239,7 +238,7 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 		for _, w := range work {
 			byProvider[w.res.Provider] = append(byProvider[w.res.Provider], w)
 		}
-		for _, name := range sortedKeys(byProvider) {
+		for _, name := range slices.Sorted(maps.Keys(byProvider)) {
 			items := byProvider[name]
 			diags = append(diags, inChunks(len(items), func(lo, hi int) hcl.Diagnostics {
 				req := providers.ValidateResourcesRequest{Resources: make([]providers.ValidateResource, hi-lo)}
@@ -255,7 +254,7 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 	}
 
 	// Plan, batched per provider.
-	for _, name := range sortedKeys(byProvider) {
+	for _, name := range slices.Sorted(maps.Keys(byProvider)) {
 		items := byProvider[name]
 		planned := make([]providers.PlannedChange, len(items))
 		diags = append(diags, inChunks(len(items), func(lo, hi int) hcl.Diagnostics {
@@ -300,7 +299,7 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 				c.Action, c.Reason = plan.DeleteThenCreate, plan.ReasonTainted
 			case len(pc.RequiresReplace) > 0:
 				c.Action, c.Reason = plan.DeleteThenCreate, plan.ReasonRequiresReplace
-			case valuesEqual(w.priorVal, pc.Planned) && equalDeps(w.prior.Dependencies, w.res.DependsOn):
+			case valuesEqual(w.priorVal, pc.Planned) && slices.Equal(w.prior.Dependencies, w.res.DependsOn):
 				// One value for both sides: a plan of 100,000 unchanged
 				// resources holds each value once.
 				c.Action, c.After = plan.NoOp, c.Before
@@ -313,7 +312,12 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 
 	// What is in state and no longer in the configuration (or all of it,
 	// when destroying) is deleted. So is a resource whose provider changed:
-	// the old provider deletes it, the new one creates it.
+	// the old provider deletes it, the new one creates it. byAddr finds a
+	// resource's change without a scan of them all per resource.
+	byAddr := make(map[addrs.Resource]*plan.Change, len(p.Changes))
+	for _, c := range p.Changes {
+		byAddr[c.Addr] = c
+	}
 	for _, addr := range refreshed.SortedAddrs() {
 		if !inScope(addr) {
 			continue
@@ -342,26 +346,26 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 		}
 		if reason == plan.ReasonProviderChanged {
 			// The old provider deletes, the new one creates: one replace.
-			for _, oc := range p.Changes {
-				if oc.Addr == addr {
-					oc.Action, oc.Reason = plan.DeleteThenCreate, plan.ReasonProviderChanged
-					oc.Before, oc.PriorType, oc.PriorProvider, oc.PriorPrivate = before, rs.ImpliedType(), pr.Provider, pr.Private
-				}
+			if oc := byAddr[addr]; oc != nil {
+				oc.Action, oc.Reason = plan.DeleteThenCreate, plan.ReasonProviderChanged
+				oc.Before, oc.PriorType, oc.PriorProvider, oc.PriorPrivate = before, rs.ImpliedType(), pr.Provider, pr.Private
 			}
 			continue
 		}
-		p.Changes = append(p.Changes, &plan.Change{
+		c := &plan.Change{
 			Addr: addr, Provider: pr.Provider, Action: plan.Delete, Reason: reason,
 			Before: before, After: cty.NullVal(rs.ImpliedType()), Type: rs.ImpliedType(),
 			PriorPrivate: pr.Private, Dependencies: pr.Dependencies,
-		})
+		}
+		p.Changes = append(p.Changes, c)
+		byAddr[addr] = c
 	}
 
 	if !opts.Destroy {
-		replaceWithContainers(g, p.Changes)
+		replaceWithContainers(g, p.Changes, byAddr)
 	}
 
-	for _, name := range sortedKeys(opts.Outputs) {
+	for _, name := range slices.Sorted(maps.Keys(opts.Outputs)) {
 		o := &plan.Output{Name: name, Before: cty.NullVal(cty.DynamicPseudoType), After: opts.Outputs[name]}
 		if so, ok := prior.Outputs[name]; ok {
 			if v, err := decodeOutput(so); err == nil {
@@ -374,7 +378,7 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 		p.Outputs = append(p.Outputs, o)
 	}
 	if !opts.Destroy && len(opts.Targets) == 0 {
-		for _, name := range sortedKeys(prior.Outputs) {
+		for _, name := range slices.Sorted(maps.Keys(prior.Outputs)) {
 			if _, ok := opts.Outputs[name]; !ok {
 				if v, err := decodeOutput(prior.Outputs[name]); err == nil {
 					p.Outputs = append(p.Outputs, &plan.Output{Name: name, Before: v, After: cty.NullVal(cty.DynamicPseudoType)})
@@ -443,27 +447,6 @@ func (e *Engine) scope(g *lower.Graph, st *state.State, opts PlanOptions) (func(
 	return func(a addrs.Resource) bool { return in[a] }, diags
 }
 
-func equalDeps(a, b []addrs.Resource) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // Validate checks the graph against the providers' schemas and their
 // validation, as a plan from empty state would, without reading or
 // changing anything on the host.
@@ -498,13 +481,8 @@ func inChunks(n int, call func(lo, hi int) hcl.Diagnostics) hcl.Diagnostics {
 		byStart[lo] = d
 		mu.Unlock()
 	})
-	starts := make([]int, 0, len(byStart))
-	for lo := range byStart {
-		starts = append(starts, lo)
-	}
-	sort.Ints(starts)
 	var out hcl.Diagnostics
-	for _, lo := range starts {
+	for _, lo := range slices.Sorted(maps.Keys(byStart)) {
 		out = append(out, byStart[lo]...)
 	}
 	return out
@@ -513,12 +491,8 @@ func inChunks(n int, call func(lo, hi int) hcl.Diagnostics) hcl.Diagnostics {
 // replaceWithContainers replaces a resource that lives inside another (a
 // route, mount or startup inside its node) whenever the other is created
 // anew: what was inside died with the old one, even though its own
-// configuration did not change.
-func replaceWithContainers(g *lower.Graph, changes []*plan.Change) {
-	byAddr := make(map[addrs.Resource]*plan.Change, len(changes))
-	for _, c := range changes {
-		byAddr[c.Addr] = c
-	}
+// configuration did not change. byAddr indexes changes by address.
+func replaceWithContainers(g *lower.Graph, changes []*plan.Change, byAddr map[addrs.Resource]*plan.Change) {
 	for _, c := range changes {
 		if c.Action != plan.NoOp && c.Action != plan.Update {
 			continue

@@ -6,8 +6,9 @@
 // assumes the provider runs in the same process: values are self-contained,
 // the calls that are made per resource in bulk (validate, plan, read) are
 // batched, and every response carries its own diagnostics rather than a Go
-// error. That is what lets the go-plugin shim of a later release serve the
-// same interface across a process boundary without the engine changing.
+// error. That is what lets package providers/plugin serve the same
+// interface across a process boundary, over go-plugin, without the engine
+// changing.
 //
 // The promises a provider makes to the engine:
 //   - GetSchema is stable for the life of the process.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/go-version"
@@ -120,24 +121,18 @@ func Init(ctx context.Context, exp *model.Experiment, opts InitOptions) ([]Selec
 		fail := func(summary, format string, args ...any) {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: &rng})
 		}
-		path, err := Find(rp.Name, dirs)
-		if err != nil {
-			fail(fmt.Sprintf("Provider %q not found", rp.Name), "%v", err)
-			continue
-		}
-		hash, err := Hash(path)
-		if err != nil {
-			fail(fmt.Sprintf("Failed to read provider %q", rp.Name), "%v", err)
-			continue
-		}
 		prev := lock.Providers[rp.Name]
-		if prev != nil && !opts.Upgrade && prev.Source == rp.Source && prev.Constraints == rp.Version {
-			if !prev.accepts(hash) {
-				fail(fmt.Sprintf("Provider %q does not match the lock file", rp.Name),
-					"%s is not the build of %s %s that %s records (its checksum is %s). If you meant to change it, run `benito init -upgrade` to select it.",
-					path, rp.Name, prev.Version, LockFileName, hash)
-				continue
-			}
+		if prev != nil && (opts.Upgrade || prev.Source != rp.Source || prev.Constraints != rp.Version) {
+			prev = nil // selected afresh: the entry does not hold
+		}
+		path, hash, ok := findLocked(rp.Name, dirs, prev, fail, func(path, hash string) string {
+			return fmt.Sprintf("%s is not the build of %s %s that %s records (its checksum is %s). If you meant to change it, run `benito init -upgrade` to select it.",
+				path, rp.Name, prev.Version, LockFileName, hash)
+		})
+		if !ok {
+			continue
+		}
+		if prev != nil {
 			next.Providers[rp.Name] = prev
 			out = append(out, Selected{Locked: *prev, Path: path, Kept: true})
 			continue
@@ -230,26 +225,39 @@ func Resolve(exp *model.Experiment, dir string, environ []string, builtin func(n
 				LockFileName, rp.Name, l.Source, l.Constraints, rp.Source, rp.Version)
 			continue
 		}
-		path, err := Find(rp.Name, dirs)
-		if err != nil {
-			fail(fmt.Sprintf("Provider %q not found", rp.Name), "%v", err)
-			continue
-		}
-		hash, err := Hash(path)
-		if err != nil {
-			fail(fmt.Sprintf("Failed to read provider %q", rp.Name), "%v", err)
-			continue
-		}
-		if !l.accepts(hash) {
-			fail(fmt.Sprintf("Provider %q does not match the lock file", rp.Name),
-				"The checksum of %s (%s) is not the one %s records for %s %s: the binary was replaced. "+
-					"If the new binary is the one you want, run `benito init -upgrade` to lock it.",
+		path, _, ok := findLocked(rp.Name, dirs, l, fail, func(path, hash string) string {
+			return fmt.Sprintf("The checksum of %s (%s) is not the one %s records for %s %s: the binary was replaced. "+
+				"If the new binary is the one you want, run `benito init -upgrade` to lock it.",
 				path, hash, LockFileName, rp.Name, l.Version)
+		})
+		if !ok {
 			continue
 		}
 		out[rp.Name] = &Resolved{Locked: *l, Path: path}
 	}
 	return out, diags
+}
+
+// findLocked finds the binary of provider name in dirs and its checksum
+// and, unless locked is nil, checks the checksum against the lock entry,
+// for Init and Resolve alike. A failure is reported through fail (a
+// checksum the lock does not record with the detail mismatch gives) and
+// ok is false.
+func findLocked(name string, dirs []string, locked *Locked, fail func(summary, format string, args ...any), mismatch func(path, hash string) string) (path, hash string, ok bool) {
+	path, err := Find(name, dirs)
+	if err != nil {
+		fail(fmt.Sprintf("Provider %q not found", name), "%v", err)
+		return "", "", false
+	}
+	if hash, err = Hash(path); err != nil {
+		fail(fmt.Sprintf("Failed to read provider %q", name), "%v", err)
+		return "", "", false
+	}
+	if locked != nil && !slices.Contains(locked.Hashes, hash) {
+		fail(fmt.Sprintf("Provider %q does not match the lock file", name), "%s", mismatch(path, hash))
+		return "", "", false
+	}
+	return path, hash, true
 }
 
 // Factories starts each resolved provider from its binary, out of process.

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
@@ -85,12 +87,7 @@ func (l *Lock) Bytes() []byte {
 	f := hclwrite.NewEmptyFile()
 	body := f.Body()
 	body.AppendUnstructuredTokens(hclwrite.Tokens{{Type: hclsyntax.TokenComment, Bytes: []byte("# This file is maintained by \"benito init\": it pins each third-party\n# provider to the binary that was checked. Do not edit it by hand.\n")}})
-	names := make([]string, 0, len(l.Providers))
-	for n := range l.Providers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(l.Providers)) {
 		p := l.Providers[n]
 		body.AppendNewline()
 		b := body.AppendNewBlock("provider", []string{n}).Body()
@@ -155,15 +152,6 @@ func Hash(path string) (string, error) {
 		return "", fmt.Errorf("reading %s: %w", path, err)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func (p *Locked) accepts(hash string) bool {
-	for _, h := range p.Hashes {
-		if h == hash {
-			return true
-		}
-	}
-	return false
 }
 
 // HasLock reports whether dir has a lock file.

@@ -85,7 +85,7 @@ func start(ctx context.Context, cfg Config, names []string, set bool) (map[strin
 		}
 		timeout, applyTimeout = d, d
 	}
-	proc := &process{label: cfg.Name, names: names, tail: &tail{}, logger: logger.Named(cfg.Name)}
+	proc := &process{names: names, tail: &tail{}, logger: logger.Named(cfg.Name)}
 
 	tlsConfig, certPEM, err := clientTLS()
 	if err != nil {
@@ -118,6 +118,10 @@ func start(ctx context.Context, cfg Config, names []string, set bool) (map[strin
 			cmd.ExtraFiles = []*os.File{keyR}
 			cmd.Env = append(cmd.Env, envKeyFD+"="+strconv.Itoa(keyFD))
 			firstPartyTLS(tlsConfig)
+		} else {
+			// Not fatal: the provider then makes its own certificate, as a
+			// third-party one does, only slower to start.
+			proc.logger.Debug("cannot hand benito's TLS key to the provider; it will make its own", "error", err)
 		}
 	}
 	// A benito killed outright (SIGKILL, OOM) leaves no orphans: the kernel
@@ -208,7 +212,6 @@ func (proc *process) startError(cfg Config, err error) error {
 
 // process is a provider process: one provider's, or a set's (StartSet).
 type process struct {
-	label   string   // for messages: the provider's name, or the set's
 	names   []string // the providers it serves
 	sockDir string   // its socket directory
 	pc      *goplugin.Client
@@ -321,7 +324,7 @@ func (c *client) call(ctx context.Context, limit time.Duration, address, doing s
 
 // failure turns a failed call into its diagnostic: cancelled by the
 // caller, refused by a live provider, or (timedOut: not answered within
-// limit) the end of the provider, recorded in dead.
+// limit) the end of the provider, recorded in proc.ended.
 func (c *client) failure(ctx context.Context, err error, timedOut bool, limit time.Duration, address, doing string) providers.Diagnostics {
 	if ctx.Err() != nil {
 		return providers.Errorf(address, "Provider %q: %s was cancelled", c.name, doing)
@@ -344,18 +347,13 @@ func (c *client) failure(ctx context.Context, err error, timedOut bool, limit ti
 			Summary: fmt.Sprintf("Provider %q did not answer within %s while %s", c.name, limit, doing),
 			Detail:  fmt.Sprintf("benito stopped the provider process%s. %s sets the time limit per call.", also, EnvTimeout) + recorded,
 		}
-		if t := c.proc.tail.String(); t != "" {
-			d.Detail += "\n\nIts last output (all of it is in the log: BENITO_LOG=debug):\n" + t
-		}
 		// Recorded before the kill, so that the calls the kill breaks
 		// report this, not a crash.
-		if !c.proc.ended.CompareAndSwap(nil, &d) {
-			return c.inFlightDiag(c.proc.ended.Load(), address)
+		diags, first := c.end(d, address)
+		if first {
+			pc.Kill()
 		}
-		pc.Kill()
-		out := d
-		out.Severity, out.Address = providers.Error, address
-		return providers.Diagnostics{out}
+		return diags
 	}
 	// The process has likely died; wait briefly for it, so that its last
 	// words are in the tail.
@@ -375,16 +373,26 @@ func (c *client) failure(ctx context.Context, err error, timedOut bool, limit ti
 			Detail:  fmt.Sprintf("The connection to the provider failed (%v); benito stopped the provider process%s.", err, also) + recorded,
 		}
 	}
+	diags, _ := c.end(d, address)
+	return diags
+}
+
+// end records d, with the provider's last output, as the end of its
+// process, which every later call then reports, and returns it as this
+// call's diagnostic. When another call recorded an end first, this call
+// reports that one, as in flight, and first is false.
+func (c *client) end(d providers.Diagnostic, address string) (diags providers.Diagnostics, first bool) {
 	if t := c.proc.tail.String(); t != "" {
 		d.Detail += "\n\nIts last output (all of it is in the log: BENITO_LOG=debug):\n" + t
 	}
 	if !c.proc.ended.CompareAndSwap(nil, &d) {
-		// Another call got there first: report the same.
-		return c.inFlightDiag(c.proc.ended.Load(), address)
+		return c.inFlightDiag(c.proc.ended.Load(), address), false
 	}
+	// A copy: the recorded one is shared by every later call, each
+	// with its own address.
 	out := d
 	out.Severity, out.Address = providers.Error, address
-	return providers.Diagnostics{out}
+	return providers.Diagnostics{out}, true
 }
 
 // inFlightDiag is the answer to a call that was in flight when the
@@ -408,13 +416,6 @@ func (c *client) deadDiag(d *providers.Diagnostic, address string) providers.Dia
 		Detail:   "benito did not send this call: the provider had already ended.",
 		Address:  address,
 	}}
-}
-
-func (c *client) timeoutOf(apply bool) time.Duration {
-	if apply {
-		return c.applyTimeout
-	}
-	return c.timeout
 }
 
 // batch names the resources of a batched call, for messages.
@@ -451,7 +452,7 @@ func (c *client) loadSchema(ctx context.Context) providers.Diagnostics {
 		if err != nil {
 			c.schema.Diagnostics = append(c.schema.Diagnostics, providers.Errorf("", "Provider %q sent a schema benito cannot read: %v", c.name, err)...)
 		}
-		c.types = types(s.ResourceTypes)
+		c.types = newTypes(s.ResourceTypes)
 	})
 	if c.schema.Diagnostics.HasErrors() {
 		return c.schema.Diagnostics
@@ -459,7 +460,7 @@ func (c *client) loadSchema(ctx context.Context) providers.Diagnostics {
 	return nil
 }
 
-func (c *client) resourceType(ctx context.Context, address, typ string) (*providers.ResourceSchema, providers.Diagnostics) {
+func (c *client) resourceType(ctx context.Context, address, typ string) (*resourceType, providers.Diagnostics) {
 	if diags := c.loadSchema(ctx); diags != nil {
 		return nil, diags
 	}
@@ -501,7 +502,7 @@ func (c *client) ValidateResources(ctx context.Context, req providers.ValidateRe
 		if d != nil {
 			return providers.ValidateResourcesResponse{Diagnostics: d}
 		}
-		cfg, err := encodeValue(r.Config, rs.ConfigType())
+		cfg, err := rs.config.encodeValue(r.Config)
 		if err != nil {
 			return providers.ValidateResourcesResponse{Diagnostics: c.encodeErr(r.Address, "configuration", err)}
 		}
@@ -520,18 +521,18 @@ func (c *client) ValidateResources(ctx context.Context, req providers.ValidateRe
 
 func (c *client) PlanResources(ctx context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
 	in := &proto.PlanResources_Request{Changes: make([]*proto.PlanResources_Change, len(req.Changes))}
-	schemas := make([]*providers.ResourceSchema, len(req.Changes))
+	schemas := make([]*resourceType, len(req.Changes))
 	for i, ch := range req.Changes {
 		rs, d := c.resourceType(ctx, ch.Address, ch.Type)
 		if d != nil {
 			return providers.PlanResourcesResponse{Diagnostics: d}
 		}
 		schemas[i] = rs
-		prior, err := encodeValue(ch.Prior, rs.ImpliedType())
+		prior, err := rs.implied.encodeValue(ch.Prior)
 		if err != nil {
 			return providers.PlanResourcesResponse{Diagnostics: c.encodeErr(ch.Address, "prior value", err)}
 		}
-		proposed, err := encodeValue(ch.Proposed, rs.ConfigType())
+		proposed, err := rs.config.encodeValue(ch.Proposed)
 		if err != nil {
 			return providers.PlanResourcesResponse{Diagnostics: c.encodeErr(ch.Address, "proposed value", err)}
 		}
@@ -553,7 +554,7 @@ func (c *client) PlanResources(ctx context.Context, req providers.PlanResourcesR
 		if i >= len(schemas) {
 			break // a long answer is the engine's to report
 		}
-		planned, err := decodeValue(pc.Planned, schemas[i].ImpliedType())
+		planned, err := schemas[i].implied.decodeValue(pc.Planned)
 		if err != nil {
 			out.Diagnostics = append(out.Diagnostics, c.decodeErr(req.Changes[i].Address, "planned value", err)...)
 		}
@@ -567,12 +568,12 @@ func (c *client) ApplyResource(ctx context.Context, req providers.ApplyResourceR
 	if d != nil {
 		return providers.ApplyResourceResponse{Diagnostics: d}
 	}
-	ty := rs.ImpliedType()
-	prior, err := encodeValue(req.Prior, ty)
+	ty := rs.implied
+	prior, err := ty.encodeValue(req.Prior)
 	if err != nil {
 		return providers.ApplyResourceResponse{Diagnostics: c.encodeErr(req.Address, "prior value", err)}
 	}
-	planned, err := encodeValue(req.Planned, ty)
+	planned, err := ty.encodeValue(req.Planned)
 	if err != nil {
 		return providers.ApplyResourceResponse{Diagnostics: c.encodeErr(req.Address, "planned value", err)}
 	}
@@ -583,7 +584,7 @@ func (c *client) ApplyResource(ctx context.Context, req providers.ApplyResourceR
 		return providers.ApplyResourceResponse{Diagnostics: d}
 	}
 	out := providers.ApplyResourceResponse{Private: resp.Private, Diagnostics: diagsFromProto(resp.Diagnostics)}
-	if out.New, err = decodeValue(resp.New, ty); err != nil {
+	if out.New, err = ty.decodeValue(resp.New); err != nil {
 		out.Diagnostics = append(out.Diagnostics, c.decodeErr(req.Address, "new value", err)...)
 	}
 	return out
@@ -591,14 +592,14 @@ func (c *client) ApplyResource(ctx context.Context, req providers.ApplyResourceR
 
 func (c *client) ReadResources(ctx context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
 	in := &proto.ReadResources_Request{Resources: make([]*proto.ReadResources_Resource, len(req.Resources)), ExistenceOnly: req.ExistenceOnly}
-	schemas := make([]*providers.ResourceSchema, len(req.Resources))
+	schemas := make([]*resourceType, len(req.Resources))
 	for i, r := range req.Resources {
 		rs, d := c.resourceType(ctx, r.Address, r.Type)
 		if d != nil {
 			return providers.ReadResourcesResponse{Diagnostics: d}
 		}
 		schemas[i] = rs
-		cur, err := encodeValue(r.Current, rs.ImpliedType())
+		cur, err := rs.implied.encodeValue(r.Current)
 		if err != nil {
 			return providers.ReadResourcesResponse{Diagnostics: c.encodeErr(r.Address, "current value", err)}
 		}
@@ -620,7 +621,7 @@ func (c *client) ReadResources(ctx context.Context, req providers.ReadResourcesR
 		if i >= len(schemas) {
 			break
 		}
-		nv, err := decodeValue(r.New, schemas[i].ImpliedType())
+		nv, err := schemas[i].implied.decodeValue(r.New)
 		if err != nil {
 			out.Diagnostics = append(out.Diagnostics, c.decodeErr(req.Resources[i].Address, "value read", err)...)
 		}
@@ -643,7 +644,7 @@ func (c *client) ImportResource(ctx context.Context, req providers.ImportResourc
 	}
 	out := providers.ImportResourceResponse{Private: resp.Private, Diagnostics: diagsFromProto(resp.Diagnostics)}
 	var err error
-	if out.New, err = decodeValue(resp.New, rs.ImpliedType()); err != nil {
+	if out.New, err = rs.implied.decodeValue(resp.New); err != nil {
 		out.Diagnostics = append(out.Diagnostics, c.decodeErr(req.Address, "imported value", err)...)
 	}
 	return out

@@ -13,13 +13,14 @@ import (
 // This file converts between the providers package's Go values and their
 // wire form. Both sides use it, so whatever one encodes the other decodes.
 
-// encodeValue encodes v against ty, in cty's msgpack format (fastcodec.go). cty.NilVal (no value) is the empty
-// DynamicValue; a null value is msgpack nil.
-func encodeValue(v cty.Value, ty cty.Type) (*proto.DynamicValue, error) {
+// encodeValue encodes v against the codec's type, in cty's msgpack format
+// (fastcodec.go). cty.NilVal (no value) is the empty DynamicValue; a null
+// value is msgpack nil.
+func (c *typeCodec) encodeValue(v cty.Value) (*proto.DynamicValue, error) {
 	if v == cty.NilVal {
 		return &proto.DynamicValue{}, nil
 	}
-	b, err := codecOf(ty).Marshal(v)
+	b, err := c.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
@@ -27,11 +28,11 @@ func encodeValue(v cty.Value, ty cty.Type) (*proto.DynamicValue, error) {
 }
 
 // decodeValue is encodeValue's inverse.
-func decodeValue(dv *proto.DynamicValue, ty cty.Type) (cty.Value, error) {
+func (c *typeCodec) decodeValue(dv *proto.DynamicValue) (cty.Value, error) {
 	if dv == nil || len(dv.Msgpack) == 0 {
 		return cty.NilVal, nil
 	}
-	return codecOf(ty).Unmarshal(dv.Msgpack)
+	return c.Unmarshal(dv.Msgpack)
 }
 
 // schemaToProto converts a schema for the wire, sorted by name.
@@ -182,10 +183,31 @@ func pathsFromProto(in []*proto.AttributePath) []cty.Path {
 	return out
 }
 
-// types looks up the value types of a schema's resource types.
-type types map[string]*providers.ResourceSchema
+// types looks up a schema's resource types, each with the codecs of its
+// values compiled once, when the schema is loaded: every value a call
+// carries goes through one of them, where codecOf's shared cache would
+// cost a lock and a map lookup per value, contended by the batches the
+// engine sends from every core at once.
+type types map[string]*resourceType
 
-func (t types) of(typ string) (*providers.ResourceSchema, error) {
+// resourceType is a resource type's schema and the codecs of its values:
+// implied for state values, config for configurations.
+type resourceType struct {
+	*providers.ResourceSchema
+	implied, config *typeCodec
+}
+
+func newTypes(m map[string]*providers.ResourceSchema) types {
+	t := make(types, len(m))
+	for name, rs := range m {
+		if rs != nil {
+			t[name] = &resourceType{ResourceSchema: rs, implied: codecOf(rs.ImpliedType()), config: codecOf(rs.ConfigType())}
+		}
+	}
+	return t
+}
+
+func (t types) of(typ string) (*resourceType, error) {
 	if rs := t[typ]; rs != nil {
 		return rs, nil
 	}

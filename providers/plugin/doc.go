@@ -1,6 +1,7 @@
 // Package plugin carries benito's provider interface (providers.Provider)
 // across a process boundary, over github.com/hashicorp/go-plugin's gRPC
-// transport with AutoMTLS.
+// transport, on mutual TLS with one certificate that benito makes per
+// process in place of go-plugin's AutoMTLS (see TLS below).
 //
 // A provider binary calls Serve with its providers.Provider; benito calls
 // Start, which launches the binary, checks the handshake (magic cookie and

@@ -135,8 +135,9 @@ func keyPipe() (*os.File, error) {
 	return r, nil
 }
 
-// firstPartyTLS returns the client TLS configuration of a first-party
-// provider, trusting benito's certificate as the provider's.
+// firstPartyTLS makes cfg, the client TLS configuration of a first-party
+// provider, trust benito's certificate as the provider's (the provider
+// serves with it): it sets cfg.RootCAs.
 func firstPartyTLS(cfg *tls.Config) {
 	pool := x509.NewCertPool()
 	pool.AddCert(clientCert.cert.Leaf)

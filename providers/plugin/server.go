@@ -7,7 +7,6 @@ import (
 
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/plugin/proto"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // server answers benito's gRPC calls with a providers.Provider.
@@ -27,12 +26,12 @@ func newServer(p providers.Provider) *server { return &server{p: p} }
 func (s *server) loadSchema(ctx context.Context) {
 	s.once.Do(func() {
 		s.schema = s.p.GetSchema(ctx)
-		s.types = types(s.schema.Schema.ResourceTypes)
+		s.types = newTypes(s.schema.Schema.ResourceTypes)
 	})
 }
 
 // resourceType returns the schema of typ, or a diagnostic for address.
-func (s *server) resourceType(ctx context.Context, address, typ string) (*providers.ResourceSchema, providers.Diagnostics) {
+func (s *server) resourceType(ctx context.Context, address, typ string) (*resourceType, providers.Diagnostics) {
 	s.loadSchema(ctx)
 	rs, err := s.types.of(typ)
 	if err != nil {
@@ -77,7 +76,7 @@ func (s *server) ValidateResources(ctx context.Context, req *proto.ValidateResou
 			diags = append(diags, d...)
 			continue
 		}
-		cfg, err := decodeValue(r.Config, rs.ConfigType())
+		cfg, err := rs.config.decodeValue(r.Config)
 		if err != nil {
 			diags = append(diags, decodeErr(r.Address, "configuration", err)...)
 			continue
@@ -93,7 +92,7 @@ func (s *server) ValidateResources(ctx context.Context, req *proto.ValidateResou
 
 func (s *server) PlanResources(ctx context.Context, req *proto.PlanResources_Request) (*proto.PlanResources_Response, error) {
 	in := providers.PlanResourcesRequest{Changes: make([]providers.PlanChange, len(req.Changes))}
-	schemas := make([]*providers.ResourceSchema, len(req.Changes))
+	schemas := make([]*resourceType, len(req.Changes))
 	var diags providers.Diagnostics
 	for i, c := range req.Changes {
 		rs, d := s.resourceType(ctx, c.Address, c.Type)
@@ -102,12 +101,12 @@ func (s *server) PlanResources(ctx context.Context, req *proto.PlanResources_Req
 			continue
 		}
 		schemas[i] = rs
-		prior, err := decodeValue(c.Prior, rs.ImpliedType())
+		prior, err := rs.implied.decodeValue(c.Prior)
 		if err != nil {
 			diags = append(diags, decodeErr(c.Address, "prior value", err)...)
 			continue
 		}
-		proposed, err := decodeValue(c.Proposed, rs.ConfigType())
+		proposed, err := rs.config.decodeValue(c.Proposed)
 		if err != nil {
 			diags = append(diags, decodeErr(c.Address, "proposed value", err)...)
 			continue
@@ -124,7 +123,7 @@ func (s *server) PlanResources(ctx context.Context, req *proto.PlanResources_Req
 		if i >= len(schemas) {
 			break // a short or long answer is the engine's to report
 		}
-		planned, err := encodeValue(pc.Planned, schemas[i].ImpliedType())
+		planned, err := schemas[i].implied.encodeValue(pc.Planned)
 		if err != nil {
 			diags = append(diags, encodeErr(req.Changes[i].Address, "planned value", err)...)
 			planned = &proto.DynamicValue{}
@@ -140,18 +139,18 @@ func (s *server) ApplyResource(ctx context.Context, req *proto.ApplyResource_Req
 	if diags != nil {
 		return &proto.ApplyResource_Response{Diagnostics: diagsToProto(diags)}, nil
 	}
-	ty := rs.ImpliedType()
-	prior, err := decodeValue(req.Prior, ty)
+	ty := rs.implied
+	prior, err := ty.decodeValue(req.Prior)
 	if err != nil {
 		return &proto.ApplyResource_Response{Diagnostics: diagsToProto(decodeErr(req.Address, "prior value", err))}, nil
 	}
-	planned, err := decodeValue(req.Planned, ty)
+	planned, err := ty.decodeValue(req.Planned)
 	if err != nil {
 		return &proto.ApplyResource_Response{Diagnostics: diagsToProto(decodeErr(req.Address, "planned value", err))}, nil
 	}
 	resp := s.p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: req.Address, Type: req.Type, Prior: prior, Planned: planned, PlannedPrivate: req.PlannedPrivate})
 	diags = resp.Diagnostics
-	nv, err := encodeValue(resp.New, ty)
+	nv, err := ty.encodeValue(resp.New)
 	if err != nil {
 		diags = append(diags, encodeErr(req.Address, "new value", err)...)
 		nv = &proto.DynamicValue{}
@@ -161,7 +160,7 @@ func (s *server) ApplyResource(ctx context.Context, req *proto.ApplyResource_Req
 
 func (s *server) ReadResources(ctx context.Context, req *proto.ReadResources_Request) (*proto.ReadResources_Response, error) {
 	in := providers.ReadResourcesRequest{Resources: make([]providers.ReadResource, len(req.Resources)), ExistenceOnly: req.ExistenceOnly}
-	tys := make([]cty.Type, len(req.Resources))
+	codec := make([]*typeCodec, len(req.Resources))
 	var diags providers.Diagnostics
 	for i, r := range req.Resources {
 		rs, d := s.resourceType(ctx, r.Address, r.Type)
@@ -169,8 +168,8 @@ func (s *server) ReadResources(ctx context.Context, req *proto.ReadResources_Req
 			diags = append(diags, d...)
 			continue
 		}
-		tys[i] = rs.ImpliedType()
-		cur, err := decodeValue(r.Current, tys[i])
+		codec[i] = rs.implied
+		cur, err := codec[i].decodeValue(r.Current)
 		if err != nil {
 			diags = append(diags, decodeErr(r.Address, "current value", err)...)
 			continue
@@ -184,10 +183,10 @@ func (s *server) ReadResources(ctx context.Context, req *proto.ReadResources_Req
 	diags = append(diags, resp.Diagnostics...)
 	out := &proto.ReadResources_Response{Resources: make([]*proto.ReadResources_Result, len(resp.Resources))}
 	for i, r := range resp.Resources {
-		if i >= len(tys) {
+		if i >= len(codec) {
 			break
 		}
-		nv, err := encodeValue(r.New, tys[i])
+		nv, err := codec[i].encodeValue(r.New)
 		if err != nil {
 			diags = append(diags, encodeErr(req.Resources[i].Address, "value read", err)...)
 			nv = &proto.DynamicValue{}
@@ -205,7 +204,7 @@ func (s *server) ImportResource(ctx context.Context, req *proto.ImportResource_R
 	}
 	resp := s.p.ImportResource(ctx, providers.ImportResourceRequest{Address: req.Address, Type: req.Type, ID: req.Id})
 	diags = resp.Diagnostics
-	nv, err := encodeValue(resp.New, rs.ImpliedType())
+	nv, err := rs.implied.encodeValue(resp.New)
 	if err != nil {
 		diags = append(diags, encodeErr(req.Address, "imported value", err)...)
 		nv = &proto.DynamicValue{}

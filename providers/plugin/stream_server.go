@@ -105,19 +105,20 @@ func newQueue[T any](send func([]T) error) *queue[T] {
 	return q
 }
 
-// push queues v and, unless another goroutine is sending, sends. It
-// returns the error of its own sends; after an error the queue keeps what
-// it holds (the stream has failed: its callers learn that otherwise).
-func (q *queue[T]) push(v T) error {
+// push queues v and, unless another goroutine is sending, sends. A failed
+// send is send's to handle (the client fails the stream's calls, the
+// server's Recv fails too): push stops sending and the queue keeps what
+// it holds, for nothing will go out on that stream again.
+func (q *queue[T]) push(v T) {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
-		return nil
+		return
 	}
 	q.items = append(q.items, v)
 	if q.sending {
 		q.mu.Unlock()
-		return nil
+		return
 	}
 	q.sending = true
 	for {
@@ -132,7 +133,7 @@ func (q *queue[T]) push(v T) error {
 			q.sending = false
 			q.idle.Broadcast()
 			q.mu.Unlock()
-			return err
+			return
 		}
 	}
 }

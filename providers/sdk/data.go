@@ -28,9 +28,7 @@ type ResourceData struct {
 }
 
 func newData(address, typ string, schema *providers.ResourceSchema, meta any, v cty.Value) *ResourceData {
-	d := &ResourceData{address: address, typ: typ, schema: schema, meta: meta, vals: map[string]cty.Value{}}
-	d.vals = attrMap(schema, v)
-	return d
+	return &ResourceData{address: address, typ: typ, schema: schema, meta: meta, vals: attrMap(schema, v)}
 }
 
 // attrMap splits an object value into its attributes, filling in nulls for
@@ -190,7 +188,6 @@ func (d *ResourceData) Warn(format string, args ...any) {
 type PlanData struct {
 	ResourceData
 	replace map[string]bool
-	unknown map[string]bool
 }
 
 // Creating reports whether the resource does not exist yet.

@@ -3,7 +3,8 @@ package sdk
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/sdk/internal/govalue"
@@ -128,46 +129,49 @@ type Provider struct {
 }
 
 // check reports declaration mistakes, which are the author's, not the
-// user's: Serve and InProcess refuse a provider that has any.
-func (p *Provider) check() error {
+// user's: Serve and InProcess refuse a provider that has any. It returns
+// the Defaults as values, by resource type and attribute, converted here
+// once rather than on every plan.
+func (p *Provider) check() (defaults map[string]map[string]cty.Value, err error) {
 	if p.Name == "" {
-		return fmt.Errorf("sdk: the provider has no Name")
+		return nil, fmt.Errorf("sdk: the provider has no Name")
 	}
-	names := make([]string, 0, len(p.Resources))
-	for n := range p.Resources {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, typ := range names {
+	defaults = map[string]map[string]cty.Value{}
+	for _, typ := range slices.Sorted(maps.Keys(p.Resources)) {
 		r := p.Resources[typ]
 		if r == nil {
-			return fmt.Errorf("sdk: resource type %q is nil", typ)
+			return nil, fmt.Errorf("sdk: resource type %q is nil", typ)
 		}
 		if r.Create == nil || r.Read == nil || r.Delete == nil {
-			return fmt.Errorf("sdk: resource type %q needs Create, Read and Delete", typ)
+			return nil, fmt.Errorf("sdk: resource type %q needs Create, Read and Delete", typ)
 		}
-		for _, an := range sortedKeys(r.Attributes) {
+		for _, an := range slices.Sorted(maps.Keys(r.Attributes)) {
 			a := r.Attributes[an]
 			switch {
 			case a == nil:
-				return fmt.Errorf("sdk: %s: attribute %q is nil", typ, an)
+				return nil, fmt.Errorf("sdk: %s: attribute %q is nil", typ, an)
 			case a.Type.ty == cty.NilType:
-				return fmt.Errorf("sdk: %s: attribute %q has no Type", typ, an)
+				return nil, fmt.Errorf("sdk: %s: attribute %q has no Type", typ, an)
 			case a.Required && (a.Optional || a.Computed):
-				return fmt.Errorf("sdk: %s: attribute %q is Required, so it cannot also be Optional or Computed", typ, an)
+				return nil, fmt.Errorf("sdk: %s: attribute %q is Required, so it cannot also be Optional or Computed", typ, an)
 			case !a.Required && !a.Optional && !a.Computed:
-				return fmt.Errorf("sdk: %s: attribute %q must be Required, Optional or Computed", typ, an)
+				return nil, fmt.Errorf("sdk: %s: attribute %q must be Required, Optional or Computed", typ, an)
 			case a.Default != nil && !a.Optional:
-				return fmt.Errorf("sdk: %s: attribute %q has a Default, so it must be Optional", typ, an)
+				return nil, fmt.Errorf("sdk: %s: attribute %q has a Default, so it must be Optional", typ, an)
 			}
 			if a.Default != nil {
-				if _, err := govalue.ToCty(a.Default, a.Type.ty); err != nil {
-					return fmt.Errorf("sdk: %s: the Default of attribute %q: %v", typ, an, err)
+				v, err := govalue.ToCty(a.Default, a.Type.ty)
+				if err != nil {
+					return nil, fmt.Errorf("sdk: %s: the Default of attribute %q: %v", typ, an, err)
 				}
+				if defaults[typ] == nil {
+					defaults[typ] = map[string]cty.Value{}
+				}
+				defaults[typ][an] = v
 			}
 		}
 	}
-	return nil
+	return defaults, nil
 }
 
 // schema is the provider's schema as benito sees it. A resource without
@@ -189,13 +193,4 @@ func (p *Provider) schema() providers.Schema {
 		s.ResourceTypes[typ] = rs
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

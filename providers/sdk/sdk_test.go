@@ -127,3 +127,46 @@ func TestDeclarationMistakesAreRefused(t *testing.T) {
 		t.Error("a resource without Create, Read and Delete must be refused")
 	}
 }
+
+// Each call's context is released when the call returns (so that Stop does
+// not hold on to one registration per call made), and Stop still cancels
+// the context of a call in flight.
+func TestCallContextReleasedAndStopped(t *testing.T) {
+	var seen []context.Context
+	inRead := make(chan struct{})
+	stopped := make(chan error, 1)
+	res := &Resource{
+		Attributes: map[string]*Attribute{"key": {Type: String, Required: true}},
+		Create:     func(context.Context, *ResourceData) error { return nil },
+		Delete:     func(context.Context, *ResourceData) error { return nil },
+		Read: func(ctx context.Context, d *ResourceData) error {
+			seen = append(seen, ctx)
+			if d.GetString("key") == "wait" {
+				close(inRead)
+				<-ctx.Done()
+				stopped <- ctx.Err()
+			}
+			return nil
+		},
+	}
+	p, err := InProcess(&Provider{Name: "ctx", Resources: map[string]*Resource{"ctx_thing": res}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(key string) {
+		cur := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key)})
+		p.ReadResources(context.Background(), providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "ctx_thing.a", Type: "ctx_thing", Current: cur}}})
+	}
+	read("a")
+	if len(seen) != 1 || seen[0].Err() == nil {
+		t.Fatalf("the context of a finished call must be released (cancelled), got %v", seen)
+	}
+	go read("wait")
+	<-inRead
+	if err := p.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-stopped; !errors.Is(err, context.Canceled) {
+		t.Errorf("Stop must cancel a call in flight, got %v", err)
+	}
+}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/benito-net/benito/providers"
@@ -16,6 +19,9 @@ import (
 type server struct {
 	p      *Provider
 	schema providers.Schema
+	// defaults holds the Defaults as values, by resource type and
+	// attribute: converted once (by check), not on every plan.
+	defaults map[string]map[string]cty.Value
 
 	mu   sync.Mutex
 	meta any
@@ -30,10 +36,11 @@ var _ providers.Provider = (*server)(nil)
 // for tests (see sdktest) and for embedding. It fails on a declaration
 // mistake, such as a resource type without Create.
 func InProcess(p *Provider) (providers.Provider, error) {
-	if err := p.check(); err != nil {
+	defaults, err := p.check()
+	if err != nil {
 		return nil, err
 	}
-	s := &server{p: p, schema: p.schema()}
+	s := &server{p: p, schema: p.schema(), defaults: defaults}
 	s.stop, s.stopFunc = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -49,7 +56,9 @@ func (s *server) Configure(ctx context.Context, req providers.ConfigureRequest) 
 	var meta any
 	err := guard(func() error {
 		var err error
-		meta, err = s.p.Configure(s.ctx(ctx), Config{Experiment: req.Experiment, Site: req.Site})
+		cctx, release := s.ctx(ctx)
+		defer release()
+		meta, err = s.p.Configure(cctx, Config{Experiment: req.Experiment, Site: req.Site})
 		return err
 	})
 	if err != nil {
@@ -69,11 +78,17 @@ func (s *server) getMeta() any {
 	return s.meta
 }
 
-// ctx is ctx, also cancelled by Stop.
-func (s *server) ctx(ctx context.Context) context.Context {
+// ctx is ctx, also cancelled by Stop. The caller must call release when
+// the call is done: it unregisters the context from Stop, which would
+// otherwise hold every call's registration until the provider stops (one
+// per resource: 100,000 in a large apply).
+func (s *server) ctx(ctx context.Context) (c context.Context, release func()) {
 	c, cancel := context.WithCancel(ctx)
-	context.AfterFunc(s.stop, cancel)
-	return c
+	stop := context.AfterFunc(s.stop, cancel)
+	return c, func() {
+		stop()
+		cancel()
+	}
 }
 
 // resource finds a resource type, or says it is not served.
@@ -86,18 +101,10 @@ func (s *server) resource(address, typ string) (*Resource, *providers.ResourceSc
 }
 
 func typeList(m map[string]*Resource) string {
-	names := sortedKeys(m)
-	if len(names) == 0 {
+	if len(m) == 0 {
 		return "no resource types"
 	}
-	out := ""
-	for i, n := range names {
-		if i > 0 {
-			out += ", "
-		}
-		out += n
-	}
-	return out
+	return strings.Join(slices.Sorted(maps.Keys(m)), ", ")
 }
 
 func (s *server) ValidateResources(ctx context.Context, req providers.ValidateResourcesRequest) providers.ValidateResourcesResponse {
@@ -113,7 +120,8 @@ func (s *server) ValidateResources(ctx context.Context, req providers.ValidateRe
 			continue
 		}
 		cfg := attrMap(rs, vr.Config)
-		for _, name := range sortedKeys(r.Attributes) {
+		// rs was made from r.Attributes: the same names, sorted once.
+		for _, name := range rs.AttributeNames() {
 			a := r.Attributes[name]
 			v := cfg[name]
 			if a.Required && v.IsKnown() && v.IsNull() {
@@ -147,18 +155,20 @@ func (s *server) plan(ctx context.Context, c providers.PlanChange) (providers.Pl
 		return providers.PlannedChange{Planned: c.Proposed}, diags
 	}
 	if c.Proposed.IsNull() {
-		return providers.PlannedChange{Planned: cty.NullVal(rs.ImpliedType())}, nil
+		// Private data is carried over on every path, as providers.PlanEach
+		// does, so that a provider's delete sees what its create stored.
+		return providers.PlannedChange{Planned: cty.NullVal(rs.ImpliedType()), PlannedPrivate: c.PriorPrivate}, nil
 	}
 	// Defaults fill what the configuration leaves unset.
 	var set map[string]cty.Value
-	for name, a := range r.Attributes {
-		if a.Default == nil || (c.Proposed.Type().HasAttribute(name) && !c.Proposed.GetAttr(name).IsNull()) {
+	for name, v := range s.defaults[c.Type] {
+		if c.Proposed.Type().HasAttribute(name) && !c.Proposed.GetAttr(name).IsNull() {
 			continue
 		}
 		if set == nil {
 			set = map[string]cty.Value{}
 		}
-		set[name], _ = govalue.ToCty(a.Default, rs.Attributes[name].Type) // checked by check
+		set[name] = v
 	}
 	planned, replace := providers.DefaultPlan(rs, c.Prior, c.Proposed, set)
 	if r.CustomizePlan != nil {
@@ -171,15 +181,17 @@ func (s *server) plan(ctx context.Context, c providers.PlanChange) (providers.Pl
 				pd.replace[ga.Name] = true
 			}
 		}
-		err := guard(func() error { return r.CustomizePlan(s.ctx(ctx), pd) })
+		cctx, release := s.ctx(ctx)
+		err := guard(func() error { return r.CustomizePlan(cctx, pd) })
+		release()
 		if err = errors.Join(err, pd.setErr); err != nil {
-			return providers.PlannedChange{Planned: planned, RequiresReplace: replace}, errDiags(c.Address, "Planning failed", err)
+			return providers.PlannedChange{Planned: planned, PlannedPrivate: c.PriorPrivate, RequiresReplace: replace}, errDiags(c.Address, "Planning failed", err)
 		}
 		if pd.prior == nil {
 			pd.replace = nil // a create replaces nothing
 		}
 		replace = replace[:0]
-		for _, name := range sortedKeys(pd.replace) {
+		for _, name := range slices.Sorted(maps.Keys(pd.replace)) {
 			replace = append(replace, cty.GetAttrPath(name))
 		}
 		planned = cty.ObjectVal(pd.vals)
@@ -196,7 +208,8 @@ func (s *server) ApplyResource(ctx context.Context, req providers.ApplyResourceR
 	if diags != nil {
 		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: diags}
 	}
-	ctx = s.ctx(ctx)
+	ctx, release := s.ctx(ctx)
+	defer release()
 	meta := s.getMeta()
 	switch {
 	case req.Planned.IsNull(): // delete
@@ -247,7 +260,8 @@ func (s *server) ApplyResource(ctx context.Context, req providers.ApplyResourceR
 
 func (s *server) ReadResources(ctx context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
 	resp := providers.ReadResourcesResponse{Resources: make([]providers.ReadResult, len(req.Resources))}
-	ctx = s.ctx(ctx)
+	ctx, release := s.ctx(ctx)
+	defer release()
 	meta := s.getMeta()
 	for i, rr := range req.Resources {
 		resp.Resources[i] = providers.ReadResult{New: rr.Current, Private: rr.Private}
@@ -284,7 +298,8 @@ func (s *server) ImportResource(ctx context.Context, req providers.ImportResourc
 		return providers.ImportResourceResponse{New: null, Diagnostics: errorf(req.Address, "Import not supported",
 			"resource type %s cannot be imported", req.Type)}
 	}
-	ctx = s.ctx(ctx)
+	ctx, release := s.ctx(ctx)
+	defer release()
 	d := newData(req.Address, req.Type, rs, s.getMeta(), null)
 	err := guard(func() error {
 		if err := r.Import(ctx, req.ID, d); err != nil || d.gone {

@@ -11,6 +11,8 @@ package sdktest
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -90,12 +92,7 @@ func (h *Harness) Provider() providers.Provider { return h.p }
 
 // Addresses lists the resources the harness has recorded, sorted.
 func (h *Harness) Addresses() []string {
-	out := make([]string, 0, len(h.state))
-	for a := range h.state {
-		out = append(out, a)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(h.state))
 }
 
 // State returns the recorded value of a resource, nil when there is none.
@@ -175,7 +172,7 @@ func configValue(rs *providers.ResourceSchema, address string, config map[string
 		}
 		attrs[name] = v
 	}
-	for _, name := range sortedKeys(config) {
+	for _, name := range slices.Sorted(maps.Keys(config)) {
 		a := rs.Attributes[name]
 		switch {
 		case a == nil:
@@ -185,15 +182,6 @@ func configValue(rs *providers.ResourceSchema, address string, config map[string
 		}
 	}
 	return cty.ObjectVal(attrs), nil
-}
-
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // PlanE validates and plans config for address (nil config: destroy),
@@ -305,11 +293,9 @@ func (h *Harness) apply(address string, config map[string]any) (*Change, error) 
 		newVal, err = call(c.prior, c.planned.Planned)
 	case Replace:
 		if _, err = call(c.prior, null); err == nil {
-			// Plan the create half afresh, as benito does after the delete.
-			var cc *Change
-			if cc, err = h.PlanE(address, config); err == nil {
-				newVal, err = call(null, cc.planned.Planned)
-			}
+			// The create half makes the replace plan's value, as benito's
+			// engine does: it does not plan again after the delete.
+			newVal, err = call(null, c.planned.Planned)
 		}
 	}
 	if err != nil {
@@ -399,7 +385,7 @@ func Run(t testing.TB, p *sdk.Provider, steps ...Step) {
 		for _, a := range h.Addresses() {
 			addrs[a] = true
 		}
-		for _, a := range sortedBools(addrs) {
+		for _, a := range slices.Sorted(maps.Keys(addrs)) {
 			c, err := h.ApplyE(a, st.Resources[a])
 			if err != nil {
 				t.Fatalf("sdktest: step %d: %v", i+1, err)
@@ -408,7 +394,7 @@ func Run(t testing.TB, p *sdk.Provider, steps ...Step) {
 				t.Errorf("sdktest: step %d: %s: action %s, want %s", i+1, a, c.Action, want)
 			}
 		}
-		for _, a := range sortedKeysM(st.Resources) {
+		for _, a := range slices.Sorted(maps.Keys(st.Resources)) {
 			got, err := h.RefreshE(a)
 			if err != nil {
 				t.Fatalf("sdktest: step %d: read back: %v", i+1, err)
@@ -440,7 +426,10 @@ func Run(t testing.TB, p *sdk.Provider, steps ...Step) {
 		if err := diagsError(resp.Diagnostics); err != nil {
 			t.Fatalf("sdktest: read after destroy: %v", err)
 		}
-		if len(resp.Resources) == 1 && !resp.Resources[0].New.IsNull() {
+		switch {
+		case len(resp.Resources) != 1:
+			t.Errorf("sdktest: read after destroy: %s: the provider answered %d reads for 1 request", a, len(resp.Resources))
+		case !resp.Resources[0].New.IsNull():
 			t.Errorf("sdktest: %s still reads back after destroy", a)
 		}
 	}
@@ -451,22 +440,4 @@ func replaceNote(c *Change) string {
 		return ""
 	}
 	return " (replacement forced by " + strings.Join(c.RequiresReplace, ", ") + ")"
-}
-
-func sortedBools(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sortedKeysM(m map[string]map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
