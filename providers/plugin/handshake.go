@@ -235,7 +235,14 @@ func makeSocketDir() error {
 	go func() {
 		<-ch
 		mu.Lock() // held until the exit: the directory is not made after this
-		os.RemoveAll(dir)
+		// go-plugin may be making its socket in the directory meanwhile,
+		// which fails RemoveAll (directory not empty): again until it is
+		// gone. Once it is, no socket can be made in it.
+		for range 100 {
+			if os.RemoveAll(dir) == nil {
+				break
+			}
+		}
 		os.Exit(143) // 128 + SIGTERM, as if the signal had ended it
 	}()
 	mu.Lock()
