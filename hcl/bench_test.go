@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/benito-net/benito/internal/benchexp"
+	"github.com/benito-net/benito/topdl"
 )
 
 // write10kVNodes writes an experiment of 10,000 vnode blocks, each with two
@@ -81,6 +84,35 @@ vnode "n" {
 output "last" { value = vnode.n[9999].interface["eth0"].ip4_address }
 `
 	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		cfg, diags := Load(dir, Options{})
+		if diags.HasErrors() {
+			b.Fatal(diags)
+		}
+		if n := len(cfg.Experiment.VNodes); n != 10000 {
+			b.Fatalf("got %d vnodes", n)
+		}
+	}
+}
+
+// BenchmarkLoad10kTopDL loads benchexp's 10,000-node experiment exported
+// to TopDL and placed in a directory as its only file: every plan of such
+// a directory reads the XML, maps it to HCL and parses that.
+func BenchmarkLoad10kTopDL(b *testing.B) {
+	gen := b.TempDir()
+	if err := benchexp.Write(gen, 10000, "/nonexistent"); err != nil {
+		b.Fatal(err)
+	}
+	cfg, diags := Load(gen, Options{})
+	if diags.HasErrors() {
+		b.Fatal(diags)
+	}
+	dir := b.TempDir()
+	xml := topdl.Marshal(topdl.FromExperiment(cfg.Experiment, topdl.Assigned{}, topdl.FromOptions{Export: true}))
+	if err := os.WriteFile(filepath.Join(dir, "bench.xml"), xml, 0o644); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()

@@ -47,14 +47,21 @@ const envPrefix = "BENITO_VAR_"
 // *.hcl file directly inside it whose name does not start with a dot, sorted
 // by name.
 func ConfigFiles(dir string) ([]string, error) {
+	files, _, err := dirFiles(dir)
+	return files, err
+}
+
+// dirFiles returns the .hcl files (ConfigFiles) and the .xml files
+// (TopDLFiles) of dir from one read of the directory.
+func dirFiles(dir string) (hcls, xmls []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("reading configuration directory: %w", err)
+		return nil, nil, fmt.Errorf("reading configuration directory: %w", err)
 	}
-	var files []string
 	for _, ent := range entries {
 		name := ent.Name()
-		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".hcl") {
+		isHCL, isXML := strings.HasSuffix(name, ".hcl"), strings.HasSuffix(name, ".xml")
+		if strings.HasPrefix(name, ".") || !isHCL && !isXML {
 			continue
 		}
 		if ent.IsDir() {
@@ -67,10 +74,16 @@ func ConfigFiles(dir string) ([]string, error) {
 				continue
 			}
 		}
-		files = append(files, filepath.Join(dir, name))
+		if isHCL {
+			hcls = append(hcls, filepath.Join(dir, name))
+		} else {
+			xmls = append(xmls, filepath.Join(dir, name))
+		}
 	}
-	sort.Strings(files) // ReadDir sorts already; the promise should not rest on it
-	return files, nil
+	// ReadDir sorts already; the promise should not rest on it.
+	sort.Strings(hcls)
+	sort.Strings(xmls)
+	return hcls, xmls, nil
 }
 
 // Load reads, evaluates and validates the configuration in dir. The Config
@@ -81,7 +94,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 	cfg := &Config{Dir: dir, Files: map[string]*hcl.File{}}
 	var diags hcl.Diagnostics
 
-	paths, err := ConfigFiles(dir)
+	paths, xmls, err := dirFiles(dir)
 	if err != nil {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -90,7 +103,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		})
 		return cfg, diags
 	}
-	xmls, tx := TopDLFiles(dir), &topdlSet{}
+	tx := &topdlSet{}
 	if len(paths) == 0 && len(xmls) == 0 {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -122,7 +135,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		fmt.Fprintf(h, "file %q %d\n", filepath.Base(path), len(f.Bytes))
 		h.Write(f.Bytes)
 	}
-	files = append(files, tx.parse(xmls, len(paths) == 0, h, cfg.Files, &diags)...)
+	files = append(files, tx.parse(xmls, len(paths) == 0, requiredProviderNames(files), h, cfg.Files, &diags)...)
 
 	if diags.HasErrors() {
 		// A block that did not parse would come back as a crowd of

@@ -5,34 +5,23 @@ import (
 	"hash"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/topdl"
 )
 
 // TopDLFiles returns the TopDL files of dir that Load reads besides the
 // .hcl files: every *.xml file directly inside it whose name does not start
-// with a dot, sorted by name. (benito fmt leaves them alone.)
+// with a dot (links to files included), sorted by name. (benito fmt leaves
+// them alone.)
 func TopDLFiles(dir string) []string {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil // ConfigFiles reports it
-	}
-	var out []string
-	for _, ent := range entries {
-		name := ent.Name()
-		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".xml") || ent.IsDir() {
-			continue
-		}
-		out = append(out, filepath.Join(dir, name))
-	}
-	sort.Strings(out)
-	return out
+	_, xmls, _ := dirFiles(dir)
+	return xmls
 }
 
 // topdlSet is the TopDL files of one Load, read as HCL. Diagnostics and
@@ -47,10 +36,11 @@ func genName(path string) string { return path + "#hcl" }
 
 // parse reads each TopDL file, maps it to HCL and parses that. The
 // experiment block is generated (named after the file) only when the
-// directory has no .hcl file, which would declare it. The XML source is
-// added to files, for diagnostics' snippets, and to the configuration
-// hash.
-func (s *topdlSet) parse(paths []string, withExperiment bool, h hash.Hash, files map[string]*hcl.File, diags *hcl.Diagnostics) []*hcl.File {
+// directory has no .hcl file, which would declare it. types are node
+// types served beyond DETER's (the providers the .hcl files require).
+// The XML source is added to files, for diagnostics' snippets, and to the
+// configuration hash.
+func (s *topdlSet) parse(paths []string, withExperiment bool, types []string, h hash.Hash, files map[string]*hcl.File, diags *hcl.Diagnostics) []*hcl.File {
 	var out []*hcl.File
 	for _, path := range paths {
 		src, err := os.ReadFile(path)
@@ -65,15 +55,18 @@ func (s *topdlSet) parse(paths []string, withExperiment bool, h hash.Hash, files
 		files[path] = &hcl.File{Bytes: src}
 		fmt.Fprintf(h, "topdl %q %d\n", filepath.Base(path), len(src))
 		h.Write(src)
-		t, tdiags := topdl.Read(path, src, topdl.Options{})
+		t, tdiags := topdl.Read(path, src, topdl.Options{Types: types})
 		*diags = append(*diags, tdiags...)
 		if t == nil {
 			continue
 		}
-		opts := topdl.HCLOptions{Source: filepath.Base(path)}
+		// Unformatted: the text is parsed, never shown, and formatting
+		// was most of the cost of a large file (planning reads it on
+		// every run).
+		opts := topdl.HCLOptions{Source: filepath.Base(path), Unformatted: true}
 		if withExperiment {
 			opts.Name = strings.TrimSuffix(filepath.Base(path), ".xml")
-			if !validName(opts.Name) {
+			if !addrs.ValidName(opts.Name) {
 				*diags = append(*diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Invalid experiment name",
@@ -94,16 +87,53 @@ func (s *topdlSet) parse(paths []string, withExperiment bool, h hash.Hash, files
 		}
 		name := genName(path)
 		s.gen[name] = gen
-		f, pdiags := hclsyntax.ParseConfig(gen.Src, name, hcl.InitialPos)
-		*diags = append(*diags, s.remap(pdiags)...)
-		if !pdiags.HasErrors() {
-			out = append(out, f)
+		// In pieces, as a large .hcl file is: hclsyntax's lexing of a
+		// whole 10,000-node file is slower than everything else here.
+		f := parseChunks(gen.Src, name)
+		if f == nil {
+			// Something did not parse: parse it whole, for exactly the
+			// diagnostics of a plain parse.
+			var pdiags hcl.Diagnostics
+			f, pdiags = hclsyntax.ParseConfig(gen.Src, name, hcl.InitialPos)
+			*diags = append(*diags, s.remap(pdiags)...)
+			if pdiags.HasErrors() {
+				continue
+			}
 		}
+		out = append(out, f)
 	}
 	return out
 }
 
-func validName(s string) bool { return len(checkName("experiment", s, hcl.Range{})) == 0 }
+// requiredProviderNames returns the names the experiment blocks of files
+// list in required_providers, read from the syntax alone: the TopDL files
+// are read before anything is evaluated, and a node type that one of
+// these providers serves must not be refused there (package discovery
+// checks later that the type is served). Invalid entries are reported
+// when the experiment block is evaluated.
+func requiredProviderNames(files []*hcl.File) []string {
+	var names []string
+	for _, f := range files {
+		body, ok := f.Body.(*hclsyntax.Body)
+		if !ok {
+			continue
+		}
+		for _, b := range body.Blocks {
+			if b.Type != kindExperiment {
+				continue
+			}
+			for _, rp := range b.Body.Blocks {
+				if rp.Type != kindRequiredProviders {
+					continue
+				}
+				for name := range rp.Body.Attributes {
+					names = append(names, name)
+				}
+			}
+		}
+	}
+	return names
+}
 
 // remap moves diagnostics about generated HCL to the XML.
 func (s *topdlSet) remap(diags hcl.Diagnostics) hcl.Diagnostics {

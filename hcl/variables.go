@@ -263,6 +263,3 @@ func suggestion(given string, names []string) string {
 	}
 	return ""
 }
-
-// nearest is suggest.Nearest.
-func nearest(given string, names []string) string { return suggest.Nearest(given, names) }

@@ -3,7 +3,6 @@ package lower
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/benito-net/benito/addrs"
@@ -70,19 +69,9 @@ func routeFile(exp, node string, routes []*model.Route) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# routes of node %q in experiment %q, written by benito\n", node, exp)
 	for _, r := range sortRoutes(routes) {
-		b.WriteString(r.Destination.String())
-		if r.Gateway.IsValid() {
-			b.WriteString(" via ")
-			b.WriteString(r.Gateway.String())
-		}
-		if r.Device != "" {
-			b.WriteString(" dev ")
-			b.WriteString(r.Device)
-		}
-		if r.Metric != 0 {
-			b.WriteString(" metric ")
-			b.WriteString(strconv.Itoa(r.Metric))
-		}
+		// The form of the benito:route attribute too: one writer keeps
+		// the two alike.
+		b.WriteString(topdl.FormatRoute(r))
 		b.WriteByte('\n')
 	}
 	return b.String()

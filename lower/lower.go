@@ -3,7 +3,6 @@ package lower
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/netip"
 	"path/filepath"
 	"sort"
@@ -14,6 +13,7 @@ import (
 	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/state"
+	"github.com/benito-net/benito/topdl"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -379,7 +379,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 		}
 		if ifc.Address.IsValid() {
 			v["ip4_address"] = cty.StringVal(ifc.Address.Addr().String())
-			v["ip4_netmask"] = cty.StringVal(netmask(ifc.Address.Bits()))
+			v["ip4_netmask"] = cty.StringVal(topdl.Netmask(ifc.Address.Bits()))
 		}
 		shaping := ifc.Shaping
 		if shaping.IsZero() {
@@ -595,8 +595,4 @@ func prefixVal(p netip.Prefix) cty.Value {
 		return cty.NullVal(cty.String)
 	}
 	return cty.StringVal(p.String())
-}
-
-func netmask(bits int) string {
-	return net.IP(net.CIDRMask(bits, 32)).String()
 }

@@ -17,7 +17,9 @@
 // It promises: Read never panics, whatever the input; a Topology that Read
 // returns without errors names only substrates that exist, has unique
 // substrate, computer and (per computer) interface names, only IPv4
-// addresses and node types that someone serves; every output (XML and HCL)
-// is a deterministic function of its input; ToHCL writes nothing for a bad
-// input, and what it writes loads with package hcl.
+// addresses, and only node types in KnownTypes or Options.Types (the
+// providers the experiment requires; with Options.AnyType, for import, any,
+// with a warning); every output (XML and HCL) is a deterministic function
+// of its input; ToHCL writes nothing for a bad input, and what it writes
+// loads with package hcl.
 package topdl

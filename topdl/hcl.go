@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +22,13 @@ type HCLOptions struct {
 	Name string
 	// Source is the TopDL file's name, for the header comment.
 	Source string
+	// Unformatted leaves out hclwrite.Format (which spaces and aligns
+	// each line), for a caller that only parses the result: hcl.Load, on
+	// every plan of a directory that holds a TopDL file, where formatting
+	// a 10,000-node file took three times as long as reading its XML. The
+	// text has the same tokens and lines, indented but otherwise unspaced
+	// (`type="qemu"`), and the same Lines.
+	Unformatted bool
 }
 
 // HCL is a Topology written as an HCL experiment.
@@ -42,12 +48,12 @@ func (h *HCL) Origin(line int) (hcl.Range, bool) {
 	return h.Lines[line-1], h.Lines[line-1].Filename != ""
 }
 
-// ToHCL maps t (as Read returns it, without errors) to a formatted,
-// commented HCL experiment. The diagnostics are errors (addresses that
-// cannot be allocated) and warnings (what was dropped); on errors the
-// result is nil.
+// ToHCL maps t (as Read returns it, without errors) to a formatted (unless
+// opts.Unformatted), commented HCL experiment. The diagnostics are errors
+// (addresses that cannot be allocated) and warnings (what was dropped); on
+// errors the result is nil.
 func ToHCL(t *Topology, opts HCLOptions) (*HCL, hcl.Diagnostics) {
-	g := &gen{}
+	g := &gen{format: !opts.Unformatted}
 	addrs, diags := allocate(t)
 	if diags.HasErrors() {
 		return nil, diags
@@ -106,46 +112,57 @@ func errorAt(rng hcl.Range, summary, format string, args ...any) *hcl.Diagnostic
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: rng.Ptr()}
 }
 
+// comment appends a line comment. A newline inside text (from a name or
+// value of the file, some written with %s) would end the comment and leave
+// the rest of it as broken HCL, so it becomes a space.
 func comment(b *hclwrite.Body, text string) {
+	text = strings.ReplaceAll(text, "\n", " ")
 	b.AppendUnstructuredTokens(hclwrite.Tokens{{Type: hclsyntax.TokenComment, Bytes: []byte("# " + text + "\n")}})
 }
 
-// gen collects the formatted top-level blocks and the origin of each line.
+// gen collects the top-level blocks and the origin of each line.
 type gen struct {
-	out   bytes.Buffer
-	lines []hcl.Range
+	out    bytes.Buffer
+	lines  []hcl.Range
+	format bool
 }
 
-var (
-	ifaceLine = regexp.MustCompile(`^\s+interface\s+"([^"]+)"\s*\{`)
-	attrLine  = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=`)
-	// emptyBlock matches a top-level block hclwrite writes with an empty
-	// line for a body: `experiment "x" {}` reads better.
-	emptyBlock = regexp.MustCompile(`(?m)^([a-z]+ "[^"\n]*") \{\n\}$`)
-)
-
-// chunk appends one formatted top-level piece. sub maps "ATTR",
-// "interface NAME" and "interface NAME/ATTR" to the ranges they came
-// from; other lines map to def.
+// chunk appends one top-level piece. sub maps "ATTR", "interface NAME"
+// and "interface NAME/ATTR" to the ranges they came from; other lines map
+// to def.
+//
+// The line map is read off hclwrite's tokens, which formatting does not
+// change (it only respaces them): so both texts share it, and no line of
+// text is scanned again.
 func (g *gen) chunk(f *hclwrite.File, def hcl.Range, sub map[string]hcl.Range) {
-	text := emptyBlock.ReplaceAll(hclwrite.Format(f.Bytes()), []byte("$1 {}"))
+	tokens := foldEmptyBlocks(f.BuildTokens(nil))
 	if g.out.Len() > 0 {
 		g.out.WriteByte('\n')
 		g.lines = append(g.lines, def)
 	}
-	g.out.Write(text)
-	iface := ""
-	for _, line := range strings.SplitAfter(string(text), "\n") {
-		if line == "" {
-			continue
+
+	depth := 0  // brace depth at the start of the line
+	iface := "" // the interface block the line is in
+	var line hclwrite.Tokens
+	end := func() {
+		// Indent, as formatting would: hcl.Load cuts a large file
+		// into pieces at the lines that are a lone "}", which must
+		// be those that close top-level blocks.
+		switch line[0].Type {
+		case hclsyntax.TokenNewline: // a blank line stays empty
+		case hclsyntax.TokenCBrace:
+			line[0].SpacesBefore = max(0, 2*(depth-1))
+		default:
+			line[0].SpacesBefore = 2 * depth
 		}
 		rng := def
-		if m := ifaceLine.FindStringSubmatch(line); m != nil {
-			iface = m[1]
-		}
 		key := ""
-		if m := attrLine.FindStringSubmatch(line); m != nil {
-			key = m[1]
+		if len(line) >= 2 && line[0].Type == hclsyntax.TokenIdent && line[1].Type == hclsyntax.TokenEqual {
+			key = string(line[0].Bytes) // KEY = ...
+		}
+		if depth >= 1 && len(line) >= 5 && string(line[0].Bytes) == "interface" && line[1].Type == hclsyntax.TokenOQuote &&
+			line[2].Type == hclsyntax.TokenQuotedLit && line[3].Type == hclsyntax.TokenCQuote && line[4].Type == hclsyntax.TokenOBrace {
+			iface = string(line[2].Bytes) // interface "NAME" {
 		}
 		if iface != "" {
 			if r, ok := sub["interface "+iface]; ok {
@@ -157,11 +174,87 @@ func (g *gen) chunk(f *hclwrite.File, def hcl.Range, sub map[string]hcl.Range) {
 		} else if r, ok := sub[key]; ok && key != "" {
 			rng = r
 		}
-		if iface != "" && strings.TrimSpace(line) == "}" && strings.HasPrefix(line, "  }") && !strings.HasPrefix(line, "   ") {
-			iface = ""
+		for _, t := range line {
+			switch t.Type {
+			case hclsyntax.TokenOBrace:
+				depth++
+			case hclsyntax.TokenCBrace:
+				depth--
+			}
+		}
+		if iface != "" && depth == 1 && line[0].Type == hclsyntax.TokenCBrace {
+			iface = "" // the line that closes the interface block
 		}
 		g.lines = append(g.lines, rng)
+		line = line[:0]
 	}
+	for _, t := range tokens {
+		line = append(line, t)
+		// A newline ends a line, and so does a comment: hclwrite's line
+		// comments hold theirs.
+		if bytes.HasSuffix(t.Bytes, []byte("\n")) {
+			end()
+		}
+	}
+	if len(line) > 0 {
+		end()
+	}
+	text := tokens.Bytes() // valid HCL, indented but unspaced: `  interface"eth0"{`
+	if g.format {
+		text = hclwrite.Format(text)
+	}
+	g.out.Write(text)
+}
+
+// foldEmptyBlocks writes a top-level block of one label whose body is
+// empty, which hclwrite opens and closes on two lines, on one:
+// `experiment "x" {}` reads better.
+func foldEmptyBlocks(tokens hclwrite.Tokens) hclwrite.Tokens {
+	out := tokens[:0:0]
+	depth := 0
+	for i := 0; i < len(tokens); i++ {
+		if depth == 0 && (i == 0 || bytes.HasSuffix(tokens[i-1].Bytes, []byte("\n"))) { // at the start of a line
+			if nl := emptyBlockNewline(tokens[i:]); nl > 0 {
+				out = append(out, tokens[i:i+nl]...)
+				i += nl // the newline is left out; the brace follows
+				depth++ // the block's, which that brace closes
+				continue
+			}
+		}
+		switch tokens[i].Type {
+		case hclsyntax.TokenOBrace:
+			depth++
+		case hclsyntax.TokenCBrace:
+			depth--
+		}
+		out = append(out, tokens[i])
+	}
+	return out
+}
+
+// emptyBlockNewline returns the index of the newline inside a block that
+// tokens start with: `TYPE "LABEL" {`, newline, `}`, end of line; or 0.
+func emptyBlockNewline(tokens hclwrite.Tokens) int {
+	i := 0
+	next := func(t hclsyntax.TokenType) bool {
+		if i < len(tokens) && tokens[i].Type == t {
+			i++
+			return true
+		}
+		return false
+	}
+	if !next(hclsyntax.TokenIdent) || !next(hclsyntax.TokenOQuote) {
+		return 0
+	}
+	next(hclsyntax.TokenQuotedLit) // an empty label has none
+	if !next(hclsyntax.TokenCQuote) || !next(hclsyntax.TokenOBrace) {
+		return 0
+	}
+	nl := i
+	if !next(hclsyntax.TokenNewline) || !next(hclsyntax.TokenCBrace) || i < len(tokens) && tokens[i].Type != hclsyntax.TokenNewline {
+		return 0
+	}
+	return nl
 }
 
 func (g *gen) substrate(s *Substrate, diags *hcl.Diagnostics) (*hclwrite.File, map[string]hcl.Range) {

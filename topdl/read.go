@@ -20,9 +20,15 @@ import (
 
 // Options tune Read.
 type Options struct {
-	// Types are node types served beyond KnownTypes (third-party
-	// platforms).
+	// Types are node types served beyond KnownTypes: third-party
+	// platforms, such as the providers an experiment's required_providers
+	// names (package hcl passes those).
 	Types []string
+	// AnyType accepts every node type, with a warning for one beyond
+	// KnownTypes and Types rather than an error: for `benito import`,
+	// whose output can name its providers only after it is written (a
+	// type no provider serves is reported by validate and plan).
+	AnyType bool
 }
 
 // serviceBug matches fedd's unclosed service end tag.
@@ -58,6 +64,7 @@ type reader struct {
 	src      []byte
 	lines    []int // byte offsets of line starts
 	types    map[string]bool
+	anyType  bool
 	diags    hcl.Diagnostics
 	skipped  []Dropped // elements benito has no use for, in file order
 	root     string    // the root element's name, for paths
@@ -67,7 +74,7 @@ type reader struct {
 // Topology is nil when the diagnostics hold errors; warnings (a typo that
 // was accepted, elements that were skipped) may come with a Topology.
 func Read(filename string, src []byte, opts Options) (*Topology, hcl.Diagnostics) {
-	r := &reader{filename: filename, types: map[string]bool{}}
+	r := &reader{filename: filename, types: map[string]bool{}, anyType: opts.AnyType}
 	for _, t := range KnownTypes {
 		r.types[t] = true
 	}
@@ -82,8 +89,10 @@ func Read(filename string, src []byte, opts Options) (*Topology, hcl.Diagnostics
 		src = serviceBug.ReplaceAll(src, []byte("</service>$1<"))
 		r.warn(at, "Mended a malformed service end tag",
 			"The file closes a service element with \"</service\" and no '>', a known bug of fedd's TopDL writer. It was read as \"</service>\".")
+		// Mending moved bytes, never lines: the line starts are found
+		// again, only then (it is a pass over the whole file).
+		r.src, r.lines = src, lineStarts(src)
 	}
-	r.src, r.lines = src, lineStarts(src) // mending moved bytes, never lines
 	root := r.parse()
 	if root == nil || r.diags.HasErrors() {
 		return nil, r.diags
@@ -261,6 +270,12 @@ func (r *reader) name(n *node, path, what string) string {
 		r.errorf(r.rng(n.start, n.end), fmt.Sprintf("%s without a name", what), "The %s at %s has no <name>. Give it one.", what, path)
 		return ""
 	}
+	return r.checkName(nn, path, what)
+}
+
+// checkName returns the value of the <name> element nn, reporting a name
+// benito cannot use.
+func (r *reader) checkName(nn *node, path, what string) string {
 	name := nn.value()
 	if !addrs.ValidName(name) {
 		r.errorf(r.rng(nn.start, nn.end), fmt.Sprintf("Invalid %s name %q", what, name),
@@ -274,19 +289,27 @@ func (r *reader) substrate(n *node, path string) *Substrate {
 	s.Name = r.name(n, path, "substrate")
 	path += fmt.Sprintf(" %q", s.Name)
 	for _, c := range n.children {
-		switch c.name {
-		case "name":
-		case "capacity":
-			s.Capacity = r.capacity(c, path)
-		case "latency":
-			s.Latency = r.latency(c, path)
-		case "attribute":
-			s.Attributes = r.attribute(s.Attributes, c, path)
-		default:
-			r.dropped(c, path)
+		if c.name != "name" {
+			r.linkChild(c, path, &s.Capacity, &s.Latency, &s.Attributes)
 		}
 	}
 	return s
+}
+
+// linkChild reads one child element of a substrate or an interface, the
+// two elements that carry shaping: capacity, latency and attributes are
+// kept, anything else is recorded as dropped.
+func (r *reader) linkChild(c *node, path string, capacity **Capacity, latency **Latency, attrs *[]Attribute) {
+	switch c.name {
+	case "capacity":
+		*capacity = r.capacity(c, path)
+	case "latency":
+		*latency = r.latency(c, path)
+	case "attribute":
+		*attrs = r.attribute(*attrs, c, path)
+	default:
+		r.dropped(c, path)
+	}
 }
 
 // dropped records an element benito skips; ToHCL notes each in a comment.
@@ -342,11 +365,7 @@ func (r *reader) computer(n *node, path string) *Computer {
 func (r *reader) iface(n *node, path string, index int) *Interface {
 	ifc := &Interface{Range: r.rng(n.start, n.end)}
 	if nn := n.child("name"); nn != nil && nn.value() != "" {
-		ifc.Name = nn.value()
-		if !addrs.ValidName(ifc.Name) {
-			r.errorf(r.rng(nn.start, nn.end), fmt.Sprintf("Invalid interface name %q", ifc.Name),
-				"At %s: names may only hold letters, digits, '_' and '-'. Rename it.", path)
-		}
+		ifc.Name = r.checkName(nn, path, "interface")
 	} else {
 		ifc.Name = fmt.Sprintf("inf%03d", index) // fedd's rule
 	}
@@ -362,16 +381,8 @@ func (r *reader) iface(n *node, path string, index int) *Interface {
 			"The interface at %s names %d substrates; benito plugs an interface into exactly one switch. Give the node one interface per link.", path, len(subs))
 	}
 	for _, c := range n.children {
-		switch c.name {
-		case "name", "substrate":
-		case "capacity":
-			ifc.Capacity = r.capacity(c, path)
-		case "latency":
-			ifc.Latency = r.latency(c, path)
-		case "attribute":
-			ifc.Attributes = r.attribute(ifc.Attributes, c, path)
-		default:
-			r.dropped(c, path)
+		if c.name != "name" && c.name != "substrate" {
+			r.linkChild(c, path, &ifc.Capacity, &ifc.Latency, &ifc.Attributes)
 		}
 	}
 	return ifc
@@ -473,14 +484,7 @@ func (r *reader) check(t *Topology) {
 		}
 		comps[c.Name] = c
 		if a, ok := Attr(c.Attributes, AttrNodeType); ok && !r.types[a.Value] {
-			known := make([]string, 0, len(r.types))
-			for k := range r.types {
-				known = append(known, k)
-			}
-			slices.Sort(known)
-			r.errorf(a.Range, fmt.Sprintf("Unknown node type %q", a.Value),
-				"At %s: computer %q asks for node type %q, which no platform serves. Known types: %s. Change the type, or install the provider that serves it.",
-				where, c.Name, a.Value, strings.Join(known, ", "))
+			r.unknownType(a, where, c.Name)
 		}
 		for _, a := range c.Attributes {
 			r.checkAttr(a, where)
@@ -502,6 +506,24 @@ func (r *reader) check(t *Topology) {
 			}
 		}
 	}
+}
+
+// unknownType reports a node type beyond KnownTypes and Options.Types.
+func (r *reader) unknownType(a Attribute, where, computer string) {
+	known := make([]string, 0, len(r.types))
+	for k := range r.types {
+		known = append(known, k)
+	}
+	slices.Sort(known)
+	if r.anyType {
+		r.warn(a.Range, fmt.Sprintf("Third-party node type %q", a.Value),
+			"At %s: computer %q asks for node type %q, which is not one of %s. It was imported as it is: name the provider that serves it in the experiment's required_providers.",
+			where, computer, a.Value, strings.Join(known, ", "))
+		return
+	}
+	r.errorf(a.Range, fmt.Sprintf("Unknown node type %q", a.Value),
+		"At %s: computer %q asks for node type %q, which no platform serves. Known types: %s. Change the type, or name the provider that serves it in the experiment's required_providers (in a .hcl file next to this one).",
+		where, computer, a.Value, strings.Join(known, ", "))
 }
 
 // checkAttr checks the values of the attributes benito interprets.
@@ -570,7 +592,8 @@ func MaskBits(s string) (int, bool) {
 }
 
 // ParseBool reads the booleans DETER's tools write: true/false, 1/0,
-// yes/no (any case).
+// yes/no, on/off (any case, surrounding spaces ignored), and "" (an
+// attribute with no value) as false.
 func ParseBool(s string) (bool, bool) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "true", "1", "yes", "on":

@@ -2,7 +2,6 @@ package topdl
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -160,9 +159,8 @@ func ImportSite(filename string, src []byte) ([]byte, hcl.Diagnostics) {
 	blk := root.AppendNewBlock("site", nil)
 	b := blk.Body()
 	set := map[string]*siteEntry{}
-	// Every section's keys, in file order; [DEFAULT]'s are every
-	// section's, so they are entries too.
-	sort.SliceStable(order, func(i, j int) bool { return order[i].line < order[j].line })
+	// Every section's keys, in file order (order was filled line by
+	// line); [DEFAULT]'s are every section's, so they are entries too.
 	for _, e := range order {
 		if sections[e.section][e.key] != e {
 			continue // set again later in the same section

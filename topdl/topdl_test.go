@@ -1,6 +1,7 @@
 package topdl_test
 
 import (
+	"bytes"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
 
 	benitohcl "github.com/benito-net/benito/hcl"
 	"github.com/benito-net/benito/internal/golden"
@@ -91,6 +94,9 @@ func TestImportGolden(t *testing.T) {
 			}
 			golden.Check(t, filepath.Join("testdata", "golden", expName(path)+".diags"), []byte(b.String()))
 			// Formatting is stable: hclwrite would not change the output.
+			if f := hclwrite.Format(h.Src); !bytes.Equal(f, h.Src) {
+				t.Errorf("hclwrite.Format changes the output:\n%s", f)
+			}
 			if again := load(t, expName(path), h.Src); again == nil {
 				t.Fatal("no experiment")
 			}
@@ -131,6 +137,62 @@ func TestExtraTypes(t *testing.T) {
 	src, _ := os.ReadFile("testdata/errors/unknown-type.xml")
 	if _, diags := topdl.Read("x.xml", src, topdl.Options{Types: []string{"xen"}}); diags.HasErrors() {
 		t.Fatalf("a type the caller serves was refused: %v", diags)
+	}
+	// benito import: accepted with a warning that says what to declare.
+	top, diags := topdl.Read("x.xml", src, topdl.Options{AnyType: true})
+	if top == nil || diags.HasErrors() || len(diags) != 1 || !strings.Contains(diags[0].Detail, "required_providers") {
+		t.Fatalf("AnyType: got %v", diags)
+	}
+}
+
+// TestThirdPartyType: a TopDL file in an experiment directory may use the
+// node type of a provider the experiment's .hcl file requires; without
+// the declaration it is refused, at the XML.
+func TestThirdPartyType(t *testing.T) {
+	src, _ := os.ReadFile("testdata/errors/unknown-type.xml")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "topo.xml"), src, 0o644)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(`experiment "x" {
+  required_providers {
+    xen = { source = "example.org/benito/xen", version = ">= 0.1" }
+  }
+}
+`), 0o644)
+	cfg, diags := benitohcl.Load(dir, benitohcl.Options{})
+	if diags.HasErrors() {
+		t.Fatalf("a required provider's node type was refused: %v", diags)
+	}
+	if n := cfg.Experiment.VNodes; len(n) != 1 || n[0].Type != "xen" || filepath.Base(n[0].DeclRange.Filename) != "topo.xml" {
+		t.Fatalf("got vnodes %v", n)
+	}
+
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(`experiment "x" {}`), 0o644)
+	_, diags = benitohcl.Load(dir, benitohcl.Options{})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), `Unknown node type "xen"`) || filepath.Base(diags[0].Subject.Filename) != "topo.xml" {
+		t.Fatalf("an undeclared type: got %v", diags)
+	}
+}
+
+// TestUnformatted: the text Load parses (ToHCL's Unformatted) is the
+// imported text without its spacing, and its line map is the same.
+func TestUnformatted(t *testing.T) {
+	for _, path := range fixtures(t) {
+		t.Run(expName(path), func(t *testing.T) {
+			top, h := importFile(t, path)
+			u, diags := topdl.ToHCL(top, topdl.HCLOptions{Name: expName(path), Source: filepath.Base(path), Unformatted: true})
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			if d := cmp.Diff(string(h.Src), string(hclwrite.Format(u.Src))); d != "" {
+				t.Errorf("formatted, the unformatted text differs (-imported +unformatted):\n%s", d)
+			}
+			if d := cmp.Diff(h.Lines, u.Lines); d != "" {
+				t.Errorf("line maps differ (-formatted +unformatted):\n%s", d)
+			}
+			if _, diags := hclsyntax.ParseConfig(u.Src, "u.hcl", hcl.InitialPos); diags.HasErrors() {
+				t.Errorf("the unformatted text does not parse: %v\n%s", diags, u.Src)
+			}
+		})
 	}
 }
 

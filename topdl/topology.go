@@ -2,6 +2,8 @@ package topdl
 
 import (
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/benito-net/benito/model"
 )
 
 // Topology is one TopDL document.
@@ -119,4 +121,4 @@ const (
 
 // KnownTypes are the node types Read accepts without Options.Types:
 // DETER's platforms, and embedded_pnode.
-var KnownTypes = []string{"qemu", "openvz", "process", TypeEmbeddedPnode}
+var KnownTypes = []string{model.TypeQEMU, model.TypeOpenVZ, model.TypeProcess, TypeEmbeddedPnode}

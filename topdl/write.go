@@ -216,17 +216,17 @@ func FromExperiment(exp *model.Experiment, a Assigned, opts FromOptions) *Topolo
 			i := &Interface{Name: ifc.Name, Substrate: ifc.Switch}
 			// The model fills an interface's shaping in from its switch:
 			// write only what the interface sets differently.
-			own, swShaping := ifc.Shaping, shapings[ifc.Switch]
-			if own.Capacity == swShaping.Capacity {
-				own.Capacity = 0
+			shaping, swShaping := ifc.Shaping, shapings[ifc.Switch]
+			if shaping.Capacity == swShaping.Capacity {
+				shaping.Capacity = 0
 			}
-			if own.Latency == swShaping.Latency {
-				own.Latency = 0
+			if shaping.Latency == swShaping.Latency {
+				shaping.Latency = 0
 			}
-			if own.Loss == swShaping.Loss {
-				own.Loss = 0
+			if shaping.Loss == swShaping.Loss {
+				shaping.Loss = 0
 			}
-			i.Capacity, i.Latency = fromShaping(own)
+			i.Capacity, i.Latency = fromShaping(shaping)
 			if ifc.Address.IsValid() {
 				i.Attributes = append(i.Attributes,
 					Attribute{Name: AttrIP4Address, Value: ifc.Address.Addr().String()},
@@ -251,8 +251,8 @@ func FromExperiment(exp *model.Experiment, a Assigned, opts FromOptions) *Topolo
 			if ifc.MTU != 0 {
 				i.Attributes = append(i.Attributes, Attribute{Name: "benito:mtu", Value: strconv.Itoa(ifc.MTU)})
 			}
-			if own.Loss != 0 {
-				i.Attributes = append(i.Attributes, Attribute{Name: "benito:loss", Value: formatLoss(own.Loss)})
+			if shaping.Loss != 0 {
+				i.Attributes = append(i.Attributes, Attribute{Name: "benito:loss", Value: formatLoss(shaping.Loss)})
 			}
 			i.Attributes = append(i.Attributes, ifcAttrs[ifc.Name]...)
 			c.Interfaces = append(c.Interfaces, i)
@@ -294,11 +294,15 @@ func FromExperiment(exp *model.Experiment, a Assigned, opts FromOptions) *Topolo
 		t.Computers = append(t.Computers, c)
 	}
 	if opts.Export {
+		// By name: a route of every node of a large experiment would
+		// otherwise scan every computer.
+		byName := make(map[string]*Computer, len(t.Computers))
+		for _, c := range t.Computers {
+			byName[c.Name] = c
+		}
 		for _, r := range exp.Routes {
-			for _, c := range t.Computers {
-				if c.Name == r.Node {
-					c.Attributes = append(c.Attributes, Attribute{Name: "benito:route", Value: FormatRoute(r)})
-				}
+			if c := byName[r.Node]; c != nil {
+				c.Attributes = append(c.Attributes, Attribute{Name: "benito:route", Value: FormatRoute(r)})
 			}
 		}
 		if exp.Routing != "" {

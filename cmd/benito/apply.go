@@ -128,7 +128,8 @@ func (c *cli) applyPlanFile(path string, f *applyFlags) error {
 	}
 	w, diags := workdir.Open(opts)
 	if !diags.HasErrors() {
-		diags = append(diags, c.thirdParty(w, p.Dir, opts.Factories)...)
+		_, tdiags := c.thirdParty(w, p.Dir, opts.Factories)
+		diags = append(diags, tdiags...)
 	}
 	if err := c.printDiags(diags, w.Files()); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/internal/suggest"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers/process"
@@ -83,6 +84,9 @@ Nodes of type process support it.`,
 	return cmd
 }
 
+// maxListedNodes is how many node names an unknown node's message lists.
+const maxListedNodes = 10
+
 // nodeCommand finds node in the state and returns the command that runs
 // command inside it.
 func nodeCommand(st *state.State, node string, command []string) (*exec.Cmd, error) {
@@ -98,7 +102,15 @@ func nodeCommand(st *state.State, node string, command []string) (*exec.Cmd, err
 		if len(names) == 0 {
 			return nil, fmt.Errorf("no node %q: the experiment has no nodes in its state", node)
 		}
-		return nil, fmt.Errorf("no node %q in the state; the nodes are: %s", node, strings.Join(names, ", "))
+		msg := fmt.Sprintf("no node %q in the state", node)
+		if s := suggest.Nearest(node, names); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		// A list of 10,000 names would bury the message.
+		if len(names) <= maxListedNodes {
+			return nil, fmt.Errorf("%s; the nodes are: %s", msg, strings.Join(names, ", "))
+		}
+		return nil, fmt.Errorf("%s; it has %d nodes: `benito state list` lists them", msg, len(names))
 	}
 	var rec struct {
 		Type      string  `json:"type"`

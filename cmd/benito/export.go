@@ -78,11 +78,12 @@ written. Importing the result gives the same experiment back.`,
 }
 
 // exportIface is what export reads of one entry of a vnode's interfaces.
+// (An interface's VDE socket is its switch's, which export takes from the
+// switch.)
 type exportIface struct {
-	Name   string   `json:"name"`
-	MAC    string   `json:"mac_address"`
-	Socket *string  `json:"vde_socket"`
-	Port   *float64 `json:"vde_port"`
+	Name string   `json:"name"`
+	MAC  string   `json:"mac_address"`
+	Port *float64 `json:"vde_port"`
 }
 
 // assigned gives the MACs, sockets and ports of the experiment: as the
@@ -100,10 +101,6 @@ func assigned(g *lower.Graph, st *state.State) topdl.Assigned {
 				for it := v.ElementIterator(); it.Next(); {
 					_, e := it.Element()
 					ifc := exportIface{Name: str(e.GetAttr("name")), MAC: str(e.GetAttr("mac_address"))}
-					if s := e.GetAttr("vde_socket"); !s.IsNull() && s.IsKnown() {
-						v := s.AsString()
-						ifc.Socket = &v
-					}
 					if p := e.GetAttr("vde_port"); !p.IsNull() && p.IsKnown() {
 						f, _ := p.AsBigFloat().Float64()
 						ifc.Port = &f
@@ -137,9 +134,6 @@ func assigned(g *lower.Graph, st *state.State) topdl.Assigned {
 				old := ifaces[k]
 				if ifc.MAC == "" {
 					ifc.MAC = old.MAC
-				}
-				if ifc.Socket == nil {
-					ifc.Socket = old.Socket
 				}
 				if ifc.Port == nil {
 					ifc.Port = old.Port

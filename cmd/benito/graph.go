@@ -20,7 +20,7 @@ deterministic.`,
 		Example: `  benito graph examples/demo | dot -Tsvg > demo.svg`,
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, g, err := c.openGraph(dirArg(args), &f)
+			_, g, _, err := c.openGraph(dirArg(args), &f)
 			if err != nil {
 				return err
 			}

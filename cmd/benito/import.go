@@ -58,7 +58,10 @@ Nothing is written when the file has errors, or when DIR/NAME.hcl exists
 			if !addrs.ValidName(name) {
 				return fmt.Errorf("%q is not a valid experiment name (letters, digits, '_' and '-'): give one with -name", name)
 			}
-			t, diags := topdl.Read(path, src, topdl.Options{})
+			// Any node type: the file may use a third-party platform,
+			// whose provider the imported experiment names afterwards in
+			// required_providers (Read warns; validate checks it).
+			t, diags := topdl.Read(path, src, topdl.Options{AnyType: true})
 			var gen *topdl.HCL
 			if t != nil {
 				var gdiags hcl.Diagnostics

@@ -50,7 +50,8 @@ afresh, for example after building a new version.`,
 					fmt.Fprintf(c.stdout, "- %s %s (%s) from %s: %s\n", s.Name, s.Version, s.Source, s.Path, how)
 				}
 			}
-			if err := c.printDiags(c.thirdParty(w, dir, opts.Factories), w.Files()); err != nil {
+			_, tdiags := c.thirdParty(w, dir, opts.Factories)
+			if err := c.printDiags(tdiags, w.Files()); err != nil {
 				return err
 			}
 			g, diags := w.Graph(nil)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/benito-net/benito/providers"
@@ -41,12 +40,7 @@ func (c *cli) providerCommand() *cobra.Command {
 			for _, name := range args {
 				mk := builtinProviders[name]
 				if mk == nil {
-					names := make([]string, 0, len(builtinProviders))
-					for n := range builtinProviders {
-						names = append(names, n)
-					}
-					sort.Strings(names)
-					return fmt.Errorf("benito has no built-in provider %q (it has: %s)", name, strings.Join(names, ", "))
+					return fmt.Errorf("benito has no built-in provider %q (it has: %s)", name, strings.Join(sortedNames(builtinProviders), ", "))
 				}
 				ps[name] = mk()
 			}

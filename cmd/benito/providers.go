@@ -19,10 +19,11 @@ import (
 
 // thirdParty checks the experiment's third-party providers against the
 // lock file and adds a factory for each to fs, the factories w was opened
-// with. Built-in providers win over a third party of the same name.
-func (c *cli) thirdParty(w *workdir.Workdir, dir string, fs map[string]engine.Factory) hcl.Diagnostics {
+// with. Built-in providers win over a third party of the same name. It
+// returns the providers it resolved.
+func (c *cli) thirdParty(w *workdir.Workdir, dir string, fs map[string]engine.Factory) (map[string]*discovery.Resolved, hcl.Diagnostics) {
 	if w == nil || w.Config == nil || w.Config.Experiment == nil {
-		return nil
+		return nil, nil
 	}
 	builtin := builtins()
 	resolved, diags := discovery.Resolve(w.Config.Experiment, dir, c.env, func(n string) bool { return builtin[n] })
@@ -31,7 +32,7 @@ func (c *cli) thirdParty(w *workdir.Workdir, dir string, fs map[string]engine.Fa
 			fs[name] = f
 		}
 	}
-	return diags
+	return resolved, diags
 }
 
 // builtins is the set of built-in provider names.
@@ -58,7 +59,9 @@ type providerRow struct {
 // lowered graph's and the required ones) just long enough to read its
 // name, version and schema.
 func (c *cli) providersInUse(ctx context.Context, dir string, f *expFlags, allBuiltins bool) ([]*providerRow, error) {
-	w, g, err := c.openGraph(dir, f)
+	// openGraph resolved the third-party providers already (and
+	// reported their problems): their binaries are not hashed again.
+	w, g, resolved, err := c.openGraph(dir, f)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +79,6 @@ func (c *cli) providersInUse(ctx context.Context, dir string, f *expFlags, allBu
 			names[n] = true
 		}
 	}
-	resolved, _ := discovery.Resolve(exp, dir, c.env, func(n string) bool { return builtin[n] }) // open reported its problems
 	fs := factories()
 	for n, fac := range discovery.Factories(resolved) {
 		if !builtin[n] {

@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/benito-net/benito/engine"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
+	"github.com/benito-net/benito/providers/discovery"
 	"github.com/benito-net/benito/providers/plugin"
 	"github.com/benito-net/benito/workdir"
 	"github.com/spf13/cobra"
@@ -67,13 +69,8 @@ func builtinGroup() []engine.Group {
 	if os.Getenv(envInProcess) == "1" {
 		return nil
 	}
-	names := make([]string, 0, len(builtinProviders))
-	for name := range builtinProviders {
-		names = append(names, name)
-	}
-	sort.Strings(names)
 	return []engine.Group{{
-		Names: names,
+		Names: sortedNames(builtinProviders),
 		Start: func(need []string) (map[string]providers.Provider, error) {
 			exe, err := os.Executable()
 			if err != nil {
@@ -140,36 +137,43 @@ func (c *cli) options(dir string, f *expFlags) workdir.Options {
 	}
 }
 
-// open loads the experiment in dir, printing its diagnostics.
-func (c *cli) open(dir string, f *expFlags) (*workdir.Workdir, error) {
-	return c.openWith(c.options(dir, f))
+// openWith loads the experiment of opts, printing its diagnostics.
+func (c *cli) openWith(opts workdir.Options) (*workdir.Workdir, error) {
+	w, _, err := c.openResolved(opts)
+	return w, err
 }
 
-func (c *cli) openWith(opts workdir.Options) (*workdir.Workdir, error) {
-	dir := opts.Dir
+// openResolved is openWith that also returns the third-party providers it
+// resolved (whose factories it added to opts.Factories), for a caller that
+// describes them: resolving hashes every provider binary, once is enough.
+func (c *cli) openResolved(opts workdir.Options) (*workdir.Workdir, map[string]*discovery.Resolved, error) {
 	w, diags := workdir.Open(opts)
+	var resolved map[string]*discovery.Resolved
 	if !diags.HasErrors() {
-		diags = append(diags, c.thirdParty(w, dir, opts.Factories)...)
+		var tdiags hcl.Diagnostics
+		resolved, tdiags = c.thirdParty(w, opts.Dir, opts.Factories)
+		diags = append(diags, tdiags...)
 	}
 	if err := c.printDiags(diags, w.Files()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return w, nil
+	return w, resolved, nil
 }
 
 // openGraph loads the experiment in dir and lowers it without state, for
-// the commands that look at the configuration alone (init, validate,
-// graph), printing the diagnostics of both steps.
-func (c *cli) openGraph(dir string, f *expFlags) (*workdir.Workdir, *lower.Graph, error) {
-	w, err := c.open(dir, f)
+// the commands that look at the configuration alone (validate, graph,
+// providers), printing the diagnostics of both steps. It returns the
+// third-party providers resolved as openResolved does.
+func (c *cli) openGraph(dir string, f *expFlags) (*workdir.Workdir, *lower.Graph, map[string]*discovery.Resolved, error) {
+	w, resolved, err := c.openResolved(c.options(dir, f))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	g, diags := w.Graph(nil)
 	if err := c.printDiags(diags, w.Files()); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return w, g, nil
+	return w, g, resolved, nil
 }
 
 func dirArg(args []string) string {

@@ -68,6 +68,19 @@ func TestImportTopDLBadWritesNothing(t *testing.T) {
 	}
 }
 
+// TestImportTopDLThirdPartyType: a node type no built-in platform serves
+// is imported with a warning that says to require its provider.
+func TestImportTopDLThirdPartyType(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "exp")
+	r := benito(t, "", "import", "topdl", topdlFixture(t, "errors/unknown-type.xml"), "-o", out)
+	if r.code != 0 || !strings.Contains(r.stderr, `Third-party node type "xen"`) || !strings.Contains(r.stderr, "required_providers") {
+		t.Fatalf("import of a third-party type:\n%s", r)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "unknown-type.hcl")); err != nil || !strings.Contains(string(b), `type = "xen"`) {
+		t.Errorf("imported %q, %v", b, err)
+	}
+}
+
 func TestImportSite(t *testing.T) {
 	r := benito(t, "", "import", "site", topdlFixture(t, "site/deter.conf"))
 	if r.code != 0 {

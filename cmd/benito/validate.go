@@ -20,7 +20,7 @@ Errors name the file, line and column, and show the source line.`,
   benito validate -var 'nodes=3' examples/demo`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			w, g, err := c.openGraph(dirArg(args), &f)
+			w, g, _, err := c.openGraph(dirArg(args), &f)
 			if err != nil {
 				return err
 			}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/benito-net/benito/engine"
 	"github.com/benito-net/benito/providers/configdir"
 	"github.com/benito-net/benito/providers/hostnet"
@@ -23,7 +21,9 @@ var warmProviders = []string{configdir.Name, hostnet.Name, process.Name}
 func (c *cli) openWarm(dir string, f *expFlags) (w *workdir.Workdir, release func(), err error) {
 	opts := c.options(dir, f)
 	release = func() {}
-	if os.Getenv(envInProcess) != "1" && len(opts.Groups) == 1 {
+	// No group when the providers run in this process
+	// (BENITO_PROVIDERS_IN_PROCESS=1: builtinGroup returns none).
+	if len(opts.Groups) == 1 {
 		var g engine.Group
 		g, release = engine.Warm(opts.Groups[0], warmProviders)
 		opts.Groups = []engine.Group{g}

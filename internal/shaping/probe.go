@@ -11,22 +11,16 @@ import (
 	"github.com/vishvananda/netns"
 )
 
-var netemProbe struct {
-	once sync.Once
-	ok   bool
-	err  error
-}
-
 // NetemAvailable reports whether this kernel has the netem qdisc, which
 // latency and loss need. It tries one on the loopback device of a
 // throwaway network namespace (nothing the host uses is touched), once per
 // process; later calls return the first answer. An error means the probe
 // itself could not run (e.g. without CAP_NET_ADMIN), not that netem is
 // missing.
-func NetemAvailable() (bool, error) {
-	netemProbe.once.Do(func() { netemProbe.ok, netemProbe.err = probeNetem() })
-	return netemProbe.ok, netemProbe.err
-}
+func NetemAvailable() (bool, error) { return netemProbe() }
+
+// netemProbe runs the probe on its first call only.
+var netemProbe = sync.OnceValues(probeNetem)
 
 func probeNetem() (bool, error) {
 	type result struct {

@@ -32,10 +32,8 @@ func dialMgmt(path string) (*mgmtConn, error) {
 	return vdemgmt.Dial(path, vdemgmt.PromptSwitch, mgmtTimeout)
 }
 
-// vdePort is one port of port/allprint.
+// vdePort is one port of port/allprint (parsePorts keys them by number).
 type vdePort struct {
-	Number    int
-	Active    bool
 	Endpoints []string // the "-- endpoint ..." lines, trimmed
 }
 
@@ -56,7 +54,7 @@ func parsePorts(lines []string) map[int]*vdePort {
 				cur = nil
 				continue
 			}
-			cur = &vdePort{Number: n, Active: len(f) >= 4 && f[3] == "ACTIVE"}
+			cur = &vdePort{}
 			ports[n] = cur
 			continue
 		}

@@ -25,9 +25,8 @@ const Version = "0.1.0"
 type Provider struct {
 	schema providers.Schema
 
-	mu         sync.Mutex
-	experiment string
-	mgmt       map[string]*mgmtSession // by management socket path
+	mu   sync.Mutex
+	mgmt map[string]*mgmtSession // by management socket path
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -98,12 +97,11 @@ func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
 }
 
 func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
+	// Nothing to keep: every name the provider uses comes planned (the
+	// sockets and devices lowering derived from the experiment's name).
 	if req.Experiment == "" {
 		return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "the experiment has no name")}
 	}
-	p.mu.Lock()
-	p.experiment = req.Experiment
-	p.mu.Unlock()
 	return providers.ConfigureResponse{}
 }
 

@@ -487,8 +487,10 @@ func TestVDETapOnBridge(t *testing.T) {
 	}
 }
 
+// TestValidate checks validate, which is pure: it needs no root, no
+// configured provider, and runs everywhere.
 func TestValidate(t *testing.T) {
-	h := newHarness(t)
+	h := &harness{t: t, p: New()} // only for config, which needs the schema
 	cases := []struct {
 		typ   string
 		attrs map[string]any
@@ -505,7 +507,7 @@ func TestValidate(t *testing.T) {
 		{lower.TypeTap, map[string]any{"name": "t", "owner": "no-such-user-bnt"}, "Unknown user"},
 	}
 	for _, c := range cases {
-		d := h.p.ValidateResources(context.Background(), providers.ValidateResourcesRequest{Resources: []providers.ValidateResource{{Address: "x.y", Type: c.typ, Config: h.config(c.typ, c.attrs)}}}).Diagnostics
+		d := validate("x.y", c.typ, h.config(c.typ, c.attrs))
 		if len(d) != 1 || d[0].Summary != c.want || d[0].Address != "x.y" {
 			t.Errorf("%s %v: got %v, want one %q", c.typ, c.attrs, d, c.want)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/benito-net/benito/lower"
+	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -108,8 +109,8 @@ func checkDevice(name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("the device name is empty")
-	case len(name) > 15:
-		return fmt.Errorf("the device name %q is %d bytes long; Linux allows 15 (IFNAMSIZ)", name, len(name))
+	case len(name) > model.IFNameMax:
+		return fmt.Errorf("the device name %q is %d bytes long; Linux allows %d (IFNAMSIZ)", name, len(name), model.IFNameMax)
 	case name == "." || name == ".." || strings.ContainsAny(name, "/ :\t\n"):
 		return fmt.Errorf("the device name %q holds a character Linux does not allow ('/', ':' or white space)", name)
 	}

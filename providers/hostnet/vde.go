@@ -307,8 +307,6 @@ func (p *Provider) createPort(planned cty.Value) error {
 	})
 }
 
-// deletePort removes the numbered port, closing whatever is still plugged
-// into it. A port or switch already gone is no error.
 // closeEndpoints closes every endpoint connected to port n.
 func closeEndpoints(c *mgmtConn, n string) {
 	lines, err := c.Do("port/allprint " + n)
@@ -334,6 +332,8 @@ func closeEndpoints(c *mgmtConn, n string) {
 // about twice as long).
 const portFreeWait = time.Second
 
+// deletePort removes the numbered port, closing whatever is still plugged
+// into it. A port or switch already gone is no error.
 func (p *Provider) deletePort(prior cty.Value) error {
 	socket := str(prior, "socket")
 	n := strconv.FormatInt(num(prior, "number"), 10)
@@ -346,8 +346,9 @@ func (p *Provider) deletePort(prior cty.Value) error {
 			if err == nil || isMgmtCode(err, mgmtENXIO) {
 				return nil
 			}
-			var me *mgmtError
-			if !errors.As(err, &me) || wait > portFreeWait {
+			// Only "in use" is worth waiting out: any other answer (or
+			// none) will not change in two seconds.
+			if !isMgmtCode(err, mgmtEADDRINUSE) || wait > portFreeWait {
 				return err
 			}
 			// Still in use. The node's plug was killed just before, but
