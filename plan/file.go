@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/internal/atomicfile"
 	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/state"
 	"github.com/zclconf/go-cty/cty"
@@ -106,36 +106,10 @@ func WriteFile(path string, p *Plan) error {
 	if err != nil {
 		return fmt.Errorf("saving plan to %s: %w", path, err)
 	}
-	if err := writeAtomic(path, data); err != nil {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return fmt.Errorf("saving plan to %s: %w", path, err)
 	}
 	return nil
-}
-
-func writeAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // ReadFile loads a plan saved by WriteFile. A file that is not a saved

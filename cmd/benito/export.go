@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/benito-net/benito/internal/atomicfile"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/state"
 	"github.com/benito-net/benito/topdl"
@@ -68,7 +69,7 @@ written. Importing the result gives the same experiment back.`,
 			if _, err := os.Stat(out); err == nil && !force {
 				return fmt.Errorf("%s exists: remove it, or use -force to overwrite it", out)
 			}
-			return writeFileAtomic(out, data)
+			return atomicfile.Write(out, data, 0o644)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "the file to write (default: standard output)")

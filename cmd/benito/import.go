@@ -11,6 +11,7 @@ import (
 
 	"github.com/benito-net/benito/addrs"
 	benitohcl "github.com/benito-net/benito/hcl"
+	"github.com/benito-net/benito/internal/atomicfile"
 	"github.com/benito-net/benito/topdl"
 )
 
@@ -84,7 +85,7 @@ Nothing is written when the file has errors, or when DIR/NAME.hcl exists
 			if err := os.MkdirAll(outDir, 0o755); err != nil {
 				return err
 			}
-			if err := writeFileAtomic(out, gen.Src); err != nil {
+			if err := atomicfile.Write(out, gen.Src, 0o644); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "Wrote %s: %d switches, %d vnodes.\n", out, len(t.Substrates), countCreated(t))
@@ -153,7 +154,7 @@ entries; the others are kept as comments. See docs/topdl.md.`,
 			if _, err := os.Stat(out); err == nil && !force {
 				return fmt.Errorf("%s exists: remove it, or use -force to overwrite it", out)
 			}
-			if err := writeFileAtomic(out, text); err != nil {
+			if err := atomicfile.Write(out, text, 0o644); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "Wrote %s.\n", out)
@@ -163,26 +164,4 @@ entries; the others are kept as comments. See docs/topdl.md.`,
 	cmd.Flags().StringVarP(&out, "out", "o", "", "the file to write (default: standard output)")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
 	return cmd
-}
-
-// writeFileAtomic writes data to path through a temporary file and a
-// rename, so that a failure never leaves half a file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/benito-net/benito/internal/atomicfile"
 	"io"
 	"io/fs"
 	"maps"
@@ -113,27 +114,7 @@ func (l *Lock) Bytes() []byte {
 
 // Write writes the lock file into dir atomically.
 func (l *Lock) Write(dir string) error {
-	path := filepath.Join(dir, LockFileName)
-	tmp, err := os.CreateTemp(dir, LockFileName+".*")
-	if err != nil {
-		return fmt.Errorf("writing the lock file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(l.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing the lock file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing the lock file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing the lock file: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("writing the lock file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, LockFileName), l.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("writing the lock file: %w", err)
 	}
 	return nil

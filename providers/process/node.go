@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/benito-net/benito/internal/atomicfile"
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/netdev"
 	"github.com/benito-net/benito/internal/shaping"
@@ -264,15 +265,7 @@ func writePidFile(path string, p daemon.Process, tag string) error {
 	if tag != "" {
 		content += tag + "\n"
 	}
-	return writeFileAtomic(path, content)
-}
-
-func writeFileAtomic(path, content string) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Replace(path, []byte(content), 0o644)
 }
 
 // cleanupStale ends what an earlier incarnation of node n left running:
