@@ -1,10 +1,9 @@
 package providers
 
 import (
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -79,26 +78,39 @@ func SiteRoot(req ConfigureRequest, key, defaultRoot string) (root, dir string, 
 	return root, filepath.Join(root, req.Experiment), nil
 }
 
-// MkdirAll is os.MkdirAll for directories under the roots, where a
-// concurrent delete may remove an empty parent (PruneRoot, or a provider
-// pruning an experiment's directory when its last resource goes) between
-// os.MkdirAll's making the parent and the child: the child then fails
-// with "no such file or directory", and making the path again succeeds.
-func MkdirAll(path string, perm os.FileMode) error {
-	var err error
-	for range 5 {
-		if err = os.MkdirAll(path, perm); !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
+// dirs orders making directories under the roots, and what is made in
+// them right after, against the removal of empty ones when a delete takes
+// an experiment's last resource of a kind: without it, a create can see
+// its new directory, or a parent of it, removed before it has put
+// anything in it.
+var dirs sync.RWMutex
+
+// MakeDir makes dir and its parents, and keeps any Prune from removing
+// them until release is called: call it once something is in dir (a
+// file, a socket). Hold no MakeDir while calling Prune.
+func MakeDir(dir string, perm os.FileMode) (release func(), err error) {
+	dirs.RLock()
+	if err := os.MkdirAll(dir, perm); err != nil {
+		dirs.RUnlock()
+		return func() {}, err
 	}
-	return err
+	return dirs.RUnlock, nil
+}
+
+// Prune runs remove, which removes directories that may be empty, while
+// no MakeDir holds any.
+func Prune(remove func()) {
+	dirs.Lock()
+	defer dirs.Unlock()
+	remove()
 }
 
 // PruneRoot removes root, the parent of an experiment directory a delete
 // has just removed, when it is one of benito's own default roots
 // (/var/lib/benito, /run/benito) and nothing else is in it: destroying the
 // last experiment leaves no directory of benito's behind. A root elsewhere
-// (set in the site configuration) is the user's, and stays.
+// (set in the site configuration) is the user's, and stays. Call it from
+// Prune's remove.
 func PruneRoot(root string) {
 	if root == model.SiteDefaults[model.SiteConfigRoot] || root == model.SiteDefaults[model.SiteRunRoot] {
 		_ = os.Remove(root) // fails, as it should, unless empty

@@ -211,7 +211,7 @@ func (p *Provider) prune(dir string) {
 		dir = filepath.Dir(dir)
 	}
 	if dir == root {
-		providers.PruneRoot(root)
+		providers.Prune(func() { providers.PruneRoot(root) })
 	}
 }
 
@@ -224,10 +224,10 @@ func setAttr(obj cty.Value, name string, v cty.Value) cty.Value {
 // writeAtomic writes data to file through a temporary file in tmpDir and
 // a rename, so a reader (or a crash) never sees half a file.
 func writeAtomic(tmpDir, file string, data []byte, mode os.FileMode) error {
-	if err := providers.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return err
 	}
-	if err := providers.MkdirAll(tmpDir, 0o700); err != nil {
+	if err := os.MkdirAll(tmpDir, 0o700); err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(tmpDir, "write-*")

@@ -115,9 +115,6 @@ func switchProcess(socket string, priv []byte) (daemon.Process, bool) {
 func (p *Provider) createVDE(ctx context.Context, planned cty.Value) (cty.Value, []byte, error) {
 	socket := str(planned, "socket")
 	mgmt := mgmtPath(socket)
-	if err := providers.MkdirAll(filepath.Dir(socket), 0o755); err != nil {
-		return cty.NilVal, nil, fmt.Errorf("creating the switch's run directory: %w", err)
-	}
 	// A switch already serving this socket (left by an interrupted apply)
 	// is adopted; the remains of a dead one are cleared.
 	if proc, err := daemon.FromPidFile(pidPath(socket)); err == nil && proc.Alive() && p.withMgmt(mgmt, func(c *mgmtConn) error { _, err := c.Do("showinfo"); return err }) == nil {
@@ -128,6 +125,13 @@ func (p *Provider) createVDE(ctx context.Context, planned cty.Value) (cty.Value,
 	}
 	p.dropMgmt(mgmt)
 	removeSwitchFiles(socket)
+	// The switch directory stays until the switch's socket is in it (after
+	// the adoption above, whose failure may delete: no Prune under MakeDir).
+	release, err := providers.MakeDir(filepath.Dir(socket), 0o755)
+	if err != nil {
+		return cty.NilVal, nil, fmt.Errorf("creating the switch's run directory: %w", err)
+	}
+	defer release()
 
 	args := []string{"-d", "-s", socket, "-M", mgmt, "-p", pidPath(socket), "-n", strconv.FormatInt(num(planned, "ports")+1, 10)}
 	if g := str(planned, "group"); g != "" {
@@ -258,11 +262,13 @@ func (p *Provider) deleteVDE(prior cty.Value, priv []byte) error {
 	}
 	// The run directory's switch/ folder, and the run directory itself,
 	// once nothing else is in them.
-	if os.Remove(filepath.Dir(socket)) == nil {
-		if run := filepath.Dir(filepath.Dir(socket)); os.Remove(run) == nil {
-			providers.PruneRoot(filepath.Dir(run))
+	providers.Prune(func() {
+		if os.Remove(filepath.Dir(socket)) == nil {
+			if run := filepath.Dir(filepath.Dir(socket)); os.Remove(run) == nil {
+				providers.PruneRoot(filepath.Dir(run))
+			}
 		}
-	}
+	})
 	return nil
 }
 

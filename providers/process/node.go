@@ -379,7 +379,11 @@ func (p *Provider) createNode(planned cty.Value) (cty.Value, error) {
 	if err := cleanupStale(n); err != nil {
 		return cty.NilVal, err
 	}
-	if err := providers.MkdirAll(dir, 0o755); err != nil {
+	// Made, the node's directory keeps its parents from a prune: it is in
+	// them, and no delete removes another node's directory.
+	release, err := providers.MakeDir(dir, 0o755)
+	release()
+	if err != nil {
 		return cty.NilVal, err
 	}
 	h, err := startHolder(experiment, n)
@@ -760,14 +764,17 @@ func startPlug(h holder, n node, f iface, socket string, port int) error {
 	if err := stopPlug(n, f); err != nil {
 		return err
 	}
-	if err := providers.MkdirAll(filepath.Dir(nodeLog(n.RunDir, n.Name)), 0o755); err != nil {
-		return err
-	}
 	args := []string{"--net=" + h.nsPath("net"), "--", "vde_plug2tap", "-s", socket}
 	if port != 0 {
 		args = append(args, "-p", strconv.Itoa(port))
 	}
+	// The log directory stays until the log is in it.
+	release, err := providers.MakeDir(filepath.Dir(nodeLog(n.RunDir, n.Name)), 0o755)
+	if err != nil {
+		return err
+	}
 	p, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: append(args, f.Name), Env: h.env(), Log: nodeLog(n.RunDir, n.Name)})
+	release()
 	if err != nil {
 		return fmt.Errorf("plugging into %s port %d: %w", socket, port, err)
 	}
@@ -938,10 +945,12 @@ func deleteNode(prior cty.Value) error {
 		return err
 	}
 	// Empty parents go too, so destroy leaves no directory behind.
-	for _, d := range []string{filepath.Join(n.RunDir, "process"), filepath.Join(n.RunDir, "log"), n.RunDir} {
-		os.Remove(d)
-	}
-	providers.PruneRoot(filepath.Dir(n.RunDir))
+	providers.Prune(func() {
+		for _, d := range []string{filepath.Join(n.RunDir, "process"), filepath.Join(n.RunDir, "log"), n.RunDir} {
+			os.Remove(d)
+		}
+		providers.PruneRoot(filepath.Dir(n.RunDir))
+	})
 	return nil
 }
 

@@ -51,11 +51,14 @@ func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
 	if err != nil {
 		return cty.NilVal, err
 	}
-	if err := providers.MkdirAll(filepath.Dir(log), 0o755); err != nil {
+	args := append(h.enterArgs(), "--", "/bin/sh", "-c", command)
+	// The log directory stays until the log is in it.
+	release, err := providers.MakeDir(filepath.Dir(log), 0o755)
+	if err != nil {
 		return cty.NilVal, err
 	}
-	args := append(h.enterArgs(), "--", "/bin/sh", "-c", command)
 	proc, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: args, Env: h.env(), Log: log, Dir: "/"})
+	release()
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("running the startup command of node %s: %w", node, err)
 	}

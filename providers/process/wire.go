@@ -153,7 +153,10 @@ func ensurePlugs(h holder, n node, f iface, newTap bool) error {
 // out), one for the wirefilter and one for the node's plug.
 func startHub(n node, f iface) error {
 	dir := wireDir(n, f)
-	if err := providers.MkdirAll(dir, 0o755); err != nil {
+	// Inside the node's directory, which no other delete prunes.
+	release, err := providers.MakeDir(dir, 0o755)
+	release()
+	if err != nil {
 		return err
 	}
 	sock, pidFile := hubSocket(n, f), filepath.Join(dir, "hub.pid")
