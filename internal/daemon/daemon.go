@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -195,4 +196,62 @@ func stat(pid int) (start uint64, state byte, err error) {
 		return 0, 0, fmt.Errorf("daemon: /proc/%d/stat: start time: %w", pid, err)
 	}
 	return start, f[0][0], nil
+}
+
+// StartDetached runs a program that makes itself a daemon (vde_switch -d,
+// wirefilter --daemon): it returns once the program's own pid file names a
+// live process and ready says it is ready, within timeout. The program's
+// output before it detaches goes to spec.Log, or, without one, into the
+// error when it fails. A daemon that does not become ready in time is
+// stopped. spec.Env and spec.Cloneflags are used as Start uses them.
+func StartDetached(ctx context.Context, spec Spec, pidFile string, timeout time.Duration, ready func() error) (Process, error) {
+	line := spec.Path + " " + strings.Join(spec.Args, " ")
+	cmd := exec.CommandContext(ctx, spec.Path, spec.Args...)
+	cmd.Env, cmd.Dir = spec.Env, spec.Dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Cloneflags: spec.Cloneflags}
+	// The daemon keeps no copy of the output, but a guard costs nothing.
+	cmd.WaitDelay = time.Second
+	var out bytes.Buffer
+	if spec.Log != "" {
+		f, err := os.OpenFile(spec.Log, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return Process{}, fmt.Errorf("daemon: log of %s: %w", spec.Path, err)
+		}
+		defer f.Close()
+		cmd.Stdout, cmd.Stderr = f, f
+	} else {
+		cmd.Stdout, cmd.Stderr = &out, &out
+	}
+	// Run returns once the program has forked its daemon and exited; a
+	// daemon that kept the output open only costs WaitDelay.
+	if err := cmd.Run(); err != nil && !errors.Is(err, exec.ErrWaitDelay) {
+		if msg := firstLine(out.String()); msg != "" {
+			err = fmt.Errorf("%w: %s", err, msg)
+		}
+		return Process{}, fmt.Errorf("%s: %w", line, err)
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		p, err := FromPidFile(pidFile)
+		if err == nil && p.Alive() {
+			if err = ready(); err == nil {
+				return p, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			if p.Pid > 0 {
+				p.Stop(time.Second)
+			}
+			return Process{}, fmt.Errorf("%s: not ready within %s: %v", line, timeout, err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }

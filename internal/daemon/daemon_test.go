@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -127,5 +129,41 @@ func TestFromPidFile(t *testing.T) {
 func TestStartMissing(t *testing.T) {
 	if _, err := Start(Spec{Path: "/nonexistent/prog"}); err == nil {
 		t.Error("no error starting a missing program")
+	}
+}
+
+// TestStartDetached: a program that detaches is waited for until its pid
+// file names a live process that is ready; one never ready is stopped;
+// one that fails says why.
+func TestStartDetached(t *testing.T) {
+	dir := t.TempDir()
+	pidFile, readyFile := filepath.Join(dir, "pid"), filepath.Join(dir, "ready")
+	// Detaches a sleep that becomes ready a little later, keeping the
+	// output open (as a careless daemon does: costs WaitDelay, no error).
+	script := `sleep 30 & echo $! > ` + pidFile + `; (sleep 0.2; touch ` + readyFile + `) &`
+	ready := func() error { _, err := os.Stat(readyFile); return err }
+	p, err := StartDetached(context.Background(), Spec{Path: "sh", Args: []string{"-c", script}}, pidFile, 5*time.Second, ready)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Stop(0) })
+	if !p.Alive() || ready() != nil {
+		t.Errorf("returned before the daemon was ready: alive %v, ready %v", p.Alive(), ready())
+	}
+
+	os.Remove(pidFile)
+	never := func() error { return errors.New("not yet") }
+	_, err = StartDetached(context.Background(), Spec{Path: "sh", Args: []string{"-c", `sleep 30 >/dev/null 2>&1 & echo $! > ` + pidFile}}, pidFile, 100*time.Millisecond, never)
+	if err == nil || !strings.Contains(err.Error(), "not ready within") {
+		t.Errorf("never ready: %v", err)
+	}
+	if q, ferr := FromPidFile(pidFile); ferr == nil && q.Alive() {
+		q.Stop(0)
+		t.Errorf("a daemon never ready was left running")
+	}
+
+	_, err = StartDetached(context.Background(), Spec{Path: "sh", Args: []string{"-c", "echo bad option >&2; exit 2"}}, pidFile, time.Second, ready)
+	if err == nil || !strings.Contains(err.Error(), "bad option") {
+		t.Errorf("a failing program: %v", err)
 	}
 }

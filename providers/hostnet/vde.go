@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
@@ -140,42 +138,16 @@ func (p *Provider) createVDE(ctx context.Context, planned cty.Value) (cty.Value,
 	if m := str(planned, "mode"); m != "" {
 		args = append(args, "-m", m)
 	}
-	logFile, err := os.OpenFile(logPath(socket), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	// Ready when the switch answers on its management socket.
+	proc, err := daemon.StartDetached(ctx, daemon.Spec{Path: "vde_switch", Args: args, Log: logPath(socket)}, pidPath(socket), startTimeout, func() error {
+		return p.withMgmt(mgmt, func(c *mgmtConn) error { _, err := c.Do("showinfo"); return err })
+	})
 	if err != nil {
-		return cty.NilVal, nil, fmt.Errorf("creating the switch's log: %w", err)
-	}
-	cmd := exec.CommandContext(ctx, "vde_switch", args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err = cmd.Run() // with -d it returns once the daemon has forked
-	logFile.Close()
-	fail := func(err error) (cty.Value, []byte, error) {
-		proc, _ := daemon.FromPidFile(pidPath(socket))
-		proc.Stop(time.Second)
-		msg := readLog(logPath(socket))
-		removeSwitchFiles(socket)
-		if msg != "" {
+		if msg := readLog(logPath(socket)); msg != "" {
 			err = fmt.Errorf("%w; vde_switch said: %s", err, msg)
 		}
-		return cty.NilVal, nil, fmt.Errorf("starting vde_switch %s: %w", strings.Join(args, " "), err)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	// Wait for the pid file and the management socket.
-	deadline := time.Now().Add(startTimeout)
-	var proc daemon.Process
-	for {
-		proc, err = daemon.FromPidFile(pidPath(socket))
-		if err == nil && proc.Alive() {
-			if err = p.withMgmt(mgmt, func(c *mgmtConn) error { _, err := c.Do("showinfo"); return err }); err == nil {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			return fail(fmt.Errorf("no answer on %s within %s: %v", mgmt, startTimeout, err))
-		}
-		time.Sleep(5 * time.Millisecond)
+		removeSwitchFiles(socket)
+		return cty.NilVal, nil, fmt.Errorf("starting vde_switch: %w", err)
 	}
 	v := setAttrs(planned, map[string]cty.Value{
 		"pid":        cty.NumberIntVal(int64(proc.Pid)),

@@ -1,6 +1,7 @@
 package process
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -238,40 +239,10 @@ func startDaemonizing(prog string, args []string, pidFile, ready string) (daemon
 	if err != nil {
 		return daemon.Process{}, fmt.Errorf("%s is not installed (Debian package vde2): %w", prog, err)
 	}
-	cmd := exec.Command(path, args...)
-	cmd.Dir = "/"
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	// The daemon keeps no copy of the pipe, but a guard costs nothing.
-	cmd.WaitDelay = time.Second
-	out, err := cmd.CombinedOutput()
-	line := prog + " " + strings.Join(args, " ")
-	if err != nil {
-		return daemon.Process{}, fmt.Errorf("%s: %v: %s", line, err, firstLine(out))
-	}
-	deadline := time.Now().Add(wireTimeout)
-	for {
-		p, err := daemon.FromPidFile(pidFile)
-		if err == nil && p.Alive() {
-			if _, err := os.Stat(ready); err == nil {
-				return p, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			if err == nil {
-				p.Stop(0)
-			}
-			return daemon.Process{}, fmt.Errorf("%s: not ready within %s (no %s)", line, wireTimeout, ready)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-func firstLine(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
+	return daemon.StartDetached(context.Background(), daemon.Spec{Path: path, Args: args, Dir: "/"}, pidFile, wireTimeout, func() error {
+		_, err := os.Stat(ready)
+		return err
+	})
 }
 
 // wireValue is one wirefilter setting: its command-line flag, its
