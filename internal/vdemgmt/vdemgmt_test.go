@@ -1,14 +1,15 @@
 package vdemgmt
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/benito-net/benito/internal/daemon"
 )
 
 // TestSwitchSession runs a real vde_switch and talks to it: data lines,
@@ -22,23 +23,12 @@ func TestSwitchSession(t *testing.T) {
 	pidFile := filepath.Join(dir, "pid")
 	// -d: a vde_switch in the foreground reads commands from its stdin and
 	// ends at its end.
-	if out, err := exec.Command("vde_switch", "-d", "-p", pidFile, "-s", filepath.Join(dir, "ctl"), "-M", mgmt, "-n", "4").CombinedOutput(); err != nil {
-		t.Fatalf("vde_switch: %v\n%s", err, out)
+	sw, err := daemon.StartDetached(context.Background(), daemon.Spec{Path: "vde_switch", Args: []string{"-d", "-p", pidFile, "-s", filepath.Join(dir, "ctl"), "-M", mgmt, "-n", "4"}},
+		pidFile, 5*time.Second, func() error { _, err := os.Stat(mgmt); return err })
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The daemon writes its pid file and opens its socket after the
-	// command returns.
-	pid := 0
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		b, _ := os.ReadFile(pidFile)
-		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-		if _, err := os.Stat(mgmt); err == nil && pid > 0 {
-			break
-		}
-	}
-	if pid <= 0 {
-		t.Fatal("vde_switch wrote no pid file")
-	}
-	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	t.Cleanup(func() { sw.Stop(0) })
 	c, err := Dial(mgmt, PromptSwitch, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -58,20 +48,9 @@ func TestSwitchSession(t *testing.T) {
 	if _, err := c.Do("shutdown"); err != nil {
 		t.Errorf("shutdown: %v", err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); syscall.Kill(pid, 0) == nil && !zombie(pid); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); sw.Alive(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the switch did not shut down")
 		}
 	}
-}
-
-// zombie reports a process that has ended but is not reaped yet (the
-// daemon's parent is init, which may reap it late).
-func zombie(pid int) bool {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return true
-	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	return len(f) > 0 && f[0] == "Z"
 }
