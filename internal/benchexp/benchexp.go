@@ -14,8 +14,22 @@ import (
 	"path/filepath"
 )
 
+// Options are what a generated experiment can vary besides its size.
+type Options struct {
+	ConfigRoot string // the site's config_root
+	RunRoot    string // the site's run_root; "" leaves benito's default
+	// MountRoot holds the mounts' sources, MountRoot/users and
+	// MountRoot/proj; "" mounts /users and /proj, as on a DETER node.
+	MountRoot string
+}
+
 // Write writes the experiment into dir/main.hcl.
 func Write(dir string, nodes int, configRoot string) error {
+	return WriteOptions(dir, nodes, Options{ConfigRoot: configRoot})
+}
+
+// WriteOptions writes the experiment into dir/main.hcl, as o says.
+func WriteOptions(dir string, nodes int, o Options) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -24,7 +38,15 @@ func Write(dir string, nodes int, configRoot string) error {
 		return err
 	}
 	w := bufio.NewWriter(f)
-	fmt.Fprintf(w, "experiment \"bench\" {}\n\nsite {\n  config_root  = %q\n  default_type = \"process\"\n}\n\n", configRoot)
+	fmt.Fprintf(w, "experiment \"bench\" {}\n\nsite {\n  config_root  = %q\n  default_type = \"process\"\n", o.ConfigRoot)
+	if o.RunRoot != "" {
+		fmt.Fprintf(w, "  run_root     = %q\n", o.RunRoot)
+	}
+	fmt.Fprintf(w, "}\n\n")
+	users, proj := "/users", "/proj"
+	if o.MountRoot != "" {
+		users, proj = filepath.Join(o.MountRoot, "users"), filepath.Join(o.MountRoot, "proj")
+	}
 	const access, core = 100, 10
 	for i := 0; i < access; i++ {
 		fmt.Fprintf(w, "switch \"lan%d\" {\n  subnet = \"10.%d.0.0/16\"\n}\n\n", i, i)
@@ -62,14 +84,14 @@ func Write(dir string, nodes int, configRoot string) error {
     gateway     = "172.%d.0.1"
   }
   mount {
-    source = "/users"
+    source = %q
   }
   mount {
-    source = "/proj"
+    source = %q
   }
 }
 
-`, n, lan, lan, host/256, host%256, c, 16+c, chost/256, chost%256, lan, lan, 16+c, 16+c)
+`, n, lan, lan, host/256, host%256, c, 16+c, chost/256, chost%256, lan, lan, 16+c, 16+c, users, proj)
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
