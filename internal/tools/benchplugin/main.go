@@ -1,7 +1,7 @@
 // Command benchplugin measures what running the providers out of process
 // costs a real experiment (issue 3): `benito plan`, `benito apply
 // -auto-approve` and `benito destroy -auto-approve` of the generated
-// benchmark experiment (internal/benchexp: n process nodes on 110 bridge
+// benchmark experiment (internal/benchexp: n process nodes on 110 VDE
 // switches, each node ten resources: the node, two ports, four routes, two
 // mounts and its route file), run on this host by benito's own providers,
 // once as benito always runs them (child processes, through the plugin
@@ -21,17 +21,22 @@
 // Everything goes in a temporary directory on tmpfs (/dev/shm) where there
 // is one: the experiment, its state, the nodes' run directories and the
 // mounts' sources. Every apply is destroyed before the next; if a run
-// fails, what it made is destroyed before benchplugin exits.
+// fails or benchplugin is interrupted (Ctrl-C, SIGTERM: the running benito
+// is interrupted in turn and stops as it does for a user), what it made is
+// destroyed before benchplugin exits.
 package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -48,14 +53,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchplugin: it makes network namespaces and devices: run it as root")
 		os.Exit(1)
 	}
-	if err := measure(*bin, *n, *runs); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := measure(ctx, *bin, *n, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "benchplugin:", err)
 		os.Exit(1)
 	}
 }
 
 // measure runs the benchmark and prints its results.
-func measure(bin string, n, runs int) error {
+func measure(ctx context.Context, bin string, n, runs int) error {
 	path, err := exec.LookPath(bin)
 	if err != nil {
 		return err
@@ -80,7 +87,7 @@ func measure(bin string, n, runs int) error {
 		return err
 	}
 	b := &bench{bin: path, dir: exp}
-	if err := b.run(nil, "init"); err != nil {
+	if err := b.run(ctx, nil, "init"); err != nil {
 		return err
 	}
 	ways := []way{{name: "plugin"}, {name: "in process", env: []string{"BENITO_PROVIDERS_IN_PROCESS=1"}}}
@@ -96,7 +103,11 @@ func measure(bin string, n, runs int) error {
 		for _, w := range order {
 			for _, cmd := range [][]string{{"plan"}, {"apply", "-auto-approve"}, {"destroy", "-auto-approve"}} {
 				t := time.Now()
-				if err := b.run(w.env, cmd...); err != nil {
+				err := b.run(ctx, w.env, cmd...)
+				if ctx.Err() != nil {
+					err = fmt.Errorf("interrupted")
+				}
+				if err != nil {
 					b.cleanUp()
 					return fmt.Errorf("%s, %s: %w", w.name, cmd[0], err)
 				}
@@ -133,10 +144,16 @@ type bench struct {
 	bin, dir string
 }
 
-// run runs benito with args, its output kept for the error only.
-func (b *bench) run(env []string, args ...string) error {
+// run runs benito with args, its output kept for the error only. When ctx
+// ends, benito is interrupted as Ctrl-C would, and stops in its own way:
+// once (it runs in a process group of its own, so that a Ctrl-C at the
+// terminal reaches it through benchplugin alone; a second would make it
+// abandon the work in flight).
+func (b *bench) run(ctx context.Context, env []string, args ...string) error {
 	var out bytes.Buffer
-	cmd := exec.Command(b.bin, append(args, "-no-color")...)
+	cmd := exec.CommandContext(ctx, b.bin, append(args, "-no-color")...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Dir = b.dir
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -146,9 +163,9 @@ func (b *bench) run(env []string, args ...string) error {
 	return nil
 }
 
-// cleanUp destroys whatever a failed run left applied.
+// cleanUp destroys whatever a failed or interrupted run left applied.
 func (b *bench) cleanUp() {
-	if err := b.run(nil, "destroy", "-auto-approve"); err != nil {
+	if err := b.run(context.Background(), nil, "destroy", "-auto-approve"); err != nil {
 		fmt.Fprintln(os.Stderr, "benchplugin: cleaning up:", err)
 	}
 }
