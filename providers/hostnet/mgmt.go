@@ -12,24 +12,17 @@ import (
 // switch that does not answer within it is treated as not working.
 const mgmtTimeout = 5 * time.Second
 
-// mgmtConn is a session on a vde_switch management socket (-M).
-type mgmtConn = vdemgmt.Conn
-
-// mgmtError is a command the switch refused.
-type mgmtError = vdemgmt.Error
-
-// Errnos vde_switch answers with.
-const (
-	mgmtENXIO      = vdemgmt.ENXIO
-	mgmtEEXIST     = vdemgmt.EEXIST
-	mgmtEADDRINUSE = vdemgmt.EADDRINUSE
-)
-
-func isMgmtCode(err error, code int) bool { return vdemgmt.IsCode(err, code) }
-
-// dialMgmt connects to the management socket at path and reads the banner.
-func dialMgmt(path string) (*mgmtConn, error) {
+// dialMgmt connects to the vde_switch management socket (-M) at path and
+// reads the banner.
+func dialMgmt(path string) (*vdemgmt.Conn, error) {
 	return vdemgmt.Dial(path, vdemgmt.PromptSwitch, mgmtTimeout)
+}
+
+// showinfo asks the switch for its summary and discards it: a switch that
+// answers is working.
+func showinfo(c *vdemgmt.Conn) error {
+	_, err := c.Do("showinfo")
+	return err
 }
 
 // vdePort is one port of port/allprint (parsePorts keys them by number).

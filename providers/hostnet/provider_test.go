@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/vdemgmt"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
@@ -293,7 +294,7 @@ func TestVDESwitchPortsTaps(t *testing.T) {
 	// Drift: a port removed by hand.
 	pd, pdcfg := port(4, "d")
 	h.apply(pd, pdcfg)
-	if err := h.p.withMgmt(mgmtPath(socket), func(c *mgmtConn) error { _, err := c.Do("port/remove 4"); return err }); err != nil {
+	if err := h.p.withMgmt(mgmtPath(socket), func(c *vdemgmt.Conn) error { _, err := c.Do("port/remove 4"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if v := h.read(pa, pd); v[0].IsNull() || !v[1].IsNull() {
@@ -547,7 +548,7 @@ func TestPortInUse(t *testing.T) {
 	// mean anything.
 	var id int
 	for deadline := time.Now().Add(5 * time.Second); id == 0; time.Sleep(5 * time.Millisecond) {
-		h.p.withMgmt(mgmtPath(socket), func(c *mgmtConn) error {
+		h.p.withMgmt(mgmtPath(socket), func(c *vdemgmt.Conn) error {
 			lines, err := c.Do("port/allprint 5")
 			for _, p := range parsePorts(lines) {
 				for _, ep := range p.Endpoints {
@@ -566,8 +567,8 @@ func TestPortInUse(t *testing.T) {
 		t.Skipf("port 5's endpoint has ID %d: the test needs one past 7", id)
 	}
 	h.destroy(pt)
-	h.p.withMgmt(mgmtPath(socket), func(c *mgmtConn) error {
-		if _, err := c.Do("port/print 5"); !isMgmtCode(err, mgmtENXIO) {
+	h.p.withMgmt(mgmtPath(socket), func(c *vdemgmt.Conn) error {
+		if _, err := c.Do("port/print 5"); !vdemgmt.IsCode(err, vdemgmt.ENXIO) {
 			t.Errorf("port 5 still there after its delete: %v", err)
 		}
 		return nil

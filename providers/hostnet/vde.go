@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/vdemgmt"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -32,7 +33,7 @@ const startTimeout = 5 * time.Second
 // a time.
 type mgmtSession struct {
 	mu   sync.Mutex
-	conn *mgmtConn
+	conn *vdemgmt.Conn
 }
 
 func (s *mgmtSession) close() {
@@ -47,7 +48,7 @@ func (s *mgmtSession) close() {
 // withMgmt runs fn on a session of the switch whose management socket is
 // path, reconnecting once if a kept connection has gone stale (the switch
 // was restarted).
-func (p *Provider) withMgmt(path string, fn func(*mgmtConn) error) error {
+func (p *Provider) withMgmt(path string, fn func(*vdemgmt.Conn) error) error {
 	p.mu.Lock()
 	s := p.mgmt[path]
 	if s == nil {
@@ -67,7 +68,7 @@ func (p *Provider) withMgmt(path string, fn func(*mgmtConn) error) error {
 			s.conn = c
 		}
 		err := fn(s.conn)
-		var me *mgmtError
+		var me *vdemgmt.Error
 		if err == nil || errors.As(err, &me) {
 			return err
 		}
@@ -92,7 +93,7 @@ func (p *Provider) dropMgmt(path string) {
 // allPorts returns the ports of the switch behind management socket path.
 func (p *Provider) allPorts(path string) (map[int]*vdePort, error) {
 	var ports map[int]*vdePort
-	err := p.withMgmt(path, func(c *mgmtConn) error {
+	err := p.withMgmt(path, func(c *vdemgmt.Conn) error {
 		lines, err := c.Do("port/allprint")
 		ports = parsePorts(lines)
 		return err
@@ -115,7 +116,7 @@ func (p *Provider) createVDE(ctx context.Context, planned cty.Value) (cty.Value,
 	mgmt := mgmtPath(socket)
 	// A switch already serving this socket (left by an interrupted apply)
 	// is adopted; the remains of a dead one are cleared.
-	if proc, err := daemon.FromPidFile(pidPath(socket)); err == nil && proc.Alive() && p.withMgmt(mgmt, func(c *mgmtConn) error { _, err := c.Do("showinfo"); return err }) == nil {
+	if proc, err := daemon.FromPidFile(pidPath(socket)); err == nil && proc.Alive() && p.withMgmt(mgmt, showinfo) == nil {
 		if v, priv, err := p.updateVDE(planned, planned, encodePrivate(proc)); err == nil {
 			return v, priv, nil
 		}
@@ -140,7 +141,7 @@ func (p *Provider) createVDE(ctx context.Context, planned cty.Value) (cty.Value,
 	}
 	// Ready when the switch answers on its management socket.
 	proc, err := daemon.StartDetached(ctx, daemon.Spec{Path: "vde_switch", Args: args, Log: logPath(socket)}, pidPath(socket), startTimeout, func() error {
-		return p.withMgmt(mgmt, func(c *mgmtConn) error { _, err := c.Do("showinfo"); return err })
+		return p.withMgmt(mgmt, showinfo)
 	})
 	if err != nil {
 		if msg := readLog(logPath(socket)); msg != "" {
@@ -165,7 +166,7 @@ func (p *Provider) updateVDE(prior, planned cty.Value, priv []byte) (cty.Value, 
 		return cty.NilVal, nil, fmt.Errorf("the vde_switch of %s is not running", socket)
 	}
 	if n := num(planned, "ports"); n != num(prior, "ports") || prior.RawEquals(planned) {
-		err := p.withMgmt(mgmtPath(socket), func(c *mgmtConn) error {
+		err := p.withMgmt(mgmtPath(socket), func(c *vdemgmt.Conn) error {
 			_, err := c.Do("port/setnumports " + strconv.FormatInt(n+1, 10))
 			return err
 		})
@@ -223,7 +224,7 @@ func (p *Provider) deleteVDE(prior cty.Value, priv []byte) error {
 	mgmt := mgmtPath(socket)
 	proc, ok := switchProcess(socket, priv)
 	if ok && proc.Alive() {
-		p.withMgmt(mgmt, func(c *mgmtConn) error { _, err := c.Do("shutdown"); return err })
+		p.withMgmt(mgmt, func(c *vdemgmt.Conn) error { _, err := c.Do("shutdown"); return err })
 		if err := proc.Stop(2 * time.Second); err != nil {
 			return err
 		}
@@ -267,7 +268,7 @@ func (p *Provider) readVDE(cur cty.Value, priv []byte) (cty.Value, []byte, error
 	if !ok || !proc.Alive() || (num(cur, "pid") != 0 && num(cur, "pid") != int64(proc.Pid)) {
 		return cty.NullVal(cur.Type()), nil, nil
 	}
-	if err := p.withMgmt(mgmtPath(socket), func(c *mgmtConn) error { _, err := c.Do("showinfo"); return err }); err != nil {
+	if err := p.withMgmt(mgmtPath(socket), showinfo); err != nil {
 		return cty.NullVal(cur.Type()), nil, nil
 	}
 	return cur, encodePrivate(proc), nil
@@ -276,9 +277,9 @@ func (p *Provider) readVDE(cur cty.Value, priv []byte) (cty.Value, []byte, error
 // createPort creates the numbered port; one that exists already is kept.
 func (p *Provider) createPort(planned cty.Value) error {
 	n := num(planned, "number")
-	return p.withMgmt(mgmtPath(str(planned, "socket")), func(c *mgmtConn) error {
+	return p.withMgmt(mgmtPath(str(planned, "socket")), func(c *vdemgmt.Conn) error {
 		_, err := c.Do("port/create " + strconv.FormatInt(n, 10))
-		if isMgmtCode(err, mgmtEEXIST) {
+		if vdemgmt.IsCode(err, vdemgmt.EEXIST) {
 			return nil
 		}
 		return err
@@ -286,7 +287,7 @@ func (p *Provider) createPort(planned cty.Value) error {
 }
 
 // closeEndpoints closes every endpoint connected to port n.
-func closeEndpoints(c *mgmtConn, n string) {
+func closeEndpoints(c *vdemgmt.Conn, n string) {
 	lines, err := c.Do("port/allprint " + n)
 	if err != nil {
 		return
@@ -318,15 +319,15 @@ func (p *Provider) deletePort(prior cty.Value) error {
 	if _, err := os.Stat(mgmtPath(socket)); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	err := p.withMgmt(mgmtPath(socket), func(c *mgmtConn) error {
+	err := p.withMgmt(mgmtPath(socket), func(c *vdemgmt.Conn) error {
 		for wait := time.Millisecond; ; wait *= 2 {
 			_, err := c.Do("port/remove " + n)
-			if err == nil || isMgmtCode(err, mgmtENXIO) {
+			if err == nil || vdemgmt.IsCode(err, vdemgmt.ENXIO) {
 				return nil
 			}
 			// Only "in use" is worth waiting out: any other answer (or
 			// none) will not change in two seconds.
-			if !isMgmtCode(err, mgmtEADDRINUSE) || wait > portFreeWait {
+			if !vdemgmt.IsCode(err, vdemgmt.EADDRINUSE) || wait > portFreeWait {
 				return err
 			}
 			// Still in use. The node's plug was killed just before, but
@@ -338,7 +339,7 @@ func (p *Provider) deletePort(prior cty.Value) error {
 			time.Sleep(wait)
 		}
 	})
-	var nerr *mgmtError
+	var nerr *vdemgmt.Error
 	if err != nil && !errors.As(err, &nerr) {
 		// The switch does not answer: a switch that is gone has no ports.
 		if proc, ok := switchProcess(socket, nil); !ok || !proc.Alive() {
