@@ -104,6 +104,8 @@ func ToHCL(t *Topology, opts HCLOptions) (*HCL, hcl.Diagnostics) {
 	return &HCL{Src: g.out.Bytes(), Lines: g.lines}, diags
 }
 
+// warning and errorAt are how the package builds a diagnostic: a summary,
+// a detail formatted as by fmt.Sprintf, and rng as its subject.
 func warning(rng hcl.Range, summary, format string, args ...any) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: rng.Ptr()}
 }
@@ -269,22 +271,14 @@ func (g *gen) substrate(s *Substrate, diags *hcl.Diagnostics) (*hclwrite.File, m
 		case "benito:switch_kind":
 			b.SetAttributeValue("kind", cty.StringVal(a.Value))
 			sub["kind"] = a.Range
-		case "benito:subnet":
-			b.SetAttributeValue("subnet", cty.StringVal(a.Value))
-			sub["subnet"] = a.Range
-		case "benito:loss":
-			b.SetAttributeValue("loss", cty.StringVal(a.Value))
-			sub["loss"] = a.Range
+		case "benito:subnet", "benito:loss", "benito:group", "benito:mode":
+			name := strings.TrimPrefix(a.Name, "benito:")
+			b.SetAttributeValue(name, cty.StringVal(a.Value))
+			sub[name] = a.Range
 		case "benito:ports":
 			n, _ := strconv.Atoi(a.Value)
 			b.SetAttributeValue("ports", cty.NumberIntVal(int64(n)))
 			sub["ports"] = a.Range
-		case "benito:group":
-			b.SetAttributeValue("group", cty.StringVal(a.Value))
-			sub["group"] = a.Range
-		case "benito:mode":
-			b.SetAttributeValue("mode", cty.StringVal(a.Value))
-			sub["mode"] = a.Range
 		case AttrVDESwitch:
 			comment(b, fmt.Sprintf("%s was %q: benito places the switch's socket itself.", a.Name, a.Value))
 		default:

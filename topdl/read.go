@@ -134,11 +134,11 @@ func (r *reader) rng(start, end int) hcl.Range {
 }
 
 func (r *reader) errorf(rng hcl.Range, summary, format string, args ...any) {
-	r.diags = append(r.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: rng.Ptr()})
+	r.diags = append(r.diags, errorAt(rng, summary, format, args...))
 }
 
 func (r *reader) warn(rng hcl.Range, summary, format string, args ...any) {
-	r.diags = append(r.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: rng.Ptr()})
+	r.diags = append(r.diags, warning(rng, summary, format, args...))
 }
 
 // parse builds the raw element tree.

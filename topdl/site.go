@@ -60,9 +60,9 @@ type siteEntry struct {
 // are kept as comments, never dropped. Nothing is returned on errors.
 func ImportSite(filename string, src []byte) ([]byte, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	at := func(line int) *hcl.Range {
+	at := func(line int) hcl.Range {
 		p := hcl.Pos{Line: line, Column: 1}
-		return &hcl.Range{Filename: filename, Start: p, End: p}
+		return hcl.Range{Filename: filename, Start: p, End: p}
 	}
 	sections := map[string]map[string]*siteEntry{}
 	var order []*siteEntry
@@ -81,8 +81,7 @@ func ImportSite(filename string, src []byte) ([]byte, hcl.Diagnostics) {
 		case trimmed[0] == '[':
 			end := strings.IndexByte(trimmed, ']')
 			if end < 0 {
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Malformed section header",
-					Detail: fmt.Sprintf("%q has no closing ']'.", trimmed), Subject: at(line)})
+				diags = append(diags, errorAt(at(line), "Malformed section header", "%q has no closing ']'.", trimmed))
 				return nil, diags
 			}
 			section = trimmed[1:end]
@@ -91,13 +90,11 @@ func ImportSite(filename string, src []byte) ([]byte, hcl.Diagnostics) {
 		}
 		k := strings.IndexAny(trimmed, "=:")
 		if k <= 0 {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Malformed line",
-				Detail: fmt.Sprintf("%q is not a section header, a comment or key = value.", trimmed), Subject: at(line)})
+			diags = append(diags, errorAt(at(line), "Malformed line", "%q is not a section header, a comment or key = value.", trimmed))
 			return nil, diags
 		}
 		if section == "" {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Key before any section",
-				Detail: "A ConfigParser file starts with a [section] header, such as [containers].", Subject: at(line)})
+			diags = append(diags, errorAt(at(line), "Key before any section", "A ConfigParser file starts with a [section] header, such as [containers]."))
 			return nil, diags
 		}
 		e := &siteEntry{section: section, key: strings.ToLower(strings.TrimSpace(trimmed[:k])), value: strings.TrimSpace(trimmed[k+1:]), line: line}
@@ -167,23 +164,20 @@ func ImportSite(filename string, src []byte) ([]byte, hcl.Diagnostics) {
 		}
 		v, err := interp(e, e.value, 0)
 		if err != nil {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid interpolation",
-				Detail: fmt.Sprintf("[%s] %s: %s.", e.section, e.key, err), Subject: at(e.line)})
+			diags = append(diags, errorAt(at(e.line), "Invalid interpolation", "[%s] %s: %s.", e.section, e.key, err))
 			continue
 		}
 		k, known := siteKeys[e.key]
 		switch {
 		case !known:
 			comment(b, fmt.Sprintf("[%s] %s = %q (line %d): not a DETER key benito knows; kept as a comment.", e.section, e.key, v, e.line))
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Unknown site key",
-				Detail: fmt.Sprintf("%s is not a site.conf key benito knows; it is kept as a comment in the site block.", e.key), Subject: at(e.line)})
+			diags = append(diags, warning(at(e.line), "Unknown site key", "%s is not a site.conf key benito knows; it is kept as a comment in the site block.", e.key))
 		case k.to == "":
 			comment(b, fmt.Sprintf("[%s] %s = %q: %s.", e.section, e.key, v, k.note))
 		default:
 			if o := set[k.to]; o != nil {
 				comment(b, fmt.Sprintf("[%s] %s = %q (line %d) replaces the value of line %d.", e.section, e.key, v, e.line, o.line))
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Site key set twice",
-					Detail: fmt.Sprintf("%s is set at line %d and again here; the later value is kept.", k.to, o.line), Subject: at(e.line)})
+				diags = append(diags, warning(at(e.line), "Site key set twice", "%s is set at line %d and again here; the later value is kept.", k.to, o.line))
 			}
 			note := k.note
 			if e.key != k.to {
