@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
+	"github.com/zclconf/go-cty/cty"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -471,12 +472,24 @@ func (c *client) resourceType(ctx context.Context, address, typ string) (*resour
 	return rs, nil
 }
 
-func (c *client) encodeErr(address, what string, err error) providers.Diagnostics {
-	return providers.Errorf(address, "Cannot send the %s to provider %q: %v", what, c.name, err)
+// encode encodes a value to send for address; what names it in the
+// diagnostic ("prior value").
+func (c *client) encode(codec *typeCodec, v cty.Value, address, what string) (*proto.DynamicValue, providers.Diagnostics) {
+	dv, err := codec.encodeValue(v)
+	if err != nil {
+		return nil, providers.Errorf(address, "Cannot send the %s to provider %q: %v", what, c.name, err)
+	}
+	return dv, nil
 }
 
-func (c *client) decodeErr(address, what string, err error) providers.Diagnostics {
-	return providers.Errorf(address, "Provider %q sent a %s that does not match its schema: %v", c.name, what, err)
+// decode decodes a value the provider answered for address. One that does
+// not match the schema comes with a diagnostic, and as decodeValue left it.
+func (c *client) decode(codec *typeCodec, dv *proto.DynamicValue, address, what string) (cty.Value, providers.Diagnostics) {
+	v, err := codec.decodeValue(dv)
+	if err != nil {
+		return v, providers.Errorf(address, "Provider %q sent a %s that does not match its schema: %v", c.name, what, err)
+	}
+	return v, nil
 }
 
 func (c *client) GetSchema(ctx context.Context) providers.GetSchemaResponse {
@@ -502,9 +515,9 @@ func (c *client) ValidateResources(ctx context.Context, req providers.ValidateRe
 		if d != nil {
 			return providers.ValidateResourcesResponse{Diagnostics: d}
 		}
-		cfg, err := rs.config.encodeValue(r.Config)
-		if err != nil {
-			return providers.ValidateResourcesResponse{Diagnostics: c.encodeErr(r.Address, "configuration", err)}
+		cfg, d := c.encode(rs.config, r.Config, r.Address, "configuration")
+		if d != nil {
+			return providers.ValidateResourcesResponse{Diagnostics: d}
 		}
 		in.Resources[i] = &proto.ValidateResources_Resource{Address: r.Address, Type: r.Type, Config: cfg}
 	}
@@ -528,13 +541,13 @@ func (c *client) PlanResources(ctx context.Context, req providers.PlanResourcesR
 			return providers.PlanResourcesResponse{Diagnostics: d}
 		}
 		schemas[i] = rs
-		prior, err := rs.implied.encodeValue(ch.Prior)
-		if err != nil {
-			return providers.PlanResourcesResponse{Diagnostics: c.encodeErr(ch.Address, "prior value", err)}
+		prior, d := c.encode(rs.implied, ch.Prior, ch.Address, "prior value")
+		if d != nil {
+			return providers.PlanResourcesResponse{Diagnostics: d}
 		}
-		proposed, err := rs.config.encodeValue(ch.Proposed)
-		if err != nil {
-			return providers.PlanResourcesResponse{Diagnostics: c.encodeErr(ch.Address, "proposed value", err)}
+		proposed, d := c.encode(rs.config, ch.Proposed, ch.Address, "proposed value")
+		if d != nil {
+			return providers.PlanResourcesResponse{Diagnostics: d}
 		}
 		in.Changes[i] = &proto.PlanResources_Change{Address: ch.Address, Type: ch.Type, Prior: prior, PriorPrivate: ch.PriorPrivate, Proposed: proposed}
 	}
@@ -554,10 +567,8 @@ func (c *client) PlanResources(ctx context.Context, req providers.PlanResourcesR
 		if i >= len(schemas) {
 			break // a long answer is the engine's to report
 		}
-		planned, err := schemas[i].implied.decodeValue(pc.Planned)
-		if err != nil {
-			out.Diagnostics = append(out.Diagnostics, c.decodeErr(req.Changes[i].Address, "planned value", err)...)
-		}
+		planned, d := c.decode(schemas[i].implied, pc.Planned, req.Changes[i].Address, "planned value")
+		out.Diagnostics = append(out.Diagnostics, d...)
 		out.Changes[i] = providers.PlannedChange{Planned: planned, PlannedPrivate: pc.PlannedPrivate, RequiresReplace: pathsFromProto(pc.RequiresReplace)}
 	}
 	return out
@@ -569,13 +580,13 @@ func (c *client) ApplyResource(ctx context.Context, req providers.ApplyResourceR
 		return providers.ApplyResourceResponse{Diagnostics: d}
 	}
 	ty := rs.implied
-	prior, err := ty.encodeValue(req.Prior)
-	if err != nil {
-		return providers.ApplyResourceResponse{Diagnostics: c.encodeErr(req.Address, "prior value", err)}
+	prior, d := c.encode(ty, req.Prior, req.Address, "prior value")
+	if d != nil {
+		return providers.ApplyResourceResponse{Diagnostics: d}
 	}
-	planned, err := ty.encodeValue(req.Planned)
-	if err != nil {
-		return providers.ApplyResourceResponse{Diagnostics: c.encodeErr(req.Address, "planned value", err)}
+	planned, d := c.encode(ty, req.Planned, req.Address, "planned value")
+	if d != nil {
+		return providers.ApplyResourceResponse{Diagnostics: d}
 	}
 	resp, d := c.apply(ctx, &proto.ApplyResource_Request{
 		Address: req.Address, Type: req.Type, Prior: prior, Planned: planned, PlannedPrivate: req.PlannedPrivate,
@@ -583,11 +594,8 @@ func (c *client) ApplyResource(ctx context.Context, req providers.ApplyResourceR
 	if d != nil {
 		return providers.ApplyResourceResponse{Diagnostics: d}
 	}
-	out := providers.ApplyResourceResponse{Private: resp.Private, Diagnostics: diagsFromProto(resp.Diagnostics)}
-	if out.New, err = ty.decodeValue(resp.New); err != nil {
-		out.Diagnostics = append(out.Diagnostics, c.decodeErr(req.Address, "new value", err)...)
-	}
-	return out
+	nv, d := c.decode(ty, resp.New, req.Address, "new value")
+	return providers.ApplyResourceResponse{New: nv, Private: resp.Private, Diagnostics: append(diagsFromProto(resp.Diagnostics), d...)}
 }
 
 func (c *client) ReadResources(ctx context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
@@ -599,9 +607,9 @@ func (c *client) ReadResources(ctx context.Context, req providers.ReadResourcesR
 			return providers.ReadResourcesResponse{Diagnostics: d}
 		}
 		schemas[i] = rs
-		cur, err := rs.implied.encodeValue(r.Current)
-		if err != nil {
-			return providers.ReadResourcesResponse{Diagnostics: c.encodeErr(r.Address, "current value", err)}
+		cur, d := c.encode(rs.implied, r.Current, r.Address, "current value")
+		if d != nil {
+			return providers.ReadResourcesResponse{Diagnostics: d}
 		}
 		in.Resources[i] = &proto.ReadResources_Resource{Address: r.Address, Type: r.Type, Current: cur, Private: r.Private}
 	}
@@ -621,10 +629,8 @@ func (c *client) ReadResources(ctx context.Context, req providers.ReadResourcesR
 		if i >= len(schemas) {
 			break
 		}
-		nv, err := schemas[i].implied.decodeValue(r.New)
-		if err != nil {
-			out.Diagnostics = append(out.Diagnostics, c.decodeErr(req.Resources[i].Address, "value read", err)...)
-		}
+		nv, d := c.decode(schemas[i].implied, r.New, req.Resources[i].Address, "value read")
+		out.Diagnostics = append(out.Diagnostics, d...)
 		out.Resources[i] = providers.ReadResult{New: nv, Private: r.Private}
 	}
 	return out
@@ -642,12 +648,8 @@ func (c *client) ImportResource(ctx context.Context, req providers.ImportResourc
 	}); d != nil {
 		return providers.ImportResourceResponse{Diagnostics: d}
 	}
-	out := providers.ImportResourceResponse{Private: resp.Private, Diagnostics: diagsFromProto(resp.Diagnostics)}
-	var err error
-	if out.New, err = rs.implied.decodeValue(resp.New); err != nil {
-		out.Diagnostics = append(out.Diagnostics, c.decodeErr(req.Address, "imported value", err)...)
-	}
-	return out
+	nv, d := c.decode(rs.implied, resp.New, req.Address, "imported value")
+	return providers.ImportResourceResponse{New: nv, Private: resp.Private, Diagnostics: append(diagsFromProto(resp.Diagnostics), d...)}
 }
 
 // Stop asks the provider to abandon in-flight work. A provider that has

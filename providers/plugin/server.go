@@ -7,6 +7,7 @@ import (
 
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/plugin/proto"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // server answers benito's gRPC calls with a providers.Provider.
@@ -40,12 +41,26 @@ func (s *server) resourceType(ctx context.Context, address, typ string) (*resour
 	return rs, nil
 }
 
-func decodeErr(address, what string, err error) providers.Diagnostics {
-	return providers.Errorf(address, "Provider could not decode the %s sent by benito: %v", what, err)
+// decode decodes a value benito sent for address; what names it in the
+// diagnostic ("prior value"). (A method, like the client's, so that
+// neither side can pick up the other's wording.)
+func (s *server) decode(codec *typeCodec, dv *proto.DynamicValue, address, what string) (cty.Value, providers.Diagnostics) {
+	v, err := codec.decodeValue(dv)
+	if err != nil {
+		return v, providers.Errorf(address, "Provider could not decode the %s sent by benito: %v", what, err)
+	}
+	return v, nil
 }
 
-func encodeErr(address, what string, err error) providers.Diagnostics {
-	return providers.Errorf(address, "Provider returned a %s that does not match its schema: %v", what, err)
+// encode encodes a value the provider returned for address. One that does
+// not match the schema goes as no value, with a diagnostic, so that the
+// rest of the answer still reaches benito.
+func (s *server) encode(codec *typeCodec, v cty.Value, address, what string) (*proto.DynamicValue, providers.Diagnostics) {
+	dv, err := codec.encodeValue(v)
+	if err != nil {
+		return &proto.DynamicValue{}, providers.Errorf(address, "Provider returned a %s that does not match its schema: %v", what, err)
+	}
+	return dv, nil
 }
 
 func (s *server) GetSchema(ctx context.Context, _ *proto.GetSchema_Request) (*proto.GetSchema_Response, error) {
@@ -76,9 +91,9 @@ func (s *server) ValidateResources(ctx context.Context, req *proto.ValidateResou
 			diags = append(diags, d...)
 			continue
 		}
-		cfg, err := rs.config.decodeValue(r.Config)
-		if err != nil {
-			diags = append(diags, decodeErr(r.Address, "configuration", err)...)
+		cfg, d := s.decode(rs.config, r.Config, r.Address, "configuration")
+		if d != nil {
+			diags = append(diags, d...)
 			continue
 		}
 		in.Resources[i] = providers.ValidateResource{Address: r.Address, Type: r.Type, Config: cfg}
@@ -101,14 +116,14 @@ func (s *server) PlanResources(ctx context.Context, req *proto.PlanResources_Req
 			continue
 		}
 		schemas[i] = rs
-		prior, err := rs.implied.decodeValue(c.Prior)
-		if err != nil {
-			diags = append(diags, decodeErr(c.Address, "prior value", err)...)
+		prior, d := s.decode(rs.implied, c.Prior, c.Address, "prior value")
+		if d != nil {
+			diags = append(diags, d...)
 			continue
 		}
-		proposed, err := rs.config.decodeValue(c.Proposed)
-		if err != nil {
-			diags = append(diags, decodeErr(c.Address, "proposed value", err)...)
+		proposed, d := s.decode(rs.config, c.Proposed, c.Address, "proposed value")
+		if d != nil {
+			diags = append(diags, d...)
 			continue
 		}
 		in.Changes[i] = providers.PlanChange{Address: c.Address, Type: c.Type, Prior: prior, PriorPrivate: c.PriorPrivate, Proposed: proposed}
@@ -123,11 +138,8 @@ func (s *server) PlanResources(ctx context.Context, req *proto.PlanResources_Req
 		if i >= len(schemas) {
 			break // a short or long answer is the engine's to report
 		}
-		planned, err := schemas[i].implied.encodeValue(pc.Planned)
-		if err != nil {
-			diags = append(diags, encodeErr(req.Changes[i].Address, "planned value", err)...)
-			planned = &proto.DynamicValue{}
-		}
+		planned, d := s.encode(schemas[i].implied, pc.Planned, req.Changes[i].Address, "planned value")
+		diags = append(diags, d...)
 		out.Changes[i] = &proto.PlanResources_Planned{Planned: planned, PlannedPrivate: pc.PlannedPrivate, RequiresReplace: pathsToProto(pc.RequiresReplace)}
 	}
 	out.Diagnostics = diagsToProto(diags)
@@ -140,22 +152,17 @@ func (s *server) ApplyResource(ctx context.Context, req *proto.ApplyResource_Req
 		return &proto.ApplyResource_Response{Diagnostics: diagsToProto(diags)}, nil
 	}
 	ty := rs.implied
-	prior, err := ty.decodeValue(req.Prior)
-	if err != nil {
-		return &proto.ApplyResource_Response{Diagnostics: diagsToProto(decodeErr(req.Address, "prior value", err))}, nil
+	prior, diags := s.decode(ty, req.Prior, req.Address, "prior value")
+	if diags != nil {
+		return &proto.ApplyResource_Response{Diagnostics: diagsToProto(diags)}, nil
 	}
-	planned, err := ty.decodeValue(req.Planned)
-	if err != nil {
-		return &proto.ApplyResource_Response{Diagnostics: diagsToProto(decodeErr(req.Address, "planned value", err))}, nil
+	planned, diags := s.decode(ty, req.Planned, req.Address, "planned value")
+	if diags != nil {
+		return &proto.ApplyResource_Response{Diagnostics: diagsToProto(diags)}, nil
 	}
 	resp := s.p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: req.Address, Type: req.Type, Prior: prior, Planned: planned, PlannedPrivate: req.PlannedPrivate})
-	diags = resp.Diagnostics
-	nv, err := ty.encodeValue(resp.New)
-	if err != nil {
-		diags = append(diags, encodeErr(req.Address, "new value", err)...)
-		nv = &proto.DynamicValue{}
-	}
-	return &proto.ApplyResource_Response{New: nv, Private: resp.Private, Diagnostics: diagsToProto(diags)}, nil
+	nv, diags := s.encode(ty, resp.New, req.Address, "new value")
+	return &proto.ApplyResource_Response{New: nv, Private: resp.Private, Diagnostics: diagsToProto(append(resp.Diagnostics, diags...))}, nil
 }
 
 func (s *server) ReadResources(ctx context.Context, req *proto.ReadResources_Request) (*proto.ReadResources_Response, error) {
@@ -169,9 +176,9 @@ func (s *server) ReadResources(ctx context.Context, req *proto.ReadResources_Req
 			continue
 		}
 		codec[i] = rs.implied
-		cur, err := codec[i].decodeValue(r.Current)
-		if err != nil {
-			diags = append(diags, decodeErr(r.Address, "current value", err)...)
+		cur, d := s.decode(codec[i], r.Current, r.Address, "current value")
+		if d != nil {
+			diags = append(diags, d...)
 			continue
 		}
 		in.Resources[i] = providers.ReadResource{Address: r.Address, Type: r.Type, Current: cur, Private: r.Private}
@@ -186,11 +193,8 @@ func (s *server) ReadResources(ctx context.Context, req *proto.ReadResources_Req
 		if i >= len(codec) {
 			break
 		}
-		nv, err := codec[i].encodeValue(r.New)
-		if err != nil {
-			diags = append(diags, encodeErr(req.Resources[i].Address, "value read", err)...)
-			nv = &proto.DynamicValue{}
-		}
+		nv, d := s.encode(codec[i], r.New, req.Resources[i].Address, "value read")
+		diags = append(diags, d...)
 		out.Resources[i] = &proto.ReadResources_Result{New: nv, Private: r.Private}
 	}
 	out.Diagnostics = diagsToProto(diags)
@@ -203,13 +207,8 @@ func (s *server) ImportResource(ctx context.Context, req *proto.ImportResource_R
 		return &proto.ImportResource_Response{Diagnostics: diagsToProto(diags)}, nil
 	}
 	resp := s.p.ImportResource(ctx, providers.ImportResourceRequest{Address: req.Address, Type: req.Type, ID: req.Id})
-	diags = resp.Diagnostics
-	nv, err := rs.implied.encodeValue(resp.New)
-	if err != nil {
-		diags = append(diags, encodeErr(req.Address, "imported value", err)...)
-		nv = &proto.DynamicValue{}
-	}
-	return &proto.ImportResource_Response{New: nv, Private: resp.Private, Diagnostics: diagsToProto(diags)}, nil
+	nv, diags := s.encode(rs.implied, resp.New, req.Address, "imported value")
+	return &proto.ImportResource_Response{New: nv, Private: resp.Private, Diagnostics: diagsToProto(append(resp.Diagnostics, diags...))}, nil
 }
 
 func (s *server) Stop(ctx context.Context, _ *proto.Stop_Request) (*proto.Stop_Response, error) {
