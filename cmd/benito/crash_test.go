@@ -11,10 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/benito-net/benito/internal/syncbuf"
 )
 
 // bigExperiment writes an experiment of n greeting files served by the
@@ -310,7 +311,7 @@ func TestInterruptDuringApply(t *testing.T) {
 		t.Run(fmt.Sprintf("%d interrupts", signals), func(t *testing.T) {
 			cmd := exec.Command(benitoBin, "apply", "-auto-approve", "-parallelism", "2", dir)
 			cmd.Env = append(os.Environ(), "NO_COLOR=1")
-			var out, errb syncBuffer
+			var out, errb syncbuf.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &errb
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -353,23 +354,4 @@ func TestInterruptDuringApply(t *testing.T) {
 	if r := runBin(t, "", "destroy", "-auto-approve", dir); r.code != 0 {
 		t.Fatalf("destroy:\n%s", r)
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a process's output can be written to
-// while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,17 +1,16 @@
 package plugin_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/benito-net/benito/internal/syncbuf"
 	"github.com/benito-net/benito/providers/plugin"
 )
 
@@ -23,24 +22,6 @@ func init() {
 	if os.Getenv(envDropKey) != "" {
 		os.Unsetenv("BENITO_PROVIDER_KEY_FD")
 	}
-}
-
-// syncBuffer is a log destination safe for go-plugin's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestFirstPartyKey: a first-party provider serves with benito's key and
@@ -63,7 +44,7 @@ func TestFirstPartyKey(t *testing.T) {
 		{"third-party", false, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			log := &syncBuffer{}
+			log := &syncbuf.Buffer{}
 			p, err := plugin.Start(context.Background(), plugin.Config{
 				Name: "echo", Path: exe, Env: append([]string{envServe + "=echo"}, tc.env...),
 				Logger:     hclog.New(&hclog.LoggerOptions{Output: log, Level: hclog.Debug}),
@@ -91,7 +72,7 @@ func TestKeyNotInherited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	p, err := plugin.Start(context.Background(), plugin.Config{
 		Name: "echo", Path: exe, Env: []string{envServe + "=echo"},
 		Logger: hclog.New(&hclog.LoggerOptions{Output: log, Level: hclog.Debug}),
