@@ -151,10 +151,8 @@ func (e *evaluator) evalOutput(b *block) {
 
 func (e *evaluator) evalSwitch(b *block) {
 	content := e.content(b.body, switchS)
-	ctx := e.ctx(b)
-	insts, ok := e.expand(b, content, ctx)
+	insts, ok := e.expand(b, content)
 	if !ok {
-		b.failed = true
 		return
 	}
 	deps := e.dependsOn(content)
@@ -211,9 +209,8 @@ func (e *evaluator) evalSwitch(b *block) {
 
 func (e *evaluator) evalBridge(b *block) {
 	content := e.content(b.body, bridgeS)
-	insts, ok := e.expand(b, content, e.ctx(b))
+	insts, ok := e.expand(b, content)
 	if !ok {
-		b.failed = true
 		return
 	}
 	deps := e.dependsOn(content)
@@ -221,10 +218,17 @@ func (e *evaluator) evalBridge(b *block) {
 	for _, in := range insts {
 		e.exp.Bridges = append(e.exp.Bridges, &model.Bridge{Name: in.name, DependsOn: deps, DeclRange: b.def})
 		if b.used {
-			vals = append(vals, cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(in.name)}))
+			vals = append(vals, nameValue(in.name))
 		}
 	}
 	e.record(b, insts, vals)
+}
+
+// nameValue is what bridge.NAME and tap.NAME evaluate to: other blocks can
+// read nothing of a bridge or a tap but its name, and refName takes an object
+// with a name as a reference to it.
+func nameValue(name string) cty.Value {
+	return cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(name)})
 }
 
 // tapRec keeps what the checks after evaluation need of a tap.
@@ -236,9 +240,8 @@ type tapRec struct {
 
 func (e *evaluator) evalTap(b *block) {
 	content := e.content(b.body, tapS)
-	insts, ok := e.expand(b, content, e.ctx(b))
+	insts, ok := e.expand(b, content)
 	if !ok {
-		b.failed = true
 		return
 	}
 	at := content.attrs
@@ -271,7 +274,7 @@ func (e *evaluator) evalTap(b *block) {
 		}
 		e.exp.Taps = append(e.exp.Taps, t)
 		if b.used {
-			vals = append(vals, cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(in.name)}))
+			vals = append(vals, nameValue(in.name))
 		}
 	}
 	e.record(b, insts, vals)
@@ -336,10 +339,8 @@ func describe(v cty.Value) string {
 
 func (e *evaluator) evalVNode(b *block) {
 	content := e.content(b.body, vnodeS)
-	ctx := e.ctx(b)
-	insts, ok := e.expand(b, content, ctx)
+	insts, ok := e.expand(b, content)
 	if !ok {
-		b.failed = true
 		return
 	}
 	deps := e.dependsOn(content)
@@ -471,10 +472,9 @@ func (e *evaluator) vnodeValue(vn *model.VNode) cty.Value {
 
 // ifaceRec keeps what the checks after evaluation need of an interface.
 type ifaceRec struct {
+	origin
 	node      *model.VNode
 	ifc       *model.Interface
-	b         *block
-	inst, idx int
 	swRange   hcl.Range
 	addrRange hcl.Range
 	// pending is the parsed address when its prefix length is still to
@@ -486,7 +486,7 @@ type ifaceRec struct {
 func (e *evaluator) iface(ctx *hcl.EvalContext, vn *model.VNode, n *nested, b *block, inst, idx int) *model.Interface {
 	at := n.content.attrs
 	ifc := &model.Interface{Name: n.blk.Labels[0], DeclRange: n.blk.DefRange()}
-	rec := &ifaceRec{node: vn, ifc: ifc, b: b, inst: inst, idx: idx}
+	rec := &ifaceRec{origin: origin{b: b, inst: inst, idx: idx}, node: vn, ifc: ifc}
 	if a := at["switch"]; a != nil {
 		rec.swRange = a.Expr.Range()
 		ifc.Switch, _ = e.switchName(ctx, a)
@@ -570,9 +570,8 @@ func (e *evaluator) hostPrefix(addr netip.Addr, bits int, rng hcl.Range) netip.P
 
 // routeRec keeps what the checks after evaluation need of a route.
 type routeRec struct {
+	origin
 	r         *model.Route
-	b         *block
-	inst, idx int
 	def       hcl.Range
 	gwRange   hcl.Range
 	devRange  hcl.Range
@@ -582,7 +581,7 @@ type routeRec struct {
 // route decodes a route's destination, gateway, device and metric.
 func (e *evaluator) route(ctx *hcl.EvalContext, at map[string]*hclsyntax.Attribute, node string, def hcl.Range, b *block, inst, idx int, nodeRange *hcl.Range) *model.Route {
 	r := &model.Route{Node: node, DeclRange: def}
-	rec := &routeRec{r: r, b: b, inst: inst, idx: idx, def: def, nodeRange: nodeRange}
+	rec := &routeRec{origin: origin{b: b, inst: inst, idx: idx}, r: r, def: def, nodeRange: nodeRange}
 	s, a, ok := e.str(ctx, at, "destination")
 	if !ok {
 		return nil
@@ -644,9 +643,8 @@ func (e *evaluator) mount(ctx *hcl.EvalContext, n *nested, node string) *model.M
 
 func (e *evaluator) evalRoute(b *block) {
 	content := e.content(b.body, routeS)
-	insts, ok := e.expand(b, content, e.ctx(b))
+	insts, ok := e.expand(b, content)
 	if !ok {
-		b.failed = true
 		return
 	}
 	a := content.attrs["node"]

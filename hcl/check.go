@@ -41,6 +41,25 @@ func (e *evaluator) check() {
 	}
 }
 
+// origin is where a record that the checks read was declared: its block,
+// the block's instance, and its position among its kind within the
+// instance, such as the second interface of vnode.a[1].
+type origin struct {
+	b         *block
+	inst, idx int
+}
+
+// before reports whether o comes before p in source order.
+func (o origin) before(p origin) bool {
+	if o.b.order != p.b.order {
+		return o.b.order < p.b.order
+	}
+	if o.inst != p.inst {
+		return o.inst < p.inst
+	}
+	return o.idx < p.idx
+}
+
 func comparePrefix(a, b netip.Prefix) int {
 	if c := a.Addr().Compare(b.Addr()); c != 0 {
 		return c
@@ -86,16 +105,7 @@ func describeInst(r instRec) string {
 
 func (e *evaluator) checkInterfaces() {
 	recs := e.ifaces
-	sort.SliceStable(recs, func(i, j int) bool {
-		a, b := recs[i], recs[j]
-		if a.b.order != b.b.order {
-			return a.b.order < b.b.order
-		}
-		if a.inst != b.inst {
-			return a.inst < b.inst
-		}
-		return a.idx < b.idx
-	})
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].before(recs[j].origin) })
 	var switchNames []string
 	type onSwitch struct {
 		sw   string
@@ -173,16 +183,7 @@ func (e *evaluator) checkInterfaces() {
 
 func (e *evaluator) checkRoutes() {
 	recs := e.routes
-	sort.SliceStable(recs, func(i, j int) bool {
-		a, b := recs[i], recs[j]
-		if a.b.order != b.b.order {
-			return a.b.order < b.b.order
-		}
-		if a.inst != b.inst {
-			return a.inst < b.inst
-		}
-		return a.idx < b.idx
-	})
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].before(recs[j].origin) })
 	nodes := make(map[string]*model.VNode, len(e.exp.VNodes))
 	var nodeNames []string
 	for _, vn := range e.exp.VNodes {

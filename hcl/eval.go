@@ -241,9 +241,22 @@ func (e *evaluator) ctx(b *block) *hcl.EvalContext {
 	return ctx
 }
 
-// expand makes a block's instances from its count or for_each. ok is false
-// when they cannot be known; the reason has been reported.
-func (e *evaluator) expand(b *block, content content, ctx *hcl.EvalContext) ([]instance, bool) {
+// expand makes a block's instances from its count or for_each, evaluated in
+// the block's context. ok is false when they cannot be known: the reason has
+// been reported, and the block is marked failed, so that the blocks that
+// refer to it see an unknown value rather than echo the error.
+func (e *evaluator) expand(b *block, content content) ([]instance, bool) {
+	insts, ok := e.instances(b, content, e.ctx(b))
+	if !ok {
+		b.failed = true
+	}
+	return insts, ok
+}
+
+// instances does the work of expand: the instances that count or for_each
+// make, or the one instance of a block without them. ok is false when they
+// cannot be known; the reason has been reported.
+func (e *evaluator) instances(b *block, content content, ctx *hcl.EvalContext) ([]instance, bool) {
 	countA, eachA := content.attrs["count"], content.attrs["for_each"]
 	switch {
 	case countA != nil && eachA != nil:

@@ -90,10 +90,8 @@ func (e *evaluator) evalResource(b *block) {
 			"A resource block holds attributes only (NAME = VALUE); write %s = { ... } for a structured value.", nb.Type)
 	}
 	content := content{attrs: b.body.Attributes}
-	ctx := e.ctx(b)
-	insts, ok := e.expand(b, content, ctx)
+	insts, ok := e.expand(b, content)
 	if !ok {
-		b.failed = true
 		return
 	}
 	deps := e.dependsOn(content)
