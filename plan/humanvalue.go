@@ -749,6 +749,17 @@ func (r *human) heredocLine(col int, line string) {
 	r.endLine()
 }
 
+// heredocChange writes a removed or added line of a heredoc diff: the
+// marker m at col, then the line. Unlike heredocLine, an empty line keeps
+// its indent and marker, which show that a blank line went or came.
+func (r *human) heredocChange(col int, m byte, line string) {
+	r.indent(col)
+	r.mark(m)
+	r.buf = append(r.buf, ' ')
+	r.str(line)
+	r.endLine()
+}
+
 // heredocContext is how many unchanged lines are shown around a change.
 const heredocContext = 3
 
@@ -797,18 +808,10 @@ func (r *human) heredocDiff(ind int, before, after string) {
 			r.heredocLine(ind+8, as[op.a].AsString())
 		case opDel:
 			flush()
-			r.indent(ind + 6)
-			r.mark('-')
-			r.buf = append(r.buf, ' ')
-			r.str(bs[op.b].AsString())
-			r.endLine()
+			r.heredocChange(ind+6, '-', bs[op.b].AsString())
 		case opAdd:
 			flush()
-			r.indent(ind + 6)
-			r.mark('+')
-			r.buf = append(r.buf, ' ')
-			r.str(as[op.a].AsString())
-			r.endLine()
+			r.heredocChange(ind+6, '+', as[op.a].AsString())
 		}
 	}
 	flush()
