@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
@@ -18,6 +22,10 @@ func init() {
 	if !providerMode(os.Args) || os.Getenv("BENITO_PROVIDER_PLUGIN") == "" {
 		return
 	}
+	if dir := os.Getenv(envChildMark); dir != "" {
+		mark := fmt.Sprintf("%d\n%s", os.Getppid(), strings.Join(os.Args[1:], " "))
+		os.WriteFile(filepath.Join(dir, strconv.Itoa(os.Getpid())), []byte(mark), 0o644)
+	}
 	builtinProviders[crashTestProvider] = newCrashTest
 	if at := os.Getenv(envCrashAt); at != "" {
 		for name, mk := range builtinProviders {
@@ -26,6 +34,12 @@ func init() {
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ()))
 }
+
+// envChildMark names a directory: a built-in provider run by a test
+// writes a file there named after its pid, with its parent's pid and its
+// arguments, so that a test knows for certain which provider processes
+// ran, however short-lived, and whose children they were.
+const envChildMark = "BENITO_TEST_CHILD_MARK"
 
 // envCrashAt names a resource address: a built-in provider run by a test
 // crashes (panics, as a buggy provider would) when asked to apply it.

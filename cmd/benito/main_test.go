@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/benito-net/benito/internal/golden"
 )
@@ -424,31 +423,30 @@ vnode "vm" {
 // after.
 func TestBuiltinProvidersInAChild(t *testing.T) {
 	dir, rootVar, _, _ := experiment(t, "demo")
-	seen := map[string]bool{}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			for _, args := range childArgs(t) {
-				seen[strings.Join(args, " ")] = true
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	}()
+	// Each provider process marks itself (envChildMark): watching /proc
+	// for it instead would miss it now and then on a busy machine, its
+	// life being a plan's few tens of milliseconds.
+	marks := t.TempDir()
+	t.Setenv(envChildMark, marks)
 	r := benito(t, "", "plan", "-var", rootVar, dir)
-	close(stop)
-	<-done
 	if r.code != 0 {
 		t.Fatalf("plan:\n%s", r)
 	}
-	want := "provider config hostnet process"
-	if !seen[want] {
-		t.Errorf("no child %q during the plan; saw %v", want, seen)
+	entries, err := os.ReadDir(marks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(marks, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ran = append(ran, string(b))
+	}
+	want := fmt.Sprintf("%d\nprovider config hostnet process", os.Getpid())
+	if len(ran) != 1 || ran[0] != want {
+		t.Errorf("provider processes during the plan (parent pid, arguments): %q, want one: %q", ran, want)
 	}
 	if left := childArgs(t); len(left) != 0 {
 		t.Errorf("children left after the plan: %v", left)
