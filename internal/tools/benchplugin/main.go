@@ -49,6 +49,10 @@ func main() {
 	n := flag.Int("n", 1000, "nodes in the experiment (about ten resources each)")
 	runs := flag.Int("runs", 3, "runs of each way (the median is reported)")
 	flag.Parse()
+	if *n < 1 || *runs < 1 {
+		fmt.Fprintln(os.Stderr, "benchplugin: -n and -runs must be at least 1")
+		os.Exit(2)
+	}
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "benchplugin: it makes network namespaces and devices: run it as root")
 		os.Exit(1)
