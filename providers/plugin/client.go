@@ -298,6 +298,17 @@ type client struct {
 
 var _ providers.Provider = (*client)(nil)
 
+// unary makes one unary gRPC call, rpc(ctx, req), with call's time limit
+// and its diagnostics for a provider that failed, crashed or hung.
+func unary[Req, Resp any](c *client, ctx context.Context, limit time.Duration, address, doing string, rpc func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req) (Resp, providers.Diagnostics) {
+	var resp Resp
+	d := c.call(ctx, limit, address, doing, func(ctx context.Context) (err error) {
+		resp, err = rpc(ctx, req)
+		return err
+	})
+	return resp, d
+}
+
 // ended is why the provider cannot be called any more (closed, or its
 // process ended), or nil.
 func (c *client) ended() *providers.Diagnostic {
@@ -436,10 +447,7 @@ func (c *client) loadSchema(ctx context.Context) providers.Diagnostics {
 	var diags providers.Diagnostics
 	c.schemaOnce.Do(func() {
 		var resp *proto.GetSchema_Response
-		diags = c.call(ctx, c.timeout, "", "reading its schema", func(ctx context.Context) (err error) {
-			resp, err = c.rpc.GetSchema(ctx, &proto.GetSchema_Request{})
-			return err
-		})
+		resp, diags = unary(c, ctx, c.timeout, "", "reading its schema", c.rpc.GetSchema, &proto.GetSchema_Request{})
 		if diags != nil {
 			c.schema.Diagnostics = diags
 			return
@@ -498,11 +506,8 @@ func (c *client) GetSchema(ctx context.Context) providers.GetSchemaResponse {
 }
 
 func (c *client) Configure(ctx context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
-	var resp *proto.Configure_Response
-	if d := c.call(ctx, c.timeout, "", "configuring it", func(ctx context.Context) (err error) {
-		resp, err = c.rpc.Configure(ctx, &proto.Configure_Request{Experiment: req.Experiment, Site: req.Site})
-		return err
-	}); d != nil {
+	resp, d := unary(c, ctx, c.timeout, "", "configuring it", c.rpc.Configure, &proto.Configure_Request{Experiment: req.Experiment, Site: req.Site})
+	if d != nil {
 		return providers.ConfigureResponse{Diagnostics: d}
 	}
 	return providers.ConfigureResponse{Diagnostics: diagsFromProto(resp.Diagnostics)}
@@ -521,12 +526,9 @@ func (c *client) ValidateResources(ctx context.Context, req providers.ValidateRe
 		}
 		in.Resources[i] = &proto.ValidateResources_Resource{Address: r.Address, Type: r.Type, Config: cfg}
 	}
-	var resp *proto.ValidateResources_Response
 	doing := batch("validating", func(i int) string { return req.Resources[i].Address }, len(req.Resources))
-	if d := c.call(ctx, c.timeout, "", doing, func(ctx context.Context) (err error) {
-		resp, err = c.rpc.ValidateResources(ctx, in)
-		return err
-	}); d != nil {
+	resp, d := unary(c, ctx, c.timeout, "", doing, c.rpc.ValidateResources, in)
+	if d != nil {
 		return providers.ValidateResourcesResponse{Diagnostics: d}
 	}
 	return providers.ValidateResourcesResponse{Diagnostics: diagsFromProto(resp.Diagnostics)}
@@ -551,12 +553,9 @@ func (c *client) PlanResources(ctx context.Context, req providers.PlanResourcesR
 		}
 		in.Changes[i] = &proto.PlanResources_Change{Address: ch.Address, Type: ch.Type, Prior: prior, PriorPrivate: ch.PriorPrivate, Proposed: proposed}
 	}
-	var resp *proto.PlanResources_Response
 	doing := batch("planning", func(i int) string { return req.Changes[i].Address }, len(req.Changes))
-	if d := c.call(ctx, c.timeout, "", doing, func(ctx context.Context) (err error) {
-		resp, err = c.rpc.PlanResources(ctx, in)
-		return err
-	}); d != nil {
+	resp, d := unary(c, ctx, c.timeout, "", doing, c.rpc.PlanResources, in)
+	if d != nil {
 		return providers.PlanResourcesResponse{Diagnostics: d}
 	}
 	out := providers.PlanResourcesResponse{Diagnostics: diagsFromProto(resp.Diagnostics)}
@@ -613,12 +612,9 @@ func (c *client) ReadResources(ctx context.Context, req providers.ReadResourcesR
 		}
 		in.Resources[i] = &proto.ReadResources_Resource{Address: r.Address, Type: r.Type, Current: cur, Private: r.Private}
 	}
-	var resp *proto.ReadResources_Response
 	doing := batch("reading", func(i int) string { return req.Resources[i].Address }, len(req.Resources))
-	if d := c.call(ctx, c.timeout, "", doing, func(ctx context.Context) (err error) {
-		resp, err = c.rpc.ReadResources(ctx, in)
-		return err
-	}); d != nil {
+	resp, d := unary(c, ctx, c.timeout, "", doing, c.rpc.ReadResources, in)
+	if d != nil {
 		return providers.ReadResourcesResponse{Diagnostics: d}
 	}
 	out := providers.ReadResourcesResponse{Diagnostics: diagsFromProto(resp.Diagnostics)}
@@ -641,11 +637,8 @@ func (c *client) ImportResource(ctx context.Context, req providers.ImportResourc
 	if d != nil {
 		return providers.ImportResourceResponse{Diagnostics: d}
 	}
-	var resp *proto.ImportResource_Response
-	if d := c.call(ctx, c.applyTimeout, req.Address, "importing "+req.Address, func(ctx context.Context) (err error) {
-		resp, err = c.rpc.ImportResource(ctx, &proto.ImportResource_Request{Address: req.Address, Type: req.Type, Id: req.ID})
-		return err
-	}); d != nil {
+	resp, d := unary(c, ctx, c.applyTimeout, req.Address, "importing "+req.Address, c.rpc.ImportResource, &proto.ImportResource_Request{Address: req.Address, Type: req.Type, Id: req.ID})
+	if d != nil {
 		return providers.ImportResourceResponse{Diagnostics: d}
 	}
 	nv, d := c.decode(rs.implied, resp.New, req.Address, "imported value")
@@ -658,11 +651,8 @@ func (c *client) Stop(ctx context.Context) error {
 	if c.ended() != nil {
 		return nil
 	}
-	var resp *proto.Stop_Response
-	if d := c.call(ctx, c.timeout, "", "stopping", func(ctx context.Context) (err error) {
-		resp, err = c.rpc.Stop(ctx, &proto.Stop_Request{})
-		return err
-	}); d != nil {
+	resp, d := unary(c, ctx, c.timeout, "", "stopping", c.rpc.Stop, &proto.Stop_Request{})
+	if d != nil {
 		return d.Err()
 	}
 	if resp.Error != "" {

@@ -202,12 +202,7 @@ func (c *client) apply(ctx context.Context, req *proto.ApplyResource_Request) (*
 	}
 	s, err := c.applyStream(limit)
 	if err == errNoStream {
-		var resp *proto.ApplyResource_Response
-		d := c.call(ctx, limit, address, doing, func(ctx context.Context) (err error) {
-			resp, err = c.rpc.ApplyResource(ctx, req)
-			return err
-		})
-		return resp, d
+		return unary(c, ctx, limit, address, doing, c.rpc.ApplyResource, req)
 	}
 	if err != nil {
 		return nil, c.failure(ctx, err, err == context.DeadlineExceeded, limit, address, doing)
