@@ -47,18 +47,23 @@ vnode "n%d" {
 	return dir
 }
 
-func BenchmarkLoad10kVNodes(b *testing.B) {
-	dir := write10kVNodes(b)
+// benchLoad measures loading the experiment in dir, which has nodes vnodes.
+func benchLoad(b *testing.B, dir string, nodes int) {
 	b.ReportAllocs()
 	for b.Loop() {
 		cfg, diags := Load(dir, Options{})
 		if diags.HasErrors() {
 			b.Fatal(diags)
 		}
-		if n := len(cfg.Experiment.VNodes); n != 10000 {
-			b.Fatalf("got %d vnodes", n)
+		if n := len(cfg.Experiment.VNodes); n != nodes {
+			b.Fatalf("got %d vnodes, want %d", n, nodes)
 		}
 	}
+}
+
+func BenchmarkLoad10kVNodes(b *testing.B) {
+	dir := write10kVNodes(b)
+	benchLoad(b, dir, 10000)
 }
 
 func BenchmarkLoadCount10k(b *testing.B) {
@@ -86,16 +91,7 @@ output "last" { value = vnode.n[9999].interface["eth0"].ip4_address }
 	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		cfg, diags := Load(dir, Options{})
-		if diags.HasErrors() {
-			b.Fatal(diags)
-		}
-		if n := len(cfg.Experiment.VNodes); n != 10000 {
-			b.Fatalf("got %d vnodes", n)
-		}
-	}
+	benchLoad(b, dir, 10000)
 }
 
 // BenchmarkLoad10kTopDL loads benchexp's 10,000-node experiment exported
@@ -115,14 +111,5 @@ func BenchmarkLoad10kTopDL(b *testing.B) {
 	if err := os.WriteFile(filepath.Join(dir, "bench.xml"), xml, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		cfg, diags := Load(dir, Options{})
-		if diags.HasErrors() {
-			b.Fatal(diags)
-		}
-		if n := len(cfg.Experiment.VNodes); n != 10000 {
-			b.Fatalf("got %d vnodes", n)
-		}
-	}
+	benchLoad(b, dir, 10000)
 }
