@@ -28,7 +28,7 @@ type knownHolder struct {
 }
 
 // alive reports whether h is running, as h.Alive does, and remembers it
-// when it is.
+// when it is (and forgets it once it is not).
 func (s *holderSet) alive(h holder) bool {
 	s.mu.Lock()
 	if k, ok := s.m[h.Pid]; ok && k.start == h.StartTime {
@@ -36,22 +36,17 @@ func (s *holderSet) alive(h holder) bool {
 		// exited, and counts as gone, as for Alive). Polled under the
 		// lock, so that no forget closes it meanwhile.
 		gone := exited(k.fd)
+		if gone {
+			unix.Close(k.fd)
+			delete(s.m, h.Pid)
+		}
 		s.mu.Unlock()
 		return !gone
 	}
 	s.mu.Unlock()
-	if !h.Alive() {
-		return false
-	}
-	fd, err := unix.PidfdOpen(h.Pid, 0)
-	if err != nil {
-		return h.Alive()
-	}
-	// The pidfd refers to whatever has the pid now: it is h only if h is
-	// still running after the open.
-	if !h.Alive() {
-		unix.Close(fd)
-		return false
+	fd, ok := openPidfd(h.Process)
+	if !ok {
+		return h.Alive() // gone, or no pidfd to be had: as Alive says
 	}
 	s.mu.Lock()
 	if s.m == nil {

@@ -53,79 +53,106 @@ func (h holder) netHandle() (*netlink.Handle, netns.NsHandle, error) {
 
 // inNamespaces runs fn on an OS thread that has joined the holder's
 // namespaces of the given kinds (CLONE_NEWNET, CLONE_NEWUTS; never the
-// mount namespace, which a multi-threaded process cannot join). fn runs in
-// a goroutine of its own: if the thread cannot be brought back to its
-// namespaces, the goroutine ends locked and Go discards the thread, so no
-// other goroutine ever runs in a node's namespace.
+// mount namespace, which a multi-threaded process cannot join), on a
+// thread of its own (onMovedThread).
 func (h holder) inNamespaces(flags int, fn func() error) error {
-	type nsKind struct {
-		flag int
-		name string
+	var targets []int
+	defer func() {
+		for _, fd := range targets {
+			unix.Close(fd)
+		}
+	}()
+	kinds := threadNSKinds(flags)
+	for _, k := range kinds {
+		t, err := unix.Open(h.nsPath(k.name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("opening the %s namespace of pid %d: %w", k.name, h.Pid, err)
+		}
+		targets = append(targets, t)
 	}
+	return onMovedThread(flags, func() error {
+		for i, k := range kinds {
+			if err := unix.Setns(targets[i], k.flag); err != nil {
+				return fmt.Errorf("joining the %s namespace of pid %d: %w", k.name, h.Pid, err)
+			}
+		}
+		return nil
+	}, fn)
+}
+
+// nsKind is a kind of namespace a thread of this process can move to and
+// back from.
+type nsKind struct {
+	flag int
+	name string // in /proc/PID/ns
+}
+
+// threadNSKinds returns the kinds flags names, of CLONE_NEWUTS and
+// CLONE_NEWNET.
+func threadNSKinds(flags int) []nsKind {
 	var kinds []nsKind
 	for _, k := range []nsKind{{unix.CLONE_NEWUTS, "uts"}, {unix.CLONE_NEWNET, "net"}} {
 		if flags&k.flag != 0 {
 			kinds = append(kinds, k)
 		}
 	}
+	return kinds
+}
+
+// onMovedThread runs move, which moves the calling thread to other
+// namespaces of the kinds flags names, then fn (unless move failed), on a
+// locked OS thread in a goroutine of its own, and moves the thread back to
+// the namespaces it had. If it cannot be brought back, the goroutine ends
+// locked and Go discards the thread, so no other goroutine ever runs in a
+// node's namespaces.
+func onMovedThread(flags int, move, fn func() error) error {
 	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		var origs, targets []int
-		closeAll := func() {
-			for _, fd := range append(origs, targets...) {
-				unix.Close(fd)
-			}
-		}
-		for _, k := range kinds {
-			o, err := unix.Open("/proc/thread-self/ns/"+k.name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-			if err != nil {
-				closeAll()
-				runtime.UnlockOSThread()
-				done <- fmt.Errorf("opening this thread's %s namespace: %w", k.name, err)
-				return
-			}
-			origs = append(origs, o)
-			t, err := unix.Open(h.nsPath(k.name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-			if err != nil {
-				closeAll()
-				runtime.UnlockOSThread()
-				done <- fmt.Errorf("opening the %s namespace of pid %d: %w", k.name, h.Pid, err)
-				return
-			}
-			targets = append(targets, t)
-		}
-		restore := func() bool {
-			ok := true
-			for i, k := range kinds {
-				if err := unix.Setns(origs[i], k.flag); err != nil {
-					ok = false
-				}
-			}
-			return ok
-		}
-		var err error
-		for i, k := range kinds {
-			if err = unix.Setns(targets[i], k.flag); err != nil {
-				err = fmt.Errorf("joining the %s namespace of pid %d: %w", k.name, h.Pid, err)
-				break
-			}
-		}
-		if err == nil {
-			err = fn()
-		}
-		if restore() {
+		back, err := movedThread(threadNSKinds(flags), move, fn)
+		if back {
 			runtime.UnlockOSThread()
 		}
-		closeAll()
 		done <- err
 	}()
 	return <-done
 }
 
+// movedThread does onMovedThread's work on the locked thread; back says
+// the thread is in its own namespaces again.
+func movedThread(kinds []nsKind, move, fn func() error) (back bool, err error) {
+	var origs []int
+	defer func() {
+		for _, fd := range origs {
+			unix.Close(fd)
+		}
+	}()
+	for _, k := range kinds {
+		fd, err := unix.Open("/proc/thread-self/ns/"+k.name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return true, fmt.Errorf("opening this thread's %s namespace: %w", k.name, err)
+		}
+		origs = append(origs, fd)
+	}
+	// Restored whatever happened: a move that failed half-way moved
+	// part of the way.
+	defer func() {
+		back = true
+		for i, k := range kinds {
+			if unix.Setns(origs[i], k.flag) != nil {
+				back = false
+			}
+		}
+	}()
+	if err := move(); err != nil {
+		return false, err
+	}
+	return false, fn()
+}
+
 // setForwarding sets the node's IPv4 forwarding, from a thread sent into
 // its network namespace (a node's hostname and first forwarding are set
-// by forkHolder, before the holder starts).
+// by startHolder, before the holder starts).
 func (h holder) setForwarding(on bool) error {
 	return h.inNamespaces(unix.CLONE_NEWNET, func() error { return writeForward(on) })
 }
@@ -252,10 +279,6 @@ func (s *procScan) request() <-chan map[string][]int {
 	s.batch.Submit(ch)
 	return ch
 }
-
-// byNetns returns the processes on the host (but this one) by network
-// namespace, from a scan begun after the call.
-func (s *procScan) byNetns() map[string][]int { return <-s.request() }
 
 // runScan scans for a batch of requests, then paces.
 func runScan(batch []chan map[string][]int) {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,90 +169,53 @@ var sleepPath = func() string {
 // move back, its goroutine ends locked and Go discards it, so no other
 // goroutine ever runs in a node's namespaces.
 func startHolder(experiment string, n node) (holder, error) {
-	type result struct {
-		h   holder
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		h, back, err := forkHolder(experiment, n)
-		if back {
-			runtime.UnlockOSThread()
-		}
-		done <- result{h, err}
-	}()
-	r := <-done
-	return r.h, r.err
-}
-
-// forkHolder does startHolder's work on a locked thread; back says the
-// thread is in its own namespaces again.
-func forkHolder(experiment string, n node) (h holder, back bool, err error) {
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return holder{}, true, err
+		return holder{}, err
 	}
 	defer devnull.Close()
-	kinds := []struct {
-		flag int
-		name string
-	}{{unix.CLONE_NEWNET, "net"}, {unix.CLONE_NEWUTS, "uts"}}
-	var origs []int
-	defer func() {
-		for _, fd := range origs {
-			unix.Close(fd)
+	var h holder
+	kinds := unix.CLONE_NEWNET | unix.CLONE_NEWUTS
+	err = onMovedThread(kinds, func() error {
+		if err := unix.Unshare(kinds); err != nil {
+			return fmt.Errorf("making the node's namespaces: %w", err)
 		}
-	}()
-	for _, k := range kinds {
-		fd, err := unix.Open("/proc/thread-self/ns/"+k.name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return holder{}, true, fmt.Errorf("opening this thread's %s namespace: %w", k.name, err)
+		return nil
+	}, func() error {
+		if err := unix.Sethostname([]byte(n.Name)); err != nil {
+			return fmt.Errorf("setting the hostname: %w", err)
 		}
-		origs = append(origs, fd)
-	}
-	if err := unix.Unshare(unix.CLONE_NEWNET | unix.CLONE_NEWUTS); err != nil {
-		return holder{}, true, fmt.Errorf("making the node's namespaces: %w", err)
-	}
-	defer func() {
-		back = true
-		for i, k := range kinds {
-			if unix.Setns(origs[i], k.flag) != nil {
-				back = false
+		if err := writeForward(n.IPForward); err != nil {
+			return err
+		}
+		var flags uintptr
+		if n.MountNS {
+			flags |= syscall.CLONE_NEWNS
+		}
+		cmd, err := holders.startCmd(func(path string, args []string) *exec.Cmd {
+			return &exec.Cmd{
+				Path:        path,
+				Args:        append([]string{holderTitle + experiment + "/" + n.Name}, args...),
+				Env:         []string{},
+				Dir:         "/",
+				Stdin:       devnull,
+				Stdout:      devnull,
+				Stderr:      devnull,
+				SysProcAttr: &syscall.SysProcAttr{Setsid: true, Cloneflags: flags},
 			}
+		})
+		if err != nil {
+			return err
 		}
-	}()
-	if err := unix.Sethostname([]byte(n.Name)); err != nil {
-		return holder{}, false, fmt.Errorf("setting the hostname: %w", err)
-	}
-	if err := writeForward(n.IPForward); err != nil {
-		return holder{}, false, err
-	}
-	var flags uintptr
-	if n.MountNS {
-		flags |= syscall.CLONE_NEWNS
-	}
-	cmd, err := holders.startCmd(func(path string, args []string) *exec.Cmd {
-		return &exec.Cmd{
-			Path:        path,
-			Args:        append([]string{holderTitle + experiment + "/" + n.Name}, args...),
-			Env:         []string{},
-			Dir:         "/",
-			Stdin:       devnull,
-			Stdout:      devnull,
-			Stderr:      devnull,
-			SysProcAttr: &syscall.SysProcAttr{Setsid: true, Cloneflags: flags},
+		p, err := daemon.FromPid(cmd.Process.Pid)
+		go cmd.Wait() //nolint:errcheck // reaps the holder if it dies while we run
+		if err != nil {
+			return fmt.Errorf("the holder started as pid %d but %w", cmd.Process.Pid, err)
 		}
+		h = holder{p}
+		return nil
 	})
-	if err != nil {
-		return holder{}, false, err
-	}
-	p, err := daemon.FromPid(cmd.Process.Pid)
-	go cmd.Wait() //nolint:errcheck // reaps the holder if it dies while we run
-	if err != nil {
-		return holder{}, false, fmt.Errorf("the holder started as pid %d but %w", cmd.Process.Pid, err)
-	}
-	return holder{p}, false, nil
+	return h, err
 }
 
 // writePidFile writes one of benito's pid files: "PID START_TIME", then
@@ -895,12 +857,11 @@ func deleteNode(prior cty.Value) error {
 	h := holderOf(prior)
 	alive := knownHolders.alive(h)
 	// A dead holder's namespace is the one its pid file recorded, which
-	// what was started in the node may still keep (holder.end).
+	// what was started in the node may still keep (holder.end). Read even
+	// while the holder runs: it may die before end looks again.
 	var recorded string
-	if !alive {
-		if p, id, err := readPidFile(filepath.Join(nodeDir(n.RunDir, n.Name), "holder")); err == nil && p == h.Process {
-			recorded = id
-		}
+	if p, id, err := readPidFile(filepath.Join(nodeDir(n.RunDir, n.Name), "holder")); err == nil && p == h.Process {
+		recorded = id
 	}
 	var scan <-chan map[string][]int
 	if alive || recorded != "" {

@@ -27,10 +27,10 @@ func TestProcScanSeesEarlierProcesses(t *testing.T) {
 			}
 			defer cmd.Wait()
 			defer cmd.Process.Kill()
-			if got := procScans.byNetns()[id]; !slices.Contains(got, cmd.Process.Pid) {
+			if got := (<-procScans.request())[id]; !slices.Contains(got, cmd.Process.Pid) {
 				t.Errorf("pid %d, started before the scan was asked for, is not in it", cmd.Process.Pid)
 			}
-			if slices.Contains(procScans.byNetns()[id], os.Getpid()) {
+			if slices.Contains((<-procScans.request())[id], os.Getpid()) {
 				t.Errorf("the scan lists this process")
 			}
 		})

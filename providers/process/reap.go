@@ -62,6 +62,8 @@ const reapTimeout = 5 * time.Second
 // It waits on pidfds, so it returns as soon as the kernel has them dead,
 // without polling. A holder that is already gone is no error.
 func (h holder) end(scan <-chan map[string][]int, recorded string) error {
+	// Once dead, the holder needs no place among the known ones.
+	defer knownHolders.forget(h.Pid)
 	alive := h.Alive()
 	id, except := recorded, 0
 	if alive {
@@ -92,8 +94,6 @@ func (h holder) end(scan <-chan map[string][]int, recorded string) error {
 	if !alive {
 		return waitPidfds(fds)
 	}
-	// Once dead, the holder needs no place among the known ones.
-	defer knownHolders.forget(h.Pid)
 	hfd, ok := openPidfd(h.Process)
 	if !ok {
 		return waitPidfds(fds) // the holder died on its own meanwhile
