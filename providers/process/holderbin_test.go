@@ -2,6 +2,7 @@ package process
 
 import (
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,7 +21,9 @@ func TestStaticHolder(t *testing.T) {
 	}
 	defer h.Stop(0)
 	_, _, static := holders.program()
-	if holderProgram("amd64") != nil && !static && os.Getenv("CI") != "" {
+	// In CI, where memfd exec is allowed, a static holder given up is a
+	// failure; elsewhere a host may forbid it, and sleep stands in.
+	if holderProgram(runtime.GOARCH) != nil && !static && os.Getenv("CI") != "" {
 		t.Fatalf("the static holder was given up on this host")
 	}
 	want := "sleep"

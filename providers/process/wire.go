@@ -20,7 +20,6 @@ import (
 	"github.com/benito-net/benito/internal/shaping"
 	"github.com/benito-net/benito/internal/vdemgmt"
 	"github.com/benito-net/benito/model"
-	"github.com/benito-net/benito/providers"
 )
 
 // A shaped interface on a VDE switch is plugged through a wire: a private
@@ -154,10 +153,9 @@ func ensurePlugs(h holder, n node, f iface, newTap bool) error {
 // out), one for the wirefilter and one for the node's plug.
 func startHub(n node, f iface) error {
 	dir := wireDir(n, f)
-	// Inside the node's directory, which no other delete prunes.
-	release, err := providers.MakeDir(dir, 0o755)
-	release()
-	if err != nil {
+	// Inside the node's directory, which no delete prunes while the node
+	// is there: no need for providers.MakeDir's hold.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	sock, pidFile := hubSocket(n, f), filepath.Join(dir, "hub.pid")
@@ -187,7 +185,7 @@ func startWire(n node, f iface) error {
 	os.Remove(mgmt)
 	args := []string{"--daemon", "--pidfile", pidFile, "-M", mgmt,
 		"-v", hubSocket(n, f) + ":" + f.VDESocket + "[" + strconv.Itoa(f.VDEPort) + "]"}
-	for _, c := range wireValues(f.Shaping) {
+	for _, c := range wireValues(f.Shaping, wireBuffer(f.Shaping)) {
 		args = append(args, "-"+c.flag, "LR"+c.value)
 	}
 	p, err := startDaemonizing("wirefilter", args, pidFile, mgmt)
@@ -250,24 +248,29 @@ func startDaemonizing(prog string, args []string, pidFile, ready string) (daemon
 type wireValue struct{ flag, command, value string }
 
 // wireValues renders s in wirefilter's units: delay in milliseconds, loss
-// in percent, bandwidth in bytes per second, and the channel's buffer in
-// bytes. With a bandwidth the buffer is bounded as a bridge's token bucket
-// is (shaping.QueueLimit): without a bound wirefilter queues whatever a
-// node sends faster than its capacity, growing its delay and memory
-// without end. Without a bandwidth nothing waits but for the delay, and
-// the buffer stays unbounded (0), as wirefilter has it.
-func wireValues(s shaping.Shaping) []wireValue {
+// in percent, bandwidth in bytes per second, and buf, the channel's
+// buffer, in bytes (0: unbounded).
+func wireValues(s shaping.Shaping, buf uint64) []wireValue {
 	ms := float64(s.Latency.Round(time.Microsecond)) / float64(time.Millisecond)
-	var buf uint64
-	if s.Capacity > 0 {
-		buf = shaping.QueueLimit(s.Capacity / 8)
-	}
 	return []wireValue{
 		{"d", "delay", strconv.FormatFloat(ms, 'f', -1, 64)},
 		{"l", "loss", strconv.FormatFloat(s.Loss, 'f', -1, 64)},
 		{"b", "bandwidth", strconv.FormatUint(s.Capacity/8, 10)},
 		{"c", "chanbufsize", strconv.FormatUint(buf, 10)},
 	}
+}
+
+// wireBuffer is the channel's buffer for s. With a bandwidth it is
+// bounded as a bridge's token bucket is (shaping.QueueLimit): without a
+// bound wirefilter queues whatever a node sends faster than its capacity,
+// growing its delay and memory without end. Without a bandwidth nothing
+// waits but for the delay, and the buffer stays unbounded (0), as
+// wirefilter has it.
+func wireBuffer(s shaping.Shaping) uint64 {
+	if s.Capacity == 0 {
+		return 0
+	}
+	return shaping.QueueLimit(s.Capacity / 8)
 }
 
 // setWire changes the values of f's running wirefilter to f's shaping,
@@ -282,9 +285,8 @@ func setWire(n node, f iface) error {
 	if err != nil {
 		return fmt.Errorf("interface %s: %w", f.Name, err)
 	}
-	have := wireValues(cur)
-	have[3].value = strconv.FormatUint(buf, 10) // as it is, not as it follows from cur
-	for i, v := range wireValues(f.Shaping) {
+	have := wireValues(cur, buf)
+	for i, v := range wireValues(f.Shaping, wireBuffer(f.Shaping)) {
 		if sameWireValue(have[i].value, v.value) {
 			continue
 		}
@@ -302,7 +304,8 @@ func readWire(n node, f iface) (shaping.Shaping, error) {
 		return shaping.Shaping{}, err
 	}
 	defer c.Close()
-	return c.shaping()
+	s, _, err := c.read()
+	return s, err
 }
 
 // sameWire compares what readWire returned with what was asked, allowing
@@ -328,12 +331,6 @@ func dialWire(path string) (*wireConn, error) {
 		return nil, err
 	}
 	return &wireConn{c}, nil
-}
-
-// shaping asks showinfo for the L->R values of the shaping.
-func (w *wireConn) shaping() (shaping.Shaping, error) {
-	s, _, err := w.read()
-	return s, err
 }
 
 // read asks showinfo for the L->R values: the shaping, and the channel's

@@ -269,13 +269,13 @@ func TestWireValues(t *testing.T) {
 		}
 	}
 	s := shaping.Shaping{Capacity: 100_000_000, Latency: 1500 * time.Microsecond, Loss: 0.5}
-	got := wireValues(s)
+	got := wireValues(s, wireBuffer(s))
 	// The buffer: 10ms of burst and 200ms of queue at 12.5 MB/s.
 	if got[0].value != "1.5" || got[1].value != "0.5" || got[2].value != "12500000" || got[3].value != "2625000" {
 		t.Errorf("wireValues(%v) = %v", s, got)
 	}
-	if got := wireValues(shaping.Shaping{Latency: time.Millisecond}); got[3].value != "0" {
-		t.Errorf("without a capacity the buffer is %s, want 0 (unbounded)", got[3].value)
+	if s := (shaping.Shaping{Latency: time.Millisecond}); wireValues(s, wireBuffer(s))[3].value != "0" {
+		t.Errorf("without a capacity the buffer is %d, want 0 (unbounded)", wireBuffer(s))
 	}
 	// wirefilter prints six significant digits.
 	if !sameWire(shaping.Shaping{Capacity: 123_457_000 * 8}, shaping.Shaping{Capacity: 123_456_789 * 8}) {
