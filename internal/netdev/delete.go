@@ -134,7 +134,7 @@ func deleteBatch(batch []*request) {
 			}
 		}
 		if len(doomed) > 0 {
-			go func() { answer <- deleteGroup(group) }()
+			go func() { answer <- DeleteGroup(group) }()
 		}
 	}
 	var failed error
@@ -157,9 +157,10 @@ wait:
 	}
 }
 
-// deleteGroup deletes every link of device group g with one RTM_DELLINK
-// (ip link del group G).
-func deleteGroup(g uint32) error {
+// DeleteGroup deletes every link of device group g in this thread's
+// network namespace with one RTM_DELLINK (ip link del group G); an empty
+// group is no error.
+func DeleteGroup(g uint32) error {
 	req := nl.NewNetlinkRequest(unix.RTM_DELLINK, unix.NLM_F_ACK)
 	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
 	req.AddData(nl.NewRtAttr(unix.IFLA_GROUP, nl.Uint32Attr(g)))

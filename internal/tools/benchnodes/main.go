@@ -39,8 +39,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/benito-net/benito/internal/netdev"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -317,7 +317,7 @@ func floor(n, run int, best bool) (build, teardown time.Duration, err error) {
 
 	start = time.Now()
 	if best {
-		if err := deleteGroup(devGroup); err != nil {
+		if err := netdev.DeleteGroup(devGroup); err != nil {
 			return 0, 0, err
 		}
 		for _, h := range hosts {
@@ -344,19 +344,6 @@ func floor(n, run int, best bool) (build, teardown time.Duration, err error) {
 		return 0, 0, err
 	}
 	return build, time.Since(start), nil
-}
-
-// deleteGroup deletes every link of device group g in this namespace with
-// one RTM_DELLINK (ip link del group G).
-func deleteGroup(g uint32) error {
-	req := nl.NewNetlinkRequest(unix.RTM_DELLINK, unix.NLM_F_ACK)
-	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
-	req.AddData(nl.NewRtAttr(unix.IFLA_GROUP, nl.Uint32Attr(g)))
-	_, err := req.Execute(unix.NETLINK_ROUTE, 0)
-	if err != nil {
-		return fmt.Errorf("deleting device group %d: %w", g, err)
-	}
-	return nil
 }
 
 // mn times Mininet building and stopping the star, then cleans up after it.
