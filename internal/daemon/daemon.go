@@ -233,8 +233,10 @@ func StartDetached(ctx context.Context, spec Spec, pidFile string, timeout time.
 	deadline := time.Now().Add(timeout)
 	for {
 		p, err := FromPidFile(pidFile)
-		if err == nil && p.Alive() {
-			if err = ready(); err == nil {
+		if err == nil {
+			if !p.Alive() {
+				err = fmt.Errorf("process %d of %s is not running", p.Pid, pidFile)
+			} else if err = ready(); err == nil {
 				return p, nil
 			}
 		}
