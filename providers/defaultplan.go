@@ -129,7 +129,9 @@ func knownEqual(a, b cty.Value) bool {
 	case ty == cty.Bool:
 		return a.True() == b.True()
 	case ty == cty.Number:
-		return a.AsBigFloat().Cmp(b.AsBigFloat()) == 0
+		// cty's equality: 0.1 parsed from the state (512 bits) equals
+		// 0.1 from a float64, as they print alike.
+		return a.RawEquals(b)
 	case ty.IsObjectType():
 		for name := range ty.AttributeTypes() {
 			if !knownEqual(a.GetAttr(name), b.GetAttr(name)) {
@@ -142,9 +144,10 @@ func knownEqual(a, b cty.Value) bool {
 		if n != b.LengthInt() {
 			return false
 		}
-		for i := 0; i < n; i++ {
-			idx := cty.NumberIntVal(int64(i))
-			if !knownEqual(a.Index(idx), b.Index(idx)) {
+		for ai, bi := a.ElementIterator(), b.ElementIterator(); ai.Next() && bi.Next(); {
+			_, av := ai.Element()
+			_, bv := bi.Element()
+			if !knownEqual(av, bv) {
 				return false
 			}
 		}

@@ -32,25 +32,25 @@ func TestValuesEqual(t *testing.T) {
 		cty.MapVal(map[string]cty.Value{"a": cty.StringVal("1")}), cty.MapVal(map[string]cty.Value{"b": cty.StringVal("1")}),
 		cty.MapVal(map[string]cty.Value{"a": cty.StringVal("1"), "b": cty.StringVal("2")}),
 	}
-	for i, a := range vals {
-		for j, b := range vals {
-			// Copies made anew, so that equal values share no memory.
-			b2 := b
-			if i == j {
-				b2 = vals[j]
+	for _, a := range vals {
+		for _, b := range vals {
+			want := a.Type().Equals(b.Type()) && a.RawEquals(b) && a.IsWhollyKnown()
+			if a.IsNull() || b.IsNull() {
+				want = a.IsNull() && b.IsNull()
 			}
-			want := a.Type().Equals(b2.Type()) && a.RawEquals(b2) && a.IsWhollyKnown()
-			if a.IsNull() || b2.IsNull() {
-				want = a.IsNull() && b2.IsNull()
-			}
-			if got := ValuesEqual(a, b2); got != want {
-				t.Errorf("ValuesEqual(%#v, %#v) = %v, want %v", a, b2, got, want)
+			if got := ValuesEqual(a, b); got != want {
+				t.Errorf("ValuesEqual(%#v, %#v) = %v, want %v", a, b, got, want)
 			}
 		}
 	}
 	// Equal values built separately.
 	if !ValuesEqual(node(ifc("eth0", "10.0.0.1", 1500)), node(ifc("eth0", "10.0.0.1", 1500))) {
 		t.Error("equal nodes built apart differ")
+	}
+	// A fraction read back from the state (parsed, 512 bits) equals the
+	// float64 the configuration gave, as cty has it.
+	if parsed := cty.MustParseNumberVal("0.1"); !ValuesEqual(parsed, cty.NumberFloatVal(0.1)) || !parsed.RawEquals(cty.NumberFloatVal(0.1)) {
+		t.Error("0.1 parsed differs from 0.1 as a float64")
 	}
 }
 
