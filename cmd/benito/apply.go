@@ -65,7 +65,7 @@ func (c *cli) applyDir(dir string, f *applyFlags, destroy bool) error {
 	if err != nil {
 		return err
 	}
-	w, release, err := c.openWarm(dir, &f.exp)
+	w, release, err := c.openWarm(c.options(dir, &f.exp))
 	if err != nil {
 		return err
 	}
@@ -126,14 +126,11 @@ func (c *cli) applyPlanFile(path string, f *applyFlags) error {
 	if f.exp.statePath != "" {
 		opts.StatePath = f.exp.statePath
 	}
-	w, diags := workdir.Open(opts)
-	if !diags.HasErrors() {
-		_, tdiags := c.thirdParty(w, p.Dir, opts.Factories)
-		diags = append(diags, tdiags...)
-	}
-	if err := c.printDiags(diags, w.Files()); err != nil {
+	w, release, err := c.openWarm(opts)
+	if err != nil {
 		return err
 	}
+	defer release()
 	var running atomic.Pointer[engine.Engine]
 	ctx, stop, done := c.applyInterrupts(&running)
 	defer done()

@@ -63,7 +63,7 @@ byte-identical plans, so plans can be reviewed and diffed.`,
 			if err != nil {
 				return err
 			}
-			w, release, err := c.openWarm(dirArg(args), &f.exp)
+			w, release, err := c.openWarm(c.options(dirArg(args), &f.exp))
 			if err != nil {
 				return err
 			}

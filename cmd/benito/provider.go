@@ -12,9 +12,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// builtinProviders are the providers compiled into benito, by name. Each
-// runs as a child process: benito starts its own binary as
-// `benito provider NAME` (see factories).
+// builtinProviders are the providers compiled into benito, by name. They
+// run as a child process: benito starts its own binary as `benito provider
+// NAME...`, one process for all it needs to plan and apply (builtinGroup),
+// one per provider otherwise (factories).
 var builtinProviders = map[string]func() providers.Provider{
 	configdir.Name: func() providers.Provider { return configdir.New() },
 	hostnet.Name:   func() providers.Provider { return hostnet.New() },
@@ -44,10 +45,7 @@ func (c *cli) providerCommand() *cobra.Command {
 				}
 				ps[name] = mk()
 			}
-			if len(ps) == 1 {
-				plugin.Serve(ps[args[0]])
-				return nil
-			}
+			// One provider is served alone, as plugin.Serve would.
 			plugin.ServeSet(ps)
 			return nil
 		},
