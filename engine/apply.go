@@ -333,10 +333,11 @@ func (a *applier) createOrUpdate(ctx context.Context, c *plan.Change, act plan.A
 		switch {
 		case act == plan.Create && (resp.New == cty.NilVal || resp.New.IsNull()):
 			// Nothing was made.
+			jerr := a.j.Remove(c.Addr) // outside a.mu, as in record
 			a.mu.Lock()
-			defer a.mu.Unlock()
 			delete(a.st.Resources, c.Addr)
-			if jerr := a.j.Remove(c.Addr); jerr != nil {
+			a.mu.Unlock()
+			if jerr != nil {
 				return fmt.Errorf("%w; and recording that failed: %v", err, jerr)
 			}
 		case act == plan.Create:
