@@ -51,8 +51,10 @@ func ConfigFiles(dir string) ([]string, error) {
 	return files, err
 }
 
-// dirFiles returns the .hcl files (ConfigFiles) and the .xml files
-// (TopDLFiles) of dir from one read of the directory.
+// dirFiles returns the .hcl files (ConfigFiles) and the TopDL files of dir
+// from one read of the directory: every *.xml file directly inside it
+// whose name does not start with a dot (links to files included), sorted
+// by name. (benito fmt leaves the TopDL files alone.)
 func dirFiles(dir string) (hcls, xmls []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -15,15 +15,6 @@ import (
 	"github.com/benito-net/benito/topdl"
 )
 
-// TopDLFiles returns the TopDL files of dir that Load reads besides the
-// .hcl files: every *.xml file directly inside it whose name does not start
-// with a dot (links to files included), sorted by name. (benito fmt leaves
-// them alone.)
-func TopDLFiles(dir string) []string {
-	_, xmls, _ := dirFiles(dir)
-	return xmls
-}
-
 // topdlSet is the TopDL files of one Load, read as HCL. Diagnostics and
 // source ranges that point into the generated HCL are moved to the XML
 // element it was made from.
