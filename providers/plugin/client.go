@@ -192,7 +192,6 @@ func start(ctx context.Context, cfg Config, names []string, set bool) (map[strin
 			rpc:          proto.NewProviderClient(cc),
 			timeout:      timeout,
 			applyTimeout: applyTimeout,
-			logger:       logger.Named(name),
 		}
 	}
 	return out, nil
@@ -280,7 +279,6 @@ type client struct {
 	proc                  *process
 	rpc                   proto.ProviderClient
 	timeout, applyTimeout time.Duration
-	logger                hclog.Logger
 
 	// dead, once set, is the diagnostic every call returns: the provider
 	// was closed. (The end of its process is proc.ended.)

@@ -6,10 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/benito-net/benito/internal/syncbuf"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/plugin"
@@ -219,7 +219,7 @@ func TestNotAProvider(t *testing.T) {
 
 func TestCrashMidApply(t *testing.T) {
 	ctx := context.Background()
-	log := &syncWriter{w: &bytes.Buffer{}}
+	log := &syncbuf.Buffer{}
 	exe, _ := os.Executable()
 	p, err := plugin.Start(ctx, plugin.Config{
 		Name: "echo", Path: exe, Env: []string{envServe + "=echo"},
@@ -318,23 +318,6 @@ func TestCancelledCall(t *testing.T) {
 	if r := p.ReadResources(context.Background(), providers.ReadResourcesRequest{}); r.Diagnostics.HasErrors() {
 		t.Errorf("after a cancelled call: %+v", r.Diagnostics)
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.String()
-}
-
-func (s *syncWriter) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(b)
 }
 
 // TestSet checks providers served together by one process: each call
