@@ -141,6 +141,9 @@ func (s *server) ValidateResources(ctx context.Context, req providers.ValidateRe
 
 func (s *server) PlanResources(ctx context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
 	resp := providers.PlanResourcesResponse{Changes: make([]providers.PlannedChange, len(req.Changes))}
+	// One context, ended by Stop, for the whole batch's CustomizePlan calls.
+	ctx, release := s.ctx(ctx)
+	defer release()
 	for i, c := range req.Changes {
 		pc, diags := s.plan(ctx, c)
 		resp.Changes[i] = pc
@@ -149,6 +152,7 @@ func (s *server) PlanResources(ctx context.Context, req providers.PlanResourcesR
 	return resp
 }
 
+// plan plans one change; ctx is PlanResources' (s.ctx), ended by Stop.
 func (s *server) plan(ctx context.Context, c providers.PlanChange) (providers.PlannedChange, providers.Diagnostics) {
 	r, rs, diags := s.resource(c.Address, c.Type)
 	if diags != nil {
@@ -181,9 +185,7 @@ func (s *server) plan(ctx context.Context, c providers.PlanChange) (providers.Pl
 				pd.replace[ga.Name] = true
 			}
 		}
-		cctx, release := s.ctx(ctx)
-		err := guard(func() error { return r.CustomizePlan(cctx, pd) })
-		release()
+		err := guard(func() error { return r.CustomizePlan(ctx, pd) })
 		if err = errors.Join(err, pd.setErr); err != nil {
 			return providers.PlannedChange{Planned: planned, PlannedPrivate: c.PriorPrivate, RequiresReplace: replace}, errDiags(c.Address, "Planning failed", err)
 		}
