@@ -223,15 +223,10 @@ func (w *Workdir) orphanedProviders(g *lower.Graph, st *state.State) hcl.Diagnos
 			inConfig[r.Provider] = true
 		}
 	}
-	grouped := map[string]bool{}
-	for _, gr := range w.opts.Groups {
-		for _, n := range gr.Names {
-			grouped[n] = true
-		}
-	}
+	served := w.served()
 	held := map[string][]string{}
 	for addr, r := range st.Resources {
-		if !inConfig[r.Provider] && w.opts.Factories[r.Provider] == nil && !grouped[r.Provider] {
+		if !inConfig[r.Provider] && !served[r.Provider] {
 			held[r.Provider] = append(held[r.Provider], addr.String())
 		}
 	}
@@ -255,6 +250,21 @@ func (w *Workdir) orphanedProviders(g *lower.Graph, st *state.State) hcl.Diagnos
 	return diags
 }
 
+// served is the names of the providers this workdir can start, alone
+// (Factories) or together (Groups).
+func (w *Workdir) served() map[string]bool {
+	out := make(map[string]bool, len(w.opts.Factories))
+	for name := range w.opts.Factories {
+		out[name] = true
+	}
+	for _, gr := range w.opts.Groups {
+		for _, n := range gr.Names {
+			out[n] = true
+		}
+	}
+	return out
+}
+
 // missingPlatforms reports, at the first node of each type, node types no
 // available provider serves, so that the message points at the
 // configuration rather than naming a provider the user never wrote.
@@ -263,29 +273,30 @@ func (w *Workdir) missingPlatforms(g *lower.Graph) hcl.Diagnostics {
 		return nil
 	}
 	var diags hcl.Diagnostics
+	served := w.served()
 	seen := map[string]bool{}
 	for _, r := range g.Resources {
-		if r.Addr.Type != lower.TypeVNode || seen[r.Provider] || w.opts.Factories[r.Provider] != nil {
+		if r.Addr.Type != lower.TypeVNode || seen[r.Provider] || served[r.Provider] {
 			continue
 		}
 		seen[r.Provider] = true
 		rng := r.DeclRange
-		var served []string
-		for name := range w.opts.Factories {
+		var platforms []string
+		for name := range served {
 			if name != lower.ConfigProvider && name != lower.HostNetProvider {
-				served = append(served, strconv.Quote(name))
+				platforms = append(platforms, strconv.Quote(name))
 			}
 		}
-		sort.Strings(served)
-		if len(served) == 0 {
-			served = []string{"(none)"}
+		sort.Strings(platforms)
+		if len(platforms) == 0 {
+			platforms = []string{"(none)"}
 		}
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  fmt.Sprintf("No provider serves node type %q", r.Provider),
 			Detail: fmt.Sprintf("%s has type %q, and no provider for that platform is available. The node types this benito can create are %s. "+
 				"Set type on the node (or default_type in the site block), or, for a third-party platform, name its provider in required_providers and run `benito init`.",
-				r.Addr, r.Provider, strings.Join(served, ", ")),
+				r.Addr, r.Provider, strings.Join(platforms, ", ")),
 			Subject: &rng,
 		})
 	}
