@@ -129,8 +129,16 @@ func knownEqual(a, b cty.Value) bool {
 	case ty == cty.Bool:
 		return a.True() == b.True()
 	case ty == cty.Number:
-		// cty's equality: 0.1 parsed from the state (512 bits) equals
+		// Equal as numbers is equal. Otherwise cty's equality decides
+		// between fractions: 0.1 parsed from the state (512 bits) equals
 		// 0.1 from a float64, as they print alike.
+		x, y := a.AsBigFloat(), b.AsBigFloat()
+		if x.Cmp(y) == 0 {
+			return true
+		}
+		if x.IsInt() && y.IsInt() {
+			return false
+		}
 		return a.RawEquals(b)
 	case ty.IsObjectType():
 		for name := range ty.AttributeTypes() {
