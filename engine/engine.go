@@ -12,9 +12,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// Factory starts a provider.
-type Factory func() (providers.Provider, error)
-
 // Engine holds the started, configured providers of one experiment.
 type Engine struct {
 	providers map[string]providers.Provider
@@ -35,7 +32,7 @@ type Group struct {
 // concurrently: each is a process to launch (or one process for a group)
 // and hand its configuration to. On error, the providers already started
 // are closed.
-func New(ctx context.Context, factories map[string]Factory, groups []Group, names []string, experiment string, site map[string]string) (*Engine, hcl.Diagnostics) {
+func New(ctx context.Context, factories map[string]providers.Factory, groups []Group, names []string, experiment string, site map[string]string) (*Engine, hcl.Diagnostics) {
 	e := &Engine{providers: map[string]providers.Provider{}, schemas: map[string]*providers.Schema{}}
 	names = append([]string(nil), names...)
 	sort.Strings(names)

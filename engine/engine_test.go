@@ -102,7 +102,7 @@ func twoNodes(latency string, memory int64) *lower.Graph {
 
 func newEngine(t *testing.T, p *providertest.Provider) *Engine {
 	t.Helper()
-	e, diags := New(context.Background(), map[string]Factory{"fake": func() (providers.Provider, error) { return p, nil }}, nil, []string{"fake"}, "test", nil)
+	e, diags := New(context.Background(), map[string]providers.Factory{"fake": func() (providers.Provider, error) { return p, nil }}, nil, []string{"fake"}, "test", nil)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -471,7 +471,7 @@ func TestGroup(t *testing.T) {
 		return out, nil
 	}}
 	single := 0
-	fs := map[string]Factory{
+	fs := map[string]providers.Factory{
 		"a": func() (providers.Provider, error) {
 			t.Error("a started alone")
 			return providertest.New(testSchema()), nil

@@ -5,6 +5,8 @@ import (
 	"encoding/base32"
 	"net"
 	"strings"
+
+	"github.com/benito-net/benito/contract"
 )
 
 // DeriveMAC returns the MAC address benito gives an interface whose
@@ -28,20 +30,17 @@ func ExperimentTag(experiment string) string {
 	return strings.ToLower(base32.StdEncoding.EncodeToString(sum[:]))[:4]
 }
 
-// IFNameMax is the longest Linux interface name (IFNAMSIZ less the NUL).
-const IFNameMax = 15
-
 // DeviceName returns a host-side device name for the parts given, carrying
 // the experiment's tag: "b<tag>-<parts joined by ->" when that fits in
-// IFNameMax bytes, otherwise "b<tag>-" followed by a hash of the parts. The
-// result is deterministic and at most IFNameMax bytes long.
+// contract.IFNameMax bytes, otherwise "b<tag>-" followed by a hash of the parts. The
+// result is deterministic and at most contract.IFNameMax bytes long.
 func DeviceName(experiment string, parts ...string) string {
 	prefix := "b" + ExperimentTag(experiment) + "-"
 	name := prefix + strings.Join(parts, "-")
-	if len(name) <= IFNameMax {
+	if len(name) <= contract.IFNameMax {
 		return name
 	}
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	h := strings.ToLower(base32.StdEncoding.EncodeToString(sum[:]))
-	return prefix + h[:IFNameMax-len(prefix)]
+	return prefix + h[:contract.IFNameMax-len(prefix)]
 }

@@ -3,6 +3,8 @@ package model
 import (
 	"strings"
 	"testing"
+
+	"github.com/benito-net/benito/contract"
 )
 
 func TestDeriveMAC(t *testing.T) {
@@ -24,7 +26,7 @@ func TestDeviceName(t *testing.T) {
 		t.Errorf("short name: got %q", short)
 	}
 	long := DeviceName("demo", "a-very-long-node-name", "eth0")
-	if len(long) > IFNameMax {
+	if len(long) > contract.IFNameMax {
 		t.Errorf("%q is longer than IFNAMSIZ allows", long)
 	}
 	if long == DeviceName("demo", "a-very-long-node-name", "eth1") {

@@ -10,19 +10,6 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// Switch kinds.
-const (
-	KindVDE    = "vde"
-	KindBridge = "bridge"
-)
-
-// Node types served by DETER's containers platforms.
-const (
-	TypeQEMU    = "qemu"
-	TypeOpenVZ  = "openvz"
-	TypeProcess = "process"
-)
-
 // RoutingStatic computes shortest-path static routes between all subnets.
 const RoutingStatic = "static"
 
@@ -75,7 +62,7 @@ func (s Shaping) IsZero() bool { return s == Shaping{} }
 // Switch is a virtual switch, a TopDL substrate.
 type Switch struct {
 	Name string // instance name: label, label-N (count), label-KEY (for_each)
-	Kind string // KindVDE or KindBridge
+	Kind string // contract.KindVDE or contract.KindBridge
 	// Ports is the number of ports a VDE switch is started with (-n); zero
 	// means the site default.
 	Ports int
@@ -104,7 +91,7 @@ type Bridge struct {
 // VNode is a virtual node.
 type VNode struct {
 	Name string // instance name, also the node's hostname
-	Type string // TypeQEMU, TypeOpenVZ, TypeProcess, ...
+	Type string // contract.NodeQEMU, contract.NodeOpenVZ, contract.NodeProcess, ...
 
 	Startup   string            // command run after the node's network is up
 	OS        string            // operating system description (TopDL os)

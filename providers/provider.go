@@ -45,6 +45,9 @@ type Provider interface {
 	Close() error
 }
 
+// Factory starts a provider.
+type Factory func() (Provider, error)
+
 // GetSchemaResponse answers GetSchema.
 type GetSchemaResponse struct {
 	// Info names the provider and its version (shown by benito providers,

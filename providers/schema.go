@@ -1,9 +1,11 @@
 package providers
 
 import (
+	"fmt"
 	"sort"
 	"sync"
 
+	"github.com/benito-net/benito/contract"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -105,4 +107,40 @@ func (s *ResourceSchema) AttributeNames() []string {
 func (s *ResourceSchema) ForceNewNames() []string {
 	s.derive()
 	return s.forceNew
+}
+
+// FromContract returns the schema of the built-in resource type typ as a
+// provider serving it declares it: every attribute lowering sets
+// (contract.Attributes), required where lowering always sets it and
+// optional otherwise; the attributes named in forceNew cannot change in
+// place; computed adds the attributes the provider sets itself, each
+// Computed only. A provider serving a built-in type builds its schema with
+// it, so that it accepts exactly the contract.
+//
+// It panics on a type that is not built in, a forceNew name the contract
+// lacks, or a computed attribute that is not only computed or that clashes
+// with the contract: a provider's schema is fixed when it is built.
+func FromContract(typ string, forceNew []string, computed map[string]*Attribute) *ResourceSchema {
+	attrs := contract.Attributes(typ)
+	if attrs == nil {
+		panic(fmt.Sprintf("providers.FromContract: %q is not a built-in resource type", typ))
+	}
+	rs := &ResourceSchema{Description: contract.Describe(typ), Attributes: make(map[string]*Attribute, len(attrs)+len(computed))}
+	for _, a := range attrs {
+		rs.Attributes[a.Name] = &Attribute{Type: a.Type, Description: a.Description, Required: a.Required, Optional: !a.Required}
+	}
+	for _, name := range forceNew {
+		a := rs.Attributes[name]
+		if a == nil {
+			panic(fmt.Sprintf("providers.FromContract: %s has no attribute %q to force replacement", typ, name))
+		}
+		a.ForceNew = true
+	}
+	for name, a := range computed {
+		if rs.Attributes[name] != nil || !a.Computed || a.Optional || a.Required {
+			panic(fmt.Sprintf("providers.FromContract: %s.%s must be a computed-only attribute of the provider's own", typ, name))
+		}
+		rs.Attributes[name] = a
+	}
+	return rs
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/benito-net/benito/model"
+	"github.com/benito-net/benito/contract"
 )
 
 // AttrString returns a string attribute of the object obj, or "" when obj
@@ -112,7 +112,7 @@ func Prune(remove func()) {
 // (set in the site configuration) is the user's, and stays. Call it from
 // Prune's remove.
 func PruneRoot(root string) {
-	if root == model.SiteDefaults[model.SiteConfigRoot] || root == model.SiteDefaults[model.SiteRunRoot] {
+	if root == contract.DefaultConfigRoot || root == contract.DefaultRunRoot {
 		_ = os.Remove(root) // fails, as it should, unless empty
 	}
 }

@@ -12,11 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/engine"
 	benitohcl "github.com/benito-net/benito/hcl"
 	"github.com/benito-net/benito/internal/logging"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/plan"
+	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/state"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -33,7 +35,7 @@ type Options struct {
 	VarFiles  []string
 	Environ   []string
 	// Factories start providers by name.
-	Factories map[string]engine.Factory
+	Factories map[string]providers.Factory
 	// Groups start some of them together, in one process (engine.Group).
 	Groups []engine.Group
 	// LockTimeout is how long to wait for the state lock (0: fail at once).
@@ -276,14 +278,14 @@ func (w *Workdir) missingPlatforms(g *lower.Graph) hcl.Diagnostics {
 	served := w.served()
 	seen := map[string]bool{}
 	for _, r := range g.Resources {
-		if r.Addr.Type != lower.TypeVNode || seen[r.Provider] || served[r.Provider] {
+		if r.Addr.Type != contract.VNode || seen[r.Provider] || served[r.Provider] {
 			continue
 		}
 		seen[r.Provider] = true
 		rng := r.DeclRange
 		var platforms []string
 		for name := range served {
-			if name != lower.ConfigProvider && name != lower.HostNetProvider {
+			if name != contract.ConfigProvider && name != contract.HostNetProvider {
 				platforms = append(platforms, strconv.Quote(name))
 			}
 		}

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
-	"github.com/benito-net/benito/engine"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/discovery"
 	"github.com/benito-net/benito/workdir"
@@ -21,7 +20,7 @@ import (
 // lock file and adds a factory for each to fs, the factories w was opened
 // with. Built-in providers win over a third party of the same name. It
 // returns the providers it resolved.
-func (c *cli) thirdParty(w *workdir.Workdir, dir string, fs map[string]engine.Factory) (map[string]*discovery.Resolved, hcl.Diagnostics) {
+func (c *cli) thirdParty(w *workdir.Workdir, dir string, fs map[string]providers.Factory) (map[string]*discovery.Resolved, hcl.Diagnostics) {
 	if w == nil || w.Config == nil || w.Config.Experiment == nil {
 		return nil, nil
 	}

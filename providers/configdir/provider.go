@@ -11,14 +11,13 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/benito-net/benito/lower"
-	"github.com/benito-net/benito/model"
+	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 )
 
 // Name is the provider's name in the resource graph and in state.
-const Name = lower.ConfigProvider
+const Name = contract.ConfigProvider
 
 // Version is the provider's version.
 const Version = "0.1.0"
@@ -50,16 +49,11 @@ func New() *Provider {
 }
 
 func buildSchema() providers.Schema {
-	rs := &providers.ResourceSchema{
-		Description: "a file of the experiment's config directory",
-		Attributes: map[string]*providers.Attribute{
-			"path": {Type: cty.String, Required: true, ForceNew: true,
-				Description: "path of the file, relative to the experiment's config directory"},
-			"content": {Type: cty.String, Required: true, Description: "the file's content"},
-			"id":      {Type: cty.String, Computed: true, Description: "absolute path of the file"},
-		},
-	}
-	return providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{lower.TypeConfigFile: rs}}
+	return providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{
+		contract.ConfigFile: providers.FromContract(contract.ConfigFile, []string{"path"}, map[string]*providers.Attribute{
+			"id": {Type: cty.String, Computed: true, Description: "absolute path of the file"},
+		}),
+	}}
 }
 
 func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
@@ -67,7 +61,7 @@ func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
 }
 
 func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
-	root, dir, diags := providers.SiteRoot(req, model.SiteConfigRoot, model.SiteDefaults[model.SiteConfigRoot])
+	root, dir, diags := providers.SiteRoot(req, contract.SiteConfigRoot, contract.DefaultConfigRoot)
 	if diags.HasErrors() {
 		return providers.ConfigureResponse{Diagnostics: diags}
 	}
@@ -83,7 +77,7 @@ func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) 
 func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateResourcesRequest) providers.ValidateResourcesResponse {
 	var diags providers.Diagnostics
 	for _, r := range req.Resources {
-		if r.Type != lower.TypeConfigFile {
+		if r.Type != contract.ConfigFile {
 			continue
 		}
 		pv := r.Config.GetAttr("path")

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benito-net/benito/lower"
+	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/configdir"
 	"github.com/benito-net/benito/providers/plugin"
@@ -56,7 +56,7 @@ func serveTestProvider(mode string) {
 	case "memory":
 		plugin.Serve(memoryProvider())
 	case "benchset":
-		plugin.ServeSet(map[string]providers.Provider{lower.ConfigProvider: configdir.New(), lower.HostNetProvider: memoryProvider(), "process": memoryProvider()})
+		plugin.ServeSet(map[string]providers.Provider{contract.ConfigProvider: configdir.New(), contract.HostNetProvider: memoryProvider(), "process": memoryProvider()})
 	case "set":
 		plugin.ServeSet(map[string]providers.Provider{"echo": &echo{stop: make(chan struct{})}, "config": configdir.New()})
 	default:
@@ -84,20 +84,16 @@ func start(t testing.TB, name, mode string, timeout time.Duration) providers.Pro
 }
 
 // memoryProvider serves every type lowering makes but config files, in
-// memory (providertest), with every attribute optional and a computed id.
+// memory (providertest), with the contract's attributes and a computed id.
 func memoryProvider() *providertest.Provider {
 	s := providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{}}
-	for typ, attrs := range lower.ConfigTypes {
-		if typ == lower.TypeConfigFile {
+	for _, typ := range contract.Types() {
+		if typ == contract.ConfigFile {
 			continue
 		}
-		rs := &providers.ResourceSchema{Attributes: map[string]*providers.Attribute{
+		s.ResourceTypes[typ] = providers.FromContract(typ, nil, map[string]*providers.Attribute{
 			"id": {Type: cty.String, Computed: true},
-		}}
-		for name, ty := range attrs {
-			rs.Attributes[name] = &providers.Attribute{Type: ty, Optional: true}
-		}
-		s.ResourceTypes[typ] = rs
+		})
 	}
 	return providertest.New(s)
 }

@@ -1,0 +1,239 @@
+package contract
+
+import (
+	"sort"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+// The built-in resource types of the graph.
+const (
+	// Switch is a VDE switch (a vde_switch daemon) or a Linux bridge.
+	Switch = "switch"
+	// Port is a numbered port on a VDE switch.
+	Port = "port"
+	// Tap is a TAP device of the host, plugged into a VDE port and/or
+	// enslaved to a bridge.
+	Tap = "tap"
+	// Bridge is a Linux bridge of the host.
+	Bridge = "bridge"
+	// VNode is a node of the experiment, served by its platform.
+	VNode = "vnode"
+	// Route is a route inside a node's network stack.
+	Route = "route"
+	// Mount is a directory of the host shared into a node.
+	Mount = "mount"
+	// Startup is a node's startup command, run inside the node once its
+	// network, routes and mounts are complete.
+	Startup = "startup"
+	// ConfigFile is a file of the experiment's config directory (DETER's
+	// layout: hosts, route/<node>, topology.xml).
+	ConfigFile = "config_file"
+)
+
+// Switch kinds.
+const (
+	KindVDE    = "vde"
+	KindBridge = "bridge"
+)
+
+// The node types of DETER's containers platforms. A node type is the name
+// of the provider that serves it; a third party's platform adds its own.
+const (
+	NodeQEMU    = "qemu"
+	NodeOpenVZ  = "openvz"
+	NodeProcess = "process"
+)
+
+// The first-party providers of the resource types that are not a node's own.
+const (
+	// ConfigProvider writes the experiment's config directory.
+	ConfigProvider = "config"
+	// HostNetProvider serves the host's network substrate: switches,
+	// ports, taps and bridges.
+	HostNetProvider = "hostnet"
+)
+
+// ProviderOf says which provider serves a resource of type typ: a node, its
+// routes, mounts and startup command are served by the provider named after
+// the node's type (nodeType), since only the platform can reach inside its
+// nodes; the config directory by its own; the host's plumbing by the host
+// network provider.
+func ProviderOf(typ, nodeType string) string {
+	switch typ {
+	case VNode, Route, Mount, Startup:
+		return nodeType
+	case ConfigFile:
+		return ConfigProvider
+	default:
+		return HostNetProvider
+	}
+}
+
+// IFNameMax is the longest Linux interface name (IFNAMSIZ less the NUL).
+const IFNameMax = 15
+
+// Attribute is one attribute lowering sets on a resource.
+type Attribute struct {
+	Name string
+	Type cty.Type
+	// Required says lowering always sets it (never null); a provider's
+	// schema marks it required. The others may be null.
+	Required    bool
+	Description string
+}
+
+// Interface is the object type of one entry of a vnode's "interfaces" list:
+// everything a platform needs to plug the interface in. Exactly one of
+// (vde_socket, vde_port) and bridge is set, by the switch's kind.
+var Interface = objectOf(interfaceAttrs)
+
+var interfaceAttrs = []Attribute{
+	{Name: "name", Type: cty.String, Required: true, Description: "the interface's name inside the node (`eth0`, `inf000`)"},
+	{Name: "switch", Type: cty.String, Required: true, Description: "the switch it is on"},
+	{Name: "switch_kind", Type: cty.String, Required: true, Description: `the switch's kind: "vde" or "bridge"`},
+	{Name: "vde_socket", Type: cty.String, Description: "VDE: the switch's control directory (QEMU: `-netdev vde,sock=...`)"},
+	{Name: "vde_port", Type: cty.Number, Description: "VDE: the port number reserved for the interface, stable across plans (QEMU: `port=N`)"},
+	{Name: "bridge", Type: cty.String, Description: "bridge: the host bridge to enslave the host side to"},
+	{Name: "host_device", Type: cty.String, Description: "the host-side device name to create (a TAP or a veth's host end), within IFNAMSIZ"},
+	{Name: "mac_address", Type: cty.String, Description: "the interface's MAC address, derived deterministically unless configured"},
+	{Name: "ip4_address", Type: cty.String, Description: "IPv4 address, dotted quad, or null"},
+	{Name: "ip4_netmask", Type: cty.String, Description: "IPv4 netmask, dotted quad, or null"},
+	{Name: "mtu", Type: cty.Number, Description: "MTU, or null for the platform's default"},
+	{Name: "capacity", Type: cty.Number, Description: "shaping: bits per second the node may send, or null"},
+	{Name: "latency", Type: cty.String, Description: "shaping: delay of what the node sends, a Go duration, or null"},
+	{Name: "loss", Type: cty.Number, Description: "shaping: percent of what the node sends that is lost, or null"},
+}
+
+// InterfaceAttributes returns the attributes of Interface, in the order
+// above. The slice is shared: do not modify it.
+func InterfaceAttributes() []Attribute { return interfaceAttrs }
+
+// types lists, for each built-in resource type, its description and the
+// attributes lowering sets.
+var types = map[string]struct {
+	description string
+	attrs       []Attribute
+}{
+	Switch: {"a VDE switch (vde_switch daemon) or a Linux bridge", []Attribute{
+		{Name: "name", Type: cty.String, Required: true, Description: "the switch's name in the experiment"},
+		{Name: "kind", Type: cty.String, Required: true, Description: `"vde" or "bridge"`},
+		{Name: "ports", Type: cty.Number, Description: "VDE: the highest port number the switch accepts (vde_switch -n ports+1)"},
+		{Name: "subnet", Type: cty.String, Description: "the switch's subnet (informational)"},
+		{Name: "socket", Type: cty.String, Description: "VDE: the control directory (vde_switch -s)"},
+		{Name: "device", Type: cty.String, Description: "bridge: the bridge's device name"},
+		{Name: "group", Type: cty.String, Description: "VDE: group owning the control socket (vde_switch -g)"},
+		{Name: "mode", Type: cty.String, Description: "VDE: octal mode of the control socket (vde_switch -m)"},
+	}},
+	Port: {"a numbered port on a VDE switch", []Attribute{
+		{Name: "switch", Type: cty.String, Required: true, Description: "the switch's name"},
+		{Name: "socket", Type: cty.String, Required: true, Description: "the switch's control directory"},
+		{Name: "number", Type: cty.Number, Required: true, Description: "the port number"},
+		{Name: "node", Type: cty.String, Description: "the node the port is for"},
+		{Name: "interface", Type: cty.String, Description: "the node's interface the port is for"},
+	}},
+	Tap: {"a TAP device, plugged into a VDE port and/or enslaved to a bridge", []Attribute{
+		{Name: "name", Type: cty.String, Required: true, Description: "the device name"},
+		{Name: "switch", Type: cty.String, Description: "the VDE switch's name, or null"},
+		{Name: "socket", Type: cty.String, Description: "the VDE switch's control directory, or null"},
+		{Name: "port", Type: cty.Number, Description: "the VDE port, or null"},
+		{Name: "bridge", Type: cty.String, Description: "the bridge device to enslave the TAP to, or null"},
+		{Name: "owner", Type: cty.String, Description: "user owning the device (name or uid), like vde_tunctl -u"},
+		{Name: "group", Type: cty.String, Description: "group owning the device (name or gid)"},
+	}},
+	Bridge: {"a Linux bridge", []Attribute{
+		{Name: "name", Type: cty.String, Required: true, Description: "the bridge's name in the experiment"},
+		{Name: "device", Type: cty.String, Description: "the device name (default: name)"},
+	}},
+	VNode: {"a node of the experiment, served by the platform its type names", []Attribute{
+		{Name: "name", Type: cty.String, Required: true, Description: "the node's name: its hostname, and its name in the hosts file"},
+		{Name: "type", Type: cty.String, Required: true, Description: "the node type: the platform serving it (process, qemu, openvz, or a third party's)"},
+		{Name: "os", Type: cty.String, Description: "the operating system, as the experiment describes it, or null"},
+		{Name: "image", Type: cty.String, Description: "the disk image or template the platform boots, or null"},
+		{Name: "partition", Type: cty.String, Description: "the physical host (DETER's partition), or null"},
+		{Name: "ghost", Type: cty.Bool, Description: "DETER's ghost node: allocated, not started; it gets no routes, mounts or startup"},
+		{Name: "memory", Type: cty.Number, Description: "memory in MiB, or null for the site's default"},
+		{Name: "cpus", Type: cty.Number, Description: "CPU count, or null for the site's default"},
+		{Name: "attributes", Type: cty.Map(cty.String), Description: "other attributes from the configuration or TopDL, carried through to the platform"},
+		{Name: "interfaces", Type: cty.List(Interface), Description: "the node's interfaces, sorted by name"},
+		{Name: "config_dir", Type: cty.String, Description: "the experiment's config directory, shared into the node"},
+		{Name: "run_dir", Type: cty.String, Description: "the experiment's run directory (sockets, pid files, logs)"},
+		{Name: "mount_namespace", Type: cty.Bool, Description: "the node has mount blocks: a container or process node gets a mount namespace of its own"},
+		{Name: "ip_forward", Type: cty.Bool, Description: "the node has more than one addressed interface: it forwards packets between its links (a router)"},
+	}},
+	Route: {"a route in a node's network stack", []Attribute{
+		{Name: "node", Type: cty.String, Required: true, Description: "the node the route is in"},
+		{Name: "destination", Type: cty.String, Required: true, Description: "the destination prefix"},
+		{Name: "gateway", Type: cty.String, Description: "the next hop's address, or null"},
+		{Name: "device", Type: cty.String, Description: "the node's interface the route goes out of, or null"},
+		{Name: "metric", Type: cty.Number, Description: "the route's metric, or null"},
+	}},
+	Mount: {"a directory of the host shared into a node", []Attribute{
+		{Name: "node", Type: cty.String, Required: true, Description: "the node it is shared into"},
+		{Name: "node_type", Type: cty.String, Required: true, Description: "the node's type (the platform decides how: 9P for VMs, a bind mount for containers and processes)"},
+		{Name: "source", Type: cty.String, Required: true, Description: "the directory on the host"},
+		{Name: "target", Type: cty.String, Required: true, Description: "where it appears inside the node"},
+		{Name: "read_only", Type: cty.Bool, Description: "shared read-only"},
+	}},
+	Startup: {"a node's startup command, run inside the node once its network, routes and mounts are up", []Attribute{
+		{Name: "node", Type: cty.String, Required: true, Description: "the node it runs in"},
+		{Name: "command", Type: cty.String, Required: true, Description: "the command, run by /bin/sh -c"},
+		{Name: "log", Type: cty.String, Description: "the file its output is appended to"},
+	}},
+	ConfigFile: {"a file of the experiment's config directory", []Attribute{
+		{Name: "path", Type: cty.String, Required: true, Description: "path of the file, relative to the experiment's config directory"},
+		{Name: "content", Type: cty.String, Required: true, Description: "the file's content"},
+	}},
+}
+
+// Types returns the built-in resource type names, sorted.
+func Types() []string {
+	out := make([]string, 0, len(types))
+	for t := range types {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Has reports whether typ is a built-in resource type.
+func Has(typ string) bool {
+	_, ok := types[typ]
+	return ok
+}
+
+// Describe returns the one-line description of a built-in type ("" for
+// another).
+func Describe(typ string) string { return types[typ].description }
+
+// Attributes returns the attributes lowering sets on a resource of type
+// typ, sorted by name; nil for a type that is not built in. The slice is
+// shared: do not modify it.
+func Attributes(typ string) []Attribute { return sorted[typ] }
+
+// ObjectType returns the object type of typ's configuration: every
+// attribute of Attributes(typ). It is what a built-in provider's schema
+// gives as its ConfigType.
+func ObjectType(typ string) cty.Type { return objects[typ] }
+
+var (
+	sorted  = map[string][]Attribute{}
+	objects = map[string]cty.Type{}
+)
+
+func init() {
+	for typ, t := range types {
+		attrs := append([]Attribute(nil), t.attrs...)
+		sort.Slice(attrs, func(i, j int) bool { return attrs[i].Name < attrs[j].Name })
+		sorted[typ] = attrs
+		objects[typ] = objectOf(attrs)
+	}
+}
+
+func objectOf(attrs []Attribute) cty.Type {
+	m := make(map[string]cty.Type, len(attrs))
+	for _, a := range attrs {
+		m[a.Name] = a.Type
+	}
+	return cty.Object(m)
+}
