@@ -76,6 +76,7 @@ func buildSchema() providers.Schema {
 		}
 		switch typ {
 		case lower.TypeVNode:
+			rs.Exec = true // benito exec: Exec in exec.go
 			rs.Description = "a process node: a holder process with network, UTS (and mount) namespaces of its own"
 		case lower.TypeRoute:
 			rs.Description = "a route in a process node's network stack"

@@ -20,6 +20,8 @@ type Provider struct {
 	PlanFn  func(c providers.PlanChange) providers.PlannedChange
 	ApplyFn func(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse
 	ReadFn  func(r providers.ReadResource) providers.ReadResult
+	// ExecFn serves Exec (default: not supported).
+	ExecFn func(ctx context.Context, req providers.ExecRequest) providers.ExecResponse
 
 	mu sync.Mutex
 	// Objects holds the resources that exist, by address.
@@ -158,6 +160,14 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 		resp.Resources[i] = providers.ReadResult{New: v, Private: r.Private}
 	}
 	return resp
+}
+
+func (p *Provider) Exec(ctx context.Context, req providers.ExecRequest) providers.ExecResponse {
+	p.count("Exec")
+	if p.ExecFn != nil {
+		return p.ExecFn(ctx, req)
+	}
+	return providers.ExecNotSupported("providertest", req)
 }
 
 func (p *Provider) Stop(context.Context) error {
