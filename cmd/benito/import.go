@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -13,6 +12,7 @@ import (
 	"github.com/benito-net/benito/addrs"
 	benitohcl "github.com/benito-net/benito/hcl"
 	"github.com/benito-net/benito/internal/atomicfile"
+	"github.com/benito-net/benito/internal/suggest"
 	"github.com/benito-net/benito/topdl"
 )
 
@@ -20,8 +20,8 @@ func (c *cli) importCommand() *cobra.Command {
 	var f expFlags
 	var dir string
 	cmd := &cobra.Command{
-		Use:   "import ADDRESS ID | import topdl FILE.xml | import site FILE",
-		Short: "Adopt an existing object into the state, or import DETER files",
+		Use:   "import ADDRESS ID",
+		Short: "Adopt an existing object into the state; import DETER files (topdl, site)",
 		Long: `benito import ADDRESS ID adopts an object that exists on the host already
 (a bridge made by hand, say) as the resource ADDRESS of the configuration:
 the resource's provider reads the object that ID names (for hostnet: a
@@ -38,18 +38,20 @@ the two forms never meet.) benito plan and apply also read a TopDL .xml file
 placed directly in the experiment directory; importing gives HCL to edit
 instead.`,
 		Example: `  benito import -C myexp bridge.ctl bctl0
-  benito import -C myexp switch.lan0 /run/benito/myexp/lan0.ctl
-  benito import topdl experiment.xml -o myexp`,
+  benito import topdl experiment.xml -o myexp
+  benito import site /share/containers/site.conf -o myexp/site.hcl`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cmd.Help()
 			}
 			if len(args) != 2 || !strings.Contains(args[0], ".") {
+				var subs []string
 				for _, sub := range cmd.Commands() {
-					if sub.Name() != args[0] && slices.Contains(cmd.SuggestionsFor(args[0]), sub.Name()) {
-						return fmt.Errorf("benito import %s: did you mean benito import %s?", args[0], sub.Name())
-					}
+					subs = append(subs, sub.Name())
+				}
+				if s := suggest.Nearest(args[0], subs); s != "" {
+					return fmt.Errorf("benito import %s: did you mean benito import %s?", args[0], s)
 				}
 				return fmt.Errorf("benito import takes a resource address and the id of the object to adopt (benito import TYPE.NAME ID), or a subcommand (topdl, site)")
 			}
