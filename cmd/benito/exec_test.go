@@ -79,6 +79,11 @@ func TestExecProcessNode(t *testing.T) {
 			if r := benito(t, "", "exec", "-C", dir, "a", "--", "sh", "-c", "kill -TERM $$"); r.code != 128+15 {
 				t.Errorf("a command killed by SIGTERM: exit %d, want 143\n%s", r.code, r)
 			}
+			// --tty without a terminal here: one of the usual size there.
+			r = benito(t, "", "exec", "--tty", "-C", dir, "a", "--", "sh", "-c", "tty; stty size")
+			if r.code != 0 || !regexp.MustCompile(`^/dev/pts/[0-9]+\r\n24 80\r\n$`).MatchString(r.stdout) {
+				t.Errorf("--tty without a terminal:\n%s", r)
+			}
 			if r := benito(t, "", "exec", "-C", dir, "a", "--", "no-such-command-here"); r.code != 127 {
 				t.Errorf("a command not found: exit %d, want 127\n%s", r.code, r)
 			}
