@@ -20,6 +20,8 @@ type Provider struct {
 	PlanFn  func(c providers.PlanChange) providers.PlannedChange
 	ApplyFn func(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse
 	ReadFn  func(r providers.ReadResource) providers.ReadResult
+	// ImportFn serves ImportResource (default: not supported).
+	ImportFn func(req providers.ImportResourceRequest) providers.ImportResourceResponse
 	// ExecFn serves Exec (default: not supported).
 	ExecFn func(ctx context.Context, req providers.ExecRequest) providers.ExecResponse
 
@@ -183,7 +185,11 @@ func (p *Provider) Close() error {
 	return nil
 }
 
-// ImportResource is not supported: there is nothing outside benito to adopt.
+// ImportResource is not supported unless ImportFn is set: there is nothing
+// outside benito to adopt.
 func (p *Provider) ImportResource(_ context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
+	if p.ImportFn != nil {
+		return p.ImportFn(req)
+	}
 	return providers.ImportResourceResponse{Diagnostics: providers.Errorf(req.Address, "Resources of type %q cannot be imported", req.Type)}
 }
