@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/benito-net/benito/providers"
@@ -78,6 +79,7 @@ and releases the lock before the command runs.`,
 					if restore, err = rawTerminal(ctx, stdinTerm, &req); err != nil {
 						return err
 					}
+					defer restore() // also on a panic; restoring twice is harmless
 				}
 			}
 			req.Signals = forwardSignals(ctx)
@@ -105,7 +107,8 @@ and releases the lock before the command runs.`,
 // rawTerminal puts the terminal fd in raw mode for an interactive session,
 // asks for a pseudo-terminal of its size in req, and passes on its size
 // changes (SIGWINCH) until ctx ends. The returned function restores the
-// terminal as it was; call it whatever happened.
+// terminal as it was (once, however often it is called); call it whatever
+// happened.
 func rawTerminal(ctx context.Context, fd int, req *providers.ExecRequest) (restore func(), err error) {
 	cols, rows, err := term.GetSize(fd)
 	if err != nil {
@@ -140,9 +143,12 @@ func rawTerminal(ctx context.Context, fd int, req *providers.ExecRequest) (resto
 			}
 		}
 	}()
+	var once sync.Once
 	return func() {
-		signal.Stop(winch)
-		term.Restore(fd, old)
+		once.Do(func() {
+			signal.Stop(winch)
+			term.Restore(fd, old)
+		})
 	}, nil
 }
 
