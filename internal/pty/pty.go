@@ -50,7 +50,8 @@ func SetSize(f *os.File, rows, cols uint16) error {
 }
 
 // ForegroundGroup returns the foreground process group of the terminal
-// whose master side is f: the job a typed Ctrl-C would interrupt.
+// whose master side is f: the job a typed Ctrl-C would interrupt (0 when
+// no session controls the terminal).
 func ForegroundGroup(f *os.File) (int, error) {
 	var pgrp int
 	err := control(f, func(fd int) error {
