@@ -8,7 +8,6 @@ import (
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/internal/suggest"
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/state"
 	"github.com/hashicorp/hcl/v2"
@@ -60,12 +59,12 @@ func (w *Workdir) findNode(ctx context.Context, node string) (*state.Resource, *
 	if len(st.Resources) == 0 {
 		return fail("No such node", "There is no node %q: the state at %s is empty (nothing has been applied there yet).", node, w.State.Path())
 	}
-	if r := st.Resources[addrs.Resource{Type: lower.TypeVNode, Name: node}]; r != nil {
+	if r := st.Resources[addrs.Resource{Type: contract.VNode, Name: node}]; r != nil {
 		return r, st, nil
 	}
 	var names []string
 	for a := range st.Resources {
-		if a.Type == lower.TypeVNode {
+		if a.Type == contract.VNode {
 			names = append(names, a.Name)
 		}
 	}

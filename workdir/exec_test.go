@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/benito-net/benito/addrs"
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/state"
 )
@@ -27,7 +26,7 @@ func TestExecUnknownNode(t *testing.T) {
 		dir := t.TempDir()
 		st := state.New("exp")
 		for i := range tc.nodes {
-			a := addrs.Resource{Type: lower.TypeVNode, Name: fmt.Sprintf("node%d", i)}
+			a := addrs.Resource{Type: contract.VNode, Name: fmt.Sprintf("node%d", i)}
 			st.Resources[a] = &state.Resource{Addr: a, Provider: "process", Attributes: []byte(`{}`)}
 		}
 		w := OpenState(Options{Dir: dir})

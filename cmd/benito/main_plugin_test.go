@@ -76,32 +76,32 @@ type renamed struct{ providers.Provider }
 func (r renamed) GetSchema(ctx context.Context) providers.GetSchemaResponse {
 	resp := r.Provider.GetSchema(ctx)
 	resp.Info = providers.Info{Name: crashTestProvider, Version: "1.0.0"}
-	resp.Schema = providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{crashTestType: resp.Schema.ResourceTypes[lower.TypeConfigFile]}}
+	resp.Schema = providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{crashTestType: resp.Schema.ResourceTypes[contract.ConfigFile]}}
 	return resp
 }
 
 func (r renamed) ValidateResources(ctx context.Context, req providers.ValidateResourcesRequest) providers.ValidateResourcesResponse {
 	for i := range req.Resources {
-		req.Resources[i].Type = lower.TypeConfigFile
+		req.Resources[i].Type = contract.ConfigFile
 	}
 	return r.Provider.ValidateResources(ctx, req)
 }
 
 func (r renamed) PlanResources(ctx context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
 	for i := range req.Changes {
-		req.Changes[i].Type = lower.TypeConfigFile
+		req.Changes[i].Type = contract.ConfigFile
 	}
 	return r.Provider.PlanResources(ctx, req)
 }
 
 func (r renamed) ApplyResource(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
-	req.Type = lower.TypeConfigFile
+	req.Type = contract.ConfigFile
 	return r.Provider.ApplyResource(ctx, req)
 }
 
 func (r renamed) ReadResources(ctx context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
 	for i := range req.Resources {
-		req.Resources[i].Type = lower.TypeConfigFile
+		req.Resources[i].Type = contract.ConfigFile
 	}
 	return r.Provider.ReadResources(ctx, req)
 }
@@ -121,8 +121,8 @@ const (
 // TEST_NODE=name in its environment.
 func newTestPlatform(name string, withExec bool) providers.Provider {
 	s := providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{}}
-	for _, typ := range []string{lower.TypeVNode, lower.TypeRoute, lower.TypeMount, lower.TypeStartup} {
-		rs := &providers.ResourceSchema{Attributes: map[string]*providers.Attribute{}, Exec: withExec && typ == lower.TypeVNode}
+	for _, typ := range []string{contract.VNode, contract.Route, contract.Mount, contract.Startup} {
+		rs := &providers.ResourceSchema{Attributes: map[string]*providers.Attribute{}, Exec: withExec && typ == contract.VNode}
 		for an, ty := range lower.ConfigTypes[typ] {
 			rs.Attributes[an] = &providers.Attribute{Type: ty, Optional: true}
 		}

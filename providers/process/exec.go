@@ -8,14 +8,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 )
 
 // Exec runs a command inside a process node, as nodeCommand makes it.
 func (p *Provider) Exec(ctx context.Context, req providers.ExecRequest) providers.ExecResponse {
-	if req.Type != lower.TypeVNode {
+	if req.Type != contract.VNode {
 		return providers.ExecNotSupported(Name, req)
 	}
 	cmd, err := nodeCommand(req.Value, req.Args)
