@@ -119,9 +119,6 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, j Jou
 		if c.Action == plan.DeleteThenCreate {
 			g.Connect(vertex{c.Addr, false}, vertex{c.Addr, true})
 		}
-		if c.Action == plan.CreateThenDelete {
-			g.Connect(vertex{c.Addr, true}, vertex{c.Addr, false})
-		}
 	}
 	for _, c := range a.changes {
 		if hasCreateHalf(c.Action) {

@@ -506,7 +506,7 @@ func replaceWithContainers(g *lower.Graph, changes []*plan.Change, byAddr map[ad
 			continue
 		}
 		switch cc.Action {
-		case plan.Create, plan.DeleteThenCreate, plan.CreateThenDelete:
+		case plan.Create, plan.DeleteThenCreate:
 			if c.Action == plan.NoOp {
 				c.After = c.Before
 			}

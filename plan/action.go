@@ -7,12 +7,10 @@ const (
 	NoOp Action = iota
 	Create
 	Update
-	// DeleteThenCreate replaces a resource by destroying it first; it is the
-	// default, since two copies of a switch or a node cannot share a name
-	// on the host.
+	// DeleteThenCreate replaces a resource by destroying it first: the only
+	// way benito replaces, since two copies of a switch or a node cannot
+	// share a name on the host.
 	DeleteThenCreate
-	// CreateThenDelete replaces a resource by creating the new one first.
-	CreateThenDelete
 	Delete
 )
 
@@ -26,8 +24,6 @@ func (a Action) String() string {
 		return "update"
 	case DeleteThenCreate:
 		return "delete-then-create"
-	case CreateThenDelete:
-		return "create-then-delete"
 	case Delete:
 		return "delete"
 	}
@@ -35,7 +31,7 @@ func (a Action) String() string {
 }
 
 // IsReplace reports whether the action destroys and re-creates.
-func (a Action) IsReplace() bool { return a == DeleteThenCreate || a == CreateThenDelete }
+func (a Action) IsReplace() bool { return a == DeleteThenCreate }
 
 // Symbol is the marker the human rendering shows for the action.
 func (a Action) Symbol() string {
@@ -46,8 +42,6 @@ func (a Action) Symbol() string {
 		return "  ~"
 	case DeleteThenCreate:
 		return "-/+"
-	case CreateThenDelete:
-		return "+/-"
 	case Delete:
 		return "  -"
 	}
@@ -63,8 +57,6 @@ func (a Action) JSONActions() []string {
 		return []string{"update"}
 	case DeleteThenCreate:
 		return []string{"delete", "create"}
-	case CreateThenDelete:
-		return []string{"create", "delete"}
 	case Delete:
 		return []string{"delete"}
 	}

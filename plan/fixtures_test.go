@@ -244,7 +244,7 @@ func planReplace() *Plan {
 			Private: []byte(`{"pidfile":"/run/a.pid"}`),
 		},
 		{
-			Addr: addr("switch", "lan0"), Provider: "ovs", Action: CreateThenDelete, Reason: ReasonRequiresReplace,
+			Addr: addr("switch", "lan0"), Provider: "ovs", Action: DeleteThenCreate, Reason: ReasonRequiresReplace,
 			Type: switchType, Before: switchLan0(),
 			After: with(switchLan0(), map[string]cty.Value{
 				"vlan": num(20),

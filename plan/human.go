@@ -198,7 +198,7 @@ func (r *human) changeBlock(c *Change) {
 		r.str(" will be created")
 	case Update:
 		r.str(" will be updated in-place")
-	case DeleteThenCreate, CreateThenDelete:
+	case DeleteThenCreate:
 		if c.Reason == ReasonTainted {
 			r.str(" is tainted, so must be replaced")
 		} else {

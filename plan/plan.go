@@ -115,7 +115,7 @@ func (p *Plan) Counts() (add, change, destroy int) {
 			change++
 		case Delete:
 			destroy++
-		case DeleteThenCreate, CreateThenDelete:
+		case DeleteThenCreate:
 			add++
 			destroy++
 		}

@@ -19,4 +19,7 @@
 //     no longer exists.
 //   - Responses to batched calls have exactly one entry per request entry, in
 //     the same order.
+//   - Exec is asked only for a resource whose type's schema declares Exec;
+//     it returns once the command has ended, and ends the command when its
+//     ctx ends.
 package providers

@@ -2,6 +2,8 @@ package providers
 
 import (
 	"context"
+	"io"
+	"syscall"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -35,6 +37,12 @@ type Provider interface {
 	// of the provider's choosing (a device name, a socket path), into a
 	// value benito can manage from then on.
 	ImportResource(ctx context.Context, req ImportResourceRequest) ImportResourceResponse
+
+	// Exec runs a command inside a resource whose type's schema declares
+	// Exec (a node), connected to the request's streams, and returns when
+	// the command has ended (or ctx has, which ends the command). It is
+	// the only call without a time limit: it lasts as long as the command.
+	Exec(ctx context.Context, req ExecRequest) ExecResponse
 
 	// Stop asks the provider to abandon in-flight work as soon as it safely
 	// can. It may be called concurrently with ApplyResource.
@@ -192,5 +200,59 @@ type ImportResourceRequest struct {
 type ImportResourceResponse struct {
 	New         cty.Value
 	Private     []byte
+	Diagnostics Diagnostics
+}
+
+// ExecRequest asks for a command to run inside a resource (benito exec
+// NODE -- COMMAND).
+type ExecRequest struct {
+	Address string
+	Type    string
+	// Value and Private are the resource as the state records it (Value
+	// of the type's ImpliedType): what tells the provider where the node
+	// is, such as its holder process.
+	Value   cty.Value
+	Private []byte
+
+	// Args is the command and its arguments, Args[0] looked up on the
+	// PATH inside the node. Env is its environment (KEY=VALUE), to which
+	// the provider may add variables of its own.
+	Args []string
+	Env  []string
+
+	// Stdin is read for the command's input until it ends (nil: no
+	// input). Stdout and Stderr receive the command's output, possibly
+	// at the same time (nil: discarded). A provider may leave a Read of
+	// Stdin in progress when Exec returns; what it reads then is dropped.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+
+	// Terminal, when not nil, asks for the command to run on a
+	// pseudo-terminal of that size, as its controlling terminal: Stdin is
+	// what the user types, Stdout what the terminal shows, and Stderr is
+	// not used. Resize carries the later sizes of the user's terminal.
+	Terminal *WindowSize
+	Resize   <-chan WindowSize
+
+	// Signals carries the signals benito received while the command ran
+	// (interrupt, quit, terminate, hang-up), for the provider to send to
+	// the command (on a terminal: to its foreground process group).
+	Signals <-chan syscall.Signal
+}
+
+// WindowSize is a terminal's size in characters.
+type WindowSize struct {
+	Rows, Cols uint16
+}
+
+// ExecResponse answers Exec: how the command ended. Diagnostics with an
+// error say that it did not run at all (the node is not running, say), and
+// then ExitCode is -1.
+type ExecResponse struct {
+	// ExitCode is the command's exit status, or -1 when a signal ended it.
+	ExitCode int
+	// Signal is the signal that ended the command (Linux numbering); 0
+	// when it exited.
+	Signal      syscall.Signal
 	Diagnostics Diagnostics
 }

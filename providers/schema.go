@@ -34,6 +34,11 @@ type ResourceSchema struct {
 	Description string
 	Attributes  map[string]*Attribute
 
+	// Exec says that the provider runs commands inside resources of this
+	// type (Provider.Exec): a node type whose platform can reach inside
+	// its nodes declares it, and benito exec refuses the others.
+	Exec bool
+
 	once       sync.Once
 	implied    cty.Type
 	configType cty.Type

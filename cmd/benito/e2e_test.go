@@ -51,14 +51,16 @@ func leftovers(t *testing.T, name string) []string {
 	return out
 }
 
-// ping runs ping inside node and returns the average round trip.
+// ping runs ping inside node and returns the shortest round trip.
 func ping(t *testing.T, dir, node, addr string, count int) time.Duration {
 	t.Helper()
 	r := benito(t, "", "exec", "-C", dir, node, "--", "ping", "-n", "-q", "-c", strconv.Itoa(count), "-i", "0.2", "-W", "3", addr)
 	if r.code != 0 || !strings.Contains(r.stdout, " 0% packet loss") {
 		t.Fatalf("ping %s from %s:\n%s", addr, node, r)
 	}
-	m := regexp.MustCompile(`= [0-9.]+/([0-9.]+)/`).FindStringSubmatch(r.stdout)
+	// The shortest round trip: shaping adds a floor to every packet, and a
+	// busy machine only adds to some.
+	m := regexp.MustCompile(`= ([0-9.]+)/[0-9.]+/`).FindStringSubmatch(r.stdout)
 	if m == nil {
 		t.Fatalf("no round trip in ping's output:\n%s", r.stdout)
 	}
@@ -101,6 +103,9 @@ func leaveNoRoots(t *testing.T) {
 func requireRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs root: makes namespaces and network devices")
+		}
 		t.Skip("needs root: makes namespaces and network devices")
 	}
 }

@@ -1,37 +1,45 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
+	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
-	"sort"
-	"strings"
+	"sync"
 	"syscall"
 
-	"github.com/benito-net/benito/addrs"
-	"github.com/benito-net/benito/contract"
-	"github.com/benito-net/benito/internal/suggest"
-	"github.com/benito-net/benito/providers/process"
-	"github.com/benito-net/benito/state"
-	"github.com/benito-net/benito/workdir"
+	"github.com/benito-net/benito/providers"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 func (c *cli) execCommand() *cobra.Command {
-	var f stateFlags
+	var f expFlags
+	var dir string
+	var tty bool
 	cmd := &cobra.Command{
 		Use:   "exec NODE [-- COMMAND [ARG...]]",
 		Short: "Run a command inside a node",
-		Long: `Run a command inside a running node of the experiment, with its network
-stack, hostname and mounts, connected to this terminal's stdin, stdout and
-stderr. benito exec exits with the command's exit status. Without a command
-it runs $SHELL (or /bin/sh).
+		Long: `Run a command inside a running node of the experiment, through the provider
+of the node's platform: any node type whose provider serves exec (process
+nodes do: the command runs in the node's namespaces, with its network stack,
+hostname and mounts). Without a command it runs $SHELL (or /bin/sh).
 
-Nodes of type process support it.`,
-		Example: `  benito exec -C examples/quickstart a -- ping -c 3 10.0.2.2
+The command gets benito's environment, standard input, standard output and
+standard error, and benito exec exits with its exit status (128+N when
+signal N ended it). The signals benito receives (interrupt, quit, terminate,
+hang-up) are passed on to the command.
+
+When standard input is a terminal, the command runs on a pseudo-terminal in
+the node, as an interactive session: this terminal is in raw mode while it
+runs (and restored after), and its size changes are passed on; everything
+the command writes then comes on standard output. --tty=false runs without
+one; --tty asks for one even without a terminal here.
+
+benito exec loads the experiment (with the -var flags plan takes) to start
+the node's provider, reads the node from the state under the state lock,
+and releases the lock before the command runs.`,
+		Example: `  benito exec -C examples/quickstart a -- ping -c 3 10.0.2.10
   benito exec -C examples/quickstart router -- ip route
   benito exec b`,
 		Args: cobra.MinimumNArgs(1),
@@ -41,93 +49,129 @@ Nodes of type process support it.`,
 			}
 			node, command := args[0], args[1:]
 			if len(command) == 0 {
-				sh := os.Getenv("SHELL")
+				sh := c.getenv("SHELL")
 				if sh == "" {
 					sh = "/bin/sh"
 				}
 				command = []string{sh}
 			}
-			st, err := c.readState(cmd, workdir.OpenState(c.options(f.dir, &f.exp)))
+			w, err := c.openWith(c.options(dir, &f))
 			if err != nil {
 				return err
 			}
-			x, err := nodeCommand(st, node, command)
-			if err != nil {
-				return err
+			req := providers.ExecRequest{Args: command, Env: c.env, Stdin: c.stdin, Stdout: c.stdout, Stderr: c.stderr}
+			stdinTerm := -1 // the descriptor of standard input, when a terminal
+			if in, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(in.Fd())) {
+				stdinTerm = int(in.Fd())
 			}
-			x.Stdin, x.Stdout, x.Stderr = c.stdin, c.stdout, c.stderr
-			// The terminal's signals reach the command directly (it is in
-			// benito's process group); benito only waits for it. Catching
-			// them, rather than ignoring them, keeps them at their default
-			// in the command.
-			sigs := make(chan os.Signal, 1)
-			signal.Notify(sigs, os.Interrupt, syscall.SIGQUIT, syscall.SIGTERM)
-			defer signal.Stop(sigs)
-			err = x.Run()
-			var ee *exec.ExitError
-			switch {
-			case err == nil:
-				return nil
-			case errors.As(err, &ee):
-				code := ee.ExitCode()
-				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-					code = 128 + int(ws.Signal())
+			if !cmd.Flags().Changed("tty") {
+				tty = stdinTerm >= 0
+			}
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			restore := func() {}
+			if tty {
+				if stdinTerm < 0 {
+					// Asked for without a terminal here: the usual size.
+					req.Terminal = &providers.WindowSize{Rows: 24, Cols: 80}
+				} else {
+					var err error
+					if restore, err = rawTerminal(ctx, stdinTerm, &req); err != nil {
+						return err
+					}
+					defer restore() // also on a panic; restoring twice is harmless
 				}
-				return &exitError{code: code}
-			default:
-				return fmt.Errorf("running %s in node %q: %w", command[0], node, err)
 			}
+			req.Signals = forwardSignals(ctx)
+			resp, diags := w.Exec(ctx, node, req)
+			restore()
+			if err := c.printDiags(diags, w.Files()); err != nil {
+				return err
+			}
+			code := resp.ExitCode
+			if resp.Signal != 0 {
+				code = 128 + int(resp.Signal)
+			}
+			if code != 0 {
+				return &exitError{code: code}
+			}
+			return nil
 		},
 	}
-	f.register(cmd)
+	cmd.Flags().StringVarP(&dir, "dir", "C", ".", "the experiment directory")
+	f.register(cmd.Flags(), true)
+	cmd.Flags().BoolVarP(&tty, "tty", "t", false, "run the command on a pseudo-terminal (default: when standard input is a terminal)")
 	return cmd
 }
 
-// maxListedNodes is how many node names an unknown node's message lists.
-const maxListedNodes = 10
-
-// nodeCommand finds node in the state and returns the command that runs
-// command inside it.
-func nodeCommand(st *state.State, node string, command []string) (*exec.Cmd, error) {
-	r := st.Resources[addrs.Resource{Type: contract.VNode, Name: node}]
-	if r == nil {
-		var names []string
-		for a := range st.Resources {
-			if a.Type == contract.VNode {
-				names = append(names, a.Name)
+// rawTerminal puts the terminal fd in raw mode for an interactive session,
+// asks for a pseudo-terminal of its size in req, and passes on its size
+// changes (SIGWINCH) until ctx ends. The returned function restores the
+// terminal as it was (once, however often it is called); call it whatever
+// happened.
+func rawTerminal(ctx context.Context, fd int, req *providers.ExecRequest) (restore func(), err error) {
+	cols, rows, err := term.GetSize(fd)
+	if err != nil {
+		return nil, fmt.Errorf("reading the terminal's size: %w", err)
+	}
+	req.Terminal = &providers.WindowSize{Rows: uint16(rows), Cols: uint16(cols)}
+	old, err := term.MakeRaw(fd)
+	if err != nil {
+		return nil, fmt.Errorf("putting the terminal in raw mode: %w", err)
+	}
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, syscall.SIGWINCH)
+	resize := make(chan providers.WindowSize, 1)
+	req.Resize = resize
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-winch:
+				cols, rows, err := term.GetSize(fd)
+				if err != nil {
+					continue
+				}
+				select {
+				case <-resize: // not taken yet: the new size replaces it
+				default:
+				}
+				resize <- providers.WindowSize{Rows: uint16(rows), Cols: uint16(cols)}
 			}
 		}
-		sort.Strings(names)
-		if len(names) == 0 {
-			return nil, fmt.Errorf("no node %q: the experiment has no nodes in its state", node)
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			signal.Stop(winch)
+			term.Restore(fd, old)
+		})
+	}, nil
+}
+
+// forwardSignals catches, until ctx ends, the signals benito passes on to
+// the command it runs, rather than dying of them.
+func forwardSignals(ctx context.Context) <-chan syscall.Signal {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP)
+	out := make(chan syscall.Signal, 4)
+	go func() {
+		defer signal.Stop(sigs)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case s := <-sigs:
+				select {
+				case out <- s.(syscall.Signal):
+				case <-ctx.Done():
+					return
+				}
+			}
 		}
-		msg := fmt.Sprintf("no node %q in the state", node)
-		if s := suggest.Nearest(node, names); s != "" {
-			msg += fmt.Sprintf(" (did you mean %q?)", s)
-		}
-		// A list of 10,000 names would bury the message.
-		if len(names) <= maxListedNodes {
-			return nil, fmt.Errorf("%s; the nodes are: %s", msg, strings.Join(names, ", "))
-		}
-		return nil, fmt.Errorf("%s; it has %d nodes: `benito state list` lists them", msg, len(names))
-	}
-	var rec struct {
-		Type      string  `json:"type"`
-		Pid       *int    `json:"pid"`
-		StartTime *uint64 `json:"start_time"`
-	}
-	if err := json.Unmarshal(r.Attributes, &rec); err != nil {
-		return nil, fmt.Errorf("node %q: unreadable state: %w", node, err)
-	}
-	if rec.Type != contract.NodeProcess || r.Provider != process.Name {
-		return nil, fmt.Errorf("node %q is of type %q, served by provider %q: benito exec runs commands in nodes of type %q only", node, rec.Type, r.Provider, contract.NodeProcess)
-	}
-	if rec.Pid == nil || rec.StartTime == nil {
-		return nil, fmt.Errorf("node %q was never started (its state records no process); run benito apply", node)
-	}
-	x, err := process.Command(*rec.Pid, *rec.StartTime, command)
-	if err != nil {
-		return nil, fmt.Errorf("node %q is not running: %v; benito plan shows it to be re-created, benito apply starts it again", node, err)
-	}
-	return x, nil
+	}()
+	return out
 }

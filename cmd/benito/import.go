@@ -12,19 +12,67 @@ import (
 	"github.com/benito-net/benito/addrs"
 	benitohcl "github.com/benito-net/benito/hcl"
 	"github.com/benito-net/benito/internal/atomicfile"
+	"github.com/benito-net/benito/internal/suggest"
 	"github.com/benito-net/benito/topdl"
 )
 
 func (c *cli) importCommand() *cobra.Command {
+	var f expFlags
+	var dir string
 	cmd := &cobra.Command{
-		Use:   "import",
-		Short: "Import DETER experiments (TopDL) and site configurations",
-		Long: `The import subcommands turn DETER's files into benito's: a TopDL experiment
-into an experiment directory of HCL, a site.conf into a site block.
+		Use:   "import ADDRESS ID",
+		Short: "Adopt an existing object into the state; import DETER files (topdl, site)",
+		Long: `benito import ADDRESS ID adopts an object that exists on the host already
+(a bridge made by hand, say) as the resource ADDRESS of the configuration:
+the resource's provider reads the object that ID names (for hostnet: a
+device name, or a VDE switch's control directory) and benito records it in
+the state, under the state lock. Nothing on the host changes; the next
+benito plan shows how the object differs from the configuration, and from
+then on benito manages it (destroy removes it). ADDRESS must be declared in
+the configuration, and not be in the state already.
 
-benito plan and apply also read a TopDL .xml file placed directly in the
-experiment directory; importing gives HCL to edit instead.`,
+benito import topdl and benito import site turn DETER's files into
+benito's: a TopDL experiment into an experiment directory of HCL, a
+site.conf into a site block. (An ADDRESS always has a dot, TYPE.NAME, so
+the two forms never meet.) benito plan and apply also read a TopDL .xml file
+placed directly in the experiment directory; importing gives HCL to edit
+instead.`,
+		Example: `  benito import -C myexp bridge.ctl bctl0
+  benito import topdl experiment.xml -o myexp
+  benito import site /share/containers/site.conf -o myexp/site.hcl`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			if len(args) != 2 || !strings.Contains(args[0], ".") {
+				var subs []string
+				for _, sub := range cmd.Commands() {
+					subs = append(subs, sub.Name())
+				}
+				if s := suggest.Nearest(args[0], subs); s != "" {
+					return fmt.Errorf("benito import %s: did you mean benito import %s?", args[0], s)
+				}
+				return fmt.Errorf("benito import takes a resource address and the id of the object to adopt (benito import TYPE.NAME ID), or a subcommand (topdl, site)")
+			}
+			a, err := addrs.ParseResource(args[0])
+			if err != nil {
+				return err
+			}
+			w, err := c.openWith(c.options(dir, &f))
+			if err != nil {
+				return err
+			}
+			r, diags := w.Import(cmd.Context(), a, args[1])
+			if err := c.printDiags(diags, w.Files()); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "Imported %s from %q (provider %q). Run benito plan to see how it differs from the configuration.\n", r.Addr, args[1], r.Provider)
+			return nil
+		},
 	}
+	cmd.Flags().StringVarP(&dir, "dir", "C", ".", "the experiment directory (for ADDRESS ID)")
+	f.register(cmd.Flags(), true)
 	cmd.AddCommand(c.importTopDLCommand(), c.importSiteCommand())
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/configdir"
+	"github.com/benito-net/benito/providers/providertest"
 )
 
 // The engine starts the built-in providers by re-executing benito's own
@@ -27,6 +29,8 @@ func init() {
 		os.WriteFile(filepath.Join(dir, strconv.Itoa(os.Getpid())), []byte(mark), 0o644)
 	}
 	builtinProviders[crashTestProvider] = newCrashTest
+	builtinProviders[execNodeProvider] = func() providers.Provider { return newTestPlatform(execNodeProvider, true) }
+	builtinProviders[noExecNodeProvider] = func() providers.Provider { return newTestPlatform(noExecNodeProvider, false) }
 	if at := os.Getenv(envCrashAt); at != "" {
 		for name, mk := range builtinProviders {
 			builtinProviders[name] = func() providers.Provider { return &crashing{Provider: mk(), at: at} }
@@ -100,4 +104,50 @@ func (r renamed) ReadResources(ctx context.Context, req providers.ReadResourcesR
 		req.Resources[i].Type = contract.ConfigFile
 	}
 	return r.Provider.ReadResources(ctx, req)
+}
+
+// execNodeProvider and noExecNodeProvider are third-party node platforms
+// to these tests (the test binary run from a script on the plugin path),
+// for nodes of which benito has no built-in provider: one serves exec,
+// the other does not declare it.
+const (
+	execNodeProvider   = "execnode"
+	noExecNodeProvider = "noexecnode"
+)
+
+// newTestPlatform serves nodes (and their routes, mounts and startup) that
+// exist only in the state: what is recorded reads back as it is. The nodes
+// of the exec platform are this host: a command runs here, with
+// TEST_NODE=name in its environment.
+func newTestPlatform(name string, withExec bool) providers.Provider {
+	s := providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{}}
+	for _, typ := range []string{contract.VNode, contract.Route, contract.Mount, contract.Startup} {
+		rs := providers.FromContract(typ, nil, nil)
+		rs.Exec = withExec && typ == contract.VNode
+		s.ResourceTypes[typ] = rs
+	}
+	p := providertest.New(s)
+	p.ReadFn = func(r providers.ReadResource) providers.ReadResult {
+		return providers.ReadResult{New: r.Current, Private: r.Private}
+	}
+	if withExec {
+		p.ExecFn = func(ctx context.Context, req providers.ExecRequest) providers.ExecResponse {
+			cmd := exec.Command(req.Args[0], req.Args[1:]...)
+			cmd.Env = []string{"TEST_NODE=" + req.Value.GetAttr("name").AsString()}
+			return providers.ExecCommand(ctx, cmd, req)
+		}
+	}
+	return named{p, providers.Info{Name: name, Version: "1.0.0"}}
+}
+
+// named gives a provider its name and version.
+type named struct {
+	providers.Provider
+	info providers.Info
+}
+
+func (n named) GetSchema(ctx context.Context) providers.GetSchemaResponse {
+	resp := n.Provider.GetSchema(ctx)
+	resp.Info = n.info
+	return resp
 }

@@ -169,6 +169,7 @@ type providerSchemaJSON struct {
 type resourceTypeJSON struct {
 	Version     int64                    `json:"version"`
 	Description string                   `json:"description,omitempty"`
+	Exec        bool                     `json:"exec,omitempty"`
 	Attributes  map[string]attributeJSON `json:"attributes"`
 }
 
@@ -208,7 +209,7 @@ run; docs/providers.md describes the format.`,
 					p.Source = ""
 				}
 				for typ, rs := range r.Schema.ResourceTypes {
-					rt := resourceTypeJSON{Version: rs.Version, Description: rs.Description, Attributes: map[string]attributeJSON{}}
+					rt := resourceTypeJSON{Version: rs.Version, Description: rs.Description, Exec: rs.Exec, Attributes: map[string]attributeJSON{}}
 					for name, a := range rs.Attributes {
 						ty, err := ctyjson.MarshalType(a.Type)
 						if err != nil {

@@ -170,6 +170,11 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 	return resp
 }
 
+// Exec is not served: no resource type of this provider declares it.
+func (p *Provider) Exec(_ context.Context, req providers.ExecRequest) providers.ExecResponse {
+	return providers.ExecNotSupported(Name, req)
+}
+
 func (p *Provider) Stop(context.Context) error { return nil }
 func (p *Provider) Close() error               { return nil }
 

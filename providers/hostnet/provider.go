@@ -305,6 +305,11 @@ func (p *Provider) ImportResource(_ context.Context, req providers.ImportResourc
 	return providers.ImportResourceResponse{New: v, Private: priv}
 }
 
+// Exec is not served: no resource type of this provider declares it.
+func (p *Provider) Exec(_ context.Context, req providers.ExecRequest) providers.ExecResponse {
+	return providers.ExecNotSupported(Name, req)
+}
+
 func (p *Provider) Stop(context.Context) error { return nil }
 
 // Close closes the management sessions; the switches and plugs go on.

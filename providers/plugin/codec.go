@@ -40,7 +40,7 @@ func schemaToProto(s *providers.Schema) (*proto.Schema, error) {
 	out := &proto.Schema{}
 	for _, name := range s.TypeNames() {
 		rs := s.ResourceTypes[name]
-		rt := &proto.Schema_ResourceType{Name: name, Version: rs.Version, Description: rs.Description}
+		rt := &proto.Schema_ResourceType{Name: name, Version: rs.Version, Description: rs.Description, Exec: rs.Exec}
 		for _, an := range rs.AttributeNames() {
 			a := rs.Attributes[an]
 			ty, err := a.Type.MarshalJSON()
@@ -61,7 +61,7 @@ func schemaToProto(s *providers.Schema) (*proto.Schema, error) {
 func schemaFromProto(p *proto.Schema) (providers.Schema, error) {
 	s := providers.Schema{ResourceTypes: make(map[string]*providers.ResourceSchema, len(p.GetResourceTypes()))}
 	for _, rt := range p.GetResourceTypes() {
-		rs := &providers.ResourceSchema{Version: rt.Version, Description: rt.Description, Attributes: make(map[string]*providers.Attribute, len(rt.Attributes))}
+		rs := &providers.ResourceSchema{Version: rt.Version, Description: rt.Description, Exec: rt.Exec, Attributes: make(map[string]*providers.Attribute, len(rt.Attributes))}
 		for _, a := range rt.Attributes {
 			var ty cty.Type
 			if err := ty.UnmarshalJSON(a.Type); err != nil {

@@ -57,6 +57,19 @@
 // empty Results, is what says it serves the stream), and the client then
 // makes unary ApplyResource calls, which every provider still serves.
 //
+// # Exec
+//
+// Exec is a bidirectional stream of its own per call (Exec in the
+// .proto), with no time limit: benito sends the start (node value, argv,
+// environment, terminal size), then the command's input, the terminal's
+// new sizes and signals as they come; the provider sends stdout and
+// stderr as the command writes them, then how it ended. The provider holds
+// at most 32 chunks of input the command has not read (stdinChunks):
+// beyond that it stops receiving, and gRPC's flow control makes benito
+// wait. A stream that breaks fails the call like a unary call's failure;
+// benito ending it (ctx) ends the command. The mux routes it by the
+// benito-provider metadata as it does every call.
+//
 // # Values on the wire
 //
 // Values are cty's msgpack encoding, byte for byte, so that a provider
@@ -92,8 +105,10 @@
 //	go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 //	go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 //
-// then, with protoc (3.21 or later) on the PATH, run go generate in this
-// directory.
+// then, with protoc (3.21 or later, Debian's protobuf-compiler) and the
+// generators on the PATH, run go generate in this directory:
+//
+//	PATH=$PATH:$(go env GOPATH)/bin go generate ./providers/plugin/
 package plugin
 
 //go:generate protoc --proto_path=proto --go_out=proto --go_opt=paths=source_relative --go-grpc_out=proto --go-grpc_opt=paths=source_relative provider_v1.proto

@@ -143,6 +143,14 @@ func (m *mux) Stop(ctx context.Context, req *proto.Stop_Request) (*proto.Stop_Re
 	return route(m, ctx, req, proto.ProviderServer.Stop)
 }
 
+func (m *mux) Exec(stream proto.Provider_ExecServer) error {
+	s, err := m.pick(stream.Context())
+	if err != nil {
+		return err
+	}
+	return s.Exec(stream)
+}
+
 func (m *mux) ApplyResources(stream proto.Provider_ApplyResourcesServer) error {
 	s, err := m.pick(stream.Context())
 	if err != nil {

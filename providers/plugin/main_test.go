@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -103,6 +104,7 @@ var echoSchema = providers.Schema{ResourceTypes: map[string]*providers.ResourceS
 	"thing": {
 		Version:     3,
 		Description: "a thing to echo",
+		Exec:        true,
 		Attributes: map[string]*providers.Attribute{
 			"name":    {Type: cty.String, Required: true, ForceNew: true, Description: "its name"},
 			"count":   {Type: cty.Number, Optional: true},
@@ -222,6 +224,18 @@ func (e *echo) ImportResource(_ context.Context, req providers.ImportResourceReq
 	}
 	v := cty.ObjectVal(map[string]cty.Value{"x": cty.StringVal(req.ID)})
 	return providers.ImportResourceResponse{New: v, Private: []byte(req.Address)}
+}
+
+// Exec runs the command on this host (a thing is no node), with the
+// thing's name and private data in its environment, as THING and
+// PRIVATE: enough to see the value and the streams cross.
+func (e *echo) Exec(ctx context.Context, req providers.ExecRequest) providers.ExecResponse {
+	if len(req.Args) == 0 {
+		return providers.ExecResponse{ExitCode: -1, Diagnostics: providers.Errorf(req.Address, "no command")}
+	}
+	cmd := exec.Command(req.Args[0], req.Args[1:]...)
+	cmd.Env = []string{"THING=" + req.Value.GetAttr("name").AsString(), "PRIVATE=" + string(req.Private)}
+	return providers.ExecCommand(ctx, cmd, req)
 }
 
 func (e *echo) Stop(context.Context) error {

@@ -68,7 +68,7 @@ func describe(s *providers.Schema) []string {
 	var out []string
 	for _, name := range s.TypeNames() {
 		rs := s.ResourceTypes[name]
-		out = append(out, name+" v"+cty.NumberIntVal(rs.Version).AsBigFloat().String()+" "+rs.Description)
+		out = append(out, name+" v"+cty.NumberIntVal(rs.Version).AsBigFloat().String()+" "+rs.Description+" "+flag(rs.Exec, "exec"))
 		for _, an := range rs.AttributeNames() {
 			a := rs.Attributes[an]
 			ty, _ := a.Type.MarshalJSON()

@@ -1,33 +1,52 @@
 package process
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 
-	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/providers"
+	"github.com/zclconf/go-cty/cty"
 )
 
-// Command returns a command that runs args inside a process node's
-// namespaces (network, UTS, and mount when the node has its own), given
-// the holder recorded in the node's state: its pid and start time. It
-// fails when that holder is no longer running, so a command never enters
-// the namespaces of an unrelated process that reuses the pid. The caller
-// sets the command's streams and runs it.
-func Command(pid int, startTime uint64, args []string) (*exec.Cmd, error) {
-	h := holder{daemon.Process{Pid: pid, StartTime: startTime}}
+// Exec runs a command inside a process node, as nodeCommand makes it.
+func (p *Provider) Exec(ctx context.Context, req providers.ExecRequest) providers.ExecResponse {
+	if req.Type != contract.VNode {
+		return providers.ExecNotSupported(Name, req)
+	}
+	cmd, err := nodeCommand(req.Value, req.Args)
+	if err != nil {
+		return providers.ExecResponse{ExitCode: -1, Diagnostics: providers.Errorf(req.Address, "%v", err)}
+	}
+	return providers.ExecCommand(ctx, cmd, req)
+}
+
+// nodeCommand returns the command of this host that runs args inside the
+// node v records (a vnode's value): in its holder's namespaces (network,
+// UTS, and mount when the node has its own), with the node's mark in its
+// environment. It fails when that holder is no longer running, so that a
+// command never enters the namespaces of an unrelated process that
+// reuses the pid.
+func nodeCommand(v cty.Value, args []string) (*exec.Cmd, error) {
+	if v.IsNull() || !v.IsWhollyKnown() || v.GetAttr("pid").IsNull() || v.GetAttr("start_time").IsNull() {
+		return nil, fmt.Errorf("the node was never started (its state records no process); run benito apply")
+	}
+	h := holderOf(v)
+	notRunning := fmt.Errorf("the node is not running: its process %d is no longer running; benito plan shows it to be re-created, benito apply starts it again", h.Pid)
 	if !h.Alive() {
-		return nil, fmt.Errorf("its process %d is no longer running", pid)
+		return nil, notRunning
 	}
 	nsArgs := h.enterArgs()
 	// Check again: the namespaces named must be the holder's.
 	if !h.Alive() {
-		return nil, fmt.Errorf("its process %d is no longer running", pid)
+		return nil, notRunning
 	}
 	cmd := exec.Command("nsenter", append(append(nsArgs, "--"), args...)...)
-	cmd.Env = h.env()
+	cmd.Env = []string{nodeEnv + "=" + h.String()}
 	return cmd, nil
 }
 

@@ -326,14 +326,15 @@ func TestVDE(t *testing.T) {
 }
 
 // startIn starts sleep in node's namespaces the way benito exec does
-// (Command), and returns it once it is in the node's network namespace.
+// (nodeCommand), and returns it once it is in the node's network namespace.
 func (e *env) startIn(node string) daemon.Process {
 	e.t.Helper()
 	h := holderOf(e.state["vnode."+node])
-	cmd, err := Command(h.Pid, h.StartTime, []string{"sleep", "infinity"})
+	cmd, err := nodeCommand(e.state["vnode."+node], []string{"sleep", "infinity"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	cmd.Env = append(os.Environ(), cmd.Env...)
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}

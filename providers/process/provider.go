@@ -66,6 +66,7 @@ func buildSchema() providers.Schema {
 		s.ResourceTypes[typ] = providers.FromContract(typ, forceNew[typ], computed[typ])
 	}
 	s.ResourceTypes[contract.VNode].Description = "a process node: network, UTS (and mount) namespaces of its own"
+	s.ResourceTypes[contract.VNode].Exec = true // benito exec: Exec in exec.go
 	s.ResourceTypes[contract.Route].Description = "a route in a process node's network stack"
 	s.ResourceTypes[contract.Mount].Description = "a bind mount inside a process node's mount namespace"
 	s.ResourceTypes[contract.Startup].Description = "a process node's startup command, run inside the node once its network is up"

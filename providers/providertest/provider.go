@@ -20,6 +20,10 @@ type Provider struct {
 	PlanFn  func(c providers.PlanChange) providers.PlannedChange
 	ApplyFn func(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse
 	ReadFn  func(r providers.ReadResource) providers.ReadResult
+	// ImportFn serves ImportResource (default: not supported).
+	ImportFn func(req providers.ImportResourceRequest) providers.ImportResourceResponse
+	// ExecFn serves Exec (default: not supported).
+	ExecFn func(ctx context.Context, req providers.ExecRequest) providers.ExecResponse
 
 	mu sync.Mutex
 	// Objects holds the resources that exist, by address.
@@ -160,6 +164,14 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 	return resp
 }
 
+func (p *Provider) Exec(ctx context.Context, req providers.ExecRequest) providers.ExecResponse {
+	p.count("Exec")
+	if p.ExecFn != nil {
+		return p.ExecFn(ctx, req)
+	}
+	return providers.ExecNotSupported("providertest", req)
+}
+
 func (p *Provider) Stop(context.Context) error {
 	p.count("Stop")
 	p.mu.Lock()
@@ -173,7 +185,11 @@ func (p *Provider) Close() error {
 	return nil
 }
 
-// ImportResource is not supported: there is nothing outside benito to adopt.
+// ImportResource is not supported unless ImportFn is set: there is nothing
+// outside benito to adopt.
 func (p *Provider) ImportResource(_ context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
+	if p.ImportFn != nil {
+		return p.ImportFn(req)
+	}
 	return providers.ImportResourceResponse{Diagnostics: providers.Errorf(req.Address, "Resources of type %q cannot be imported", req.Type)}
 }

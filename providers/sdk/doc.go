@@ -6,7 +6,10 @@
 // Computed, ForceNew, Default), implements Create, Read, Update and Delete
 // on a ResourceData that gets and sets ordinary Go values (string, int64,
 // float64, bool, []any, map[string]any), and calls Serve from main. cty,
-// gRPC and the provider protocol stay inside benito.
+// gRPC and the provider protocol stay inside benito. Import, when set,
+// serves benito import; Exec, when set, serves benito exec for the
+// resource type: it returns the host command that runs a command inside
+// the resource, and the SDK runs it (streams, terminal, signals).
 //
 // What the package promises an author:
 //   - Planning is done for them (providers.DefaultPlan): configured values

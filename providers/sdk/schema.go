@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"os/exec"
 	"slices"
 
 	"github.com/benito-net/benito/providers"
@@ -104,6 +105,17 @@ type Resource struct {
 	// Import, when set, fills d with the object the id names (then Read
 	// runs). Call d.SetGone when no such object exists.
 	Import func(ctx context.Context, id string, d *ResourceData) error
+
+	// Exec, when set, lets benito exec run commands inside resources of
+	// this type (the nodes of a platform): it returns the command of this
+	// host that runs args inside the resource d holds (nsenter into a
+	// container, ssh into a virtual machine, ...), neither started nor
+	// with its streams set, or an error saying why it cannot (the node is
+	// not running). The SDK runs it with the user's streams, on a
+	// pseudo-terminal when the user is at one, with the user's environment
+	// followed by cmd.Env, passes on window sizes and signals, and reports
+	// how it ended.
+	Exec func(ctx context.Context, d *ResourceData, args []string) (*exec.Cmd, error)
 }
 
 // Config is what Configure receives of the experiment.
@@ -179,7 +191,7 @@ func (p *Provider) check() (defaults map[string]map[string]cty.Value, err error)
 func (p *Provider) schema() providers.Schema {
 	s := providers.Schema{ResourceTypes: make(map[string]*providers.ResourceSchema, len(p.Resources))}
 	for typ, r := range p.Resources {
-		rs := &providers.ResourceSchema{Description: r.Description, Attributes: make(map[string]*providers.Attribute, len(r.Attributes))}
+		rs := &providers.ResourceSchema{Description: r.Description, Exec: r.Exec != nil, Attributes: make(map[string]*providers.Attribute, len(r.Attributes))}
 		for name, a := range r.Attributes {
 			rs.Attributes[name] = &providers.Attribute{
 				Type:        a.Type.ty,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os/exec"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -316,6 +317,32 @@ func (s *server) ImportResource(ctx context.Context, req providers.ImportResourc
 		return providers.ImportResourceResponse{New: null, Diagnostics: warnDiags(req.Address, d.warnings)}
 	}
 	return providers.ImportResourceResponse{New: d.value(), Diagnostics: warnDiags(req.Address, d.warnings)}
+}
+
+func (s *server) Exec(ctx context.Context, req providers.ExecRequest) providers.ExecResponse {
+	r, rs, diags := s.resource(req.Address, req.Type)
+	if diags != nil {
+		return providers.ExecResponse{ExitCode: -1, Diagnostics: diags}
+	}
+	if r.Exec == nil {
+		return providers.ExecNotSupported(s.p.Name, req)
+	}
+	ctx, release := s.ctx(ctx)
+	defer release()
+	d := newData(req.Address, req.Type, rs, s.getMeta(), req.Value)
+	var cmd *exec.Cmd
+	err := guard(func() error {
+		var err error
+		cmd, err = r.Exec(ctx, d, req.Args)
+		if err == nil && cmd == nil {
+			err = errors.New("the provider's Exec returned no command")
+		}
+		return err
+	})
+	if err != nil {
+		return providers.ExecResponse{ExitCode: -1, Diagnostics: errDiags(req.Address, "Cannot run the command", err)}
+	}
+	return providers.ExecCommand(ctx, cmd, req)
 }
 
 func (s *server) Stop(context.Context) error {

@@ -639,6 +639,48 @@ func (*ImportResource) Descriptor() ([]byte, []int) {
 	return file_provider_v1_proto_rawDescGZIP(), []int{12}
 }
 
+// Exec is what crosses the Exec stream. benito's first message is a
+// start; then come, as they happen, chunks of the command's input, the end
+// of the input, the sizes of the user's terminal and the signals benito
+// received, for the command. The provider sends the command's output as it
+// is written, stdout and stderr apart, and last how the command ended
+// (exited). benito ending the stream ends the command.
+type Exec struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Exec) Reset() {
+	*x = Exec{}
+	mi := &file_provider_v1_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Exec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Exec) ProtoMessage() {}
+
+func (x *Exec) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Exec.ProtoReflect.Descriptor instead.
+func (*Exec) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{13}
+}
+
 type Stop struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -647,7 +689,7 @@ type Stop struct {
 
 func (x *Stop) Reset() {
 	*x = Stop{}
-	mi := &file_provider_v1_proto_msgTypes[13]
+	mi := &file_provider_v1_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -659,7 +701,7 @@ func (x *Stop) String() string {
 func (*Stop) ProtoMessage() {}
 
 func (x *Stop) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[13]
+	mi := &file_provider_v1_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -672,7 +714,7 @@ func (x *Stop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop.ProtoReflect.Descriptor instead.
 func (*Stop) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{13}
+	return file_provider_v1_proto_rawDescGZIP(), []int{14}
 }
 
 type AttributePath_Step struct {
@@ -689,7 +731,7 @@ type AttributePath_Step struct {
 
 func (x *AttributePath_Step) Reset() {
 	*x = AttributePath_Step{}
-	mi := &file_provider_v1_proto_msgTypes[14]
+	mi := &file_provider_v1_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -701,7 +743,7 @@ func (x *AttributePath_Step) String() string {
 func (*AttributePath_Step) ProtoMessage() {}
 
 func (x *AttributePath_Step) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[14]
+	mi := &file_provider_v1_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +830,7 @@ type Schema_Attribute struct {
 
 func (x *Schema_Attribute) Reset() {
 	*x = Schema_Attribute{}
-	mi := &file_provider_v1_proto_msgTypes[15]
+	mi := &file_provider_v1_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -800,7 +842,7 @@ func (x *Schema_Attribute) String() string {
 func (*Schema_Attribute) ProtoMessage() {}
 
 func (x *Schema_Attribute) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[15]
+	mi := &file_provider_v1_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -871,13 +913,14 @@ type Schema_ResourceType struct {
 	Version       int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
 	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	Attributes    []*Schema_Attribute    `protobuf:"bytes,4,rep,name=attributes,proto3" json:"attributes,omitempty"` // sorted by name
+	Exec          bool                   `protobuf:"varint,5,opt,name=exec,proto3" json:"exec,omitempty"`            // the provider runs commands inside resources of this type (Exec)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Schema_ResourceType) Reset() {
 	*x = Schema_ResourceType{}
-	mi := &file_provider_v1_proto_msgTypes[16]
+	mi := &file_provider_v1_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -889,7 +932,7 @@ func (x *Schema_ResourceType) String() string {
 func (*Schema_ResourceType) ProtoMessage() {}
 
 func (x *Schema_ResourceType) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[16]
+	mi := &file_provider_v1_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -933,6 +976,13 @@ func (x *Schema_ResourceType) GetAttributes() []*Schema_Attribute {
 	return nil
 }
 
+func (x *Schema_ResourceType) GetExec() bool {
+	if x != nil {
+		return x.Exec
+	}
+	return false
+}
+
 type GetSchema_Request struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -941,7 +991,7 @@ type GetSchema_Request struct {
 
 func (x *GetSchema_Request) Reset() {
 	*x = GetSchema_Request{}
-	mi := &file_provider_v1_proto_msgTypes[17]
+	mi := &file_provider_v1_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +1003,7 @@ func (x *GetSchema_Request) String() string {
 func (*GetSchema_Request) ProtoMessage() {}
 
 func (x *GetSchema_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[17]
+	mi := &file_provider_v1_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -980,7 +1030,7 @@ type GetSchema_Response struct {
 
 func (x *GetSchema_Response) Reset() {
 	*x = GetSchema_Response{}
-	mi := &file_provider_v1_proto_msgTypes[18]
+	mi := &file_provider_v1_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -992,7 +1042,7 @@ func (x *GetSchema_Response) String() string {
 func (*GetSchema_Response) ProtoMessage() {}
 
 func (x *GetSchema_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[18]
+	mi := &file_provider_v1_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1039,7 +1089,7 @@ type Configure_Request struct {
 
 func (x *Configure_Request) Reset() {
 	*x = Configure_Request{}
-	mi := &file_provider_v1_proto_msgTypes[19]
+	mi := &file_provider_v1_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1051,7 +1101,7 @@ func (x *Configure_Request) String() string {
 func (*Configure_Request) ProtoMessage() {}
 
 func (x *Configure_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[19]
+	mi := &file_provider_v1_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1090,7 +1140,7 @@ type Configure_Response struct {
 
 func (x *Configure_Response) Reset() {
 	*x = Configure_Response{}
-	mi := &file_provider_v1_proto_msgTypes[20]
+	mi := &file_provider_v1_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1102,7 +1152,7 @@ func (x *Configure_Response) String() string {
 func (*Configure_Response) ProtoMessage() {}
 
 func (x *Configure_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[20]
+	mi := &file_provider_v1_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1136,7 +1186,7 @@ type ValidateResources_Resource struct {
 
 func (x *ValidateResources_Resource) Reset() {
 	*x = ValidateResources_Resource{}
-	mi := &file_provider_v1_proto_msgTypes[22]
+	mi := &file_provider_v1_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1148,7 +1198,7 @@ func (x *ValidateResources_Resource) String() string {
 func (*ValidateResources_Resource) ProtoMessage() {}
 
 func (x *ValidateResources_Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[22]
+	mi := &file_provider_v1_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1194,7 +1244,7 @@ type ValidateResources_Request struct {
 
 func (x *ValidateResources_Request) Reset() {
 	*x = ValidateResources_Request{}
-	mi := &file_provider_v1_proto_msgTypes[23]
+	mi := &file_provider_v1_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1206,7 +1256,7 @@ func (x *ValidateResources_Request) String() string {
 func (*ValidateResources_Request) ProtoMessage() {}
 
 func (x *ValidateResources_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[23]
+	mi := &file_provider_v1_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1238,7 +1288,7 @@ type ValidateResources_Response struct {
 
 func (x *ValidateResources_Response) Reset() {
 	*x = ValidateResources_Response{}
-	mi := &file_provider_v1_proto_msgTypes[24]
+	mi := &file_provider_v1_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1250,7 +1300,7 @@ func (x *ValidateResources_Response) String() string {
 func (*ValidateResources_Response) ProtoMessage() {}
 
 func (x *ValidateResources_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[24]
+	mi := &file_provider_v1_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1286,7 +1336,7 @@ type PlanResources_Change struct {
 
 func (x *PlanResources_Change) Reset() {
 	*x = PlanResources_Change{}
-	mi := &file_provider_v1_proto_msgTypes[25]
+	mi := &file_provider_v1_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1298,7 +1348,7 @@ func (x *PlanResources_Change) String() string {
 func (*PlanResources_Change) ProtoMessage() {}
 
 func (x *PlanResources_Change) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[25]
+	mi := &file_provider_v1_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1360,7 +1410,7 @@ type PlanResources_Planned struct {
 
 func (x *PlanResources_Planned) Reset() {
 	*x = PlanResources_Planned{}
-	mi := &file_provider_v1_proto_msgTypes[26]
+	mi := &file_provider_v1_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1372,7 +1422,7 @@ func (x *PlanResources_Planned) String() string {
 func (*PlanResources_Planned) ProtoMessage() {}
 
 func (x *PlanResources_Planned) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[26]
+	mi := &file_provider_v1_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1418,7 +1468,7 @@ type PlanResources_Request struct {
 
 func (x *PlanResources_Request) Reset() {
 	*x = PlanResources_Request{}
-	mi := &file_provider_v1_proto_msgTypes[27]
+	mi := &file_provider_v1_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1430,7 +1480,7 @@ func (x *PlanResources_Request) String() string {
 func (*PlanResources_Request) ProtoMessage() {}
 
 func (x *PlanResources_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[27]
+	mi := &file_provider_v1_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1463,7 +1513,7 @@ type PlanResources_Response struct {
 
 func (x *PlanResources_Response) Reset() {
 	*x = PlanResources_Response{}
-	mi := &file_provider_v1_proto_msgTypes[28]
+	mi := &file_provider_v1_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1475,7 +1525,7 @@ func (x *PlanResources_Response) String() string {
 func (*PlanResources_Response) ProtoMessage() {}
 
 func (x *PlanResources_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[28]
+	mi := &file_provider_v1_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1518,7 +1568,7 @@ type ApplyResource_Request struct {
 
 func (x *ApplyResource_Request) Reset() {
 	*x = ApplyResource_Request{}
-	mi := &file_provider_v1_proto_msgTypes[29]
+	mi := &file_provider_v1_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1530,7 +1580,7 @@ func (x *ApplyResource_Request) String() string {
 func (*ApplyResource_Request) ProtoMessage() {}
 
 func (x *ApplyResource_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[29]
+	mi := &file_provider_v1_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1592,7 +1642,7 @@ type ApplyResource_Response struct {
 
 func (x *ApplyResource_Response) Reset() {
 	*x = ApplyResource_Response{}
-	mi := &file_provider_v1_proto_msgTypes[30]
+	mi := &file_provider_v1_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1604,7 +1654,7 @@ func (x *ApplyResource_Response) String() string {
 func (*ApplyResource_Response) ProtoMessage() {}
 
 func (x *ApplyResource_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[30]
+	mi := &file_provider_v1_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1652,7 +1702,7 @@ type ApplyStream_Call struct {
 
 func (x *ApplyStream_Call) Reset() {
 	*x = ApplyStream_Call{}
-	mi := &file_provider_v1_proto_msgTypes[31]
+	mi := &file_provider_v1_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1664,7 +1714,7 @@ func (x *ApplyStream_Call) String() string {
 func (*ApplyStream_Call) ProtoMessage() {}
 
 func (x *ApplyStream_Call) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[31]
+	mi := &file_provider_v1_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1711,7 +1761,7 @@ type ApplyStream_Result struct {
 
 func (x *ApplyStream_Result) Reset() {
 	*x = ApplyStream_Result{}
-	mi := &file_provider_v1_proto_msgTypes[32]
+	mi := &file_provider_v1_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1723,7 +1773,7 @@ func (x *ApplyStream_Result) String() string {
 func (*ApplyStream_Result) ProtoMessage() {}
 
 func (x *ApplyStream_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[32]
+	mi := &file_provider_v1_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1762,7 +1812,7 @@ type ApplyStream_Calls struct {
 
 func (x *ApplyStream_Calls) Reset() {
 	*x = ApplyStream_Calls{}
-	mi := &file_provider_v1_proto_msgTypes[33]
+	mi := &file_provider_v1_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1774,7 +1824,7 @@ func (x *ApplyStream_Calls) String() string {
 func (*ApplyStream_Calls) ProtoMessage() {}
 
 func (x *ApplyStream_Calls) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[33]
+	mi := &file_provider_v1_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1806,7 +1856,7 @@ type ApplyStream_Results struct {
 
 func (x *ApplyStream_Results) Reset() {
 	*x = ApplyStream_Results{}
-	mi := &file_provider_v1_proto_msgTypes[34]
+	mi := &file_provider_v1_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1818,7 +1868,7 @@ func (x *ApplyStream_Results) String() string {
 func (*ApplyStream_Results) ProtoMessage() {}
 
 func (x *ApplyStream_Results) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[34]
+	mi := &file_provider_v1_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1853,7 +1903,7 @@ type ReadResources_Resource struct {
 
 func (x *ReadResources_Resource) Reset() {
 	*x = ReadResources_Resource{}
-	mi := &file_provider_v1_proto_msgTypes[35]
+	mi := &file_provider_v1_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1865,7 +1915,7 @@ func (x *ReadResources_Resource) String() string {
 func (*ReadResources_Resource) ProtoMessage() {}
 
 func (x *ReadResources_Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[35]
+	mi := &file_provider_v1_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1919,7 +1969,7 @@ type ReadResources_Result struct {
 
 func (x *ReadResources_Result) Reset() {
 	*x = ReadResources_Result{}
-	mi := &file_provider_v1_proto_msgTypes[36]
+	mi := &file_provider_v1_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1931,7 +1981,7 @@ func (x *ReadResources_Result) String() string {
 func (*ReadResources_Result) ProtoMessage() {}
 
 func (x *ReadResources_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[36]
+	mi := &file_provider_v1_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1976,7 +2026,7 @@ type ReadResources_Request struct {
 
 func (x *ReadResources_Request) Reset() {
 	*x = ReadResources_Request{}
-	mi := &file_provider_v1_proto_msgTypes[37]
+	mi := &file_provider_v1_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1988,7 +2038,7 @@ func (x *ReadResources_Request) String() string {
 func (*ReadResources_Request) ProtoMessage() {}
 
 func (x *ReadResources_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[37]
+	mi := &file_provider_v1_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2028,7 +2078,7 @@ type ReadResources_Response struct {
 
 func (x *ReadResources_Response) Reset() {
 	*x = ReadResources_Response{}
-	mi := &file_provider_v1_proto_msgTypes[38]
+	mi := &file_provider_v1_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2040,7 +2090,7 @@ func (x *ReadResources_Response) String() string {
 func (*ReadResources_Response) ProtoMessage() {}
 
 func (x *ReadResources_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[38]
+	mi := &file_provider_v1_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2081,7 +2131,7 @@ type ImportResource_Request struct {
 
 func (x *ImportResource_Request) Reset() {
 	*x = ImportResource_Request{}
-	mi := &file_provider_v1_proto_msgTypes[39]
+	mi := &file_provider_v1_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2093,7 +2143,7 @@ func (x *ImportResource_Request) String() string {
 func (*ImportResource_Request) ProtoMessage() {}
 
 func (x *ImportResource_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[39]
+	mi := &file_provider_v1_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2141,7 +2191,7 @@ type ImportResource_Response struct {
 
 func (x *ImportResource_Response) Reset() {
 	*x = ImportResource_Response{}
-	mi := &file_provider_v1_proto_msgTypes[40]
+	mi := &file_provider_v1_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2153,7 +2203,7 @@ func (x *ImportResource_Response) String() string {
 func (*ImportResource_Response) ProtoMessage() {}
 
 func (x *ImportResource_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[40]
+	mi := &file_provider_v1_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2190,6 +2240,440 @@ func (x *ImportResource_Response) GetDiagnostics() []*Diagnostic {
 	return nil
 }
 
+type Exec_WindowSize struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rows          uint32                 `protobuf:"varint,1,opt,name=rows,proto3" json:"rows,omitempty"`
+	Cols          uint32                 `protobuf:"varint,2,opt,name=cols,proto3" json:"cols,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Exec_WindowSize) Reset() {
+	*x = Exec_WindowSize{}
+	mi := &file_provider_v1_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Exec_WindowSize) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Exec_WindowSize) ProtoMessage() {}
+
+func (x *Exec_WindowSize) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Exec_WindowSize.ProtoReflect.Descriptor instead.
+func (*Exec_WindowSize) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{13, 0}
+}
+
+func (x *Exec_WindowSize) GetRows() uint32 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *Exec_WindowSize) GetCols() uint32 {
+	if x != nil {
+		return x.Cols
+	}
+	return 0
+}
+
+type Exec_Start struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Address string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	Type    string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	Value   *DynamicValue          `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"` // implied type: the resource as the state records it
+	Private []byte                 `protobuf:"bytes,4,opt,name=private,proto3" json:"private,omitempty"`
+	Args    []string               `protobuf:"bytes,5,rep,name=args,proto3" json:"args,omitempty"`
+	Env     []string               `protobuf:"bytes,6,rep,name=env,proto3" json:"env,omitempty"` // KEY=VALUE
+	// Set: run the command on a pseudo-terminal of this size, as its
+	// controlling terminal (its output then all comes as stdout).
+	Terminal      *Exec_WindowSize `protobuf:"bytes,7,opt,name=terminal,proto3" json:"terminal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Exec_Start) Reset() {
+	*x = Exec_Start{}
+	mi := &file_provider_v1_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Exec_Start) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Exec_Start) ProtoMessage() {}
+
+func (x *Exec_Start) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Exec_Start.ProtoReflect.Descriptor instead.
+func (*Exec_Start) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{13, 1}
+}
+
+func (x *Exec_Start) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *Exec_Start) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Exec_Start) GetValue() *DynamicValue {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *Exec_Start) GetPrivate() []byte {
+	if x != nil {
+		return x.Private
+	}
+	return nil
+}
+
+func (x *Exec_Start) GetArgs() []string {
+	if x != nil {
+		return x.Args
+	}
+	return nil
+}
+
+func (x *Exec_Start) GetEnv() []string {
+	if x != nil {
+		return x.Env
+	}
+	return nil
+}
+
+func (x *Exec_Start) GetTerminal() *Exec_WindowSize {
+	if x != nil {
+		return x.Terminal
+	}
+	return nil
+}
+
+type Exec_Input struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Input:
+	//
+	//	*Exec_Input_Start
+	//	*Exec_Input_Stdin
+	//	*Exec_Input_StdinClosed
+	//	*Exec_Input_Resize
+	//	*Exec_Input_Signal
+	Input         isExec_Input_Input `protobuf_oneof:"input"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Exec_Input) Reset() {
+	*x = Exec_Input{}
+	mi := &file_provider_v1_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Exec_Input) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Exec_Input) ProtoMessage() {}
+
+func (x *Exec_Input) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Exec_Input.ProtoReflect.Descriptor instead.
+func (*Exec_Input) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{13, 2}
+}
+
+func (x *Exec_Input) GetInput() isExec_Input_Input {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *Exec_Input) GetStart() *Exec_Start {
+	if x != nil {
+		if x, ok := x.Input.(*Exec_Input_Start); ok {
+			return x.Start
+		}
+	}
+	return nil
+}
+
+func (x *Exec_Input) GetStdin() []byte {
+	if x != nil {
+		if x, ok := x.Input.(*Exec_Input_Stdin); ok {
+			return x.Stdin
+		}
+	}
+	return nil
+}
+
+func (x *Exec_Input) GetStdinClosed() bool {
+	if x != nil {
+		if x, ok := x.Input.(*Exec_Input_StdinClosed); ok {
+			return x.StdinClosed
+		}
+	}
+	return false
+}
+
+func (x *Exec_Input) GetResize() *Exec_WindowSize {
+	if x != nil {
+		if x, ok := x.Input.(*Exec_Input_Resize); ok {
+			return x.Resize
+		}
+	}
+	return nil
+}
+
+func (x *Exec_Input) GetSignal() int32 {
+	if x != nil {
+		if x, ok := x.Input.(*Exec_Input_Signal); ok {
+			return x.Signal
+		}
+	}
+	return 0
+}
+
+type isExec_Input_Input interface {
+	isExec_Input_Input()
+}
+
+type Exec_Input_Start struct {
+	Start *Exec_Start `protobuf:"bytes,1,opt,name=start,proto3,oneof"`
+}
+
+type Exec_Input_Stdin struct {
+	Stdin []byte `protobuf:"bytes,2,opt,name=stdin,proto3,oneof"`
+}
+
+type Exec_Input_StdinClosed struct {
+	StdinClosed bool `protobuf:"varint,3,opt,name=stdin_closed,json=stdinClosed,proto3,oneof"` // the input has ended
+}
+
+type Exec_Input_Resize struct {
+	Resize *Exec_WindowSize `protobuf:"bytes,4,opt,name=resize,proto3,oneof"` // the user's terminal has a new size
+}
+
+type Exec_Input_Signal struct {
+	Signal int32 `protobuf:"varint,5,opt,name=signal,proto3,oneof"` // Linux numbering
+}
+
+func (*Exec_Input_Start) isExec_Input_Input() {}
+
+func (*Exec_Input_Stdin) isExec_Input_Input() {}
+
+func (*Exec_Input_StdinClosed) isExec_Input_Input() {}
+
+func (*Exec_Input_Resize) isExec_Input_Input() {}
+
+func (*Exec_Input_Signal) isExec_Input_Input() {}
+
+type Exec_Exited struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ExitCode      int32                  `protobuf:"varint,1,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"` // -1 when a signal ended the command, or it did not run
+	Signal        int32                  `protobuf:"varint,2,opt,name=signal,proto3" json:"signal,omitempty"`                     // the signal that ended it; 0 when it exited
+	Diagnostics   []*Diagnostic          `protobuf:"bytes,3,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`            // errors: it did not run
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Exec_Exited) Reset() {
+	*x = Exec_Exited{}
+	mi := &file_provider_v1_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Exec_Exited) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Exec_Exited) ProtoMessage() {}
+
+func (x *Exec_Exited) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Exec_Exited.ProtoReflect.Descriptor instead.
+func (*Exec_Exited) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{13, 3}
+}
+
+func (x *Exec_Exited) GetExitCode() int32 {
+	if x != nil {
+		return x.ExitCode
+	}
+	return 0
+}
+
+func (x *Exec_Exited) GetSignal() int32 {
+	if x != nil {
+		return x.Signal
+	}
+	return 0
+}
+
+func (x *Exec_Exited) GetDiagnostics() []*Diagnostic {
+	if x != nil {
+		return x.Diagnostics
+	}
+	return nil
+}
+
+type Exec_Output struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Output:
+	//
+	//	*Exec_Output_Stdout
+	//	*Exec_Output_Stderr
+	//	*Exec_Output_Exited
+	Output        isExec_Output_Output `protobuf_oneof:"output"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Exec_Output) Reset() {
+	*x = Exec_Output{}
+	mi := &file_provider_v1_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Exec_Output) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Exec_Output) ProtoMessage() {}
+
+func (x *Exec_Output) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Exec_Output.ProtoReflect.Descriptor instead.
+func (*Exec_Output) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{13, 4}
+}
+
+func (x *Exec_Output) GetOutput() isExec_Output_Output {
+	if x != nil {
+		return x.Output
+	}
+	return nil
+}
+
+func (x *Exec_Output) GetStdout() []byte {
+	if x != nil {
+		if x, ok := x.Output.(*Exec_Output_Stdout); ok {
+			return x.Stdout
+		}
+	}
+	return nil
+}
+
+func (x *Exec_Output) GetStderr() []byte {
+	if x != nil {
+		if x, ok := x.Output.(*Exec_Output_Stderr); ok {
+			return x.Stderr
+		}
+	}
+	return nil
+}
+
+func (x *Exec_Output) GetExited() *Exec_Exited {
+	if x != nil {
+		if x, ok := x.Output.(*Exec_Output_Exited); ok {
+			return x.Exited
+		}
+	}
+	return nil
+}
+
+type isExec_Output_Output interface {
+	isExec_Output_Output()
+}
+
+type Exec_Output_Stdout struct {
+	Stdout []byte `protobuf:"bytes,1,opt,name=stdout,proto3,oneof"`
+}
+
+type Exec_Output_Stderr struct {
+	Stderr []byte `protobuf:"bytes,2,opt,name=stderr,proto3,oneof"`
+}
+
+type Exec_Output_Exited struct {
+	Exited *Exec_Exited `protobuf:"bytes,3,opt,name=exited,proto3,oneof"` // the last message
+}
+
+func (*Exec_Output_Stdout) isExec_Output_Output() {}
+
+func (*Exec_Output_Stderr) isExec_Output_Output() {}
+
+func (*Exec_Output_Exited) isExec_Output_Output() {}
+
 type Stop_Request struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -2198,7 +2682,7 @@ type Stop_Request struct {
 
 func (x *Stop_Request) Reset() {
 	*x = Stop_Request{}
-	mi := &file_provider_v1_proto_msgTypes[41]
+	mi := &file_provider_v1_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2210,7 +2694,7 @@ func (x *Stop_Request) String() string {
 func (*Stop_Request) ProtoMessage() {}
 
 func (x *Stop_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[41]
+	mi := &file_provider_v1_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2223,7 +2707,7 @@ func (x *Stop_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop_Request.ProtoReflect.Descriptor instead.
 func (*Stop_Request) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{13, 0}
+	return file_provider_v1_proto_rawDescGZIP(), []int{14, 0}
 }
 
 type Stop_Response struct {
@@ -2235,7 +2719,7 @@ type Stop_Response struct {
 
 func (x *Stop_Response) Reset() {
 	*x = Stop_Response{}
-	mi := &file_provider_v1_proto_msgTypes[42]
+	mi := &file_provider_v1_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2247,7 +2731,7 @@ func (x *Stop_Response) String() string {
 func (*Stop_Response) ProtoMessage() {}
 
 func (x *Stop_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[42]
+	mi := &file_provider_v1_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2260,7 +2744,7 @@ func (x *Stop_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop_Response.ProtoReflect.Descriptor instead.
 func (*Stop_Response) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{13, 1}
+	return file_provider_v1_proto_rawDescGZIP(), []int{14, 1}
 }
 
 func (x *Stop_Response) GetError() string {
@@ -2297,7 +2781,7 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\aWARNING\x10\x01\"<\n" +
 	"\fProviderInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\tR\aversion\"\xc8\x03\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion\"\xdc\x03\n" +
 	"\x06Schema\x12N\n" +
 	"\x0eresource_types\x18\x01 \x03(\v2'.benito.provider.v1.Schema.ResourceTypeR\rresourceTypes\x1a\xc6\x01\n" +
 	"\tAttribute\x12\x12\n" +
@@ -2307,14 +2791,15 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\brequired\x18\x04 \x01(\bR\brequired\x12\x1a\n" +
 	"\boptional\x18\x05 \x01(\bR\boptional\x12\x1a\n" +
 	"\bcomputed\x18\x06 \x01(\bR\bcomputed\x12\x1b\n" +
-	"\tforce_new\x18\a \x01(\bR\bforceNew\x1a\xa4\x01\n" +
+	"\tforce_new\x18\a \x01(\bR\bforceNew\x1a\xb8\x01\n" +
 	"\fResourceType\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12D\n" +
 	"\n" +
 	"attributes\x18\x04 \x03(\v2$.benito.provider.v1.Schema.AttributeR\n" +
-	"attributes\"\xcf\x01\n" +
+	"attributes\x12\x12\n" +
+	"\x04exec\x18\x05 \x01(\bR\x04exec\"\xcf\x01\n" +
 	"\tGetSchema\x1a\t\n" +
 	"\aRequest\x1a\xb6\x01\n" +
 	"\bResponse\x124\n" +
@@ -2403,11 +2888,40 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\bResponse\x122\n" +
 	"\x03new\x18\x01 \x01(\v2 .benito.provider.v1.DynamicValueR\x03new\x12\x18\n" +
 	"\aprivate\x18\x02 \x01(\fR\aprivate\x12@\n" +
-	"\vdiagnostics\x18\x03 \x03(\v2\x1e.benito.provider.v1.DiagnosticR\vdiagnostics\"3\n" +
+	"\vdiagnostics\x18\x03 \x03(\v2\x1e.benito.provider.v1.DiagnosticR\vdiagnostics\"\x93\x06\n" +
+	"\x04Exec\x1a4\n" +
+	"\n" +
+	"WindowSize\x12\x12\n" +
+	"\x04rows\x18\x01 \x01(\rR\x04rows\x12\x12\n" +
+	"\x04cols\x18\x02 \x01(\rR\x04cols\x1a\xee\x01\n" +
+	"\x05Start\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x126\n" +
+	"\x05value\x18\x03 \x01(\v2 .benito.provider.v1.DynamicValueR\x05value\x12\x18\n" +
+	"\aprivate\x18\x04 \x01(\fR\aprivate\x12\x12\n" +
+	"\x04args\x18\x05 \x03(\tR\x04args\x12\x10\n" +
+	"\x03env\x18\x06 \x03(\tR\x03env\x12?\n" +
+	"\bterminal\x18\a \x01(\v2#.benito.provider.v1.Exec.WindowSizeR\bterminal\x1a\xde\x01\n" +
+	"\x05Input\x126\n" +
+	"\x05start\x18\x01 \x01(\v2\x1e.benito.provider.v1.Exec.StartH\x00R\x05start\x12\x16\n" +
+	"\x05stdin\x18\x02 \x01(\fH\x00R\x05stdin\x12#\n" +
+	"\fstdin_closed\x18\x03 \x01(\bH\x00R\vstdinClosed\x12=\n" +
+	"\x06resize\x18\x04 \x01(\v2#.benito.provider.v1.Exec.WindowSizeH\x00R\x06resize\x12\x18\n" +
+	"\x06signal\x18\x05 \x01(\x05H\x00R\x06signalB\a\n" +
+	"\x05input\x1a\x7f\n" +
+	"\x06Exited\x12\x1b\n" +
+	"\texit_code\x18\x01 \x01(\x05R\bexitCode\x12\x16\n" +
+	"\x06signal\x18\x02 \x01(\x05R\x06signal\x12@\n" +
+	"\vdiagnostics\x18\x03 \x03(\v2\x1e.benito.provider.v1.DiagnosticR\vdiagnostics\x1a\x81\x01\n" +
+	"\x06Output\x12\x18\n" +
+	"\x06stdout\x18\x01 \x01(\fH\x00R\x06stdout\x12\x18\n" +
+	"\x06stderr\x18\x02 \x01(\fH\x00R\x06stderr\x129\n" +
+	"\x06exited\x18\x03 \x01(\v2\x1f.benito.provider.v1.Exec.ExitedH\x00R\x06exitedB\b\n" +
+	"\x06output\"3\n" +
 	"\x04Stop\x1a\t\n" +
 	"\aRequest\x1a \n" +
 	"\bResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error2\x8c\a\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error2\xd9\a\n" +
 	"\bProvider\x12Z\n" +
 	"\tGetSchema\x12%.benito.provider.v1.GetSchema.Request\x1a&.benito.provider.v1.GetSchema.Response\x12Z\n" +
 	"\tConfigure\x12%.benito.provider.v1.Configure.Request\x1a&.benito.provider.v1.Configure.Response\x12r\n" +
@@ -2417,6 +2931,7 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\x0eApplyResources\x12%.benito.provider.v1.ApplyStream.Calls\x1a'.benito.provider.v1.ApplyStream.Results(\x010\x01\x12f\n" +
 	"\rReadResources\x12).benito.provider.v1.ReadResources.Request\x1a*.benito.provider.v1.ReadResources.Response\x12i\n" +
 	"\x0eImportResource\x12*.benito.provider.v1.ImportResource.Request\x1a+.benito.provider.v1.ImportResource.Response\x12K\n" +
+	"\x04Exec\x12\x1e.benito.provider.v1.Exec.Input\x1a\x1f.benito.provider.v1.Exec.Output(\x010\x01\x12K\n" +
 	"\x04Stop\x12 .benito.provider.v1.Stop.Request\x1a!.benito.provider.v1.Stop.ResponseB5Z3github.com/benito-net/benito/providers/plugin/protob\x06proto3"
 
 var (
@@ -2432,7 +2947,7 @@ func file_provider_v1_proto_rawDescGZIP() []byte {
 }
 
 var file_provider_v1_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_provider_v1_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_provider_v1_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_provider_v1_proto_goTypes = []any{
 	(Diagnostic_Severity)(0),           // 0: benito.provider.v1.Diagnostic.Severity
 	(*DynamicValue)(nil),               // 1: benito.provider.v1.DynamicValue
@@ -2448,96 +2963,110 @@ var file_provider_v1_proto_goTypes = []any{
 	(*ApplyStream)(nil),                // 11: benito.provider.v1.ApplyStream
 	(*ReadResources)(nil),              // 12: benito.provider.v1.ReadResources
 	(*ImportResource)(nil),             // 13: benito.provider.v1.ImportResource
-	(*Stop)(nil),                       // 14: benito.provider.v1.Stop
-	(*AttributePath_Step)(nil),         // 15: benito.provider.v1.AttributePath.Step
-	(*Schema_Attribute)(nil),           // 16: benito.provider.v1.Schema.Attribute
-	(*Schema_ResourceType)(nil),        // 17: benito.provider.v1.Schema.ResourceType
-	(*GetSchema_Request)(nil),          // 18: benito.provider.v1.GetSchema.Request
-	(*GetSchema_Response)(nil),         // 19: benito.provider.v1.GetSchema.Response
-	(*Configure_Request)(nil),          // 20: benito.provider.v1.Configure.Request
-	(*Configure_Response)(nil),         // 21: benito.provider.v1.Configure.Response
-	nil,                                // 22: benito.provider.v1.Configure.Request.SiteEntry
-	(*ValidateResources_Resource)(nil), // 23: benito.provider.v1.ValidateResources.Resource
-	(*ValidateResources_Request)(nil),  // 24: benito.provider.v1.ValidateResources.Request
-	(*ValidateResources_Response)(nil), // 25: benito.provider.v1.ValidateResources.Response
-	(*PlanResources_Change)(nil),       // 26: benito.provider.v1.PlanResources.Change
-	(*PlanResources_Planned)(nil),      // 27: benito.provider.v1.PlanResources.Planned
-	(*PlanResources_Request)(nil),      // 28: benito.provider.v1.PlanResources.Request
-	(*PlanResources_Response)(nil),     // 29: benito.provider.v1.PlanResources.Response
-	(*ApplyResource_Request)(nil),      // 30: benito.provider.v1.ApplyResource.Request
-	(*ApplyResource_Response)(nil),     // 31: benito.provider.v1.ApplyResource.Response
-	(*ApplyStream_Call)(nil),           // 32: benito.provider.v1.ApplyStream.Call
-	(*ApplyStream_Result)(nil),         // 33: benito.provider.v1.ApplyStream.Result
-	(*ApplyStream_Calls)(nil),          // 34: benito.provider.v1.ApplyStream.Calls
-	(*ApplyStream_Results)(nil),        // 35: benito.provider.v1.ApplyStream.Results
-	(*ReadResources_Resource)(nil),     // 36: benito.provider.v1.ReadResources.Resource
-	(*ReadResources_Result)(nil),       // 37: benito.provider.v1.ReadResources.Result
-	(*ReadResources_Request)(nil),      // 38: benito.provider.v1.ReadResources.Request
-	(*ReadResources_Response)(nil),     // 39: benito.provider.v1.ReadResources.Response
-	(*ImportResource_Request)(nil),     // 40: benito.provider.v1.ImportResource.Request
-	(*ImportResource_Response)(nil),    // 41: benito.provider.v1.ImportResource.Response
-	(*Stop_Request)(nil),               // 42: benito.provider.v1.Stop.Request
-	(*Stop_Response)(nil),              // 43: benito.provider.v1.Stop.Response
+	(*Exec)(nil),                       // 14: benito.provider.v1.Exec
+	(*Stop)(nil),                       // 15: benito.provider.v1.Stop
+	(*AttributePath_Step)(nil),         // 16: benito.provider.v1.AttributePath.Step
+	(*Schema_Attribute)(nil),           // 17: benito.provider.v1.Schema.Attribute
+	(*Schema_ResourceType)(nil),        // 18: benito.provider.v1.Schema.ResourceType
+	(*GetSchema_Request)(nil),          // 19: benito.provider.v1.GetSchema.Request
+	(*GetSchema_Response)(nil),         // 20: benito.provider.v1.GetSchema.Response
+	(*Configure_Request)(nil),          // 21: benito.provider.v1.Configure.Request
+	(*Configure_Response)(nil),         // 22: benito.provider.v1.Configure.Response
+	nil,                                // 23: benito.provider.v1.Configure.Request.SiteEntry
+	(*ValidateResources_Resource)(nil), // 24: benito.provider.v1.ValidateResources.Resource
+	(*ValidateResources_Request)(nil),  // 25: benito.provider.v1.ValidateResources.Request
+	(*ValidateResources_Response)(nil), // 26: benito.provider.v1.ValidateResources.Response
+	(*PlanResources_Change)(nil),       // 27: benito.provider.v1.PlanResources.Change
+	(*PlanResources_Planned)(nil),      // 28: benito.provider.v1.PlanResources.Planned
+	(*PlanResources_Request)(nil),      // 29: benito.provider.v1.PlanResources.Request
+	(*PlanResources_Response)(nil),     // 30: benito.provider.v1.PlanResources.Response
+	(*ApplyResource_Request)(nil),      // 31: benito.provider.v1.ApplyResource.Request
+	(*ApplyResource_Response)(nil),     // 32: benito.provider.v1.ApplyResource.Response
+	(*ApplyStream_Call)(nil),           // 33: benito.provider.v1.ApplyStream.Call
+	(*ApplyStream_Result)(nil),         // 34: benito.provider.v1.ApplyStream.Result
+	(*ApplyStream_Calls)(nil),          // 35: benito.provider.v1.ApplyStream.Calls
+	(*ApplyStream_Results)(nil),        // 36: benito.provider.v1.ApplyStream.Results
+	(*ReadResources_Resource)(nil),     // 37: benito.provider.v1.ReadResources.Resource
+	(*ReadResources_Result)(nil),       // 38: benito.provider.v1.ReadResources.Result
+	(*ReadResources_Request)(nil),      // 39: benito.provider.v1.ReadResources.Request
+	(*ReadResources_Response)(nil),     // 40: benito.provider.v1.ReadResources.Response
+	(*ImportResource_Request)(nil),     // 41: benito.provider.v1.ImportResource.Request
+	(*ImportResource_Response)(nil),    // 42: benito.provider.v1.ImportResource.Response
+	(*Exec_WindowSize)(nil),            // 43: benito.provider.v1.Exec.WindowSize
+	(*Exec_Start)(nil),                 // 44: benito.provider.v1.Exec.Start
+	(*Exec_Input)(nil),                 // 45: benito.provider.v1.Exec.Input
+	(*Exec_Exited)(nil),                // 46: benito.provider.v1.Exec.Exited
+	(*Exec_Output)(nil),                // 47: benito.provider.v1.Exec.Output
+	(*Stop_Request)(nil),               // 48: benito.provider.v1.Stop.Request
+	(*Stop_Response)(nil),              // 49: benito.provider.v1.Stop.Response
 }
 var file_provider_v1_proto_depIdxs = []int32{
-	15, // 0: benito.provider.v1.AttributePath.steps:type_name -> benito.provider.v1.AttributePath.Step
+	16, // 0: benito.provider.v1.AttributePath.steps:type_name -> benito.provider.v1.AttributePath.Step
 	0,  // 1: benito.provider.v1.Diagnostic.severity:type_name -> benito.provider.v1.Diagnostic.Severity
 	2,  // 2: benito.provider.v1.Diagnostic.attribute:type_name -> benito.provider.v1.AttributePath
-	17, // 3: benito.provider.v1.Schema.resource_types:type_name -> benito.provider.v1.Schema.ResourceType
-	16, // 4: benito.provider.v1.Schema.ResourceType.attributes:type_name -> benito.provider.v1.Schema.Attribute
+	18, // 3: benito.provider.v1.Schema.resource_types:type_name -> benito.provider.v1.Schema.ResourceType
+	17, // 4: benito.provider.v1.Schema.ResourceType.attributes:type_name -> benito.provider.v1.Schema.Attribute
 	4,  // 5: benito.provider.v1.GetSchema.Response.info:type_name -> benito.provider.v1.ProviderInfo
 	5,  // 6: benito.provider.v1.GetSchema.Response.schema:type_name -> benito.provider.v1.Schema
 	3,  // 7: benito.provider.v1.GetSchema.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	22, // 8: benito.provider.v1.Configure.Request.site:type_name -> benito.provider.v1.Configure.Request.SiteEntry
+	23, // 8: benito.provider.v1.Configure.Request.site:type_name -> benito.provider.v1.Configure.Request.SiteEntry
 	3,  // 9: benito.provider.v1.Configure.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
 	1,  // 10: benito.provider.v1.ValidateResources.Resource.config:type_name -> benito.provider.v1.DynamicValue
-	23, // 11: benito.provider.v1.ValidateResources.Request.resources:type_name -> benito.provider.v1.ValidateResources.Resource
+	24, // 11: benito.provider.v1.ValidateResources.Request.resources:type_name -> benito.provider.v1.ValidateResources.Resource
 	3,  // 12: benito.provider.v1.ValidateResources.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
 	1,  // 13: benito.provider.v1.PlanResources.Change.prior:type_name -> benito.provider.v1.DynamicValue
 	1,  // 14: benito.provider.v1.PlanResources.Change.proposed:type_name -> benito.provider.v1.DynamicValue
 	1,  // 15: benito.provider.v1.PlanResources.Planned.planned:type_name -> benito.provider.v1.DynamicValue
 	2,  // 16: benito.provider.v1.PlanResources.Planned.requires_replace:type_name -> benito.provider.v1.AttributePath
-	26, // 17: benito.provider.v1.PlanResources.Request.changes:type_name -> benito.provider.v1.PlanResources.Change
-	27, // 18: benito.provider.v1.PlanResources.Response.changes:type_name -> benito.provider.v1.PlanResources.Planned
+	27, // 17: benito.provider.v1.PlanResources.Request.changes:type_name -> benito.provider.v1.PlanResources.Change
+	28, // 18: benito.provider.v1.PlanResources.Response.changes:type_name -> benito.provider.v1.PlanResources.Planned
 	3,  // 19: benito.provider.v1.PlanResources.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
 	1,  // 20: benito.provider.v1.ApplyResource.Request.prior:type_name -> benito.provider.v1.DynamicValue
 	1,  // 21: benito.provider.v1.ApplyResource.Request.planned:type_name -> benito.provider.v1.DynamicValue
 	1,  // 22: benito.provider.v1.ApplyResource.Response.new:type_name -> benito.provider.v1.DynamicValue
 	3,  // 23: benito.provider.v1.ApplyResource.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	30, // 24: benito.provider.v1.ApplyStream.Call.request:type_name -> benito.provider.v1.ApplyResource.Request
-	31, // 25: benito.provider.v1.ApplyStream.Result.response:type_name -> benito.provider.v1.ApplyResource.Response
-	32, // 26: benito.provider.v1.ApplyStream.Calls.calls:type_name -> benito.provider.v1.ApplyStream.Call
-	33, // 27: benito.provider.v1.ApplyStream.Results.results:type_name -> benito.provider.v1.ApplyStream.Result
+	31, // 24: benito.provider.v1.ApplyStream.Call.request:type_name -> benito.provider.v1.ApplyResource.Request
+	32, // 25: benito.provider.v1.ApplyStream.Result.response:type_name -> benito.provider.v1.ApplyResource.Response
+	33, // 26: benito.provider.v1.ApplyStream.Calls.calls:type_name -> benito.provider.v1.ApplyStream.Call
+	34, // 27: benito.provider.v1.ApplyStream.Results.results:type_name -> benito.provider.v1.ApplyStream.Result
 	1,  // 28: benito.provider.v1.ReadResources.Resource.current:type_name -> benito.provider.v1.DynamicValue
 	1,  // 29: benito.provider.v1.ReadResources.Result.new:type_name -> benito.provider.v1.DynamicValue
-	36, // 30: benito.provider.v1.ReadResources.Request.resources:type_name -> benito.provider.v1.ReadResources.Resource
-	37, // 31: benito.provider.v1.ReadResources.Response.resources:type_name -> benito.provider.v1.ReadResources.Result
+	37, // 30: benito.provider.v1.ReadResources.Request.resources:type_name -> benito.provider.v1.ReadResources.Resource
+	38, // 31: benito.provider.v1.ReadResources.Response.resources:type_name -> benito.provider.v1.ReadResources.Result
 	3,  // 32: benito.provider.v1.ReadResources.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
 	1,  // 33: benito.provider.v1.ImportResource.Response.new:type_name -> benito.provider.v1.DynamicValue
 	3,  // 34: benito.provider.v1.ImportResource.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	18, // 35: benito.provider.v1.Provider.GetSchema:input_type -> benito.provider.v1.GetSchema.Request
-	20, // 36: benito.provider.v1.Provider.Configure:input_type -> benito.provider.v1.Configure.Request
-	24, // 37: benito.provider.v1.Provider.ValidateResources:input_type -> benito.provider.v1.ValidateResources.Request
-	28, // 38: benito.provider.v1.Provider.PlanResources:input_type -> benito.provider.v1.PlanResources.Request
-	30, // 39: benito.provider.v1.Provider.ApplyResource:input_type -> benito.provider.v1.ApplyResource.Request
-	34, // 40: benito.provider.v1.Provider.ApplyResources:input_type -> benito.provider.v1.ApplyStream.Calls
-	38, // 41: benito.provider.v1.Provider.ReadResources:input_type -> benito.provider.v1.ReadResources.Request
-	40, // 42: benito.provider.v1.Provider.ImportResource:input_type -> benito.provider.v1.ImportResource.Request
-	42, // 43: benito.provider.v1.Provider.Stop:input_type -> benito.provider.v1.Stop.Request
-	19, // 44: benito.provider.v1.Provider.GetSchema:output_type -> benito.provider.v1.GetSchema.Response
-	21, // 45: benito.provider.v1.Provider.Configure:output_type -> benito.provider.v1.Configure.Response
-	25, // 46: benito.provider.v1.Provider.ValidateResources:output_type -> benito.provider.v1.ValidateResources.Response
-	29, // 47: benito.provider.v1.Provider.PlanResources:output_type -> benito.provider.v1.PlanResources.Response
-	31, // 48: benito.provider.v1.Provider.ApplyResource:output_type -> benito.provider.v1.ApplyResource.Response
-	35, // 49: benito.provider.v1.Provider.ApplyResources:output_type -> benito.provider.v1.ApplyStream.Results
-	39, // 50: benito.provider.v1.Provider.ReadResources:output_type -> benito.provider.v1.ReadResources.Response
-	41, // 51: benito.provider.v1.Provider.ImportResource:output_type -> benito.provider.v1.ImportResource.Response
-	43, // 52: benito.provider.v1.Provider.Stop:output_type -> benito.provider.v1.Stop.Response
-	44, // [44:53] is the sub-list for method output_type
-	35, // [35:44] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	1,  // 35: benito.provider.v1.Exec.Start.value:type_name -> benito.provider.v1.DynamicValue
+	43, // 36: benito.provider.v1.Exec.Start.terminal:type_name -> benito.provider.v1.Exec.WindowSize
+	44, // 37: benito.provider.v1.Exec.Input.start:type_name -> benito.provider.v1.Exec.Start
+	43, // 38: benito.provider.v1.Exec.Input.resize:type_name -> benito.provider.v1.Exec.WindowSize
+	3,  // 39: benito.provider.v1.Exec.Exited.diagnostics:type_name -> benito.provider.v1.Diagnostic
+	46, // 40: benito.provider.v1.Exec.Output.exited:type_name -> benito.provider.v1.Exec.Exited
+	19, // 41: benito.provider.v1.Provider.GetSchema:input_type -> benito.provider.v1.GetSchema.Request
+	21, // 42: benito.provider.v1.Provider.Configure:input_type -> benito.provider.v1.Configure.Request
+	25, // 43: benito.provider.v1.Provider.ValidateResources:input_type -> benito.provider.v1.ValidateResources.Request
+	29, // 44: benito.provider.v1.Provider.PlanResources:input_type -> benito.provider.v1.PlanResources.Request
+	31, // 45: benito.provider.v1.Provider.ApplyResource:input_type -> benito.provider.v1.ApplyResource.Request
+	35, // 46: benito.provider.v1.Provider.ApplyResources:input_type -> benito.provider.v1.ApplyStream.Calls
+	39, // 47: benito.provider.v1.Provider.ReadResources:input_type -> benito.provider.v1.ReadResources.Request
+	41, // 48: benito.provider.v1.Provider.ImportResource:input_type -> benito.provider.v1.ImportResource.Request
+	45, // 49: benito.provider.v1.Provider.Exec:input_type -> benito.provider.v1.Exec.Input
+	48, // 50: benito.provider.v1.Provider.Stop:input_type -> benito.provider.v1.Stop.Request
+	20, // 51: benito.provider.v1.Provider.GetSchema:output_type -> benito.provider.v1.GetSchema.Response
+	22, // 52: benito.provider.v1.Provider.Configure:output_type -> benito.provider.v1.Configure.Response
+	26, // 53: benito.provider.v1.Provider.ValidateResources:output_type -> benito.provider.v1.ValidateResources.Response
+	30, // 54: benito.provider.v1.Provider.PlanResources:output_type -> benito.provider.v1.PlanResources.Response
+	32, // 55: benito.provider.v1.Provider.ApplyResource:output_type -> benito.provider.v1.ApplyResource.Response
+	36, // 56: benito.provider.v1.Provider.ApplyResources:output_type -> benito.provider.v1.ApplyStream.Results
+	40, // 57: benito.provider.v1.Provider.ReadResources:output_type -> benito.provider.v1.ReadResources.Response
+	42, // 58: benito.provider.v1.Provider.ImportResource:output_type -> benito.provider.v1.ImportResource.Response
+	47, // 59: benito.provider.v1.Provider.Exec:output_type -> benito.provider.v1.Exec.Output
+	49, // 60: benito.provider.v1.Provider.Stop:output_type -> benito.provider.v1.Stop.Response
+	51, // [51:61] is the sub-list for method output_type
+	41, // [41:51] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_provider_v1_proto_init() }
@@ -2545,10 +3074,22 @@ func file_provider_v1_proto_init() {
 	if File_provider_v1_proto != nil {
 		return
 	}
-	file_provider_v1_proto_msgTypes[14].OneofWrappers = []any{
+	file_provider_v1_proto_msgTypes[15].OneofWrappers = []any{
 		(*AttributePath_Step_AttributeName)(nil),
 		(*AttributePath_Step_ElementKeyString)(nil),
 		(*AttributePath_Step_ElementKeyInt)(nil),
+	}
+	file_provider_v1_proto_msgTypes[44].OneofWrappers = []any{
+		(*Exec_Input_Start)(nil),
+		(*Exec_Input_Stdin)(nil),
+		(*Exec_Input_StdinClosed)(nil),
+		(*Exec_Input_Resize)(nil),
+		(*Exec_Input_Signal)(nil),
+	}
+	file_provider_v1_proto_msgTypes[46].OneofWrappers = []any{
+		(*Exec_Output_Stdout)(nil),
+		(*Exec_Output_Stderr)(nil),
+		(*Exec_Output_Exited)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2556,7 +3097,7 @@ func file_provider_v1_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provider_v1_proto_rawDesc), len(file_provider_v1_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   43,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

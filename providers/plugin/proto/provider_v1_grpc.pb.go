@@ -41,6 +41,7 @@ const (
 	Provider_ApplyResources_FullMethodName    = "/benito.provider.v1.Provider/ApplyResources"
 	Provider_ReadResources_FullMethodName     = "/benito.provider.v1.Provider/ReadResources"
 	Provider_ImportResource_FullMethodName    = "/benito.provider.v1.Provider/ImportResource"
+	Provider_Exec_FullMethodName              = "/benito.provider.v1.Provider/Exec"
 	Provider_Stop_FullMethodName              = "/benito.provider.v1.Provider/Stop"
 )
 
@@ -59,6 +60,10 @@ type ProviderClient interface {
 	ApplyResources(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ApplyStream_Calls, ApplyStream_Results], error)
 	ReadResources(ctx context.Context, in *ReadResources_Request, opts ...grpc.CallOption) (*ReadResources_Response, error)
 	ImportResource(ctx context.Context, in *ImportResource_Request, opts ...grpc.CallOption) (*ImportResource_Response, error)
+	// Exec runs a command inside a resource whose type declares exec in the
+	// schema, for as long as the command runs (no time limit): see Exec. A
+	// provider built before it answers Unimplemented.
+	Exec(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Exec_Input, Exec_Output], error)
 	Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error)
 }
 
@@ -153,6 +158,19 @@ func (c *providerClient) ImportResource(ctx context.Context, in *ImportResource_
 	return out, nil
 }
 
+func (c *providerClient) Exec(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Exec_Input, Exec_Output], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[1], Provider_Exec_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[Exec_Input, Exec_Output]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Provider_ExecClient = grpc.BidiStreamingClient[Exec_Input, Exec_Output]
+
 func (c *providerClient) Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Stop_Response)
@@ -178,6 +196,10 @@ type ProviderServer interface {
 	ApplyResources(grpc.BidiStreamingServer[ApplyStream_Calls, ApplyStream_Results]) error
 	ReadResources(context.Context, *ReadResources_Request) (*ReadResources_Response, error)
 	ImportResource(context.Context, *ImportResource_Request) (*ImportResource_Response, error)
+	// Exec runs a command inside a resource whose type declares exec in the
+	// schema, for as long as the command runs (no time limit): see Exec. A
+	// provider built before it answers Unimplemented.
+	Exec(grpc.BidiStreamingServer[Exec_Input, Exec_Output]) error
 	Stop(context.Context, *Stop_Request) (*Stop_Response, error)
 	mustEmbedUnimplementedProviderServer()
 }
@@ -212,6 +234,9 @@ func (UnimplementedProviderServer) ReadResources(context.Context, *ReadResources
 }
 func (UnimplementedProviderServer) ImportResource(context.Context, *ImportResource_Request) (*ImportResource_Response, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ImportResource not implemented")
+}
+func (UnimplementedProviderServer) Exec(grpc.BidiStreamingServer[Exec_Input, Exec_Output]) error {
+	return status.Errorf(codes.Unimplemented, "method Exec not implemented")
 }
 func (UnimplementedProviderServer) Stop(context.Context, *Stop_Request) (*Stop_Response, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Stop not implemented")
@@ -370,6 +395,13 @@ func _Provider_ImportResource_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Provider_Exec_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ProviderServer).Exec(&grpc.GenericServerStream[Exec_Input, Exec_Output]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Provider_ExecServer = grpc.BidiStreamingServer[Exec_Input, Exec_Output]
+
 func _Provider_Stop_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(Stop_Request)
 	if err := dec(in); err != nil {
@@ -432,6 +464,12 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "ApplyResources",
 			Handler:       _Provider_ApplyResources_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "Exec",
+			Handler:       _Provider_Exec_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
 		},

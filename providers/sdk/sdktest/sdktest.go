@@ -9,9 +9,11 @@
 package sdktest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -347,6 +349,49 @@ func (h *Harness) RefreshE(address string) (map[string]any, error) {
 	}
 	h.state[address] = nv
 	return h.State(address), nil
+}
+
+// ExecE runs args inside a recorded resource as benito exec does (through
+// the resource type's Exec, with this process's environment), with stdin
+// as its input, and returns what it wrote to its standard output and
+// standard error and its exit status (128+N when signal N ended it). The
+// error says why it could not run: the type declares no Exec, or Exec
+// failed.
+func (h *Harness) ExecE(address, stdin string, args ...string) (stdout, stderr string, code int, err error) {
+	cur, ok := h.state[address]
+	if !ok {
+		return "", "", -1, fmt.Errorf("%s: no such resource recorded", address)
+	}
+	rs, err := h.resourceSchema(address)
+	if err != nil {
+		return "", "", -1, err
+	}
+	if !rs.Exec {
+		return "", "", -1, fmt.Errorf("%s: resource type %q declares no Exec: benito exec refuses it", address, typeOf(address))
+	}
+	var out, errb bytes.Buffer // written by two goroutines, one each
+	resp := h.p.Exec(context.Background(), providers.ExecRequest{
+		Address: address, Type: typeOf(address), Value: cur, Args: args, Env: os.Environ(),
+		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
+	})
+	if err := diagsError(resp.Diagnostics); err != nil {
+		return out.String(), errb.String(), -1, err
+	}
+	code = resp.ExitCode
+	if resp.Signal != 0 {
+		code = 128 + int(resp.Signal)
+	}
+	return out.String(), errb.String(), code, nil
+}
+
+// Exec is ExecE that fails the test when the command cannot run.
+func (h *Harness) Exec(address, stdin string, args ...string) (stdout, stderr string, code int) {
+	h.t.Helper()
+	stdout, stderr, code, err := h.ExecE(address, stdin, args...)
+	if err != nil {
+		h.t.Fatalf("sdktest: exec: %v", err)
+	}
+	return stdout, stderr, code
 }
 
 // Refresh is RefreshE that fails the test on error.
