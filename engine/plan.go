@@ -387,6 +387,12 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 		}
 	}
 	p.Sort()
+	// The order of the apply is known now: a cycle among the changes is
+	// reported before anyone is asked to approve them, not once apply
+	// has begun.
+	if d := CheckApplyOrder(p); d.HasErrors() {
+		return nil, append(diags, d...)
+	}
 	return p, diags
 }
 
