@@ -86,9 +86,9 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, j Jou
 		next = p.Prior.DeepCopy()
 		next.Lineage, next.Serial, next.Experiment = st.Lineage, st.Serial, st.Experiment
 	}
-	g, changes := applyGraph(p)
-	a := &applier{e: e, p: p, st: next, j: j, opts: opts, res: &Result{}, changes: changes}
-	diags := orderDiags(g, changes)
+	g := applyGraph(p)
+	a := &applier{e: e, p: p, st: next, j: j, opts: opts, res: &Result{}}
+	diags := orderDiags(g)
 	if diags.HasErrors() {
 		return st, a.res, diags
 	}
@@ -107,20 +107,20 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, j Jou
 	sort.Slice(failed, func(i, j int) bool { return vertexLess(failed[i], failed[j]) })
 	for _, v := range failed {
 		err := wr.Errors[v]
-		a.res.Failed[v.addr] = err
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Failed to %s %s", verb(a.changes[v.addr].Action, v.destroy), v.addr), Detail: err.Error()})
+		a.res.Failed[v.addr()] = err
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Failed to %s %s", verb(v.c.Action, v.destroy), v.addr()), Detail: err.Error()})
 	}
 	a.res.Skipped = map[addrs.Resource]addrs.Resource{}
 	for v, cause := range wr.Skipped {
-		if _, failed := a.res.Failed[v.addr]; !failed {
-			a.res.Skipped[v.addr] = cause.addr
+		if _, failed := a.res.Failed[v.addr()]; !failed {
+			a.res.Skipped[v.addr()] = cause.addr()
 		}
 	}
 	seen := map[addrs.Resource]bool{}
 	for _, v := range wr.NotStarted {
-		if !seen[v.addr] {
-			seen[v.addr] = true
-			a.res.NotStarted = append(a.res.NotStarted, v.addr)
+		if !seen[v.addr()] {
+			seen[v.addr()] = true
+			a.res.NotStarted = append(a.res.NotStarted, v.addr())
 		}
 	}
 
@@ -143,11 +143,10 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, j Jou
 }
 
 type applier struct {
-	e       *Engine
-	p       *plan.Plan
-	j       Journal
-	opts    ApplyOptions
-	changes map[addrs.Resource]*plan.Change
+	e    *Engine
+	p    *plan.Plan
+	j    Journal
+	opts ApplyOptions
 
 	mu  sync.Mutex // guards st and res
 	st  *state.State
@@ -174,7 +173,7 @@ func verb(act plan.Action, destroy bool) string {
 }
 
 func (a *applier) visit(ctx context.Context, v vertex) error {
-	c := a.changes[v.addr]
+	c := v.c
 	act := plan.Create
 	switch {
 	case v.destroy:
@@ -183,7 +182,7 @@ func (a *applier) visit(ctx context.Context, v vertex) error {
 		act = plan.Update
 	}
 	if a.opts.Hooks != nil {
-		a.opts.Hooks.Started(v.addr, act)
+		a.opts.Hooks.Started(c.Addr, act)
 	}
 	start := time.Now()
 	done := make(chan struct{})
@@ -202,7 +201,7 @@ func (a *applier) visit(ctx context.Context, v vertex) error {
 				case <-done:
 					return
 				case <-t.C:
-					a.opts.Hooks.Still(v.addr, act, time.Since(start))
+					a.opts.Hooks.Still(c.Addr, act, time.Since(start))
 				}
 			}
 		}()
@@ -217,7 +216,7 @@ func (a *applier) visit(ctx context.Context, v vertex) error {
 	close(done)
 	<-stopped
 	if a.opts.Hooks != nil {
-		a.opts.Hooks.Finished(v.addr, act, time.Since(start), err)
+		a.opts.Hooks.Finished(c.Addr, act, time.Since(start), err)
 	}
 	return err
 }

@@ -13,43 +13,46 @@ import (
 // vertex is one half of a change in the apply graph: a change has a
 // destroy half (delete, or the first half of a replace) and/or a create
 // half (create, update, or the second half of a replace).
+// A vertex holds its change by pointer: hashing a pointer rather than an
+// address keeps building the graph of 100,000 changes cheap.
 type vertex struct {
-	addr    addrs.Resource
+	c       *plan.Change
 	destroy bool
 }
 
+func (v vertex) addr() addrs.Resource { return v.c.Addr }
+
 func vertexLess(a, b vertex) bool {
-	if a.addr != b.addr {
-		return a.addr.Less(b.addr)
+	if a.c != b.c {
+		return a.c.Addr.Less(b.c.Addr)
 	}
 	return a.destroy && !b.destroy
 }
 
-// applyGraph builds the graph Apply walks, and indexes the changes that
-// have something to do by address. Create halves depend on their
+// applyGraph builds the graph Apply walks. Create halves depend on their
 // dependencies' create halves (from the configuration); destroy halves
 // run before the destroy halves of what the resource depended on (from
 // the state), so destroys go in reverse; a replace's halves are ordered
 // by its kind.
-func applyGraph(p *plan.Plan) (*dag.Graph[vertex], map[addrs.Resource]*plan.Change) {
-	changes := map[addrs.Resource]*plan.Change{}
-	g := dag.New(vertexLess)
+func applyGraph(p *plan.Plan) *dag.Graph[vertex] {
+	changes := make(map[addrs.Resource]*plan.Change, len(p.Changes))
+	g := dag.NewSized(vertexLess, 2*len(p.Changes))
 	for _, c := range p.Changes {
 		if c.Action == plan.NoOp {
 			continue
 		}
 		changes[c.Addr] = c
 		if hasDestroyHalf(c.Action) {
-			g.Add(vertex{c.Addr, true})
+			g.Add(vertex{c, true})
 		}
 		if hasCreateHalf(c.Action) {
-			g.Add(vertex{c.Addr, false})
+			g.Add(vertex{c, false})
 		}
 		if c.Action == plan.DeleteThenCreate {
-			g.Connect(vertex{c.Addr, false}, vertex{c.Addr, true})
+			g.Connect(vertex{c, false}, vertex{c, true})
 		}
 		if c.Action == plan.CreateThenDelete {
-			g.Connect(vertex{c.Addr, true}, vertex{c.Addr, false})
+			g.Connect(vertex{c, true}, vertex{c, false})
 		}
 	}
 	for _, c := range p.Changes {
@@ -59,7 +62,7 @@ func applyGraph(p *plan.Plan) (*dag.Graph[vertex], map[addrs.Resource]*plan.Chan
 		if hasCreateHalf(c.Action) {
 			for _, d := range c.Dependencies {
 				if dc := changes[d]; dc != nil && hasCreateHalf(dc.Action) {
-					g.Connect(vertex{c.Addr, false}, vertex{d, false})
+					g.Connect(vertex{c, false}, vertex{dc, false})
 				}
 			}
 		}
@@ -68,12 +71,12 @@ func applyGraph(p *plan.Plan) (*dag.Graph[vertex], map[addrs.Resource]*plan.Chan
 			// only after it.
 			for _, d := range priorDeps(p, c) {
 				if dc := changes[d]; dc != nil && hasDestroyHalf(dc.Action) {
-					g.Connect(vertex{d, true}, vertex{c.Addr, true})
+					g.Connect(vertex{dc, true}, vertex{c, true})
 				}
 			}
 		}
 	}
-	return g, changes
+	return g
 }
 
 // priorDeps are the recorded dependencies of the resource c destroys.
@@ -94,15 +97,14 @@ func priorDeps(p *plan.Plan, c *plan.Change) []addrs.Resource {
 // it makes; a plan read from a file is checked with this before anything
 // is applied.
 func CheckApplyOrder(p *plan.Plan) hcl.Diagnostics {
-	g, changes := applyGraph(p)
-	return orderDiags(g, changes)
+	return orderDiags(applyGraph(p))
 }
 
 // maxCycles is how many cycles are described one by one.
 const maxCycles = 10
 
 // orderDiags describes the cycles of the apply graph g, naming each step.
-func orderDiags(g *dag.Graph[vertex], changes map[addrs.Resource]*plan.Change) hcl.Diagnostics {
+func orderDiags(g *dag.Graph[vertex]) hcl.Diagnostics {
 	cycles := g.Cycles()
 	var diags hcl.Diagnostics
 	for i, cycle := range cycles {
@@ -116,7 +118,7 @@ func orderDiags(g *dag.Graph[vertex], changes map[addrs.Resource]*plan.Change) h
 		}
 		steps := make([]string, 0, len(cycle)+1)
 		for _, v := range cycle {
-			steps = append(steps, verb(changes[v.addr].Action, v.destroy)+" "+v.addr.String())
+			steps = append(steps, verb(v.c.Action, v.destroy)+" "+v.addr().String())
 		}
 		steps = append(steps, steps[0])
 		diags = append(diags, &hcl.Diagnostic{

@@ -9,10 +9,18 @@ import (
 	"github.com/benito-net/benito/internal/benchexp"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/configdir"
+	"github.com/benito-net/benito/providers/hostnet"
+	"github.com/benito-net/benito/providers/process"
 )
 
+// benchFactories are benito's own providers, in process: planning asks
+// them to validate and plan, which changes nothing on the host.
 func benchFactories() map[string]engine.Factory {
-	return map[string]engine.Factory{configdir.Name: func() (providers.Provider, error) { return configdir.New(), nil }}
+	return map[string]engine.Factory{
+		configdir.Name: func() (providers.Provider, error) { return configdir.New(), nil },
+		hostnet.Name:   func() (providers.Provider, error) { return hostnet.New(), nil },
+		process.Name:   func() (providers.Provider, error) { return process.New(), nil },
+	}
 }
 
 // BenchmarkPlan10kEmptyState plans the 10,000-node experiment (about
