@@ -18,6 +18,7 @@ import (
 	"github.com/benito-net/benito/internal/atomicfile"
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/netdev"
+	"github.com/benito-net/benito/internal/netmask"
 	"github.com/benito-net/benito/internal/shaping"
 	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers"
@@ -118,8 +119,8 @@ func decodeNode(v cty.Value) (node, error) {
 			}
 			bits := 32
 			if m := str(iv, "ip4_netmask"); m != "" {
-				if bits, err = parseMask(m); err != nil {
-					return n, fmt.Errorf("interface %q: %v", f.Name, err)
+				if bits, err = netmask.Parse(m); err != nil {
+					return n, fmt.Errorf("interface %q: ip4_netmask: %v", f.Name, err)
 				}
 			}
 			f.Addr = netip.PrefixFrom(ip, bits)
