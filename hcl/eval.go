@@ -11,6 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/model"
 )
 
@@ -131,13 +132,13 @@ func levels(sccs [][]*block) [][][]*block {
 // Evaluating a vnode reads the switches, the site and the blocks it refers
 // to, all final by now, and writes only its own block and its evaluator.
 func (e *evaluator) evalVNodes(bs []*block) {
-	if len(bs) < parallelMin {
+	if len(bs) < 2*chunkMin {
 		for _, b := range bs {
 			e.evalVNode(b)
 		}
 		return
 	}
-	workers := parallel(len(bs), func(lo, hi int) *evaluator {
+	workers := parallel.Map(len(bs), chunkMin, func(lo, hi int) *evaluator {
 		w := &evaluator{
 			d: e.d, root: e.root, site: e.site, switches: e.switches,
 			exp:   &model.Experiment{Name: e.exp.Name},

@@ -2,15 +2,14 @@ package hcl
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/internal/suggest"
 )
 
@@ -32,7 +31,7 @@ var rootNames = []string{"bridge", "count", "each", "local", "switch", "tap", "v
 // Blocks are linked in parallel: linking reads the declarations and writes
 // only the block's own fields.
 func (d *decls) link() hcl.Diagnostics {
-	parts := parallel(len(d.blocks), func(lo, hi int) hcl.Diagnostics {
+	parts := parallel.Map(len(d.blocks), chunkMin, func(lo, hi int) hcl.Diagnostics {
 		var diags hcl.Diagnostics
 		for _, b := range d.blocks[lo:hi] {
 			switch {
@@ -66,30 +65,9 @@ func (d *decls) link() hcl.Diagnostics {
 	return diags
 }
 
-// parallel calls fn on contiguous ranges of [0, n), on all processors when
-// n is large, and returns the results in range order, so that callers
-// merge them deterministically.
-func parallel[T any](n int, fn func(lo, hi int) T) []T {
-	workers := runtime.GOMAXPROCS(0)
-	if n < parallelMin || workers < 2 {
-		return []T{fn(0, n)}
-	}
-	out := make([]T, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[w] = fn(n*w/workers, n*(w+1)/workers)
-		}()
-	}
-	wg.Wait()
-	return out
-}
-
-// parallelMin is the number of blocks below which splitting work across
-// goroutines costs more than it saves.
-const parallelMin = 512
+// chunkMin is the fewest blocks worth a goroutine of their own: with fewer,
+// splitting the work costs more than it saves.
+const chunkMin = 256
 
 func (d *decls) linkBody(b *block, body *hclsyntax.Body) hcl.Diagnostics {
 	var diags hcl.Diagnostics
