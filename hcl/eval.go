@@ -75,7 +75,8 @@ func evaluate(d *decls) (*model.Experiment, hcl.Diagnostics) {
 		e.exp.DeclRange = d.experiment.def
 	}
 	e.diags = d.link()
-	for _, level := range levels(order(d.blocks)) {
+	comps, cycles := order(d.blocks)
+	for _, level := range levels(comps) {
 		// Blocks of one level do not refer to each other. The vnodes among
 		// them, usually nearly all blocks, are evaluated in parallel once
 		// the rest of the level, which they cannot depend on, is done.
@@ -83,8 +84,12 @@ func evaluate(d *decls) (*model.Experiment, hcl.Diagnostics) {
 		for _, scc := range level {
 			b := scc[0]
 			switch {
-			case isCycle(scc):
-				e.diags = append(e.diags, cycleDiagnostic(scc))
+			case len(cycles) > 0 && inCycle(scc, cycles):
+				for _, b := range scc {
+					for _, c := range cycles[b] {
+						e.diags = append(e.diags, cycleDiagnostic(c))
+					}
+				}
 				for _, b := range scc {
 					b.failed = true
 					b.value = cty.DynamicVal
@@ -100,6 +105,16 @@ func evaluate(d *decls) (*model.Experiment, hcl.Diagnostics) {
 	e.exp.Site = e.site
 	e.check()
 	return e.exp, dedupe(e.diags)
+}
+
+// inCycle reports whether a cycle starts in a component: then it is one.
+func inCycle(scc []*block, cycles map[*block][][]*block) bool {
+	for _, b := range scc {
+		if len(cycles[b]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // levels groups strongly connected components, given in dependency order,
