@@ -88,25 +88,32 @@ func (c *cli) applyPlanFile(path string, f *applyFlags) error {
 	return c.runApply(opts, workdir.Operation{Name: "apply", Saved: p, SavedPath: path, Apply: true}, f.parallelism)
 }
 
-// runApply runs op on the experiment of opts and reports the outcome.
-// Ctrl-C once stops gracefully; twice stops the providers too.
-func (c *cli) runApply(opts workdir.Options, op workdir.Operation, parallelism int) error {
+// run opens the experiment of opts, its providers starting meanwhile, and
+// runs op on it, showing a plan made with planned. Ctrl-C once stops
+// gracefully; twice stops the providers too.
+func (c *cli) run(opts workdir.Options, op workdir.Operation, planned func(*plan.Plan) error) (*workdir.Outcome, error) {
 	opts.Warm = true
 	w, err := c.openWith(opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer w.Close()
 	ctx, stop, done := c.interrupts()
 	defer done()
+	op.ApplyOptions.Stop = stop
+	return w.Run(ctx, op, &view{c: c, w: w, planned: planned})
+}
+
+// runApply runs op, an apply, on the experiment of opts and reports the
+// outcome.
+func (c *cli) runApply(opts workdir.Options, op workdir.Operation, parallelism int) error {
 	op.ApplyOptions = engine.ApplyOptions{
 		Parallelism: parallelism,
-		Stop:        stop,
 		Hooks:       newProgress(c.stdout, c.color(c.stdout)),
 	}
-	out, err := w.Run(ctx, op, &view{c: c, w: w, planned: func(p *plan.Plan) error {
+	out, err := c.run(opts, op, func(p *plan.Plan) error {
 		return plan.RenderHuman(c.stdout, p, plan.RenderOptions{Color: c.color(c.stdout)})
-	}})
+	})
 	var res *engine.Result
 	if out != nil {
 		res = out.Result

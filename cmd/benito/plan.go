@@ -64,22 +64,13 @@ byte-identical plans, so plans can be reviewed and diffed.`,
 			if err != nil {
 				return err
 			}
-			opts := c.options(dirArg(args), &f.exp)
-			opts.Warm = true
-			w, err := c.openWith(opts)
-			if err != nil {
-				return err
-			}
-			defer w.Close()
-			ctx, _, done := c.interrupts()
-			defer done()
 			op := workdir.Operation{Name: "plan", Plan: workdir.PlanOptions{Destroy: f.destroy, Targets: targets, SkipRefresh: !f.refresh}}
-			out, err := w.Run(ctx, op, &view{c: c, w: w, planned: func(p *plan.Plan) error {
+			out, err := c.run(c.options(dirArg(args), &f.exp), op, func(p *plan.Plan) error {
 				if f.json {
 					return plan.RenderJSON(c.stdout, p)
 				}
 				return plan.RenderHuman(c.stdout, p, plan.RenderOptions{Color: c.color(c.stdout)})
-			}})
+			})
 			if errors.Is(err, workdir.ErrFailed) {
 				return errSilent
 			}
