@@ -122,7 +122,6 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 		}
 		return out, ErrFailed
 	}
-	defer context.AfterFunc(ctx, func() { e.Stop(context.Background()) })()
 	if !op.Apply {
 		// Nothing calls the providers any more: they shut down while the
 		// plan is shown.
@@ -135,6 +134,9 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 	} else {
 		defer e.Close()
 	}
+	// Deferred last, so undone first: no Stop once Run is closing the
+	// providers on its way out.
+	defer context.AfterFunc(ctx, func() { e.Stop(context.Background()) })()
 
 	if op.Saved == nil {
 		if err := ui.Planned(out.Plan); err != nil {
