@@ -1021,7 +1021,7 @@ func observe(nh *netlink.Handle, n node, l netlink.Link, f iface) (cty.Value, er
 		// the node cannot use the address.
 		if got.IsValid() && a.Flags&net.FlagUp != 0 {
 			set["ip4_address"] = cty.StringVal(got.Addr().String())
-			set["ip4_netmask"] = cty.StringVal(net.IP(net.CIDRMask(got.Bits(), 32)).String())
+			set["ip4_netmask"] = cty.StringVal(netmask.Format(got.Bits()))
 		} else {
 			set["ip4_address"] = cty.NullVal(cty.String)
 			set["ip4_netmask"] = cty.NullVal(cty.String)
