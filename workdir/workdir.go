@@ -301,14 +301,14 @@ func (w *Workdir) missingPlatforms(g *lower.Graph) hcl.Diagnostics {
 	served := w.served()
 	seen := map[string]bool{}
 	for _, r := range g.Resources {
-		if r.Addr.Type != lower.TypeVNode || seen[r.Provider] || served[r.Provider] {
+		if r.Addr.Type != contract.VNode || seen[r.Provider] || served[r.Provider] {
 			continue
 		}
 		seen[r.Provider] = true
 		rng := r.DeclRange
 		var platforms []string
 		for name := range served {
-			if name != lower.ConfigProvider && name != lower.HostNetProvider {
+			if name != contract.ConfigProvider && name != contract.HostNetProvider {
 				platforms = append(platforms, strconv.Quote(name))
 			}
 		}

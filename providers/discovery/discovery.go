@@ -303,5 +303,5 @@ func Check(exp *model.Experiment, builtin func(name string) bool) hcl.Diagnostic
 // third-party type the experiment forgot to declare (planning says what
 // is missing).
 func knownPlatform(t string) bool {
-	return t == model.TypeQEMU || t == model.TypeOpenVZ || t == model.TypeProcess
+	return t == contract.NodeQEMU || t == contract.NodeOpenVZ || t == contract.NodeProcess
 }

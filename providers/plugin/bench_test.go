@@ -15,7 +15,6 @@ import (
 
 	"github.com/benito-net/benito/engine"
 	"github.com/benito-net/benito/internal/benchexp"
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/plan"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/configdir"
@@ -45,10 +44,10 @@ func BenchmarkPlugin(b *testing.B) {
 	}
 	inProcess := map[string]engine.Factory{}
 	viaPlugin := map[string]engine.Factory{}
-	for _, name := range []string{lower.ConfigProvider, lower.HostNetProvider, "process"} {
+	for _, name := range []string{contract.ConfigProvider, contract.HostNetProvider, "process"} {
 		mode := "memory"
 		mk := func() providers.Provider { return memoryProvider() }
-		if name == lower.ConfigProvider {
+		if name == contract.ConfigProvider {
 			mode, mk = "config", func() providers.Provider { return configdir.New() }
 		}
 		inProcess[name] = func() (providers.Provider, error) { return mk(), nil }
@@ -59,7 +58,7 @@ func BenchmarkPlugin(b *testing.B) {
 	// As benito runs its own providers: one process serving all three
 	// (plugin.StartSet), started as a group.
 	group := []engine.Group{{
-		Names: []string{lower.ConfigProvider, lower.HostNetProvider, "process"},
+		Names: []string{contract.ConfigProvider, contract.HostNetProvider, "process"},
 		Start: func(names []string) (map[string]providers.Provider, error) {
 			return plugin.StartSet(context.Background(), plugin.Config{Name: "set", Path: exe, Env: []string{envServe + "=benchset"}}, names)
 		},
