@@ -5,11 +5,13 @@
 // What it promises:
 //
 //   - Determinism. Every list of vertices (Vertices, DependenciesOf,
-//     DependentsOf, TopoOrder, Cycles, Walk's NotStarted) is ordered by the
-//     less function given to New, and every choice between vertices (where a
-//     cycle starts, which failure a skip is blamed on) is made by it; never
-//     by map iteration or goroutine scheduling. Vertices that less cannot
-//     tell apart are ordered by when they were first added.
+//     DependentsOf, TopoOrder, Cycles, Walk's NotStarted, each of
+//     Components) is ordered by the less function given to New, and every
+//     choice between vertices (where a cycle starts, which failure a skip
+//     is blamed on) is made by it; never by map iteration or goroutine
+//     scheduling. Vertices that less cannot tell apart are ordered by when
+//     they were first added. The order of Components follows the edges
+//     too, in the order they were connected.
 //   - Scale. Everything is linear in vertices plus edges, but for the
 //     logarithms of keeping things in less order: one sort of all vertices,
 //     cached until a vertex is added, and a heap of the vertices ready to

@@ -46,6 +46,18 @@ func New[T comparable](less func(a, b T) bool) *Graph[T] {
 	return &Graph[T]{less: less, index: make(map[T]int32)}
 }
 
+// NewSized is New for a graph that will have about n vertices: it makes
+// room for them at once, rather than growing as they are added.
+func NewSized[T comparable](less func(a, b T) bool, n int) *Graph[T] {
+	return &Graph[T]{
+		less:       less,
+		index:      make(map[T]int32, n),
+		verts:      make([]T, 0, n),
+		deps:       make([][]int32, 0, n),
+		dependents: make([][]int32, 0, n),
+	}
+}
+
 // Add adds v if it is not already in the graph.
 func (g *Graph[T]) Add(v T) {
 	g.add(v)

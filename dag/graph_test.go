@@ -40,8 +40,14 @@ func set(vs ...string) map[string]struct{} {
 	return out
 }
 
+// TestGraphBasics runs on a graph from New, and on one from NewSized told
+// of fewer vertices than it gets.
 func TestGraphBasics(t *testing.T) {
-	g := New(stringLess)
+	t.Run("New", func(t *testing.T) { testGraphBasics(t, New(stringLess)) })
+	t.Run("NewSized", func(t *testing.T) { testGraphBasics(t, NewSized(stringLess, 2)) })
+}
+
+func testGraphBasics(t *testing.T, g *Graph[string]) {
 	g.Connect("c", "b")
 	g.Connect("c", "a")
 	g.Connect("c", "a") // duplicate edge
@@ -84,13 +90,14 @@ func TestGraphBasics(t *testing.T) {
 }
 
 func TestGraphEmpty(t *testing.T) {
-	g := New(stringLess)
-	if g.Len() != 0 || g.Vertices() != nil || g.Cycles() != nil {
-		t.Errorf("empty graph: Len %d, Vertices %v, Cycles %v", g.Len(), g.Vertices(), g.Cycles())
-	}
-	order, err := g.TopoOrder()
-	if err != nil || len(order) != 0 {
-		t.Errorf("TopoOrder() = %v, %v; want empty, nil", order, err)
+	for _, g := range []*Graph[string]{New(stringLess), NewSized(stringLess, 10)} {
+		if g.Len() != 0 || g.Vertices() != nil || g.Cycles() != nil {
+			t.Errorf("empty graph: Len %d, Vertices %v, Cycles %v", g.Len(), g.Vertices(), g.Cycles())
+		}
+		order, err := g.TopoOrder()
+		if err != nil || len(order) != 0 {
+			t.Errorf("TopoOrder() = %v, %v; want empty, nil", order, err)
+		}
 	}
 }
 

@@ -78,6 +78,33 @@ func (g *Graph[T]) Cycles() [][]T {
 	return out
 }
 
+// Components returns the strongly connected components of the graph, each
+// after every component it depends on, so that working through them in
+// order, everything a component depends on outside itself is done first.
+// A vertex on no cycle is a component of its own; a component of more than
+// one vertex, or of one with a self-loop, is where Cycles finds cycles.
+// The vertices of a component are sorted by less. Components that do not
+// depend on each other come in the order a depth-first search completes
+// them, starting from the vertices in less order and following each
+// vertex's dependencies in the order they were connected.
+func (g *Graph[T]) Components() [][]T {
+	ord := g.order()
+	flat, ends, _ := g.tarjan(ord)
+	start := 0
+	for _, end := range ends {
+		slices.SortFunc(flat[start:end], func(a, b int32) int { return int(ord.rank[a] - ord.rank[b]) })
+		start = end
+	}
+	vals := g.values(flat)
+	out := make([][]T, len(ends))
+	start = 0
+	for i, end := range ends {
+		out[i] = vals[start:end:end]
+		start = end
+	}
+	return out
+}
+
 func (g *Graph[T]) cycles() [][]int32 {
 	ord := g.order()
 	comps, selfLoops := g.components(ord)
@@ -109,10 +136,28 @@ func (g *Graph[T]) cycles() [][]int32 {
 }
 
 // components finds the strongly connected components of more than one
-// vertex, with Tarjan's algorithm made iterative so that a long chain cannot
-// overflow the stack, and the vertices with self-loops.
+// vertex, and the vertices with self-loops.
 func (g *Graph[T]) components(ord *order) (comps [][]int32, selfLoops []int32) {
+	flat, ends, selfLoops := g.tarjan(ord)
+	start := 0
+	for _, end := range ends {
+		if end-start > 1 {
+			comps = append(comps, flat[start:end:end])
+		}
+		start = end
+	}
+	return comps, selfLoops
+}
+
+// tarjan finds every strongly connected component with Tarjan's
+// algorithm, made iterative so that a long chain cannot overflow the stack,
+// starting from the vertices in less order. The components come in the
+// order the algorithm completes them, each after every component it
+// depends on: component i is flat[ends[i-1]:ends[i]]. It also returns the
+// vertices with self-loops, sorted by less.
+func (g *Graph[T]) tarjan(ord *order) (flat []int32, ends []int, selfLoops []int32) {
 	n := len(g.verts)
+	flat = make([]int32, 0, n)
 	// index[v] is v's discovery number plus one, so zero means unvisited.
 	index := make([]int32, n)
 	low := make([]int32, n)
@@ -168,14 +213,13 @@ func (g *Graph[T]) components(ord *order) (comps [][]int32, selfLoops []int32) {
 			for _, w := range stack[i:] {
 				onStack[w] = false
 			}
-			if len(stack)-i > 1 {
-				comps = append(comps, slices.Clone(stack[i:]))
-			}
+			flat = append(flat, stack[i:]...)
+			ends = append(ends, len(flat))
 			stack = stack[:i]
 		}
 	}
 	slices.SortFunc(selfLoops, func(a, b int32) int { return int(ord.rank[a] - ord.rank[b]) })
-	return comps, selfLoops
+	return flat, ends, selfLoops
 }
 
 // shortestCycle searches breadth-first from start along edges inside

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestTopoOrder(t *testing.T) {
@@ -169,6 +170,60 @@ func chain(n int) *Graph[string] {
 		g.Connect(chainName(i), chainName(i-1))
 	}
 	return g
+}
+
+// TestComponents: every vertex is in one component, each component comes
+// after the components it depends on, and its vertices are sorted.
+func TestComponents(t *testing.T) {
+	tests := []struct {
+		name string
+		spec string
+		want [][]string
+	}{
+		{"empty", "", [][]string{}},
+		{"independent, in less order", "c b a", [][]string{{"a"}, {"b"}, {"c"}}},
+		{"chain, dependencies first", "a:b b:c c:d", [][]string{{"d"}, {"c"}, {"b"}, {"a"}}},
+		{"a cycle is one component", "x:b a:b b:c c:a", [][]string{{"a", "b", "c"}, {"x"}}},
+		{"self-loop", "a:a b:a", [][]string{{"a"}, {"b"}}},
+		{
+			"two cycles, one depending on the other",
+			"p:q q:p,c c:d d:e e:c",
+			[][]string{{"c", "d", "e"}, {"p", "q"}},
+		},
+		{
+			// The search starts at a, the least, and follows z first, as
+			// it was connected first.
+			"independent dependencies in the order connected",
+			"a:z,y z:w y:w",
+			[][]string{{"w"}, {"z"}, {"y"}, {"a"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := New(stringLess)
+			if tt.spec != "" {
+				g = build(t, tt.spec)
+			}
+			got := g.Components()
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Components() (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestComponentsOfALongChain: no recursion per vertex here either.
+func TestComponentsOfALongChain(t *testing.T) {
+	const n = 100_000
+	g := chain(n)
+	g.Connect(chainName(n/2), chainName(n-1)) // the second half is a ring
+	comps := g.Components()
+	if len(comps) != n/2+1 {
+		t.Fatalf("%d components, want %d", len(comps), n/2+1)
+	}
+	if ring := comps[n/2]; len(ring) != n/2 || ring[0] != chainName(n/2) {
+		t.Errorf("the last component has %d vertices from %s, want the ring of %d from %s", len(ring), ring[0], n/2, chainName(n/2))
+	}
 }
 
 func chainName(i int) string { return fmt.Sprintf("v%06d", i) }

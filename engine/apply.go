@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/addrs"
-	"github.com/benito-net/benito/dag"
 	"github.com/benito-net/benito/plan"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/state"
@@ -70,21 +69,6 @@ type Result struct {
 	NotStarted []addrs.Resource
 }
 
-// vertex is one half of a change in the apply graph: a change has a
-// destroy half (delete, or the first half of a replace) and/or a create
-// half (create, update, or the second half of a replace).
-type vertex struct {
-	addr    addrs.Resource
-	destroy bool
-}
-
-func vertexLess(a, b vertex) bool {
-	if a.addr != b.addr {
-		return a.addr.Less(b.addr)
-	}
-	return a.destroy && !b.destroy
-}
-
 // Apply carries out p starting from st (the current state, whose lineage
 // and serial the caller has checked against the plan). It records each
 // outcome in j and returns the new state. st is not modified.
@@ -102,46 +86,10 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, j Jou
 		next = p.Prior.DeepCopy()
 		next.Lineage, next.Serial, next.Experiment = st.Lineage, st.Serial, st.Experiment
 	}
-	a := &applier{e: e, p: p, st: next, j: j, opts: opts, res: &Result{}, changes: map[addrs.Resource]*plan.Change{}}
-
-	g := dag.New(vertexLess)
-	for _, c := range p.Changes {
-		if c.Action == plan.NoOp {
-			continue
-		}
-		a.changes[c.Addr] = c
-		if hasDestroyHalf(c.Action) {
-			g.Add(vertex{c.Addr, true})
-		}
-		if hasCreateHalf(c.Action) {
-			g.Add(vertex{c.Addr, false})
-		}
-		if c.Action == plan.DeleteThenCreate {
-			g.Connect(vertex{c.Addr, false}, vertex{c.Addr, true})
-		}
-	}
-	for _, c := range a.changes {
-		if hasCreateHalf(c.Action) {
-			for _, d := range c.Dependencies {
-				if dc := a.changes[d]; dc != nil && hasCreateHalf(dc.Action) {
-					g.Connect(vertex{c.Addr, false}, vertex{d, false})
-				}
-			}
-		}
-		if hasDestroyHalf(c.Action) {
-			// Destroy in reverse: a resource's dependencies are destroyed
-			// only after it.
-			for _, d := range a.priorDeps(c) {
-				if dc := a.changes[d]; dc != nil && hasDestroyHalf(dc.Action) {
-					g.Connect(vertex{d, true}, vertex{c.Addr, true})
-				}
-			}
-		}
-	}
-
-	var diags hcl.Diagnostics
-	if cycles := g.Cycles(); len(cycles) > 0 {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Dependency cycle in the plan", Detail: fmt.Sprintf("The changes cannot be ordered: %v.", cycles[0])})
+	g := applyGraph(p)
+	a := &applier{e: e, p: p, st: next, j: j, opts: opts, res: &Result{}}
+	diags := orderDiags(g)
+	if diags.HasErrors() {
 		return st, a.res, diags
 	}
 
@@ -159,20 +107,20 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, j Jou
 	sort.Slice(failed, func(i, j int) bool { return vertexLess(failed[i], failed[j]) })
 	for _, v := range failed {
 		err := wr.Errors[v]
-		a.res.Failed[v.addr] = err
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Failed to %s %s", verb(a.changes[v.addr].Action, v.destroy), v.addr), Detail: err.Error()})
+		a.res.Failed[v.addr()] = err
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Failed to %s %s", verb(v.c.Action, v.destroy), v.addr()), Detail: err.Error()})
 	}
 	a.res.Skipped = map[addrs.Resource]addrs.Resource{}
 	for v, cause := range wr.Skipped {
-		if _, failed := a.res.Failed[v.addr]; !failed {
-			a.res.Skipped[v.addr] = cause.addr
+		if _, failed := a.res.Failed[v.addr()]; !failed {
+			a.res.Skipped[v.addr()] = cause.addr()
 		}
 	}
 	seen := map[addrs.Resource]bool{}
 	for _, v := range wr.NotStarted {
-		if !seen[v.addr] {
-			seen[v.addr] = true
-			a.res.NotStarted = append(a.res.NotStarted, v.addr)
+		if !seen[v.addr()] {
+			seen[v.addr()] = true
+			a.res.NotStarted = append(a.res.NotStarted, v.addr())
 		}
 	}
 
@@ -195,11 +143,10 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, j Jou
 }
 
 type applier struct {
-	e       *Engine
-	p       *plan.Plan
-	j       Journal
-	opts    ApplyOptions
-	changes map[addrs.Resource]*plan.Change
+	e    *Engine
+	p    *plan.Plan
+	j    Journal
+	opts ApplyOptions
 
 	mu  sync.Mutex // guards st and res
 	st  *state.State
@@ -214,19 +161,6 @@ func hasCreateHalf(a plan.Action) bool {
 	return a == plan.Create || a == plan.Update || a.IsReplace()
 }
 
-// priorDeps are the recorded dependencies of the resource being destroyed.
-func (a *applier) priorDeps(c *plan.Change) []addrs.Resource {
-	if c.Action == plan.Delete {
-		return c.Dependencies
-	}
-	if a.p.Prior != nil {
-		if r := a.p.Prior.Resources[c.Addr]; r != nil {
-			return r.Dependencies
-		}
-	}
-	return nil
-}
-
 func verb(act plan.Action, destroy bool) string {
 	switch {
 	case destroy:
@@ -239,7 +173,7 @@ func verb(act plan.Action, destroy bool) string {
 }
 
 func (a *applier) visit(ctx context.Context, v vertex) error {
-	c := a.changes[v.addr]
+	c := v.c
 	act := plan.Create
 	switch {
 	case v.destroy:
@@ -248,7 +182,7 @@ func (a *applier) visit(ctx context.Context, v vertex) error {
 		act = plan.Update
 	}
 	if a.opts.Hooks != nil {
-		a.opts.Hooks.Started(v.addr, act)
+		a.opts.Hooks.Started(c.Addr, act)
 	}
 	start := time.Now()
 	done := make(chan struct{})
@@ -267,7 +201,7 @@ func (a *applier) visit(ctx context.Context, v vertex) error {
 				case <-done:
 					return
 				case <-t.C:
-					a.opts.Hooks.Still(v.addr, act, time.Since(start))
+					a.opts.Hooks.Still(c.Addr, act, time.Since(start))
 				}
 			}
 		}()
@@ -282,7 +216,7 @@ func (a *applier) visit(ctx context.Context, v vertex) error {
 	close(done)
 	<-stopped
 	if a.opts.Hooks != nil {
-		a.opts.Hooks.Finished(v.addr, act, time.Since(start), err)
+		a.opts.Hooks.Finished(c.Addr, act, time.Since(start), err)
 	}
 	return err
 }

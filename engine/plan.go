@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"sync"
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/internal/parallel"
@@ -387,6 +386,12 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 		}
 	}
 	p.Sort()
+	// The order of the apply is known now: a cycle among the changes is
+	// reported before anyone is asked to approve them, not once apply
+	// has begun.
+	if d := CheckApplyOrder(p); d.HasErrors() {
+		return nil, append(diags, d...)
+	}
 	return p, diags
 }
 
@@ -473,17 +478,9 @@ const batchSize = 2000
 // their diagnostics in the order of the batches, so that the result does
 // not depend on scheduling.
 func inChunks(n int, call func(lo, hi int) hcl.Diagnostics) hcl.Diagnostics {
-	var mu sync.Mutex
-	byStart := map[int]hcl.Diagnostics{}
-	parallel.Ranges(n, batchSize, func(lo, hi int) {
-		d := call(lo, hi)
-		mu.Lock()
-		byStart[lo] = d
-		mu.Unlock()
-	})
 	var out hcl.Diagnostics
-	for _, lo := range slices.Sorted(maps.Keys(byStart)) {
-		out = append(out, byStart[lo]...)
+	for _, d := range parallel.Map(n, batchSize, call) {
+		out = append(out, d...)
 	}
 	return out
 }

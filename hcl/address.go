@@ -3,13 +3,14 @@ package hcl
 import (
 	"encoding/binary"
 	"fmt"
-	"math/bits"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/benito-net/benito/internal/netmask"
 )
 
 // parseIPv4 parses a dotted IPv4 address. IPv4-mapped IPv6 forms are
@@ -36,53 +37,23 @@ func parseAddress(s string) (addr netip.Addr, bits int, err error) {
 	return p.Addr(), p.Bits(), nil
 }
 
-// maskBits reads a netmask as a prefix length: "255.255.255.0", "/24", "24"
-// or the number 24. A mask whose one bits are not contiguous is refused, since
-// no prefix length can express it.
+// maskBits reads a netmask as a prefix length: a string as netmask.Parse
+// reads it ("255.255.255.0", "/24", "24"), or the number 24.
 func maskBits(v cty.Value) (int, error) {
-	bad := func() (int, error) {
-		return -1, fmt.Errorf("%s is not a netmask: write a dotted mask such as \"255.255.255.0\", or a prefix length such as \"/24\" or 24",
-			show(v))
-	}
-	var s string
 	switch v.Type() {
 	case cty.Number:
-		n, ok := wholeNumber(v)
-		if !ok || n < 0 || n > 32 {
-			return bad()
+		if n, ok := wholeNumber(v); ok && n >= 0 && n <= 32 {
+			return int(n), nil
 		}
-		return int(n), nil
 	case cty.String:
-		s = strings.TrimSpace(v.AsString())
-	default:
-		return bad()
-	}
-	if t, ok := strings.CutPrefix(s, "/"); ok || !strings.Contains(s, ".") {
-		n, err := strconv.Atoi(t)
-		if err != nil || n < 0 || n > 32 {
-			return bad()
+		n, err := netmask.Parse(v.AsString())
+		if err != nil {
+			return -1, err
 		}
 		return n, nil
 	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is4() {
-		return bad()
-	}
-	b := a.As4()
-	m := binary.BigEndian.Uint32(b[:])
-	ones := bits.LeadingZeros32(^m)
-	if m != ^uint32(0)<<(32-ones) {
-		return -1, fmt.Errorf("%q is not a contiguous netmask: its one bits must all come first, as in 255.255.255.0 or 255.255.240.0", s)
-	}
-	return ones, nil
-}
-
-// maskString renders a prefix length as a dotted IPv4 netmask.
-func maskString(n int) string {
-	m := ^uint32(0) << (32 - n) // a shift by 32 gives 0, the /0 mask
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], m)
-	return netip.AddrFrom4(b).String()
+	return -1, fmt.Errorf("%s is not a netmask: write a dotted mask such as \"255.255.255.0\", or a prefix length such as \"/24\" or 24",
+		show(v))
 }
 
 // hostProblem returns why an address cannot be a host address in its

@@ -14,6 +14,7 @@ import (
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/internal/netmask"
 	"github.com/benito-net/benito/model"
 )
 
@@ -444,7 +445,7 @@ func (e *evaluator) vnodeValue(vn *model.VNode) cty.Value {
 		addr, mask, prefix := cty.NullVal(cty.String), cty.NullVal(cty.String), cty.NullVal(cty.String)
 		if ifc.Address.IsValid() {
 			addr = cty.StringVal(ifc.Address.Addr().String())
-			mask = cty.StringVal(maskString(ifc.Address.Bits()))
+			mask = cty.StringVal(netmask.Format(ifc.Address.Bits()))
 			prefix = cty.StringVal(ifc.Address.String())
 		}
 		sw := cty.NullVal(cty.String)

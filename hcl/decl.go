@@ -75,9 +75,6 @@ type block struct {
 	insts map[string]string
 	// instOrder lists instance names in index or key order.
 	instOrder []string
-
-	tIndex, tLow int
-	onStack      bool
 }
 
 // dep is an edge of the dependency graph, with the reference that made it.

@@ -70,8 +70,9 @@
 //
 // Load parses every file (large files in parallel pieces cut between
 // top-level blocks), gathers the declarations, links every reference into
-// a dependency graph, orders it with Tarjan's algorithm (reporting each
-// cycle once), and evaluates block by block. A block whose evaluation
+// a dependency graph, orders it into strongly connected components with
+// package dag (reporting each cycle once, as the shortest way from its
+// first-declared block back to it), and evaluates block by block. A block whose evaluation
 // failed is seen as unknown by the blocks that refer to it, which then stay
 // silent: one mistake gives one error. Checks that need the whole
 // experiment (unique instance names, addresses per switch, gateways) run

@@ -11,6 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/model"
 )
 
@@ -74,7 +75,8 @@ func evaluate(d *decls) (*model.Experiment, hcl.Diagnostics) {
 		e.exp.DeclRange = d.experiment.def
 	}
 	e.diags = d.link()
-	for _, level := range levels(order(d.blocks)) {
+	comps, cycles := order(d.blocks)
+	for _, level := range levels(comps) {
 		// Blocks of one level do not refer to each other. The vnodes among
 		// them, usually nearly all blocks, are evaluated in parallel once
 		// the rest of the level, which they cannot depend on, is done.
@@ -82,8 +84,12 @@ func evaluate(d *decls) (*model.Experiment, hcl.Diagnostics) {
 		for _, scc := range level {
 			b := scc[0]
 			switch {
-			case isCycle(scc):
-				e.diags = append(e.diags, cycleDiagnostic(scc))
+			case len(cycles) > 0 && inCycle(scc, cycles):
+				for _, b := range scc {
+					for _, c := range cycles[b] {
+						e.diags = append(e.diags, cycleDiagnostic(c))
+					}
+				}
 				for _, b := range scc {
 					b.failed = true
 					b.value = cty.DynamicVal
@@ -99,6 +105,16 @@ func evaluate(d *decls) (*model.Experiment, hcl.Diagnostics) {
 	e.exp.Site = e.site
 	e.check()
 	return e.exp, dedupe(e.diags)
+}
+
+// inCycle reports whether a cycle starts in a component: then it is one.
+func inCycle(scc []*block, cycles map[*block][][]*block) bool {
+	for _, b := range scc {
+		if len(cycles[b]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // levels groups strongly connected components, given in dependency order,
@@ -131,13 +147,13 @@ func levels(sccs [][]*block) [][][]*block {
 // Evaluating a vnode reads the switches, the site and the blocks it refers
 // to, all final by now, and writes only its own block and its evaluator.
 func (e *evaluator) evalVNodes(bs []*block) {
-	if len(bs) < parallelMin {
+	if len(bs) < 2*chunkMin {
 		for _, b := range bs {
 			e.evalVNode(b)
 		}
 		return
 	}
-	workers := parallel(len(bs), func(lo, hi int) *evaluator {
+	workers := parallel.Map(len(bs), chunkMin, func(lo, hi int) *evaluator {
 		w := &evaluator{
 			d: e.d, root: e.root, site: e.site, switches: e.switches,
 			exp:   &model.Experiment{Name: e.exp.Name},

@@ -9,6 +9,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"github.com/benito-net/benito/internal/netmask"
 )
 
 // functions are the functions expressions may call: go-cty's standard
@@ -154,7 +156,7 @@ var cidrNetmaskFunc = function.New(&function.Spec{
 		if !p.Addr().Is4() {
 			return cty.UnknownVal(cty.String), function.NewArgError(0, fmt.Errorf("only IPv4 prefixes have a dotted netmask"))
 		}
-		return cty.StringVal(maskString(p.Bits())), nil
+		return cty.StringVal(netmask.Format(p.Bits())), nil
 	},
 })
 

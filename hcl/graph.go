@@ -2,15 +2,15 @@ package hcl
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/benito-net/benito/dag"
+	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/internal/suggest"
 )
 
@@ -32,7 +32,7 @@ var rootNames = []string{"bridge", "count", "each", "local", "switch", "tap", "v
 // Blocks are linked in parallel: linking reads the declarations and writes
 // only the block's own fields.
 func (d *decls) link() hcl.Diagnostics {
-	parts := parallel(len(d.blocks), func(lo, hi int) hcl.Diagnostics {
+	parts := parallel.Map(len(d.blocks), chunkMin, func(lo, hi int) hcl.Diagnostics {
 		var diags hcl.Diagnostics
 		for _, b := range d.blocks[lo:hi] {
 			switch {
@@ -66,30 +66,9 @@ func (d *decls) link() hcl.Diagnostics {
 	return diags
 }
 
-// parallel calls fn on contiguous ranges of [0, n), on all processors when
-// n is large, and returns the results in range order, so that callers
-// merge them deterministically.
-func parallel[T any](n int, fn func(lo, hi int) T) []T {
-	workers := runtime.GOMAXPROCS(0)
-	if n < parallelMin || workers < 2 {
-		return []T{fn(0, n)}
-	}
-	out := make([]T, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[w] = fn(n*w/workers, n*(w+1)/workers)
-		}()
-	}
-	wg.Wait()
-	return out
-}
-
-// parallelMin is the number of blocks below which splitting work across
-// goroutines costs more than it saves.
-const parallelMin = 512
+// chunkMin is the fewest blocks worth a goroutine of their own: with fewer,
+// splitting the work costs more than it saves.
+const chunkMin = 256
 
 func (d *decls) linkBody(b *block, body *hclsyntax.Body) hcl.Diagnostics {
 	var diags hcl.Diagnostics
@@ -312,126 +291,47 @@ func kindWord(kind string) string {
 }
 
 // order returns the blocks as strongly connected components, each after
-// every component it depends on (Tarjan's algorithm emits them in that
-// order). A component of more than one block, or one block that refers to
-// itself, is a cycle.
-func order(blocks []*block) [][]*block {
-	var (
-		sccs  [][]*block
-		stack []*block
-		index int
-	)
+// every component it depends on, and the cycles among them by the block
+// each starts at: the shortest way from the first-declared block of a
+// component back to itself, and each block that refers to itself. A
+// component with a cycle cannot be evaluated.
+func order(blocks []*block) (comps [][]*block, cycles map[*block][][]*block) {
+	g := dag.NewSized(func(a, b *block) bool { return a.order < b.order }, len(blocks))
 	for _, b := range blocks {
-		b.tIndex = -1
-	}
-	var visit func(b *block)
-	visit = func(b *block) {
-		b.tIndex, b.tLow = index, index
-		index++
-		stack = append(stack, b)
-		b.onStack = true
-		for _, e := range b.deps {
-			w := e.to
-			if w.tIndex < 0 {
-				visit(w)
-				b.tLow = min(b.tLow, w.tLow)
-			} else if w.onStack {
-				b.tLow = min(b.tLow, w.tIndex)
-			}
-		}
-		if b.tLow == b.tIndex {
-			var scc []*block
-			for {
-				w := stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-				w.onStack = false
-				scc = append(scc, w)
-				if w == b {
-					break
-				}
-			}
-			sccs = append(sccs, scc)
-		}
+		g.Add(b)
 	}
 	for _, b := range blocks {
-		if b.tIndex < 0 {
-			visit(b)
-		}
-	}
-	return sccs
-}
-
-// isCycle reports whether a component is a cycle.
-func isCycle(scc []*block) bool {
-	if len(scc) > 1 {
-		return true
-	}
-	for _, e := range scc[0].deps {
-		if e.to == scc[0] {
-			return true
-		}
-	}
-	return false
-}
-
-// cycleDiagnostic describes one cycle through a component: the shortest way
-// from its first-declared block back to itself.
-func cycleDiagnostic(scc []*block) *hcl.Diagnostic {
-	in := map[*block]bool{}
-	start := scc[0]
-	for _, b := range scc {
-		in[b] = true
-		if b.order < start.order {
-			start = b
-		}
-	}
-	// Breadth-first search for the shortest path start → ... → start.
-	type step struct {
-		from *block
-		rng  hcl.Range
-	}
-	prev := map[*block]step{}
-	queue := []*block{start}
-	var last step
-	found := false
-	for len(queue) > 0 && !found {
-		b := queue[0]
-		queue = queue[1:]
 		for _, e := range b.deps {
-			if e.to == start {
-				last, found = step{b, e.rng}, true
+			g.Connect(b, e.to)
+		}
+	}
+	for _, c := range g.Cycles() {
+		if cycles == nil {
+			cycles = map[*block][][]*block{}
+		}
+		cycles[c[0]] = append(cycles[c[0]], c)
+	}
+	return g.Components(), cycles
+}
+
+// cycleDiagnostic describes a cycle: each block of it refers to the next,
+// and the last to the first.
+func cycleDiagnostic(cycle []*block) *hcl.Diagnostic {
+	start := cycle[0]
+	names := make([]string, 0, len(cycle)+1)
+	why := make([]string, 0, len(cycle))
+	for i, b := range cycle {
+		next := cycle[(i+1)%len(cycle)]
+		names = append(names, b.addr)
+		// The first reference to next in b, in source order.
+		var rng hcl.Range
+		for _, e := range b.deps {
+			if e.to == next {
+				rng = e.rng
 				break
 			}
-			if _, ok := prev[e.to]; ok || !in[e.to] {
-				continue
-			}
-			prev[e.to] = step{b, e.rng}
-			queue = append(queue, e.to)
 		}
-	}
-	// Walk back from the closing edge.
-	path := []*block{start}
-	steps := []step{last}
-	for b := last.from; b != start; b = prev[b].from {
-		path = append(path, b)
-		steps = append(steps, prev[b])
-	}
-	// path is start, then the blocks in reverse; put them in order.
-	for i, j := 1, len(path)-1; i < j; i, j = i+1, j-1 {
-		path[i], path[j] = path[j], path[i]
-	}
-	for i, j := 0, len(steps)-1; i < j; i, j = i+1, j-1 {
-		steps[i], steps[j] = steps[j], steps[i]
-	}
-	names := make([]string, 0, len(path)+1)
-	var why []string
-	for i, b := range path {
-		names = append(names, b.addr)
-		next := start
-		if i+1 < len(path) {
-			next = path[i+1]
-		}
-		why = append(why, fmt.Sprintf("%s refers to %s at %s", b.addr, next.addr, rangeString(steps[i].rng)))
+		why = append(why, fmt.Sprintf("%s refers to %s at %s", b.addr, next.addr, rangeString(rng)))
 	}
 	names = append(names, start.addr)
 	return &hcl.Diagnostic{

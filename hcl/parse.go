@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"runtime"
-	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/benito-net/benito/internal/parallel"
 )
 
 // chunkSize is roughly how much source one parse handles. hclsyntax lexes a
@@ -80,19 +80,15 @@ func parseChunks(data []byte, path string) *hcl.File {
 	cur.end = len(data)
 	chunks = append(chunks, cur)
 
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for _, c := range chunks {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+	// The pieces are about the same size: an even split across the cores
+	// keeps them all busy.
+	parallel.Ranges(len(chunks), 1, func(lo, hi int) {
+		for _, c := range chunks[lo:hi] {
 			f, diags := hclsyntax.ParseConfig(data[c.start:c.end], path, c.pos)
 			body, ok := f.Body.(*hclsyntax.Body)
 			c.file, c.bad = f, len(diags) > 0 || !ok || len(body.Attributes) > 0
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	for _, c := range chunks {
 		if c.bad {
 			return nil

@@ -11,10 +11,10 @@ import (
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/internal/netmask"
 	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/state"
-	"github.com/benito-net/benito/topdl"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -355,7 +355,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 		}
 		if ifc.Address.IsValid() {
 			v["ip4_address"] = cty.StringVal(ifc.Address.Addr().String())
-			v["ip4_netmask"] = cty.StringVal(topdl.Netmask(ifc.Address.Bits()))
+			v["ip4_netmask"] = cty.StringVal(netmask.Format(ifc.Address.Bits()))
 		}
 		shaping := ifc.Shaping
 		if shaping.IsZero() {

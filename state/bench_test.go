@@ -12,7 +12,7 @@ import (
 func BenchmarkJournalPut(b *testing.B) {
 	for _, n := range []int{100, 100_000} {
 		b.Run(fmt.Sprintf("resources=%d", n), func(b *testing.B) {
-			f := tempFile(b)
+			f := tempLocked(b)
 			s := New("bench")
 			// Every resource the same size, so only the state's size varies.
 			for i := range n {

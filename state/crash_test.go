@@ -47,8 +47,8 @@ func helperMain(arg string) error {
 	if err != nil {
 		return err
 	}
-	f := NewFile(path)
-	if _, err := f.Lock(context.Background(), "apply", 0); err != nil {
+	f, err := NewFile(path).Lock(context.Background(), "apply", 0)
+	if err != nil {
 		return err
 	}
 	s, err := f.Load()
@@ -134,12 +134,12 @@ func TestCrash(t *testing.T) {
 			reported := runAndKill(t, f.Path(), tc.writeEvery, tc.killAfter, tc.delay)
 
 			// The kernel dropped the child's flock when it died.
-			unlock, err := f.Lock(t.Context(), "test", 0)
+			l, err := f.Lock(t.Context(), "test", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer unlock()
-			s, err := f.Load()
+			defer l.Unlock()
+			s, err := l.Load()
 			if err != nil {
 				t.Fatalf("Load after the child wrote %d resources: %v", reported, err)
 			}

@@ -30,6 +30,7 @@
 //   - Serial grows by one on every Write; Lineage is set once, by New, and
 //     ties a journal to the state it extends.
 //
-// Callers serialise access with Lock; Load, Write and OpenJournal assume the
-// lock is held and do not take it themselves.
+// File.Lock takes the lock and returns a Locked, which alone can Load,
+// Write and OpenJournal: code that has not locked cannot read or write the
+// state, and once Unlock has returned, neither can the code that had.
 package state

@@ -7,38 +7,22 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/benito-net/benito/addrs"
 )
 
-// File is the state file of one experiment and its companions (backup,
-// journal, lock). A File remembers only the journal it has open and which
-// lineage and serial it last saw on disk. Several File values may name the
+// File names the state file of one experiment and its companions (backup,
+// journal, lock). It holds nothing but the path: reading and writing go
+// through the Locked that Lock returns. Several File values may name the
 // same path; their locks then conflict as if they were separate processes.
 type File struct {
 	path string
-
-	mu      sync.Mutex
-	journal *Journal // the journal this File has open, sealed by Write
-	// What Load or Write last found on disk, so that OpenJournal and Write
-	// can refuse a State that is not the one the file holds. A journal
-	// based on the wrong serial would later be discarded as stale, or
-	// replayed onto the wrong base.
-	seen   bool
-	onDisk *version // nil: no state file
 }
 
 // version identifies one write of one state.
 type version struct {
 	lineage string
 	serial  uint64
-}
-
-func (f *File) setOnDisk(v *version) {
-	f.mu.Lock()
-	f.seen, f.onDisk = true, v
-	f.mu.Unlock()
 }
 
 // NewFile returns the File for the state at path. Nothing is touched on
@@ -74,19 +58,26 @@ func (f *File) tempPattern(target string) string {
 // second crash cannot lose it. A journal that the state file already
 // includes is deleted. A journal that belongs to some other state is an
 // error, and both files are left as they are for a human to look at.
-//
-// The caller must hold the lock.
-func (f *File) Load() (*State, error) {
+func (l *Locked) Load() (*State, error) {
+	l.op.Lock()
+	defer l.op.Unlock()
+	if err := l.held("loading state"); err != nil {
+		return nil, err
+	}
+	return l.load()
+}
+
+func (l *Locked) load() (*State, error) {
+	f := l.file
 	f.removeTemps()
 
 	s, err := f.readStateFile()
 	if err != nil {
 		return nil, err
 	}
+	l.seen, l.onDisk = true, nil
 	if s != nil {
-		f.setOnDisk(&version{s.Lineage, s.Serial})
-	} else {
-		f.setOnDisk(nil)
+		l.onDisk = &version{s.Lineage, s.Serial}
 	}
 	j, err := readJournal(f.JournalPath(), f.path)
 	switch {
@@ -150,7 +141,7 @@ func (f *File) Load() (*State, error) {
 	for _, e := range j.entries {
 		e.apply(s)
 	}
-	if err := f.Write(s); err != nil {
+	if err := l.write(s); err != nil {
 		return nil, fmt.Errorf("folding %s into the state: %w", f.JournalPath(), err)
 	}
 	return s, nil
@@ -191,25 +182,30 @@ func (f *File) readStateFile() (*State, error) {
 // one to carry on recording. s must not change while Write runs.
 //
 // Write refuses a state whose lineage or serial differs from what this
-// File last loaded or wrote: that state would silently drop whatever the
-// file holds beyond it. A File that has not loaded or written yet writes
+// lock last loaded or wrote: that state would silently drop whatever the
+// file holds beyond it. A lock that has not loaded or written yet writes
 // what it is given.
 //
 // If Write fails, s.Serial is bumped only if the new file was renamed into
 // place, and a sealed journal stays on disk for the next Load to replay.
-//
-// The caller must hold the lock.
-func (f *File) Write(s *State) error {
+func (l *Locked) Write(s *State) error {
+	l.op.Lock()
+	defer l.op.Unlock()
+	if err := l.held("writing state"); err != nil {
+		return err
+	}
+	return l.write(s)
+}
+
+func (l *Locked) write(s *State) error {
+	f := l.file
 	if s == nil {
 		return errors.New("writing state: nil state")
 	}
 	if s.Lineage == "" {
 		return errors.New("writing state: state has no lineage (make it with state.New)")
 	}
-	f.mu.Lock()
-	seen, onDisk := f.seen, f.onDisk
-	f.mu.Unlock()
-	if seen && onDisk != nil && (s.Lineage != onDisk.lineage || s.Serial != onDisk.serial) {
+	if onDisk := l.onDisk; l.seen && onDisk != nil && (s.Lineage != onDisk.lineage || s.Serial != onDisk.serial) {
 		return fmt.Errorf("writing state: %s holds serial %d of lineage %s, but this state is serial %d of lineage %s; "+
 			"writing it would overwrite changes it does not include", f.path, onDisk.serial, onDisk.lineage, s.Serial, s.Lineage)
 	}
@@ -223,7 +219,7 @@ func (f *File) Write(s *State) error {
 	// From here on an entry added to the journal could be lost when the
 	// journal is removed below, so refuse any instead. The state itself is
 	// already encoded: the caller must not change it while Write runs.
-	f.sealJournal()
+	l.sealJournal()
 	dir := filepath.Dir(f.path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("writing state: %w", err)
@@ -241,7 +237,7 @@ func (f *File) Write(s *State) error {
 		return fmt.Errorf("writing state: %w", err)
 	}
 	s.Serial = c.Serial
-	f.setOnDisk(&version{s.Lineage, s.Serial})
+	l.seen, l.onDisk = true, &version{s.Lineage, s.Serial}
 	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("writing state %s: %w", f.path, err)
 	}

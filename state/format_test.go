@@ -42,7 +42,7 @@ func TestRoundTrip(t *testing.T) {
 		}()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := tempFile(t)
+			f := tempLocked(t)
 			mustWrite(t, f, tc.s)
 			got := mustLoad(t, f)
 			// Dependencies come back sorted whatever order they went in.
@@ -87,9 +87,9 @@ func goldenState(t *testing.T) *State {
 }
 
 func TestGolden(t *testing.T) {
-	f := tempFile(t)
+	f := tempLocked(t)
 	mustWrite(t, f, goldenState(t))
-	got := readBytes(t, f.Path())
+	got := readBytes(t, f.File().Path())
 	golden := filepath.Join("testdata", "state.json")
 	if *update {
 		if err := os.WriteFile(golden, got, 0o644); err != nil {
@@ -134,12 +134,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestFileModes(t *testing.T) {
-	f := tempFile(t)
-	unlock, err := f.Lock(t.Context(), "apply", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
+	f := tempLocked(t)
 	s := stateWith("demo", res(t, `switch.lan0`, `{}`))
 	mustWrite(t, f, s)
 	mustWrite(t, f, s)
@@ -148,7 +143,7 @@ func TestFileModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	for _, p := range []string{f.Path(), f.BackupPath(), f.JournalPath(), f.LockPath(), f.LockInfoPath()} {
+	for _, p := range []string{f.File().Path(), f.File().BackupPath(), f.File().JournalPath(), f.File().LockPath(), f.File().LockInfoPath()} {
 		fi, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
@@ -184,12 +179,12 @@ func TestLoadBadFile(t *testing.T) {
 			[]string{"demo.json", "corrupt", `"gone"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := tempFile(t)
-			if err := os.WriteFile(f.Path(), []byte(tc.content), 0o600); err != nil {
+			f := tempLocked(t)
+			if err := os.WriteFile(f.File().Path(), []byte(tc.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			if tc.backup {
-				if err := os.WriteFile(f.BackupPath(), []byte(`{}`), 0o600); err != nil {
+				if err := os.WriteFile(f.File().BackupPath(), []byte(`{}`), 0o600); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -212,7 +207,7 @@ func TestLoadBadFile(t *testing.T) {
 // TestWriteStale: a Write of a state older than the file would silently
 // drop whatever the newer version added.
 func TestWriteStale(t *testing.T) {
-	f := tempFile(t)
+	f := tempLocked(t)
 	s := stateWith("demo", res(t, `switch.lan0`, `{}`))
 	mustWrite(t, f, s)
 	old := s.DeepCopy()
@@ -223,8 +218,16 @@ func TestWriteStale(t *testing.T) {
 	if err := f.Write(New("demo")); err == nil {
 		t.Error("Write of another lineage: want error")
 	}
-	// A fresh File has seen nothing, and writes what it is given.
-	if err := NewFile(f.Path()).Write(old); err != nil {
+	// A new lock has seen nothing, and writes what it is given.
+	if err := f.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.File().Lock(t.Context(), "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Unlock()
+	if err := again.Write(old); err != nil {
 		t.Error(err)
 	}
 }
@@ -255,11 +258,11 @@ func TestWriteRejects(t *testing.T) {
 		{"no lineage", &State{Experiment: "demo"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := tempFile(t)
+			f := tempLocked(t)
 			if err := f.Write(tc.s); err == nil {
 				t.Fatal("Write: want error")
 			}
-			if exists(t, f.Path()) {
+			if exists(t, f.File().Path()) {
 				t.Error("a failed Write left a state file")
 			}
 			if tc.s.Serial != 0 {

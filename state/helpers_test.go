@@ -1,6 +1,7 @@
 package state
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -47,14 +48,26 @@ func tempFile(t testing.TB) *File {
 	return NewFile(filepath.Join(t.TempDir(), "demo.json"))
 }
 
-func mustWrite(t testing.TB, f *File, s *State) {
+// tempLocked returns a File in a fresh directory, locked until the test
+// ends.
+func tempLocked(t testing.TB) *Locked {
+	t.Helper()
+	l, err := tempFile(t).Lock(context.Background(), "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Unlock() })
+	return l
+}
+
+func mustWrite(t testing.TB, f *Locked, s *State) {
 	t.Helper()
 	if err := f.Write(s); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func mustLoad(t testing.TB, f *File) *State {
+func mustLoad(t testing.TB, f *Locked) *State {
 	t.Helper()
 	s, err := f.Load()
 	if err != nil {

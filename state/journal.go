@@ -28,8 +28,8 @@ var ErrJournalClosed = errors.New("state journal is closed")
 // Every Put and Remove that returned nil survives the process being killed;
 // see the package documentation for what survives a machine crash.
 type Journal struct {
-	file *File
-	path string
+	owner *Locked
+	path  string
 
 	mu  sync.Mutex
 	f   *os.File // nil once closed or sealed
@@ -53,29 +53,33 @@ type journalEntry struct {
 }
 
 // OpenJournal starts a journal of changes to s, which must be the state as
-// last loaded or written through f: Load (or Write) must come first, and
+// last loaded or written through l: Load (or Write) must come first, and
 // s.Serial must be the serial on disk (0 if there is no state file yet).
 // Record each change with Put or Remove as soon as it is made; finish with
 // Write, then Close. Outputs are not journaled: Write records them.
 //
 // It fails if a journal already exists on disk: that one holds changes that
 // are not in the state file yet, and Load must fold them first.
-//
-// The caller must hold the lock.
-func (f *File) OpenJournal(s *State) (*Journal, error) {
+func (l *Locked) OpenJournal(s *State) (*Journal, error) {
+	l.op.Lock()
+	defer l.op.Unlock()
+	if err := l.held("opening the journal of state"); err != nil {
+		return nil, err
+	}
+	f := l.file
 	if s == nil || s.Lineage == "" {
 		return nil, errors.New("opening state journal: state has no lineage (make it with state.New)")
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.journal != nil {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.journal != nil {
 		return nil, fmt.Errorf("opening state journal: %s is already open; Close it or Write the state first", f.JournalPath())
 	}
 	switch {
-	case !f.seen:
+	case !l.seen:
 		return nil, errors.New("opening state journal: Load the state first, so the journal can name the state it extends")
-	case f.onDisk == nil && s.Serial != 0,
-		f.onDisk != nil && (s.Lineage != f.onDisk.lineage || s.Serial != f.onDisk.serial):
+	case l.onDisk == nil && s.Serial != 0,
+		l.onDisk != nil && (s.Lineage != l.onDisk.lineage || s.Serial != l.onDisk.serial):
 		return nil, fmt.Errorf("opening state journal: the state given is serial %d of lineage %s, not the one %s holds; "+
 			"journal changes to the state that was loaded or written last", s.Serial, s.Lineage, f.path)
 	}
@@ -117,8 +121,8 @@ func (f *File) OpenJournal(s *State) (*Journal, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("opening state journal %s: %w", path, err)
 	}
-	j := &Journal{file: f, path: path, f: fd}
-	f.journal = j
+	j := &Journal{owner: l, path: path, f: fd}
+	l.journal = j
 	return j, nil
 }
 
@@ -186,15 +190,16 @@ func (j *Journal) Sync() error {
 
 // Close syncs and closes the journal. The file stays on disk until the
 // next Write (or Load) folds it into the state. Closing a journal that
-// Write has already folded, or closing twice, returns nil.
+// Write has already folded, that Unlock has sealed, or closing twice,
+// returns nil.
 func (j *Journal) Close() error {
 	err := j.seal(fmt.Errorf("%w: %s", ErrJournalClosed, j.path))
-	f := j.file
-	f.mu.Lock()
-	if f.journal == j {
-		f.journal = nil
+	l := j.owner
+	l.mu.Lock()
+	if l.journal == j {
+		l.journal = nil
 	}
-	f.mu.Unlock()
+	l.mu.Unlock()
 	return err
 }
 
@@ -217,13 +222,19 @@ func (j *Journal) seal(reason error) error {
 	return nil
 }
 
-// sealJournal stops the journal this File has open, before Write replaces
-// the state it extends.
-func (f *File) sealJournal() {
-	f.mu.Lock()
-	j := f.journal
-	f.journal = nil
-	f.mu.Unlock()
+// takeJournal detaches the journal open on l, if any.
+func (l *Locked) takeJournal() *Journal {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	j := l.journal
+	l.journal = nil
+	return j
+}
+
+// sealJournal stops the journal open on l, before Write replaces the state
+// it extends.
+func (l *Locked) sealJournal() {
+	j := l.takeJournal()
 	if j == nil {
 		return
 	}
@@ -231,7 +242,7 @@ func (f *File) sealJournal() {
 	// the journal has to carry the changes until the next Load; a failure
 	// here is not a reason to refuse the Write that makes it moot.
 	j.seal(fmt.Errorf("%w: Write folded %s into %s; open a new journal to record more",
-		ErrJournalClosed, j.path, f.path))
+		ErrJournalClosed, j.path, l.file.path))
 }
 
 // change is one replayed journal entry.

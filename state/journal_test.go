@@ -69,7 +69,7 @@ func TestJournalReplay(t *testing.T) {
 			wantErr: []string{"line 3", "exactly one"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := tempFile(t)
+			f := tempLocked(t)
 			s := New("demo")
 			if tc.base != nil {
 				s = stateWith("demo", tc.base...)
@@ -86,7 +86,7 @@ func TestJournalReplay(t *testing.T) {
 			if err := j.Close(); err != nil {
 				t.Fatal(err)
 			}
-			appendFile(t, f.JournalPath(), tc.tail)
+			appendFile(t, f.File().JournalPath(), tc.tail)
 
 			got, err := f.Load()
 			if tc.wantErr != nil {
@@ -98,7 +98,7 @@ func TestJournalReplay(t *testing.T) {
 						t.Errorf("error %q does not contain %q", err, sub)
 					}
 				}
-				if !exists(t, f.JournalPath()) {
+				if !exists(t, f.File().JournalPath()) {
 					t.Error("Load removed a journal it could not replay")
 				}
 				return
@@ -112,7 +112,7 @@ func TestJournalReplay(t *testing.T) {
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("replayed state (-want +got):\n%s", d)
 			}
-			if exists(t, f.JournalPath()) {
+			if exists(t, f.File().JournalPath()) {
 				t.Error("Load did not fold the journal")
 			}
 			// What Load returned is what is now on disk.
@@ -141,7 +141,7 @@ func appendFile(t *testing.T, path, data string) {
 // TestJournalStale covers a run that died after Write renamed the new state
 // into place but before it removed the journal.
 func TestJournalStale(t *testing.T) {
-	f := tempFile(t)
+	f := tempLocked(t)
 	s := stateWith("demo", res(t, `switch.lan0`, `{}`))
 	mustWrite(t, f, s)
 	j, err := f.OpenJournal(s)
@@ -151,25 +151,25 @@ func TestJournalStale(t *testing.T) {
 	a := res(t, `vnode.a`, `{}`)
 	record(t, j, []op{{put: a}})
 	s.Resources[a.Addr] = a
-	saved := readBytes(t, f.JournalPath())
+	saved := readBytes(t, f.File().JournalPath())
 	mustWrite(t, f, s)
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
 	// Write also removed the journal; put it back as if that had not happened.
-	if err := os.WriteFile(f.JournalPath(), saved, 0o600); err != nil {
+	if err := os.WriteFile(f.File().JournalPath(), saved, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	onDisk := readBytes(t, f.Path())
+	onDisk := readBytes(t, f.File().Path())
 
 	got := mustLoad(t, f)
 	if d := cmp.Diff(s, got); d != "" {
 		t.Errorf("Load (-want +got):\n%s", d)
 	}
-	if exists(t, f.JournalPath()) {
+	if exists(t, f.File().JournalPath()) {
 		t.Error("stale journal not removed")
 	}
-	if d := cmp.Diff(string(onDisk), string(readBytes(t, f.Path()))); d != "" {
+	if d := cmp.Diff(string(onDisk), string(readBytes(t, f.File().Path()))); d != "" {
 		t.Errorf("a stale journal made Load rewrite the state:\n%s", d)
 	}
 }
@@ -177,46 +177,46 @@ func TestJournalStale(t *testing.T) {
 func TestJournalMismatch(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		setup   func(t *testing.T, f *File)
+		setup   func(t *testing.T, f *Locked)
 		wantErr []string
 	}{
-		{"other lineage", func(t *testing.T, f *File) {
+		{"other lineage", func(t *testing.T, f *Locked) {
 			mustWrite(t, f, New("demo"))
 			// OpenJournal refuses to start this journal, so bring one from
 			// another experiment's directory, as a careless copy would.
-			other := tempFile(t)
+			other := tempLocked(t)
 			s := New("demo")
 			mustWrite(t, other, s)
 			openAndPut(t, other, s)
-			if err := os.Rename(other.JournalPath(), f.JournalPath()); err != nil {
+			if err := os.Rename(other.File().JournalPath(), f.File().JournalPath()); err != nil {
 				t.Fatal(err)
 			}
 		}, []string{"demo.json.journal", "demo.json ", "lineage"}},
-		{"state file replaced by an older one", func(t *testing.T, f *File) {
+		{"state file replaced by an older one", func(t *testing.T, f *Locked) {
 			s := New("demo")
 			mustWrite(t, f, s)
 			mustWrite(t, f, s)
 			openAndPut(t, f, s)
-			if err := os.WriteFile(f.Path(), readBytes(t, f.BackupPath()), 0o600); err != nil {
+			if err := os.WriteFile(f.File().Path(), readBytes(t, f.File().BackupPath()), 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}, []string{"demo.json.journal", "serial 2", "serial 1"}},
-		{"state file deleted", func(t *testing.T, f *File) {
+		{"state file deleted", func(t *testing.T, f *Locked) {
 			s := New("demo")
 			mustWrite(t, f, s)
 			openAndPut(t, f, s)
-			if err := os.Remove(f.Path()); err != nil {
+			if err := os.Remove(f.File().Path()); err != nil {
 				t.Fatal(err)
 			}
 		}, []string{"demo.json.journal", "does not exist", "demo.json.backup"}},
-		{"newer journal version", func(t *testing.T, f *File) {
-			if err := os.WriteFile(f.JournalPath(), []byte(`{"journal":2,"lineage":"x"}`+"\n"+`{}`+"\n"), 0o600); err != nil {
+		{"newer journal version", func(t *testing.T, f *Locked) {
+			if err := os.WriteFile(f.File().JournalPath(), []byte(`{"journal":2,"lineage":"x"}`+"\n"+`{}`+"\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}, []string{"demo.json.journal", "version 2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := tempFile(t)
+			f := tempLocked(t)
 			tc.setup(t, f)
 			_, err := f.Load()
 			if err == nil {
@@ -227,14 +227,14 @@ func TestJournalMismatch(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, sub)
 				}
 			}
-			if !exists(t, f.JournalPath()) {
+			if !exists(t, f.File().JournalPath()) {
 				t.Error("Load removed a journal that does not match")
 			}
 		})
 	}
 }
 
-func openAndPut(t *testing.T, f *File, s *State) {
+func openAndPut(t *testing.T, f *Locked, s *State) {
 	t.Helper()
 	j, err := f.OpenJournal(s)
 	if err != nil {
@@ -260,7 +260,7 @@ func TestJournalNothingToFold(t *testing.T) {
 		{"torn header, no state file", false, `{"journal":1,"experi`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := tempFile(t)
+			f := tempLocked(t)
 			s := New("demo")
 			if tc.stateFile {
 				mustWrite(t, f, s)
@@ -273,7 +273,7 @@ func TestJournalNothingToFold(t *testing.T) {
 					t.Fatal(err)
 				}
 				j.Close()
-			} else if err := os.WriteFile(f.JournalPath(), []byte(tc.journal), 0o600); err != nil {
+			} else if err := os.WriteFile(f.File().JournalPath(), []byte(tc.journal), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			got := mustLoad(t, f)
@@ -283,7 +283,7 @@ func TestJournalNothingToFold(t *testing.T) {
 			case !tc.stateFile && tc.journal != "" && got != nil:
 				t.Errorf("Load = %+v, want nil", got)
 			}
-			if exists(t, f.JournalPath()) {
+			if exists(t, f.File().JournalPath()) {
 				t.Error("journal not removed")
 			}
 		})
@@ -291,7 +291,7 @@ func TestJournalNothingToFold(t *testing.T) {
 }
 
 func TestLoadNothing(t *testing.T) {
-	s, err := tempFile(t).Load()
+	s, err := tempLocked(t).Load()
 	if s != nil || err != nil {
 		t.Fatalf("Load = %v, %v; want nil, nil", s, err)
 	}
@@ -300,7 +300,7 @@ func TestLoadNothing(t *testing.T) {
 // TestJournalThenWrite follows the engine's pattern: the journal is folded
 // by Write, and then refuses entries rather than write into a removed file.
 func TestJournalThenWrite(t *testing.T) {
-	f := tempFile(t)
+	f := tempLocked(t)
 	mustLoad(t, f)
 	s := New("demo")
 	j, err := f.OpenJournal(s)
@@ -311,7 +311,7 @@ func TestJournalThenWrite(t *testing.T) {
 	record(t, j, []op{{put: a}})
 	s.Resources[a.Addr] = a
 	mustWrite(t, f, s)
-	if exists(t, f.JournalPath()) {
+	if exists(t, f.File().JournalPath()) {
 		t.Error("Write left the journal")
 	}
 	if err := j.Put(res(t, `vnode.b`, `{}`)); !errors.Is(err, ErrJournalClosed) {
@@ -323,7 +323,7 @@ func TestJournalThenWrite(t *testing.T) {
 	if err := j.Close(); err != nil {
 		t.Errorf("Close after Write: %v", err)
 	}
-	if exists(t, f.JournalPath()) {
+	if exists(t, f.File().JournalPath()) {
 		t.Error("a journal reappeared")
 	}
 
@@ -349,13 +349,13 @@ func TestOpenJournalRefuses(t *testing.T) {
 	s := stateWith("demo", res(t, `switch.lan0`, `{}`))
 	for _, tc := range []struct {
 		name    string
-		setup   func(t *testing.T, f *File) *State // returns the state to journal
+		setup   func(t *testing.T, f *Locked) *State // returns the state to journal
 		wantErr string
 	}{
-		{"without Load", func(t *testing.T, f *File) *State {
+		{"without Load", func(t *testing.T, f *Locked) *State {
 			return New("demo")
 		}, "Load the state first"},
-		{"a journal is open", func(t *testing.T, f *File) *State {
+		{"a journal is open", func(t *testing.T, f *Locked) *State {
 			mustLoad(t, f)
 			s := New("demo")
 			if _, err := f.OpenJournal(s); err != nil {
@@ -363,24 +363,24 @@ func TestOpenJournalRefuses(t *testing.T) {
 			}
 			return s
 		}, "already open"},
-		{"an unfolded journal exists", func(t *testing.T, f *File) *State {
+		{"an unfolded journal exists", func(t *testing.T, f *Locked) *State {
 			mustLoad(t, f)
 			s := New("demo")
 			openAndPut(t, f, s)
 			return s
 		}, "Load the state first, which folds"},
-		{"older serial than on disk", func(t *testing.T, f *File) *State {
+		{"older serial than on disk", func(t *testing.T, f *Locked) *State {
 			s := s.DeepCopy()
 			mustWrite(t, f, s)
 			old := s.DeepCopy()
 			mustWrite(t, f, s)
 			return old
 		}, "serial 1"},
-		{"other lineage than on disk", func(t *testing.T, f *File) *State {
+		{"other lineage than on disk", func(t *testing.T, f *Locked) *State {
 			mustWrite(t, f, s.DeepCopy())
 			return New("demo")
 		}, "not the one"},
-		{"never written but serial > 0", func(t *testing.T, f *File) *State {
+		{"never written but serial > 0", func(t *testing.T, f *Locked) *State {
 			mustLoad(t, f)
 			s := New("demo")
 			s.Serial = 4
@@ -388,7 +388,7 @@ func TestOpenJournalRefuses(t *testing.T) {
 		}, "serial 4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := tempFile(t)
+			f := tempLocked(t)
 			s := tc.setup(t, f)
 			_, err := f.OpenJournal(s)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -399,7 +399,7 @@ func TestOpenJournalRefuses(t *testing.T) {
 }
 
 func TestJournalPutRejects(t *testing.T) {
-	f := tempFile(t)
+	f := tempLocked(t)
 	mustLoad(t, f)
 	j, err := f.OpenJournal(New("demo"))
 	if err != nil {
@@ -424,7 +424,7 @@ func TestJournalPutRejects(t *testing.T) {
 }
 
 func TestJournalConcurrent(t *testing.T) {
-	f := tempFile(t)
+	f := tempLocked(t)
 	mustLoad(t, f)
 	j, err := f.OpenJournal(New("demo"))
 	if err != nil {

@@ -58,14 +58,16 @@ func (e *LockedError) Error() string {
 // Lock takes the state's lock for operation (a word such as "apply", shown
 // to whoever is locked out). If the lock is held it fails at once with a
 // *LockedError when timeout is 0, and otherwise retries until timeout
-// passes or ctx is done. Call unlock when finished; it is safe to call more
-// than once.
+// passes or ctx is done.
+//
+// The returned Locked is the only way to read or write the state and its
+// journal; Unlock it when finished.
 //
 // The lock is an flock on LockPath, so the kernel releases it when its
 // holder dies, however it dies; LockInfoPath may then outlive its holder,
 // and is simply overwritten by the next one. An flock belongs to an open
 // file, not a process: two Files in one process exclude each other too.
-func (f *File) Lock(ctx context.Context, operation string, timeout time.Duration) (unlock func() error, err error) {
+func (f *File) Lock(ctx context.Context, operation string, timeout time.Duration) (*Locked, error) {
 	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
 		return nil, fmt.Errorf("locking state: %w", err)
 	}
@@ -116,25 +118,82 @@ func (f *File) Lock(ctx context.Context, operation string, timeout time.Duration
 		fd.Close()
 		return nil, fmt.Errorf("locking state: %w", err)
 	}
+	return &Locked{file: f, fd: fd}, nil
+}
 
-	var once sync.Once
-	var unlockErr error
-	return func() error {
-		once.Do(func() {
-			// Remove the info while still holding the lock, or it could
-			// delete the info of whoever takes the lock next.
-			if err := os.Remove(f.LockInfoPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
-				unlockErr = fmt.Errorf("unlocking state: %w", err)
-			}
-			if err := flock(fd, unix.LOCK_UN); err != nil && unlockErr == nil {
-				unlockErr = fmt.Errorf("unlocking state: %w", err)
-			}
-			if err := fd.Close(); err != nil && unlockErr == nil {
-				unlockErr = fmt.Errorf("unlocking state: %w", err)
-			}
-		})
-		return unlockErr
-	}, nil
+// ErrUnlocked is returned (wrapped) by a Locked's methods after Unlock.
+var ErrUnlocked = errors.New("the state lock has been released")
+
+// Locked is a state file whose lock this process holds. It is the only way
+// to load the state, write it or open its journal, so that code which has
+// not taken the lock cannot touch the state; once Unlock has returned, it
+// refuses them all, and the journal it opened refuses further entries.
+//
+// A Locked also remembers what it last loaded or wrote, so that Write and
+// OpenJournal can refuse a state that is not the one the file holds: such
+// a state would silently drop whatever the file holds beyond it, and a
+// journal based on the wrong serial would later be discarded as stale, or
+// replayed onto the wrong base. A new Locked knows nothing of earlier
+// holders: what the file held then may have changed since.
+//
+// Its methods are safe for concurrent use; Load, Write, OpenJournal and
+// Unlock run one at a time.
+type Locked struct {
+	file *File
+	fd   *os.File // carries the flock; nil once unlocked
+
+	// op runs Load, Write, OpenJournal and Unlock one at a time, so that
+	// the lock is never released in the middle of a write.
+	op sync.Mutex
+	// What Load or Write last found on disk (guarded by op).
+	seen   bool
+	onDisk *version // nil: no state file
+
+	mu      sync.Mutex
+	journal *Journal // the journal open on this lock, sealed by Write and Unlock
+}
+
+// File returns the state file this lock is on, for its paths.
+func (l *Locked) File() *File { return l.file }
+
+// held returns ErrUnlocked, wrapped for what, once the lock is released.
+// The caller holds l.op.
+func (l *Locked) held(what string) error {
+	if l.fd == nil {
+		return fmt.Errorf("%s %s: %w", what, l.file.path, ErrUnlocked)
+	}
+	return nil
+}
+
+// Unlock releases the lock, after sealing the journal opened on it: its
+// entries stay on disk for the next Load to fold in. Calling Unlock again
+// does nothing and returns nil.
+func (l *Locked) Unlock() error {
+	l.op.Lock()
+	defer l.op.Unlock()
+	if l.fd == nil {
+		return nil
+	}
+	var err error
+	if j := l.takeJournal(); j != nil {
+		err = j.seal(fmt.Errorf("%w: the state lock was released", ErrJournalClosed))
+	}
+	// Remove the info while still holding the lock, or it could delete the
+	// info of whoever takes the lock next.
+	if rerr := os.Remove(l.file.LockInfoPath()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
+		err = rerr
+	}
+	if ferr := flock(l.fd, unix.LOCK_UN); ferr != nil && err == nil {
+		err = ferr
+	}
+	if cerr := l.fd.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	l.fd = nil
+	if err != nil {
+		return fmt.Errorf("unlocking state: %w", err)
+	}
+	return nil
 }
 
 func flock(fd *os.File, how int) error {

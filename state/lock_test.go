@@ -15,14 +15,14 @@ import (
 	"time"
 )
 
-func mustLock(t *testing.T, f *File, operation string) func() error {
+func mustLock(t *testing.T, f *File, operation string) *Locked {
 	t.Helper()
-	unlock, err := f.Lock(t.Context(), operation, 0)
+	l, err := f.Lock(t.Context(), operation, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { unlock() })
-	return unlock
+	t.Cleanup(func() { l.Unlock() })
+	return l
 }
 
 func wantLocked(t *testing.T, err error) *LockedError {
@@ -36,7 +36,7 @@ func wantLocked(t *testing.T, err error) *LockedError {
 
 func TestLockConflict(t *testing.T) {
 	f := tempFile(t)
-	unlock := mustLock(t, f, "apply")
+	l := mustLock(t, f, "apply")
 
 	// flock belongs to the open file, so a second File conflicts in-process.
 	other := NewFile(f.Path())
@@ -52,10 +52,10 @@ func TestLockConflict(t *testing.T) {
 		}
 	}
 
-	if err := unlock(); err != nil {
+	if err := l.Unlock(); err != nil {
 		t.Fatal(err)
 	}
-	if err := unlock(); err != nil {
+	if err := l.Unlock(); err != nil {
 		t.Errorf("second unlock: %v", err)
 	}
 	if exists(t, f.LockInfoPath()) {
@@ -86,9 +86,9 @@ func TestLockWait(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := tempFile(t)
-			unlock := mustLock(t, f, "apply")
+			l := mustLock(t, f, "apply")
 			if tc.holdFor > 0 {
-				time.AfterFunc(tc.holdFor, func() { unlock() })
+				time.AfterFunc(tc.holdFor, func() { l.Unlock() })
 			}
 			ctx := t.Context()
 			if tc.cancelAt > 0 {
@@ -97,13 +97,13 @@ func TestLockWait(t *testing.T) {
 				defer cancel()
 			}
 			start := time.Now()
-			unlock2, err := NewFile(f.Path()).Lock(ctx, "destroy", tc.timeout)
+			l2, err := NewFile(f.Path()).Lock(ctx, "destroy", tc.timeout)
 			elapsed := time.Since(start)
 			if !tc.wantErr {
 				if err != nil {
 					t.Fatal(err)
 				}
-				unlock2()
+				l2.Unlock()
 				if elapsed < tc.holdFor-50*time.Millisecond {
 					t.Errorf("acquired after %v, before the holder let go at %v", elapsed, tc.holdFor)
 				}
@@ -186,4 +186,46 @@ func TestLockReleasedOnKill(t *testing.T) {
 		t.Fatal("expected the killed helper to leave its lock info behind")
 	}
 	mustLock(t, f, "plan")
+}
+
+// TestUnlockedRefuses: once Unlock has returned, a Locked neither reads nor
+// writes, and the journal opened on it takes no more entries; what the
+// journal took before is folded in by the next holder.
+func TestUnlockedRefuses(t *testing.T) {
+	f := tempFile(t)
+	l := mustLock(t, f, "apply")
+	s := New("demo")
+	mustWrite(t, l, s)
+	j, err := l.OpenJournal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := res(t, `switch.lan0`, `{}`)
+	if err := j.Put(before); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := j.Put(res(t, `switch.lan1`, `{}`)); !errors.Is(err, ErrJournalClosed) {
+		t.Errorf("Put after Unlock: got %v, want ErrJournalClosed", err)
+	}
+	if err := j.Close(); err != nil {
+		t.Errorf("Close after Unlock: %v", err)
+	}
+	if _, err := l.Load(); !errors.Is(err, ErrUnlocked) {
+		t.Errorf("Load after Unlock: got %v, want ErrUnlocked", err)
+	}
+	if err := l.Write(s); !errors.Is(err, ErrUnlocked) {
+		t.Errorf("Write after Unlock: got %v, want ErrUnlocked", err)
+	}
+	if _, err := l.OpenJournal(s); !errors.Is(err, ErrUnlocked) {
+		t.Errorf("OpenJournal after Unlock: got %v, want ErrUnlocked", err)
+	}
+
+	got := mustLoad(t, mustLock(t, f, "plan"))
+	if len(got.Resources) != 1 || got.Resources[before.Addr] == nil {
+		t.Errorf("the next holder loaded %v, want only %s", got.SortedAddrs(), before.Addr)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/benito-net/benito/internal/netmask"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
@@ -530,7 +531,7 @@ func allocate(t *Topology) (map[*Interface]netip.Prefix, hcl.Diagnostics) {
 			}
 			bits := 24
 			if m, ok := Attr(ifc.Attributes, AttrIP4Netmask); ok {
-				bits, _ = MaskBits(m.Value)
+				bits, _ = netmask.Parse(m.Value) // Read reported an invalid one
 			}
 			p := netip.PrefixFrom(addr, bits)
 			out[ifc] = p

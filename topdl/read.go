@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/internal/netmask"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -537,7 +538,7 @@ func (r *reader) checkAttr(a Attribute, where string) {
 			bad("it must be an IPv4 address such as 10.0.0.1 (benito's experiments are IPv4)")
 		}
 	case AttrIP4Netmask:
-		if _, ok := MaskBits(a.Value); !ok {
+		if _, err := netmask.Parse(a.Value); err != nil {
 			bad("it must be a dotted IPv4 netmask such as 255.255.255.0")
 		}
 	case AttrMAC:
@@ -565,30 +566,6 @@ func (r *reader) checkAttr(a Attribute, where string) {
 			bad("it must be an IPv4 prefix such as 10.0.1.0/24")
 		}
 	}
-}
-
-// MaskBits returns the prefix length of a dotted IPv4 netmask (or of "/N"
-// or "N").
-func MaskBits(s string) (int, bool) {
-	s = strings.TrimSpace(s)
-	if t, ok := strings.CutPrefix(s, "/"); ok || !strings.Contains(s, ".") {
-		n, err := strconv.Atoi(t)
-		return n, err == nil && n >= 0 && n <= 32
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is4() {
-		return 0, false
-	}
-	b := a.As4()
-	m := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	bits := 0
-	for bits < 32 && m&(1<<(31-bits)) != 0 {
-		bits++
-	}
-	if bits < 32 && m<<bits != 0 {
-		return 0, false // ones not contiguous
-	}
-	return bits, true
 }
 
 // ParseBool reads the booleans DETER's tools write: true/false, 1/0,

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/internal/netmask"
 	"github.com/benito-net/benito/model"
 )
 
@@ -231,7 +232,7 @@ func FromExperiment(exp *model.Experiment, a Assigned, opts FromOptions) *Topolo
 			if ifc.Address.IsValid() {
 				i.Attributes = append(i.Attributes,
 					Attribute{Name: AttrIP4Address, Value: ifc.Address.Addr().String()},
-					Attribute{Name: AttrIP4Netmask, Value: Netmask(ifc.Address.Bits())})
+					Attribute{Name: AttrIP4Netmask, Value: netmask.Format(ifc.Address.Bits())})
 			}
 			mac := ifc.MAC
 			if mac == nil && a.MAC != nil {
@@ -326,12 +327,6 @@ func fromShaping(s model.Shaping) (*Capacity, *Latency) {
 }
 
 func formatLoss(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) + "%" }
-
-// Netmask renders a prefix length as a dotted IPv4 netmask.
-func Netmask(bits int) string {
-	m := net.CIDRMask(bits, 32)
-	return net.IP(m).String()
-}
 
 // FormatRoute renders a route in `ip route` syntax, the form of DETER's
 // route/<node> files and of the benito:route attribute.

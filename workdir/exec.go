@@ -49,16 +49,12 @@ func (w *Workdir) findNode(ctx context.Context, node string) (*state.Resource, *
 	fail := func(summary, detail string, args ...any) (*state.Resource, *state.State, hcl.Diagnostics) {
 		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(detail, args...)}}
 	}
-	if err := w.Lock(ctx, "exec"); err != nil {
-		return fail("Failed to lock the state", "%v", err)
-	}
-	st, err := w.LoadState()
-	w.Unlock()
+	st, err := w.ReadState(ctx, "exec")
 	if err != nil {
 		return fail("Failed to read the state", "%v", err)
 	}
-	if len(st.Resources) == 0 {
-		return fail("No such node", "There is no node %q: the state at %s is empty (nothing has been applied there yet).", node, w.State.Path())
+	if st == nil || len(st.Resources) == 0 {
+		return fail("No such node", "There is no node %q: the state at %s is empty (nothing has been applied there yet).", node, w.StatePath())
 	}
 	if r := st.Resources[addrs.Resource{Type: contract.VNode, Name: node}]; r != nil {
 		return r, st, nil

@@ -32,9 +32,14 @@ func TestExecUnknownNode(t *testing.T) {
 		}
 		w := OpenState(Options{Dir: dir})
 		if tc.nodes > 0 {
-			if err := w.State.Write(st); err != nil {
+			lk, err := w.lock(context.Background(), "test")
+			if err != nil {
 				t.Fatal(err)
 			}
+			if err := lk.Write(st); err != nil {
+				t.Fatal(err)
+			}
+			lk.Unlock()
 		}
 		_, diags := w.Exec(context.Background(), tc.node, providers.ExecRequest{Args: []string{"true"}})
 		got := diags.Error()

@@ -21,11 +21,12 @@ func (w *Workdir) Import(ctx context.Context, addr addrs.Resource, id string) (*
 	fail := func(summary, detail string, args ...any) (*state.Resource, hcl.Diagnostics) {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(detail, args...)}}
 	}
-	if err := w.Lock(ctx, "import"); err != nil {
+	lk, err := w.lock(ctx, "import")
+	if err != nil {
 		return fail("Failed to lock the state", "%v", err)
 	}
-	defer w.Unlock()
-	st, err := w.LoadState()
+	defer lk.Unlock()
+	st, err := w.loadState(lk)
 	if err != nil {
 		return fail("Failed to read the state", "%v", err)
 	}
@@ -63,7 +64,7 @@ func (w *Workdir) Import(ctx context.Context, addr addrs.Resource, id string) (*
 		st.Lineage = state.New(st.Experiment).Lineage
 	}
 	st.Resources[addr] = rec
-	if err := w.State.Write(st); err != nil {
+	if err := lk.Write(st); err != nil {
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Failed to save the state", Detail: err.Error()})
 	}
 	return rec, diags

@@ -38,6 +38,12 @@ type Options struct {
 	Factories map[string]providers.Factory
 	// Groups start some of them together, in one process (engine.Group).
 	Groups []engine.Group
+	// Warm starts every group's providers at once, in the background
+	// (engine.Warm), so that their start-up (a process, a Go runtime, a
+	// TLS handshake) runs while the experiment, its lock and its state
+	// load, instead of after them. For the operations that will surely
+	// start them: plan and apply. Close releases those no engine took.
+	Warm bool
 	// LockTimeout is how long to wait for the state lock (0: fail at once).
 	LockTimeout time.Duration
 }
@@ -46,18 +52,29 @@ type Options struct {
 type Workdir struct {
 	opts   Options
 	Config *benitohcl.Config
-	State  *state.File
+	state  *state.File
 
-	unlock func() error
+	release []func() // of the warm groups
 }
 
-// Open loads the configuration of opts.Dir. The returned Workdir is non-nil
-// whenever the configuration's files could be read, so that diagnostics can
-// be printed with their source.
+// Open loads the configuration of opts.Dir. The returned Workdir is never
+// nil, so that diagnostics can be printed with the source of the files
+// that could be read; Close it when done.
 func Open(opts Options) (*Workdir, hcl.Diagnostics) {
 	if opts.StatePath == "" {
 		opts.StatePath = filepath.Join(opts.Dir, StateFileName)
 	}
+	w := &Workdir{state: state.NewFile(opts.StatePath)}
+	if opts.Warm {
+		groups := make([]engine.Group, len(opts.Groups))
+		for i, g := range opts.Groups {
+			var release func()
+			groups[i], release = engine.Warm(g, g.Names)
+			w.release = append(w.release, release)
+		}
+		opts.Groups = groups
+	}
+	w.opts = opts
 	t := time.Now()
 	cfg, diags := benitohcl.Load(opts.Dir, benitohcl.Options{Vars: opts.Vars, VarFiles: opts.VarFiles, Environ: opts.Environ})
 	logging.Default().Debug("configuration loaded", "dir", opts.Dir, "took", time.Since(t))
@@ -70,7 +87,8 @@ func Open(opts Options) (*Workdir, hcl.Diagnostics) {
 			cfg.Files[name] = &hcl.File{Bytes: f.Bytes}
 		}
 	}
-	return &Workdir{opts: opts, Config: cfg, State: state.NewFile(opts.StatePath)}, diags
+	w.Config = cfg
+	return w, diags
 }
 
 // OpenState opens only the state of an experiment directory, for commands
@@ -79,7 +97,16 @@ func OpenState(opts Options) *Workdir {
 	if opts.StatePath == "" {
 		opts.StatePath = filepath.Join(opts.Dir, StateFileName)
 	}
-	return &Workdir{opts: opts, State: state.NewFile(opts.StatePath)}
+	return &Workdir{opts: opts, state: state.NewFile(opts.StatePath)}
+}
+
+// Close closes the providers started by Options.Warm that no engine took.
+// Engines close their own providers.
+func (w *Workdir) Close() {
+	for _, release := range w.release {
+		release()
+	}
+	w.release = nil
 }
 
 // Files returns the parsed files, for printing diagnostics with source.
@@ -90,33 +117,23 @@ func (w *Workdir) Files() map[string]*hcl.File {
 	return w.Config.Files
 }
 
-// Lock takes the state lock for operation. Unlock releases it.
-func (w *Workdir) Lock(ctx context.Context, operation string) error {
-	if err := os.MkdirAll(filepath.Dir(w.State.Path()), 0o755); err != nil {
-		return err
+// StatePath returns the path of the experiment's state file.
+func (w *Workdir) StatePath() string { return w.state.Path() }
+
+// lock takes the state lock for operation: what it returns is the only way
+// to read or write the state.
+func (w *Workdir) lock(ctx context.Context, operation string) (*state.Locked, error) {
+	if err := os.MkdirAll(filepath.Dir(w.state.Path()), 0o755); err != nil {
+		return nil, err
 	}
-	unlock, err := w.State.Lock(ctx, operation, w.opts.LockTimeout)
-	if err != nil {
-		return err
-	}
-	w.unlock = unlock
-	return nil
+	return w.state.Lock(ctx, operation, w.opts.LockTimeout)
 }
 
-// Unlock releases the state lock, if held.
-func (w *Workdir) Unlock() error {
-	if w.unlock == nil {
-		return nil
-	}
-	err := w.unlock()
-	w.unlock = nil
-	return err
-}
-
-// LoadState loads the state (folding in the journal an interrupted apply
-// left), or returns a new empty one. The lock must be held.
-func (w *Workdir) LoadState() (*state.State, error) {
-	st, err := w.State.Load()
+// recorded loads the state (folding in the journal an interrupted apply
+// left); nil when nothing has been applied. A state of another experiment
+// than the configuration's is refused.
+func (w *Workdir) recorded(lk *state.Locked) (*state.State, error) {
+	st, err := lk.Load()
 	if err != nil {
 		return nil, err
 	}
@@ -125,19 +142,27 @@ func (w *Workdir) LoadState() (*state.State, error) {
 		// planning under a new name would orphan all of it.
 		return nil, fmt.Errorf("the state %s belongs to experiment %q, but the configuration names experiment %q. "+
 			"To rename an experiment, destroy it under its old name first; to start a separate experiment, use another directory (or -state)",
-			w.State.Path(), st.Experiment, w.Config.Experiment.Name)
+			w.state.Path(), st.Experiment, w.Config.Experiment.Name)
 	}
-	if st == nil {
-		name := ""
-		if w.Config != nil && w.Config.Experiment != nil {
-			name = w.Config.Experiment.Name
-		}
-		// No lineage until the state is first written: a plan made now
-		// and saved must still match when it is applied, and plans of a
-		// new experiment must be byte-identical.
-		st = state.New(name)
-		st.Lineage = ""
+	return st, nil
+}
+
+// loadState is recorded, with a new empty state when nothing has been
+// applied.
+func (w *Workdir) loadState(lk *state.Locked) (*state.State, error) {
+	st, err := w.recorded(lk)
+	if err != nil || st != nil {
+		return st, err
 	}
+	name := ""
+	if w.Config != nil && w.Config.Experiment != nil {
+		name = w.Config.Experiment.Name
+	}
+	// No lineage until the state is first written: a plan made now and
+	// saved must still match when it is applied, and plans of a new
+	// experiment must be byte-identical.
+	st = state.New(name)
+	st.Lineage = ""
 	return st, nil
 }
 
@@ -305,12 +330,12 @@ func (w *Workdir) missingPlatforms(g *lower.Graph) hcl.Diagnostics {
 	return diags
 }
 
-// PlanOptions select what Plan covers.
+// PlanOptions select what a plan covers.
 type PlanOptions = engine.PlanOptions
 
-// Plan makes a plan for the experiment. The lock must be held. The engine
-// is returned for Apply; the caller closes it.
-func (w *Workdir) Plan(ctx context.Context, st *state.State, opts PlanOptions) (*plan.Plan, *engine.Engine, hcl.Diagnostics) {
+// plan makes a plan for the experiment from st, which lk loaded. The
+// engine is returned for apply; the caller closes it.
+func (w *Workdir) plan(ctx context.Context, st *state.State, opts PlanOptions) (*plan.Plan, *engine.Engine, hcl.Diagnostics) {
 	log := logging.Default()
 	t := time.Now()
 	g, diags := w.Graph(st)
@@ -353,9 +378,9 @@ func (w *Workdir) Plan(ctx context.Context, st *state.State, opts PlanOptions) (
 	return p, e, diags
 }
 
-// CheckPlan refuses a saved plan made against another state or another
+// checkPlan refuses a saved plan made against another state or another
 // configuration.
-func (w *Workdir) CheckPlan(p *plan.Plan, st *state.State) error {
+func (w *Workdir) checkPlan(p *plan.Plan, st *state.State) error {
 	switch {
 	case p.Experiment != "" && st.Experiment != "" && p.Experiment != st.Experiment:
 		return fmt.Errorf("the saved plan is for experiment %q, but this state is experiment %q", p.Experiment, st.Experiment)
@@ -371,10 +396,10 @@ func (w *Workdir) CheckPlan(p *plan.Plan, st *state.State) error {
 	return nil
 }
 
-// Apply carries out p with e, recording every outcome in the state's
-// journal and writing the state when done, whatever happened; e's
-// providers are closed meanwhile (e is done with). The lock must be held.
-func (w *Workdir) Apply(ctx context.Context, e *engine.Engine, p *plan.Plan, st *state.State, opts engine.ApplyOptions) (*engine.Result, hcl.Diagnostics) {
+// apply carries out p with e, from st, which lk loaded, recording every
+// outcome in the state's journal and writing the state when done,
+// whatever happened; e's providers are closed meanwhile (e is done with).
+func (w *Workdir) apply(ctx context.Context, lk *state.Locked, e *engine.Engine, p *plan.Plan, st *state.State, opts engine.ApplyOptions) (*engine.Result, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	if st.Experiment == "" {
 		st.Experiment = p.Experiment
@@ -382,7 +407,7 @@ func (w *Workdir) Apply(ctx context.Context, e *engine.Engine, p *plan.Plan, st 
 	if st.Lineage == "" {
 		st.Lineage = state.New(st.Experiment).Lineage
 	}
-	j, err := w.State.OpenJournal(st)
+	j, err := lk.OpenJournal(st)
 	if err != nil {
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Failed to open the state journal", Detail: err.Error()})
 	}
@@ -400,11 +425,11 @@ func (w *Workdir) Apply(ctx context.Context, e *engine.Engine, p *plan.Plan, st 
 	defer func() { <-closed }()
 	t = time.Now()
 	defer func() { logging.Default().Debug("state written", "took", time.Since(t)) }()
-	if err := w.State.Write(next); err != nil {
+	if err := lk.Write(next); err != nil {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Failed to save the state",
-			Detail:   fmt.Sprintf("%v. Every change was recorded in %s as it happened; the next benito command recovers it.", err, w.State.JournalPath()),
+			Detail:   fmt.Sprintf("%v. Every change was recorded in %s as it happened; the next benito command recovers it.", err, lk.File().JournalPath()),
 		})
 	}
 	// Write has folded the journal into the state file; closing it can

@@ -1,17 +1,16 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
-	"sync/atomic"
 
 	"github.com/benito-net/benito/engine"
 	"github.com/benito-net/benito/plan"
-	"github.com/benito-net/benito/state"
 	"github.com/benito-net/benito/workdir"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/spf13/cobra"
 )
@@ -65,54 +64,17 @@ func (c *cli) applyDir(dir string, f *applyFlags, destroy bool) error {
 	if err != nil {
 		return err
 	}
-	w, release, err := c.openWarm(c.options(dir, &f.exp))
-	if err != nil {
-		return err
+	destroy = destroy || f.destroy
+	op := workdir.Operation{
+		Name:        "apply",
+		Plan:        workdir.PlanOptions{Destroy: destroy, Targets: targets, SkipRefresh: !f.refresh},
+		Apply:       true,
+		AutoApprove: f.autoApprove,
 	}
-	defer release()
-	var running atomic.Pointer[engine.Engine]
-	ctx, stop, done := c.applyInterrupts(&running)
-	defer done()
-	op := "apply"
 	if destroy {
-		op = "destroy"
+		op.Name = "destroy"
 	}
-	if err := w.Lock(ctx, op); err != nil {
-		return err
-	}
-	defer w.Unlock()
-	st, err := w.LoadState()
-	if err != nil {
-		return err
-	}
-	p, e, diags := w.Plan(ctx, st, workdir.PlanOptions{Destroy: destroy, Targets: targets, SkipRefresh: !f.refresh})
-	if err := c.printDiags(diags, w.Files()); err != nil {
-		return err
-	}
-	defer e.Close()
-	running.Store(e)
-	if err := plan.RenderHuman(c.stdout, p, plan.RenderOptions{Color: c.color(c.stdout)}); err != nil {
-		return err
-	}
-	if !p.HasChanges() {
-		return nil
-	}
-	select {
-	case <-stop:
-		return &exitError{code: 1, err: fmt.Errorf("interrupted before anything was changed")}
-	default:
-	}
-	if !f.autoApprove {
-		q, d := "Do you want to perform these actions?", "benito will perform the actions described above."
-		if destroy {
-			q, d = "Do you really want to destroy all resources of the experiment?", "benito will destroy everything the experiment made. There is no undo."
-		}
-		if !c.confirm(q, d) {
-			return &exitError{code: 1, err: fmt.Errorf("%s cancelled", op)}
-		}
-		fmt.Fprintln(c.stdout)
-	}
-	return c.carryOut(ctx, stop, w, e, p, st, f.parallelism, destroy)
+	return c.runApply(c.options(dir, &f.exp), op, f.parallelism)
 }
 
 // applyPlanFile applies a saved plan.
@@ -123,74 +85,88 @@ func (c *cli) applyPlanFile(path string, f *applyFlags) error {
 	}
 	opts := c.options(p.Dir, &f.exp)
 	opts.Vars, opts.VarFiles, opts.Environ = p.Vars, p.VarFiles, p.VarEnv
-	if f.exp.statePath != "" {
-		opts.StatePath = f.exp.statePath
-	}
-	w, release, err := c.openWarm(opts)
+	return c.runApply(opts, workdir.Operation{Name: "apply", Saved: p, SavedPath: path, Apply: true}, f.parallelism)
+}
+
+// run opens the experiment of opts, its providers starting meanwhile, and
+// runs op on it, showing a plan made with planned. Ctrl-C once stops
+// gracefully; twice stops the providers too.
+func (c *cli) run(opts workdir.Options, op workdir.Operation, planned func(*plan.Plan) error) (*workdir.Outcome, error) {
+	opts.Warm = true
+	w, err := c.openWith(opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer release()
-	var running atomic.Pointer[engine.Engine]
-	ctx, stop, done := c.applyInterrupts(&running)
+	defer w.Close()
+	ctx, stop, done := c.interrupts()
 	defer done()
-	if err := w.Lock(ctx, "apply"); err != nil {
-		return err
-	}
-	defer w.Unlock()
-	st, err := w.LoadState()
-	if err != nil {
-		return err
-	}
-	if err := w.CheckPlan(p, st); err != nil {
-		return fmt.Errorf("cannot apply %s: %w", path, err)
-	}
-	e, diags := w.Engine(ctx, nil, st, p)
-	if err := c.printDiags(diags, w.Files()); err != nil {
-		return err
-	}
-	defer e.Close()
-	running.Store(e)
-	if !p.HasChanges() {
-		fmt.Fprintln(c.stdout, "\nNo changes. The experiment matches the configuration.")
-		return nil
-	}
-	return c.carryOut(ctx, stop, w, e, p, st, f.parallelism, p.Destroy)
+	op.ApplyOptions.Stop = stop
+	return w.Run(ctx, op, &view{c: c, w: w, planned: planned})
 }
 
-// applyInterrupts wires Ctrl-C for an apply: the first stops the walk
-// gracefully, the second also tells the providers of the running engine
-// (once there is one) to stop now.
-func (c *cli) applyInterrupts(running *atomic.Pointer[engine.Engine]) (context.Context, <-chan struct{}, func()) {
-	return c.interrupts(nil, func() {
-		if e := running.Load(); e != nil {
-			e.Stop(context.Background())
-		}
-	})
-}
-
-// carryOut applies p and reports the outcome.
-func (c *cli) carryOut(ctx context.Context, stop <-chan struct{}, w *workdir.Workdir, e *engine.Engine, p *plan.Plan, st *state.State, parallelism int, destroy bool) error {
-	res, diags := w.Apply(ctx, e, p, st, engine.ApplyOptions{
+// runApply runs op, an apply, on the experiment of opts and reports the
+// outcome.
+func (c *cli) runApply(opts workdir.Options, op workdir.Operation, parallelism int) error {
+	op.ApplyOptions = engine.ApplyOptions{
 		Parallelism: parallelism,
-		Stop:        stop,
 		Hooks:       newProgress(c.stdout, c.color(c.stdout)),
-	})
-	printErr := c.printDiags(diags, w.Files())
-	if res == nil {
-		return errSilent
 	}
-	if printErr != nil || len(res.NotStarted) > 0 {
+	out, err := c.run(opts, op, func(p *plan.Plan) error {
+		return plan.RenderHuman(c.stdout, p, plan.RenderOptions{Color: c.color(c.stdout)})
+	})
+	var res *engine.Result
+	if out != nil {
+		res = out.Result
+	}
+	switch {
+	case errors.Is(err, workdir.ErrFailed):
+		if res != nil {
+			c.reportIncomplete(res)
+		}
+		return errSilent
+	case err != nil:
+		return err
+	case res == nil:
+		if op.Saved != nil {
+			fmt.Fprintln(c.stdout, "\nNo changes. The experiment matches the configuration.")
+		}
+		return nil
+	case len(res.NotStarted) > 0:
 		c.reportIncomplete(res)
 		return errSilent
-	}
-	if destroy {
+	case out.Plan.Destroy:
 		fmt.Fprintf(c.stdout, "\nDestroy complete! Resources: %d destroyed.\n", res.Destroyed)
 		return nil
 	}
 	fmt.Fprintf(c.stdout, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", res.Added, res.Changed, res.Destroyed)
-	c.printOutputs(p)
+	c.printOutputs(out.Plan)
 	return nil
+}
+
+// view shows an operation's diagnostics and plan on the terminal, and asks
+// for "yes".
+type view struct {
+	c       *cli
+	w       *workdir.Workdir
+	planned func(*plan.Plan) error
+}
+
+var _ workdir.UI = (*view)(nil)
+
+func (v *view) Diagnostics(diags hcl.Diagnostics) { _ = v.c.printDiags(diags, v.w.Files()) }
+
+func (v *view) Planned(p *plan.Plan) error { return v.planned(p) }
+
+func (v *view) Confirm(p *plan.Plan) (bool, error) {
+	q, d := "Do you want to perform these actions?", "benito will perform the actions described above."
+	if p.Destroy {
+		q, d = "Do you really want to destroy all resources of the experiment?", "benito will destroy everything the experiment made. There is no undo."
+	}
+	if !v.c.confirm(q, d) {
+		return false, nil
+	}
+	fmt.Fprintln(v.c.stdout)
+	return true, nil
 }
 
 func (c *cli) reportIncomplete(res *engine.Result) {

@@ -153,10 +153,10 @@ func (c *cli) confirm(question, detail string) bool {
 	return strings.TrimSpace(line) == "yes"
 }
 
-// interrupts returns a context cancelled on the second interrupt, a channel
-// closed on the first, and a function to call when done. onFirst and
-// onSecond run when the interrupts arrive.
-func (c *cli) interrupts(onFirst, onSecond func()) (context.Context, <-chan struct{}, func()) {
+// interrupts returns a context cancelled on the second interrupt (workdir
+// then asks the providers to stop), a channel closed on the first, and a
+// function to call when done.
+func (c *cli) interrupts() (context.Context, <-chan struct{}, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stop := make(chan struct{})
 	sigs := make(chan os.Signal, 2)
@@ -174,15 +174,9 @@ func (c *cli) interrupts(onFirst, onSecond func()) (context.Context, <-chan stru
 				case 1:
 					fmt.Fprintln(c.stderr, "\nInterrupt received. Stopping gracefully: nothing new will start, changes in flight will finish and be recorded. Interrupt again to stop at once.")
 					close(stop)
-					if onFirst != nil {
-						onFirst()
-					}
 				case 2:
 					fmt.Fprintln(c.stderr, "\nTwo interrupts received. Asking providers to stop now; the state will be saved.")
 					cancel()
-					if onSecond != nil {
-						onSecond()
-					}
 				}
 			}
 		}

@@ -49,11 +49,7 @@ written. Importing the result gives the same experiment back.`,
 			if err := c.printDiags(diags, w.Files()); err != nil {
 				return err
 			}
-			if err := w.Lock(cmd.Context(), "export"); err != nil {
-				return err
-			}
-			st, err := w.LoadState()
-			w.Unlock()
+			st, err := w.ReadState(cmd.Context(), "export")
 			if err != nil {
 				return err
 			}

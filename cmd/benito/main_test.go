@@ -248,7 +248,10 @@ func TestSavedPlan(t *testing.T) {
 		t.Fatalf("a plan of an old configuration must be refused:\n%s", r)
 	}
 	os.Remove(filepath.Join(dir, "extra.hcl"))
-	benito(t, "", "destroy", "-auto-approve", "-var", v, dir)
+	// apply -destroy is destroy.
+	if r := benito(t, "", "apply", "-destroy", "-auto-approve", "-var", v, dir); r.code != 0 || !strings.Contains(r.stdout, "Destroy complete! Resources: 21 destroyed.") {
+		t.Fatalf("apply -destroy:\n%s", r)
+	}
 }
 
 func TestStateCommands(t *testing.T) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/benito-net/benito/addrs"
@@ -63,33 +64,20 @@ byte-identical plans, so plans can be reviewed and diffed.`,
 			if err != nil {
 				return err
 			}
-			w, release, err := c.openWarm(c.options(dirArg(args), &f.exp))
-			if err != nil {
-				return err
-			}
-			defer release()
-			ctx, _, done := c.interrupts(nil, nil)
-			defer done()
-			if err := w.Lock(ctx, "plan"); err != nil {
-				return err
-			}
-			defer w.Unlock()
-			st, err := w.LoadState()
-			if err != nil {
-				return err
-			}
-			p, e, diags := w.Plan(ctx, st, workdir.PlanOptions{Destroy: f.destroy, Targets: targets, SkipRefresh: !f.refresh})
-			if err := c.printDiags(diags, w.Files()); err != nil {
-				return err
-			}
-			e.Close()
-			if f.json {
-				if err := plan.RenderJSON(c.stdout, p); err != nil {
-					return err
+			op := workdir.Operation{Name: "plan", Plan: workdir.PlanOptions{Destroy: f.destroy, Targets: targets, SkipRefresh: !f.refresh}}
+			out, err := c.run(c.options(dirArg(args), &f.exp), op, func(p *plan.Plan) error {
+				if f.json {
+					return plan.RenderJSON(c.stdout, p)
 				}
-			} else if err := plan.RenderHuman(c.stdout, p, plan.RenderOptions{Color: c.color(c.stdout)}); err != nil {
+				return plan.RenderHuman(c.stdout, p, plan.RenderOptions{Color: c.color(c.stdout)})
+			})
+			if errors.Is(err, workdir.ErrFailed) {
+				return errSilent
+			}
+			if err != nil {
 				return err
 			}
+			p := out.Plan
 			if f.out != "" {
 				if err := plan.WriteFile(f.out, p); err != nil {
 					return fmt.Errorf("saving the plan: %w", err)

@@ -137,7 +137,9 @@ func (c *cli) options(dir string, f *expFlags) workdir.Options {
 	}
 }
 
-// openWith loads the experiment of opts, printing its diagnostics.
+// openWith loads the experiment of opts, printing its diagnostics. Close
+// the Workdir when done (with opts.Warm, it releases the providers no
+// engine took).
 func (c *cli) openWith(opts workdir.Options) (*workdir.Workdir, error) {
 	w, _, err := c.openResolved(opts)
 	return w, err
@@ -155,6 +157,7 @@ func (c *cli) openResolved(opts workdir.Options) (*workdir.Workdir, map[string]*
 		diags = append(diags, tdiags...)
 	}
 	if err := c.printDiags(diags, w.Files()); err != nil {
+		w.Close()
 		return nil, nil, err
 	}
 	return w, resolved, nil

@@ -76,16 +76,12 @@ a state in the state file format.`,
 
 // readState loads the state under the lock, failing if there is none.
 func (c *cli) readState(cmd *cobra.Command, w *workdir.Workdir) (*state.State, error) {
-	if err := w.Lock(cmd.Context(), "read state"); err != nil {
-		return nil, err
-	}
-	defer w.Unlock()
-	st, err := w.State.Load()
+	st, err := w.ReadState(cmd.Context(), "read state")
 	if err != nil {
 		return nil, err
 	}
 	if st == nil {
-		return nil, fmt.Errorf("no state at %s: nothing has been applied there yet", w.State.Path())
+		return nil, fmt.Errorf("no state at %s: nothing has been applied there yet", w.StatePath())
 	}
 	return st, nil
 }

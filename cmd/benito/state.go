@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/benito-net/benito/state"
 	"github.com/benito-net/benito/workdir"
 	"github.com/spf13/cobra"
@@ -43,20 +41,5 @@ func (f *stateFlags) register(cmd *cobra.Command) {
 
 // editState runs edit on the state under the lock and writes it back.
 func (c *cli) editState(cmd *cobra.Command, f *stateFlags, op string, edit func(*state.State) error) error {
-	w := workdir.OpenState(c.options(f.dir, &f.exp))
-	if err := w.Lock(cmd.Context(), op); err != nil {
-		return err
-	}
-	defer w.Unlock()
-	st, err := w.State.Load()
-	if err != nil {
-		return err
-	}
-	if st == nil {
-		return fmt.Errorf("no state at %s: nothing has been applied there yet", w.State.Path())
-	}
-	if err := edit(st); err != nil {
-		return err
-	}
-	return w.State.Write(st)
+	return workdir.OpenState(c.options(f.dir, &f.exp)).EditState(cmd.Context(), op, edit)
 }

@@ -15,6 +15,16 @@ import (
 // the calling goroutine. fn must be safe to run concurrently on disjoint
 // ranges.
 func Ranges(n, minChunk int, fn func(lo, hi int)) {
+	Map(n, minChunk, func(lo, hi int) struct{} {
+		fn(lo, hi)
+		return struct{}{}
+	})
+}
+
+// Map is Ranges that returns what each call of fn returned, in the order of
+// the ranges, so that callers merge the results the same way whatever the
+// scheduling. It returns nil when n is 0.
+func Map[T any](n, minChunk int, fn func(lo, hi int) T) []T {
 	workers := runtime.GOMAXPROCS(0)
 	if minChunk < 1 {
 		minChunk = 1
@@ -23,22 +33,21 @@ func Ranges(n, minChunk int, fn func(lo, hi int)) {
 		workers = max
 	}
 	if workers <= 1 {
-		if n > 0 {
-			fn(0, n)
+		if n <= 0 {
+			return nil
 		}
-		return
+		return []T{fn(0, n)}
 	}
-	var wg sync.WaitGroup
 	per := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += per {
+	out := make([]T, (n+per-1)/per)
+	var wg sync.WaitGroup
+	for i := range out {
+		lo := i * per
 		hi := min(lo+per, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
+		wg.Go(func() { out[i] = fn(lo, hi) })
 	}
 	wg.Wait()
+	return out
 }
 
 // Ordered splits [0, n) into chunks of the given size, runs produce on

@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,6 +21,35 @@ func TestRangesCoverEverythingOnce(t *testing.T) {
 			if c != 1 {
 				t.Fatalf("n=%d: item %d visited %d times", n, i, c)
 			}
+		}
+	}
+}
+
+// TestMapKeepsRangeOrder: the results come back one per range, in the
+// order of the ranges, which are contiguous, cover [0, n), number at most
+// one per core and hold at least minChunk items each (but for a range of
+// everything).
+func TestMapKeepsRangeOrder(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
+	for _, tc := range []struct{ n, minChunk, wantParts int }{
+		{0, 3, 0},
+		{1, 3, 1},
+		{5, 3, 1},
+		{6, 3, 2},
+		{100, 3, 8},
+		{10001, 1000, 8},
+		{10001, 5000, 2},
+	} {
+		parts := Map(tc.n, tc.minChunk, func(lo, hi int) [2]int { return [2]int{lo, hi} })
+		next := 0
+		for _, p := range parts {
+			if p[0] != next || p[1]-p[0] < min(tc.minChunk, tc.n) {
+				t.Fatalf("n=%d, minChunk=%d: ranges %v", tc.n, tc.minChunk, parts)
+			}
+			next = p[1]
+		}
+		if next != tc.n || len(parts) != tc.wantParts {
+			t.Errorf("n=%d, minChunk=%d: ranges %v, want %d covering [0, %d)", tc.n, tc.minChunk, parts, tc.wantParts, tc.n)
 		}
 	}
 }

@@ -16,10 +16,12 @@ import (
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/engine"
 	"github.com/benito-net/benito/internal/benchexp"
+	"github.com/benito-net/benito/plan"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/configdir"
 	"github.com/benito-net/benito/providers/plugin"
 	"github.com/benito-net/benito/workdir"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/sys/unix"
 )
@@ -97,47 +99,49 @@ func planApply(b *testing.B, fs map[string]providers.Factory, groups []engine.Gr
 	ctx := context.Background()
 	cpu0 := cpuTime()
 	t0 := time.Now()
-	if len(groups) == 1 {
-		// As benito plan and apply do: the built-in providers' process
-		// starts first thing, while the experiment loads.
-		g, release := engine.Warm(groups[0], groups[0].Names)
-		defer release()
-		groups = []engine.Group{g}
-	}
-	w, diags := workdir.Open(workdir.Options{Dir: dir, Factories: fs, Groups: groups})
+	// As benito plan and apply do, the built-in providers' process starts
+	// first thing, while the experiment loads (Warm).
+	w, diags := workdir.Open(workdir.Options{Dir: dir, Factories: fs, Groups: groups, Warm: true})
 	if diags.HasErrors() {
 		b.Fatal(diags)
 	}
-	if err := w.Lock(ctx, "apply"); err != nil {
-		b.Fatal(err)
-	}
-	defer w.Unlock()
-	st, err := w.LoadState()
+	defer w.Close()
+	ui := &benchUI{tb: b}
+	out, err := w.Run(ctx, workdir.Operation{Name: "apply", Apply: true}, ui)
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, e, diags := w.Plan(ctx, st, workdir.PlanOptions{})
-	if diags.HasErrors() {
-		b.Fatal(diags)
+	if len(out.Plan.Changes) < 10*benchNodes {
+		b.Fatalf("only %d resources", len(out.Plan.Changes))
 	}
-	defer e.Close()
-	if len(p.Changes) < 10*benchNodes {
-		b.Fatalf("only %d resources", len(p.Changes))
+	if res := out.Result; len(res.Failed) > 0 || res.Added != len(out.Plan.Changes) {
+		b.Fatalf("apply: %d added of %d, %d failed", res.Added, len(out.Plan.Changes), len(res.Failed))
 	}
-	t1 := time.Now()
-	res, diags := w.Apply(ctx, e, p, st, engine.ApplyOptions{})
-	if diags.HasErrors() {
-		b.Fatal(diags)
-	}
-	if len(res.Failed) > 0 || res.Added != len(p.Changes) {
-		b.Fatalf("apply: %d added of %d, %d failed", res.Added, len(p.Changes), len(res.Failed))
-	}
+	// Run has closed the providers: their processes have ended, so that
+	// their CPU time is counted whole (they are waited for:
+	// RUSAGE_CHILDREN).
 	t2 := time.Now()
-	// The providers' processes end, so that their CPU time is counted
-	// whole (they are waited for: RUSAGE_CHILDREN).
-	e.Close()
-	return t1.Sub(t0), t2.Sub(t1), cpuTime() - cpu0
+	return ui.planned.Sub(t0), t2.Sub(ui.planned), cpuTime() - cpu0
 }
+
+// benchUI approves every plan and notes when planning ended.
+type benchUI struct {
+	tb      testing.TB
+	planned time.Time
+}
+
+func (u *benchUI) Diagnostics(diags hcl.Diagnostics) {
+	if diags.HasErrors() {
+		u.tb.Error(diags)
+	}
+}
+
+func (u *benchUI) Planned(*plan.Plan) error {
+	u.planned = time.Now()
+	return nil
+}
+
+func (u *benchUI) Confirm(*plan.Plan) (bool, error) { return true, nil }
 
 // benchDir returns a fresh directory for one experiment, on tmpfs where
 // there is one: the config provider writes a file per node and the state

@@ -19,6 +19,7 @@ import (
 	"github.com/benito-net/benito/internal/atomicfile"
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/netdev"
+	"github.com/benito-net/benito/internal/netmask"
 	"github.com/benito-net/benito/internal/shaping"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
@@ -118,8 +119,8 @@ func decodeNode(v cty.Value) (node, error) {
 			}
 			bits := 32
 			if m := str(iv, "ip4_netmask"); m != "" {
-				if bits, err = parseMask(m); err != nil {
-					return n, fmt.Errorf("interface %q: %v", f.Name, err)
+				if bits, err = netmask.Parse(m); err != nil {
+					return n, fmt.Errorf("interface %q: ip4_netmask: %v", f.Name, err)
 				}
 			}
 			f.Addr = netip.PrefixFrom(ip, bits)
@@ -1020,7 +1021,7 @@ func observe(nh *netlink.Handle, n node, l netlink.Link, f iface) (cty.Value, er
 		// the node cannot use the address.
 		if got.IsValid() && a.Flags&net.FlagUp != 0 {
 			set["ip4_address"] = cty.StringVal(got.Addr().String())
-			set["ip4_netmask"] = cty.StringVal(net.IP(net.CIDRMask(got.Bits(), 32)).String())
+			set["ip4_netmask"] = cty.StringVal(netmask.Format(got.Bits()))
 		} else {
 			set["ip4_address"] = cty.NullVal(cty.String)
 			set["ip4_netmask"] = cty.NullVal(cty.String)

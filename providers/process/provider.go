@@ -3,7 +3,6 @@ package process
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -291,19 +290,6 @@ func parseLatency(s string) (time.Duration, error) {
 		return 0, nil
 	}
 	return time.ParseDuration(s)
-}
-
-// parseMask turns a dotted-quad netmask into a prefix length.
-func parseMask(s string) (int, error) {
-	ip := net.ParseIP(s).To4()
-	if ip == nil {
-		return 0, fmt.Errorf("netmask %q is not a dotted quad", s)
-	}
-	ones, bits := net.IPMask(ip).Size()
-	if bits == 0 {
-		return 0, fmt.Errorf("netmask %q is not contiguous", s)
-	}
-	return ones, nil
 }
 
 // nodeDir holds a node's pid files.
