@@ -163,6 +163,13 @@ func TestErrors(t *testing.T) {
 			want: []string{"main.hcl:12: Duplicate MAC address"},
 		},
 		{
+			// Messages name an instance by its address, not its host name.
+			name:   "unreachable gateway of an instance",
+			src:    exp + lan + "vnode \"a\" {\n  count = 2\n  interface \"eth0\" {\n    switch = switch.lan\n    ip4_address = \"10.0.0.${count.index + 1}\"\n  }\n  route {\n    destination = \"default\"\n    gateway = \"10.9.0.${count.index}\"\n  }\n}",
+			want:   []string{"main.hcl:11: Gateway not on a connected subnet", "main.hcl:11: Gateway not on a connected subnet"},
+			detail: "vnode.a[0] cannot reach gateway 10.9.0.0",
+		},
+		{
 			name:   "unreachable gateway",
 			src:    exp + lan + "vnode \"a\" {\n  interface \"eth0\" {\n    switch = switch.lan\n    ip4_address = \"10.0.0.1\"\n  }\n  route {\n    destination = \"default\"\n    gateway = \"10.9.0.1\"\n  }\n}",
 			want:   []string{"main.hcl:10: Gateway not on a connected subnet"},
