@@ -139,9 +139,15 @@ func (w *Workdir) LoadState() (*state.State, error) {
 	return st, nil
 }
 
-// Graph lowers the configuration against st.
+// Graph lowers the configuration against st, and renames what a state
+// of format 1 records under that format's addresses (vnode.h-0) to the
+// graph's (vnode.h[0]): lower.UpgradeState.
 func (w *Workdir) Graph(st *state.State) (*lower.Graph, hcl.Diagnostics) {
-	return lower.Lower(w.Config.Experiment, st)
+	g, diags := lower.Lower(w.Config.Experiment, st)
+	if !diags.HasErrors() {
+		lower.UpgradeState(g, st)
+	}
+	return g, diags
 }
 
 // Engine starts the providers that g and st need.

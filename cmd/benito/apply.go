@@ -40,6 +40,7 @@ a crash, SIGKILL) loses nothing, and the next plan shows the work that
 remains. Ctrl-C once stops gracefully; twice asks providers to stop now.`,
 		Example: `  benito apply examples/demo
   benito apply -auto-approve -parallelism 4 examples/demo
+  benito apply -replace 'vnode.host["b"]' examples/demo
   benito plan -out demo.plan examples/demo && benito apply demo.plan`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -48,12 +49,14 @@ remains. Ctrl-C once stops gracefully; twice asks providers to stop now.`,
 					return c.applyPlanFile(args[0], &f)
 				}
 			}
-			return c.applyDir(dirArg(args), &f, false)
+			return c.applyDir(dirArg(args), &f, f.destroy)
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().Lookup("out").Hidden = true
-	cmd.Flags().Lookup("detailed-exitcode").Hidden = true
+	// Apply renders the plan for a person, who is asked to confirm it.
+	for _, hidden := range []string{"out", "detailed-exitcode", "json"} {
+		cmd.Flags().Lookup(hidden).Hidden = true
+	}
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	cmd.Flags().IntVar(&f.parallelism, "parallelism", engine.DefaultParallelism, "how many changes to make at once")
 	return cmd
@@ -61,7 +64,7 @@ remains. Ctrl-C once stops gracefully; twice asks providers to stop now.`,
 
 // applyDir plans and applies (or destroys) the experiment in dir.
 func (c *cli) applyDir(dir string, f *applyFlags, destroy bool) error {
-	targets, err := f.parseTargets()
+	opts, err := f.options(destroy)
 	if err != nil {
 		return err
 	}
@@ -85,7 +88,8 @@ func (c *cli) applyDir(dir string, f *applyFlags, destroy bool) error {
 	if err != nil {
 		return err
 	}
-	p, e, diags := w.Plan(ctx, st, workdir.PlanOptions{Destroy: destroy, Targets: targets, SkipRefresh: !f.refresh})
+	v1Addrs := st.V1Addrs
+	p, e, diags := w.Plan(ctx, st, opts)
 	if err := c.printDiags(diags, w.Files()); err != nil {
 		return err
 	}
@@ -95,6 +99,11 @@ func (c *cli) applyDir(dir string, f *applyFlags, destroy bool) error {
 		return err
 	}
 	if !p.HasChanges() {
+		if v1Addrs && !st.V1Addrs {
+			// Planning renamed the addresses of a format-1 state; keep
+			// that even with nothing else to do.
+			return w.State.Write(st)
+		}
 		return nil
 	}
 	select {
@@ -117,6 +126,9 @@ func (c *cli) applyDir(dir string, f *applyFlags, destroy bool) error {
 
 // applyPlanFile applies a saved plan.
 func (c *cli) applyPlanFile(path string, f *applyFlags) error {
+	if len(f.targets) > 0 || len(f.replace) > 0 {
+		return fmt.Errorf("-target and -replace shape a plan, and %s is made already: give them to benito plan -out", path)
+	}
 	p, err := plan.ReadFile(path)
 	if err != nil {
 		return err

@@ -31,9 +31,11 @@ stack, hostname and mounts, connected to this terminal's stdin, stdout and
 stderr. benito exec exits with the command's exit status. Without a command
 it runs $SHELL (or /bin/sh).
 
-Nodes of type process support it.`,
+NODE is the node's address without "vnode." (a, h[0], h["east"]) or its
+host name (h-0, h-east). Nodes of type process support it.`,
 		Example: `  benito exec -C examples/quickstart a -- ping -c 3 10.0.2.2
   benito exec -C examples/quickstart router -- ip route
+  benito exec -C examples/demo 'host["b"]' -- hostname   # host-b
   benito exec b`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -88,14 +90,15 @@ Nodes of type process support it.`,
 const maxListedNodes = 10
 
 // nodeCommand finds node in the state and returns the command that runs
-// command inside it.
+// command inside it. node is the node's address without its type (a,
+// h[0], h["east"]) or its host name (h-0), the name it has inside.
 func nodeCommand(st *state.State, node string, command []string) (*exec.Cmd, error) {
-	r := st.Resources[addrs.Resource{Type: lower.TypeVNode, Name: node}]
+	r := findNode(st, node)
 	if r == nil {
 		var names []string
 		for a := range st.Resources {
 			if a.Type == lower.TypeVNode {
-				names = append(names, a.Name)
+				names = append(names, addrs.Instance{Name: a.Name, Key: a.Key}.String())
 			}
 		}
 		sort.Strings(names)
@@ -131,4 +134,25 @@ func nodeCommand(st *state.State, node string, command []string) (*exec.Cmd, err
 		return nil, fmt.Errorf("node %q is not running: %v; benito plan shows it to be re-created, benito apply starts it again", node, err)
 	}
 	return x, nil
+}
+
+// findNode returns the node named node, by address or host name, or nil.
+func findNode(st *state.State, node string) *state.Resource {
+	if i, err := addrs.ParseInstance(node); err == nil {
+		if r := st.Resources[i.Resource(lower.TypeVNode)]; r != nil {
+			return r
+		}
+	}
+	for a, r := range st.Resources {
+		if a.Type != lower.TypeVNode {
+			continue
+		}
+		var rec struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(r.Attributes, &rec) == nil && rec.Name == node {
+			return r
+		}
+	}
+	return nil
 }

@@ -257,7 +257,7 @@ func TestStateCommands(t *testing.T) {
 		t.Fatal(r)
 	}
 	r := benito(t, "", "state", "list", "-C", dir, "vnode")
-	if d := r.stdout; d != "vnode.a\nvnode.host-b\nvnode.host-c\nvnode.router\n" {
+	if d := r.stdout; d != "vnode.a\nvnode.host[\"b\"]\nvnode.host[\"c\"]\nvnode.router\n" {
 		t.Errorf("state list vnode:\n%s", r)
 	}
 	r = benito(t, "", "state", "show", "-C", dir, `port.lan1["a.eth0"]`)
