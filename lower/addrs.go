@@ -17,22 +17,22 @@ import (
 // names an instance writes its address, never its host name
 // (port.lan0["h[0].eth0"], port.lan0["tap.t[0]"], config_file.route["h[0]"]).
 
-func vnodeAddr(n *model.VNode) addrs.Resource { return n.Addr.Resource(TypeVNode) }
+func vnodeAddr(n *model.VNode) addrs.Resource { return n.Addr.Resource(contract.VNode) }
 
-func switchAddr(sw *model.Switch) addrs.Resource { return sw.Addr.Resource(TypeSwitch) }
+func switchAddr(sw *model.Switch) addrs.Resource { return sw.Addr.Resource(contract.Switch) }
 
 func routeAddr(n addrs.Instance, dest netip.Prefix) addrs.Resource {
-	return n.Nested(TypeRoute, addrs.StringKey(dest.String()))
+	return n.Nested(contract.Route, addrs.StringKey(dest.String()))
 }
 
 func mountAddr(n addrs.Instance, target string) addrs.Resource {
-	return n.Nested(TypeMount, addrs.StringKey(target))
+	return n.Nested(contract.Mount, addrs.StringKey(target))
 }
 
-func startupAddr(n addrs.Instance) addrs.Resource { return n.Nested(TypeStartup, nil) }
+func startupAddr(n addrs.Instance) addrs.Resource { return n.Nested(contract.Startup, nil) }
 
 func portAddr(sw *model.Switch, key string) addrs.Resource {
-	return sw.Addr.Nested(TypePort, addrs.StringKey(key))
+	return sw.Addr.Nested(contract.Port, addrs.StringKey(key))
 }
 
 // nodePortKey is the key of the port a node's interface is plugged into:
@@ -44,7 +44,7 @@ func tapPortKey(tap addrs.Instance) string { return "tap." + tap.String() }
 
 // routeFileAddr is the address of a node's route/<host name> file.
 func routeFileAddr(n addrs.Instance) addrs.Resource {
-	return addrs.Resource{Type: TypeConfigFile, Name: "route", Key: addrs.StringKey(n.String())}
+	return addrs.Resource{Type: contract.ConfigFile, Name: "route", Key: addrs.StringKey(n.String())}
 }
 
 // V1Addr returns the address state format 1 gave the resource at a, where
@@ -55,21 +55,21 @@ func routeFileAddr(n addrs.Instance) addrs.Resource {
 func V1Addr(a addrs.Resource) addrs.Resource {
 	inst, own := a.Key, addrs.Key(nil)
 	switch a.Type {
-	case TypeRoute, TypeMount, TypePort:
+	case contract.Route, contract.Mount, contract.Port:
 		// Their own key comes last; the instance's key, if any, before it.
 		if a.Sub != nil {
 			own = a.Sub
 		} else {
 			inst, own = nil, a.Key
 		}
-	case TypeConfigFile:
+	case contract.ConfigFile:
 		inst, own = nil, a.Key
 	}
 	if k, ok := own.(addrs.StringKey); ok {
 		switch {
-		case a.Type == TypePort:
+		case a.Type == contract.Port:
 			own = addrs.StringKey(v1PortKey(string(k)))
-		case a.Type == TypeConfigFile && a.Name == "route":
+		case a.Type == contract.ConfigFile && a.Name == "route":
 			own = addrs.StringKey(v1Instance(string(k)))
 		}
 	}

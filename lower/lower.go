@@ -17,31 +17,6 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// Providers of the resource types that are not a node's own.
-const (
-	// ConfigProvider writes the experiment's config directory.
-	ConfigProvider = "config"
-	// HostNetProvider serves the host's network substrate: switches,
-	// ports, taps and bridges.
-	HostNetProvider = "hostnet"
-)
-
-// providerOf says which provider serves a resource of type typ. A node, its
-// routes and its mounts are served by the provider named after the node's
-// type (process, qemu, openvz, or a third party's platform), since only
-// the platform can reach inside its nodes; the host's plumbing is served
-// by the host network provider; the config directory by its own.
-func providerOf(typ, nodeType string) string {
-	switch typ {
-	case TypeVNode, TypeRoute, TypeMount, TypeStartup:
-		return nodeType
-	case TypeConfigFile:
-		return ConfigProvider
-	default:
-		return HostNetProvider
-	}
-}
-
 // Lower turns exp into its resource graph. prior may be nil.
 func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) {
 	l := &lowerer{
@@ -50,8 +25,8 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 		switches:  make(map[string]*model.Switch, len(exp.Switches)),
 		bridges:   make(map[string]*model.Bridge, len(exp.Bridges)),
 		ports:     map[string]map[string]int{},
-		configDir: filepath.Join(siteValue(exp, model.SiteConfigRoot), exp.Name),
-		runDir:    filepath.Join(siteValue(exp, model.SiteRunRoot), exp.Name),
+		configDir: filepath.Join(siteValue(exp, contract.SiteConfigRoot), exp.Name),
+		runDir:    filepath.Join(siteValue(exp, contract.SiteRunRoot), exp.Name),
 	}
 	for _, sw := range exp.Switches {
 		l.switches[sw.Name] = sw
@@ -139,7 +114,7 @@ func (l *lowerer) allocatePorts(prior *state.State) {
 	l.attached = map[string]attachment{}
 	for _, n := range l.exp.VNodes {
 		for _, ifc := range n.Interfaces {
-			if sw := l.switches[ifc.Switch]; sw != nil && sw.Kind == model.KindVDE {
+			if sw := l.switches[ifc.Switch]; sw != nil && sw.Kind == contract.KindVDE {
 				k := nodePortKey(n.Addr, ifc.Name)
 				wanted[sw.Name] = append(wanted[sw.Name], k)
 				l.attached[k] = attachment{n.Name, ifc.Name}
@@ -147,7 +122,7 @@ func (l *lowerer) allocatePorts(prior *state.State) {
 		}
 	}
 	for _, t := range l.exp.Taps {
-		if sw := l.switches[t.Switch]; t.Switch != "" && sw != nil && sw.Kind == model.KindVDE {
+		if sw := l.switches[t.Switch]; t.Switch != "" && sw != nil && sw.Kind == contract.KindVDE {
 			k := tapPortKey(t.Addr)
 			wanted[sw.Name] = append(wanted[sw.Name], k)
 			l.attached[k] = attachment{"tap", t.Name}
@@ -217,7 +192,7 @@ func (l *lowerer) lowerSwitches() {
 			"mode":   optString(sw.Mode),
 		}
 		switch sw.Kind {
-		case model.KindVDE:
+		case contract.KindVDE:
 			ports := sw.Ports
 			highest := 0
 			for _, n := range l.ports[sw.Name] {
@@ -232,13 +207,13 @@ func (l *lowerer) lowerSwitches() {
 			}
 			attrs["ports"] = cty.NumberIntVal(int64(ports))
 			attrs["socket"] = cty.StringVal(l.switchSocket(sw.Name))
-		case model.KindBridge:
+		case contract.KindBridge:
 			attrs["device"] = cty.StringVal(l.switchDevice(sw.Name))
 		}
 		addr := switchAddr(sw)
 		l.g.add(&Resource{
 			Addr:      addr,
-			Provider:  providerOf(TypeSwitch, ""),
+			Provider:  contract.ProviderOf(contract.Switch, ""),
 			Config:    cty.ObjectVal(attrs),
 			DependsOn: refs(sw.DependsOn),
 			DeclRange: sw.DeclRange,
@@ -252,7 +227,7 @@ func (l *lowerer) lowerSwitches() {
 			node, iface := l.attached[k].node, l.attached[k].iface
 			l.g.add(&Resource{
 				Addr:     portAddr(sw, k),
-				Provider: providerOf(TypePort, ""),
+				Provider: contract.ProviderOf(contract.Port, ""),
 				Config: cty.ObjectVal(map[string]cty.Value{
 					"switch":    cty.StringVal(sw.Name),
 					"socket":    cty.StringVal(l.switchSocket(sw.Name)),
@@ -270,8 +245,8 @@ func (l *lowerer) lowerSwitches() {
 func (l *lowerer) lowerBridges() {
 	for _, br := range l.exp.Bridges {
 		l.g.add(&Resource{
-			Addr:     br.Addr.Resource(TypeBridge),
-			Provider: providerOf(TypeBridge, ""),
+			Addr:     br.Addr.Resource(contract.Bridge),
+			Provider: contract.ProviderOf(contract.Bridge, ""),
 			Config: cty.ObjectVal(map[string]cty.Value{
 				"name":   cty.StringVal(br.Name),
 				"device": cty.StringVal(l.switchDevice(br.Name)),
@@ -298,11 +273,11 @@ func (l *lowerer) lowerTaps() {
 		case t.Switch != "":
 			sw := l.switches[t.Switch]
 			if sw == nil {
-				l.errorf(t.DeclRange, "Reference to undeclared switch", "%s is on switch %q, which the experiment does not declare.", t.Addr.Resource(TypeTap), t.Switch)
+				l.errorf(t.DeclRange, "Reference to undeclared switch", "%s is on switch %q, which the experiment does not declare.", t.Addr.Resource(contract.Tap), t.Switch)
 				continue
 			}
 			attrs["switch"] = cty.StringVal(sw.Name)
-			if sw.Kind == model.KindVDE {
+			if sw.Kind == contract.KindVDE {
 				key := tapPortKey(t.Addr)
 				attrs["socket"] = cty.StringVal(l.switchSocket(sw.Name))
 				attrs["port"] = cty.NumberIntVal(int64(l.ports[sw.Name][key]))
@@ -314,15 +289,15 @@ func (l *lowerer) lowerTaps() {
 		case t.Bridge != "":
 			br := l.bridges[t.Bridge]
 			if br == nil {
-				l.errorf(t.DeclRange, "Reference to undeclared bridge", "%s is on bridge %q, which the experiment does not declare.", t.Addr.Resource(TypeTap), t.Bridge)
+				l.errorf(t.DeclRange, "Reference to undeclared bridge", "%s is on bridge %q, which the experiment does not declare.", t.Addr.Resource(contract.Tap), t.Bridge)
 				continue
 			}
 			attrs["bridge"] = cty.StringVal(l.switchDevice(br.Name))
-			deps = append(deps, br.Addr.Resource(TypeBridge))
+			deps = append(deps, br.Addr.Resource(contract.Bridge))
 		}
 		l.g.add(&Resource{
-			Addr:      t.Addr.Resource(TypeTap),
-			Provider:  providerOf(TypeTap, ""),
+			Addr:      t.Addr.Resource(contract.Tap),
+			Provider:  contract.ProviderOf(contract.Tap, ""),
 			Config:    cty.ObjectVal(attrs),
 			DependsOn: dedupe(deps),
 			DeclRange: t.DeclRange,
@@ -358,7 +333,7 @@ func (l *lowerer) lowerVNodes() {
 func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	out := make([]*Resource, 0, 2+len(n.Routes)+len(n.Mounts))
-	deps := append(refs(n.DependsOn), addrs.Resource{Type: TypeConfigFile, Name: "hosts"})
+	deps := append(refs(n.DependsOn), addrs.Resource{Type: contract.ConfigFile, Name: "hosts"})
 	computed := l.computedRoutes(n)
 	if l.hasRouteFile(n) {
 		deps = append(deps, routeFileAddr(n.Addr))
@@ -417,7 +392,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 			v["loss"] = cty.NumberFloatVal(shaping.Loss)
 		}
 		deps = append(deps, switchAddr(sw))
-		if sw.Kind == model.KindVDE {
+		if sw.Kind == contract.KindVDE {
 			key := nodePortKey(n.Addr, ifc.Name)
 			v["vde_socket"] = cty.StringVal(l.switchSocket(sw.Name))
 			v["vde_port"] = cty.NumberIntVal(int64(l.ports[sw.Name][key]))
@@ -430,7 +405,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 		}
 		ifaces = append(ifaces, cty.ObjectVal(v))
 	}
-	ifaceList := cty.ListValEmpty(InterfaceType)
+	ifaceList := cty.ListValEmpty(contract.Interface)
 	if len(ifaces) > 0 {
 		ifaceList = cty.ListVal(ifaces)
 	}
@@ -445,7 +420,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 	addr := vnodeAddr(n)
 	out = append(out, &Resource{
 		Addr:     addr,
-		Provider: providerOf(TypeVNode, n.Type),
+		Provider: contract.ProviderOf(contract.VNode, n.Type),
 		Config: cty.ObjectVal(map[string]cty.Value{
 			"name":            cty.StringVal(n.Name),
 			"type":            cty.StringVal(n.Type),
@@ -480,7 +455,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 	for _, m := range n.Mounts {
 		out = append(out, &Resource{
 			Addr:     mountAddr(n.Addr, m.Target),
-			Provider: providerOf(TypeMount, n.Type),
+			Provider: contract.ProviderOf(contract.Mount, n.Type),
 			Config: cty.ObjectVal(map[string]cty.Value{
 				"node":      cty.StringVal(n.Name),
 				"node_type": cty.StringVal(n.Type),
@@ -497,7 +472,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 	if n.Startup != "" && !n.Ghost {
 		out = append(out, &Resource{
 			Addr:     startupAddr(n.Addr),
-			Provider: providerOf(TypeStartup, n.Type),
+			Provider: contract.ProviderOf(contract.Startup, n.Type),
 			Config: cty.ObjectVal(map[string]cty.Value{
 				"node":    cty.StringVal(n.Name),
 				"command": cty.StringVal(n.Startup),
@@ -564,7 +539,7 @@ func routeResource(n *model.VNode, r *model.Route) *Resource {
 	}
 	return &Resource{
 		Addr:     routeAddr(n.Addr, r.Destination),
-		Provider: providerOf(TypeRoute, n.Type),
+		Provider: contract.ProviderOf(contract.Route, n.Type),
 		Config: cty.ObjectVal(map[string]cty.Value{
 			"node":        cty.StringVal(n.Name),
 			"destination": cty.StringVal(r.Destination.String()),

@@ -154,7 +154,7 @@ func TestUpgradeState(t *testing.T) {
 	number := 40
 	for _, o := range readV1(t) {
 		attrs := json.RawMessage(o.config)
-		if o.addr.Type == TypePort {
+		if o.addr.Type == contract.Port {
 			var m map[string]any
 			if err := json.Unmarshal(attrs, &m); err != nil {
 				t.Fatal(err)
@@ -166,7 +166,7 @@ func TestUpgradeState(t *testing.T) {
 		st.Resources[o.addr] = &state.Resource{Addr: o.addr, Provider: o.provider, Attributes: attrs, Dependencies: o.dependsOn}
 	}
 	// A resource the configuration no longer has keeps its address.
-	gone := addrs.Resource{Type: TypeVNode, Name: "h-5"}
+	gone := addrs.Resource{Type: contract.VNode, Name: "h-5"}
 	st.Resources[gone] = &state.Resource{Addr: gone, Provider: "process", Attributes: json.RawMessage(`{}`)}
 	recorded := map[addrs.Resource]json.RawMessage{}
 	for a, r := range st.Resources {
@@ -199,7 +199,7 @@ func TestUpgradeState(t *testing.T) {
 		if !bytes.Equal(rec.Attributes, recorded[V1Addr(r.Addr)]) {
 			t.Errorf("%s: attributes changed on the way", r.Addr)
 		}
-		if r.Addr.Type == TypePort {
+		if r.Addr.Type == contract.Port {
 			var m struct{ Number int }
 			if err := json.Unmarshal(rec.Attributes, &m); err != nil {
 				t.Fatal(err)

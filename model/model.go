@@ -13,19 +13,6 @@ import (
 	"github.com/benito-net/benito/addrs"
 )
 
-// Switch kinds.
-const (
-	KindVDE    = "vde"
-	KindBridge = "bridge"
-)
-
-// Node types served by DETER's containers platforms.
-const (
-	TypeQEMU    = "qemu"
-	TypeOpenVZ  = "openvz"
-	TypeProcess = "process"
-)
-
 // RoutingStatic computes shortest-path static routes between all subnets.
 const RoutingStatic = "static"
 
@@ -91,7 +78,7 @@ func (s Shaping) IsZero() bool { return s == Shaping{} }
 type Switch struct {
 	Name string         // host name: HostName(Addr)
 	Addr addrs.Instance // the address: label, label[N] (count), label["KEY"] (for_each)
-	Kind string         // KindVDE or KindBridge
+	Kind string         // contract.KindVDE or contract.KindBridge
 	// Ports is the number of ports a VDE switch is started with (-n); zero
 	// means the site default.
 	Ports int
@@ -124,7 +111,7 @@ type Bridge struct {
 type VNode struct {
 	Name string         // host name (HostName(Addr)), the node's hostname
 	Addr addrs.Instance // the address, as in vnode.h[0]
-	Type string         // TypeQEMU, TypeOpenVZ, TypeProcess, ...
+	Type string         // contract.NodeQEMU, contract.NodeOpenVZ, contract.NodeProcess, ...
 
 	Startup   string            // command run after the node's network is up
 	OS        string            // operating system description (TopDL os)

@@ -13,8 +13,6 @@ import (
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/internal/suggest"
-	"github.com/benito-net/benito/lower"
-	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers/process"
 	"github.com/benito-net/benito/state"
 	"github.com/benito-net/benito/workdir"
@@ -97,7 +95,7 @@ func nodeCommand(st *state.State, node string, command []string) (*exec.Cmd, err
 	if r == nil {
 		var names []string
 		for a := range st.Resources {
-			if a.Type == lower.TypeVNode {
+			if a.Type == contract.VNode {
 				names = append(names, addrs.Instance{Name: a.Name, Key: a.Key}.String())
 			}
 		}
@@ -123,8 +121,8 @@ func nodeCommand(st *state.State, node string, command []string) (*exec.Cmd, err
 	if err := json.Unmarshal(r.Attributes, &rec); err != nil {
 		return nil, fmt.Errorf("node %q: unreadable state: %w", node, err)
 	}
-	if rec.Type != model.TypeProcess || r.Provider != process.Name {
-		return nil, fmt.Errorf("node %q is of type %q, served by provider %q: benito exec runs commands in nodes of type %q only", node, rec.Type, r.Provider, model.TypeProcess)
+	if rec.Type != contract.NodeProcess || r.Provider != process.Name {
+		return nil, fmt.Errorf("node %q is of type %q, served by provider %q: benito exec runs commands in nodes of type %q only", node, rec.Type, r.Provider, contract.NodeProcess)
 	}
 	if rec.Pid == nil || rec.StartTime == nil {
 		return nil, fmt.Errorf("node %q was never started (its state records no process); run benito apply", node)
@@ -139,12 +137,12 @@ func nodeCommand(st *state.State, node string, command []string) (*exec.Cmd, err
 // findNode returns the node named node, by address or host name, or nil.
 func findNode(st *state.State, node string) *state.Resource {
 	if i, err := addrs.ParseInstance(node); err == nil {
-		if r := st.Resources[i.Resource(lower.TypeVNode)]; r != nil {
+		if r := st.Resources[i.Resource(contract.VNode)]; r != nil {
 			return r
 		}
 	}
 	for a, r := range st.Resources {
-		if a.Type != lower.TypeVNode {
+		if a.Type != contract.VNode {
 			continue
 		}
 		var rec struct {

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/benito-net/benito/addrs"
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/state"
 )
 
@@ -16,7 +15,7 @@ func TestNodeCommandUnknown(t *testing.T) {
 	withNodes := func(n int) *state.State {
 		st := &state.State{Resources: map[addrs.Resource]*state.Resource{}}
 		for i := range n {
-			a := addrs.Resource{Type: lower.TypeVNode, Name: fmt.Sprintf("node%d", i)}
+			a := addrs.Resource{Type: contract.VNode, Name: fmt.Sprintf("node%d", i)}
 			st.Resources[a] = &state.Resource{Addr: a}
 		}
 		return st
@@ -40,10 +39,10 @@ func TestFindNode(t *testing.T) {
 		addr addrs.Resource
 		host string
 	}{
-		{addrs.Resource{Type: lower.TypeVNode, Name: "a"}, "a"},
-		{addrs.Resource{Type: lower.TypeVNode, Name: "h", Key: addrs.IntKey(0)}, "h-0"},
-		{addrs.Resource{Type: lower.TypeVNode, Name: "g", Key: addrs.StringKey("east")}, "g-east"},
-		{addrs.Resource{Type: lower.TypeRoute, Name: "h", Key: addrs.IntKey(0), Sub: addrs.StringKey("10.0.0.0/8")}, "x"},
+		{addrs.Resource{Type: contract.VNode, Name: "a"}, "a"},
+		{addrs.Resource{Type: contract.VNode, Name: "h", Key: addrs.IntKey(0)}, "h-0"},
+		{addrs.Resource{Type: contract.VNode, Name: "g", Key: addrs.StringKey("east")}, "g-east"},
+		{addrs.Resource{Type: contract.Route, Name: "h", Key: addrs.IntKey(0), Sub: addrs.StringKey("10.0.0.0/8")}, "x"},
 	} {
 		st.Resources[n.addr] = &state.Resource{Addr: n.addr, Attributes: []byte(fmt.Sprintf(`{"name":%q}`, n.host))}
 	}
