@@ -16,6 +16,7 @@ import (
 	"github.com/benito-net/benito/providers/providertest"
 	"github.com/benito-net/benito/state"
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -494,5 +495,128 @@ func TestGroup(t *testing.T) {
 	}}}, []string{"x"}, "test", nil)
 	if !diags.HasErrors() || !strings.Contains(diags.Error(), "no such binary") {
 		t.Errorf("a group that fails to start: %v", diags)
+	}
+}
+
+func TestReplaceByRequest(t *testing.T) {
+	schema := testSchema()
+	schema.ResourceTypes["route"] = &providers.ResourceSchema{Attributes: map[string]*providers.Attribute{
+		"node": {Type: cty.String, Required: true, ForceNew: true},
+		"id":   {Type: cty.String, Computed: true},
+	}}
+	fp := providertest.New(schema)
+	e := newEngine(t, fp)
+	h0 := mustAddr(t, `vnode.h[0]`)
+	g := graphOf(t,
+		node{addr: `switch.lan0`, attrs: map[string]cty.Value{"name": cty.StringVal("lan0")}},
+		node{addr: `vnode.h[0]`, attrs: map[string]cty.Value{"name": cty.StringVal("h-0")}, deps: []string{`switch.lan0`}},
+		node{addr: `vnode.h[1]`, attrs: map[string]cty.Value{"name": cty.StringVal("h-1")}, deps: []string{`switch.lan0`}},
+	)
+	route := &lower.Resource{
+		Addr: mustAddr(t, `route.h[0]["10.0.0.0/8"]`), Provider: "fake",
+		Config:    cty.ObjectVal(map[string]cty.Value{"node": cty.StringVal("h-0")}),
+		DependsOn: []addrs.Resource{h0}, Container: h0,
+	}
+	g = lower.NewGraph("test", nil, append(g.Resources, route))
+	_, st, _ := planApply(t, e, g, state.New("test"), PlanOptions{})
+
+	for _, tc := range []struct {
+		name    string
+		opts    PlanOptions
+		actions map[string]string
+		reasons map[string]plan.Reason
+		diags   []string // summaries, in order
+	}{
+		{
+			name: "a node and what lives in it",
+			opts: PlanOptions{Replace: []addrs.Resource{h0}},
+			actions: map[string]string{"switch.lan0": "no-op", "vnode.h[0]": "delete-then-create", "vnode.h[1]": "no-op",
+				`route.h[0]["10.0.0.0/8"]`: "delete-then-create"},
+			reasons: map[string]plan.Reason{"vnode.h[0]": plan.ReasonReplaceByRequest, `route.h[0]["10.0.0.0/8"]`: plan.ReasonContainerReplaced},
+		},
+		{
+			name:    "two, with a target",
+			opts:    PlanOptions{Replace: []addrs.Resource{h0, mustAddr(t, `switch.lan0`)}, Targets: []addrs.Resource{h0}},
+			actions: map[string]string{"switch.lan0": "delete-then-create", "vnode.h[0]": "delete-then-create"},
+			reasons: map[string]plan.Reason{"switch.lan0": plan.ReasonReplaceByRequest, "vnode.h[0]": plan.ReasonReplaceByRequest},
+			diags:   []string{"Resource targeting is in effect"},
+		},
+		{
+			name:  "not found",
+			opts:  PlanOptions{Replace: []addrs.Resource{mustAddr(t, `vnode.h-0`)}},
+			diags: []string{"Resource to replace not found"},
+		},
+		{
+			name:  "not targeted",
+			opts:  PlanOptions{Replace: []addrs.Resource{mustAddr(t, `vnode.h[1]`)}, Targets: []addrs.Resource{h0}},
+			diags: []string{"Resource targeting is in effect", "Resource to replace not targeted"},
+		},
+		{
+			name:  "with destroy",
+			opts:  PlanOptions{Replace: []addrs.Resource{h0}, Destroy: true},
+			diags: []string{"Invalid -replace with a destroy"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, diags := e.Plan(context.Background(), g, st, tc.opts)
+			var got []string
+			for _, d := range diags {
+				got = append(got, d.Summary)
+			}
+			if d := cmp.Diff(tc.diags, got); d != "" {
+				t.Fatalf("diagnostics (-want +got):\n%s\n%v", d, diags)
+			}
+			if diags.HasErrors() {
+				return
+			}
+			if d := cmp.Diff(tc.actions, actions(p)); d != "" {
+				t.Errorf("actions (-want +got):\n%s", d)
+			}
+			for _, c := range p.Changes {
+				if want, ok := tc.reasons[c.Addr.String()]; ok && c.Reason != want {
+					t.Errorf("%s replaced for %s, want %s", c.Addr, c.Reason, want)
+				}
+			}
+		})
+	}
+
+	// A typo gets the address it was probably meant to be.
+	_, diags := e.Plan(context.Background(), g, st, PlanOptions{Replace: []addrs.Resource{mustAddr(t, `vnode.h-0`)}})
+	if len(diags) != 1 || !strings.Contains(diags[0].Detail, "-replace=vnode.h-0 names no resource") || !strings.Contains(diags[0].Detail, "Did you mean vnode.h[0]?") {
+		t.Errorf("got %v", diags)
+	}
+
+	// Applying the replace leaves nothing to do.
+	fp.Applied = nil
+	_, st, _ = planApply(t, e, g, st, PlanOptions{Replace: []addrs.Resource{h0}})
+	want := []string{`delete route.h[0]["10.0.0.0/8"]`, "delete vnode.h[0]", "create vnode.h[0]", `create route.h[0]["10.0.0.0/8"]`}
+	if d := cmp.Diff(want, fp.Applied); d != "" {
+		t.Errorf("apply order (-want +got):\n%s", d)
+	}
+	if p, _ := e.Plan(context.Background(), g, st, PlanOptions{}); p.HasChanges() {
+		t.Errorf("after the replace the plan must be empty: %v", actions(p))
+	}
+
+	// A resource in the state only is destroyed anyway: a warning says so.
+	small := lower.NewGraph("test", nil, g.Resources[:1])
+	p, diags := e.Plan(context.Background(), small, st, PlanOptions{Replace: []addrs.Resource{h0}})
+	if diags.HasErrors() || len(diags) != 1 || diags[0].Summary != "Replacement of a resource that is destroyed" || actions(p)["vnode.h[0]"] != "delete" {
+		t.Errorf("got %v, %v", diags, actions(p))
+	}
+}
+
+func TestTargetingWarns(t *testing.T) {
+	fp := providertest.New(testSchema())
+	e := newEngine(t, fp)
+	a := addrs.Resource{Type: "vnode", Name: "a"}
+	for _, opts := range []PlanOptions{{Targets: []addrs.Resource{a}}, {Targets: []addrs.Resource{a}, Destroy: true}} {
+		_, diags := e.Plan(context.Background(), twoNodes("10ms", 512), state.New("test"), opts)
+		if len(diags) != 1 || diags[0].Severity != hcl.DiagWarning || diags[0].Summary != "Resource targeting is in effect" ||
+			!strings.Contains(diags[0].Detail, "may not represent all of the changes") || !strings.Contains(diags[0].Detail, "not for routine use") {
+			t.Errorf("destroy=%v: got %v", opts.Destroy, diags)
+		}
+	}
+	if _, diags := e.Plan(context.Background(), twoNodes("10ms", 512), state.New("test"), PlanOptions{}); len(diags) != 0 {
+		t.Errorf("an untargeted plan warns: %v", diags)
 	}
 }

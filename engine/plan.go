@@ -9,6 +9,7 @@ import (
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/internal/parallel"
+	"github.com/benito-net/benito/internal/suggest"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/plan"
 	"github.com/benito-net/benito/providers"
@@ -24,6 +25,10 @@ type PlanOptions struct {
 	// Targets, when not empty, restricts the plan to these resources and
 	// what they depend on (or, when destroying, what depends on them).
 	Targets []addrs.Resource
+	// Replace lists resources to replace even though nothing forces it
+	// (-replace): each is planned as a replace, with reason
+	// ReasonReplaceByRequest, and what lives inside it is replaced too.
+	Replace []addrs.Resource
 	// SkipRefresh plans against the recorded state as it is.
 	SkipRefresh bool
 	// ConfigHash identifies the configuration, for saved plans.
@@ -160,6 +165,8 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 		Prior:        refreshed,
 	}
 	inScope, d := e.scope(g, refreshed, opts)
+	diags = append(diags, d...)
+	replace, d := replacements(g, refreshed, opts, inScope)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, diags
@@ -298,6 +305,8 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 				c.Action, c.Reason = plan.DeleteThenCreate, plan.ReasonTainted
 			case len(pc.RequiresReplace) > 0:
 				c.Action, c.Reason = plan.DeleteThenCreate, plan.ReasonRequiresReplace
+			case replace[w.res.Addr]:
+				c.Action, c.Reason = plan.DeleteThenCreate, plan.ReasonReplaceByRequest
 			case valuesEqual(w.priorVal, pc.Planned) && slices.Equal(w.prior.Dependencies, w.res.DependsOn):
 				// One value for both sides: a plan of 100,000 unchanged
 				// resources holds each value once.
@@ -402,12 +411,12 @@ func (e *Engine) scope(g *lower.Graph, st *state.State, opts PlanOptions) (func(
 	if len(opts.Targets) == 0 {
 		return func(addrs.Resource) bool { return true }, nil
 	}
-	var diags hcl.Diagnostics
+	diags := hcl.Diagnostics{targetingWarning()}
 	in := map[addrs.Resource]bool{}
 	var queue []addrs.Resource
 	for _, t := range opts.Targets {
 		if g.Get(t) == nil && st.Resources[t] == nil {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Target not found", Detail: fmt.Sprintf("-target=%s names no resource of the configuration or the state. `benito state list` and `benito graph` show the addresses.", t)})
+			diags = append(diags, notFound("Target not found", "-target", t, g, st))
 			continue
 		}
 		in[t] = true
@@ -450,6 +459,76 @@ func (e *Engine) scope(g *lower.Graph, st *state.State, opts PlanOptions) (func(
 		}
 	}
 	return func(a addrs.Resource) bool { return in[a] }, diags
+}
+
+// targetingWarning is Terraform's warning for a plan restricted by
+// -target: benito plan, apply and destroy all show it.
+func targetingWarning() *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  "Resource targeting is in effect",
+		Detail: "You are creating a plan with the -target option, which means that the result of this plan may not represent all of the changes requested by the current configuration.\n\n" +
+			"The -target option is not for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when benito specifically suggests to use it as part of an error message.",
+	}
+}
+
+// replacements checks -replace's addresses and returns those to replace:
+// each must name a resource of the configuration or the state, within
+// -target's scope; it cannot go with a destroy.
+func replacements(g *lower.Graph, st *state.State, opts PlanOptions, inScope func(addrs.Resource) bool) (map[addrs.Resource]bool, hcl.Diagnostics) {
+	if len(opts.Replace) == 0 {
+		return nil, nil
+	}
+	var diags hcl.Diagnostics
+	if opts.Destroy {
+		return nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid -replace with a destroy",
+			Detail:   "-replace plans a replacement of resources that stay; a destroy plan removes them all. Leave out one of the two.",
+		})
+	}
+	out := make(map[addrs.Resource]bool, len(opts.Replace))
+	for _, a := range opts.Replace {
+		switch {
+		case g.Get(a) == nil && st.Resources[a] == nil:
+			diags = append(diags, notFound("Resource to replace not found", "-replace", a, g, st))
+		case !inScope(a):
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Resource to replace not targeted",
+				Detail:   fmt.Sprintf("-replace=%s names a resource outside what -target selects, so the plan would leave it alone. Add -target=%s as well.", a, a),
+			})
+		case g.Get(a) == nil:
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Replacement of a resource that is destroyed",
+				Detail:   fmt.Sprintf("-replace=%s has no effect: %s is no longer in the configuration, so the plan destroys it.", a, a),
+			})
+		default:
+			out[a] = true
+		}
+	}
+	return out, diags
+}
+
+// notFound reports an address given with flag that names no resource of
+// the configuration or the state, with the nearest one that does.
+func notFound(summary, flag string, a addrs.Resource, g *lower.Graph, st *state.State) *hcl.Diagnostic {
+	names := make([]string, 0, len(g.Resources)+len(st.Resources))
+	for _, r := range g.Resources {
+		names = append(names, r.Addr.String())
+	}
+	for sa := range st.Resources {
+		if g.Get(sa) == nil {
+			names = append(names, sa.String())
+		}
+	}
+	detail := fmt.Sprintf("%s=%s names no resource of the configuration or the state.", flag, a)
+	if s := suggest.Nearest(a.String(), names); s != "" {
+		detail += fmt.Sprintf(" Did you mean %s?", s)
+	}
+	detail += " `benito state list` and `benito graph` show the addresses."
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}
 }
 
 // Validate checks the graph against the providers' schemas and their

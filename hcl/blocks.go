@@ -161,7 +161,7 @@ func (e *evaluator) evalSwitch(b *block) {
 	at := content.attrs
 	var vals []cty.Value
 	for _, in := range insts {
-		sw := &model.Switch{Name: in.name, Kind: e.site[model.SiteSwitchKind], DependsOn: deps, DeclRange: b.def}
+		sw := &model.Switch{Name: in.name, Addr: in.addr, Kind: e.site[model.SiteSwitchKind], DependsOn: deps, DeclRange: b.def}
 		if s, a, ok := e.str(in.ctx, at, "kind"); ok {
 			if s == contract.KindVDE || s == contract.KindBridge {
 				sw.Kind = s
@@ -218,7 +218,7 @@ func (e *evaluator) evalBridge(b *block) {
 	deps := e.dependsOn(content)
 	var vals []cty.Value
 	for _, in := range insts {
-		e.exp.Bridges = append(e.exp.Bridges, &model.Bridge{Name: in.name, DependsOn: deps, DeclRange: b.def})
+		e.exp.Bridges = append(e.exp.Bridges, &model.Bridge{Name: in.name, Addr: in.addr, DependsOn: deps, DeclRange: b.def})
 		if b.used {
 			vals = append(vals, nameValue(in.name))
 		}
@@ -259,7 +259,7 @@ func (e *evaluator) evalTap(b *block) {
 	deps := e.dependsOn(content)
 	var vals []cty.Value
 	for _, in := range insts {
-		t := &model.Tap{Name: in.name, DependsOn: deps, DeclRange: b.def}
+		t := &model.Tap{Name: in.name, Addr: in.addr, DependsOn: deps, DeclRange: b.def}
 		t.Owner, _, _ = e.str(in.ctx, at, "owner")
 		t.Group, _, _ = e.str(in.ctx, at, "group")
 		if swA != nil && brA == nil {
@@ -320,8 +320,8 @@ func (e *evaluator) refName(ctx *hcl.EvalContext, a *hclsyntax.Attribute, kind s
 		hint = fmt.Sprintf(" A %s block with count or for_each is a collection of instances: pick one, as in %s.NAME[0] or %s.NAME[\"key\"].", kind, kind, kind)
 	}
 	e.errorf(a.Expr.Range(), fmt.Sprintf("Not a %s", kindWord(kind)),
-		"%s must name a %s: write a reference such as %s.NAME, or the instance name as a string; this is %s.%s",
-		a.Name, kind, kind, describe(v), hint)
+		"%s must name a %s: write a reference such as %s.NAME, or its host name as a string (\"NAME-0\" for %s.NAME[0]); this is %s.%s",
+		a.Name, kind, kind, kind, describe(v), hint)
 	return "", false
 }
 
@@ -357,8 +357,8 @@ func (e *evaluator) evalVNode(b *block) {
 			// A node has a handful of interfaces: a scan beats a map.
 			if i := slices.IndexFunc(ifaces, func(n *nested) bool { return n.blk.Labels[0] == name }); i >= 0 {
 				e.errorf(nb.LabelRanges[0], fmt.Sprintf("Duplicate interface %q", name),
-					"vnode %q already has an interface %q, declared at %s. Rename or remove one of them.",
-					b.name, name, rangeString(ifaces[i].blk.DefRange()))
+					"%s already has an interface %q, declared at %s. Rename or remove one of them.",
+					b.addr, name, rangeString(ifaces[i].blk.DefRange()))
 				continue
 			}
 			e.diags = append(e.diags, checkName("interface", name, nb.LabelRanges[0])...)
@@ -372,7 +372,7 @@ func (e *evaluator) evalVNode(b *block) {
 
 	var vals []cty.Value
 	for i, in := range insts {
-		vn := &model.VNode{Name: in.name, Type: e.site[model.SiteDefaultType], DependsOn: deps, DeclRange: b.def}
+		vn := &model.VNode{Name: in.name, Addr: in.addr, Type: e.site[model.SiteDefaultType], DependsOn: deps, DeclRange: b.def}
 		if s, ok := e.name(in.ctx, at, "type"); ok {
 			vn.Type = s
 		}
@@ -406,8 +406,8 @@ func (e *evaluator) evalVNode(b *block) {
 			}
 			if i := slices.IndexFunc(vn.Mounts, func(o *model.Mount) bool { return o.Target == m.Target }); i >= 0 {
 				e.errorf(n.blk.DefRange(), "Duplicate mount target",
-					"vnode %q already mounts something at %q, at %s. A path can hold only one mount: change one target.",
-					vn.Name, m.Target, rangeString(vn.Mounts[i].DeclRange))
+					"%s already mounts something at %q, at %s. A path can hold only one mount: change one target.",
+					nodeAddr(vn), m.Target, rangeString(vn.Mounts[i].DeclRange))
 				continue
 			}
 			vn.Mounts = append(vn.Mounts, m)
@@ -553,9 +553,9 @@ func (e *evaluator) subnetBits(sw *model.Switch, rec *ifaceRec, addr netip.Addr)
 		return sw.Subnet.Bits()
 	}
 	e.errorf(rec.addrRange, "Missing netmask",
-		"Interface %q of vnode %q has an address but no prefix length, and its switch %q has no subnet to take one from. "+
+		"Interface %q of %s has an address but no prefix length, and its switch %s has no subnet to take one from. "+
 			"Write the address as \"%s/24\", set ip4_netmask, or give the switch a subnet.",
-		rec.ifc.Name, rec.node.Name, sw.Name, addr)
+		rec.ifc.Name, nodeAddr(rec.node), sw.Addr.Resource(kindSwitch), addr)
 	return -1
 }
 
@@ -668,14 +668,14 @@ func (e *evaluator) evalRoute(b *block) {
 
 // dependsOn reads depends_on: references to switches, bridges, vnodes and
 // taps, whole blocks or single instances.
-func (e *evaluator) dependsOn(content content) []model.Ref {
+func (e *evaluator) dependsOn(content content) []addrs.Resource {
 	a := content.attrs["depends_on"]
 	if a == nil {
 		return nil
 	}
 	exprs, diags := hcl.ExprList(a.Expr)
 	e.diags = append(e.diags, diags...)
-	var refs []model.Ref
+	var refs []addrs.Resource
 	for _, x := range exprs {
 		t, tdiags := hcl.AbsTraversalForExpr(x)
 		if tdiags.HasErrors() {
@@ -701,8 +701,8 @@ func (e *evaluator) dependsOn(content content) []model.Ref {
 			continue // reported when linking, or upstream
 		}
 		if len(t) == 2 {
-			for _, name := range target.instOrder {
-				refs = append(refs, model.Ref{Type: root, Name: name})
+			for _, in := range target.instOrder {
+				refs = append(refs, in.Resource(root))
 			}
 			continue
 		}
@@ -715,14 +715,18 @@ func (e *evaluator) dependsOn(content content) []model.Ref {
 				key = ti.Key.AsBigFloat().Text('f', -1)
 			}
 		}
-		name, ok := target.insts[key]
+		in, ok := target.insts[key]
 		if !ok || key == "" || len(t) > 3 {
+			names := make([]string, len(target.instOrder))
+			for i, in := range target.instOrder {
+				names[i] = in.Resource(root).String()
+			}
 			e.errorf(x.Range(), "Invalid depends_on reference",
 				"%s has no such instance; its instances are %s. Name the block, or one instance as in %s[0] (count) or %s[\"key\"] (for_each).",
-				target.addr, strings.Join(target.instOrder, ", "), target.addr, target.addr)
+				target.addr, strings.Join(names, ", "), target.addr, target.addr)
 			continue
 		}
-		refs = append(refs, model.Ref{Type: root, Name: name})
+		refs = append(refs, in.Resource(root))
 	}
 	return refs
 }

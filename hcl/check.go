@@ -11,7 +11,7 @@ import (
 	"github.com/benito-net/benito/model"
 )
 
-// check validates what needs the whole experiment: unique instance names,
+// check validates what needs the whole experiment: unique host names,
 // switches that exist, addresses that fit their switch and do not collide,
 // routes that can be reached. Then it sorts the model. It works in source
 // order (block, instance, position within the block), so that an error
@@ -67,8 +67,10 @@ func comparePrefix(a, b netip.Prefix) int {
 	return cmp.Compare(a.Bits(), b.Bits())
 }
 
-// checkNames reports instance names that two blocks of one type share, such
-// as vnode "a" with count = 2 and vnode "a-0".
+// checkNames reports host names that two instances of one block type
+// share, such as those of vnode "a" with count = 2 and vnode "a-1": their
+// addresses differ (vnode.a[1], vnode.a-1) but both would be a-1 on the
+// host.
 func (e *evaluator) checkNames() {
 	for _, kind := range []string{kindSwitch, kindBridge, kindVNode, kindTap} {
 		recs := e.insts[kind]
@@ -85,22 +87,32 @@ func (e *evaluator) checkNames() {
 				first[r.name] = r
 				continue
 			}
+			how := ""
+			if ex := r; ex.addr.Key != nil || prev.addr.Key != nil {
+				if ex.addr.Key == nil {
+					ex = prev
+				}
+				how = fmt.Sprintf(" (an instance of count or for_each is named LABEL-KEY on the host: %s is %q)", ex.addr.Resource(kind), ex.name)
+			}
 			e.errorf(r.b.label, fmt.Sprintf("Duplicate %s name %q", kindWord(kind), r.name),
-				"%s makes an instance named %q, and so does %s, declared at %s. Instance names of one block type must be unique "+
-					"(count makes LABEL-0, LABEL-1, ...; for_each makes LABEL-KEY): rename one of the blocks.",
-				describeInst(r), r.name, describeInst(prev), rangeString(prev.b.def))
+				"%s would be named %q on the host, and so would %s, declared at %s. Instances of one block type need different host names%s: rename one of the blocks.",
+				describeInst(kind, r), r.name, describeInst(kind, prev), rangeString(prev.b.def), how)
 		}
 	}
 }
 
-func describeInst(r instRec) string {
+// nodeAddr is how messages name a node: by its address, vnode.h[0].
+func nodeAddr(vn *model.VNode) string { return vn.Addr.Resource(kindVNode).String() }
+
+func describeInst(kind string, r instRec) string {
+	a := r.addr.Resource(kind).String()
 	switch {
 	case r.b.counted:
-		return fmt.Sprintf("%s (with count)", r.b.addr)
+		return a + " (with count)"
 	case r.b.forEach:
-		return fmt.Sprintf("%s (with for_each)", r.b.addr)
+		return a + " (with for_each)"
 	}
-	return r.b.addr
+	return a
 }
 
 func (e *evaluator) checkInterfaces() {
@@ -118,9 +130,9 @@ func (e *evaluator) checkInterfaces() {
 		if ifc.MAC != nil {
 			if prev := macs[ifc.MAC.String()]; prev != nil {
 				e.errorf(ifc.DeclRange, "Duplicate MAC address",
-					"Interface %q of vnode %q has MAC address %s, like interface %q of vnode %q at %s. Give each interface its own, "+
+					"Interface %q of %s has MAC address %s, like interface %q of %s at %s. Give each interface its own, "+
 						"or leave mac_address out and benito derives one.",
-					ifc.Name, r.node.Name, ifc.MAC, prev.ifc.Name, prev.node.Name, rangeString(prev.ifc.DeclRange))
+					ifc.Name, nodeAddr(r.node), ifc.MAC, prev.ifc.Name, nodeAddr(prev.node), rangeString(prev.ifc.DeclRange))
 			} else {
 				macs[ifc.MAC.String()] = r
 			}
@@ -135,7 +147,7 @@ func (e *evaluator) checkInterfaces() {
 					switchNames = append(switchNames, name)
 				}
 			}
-			detail := fmt.Sprintf("Interface %q of vnode %q is on switch %q, but no switch has that name.", ifc.Name, r.node.Name, ifc.Switch)
+			detail := fmt.Sprintf("Interface %q of %s is on switch %q, but no switch has that name.", ifc.Name, nodeAddr(r.node), ifc.Switch)
 			if s := suggest.Nearest(ifc.Switch, switchNames); s != "" {
 				detail += fmt.Sprintf(" Did you mean %q?", s)
 			} else {
@@ -166,15 +178,15 @@ func (e *evaluator) checkInterfaces() {
 		addr := ifc.Address.Addr()
 		if sw.Subnet.IsValid() && !sw.Subnet.Contains(addr) {
 			e.errorf(r.addrRange, "Address outside the switch's subnet",
-				"Interface %q of vnode %q has address %s, but its switch %q has subnet %s. Pick an address inside the subnet, "+
-					"or put the interface on another switch.", ifc.Name, r.node.Name, addr, sw.Name, sw.Subnet)
+				"Interface %q of %s has address %s, but its switch %s has subnet %s. Pick an address inside the subnet, "+
+					"or put the interface on another switch.", ifc.Name, nodeAddr(r.node), addr, sw.Addr.Resource(kindSwitch), sw.Subnet)
 		}
 		key := onSwitch{sw.Name, addr}
 		if prev := addrs[key]; prev != nil {
-			e.errorf(r.addrRange, fmt.Sprintf("Duplicate address %s on switch %q", addr, sw.Name),
-				"Interface %q of vnode %q has address %s, which interface %q of vnode %q, declared at %s, has on the same switch. "+
+			e.errorf(r.addrRange, fmt.Sprintf("Duplicate address %s on %s", addr, sw.Addr.Resource(kindSwitch)),
+				"Interface %q of %s has address %s, which interface %q of %s, declared at %s, has on the same switch. "+
 					"Give each interface on a switch its own address.",
-				ifc.Name, r.node.Name, addr, prev.ifc.Name, prev.node.Name, rangeString(prev.ifc.DeclRange))
+				ifc.Name, nodeAddr(r.node), addr, prev.ifc.Name, nodeAddr(prev.node), rangeString(prev.ifc.DeclRange))
 			continue
 		}
 		addrs[key] = r
@@ -211,18 +223,18 @@ func (e *evaluator) checkRoutes() {
 		}
 		if r.Device != "" && !hasInterface(vn, r.Device) {
 			e.errorf(rec.devRange, fmt.Sprintf("Unknown device %q", r.Device),
-				"vnode %q has no interface %q. Name one of its interfaces: %s.", vn.Name, r.Device, interfaceNames(vn))
+				"%s has no interface %q. Name one of its interfaces: %s.", nodeAddr(vn), r.Device, interfaceNames(vn))
 		}
 		if r.Gateway.IsValid() && !reaches(vn, r.Gateway) {
 			e.errorf(rec.gwRange, "Gateway not on a connected subnet",
-				"vnode %q cannot reach gateway %s: it is outside the subnets of all its interfaces (%s). A gateway must be a "+
-					"neighbour on one of the node's networks.", vn.Name, r.Gateway, interfaceSubnets(vn))
+				"%s cannot reach gateway %s: it is outside the subnets of all its interfaces (%s). A gateway must be a "+
+					"neighbour on one of the node's networks.", nodeAddr(vn), r.Gateway, interfaceSubnets(vn))
 		}
 		key := dest{r.Node, r.Destination}
 		if prev := seen[key]; prev != nil {
 			e.errorf(rec.def, fmt.Sprintf("Duplicate route to %s", r.Destination),
-				"vnode %q already has a route to %s, declared at %s. A node has one route per destination: remove one of them.",
-				r.Node, r.Destination, rangeString(prev.def))
+				"%s already has a route to %s, declared at %s. A node has one route per destination: remove one of them.",
+				nodeAddr(vn), r.Destination, rangeString(prev.def))
 			continue
 		}
 		seen[key] = rec
@@ -297,7 +309,7 @@ func (e *evaluator) checkTaps() {
 		if exists {
 			continue
 		}
-		detail := fmt.Sprintf("Tap %q is plugged into %s %q, but no %s has that name.", r.tap.Name, kind, name, kind)
+		detail := fmt.Sprintf("%s is plugged into %s %q, but no %s has that name.", r.tap.Addr.Resource(kindTap), kind, name, kind)
 		if s := suggest.Nearest(name, names); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
 		}

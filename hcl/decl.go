@@ -71,10 +71,10 @@ type block struct {
 	failed bool
 	value  cty.Value
 	// insts maps instance keys ("" alone, "0", "1" for count, the key for
-	// for_each) to instance names, for depends_on.
-	insts map[string]string
-	// instOrder lists instance names in index or key order.
-	instOrder []string
+	// for_each) to instances, for depends_on.
+	insts map[string]addrs.Instance
+	// instOrder lists the instances in index or key order.
+	instOrder []addrs.Instance
 }
 
 // dep is an edge of the dependency graph, with the reference that made it.

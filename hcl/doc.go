@@ -22,13 +22,19 @@
 //
 // # Names
 //
-// A block without count or for_each makes one instance named by its label.
-// With count = N it makes LABEL-0 … LABEL-(N-1); with for_each (a map, an
-// object or a set of strings) it makes LABEL-KEY per key. Every name in the
-// model (VNode.Name, Interface.Switch, Route.Node, Ref.Name, …) is such an
-// instance name. In expressions, switch.lan is the instance object, a tuple
-// of them with count (switch.lan[0]), an object of them with for_each
-// (switch.lan["east"]).
+// A block without count or for_each makes one instance, addressed and named
+// by its label: vnode.a, host name a. With count = N it makes the instances
+// LABEL[0] … LABEL[N-1]; with for_each (a map, an object or a set of
+// strings) LABEL["KEY"] per key. Each instance's model Addr is that
+// address; its Name is its host name, model.HostName: LABEL-0 …, LABEL-KEY.
+// Host names must be unique per block type (vnode "a" with count = 2 and
+// vnode "a-1" clash), and for_each keys must be valid names, since they
+// become part of one. Model fields that refer to another instance
+// (Interface.Switch, Route.Node, Tap.Switch, ...) hold its host name;
+// DependsOn holds addresses. In expressions, switch.lan is the instance
+// object, a tuple of them with count (switch.lan[0]), an object of them
+// with for_each (switch.lan["east"]); an attribute that names an instance
+// takes such an object or the instance's host name as a string.
 //
 // # Defaults and units
 //
@@ -75,6 +81,6 @@
 // first-declared block back to it), and evaluates block by block. A block whose evaluation
 // failed is seen as unknown by the blocks that refer to it, which then stay
 // silent: one mistake gives one error. Checks that need the whole
-// experiment (unique instance names, addresses per switch, gateways) run
+// experiment (unique host names, addresses per switch, gateways) run
 // last.
 package hcl

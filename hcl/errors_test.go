@@ -63,7 +63,7 @@ func TestErrors(t *testing.T) {
 			name:   "duplicate instance name",
 			src:    exp + "vnode \"a\" {\n  count = 2\n}\nvnode \"a-1\" {}",
 			want:   []string{`main.hcl:5: Duplicate vnode name "a-1"`},
-			detail: "vnode.a (with count)",
+			detail: `vnode.a-1 would be named "a-1" on the host, and so would vnode.a[1] (with count)`,
 		},
 		{
 			name: "duplicate interface",
@@ -152,7 +152,7 @@ func TestErrors(t *testing.T) {
 		{
 			name:   "duplicate address on a switch",
 			src:    exp + lan + "vnode \"a\" {\n  interface \"eth0\" {\n    switch = switch.lan\n    ip4_address = \"10.0.0.1\"\n  }\n}\nvnode \"b\" {\n  interface \"eth0\" {\n    switch = \"lan\"\n    ip4_address = \"10.0.0.1/24\"\n  }\n}",
-			want:   []string{`main.hcl:12: Duplicate address 10.0.0.1 on switch "lan"`},
+			want:   []string{`main.hcl:12: Duplicate address 10.0.0.1 on switch.lan`},
 			detail: `main.hcl:4,3, has on the same switch`,
 		},
 		{
@@ -161,6 +161,13 @@ func TestErrors(t *testing.T) {
 				"vnode \"a\" {\n  interface \"eth0\" {\n    switch = switch.lan\n    ip4_address = \"10.0.0.1\"\n    mac_address = \"02:00:00:00:00:01\"\n  }\n}\n" +
 				"vnode \"b\" {\n  interface \"eth0\" {\n    switch = switch.lan2\n    ip4_address = \"10.0.0.1\"\n    mac_address = \"02:00:00:00:00:01\"\n  }\n}",
 			want: []string{"main.hcl:12: Duplicate MAC address"},
+		},
+		{
+			// Messages name an instance by its address, not its host name.
+			name:   "unreachable gateway of an instance",
+			src:    exp + lan + "vnode \"a\" {\n  count = 2\n  interface \"eth0\" {\n    switch = switch.lan\n    ip4_address = \"10.0.0.${count.index + 1}\"\n  }\n  route {\n    destination = \"default\"\n    gateway = \"10.9.0.${count.index}\"\n  }\n}",
+			want:   []string{"main.hcl:11: Gateway not on a connected subnet", "main.hcl:11: Gateway not on a connected subnet"},
+			detail: "vnode.a[0] cannot reach gateway 10.9.0.0",
 		},
 		{
 			name:   "unreachable gateway",
@@ -290,7 +297,7 @@ func TestErrors(t *testing.T) {
 			name:   "bad for_each key",
 			src:    exp + "bridge \"b\" {\n  for_each = toset([\"ok\", \"not ok\"])\n}",
 			want:   []string{"main.hcl:3: Invalid for_each key"},
-			detail: `instance name "b-not ok"`,
+			detail: `host name "b-not ok"`,
 		},
 		{
 			name:   "for_each over a list",

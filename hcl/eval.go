@@ -42,18 +42,27 @@ type evaluator struct {
 	taps   []*tapRec
 }
 
-// instRec is one instance of a block, for the uniqueness of names.
+// instRec is one instance of a block, for the uniqueness of host names.
 type instRec struct {
-	name string
+	name string // host name
+	addr addrs.Instance
 	b    *block
 	idx  int
 }
 
 // instance is one instance of a block being evaluated.
 type instance struct {
-	name string
-	key  string // "" for a block without count or for_each
+	addr addrs.Instance // h, h[0], h["east"]
+	name string         // its host name: model.HostName(addr)
+	key  string         // "" for a block without count or for_each
 	ctx  *hcl.EvalContext
+}
+
+// newInstance makes the instance of b with key k (nil for a block without
+// count or for_each); key is k as depends_on and references spell it.
+func newInstance(b *block, k addrs.Key, key string, ctx *hcl.EvalContext) instance {
+	a := addrs.Instance{Name: b.name, Key: k}
+	return instance{addr: a, name: model.HostName(a), key: key, ctx: ctx}
 }
 
 func evaluate(d *decls) (*model.Experiment, hcl.Diagnostics) {
@@ -301,7 +310,7 @@ func (e *evaluator) instances(b *block, content content, ctx *hcl.EvalContext) (
 			ictx.Variables = map[string]cty.Value{
 				"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(i))}),
 			}
-			insts[i] = instance{name: b.name + "-" + key, key: key, ctx: ictx}
+			insts[i] = newInstance(b, addrs.IntKey(i), key, ictx)
 		}
 		return insts, true
 	case eachA != nil:
@@ -336,7 +345,7 @@ func (e *evaluator) instances(b *block, content content, ctx *hcl.EvalContext) (
 			}
 			if !addrs.ValidName(key) {
 				e.errorf(eachA.Expr.Range(), "Invalid for_each key",
-					"The key %q would make the instance name %q, but names may only hold letters, digits, '_' and '-'. "+
+					"The key %q would make the host name %q, but names may only hold letters, digits, '_' and '-'. "+
 						"Change the key, for example to %q.", key, b.name+"-"+key, suggestName(key))
 				continue
 			}
@@ -344,26 +353,26 @@ func (e *evaluator) instances(b *block, content content, ctx *hcl.EvalContext) (
 			ictx.Variables = map[string]cty.Value{
 				"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": val}),
 			}
-			insts = append(insts, instance{name: b.name + "-" + key, key: key, ctx: ictx})
+			insts = append(insts, newInstance(b, addrs.StringKey(key), key, ictx))
 		}
 		return insts, true
 	}
-	return []instance{{name: b.name, ctx: ctx}}, true
+	return []instance{newInstance(b, nil, "", ctx)}, true
 }
 
 // record notes a block's instances: for uniqueness checks, and, when other
 // blocks refer to it, for depends_on and its reference value.
 func (e *evaluator) record(b *block, insts []instance, vals []cty.Value) {
 	for i, in := range insts {
-		e.insts[b.kind] = append(e.insts[b.kind], instRec{name: in.name, b: b, idx: i})
+		e.insts[b.kind] = append(e.insts[b.kind], instRec{name: in.name, addr: in.addr, b: b, idx: i})
 	}
 	if !b.used {
 		return
 	}
-	b.insts = make(map[string]string, len(insts))
+	b.insts = make(map[string]addrs.Instance, len(insts))
 	for _, in := range insts {
-		b.insts[in.key] = in.name
-		b.instOrder = append(b.instOrder, in.name)
+		b.insts[in.key] = in.addr
+		b.instOrder = append(b.instOrder, in.addr)
 	}
 	switch {
 	case b.counted:

@@ -180,29 +180,30 @@ tap "t" {
 }
 `, Options{})
 	var names []string
+	// Each instance shows as: its address, its host name, then details.
 	for _, sw := range exp.Switches {
-		names = append(names, "switch."+sw.Name+" "+sw.Subnet.String())
+		names = append(names, fmt.Sprintf("switch.%s %s %s", sw.Addr, sw.Name, sw.Subnet))
 	}
 	for _, br := range exp.Bridges {
-		names = append(names, "bridge."+br.Name)
+		names = append(names, fmt.Sprintf("bridge.%s %s", br.Addr, br.Name))
 	}
 	for _, vn := range exp.VNodes {
-		names = append(names, fmt.Sprintf("vnode.%s %s %v", vn.Name, vn.Interfaces[0].Address, vn.DependsOn))
+		names = append(names, fmt.Sprintf("vnode.%s %s %s %v", vn.Addr, vn.Name, vn.Interfaces[0].Address, vn.DependsOn))
 	}
 	for _, tap := range exp.Taps {
-		names = append(names, "tap."+tap.Name+" on "+tap.Bridge)
+		names = append(names, fmt.Sprintf("tap.%s %s on %s", tap.Addr, tap.Name, tap.Bridge))
 	}
 	want := []string{
-		"switch.lan-east 10.1.0.0/24",
-		"switch.lan-west 10.2.0.0/24",
-		"bridge.ctl-0",
-		"bridge.ctl-1",
-		"vnode.gw-east 10.1.0.1/24 []",
-		"vnode.gw-west 10.2.0.1/24 []",
-		"vnode.h-0 10.1.0.10/24 [{vnode gw-east} {bridge ctl-0} {bridge ctl-1}]",
-		"vnode.h-1 10.1.0.11/24 [{vnode gw-east} {bridge ctl-0} {bridge ctl-1}]",
-		"vnode.h-2 10.1.0.12/24 [{vnode gw-east} {bridge ctl-0} {bridge ctl-1}]",
-		"tap.t-0 on ctl-0",
+		`switch.lan["east"] lan-east 10.1.0.0/24`,
+		`switch.lan["west"] lan-west 10.2.0.0/24`,
+		"bridge.ctl[0] ctl-0",
+		"bridge.ctl[1] ctl-1",
+		`vnode.gw["east"] gw-east 10.1.0.1/24 []`,
+		`vnode.gw["west"] gw-west 10.2.0.1/24 []`,
+		`vnode.h[0] h-0 10.1.0.10/24 [vnode.gw["east"] bridge.ctl[0] bridge.ctl[1]]`,
+		`vnode.h[1] h-1 10.1.0.11/24 [vnode.gw["east"] bridge.ctl[0] bridge.ctl[1]]`,
+		`vnode.h[2] h-2 10.1.0.12/24 [vnode.gw["east"] bridge.ctl[0] bridge.ctl[1]]`,
+		"tap.t[0] t-0 on ctl-0",
 	}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("instances (-want +got):\n%s", diff)

@@ -106,7 +106,7 @@ func (e *evaluator) evalResource(b *block) {
 	var vals []cty.Value
 	for _, in := range insts {
 		r := &model.Resource{
-			Type: b.rtype, Name: in.name, Provider: provider,
+			Type: b.rtype, Name: in.name, Addr: in.addr, Provider: provider,
 			Attrs:      make(map[string]cty.Value, len(attrs)),
 			AttrRanges: make(map[string]hcl.Range, len(attrs)),
 			DependsOn:  deps, DeclRange: b.def,

@@ -50,16 +50,16 @@ resource "hello_greeting" "b" {
 	}
 	var names []string
 	for _, r := range exp.Resources {
-		names = append(names, r.Type+"."+r.Name+":"+r.Provider)
+		names = append(names, r.Addr.Resource(r.Type).String()+"("+r.Name+"):"+r.Provider)
 	}
-	if got, want := strings.Join(names, " "), "hello_greeting.a-0:hello hello_greeting.a-1:hello hello_greeting.b:hello"; got != want {
+	if got, want := strings.Join(names, " "), "hello_greeting.a[0](a-0):hello hello_greeting.a[1](a-1):hello hello_greeting.b(b):hello"; got != want {
 		t.Fatalf("resources: %s, want %s", got, want)
 	}
 	b := exp.Resources[2]
 	if !b.Attrs["path"].RawEquals(cty.StringVal("/tmp/a-0")) {
 		t.Errorf("b.path = %#v", b.Attrs["path"])
 	}
-	if len(b.DependsOn) != 2 || b.DependsOn[0].Type != "hello_greeting" || b.DependsOn[1].Name != "a-1" {
+	if len(b.DependsOn) != 2 || b.DependsOn[0].String() != "hello_greeting.a[0]" || b.DependsOn[1].String() != "hello_greeting.a[1]" {
 		t.Errorf("b.depends_on = %+v", b.DependsOn)
 	}
 }

@@ -90,6 +90,11 @@ func sortRoutes(rs []*model.Route) []*model.Route {
 func (l *lowerer) topologyFile() string {
 	return string(topdl.Marshal(topdl.FromExperiment(l.exp, topdl.Assigned{
 		Socket: l.switchSocket,
-		Port:   func(sw, node, iface string) int { return l.ports[sw][portKey(node, iface)] },
+		Port: func(sw, node, iface string) int {
+			if n := l.nodes[node]; n != nil {
+				return l.ports[sw][nodePortKey(n.Addr, iface)]
+			}
+			return 0
+		},
 	}, topdl.FromOptions{})))
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/contract"
@@ -25,6 +24,7 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 		exp:       exp,
 		g:         &Graph{Experiment: exp.Name, Site: exp.Site, index: map[addrs.Resource]*Resource{}},
 		switches:  make(map[string]*model.Switch, len(exp.Switches)),
+		bridges:   make(map[string]*model.Bridge, len(exp.Bridges)),
 		ports:     map[string]map[string]int{},
 		configDir: filepath.Join(siteValue(exp, contract.SiteConfigRoot), exp.Name),
 		runDir:    filepath.Join(siteValue(exp, contract.SiteRunRoot), exp.Name),
@@ -32,9 +32,12 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 	for _, sw := range exp.Switches {
 		l.switches[sw.Name] = sw
 	}
-	l.nodeTypes = make(map[string]string, len(exp.VNodes))
+	for _, br := range exp.Bridges {
+		l.bridges[br.Name] = br
+	}
+	l.nodes = make(map[string]*model.VNode, len(exp.VNodes))
 	for _, n := range exp.VNodes {
-		l.nodeTypes[n.Name] = n.Type
+		l.nodes[n.Name] = n
 	}
 	l.topRoutes = map[string][]*model.Route{}
 	for _, r := range exp.Routes {
@@ -56,21 +59,26 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 }
 
 type lowerer struct {
-	exp       *model.Experiment
-	g         *Graph
-	diags     hcl.Diagnostics
+	exp   *model.Experiment
+	g     *Graph
+	diags hcl.Diagnostics
+	// switches, bridges and nodes find an instance by its host name, which
+	// is how the model refers to one.
 	switches  map[string]*model.Switch
+	bridges   map[string]*model.Bridge
+	nodes     map[string]*model.VNode
 	configDir string
 	runDir    string
-	// nodeTypes maps a node's name to its type.
-	nodeTypes map[string]string
 	// computed holds the routes routing = "static" computed, by node.
 	computed map[string][]*model.Route
 	// topRoutes holds the top-level route blocks by node.
 	topRoutes map[string][]*model.Route
-	// ports maps a VDE switch name to its port keys ("node.iface" or
-	// "tap.NAME") and their numbers.
+	// ports maps a VDE switch's host name to its port keys (nodePortKey,
+	// tapPortKey) and their numbers.
 	ports map[string]map[string]int
+	// attached maps a port key to what its port's attributes say it
+	// serves: a node's host name and interface, or "tap" and a tap's.
+	attached map[string]attachment
 }
 
 func siteValue(exp *model.Experiment, key string) string {
@@ -98,24 +106,27 @@ func (l *lowerer) switchDevice(name string) string {
 	return model.DeviceName(l.exp.Name, name)
 }
 
-func portKey(node, iface string) string { return node + "." + iface }
-
 // allocatePorts gives every interface and tap on a VDE switch a port
 // number. Numbers recorded in the prior state are kept; new attachments
 // take the lowest free numbers, in sorted order of their keys, so the
 // result is deterministic and never moves an existing port.
 func (l *lowerer) allocatePorts(prior *state.State) {
 	wanted := map[string][]string{}
+	l.attached = map[string]attachment{}
 	for _, n := range l.exp.VNodes {
 		for _, ifc := range n.Interfaces {
 			if sw := l.switches[ifc.Switch]; sw != nil && sw.Kind == contract.KindVDE {
-				wanted[sw.Name] = append(wanted[sw.Name], portKey(n.Name, ifc.Name))
+				k := nodePortKey(n.Addr, ifc.Name)
+				wanted[sw.Name] = append(wanted[sw.Name], k)
+				l.attached[k] = attachment{n.Name, ifc.Name}
 			}
 		}
 	}
 	for _, t := range l.exp.Taps {
 		if sw := l.switches[t.Switch]; t.Switch != "" && sw != nil && sw.Kind == contract.KindVDE {
-			wanted[sw.Name] = append(wanted[sw.Name], "tap."+t.Name)
+			k := tapPortKey(t.Addr)
+			wanted[sw.Name] = append(wanted[sw.Name], k)
+			l.attached[k] = attachment{"tap", t.Name}
 		}
 	}
 	for swName, keys := range wanted {
@@ -123,8 +134,14 @@ func (l *lowerer) allocatePorts(prior *state.State) {
 		numbers := make(map[string]int, len(keys))
 		used := map[int]bool{}
 		if prior != nil {
+			sw := l.switches[swName]
 			for _, k := range keys {
-				addr := addrs.Resource{Type: contract.Port, Name: swName, Key: addrs.StringKey(k)}
+				addr := portAddr(sw, k)
+				if prior.V1Addrs {
+					// Not upgraded yet (UpgradeState): the port is
+					// recorded under its format-1 address.
+					addr = V1Addr(addr)
+				}
 				if r := prior.Resources[addr]; r != nil {
 					if n := priorPortNumber(r.Attributes); n > 0 && !used[n] {
 						numbers[k] = n
@@ -194,12 +211,12 @@ func (l *lowerer) lowerSwitches() {
 		case contract.KindBridge:
 			attrs["device"] = cty.StringVal(l.switchDevice(sw.Name))
 		}
-		addr := addrs.Resource{Type: contract.Switch, Name: sw.Name}
+		addr := switchAddr(sw)
 		l.g.add(&Resource{
 			Addr:      addr,
 			Provider:  contract.ProviderOf(contract.Switch, ""),
 			Config:    cty.ObjectVal(attrs),
-			DependsOn: l.refs(sw.DependsOn),
+			DependsOn: refs(sw.DependsOn),
 			DeclRange: sw.DeclRange,
 		})
 		keys := make([]string, 0, len(l.ports[sw.Name]))
@@ -208,9 +225,9 @@ func (l *lowerer) lowerSwitches() {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			node, iface, _ := strings.Cut(k, ".")
+			node, iface := l.attached[k].node, l.attached[k].iface
 			l.g.add(&Resource{
-				Addr:     addrs.Resource{Type: contract.Port, Name: sw.Name, Key: addrs.StringKey(k)},
+				Addr:     portAddr(sw, k),
 				Provider: contract.ProviderOf(contract.Port, ""),
 				Config: cty.ObjectVal(map[string]cty.Value{
 					"switch":    cty.StringVal(sw.Name),
@@ -229,13 +246,13 @@ func (l *lowerer) lowerSwitches() {
 func (l *lowerer) lowerBridges() {
 	for _, br := range l.exp.Bridges {
 		l.g.add(&Resource{
-			Addr:     addrs.Resource{Type: contract.Bridge, Name: br.Name},
+			Addr:     br.Addr.Resource(contract.Bridge),
 			Provider: contract.ProviderOf(contract.Bridge, ""),
 			Config: cty.ObjectVal(map[string]cty.Value{
 				"name":   cty.StringVal(br.Name),
 				"device": cty.StringVal(l.switchDevice(br.Name)),
 			}),
-			DependsOn: l.refs(br.DependsOn),
+			DependsOn: refs(br.DependsOn),
 			DeclRange: br.DeclRange,
 		})
 	}
@@ -252,30 +269,35 @@ func (l *lowerer) lowerTaps() {
 			"owner":  optString(t.Owner),
 			"group":  optString(t.Group),
 		}
-		deps := l.refs(t.DependsOn)
+		deps := refs(t.DependsOn)
 		switch {
 		case t.Switch != "":
 			sw := l.switches[t.Switch]
 			if sw == nil {
-				l.errorf(t.DeclRange, "Reference to undeclared switch", "Tap %q is on switch %q, which the experiment does not declare.", t.Name, t.Switch)
+				l.errorf(t.DeclRange, "Reference to undeclared switch", "%s is on switch %q, which the experiment does not declare.", t.Addr.Resource(contract.Tap), t.Switch)
 				continue
 			}
 			attrs["switch"] = cty.StringVal(sw.Name)
 			if sw.Kind == contract.KindVDE {
-				key := "tap." + t.Name
+				key := tapPortKey(t.Addr)
 				attrs["socket"] = cty.StringVal(l.switchSocket(sw.Name))
 				attrs["port"] = cty.NumberIntVal(int64(l.ports[sw.Name][key]))
-				deps = append(deps, addrs.Resource{Type: contract.Port, Name: sw.Name, Key: addrs.StringKey(key)})
+				deps = append(deps, portAddr(sw, key))
 			} else {
 				attrs["bridge"] = cty.StringVal(l.switchDevice(sw.Name))
 			}
-			deps = append(deps, addrs.Resource{Type: contract.Switch, Name: sw.Name})
+			deps = append(deps, switchAddr(sw))
 		case t.Bridge != "":
-			attrs["bridge"] = cty.StringVal(l.switchDevice(t.Bridge))
-			deps = append(deps, addrs.Resource{Type: contract.Bridge, Name: t.Bridge})
+			br := l.bridges[t.Bridge]
+			if br == nil {
+				l.errorf(t.DeclRange, "Reference to undeclared bridge", "%s is on bridge %q, which the experiment does not declare.", t.Addr.Resource(contract.Tap), t.Bridge)
+				continue
+			}
+			attrs["bridge"] = cty.StringVal(l.switchDevice(br.Name))
+			deps = append(deps, br.Addr.Resource(contract.Bridge))
 		}
 		l.g.add(&Resource{
-			Addr:      addrs.Resource{Type: contract.Tap, Name: t.Name},
+			Addr:      t.Addr.Resource(contract.Tap),
 			Provider:  contract.ProviderOf(contract.Tap, ""),
 			Config:    cty.ObjectVal(attrs),
 			DependsOn: dedupe(deps),
@@ -312,12 +334,12 @@ func (l *lowerer) lowerVNodes() {
 func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	out := make([]*Resource, 0, 2+len(n.Routes)+len(n.Mounts))
-	deps := append(l.refs(n.DependsOn), addrs.Resource{Type: contract.ConfigFile, Name: "hosts"})
+	deps := append(refs(n.DependsOn), addrs.Resource{Type: contract.ConfigFile, Name: "hosts"})
 	computed := l.computedRoutes(n)
 	if l.hasRouteFile(n) {
-		deps = append(deps, routeFileAddr(n.Name))
+		deps = append(deps, routeFileAddr(n.Addr))
 		routes := append(append(append([]*model.Route(nil), n.Routes...), l.topRoutes[n.Name]...), computed...)
-		out = append(out, l.file(routeFileAddr(n.Name), "route/"+n.Name, routeFile(l.exp.Name, n.Name, routes)))
+		out = append(out, l.file(routeFileAddr(n.Addr), "route/"+n.Name, routeFile(l.exp.Name, n.Name, routes)))
 	}
 	ifaces := make([]cty.Value, 0, len(n.Interfaces))
 	addressed := 0 // interfaces with an address: more than one makes a router
@@ -328,7 +350,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Reference to undeclared switch",
-				Detail:   fmt.Sprintf("Interface %q of node %q is on switch %q, which the experiment does not declare.", ifc.Name, n.Name, ifc.Switch),
+				Detail:   fmt.Sprintf("Interface %q of %s is on switch %q, which the experiment does not declare.", ifc.Name, vnodeAddr(n), ifc.Switch),
 				Subject:  &rng,
 			})
 			continue
@@ -370,11 +392,12 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 		if shaping.Loss > 0 {
 			v["loss"] = cty.NumberFloatVal(shaping.Loss)
 		}
-		deps = append(deps, addrs.Resource{Type: contract.Switch, Name: sw.Name})
+		deps = append(deps, switchAddr(sw))
 		if sw.Kind == contract.KindVDE {
+			key := nodePortKey(n.Addr, ifc.Name)
 			v["vde_socket"] = cty.StringVal(l.switchSocket(sw.Name))
-			v["vde_port"] = cty.NumberIntVal(int64(l.ports[sw.Name][portKey(n.Name, ifc.Name)]))
-			deps = append(deps, addrs.Resource{Type: contract.Port, Name: sw.Name, Key: addrs.StringKey(portKey(n.Name, ifc.Name))})
+			v["vde_port"] = cty.NumberIntVal(int64(l.ports[sw.Name][key]))
+			deps = append(deps, portAddr(sw, key))
 		} else {
 			v["bridge"] = cty.StringVal(l.switchDevice(sw.Name))
 		}
@@ -395,7 +418,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 		}
 		attrMap = cty.MapVal(attrs)
 	}
-	addr := addrs.Resource{Type: contract.VNode, Name: n.Name}
+	addr := vnodeAddr(n)
 	out = append(out, &Resource{
 		Addr:     addr,
 		Provider: contract.ProviderOf(contract.VNode, n.Type),
@@ -420,19 +443,19 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 	})
 	var startDeps []addrs.Resource
 	for _, r := range n.Routes {
-		out = append(out, routeResource(n.Name, n.Type, r))
+		out = append(out, routeResource(n, r))
 		startDeps = append(startDeps, out[len(out)-1].Addr)
 	}
 	for _, r := range computed {
-		out = append(out, routeResource(n.Name, n.Type, r))
+		out = append(out, routeResource(n, r))
 		startDeps = append(startDeps, out[len(out)-1].Addr)
 	}
 	for _, r := range l.topRoutes[n.Name] {
-		startDeps = append(startDeps, routeResource(n.Name, n.Type, r).Addr)
+		startDeps = append(startDeps, routeAddr(n.Addr, r.Destination))
 	}
 	for _, m := range n.Mounts {
 		out = append(out, &Resource{
-			Addr:     addrs.Resource{Type: contract.Mount, Name: n.Name, Key: addrs.StringKey(m.Target)},
+			Addr:     mountAddr(n.Addr, m.Target),
 			Provider: contract.ProviderOf(contract.Mount, n.Type),
 			Config: cty.ObjectVal(map[string]cty.Value{
 				"node":      cty.StringVal(n.Name),
@@ -449,7 +472,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 	}
 	if n.Startup != "" && !n.Ghost {
 		out = append(out, &Resource{
-			Addr:     addrs.Resource{Type: contract.Startup, Name: n.Name},
+			Addr:     startupAddr(n.Addr),
 			Provider: contract.ProviderOf(contract.Startup, n.Type),
 			Config: cty.ObjectVal(map[string]cty.Value{
 				"node":    cty.StringVal(n.Name),
@@ -490,7 +513,12 @@ func (l *lowerer) computedRoutes(n *model.VNode) []*model.Route {
 // lowerRoutes lowers the top-level route blocks.
 func (l *lowerer) lowerRoutes(routes []*model.Route) {
 	for _, r := range routes {
-		l.addUnique(routeResource(r.Node, l.nodeTypes[r.Node], r))
+		n := l.nodes[r.Node]
+		if n == nil {
+			l.errorf(r.DeclRange, "Reference to undeclared vnode", "The route is for node %q, which the experiment does not declare.", r.Node)
+			continue
+		}
+		l.addUnique(routeResource(n, r))
 	}
 }
 
@@ -504,39 +532,38 @@ func (l *lowerer) addUnique(r *Resource) {
 	l.g.add(r)
 }
 
-func routeResource(node, nodeType string, r *model.Route) *Resource {
+// routeResource lowers a route of node n, its own or a top-level one.
+func routeResource(n *model.VNode, r *model.Route) *Resource {
 	gw := cty.NullVal(cty.String)
 	if r.Gateway.IsValid() {
 		gw = cty.StringVal(r.Gateway.String())
 	}
 	return &Resource{
-		Addr:     addrs.Resource{Type: contract.Route, Name: node, Key: addrs.StringKey(r.Destination.String())},
-		Provider: contract.ProviderOf(contract.Route, nodeType),
+		Addr:     routeAddr(n.Addr, r.Destination),
+		Provider: contract.ProviderOf(contract.Route, n.Type),
 		Config: cty.ObjectVal(map[string]cty.Value{
-			"node":        cty.StringVal(node),
+			"node":        cty.StringVal(n.Name),
 			"destination": cty.StringVal(r.Destination.String()),
 			"gateway":     gw,
 			"device":      optString(r.Device),
 			"metric":      optInt(int64(r.Metric)),
 		}),
-		DependsOn: []addrs.Resource{{Type: contract.VNode, Name: node}},
-		Container: addrs.Resource{Type: contract.VNode, Name: node},
+		DependsOn: []addrs.Resource{vnodeAddr(n)},
+		Container: vnodeAddr(n),
 		DeclRange: r.DeclRange,
 	}
 }
 
-func routeFileAddr(node string) addrs.Resource {
-	return addrs.Resource{Type: contract.ConfigFile, Name: "route", Key: addrs.StringKey(node)}
+// refs copies depends_on's addresses, with room for the dependencies
+// lowering adds.
+func refs(deps []addrs.Resource) []addrs.Resource {
+	return append(make([]addrs.Resource, 0, len(deps)+2), deps...)
 }
 
-// refs turns depends_on references into addresses of the graph.
-func (l *lowerer) refs(refs []model.Ref) []addrs.Resource {
-	out := make([]addrs.Resource, 0, len(refs)+2)
-	for _, r := range refs {
-		out = append(out, addrs.Resource{Type: r.Type, Name: r.Name})
-	}
-	return out
-}
+// attachment is what a port serves, as its "node" and "interface"
+// attributes name it: a node's host name and an interface, or "tap" and a
+// tap's host name.
+type attachment struct{ node, iface string }
 
 func dedupe(in []addrs.Resource) []addrs.Resource {
 	if len(in) < 2 {

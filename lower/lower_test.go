@@ -16,13 +16,16 @@ import (
 
 func experiment(nodes ...string) *model.Experiment {
 	exp := &model.Experiment{
-		Name:     "t",
-		Site:     map[string]string{contract.SiteConfigRoot: "/cfg", contract.SiteRunRoot: "/run/b"},
-		Switches: []*model.Switch{{Name: "br0", Kind: contract.KindBridge}, {Name: "lan0", Kind: contract.KindVDE}},
+		Name: "t",
+		Site: map[string]string{contract.SiteConfigRoot: "/cfg", contract.SiteRunRoot: "/run/b"},
+		Switches: []*model.Switch{
+			{Name: "br0", Addr: addrs.Instance{Name: "br0"}, Kind: contract.KindBridge},
+			{Name: "lan0", Addr: addrs.Instance{Name: "lan0"}, Kind: contract.KindVDE},
+		},
 	}
 	for i, n := range nodes {
 		exp.VNodes = append(exp.VNodes, &model.VNode{
-			Name: n, Type: contract.NodeProcess,
+			Name: n, Addr: addrs.Instance{Name: n}, Type: contract.NodeProcess,
 			Interfaces: []*model.Interface{
 				{Name: "eth0", Switch: "lan0", Address: netip.MustParsePrefix(fmt.Sprintf("10.0.0.%d/24", i+1))},
 				{Name: "eth1", Switch: "br0"},
@@ -164,11 +167,13 @@ func chain() *model.Experiment {
 		Routing: model.RoutingStatic,
 		Site:    map[string]string{contract.SiteConfigRoot: "/cfg", contract.SiteRunRoot: "/run/b"},
 		Switches: []*model.Switch{
-			{Name: "s1", Kind: contract.KindBridge}, {Name: "s2", Kind: contract.KindBridge}, {Name: "s3", Kind: contract.KindBridge},
+			{Name: "s1", Addr: addrs.Instance{Name: "s1"}, Kind: contract.KindBridge},
+			{Name: "s2", Addr: addrs.Instance{Name: "s2"}, Kind: contract.KindBridge},
+			{Name: "s3", Addr: addrs.Instance{Name: "s3"}, Kind: contract.KindBridge},
 		},
 	}
 	node := func(name string, ifs ...string) {
-		n := &model.VNode{Name: name, Type: contract.NodeProcess}
+		n := &model.VNode{Name: name, Addr: addrs.Instance{Name: name}, Type: contract.NodeProcess}
 		for i := 0; i < len(ifs); i += 2 {
 			n.Interfaces = append(n.Interfaces, &model.Interface{Name: fmt.Sprintf("eth%d", i/2), Switch: ifs[i], Address: netip.MustParsePrefix(ifs[i+1])})
 		}

@@ -1,7 +1,6 @@
 package lower
 
 import (
-	"github.com/benito-net/benito/addrs"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -16,10 +15,10 @@ func (l *lowerer) lowerResources() {
 			cfg = cty.ObjectVal(r.Attrs)
 		}
 		l.addUnique(&Resource{
-			Addr:       addrs.Resource{Type: r.Type, Name: r.Name},
+			Addr:       r.Addr.Resource(r.Type),
 			Provider:   r.Provider,
 			Config:     cfg,
-			DependsOn:  dedupe(l.refs(r.DependsOn)),
+			DependsOn:  dedupe(refs(r.DependsOn)),
 			DeclRange:  r.DeclRange,
 			AttrRanges: r.AttrRanges,
 		})

@@ -3,11 +3,14 @@ package model
 import (
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/benito-net/benito/addrs"
 )
 
 // RoutingStatic computes shortest-path static routes between all subnets.
@@ -41,12 +44,24 @@ type Experiment struct {
 	DeclRange hcl.Range // the experiment block
 }
 
-// Ref names another block of the experiment that a block depends on, for
-// depends_on: Type is the block type ("vnode", "switch", "bridge", "tap"),
-// Name the instance name.
-type Ref struct {
-	Type string
-	Name string
+// HostName is the name an instance of a block has on the host: the block's
+// label, or for an instance of a block with count or for_each, the label,
+// a dash and the key (h-0, h-east). It is a node's hostname and the name
+// that host names, device names, MAC addresses, the config directory's
+// files and the run directory's entries are derived from, so it must never
+// change for an instance that exists: experiments made by earlier releases
+// keep their MACs and devices. Instance names of one block type are unique
+// (package hcl checks it), so a host name names one instance; model fields
+// that refer to another instance (Interface.Switch, Route.Node, Tap.Bridge,
+// ...) hold its host name.
+func HostName(i addrs.Instance) string {
+	switch k := i.Key.(type) {
+	case addrs.IntKey:
+		return i.Name + "-" + strconv.Itoa(int(k))
+	case addrs.StringKey:
+		return i.Name + "-" + string(k)
+	}
+	return i.Name
 }
 
 // Shaping is link shaping: zero values mean "not shaped".
@@ -61,8 +76,9 @@ func (s Shaping) IsZero() bool { return s == Shaping{} }
 
 // Switch is a virtual switch, a TopDL substrate.
 type Switch struct {
-	Name string // instance name: label, label-N (count), label-KEY (for_each)
-	Kind string // contract.KindVDE or contract.KindBridge
+	Name string         // host name: HostName(Addr)
+	Addr addrs.Instance // the address: label, label[N] (count), label["KEY"] (for_each)
+	Kind string         // contract.KindVDE or contract.KindBridge
 	// Ports is the number of ports a VDE switch is started with (-n); zero
 	// means the site default.
 	Ports int
@@ -77,21 +93,25 @@ type Switch struct {
 	Group string
 	Mode  string
 
-	DependsOn []Ref
+	// DependsOn holds the addresses of the instances depends_on names
+	// (vnode.h[0], switch.lan), in the order written.
+	DependsOn []addrs.Resource
 	DeclRange hcl.Range
 }
 
 // Bridge is a Linux bridge, for example the control network.
 type Bridge struct {
-	Name      string
-	DependsOn []Ref
+	Name      string         // host name: HostName(Addr)
+	Addr      addrs.Instance // the address
+	DependsOn []addrs.Resource
 	DeclRange hcl.Range
 }
 
 // VNode is a virtual node.
 type VNode struct {
-	Name string // instance name, also the node's hostname
-	Type string // contract.NodeQEMU, contract.NodeOpenVZ, contract.NodeProcess, ...
+	Name string         // host name (HostName(Addr)), the node's hostname
+	Addr addrs.Instance // the address, as in vnode.h[0]
+	Type string         // contract.NodeQEMU, contract.NodeOpenVZ, contract.NodeProcess, ...
 
 	Startup   string            // command run after the node's network is up
 	OS        string            // operating system description (TopDL os)
@@ -106,14 +126,14 @@ type VNode struct {
 	Routes     []*Route     // sorted by Destination
 	Mounts     []*Mount     // sorted by Target
 
-	DependsOn []Ref
+	DependsOn []addrs.Resource
 	DeclRange hcl.Range
 }
 
 // Interface is a node's network interface on a switch.
 type Interface struct {
 	Name   string // eth0, inf000, ...
-	Switch string // instance name of the switch it is on
+	Switch string // host name of the switch it is on
 	// Address is the IPv4 address with its prefix length (from ip4_netmask
 	// or a prefix); invalid when the interface has no address.
 	Address netip.Prefix
@@ -128,7 +148,7 @@ type Interface struct {
 
 // Route is a static route in a node's network stack.
 type Route struct {
-	Node        string       // instance name of the node
+	Node        string       // host name of the node
 	Destination netip.Prefix // 0.0.0.0/0 for a default route
 	Gateway     netip.Addr   // invalid for a device route
 	Device      string       // interface name, optional
@@ -151,13 +171,14 @@ type Mount struct {
 // Tap is a hand-plumbed TAP device, plugged into a VDE switch or enslaved to
 // a bridge (exactly one of Switch and Bridge is set).
 type Tap struct {
-	Name   string
+	Name   string         // host name: HostName(Addr)
+	Addr   addrs.Instance // the address
 	Switch string
 	Bridge string
 	Owner  string // user name or uid, like vde_tunctl -u
 	Group  string
 
-	DependsOn []Ref
+	DependsOn []addrs.Resource
 	DeclRange hcl.Range
 }
 
@@ -181,16 +202,17 @@ type RequiredProvider struct {
 // Resource is an instance of a generic resource block,
 // resource "TYPE" "NAME" { ... }, served by a third-party provider.
 type Resource struct {
-	Type     string // hello_greeting
-	Name     string // instance name
-	Provider string // the provider serving it: Type up to the first "_"
+	Type     string         // hello_greeting
+	Name     string         // host name: HostName(Addr)
+	Addr     addrs.Instance // the address, as in hello_greeting.x[0]
+	Provider string         // the provider serving it: Type up to the first "_"
 	// Attrs holds the block's attributes (meta-arguments left out), every
 	// value wholly known; AttrRanges where each is set (name to value), for
 	// diagnostics.
 	Attrs      map[string]cty.Value
 	AttrRanges map[string]hcl.Range
 
-	DependsOn []Ref
+	DependsOn []addrs.Resource
 	DeclRange hcl.Range
 }
 

@@ -82,6 +82,9 @@ const (
 	// ReasonContainerReplaced: the resource lives inside another (a route
 	// inside its node) that is created anew.
 	ReasonContainerReplaced
+	// ReasonReplaceByRequest: the user asked for the replacement with
+	// -replace.
+	ReasonReplaceByRequest
 )
 
 func (r Reason) String() string {
@@ -98,6 +101,8 @@ func (r Reason) String() string {
 		return "provider_changed"
 	case ReasonContainerReplaced:
 		return "container_replaced"
+	case ReasonReplaceByRequest:
+		return "replace_by_request"
 	}
 	return ""
 }

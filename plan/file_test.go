@@ -191,12 +191,14 @@ func TestReadFileErrors(t *testing.T) {
 		{"other kind", `{"kind":"benito-state"}`, ErrNotPlanFile, `"benito-state"`},
 		{"no kind", `{"a":1}`, ErrNotPlanFile, `"kind"`},
 		{"no version", `{"kind":"benito-plan"}`, ErrFormatVersion, "format_version"},
-		{"next major", `{"kind":"benito-plan","format_version":"2.0"}`, ErrFormatVersion, `"2.0"`},
-		{"bad addr", `{"kind":"benito-plan","format_version":"1.0","changes":[{"addr":"nope","action":"create"}]}`, nil, "damaged"},
-		{"bad action", `{"kind":"benito-plan","format_version":"1.0","changes":[{"addr":"a.b","action":"explode"}]}`, nil, "explode"},
-		{"bad value", `{"kind":"benito-plan","format_version":"1.0","changes":[{"addr":"a.b","action":"create","after":"AAAA"}]}`, nil, "damaged"},
-		{"null change", `{"kind":"benito-plan","format_version":"1.0","changes":[null]}`, nil, "damaged"},
-		{"bad prior", `{"kind":"benito-plan","format_version":"1.0","prior":{"format_version":1}}`, nil, "prior state"},
+		{"next major", `{"kind":"benito-plan","format_version":"3.0"}`, ErrFormatVersion, `"3.0"`},
+		// A plan saved by a benito that addressed instances as vnode.h-0.
+		{"previous major", `{"kind":"benito-plan","format_version":"1.0","changes":[]}`, ErrFormatVersion, `"1.0"`},
+		{"bad addr", `{"kind":"benito-plan","format_version":"2.0","changes":[{"addr":"nope","action":"create"}]}`, nil, "damaged"},
+		{"bad action", `{"kind":"benito-plan","format_version":"2.0","changes":[{"addr":"a.b","action":"explode"}]}`, nil, "explode"},
+		{"bad value", `{"kind":"benito-plan","format_version":"2.0","changes":[{"addr":"a.b","action":"create","after":"AAAA"}]}`, nil, "damaged"},
+		{"null change", `{"kind":"benito-plan","format_version":"2.0","changes":[null]}`, nil, "damaged"},
+		{"bad prior", `{"kind":"benito-plan","format_version":"2.0","prior":{"format_version":1}}`, nil, "prior state"},
 		{"truncated", string(valid[:len(valid)/2]), ErrNotPlanFile, "benito plan -out"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

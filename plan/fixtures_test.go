@@ -274,6 +274,38 @@ func planTainted() *Plan {
 	return p
 }
 
+// planInstances: instances of count and for_each, what belongs to them
+// (two keys), and a replace asked for with -replace that takes what lives
+// inside the node with it.
+func planInstances() *Plan {
+	p := basePlan()
+	routeType := cty.Object(map[string]cty.Type{"node": cty.String, "destination": cty.String, "id": cty.String})
+	h0 := with(vnodeA(), map[string]cty.Value{"name": str("h-0"), "id": str("vm-h-0")})
+	h1 := with(vnodeA(), map[string]cty.Value{"name": str("h-1"), "id": str("vm-h-1")})
+	route := obj(routeType, map[string]cty.Value{"node": str("h-0"), "destination": str("10.0.2.0/24"), "id": str("r-1")})
+	h0r := addrs.Instance{Name: "h", Key: addrs.IntKey(0)}
+	p.Changes = []*Change{
+		{
+			Addr: keyed("vnode", "h", addrs.IntKey(0)), Provider: "process", Action: DeleteThenCreate, Reason: ReasonReplaceByRequest,
+			Type: vnodeType, Before: h0,
+			After: with(h0, map[string]cty.Value{"pid": cty.UnknownVal(cty.Number), "id": cty.UnknownVal(cty.String)}),
+		},
+		noop(keyed("vnode", "h", addrs.IntKey(1)), vnodeType, h1),
+		{
+			Addr: keyed("vnode", "g", addrs.StringKey("east")), Provider: "process", Action: Create,
+			Type: vnodeType, Before: cty.NullVal(vnodeType),
+			After: with(vnodeA(), map[string]cty.Value{"name": str("g-east"), "pid": cty.UnknownVal(cty.Number), "id": cty.UnknownVal(cty.String)}),
+		},
+		{
+			Addr: h0r.Nested("route", addrs.StringKey("10.0.2.0/24")), Provider: "process", Action: DeleteThenCreate, Reason: ReasonContainerReplaced,
+			Type: routeType, Before: route, After: with(route, map[string]cty.Value{"id": cty.UnknownVal(cty.String)}),
+		},
+		noop(keyed("port", "lan0", addrs.StringKey(`h[0].eth0`)), portType, obj(portType, map[string]cty.Value{"key": str("h-0.eth0"), "number": num(1)})),
+		noop(keyed("port", "lan0", addrs.StringKey(`g["east"].eth0`)), portType, obj(portType, map[string]cty.Value{"key": str("g-east.eth0"), "number": num(2)})),
+	}
+	return p
+}
+
 // planDelete: a resource gone from the configuration.
 func planDelete() *Plan {
 	p := basePlan()

@@ -199,9 +199,12 @@ func (r *human) changeBlock(c *Change) {
 	case Update:
 		r.str(" will be updated in-place")
 	case DeleteThenCreate:
-		if c.Reason == ReasonTainted {
+		switch c.Reason {
+		case ReasonTainted:
 			r.str(" is tainted, so must be replaced")
-		} else {
+		case ReasonReplaceByRequest:
+			r.str(" will be replaced, as requested")
+		default:
 			r.str(" must be replaced")
 		}
 	case Delete:
@@ -265,20 +268,7 @@ func (r *human) driftBlock(d *Drift) {
 
 // addr writes a.String() without building the string: a large plan is
 // mostly addresses of counted resources.
-func (r *human) addr(a addrs.Resource) {
-	r.str(a.Type)
-	r.buf = append(r.buf, '.')
-	r.str(a.Name)
-	switch k := a.Key.(type) {
-	case nil:
-	case addrs.IntKey:
-		r.buf = append(r.buf, '[')
-		r.buf = strconv.AppendInt(r.buf, int64(k), 10)
-		r.buf = append(r.buf, ']')
-	default:
-		r.str(k.String())
-	}
-}
+func (r *human) addr(a addrs.Resource) { r.buf = a.Append(r.buf) }
 
 func (r *human) resourceLine(symbol, typ, name string) {
 	for i := 0; i < len(symbol); i++ {

@@ -171,7 +171,7 @@ func jsonResourceOf(addr addrs.Resource, provider string, action Action) jsonRes
 		Address:  addr.String(),
 		Type:     addr.Type,
 		Name:     addr.Name,
-		Index:    jsonIndex(addr.Key),
+		Index:    jsonIndex(addr),
 		Provider: provider,
 		Change:   jsonChange{Actions: action.JSONActions()},
 	}
@@ -365,14 +365,24 @@ func (j *jsonWriter) arrayEnd(n int) {
 	j.str(",\n")
 }
 
-func jsonIndex(k addrs.Key) json.RawMessage {
+// jsonIndex is an address's "index": its key, or both keys as an array
+// (route.h[0]["10.0.2.0/24"]: [0, "10.0.2.0/24"]); nil when it has none.
+func jsonIndex(a addrs.Resource) json.RawMessage {
+	if a.Sub == nil {
+		return appendJSONKey(nil, a.Key)
+	}
+	b := append(appendJSONKey([]byte{'['}, a.Key), ',')
+	return append(appendJSONKey(b, a.Sub), ']')
+}
+
+func appendJSONKey(b []byte, k addrs.Key) []byte {
 	switch k := k.(type) {
 	case addrs.IntKey:
-		return strconv.AppendInt(nil, int64(k), 10)
+		return strconv.AppendInt(b, int64(k), 10)
 	case addrs.StringKey:
-		return appendJSONString(nil, string(k))
+		return appendJSONString(b, string(k))
 	}
-	return nil
+	return b
 }
 
 func jsonValue(v cty.Value) (json.RawMessage, error) {

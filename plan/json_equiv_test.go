@@ -14,9 +14,14 @@ import (
 // struct, for strings that need escaping too.
 func TestCompactIndentMatchesEncodingJSON(t *testing.T) {
 	ty := cty.Object(map[string]cty.Type{"s": cty.String, "l": cty.List(cty.String), "m": cty.Map(cty.Number), "e": cty.List(cty.String)})
-	for _, key := range []string{"plain", `q"uote\back`, "<html>&amp;", "line\nbreak\ttab", "\u2028\u2029", "ünïcode", "\x01ctl", "bad\xffutf8"} {
+	for i, key := range []string{"plain", `q"uote\back`, "<html>&amp;", "line\nbreak\ttab", "\u2028\u2029", "ünïcode", "\x01ctl", "bad\xffutf8"} {
+		addr := addrs.Resource{Type: "config_file", Name: "x", Key: addrs.StringKey(key)}
+		if i%2 == 1 {
+			// Two keys: the index is an array.
+			addr = addrs.Resource{Type: "route", Name: "h", Key: addrs.IntKey(i), Sub: addrs.StringKey(key)}
+		}
 		c := &Change{
-			Addr:     addrs.Resource{Type: "config_file", Name: "x", Key: addrs.StringKey(key)},
+			Addr:     addr,
 			Provider: "config", Action: DeleteThenCreate, Reason: ReasonTainted, Type: ty,
 			Before: cty.NullVal(ty),
 			After: cty.ObjectVal(map[string]cty.Value{

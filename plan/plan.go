@@ -11,7 +11,7 @@ import (
 // FormatVersion is the version of the JSON plan format and of saved plan
 // files. It changes in its major part when a consumer would misread the
 // new output.
-const FormatVersion = "1.0"
+const FormatVersion = "2.0"
 
 // Change is the planned change of one resource.
 type Change struct {

@@ -31,6 +31,7 @@ var goldenCases = []goldenCase{
 	{name: "update", plan: planUpdate, json: true},
 	{name: "replace", plan: planReplace, json: true},
 	{name: "tainted", plan: planTainted, json: true},
+	{name: "instances", plan: planInstances, json: true},
 	{name: "delete", plan: planDelete, json: true},
 	{name: "destroy", plan: planDestroy, json: true},
 	{name: "drift", plan: planDrift, json: true},

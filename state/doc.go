@@ -4,7 +4,7 @@
 // An experiment's state lives in one JSON file (mode 0600) next to four
 // companions, all named after it:
 //
-//	PATH            the state, format_version 1; rewritten whole by Write
+//	PATH            the state, format_version 2; rewritten whole by Write
 //	PATH.backup     the version PATH held before the last Write
 //	PATH.journal    changes made since PATH was written (one JSON line each)
 //	PATH.lock       the flock that stops two runs at once; never deleted
@@ -29,6 +29,11 @@
 //     reason about journals themselves.
 //   - Serial grows by one on every Write; Lineage is set once, by New, and
 //     ties a journal to the state it extends.
+//   - A file of format 1, whose addresses named instances of count and
+//     for_each by host name (vnode.h-0), still loads: the State is marked
+//     V1Addrs and keeps those addresses, and is written in format 1, until
+//     MoveV1Addrs renames them with what the configuration says (package
+//     lower computes the renames; a plan or apply does it on every load).
 //
 // File.Lock takes the lock and returns a Locked, which alone can Load,
 // Write and OpenJournal: code that has not locked cannot read or write the

@@ -10,9 +10,19 @@ import (
 	"github.com/benito-net/benito/addrs"
 )
 
-// formatVersion is the only version of the state file this code reads and
-// writes. Bump it when an older benito would misread a newer file.
-const formatVersion = 1
+// formatVersion is the version of the state file this code writes. Bump it
+// when an older benito would misread a newer file.
+//
+//   - 1: instances of count and for_each named by their host names in
+//     addresses (vnode.h-0, route.h-0["…"], port.lan0["h-0.eth0"]).
+//   - 2: addressed as Terraform does (vnode.h[0], route.h[0]["…"],
+//     port.lan0["h[0].eth0"]); nothing else changed.
+//
+// Files of format 1 are still read: see State.V1Addrs.
+const formatVersion = 2
+
+// v1Format is the format whose addresses State.V1Addrs marks.
+const v1Format = 1
 
 // fileJSON is the state file as stored. It is kept apart from State so the
 // in-memory types can change without changing the format.
@@ -22,6 +32,7 @@ type fileJSON struct {
 	Lineage       string                `json:"lineage"`
 	Serial        uint64                `json:"serial"`
 	Outputs       map[string]outputJSON `json:"outputs"`
+	Site          map[string]string     `json:"site,omitempty"`
 	Resources     []resourceJSON        `json:"resources"`
 }
 
@@ -46,12 +57,19 @@ type resourceJSON struct {
 // encodeState renders s as the bytes of a state file. Identical states give
 // identical bytes.
 func encodeState(s *State) ([]byte, error) {
+	version := formatVersion
+	if s.V1Addrs {
+		// Still format 1's addresses: say so, so that the configuration
+		// can rename them when a command next reads it.
+		version = v1Format
+	}
 	f := fileJSON{
-		FormatVersion: formatVersion,
+		FormatVersion: version,
 		Experiment:    s.Experiment,
 		Lineage:       s.Lineage,
 		Serial:        s.Serial,
 		Outputs:       make(map[string]outputJSON, len(s.Outputs)),
+		Site:          s.Site,
 		Resources:     make([]resourceJSON, 0, len(s.Resources)),
 	}
 	for name, o := range s.Outputs {
@@ -141,9 +159,9 @@ func decodeState(data []byte) (*State, error) {
 	if probe.FormatVersion == nil {
 		return nil, errors.New("no format_version")
 	}
-	if *probe.FormatVersion != formatVersion {
-		return nil, fmt.Errorf("%w %d: this benito reads format_version %d; use the benito that wrote it, or a newer one",
-			errFormatVersion, *probe.FormatVersion, formatVersion)
+	if v := *probe.FormatVersion; v != formatVersion && v != v1Format {
+		return nil, fmt.Errorf("%w %d: this benito reads format_version %d and %d; use the benito that wrote it, or a newer one",
+			errFormatVersion, v, v1Format, formatVersion)
 	}
 	var f fileJSON
 	if err := json.Unmarshal(data, &f); err != nil {
@@ -156,8 +174,10 @@ func decodeState(data []byte) (*State, error) {
 		Experiment: f.Experiment,
 		Lineage:    f.Lineage,
 		Serial:     f.Serial,
+		V1Addrs:    f.FormatVersion == v1Format,
 		Resources:  make(map[addrs.Resource]*Resource, len(f.Resources)),
 		Outputs:    make(map[string]Output, len(f.Outputs)),
+		Site:       f.Site,
 	}
 	for name, o := range f.Outputs {
 		s.Outputs[name] = Output{Value: compact(o.Value), Type: compact(o.Type)}

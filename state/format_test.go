@@ -76,6 +76,7 @@ func goldenState(t *testing.T) *State {
 		res(t, `vnode.a[2]`, `{"image":"debian"}`),
 		res(t, `switch.lan0`, `{"mtu":1500,"vlan":null}`),
 		res(t, `port.lan0["a.eth0"]`, `{ "mac" : "02:00:00:00:00:01" }`, `vnode.a[2]`, `switch.lan0`),
+		res(t, `route.a[2]["10.0.1.0/24"]`, `{}`, `vnode.a[2]`),
 	)
 	s.Lineage = "6f1c1a0e-5b44-4c8e-9d55-3f8f2f0b8e11"
 	s.Serial = 2
@@ -161,8 +162,8 @@ func TestLoadBadFile(t *testing.T) {
 		backup     bool
 		wantSubstr []string
 	}{
-		{"newer format", `{"format_version": 2, "something": "else"}`, true,
-			[]string{"demo.json", "format_version 2"}},
+		{"newer format", `{"format_version": 3, "something": "else"}`, true,
+			[]string{"demo.json", "format_version 3"}},
 		{"truncated", `{"format_version": 1, "lineage": "x", "resour`, true,
 			[]string{"demo.json", "corrupt", "demo.json.backup"}},
 		{"truncated without backup", `{"format_version": 1, "lin`, false,

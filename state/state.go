@@ -2,6 +2,7 @@ package state
 
 import (
 	"encoding/json"
+	"maps"
 	"sort"
 
 	"github.com/benito-net/benito/addrs"
@@ -48,6 +49,21 @@ type State struct {
 	Serial     uint64 // bumped on every write
 	Resources  map[addrs.Resource]*Resource
 	Outputs    map[string]Output
+	// Site is the experiment's site settings at its last apply (the
+	// values its providers were configured with), for the commands that
+	// start a provider without reading the configuration (benito exec).
+	Site map[string]string
+
+	// V1Addrs marks a state read from a format-1 file, whose addresses
+	// name an instance of a block with count or for_each by its host name
+	// (vnode.h-0, route.h-0["10.0.1.0/24"], port.lan0["h-0.eth0"]) where
+	// benito now writes vnode.h[0]. Which recorded names are such
+	// instances cannot be told from the state alone (vnode.h-0 may be a
+	// block labelled h-0), so the state keeps them until the configuration
+	// says, through MoveV1Addrs. A state so marked is written in format 1
+	// again, so that commands which do not read the configuration (state
+	// list, show, rm, mv) keep the mark.
+	V1Addrs bool
 }
 
 // New returns an empty state with a fresh lineage.
@@ -76,8 +92,10 @@ func (s *State) DeepCopy() *State {
 		Experiment: s.Experiment,
 		Lineage:    s.Lineage,
 		Serial:     s.Serial,
+		V1Addrs:    s.V1Addrs,
 		Resources:  make(map[addrs.Resource]*Resource, len(s.Resources)),
 		Outputs:    make(map[string]Output, len(s.Outputs)),
+		Site:       maps.Clone(s.Site),
 	}
 	for a, r := range s.Resources {
 		rc := *r
@@ -88,4 +106,42 @@ func (s *State) DeepCopy() *State {
 		c.Outputs[k] = v
 	}
 	return c
+}
+
+// MoveV1Addrs upgrades a state marked V1Addrs: it renames every resource
+// recorded under an address that renames maps (format 1's address to the
+// current one), and every dependency on one, then clears the mark. A record
+// whose new address is taken already is dropped: only a journal of a run
+// that had upgraded the state can have put it there, and that record is
+// the newer. Resources renames does not name keep their address. It does
+// nothing to a state not marked V1Addrs, so that it can be called on every
+// load.
+func (s *State) MoveV1Addrs(renames map[addrs.Resource]addrs.Resource) {
+	if !s.V1Addrs {
+		return
+	}
+	for from, to := range renames {
+		r := s.Resources[from]
+		if r == nil || from == to {
+			continue
+		}
+		delete(s.Resources, from)
+		if s.Resources[to] != nil {
+			continue
+		}
+		r.Addr = to
+		s.Resources[to] = r
+	}
+	for _, r := range s.Resources {
+		moved := false
+		for i, d := range r.Dependencies {
+			if to, ok := renames[d]; ok {
+				r.Dependencies[i], moved = to, true
+			}
+		}
+		if moved {
+			sort.Slice(r.Dependencies, func(i, j int) bool { return r.Dependencies[i].Less(r.Dependencies[j]) })
+		}
+	}
+	s.V1Addrs = false
 }

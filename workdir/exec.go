@@ -2,6 +2,7 @@ package workdir
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -9,7 +10,9 @@ import (
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/suggest"
+	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
+	"github.com/benito-net/benito/providers/discovery"
 	"github.com/benito-net/benito/state"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -19,7 +22,7 @@ import (
 // streams; Exec fills in the node). The node is looked up in the state
 // under the lock, which is released before the provider starts: a command
 // may run for hours, and plan and apply may run meanwhile. Only that
-// provider is started.
+// provider is started. w may be opened on the state alone (OpenState).
 func (w *Workdir) Exec(ctx context.Context, node string, req providers.ExecRequest) (providers.ExecResponse, hcl.Diagnostics) {
 	failed := providers.ExecResponse{ExitCode: -1}
 	r, st, diags := w.findNode(ctx, node)
@@ -27,10 +30,20 @@ func (w *Workdir) Exec(ctx context.Context, node string, req providers.ExecReque
 		return failed, diags
 	}
 	if !w.served()[r.Provider] {
-		return failed, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("Provider %q is not available", r.Provider),
-			Detail: fmt.Sprintf("Node %q was made by provider %q, which this benito cannot start: name it in the experiment's required_providers and run `benito init`.", node, r.Provider)}}
+		// A third party's platform: the binary the lock file pins.
+		res, d := discovery.ResolveLocked(r.Provider, w.opts.Dir, w.opts.Environ)
+		if d.HasErrors() {
+			return failed, append(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("Provider %q is not available", r.Provider),
+				Detail: fmt.Sprintf("Node %q was made by provider %q, which benito cannot start (below).", node, r.Provider)}}, d...)
+		}
+		if w.opts.Factories == nil {
+			w.opts.Factories = map[string]providers.Factory{}
+		}
+		w.opts.Factories[r.Provider] = discovery.Factories(map[string]*discovery.Resolved{r.Provider: res})[r.Provider]
 	}
-	one := &state.State{Experiment: st.Experiment, Resources: map[addrs.Resource]*state.Resource{r.Addr: r}}
+	// Configured as the last apply configured it: exec reads no
+	// configuration, so it needs none of the variables plan needs.
+	one := &state.State{Experiment: st.Experiment, Site: st.Site, Resources: map[addrs.Resource]*state.Resource{r.Addr: r}}
 	e, diags := w.Engine(ctx, nil, one, nil)
 	if diags.HasErrors() {
 		return failed, diags
@@ -56,13 +69,13 @@ func (w *Workdir) findNode(ctx context.Context, node string) (*state.Resource, *
 	if st == nil || len(st.Resources) == 0 {
 		return fail("No such node", "There is no node %q: the state at %s is empty (nothing has been applied there yet).", node, w.StatePath())
 	}
-	if r := st.Resources[addrs.Resource{Type: contract.VNode, Name: node}]; r != nil {
+	if r := nodeIn(st, node); r != nil {
 		return r, st, nil
 	}
 	var names []string
 	for a := range st.Resources {
 		if a.Type == contract.VNode {
-			names = append(names, a.Name)
+			names = append(names, addrs.Instance{Name: a.Name, Key: a.Key}.String())
 		}
 	}
 	sort.Strings(names)
@@ -78,4 +91,31 @@ func (w *Workdir) findNode(ctx context.Context, node string) (*state.Resource, *
 		return fail("No such node", "%s; the nodes are: %s.", msg, strings.Join(names, ", "))
 	}
 	return fail("No such node", "%s; it has %d nodes: `benito state list` lists them.", msg, len(names))
+}
+
+// nodeIn finds node in st: by its address without "vnode." (a, h[0],
+// h["east"]), or by its host name (h-0), the name it has inside.
+func nodeIn(st *state.State, node string) *state.Resource {
+	if i, err := addrs.ParseInstance(node); err == nil {
+		a := i.Resource(contract.VNode)
+		if st.V1Addrs {
+			// A format-1 state not yet upgraded by a plan or apply.
+			a = lower.V1Addr(a)
+		}
+		if r := st.Resources[a]; r != nil {
+			return r
+		}
+	}
+	for a, r := range st.Resources {
+		if a.Type != contract.VNode {
+			continue
+		}
+		var rec struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(r.Attributes, &rec) == nil && rec.Name == node {
+			return r
+		}
+	}
+	return nil
 }

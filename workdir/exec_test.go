@@ -48,3 +48,32 @@ func TestExecUnknownNode(t *testing.T) {
 		}
 	}
 }
+
+// TestFindNode: a node is found by its address without the type, or by its
+// host name, the recorded "name".
+func TestFindNode(t *testing.T) {
+	st := &state.State{Resources: map[addrs.Resource]*state.Resource{}}
+	for _, n := range []struct {
+		addr addrs.Resource
+		host string
+	}{
+		{addrs.Resource{Type: contract.VNode, Name: "a"}, "a"},
+		{addrs.Resource{Type: contract.VNode, Name: "h", Key: addrs.IntKey(0)}, "h-0"},
+		{addrs.Resource{Type: contract.VNode, Name: "g", Key: addrs.StringKey("east")}, "g-east"},
+		{addrs.Resource{Type: contract.Route, Name: "h", Key: addrs.IntKey(0), Sub: addrs.StringKey("10.0.0.0/8")}, "x"},
+	} {
+		st.Resources[n.addr] = &state.Resource{Addr: n.addr, Attributes: []byte(fmt.Sprintf(`{"name":%q}`, n.host))}
+	}
+	for given, want := range map[string]string{
+		"a": "vnode.a", "h[0]": "vnode.h[0]", "h-0": "vnode.h[0]", `g["east"]`: `vnode.g["east"]`, "g-east": `vnode.g["east"]`,
+		"x": "", "h[1]": "", "h": "",
+	} {
+		got := ""
+		if r := nodeIn(st, given); r != nil {
+			got = r.Addr.String()
+		}
+		if got != want {
+			t.Errorf("nodeIn(%q) = %q, want %q", given, got, want)
+		}
+	}
+}

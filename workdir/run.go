@@ -89,11 +89,22 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 		return nil, err
 	}
 
+	// A state an earlier benito wrote (format 1) is renamed to today's
+	// addresses when the configuration is lowered against it (Graph);
+	// it is saved so even when there is nothing else to do.
+	v1Addrs := st.V1Addrs
 	out := &Outcome{}
 	var (
 		e     *engine.Engine
 		diags hcl.Diagnostics
 	)
+	if op.Saved != nil && v1Addrs {
+		// The saved plan speaks today's addresses.
+		if _, diags := w.Graph(st); diags.HasErrors() {
+			ui.Diagnostics(diags)
+			return out, ErrFailed
+		}
+	}
 	if op.Saved != nil {
 		if err := w.checkPlan(op.Saved, st); err != nil {
 			name := op.SavedPath
@@ -144,6 +155,11 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 		}
 	}
 	if !op.Apply || !out.Plan.HasChanges() {
+		if op.Apply && v1Addrs && !st.V1Addrs {
+			if err := lk.Write(st); err != nil {
+				return out, fmt.Errorf("saving the state with its addresses renamed: %w", err)
+			}
+		}
 		return out, nil
 	}
 	select {

@@ -166,9 +166,15 @@ func (w *Workdir) loadState(lk *state.Locked) (*state.State, error) {
 	return st, nil
 }
 
-// Graph lowers the configuration against st.
+// Graph lowers the configuration against st, and renames what a state
+// of format 1 records under that format's addresses (vnode.h-0) to the
+// graph's (vnode.h[0]): lower.UpgradeState.
 func (w *Workdir) Graph(st *state.State) (*lower.Graph, hcl.Diagnostics) {
-	return lower.Lower(w.Config.Experiment, st)
+	g, diags := lower.Lower(w.Config.Experiment, st)
+	if !diags.HasErrors() {
+		lower.UpgradeState(g, st)
+	}
+	return g, diags
 }
 
 // Engine starts the providers that g and st need.
@@ -207,7 +213,9 @@ func (w *Workdir) Engine(ctx context.Context, g *lower.Graph, st *state.State, p
 	if w.Config != nil && w.Config.Experiment != nil {
 		exp, site = w.Config.Experiment.Name, w.Config.Experiment.Site
 	} else if st != nil {
-		exp = st.Experiment
+		// Without the configuration (benito exec), the providers are
+		// configured as the last apply configured them.
+		exp, site = st.Experiment, st.Site
 	}
 	return engine.New(ctx, w.opts.Factories, w.opts.Groups, list, exp, site)
 }
@@ -414,6 +422,9 @@ func (w *Workdir) apply(ctx context.Context, lk *state.Locked, e *engine.Engine,
 	t := time.Now()
 	next, res, d := e.Apply(ctx, p, st, j, opts)
 	diags = append(diags, d...)
+	if w.Config != nil && w.Config.Experiment != nil {
+		next.Site = w.Config.Experiment.Site
+	}
 	logging.Default().Debug("applied", "took", time.Since(t))
 	// Nothing calls the providers any more: they shut down while the
 	// state is written.

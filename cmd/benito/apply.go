@@ -39,6 +39,7 @@ a crash, SIGKILL) loses nothing, and the next plan shows the work that
 remains. Ctrl-C once stops gracefully; twice asks providers to stop now.`,
 		Example: `  benito apply examples/demo
   benito apply -auto-approve -parallelism 4 examples/demo
+  benito apply -replace 'vnode.host["b"]' examples/demo
   benito plan -out demo.plan examples/demo && benito apply demo.plan`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -51,8 +52,10 @@ remains. Ctrl-C once stops gracefully; twice asks providers to stop now.`,
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().Lookup("out").Hidden = true
-	cmd.Flags().Lookup("detailed-exitcode").Hidden = true
+	// Apply renders the plan for a person, who is asked to confirm it.
+	for _, hidden := range []string{"out", "detailed-exitcode", "json"} {
+		cmd.Flags().Lookup(hidden).Hidden = true
+	}
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	cmd.Flags().IntVar(&f.parallelism, "parallelism", engine.DefaultParallelism, "how many changes to make at once")
 	return cmd
@@ -60,14 +63,14 @@ remains. Ctrl-C once stops gracefully; twice asks providers to stop now.`,
 
 // applyDir plans and applies (or destroys) the experiment in dir.
 func (c *cli) applyDir(dir string, f *applyFlags, destroy bool) error {
-	targets, err := f.parseTargets()
+	destroy = destroy || f.destroy
+	opts, err := f.options(destroy)
 	if err != nil {
 		return err
 	}
-	destroy = destroy || f.destroy
 	op := workdir.Operation{
 		Name:        "apply",
-		Plan:        workdir.PlanOptions{Destroy: destroy, Targets: targets, SkipRefresh: !f.refresh},
+		Plan:        opts,
 		Apply:       true,
 		AutoApprove: f.autoApprove,
 	}
@@ -79,6 +82,9 @@ func (c *cli) applyDir(dir string, f *applyFlags, destroy bool) error {
 
 // applyPlanFile applies a saved plan.
 func (c *cli) applyPlanFile(path string, f *applyFlags) error {
+	if len(f.targets) > 0 || len(f.replace) > 0 {
+		return fmt.Errorf("-target and -replace shape a plan, and %s is made already: give them to benito plan -out", path)
+	}
 	p, err := plan.ReadFile(path)
 	if err != nil {
 		return err

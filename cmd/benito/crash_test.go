@@ -90,7 +90,7 @@ func onDisk(t *testing.T, files string) map[string]bool {
 	entries, _ := os.ReadDir(files)
 	for _, e := range entries {
 		if i, ok := strings.CutSuffix(strings.TrimPrefix(e.Name(), "g-"), ".txt"); ok {
-			out["hello_greeting.g-"+i] = true
+			out["hello_greeting.g["+i+"]"] = true
 		}
 	}
 	return out

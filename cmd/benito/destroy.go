@@ -25,7 +25,7 @@ With -target, only those resources and what depends on them are destroyed.`,
 		},
 	}
 	f.register(cmd)
-	for _, hidden := range []string{"out", "detailed-exitcode", "destroy", "json"} {
+	for _, hidden := range []string{"out", "detailed-exitcode", "destroy", "json", "replace"} {
 		cmd.Flags().Lookup(hidden).Hidden = true
 	}
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "destroy without asking for confirmation")

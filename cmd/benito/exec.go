@@ -9,13 +9,13 @@ import (
 	"syscall"
 
 	"github.com/benito-net/benito/providers"
+	"github.com/benito-net/benito/workdir"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
 
 func (c *cli) execCommand() *cobra.Command {
-	var f expFlags
-	var dir string
+	var f stateFlags
 	var tty bool
 	cmd := &cobra.Command{
 		Use:   "exec NODE [-- COMMAND [ARG...]]",
@@ -24,6 +24,9 @@ func (c *cli) execCommand() *cobra.Command {
 of the node's platform: any node type whose provider serves exec (process
 nodes do: the command runs in the node's namespaces, with its network stack,
 hostname and mounts). Without a command it runs $SHELL (or /bin/sh).
+
+NODE is the node's address without "vnode." (a, h[0], h["east"]) or its
+host name (h-0, h-east).
 
 The command gets benito's environment, standard input, standard output and
 standard error, and benito exec exits with its exit status (128+N when
@@ -36,11 +39,14 @@ runs (and restored after), and its size changes are passed on; everything
 the command writes then comes on standard output. --tty=false runs without
 one; --tty asks for one even without a terminal here.
 
-benito exec loads the experiment (with the -var flags plan takes) to start
-the node's provider, reads the node from the state under the state lock,
-and releases the lock before the command runs.`,
+benito exec reads the node from the state under the state lock, releases the
+lock, and starts only the node's provider, configured as the last apply
+configured it: it needs no configuration and no -var flags, and plan or
+apply may run while the command does. A third party's platform is started
+from the binary .benito.lock.hcl pins.`,
 		Example: `  benito exec -C examples/quickstart a -- ping -c 3 10.0.2.10
   benito exec -C examples/quickstart router -- ip route
+  benito exec -C examples/demo 'host["b"]' -- hostname
   benito exec b`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,10 +61,7 @@ and releases the lock before the command runs.`,
 				}
 				command = []string{sh}
 			}
-			w, err := c.openWith(c.options(dir, &f))
-			if err != nil {
-				return err
-			}
+			w := workdir.OpenState(c.options(f.dir, &f.exp))
 			req := providers.ExecRequest{Args: command, Env: c.env, Stdin: c.stdin, Stdout: c.stdout, Stderr: c.stderr}
 			stdinTerm := -1 // the descriptor of standard input, when a terminal
 			if in, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(in.Fd())) {
@@ -98,8 +101,7 @@ and releases the lock before the command runs.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&dir, "dir", "C", ".", "the experiment directory")
-	f.register(cmd.Flags(), true)
+	f.register(cmd)
 	cmd.Flags().BoolVarP(&tty, "tty", "t", false, "run the command on a pseudo-terminal (default: when standard input is a terminal)")
 	return cmd
 }

@@ -260,7 +260,7 @@ func TestStateCommands(t *testing.T) {
 		t.Fatal(r)
 	}
 	r := benito(t, "", "state", "list", "-C", dir, "vnode")
-	if d := r.stdout; d != "vnode.a\nvnode.host-b\nvnode.host-c\nvnode.router\n" {
+	if d := r.stdout; d != "vnode.a\nvnode.host[\"b\"]\nvnode.host[\"c\"]\nvnode.router\n" {
 		t.Errorf("state list vnode:\n%s", r)
 	}
 	r = benito(t, "", "state", "show", "-C", dir, `port.lan1["a.eth0"]`)
@@ -329,6 +329,15 @@ func TestGraphAndVersion(t *testing.T) {
 	r := benito(t, "", "graph", dir)
 	if r.code != 0 || !strings.Contains(r.stdout, `"vnode.a" -> "port.lan1[\"a.eth0\"]";`) {
 		t.Errorf("graph:\n%s", r)
+	}
+	// An instance of for_each, and what belongs to it, by address.
+	for _, want := range []string{
+		`"vnode.host[\"b\"]" -> "port.lan2[\"host[\\\"b\\\"].eth0\"]";`,
+		`"route.host[\"b\"][\"10.0.1.0/24\"]" -> "vnode.host[\"b\"]";`,
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("graph lacks %s:\n%s", want, r)
+		}
 	}
 	if r := benito(t, "", "version"); r.code != 0 || !strings.HasPrefix(r.stdout, "benito v") {
 		t.Errorf("version:\n%s", r)

@@ -17,26 +17,40 @@ type planFlags struct {
 	destroy          bool
 	detailedExitcode bool
 	targets          []string
+	replace          []string
 	refresh          bool
 }
 
 func (f *planFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	f.exp.register(fs, true)
-	fs.StringVar(&f.out, "out", "", "save the plan to FILE, for `benito apply FILE`")
+	// A backquoted word in a usage is the flag's value name in --help.
+	fs.StringVar(&f.out, "out", "", "save the plan to `FILE`, for benito apply FILE")
 	fs.BoolVar(&f.json, "json", false, "print the plan as JSON (format: docs/json-plan.md)")
 	fs.BoolVar(&f.destroy, "destroy", false, "plan to destroy everything in the state")
 	fs.BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when there are changes")
-	fs.StringArrayVar(&f.targets, "target", nil, "plan only this resource and what it depends on (repeatable)")
+	fs.StringArrayVar(&f.targets, "target", nil, "plan only the resource at `ADDRESS`, such as vnode.h[0], and what it depends on (repeatable)")
+	fs.StringArrayVar(&f.replace, "replace", nil, "replace the resource at `ADDRESS` even though nothing forces it, with what lives inside it (repeatable)")
 	fs.BoolVar(&f.refresh, "refresh", true, "read every resource back from its provider first")
 }
 
-func (f *planFlags) parseTargets() ([]addrs.Resource, error) {
+// options parses -target and -replace into the options of a plan.
+func (f *planFlags) options(destroy bool) (workdir.PlanOptions, error) {
+	opts := workdir.PlanOptions{Destroy: destroy, SkipRefresh: !f.refresh}
+	var err error
+	if opts.Targets, err = parseAddrs("-target", f.targets); err != nil {
+		return opts, err
+	}
+	opts.Replace, err = parseAddrs("-replace", f.replace)
+	return opts, err
+}
+
+func parseAddrs(flag string, list []string) ([]addrs.Resource, error) {
 	var out []addrs.Resource
-	for _, t := range f.targets {
-		a, err := addrs.ParseResource(t)
+	for _, s := range list {
+		a, err := addrs.ParseResource(s)
 		if err != nil {
-			return nil, fmt.Errorf("-target: %w", err)
+			return nil, fmt.Errorf("%s: %w", flag, err)
 		}
 		out = append(out, a)
 	}
@@ -57,14 +71,15 @@ byte-identical plans, so plans can be reviewed and diffed.`,
 		Example: `  benito plan examples/demo
   benito plan -out demo.plan examples/demo && benito apply demo.plan
   benito plan -json examples/demo | jq '.resource_changes[].address'
+  benito plan -replace 'vnode.host["b"]' examples/demo
   benito plan -detailed-exitcode examples/demo; echo $?   # 0 none, 2 changes`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			targets, err := f.parseTargets()
+			opts, err := f.options(f.destroy)
 			if err != nil {
 				return err
 			}
-			op := workdir.Operation{Name: "plan", Plan: workdir.PlanOptions{Destroy: f.destroy, Targets: targets, SkipRefresh: !f.refresh}}
+			op := workdir.Operation{Name: "plan", Plan: opts}
 			out, err := c.run(c.options(dirArg(args), &f.exp), op, func(p *plan.Plan) error {
 				if f.json {
 					return plan.RenderJSON(c.stdout, p)

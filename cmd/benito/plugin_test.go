@@ -53,7 +53,7 @@ resource "crashtest_file" "f" {
 		t.Fatal(r)
 	}
 
-	const at = `crashtest_file.f-3`
+	const at = `crashtest_file.f[3]`
 	t.Setenv(envCrashAt, at)
 	r := benito(t, "", "apply", "-auto-approve", "-parallelism=1", dir)
 	if r.code == 0 {
@@ -78,7 +78,7 @@ resource "crashtest_file" "f" {
 		t.Errorf("state after the crash:\n%s", list.stdout)
 	}
 	plan := benito(t, "", "plan", "-no-color", dir)
-	if plan.code != 0 || !strings.Contains(plan.stdout, "+ resource \"crashtest_file\" \"f-3\"") {
+	if plan.code != 0 || !strings.Contains(plan.stdout, "# crashtest_file.f[3] will be created") {
 		t.Fatalf("plan after the crash:\n%s", plan)
 	}
 	for _, a := range applied {

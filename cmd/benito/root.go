@@ -116,9 +116,10 @@ type expFlags struct {
 }
 
 func (f *expFlags) register(fs *pflag.FlagSet, withLock bool) {
-	fs.StringArrayVar(&f.vars, "var", nil, "set a variable: -var 'NAME=VALUE' (repeatable)")
-	fs.StringArrayVar(&f.varFiles, "var-file", nil, "read variable values from a file of NAME = VALUE lines (repeatable)")
-	fs.StringVar(&f.statePath, "state", "", "path of the state file (default: DIR/"+workdir.StateFileName+")")
+	// A backquoted word in a usage is the flag's value name in --help.
+	fs.StringArrayVar(&f.vars, "var", nil, "set a variable: -var '`NAME=VALUE`' (repeatable)")
+	fs.StringArrayVar(&f.varFiles, "var-file", nil, "read variable values from `FILE`, of NAME = VALUE lines (repeatable)")
+	fs.StringVar(&f.statePath, "state", "", "read and write the state in `FILE` (default: DIR/"+workdir.StateFileName+")")
 	if withLock {
 		fs.DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock (default: fail at once)")
 	}

@@ -83,5 +83,17 @@ func (c *cli) readState(cmd *cobra.Command, w *workdir.Workdir) (*state.State, e
 	if st == nil {
 		return nil, fmt.Errorf("no state at %s: nothing has been applied there yet", w.StatePath())
 	}
+	c.noteV1Addrs(st, w.StatePath())
 	return st, nil
+}
+
+// noteV1Addrs tells the user of a command that reads the state without the
+// configuration that the state, of format 1, shows instances under their
+// old addresses (state.State.V1Addrs).
+func (c *cli) noteV1Addrs(st *state.State, path string) {
+	if st.V1Addrs {
+		fmt.Fprintf(c.stderr, "Note: %s was written by an earlier benito, which addressed instances of count and for_each by their host names "+
+			"(vnode.h-0 where benito now writes vnode.h[0]). Which recorded names those are only the configuration can tell, "+
+			"so until benito plan or apply reads it they keep their old addresses here; the next benito apply renames them in the file.\n\n", path)
+	}
 }

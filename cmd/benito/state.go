@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+
+	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/internal/suggest"
 	"github.com/benito-net/benito/state"
 	"github.com/benito-net/benito/workdir"
 	"github.com/spf13/cobra"
@@ -34,12 +38,29 @@ type stateFlags struct {
 }
 
 func (f *stateFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&f.dir, "dir", "C", ".", "the experiment directory")
-	cmd.Flags().StringVar(&f.exp.statePath, "state", "", "path of the state file (default: DIR/"+workdir.StateFileName+")")
+	cmd.Flags().StringVarP(&f.dir, "dir", "C", ".", "work on the experiment in `DIR`")
+	cmd.Flags().StringVar(&f.exp.statePath, "state", "", "read and write the state in `FILE` (default: DIR/"+workdir.StateFileName+")")
 	cmd.Flags().DurationVar(&f.exp.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock")
 }
 
 // editState runs edit on the state under the lock and writes it back.
 func (c *cli) editState(cmd *cobra.Command, f *stateFlags, op string, edit func(*state.State) error) error {
-	return workdir.OpenState(c.options(f.dir, &f.exp)).EditState(cmd.Context(), op, edit)
+	w := workdir.OpenState(c.options(f.dir, &f.exp))
+	return w.EditState(cmd.Context(), op, func(st *state.State) error {
+		c.noteV1Addrs(st, w.StatePath())
+		return edit(st)
+	})
+}
+
+// nearest is " (did you mean ADDRESS?)" for the address of st nearest to
+// a, when one is near enough to be what was meant; "" otherwise.
+func nearest(st *state.State, a addrs.Resource) string {
+	names := make([]string, 0, len(st.Resources))
+	for sa := range st.Resources {
+		names = append(names, sa.String())
+	}
+	if s := suggest.Nearest(a.String(), names); s != "" {
+		return fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	return ""
 }

@@ -37,14 +37,16 @@ func (c *cli) stateListCommand() *cobra.Command {
 }
 
 // matchesAny reports whether a is one of, or belongs to, the prefixes
-// given: "vnode" matches every vnode, "port.lan0" every port of lan0.
+// given: "vnode" matches every vnode, "port.lan0" every port of lan0,
+// "route.h" every route of every instance of h, "route.h[0]" those of h[0].
 func matchesAny(a addrs.Resource, prefixes []string) bool {
 	if len(prefixes) == 0 {
 		return true
 	}
 	s := a.String()
+	first := addrs.Resource{Type: a.Type, Name: a.Name, Key: a.Key}.String()
 	for _, p := range prefixes {
-		if s == p || a.Type == p || a.Type+"."+a.Name == p {
+		if s == p || a.Type == p || a.Type+"."+a.Name == p || a.Sub != nil && first == p {
 			return true
 		}
 	}

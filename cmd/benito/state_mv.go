@@ -31,7 +31,7 @@ func (c *cli) stateMvCommand() *cobra.Command {
 			err = c.editState(cmd, &f, "state mv", func(st *state.State) error {
 				r := st.Resources[from]
 				if r == nil {
-					return fmt.Errorf("no resource %s in the state", from)
+					return fmt.Errorf("no resource %s in the state%s", from, nearest(st, from))
 				}
 				if st.Resources[to] != nil {
 					return fmt.Errorf("%s already exists in the state", to)

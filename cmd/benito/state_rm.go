@@ -29,7 +29,7 @@ destroyed. Use it for a resource removed by hand that a refresh cannot read.`,
 			err := c.editState(cmd, &f, "state rm", func(st *state.State) error {
 				for _, a := range targets {
 					if st.Resources[a] == nil {
-						return fmt.Errorf("no resource %s in the state; nothing was removed", a)
+						return fmt.Errorf("no resource %s in the state%s; nothing was removed", a, nearest(st, a))
 					}
 				}
 				for _, a := range targets {

@@ -32,7 +32,7 @@ func (c *cli) stateShowCommand() *cobra.Command {
 			}
 			r := st.Resources[a]
 			if r == nil {
-				return fmt.Errorf("no resource %s in the state; `benito state list` shows what there is", a)
+				return fmt.Errorf("no resource %s in the state%s; `benito state list` shows what there is", a, nearest(st, a))
 			}
 			return writeResource(c.stdout, r)
 		},

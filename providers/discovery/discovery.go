@@ -238,6 +238,35 @@ func Resolve(exp *model.Experiment, dir string, environ []string, builtin func(n
 	return out, diags
 }
 
+// ResolveLocked finds provider name's binary by the lock file in dir
+// alone, for commands that start a provider without reading the
+// configuration (benito exec): the lock's checksum pins the binary the
+// experiment was applied with, so the configuration's version constraint
+// adds nothing. A provider the lock does not record is an error.
+func ResolveLocked(name, dir string, environ []string) (*Resolved, hcl.Diagnostics) {
+	lock, diags := ReadLock(dir)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	l := lock.Providers[name]
+	if l == nil {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Provider %q is not locked", name),
+			Detail: fmt.Sprintf("%s in %s has no entry for provider %q: run `benito init` in the experiment's directory.", LockFileName, dir, name)})
+	}
+	fail := func(summary, format string, args ...any) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...)})
+	}
+	path, _, ok := findLocked(name, Dirs(dir, environ), l, fail, func(path, hash string) string {
+		return fmt.Sprintf("The checksum of %s (%s) is not the one %s records for %s %s: the binary was replaced. "+
+			"If the new binary is the one you want, run `benito init -upgrade` to lock it.",
+			path, hash, LockFileName, name, l.Version)
+	})
+	if !ok {
+		return nil, diags
+	}
+	return &Resolved{Locked: *l, Path: path}, diags
+}
+
 // findLocked finds the binary of provider name in dirs and its checksum
 // and, unless locked is nil, checks the checksum against the lock entry,
 // for Init and Resolve alike. A failure is reported through fail (a
