@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/benito-net/benito/internal/testenv"
 	"github.com/benito-net/benito/model"
 )
 
@@ -21,8 +22,9 @@ func TestPruneRoot(t *testing.T) {
 	if _, err := os.Stat(root); err == nil {
 		t.Skipf("%s exists: it may be in use", root)
 	}
+	testenv.Root(t)
 	if err := os.Mkdir(root, 0o755); err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
 	other := filepath.Join(root, "other-experiment")

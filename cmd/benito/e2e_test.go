@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benito-net/benito/internal/testenv"
 	"github.com/benito-net/benito/model"
 )
 
@@ -99,9 +100,7 @@ func leaveNoRoots(t *testing.T) {
 
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: makes namespaces and network devices")
-	}
+	testenv.Root(t)
 }
 
 // TestQuickstart applies the README's quickstart: a ping crosses the router

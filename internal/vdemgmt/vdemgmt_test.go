@@ -3,21 +3,19 @@ package vdemgmt
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/testenv"
 )
 
 // TestSwitchSession runs a real vde_switch and talks to it: data lines,
 // a refusal with its errno, and shutdown ending the session.
 func TestSwitchSession(t *testing.T) {
-	if _, err := exec.LookPath("vde_switch"); err != nil {
-		t.Skip("vde_switch not installed (Debian package vde2)")
-	}
+	testenv.Command(t, "vde_switch", "vde2")
 	dir := t.TempDir()
 	mgmt := filepath.Join(dir, "m")
 	pidFile := filepath.Join(dir, "pid")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/testenv"
 	"github.com/benito-net/benito/internal/vdemgmt"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
@@ -36,9 +37,8 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
+	testenv.Root(t)
+	testenv.Command(t, "vde_switch", "vde2")
 	p := New()
 	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "hostnet-test"}).Diagnostics; d.HasErrors() {
 		t.Fatal(d.Err())
