@@ -404,7 +404,8 @@ func shapingProblem(f iface) string {
 			return ""
 		}
 		if !ok {
-			return `it asks for latency or loss on a bridge switch, but this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM); put the link on a VDE switch (kind = "vde"), where benito delays packets with wirefilter, or use a kernel with netem`
+			return `it asks for latency or loss on a bridge switch, but this kernel has no netem qdisc (kernel module sch_netem, CONFIG_NET_SCH_NETEM); ` +
+				`put the link on a VDE switch (kind = "vde"), where benito delays packets with wirefilter, or load the module (modprobe sch_netem), or use a kernel built with it`
 		}
 	case wired(f):
 		if _, err := haveWirefilter(); err != nil {
