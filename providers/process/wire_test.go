@@ -55,7 +55,7 @@ func (e *env) startSwitch(sock string) *exec.Cmd {
 		e.t.Fatal(err)
 	}
 	for i := 0; i < 400; i++ {
-		if _, err := os.Stat(filepath.Join(sock, "ctl")); err == nil {
+		if listening(filepath.Join(sock, "ctl")) == nil {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
