@@ -30,6 +30,14 @@
 // of them with count (switch.lan[0]), an object of them with for_each
 // (switch.lan["east"]).
 //
+// # The language's specs
+//
+// Every block and attribute is specified once, in language.go (Language,
+// BlockSpec): the schemas the decoder checks bodies against are compiled
+// from the specs, and docs/language.md is generated from them, with each
+// attribute's type, default, meaning and example (internal/tools/langdoc).
+// A block or attribute added to the language is added there.
+//
 // # Defaults and units
 //
 //   - experiment routing: "none" (stored as "") or "static".
