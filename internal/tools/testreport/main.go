@@ -70,6 +70,8 @@ func report(r io.Reader, w io.Writer, ci bool) bool {
 			}
 		case e.Test == "" && e.Action == "fail":
 			failed = true
+		case e.Test == "":
+			// A package's start, pass, or skip (no test files).
 		case e.Action == "output":
 			// go test without -v shows no === lines.
 			if !strings.HasPrefix(e.Output, "=== ") {
