@@ -24,6 +24,7 @@ import (
 // pair and the names of the namespaces; all of it goes away with the test.
 func netnsPair(t *testing.T) (*netlink.Handle, netlink.Link, string, string) {
 	t.Helper()
+	testenv.Root(t)
 	b := make([]byte, 4)
 	rand.Read(b)
 	tag := hex.EncodeToString(b)
