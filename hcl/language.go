@@ -192,11 +192,11 @@ var siteSpec = &BlockSpec{
 		"`benito import site` writes them from a site.conf, see `docs/topdl.md`).",
 	Open: true,
 	Attributes: []*AttributeSpec{{
-		Name: model.SiteConfigRoot, Type: "string", Default: "`\"" + model.SiteDefaults[model.SiteConfigRoot] + "\"`",
+		Name: contract.SiteConfigRoot, Type: "string", Default: "`\"" + model.SiteDefaults[contract.SiteConfigRoot] + "\"`",
 		Description: "Absolute path under which each experiment's config directory (DETER's layout: `hosts`, `route/NODE`, `topology.xml`) is written, in `ROOT/EXPERIMENT/`. benito's default root is removed once empty; one set here stays.",
 		Example:     `config_root = "/var/lib/benito"`,
 	}, {
-		Name: model.SiteRunRoot, Type: "string", Default: "`\"" + model.SiteDefaults[model.SiteRunRoot] + "\"`",
+		Name: contract.SiteRunRoot, Type: "string", Default: "`\"" + model.SiteDefaults[contract.SiteRunRoot] + "\"`",
 		Description: "Absolute path under which each experiment's run directory (switch sockets, pid files, logs) is made, in `ROOT/EXPERIMENT/`.",
 		Example:     `run_root = "/run/benito"`,
 	}, {
