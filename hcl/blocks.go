@@ -18,51 +18,19 @@ import (
 	"github.com/benito-net/benito/model"
 )
 
-// Meta-arguments of the blocks that make instances.
-var metaAttrs = []hcl.AttributeSchema{{Name: "count"}, {Name: "for_each"}, {Name: "depends_on"}}
-
-var shapingAttrs = []hcl.AttributeSchema{{Name: "capacity"}, {Name: "latency"}, {Name: "loss"}}
-
-func attrSchemas(names []string, more ...[]hcl.AttributeSchema) []hcl.AttributeSchema {
-	var out []hcl.AttributeSchema
-	for _, n := range names {
-		out = append(out, hcl.AttributeSchema{Name: n})
-	}
-	for _, m := range more {
-		out = append(out, m...)
-	}
-	return out
-}
-
-// Schemas of the blocks' bodies, compiled once: decoding ten thousand blocks
-// must not redo it.
+// Schemas of the blocks' bodies, compiled once from the language's specs
+// (language.go): decoding ten thousand blocks must not redo it.
 var (
-	experimentS = compile(&hcl.BodySchema{Attributes: attrSchemas([]string{"routing"}), Blocks: []hcl.BlockHeaderSchema{{Type: kindRequiredProviders}}})
-	outputS     = compile(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "value", Required: true}, {Name: "description"}}})
-	switchS     = compile(&hcl.BodySchema{Attributes: attrSchemas([]string{"kind", "ports", "subnet", "group", "mode"}, shapingAttrs, metaAttrs)})
-	bridgeS     = compile(&hcl.BodySchema{Attributes: metaAttrs})
-	tapS        = compile(&hcl.BodySchema{Attributes: attrSchemas([]string{"switch", "bridge", "owner", "group"}, metaAttrs)})
-	vnodeS      = compile(&hcl.BodySchema{
-		Attributes: attrSchemas([]string{"type", "startup", "os", "image", "partition", "ghost", "memory", "cpus", "attributes"}, metaAttrs),
-		Blocks: []hcl.BlockHeaderSchema{
-			{Type: "interface", LabelNames: []string{"name"}},
-			{Type: "route"},
-			{Type: "mount"},
-		},
-	})
-	interfaceS = compile(&hcl.BodySchema{Attributes: append([]hcl.AttributeSchema{
-		{Name: "switch", Required: true}, {Name: "ip4_address"}, {Name: "ip4_netmask"}, {Name: "mac_address"}, {Name: "mtu"},
-	}, shapingAttrs...)})
-	routeAttrs = []hcl.AttributeSchema{
-		{Name: "destination", Required: true}, {Name: "gateway"}, {Name: "device"}, {Name: "metric"},
-	}
-	nodeRouteS = compile(&hcl.BodySchema{Attributes: routeAttrs})
-	routeS     = compile(&hcl.BodySchema{Attributes: append([]hcl.AttributeSchema{
-		{Name: "node", Required: true}, {Name: "count"}, {Name: "for_each"},
-	}, routeAttrs...)})
-	mountS = compile(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-		{Name: "source", Required: true}, {Name: "target"}, {Name: "read_only"},
-	}})
+	experimentS = compile(experimentSpec.schema())
+	outputS     = compile(outputSpec.schema())
+	switchS     = compile(switchSpec.schema())
+	bridgeS     = compile(bridgeSpec.schema())
+	tapS        = compile(tapSpec.schema())
+	vnodeS      = compile(vnodeSpec.schema())
+	interfaceS  = compile(interfaceSpec.schema())
+	nodeRouteS  = compile(nodeRouteSpec.schema())
+	routeS      = compile(routeSpec.schema())
+	mountS      = compile(mountSpec.schema())
 )
 
 func (e *evaluator) content(body *hclsyntax.Body, s *schema) content {

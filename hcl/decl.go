@@ -26,21 +26,8 @@ const (
 	kindRoute      = "route"
 )
 
-var rootS = compile(&hcl.BodySchema{
-	Blocks: []hcl.BlockHeaderSchema{
-		{Type: kindExperiment, LabelNames: []string{"name"}},
-		{Type: kindSite},
-		{Type: kindVariable, LabelNames: []string{"name"}},
-		{Type: kindLocals},
-		{Type: kindOutput, LabelNames: []string{"name"}},
-		{Type: kindSwitch, LabelNames: []string{"name"}},
-		{Type: kindBridge, LabelNames: []string{"name"}},
-		{Type: kindVNode, LabelNames: []string{"name"}},
-		{Type: kindTap, LabelNames: []string{"name"}},
-		{Type: kindRoute, LabelNames: []string{"name"}},
-		{Type: kindResource, LabelNames: []string{"type", "name"}},
-	},
-})
+// rootS is the top level: the blocks of the language (language.go).
+var rootS = compile((&BlockSpec{Blocks: language}).schema())
 
 // block is one node of the dependency graph: a top-level block, one local
 // value or one variable.

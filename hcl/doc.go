@@ -36,6 +36,14 @@
 // with for_each (switch.lan["east"]); an attribute that names an instance
 // takes such an object or the instance's host name as a string.
 //
+// # The language's specs
+//
+// Every block and attribute is specified once, in language.go (Language,
+// BlockSpec): the schemas the decoder checks bodies against are compiled
+// from the specs, and docs/language.md is generated from them, with each
+// attribute's type, default, meaning and example (internal/tools/langdoc).
+// A block or attribute added to the language is added there.
+//
 // # Defaults and units
 //
 //   - experiment routing: "none" (stored as "") or "static".

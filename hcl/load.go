@@ -137,7 +137,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		fmt.Fprintf(h, "file %q %d\n", filepath.Base(path), len(f.Bytes))
 		h.Write(f.Bytes)
 	}
-	files = append(files, tx.parse(xmls, len(paths) == 0, requiredProviderNames(files), h, cfg.Files, &diags)...)
+	files = append(files, tx.parse(xmls, !declaresExperiment(files), requiredProviderNames(files), h, cfg.Files, &diags)...)
 
 	if diags.HasErrors() {
 		// A block that did not parse would come back as a crowd of

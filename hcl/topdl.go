@@ -26,8 +26,9 @@ type topdlSet struct {
 func genName(path string) string { return path + "#hcl" }
 
 // parse reads each TopDL file, maps it to HCL and parses that. The
-// experiment block is generated (named after the file) only when the
-// directory has no .hcl file, which would declare it. types are node
+// experiment block is generated (named after the file, with the routing
+// of an import) only when no .hcl file declares it: a directory may add
+// a site block to a TopDL file and nothing else. types are node
 // types served beyond DETER's (the providers the .hcl files require).
 // The XML source is added to files, for diagnostics' snippets, and to the
 // configuration hash.
@@ -94,6 +95,21 @@ func (s *topdlSet) parse(paths []string, withExperiment bool, types []string, h 
 		out = append(out, f)
 	}
 	return out
+}
+
+// declaresExperiment reports whether one of files has an experiment
+// block, read from the syntax alone, as requiredProviderNames reads.
+func declaresExperiment(files []*hcl.File) bool {
+	for _, f := range files {
+		if body, ok := f.Body.(*hclsyntax.Body); ok {
+			for _, b := range body.Blocks {
+				if b.Type == kindExperiment {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // requiredProviderNames returns the names the experiment blocks of files

@@ -14,13 +14,7 @@ import (
 	"github.com/benito-net/benito/internal/suggest"
 )
 
-var variableSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
-		{Name: "type"},
-		{Name: "default"},
-		{Name: "description"},
-	},
-}
+var variableSchema = variableSpec.schema()
 
 // variable is a declared input variable and the value it ends up with.
 type variable struct {

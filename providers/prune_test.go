@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/internal/testenv"
 	"github.com/benito-net/benito/model"
 )
 
@@ -22,8 +23,9 @@ func TestPruneRoot(t *testing.T) {
 	if _, err := os.Stat(root); err == nil {
 		t.Skipf("%s exists: it may be in use", root)
 	}
+	testenv.Root(t)
 	if err := os.Mkdir(root, 0o755); err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
 	other := filepath.Join(root, "other-experiment")

@@ -10,7 +10,9 @@
 //   - Marshal: a Topology as TopDL 1.0 that fedd's reader accepts, and
 //     FromExperiment: an evaluated model.Experiment (with what benito
 //     assigned: MACs, switch sockets, port numbers) as a Topology;
-//   - ToHCL: a Topology as a formatted, commented HCL experiment;
+//   - ToHCL: a Topology as a formatted, commented HCL experiment, whose
+//     routing is RoutingDefault ("static": DETER computed the routes a
+//     TopDL file leaves out) unless the file's benito:routing says;
 //   - ImportSite: a DETER site.conf (a Python ConfigParser file) as a site
 //     block.
 //

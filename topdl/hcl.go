@@ -16,10 +16,17 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
+// RoutingDefault is the routing of an experiment imported from TopDL whose
+// file does not set benito:routing: "static", routes computed between all
+// subnets, as DETER computed them.
+const RoutingDefault = "static"
+
 // HCLOptions tune ToHCL.
 type HCLOptions struct {
 	// Name is the experiment's name; empty leaves the experiment block out
-	// (another file of the directory declares it).
+	// (another file of the directory declares it, and its routing). The
+	// experiment block ToHCL writes has the file's benito:routing, or
+	// RoutingDefault.
 	Name string
 	// Source is the TopDL file's name, for the header comment.
 	Source string
@@ -74,6 +81,12 @@ func ToHCL(t *Topology, opts HCLOptions) (*HCL, hcl.Diagnostics) {
 		exp := hb.AppendNewBlock("experiment", []string{opts.Name})
 		if a, ok := Attr(t.Attributes, "benito:routing"); ok {
 			exp.Body().SetAttributeValue("routing", cty.StringVal(a.Value))
+		} else {
+			// DETER computed the routes of every experiment; a TopDL
+			// file holds none, and without them only nodes on one link
+			// reach each other.
+			comment(exp.Body(), `DETER computed the routes between subnets, and so does benito; "none" keeps only the routes written.`)
+			exp.Body().SetAttributeValue("routing", cty.StringVal(RoutingDefault))
 		}
 	}
 	for _, a := range t.Attributes {

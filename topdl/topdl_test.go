@@ -326,6 +326,65 @@ func TestDirectoryXML(t *testing.T) {
 	}
 }
 
+// TestRoutingDefault: a TopDL experiment gets the routes DETER computed
+// (routing "static") unless its file, or the .hcl file that declares the
+// experiment, says otherwise; a .hcl file with only a site block leaves
+// the experiment to the TopDL file.
+func TestRoutingDefault(t *testing.T) {
+	deter, err := os.ReadFile("testdata/deter-routed.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	none := strings.Replace(string(deter), "</experiment>",
+		"  <attribute><attribute>benito:routing</attribute><value>none</value></attribute>\n</experiment>", 1)
+	for _, tc := range []struct {
+		name, xml, hcl string
+		wantName       string
+		wantRouting    string
+		wantType       string
+	}{
+		{"alone", string(deter), "", "deter-routed", "static", contract.NodeQEMU},
+		{"routing none in the file", none, "", "deter-routed", "", contract.NodeQEMU},
+		{"with a site block", string(deter), "site {\n  default_type = \"process\"\n}\n", "deter-routed", "static", contract.NodeProcess},
+		{"experiment declared", string(deter), "experiment \"x\" {}\n", "x", "", contract.NodeQEMU},
+		{"experiment declared static", string(deter), "experiment \"x\" {\n  routing = \"static\"\n}\n", "x", "static", contract.NodeQEMU},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "deter-routed.xml"), []byte(tc.xml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if tc.hcl != "" {
+				if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(tc.hcl), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg, diags := benitohcl.Load(dir, benitohcl.Options{})
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			exp := cfg.Experiment
+			if exp.Name != tc.wantName || exp.Routing != tc.wantRouting || exp.VNodes[0].Type != tc.wantType {
+				t.Errorf("experiment %q, routing %q, node type %q; want %q, %q, %q", exp.Name, exp.Routing, exp.VNodes[0].Type, tc.wantName, tc.wantRouting, tc.wantType)
+			}
+			// The export says the routing, none included, so that
+			// importing it again does not default it.
+			again := t.TempDir()
+			xml := topdl.Marshal(topdl.FromExperiment(exp, topdl.Assigned{}, topdl.FromOptions{Export: true}))
+			if err := os.WriteFile(filepath.Join(again, "deter-routed.xml"), xml, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg, diags = benitohcl.Load(again, benitohcl.Options{})
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			if got := cfg.Experiment.Routing; got != exp.Routing {
+				t.Errorf("exported and imported again, routing %q became %q:\n%s", exp.Routing, got, xml)
+			}
+		})
+	}
+}
+
 // TestTopologyFile: the config directory's topology.xml (written by
 // lowering) is what Marshal writes, and reads back.
 func TestTopologyFile(t *testing.T) {

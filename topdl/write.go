@@ -307,9 +307,12 @@ func FromExperiment(exp *model.Experiment, a Assigned, opts FromOptions) *Topolo
 				c.Attributes = append(c.Attributes, Attribute{Name: "benito:route", Value: FormatRoute(r)})
 			}
 		}
-		if exp.Routing != "" {
-			t.Attributes = append(t.Attributes, Attribute{Name: "benito:routing", Value: exp.Routing})
+		// Always: an import without it takes RoutingDefault.
+		routing := exp.Routing
+		if routing == "" {
+			routing = "none"
 		}
+		t.Attributes = append(t.Attributes, Attribute{Name: "benito:routing", Value: routing})
 	}
 	return t
 }

@@ -26,6 +26,9 @@ type cli struct {
 	env    []string
 
 	noColor bool
+	// destroying is set by the destroy command: a provider binary the lock
+	// file does not record is then a warning, not an error.
+	destroying bool
 }
 
 // exitError ends the process with code after its message (if any) has

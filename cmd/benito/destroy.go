@@ -21,6 +21,7 @@ With -target, only those resources and what depends on them are destroyed.`,
   benito destroy -target 'vnode.a' examples/demo`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			c.destroying = true
 			return c.applyDir(dirArg(args), &f, true)
 		},
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/internal/testenv"
 	"github.com/benito-net/benito/model"
 )
 
@@ -102,12 +103,7 @@ func leaveNoRoots(t *testing.T) {
 
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root: makes namespaces and network devices")
-		}
-		t.Skip("needs root: makes namespaces and network devices")
-	}
+	testenv.Root(t)
 }
 
 // TestQuickstart applies the README's quickstart: a ping crosses the router

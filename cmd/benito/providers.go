@@ -19,13 +19,14 @@ import (
 // thirdParty checks the experiment's third-party providers against the
 // lock file and adds a factory for each to fs, the factories w was opened
 // with. Built-in providers win over a third party of the same name. It
-// returns the providers it resolved.
+// returns the providers it resolved. A destroy takes a changed binary,
+// with a warning.
 func (c *cli) thirdParty(w *workdir.Workdir, dir string, fs map[string]providers.Factory) (map[string]*discovery.Resolved, hcl.Diagnostics) {
 	if w == nil || w.Config == nil || w.Config.Experiment == nil {
 		return nil, nil
 	}
 	builtin := builtins()
-	resolved, diags := discovery.Resolve(w.Config.Experiment, dir, c.env, func(n string) bool { return builtin[n] })
+	resolved, diags := discovery.Resolve(w.Config.Experiment, dir, c.env, func(n string) bool { return builtin[n] }, discovery.ResolveOptions{Destroy: c.destroying})
 	for name, f := range discovery.Factories(resolved) {
 		if !builtin[name] {
 			fs[name] = f

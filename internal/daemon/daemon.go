@@ -200,13 +200,18 @@ func stat(pid int) (start uint64, state byte, err error) {
 
 // StartDetached runs a program that makes itself a daemon (vde_switch -d,
 // wirefilter --daemon): it returns once the program's own pid file names a
-// live process and ready says it is ready, within timeout. The program's
-// output before it detaches goes to spec.Log, or, without one, into the
-// error when it fails. A daemon that does not become ready in time is
-// stopped. spec.Env and spec.Cloneflags are used as Start uses them.
+// live process and ready says it is ready, all within timeout. The
+// program's output before it detaches goes to spec.Log, or, without one,
+// into the error when it fails. A program that has not detached in time
+// (wirefilter blocks, before it detaches, until both its switches answer)
+// is killed, and a daemon that does not become ready in time is stopped.
+// spec.Env and spec.Cloneflags are used as Start uses them.
 func StartDetached(ctx context.Context, spec Spec, pidFile string, timeout time.Duration, ready func() error) (Process, error) {
 	line := spec.Path + " " + strings.Join(spec.Args, " ")
-	cmd := exec.CommandContext(ctx, spec.Path, spec.Args...)
+	deadline := time.Now().Add(timeout)
+	runCtx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	cmd := exec.CommandContext(runCtx, spec.Path, spec.Args...)
 	cmd.Env, cmd.Dir = spec.Env, spec.Dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Cloneflags: spec.Cloneflags}
 	// The daemon keeps no copy of the output, but a guard costs nothing.
@@ -228,9 +233,11 @@ func StartDetached(ctx context.Context, spec Spec, pidFile string, timeout time.
 		if msg := firstLine(out.String()); msg != "" {
 			err = fmt.Errorf("%w: %s", err, msg)
 		}
+		if runCtx.Err() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("did not detach within %s, killed: %w", timeout, err)
+		}
 		return Process{}, fmt.Errorf("%s: %w", line, err)
 	}
-	deadline := time.Now().Add(timeout)
 	for {
 		p, err := FromPidFile(pidFile)
 		if err == nil {

@@ -166,4 +166,12 @@ func TestStartDetached(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "bad option") {
 		t.Errorf("a failing program: %v", err)
 	}
+
+	// A program that never detaches (as a wirefilter whose switch does not
+	// answer) is killed at the timeout instead of waited for.
+	start := time.Now()
+	_, err = StartDetached(context.Background(), Spec{Path: "sh", Args: []string{"-c", "exec sleep 30"}}, pidFile, 200*time.Millisecond, ready)
+	if took := time.Since(start); err == nil || !strings.Contains(err.Error(), "did not detach within 200ms") || took > 3*time.Second {
+		t.Errorf("a program that never detaches: %v, after %v", err, took)
+	}
 }

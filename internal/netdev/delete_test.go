@@ -4,18 +4,17 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/benito-net/benito/internal/testenv"
 )
 
 func needRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: makes devices for real")
-	}
+	testenv.Root(t)
 }
 
 func tag() string {

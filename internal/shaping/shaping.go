@@ -55,8 +55,10 @@ func (s Shaping) normal() Shaping {
 }
 
 // ErrNoNetem is returned (wrapped) when latency or loss is asked of a
-// kernel built without the netem qdisc (CONFIG_NET_SCH_NETEM).
-var ErrNoNetem = errors.New("this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM is not set), so it cannot add latency or loss; only capacity (tbf) can be shaped")
+// kernel without the netem qdisc: built without CONFIG_NET_SCH_NETEM, or
+// whose module sch_netem could not be loaded.
+var ErrNoNetem = errors.New("this kernel has no netem qdisc (kernel module sch_netem, CONFIG_NET_SCH_NETEM), so it cannot add latency or loss; " +
+	"load the module (modprobe sch_netem) or use a kernel built with it. Only capacity (tbf) can be shaped without it")
 
 // Apply makes link's shaping s: a root netem qdisc for latency and loss
 // (with netem's rate for capacity), or a root tbf qdisc for capacity alone.

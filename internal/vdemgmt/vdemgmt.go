@@ -81,6 +81,18 @@ func Dial(path, prompt string, timeout time.Duration) (*Conn, error) {
 	return m, nil
 }
 
+// Ready reports whether the daemon at path greets with prompt within
+// timeout: it dials and hangs up. A daemon starting up makes its socket
+// file before it listens on it, so the file alone proves nothing (and a
+// connection then is refused).
+func Ready(path, prompt string, timeout time.Duration) error {
+	c, err := Dial(path, prompt, timeout)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
 // Close ends the session.
 func (m *Conn) Close() error { return m.c.Close() }
 

@@ -2,29 +2,29 @@ package vdemgmt
 
 import (
 	"context"
+	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/testenv"
 )
 
 // TestSwitchSession runs a real vde_switch and talks to it: data lines,
 // a refusal with its errno, and shutdown ending the session.
 func TestSwitchSession(t *testing.T) {
-	if _, err := exec.LookPath("vde_switch"); err != nil {
-		t.Skip("vde_switch not installed (Debian package vde2)")
-	}
+	testenv.Command(t, "vde_switch", "vde2")
 	dir := t.TempDir()
 	mgmt := filepath.Join(dir, "m")
 	pidFile := filepath.Join(dir, "pid")
 	// -d: a vde_switch in the foreground reads commands from its stdin and
 	// ends at its end.
 	sw, err := daemon.StartDetached(context.Background(), daemon.Spec{Path: "vde_switch", Args: []string{"-d", "-p", pidFile, "-s", filepath.Join(dir, "ctl"), "-M", mgmt, "-n", "4"}},
-		pidFile, 5*time.Second, func() error { _, err := os.Stat(mgmt); return err })
+		pidFile, 5*time.Second, func() error { return Ready(mgmt, PromptSwitch, time.Second) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,5 +52,43 @@ func TestSwitchSession(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the switch did not shut down")
 		}
+	}
+}
+
+// TestReady: a socket file that is bound but not yet listened on, as a
+// starting daemon has for a moment, is not ready; one that greets is.
+func TestReady(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mgmt")
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
+		syscall.Close(fd)
+		t.Fatal(err)
+	}
+	if err := Ready(path, PromptSwitch, time.Second); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("a bound socket nobody listens on: %v", err)
+	}
+	syscall.Close(fd)
+	os.Remove(path)
+
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("VDE switch V.2.3.2\n(C) Virtual Square Team\n\n" + PromptSwitch))
+			c.Close()
+		}
+	}()
+	if err := Ready(path, PromptSwitch, time.Second); err != nil {
+		t.Errorf("a socket that greets: %v", err)
 	}
 }

@@ -190,13 +190,23 @@ type Resolved struct {
 	Path string
 }
 
+// ResolveOptions tune Resolve.
+type ResolveOptions struct {
+	// Destroy takes a binary whose checksum the lock does not record, with
+	// a warning, instead of refusing it: what the provider made can be
+	// taken down even after its binary was replaced (by a rebuild, an
+	// upgrade), where refusing would leave it on the host.
+	Destroy bool
+}
+
 // Resolve checks every required provider of exp against the lock file in
 // dir and finds its binary. It refuses a provider missing from the lock
 // file or locked under another source or constraint ("run benito init"),
 // and a binary whose checksum the lock does not record ("run benito init
-// -upgrade"). builtin reports the providers built into benito, which need
-// no lock entry; a vnode type served by neither is reported at its block.
-func Resolve(exp *model.Experiment, dir string, environ []string, builtin func(name string) bool) (map[string]*Resolved, hcl.Diagnostics) {
+// -upgrade"; for a destroy, a warning). builtin reports the providers
+// built into benito, which need no lock entry; a vnode type served by
+// neither is reported at its block.
+func Resolve(exp *model.Experiment, dir string, environ []string, builtin func(name string) bool, opts ResolveOptions) (map[string]*Resolved, hcl.Diagnostics) {
 	diags := Check(exp, builtin)
 	if len(exp.RequiredProviders) == 0 {
 		return nil, diags
@@ -225,13 +235,28 @@ func Resolve(exp *model.Experiment, dir string, environ []string, builtin func(n
 				LockFileName, rp.Name, l.Source, l.Constraints, rp.Source, rp.Version)
 			continue
 		}
-		path, _, ok := findLocked(rp.Name, dirs, l, fail, func(path, hash string) string {
+		check := l
+		if opts.Destroy {
+			check = nil // checked below, for a warning
+		}
+		path, hash, ok := findLocked(rp.Name, dirs, check, fail, func(path, hash string) string {
 			return fmt.Sprintf("The checksum of %s (%s) is not the one %s records for %s %s: the binary was replaced. "+
 				"If the new binary is the one you want, run `benito init -upgrade` to lock it.",
 				path, hash, LockFileName, rp.Name, l.Version)
 		})
 		if !ok {
 			continue
+		}
+		if opts.Destroy && !slices.Contains(l.Hashes, hash) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  fmt.Sprintf("Provider %q does not match the lock file", rp.Name),
+				Detail: fmt.Sprintf("%s records %s for %s %s, but %s has the checksum %s: the binary was replaced. "+
+					"The destroy goes on with it, so that what the provider made is taken down; plan and apply refuse it until "+
+					"you run `benito init -upgrade` to lock it.",
+					LockFileName, strings.Join(l.Hashes, ", "), rp.Name, l.Version, path, hash),
+				Subject: &rng,
+			})
 		}
 		out[rp.Name] = &Resolved{Locked: *l, Path: path}
 	}

@@ -16,5 +16,9 @@
 //     record: a provider missing from it is refused with "run `benito
 //     init`", a binary whose checksum changed with "run `benito init
 //     -upgrade`", each diagnostic pointing at the required_providers entry.
+//     The one exception is a destroy (ResolveOptions.Destroy): a changed
+//     binary is used, with a warning naming the provider, the checksum
+//     the lock records and the binary's, and `benito init -upgrade`, so
+//     that replacing a binary never strands what it made on the host.
 //   - Built-in providers need no lock entry.
 package discovery

@@ -15,6 +15,7 @@ import (
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/testenv"
 	"github.com/benito-net/benito/internal/vdemgmt"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
@@ -36,9 +37,8 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
+	testenv.Root(t)
+	testenv.Command(t, "vde_switch", "vde2")
 	p := New()
 	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "hostnet-test"}).Diagnostics; d.HasErrors() {
 		t.Fatal(d.Err())

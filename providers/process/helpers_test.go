@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/internal/testenv"
 	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
@@ -21,9 +21,7 @@ import (
 
 func needRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: makes namespaces, devices and processes for real")
-	}
+	testenv.Root(t)
 }
 
 func randTag(t *testing.T) string {

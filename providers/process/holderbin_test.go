@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/benito-net/benito/internal/testenv"
 )
 
 // TestStaticHolder checks that the holder is the static program where it
@@ -60,9 +62,7 @@ func TestStaticHolder(t *testing.T) {
 }
 
 func BenchmarkHolderStart(b *testing.B) {
-	if os.Geteuid() != 0 {
-		b.Skip("needs root")
-	}
+	testenv.Root(b)
 	for _, tc := range []struct {
 		name   string
 		static bool

@@ -67,12 +67,18 @@ func wireWorking(n node, f iface) bool {
 	if err != nil || id == "" || id != switchID(f) || !p.Alive() {
 		return false
 	}
-	c, err := net.DialTimeout("unix", filepath.Join(f.VDESocket, "ctl"), wireTimeout)
+	return listening(filepath.Join(f.VDESocket, "ctl")) == nil
+}
+
+// listening reports whether a daemon accepts connections on the unix
+// socket at path. The socket file alone does not say it: a starting
+// daemon makes it before it listens.
+func listening(path string) error {
+	c, err := net.DialTimeout("unix", path, wireTimeout)
 	if err != nil {
-		return false
+		return err
 	}
-	c.Close()
-	return true
+	return c.Close()
 }
 
 // switchID identifies the switch serving f's port: the device, inode and
@@ -162,7 +168,7 @@ func startHub(n node, f iface) error {
 	os.RemoveAll(sock)
 	os.Remove(pidFile)
 	args := []string{"-x", "-d", "-s", sock, "-p", pidFile, "-n", "3"}
-	p, err := startDaemonizing("vde_switch", args, pidFile, filepath.Join(sock, "ctl"))
+	p, err := startDaemonizing("vde_switch", args, pidFile, func() error { return listening(filepath.Join(sock, "ctl")) })
 	if err != nil {
 		return fmt.Errorf("starting the hub of %s's wire: %w", f.Name, err)
 	}
@@ -188,7 +194,7 @@ func startWire(n node, f iface) error {
 	for _, c := range wireValues(f.Shaping, wireBuffer(f.Shaping)) {
 		args = append(args, "-"+c.flag, "LR"+c.value)
 	}
-	p, err := startDaemonizing("wirefilter", args, pidFile, mgmt)
+	p, err := startDaemonizing("wirefilter", args, pidFile, func() error { return vdemgmt.Ready(mgmt, vdemgmt.PromptWirefilter, wireTimeout) })
 	if err != nil {
 		return fmt.Errorf("starting the wirefilter of %s (%s port %d): %w", f.Name, f.VDESocket, f.VDEPort, err)
 	}
@@ -230,17 +236,14 @@ func stopProcess(file string) error {
 
 // startDaemonizing runs a program that puts itself in the background
 // (vde_switch -d, wirefilter --daemon): it returns once the program's own
-// pid file names a live process and ready exists. Errors the program
-// reports before it detaches are returned with its output.
-func startDaemonizing(prog string, args []string, pidFile, ready string) (daemon.Process, error) {
+// pid file names a live process and ready says it serves. Errors the
+// program reports before it detaches are returned with its output.
+func startDaemonizing(prog string, args []string, pidFile string, ready func() error) (daemon.Process, error) {
 	path, err := exec.LookPath(prog)
 	if err != nil {
 		return daemon.Process{}, fmt.Errorf("%s is not installed (Debian package vde2): %w", prog, err)
 	}
-	return daemon.StartDetached(context.Background(), daemon.Spec{Path: path, Args: args, Dir: "/"}, pidFile, wireTimeout, func() error {
-		_, err := os.Stat(ready)
-		return err
-	})
+	return daemon.StartDetached(context.Background(), daemon.Spec{Path: path, Args: args, Dir: "/"}, pidFile, wireTimeout, ready)
 }
 
 // wireValue is one wirefilter setting: its command-line flag, its
@@ -404,7 +407,8 @@ func shapingProblem(f iface) string {
 			return ""
 		}
 		if !ok {
-			return `it asks for latency or loss on a bridge switch, but this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM); put the link on a VDE switch (kind = "vde"), where benito delays packets with wirefilter, or use a kernel with netem`
+			return `it asks for latency or loss on a bridge switch, but this kernel has no netem qdisc (kernel module sch_netem, CONFIG_NET_SCH_NETEM); ` +
+				`put the link on a VDE switch (kind = "vde"), where benito delays packets with wirefilter, or load the module (modprobe sch_netem), or use a kernel built with it`
 		}
 	case wired(f):
 		if _, err := haveWirefilter(); err != nil {

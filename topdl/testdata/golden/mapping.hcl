@@ -1,7 +1,10 @@
 # Imported from mapping.xml by benito import topdl.
 # TopDL rates are kbit/s and latencies ms; they are written here with units.
 
-experiment "mapping" {}
+experiment "mapping" {
+  # DETER computed the routes between subnets, and so does benito; "none" keeps only the routes written.
+  routing = "static"
+}
 
 switch "link0" {
   capacity = "100Mbit"

@@ -1,7 +1,10 @@
 # Imported from messy.xml by benito import topdl.
 # TopDL rates are kbit/s and latencies ms; they are written here with units.
 
-experiment "messy" {}
+experiment "messy" {
+  # DETER computed the routes between subnets, and so does benito; "none" keeps only the routes written.
+  routing = "static"
+}
 
 # Skipped topology/elements/computer "n1"/cpu (line 14): benito has no use for it.
 # Skipped topology/elements/computer "n1"/service (line 18): benito has no use for it.

@@ -1,0 +1,2 @@
+// Package notests has no tests: go test -json reports it as skipped.
+package notests
