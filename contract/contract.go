@@ -158,6 +158,7 @@ var types = map[string]struct {
 		{Name: "interfaces", Type: cty.List(Interface), Description: "the node's interfaces, sorted by name"},
 		{Name: "config_dir", Type: cty.String, Description: "the experiment's config directory, shared into the node"},
 		{Name: "run_dir", Type: cty.String, Description: "the experiment's run directory (sockets, pid files, logs)"},
+		{Name: "hosts_file", Type: cty.String, Description: "the experiment's hosts file, which the node sees as its /etc/hosts (every node's name resolves in every node); the vnode depends on it, and it is rewritten in place, so a node follows it without being touched"},
 		{Name: "mount_namespace", Type: cty.Bool, Description: "the node has mount blocks: a container or process node gets a mount namespace of its own"},
 		{Name: "ip_forward", Type: cty.Bool, Description: "the node has more than one addressed interface: it forwards packets between its links (a router)"},
 	}},
@@ -167,6 +168,7 @@ var types = map[string]struct {
 		{Name: "gateway", Type: cty.String, Description: "the next hop's address, or null"},
 		{Name: "device", Type: cty.String, Description: "the node's interface the route goes out of, or null"},
 		{Name: "metric", Type: cty.Number, Description: "the route's metric, or null"},
+		{Name: "source", Type: cty.String, Description: "the node's own address on the interface the route leaves by, its preferred source, or null: an address change changes the route too, so the plan shows it and apply installs it again after the node's update (the kernel drops a route whose address goes)"},
 	}},
 	Mount: {"a directory of the host shared into a node", []Attribute{
 		{Name: "node", Type: cty.String, Required: true, Description: "the node it is shared into"},
