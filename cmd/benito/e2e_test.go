@@ -20,9 +20,9 @@ import (
 // vde_switch daemons, node processes. Each experiment has a unique name,
 // and experiment() destroys it when a test fails half-way.
 
-// leftovers lists what experiment name still has on the host: node
-// processes, daemons started for it, devices carrying its tag, and its run
-// directory.
+// leftovers lists what experiment name still has on the host: processes
+// started for it, mounts (its nodes' namespace pins), devices carrying its
+// tag, and its run directory.
 func leftovers(t *testing.T, name string) []string {
 	t.Helper()
 	var out []string
@@ -33,8 +33,14 @@ func leftovers(t *testing.T, name string) []string {
 		if len(f) < 3 || strings.HasPrefix(f[1], "Z") {
 			continue
 		}
-		if args := strings.Join(f[2:], " "); strings.Contains(args, "benito-node:"+name+"/") || strings.Contains(args, runDir+"/") {
+		if args := strings.Join(f[2:], " "); strings.Contains(args, runDir+"/") {
 			out = append(out, "process "+args)
+		}
+	}
+	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	for _, line := range strings.Split(string(mounts), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && (f[4] == runDir || strings.HasPrefix(f[4], runDir+"/")) {
+			out = append(out, "mount "+f[4])
 		}
 	}
 	links, _ := exec.Command("ip", "-o", "link", "show").Output()
@@ -106,8 +112,8 @@ func requireRoot(t *testing.T) {
 
 // TestQuickstart applies the README's quickstart: a ping crosses the router
 // both ways over the computed static routes, drift (a killed vde_switch, a
-// killed node process, a deleted host veth) shows in the plan and apply
-// repairs it, and destroy leaves nothing on the host.
+// node's namespace unpinned, a deleted host veth) shows in the plan and
+// apply repairs it, and destroy leaves nothing on the host.
 func TestQuickstart(t *testing.T) {
 	requireRoot(t)
 	dir, name := realExperiment(t, "quickstart")
@@ -139,13 +145,7 @@ func TestQuickstart(t *testing.T) {
 	if err := syscall.Kill(pidOf(filepath.Join(runDir, "switch", "lan2.pid")), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("pgrep", "-f", "^benito-node:"+name+"/router( |$)").Output()
-	if err != nil {
-		t.Fatalf("finding the router's process: %v", err)
-	}
-	if err := syscall.Kill(-atoi(t, strings.Fields(string(out))[0]), syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	unpin(t, runDir, "router")
 	if err := exec.Command("ip", "link", "del", model.DeviceName(name, "a", "eth0")).Run(); err != nil {
 		t.Fatalf("deleting a's host veth: %v", err)
 	}
@@ -173,8 +173,8 @@ func TestQuickstart(t *testing.T) {
 
 // TestDestroyAfterDrift: things killed or deleted by hand and never
 // repaired still leave nothing behind once the experiment is destroyed
-// (their remains: a dead switch's files, a dead node's directory, a node
-// whose plug died).
+// (their remains: a dead switch's files, nodes whose namespaces were
+// unpinned, with the plug of one still running).
 func TestDestroyAfterDrift(t *testing.T) {
 	requireRoot(t)
 	dir, name := realExperiment(t, "quickstart")
@@ -190,13 +190,7 @@ func TestDestroyAfterDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, node := range []string{"router", "a"} {
-		out, err := exec.Command("pgrep", "-f", "^benito-node:"+name+"/"+node+"( |$)").Output()
-		if err != nil {
-			t.Fatalf("finding %s's process: %v", node, err)
-		}
-		if err := syscall.Kill(-atoi(t, strings.Fields(string(out))[0]), syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
+		unpin(t, runDir, node)
 	}
 	if r := benito(t, "", "destroy", "-auto-approve", dir); r.code != 0 {
 		t.Fatalf("destroy:\n%s", r)
@@ -211,6 +205,17 @@ func TestDestroyAfterDrift(t *testing.T) {
 	}
 	if len(left) > 0 {
 		t.Errorf("destroy after drift left on the host:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+// unpin unmounts node's namespace pins by hand (the files stay), as a
+// node's death looks to benito.
+func unpin(t *testing.T, runDir, node string) {
+	t.Helper()
+	for _, k := range []string{"net", "uts", "mnt"} {
+		if err := syscall.Unmount(filepath.Join(runDir, "ns", k, node), syscall.MNT_DETACH); err != nil {
+			t.Fatalf("unmounting %s's %s pin: %v", node, k, err)
+		}
 	}
 }
 

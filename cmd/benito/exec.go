@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -19,6 +18,8 @@ import (
 	"github.com/benito-net/benito/state"
 	"github.com/benito-net/benito/workdir"
 	"github.com/spf13/cobra"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 func (c *cli) execCommand() *cobra.Command {
@@ -112,21 +113,22 @@ func nodeCommand(st *state.State, node string, command []string) (*exec.Cmd, err
 		}
 		return nil, fmt.Errorf("%s; it has %d nodes: `benito state list` lists them", msg, len(names))
 	}
-	var rec struct {
-		Type      string  `json:"type"`
-		Pid       *int    `json:"pid"`
-		StartTime *uint64 `json:"start_time"`
-	}
-	if err := json.Unmarshal(r.Attributes, &rec); err != nil {
+	ty, err := ctyjson.ImpliedType(r.Attributes)
+	if err != nil {
 		return nil, fmt.Errorf("node %q: unreadable state: %w", node, err)
 	}
-	if rec.Type != model.TypeProcess || r.Provider != process.Name {
-		return nil, fmt.Errorf("node %q is of type %q, served by provider %q: benito exec runs commands in nodes of type %q only", node, rec.Type, r.Provider, model.TypeProcess)
+	v, err := ctyjson.Unmarshal(r.Attributes, ty)
+	if err != nil || !ty.IsObjectType() {
+		return nil, fmt.Errorf("node %q: unreadable state: %v", node, err)
 	}
-	if rec.Pid == nil || rec.StartTime == nil {
-		return nil, fmt.Errorf("node %q was never started (its state records no process); run benito apply", node)
+	typ := ""
+	if ty.HasAttribute("type") && v.GetAttr("type").Type() == cty.String && !v.GetAttr("type").IsNull() {
+		typ = v.GetAttr("type").AsString()
 	}
-	x, err := process.Command(*rec.Pid, *rec.StartTime, command)
+	if typ != model.TypeProcess || r.Provider != process.Name {
+		return nil, fmt.Errorf("node %q is of type %q, served by provider %q: benito exec runs commands in nodes of type %q only", node, typ, r.Provider, model.TypeProcess)
+	}
+	x, err := process.Command(v, command)
 	if err != nil {
 		return nil, fmt.Errorf("node %q is not running: %v; benito plan shows it to be re-created, benito apply starts it again", node, err)
 	}

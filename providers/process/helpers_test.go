@@ -19,10 +19,16 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
+// needRoot skips a test that needs root when not root, and fails it in
+// CI, which must run it.
 func needRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: makes namespaces, devices and processes for real")
+		const why = "needs root: makes namespaces, devices and processes for real"
+		if os.Getenv("CI") != "" {
+			t.Fatal(why)
+		}
+		t.Skip(why)
 	}
 }
 
@@ -162,6 +168,7 @@ func (e *env) nodeConfig(name string, mountNS bool, ifs ...ifc) cty.Value {
 		"interfaces":      list,
 		"config_dir":      cty.StringVal("/nonexistent"),
 		"run_dir":         cty.StringVal(e.runDir),
+		"hosts_file":      cty.NullVal(cty.String),
 		"mount_namespace": cty.BoolVal(mountNS),
 		"ip_forward":      cty.BoolVal(addressed > 1),
 	})
@@ -174,6 +181,17 @@ func routeConfig(node, dst, gw string) cty.Value {
 		"gateway":     cty.StringVal(gw),
 		"device":      cty.NullVal(cty.String),
 		"metric":      cty.NullVal(cty.Number),
+		"source":      cty.NullVal(cty.String),
+	})
+}
+
+func mountConfig(node, source, target string, readOnly bool) cty.Value {
+	return cty.ObjectVal(map[string]cty.Value{
+		"node":      cty.StringVal(node),
+		"node_type": cty.StringVal(model.TypeProcess),
+		"source":    cty.StringVal(source),
+		"target":    cty.StringVal(target),
+		"read_only": cty.BoolVal(readOnly),
 	})
 }
 
@@ -262,11 +280,11 @@ func (e *env) read(addr string) cty.Value {
 // run runs a command inside node's namespaces, like benito exec.
 func (e *env) run(node string, args ...string) (string, error) {
 	e.t.Helper()
-	h, err := e.p.findHolder(node)
+	ns, err := e.p.findNode(node)
 	if err != nil {
 		return "", err
 	}
-	out, err := exec.Command("nsenter", append(append(h.enterArgs(), "--"), args...)...).CombinedOutput()
+	out, err := exec.Command("nsenter", append(append(ns.enterArgs(), "--"), args...)...).CombinedOutput()
 	return string(out), err
 }
 
