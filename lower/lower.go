@@ -56,9 +56,9 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 	for _, sw := range exp.Switches {
 		l.switches[sw.Name] = sw
 	}
-	l.nodeTypes = make(map[string]string, len(exp.VNodes))
+	l.nodes = make(map[string]*model.VNode, len(exp.VNodes))
 	for _, n := range exp.VNodes {
-		l.nodeTypes[n.Name] = n.Type
+		l.nodes[n.Name] = n
 	}
 	l.topRoutes = map[string][]*model.Route{}
 	for _, r := range exp.Routes {
@@ -86,8 +86,8 @@ type lowerer struct {
 	switches  map[string]*model.Switch
 	configDir string
 	runDir    string
-	// nodeTypes maps a node's name to its type.
-	nodeTypes map[string]string
+	// nodes maps a node's name to the node.
+	nodes map[string]*model.VNode
 	// computed holds the routes routing = "static" computed, by node.
 	computed map[string][]*model.Route
 	// topRoutes holds the top-level route blocks by node.
@@ -444,15 +444,15 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 	})
 	var startDeps []addrs.Resource
 	for _, r := range n.Routes {
-		out = append(out, routeResource(n.Name, n.Type, r))
+		out = append(out, routeResource(n, r))
 		startDeps = append(startDeps, out[len(out)-1].Addr)
 	}
 	for _, r := range computed {
-		out = append(out, routeResource(n.Name, n.Type, r))
+		out = append(out, routeResource(n, r))
 		startDeps = append(startDeps, out[len(out)-1].Addr)
 	}
 	for _, r := range l.topRoutes[n.Name] {
-		startDeps = append(startDeps, routeResource(n.Name, n.Type, r).Addr)
+		startDeps = append(startDeps, routeAddr(r))
 	}
 	for _, m := range n.Mounts {
 		out = append(out, &Resource{
@@ -514,7 +514,13 @@ func (l *lowerer) computedRoutes(n *model.VNode) []*model.Route {
 // lowerRoutes lowers the top-level route blocks.
 func (l *lowerer) lowerRoutes(routes []*model.Route) {
 	for _, r := range routes {
-		l.addUnique(routeResource(r.Node, l.nodeTypes[r.Node], r))
+		n := l.nodes[r.Node]
+		if n == nil {
+			// Not a node of the experiment (model validation reports it):
+			// the route still lowers, with no node to take a source from.
+			n = &model.VNode{Name: r.Node}
+		}
+		l.addUnique(routeResource(n, r))
 	}
 }
 
@@ -528,25 +534,55 @@ func (l *lowerer) addUnique(r *Resource) {
 	l.g.add(r)
 }
 
-func routeResource(node, nodeType string, r *model.Route) *Resource {
+func routeAddr(r *model.Route) addrs.Resource {
+	return addrs.Resource{Type: TypeRoute, Name: r.Node, Key: addrs.StringKey(r.Destination.String())}
+}
+
+func routeResource(n *model.VNode, r *model.Route) *Resource {
 	gw := cty.NullVal(cty.String)
 	if r.Gateway.IsValid() {
 		gw = cty.StringVal(r.Gateway.String())
 	}
+	src := cty.NullVal(cty.String)
+	if a := routeSource(n, r); a.IsValid() {
+		src = cty.StringVal(a.String())
+	}
 	return &Resource{
-		Addr:     addrs.Resource{Type: TypeRoute, Name: node, Key: addrs.StringKey(r.Destination.String())},
-		Provider: providerOf(TypeRoute, nodeType),
+		Addr:     routeAddr(r),
+		Provider: providerOf(TypeRoute, n.Type),
 		Config: cty.ObjectVal(map[string]cty.Value{
-			"node":        cty.StringVal(node),
+			"node":        cty.StringVal(r.Node),
 			"destination": cty.StringVal(r.Destination.String()),
 			"gateway":     gw,
 			"device":      optString(r.Device),
 			"metric":      optInt(int64(r.Metric)),
+			"source":      src,
 		}),
-		DependsOn: []addrs.Resource{{Type: TypeVNode, Name: node}},
-		Container: addrs.Resource{Type: TypeVNode, Name: node},
+		DependsOn: []addrs.Resource{{Type: TypeVNode, Name: r.Node}},
+		Container: addrs.Resource{Type: TypeVNode, Name: r.Node},
 		DeclRange: r.DeclRange,
 	}
+}
+
+// routeSource returns node n's address that route r goes out by: that of
+// its device, or of the first interface whose subnet holds its gateway;
+// invalid when there is none.
+func routeSource(n *model.VNode, r *model.Route) netip.Addr {
+	for _, ifc := range n.Interfaces {
+		if !ifc.Address.IsValid() {
+			continue
+		}
+		if r.Device != "" {
+			if ifc.Name == r.Device {
+				return ifc.Address.Addr()
+			}
+			continue
+		}
+		if r.Gateway.IsValid() && ifc.Address.Masked().Contains(r.Gateway) {
+			return ifc.Address.Addr()
+		}
+	}
+	return netip.Addr{}
 }
 
 func routeFileAddr(node string) addrs.Resource {

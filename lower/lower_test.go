@@ -253,3 +253,38 @@ func TestStartupRunsAfterRoutesAndMounts(t *testing.T) {
 		t.Error("a node with mounts gets no mount namespace")
 	}
 }
+
+// TestRouteSource: a route names the node's address it leaves by (the
+// device's, or the one on the gateway's subnet), so that an address
+// change changes the route too; with no such address, none.
+func TestRouteSource(t *testing.T) {
+	source := func(exp *model.Experiment, dst string) cty.Value {
+		t.Helper()
+		r := lowerOK(t, exp, nil).Get(addrs.Resource{Type: TypeRoute, Name: "a", Key: addrs.StringKey(dst)})
+		if r == nil {
+			t.Fatalf("no route to %s", dst)
+		}
+		return r.Config.GetAttr("source")
+	}
+	exp := experiment("a")
+	a := exp.VNodes[0]
+	a.Interfaces[1].Address = netip.MustParsePrefix("10.1.0.5/24")
+	a.Routes = append(a.Routes,
+		&model.Route{Node: "a", Destination: netip.MustParsePrefix("10.8.0.0/16"), Device: "eth1"},
+		&model.Route{Node: "a", Destination: netip.MustParsePrefix("10.7.0.0/16"), Gateway: netip.MustParseAddr("192.168.0.1")})
+	exp.Routes = []*model.Route{{Node: "a", Destination: netip.MustParsePrefix("10.6.0.0/16"), Gateway: netip.MustParseAddr("10.1.0.1")}}
+	for dst, want := range map[string]cty.Value{
+		"10.9.0.0/16": cty.StringVal("10.0.0.1"), // gateway on eth0's subnet
+		"10.8.0.0/16": cty.StringVal("10.1.0.5"), // device eth1
+		"10.7.0.0/16": cty.NullVal(cty.String),   // gateway on no subnet of a's
+		"10.6.0.0/16": cty.StringVal("10.1.0.5"), // a top-level route block
+	} {
+		if got := source(exp, dst); !got.RawEquals(want) {
+			t.Errorf("route to %s: source %#v, want %#v", dst, got, want)
+		}
+	}
+	a.Interfaces[0].Address = netip.MustParsePrefix("10.0.0.9/24")
+	if got := source(exp, "10.9.0.0/16"); !got.RawEquals(cty.StringVal("10.0.0.9")) {
+		t.Errorf("after a's address changed, its route's source is %#v", got)
+	}
+}

@@ -97,6 +97,14 @@ var ConfigTypes = map[string]map[string]cty.Type{
 		"gateway":     cty.String,
 		"device":      cty.String,
 		"metric":      cty.Number,
+		// source is the node's own address on the interface the route
+		// leaves by (the one whose subnet holds the gateway, or the
+		// route's device), or null: the route's preferred source. The
+		// kernel drops a route when the address it goes out by is
+		// removed; naming that address makes an address change change
+		// the route too, so that the plan shows it and the apply
+		// installs it again after the node's update.
+		"source": cty.String,
 	},
 	TypeMount: {
 		"node":      cty.String,
