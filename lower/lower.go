@@ -336,7 +336,8 @@ func (l *lowerer) lowerVNodes() {
 func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	out := make([]*Resource, 0, 2+len(n.Routes)+len(n.Mounts))
-	deps := append(l.refs(n.DependsOn), addrs.Resource{Type: TypeConfigFile, Name: "hosts"})
+	// The node sees the hosts file as its /etc/hosts: it must exist first.
+	deps := append(l.refs(n.DependsOn), hostsAddr)
 	computed := l.computedRoutes(n)
 	if l.hasRouteFile(n) {
 		deps = append(deps, routeFileAddr(n.Name))
@@ -436,6 +437,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 			"interfaces":      ifaceList,
 			"config_dir":      cty.StringVal(l.configDir),
 			"run_dir":         cty.StringVal(l.runDir),
+			"hosts_file":      cty.StringVal(filepath.Join(l.configDir, hostsPath)),
 			"mount_namespace": cty.BoolVal(len(n.Mounts) > 0),
 			"ip_forward":      cty.BoolVal(addressed > 1),
 		}),

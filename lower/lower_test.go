@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/benito-net/benito/addrs"
@@ -286,5 +287,30 @@ func TestRouteSource(t *testing.T) {
 	a.Interfaces[0].Address = netip.MustParsePrefix("10.0.0.9/24")
 	if got := source(exp, "10.9.0.0/16"); !got.RawEquals(cty.StringVal("10.0.0.9")) {
 		t.Errorf("after a's address changed, its route's source is %#v", got)
+	}
+}
+
+// TestHostsFileInNodes: every node is given the experiment's hosts file,
+// which it depends on, and which names localhost as a system's does.
+func TestHostsFileInNodes(t *testing.T) {
+	g := lowerOK(t, experiment("a", "b"), nil)
+	for _, n := range []string{"a", "b"} {
+		r := g.Get(addrs.Resource{Type: TypeVNode, Name: n})
+		if got := r.Config.GetAttr("hosts_file"); !got.RawEquals(cty.StringVal("/cfg/t/hosts")) {
+			t.Errorf("%s: hosts_file %#v", n, got)
+		}
+		found := false
+		for _, d := range r.DependsOn {
+			found = found || d == hostsAddr
+		}
+		if !found {
+			t.Errorf("%s does not depend on %s", n, hostsAddr)
+		}
+	}
+	hosts := g.Get(hostsAddr).Config.GetAttr("content").AsString()
+	for _, want := range []string{"127.0.0.1\tlocalhost\n", "::1\tlocalhost", "10.0.0.1\ta-eth0 a\n", "10.0.0.2\tb-eth0 b\n"} {
+		if !strings.Contains(hosts, want) {
+			t.Errorf("hosts lacks %q:\n%s", want, hosts)
+		}
 	}
 }

@@ -84,6 +84,12 @@ var ConfigTypes = map[string]map[string]cty.Type{
 		"interfaces": cty.List(InterfaceType),
 		"config_dir": cty.String, // the experiment's config directory, shared into the node
 		"run_dir":    cty.String, // the experiment's run directory (sockets, pid files, logs)
+		// hosts_file is the experiment's hosts file (config_file.hosts, in
+		// config_dir), which the node sees as its /etc/hosts: every node's
+		// name resolves in every node. The vnode depends on the file, and
+		// its content changes in place (same file), so that a node follows
+		// it without being touched.
+		"hosts_file": cty.String,
 		// mount_namespace is true when the node has mount blocks: a
 		// container or process node then gets a mount namespace of its own.
 		"mount_namespace": cty.Bool,

@@ -289,3 +289,146 @@ func TestRoutedTopDL(t *testing.T) {
 		t.Errorf("destroy left on the host:\n%s", strings.Join(left, "\n"))
 	}
 }
+
+// readdressed is an experiment for TestAddressesAndNames: a router between
+// two bridges, a's address and the extra nodes set by variables, a
+// startup that ends at once and one that runs on.
+const readdressed = `
+experiment %q {
+  routing = "static"
+}
+
+variable "a_host" {
+  type    = number
+  default = 10
+}
+
+variable "extra" {
+  type    = map(number)
+  default = {}
+}
+
+site {
+  default_type = "process"
+}
+
+switch "lan1" {
+  kind   = "bridge"
+  subnet = "10.0.1.0/24"
+}
+
+switch "lan2" {
+  kind   = "bridge"
+  subnet = "10.0.2.0/24"
+}
+
+vnode "router" {
+  interface "eth0" {
+    switch      = switch.lan1
+    ip4_address = cidrhost(switch.lan1.subnet, 1)
+  }
+  interface "eth1" {
+    switch      = switch.lan2
+    ip4_address = cidrhost(switch.lan2.subnet, 1)
+  }
+}
+
+vnode "a" {
+  startup = "ip link set lo mtu 1400"
+  interface "eth0" {
+    switch      = switch.lan1
+    ip4_address = cidrhost(switch.lan1.subnet, var.a_host)
+  }
+}
+
+vnode "b" {
+  startup = "exec sleep 600"
+  interface "eth0" {
+    switch      = switch.lan2
+    ip4_address = cidrhost(switch.lan2.subnet, 10)
+  }
+}
+
+vnode "more" {
+  for_each = var.extra
+  interface "eth0" {
+    switch      = switch.lan2
+    ip4_address = cidrhost(switch.lan2.subnet, each.value)
+  }
+}
+`
+
+// TestAddressesAndNames: changing a node's address in place keeps its
+// routes (they name the address they leave by, so they are installed
+// again after the node), the next plan is empty; every node resolves
+// every node's name through the experiment's hosts file, a node added
+// later too; benito show shows the startup commands' status.
+func TestAddressesAndNames(t *testing.T) {
+	requireRoot(t)
+	name := fmt.Sprintf("names-%04x", rand.Intn(1<<16))
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(fmt.Sprintf(readdressed, name)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	leaveNoRoots(t)
+	t.Cleanup(func() {
+		if _, err := os.Stat(filepath.Join(dir, "benito.state")); err == nil {
+			benito(t, "", "destroy", "-auto-approve", "-var", "extra={c=11}", "-var", "a_host=20", dir)
+		}
+	})
+	getent := func(node, host, want string) {
+		t.Helper()
+		r := benito(t, "", "exec", "-C", dir, node, "--", "getent", "hosts", host)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, want+" ") {
+			t.Errorf("getent hosts %s in %s, want %s:\n%s", host, node, want, r)
+		}
+	}
+	if r := benito(t, "", "apply", "-auto-approve", dir); r.code != 0 {
+		t.Fatalf("apply:\n%s", r)
+	}
+	ping(t, dir, "a", "10.0.2.10", 1)
+	getent("a", "b", "10.0.2.10")
+	getent("b", "a", "10.0.1.10")
+	getent("a", "localhost", "::1") // getent asks for IPv6 first
+	if r := benito(t, "", "exec", "-C", dir, "b", "--", "hostname"); r.stdout != "b\n" {
+		t.Errorf("hostname in b:\n%s", r)
+	}
+	r := benito(t, "", "show", dir)
+	for _, want := range []string{`status      = "exited with code 0"`, `status      = "running"`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("benito show lacks %s:\n%s", want, r)
+		}
+	}
+
+	// a's address changes in place: its route through the router is
+	// installed again after the change.
+	r = benito(t, "", "plan", "-no-color", "-var", "a_host=20", dir)
+	for _, want := range []string{"vnode.a will be updated in-place", `route.a["10.0.2.0/24"] will be updated in-place`, `"10.0.1.10" -> "10.0.1.20"`, "0 to add", "0 to destroy"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the plan of a's new address lacks %q:\n%s", want, r)
+		}
+	}
+	if r := benito(t, "", "apply", "-auto-approve", "-var", "a_host=20", dir); r.code != 0 {
+		t.Fatalf("apply of a's new address:\n%s", r)
+	}
+	ping(t, dir, "a", "10.0.2.10", 1)
+	if r := benito(t, "", "plan", "-detailed-exitcode", "-var", "a_host=20", dir); r.code != 0 {
+		t.Errorf("after the new address the plan must be empty:\n%s", r)
+	}
+	getent("b", "a", "10.0.1.20")
+
+	// A node added later: its name resolves in the nodes already there.
+	if r := benito(t, "", "apply", "-auto-approve", "-var", "a_host=20", "-var", "extra={c=11}", dir); r.code != 0 {
+		t.Fatalf("apply of a new node:\n%s", r)
+	}
+	getent("a", "more-c", "10.0.2.11")
+	getent("more-c", "a", "10.0.1.20")
+	ping(t, dir, "a", "more-c", 1)
+
+	if r := benito(t, "", "destroy", "-auto-approve", "-var", "a_host=20", "-var", "extra={c=11}", dir); r.code != 0 {
+		t.Fatalf("destroy:\n%s", r)
+	}
+	if left := leftovers(t, name); len(left) > 0 {
+		t.Errorf("destroy left on the host:\n%s", strings.Join(left, "\n"))
+	}
+}

@@ -41,7 +41,7 @@ func New() *Provider {
 
 // forceNew lists the attributes that cannot change on a running node.
 var forceNew = map[string][]string{
-	lower.TypeVNode:   {"name", "type", "os", "image", "partition", "memory", "cpus", "config_dir", "run_dir"},
+	lower.TypeVNode:   {"name", "type", "os", "image", "partition", "memory", "cpus", "config_dir", "run_dir", "hosts_file"},
 	lower.TypeRoute:   {"node", "destination"},
 	lower.TypeMount:   {"node", "node_type", "source", "target"},
 	lower.TypeStartup: {"node", "command", "log"},
