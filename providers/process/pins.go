@@ -144,10 +144,10 @@ const (
 )
 
 // inspect returns what is at a pin's path, and the namespace's inode when
-// it is one.
+// it is one. A symbolic link is not followed: a pin is a mount.
 func inspect(file string) (pinState, uint64, error) {
 	var st unix.Stat_t
-	if err := unix.Stat(file, &st); err != nil {
+	if err := unix.Lstat(file, &st); err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return pinMissing, 0, nil
 		}
@@ -185,7 +185,7 @@ func (ns nodeNS) check() (nodeNS, error) {
 // the recorded one. The caller closes the descriptor.
 func (ns nodeNS) open(k nsKind) (int, error) {
 	file := ns.file(k)
-	fd, err := unix.Open(file, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(file, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return -1, fmt.Errorf("opening the node's %s namespace: %w", k.what, err)
 	}
