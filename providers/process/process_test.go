@@ -428,6 +428,13 @@ func (e *env) startIn(node string) daemon.Process {
 // namespace.
 func (e *env) started(node string, cmd *exec.Cmd) daemon.Process {
 	e.t.Helper()
+	return e.startedIn(recordedNS(e.state["vnode."+node]), cmd)
+}
+
+// startedIn starts cmd, and returns it once it is in the network
+// namespace of ns.
+func (e *env) startedIn(ns nodeNS, cmd *exec.Cmd) daemon.Process {
+	e.t.Helper()
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
@@ -436,13 +443,13 @@ func (e *env) started(node string, cmd *exec.Cmd) daemon.Process {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	id := "net:[" + strconv.FormatUint(recordedNS(e.state["vnode."+node]).Inodes[0], 10) + "]"
+	id := "net:[" + strconv.FormatUint(ns.Inodes[0], 10) + "]"
 	for i := 0; ; i++ {
 		if l, _ := os.Readlink("/proc/" + strconv.Itoa(p.Pid) + "/ns/net"); l == id {
 			return p
 		}
 		if i == 400 {
-			e.t.Fatalf("sleep %d did not enter node %s", p.Pid, node)
+			e.t.Fatalf("process %d did not enter %s", p.Pid, id)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -464,6 +471,16 @@ func TestDeleteKillsWhatRunsInTheNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { inner.Process.Kill(); inner.Wait() })
+	mnt := "mnt:[" + strconv.FormatUint(ns.Inodes[indexOf(kindMnt)], 10) + "]"
+	for i := 0; ; i++ {
+		if l, _ := os.Readlink("/proc/" + strconv.Itoa(inner.Process.Pid) + "/ns/mnt"); l == mnt {
+			break
+		}
+		if i == 400 {
+			t.Fatalf("process %d did not enter the node's mount namespace", inner.Process.Pid)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	other := e.startIn("b")
 	va := e.state["vnode.a"]
 	e.destroy("vnode.a")
@@ -523,4 +540,37 @@ func TestUnpinnedNode(t *testing.T) {
 	if !other.Alive() {
 		t.Errorf("re-creating a killed what runs in b")
 	}
+}
+
+// TestInterruptedCreate: a create killed after it pinned the node's
+// namespaces leaves pins that no state records (or a pending value
+// without their inodes). A read of the pending value finds the node; a
+// create finds the pins and removes them, with what runs in them, first.
+func TestInterruptedCreate(t *testing.T) {
+	e := newEnv(t)
+	br := e.bridge("i")
+	cfg := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.8.1/24"})
+	pending := e.plan(lower.TypeVNode, "vnode.a", cfg).Planned
+	pending = setAttrs(pending, map[string]cty.Value{"namespace_inodes": cty.NullVal(pending.Type().AttributeType("namespace_inodes"))})
+	n, err := decodeNode(pending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := newNamespaces(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { removeNode(n, nil) })
+	p := e.startedIn(old, exec.Command("nsenter", append(append(old.enterArgs(), "--"), "sleep", "infinity")...))
+
+	resp := e.p.ReadResources(t.Context(), providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "vnode.a", Type: lower.TypeVNode, Current: pending}}})
+	if _, inodes := old.values(); resp.Resources[0].New.IsNull() || !resp.Resources[0].New.GetAttr("namespace_inodes").RawEquals(inodes) {
+		t.Errorf("the pending node read back as %#v", resp.Resources[0].New)
+	}
+	e.apply(lower.TypeVNode, "vnode.a", cfg)
+	waitDead(t, p)
+	if got := recordedNS(e.state["vnode.a"]); got.Inodes == old.Inodes {
+		t.Errorf("the create kept the earlier namespaces %v", old.Inodes)
+	}
+	e.mustPing("a", "10.9.8.1")
 }
