@@ -73,6 +73,10 @@ func newEnv(t *testing.T) *env {
 				}
 			}
 		}
+		// The pin directory stays mounted after a test that failed
+		// before its nodes were recorded: unmount it, or the temporary
+		// directory cannot go.
+		providers.Prune(func() { prunePinDir(e.runDir) })
 	})
 	return e
 }

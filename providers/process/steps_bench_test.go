@@ -26,6 +26,7 @@ func TestSteps(t *testing.T) {
 		for _, nd := range made {
 			removeNode(nd, nil)
 		}
+		prunePinDir(e.runDir)
 	})
 	var d [5]time.Duration
 	for i := 0; i < n; i++ {
