@@ -17,13 +17,13 @@ import (
 // ports). Each node's route/<node> file is lowered with the node.
 func (l *lowerer) lowerConfigFiles() {
 	l.g.add(l.file(hostsAddr, hostsPath, l.hostsFile()))
-	l.g.add(l.file(addrs.Resource{Type: TypeConfigFile, Name: "topology"}, "topology.xml", l.topologyFile()))
+	l.g.add(l.file(addrs.Resource{Type: contract.ConfigFile, Name: "topology"}, "topology.xml", l.topologyFile()))
 }
 
 func (l *lowerer) file(addr addrs.Resource, path, content string) *Resource {
 	return &Resource{
 		Addr:     addr,
-		Provider: providerOf(TypeConfigFile, ""),
+		Provider: contract.ProviderOf(contract.ConfigFile, ""),
 		Config: cty.ObjectVal(map[string]cty.Value{
 			"path":    cty.StringVal(path),
 			"content": cty.StringVal(content),
@@ -40,7 +40,7 @@ func (l *lowerer) hasRouteFile(n *model.VNode) bool {
 
 // hostsAddr and hostsPath are the experiment's hosts file, which every
 // node sees as its /etc/hosts (the vnode's hosts_file).
-var hostsAddr = addrs.Resource{Type: TypeConfigFile, Name: "hosts"}
+var hostsAddr = addrs.Resource{Type: contract.ConfigFile, Name: "hosts"}
 
 const hostsPath = "hosts"
 

@@ -18,31 +18,6 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// Providers of the resource types that are not a node's own.
-const (
-	// ConfigProvider writes the experiment's config directory.
-	ConfigProvider = "config"
-	// HostNetProvider serves the host's network substrate: switches,
-	// ports, taps and bridges.
-	HostNetProvider = "hostnet"
-)
-
-// providerOf says which provider serves a resource of type typ. A node, its
-// routes and its mounts are served by the provider named after the node's
-// type (process, qemu, openvz, or a third party's platform), since only
-// the platform can reach inside its nodes; the host's plumbing is served
-// by the host network provider; the config directory by its own.
-func providerOf(typ, nodeType string) string {
-	switch typ {
-	case TypeVNode, TypeRoute, TypeMount, TypeStartup:
-		return nodeType
-	case TypeConfigFile:
-		return ConfigProvider
-	default:
-		return HostNetProvider
-	}
-}
-
 // Lower turns exp into its resource graph. prior may be nil.
 func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) {
 	l := &lowerer{
@@ -50,8 +25,8 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 		g:         &Graph{Experiment: exp.Name, Site: exp.Site, index: map[addrs.Resource]*Resource{}},
 		switches:  make(map[string]*model.Switch, len(exp.Switches)),
 		ports:     map[string]map[string]int{},
-		configDir: filepath.Join(siteValue(exp, model.SiteConfigRoot), exp.Name),
-		runDir:    filepath.Join(siteValue(exp, model.SiteRunRoot), exp.Name),
+		configDir: filepath.Join(siteValue(exp, contract.SiteConfigRoot), exp.Name),
+		runDir:    filepath.Join(siteValue(exp, contract.SiteRunRoot), exp.Name),
 	}
 	for _, sw := range exp.Switches {
 		l.switches[sw.Name] = sw
@@ -132,13 +107,13 @@ func (l *lowerer) allocatePorts(prior *state.State) {
 	wanted := map[string][]string{}
 	for _, n := range l.exp.VNodes {
 		for _, ifc := range n.Interfaces {
-			if sw := l.switches[ifc.Switch]; sw != nil && sw.Kind == model.KindVDE {
+			if sw := l.switches[ifc.Switch]; sw != nil && sw.Kind == contract.KindVDE {
 				wanted[sw.Name] = append(wanted[sw.Name], portKey(n.Name, ifc.Name))
 			}
 		}
 	}
 	for _, t := range l.exp.Taps {
-		if sw := l.switches[t.Switch]; t.Switch != "" && sw != nil && sw.Kind == model.KindVDE {
+		if sw := l.switches[t.Switch]; t.Switch != "" && sw != nil && sw.Kind == contract.KindVDE {
 			wanted[sw.Name] = append(wanted[sw.Name], "tap."+t.Name)
 		}
 	}
@@ -148,7 +123,7 @@ func (l *lowerer) allocatePorts(prior *state.State) {
 		used := map[int]bool{}
 		if prior != nil {
 			for _, k := range keys {
-				addr := addrs.Resource{Type: TypePort, Name: swName, Key: addrs.StringKey(k)}
+				addr := addrs.Resource{Type: contract.Port, Name: swName, Key: addrs.StringKey(k)}
 				if r := prior.Resources[addr]; r != nil {
 					if n := priorPortNumber(r.Attributes); n > 0 && !used[n] {
 						numbers[k] = n
@@ -200,7 +175,7 @@ func (l *lowerer) lowerSwitches() {
 			"mode":   optString(sw.Mode),
 		}
 		switch sw.Kind {
-		case model.KindVDE:
+		case contract.KindVDE:
 			ports := sw.Ports
 			highest := 0
 			for _, n := range l.ports[sw.Name] {
@@ -215,13 +190,13 @@ func (l *lowerer) lowerSwitches() {
 			}
 			attrs["ports"] = cty.NumberIntVal(int64(ports))
 			attrs["socket"] = cty.StringVal(l.switchSocket(sw.Name))
-		case model.KindBridge:
+		case contract.KindBridge:
 			attrs["device"] = cty.StringVal(l.switchDevice(sw.Name))
 		}
-		addr := addrs.Resource{Type: TypeSwitch, Name: sw.Name}
+		addr := addrs.Resource{Type: contract.Switch, Name: sw.Name}
 		l.g.add(&Resource{
 			Addr:      addr,
-			Provider:  providerOf(TypeSwitch, ""),
+			Provider:  contract.ProviderOf(contract.Switch, ""),
 			Config:    cty.ObjectVal(attrs),
 			DependsOn: l.refs(sw.DependsOn),
 			DeclRange: sw.DeclRange,
@@ -234,8 +209,8 @@ func (l *lowerer) lowerSwitches() {
 		for _, k := range keys {
 			node, iface, _ := strings.Cut(k, ".")
 			l.g.add(&Resource{
-				Addr:     addrs.Resource{Type: TypePort, Name: sw.Name, Key: addrs.StringKey(k)},
-				Provider: providerOf(TypePort, ""),
+				Addr:     addrs.Resource{Type: contract.Port, Name: sw.Name, Key: addrs.StringKey(k)},
+				Provider: contract.ProviderOf(contract.Port, ""),
 				Config: cty.ObjectVal(map[string]cty.Value{
 					"switch":    cty.StringVal(sw.Name),
 					"socket":    cty.StringVal(l.switchSocket(sw.Name)),
@@ -253,8 +228,8 @@ func (l *lowerer) lowerSwitches() {
 func (l *lowerer) lowerBridges() {
 	for _, br := range l.exp.Bridges {
 		l.g.add(&Resource{
-			Addr:     addrs.Resource{Type: TypeBridge, Name: br.Name},
-			Provider: providerOf(TypeBridge, ""),
+			Addr:     addrs.Resource{Type: contract.Bridge, Name: br.Name},
+			Provider: contract.ProviderOf(contract.Bridge, ""),
 			Config: cty.ObjectVal(map[string]cty.Value{
 				"name":   cty.StringVal(br.Name),
 				"device": cty.StringVal(l.switchDevice(br.Name)),
@@ -285,22 +260,22 @@ func (l *lowerer) lowerTaps() {
 				continue
 			}
 			attrs["switch"] = cty.StringVal(sw.Name)
-			if sw.Kind == model.KindVDE {
+			if sw.Kind == contract.KindVDE {
 				key := "tap." + t.Name
 				attrs["socket"] = cty.StringVal(l.switchSocket(sw.Name))
 				attrs["port"] = cty.NumberIntVal(int64(l.ports[sw.Name][key]))
-				deps = append(deps, addrs.Resource{Type: TypePort, Name: sw.Name, Key: addrs.StringKey(key)})
+				deps = append(deps, addrs.Resource{Type: contract.Port, Name: sw.Name, Key: addrs.StringKey(key)})
 			} else {
 				attrs["bridge"] = cty.StringVal(l.switchDevice(sw.Name))
 			}
-			deps = append(deps, addrs.Resource{Type: TypeSwitch, Name: sw.Name})
+			deps = append(deps, addrs.Resource{Type: contract.Switch, Name: sw.Name})
 		case t.Bridge != "":
 			attrs["bridge"] = cty.StringVal(l.switchDevice(t.Bridge))
-			deps = append(deps, addrs.Resource{Type: TypeBridge, Name: t.Bridge})
+			deps = append(deps, addrs.Resource{Type: contract.Bridge, Name: t.Bridge})
 		}
 		l.g.add(&Resource{
-			Addr:      addrs.Resource{Type: TypeTap, Name: t.Name},
-			Provider:  providerOf(TypeTap, ""),
+			Addr:      addrs.Resource{Type: contract.Tap, Name: t.Name},
+			Provider:  contract.ProviderOf(contract.Tap, ""),
 			Config:    cty.ObjectVal(attrs),
 			DependsOn: dedupe(deps),
 			DeclRange: t.DeclRange,
@@ -395,11 +370,11 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 		if shaping.Loss > 0 {
 			v["loss"] = cty.NumberFloatVal(shaping.Loss)
 		}
-		deps = append(deps, addrs.Resource{Type: TypeSwitch, Name: sw.Name})
-		if sw.Kind == model.KindVDE {
+		deps = append(deps, addrs.Resource{Type: contract.Switch, Name: sw.Name})
+		if sw.Kind == contract.KindVDE {
 			v["vde_socket"] = cty.StringVal(l.switchSocket(sw.Name))
 			v["vde_port"] = cty.NumberIntVal(int64(l.ports[sw.Name][portKey(n.Name, ifc.Name)]))
-			deps = append(deps, addrs.Resource{Type: TypePort, Name: sw.Name, Key: addrs.StringKey(portKey(n.Name, ifc.Name))})
+			deps = append(deps, addrs.Resource{Type: contract.Port, Name: sw.Name, Key: addrs.StringKey(portKey(n.Name, ifc.Name))})
 		} else {
 			v["bridge"] = cty.StringVal(l.switchDevice(sw.Name))
 		}
@@ -408,7 +383,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 		}
 		ifaces = append(ifaces, cty.ObjectVal(v))
 	}
-	ifaceList := cty.ListValEmpty(InterfaceType)
+	ifaceList := cty.ListValEmpty(contract.Interface)
 	if len(ifaces) > 0 {
 		ifaceList = cty.ListVal(ifaces)
 	}
@@ -420,10 +395,10 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 		}
 		attrMap = cty.MapVal(attrs)
 	}
-	addr := addrs.Resource{Type: TypeVNode, Name: n.Name}
+	addr := addrs.Resource{Type: contract.VNode, Name: n.Name}
 	out = append(out, &Resource{
 		Addr:     addr,
-		Provider: providerOf(TypeVNode, n.Type),
+		Provider: contract.ProviderOf(contract.VNode, n.Type),
 		Config: cty.ObjectVal(map[string]cty.Value{
 			"name":            cty.StringVal(n.Name),
 			"type":            cty.StringVal(n.Type),
@@ -458,8 +433,8 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 	}
 	for _, m := range n.Mounts {
 		out = append(out, &Resource{
-			Addr:     addrs.Resource{Type: TypeMount, Name: n.Name, Key: addrs.StringKey(m.Target)},
-			Provider: providerOf(TypeMount, n.Type),
+			Addr:     addrs.Resource{Type: contract.Mount, Name: n.Name, Key: addrs.StringKey(m.Target)},
+			Provider: contract.ProviderOf(contract.Mount, n.Type),
 			Config: cty.ObjectVal(map[string]cty.Value{
 				"node":      cty.StringVal(n.Name),
 				"node_type": cty.StringVal(n.Type),
@@ -475,8 +450,8 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 	}
 	if n.Startup != "" && !n.Ghost {
 		out = append(out, &Resource{
-			Addr:     addrs.Resource{Type: TypeStartup, Name: n.Name},
-			Provider: providerOf(TypeStartup, n.Type),
+			Addr:     addrs.Resource{Type: contract.Startup, Name: n.Name},
+			Provider: contract.ProviderOf(contract.Startup, n.Type),
 			Config: cty.ObjectVal(map[string]cty.Value{
 				"node":    cty.StringVal(n.Name),
 				"command": cty.StringVal(n.Startup),
@@ -537,7 +512,7 @@ func (l *lowerer) addUnique(r *Resource) {
 }
 
 func routeAddr(r *model.Route) addrs.Resource {
-	return addrs.Resource{Type: TypeRoute, Name: r.Node, Key: addrs.StringKey(r.Destination.String())}
+	return addrs.Resource{Type: contract.Route, Name: r.Node, Key: addrs.StringKey(r.Destination.String())}
 }
 
 func routeResource(n *model.VNode, r *model.Route) *Resource {
@@ -551,7 +526,7 @@ func routeResource(n *model.VNode, r *model.Route) *Resource {
 	}
 	return &Resource{
 		Addr:     routeAddr(r),
-		Provider: providerOf(TypeRoute, n.Type),
+		Provider: contract.ProviderOf(contract.Route, n.Type),
 		Config: cty.ObjectVal(map[string]cty.Value{
 			"node":        cty.StringVal(r.Node),
 			"destination": cty.StringVal(r.Destination.String()),
@@ -560,8 +535,8 @@ func routeResource(n *model.VNode, r *model.Route) *Resource {
 			"metric":      optInt(int64(r.Metric)),
 			"source":      src,
 		}),
-		DependsOn: []addrs.Resource{{Type: TypeVNode, Name: r.Node}},
-		Container: addrs.Resource{Type: TypeVNode, Name: r.Node},
+		DependsOn: []addrs.Resource{{Type: contract.VNode, Name: r.Node}},
+		Container: addrs.Resource{Type: contract.VNode, Name: r.Node},
 		DeclRange: r.DeclRange,
 	}
 }
@@ -588,7 +563,7 @@ func routeSource(n *model.VNode, r *model.Route) netip.Addr {
 }
 
 func routeFileAddr(node string) addrs.Resource {
-	return addrs.Resource{Type: TypeConfigFile, Name: "route", Key: addrs.StringKey(node)}
+	return addrs.Resource{Type: contract.ConfigFile, Name: "route", Key: addrs.StringKey(node)}
 }
 
 // refs turns depends_on references into addresses of the graph.

@@ -12,8 +12,6 @@ import (
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/internal/suggest"
-	"github.com/benito-net/benito/lower"
-	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers/process"
 	"github.com/benito-net/benito/state"
 	"github.com/benito-net/benito/workdir"
@@ -91,11 +89,11 @@ const maxListedNodes = 10
 // nodeCommand finds node in the state and returns the command that runs
 // command inside it.
 func nodeCommand(st *state.State, node string, command []string) (*exec.Cmd, error) {
-	r := st.Resources[addrs.Resource{Type: lower.TypeVNode, Name: node}]
+	r := st.Resources[addrs.Resource{Type: contract.VNode, Name: node}]
 	if r == nil {
 		var names []string
 		for a := range st.Resources {
-			if a.Type == lower.TypeVNode {
+			if a.Type == contract.VNode {
 				names = append(names, a.Name)
 			}
 		}
@@ -125,8 +123,8 @@ func nodeCommand(st *state.State, node string, command []string) (*exec.Cmd, err
 	if ty.HasAttribute("type") && v.GetAttr("type").Type() == cty.String && !v.GetAttr("type").IsNull() {
 		typ = v.GetAttr("type").AsString()
 	}
-	if typ != model.TypeProcess || r.Provider != process.Name {
-		return nil, fmt.Errorf("node %q is of type %q, served by provider %q: benito exec runs commands in nodes of type %q only", node, typ, r.Provider, model.TypeProcess)
+	if typ != contract.NodeProcess || r.Provider != process.Name {
+		return nil, fmt.Errorf("node %q is of type %q, served by provider %q: benito exec runs commands in nodes of type %q only", node, typ, r.Provider, contract.NodeProcess)
 	}
 	x, err := process.Command(v, command)
 	if err != nil {

@@ -7,8 +7,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/benito-net/benito/lower"
-	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -17,7 +15,7 @@ func configured(t *testing.T) (*Provider, string) {
 	t.Helper()
 	root := t.TempDir()
 	p := New()
-	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "exp", Site: map[string]string{model.SiteConfigRoot: root}}).Diagnostics; d.HasErrors() {
+	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "exp", Site: map[string]string{contract.SiteConfigRoot: root}}).Diagnostics; d.HasErrors() {
 		t.Fatal(d.Err())
 	}
 	return p, root
@@ -57,35 +55,35 @@ func read(t *testing.T, p *Provider, typ, addr string, cur cty.Value) cty.Value 
 
 func TestConfigFileLifecycle(t *testing.T) {
 	p, root := configured(t)
-	ty := p.schema.ResourceTypes[lower.TypeConfigFile].ImpliedType()
+	ty := p.schema.ResourceTypes[contract.ConfigFile].ImpliedType()
 	addr := `config_file.route["a"]`
-	pc := plan(t, p, lower.TypeConfigFile, addr, cty.NullVal(ty), fileConfig("route/a", "10.0.2.0/24 via 10.0.1.1\n"))
-	v := apply(t, p, lower.TypeConfigFile, addr, cty.NullVal(ty), pc.Planned)
+	pc := plan(t, p, contract.ConfigFile, addr, cty.NullVal(ty), fileConfig("route/a", "10.0.2.0/24 via 10.0.1.1\n"))
+	v := apply(t, p, contract.ConfigFile, addr, cty.NullVal(ty), pc.Planned)
 	file := filepath.Join(root, "exp", "route", "a")
 	if data, err := os.ReadFile(file); err != nil || string(data) != "10.0.2.0/24 via 10.0.1.1\n" {
 		t.Fatalf("file: %q, %v", data, err)
 	}
-	if got := read(t, p, lower.TypeConfigFile, addr, v); !got.RawEquals(v) {
+	if got := read(t, p, contract.ConfigFile, addr, v); !got.RawEquals(v) {
 		t.Errorf("read back %#v, want %#v", got, v)
 	}
 
 	// Edited by hand: the read shows it.
 	os.WriteFile(file, []byte("edited\n"), 0o644)
-	if got := read(t, p, lower.TypeConfigFile, addr, v); got.GetAttr("content").AsString() != "edited\n" {
+	if got := read(t, p, contract.ConfigFile, addr, v); got.GetAttr("content").AsString() != "edited\n" {
 		t.Errorf("an edited file must read back edited, got %#v", got)
 	}
 
 	// A content change is an update, a path change a replace.
-	if pc := plan(t, p, lower.TypeConfigFile, addr, v, fileConfig("route/a", "x\n")); len(pc.RequiresReplace) != 0 {
+	if pc := plan(t, p, contract.ConfigFile, addr, v, fileConfig("route/a", "x\n")); len(pc.RequiresReplace) != 0 {
 		t.Errorf("content change: replace paths %v", pc.RequiresReplace)
 	}
-	if pc := plan(t, p, lower.TypeConfigFile, addr, v, fileConfig("route/b", "x\n")); len(pc.RequiresReplace) != 1 {
+	if pc := plan(t, p, contract.ConfigFile, addr, v, fileConfig("route/b", "x\n")); len(pc.RequiresReplace) != 1 {
 		t.Errorf("path change must force replacement, got %v", pc.RequiresReplace)
 	}
 
 	// Deleted: gone, and so are the directories it leaves empty.
-	apply(t, p, lower.TypeConfigFile, addr, v, cty.NullVal(ty))
-	if got := read(t, p, lower.TypeConfigFile, addr, v); !got.IsNull() {
+	apply(t, p, contract.ConfigFile, addr, v, cty.NullVal(ty))
+	if got := read(t, p, contract.ConfigFile, addr, v); !got.IsNull() {
 		t.Errorf("after delete, read must say gone, got %#v", got)
 	}
 	if _, err := os.Stat(filepath.Join(root, "exp")); !os.IsNotExist(err) {
@@ -99,7 +97,7 @@ func TestStaleTemporaryFilesAreCleared(t *testing.T) {
 	os.MkdirAll(tmp, 0o700)
 	os.WriteFile(filepath.Join(tmp, "write-123"), []byte("half"), 0o600)
 	p := New()
-	p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "exp", Site: map[string]string{model.SiteConfigRoot: root}})
+	p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "exp", Site: map[string]string{contract.SiteConfigRoot: root}})
 	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 		t.Errorf("Configure must clear what a killed write left, got %v", err)
 	}
@@ -108,9 +106,9 @@ func TestStaleTemporaryFilesAreCleared(t *testing.T) {
 func TestValidate(t *testing.T) {
 	p, _ := configured(t)
 	resp := p.ValidateResources(context.Background(), providers.ValidateResourcesRequest{Resources: []providers.ValidateResource{
-		{Address: "config_file.x", Type: lower.TypeConfigFile, Config: fileConfig("../escape", "")},
-		{Address: "config_file.y", Type: lower.TypeConfigFile, Config: fileConfig(".tmp/x", "")},
-		{Address: "config_file.z", Type: lower.TypeConfigFile, Config: fileConfig("hosts", "")},
+		{Address: "config_file.x", Type: contract.ConfigFile, Config: fileConfig("../escape", "")},
+		{Address: "config_file.y", Type: contract.ConfigFile, Config: fileConfig(".tmp/x", "")},
+		{Address: "config_file.z", Type: contract.ConfigFile, Config: fileConfig("hosts", "")},
 	}})
 	if len(resp.Diagnostics) != 2 {
 		t.Errorf("want two problems, got %v", resp.Diagnostics)
@@ -122,7 +120,7 @@ func TestValidate(t *testing.T) {
 // content leaves nothing of the longer; other files are replaced.
 func TestHostsRewrittenInPlace(t *testing.T) {
 	p, root := configured(t)
-	ty := p.schema.ResourceTypes[lower.TypeConfigFile].ImpliedType()
+	ty := p.schema.ResourceTypes[contract.ConfigFile].ImpliedType()
 	inode := func(file string) uint64 {
 		t.Helper()
 		fi, err := os.Stat(file)
@@ -137,20 +135,20 @@ func TestHostsRewrittenInPlace(t *testing.T) {
 	}{{"hosts", true}, {"route/a", false}} {
 		addr := `config_file.x["` + tc.path + `"]`
 		file := filepath.Join(root, "exp", filepath.FromSlash(tc.path))
-		pc := plan(t, p, lower.TypeConfigFile, addr, cty.NullVal(ty), fileConfig(tc.path, "10.0.0.1\ta\n10.0.0.2\tb\n"))
-		v := apply(t, p, lower.TypeConfigFile, addr, cty.NullVal(ty), pc.Planned)
+		pc := plan(t, p, contract.ConfigFile, addr, cty.NullVal(ty), fileConfig(tc.path, "10.0.0.1\ta\n10.0.0.2\tb\n"))
+		v := apply(t, p, contract.ConfigFile, addr, cty.NullVal(ty), pc.Planned)
 		before := inode(file)
-		pc = plan(t, p, lower.TypeConfigFile, addr, v, fileConfig(tc.path, "10.0.0.1\ta\n"))
-		v = apply(t, p, lower.TypeConfigFile, addr, v, pc.Planned)
+		pc = plan(t, p, contract.ConfigFile, addr, v, fileConfig(tc.path, "10.0.0.1\ta\n"))
+		v = apply(t, p, contract.ConfigFile, addr, v, pc.Planned)
 		if data, err := os.ReadFile(file); err != nil || string(data) != "10.0.0.1\ta\n" {
 			t.Errorf("%s after a shorter update: %q, %v", tc.path, data, err)
 		}
 		if same := inode(file) == before; same != tc.inPlace {
 			t.Errorf("%s: inode kept = %v, want %v", tc.path, same, tc.inPlace)
 		}
-		if got := read(t, p, lower.TypeConfigFile, addr, v); !got.RawEquals(v) {
+		if got := read(t, p, contract.ConfigFile, addr, v); !got.RawEquals(v) {
 			t.Errorf("%s read back %#v, want %#v", tc.path, got, v)
 		}
-		apply(t, p, lower.TypeConfigFile, addr, v, cty.NullVal(ty))
+		apply(t, p, contract.ConfigFile, addr, v, cty.NullVal(ty))
 	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/shaping"
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
 	"github.com/zclconf/go-cty/cty"
@@ -61,8 +60,8 @@ func TestTwoNodesOnABridge(t *testing.T) {
 	br := e.bridge("a")
 	a := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.0.1/24"})
 	b := e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.0.2/24"})
-	e.apply(lower.TypeVNode, "vnode.a", a)
-	e.apply(lower.TypeVNode, "vnode.b", b)
+	e.apply(contract.VNode, "vnode.a", a)
+	e.apply(contract.VNode, "vnode.b", b)
 	e.mustPing("a", "10.9.0.2")
 	e.mustPing("b", "10.9.0.1")
 	if out, err := e.run("a", "hostname"); err != nil || strings.TrimSpace(out) != "a" {
@@ -95,19 +94,19 @@ func TestTwoNodesOnABridge(t *testing.T) {
 		t.Errorf("run directory left behind: %v", entries)
 	}
 	// Deleting again is no error.
-	e.do(lower.TypeVNode, "vnode.a", va, cty.NullVal(va.Type()))
+	e.do(contract.VNode, "vnode.a", va, cty.NullVal(va.Type()))
 }
 
 func TestRouterBetweenTwoBridges(t *testing.T) {
 	e := newEnv(t)
 	b1, b2 := e.bridge("l"), e.bridge("r")
-	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: b1, addr: "10.9.1.2/24"}))
-	e.apply(lower.TypeVNode, "vnode.r", e.nodeConfig("r", false,
+	e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: b1, addr: "10.9.1.2/24"}))
+	e.apply(contract.VNode, "vnode.r", e.nodeConfig("r", false,
 		ifc{name: "eth0", bridge: b1, addr: "10.9.1.1/24"},
 		ifc{name: "eth1", bridge: b2, addr: "10.9.2.1/24"}))
-	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: b2, addr: "10.9.2.2/24"}))
-	e.apply(lower.TypeRoute, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.1"))
-	e.apply(lower.TypeRoute, `route.b["10.9.1.0/24"]`, routeConfig("b", "10.9.1.0/24", "10.9.2.1"))
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: b2, addr: "10.9.2.2/24"}))
+	e.apply(contract.Route, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.1"))
+	e.apply(contract.Route, `route.b["10.9.1.0/24"]`, routeConfig("b", "10.9.1.0/24", "10.9.2.1"))
 	e.mustPing("a", "10.9.2.2")
 	if got := e.read(`route.a["10.9.2.0/24"]`); got.IsNull() || str(got, "gateway") != "10.9.1.1" {
 		t.Errorf("route read back as %#v", got)
@@ -117,10 +116,10 @@ func TestRouterBetweenTwoBridges(t *testing.T) {
 	if got := e.read(`route.a["10.9.2.0/24"]`); !got.IsNull() {
 		t.Fatalf("a deleted route read back as %#v", got)
 	}
-	e.apply(lower.TypeRoute, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.1"))
+	e.apply(contract.Route, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.1"))
 	e.mustPing("a", "10.9.2.2")
 	// A gateway change is an update in place.
-	if pc := e.plan(lower.TypeRoute, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.3")); len(pc.RequiresReplace) != 0 {
+	if pc := e.plan(contract.Route, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.3")); len(pc.RequiresReplace) != 0 {
 		t.Errorf("gateway change replaces: %v", pc.RequiresReplace)
 	}
 	if out, _ := e.run("r", "sysctl", "-n", "net.ipv4.ip_forward"); strings.TrimSpace(out) != "1" {
@@ -131,7 +130,7 @@ func TestRouterBetweenTwoBridges(t *testing.T) {
 func TestShapingInPlace(t *testing.T) {
 	e := newEnv(t)
 	br := e.bridge("s")
-	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.2/24"}))
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.2/24"}))
 	netem, err := shaping.NetemAvailable()
 	if err != nil {
 		t.Fatal(err)
@@ -146,10 +145,10 @@ func TestShapingInPlace(t *testing.T) {
 			f = setAttrs(f, map[string]cty.Value{"capacity": cty.NumberIntVal(capacity)})
 			return setAttrs(v, map[string]cty.Value{"interfaces": cty.ListVal([]cty.Value{f})})
 		}
-		e.apply(lower.TypeVNode, "vnode.a", a(8_000_000))
+		e.apply(contract.VNode, "vnode.a", a(8_000_000))
 		ns := recordedNS(e.state["vnode.a"])
 		e.mustPing("a", "10.9.3.2")
-		if pc := e.apply(lower.TypeVNode, "vnode.a", a(16_000_000)); len(pc.RequiresReplace) != 0 {
+		if pc := e.apply(contract.VNode, "vnode.a", a(16_000_000)); len(pc.RequiresReplace) != 0 {
 			t.Fatalf("a capacity change replaces the node: %v", pc.RequiresReplace)
 		}
 		if got := recordedNS(e.state["vnode.a"]); got != ns {
@@ -167,13 +166,13 @@ func TestShapingInPlace(t *testing.T) {
 		}
 		return
 	}
-	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.1/24", latency: "50ms"}))
+	e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.1/24", latency: "50ms"}))
 	e.mustPing("a", "10.9.3.2") // ARP
 	if rtt := e.mustPing("a", "10.9.3.2"); rtt < 50*time.Millisecond || rtt > 90*time.Millisecond {
 		t.Errorf("RTT with 50ms latency = %v", rtt)
 	}
 	ns := recordedNS(e.state["vnode.a"])
-	pc := e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.1/24", latency: "10ms"}))
+	pc := e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.1/24", latency: "10ms"}))
 	if len(pc.RequiresReplace) != 0 {
 		t.Fatalf("a latency change replaces the node: %v", pc.RequiresReplace)
 	}
@@ -194,8 +193,8 @@ func TestDrift(t *testing.T) {
 	e := newEnv(t)
 	br := e.bridge("d")
 	a := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.4.1/24"})
-	e.apply(lower.TypeVNode, "vnode.a", a)
-	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.4.2/24"}))
+	e.apply(contract.VNode, "vnode.a", a)
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.4.2/24"}))
 
 	// A host veth deleted by hand: the interface reads as missing, the
 	// plan is an update in place, and apply repairs it.
@@ -209,7 +208,7 @@ func TestDrift(t *testing.T) {
 	if got.IsNull() || got.GetAttr("interfaces").LengthInt() != 0 {
 		t.Fatalf("after deleting %s, read %#v", dev, got)
 	}
-	pc := e.apply(lower.TypeVNode, "vnode.a", a)
+	pc := e.apply(contract.VNode, "vnode.a", a)
 	if len(pc.RequiresReplace) != 0 {
 		t.Errorf("repair replaces: %v", pc.RequiresReplace)
 	}
@@ -223,7 +222,7 @@ func TestDrift(t *testing.T) {
 	}
 	// The engine deletes nothing it read as gone; the veth of the dead
 	// namespace may linger a moment, which create must survive.
-	e.apply(lower.TypeVNode, "vnode.a", a)
+	e.apply(contract.VNode, "vnode.a", a)
 	e.mustPing("a", "10.9.4.2")
 
 	// A pin that holds another namespace is not the node's.
@@ -235,7 +234,7 @@ func TestDrift(t *testing.T) {
 	if got := e.read("vnode.a"); !got.IsNull() {
 		t.Fatalf("a node whose pin holds another namespace read back as %#v", got)
 	}
-	e.apply(lower.TypeVNode, "vnode.a", a)
+	e.apply(contract.VNode, "vnode.a", a)
 	e.mustPing("a", "10.9.4.2")
 	if out, err := e.run("a", "hostname"); err != nil || strings.TrimSpace(out) != "a" {
 		t.Errorf("hostname in a re-created a = %q, %v", out, err)
@@ -265,8 +264,8 @@ func TestMountAndStartup(t *testing.T) {
 	e := newEnv(t)
 	src, dst := t.TempDir(), t.TempDir()
 	os.WriteFile(filepath.Join(src, "hello"), []byte("from the host\n"), 0o644)
-	e.apply(lower.TypeVNode, "vnode.m", e.nodeConfig("m", true))
-	e.apply(lower.TypeMount, `mount.m["`+dst+`"]`, mountConfig("m", src, dst, true))
+	e.apply(contract.VNode, "vnode.m", e.nodeConfig("m", true))
+	e.apply(contract.Mount, `mount.m["`+dst+`"]`, mountConfig("m", src, dst, true))
 	if out, err := e.run("m", "cat", filepath.Join(dst, "hello")); err != nil || out != "from the host\n" {
 		t.Errorf("cat in node = %q, %v", out, err)
 	}
@@ -286,7 +285,7 @@ func TestMountAndStartup(t *testing.T) {
 		"command": cty.StringVal("hostname; cat " + filepath.Join(dst, "hello") + "; exec sleep 60"),
 		"log":     cty.StringVal(log),
 	})
-	e.apply(lower.TypeStartup, "startup.m", startup)
+	e.apply(contract.Startup, "startup.m", startup)
 	var out []byte
 	for i := 0; i < 200; i++ {
 		if out, _ = os.ReadFile(log); strings.Count(string(out), "\n") >= 2 {
@@ -329,7 +328,7 @@ func TestMountChecked(t *testing.T) {
 	validate := func(mounts ...cty.Value) providers.Diagnostics {
 		var rs []providers.ValidateResource
 		for i, m := range mounts {
-			rs = append(rs, providers.ValidateResource{Address: fmt.Sprintf("mount.m%d", i), Type: lower.TypeMount, Config: conform(e.p.schema.ResourceTypes[lower.TypeMount], m)})
+			rs = append(rs, providers.ValidateResource{Address: fmt.Sprintf("mount.m%d", i), Type: contract.Mount, Config: conform(e.p.schema.ResourceTypes[contract.Mount], m)})
 		}
 		return e.p.ValidateResources(t.Context(), providers.ValidateResourcesRequest{Resources: rs}).Diagnostics
 	}
@@ -367,11 +366,11 @@ func TestMountChecked(t *testing.T) {
 	}
 
 	// Apply checks too: a source removed since the plan.
-	e.apply(lower.TypeVNode, "vnode.m", e.nodeConfig("m", true))
+	e.apply(contract.VNode, "vnode.m", e.nodeConfig("m", true))
 	gone := t.TempDir()
-	pc := e.plan(lower.TypeMount, "mount.m", mountConfig("m", gone, dir, false))
+	pc := e.plan(contract.Mount, "mount.m", mountConfig("m", gone, dir, false))
 	os.Remove(gone)
-	resp := e.p.ApplyResource(t.Context(), applyReq(lower.TypeMount, "mount.m", cty.NullVal(pc.Planned.Type()), pc.Planned))
+	resp := e.p.ApplyResource(t.Context(), applyReq(contract.Mount, "mount.m", cty.NullVal(pc.Planned.Type()), pc.Planned))
 	if !resp.Diagnostics.HasErrors() || !strings.Contains(resp.Diagnostics.Err().Error(), "does not exist") {
 		t.Errorf("source gone at apply: %v", resp.Diagnostics.Err())
 	}
@@ -380,8 +379,8 @@ func TestMountChecked(t *testing.T) {
 func TestVDE(t *testing.T) {
 	e := newEnv(t)
 	sock, _ := e.vdeSwitch()
-	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.5.1/24"}))
-	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 2, addr: "10.9.5.2/24"}))
+	e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.5.1/24"}))
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 2, addr: "10.9.5.2/24"}))
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, n := range []string{"a", "b"} {
@@ -403,7 +402,7 @@ func TestVDE(t *testing.T) {
 	if got := e.read("vnode.a"); got.GetAttr("interfaces").LengthInt() != 0 {
 		t.Fatalf("a dead plug reads as %#v", got.GetAttr("interfaces"))
 	}
-	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.5.1/24"}))
+	e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.5.1/24"}))
 	e.mustPing("a", "10.9.5.2")
 	va := e.state["vnode.a"]
 	e.destroy("vnode.a")
@@ -460,8 +459,8 @@ func (e *env) startedIn(ns nodeNS, cmd *exec.Cmd) daemon.Process {
 // made one of its own inside the node.
 func TestDeleteKillsWhatRunsInTheNode(t *testing.T) {
 	e := newEnv(t)
-	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false))
-	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false))
+	e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false))
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false))
 	ns := recordedNS(e.state["vnode.a"])
 	marked := e.startIn("a")
 	plain := e.started("a", exec.Command("nsenter", "--net="+ns.file(kindNet), "--", "sleep", "infinity"))
@@ -506,8 +505,8 @@ func TestUnpinnedNode(t *testing.T) {
 	e := newEnv(t)
 	br := e.bridge("h")
 	cfg := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.7.1/24"})
-	e.apply(lower.TypeVNode, "vnode.a", cfg)
-	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false))
+	e.apply(contract.VNode, "vnode.a", cfg)
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false))
 	other := e.startIn("b")
 	unpinAll := func() {
 		for _, k := range nsKinds {
@@ -526,13 +525,13 @@ func TestUnpinnedNode(t *testing.T) {
 	e.checkGone(v)
 
 	// Re-created (read as gone, so not deleted).
-	e.apply(lower.TypeVNode, "vnode.a", cfg)
+	e.apply(contract.VNode, "vnode.a", cfg)
 	p = e.startIn("a")
 	unpinAll()
 	if got := e.read("vnode.a"); !got.IsNull() {
 		t.Fatalf("an unpinned node reads as %#v", got)
 	}
-	e.apply(lower.TypeVNode, "vnode.a", cfg)
+	e.apply(contract.VNode, "vnode.a", cfg)
 	if p.Alive() {
 		t.Errorf("sleep %d, started in the node, outlived its re-create", p.Pid)
 	}
@@ -550,7 +549,7 @@ func TestInterruptedCreate(t *testing.T) {
 	e := newEnv(t)
 	br := e.bridge("i")
 	cfg := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.8.1/24"})
-	pending := e.plan(lower.TypeVNode, "vnode.a", cfg).Planned
+	pending := e.plan(contract.VNode, "vnode.a", cfg).Planned
 	pending = setAttrs(pending, map[string]cty.Value{"namespace_inodes": cty.NullVal(pending.Type().AttributeType("namespace_inodes"))})
 	n, err := decodeNode(pending)
 	if err != nil {
@@ -563,11 +562,11 @@ func TestInterruptedCreate(t *testing.T) {
 	t.Cleanup(func() { removeNode(n, nil) })
 	p := e.startedIn(old, exec.Command("nsenter", append(append(old.enterArgs(), "--"), "sleep", "infinity")...))
 
-	resp := e.p.ReadResources(t.Context(), providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "vnode.a", Type: lower.TypeVNode, Current: pending}}})
+	resp := e.p.ReadResources(t.Context(), providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "vnode.a", Type: contract.VNode, Current: pending}}})
 	if _, inodes := old.values(); resp.Resources[0].New.IsNull() || !resp.Resources[0].New.GetAttr("namespace_inodes").RawEquals(inodes) {
 		t.Errorf("the pending node read back as %#v", resp.Resources[0].New)
 	}
-	e.apply(lower.TypeVNode, "vnode.a", cfg)
+	e.apply(contract.VNode, "vnode.a", cfg)
 	waitDead(t, p)
 	if got := recordedNS(e.state["vnode.a"]); got.Inodes == old.Inodes {
 		t.Errorf("the create kept the earlier namespaces %v", old.Inodes)

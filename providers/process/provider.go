@@ -17,7 +17,7 @@ import (
 )
 
 // Name is the provider's name: the node type it serves.
-const Name = model.TypeProcess
+const Name = contract.NodeProcess
 
 // Version is the provider's version.
 const Version = "0.1.0"
@@ -41,20 +41,20 @@ func New() *Provider {
 
 // forceNew lists the attributes that cannot change on a running node.
 var forceNew = map[string][]string{
-	lower.TypeVNode:   {"name", "type", "os", "image", "partition", "memory", "cpus", "config_dir", "run_dir", "hosts_file"},
-	lower.TypeRoute:   {"node", "destination"},
-	lower.TypeMount:   {"node", "node_type", "source", "target"},
-	lower.TypeStartup: {"node", "command", "log"},
+	contract.VNode:   {"name", "type", "os", "image", "partition", "memory", "cpus", "config_dir", "run_dir", "hosts_file"},
+	contract.Route:   {"node", "destination"},
+	contract.Mount:   {"node", "node_type", "source", "target"},
+	contract.Startup: {"node", "command", "log"},
 }
 
 // computed lists the attributes the provider adds, per type.
 var computed = map[string]map[string]*providers.Attribute{
-	lower.TypeVNode: {
+	contract.VNode: {
 		"namespaces":       {Type: nsObject(cty.String), Computed: true, Description: "the files pinning the node's network, UTS and mount namespaces (bind mounts; nsenter --net=FILE enters one)"},
 		"namespace_inodes": {Type: nsObject(cty.Number), Computed: true, Description: "the inode numbers of the node's namespaces: a pin holding another is not the node's"},
 		"log":              {Type: cty.String, Computed: true, Description: "log of the node's plugs"},
 	},
-	lower.TypeStartup: {
+	contract.Startup: {
 		"pid":         {Type: cty.Number, Computed: true, Description: "pid of the shell running the startup command"},
 		"start_time":  {Type: cty.Number, Computed: true, Description: "start time of that shell (clock ticks since boot), which tells it from a later process with its pid"},
 		"netns_inode": {Type: cty.Number, Computed: true, Description: "inode of the node's network namespace the command was started in: a node made anew runs its startup again"},
@@ -74,7 +74,7 @@ func nsObject(ty cty.Type) cty.Type {
 
 func buildSchema() providers.Schema {
 	s := providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{}}
-	for _, typ := range []string{lower.TypeVNode, lower.TypeRoute, lower.TypeMount, lower.TypeStartup} {
+	for _, typ := range []string{contract.VNode, contract.Route, contract.Mount, contract.Startup} {
 		rs := &providers.ResourceSchema{Attributes: map[string]*providers.Attribute{}}
 		for name, ty := range lower.ConfigTypes[typ] {
 			rs.Attributes[name] = &providers.Attribute{Type: ty, Optional: true}
@@ -86,13 +86,13 @@ func buildSchema() providers.Schema {
 			rs.Attributes[name] = a
 		}
 		switch typ {
-		case lower.TypeVNode:
+		case contract.VNode:
 			rs.Description = "a process node: network, UTS and mount namespaces of its own, pinned under the run directory"
-		case lower.TypeRoute:
+		case contract.Route:
 			rs.Description = "a route in a process node's network stack"
-		case lower.TypeMount:
+		case contract.Mount:
 			rs.Description = "a bind mount inside a process node's mount namespace"
-		case lower.TypeStartup:
+		case contract.Startup:
 			rs.Description = "a process node's startup command, run inside the node once its network is up"
 		}
 		s.ResourceTypes[typ] = rs
@@ -105,11 +105,11 @@ func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
 }
 
 func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
-	_, runDir, diags := providers.SiteRoot(req, model.SiteRunRoot, model.SiteDefaults[model.SiteRunRoot])
+	_, runDir, diags := providers.SiteRoot(req, contract.SiteRunRoot, model.SiteDefaults[contract.SiteRunRoot])
 	if diags.HasErrors() {
 		return providers.ConfigureResponse{Diagnostics: diags}
 	}
-	_, configDir, diags := providers.SiteRoot(req, model.SiteConfigRoot, model.SiteDefaults[model.SiteConfigRoot])
+	_, configDir, diags := providers.SiteRoot(req, contract.SiteConfigRoot, model.SiteDefaults[contract.SiteConfigRoot])
 	if diags.HasErrors() {
 		return providers.ConfigureResponse{Diagnostics: diags}
 	}
@@ -150,7 +150,7 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 			diags = append(diags, providers.Diagnostic{Address: r.Address, Attribute: attr, Summary: summary, Detail: fmt.Sprintf(detail, args...)})
 		}
 		switch r.Type {
-		case lower.TypeVNode:
+		case contract.VNode:
 			if t := str(r.Config, "type"); t != Name {
 				bad(cty.GetAttrPath("type"), "Wrong node type", "The process provider serves nodes of type %q, not %q.", Name, t)
 			}
@@ -170,11 +170,11 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 					bad(cty.GetAttrPath("interfaces").IndexInt(i), "Link shaping not possible here", "Node %q, interface %q: %s.", n.Name, f.Name, msg)
 				}
 			}
-		case lower.TypeRoute:
+		case contract.Route:
 			if _, err := decodeRoute(r.Config); err != nil {
 				bad(nil, "Invalid route", "%v.", err)
 			}
-		case lower.TypeMount:
+		case contract.Mount:
 			abs := true
 			for _, a := range []string{"source", "target"} {
 				if v := str(r.Config, a); !filepath.IsAbs(v) {
@@ -195,7 +195,7 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 			if msg := mountProblem(node, source, target, source, checkTarget); msg != "" {
 				bad(nil, "Mount not possible", "%s", msg)
 			}
-		case lower.TypeStartup:
+		case contract.Startup:
 			if str(r.Config, "node") == "" || str(r.Config, "command") == "" || !filepath.IsAbs(str(r.Config, "log")) {
 				bad(nil, "Invalid startup", "A startup needs a node, a command and an absolute log path.")
 			}
@@ -206,7 +206,7 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 
 func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
 	resp := providers.PlanEach(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
-		if c.Type == lower.TypeVNode {
+		if c.Type == contract.VNode {
 			// The log and the pins follow from the configuration.
 			if rd, name := str(c.Proposed, "run_dir"), str(c.Proposed, "name"); rd != "" && name != "" {
 				return map[string]cty.Value{"log": cty.StringVal(nodeLog(rd, name)), "namespaces": filesValue(rd, name)}
@@ -215,7 +215,7 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 		return nil
 	})
 	for i, c := range req.Changes {
-		if c.Type == lower.TypeStartup && !c.Proposed.IsNull() {
+		if c.Type == contract.Startup && !c.Proposed.IsNull() {
 			resp.Changes[i] = planStartup(p.schema.ResourceTypes[c.Type], c)
 		}
 	}
@@ -232,7 +232,7 @@ type mountPaths struct{ source, target string }
 func newMountSet(rs []providers.ValidateResource) mountSet {
 	m := mountSet{}
 	for _, r := range rs {
-		if r.Type == lower.TypeMount && r.Config.IsWhollyKnown() {
+		if r.Type == contract.Mount && r.Config.IsWhollyKnown() {
 			node := str(r.Config, "node")
 			m[node] = append(m[node], mountPaths{filepath.Clean(str(r.Config, "source")), filepath.Clean(str(r.Config, "target"))})
 		}
@@ -265,13 +265,13 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 		err error
 	)
 	switch req.Type {
-	case lower.TypeVNode:
+	case contract.VNode:
 		v, err = p.applyNode(req.Prior, req.Planned)
-	case lower.TypeRoute:
+	case contract.Route:
 		v, err = p.applyRoute(req.Prior, req.Planned)
-	case lower.TypeMount:
+	case contract.Mount:
 		v, err = p.applyMount(req.Prior, req.Planned)
-	case lower.TypeStartup:
+	case contract.Startup:
 		v, err = p.applyStartup(req.Prior, req.Planned)
 	}
 	if v == cty.NilVal {
@@ -291,7 +291,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 	var host hostLinks
 	nodes := 0
 	for _, r := range req.Resources {
-		if r.Type == lower.TypeVNode && !r.Current.IsNull() {
+		if r.Type == contract.VNode && !r.Current.IsNull() {
 			nodes++
 		}
 	}
@@ -317,7 +317,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			err error
 		)
 		switch r.Type {
-		case lower.TypeVNode:
+		case contract.VNode:
 			if req.ExistenceOnly {
 				// Before a destroy: the node counts while anything of it
 				// is left (a pin, its directory, a veth's host end), so
@@ -328,11 +328,11 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 				break
 			}
 			v, err = readNode(r.Current, host)
-		case lower.TypeRoute:
+		case contract.Route:
 			v, err = p.readRoute(r.Current)
-		case lower.TypeMount:
+		case contract.Mount:
 			v, err = p.readMount(r.Current)
-		case lower.TypeStartup:
+		case contract.Startup:
 			v, err = p.readStartup(r.Current)
 		}
 		if err != nil {

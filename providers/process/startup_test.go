@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benito-net/benito/lower"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -27,13 +26,13 @@ func startupConfig(node, command, log string) cty.Value {
 // plan replaces it, which runs it again.
 func TestStartupStatus(t *testing.T) {
 	e := newEnv(t)
-	e.apply(lower.TypeVNode, "vnode.s", e.nodeConfig("s", false))
+	e.apply(contract.VNode, "vnode.s", e.nodeConfig("s", false))
 	log := filepath.Join(e.runDir, "log", "s.startup.log")
 	const addr = "startup.s"
 
 	// Fails at once.
-	pc := e.plan(lower.TypeStartup, addr, startupConfig("s", "echo starting; echo no such thing >&2; exit 3", log))
-	resp := e.p.ApplyResource(t.Context(), applyReq(lower.TypeStartup, addr, cty.NullVal(pc.Planned.Type()), pc.Planned))
+	pc := e.plan(contract.Startup, addr, startupConfig("s", "echo starting; echo no such thing >&2; exit 3", log))
+	resp := e.p.ApplyResource(t.Context(), applyReq(contract.Startup, addr, cty.NullVal(pc.Planned.Type()), pc.Planned))
 	if !resp.Diagnostics.HasErrors() {
 		t.Fatal("a startup command that exits 3 at once: the create succeeded")
 	}
@@ -45,12 +44,12 @@ func TestStartupStatus(t *testing.T) {
 	if got := str(resp.New, "status"); got != "exited with code 3" {
 		t.Errorf("status of the failed create: %q", got)
 	}
-	e.state[addr], e.types[addr] = resp.New, lower.TypeStartup
+	e.state[addr], e.types[addr] = resp.New, contract.Startup
 	e.order = append(e.order, addr)
 	e.destroy(addr)
 
 	// Runs to completion within the create: done, and not run again.
-	e.apply(lower.TypeStartup, addr, startupConfig("s", "ip link set lo mtu 1400", log))
+	e.apply(contract.Startup, addr, startupConfig("s", "ip link set lo mtu 1400", log))
 	if got := str(e.state[addr], "status"); got != "exited with code 0" {
 		t.Fatalf("status of a command that ran to completion: %q", got)
 	}
@@ -60,13 +59,13 @@ func TestStartupStatus(t *testing.T) {
 	if got := e.read(addr); !got.RawEquals(e.state[addr]) {
 		t.Errorf("a completed startup reads back as %#v", got)
 	}
-	if pc := e.plan(lower.TypeStartup, addr, startupConfig("s", "ip link set lo mtu 1400", log)); len(pc.RequiresReplace) != 0 || !pc.Planned.RawEquals(e.state[addr]) {
+	if pc := e.plan(contract.Startup, addr, startupConfig("s", "ip link set lo mtu 1400", log)); len(pc.RequiresReplace) != 0 || !pc.Planned.RawEquals(e.state[addr]) {
 		t.Errorf("a completed startup is planned again: replace %v", pc.RequiresReplace)
 	}
 	e.destroy(addr)
 
 	// Runs on, then ends well later: done too.
-	e.apply(lower.TypeStartup, addr, startupConfig("s", "sleep 1", log))
+	e.apply(contract.Startup, addr, startupConfig("s", "sleep 1", log))
 	if got := str(e.state[addr], "status"); got != "running" {
 		t.Fatalf("status of a running command: %q", got)
 	}
@@ -78,7 +77,7 @@ func TestStartupStatus(t *testing.T) {
 
 	// Runs on, then dies: drift, and the next apply runs it again.
 	cmd := "echo $$ >" + filepath.Join(e.runDir, "inner.pid") + "; exec sleep 60"
-	e.apply(lower.TypeStartup, addr, startupConfig("s", cmd, log))
+	e.apply(contract.Startup, addr, startupConfig("s", cmd, log))
 	first := processOf(e.state[addr])
 	var inner int
 	for i := 0; inner == 0 && i < 200; i++ {
@@ -93,14 +92,14 @@ func TestStartupStatus(t *testing.T) {
 	if got := str(e.read(addr), "status"); got != "exited with code 137" {
 		t.Errorf("status of a command killed: %q", got)
 	}
-	pc = e.plan(lower.TypeStartup, addr, startupConfig("s", cmd, log))
+	pc = e.plan(contract.Startup, addr, startupConfig("s", cmd, log))
 	if len(pc.RequiresReplace) != 1 || !pc.RequiresReplace[0].Equals(cty.GetAttrPath("status")) {
 		t.Errorf("a dead startup must be replaced for its status, got %v", pc.RequiresReplace)
 	}
 	if st := pc.Planned.GetAttr("status"); st.IsKnown() {
 		t.Errorf("the status of a startup to run again is planned as %#v, want unknown", st)
 	}
-	e.apply(lower.TypeStartup, addr, startupConfig("s", cmd, log))
+	e.apply(contract.Startup, addr, startupConfig("s", cmd, log))
 	if got := processOf(e.state[addr]); got == first || !got.Alive() || str(e.state[addr], "status") != "running" {
 		t.Errorf("after the repair: %v (was %v), status %q", got, first, str(e.state[addr], "status"))
 	}
@@ -111,7 +110,7 @@ func TestStartupStatus(t *testing.T) {
 	if got := str(e.read(addr), "status"); got != "ended without an exit status" {
 		t.Errorf("status of a command killed with its wrapper: %q", got)
 	}
-	if pc := e.plan(lower.TypeStartup, addr, startupConfig("s", cmd, log)); len(pc.RequiresReplace) != 1 {
+	if pc := e.plan(contract.Startup, addr, startupConfig("s", cmd, log)); len(pc.RequiresReplace) != 1 {
 		t.Errorf("a startup without an exit status must be replaced, got %v", pc.RequiresReplace)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"os"
 	"testing"
-
-	"github.com/benito-net/benito/lower"
 )
 
 // TestNoThreadLeftInANode: the threads that make a node's namespaces or
@@ -21,8 +19,8 @@ func TestNoThreadLeftInANode(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	for i := range 20 {
 		name := fmt.Sprintf("t%d", i)
-		e.apply(lower.TypeVNode, "vnode."+name, e.nodeConfig(name, true))
-		e.apply(lower.TypeMount, "mount."+name, mountConfig(name, src, dst, false))
+		e.apply(contract.VNode, "vnode."+name, e.nodeConfig(name, true))
+		e.apply(contract.Mount, "mount."+name, mountConfig(name, src, dst, false))
 		e.read("vnode." + name)
 		e.read("mount." + name)
 	}
