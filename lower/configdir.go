@@ -17,7 +17,7 @@ import (
 // experiment as TopDL, with what benito assigned: MACs, switch sockets,
 // ports). Each node's route/<node> file is lowered with the node.
 func (l *lowerer) lowerConfigFiles() {
-	l.g.add(l.file(addrs.Resource{Type: contract.ConfigFile, Name: "hosts"}, "hosts", l.hostsFile()))
+	l.g.add(l.file(hostsAddr, hostsPath, l.hostsFile()))
 	l.g.add(l.file(addrs.Resource{Type: contract.ConfigFile, Name: "topology"}, "topology.xml", l.topologyFile()))
 }
 
@@ -39,9 +39,19 @@ func (l *lowerer) hasRouteFile(n *model.VNode) bool {
 	return len(n.Routes) > 0 || len(l.topRoutes[n.Name]) > 0 || l.exp.Routing != ""
 }
 
+// hostsAddr and hostsPath are the experiment's hosts file, which every
+// node sees as its /etc/hosts (the vnode's hosts_file).
+var hostsAddr = addrs.Resource{Type: contract.ConfigFile, Name: "hosts"}
+
+const hostsPath = "hosts"
+
+// hostsFile renders the hosts file: the loopback names a system's
+// /etc/hosts has, then every node's addresses, each as NODE-IFACE and the
+// node's first also as NODE.
 func (l *lowerer) hostsFile() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# hosts of experiment %q, written by benito\n", l.exp.Name)
+	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
 	for _, n := range l.exp.VNodes {
 		first := true
 		for _, ifc := range n.Interfaces {

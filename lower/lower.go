@@ -435,6 +435,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 			"interfaces":      ifaceList,
 			"config_dir":      cty.StringVal(l.configDir),
 			"run_dir":         cty.StringVal(l.runDir),
+			"hosts_file":      cty.StringVal(filepath.Join(l.configDir, hostsPath)),
 			"mount_namespace": cty.BoolVal(len(n.Mounts) > 0),
 			"ip_forward":      cty.BoolVal(addressed > 1),
 		}),
@@ -538,6 +539,10 @@ func routeResource(n *model.VNode, r *model.Route) *Resource {
 	if r.Gateway.IsValid() {
 		gw = cty.StringVal(r.Gateway.String())
 	}
+	src := cty.NullVal(cty.String)
+	if a := routeSource(n, r); a.IsValid() {
+		src = cty.StringVal(a.String())
+	}
 	return &Resource{
 		Addr:     routeAddr(n.Addr, r.Destination),
 		Provider: contract.ProviderOf(contract.Route, n.Type),
@@ -547,11 +552,33 @@ func routeResource(n *model.VNode, r *model.Route) *Resource {
 			"gateway":     gw,
 			"device":      optString(r.Device),
 			"metric":      optInt(int64(r.Metric)),
+			"source":      src,
 		}),
 		DependsOn: []addrs.Resource{vnodeAddr(n)},
 		Container: vnodeAddr(n),
 		DeclRange: r.DeclRange,
 	}
+}
+
+// routeSource returns node n's address that route r goes out by: that of
+// its device, or of the first interface whose subnet holds its gateway;
+// invalid when there is none.
+func routeSource(n *model.VNode, r *model.Route) netip.Addr {
+	for _, ifc := range n.Interfaces {
+		if !ifc.Address.IsValid() {
+			continue
+		}
+		if r.Device != "" {
+			if ifc.Name == r.Device {
+				return ifc.Address.Addr()
+			}
+			continue
+		}
+		if r.Gateway.IsValid() && ifc.Address.Masked().Contains(r.Gateway) {
+			return ifc.Address.Addr()
+		}
+	}
+	return netip.Addr{}
 }
 
 // refs copies depends_on's addresses, with room for the dependencies

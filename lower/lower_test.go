@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/benito-net/benito/addrs"
@@ -257,5 +258,65 @@ func TestStartupRunsAfterRoutesAndMounts(t *testing.T) {
 	}
 	if !g.Get(addrs.Resource{Type: contract.VNode, Name: "a"}).Config.GetAttr("mount_namespace").True() {
 		t.Error("a node with mounts gets no mount namespace")
+	}
+}
+
+// TestRouteSource: a route names the node's address it leaves by (the
+// device's, or the one on the gateway's subnet), so that an address
+// change changes the route too; with no such address, none.
+func TestRouteSource(t *testing.T) {
+	source := func(exp *model.Experiment, dst string) cty.Value {
+		t.Helper()
+		r := lowerOK(t, exp, nil).Get(addrs.Resource{Type: contract.Route, Name: "a", Key: addrs.StringKey(dst)})
+		if r == nil {
+			t.Fatalf("no route to %s", dst)
+		}
+		return r.Config.GetAttr("source")
+	}
+	exp := experiment("a")
+	a := exp.VNodes[0]
+	a.Interfaces[1].Address = netip.MustParsePrefix("10.1.0.5/24")
+	a.Routes = append(a.Routes,
+		&model.Route{Node: "a", Destination: netip.MustParsePrefix("10.8.0.0/16"), Device: "eth1"},
+		&model.Route{Node: "a", Destination: netip.MustParsePrefix("10.7.0.0/16"), Gateway: netip.MustParseAddr("192.168.0.1")})
+	exp.Routes = []*model.Route{{Node: "a", Destination: netip.MustParsePrefix("10.6.0.0/16"), Gateway: netip.MustParseAddr("10.1.0.1")}}
+	for dst, want := range map[string]cty.Value{
+		"10.9.0.0/16": cty.StringVal("10.0.0.1"), // gateway on eth0's subnet
+		"10.8.0.0/16": cty.StringVal("10.1.0.5"), // device eth1
+		"10.7.0.0/16": cty.NullVal(cty.String),   // gateway on no subnet of a's
+		"10.6.0.0/16": cty.StringVal("10.1.0.5"), // a top-level route block
+	} {
+		if got := source(exp, dst); !got.RawEquals(want) {
+			t.Errorf("route to %s: source %#v, want %#v", dst, got, want)
+		}
+	}
+	a.Interfaces[0].Address = netip.MustParsePrefix("10.0.0.9/24")
+	if got := source(exp, "10.9.0.0/16"); !got.RawEquals(cty.StringVal("10.0.0.9")) {
+		t.Errorf("after a's address changed, its route's source is %#v", got)
+	}
+}
+
+// TestHostsFileInNodes: every node is given the experiment's hosts file,
+// which it depends on, and which names localhost as a system's does.
+func TestHostsFileInNodes(t *testing.T) {
+	g := lowerOK(t, experiment("a", "b"), nil)
+	for _, n := range []string{"a", "b"} {
+		r := g.Get(addrs.Resource{Type: contract.VNode, Name: n})
+		if got := r.Config.GetAttr("hosts_file"); !got.RawEquals(cty.StringVal("/cfg/t/hosts")) {
+			t.Errorf("%s: hosts_file %#v", n, got)
+		}
+		found := false
+		for _, d := range r.DependsOn {
+			found = found || d == hostsAddr
+		}
+		if !found {
+			t.Errorf("%s does not depend on %s", n, hostsAddr)
+		}
+	}
+	hosts := g.Get(hostsAddr).Config.GetAttr("content").AsString()
+	for _, want := range []string{"127.0.0.1\tlocalhost\n", "::1\tlocalhost", "10.0.0.1\ta-eth0 a\n", "10.0.0.2\tb-eth0 b\n"} {
+		if !strings.Contains(hosts, want) {
+			t.Errorf("hosts lacks %q:\n%s", want, hosts)
+		}
 	}
 }

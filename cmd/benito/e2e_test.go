@@ -22,9 +22,9 @@ import (
 // vde_switch daemons, node processes. Each experiment has a unique name,
 // and experiment() destroys it when a test fails half-way.
 
-// leftovers lists what experiment name still has on the host: node
-// processes, daemons started for it, devices carrying its tag, and its run
-// directory.
+// leftovers lists what experiment name still has on the host: processes
+// started for it, mounts (its nodes' namespace pins), devices carrying its
+// tag, and its run directory.
 func leftovers(t *testing.T, name string) []string {
 	t.Helper()
 	var out []string
@@ -35,8 +35,14 @@ func leftovers(t *testing.T, name string) []string {
 		if len(f) < 3 || strings.HasPrefix(f[1], "Z") {
 			continue
 		}
-		if args := strings.Join(f[2:], " "); strings.Contains(args, "benito-node:"+name+"/") || strings.Contains(args, runDir+"/") {
+		if args := strings.Join(f[2:], " "); strings.Contains(args, runDir+"/") {
 			out = append(out, "process "+args)
+		}
+	}
+	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	for _, line := range strings.Split(string(mounts), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && (f[4] == runDir || strings.HasPrefix(f[4], runDir+"/")) {
+			out = append(out, "mount "+f[4])
 		}
 	}
 	links, _ := exec.Command("ip", "-o", "link", "show").Output()
@@ -108,8 +114,8 @@ func requireRoot(t *testing.T) {
 
 // TestQuickstart applies the README's quickstart: a ping crosses the router
 // both ways over the computed static routes, drift (a killed vde_switch, a
-// killed node process, a deleted host veth) shows in the plan and apply
-// repairs it, and destroy leaves nothing on the host.
+// node's namespace unpinned, a deleted host veth) shows in the plan and
+// apply repairs it, and destroy leaves nothing on the host.
 func TestQuickstart(t *testing.T) {
 	requireRoot(t)
 	dir, name := realExperiment(t, "quickstart")
@@ -141,13 +147,7 @@ func TestQuickstart(t *testing.T) {
 	if err := syscall.Kill(pidOf(filepath.Join(runDir, "switch", "lan2.pid")), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("pgrep", "-f", "^benito-node:"+name+"/router( |$)").Output()
-	if err != nil {
-		t.Fatalf("finding the router's process: %v", err)
-	}
-	if err := syscall.Kill(-atoi(t, strings.Fields(string(out))[0]), syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	unpin(t, runDir, "router")
 	if err := exec.Command("ip", "link", "del", model.DeviceName(name, "a", "eth0")).Run(); err != nil {
 		t.Fatalf("deleting a's host veth: %v", err)
 	}
@@ -175,8 +175,8 @@ func TestQuickstart(t *testing.T) {
 
 // TestDestroyAfterDrift: things killed or deleted by hand and never
 // repaired still leave nothing behind once the experiment is destroyed
-// (their remains: a dead switch's files, a dead node's directory, a node
-// whose plug died).
+// (their remains: a dead switch's files, nodes whose namespaces were
+// unpinned, with the plug of one still running).
 func TestDestroyAfterDrift(t *testing.T) {
 	requireRoot(t)
 	dir, name := realExperiment(t, "quickstart")
@@ -192,13 +192,7 @@ func TestDestroyAfterDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, node := range []string{"router", "a"} {
-		out, err := exec.Command("pgrep", "-f", "^benito-node:"+name+"/"+node+"( |$)").Output()
-		if err != nil {
-			t.Fatalf("finding %s's process: %v", node, err)
-		}
-		if err := syscall.Kill(-atoi(t, strings.Fields(string(out))[0]), syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
+		unpin(t, runDir, node)
 	}
 	if r := benito(t, "", "destroy", "-auto-approve", dir); r.code != 0 {
 		t.Fatalf("destroy:\n%s", r)
@@ -213,6 +207,17 @@ func TestDestroyAfterDrift(t *testing.T) {
 	}
 	if len(left) > 0 {
 		t.Errorf("destroy after drift left on the host:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+// unpin unmounts node's namespace pins by hand (the files stay), as a
+// node's death looks to benito.
+func unpin(t *testing.T, runDir, node string) {
+	t.Helper()
+	for _, k := range []string{"net", "uts", "mnt"} {
+		if err := syscall.Unmount(filepath.Join(runDir, "ns", k, node), syscall.MNT_DETACH); err != nil {
+			t.Fatalf("unmounting %s's %s pin: %v", node, k, err)
+		}
 	}
 }
 
@@ -280,6 +285,149 @@ func TestRoutedTopDL(t *testing.T) {
 	ping(t, dir, "a", "10.0.2.10", 2)
 	ping(t, dir, "b", "10.0.1.10", 2)
 	if r := benito(t, "", "destroy", "-auto-approve", dir); r.code != 0 {
+		t.Fatalf("destroy:\n%s", r)
+	}
+	if left := leftovers(t, name); len(left) > 0 {
+		t.Errorf("destroy left on the host:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+// readdressed is an experiment for TestAddressesAndNames: a router between
+// two bridges, a's address and the extra nodes set by variables, a
+// startup that ends at once and one that runs on.
+const readdressed = `
+experiment %q {
+  routing = "static"
+}
+
+variable "a_host" {
+  type    = number
+  default = 10
+}
+
+variable "extra" {
+  type    = map(number)
+  default = {}
+}
+
+site {
+  default_type = "process"
+}
+
+switch "lan1" {
+  kind   = "bridge"
+  subnet = "10.0.1.0/24"
+}
+
+switch "lan2" {
+  kind   = "bridge"
+  subnet = "10.0.2.0/24"
+}
+
+vnode "router" {
+  interface "eth0" {
+    switch      = switch.lan1
+    ip4_address = cidrhost(switch.lan1.subnet, 1)
+  }
+  interface "eth1" {
+    switch      = switch.lan2
+    ip4_address = cidrhost(switch.lan2.subnet, 1)
+  }
+}
+
+vnode "a" {
+  startup = "ip link set lo mtu 1400"
+  interface "eth0" {
+    switch      = switch.lan1
+    ip4_address = cidrhost(switch.lan1.subnet, var.a_host)
+  }
+}
+
+vnode "b" {
+  startup = "exec sleep 600"
+  interface "eth0" {
+    switch      = switch.lan2
+    ip4_address = cidrhost(switch.lan2.subnet, 10)
+  }
+}
+
+vnode "more" {
+  for_each = var.extra
+  interface "eth0" {
+    switch      = switch.lan2
+    ip4_address = cidrhost(switch.lan2.subnet, each.value)
+  }
+}
+`
+
+// TestAddressesAndNames: changing a node's address in place keeps its
+// routes (they name the address they leave by, so they are installed
+// again after the node), the next plan is empty; every node resolves
+// every node's name through the experiment's hosts file, a node added
+// later too; benito show shows the startup commands' status.
+func TestAddressesAndNames(t *testing.T) {
+	requireRoot(t)
+	name := fmt.Sprintf("names-%04x", rand.Intn(1<<16))
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(fmt.Sprintf(readdressed, name)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	leaveNoRoots(t)
+	t.Cleanup(func() {
+		if _, err := os.Stat(filepath.Join(dir, "benito.state")); err == nil {
+			benito(t, "", "destroy", "-auto-approve", "-var", "extra={c=11}", "-var", "a_host=20", dir)
+		}
+	})
+	getent := func(node, host, want string) {
+		t.Helper()
+		r := benito(t, "", "exec", "-C", dir, node, "--", "getent", "hosts", host)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, want+" ") {
+			t.Errorf("getent hosts %s in %s, want %s:\n%s", host, node, want, r)
+		}
+	}
+	if r := benito(t, "", "apply", "-auto-approve", dir); r.code != 0 {
+		t.Fatalf("apply:\n%s", r)
+	}
+	ping(t, dir, "a", "10.0.2.10", 1)
+	getent("a", "b", "10.0.2.10")
+	getent("b", "a", "10.0.1.10")
+	getent("a", "localhost", "::1") // getent asks for IPv6 first
+	if r := benito(t, "", "exec", "-C", dir, "b", "--", "hostname"); r.stdout != "b\n" {
+		t.Errorf("hostname in b:\n%s", r)
+	}
+	r := benito(t, "", "show", dir)
+	for _, want := range []string{`status      = "exited with code 0"`, `status      = "running"`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("benito show lacks %s:\n%s", want, r)
+		}
+	}
+
+	// a's address changes in place: its route through the router is
+	// installed again after the change.
+	r = benito(t, "", "plan", "-no-color", "-var", "a_host=20", dir)
+	for _, want := range []string{"vnode.a will be updated in-place", `route.a["10.0.2.0/24"] will be updated in-place`, `"10.0.1.10" -> "10.0.1.20"`, "0 to add", "0 to destroy"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the plan of a's new address lacks %q:\n%s", want, r)
+		}
+	}
+	if r := benito(t, "", "apply", "-auto-approve", "-var", "a_host=20", dir); r.code != 0 {
+		t.Fatalf("apply of a's new address:\n%s", r)
+	}
+	ping(t, dir, "a", "10.0.2.10", 1)
+	if r := benito(t, "", "plan", "-detailed-exitcode", "-var", "a_host=20", dir); r.code != 0 {
+		t.Errorf("after the new address the plan must be empty:\n%s", r)
+	}
+	getent("b", "a", "10.0.1.20")
+
+	// A node added later: its name resolves in the nodes already there.
+	if r := benito(t, "", "apply", "-auto-approve", "-var", "a_host=20", "-var", "extra={c=11}", dir); r.code != 0 {
+		t.Fatalf("apply of a new node:\n%s", r)
+	}
+	getent("a", "more-c", "10.0.2.11")
+	getent("more-c", "a", "10.0.1.20")
+	ping(t, dir, "a", "more-c", 1)
+
+	if r := benito(t, "", "destroy", "-auto-approve", "-var", "a_host=20", "-var", "extra={c=11}", dir); r.code != 0 {
 		t.Fatalf("destroy:\n%s", r)
 	}
 	if left := leftovers(t, name); len(left) > 0 {

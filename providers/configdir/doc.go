@@ -11,7 +11,9 @@
 // The directory is shared into every node, which reads its hosts and routes
 // from it at boot. The provider serves the one resource type config_file.
 //
-// Every write is atomic (temp file and rename), a read of a file that was
-// deleted or edited by hand shows up as drift, and destroying the last
-// resource of an experiment removes its directory.
+// Every write is atomic (temp file and rename), but for hosts, which every
+// node sees as its /etc/hosts through a bind mount that holds the file's
+// inode: it is rewritten in place. A read of a file that was deleted or
+// edited by hand shows up as drift, and destroying the last resource of
+// an experiment removes its directory.
 package configdir

@@ -126,7 +126,11 @@ func (p *Provider) ApplyResource(_ context.Context, req providers.ApplyResourceR
 		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "planned value has unknown attributes the provider cannot fill in")}
 	}
 	data := []byte(newVal.GetAttr("content").AsString())
-	if err := writeAtomic(filepath.Join(p.dir, tmpDir), file, data, 0o644); err != nil {
+	write := writeAtomic
+	if inPlace[req.Planned.GetAttr("path").AsString()] {
+		write = writeInPlace
+	}
+	if err := write(filepath.Join(p.dir, tmpDir), file, data, 0o644); err != nil {
 		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "%v", err)}
 	}
 	if !req.Prior.IsNull() {
@@ -246,6 +250,40 @@ func writeAtomic(tmpDir, file string, data []byte, mode os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), file)
+}
+
+// inPlace names the files nodes see through a bind mount (hosts, bound
+// over every node's /etc/hosts). A bind holds the file's inode, so a file
+// replaced by a rename would go unseen: these are rewritten in place, as
+// Docker rewrites the hosts files it binds into containers.
+var inPlace = map[string]bool{"hosts": true}
+
+// writeInPlace writes data into file, keeping its inode, or makes it as
+// writeAtomic does when it does not exist. A reader never sees it empty:
+// the new content is written over the old from the start, then the file
+// is cut to its length; one that reads during the write may see part of
+// each, which a reader of hosts (a name lookup) would retry past.
+func writeInPlace(tmpDir, file string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(file, os.O_WRONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return writeAtomic(tmpDir, file, data, mode)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(data, 0); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Truncate(int64(len(data))); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // ImportResource is not supported: there is nothing outside benito to adopt.

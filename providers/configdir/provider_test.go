@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/benito-net/benito/contract"
@@ -112,5 +113,43 @@ func TestValidate(t *testing.T) {
 	}})
 	if len(resp.Diagnostics) != 2 {
 		t.Errorf("want two problems, got %v", resp.Diagnostics)
+	}
+}
+
+// TestHostsRewrittenInPlace: the hosts file keeps its inode across updates
+// (nodes see it through a bind mount, which holds the inode), shorter
+// content leaves nothing of the longer; other files are replaced.
+func TestHostsRewrittenInPlace(t *testing.T) {
+	p, root := configured(t)
+	ty := p.schema.ResourceTypes[contract.ConfigFile].ImpliedType()
+	inode := func(file string) uint64 {
+		t.Helper()
+		fi, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	for _, tc := range []struct {
+		path    string
+		inPlace bool
+	}{{"hosts", true}, {"route/a", false}} {
+		addr := `config_file.x["` + tc.path + `"]`
+		file := filepath.Join(root, "exp", filepath.FromSlash(tc.path))
+		pc := plan(t, p, contract.ConfigFile, addr, cty.NullVal(ty), fileConfig(tc.path, "10.0.0.1\ta\n10.0.0.2\tb\n"))
+		v := apply(t, p, contract.ConfigFile, addr, cty.NullVal(ty), pc.Planned)
+		before := inode(file)
+		pc = plan(t, p, contract.ConfigFile, addr, v, fileConfig(tc.path, "10.0.0.1\ta\n"))
+		v = apply(t, p, contract.ConfigFile, addr, v, pc.Planned)
+		if data, err := os.ReadFile(file); err != nil || string(data) != "10.0.0.1\ta\n" {
+			t.Errorf("%s after a shorter update: %q, %v", tc.path, data, err)
+		}
+		if same := inode(file) == before; same != tc.inPlace {
+			t.Errorf("%s: inode kept = %v, want %v", tc.path, same, tc.inPlace)
+		}
+		if got := read(t, p, contract.ConfigFile, addr, v); !got.RawEquals(v) {
+			t.Errorf("%s read back %#v, want %#v", tc.path, got, v)
+		}
+		apply(t, p, contract.ConfigFile, addr, v, cty.NullVal(ty))
 	}
 }

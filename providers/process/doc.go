@@ -1,26 +1,48 @@
 // Package process is the provider of process nodes: vnodes of type
-// "process", each a long-running holder process with a network stack of its
-// own (the descendant of ViewOS/umview's umnet processes), and the routes,
-// bind mounts and startup command that live inside such a node.
+// "process", each a network stack, hostname and mount table of its own on
+// the host (the descendant of ViewOS/umview's umnet processes), and the
+// routes, bind mounts and startup command that live inside such a node.
 //
-// A node is an idle holder (holderbin.go: a tiny static program named
-// benito-node, or sleep(1) where it cannot run; its argv[0] names the node
-// for ps) in new network and UTS namespaces, and a new mount namespace
-// when the node has mounts. The namespaces are made, named and given their
-// ip_forward by the thread that forks the holder, and live as long as it;
-// everything else is done from the provider with netlink handles bound to
-// the node's namespace, so a node costs one fork and exec and a few
-// netlink calls (a veth is one request: host end, its bridge, the peer
-// inside the node). Its files live under RUN_DIR/process/NODE (the holder's
-// pid file, the VDE plugs' and wires' pid files) and RUN_DIR/log/NODE.log
+// A node is its namespaces: network, UTS and mount, made by a thread of
+// the provider (unshare, then the hostname and ip_forward set there) and
+// pinned by bind mounts of their nsfs files under the experiment's run
+// directory, as `ip netns add` pins a network namespace in /run/netns and
+// `unshare --net=FILE --mount=FILE` pins what it makes (pins.go):
+//
+//	RUN_DIR/ns/net/NODE  RUN_DIR/ns/uts/NODE  RUN_DIR/ns/mnt/NODE
+//
+// No process holds a node: `nsenter --net=RUN_DIR/ns/net/NODE ...` enters
+// one (benito exec: Command), and after a crash the pins show on the host
+// what exists. The vnode records the pins and the namespaces' inode
+// numbers ("namespaces", "namespace_inodes"); a pin that is not mounted,
+// or holds another namespace, is not the node. The node's mount namespace
+// is a slave of the host's: it sees the host's file tree (and what the
+// host mounts later), and what is mounted in it stays in it: the node's
+// bind mounts, and the experiment's hosts file (hosts_file) over
+// /etc/hosts, read-only, so that every node's name resolves in every node
+// (the config provider rewrites that file in place, which the bind
+// follows). Everything else is done from the provider with netlink handles
+// bound to the node's network namespace, so a node costs a few system
+// calls (a veth is one request: host end, its bridge, the peer inside the
+// node). Its files are the pins, RUN_DIR/process/NODE (pid files of its
+// VDE plugs and wires, and of its startup command) and RUN_DIR/log/NODE.log
 // (the plugs' output).
+//
+// A thread that has joined a node's mount namespace (or made it) is never
+// given back to Go: its goroutine ends locked, and Go ends the thread;
+// the process's main thread, which Go would keep, is never used for it.
+// A thread that joined only the network and UTS namespaces goes back to
+// the process's before it is given back.
 //
 // Interfaces: on a bridge switch, a veth pair created with its peer
 // directly inside the node (the host end, host_device, enslaved to the
 // bridge and up); on a VDE switch, a TAP made inside the node and plugged
 // into its port by a supervised vde_plug2tap running in the node's network
 // namespace. MAC, MTU and IPv4 address are set inside the node and changed
-// in place.
+// in place. A route names the node's address it leaves by (source, its
+// preferred source address): the kernel drops a route whose address is
+// removed, and the route's changed source makes the next apply install it
+// again after the node's address changed.
 //
 // Link shaping (capacity, latency, loss of an interface) acts on what the
 // node sends, and is done one way per switch kind:
@@ -41,26 +63,44 @@
 //     loss on a bridge, naming the node and interface and pointing to a
 //     VDE switch; capacity alone works everywhere.
 //
+// The startup command runs inside the node (sh -c) once its network,
+// routes and mounts are up, detached, its output in its log, through a
+// shell that records its exit status (startup.go). Its status, a computed
+// attribute: "running"; "exited with code 0", done (a command that sets
+// something up and ends is not run again); "exited with code N" or "ended
+// without an exit status", failed. A command that fails within
+// startupSettle of its start fails the create, with the end of its log in
+// the error; one that fails later reads back as such, and the next plan
+// replaces it (runs it again).
+//
 // Promises:
-//   - Read returns null for a node whose holder died or was replaced by
-//     another process with the same pid; an interface whose device, host
-//     end, plug, hub or wirefilter is gone is left out of the interfaces read back, and an
+//   - Read returns null for a node a pin of which is missing, not mounted,
+//     or holds another namespace than the one recorded (the next apply
+//     makes it anew); an interface whose device, host end, plug, hub or
+//     wirefilter is gone is left out of the interfaces read back, and an
 //     attribute changed by hand reads back changed, so the next plan
 //     repairs it in place.
 //   - Delete removes the node's interfaces explicitly (so that a quick
-//     re-create does not meet devices of a dying namespace), stops its
-//     plugs, hubs and wirefilters, kills every process in its network
-//     namespace, and removes its files. Deleting what is already gone
-//     succeeds. The processes are found by a scan of /proc shared by
-//     concurrent deletes, which skips the holders the provider has seen
-//     alive and holds a pidfd on (known.go): a holder stays in its own
-//     node's namespace. Processes started in a node whose holder has died
-//     (by benito exec or its startup command) are found, on delete as when
-//     the node is re-created, in the namespace the holder's pid file
-//     recorded, by the mark benito gives them: BENITO_NODE=PID:START_TIME
-//     of the holder in their environment (the kernel reuses namespace
-//     ids, so the namespace alone no longer says whose they are).
-//   - A mount's target must exist: process nodes share the host's file
-//     tree, so the provider never creates directories in it.
+//     re-create does not meet devices of a dying namespace), kills every
+//     process in its network or mount namespace (its startup command,
+//     what benito exec or anything else started there), found by the
+//     namespaces' inodes in /proc (a pinned namespace is alive, so its
+//     inode is no other's), stops its plugs, hubs and wirefilters,
+//     unmounts its pins and removes its files. Deleting what is already
+//     gone succeeds. The scan of /proc is shared by concurrent deletes.
+//   - A create first removes whatever an earlier incarnation of the node
+//     left (one that drifted, or whose create was interrupted: its pins
+//     are found at their paths), as a delete does.
+//   - benito marks what it starts in a node (its startup command, benito
+//     exec's commands, its plugs) with BENITO_NODE=RUN_DIR/ns/net/NODE in
+//     their environment: once a pin has been unmounted by hand, its
+//     namespace may have died and its inode gone to another, and the mark
+//     is how a delete or a re-create still finds what benito started in
+//     the node. What else runs in such a namespace is left alone.
+//   - A mount's source and target must exist, and be both directories or
+//     both files: process nodes share the host's file tree, so the
+//     provider never creates them. ValidateResources checks it (reading
+//     the host) for paths outside the experiment's config and run
+//     directories, which the apply makes; apply checks again.
 //   - Calls for different resources are safe to run concurrently.
 package process

@@ -13,61 +13,64 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// Exec runs a command inside a process node, as nodeCommand makes it.
+// Exec runs a command inside a process node, as Command makes it, with
+// the environment benito exec hands over and the node's mark.
 func (p *Provider) Exec(ctx context.Context, req providers.ExecRequest) providers.ExecResponse {
 	if req.Type != contract.VNode {
 		return providers.ExecNotSupported(Name, req)
 	}
-	cmd, err := nodeCommand(req.Value, req.Args)
+	cmd, err := Command(req.Value, req.Args)
 	if err != nil {
-		return providers.ExecResponse{ExitCode: -1, Diagnostics: providers.Errorf(req.Address, "%v", err)}
+		return providers.ExecResponse{ExitCode: -1, Diagnostics: providers.Errorf(req.Address, "Node not running: %v; benito plan shows it to be re-created, benito apply makes it again", err)}
 	}
+	// ExecCommand puts the request's environment first; the mark, last,
+	// wins. The provider's own environment stays out of the node.
+	cmd.Env = []string{recordedNS(req.Value).mark()}
 	return providers.ExecCommand(ctx, cmd, req)
 }
 
-// nodeCommand returns the command of this host that runs args inside the
-// node v records (a vnode's value): in its holder's namespaces (network,
-// UTS, and mount when the node has its own), with the node's mark in its
-// environment. It fails when that holder is no longer running, so that a
-// command never enters the namespaces of an unrelated process that
-// reuses the pid.
-func nodeCommand(v cty.Value, args []string) (*exec.Cmd, error) {
-	if v.IsNull() || !v.IsWhollyKnown() || v.GetAttr("pid").IsNull() || v.GetAttr("start_time").IsNull() {
-		return nil, fmt.Errorf("the node was never started (its state records no process); run benito apply")
+// Command returns a command that runs args inside a process node
+// (nsenter into its network, UTS and mount namespaces), given the node's
+// value as recorded in the state. It fails when a pin no longer holds the
+// namespace recorded (the node is gone, or was made anew since), so a
+// command never runs in another node. The caller sets the command's
+// streams and runs it.
+func Command(node cty.Value, args []string) (*exec.Cmd, error) {
+	if node.IsNull() || !node.IsWhollyKnown() || !node.Type().IsObjectType() || !node.Type().HasAttribute("namespace_inodes") || attrOf(node, "namespace_inodes").IsNull() {
+		return nil, fmt.Errorf("its state records no namespaces")
 	}
-	h := holderOf(v)
-	notRunning := fmt.Errorf("the node is not running: its process %d is no longer running; benito plan shows it to be re-created, benito apply starts it again", h.Pid)
-	if !h.Alive() {
-		return nil, notRunning
+	ns, err := recordedNS(node).check()
+	if err != nil {
+		return nil, fmt.Errorf("the node %v", err)
 	}
-	nsArgs := h.enterArgs()
-	// Check again: the namespaces named must be the holder's.
-	if !h.Alive() {
-		return nil, notRunning
-	}
-	cmd := exec.Command("nsenter", append(append(nsArgs, "--"), args...)...)
-	cmd.Env = []string{nodeEnv + "=" + h.String()}
+	cmd := exec.Command("nsenter", append(append(ns.enterArgs(), "--"), args...)...)
+	cmd.Env = ns.env()
 	return cmd, nil
 }
 
 // nodeEnv names the environment variable that marks the processes benito
-// starts in a node with the node's holder, pid:start_time: one node's
-// incarnation, never another's. Once the holder is dead, /proc no longer
-// says which network namespace was the node's (the id it recorded may have
-// gone to a new namespace since), and the mark is how a delete still finds
-// what runs in the node (markedFor).
+// starts in a node (its startup command, benito exec's commands, its
+// plugs) with the file pinning the node's network namespace: which node
+// they belong to. While its pins are mounted, a node's processes are
+// found by its namespaces; a pin unmounted by hand lets its namespace's
+// inode go to another once nothing runs in it, and the mark is how a
+// delete still finds what was started in the node (removeNode).
 const nodeEnv = "BENITO_NODE"
 
-// env is this process's environment with the mark of h's node.
-func (h holder) env() []string { return append(os.Environ(), nodeEnv+"="+h.String()) }
+// mark is the environment variable marking ns's node's processes.
+func (ns nodeNS) mark() string { return nodeEnv + "=" + ns.file(kindNet) }
 
-// markedFor reports whether process pid carries the mark of h's node.
-func markedFor(pid int, h holder) bool {
+// env is this process's environment with the mark of ns's node.
+func (ns nodeNS) env() []string { return append(os.Environ(), ns.mark()) }
+
+// markedFor reports whether process pid carries the mark of the node
+// whose network namespace pin is netPin.
+func markedFor(pid int, netPin string) bool {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
 	if err != nil {
 		return false
 	}
-	want := nodeEnv + "=" + h.String()
+	want := nodeEnv + "=" + netPin
 	for _, kv := range strings.Split(string(b), "\x00") {
 		if kv == want {
 			return true

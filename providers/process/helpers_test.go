@@ -19,6 +19,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
+// needRoot skips a test that needs root when not root, and fails it in
+// CI, which must run it.
 func needRoot(t *testing.T) {
 	t.Helper()
 	testenv.Root(t)
@@ -65,6 +67,10 @@ func newEnv(t *testing.T) *env {
 				}
 			}
 		}
+		// The pin directory stays mounted after a test that failed
+		// before its nodes were recorded: unmount it, or the temporary
+		// directory cannot go.
+		providers.Prune(func() { prunePinDir(e.runDir) })
 	})
 	return e
 }
@@ -160,6 +166,7 @@ func (e *env) nodeConfig(name string, mountNS bool, ifs ...ifc) cty.Value {
 		"interfaces":      list,
 		"config_dir":      cty.StringVal("/nonexistent"),
 		"run_dir":         cty.StringVal(e.runDir),
+		"hosts_file":      cty.NullVal(cty.String),
 		"mount_namespace": cty.BoolVal(mountNS),
 		"ip_forward":      cty.BoolVal(addressed > 1),
 	})
@@ -172,6 +179,17 @@ func routeConfig(node, dst, gw string) cty.Value {
 		"gateway":     cty.StringVal(gw),
 		"device":      cty.NullVal(cty.String),
 		"metric":      cty.NullVal(cty.Number),
+		"source":      cty.NullVal(cty.String),
+	})
+}
+
+func mountConfig(node, source, target string, readOnly bool) cty.Value {
+	return cty.ObjectVal(map[string]cty.Value{
+		"node":      cty.StringVal(node),
+		"node_type": cty.StringVal(contract.NodeProcess),
+		"source":    cty.StringVal(source),
+		"target":    cty.StringVal(target),
+		"read_only": cty.BoolVal(readOnly),
 	})
 }
 
@@ -260,11 +278,11 @@ func (e *env) read(addr string) cty.Value {
 // run runs a command inside node's namespaces, like benito exec.
 func (e *env) run(node string, args ...string) (string, error) {
 	e.t.Helper()
-	h, err := e.p.findHolder(node)
+	ns, err := e.p.findNode(node)
 	if err != nil {
 		return "", err
 	}
-	out, err := exec.Command("nsenter", append(append(h.enterArgs(), "--"), args...)...).CombinedOutput()
+	out, err := exec.Command("nsenter", append(append(ns.enterArgs(), "--"), args...)...).CombinedOutput()
 	return string(out), err
 }
 

@@ -2,31 +2,27 @@ package process
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/sys/unix"
 )
 
-// nsMount runs mount(8) or umount(8) in the node's mount namespace. A Go
-// program cannot join a mount namespace itself (it is multi-threaded), so
-// this takes nsenter; mounts are few, so the exec is cheap enough.
-func (h holder) nsMount(args ...string) error {
-	cmd := exec.Command("nsenter", append([]string{"--mount=" + h.nsPath("mnt"), "--"}, args...)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%s in the node: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-	return nil
-}
+// A mount resource is a bind mount in its node's mount namespace, made,
+// changed and read by a thread that joins it (nodeNS.inMountNS). Process
+// nodes share the host's file tree: a mount's source and target are paths
+// of the host, which the provider never creates. ValidateResources checks
+// them at plan time (mountProblem); apply checks again in the node.
 
 // mountInfo returns the mount options of the topmost mount at target in
-// the holder's mount namespace, and whether there is one.
-func (h holder) mountInfo(target string) (opts string, ok bool, err error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(h.Pid) + "/mountinfo")
+// the calling thread's mount namespace, and whether there is one.
+func mountInfo(target string) (opts string, ok bool, err error) {
+	f, err := os.Open("/proc/thread-self/mountinfo")
 	if err != nil {
 		return "", false, err
 	}
@@ -69,62 +65,107 @@ func (p *Provider) applyMount(prior, planned cty.Value) (cty.Value, error) {
 		v = prior
 	}
 	node, source, target := str(v, "node"), filepath.Clean(str(v, "source")), filepath.Clean(str(v, "target"))
-	h, err := p.findHolder(node)
+	ns, err := p.findNode(node)
 	if err != nil {
 		if planned.IsNull() {
 			return cty.NilVal, nil // the node is gone, and its mounts with it
 		}
 		return prior, err
 	}
-	_, mounted, err := h.mountInfo(target)
-	if err != nil {
-		return prior, err
-	}
-	if planned.IsNull() {
-		if mounted {
-			if err := h.nsMount("umount", target); err != nil {
-				return prior, err
+	ro := boolean(planned, "read_only")
+	err = ns.inMountNS(func() error {
+		_, mounted, err := mountInfo(target)
+		if err != nil {
+			return err
+		}
+		if planned.IsNull() {
+			if mounted {
+				if err := unix.Unmount(target, 0); err != nil {
+					return fmt.Errorf("unmounting %s in node %s: %w", target, node, err)
+				}
+			}
+			return nil
+		}
+		if !mounted {
+			if msg := mountProblem(node, source, target, source, target); msg != "" {
+				return errors.New(msg)
+			}
+			if err := unix.Mount(source, target, "", unix.MS_BIND, ""); err != nil {
+				return fmt.Errorf("binding %s onto %s in node %s: %w", source, target, node, err)
 			}
 		}
+		if ro || mounted {
+			flags := uintptr(unix.MS_BIND | unix.MS_REMOUNT)
+			if ro {
+				flags |= unix.MS_RDONLY
+			}
+			if err := unix.Mount("", target, "", flags, ""); err != nil {
+				return fmt.Errorf("remounting %s in node %s: %w", target, node, err)
+			}
+		}
+		return nil
+	})
+	switch {
+	case err != nil && planned.IsNull():
+		return prior, err
+	case err != nil:
+		return cty.NilVal, err
+	case planned.IsNull():
 		return cty.NilVal, nil
 	}
-	if !mounted {
-		src, err := os.Stat(source)
-		if err != nil {
-			return cty.NilVal, fmt.Errorf("the mount's source %s: %w", source, err)
-		}
-		// The node sees the host's file tree: its root is the host's.
-		dst, err := os.Stat(filepath.Join("/proc", strconv.Itoa(h.Pid), "root", target))
-		if err != nil {
-			return cty.NilVal, fmt.Errorf("the mount's target %s does not exist in node %s; process nodes share the host's file tree, so benito does not create it: create the directory on the host, or mount somewhere that exists", target, node)
-		}
-		if src.IsDir() != dst.IsDir() {
-			return cty.NilVal, fmt.Errorf("cannot bind %s onto %s: one is a directory, the other is not", source, target)
-		}
-		if err := h.nsMount("mount", "--bind", source, target); err != nil {
-			return cty.NilVal, err
-		}
-	}
-	if ro := boolean(planned, "read_only"); ro || mounted {
-		opt := "remount,bind,rw"
-		if ro {
-			opt = "remount,bind,ro"
-		}
-		if err := h.nsMount("mount", "-o", opt, target); err != nil {
-			return planned, err
-		}
-	}
 	return planned, nil
+}
+
+// mountProblem says what keeps node from binding source onto target, or
+// "". It checks the paths checkSource and checkTarget, where source and
+// target are seen (in the node, or on the host at plan time).
+func mountProblem(node, source, target, checkSource, checkTarget string) string {
+	src, err := os.Stat(checkSource)
+	if err != nil {
+		return fmt.Sprintf("Node %q mounts %s at %s, but the source %s does not exist on this host (%v). Create it, or correct the mount's source.", node, source, target, source, unwrapPath(err))
+	}
+	dst, err := os.Stat(checkTarget)
+	if err != nil {
+		return fmt.Sprintf("Node %q mounts %s at %s, but the target %s does not exist on this host (%v). Process nodes share the host's file tree, so benito does not create it: create it on the host, or mount somewhere that exists.", node, source, target, target, unwrapPath(err))
+	}
+	if src.IsDir() != dst.IsDir() {
+		kind := func(fi os.FileInfo) string {
+			if fi.IsDir() {
+				return "a directory"
+			}
+			return "not a directory"
+		}
+		return fmt.Sprintf("Node %q cannot bind %s onto %s: the source is %s, the target %s. Bind a directory onto a directory, a file onto a file.", node, source, target, kind(src), kind(dst))
+	}
+	return ""
+}
+
+// unwrapPath returns the error of a failed path operation without the
+// operation and path, which the message says already.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // readMount returns null when the node or the mount is gone, and the
 // read_only it shows.
 func (p *Provider) readMount(cur cty.Value) (cty.Value, error) {
-	h, err := p.findHolder(str(cur, "node"))
+	ns, err := p.findNode(str(cur, "node"))
 	if err != nil {
 		return cty.NilVal, nil
 	}
-	opts, ok, err := h.mountInfo(filepath.Clean(str(cur, "target")))
+	var (
+		opts string
+		ok   bool
+	)
+	err = ns.inMountNS(func() error {
+		var err error
+		opts, ok, err = mountInfo(filepath.Clean(str(cur, "target")))
+		return err
+	})
 	if err != nil {
 		return cur, err
 	}

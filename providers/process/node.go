@@ -3,11 +3,9 @@ package process
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -33,7 +31,7 @@ import (
 type node struct {
 	Name      string
 	RunDir    string
-	MountNS   bool
+	HostsFile string // bound over the node's /etc/hosts; "" for none
 	IPForward bool
 	Ifaces    []iface
 }
@@ -63,7 +61,7 @@ func decodeNode(v cty.Value) (node, error) {
 	n := node{
 		Name:      str(v, "name"),
 		RunDir:    str(v, "run_dir"),
-		MountNS:   boolean(v, "mount_namespace"),
+		HostsFile: str(v, "hosts_file"),
 		IPForward: boolean(v, "ip_forward"),
 	}
 	if !validName(n.Name) {
@@ -142,141 +140,20 @@ func decodeNode(v cty.Value) (node, error) {
 }
 
 // processOf returns the process recorded in a value with pid and
-// start_time: a vnode's holder, a startup command.
+// start_time: a startup command.
 func processOf(v cty.Value) daemon.Process {
 	return daemon.Process{Pid: int(num(v, "pid")), StartTime: uint64(num(v, "start_time"))}
 }
 
-// holderOf returns the holder recorded in a vnode value.
-func holderOf(v cty.Value) holder { return holder{processOf(v)} }
-
-// sleepPath is the holder's program where the static holder cannot run.
-var sleepPath = func() string {
-	if p, err := exec.LookPath("sleep"); err == nil {
-		return p
-	}
-	return "/bin/sleep"
-}()
-
-// startHolder starts the node's holder (holderbin.go) in new network and
-// UTS namespaces (and a mount namespace if the node has mounts), named
-// and with its IPv4 forwarding set, in a session of its own, its argv[0]
-// naming the node for ps.
-//
-// The namespaces are made by a thread of this process that moves into them
-// (unshare), sets the hostname and ip_forward there, forks the holder,
-// which inherits them, and moves back: cheaper than making them in the
-// fork and then sending a thread in to set them up. If the thread cannot
-// move back, its goroutine ends locked and Go discards it, so no other
-// goroutine ever runs in a node's namespaces.
-func startHolder(experiment string, n node) (holder, error) {
-	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return holder{}, err
-	}
-	defer devnull.Close()
-	var h holder
-	kinds := unix.CLONE_NEWNET | unix.CLONE_NEWUTS
-	err = onMovedThread(kinds, func() error {
-		if err := unix.Unshare(kinds); err != nil {
-			return fmt.Errorf("making the node's namespaces: %w", err)
-		}
-		return nil
-	}, func() error {
-		if err := unix.Sethostname([]byte(n.Name)); err != nil {
-			return fmt.Errorf("setting the hostname: %w", err)
-		}
-		if err := writeForward(n.IPForward); err != nil {
-			return err
-		}
-		var flags uintptr
-		if n.MountNS {
-			flags |= syscall.CLONE_NEWNS
-		}
-		cmd, err := holders.startCmd(func(path string, args []string) *exec.Cmd {
-			return &exec.Cmd{
-				Path:        path,
-				Args:        append([]string{holderTitle + experiment + "/" + n.Name}, args...),
-				Env:         []string{},
-				Dir:         "/",
-				Stdin:       devnull,
-				Stdout:      devnull,
-				Stderr:      devnull,
-				SysProcAttr: &syscall.SysProcAttr{Setsid: true, Cloneflags: flags},
-			}
-		})
-		if err != nil {
-			return err
-		}
-		p, err := daemon.FromPid(cmd.Process.Pid)
-		go cmd.Wait() //nolint:errcheck // reaps the holder if it dies while we run
-		if err != nil {
-			return fmt.Errorf("the holder started as pid %d but %w", cmd.Process.Pid, err)
-		}
-		h = holder{p}
-		return nil
-	})
-	return h, err
-}
-
 // writePidFile writes one of benito's pid files: "PID START_TIME", then
 // tag on a line of its own unless it is "" (what the process was started
-// on or in: a plug's switch, a wirefilter's switch, a holder's network
-// namespace).
+// on: a plug's switch, a wirefilter's switch).
 func writePidFile(path string, p daemon.Process, tag string) error {
 	content := fmt.Sprintf("%d %d\n", p.Pid, p.StartTime)
 	if tag != "" {
 		content += tag + "\n"
 	}
 	return atomicfile.Replace(path, []byte(content), 0o644)
-}
-
-// cleanupStale ends what an earlier incarnation of node n left running:
-// one whose holder died (a drifted node is re-created without a delete)
-// or whose create was interrupted before benito recorded it. Its
-// processes are found through the pid files in the node's directory and
-// the network namespace the holder file names, so anything started in it
-// goes too. Nothing is there on the common path: one failed open.
-func cleanupStale(n node) error {
-	dir := nodeDir(n.RunDir, n.Name)
-	old, nsID, err := readPidFile(filepath.Join(dir, "holder"))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case err == nil:
-		if err := (holder{old}).end(procScans.request(), nsID); err != nil {
-			return fmt.Errorf("stopping the processes of an earlier node %s: %w", n.Name, err)
-		}
-	case errors.Is(err, errPidFile):
-		// A holder file that does not parse names no process: there
-		// is nothing to end by it, and the other pid files still name
-		// theirs. Refusing would leave the node uncreatable until the
-		// file is removed by hand.
-	default:
-		return err
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, e := range entries {
-		if e.Name() == "holder" {
-			continue
-		}
-		// Not every entry is a pid file (a wire's directory): what
-		// does not read as one names nothing to stop.
-		if p, _, err := readPidFile(filepath.Join(dir, e.Name())); err == nil {
-			if err := p.Stop(time.Second); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	if len(errs) > 0 {
-		// The directory stays, so that the next try finds them again.
-		return fmt.Errorf("stopping the processes of an earlier node %s: %w", n.Name, errors.Join(errs...))
-	}
-	return os.RemoveAll(dir)
 }
 
 // errPidFile is the error of a pid file whose content does not parse.
@@ -297,25 +174,18 @@ func readPidFile(path string) (daemon.Process, string, error) {
 	return p, strings.TrimSpace(tag), nil
 }
 
-// findHolder returns the live holder of a node of the experiment, from its
-// pid file.
-func (p *Provider) findHolder(name string) (holder, error) {
+// findNode returns the namespaces of a node of the experiment as its pins
+// hold them now.
+func (p *Provider) findNode(name string) (nodeNS, error) {
 	_, runDir := p.config()
 	if runDir == "" {
-		return holder{}, fmt.Errorf("the process provider is not configured")
+		return nodeNS{}, fmt.Errorf("the process provider is not configured")
 	}
-	pr, _, err := readPidFile(filepath.Join(nodeDir(runDir, name), "holder"))
+	ns, err := nodeNSAt(runDir, name).check()
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return holder{}, fmt.Errorf("node %q is not running (no holder pid file)", name)
-		}
-		return holder{}, err
+		return ns, fmt.Errorf("node %q is not running: it %v", name, err)
 	}
-	h := holder{pr}
-	if !h.Alive() {
-		return holder{}, fmt.Errorf("node %q is not running: its holder process %d is gone", name, pr.Pid)
-	}
-	return h, nil
+	return ns, nil
 }
 
 func (p *Provider) applyNode(prior, planned cty.Value) (cty.Value, error) {
@@ -337,59 +207,37 @@ func (p *Provider) createNode(planned cty.Value) (cty.Value, error) {
 	if err != nil {
 		return cty.NilVal, err
 	}
-	experiment, _ := p.config()
-	dir := nodeDir(n.RunDir, n.Name)
-	if err := cleanupStale(n); err != nil {
-		return cty.NilVal, err
+	// What an earlier incarnation left: one re-created after it drifted
+	// (read as gone, so not deleted), or whose create was interrupted.
+	// Nothing is there on the common path: a few failed stats.
+	if err := removeNode(n, nil); err != nil {
+		return cty.NilVal, fmt.Errorf("removing what an earlier node %s left: %w", n.Name, err)
 	}
-	// Made, the node's directory keeps its parents from a prune: it is in
-	// them, and no delete removes another node's directory.
-	release, err := providers.MakeDir(dir, 0o755)
-	release()
-	if err != nil {
-		return cty.NilVal, err
-	}
-	h, err := startHolder(experiment, n)
-	if err != nil {
-		return cty.NilVal, err
-	}
+	ns, err := newNamespaces(n)
+	files, inodes := ns.values()
 	v := setAttrs(planned, map[string]cty.Value{
-		"pid":        cty.NumberIntVal(int64(h.Pid)),
-		"start_time": cty.NumberUIntVal(h.StartTime),
-		"netns":      cty.StringVal(h.nsPath("net")),
-		"log":        cty.StringVal(nodeLog(n.RunDir, n.Name)),
+		"namespaces":       files,
+		"namespace_inodes": inodes,
+		"log":              cty.StringVal(nodeLog(n.RunDir, n.Name)),
 	})
 	// From here on a failure returns v: the engine records what was made
 	// (tainted), and the next apply deletes it.
-	id, err := h.netnsID()
 	if err != nil {
 		return v, err
 	}
-	// The holder file notes the namespace: once the holder is dead,
-	// /proc no longer names it, and what was started in it is found by
-	// this id (holder.end).
-	if err := writePidFile(filepath.Join(dir, "holder"), h.Process, id); err != nil {
-		return v, err
-	}
-	if n.MountNS {
-		// Mounts made in the node must not propagate to the host.
-		if err := h.nsMount("mount", "--make-rslave", "/"); err != nil {
-			return v, fmt.Errorf("making the node's mounts private: %w", err)
-		}
-	}
-	nh, ns, err := h.netHandle()
+	nh, nsh, err := ns.netHandle()
 	if err != nil {
 		return v, err
 	}
 	defer nh.Close()
-	defer ns.Close()
+	defer nsh.Close()
 	// A new namespace's loopback device is always index 1 (the kernel's
 	// LOOPBACK_IFINDEX): no lookup.
 	if err := nh.LinkSetUp(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: 1, Name: "lo"}}); err != nil {
 		return v, fmt.Errorf("bringing lo up: %w", err)
 	}
 	for _, f := range n.Ifaces {
-		if err := ensureIface(h, nh, ns, n, f, nil, true); err != nil {
+		if err := ensureIface(ns, nh, nsh, n, f, nil, true); err != nil {
 			return v, err
 		}
 	}
@@ -400,7 +248,7 @@ func (p *Provider) createNode(planned cty.Value) (cty.Value, error) {
 // missing (or when its plumbing changed from prev), its MAC, MTU, address,
 // state and shaping set in place otherwise. fresh says the node was just
 // made, so there is nothing to look up first.
-func ensureIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f iface, prev *iface, fresh bool) error {
+func ensureIface(ns nodeNS, nh *netlink.Handle, nsh netns.NsHandle, n node, f iface, prev *iface, fresh bool) error {
 	var l netlink.Link
 	if !fresh {
 		l, _ = nh.LinkByName(f.Name)
@@ -422,7 +270,7 @@ func ensureIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f ifac
 	created := l == nil
 	if created {
 		var err error
-		if l, err = createIface(h, nh, ns, n, f); err != nil {
+		if l, err = createIface(ns, nh, nsh, n, f); err != nil {
 			return fmt.Errorf("interface %s: %w", f.Name, err)
 		}
 	}
@@ -430,7 +278,7 @@ func ensureIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f ifac
 		return fmt.Errorf("interface %s: %w", f.Name, err)
 	}
 	if f.Kind == contract.KindVDE {
-		if err := ensurePlugs(h, n, f, created); err != nil {
+		if err := ensurePlugs(ns, n, f, created); err != nil {
 			return fmt.Errorf("interface %s: %w", f.Name, err)
 		}
 	}
@@ -439,14 +287,14 @@ func ensureIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f ifac
 
 // createIface makes the device of f inside the node: a veth whose host end
 // joins the bridge, or a TAP.
-func createIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f iface) (netlink.Link, error) {
+func createIface(ns nodeNS, nh *netlink.Handle, nsh netns.NsHandle, n node, f iface) (netlink.Link, error) {
 	switch f.Kind {
 	case contract.KindBridge:
-		if err := addVeth(f, ns); err != nil {
+		if err := addVeth(f, nsh); err != nil {
 			return nil, err
 		}
 	case contract.KindVDE:
-		if err := h.makeTap(f.Name); err != nil {
+		if err := ns.makeTap(f.Name); err != nil {
 			return nil, err
 		}
 	}
@@ -723,11 +571,11 @@ func plugState(n node, f iface) (alive bool, target string) {
 // startPlug plugs f's TAP into a VDE switch with vde_plug2tap, run in the
 // node's network namespace and supervised through its pid file: into
 // port of socket, or any free port when port is 0 (f's hub).
-func startPlug(h holder, n node, f iface, socket string, port int) error {
+func startPlug(ns nodeNS, n node, f iface, socket string, port int) error {
 	if err := stopPlug(n, f); err != nil {
 		return err
 	}
-	args := []string{"--net=" + h.nsPath("net"), "--", "vde_plug2tap", "-s", socket}
+	args := []string{"--net=" + ns.file(kindNet), "--", "vde_plug2tap", "-s", socket}
 	if port != 0 {
 		args = append(args, "-p", strconv.Itoa(port))
 	}
@@ -736,7 +584,7 @@ func startPlug(h holder, n node, f iface, socket string, port int) error {
 	if err != nil {
 		return err
 	}
-	p, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: append(args, f.Name), Env: h.env(), Log: nodeLog(n.RunDir, n.Name)})
+	p, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: append(args, f.Name), Env: ns.env(), Log: nodeLog(n.RunDir, n.Name)})
 	release()
 	if err != nil {
 		return fmt.Errorf("plugging into %s port %d: %w", socket, port, err)
@@ -802,29 +650,28 @@ func updateNode(prior, planned cty.Value) (cty.Value, error) {
 		return prior, err
 	}
 	old, _ := decodeNode(prior)
-	h := holderOf(prior)
-	if !h.Alive() {
-		return prior, fmt.Errorf("the node's holder process %d is gone; run benito apply again to re-create the node", h.Pid)
+	ns, err := recordedNS(prior).check()
+	if err != nil {
+		return prior, fmt.Errorf("the node %v; run benito apply again to re-create it", err)
 	}
 	v := setAttrs(planned, map[string]cty.Value{
-		"pid":        prior.GetAttr("pid"),
-		"start_time": prior.GetAttr("start_time"),
-		"netns":      prior.GetAttr("netns"),
-		"log":        cty.StringVal(nodeLog(n.RunDir, n.Name)),
+		"namespaces":       prior.GetAttr("namespaces"),
+		"namespace_inodes": prior.GetAttr("namespace_inodes"),
+		"log":              cty.StringVal(nodeLog(n.RunDir, n.Name)),
 	})
 	// prior is as refreshed, its ip_forward as read from the node: a
 	// change of anything else sends no thread into the namespace.
 	if n.IPForward != old.IPForward {
-		if err := h.setForwarding(n.IPForward); err != nil {
+		if err := ns.setForwarding(n.IPForward); err != nil {
 			return prior, err
 		}
 	}
-	nh, ns, err := h.netHandle()
+	nh, nsh, err := ns.netHandle()
 	if err != nil {
 		return prior, err
 	}
 	defer nh.Close()
-	defer ns.Close()
+	defer nsh.Close()
 	prev := map[string]*iface{}
 	for i := range old.Ifaces {
 		prev[old.Ifaces[i].Name] = &old.Ifaces[i]
@@ -841,7 +688,7 @@ func updateNode(prior, planned cty.Value) (cty.Value, error) {
 		}
 	}
 	for _, f := range n.Ifaces {
-		if err := ensureIface(h, nh, ns, n, f, prev[f.Name], false); err != nil {
+		if err := ensureIface(ns, nh, nsh, n, f, prev[f.Name], false); err != nil {
 			// What is recorded must not claim the interface is right:
 			// keep the prior value, so the next plan tries again.
 			return prior, err
@@ -855,19 +702,11 @@ func deleteNode(prior cty.Value) error {
 	if err != nil || n.RunDir == "" {
 		return err
 	}
-	h := holderOf(prior)
-	alive := knownHolders.alive(h)
-	// A dead holder's namespace is the one its pid file recorded, which
-	// what was started in the node may still keep (holder.end). Read even
-	// while the holder runs: it may die before end looks again.
-	var recorded string
-	if p, id, err := readPidFile(filepath.Join(nodeDir(n.RunDir, n.Name), "holder")); err == nil && p == h.Process {
-		recorded = id
-	}
+	ns, nsErr := recordedNS(prior).check()
 	var scan <-chan map[string][]int
-	if alive || recorded != "" {
-		// Asked for now, the scan for the node's other processes runs
-		// while the veths go.
+	if nsErr == nil {
+		// Asked for now, the scan for the node's processes runs while
+		// the veths go.
 		scan = procScans.request()
 	}
 	// The veths go first, by their host ends (deleteHostEnds, reap.go);
@@ -883,31 +722,24 @@ func deleteNode(prior cty.Value) error {
 		if gone[f.Name] {
 			continue
 		}
-		if alive && !opened {
+		if nsErr == nil && !opened {
 			opened = true
-			if hd, ns, err := h.netHandle(); err == nil {
+			if hd, nsh, err := ns.netHandle(); err == nil {
 				nh = hd
 				defer nh.Close()
-				defer ns.Close()
+				defer nsh.Close()
 			}
 		}
 		if err := removeIface(nh, n, f); err != nil {
 			return err
 		}
 	}
-	if scan != nil {
-		if err := h.end(scan, recorded); err != nil {
-			return fmt.Errorf("stopping the node's processes: %w", err)
-		}
-	}
-	if err := os.RemoveAll(nodeDir(n.RunDir, n.Name)); err != nil {
-		return err
-	}
-	if err := os.Remove(nodeLog(n.RunDir, n.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := removeNode(n, scan); err != nil {
 		return err
 	}
 	// Empty parents go too, so destroy leaves no directory behind.
 	providers.Prune(func() {
+		prunePinDir(n.RunDir)
 		for _, d := range []string{filepath.Join(n.RunDir, "process"), filepath.Join(n.RunDir, "log"), n.RunDir} {
 			os.Remove(d)
 		}
@@ -916,15 +748,18 @@ func deleteNode(prior cty.Value) error {
 	return nil
 }
 
-// nodeRemains reports whether anything of node v is left on the host: its
-// holder, its directory, or the host end of one of its veths.
+// nodeRemains reports whether anything of node v is left on the host: a
+// pin (mounted or not), its directory, or the host end of one of its
+// veths.
 func nodeRemains(v cty.Value) bool {
-	if knownHolders.alive(holderOf(v)) {
-		return true
-	}
 	n, err := decodeNode(v)
 	if err != nil {
 		return true
+	}
+	for _, file := range recordedNS(v).Files {
+		if s, _, err := inspect(file); err != nil || s != pinMissing {
+			return true
+		}
 	}
 	if _, err := os.Stat(nodeDir(n.RunDir, n.Name)); err == nil {
 		return true
@@ -937,27 +772,28 @@ func nodeRemains(v cty.Value) bool {
 	return false
 }
 
-// readNode returns the node as it is: null when its holder is gone; an
+// readNode returns the node as it is: null when a pin no longer holds the
+// namespace recorded (unmounted, removed, or holding another); an
 // interface whose device or other end is gone is left out, and attributes
-// changed by hand read back as they are.
+// changed by hand read back as they are. A value recorded before its
+// create finished (pending) has no inodes: the namespaces pinned are
+// taken as its.
 func readNode(cur cty.Value, host hostLinks) (cty.Value, error) {
-	h := holderOf(cur)
-	if !knownHolders.alive(h) {
-		return cty.NilVal, nil
-	}
 	n, err := decodeNode(cur)
 	if err != nil {
 		return cur, err
 	}
-	nh, ns, err := h.netHandle()
+	rec := recordedNS(cur)
+	ns, err := rec.check()
 	if err != nil {
-		if !h.Alive() {
-			return cty.NilVal, nil
-		}
+		return cty.NilVal, nil
+	}
+	nh, nsh, err := ns.netHandle()
+	if err != nil {
 		return cur, err
 	}
 	defer nh.Close()
-	defer ns.Close()
+	defer nsh.Close()
 	changed := false
 	var ifs []cty.Value
 	for _, f := range n.Ifaces {
@@ -983,8 +819,12 @@ func readNode(cur cty.Value, host hostLinks) (cty.Value, error) {
 		}
 		set["interfaces"] = list
 	}
-	if fwd, err := h.forwarding(); err == nil && fwd != n.IPForward {
+	if fwd, err := ns.forwarding(); err == nil && fwd != n.IPForward {
 		set["ip_forward"] = cty.BoolVal(fwd)
+	}
+	if ns != rec {
+		files, inodes := ns.values()
+		set["namespaces"], set["namespace_inodes"] = files, inodes
 	}
 	if len(set) == 0 {
 		return cur, nil
@@ -1066,4 +906,13 @@ func sameShaping(got, want shaping.Shaping) bool {
 	d := got.Latency - want.Latency.Round(time.Microsecond)
 	dl := got.Loss - want.Loss
 	return got.Capacity == want.Capacity/8*8 && d > -time.Microsecond && d < time.Microsecond && dl > -1e-6 && dl < 1e-6
+}
+
+// makeNodeDir makes node n's directory (pid files of its plugs, wires and
+// startup command). Made, it keeps its parents from a prune: it is in
+// them, and no delete removes another node's directory.
+func makeNodeDir(n node) error {
+	release, err := providers.MakeDir(nodeDir(n.RunDir, n.Name), 0o755)
+	release()
+	return err
 }

@@ -1,6 +1,7 @@
 package process
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,16 +14,36 @@ import (
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/shaping"
+	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/sys/unix"
 )
 
-// checkGone fails unless node's holder, devices and files are gone.
+// checkGone fails unless node's pins, devices and files are gone, and
+// nothing is left in its namespaces.
 func (e *env) checkGone(v cty.Value) {
 	e.t.Helper()
-	h := holderOf(v)
-	if h.Alive() {
-		e.t.Errorf("holder %d still alive", h.Pid)
+	ns := recordedNS(v)
+	for _, file := range ns.Files {
+		if _, err := os.Lstat(file); err == nil {
+			e.t.Errorf("pin %s still there", file)
+		}
+	}
+	ids := map[string]bool{}
+	for i, k := range nsKinds {
+		ids[k.name+":["+strconv.FormatUint(ns.Inodes[i], 10)+"]"] = true
+	}
+	for _, pid := range pids() {
+		if pid != os.Getpid() && inAny(pid, ids) {
+			e.t.Errorf("process %d still in the node's namespaces", pid)
+		}
+	}
+	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	for _, file := range ns.Files {
+		if strings.Contains(string(mounts), " "+file+" ") {
+			e.t.Errorf("%s still mounted", file)
+		}
 	}
 	n, _ := decodeNode(v)
 	for _, f := range n.Ifaces {
@@ -126,13 +147,13 @@ func TestShapingInPlace(t *testing.T) {
 			return setAttrs(v, map[string]cty.Value{"interfaces": cty.ListVal([]cty.Value{f})})
 		}
 		e.apply(contract.VNode, "vnode.a", a(8_000_000))
-		pid := num(e.state["vnode.a"], "pid")
+		ns := recordedNS(e.state["vnode.a"])
 		e.mustPing("a", "10.9.3.2")
 		if pc := e.apply(contract.VNode, "vnode.a", a(16_000_000)); len(pc.RequiresReplace) != 0 {
 			t.Fatalf("a capacity change replaces the node: %v", pc.RequiresReplace)
 		}
-		if got := num(e.state["vnode.a"], "pid"); got != pid {
-			t.Errorf("holder changed on update: %d -> %d", pid, got)
+		if got := recordedNS(e.state["vnode.a"]); got != ns {
+			t.Errorf("namespaces changed on update: %v -> %v", ns, got)
 		}
 		if out, _ := e.run("a", "tc", "qdisc", "show", "dev", "eth0"); !strings.Contains(out, "tbf") || !strings.Contains(out, "16Mbit") {
 			t.Errorf("qdisc after update: %s", out)
@@ -151,13 +172,13 @@ func TestShapingInPlace(t *testing.T) {
 	if rtt := e.mustPing("a", "10.9.3.2"); rtt < 50*time.Millisecond || rtt > 90*time.Millisecond {
 		t.Errorf("RTT with 50ms latency = %v", rtt)
 	}
-	pid := num(e.state["vnode.a"], "pid")
+	ns := recordedNS(e.state["vnode.a"])
 	pc := e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.1/24", latency: "10ms"}))
 	if len(pc.RequiresReplace) != 0 {
 		t.Fatalf("a latency change replaces the node: %v", pc.RequiresReplace)
 	}
-	if got := num(e.state["vnode.a"], "pid"); got != pid {
-		t.Errorf("holder changed on update: %d -> %d", pid, got)
+	if got := recordedNS(e.state["vnode.a"]); got != ns {
+		t.Errorf("namespaces changed on update: %v -> %v", ns, got)
 	}
 	if rtt := e.mustPing("a", "10.9.3.2"); rtt < 10*time.Millisecond || rtt > 40*time.Millisecond {
 		t.Errorf("RTT with 10ms latency = %v", rtt)
@@ -194,25 +215,49 @@ func TestDrift(t *testing.T) {
 	}
 	e.mustPing("a", "10.9.4.2")
 
-	// A killed holder: the node reads as gone, and apply re-creates it.
-	syscall.Kill(int(num(e.state["vnode.a"], "pid")), syscall.SIGKILL)
-	waitDead(t, holderOf(e.state["vnode.a"]))
+	// A pin unmounted by hand: the node reads as gone, and apply
+	// re-creates it.
+	e.unpin("a", kindNet)
 	if got := e.read("vnode.a"); !got.IsNull() {
-		t.Fatalf("a killed node read back as %#v", got)
+		t.Fatalf("a node whose network namespace was unpinned read back as %#v", got)
 	}
 	// The engine deletes nothing it read as gone; the veth of the dead
 	// namespace may linger a moment, which create must survive.
 	e.apply(contract.VNode, "vnode.a", a)
 	e.mustPing("a", "10.9.4.2")
+
+	// A pin that holds another namespace is not the node's.
+	b := recordedNS(e.state["vnode.b"])
+	e.unpin("a", kindUTS)
+	if err := unix.Mount(b.file(kindUTS), recordedNS(e.state["vnode.a"]).file(kindUTS), "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.read("vnode.a"); !got.IsNull() {
+		t.Fatalf("a node whose pin holds another namespace read back as %#v", got)
+	}
+	e.apply(contract.VNode, "vnode.a", a)
+	e.mustPing("a", "10.9.4.2")
+	if out, err := e.run("a", "hostname"); err != nil || strings.TrimSpace(out) != "a" {
+		t.Errorf("hostname in a re-created a = %q, %v", out, err)
+	}
 }
 
-func waitDead(t *testing.T, h holder) {
+// unpin unmounts the pin of node's namespace of kind k by hand, leaving
+// its file.
+func (e *env) unpin(node string, k nsKind) {
+	e.t.Helper()
+	if err := unix.Unmount(recordedNS(e.state["vnode."+node]).file(k), unix.MNT_DETACH); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func waitDead(t *testing.T, p daemon.Process) {
 	t.Helper()
-	for i := 0; i < 200 && h.Alive(); i++ {
+	for i := 0; i < 200 && p.Alive(); i++ {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if h.Alive() {
-		t.Fatalf("pid %d did not die", h.Pid)
+	if p.Alive() {
+		t.Fatalf("pid %d did not die", p.Pid)
 	}
 }
 
@@ -221,14 +266,7 @@ func TestMountAndStartup(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	os.WriteFile(filepath.Join(src, "hello"), []byte("from the host\n"), 0o644)
 	e.apply(contract.VNode, "vnode.m", e.nodeConfig("m", true))
-	mount := cty.ObjectVal(map[string]cty.Value{
-		"node":      cty.StringVal("m"),
-		"node_type": cty.StringVal("process"),
-		"source":    cty.StringVal(src),
-		"target":    cty.StringVal(dst),
-		"read_only": cty.True,
-	})
-	e.apply(contract.Mount, `mount.m["`+dst+`"]`, mount)
+	e.apply(contract.Mount, `mount.m["`+dst+`"]`, mountConfig("m", src, dst, true))
 	if out, err := e.run("m", "cat", filepath.Join(dst, "hello")); err != nil || out != "from the host\n" {
 		t.Errorf("cat in node = %q, %v", out, err)
 	}
@@ -265,27 +303,77 @@ func TestMountAndStartup(t *testing.T) {
 	e.destroy(`mount.m["` + dst + `"]`)
 	e.destroy("vnode.m")
 	e.checkGone(v)
-	waitDead(t, holder{sp})
+	waitDead(t, sp)
 	e.destroy("startup.m")
 	if _, err := os.Stat(log); err == nil {
 		t.Errorf("startup log left behind")
 	}
 }
 
-func TestMissingMountTarget(t *testing.T) {
+// TestMountChecked: a mount whose source or target is missing, or that
+// binds a directory onto a file, fails at plan (ValidateResources, which
+// reads the host), naming the node, the paths and what to do; a target
+// inside another mount of the node is looked for in that mount's source,
+// and paths in the experiment's own directories, which the apply makes,
+// are left to the apply. Apply checks again in the node.
+func TestMountChecked(t *testing.T) {
 	e := newEnv(t)
+	dir, file := t.TempDir(), filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "inner"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	missing := "/nonexistent-benito-" + e.tag
+	validate := func(mounts ...cty.Value) providers.Diagnostics {
+		var rs []providers.ValidateResource
+		for i, m := range mounts {
+			rs = append(rs, providers.ValidateResource{Address: fmt.Sprintf("mount.m%d", i), Type: contract.Mount, Config: conform(e.p.schema.ResourceTypes[contract.Mount], m)})
+		}
+		return e.p.ValidateResources(t.Context(), providers.ValidateResourcesRequest{Resources: rs}).Diagnostics
+	}
+	for _, tc := range []struct {
+		name   string
+		mounts []cty.Value
+		want   []string // in the error; none: no error
+	}{
+		{"fine", []cty.Value{mountConfig("m", dir, dir, false)}, nil},
+		{"missing source", []cty.Value{mountConfig("m", missing, dir, false)}, []string{`Node "m"`, "the source " + missing + " does not exist", "Create it"}},
+		{"missing target", []cty.Value{mountConfig("m", dir, missing, false)}, []string{`Node "m"`, "the target " + missing + " does not exist", "benito does not create it"}},
+		{"directory onto a file", []cty.Value{mountConfig("m", dir, file, false)}, []string{"the source is a directory, the target not a directory"}},
+		{"inside another mount", []cty.Value{mountConfig("m", dir, "/mnt-benito-"+e.tag, false), mountConfig("m", dir, "/mnt-benito-"+e.tag+"/inner", false)}, []string{"the target /mnt-benito-" + e.tag + " does not exist"}},
+		{"made by the apply", []cty.Value{mountConfig("m", filepath.Join(e.runDir, "x"), dir, false)}, nil},
+	} {
+		d := validate(tc.mounts...)
+		if len(tc.want) == 0 {
+			if d.HasErrors() {
+				t.Errorf("%s: %v", tc.name, d.Err())
+			}
+			continue
+		}
+		if !d.HasErrors() {
+			t.Errorf("%s: no error", tc.name)
+			continue
+		}
+		if len(d) != 1 {
+			t.Errorf("%s: %d diagnostics, want 1: %v", tc.name, len(d), d.Err())
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(d.Err().Error(), w) {
+				t.Errorf("%s: %q lacks %q", tc.name, d.Err(), w)
+			}
+		}
+	}
+
+	// Apply checks too: a source removed since the plan.
 	e.apply(contract.VNode, "vnode.m", e.nodeConfig("m", true))
-	mount := cty.ObjectVal(map[string]cty.Value{
-		"node":      cty.StringVal("m"),
-		"node_type": cty.StringVal("process"),
-		"source":    cty.StringVal(t.TempDir()),
-		"target":    cty.StringVal("/nonexistent-benito-" + e.tag),
-		"read_only": cty.False,
-	})
-	pc := e.plan(contract.Mount, "mount.m", mount)
+	gone := t.TempDir()
+	pc := e.plan(contract.Mount, "mount.m", mountConfig("m", gone, dir, false))
+	os.Remove(gone)
 	resp := e.p.ApplyResource(t.Context(), applyReq(contract.Mount, "mount.m", cty.NullVal(pc.Planned.Type()), pc.Planned))
 	if !resp.Diagnostics.HasErrors() || !strings.Contains(resp.Diagnostics.Err().Error(), "does not exist") {
-		t.Errorf("missing target: %v", resp.Diagnostics.Err())
+		t.Errorf("source gone at apply: %v", resp.Diagnostics.Err())
 	}
 }
 
@@ -311,7 +399,7 @@ func TestVDE(t *testing.T) {
 		t.Fatal(err)
 	}
 	syscall.Kill(plug.Pid, syscall.SIGKILL)
-	waitDead(t, holder{plug})
+	waitDead(t, plug)
 	if got := e.read("vnode.a"); got.GetAttr("interfaces").LengthInt() != 0 {
 		t.Fatalf("a dead plug reads as %#v", got.GetAttr("interfaces"))
 	}
@@ -329,12 +417,24 @@ func TestVDE(t *testing.T) {
 // (nodeCommand), and returns it once it is in the node's network namespace.
 func (e *env) startIn(node string) daemon.Process {
 	e.t.Helper()
-	h := holderOf(e.state["vnode."+node])
-	cmd, err := nodeCommand(e.state["vnode."+node], []string{"sleep", "infinity"})
+	cmd, err := Command(e.state["vnode."+node], []string{"sleep", "infinity"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	cmd.Env = append(os.Environ(), cmd.Env...)
+	return e.started(node, cmd)
+}
+
+// started starts cmd, and returns it once it is in node's network
+// namespace.
+func (e *env) started(node string, cmd *exec.Cmd) daemon.Process {
+	e.t.Helper()
+	return e.startedIn(recordedNS(e.state["vnode."+node]), cmd)
+}
+
+// startedIn starts cmd, and returns it once it is in the network
+// namespace of ns.
+func (e *env) startedIn(ns nodeNS, cmd *exec.Cmd) daemon.Process {
+	e.t.Helper()
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
@@ -343,39 +443,81 @@ func (e *env) startIn(node string) daemon.Process {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	id, err := h.netnsID()
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	id := "net:[" + strconv.FormatUint(ns.Inodes[0], 10) + "]"
 	for i := 0; ; i++ {
 		if l, _ := os.Readlink("/proc/" + strconv.Itoa(p.Pid) + "/ns/net"); l == id {
 			return p
 		}
 		if i == 400 {
-			e.t.Fatalf("sleep %d did not enter node %s", p.Pid, node)
+			e.t.Fatalf("process %d did not enter %s", p.Pid, id)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 }
 
-// killHolder kills node's holder by hand and waits for it to be gone.
-func (e *env) killHolder(node string) {
-	e.t.Helper()
-	h := holderOf(e.state["vnode."+node])
-	syscall.Kill(h.Pid, syscall.SIGKILL)
-	waitDead(e.t, h)
+// TestDeleteKillsWhatRunsInTheNode: what benito exec or nsenter started in
+// a node dies with it, whether it shares the node's network namespace or
+// made one of its own inside the node.
+func TestDeleteKillsWhatRunsInTheNode(t *testing.T) {
+	e := newEnv(t)
+	e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false))
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false))
+	ns := recordedNS(e.state["vnode.a"])
+	marked := e.startIn("a")
+	plain := e.started("a", exec.Command("nsenter", "--net="+ns.file(kindNet), "--", "sleep", "infinity"))
+	// In the node's mount namespace, but a network namespace of its own.
+	inner := exec.Command("nsenter", "--mount="+ns.file(kindMnt), "--", "unshare", "--net", "sleep", "infinity")
+	if err := inner.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inner.Process.Kill(); inner.Wait() })
+	mnt := "mnt:[" + strconv.FormatUint(ns.Inodes[indexOf(kindMnt)], 10) + "]"
+	for i := 0; ; i++ {
+		if l, _ := os.Readlink("/proc/" + strconv.Itoa(inner.Process.Pid) + "/ns/mnt"); l == mnt {
+			break
+		}
+		if i == 400 {
+			t.Fatalf("process %d did not enter the node's mount namespace", inner.Process.Pid)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	other := e.startIn("b")
+	va := e.state["vnode.a"]
+	e.destroy("vnode.a")
+	for _, p := range []daemon.Process{marked, plain} {
+		if p.Alive() {
+			t.Errorf("process %d, started in the node, outlived its delete", p.Pid)
+		}
+	}
+	if err := inner.Wait(); err == nil {
+		t.Errorf("a process with a network namespace of its own inside the node outlived it")
+	}
+	if !other.Alive() {
+		t.Errorf("deleting a killed what runs in b")
+	}
+	e.checkGone(va)
 }
 
-// TestHolderDied checks that what was started in a node outlives its
-// holder only until the node is deleted or re-created: it is found by the
-// namespace the holder file recorded.
-func TestHolderDied(t *testing.T) {
+// TestUnpinnedNode: a node whose pins were unmounted by hand has lost what
+// says which namespaces were its; what benito started in it (it carries
+// the node's mark) dies when the node is re-created or deleted, and what
+// runs in another node stays.
+func TestUnpinnedNode(t *testing.T) {
 	e := newEnv(t)
 	br := e.bridge("h")
 	cfg := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.7.1/24"})
 	e.apply(contract.VNode, "vnode.a", cfg)
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false))
+	other := e.startIn("b")
+	unpinAll := func() {
+		for _, k := range nsKinds {
+			e.unpin("a", k)
+		}
+	}
+
+	// Deleted.
 	p := e.startIn("a")
-	e.killHolder("a")
+	unpinAll()
 	v := e.state["vnode.a"]
 	e.destroy("vnode.a")
 	if p.Alive() {
@@ -383,54 +525,52 @@ func TestHolderDied(t *testing.T) {
 	}
 	e.checkGone(v)
 
-	// Re-created after its holder died (read as gone, so not deleted).
+	// Re-created (read as gone, so not deleted).
 	e.apply(contract.VNode, "vnode.a", cfg)
 	p = e.startIn("a")
-	e.killHolder("a")
+	unpinAll()
 	if got := e.read("vnode.a"); !got.IsNull() {
-		t.Fatalf("a node whose holder died reads as %#v", got)
+		t.Fatalf("an unpinned node reads as %#v", got)
 	}
 	e.apply(contract.VNode, "vnode.a", cfg)
 	if p.Alive() {
 		t.Errorf("sleep %d, started in the node, outlived its re-create", p.Pid)
 	}
 	e.mustPing("a", "10.9.7.1")
+	if !other.Alive() {
+		t.Errorf("re-creating a killed what runs in b")
+	}
 }
 
-// TestRecordedNamespaceReused checks that what runs in a recorded
-// namespace whose id went to another namespace is left alone, unless it
-// carries the dead node's mark: here node a's holder file is made to name
-// node b's namespace.
-func TestRecordedNamespaceReused(t *testing.T) {
+// TestInterruptedCreate: a create killed after it pinned the node's
+// namespaces leaves pins that no state records (or a pending value
+// without their inodes). A read of the pending value finds the node; a
+// create finds the pins and removes them, with what runs in them, first.
+func TestInterruptedCreate(t *testing.T) {
 	e := newEnv(t)
-	e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false))
-	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false))
-	pb := e.startIn("b")
-	ha, hb := holderOf(e.state["vnode.a"]), holderOf(e.state["vnode.b"])
-	// And one that benito did not start (another tool's, in a namespace
-	// that got the id).
-	plain := exec.Command("nsenter", "--net="+hb.nsPath("net"), "--", "sleep", "infinity")
-	if err := plain.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { plain.Process.Kill(); plain.Wait() })
-	pp, err := daemon.FromPid(plain.Process.Pid)
+	br := e.bridge("i")
+	cfg := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.8.1/24"})
+	pending := e.plan(contract.VNode, "vnode.a", cfg).Planned
+	pending = setAttrs(pending, map[string]cty.Value{"namespace_inodes": cty.NullVal(pending.Type().AttributeType("namespace_inodes"))})
+	n, err := decodeNode(pending)
 	if err != nil {
 		t.Fatal(err)
 	}
-	idB, err := hb.netnsID()
+	old, err := newNamespaces(n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writePidFile(filepath.Join(nodeDir(e.runDir, "a"), "holder"), ha.Process, idB); err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { removeNode(n, nil) })
+	p := e.startedIn(old, exec.Command("nsenter", append(append(old.enterArgs(), "--"), "sleep", "infinity")...))
+
+	resp := e.p.ReadResources(t.Context(), providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "vnode.a", Type: contract.VNode, Current: pending}}})
+	if _, inodes := old.values(); resp.Resources[0].New.IsNull() || !resp.Resources[0].New.GetAttr("namespace_inodes").RawEquals(inodes) {
+		t.Errorf("the pending node read back as %#v", resp.Resources[0].New)
 	}
-	e.killHolder("a")
-	e.destroy("vnode.a")
-	if !hb.Alive() || !pb.Alive() {
-		t.Errorf("deleting a killed what runs in b: holder alive %v, sleep alive %v", hb.Alive(), pb.Alive())
+	e.apply(contract.VNode, "vnode.a", cfg)
+	waitDead(t, p)
+	if got := recordedNS(e.state["vnode.a"]); got.Inodes == old.Inodes {
+		t.Errorf("the create kept the earlier namespaces %v", old.Inodes)
 	}
-	if !pp.Alive() { // a zombie counts as dead
-		t.Errorf("deleting a killed a process benito did not start")
-	}
+	e.mustPing("a", "10.9.8.1")
 }

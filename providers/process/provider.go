@@ -27,6 +27,7 @@ type Provider struct {
 	mu         sync.Mutex
 	experiment string
 	runDir     string // the experiment's run directory
+	configDir  string // the experiment's config directory
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -38,7 +39,7 @@ func New() *Provider {
 
 // forceNew lists the attributes that cannot change on a running node.
 var forceNew = map[string][]string{
-	contract.VNode:   {"name", "type", "os", "image", "partition", "memory", "cpus", "config_dir", "run_dir", "mount_namespace"},
+	contract.VNode:   {"name", "type", "os", "image", "partition", "memory", "cpus", "config_dir", "run_dir", "hosts_file"},
 	contract.Route:   {"node", "destination"},
 	contract.Mount:   {"node", "node_type", "source", "target"},
 	contract.Startup: {"node", "command", "log"},
@@ -47,16 +48,26 @@ var forceNew = map[string][]string{
 // computed lists the attributes the provider adds, per type.
 var computed = map[string]map[string]*providers.Attribute{
 	contract.VNode: {
-		"pid":        {Type: cty.Number, Computed: true, Description: "pid of the node's holder process"},
-		"start_time": {Type: cty.Number, Computed: true, Description: "start time of the holder (clock ticks since boot), which tells it from a later process with its pid"},
-		"netns":      {Type: cty.String, Computed: true, Description: "the node's network namespace"},
-		"log":        {Type: cty.String, Computed: true, Description: "log of the node's plugs"},
+		"namespaces":       {Type: nsObject(cty.String), Computed: true, Description: "the files pinning the node's network, UTS and mount namespaces (bind mounts; nsenter --net=FILE enters one)"},
+		"namespace_inodes": {Type: nsObject(cty.Number), Computed: true, Description: "the inode numbers of the node's namespaces: a pin holding another is not the node's"},
+		"log":              {Type: cty.String, Computed: true, Description: "log of the node's plugs"},
 	},
 	contract.Startup: {
-		"pid":        {Type: cty.Number, Computed: true, Description: "pid the startup command started as"},
-		"start_time": {Type: cty.Number, Computed: true, Description: "start time of the startup command"},
-		"holder":     {Type: cty.String, Computed: true, Description: "the node's holder the command was started in (pid:start_time)"},
+		"pid":         {Type: cty.Number, Computed: true, Description: "pid of the shell running the startup command"},
+		"start_time":  {Type: cty.Number, Computed: true, Description: "start time of that shell (clock ticks since boot), which tells it from a later process with its pid"},
+		"netns_inode": {Type: cty.Number, Computed: true, Description: "inode of the node's network namespace the command was started in: a node made anew runs its startup again"},
+		"status":      {Type: cty.String, Computed: true, Description: `"running", "exited with code N", or "ended without an exit status"; anything but running or code 0 is replaced (run again) by the next apply`},
 	},
+}
+
+// nsObject is the type of an attribute with one value per namespace of a
+// node.
+func nsObject(ty cty.Type) cty.Type {
+	attrs := map[string]cty.Type{}
+	for _, k := range nsKinds {
+		attrs[k.name] = ty
+	}
+	return cty.Object(attrs)
 }
 
 func buildSchema() providers.Schema {
@@ -64,7 +75,7 @@ func buildSchema() providers.Schema {
 	for _, typ := range []string{contract.VNode, contract.Route, contract.Mount, contract.Startup} {
 		s.ResourceTypes[typ] = providers.FromContract(typ, forceNew[typ], computed[typ])
 	}
-	s.ResourceTypes[contract.VNode].Description = "a process node: network, UTS (and mount) namespaces of its own"
+	s.ResourceTypes[contract.VNode].Description = "a process node: network, UTS and mount namespaces of its own, pinned under the run directory"
 	s.ResourceTypes[contract.VNode].Exec = true // benito exec: Exec in exec.go
 	s.ResourceTypes[contract.Route].Description = "a route in a process node's network stack"
 	s.ResourceTypes[contract.Mount].Description = "a bind mount inside a process node's mount namespace"
@@ -81,8 +92,12 @@ func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) 
 	if diags.HasErrors() {
 		return providers.ConfigureResponse{Diagnostics: diags}
 	}
+	_, configDir, diags := providers.SiteRoot(req, contract.SiteConfigRoot, contract.DefaultConfigRoot)
+	if diags.HasErrors() {
+		return providers.ConfigureResponse{Diagnostics: diags}
+	}
 	p.mu.Lock()
-	p.experiment, p.runDir = req.Experiment, runDir
+	p.experiment, p.runDir, p.configDir = req.Experiment, runDir, configDir
 	p.mu.Unlock()
 	return providers.ConfigureResponse{}
 }
@@ -93,8 +108,23 @@ func (p *Provider) config() (experiment, runDir string) {
 	return p.experiment, p.runDir
 }
 
+// madeByApply reports whether path is in the experiment's config or run
+// directory, which the apply makes and fills: a mount from there is
+// checked at apply, not at plan.
+func (p *Provider) madeByApply(path string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, d := range []string{p.configDir, p.runDir} {
+		if d != "" && (path == d || strings.HasPrefix(path, d+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateResourcesRequest) providers.ValidateResourcesResponse {
 	var diags providers.Diagnostics
+	mounts := newMountSet(req.Resources)
 	for _, r := range req.Resources {
 		if !r.Config.IsWhollyKnown() {
 			continue
@@ -109,6 +139,9 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 			}
 			if str(r.Config, "name") == "" || str(r.Config, "run_dir") == "" {
 				bad(nil, "Incomplete process node", "A process node needs a name and a run_dir.")
+			}
+			if f := str(r.Config, "hosts_file"); f != "" && !filepath.IsAbs(f) {
+				bad(cty.GetAttrPath("hosts_file"), "Invalid hosts file", "The hosts file bound over a node's /etc/hosts must be an absolute path, not %q.", f)
 			}
 			n, err := decodeNode(r.Config)
 			if err != nil {
@@ -125,10 +158,25 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 				bad(nil, "Invalid route", "%v.", err)
 			}
 		case contract.Mount:
+			abs := true
 			for _, a := range []string{"source", "target"} {
 				if v := str(r.Config, a); !filepath.IsAbs(v) {
 					bad(cty.GetAttrPath(a), "Invalid mount", "The %s of a bind mount must be an absolute path, not %q.", a, v)
+					abs = false
 				}
+			}
+			if !abs {
+				break
+			}
+			// Read from the host, changing nothing: a mount that cannot be
+			// made fails the plan, not the apply.
+			node, source, target := str(r.Config, "node"), filepath.Clean(str(r.Config, "source")), filepath.Clean(str(r.Config, "target"))
+			checkTarget := mounts.onHost(node, target)
+			if p.madeByApply(source) || p.madeByApply(checkTarget) {
+				break
+			}
+			if msg := mountProblem(node, source, target, source, checkTarget); msg != "" {
+				bad(nil, "Mount not possible", "%s", msg)
 			}
 		case contract.Startup:
 			if str(r.Config, "node") == "" || str(r.Config, "command") == "" || !filepath.IsAbs(str(r.Config, "log")) {
@@ -140,15 +188,54 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 }
 
 func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
-	return providers.PlanEach(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
+	resp := providers.PlanEach(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
 		if c.Type == contract.VNode {
-			// The log path follows from the configuration.
+			// The log and the pins follow from the configuration.
 			if rd, name := str(c.Proposed, "run_dir"), str(c.Proposed, "name"); rd != "" && name != "" {
-				return map[string]cty.Value{"log": cty.StringVal(nodeLog(rd, name))}
+				return map[string]cty.Value{"log": cty.StringVal(nodeLog(rd, name)), "namespaces": filesValue(rd, name)}
 			}
 		}
 		return nil
 	})
+	for i, c := range req.Changes {
+		if c.Type == contract.Startup && !c.Proposed.IsNull() {
+			resp.Changes[i] = planStartup(p.schema.ResourceTypes[c.Type], c)
+		}
+	}
+	return resp
+}
+
+// mountSet is the mounts of a validation request, by node: a mount whose
+// target lies inside another mount of its node is checked in that
+// mount's source.
+type mountSet map[string][]mountPaths
+
+type mountPaths struct{ source, target string }
+
+func newMountSet(rs []providers.ValidateResource) mountSet {
+	m := mountSet{}
+	for _, r := range rs {
+		if r.Type == contract.Mount && r.Config.IsWhollyKnown() {
+			node := str(r.Config, "node")
+			m[node] = append(m[node], mountPaths{filepath.Clean(str(r.Config, "source")), filepath.Clean(str(r.Config, "target"))})
+		}
+	}
+	return m
+}
+
+// onHost returns where target, in node, is on the host: inside the
+// deepest other mount of the node that holds it, or target itself.
+func (m mountSet) onHost(node, target string) string {
+	best := mountPaths{}
+	for _, mp := range m[node] {
+		if strings.HasPrefix(target, mp.target+"/") && len(mp.target) > len(best.target) {
+			best = mp
+		}
+	}
+	if best.target == "" {
+		return target
+	}
+	return filepath.Join(best.source, strings.TrimPrefix(target, best.target+"/"))
 }
 
 func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
@@ -216,8 +303,8 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 		case contract.VNode:
 			if req.ExistenceOnly {
 				// Before a destroy: the node counts while anything of it
-				// is left (its holder, its directory, a veth's host end),
-				// so that the destroy removes it.
+				// is left (a pin, its directory, a veth's host end), so
+				// that the destroy removes it.
 				if nodeRemains(r.Current) {
 					v = r.Current
 				}
@@ -259,6 +346,7 @@ type route struct {
 	Node   string
 	Dst    netip.Prefix
 	Gw     netip.Addr // invalid when none
+	Src    netip.Addr // preferred source; invalid when none
 	Device string
 	Metric int
 }
@@ -276,6 +364,11 @@ func decodeRoute(v cty.Value) (route, error) {
 	if gw := str(v, "gateway"); gw != "" {
 		if r.Gw, err = netip.ParseAddr(gw); err != nil || !r.Gw.Is4() {
 			return r, fmt.Errorf("gateway %q is not an IPv4 address", gw)
+		}
+	}
+	if src := str(v, "source"); src != "" {
+		if r.Src, err = netip.ParseAddr(src); err != nil || !r.Src.Is4() {
+			return r, fmt.Errorf("source %q is not an IPv4 address", src)
 		}
 	}
 	if !r.Gw.IsValid() && r.Device == "" {

@@ -3,7 +3,10 @@ package process
 import (
 	"errors"
 	"fmt"
-	"slices"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -48,39 +51,123 @@ func hostEnd(f iface) netlink.Link {
 // reapTimeout bounds the wait for killed processes to exit.
 const reapTimeout = 5 * time.Second
 
-// end kills (SIGKILL) every process in the node's network namespace and
-// its holder h, and returns once all of them have exited. While h runs,
-// the namespace is h's. Once h is dead, /proc no longer names it, and
-// recorded, the id the holder's pid file noted when the node was made
-// ("" if none), stands for it: processes started in the node by benito
-// exec or its startup command outlive the holder, in the namespace. The
-// id may have gone to a new namespace by then (the kernel reuses them), so
-// only the processes in it that carry the node's mark die (markedFor).
-// scan is a scan of /proc asked for (procScans.request) when the node's
-// delete began.
+// removeNode ends everything of node n left on the host, whatever made it
+// (a delete, or a create finding an earlier incarnation's remains): the
+// processes in the node (its startup command, what benito exec left, its
+// plugs), the daemons its pid files name (hubs, wirefilters), its pins and
+// its files. What is already gone is no error.
 //
-// It waits on pidfds, so it returns as soon as the kernel has them dead,
-// without polling. A holder that is already gone is no error.
-func (h holder) end(scan <-chan map[string][]int, recorded string) error {
-	// Once dead, the holder needs no place among the known ones.
-	defer knownHolders.forget(h.Pid)
-	alive := h.Alive()
-	id, except := recorded, 0
-	if alive {
-		except = h.Pid
-		if cur, err := h.netnsID(); err == nil {
-			id = cur
+// The node's processes are found by the inodes of the namespaces its pins
+// hold, in a scan of /proc: while pinned, a namespace is alive, so its
+// inode is no other's. A pin that is no longer mounted (unmounted by
+// hand) has let its namespace die, once nothing ran in it, and its inode
+// go to another: then the processes carrying the node's mark (nodeEnv)
+// die too, found by a scan of every process's environment. scan is a
+// scan asked for when the delete began, or nil.
+func removeNode(n node, scan <-chan map[string][]int) error {
+	ns := nodeNSAt(n.RunDir, n.Name)
+	dir := nodeDir(n.RunDir, n.Name)
+	ids := map[string]bool{}
+	present, unmounted := false, false
+	for i, k := range nsKinds {
+		s, ino, err := inspect(ns.Files[i])
+		if err != nil {
+			return err
 		}
+		present = present || s != pinMissing
+		unmounted = unmounted || s != pinMounted
+		if s == pinMounted && k != kindUTS {
+			ids[k.name+":["+strconv.FormatUint(ino, 10)+"]"] = true
+		}
+	}
+	if _, err := os.Stat(dir); err == nil {
+		present = true
+	}
+	if !present {
+		return nil
 	}
 	var procs []daemon.Process
-	if id != "" {
-		pids := (<-scan)[id]
-		if !alive {
-			pids = slices.DeleteFunc(pids, func(pid int) bool { return !markedFor(pid, h) })
+	if len(ids) > 0 {
+		if scan == nil {
+			scan = procScans.request()
 		}
-		procs = killNamespace(pids, id, except)
+		m := <-scan
+		var pids []int
+		for id := range ids {
+			pids = append(pids, m[id]...)
+		}
+		procs = killIn(pids, ids)
 	}
-	fds := make([]int, 0, len(procs)+1)
+	if unmounted {
+		procs = append(procs, killMarked(ns.file(kindNet))...)
+	}
+	if err := waitGone(procs); err != nil {
+		return fmt.Errorf("stopping the processes of node %s: %w", n.Name, err)
+	}
+	if err := stopPidFiles(dir); err != nil {
+		// The directory stays, so that the next try finds them again.
+		return fmt.Errorf("stopping the processes of node %s: %w", n.Name, err)
+	}
+	if err := ns.unpin(); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.Remove(nodeLog(n.RunDir, n.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// stopPidFiles stops the processes that benito's pid files in dir name.
+// Not every entry is a pid file (a wire's directory): what does not read
+// as one names nothing to stop.
+func stopPidFiles(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		if p, _, err := readPidFile(filepath.Join(dir, e.Name())); err == nil {
+			if err := p.Stop(time.Second); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// killMarked kills (SIGKILL) the processes whose environment carries the
+// mark of the node whose network namespace pin is netPin, and returns
+// them.
+func killMarked(netPin string) []daemon.Process {
+	var killed []daemon.Process
+	self := os.Getpid()
+	for _, pid := range pids() {
+		if pid == self || !markedFor(pid, netPin) {
+			continue
+		}
+		p, err := daemon.FromPid(pid)
+		if err != nil {
+			continue
+		}
+		if err := syscall.Kill(pid, syscall.SIGKILL); err == nil || !errors.Is(err, syscall.ESRCH) {
+			killed = append(killed, p)
+		}
+	}
+	return killed
+}
+
+// waitGone returns once the processes procs, killed, have exited. It
+// waits on pidfds, so it returns as soon as the kernel has them dead,
+// without polling.
+func waitGone(procs []daemon.Process) error {
+	fds := make([]int, 0, len(procs))
 	defer func() {
 		for _, fd := range fds {
 			unix.Close(fd)
@@ -90,17 +177,6 @@ func (h holder) end(scan <-chan map[string][]int, recorded string) error {
 		if fd, ok := openPidfd(p); ok {
 			fds = append(fds, fd)
 		}
-	}
-	if !alive {
-		return waitPidfds(fds)
-	}
-	hfd, ok := openPidfd(h.Process)
-	if !ok {
-		return waitPidfds(fds) // the holder died on its own meanwhile
-	}
-	fds = append(fds, hfd)
-	if err := unix.PidfdSendSignal(hfd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("killing the holder %d: %w", h.Pid, err)
 	}
 	return waitPidfds(fds)
 }

@@ -19,6 +19,9 @@ func (r route) netlink(nh *netlink.Handle) (*netlink.Route, error) {
 	if r.Gw.IsValid() {
 		nr.Gw = r.Gw.AsSlice()
 	}
+	if r.Src.IsValid() {
+		nr.Src = r.Src.AsSlice()
+	}
 	if r.Device != "" {
 		l, err := nh.LinkByName(r.Device)
 		if err != nil {
@@ -38,19 +41,19 @@ func (p *Provider) applyRoute(prior, planned cty.Value) (cty.Value, error) {
 	if err != nil {
 		return prior, err
 	}
-	h, err := p.findHolder(r.Node)
+	ns, err := p.findNode(r.Node)
 	if err != nil {
 		if planned.IsNull() {
 			return cty.NilVal, nil // the node is gone, and its routes with it
 		}
 		return prior, err
 	}
-	nh, ns, err := h.netHandle()
+	nh, nsh, err := ns.netHandle()
 	if err != nil {
 		return prior, err
 	}
 	defer nh.Close()
-	defer ns.Close()
+	defer nsh.Close()
 	if !prior.IsNull() {
 		// An update replaces the route: a changed metric is another
 		// route to the kernel, so the old one goes first.
@@ -82,20 +85,16 @@ func (p *Provider) readRoute(cur cty.Value) (cty.Value, error) {
 	if err != nil {
 		return cur, err
 	}
-	h, err := p.findHolder(r.Node)
+	ns, err := p.findNode(r.Node)
 	if err != nil {
 		return cty.NilVal, nil
 	}
-	nh, ns, err := h.netHandle()
+	nh, nsh, err := ns.netHandle()
 	if err != nil {
-		// As in readNode: gone only if the holder is.
-		if !h.Alive() {
-			return cty.NilVal, nil
-		}
 		return cur, err
 	}
 	defer nh.Close()
-	defer ns.Close()
+	defer nsh.Close()
 	filter := &netlink.Route{Table: syscall.RT_TABLE_MAIN, Dst: &net.IPNet{IP: r.Dst.Addr().AsSlice(), Mask: net.CIDRMask(r.Dst.Bits(), 32)}}
 	routes, err := nh.RouteListFiltered(netlink.FAMILY_V4, filter, netlink.RT_FILTER_TABLE|netlink.RT_FILTER_DST)
 	if err != nil {
@@ -129,6 +128,20 @@ func (p *Provider) readRoute(cur cty.Value) (cty.Value, error) {
 		set["gateway"] = cty.NullVal(cty.String)
 		if gw != "" {
 			set["gateway"] = cty.StringVal(gw)
+		}
+	}
+	src := ""
+	if got.Src != nil {
+		src = got.Src.String()
+	}
+	want = ""
+	if r.Src.IsValid() {
+		want = r.Src.String()
+	}
+	if src != want {
+		set["source"] = cty.NullVal(cty.String)
+		if src != "" {
+			set["source"] = cty.StringVal(src)
 		}
 	}
 	if r.Device != "" {

@@ -6,36 +6,71 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/sys/unix"
 )
 
-// enterArgs are nsenter's arguments that put a command in all of a node's
-// namespaces.
-func (h holder) enterArgs() []string {
-	args := []string{"--net=" + h.nsPath("net"), "--uts=" + h.nsPath("uts")}
-	if own, err := os.Readlink(h.nsPath("mnt")); err == nil {
-		if host, err := os.Readlink("/proc/self/ns/mnt"); err == nil && own != host {
-			args = append(args, "--mount="+h.nsPath("mnt"))
-		}
-	}
-	return args
+// A node's startup command runs inside the node (sh -c), detached, in a
+// session of its own, its output appended to its log. A small shell
+// wrapper runs it and writes its exit status to RUN_DIR/process/NODE/
+// startup.status when it ends, which is how its status is read back after
+// the provider that started it has gone:
+//
+//   - "running": it runs;
+//   - "exited with code 0": it ran to completion, as a command that sets
+//     something up and ends (`ip link set ...`) does: done, not drift;
+//   - "exited with code N", N > 0 (128+S when killed by signal S): it
+//     failed; within the create (startupSettle) that fails the create,
+//     with the end of its log in the error; later, it reads back as drift,
+//     and the next plan replaces the startup (runs it again);
+//   - "ended without an exit status": its wrapper was killed; drift too.
+
+// startupSettle is how long a create waits for the startup command to
+// fail: one that exits non-zero within it fails the create; one still
+// running then is taken as started.
+const startupSettle = 500 * time.Millisecond
+
+// Startup statuses.
+const (
+	statusRunning = "running"
+	statusDone    = "exited with code 0"
+	statusLost    = "ended without an exit status"
+)
+
+// startupFailed reports whether a startup status (as recorded) is a
+// failure, which the next plan repairs by running the command again.
+func startupFailed(status string) bool {
+	return status != "" && status != statusRunning && status != statusDone
 }
 
-// applyStartup runs the node's startup command (sh -c) inside the node,
-// detached, in a session of its own, its output appended to the log. A
-// changed command replaces the resource: the old command is stopped and
-// the new one run.
+// wrapper runs the command ($1) and writes its exit status to the file $2.
+const wrapper = `/bin/sh -c "$1"; echo $? >"$2"`
+
+func startupPidFile(runDir, node string) string {
+	return filepath.Join(nodeDir(runDir, node), "startup")
+}
+
+func startupStatusFile(runDir, node string) string {
+	return filepath.Join(nodeDir(runDir, node), "startup.status")
+}
+
+// applyStartup stops a prior command (a changed command, or a failed one,
+// replaces the resource), and starts the planned one.
 func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
+	_, runDir := p.config()
 	if !prior.IsNull() {
 		if err := processOf(prior).Stop(time.Second); err != nil {
 			return prior, err
 		}
-		_, runDir := p.config()
-		os.Remove(filepath.Join(nodeDir(runDir, str(prior, "node")), "startup"))
+		name := str(prior, "node")
+		os.Remove(startupPidFile(runDir, name))
+		os.Remove(startupStatusFile(runDir, name))
 		if planned.IsNull() {
 			if log := str(prior, "log"); log != "" {
 				if err := os.Remove(log); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -46,43 +81,117 @@ func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
 			return cty.NilVal, nil
 		}
 	}
-	node, command, log := str(planned, "node"), str(planned, "command"), str(planned, "log")
-	h, err := p.findHolder(node)
+	name, command, log := str(planned, "node"), str(planned, "command"), str(planned, "log")
+	ns, err := p.findNode(name)
 	if err != nil {
 		return cty.NilVal, err
 	}
-	args := append(h.enterArgs(), "--", "/bin/sh", "-c", command)
+	if err := makeNodeDir(node{Name: name, RunDir: runDir}); err != nil {
+		return cty.NilVal, err
+	}
+	statusFile := startupStatusFile(runDir, name)
+	os.Remove(statusFile)
+	args := append(ns.enterArgs(), "--", "/bin/sh", "-c", wrapper, "benito-startup", command, statusFile)
 	// The log directory stays until the log is in it.
 	release, err := providers.MakeDir(filepath.Dir(log), 0o755)
 	if err != nil {
 		return cty.NilVal, err
 	}
-	proc, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: args, Env: h.env(), Log: log, Dir: "/"})
+	proc, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: args, Env: ns.env(), Log: log, Dir: "/"})
 	release()
 	if err != nil {
-		return cty.NilVal, fmt.Errorf("running the startup command of node %s: %w", node, err)
+		return cty.NilVal, fmt.Errorf("running the startup command of node %s: %w", name, err)
 	}
 	// The node's directory names it too, so that a node re-created after
-	// its holder died stops it (see cleanupStale).
-	_, runDir := p.config()
-	if err := writePidFile(filepath.Join(nodeDir(runDir, node), "startup"), proc, ""); err != nil {
+	// it drifted stops it (removeNode).
+	if err := writePidFile(startupPidFile(runDir, name), proc, ""); err != nil {
 		proc.Stop(0)
 		return cty.NilVal, err
 	}
-	return setAttrs(planned, map[string]cty.Value{
-		"pid":        cty.NumberIntVal(int64(proc.Pid)),
-		"start_time": cty.NumberUIntVal(proc.StartTime),
-		"holder":     cty.StringVal(h.String()),
-	}), nil
+	v := setAttrs(planned, map[string]cty.Value{
+		"pid":         cty.NumberIntVal(int64(proc.Pid)),
+		"start_time":  cty.NumberUIntVal(proc.StartTime),
+		"netns_inode": cty.NumberUIntVal(ns.Inodes[indexOf(kindNet)]),
+		"status":      cty.StringVal(statusRunning),
+	})
+	waitExit(proc, startupSettle)
+	status := startupStatus(proc, statusFile)
+	v = setAttrs(v, map[string]cty.Value{"status": cty.StringVal(status)})
+	if startupFailed(status) {
+		// Recorded (tainted): the next apply stops what is left and runs
+		// the command again.
+		return v, fmt.Errorf("the startup command of node %s %s; %s ends with:\n%s", name, status, log, logTail(log, 5))
+	}
+	return v, nil
 }
 
-// readStartup returns null when the node the command ran in is gone (a
-// re-created node runs its startup again). A command that has finished is
-// not drift: startup commands may well end.
+// waitExit returns when process p has ended, or after timeout.
+func waitExit(p daemon.Process, timeout time.Duration) {
+	fd, ok := openPidfd(p)
+	if !ok {
+		return
+	}
+	defer unix.Close(fd)
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for deadline := time.Now().Add(timeout); ; {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return
+		}
+		if n, err := unix.Poll(pfd, int(left/time.Millisecond)+1); n != 0 || (err != nil && !errors.Is(err, unix.EINTR)) {
+			return
+		}
+	}
+}
+
+// startupStatus returns the status of the startup command whose wrapper
+// is p and writes statusFile. It looks at p first: a wrapper that has
+// ended has written its status file whole.
+func startupStatus(p daemon.Process, statusFile string) string {
+	if p.Alive() {
+		return statusRunning
+	}
+	b, err := os.ReadFile(statusFile)
+	if err != nil {
+		return statusLost
+	}
+	code, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return statusLost
+	}
+	return "exited with code " + strconv.Itoa(code)
+}
+
+// readStartup returns null when the node the command ran in is gone or
+// was made anew (it runs its startup again), and the command's status.
 func (p *Provider) readStartup(cur cty.Value) (cty.Value, error) {
-	h, err := p.findHolder(str(cur, "node"))
-	if err != nil || h.String() != str(cur, "holder") {
+	name := str(cur, "node")
+	ns, err := p.findNode(name)
+	if err != nil || ns.Inodes[indexOf(kindNet)] != uint64(num(cur, "netns_inode")) {
 		return cty.NilVal, nil
 	}
-	return cur, nil
+	_, runDir := p.config()
+	status := startupStatus(processOf(cur), startupStatusFile(runDir, name))
+	if status == str(cur, "status") {
+		return cur, nil
+	}
+	return setAttrs(cur, map[string]cty.Value{"status": cty.StringVal(status)}), nil
+}
+
+// planStartup plans a startup as DefaultPlan does, and replaces one whose
+// command failed or died (its status, as refreshed), so that it runs
+// again.
+func planStartup(rs *providers.ResourceSchema, c providers.PlanChange) providers.PlannedChange {
+	planned, replace := providers.DefaultPlan(rs, c.Prior, c.Proposed, nil)
+	if !c.Prior.IsNull() && len(replace) == 0 && startupFailed(str(c.Prior, "status")) {
+		unknown := map[string]cty.Value{}
+		for name, a := range rs.Attributes {
+			if a.Computed {
+				unknown[name] = cty.UnknownVal(a.Type)
+			}
+		}
+		planned, _ = providers.DefaultPlan(rs, c.Prior, c.Proposed, unknown)
+		replace = append(replace, cty.GetAttrPath("status"))
+	}
+	return providers.PlannedChange{Planned: planned, PlannedPrivate: c.PriorPrivate, RequiresReplace: replace}
 }

@@ -112,7 +112,13 @@ func vdePlumbed(n node, f iface) bool {
 // port are untouched. Going from unshaped to shaped (or back) re-plugs
 // the TAP, and so does newTap: the TAP was just made, and a plug still
 // running holds the one it replaced.
-func ensurePlugs(h holder, n node, f iface, newTap bool) error {
+func ensurePlugs(ns nodeNS, n node, f iface, newTap bool) error {
+	// The node's directory holds the pid files; made, it keeps its parents
+	// from a prune: it is in them, and no delete removes another node's
+	// directory.
+	if err := makeNodeDir(n); err != nil {
+		return err
+	}
 	if !wired(f) {
 		alive, target := plugState(n, f)
 		replug := newTap || !alive || target != f.VDESocket
@@ -126,7 +132,7 @@ func ensurePlugs(h holder, n node, f iface, newTap bool) error {
 			return err
 		}
 		if replug {
-			return startPlug(h, n, f, f.VDESocket, f.VDEPort)
+			return startPlug(ns, n, f, f.VDESocket, f.VDEPort)
 		}
 		return nil
 	}
@@ -150,7 +156,7 @@ func ensurePlugs(h holder, n node, f iface, newTap bool) error {
 		return err
 	}
 	if alive, target := plugState(n, f); newTap || !alive || target != hub {
-		return startPlug(h, n, f, hub, 0)
+		return startPlug(ns, n, f, hub, 0)
 	}
 	return nil
 }

@@ -123,9 +123,9 @@ func TestWireShaping(t *testing.T) {
 		}
 	}
 
-	// 50ms -> 10ms is an update in place: the holder, the plug, the hub
-	// and the wirefilter all stay.
-	holderA := num(e.state["vnode.a"], "pid")
+	// 50ms -> 10ms is an update in place: the namespaces, the plug, the
+	// hub and the wirefilter all stay.
+	nsA := recordedNS(e.state["vnode.a"])
 	plug, hub, wire := e.wireProcs("a")
 	if !plug.Alive() || !hub.Alive() || !wire.Alive() {
 		t.Fatalf("plug %v, hub %v, wire %v: want all running", plug, hub, wire)
@@ -138,8 +138,8 @@ func TestWireShaping(t *testing.T) {
 			t.Fatalf("a latency change replaces %s: %v", n.name, pc.RequiresReplace)
 		}
 	}
-	if got := num(e.state["vnode.a"], "pid"); got != holderA {
-		t.Errorf("holder changed on update: %d -> %d", holderA, got)
+	if got := recordedNS(e.state["vnode.a"]); got != nsA {
+		t.Errorf("namespaces changed on update: %v -> %v", nsA, got)
 	}
 	if p2, h2, w2 := e.wireProcs("a"); p2 != plug || h2 != hub || w2 != wire {
 		t.Errorf("plug, hub, wire changed on update: %v %v %v -> %v %v %v", plug, hub, wire, p2, h2, w2)
@@ -168,7 +168,7 @@ func TestWireShaping(t *testing.T) {
 	// A dead wirefilter is drift: the interface is missing from what is
 	// read, and apply repairs it in place.
 	syscall.Kill(wire.Pid, syscall.SIGKILL)
-	waitDead(t, holder{wire})
+	waitDead(t, wire)
 	if got := e.read("vnode.a"); got.IsNull() || got.GetAttr("interfaces").LengthInt() != 0 {
 		t.Fatalf("a dead wirefilter reads as %#v", got)
 	}
@@ -237,7 +237,7 @@ func TestWireShaping(t *testing.T) {
 	var procs []daemon.Process
 	for _, n := range []string{"a", "b"} {
 		p, h, w := e.wireProcs(n)
-		procs = append(procs, p, h, w, holderOf(e.state["vnode."+n]).Process)
+		procs = append(procs, p, h, w)
 	}
 	va, vb := e.state["vnode.a"], e.state["vnode.b"]
 	e.destroy("vnode.a")

@@ -17,7 +17,7 @@
 // It prints the three times and the ratios. Run as root:
 //
 //	go build -o /tmp/benito ./cmd/benito
-//	go run ./internal/tools/benchnodes -benito /tmp/benito [-n 100] [-runs 3] [-vde] [-mininet=false] [-runroot auto|exp|DIR]
+//	go run ./internal/tools/benchnodes -benito /tmp/benito [-n 100] [-runs 3] [-vde] [-mininet=false] [-floor=false] [-runroot auto|exp|DIR]
 //
 // benito's run directories (a directory and a pid file per node) go on
 // tmpfs by default, as benito's default run_root, /run/benito, is on a
@@ -51,6 +51,7 @@ func main() {
 	runs := flag.Int("runs", 3, "runs of each measurement (the median is reported)")
 	vde := flag.Bool("vde", false, "benito only: the nodes on one VDE switch instead of a bridge")
 	mininet := flag.Bool("mininet", true, "also measure Mininet")
+	floorToo := flag.Bool("floor", true, "also measure the floor and Mininet (-floor=false: benito alone, for A/B runs of two builds)")
 	keep := flag.Bool("keep", false, "keep the generated experiment directory")
 	runRoot := flag.String("runroot", "auto", `where benito's run directories go (pid files, per-node directories): "auto" is a temporary directory on tmpfs (/dev/shm), as benito's default /run/benito is on a usual host, or beside the experiment if there is none; "exp" is beside the experiment; or a directory`)
 	flag.Parse()
@@ -93,7 +94,7 @@ func main() {
 	fmt.Printf("before each, the kernel's clean-up of the namespaces of the one before is waited for)\n\n")
 
 	// Per contender, two phases (build or apply; tear down or destroy) per run.
-	var ba, bd, gc, gd, fc, fd, mt []time.Duration
+	var ba, bd, bac, bdc, gc, gd, fc, fd, mt []time.Duration
 	baseline := netnsCount()
 	for r := 0; r < *runs; r++ {
 		var line []string
@@ -101,10 +102,11 @@ func main() {
 			settle(baseline)
 			a, d, err := benito(*bin, filepath.Join(tmp, fmt.Sprint("run", r)), filepath.Join(runs0, fmt.Sprint("run", r), "run"), *n, kind, r)
 			check(err)
-			ba, bd = append(ba, a), append(bd, d)
-			line = append(line, "benito "+ms(a)+"+"+ms(d))
+			ba, bd = append(ba, a.wall), append(bd, d.wall)
+			bac, bdc = append(bac, a.cpu), append(bdc, d.cpu)
+			line = append(line, "benito "+ms(a.wall)+"+"+ms(d.wall)+" (cpu "+ms(a.cpu)+"+"+ms(d.cpu)+")")
 		}
-		if !*vde {
+		if !*vde && *floorToo {
 			settle(baseline)
 			c, d, err := floor(*n, r, true)
 			check(err)
@@ -130,8 +132,9 @@ func main() {
 	if *bin != "" {
 		b = median(ba) + median(bd)
 		fmt.Printf("benito   apply %8s  destroy %8s  total %8s\n", ms(median(ba)), ms(median(bd)), ms(b))
+		fmt.Printf("  CPU    apply %8s  destroy %8s  total %8s  (user+system of benito and its provider child)\n", ms(median(bac)), ms(median(bdc)), ms(median(bac)+median(bdc)))
 	}
-	if *vde {
+	if *vde || !*floorToo {
 		return
 	}
 	fg := median(gc) + median(gd)
@@ -181,29 +184,41 @@ func settle(baseline int) {
 	time.Sleep(100 * time.Millisecond)
 }
 
+// spent is what a command took: wall time, and the CPU time (user and
+// system) of its process and the children it waited for (benito's
+// provider child).
+type spent struct{ wall, cpu time.Duration }
+
+// timed runs cmd and returns what it took, and its output.
+func timed(cmd *exec.Cmd) (spent, []byte, error) {
+	t := time.Now()
+	out, err := cmd.CombinedOutput()
+	s := spent{wall: time.Since(t)}
+	if cmd.ProcessState != nil {
+		s.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	return s, out, err
+}
+
 // benito generates the experiment in dir and times apply and destroy.
 // run directories go in runDir.
-func benito(bin, dir, runDir string, n int, kind string, run int) (apply, destroy time.Duration, err error) {
+func benito(bin, dir, runDir string, n int, kind string, run int) (apply, destroy spent, err error) {
 	name := fmt.Sprintf("bn%d%d", os.Getpid()%10000, run)
 	if err := writeExperiment(dir, runDir, name, n, kind); err != nil {
-		return 0, 0, err
+		return spent{}, spent{}, err
 	}
 	if out, err := exec.Command(bin, "init", dir).CombinedOutput(); err != nil {
-		return 0, 0, fmt.Errorf("benito init: %v\n%s", err, out)
+		return spent{}, spent{}, fmt.Errorf("benito init: %v\n%s", err, out)
 	}
-	t := time.Now()
-	out, err := exec.Command(bin, "apply", "-auto-approve", "-no-color", dir).CombinedOutput()
-	apply = time.Since(t)
+	apply, out, err := timed(exec.Command(bin, "apply", "-auto-approve", "-no-color", dir))
 	if err != nil {
 		// Take down whatever was made before reporting.
 		exec.Command(bin, "destroy", "-auto-approve", "-no-color", dir).Run()
-		return 0, 0, fmt.Errorf("benito apply: %v\n%s", err, tail(out))
+		return spent{}, spent{}, fmt.Errorf("benito apply: %v\n%s", err, tail(out))
 	}
-	t = time.Now()
-	out, err = exec.Command(bin, "destroy", "-auto-approve", "-no-color", dir).CombinedOutput()
-	destroy = time.Since(t)
+	destroy, out, err = timed(exec.Command(bin, "destroy", "-auto-approve", "-no-color", dir))
 	if err != nil {
-		return 0, 0, fmt.Errorf("benito destroy: %v\n%s", err, tail(out))
+		return spent{}, spent{}, fmt.Errorf("benito destroy: %v\n%s", err, tail(out))
 	}
 	return apply, destroy, nil
 }
