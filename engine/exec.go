@@ -30,7 +30,7 @@ func (e *Engine) Exec(ctx context.Context, r *state.Resource, req providers.Exec
 		return failed, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot run commands in this node",
 			Detail: fmt.Sprintf("%s is a resource of type %q of provider %q, which does not run commands inside resources of that type (its schema does not declare exec).", r.Addr, r.Addr.Type, r.Provider)}}
 	}
-	v, err := decodeAttrs(r.Attributes, rs.ImpliedType())
+	v, _, err := decodeAttrs(r.Attributes, rs.ImpliedType())
 	if err != nil {
 		return failed, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Unreadable state",
 			Detail: fmt.Sprintf("%s: the recorded attributes do not match the schema of provider %q: %v.", r.Addr, r.Provider, err)}}

@@ -51,16 +51,17 @@ func (e *Engine) Refresh(ctx context.Context, prior *state.State) (*state.State,
 // so that planning need not decode the refreshed state again. With
 // existenceOnly (a destroy's refresh), providers are told that only which
 // resources still exist matters.
-func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly bool) (*state.State, map[addrs.Resource]cty.Value, []*plan.Drift, hcl.Diagnostics) {
+func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly bool) (_ *state.State, _ map[addrs.Resource]cty.Value, _ []*plan.Drift, diags hcl.Diagnostics) {
 	refreshed := prior.DeepCopy()
 	values := make(map[addrs.Resource]cty.Value, len(prior.Resources))
-	var diags hcl.Diagnostics
 	type item struct {
 		res *state.Resource
 		ty  cty.Type
 		cur cty.Value
 	}
 	byProvider := map[string][]item{}
+	schemaChanged := map[string]*schemaChange{}
+	defer func() { diags = append(diags, schemaChangeWarnings(schemaChanged)...) }()
 	for _, addr := range prior.SortedAddrs() {
 		r := refreshed.Resources[addr]
 		rs := e.Schema(r.Provider, addr.Type)
@@ -72,7 +73,7 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 			})
 			continue
 		}
-		cur, err := decodeAttrs(r.Attributes, rs.ImpliedType())
+		cur, changed, err := decodeAttrs(r.Attributes, rs.ImpliedType())
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -80,6 +81,17 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 				Detail:   fmt.Sprintf("The recorded attributes of %s do not match the schema of provider %q: %v. Remove it with `benito state rm %s` if it no longer exists.", addr, r.Provider, err, addr),
 			})
 			continue
+		}
+		if len(changed) > 0 {
+			key := r.Provider + "\x00" + addr.Type
+			if schemaChanged[key] == nil {
+				schemaChanged[key] = &schemaChange{provider: r.Provider, typ: addr.Type, attrs: map[string]bool{}}
+			}
+			sc := schemaChanged[key]
+			sc.addrs = append(sc.addrs, addr)
+			for _, a := range changed {
+				sc.attrs[a] = true
+			}
 		}
 		byProvider[r.Provider] = append(byProvider[r.Provider], item{res: r, ty: rs.ImpliedType(), cur: cur})
 	}
@@ -227,7 +239,7 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 						work[lo+i] = w
 						continue
 					}
-					v, err := decodeAttrs(pr.Attributes, rs.ImpliedType())
+					v, _, err := decodeAttrs(pr.Attributes, rs.ImpliedType())
 					if err != nil {
 						diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unreadable state", Detail: fmt.Sprintf("%s: %v", r.Addr, err)})
 						continue
@@ -347,7 +359,7 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Resource type not served", Detail: fmt.Sprintf("%s is recorded as served by provider %q, which does not serve resource type %q.", addr, pr.Provider, addr.Type)})
 			continue
 		}
-		before, err := decodeAttrs(pr.Attributes, rs.ImpliedType())
+		before, _, err := decodeAttrs(pr.Attributes, rs.ImpliedType())
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unreadable state", Detail: fmt.Sprintf("%s: %v", addr, err)})
 			continue

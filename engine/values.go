@@ -3,9 +3,12 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/internal/ctydecode"
 	"github.com/benito-net/benito/internal/suggest"
 	"github.com/benito-net/benito/lower"
@@ -144,9 +147,43 @@ func encodeAttrs(v cty.Value, ty cty.Type) (json.RawMessage, error) {
 	return ctyjson.Marshal(v, ty)
 }
 
-// decodeAttrs is the live form of a stored resource value.
-func decodeAttrs(raw json.RawMessage, ty cty.Type) (cty.Value, error) {
-	return ctydecode.FromJSON(raw, ty)
+// decodeAttrs is the live form of a stored resource value, of the
+// provider schema's type ty. A value recorded under an earlier schema of
+// the provider (an attribute it no longer has, one it has since gained,
+// one whose type changed) is conformed to ty, attribute by attribute: what
+// ty lacks is dropped, what does not decode is null. The names of what
+// was dropped or nulled come back in changed; the provider's Read then
+// says what exists (a value it cannot recognise reads as gone).
+func decodeAttrs(raw json.RawMessage, ty cty.Type) (v cty.Value, changed []string, err error) {
+	v, err = ctydecode.FromJSON(raw, ty)
+	if err == nil || !ty.IsObjectType() {
+		return v, nil, err
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil || fields == nil {
+		return cty.NilVal, nil, err // not an object at all: unreadable
+	}
+	attrs := make(map[string]cty.Value, len(ty.AttributeTypes()))
+	for name, at := range ty.AttributeTypes() {
+		f, ok := fields[name]
+		if !ok {
+			attrs[name] = cty.NullVal(at)
+			continue
+		}
+		av, aerr := ctydecode.FromJSON(f, at)
+		if aerr != nil {
+			av = cty.NullVal(at)
+			changed = append(changed, name)
+		}
+		attrs[name] = av
+	}
+	for name := range fields {
+		if !ty.HasAttribute(name) {
+			changed = append(changed, name)
+		}
+	}
+	sort.Strings(changed)
+	return cty.ObjectVal(attrs), changed, nil
 }
 
 func unknownsAsNull(v cty.Value) cty.Value {
@@ -184,3 +221,36 @@ func pathString(p cty.Path) string {
 
 // valuesEqual is the engine's notion of "nothing changed".
 var valuesEqual = providers.ValuesEqual
+
+// schemaChange gathers the resources of one provider and type whose
+// recorded values were conformed to the provider's current schema.
+type schemaChange struct {
+	provider, typ string
+	addrs         []addrs.Resource
+	attrs         map[string]bool // dropped, or unreadable and now null
+}
+
+// schemaChangeWarnings is one warning per provider and type whose
+// recorded values an earlier schema wrote, sorted.
+func schemaChangeWarnings(m map[string]*schemaChange) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, key := range slices.Sorted(maps.Keys(m)) {
+		sc := m[key]
+		list := make([]string, 0, 3)
+		for i, a := range sc.addrs {
+			if i == 3 {
+				list = append(list, fmt.Sprintf("and %d more", len(sc.addrs)-3))
+				break
+			}
+			list = append(list, a.String())
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  fmt.Sprintf("State written under an earlier schema of provider %q", sc.provider),
+			Detail: fmt.Sprintf("%d %s resource(s) (%s) were recorded with attributes provider %q no longer has or reads differently (%s): "+
+				"an earlier benito or provider made them. They were read back from the host as they are; what the provider no longer recognises reads as gone, and the plan makes it anew.",
+				len(sc.addrs), sc.typ, strings.Join(list, ", "), sc.provider, strings.Join(slices.Sorted(maps.Keys(sc.attrs)), ", ")),
+		})
+	}
+	return diags
+}
