@@ -216,9 +216,15 @@ func (ns nodeNS) makeTap(name string) error {
 // process in the namespaces then is among them, and the scan being a few
 // milliseconds old, each is checked again before it is killed.
 func killIn(pids []int, ids map[string]bool) []daemon.Process {
+	return killWhere(pids, func(pid int) bool { return inAny(pid, ids) })
+}
+
+// killWhere kills (SIGKILL) those of the processes pids for which match
+// holds, and returns them, each with its start time.
+func killWhere(pids []int, match func(pid int) bool) []daemon.Process {
 	var killed []daemon.Process
 	for _, pid := range pids {
-		if !inAny(pid, ids) {
+		if !match(pid) {
 			continue
 		}
 		p, err := daemon.FromPid(pid)

@@ -146,21 +146,8 @@ func stopPidFiles(dir string) error {
 // mark of the node whose network namespace pin is netPin, and returns
 // them.
 func killMarked(netPin string) []daemon.Process {
-	var killed []daemon.Process
 	self := os.Getpid()
-	for _, pid := range pids() {
-		if pid == self || !markedFor(pid, netPin) {
-			continue
-		}
-		p, err := daemon.FromPid(pid)
-		if err != nil {
-			continue
-		}
-		if err := syscall.Kill(pid, syscall.SIGKILL); err == nil || !errors.Is(err, syscall.ESRCH) {
-			killed = append(killed, p)
-		}
-	}
-	return killed
+	return killWhere(pids(), func(pid int) bool { return pid != self && markedFor(pid, netPin) })
 }
 
 // waitGone returns once the processes procs, killed, have exited. It

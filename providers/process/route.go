@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"syscall"
 
 	"github.com/vishvananda/netlink"
@@ -116,34 +117,8 @@ func (p *Provider) readRoute(cur cty.Value) (cty.Value, error) {
 	if got.Priority != r.Metric {
 		set["metric"] = cty.NumberIntVal(int64(got.Priority))
 	}
-	gw := ""
-	if got.Gw != nil {
-		gw = got.Gw.String()
-	}
-	want := ""
-	if r.Gw.IsValid() {
-		want = r.Gw.String()
-	}
-	if gw != want {
-		set["gateway"] = cty.NullVal(cty.String)
-		if gw != "" {
-			set["gateway"] = cty.StringVal(gw)
-		}
-	}
-	src := ""
-	if got.Src != nil {
-		src = got.Src.String()
-	}
-	want = ""
-	if r.Src.IsValid() {
-		want = r.Src.String()
-	}
-	if src != want {
-		set["source"] = cty.NullVal(cty.String)
-		if src != "" {
-			set["source"] = cty.StringVal(src)
-		}
-	}
+	readAddr(set, "gateway", got.Gw, r.Gw)
+	readAddr(set, "source", got.Src, r.Src)
 	if r.Device != "" {
 		dev := ""
 		if l, err := nh.LinkByIndex(got.LinkIndex); err == nil {
@@ -157,4 +132,23 @@ func (p *Provider) readRoute(cur cty.Value) (cty.Value, error) {
 		return cur, nil
 	}
 	return setAttrs(cur, set), nil
+}
+
+// readAddr notes in set, as attribute name, the address the kernel has
+// (got, nil for none) where it differs from the one recorded (want).
+func readAddr(set map[string]cty.Value, name string, got net.IP, want netip.Addr) {
+	g, w := "", ""
+	if got != nil {
+		g = got.String()
+	}
+	if want.IsValid() {
+		w = want.String()
+	}
+	if g == w {
+		return
+	}
+	set[name] = cty.NullVal(cty.String)
+	if g != "" {
+		set[name] = cty.StringVal(g)
+	}
 }
