@@ -216,6 +216,15 @@ func StartDetached(ctx context.Context, spec Spec, pidFile string, timeout time.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Cloneflags: spec.Cloneflags}
 	// The daemon keeps no copy of the output, but a guard costs nothing.
 	cmd.WaitDelay = time.Second
+	// A program that has not detached by the deadline is killed; where it
+	// waited says why, in the error.
+	var waited string
+	cmd.Cancel = func() error {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", cmd.Process.Pid)); err == nil && len(b) > 0 {
+			waited = string(b)
+		}
+		return cmd.Process.Kill()
+	}
 	var out bytes.Buffer
 	if spec.Log != "" {
 		f, err := os.OpenFile(spec.Log, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -234,7 +243,11 @@ func StartDetached(ctx context.Context, spec Spec, pidFile string, timeout time.
 			err = fmt.Errorf("%w: %s", err, msg)
 		}
 		if runCtx.Err() != nil && ctx.Err() == nil {
-			err = fmt.Errorf("did not detach within %s, killed: %w", timeout, err)
+			if waited != "" && waited != "0" {
+				err = fmt.Errorf("did not detach within %s (it was waiting in the kernel's %s), killed: %w", timeout, waited, err)
+			} else {
+				err = fmt.Errorf("did not detach within %s, killed: %w", timeout, err)
+			}
 		}
 		return Process{}, fmt.Errorf("%s: %w", line, err)
 	}
