@@ -1,6 +1,7 @@
 package topdl
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"net"
@@ -16,7 +17,7 @@ import (
 // writer, with an XML declaration. Substrates and computers keep their
 // order in t.
 func Marshal(t *Topology) []byte {
-	var b strings.Builder
+	var b bytes.Buffer
 	b.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<experiment>\n")
 	v := t.Version
 	if v == "" {
@@ -63,19 +64,30 @@ func Marshal(t *Topology) []byte {
 	}
 	attrs(&b, 2, t.Attributes)
 	b.WriteString("</experiment>\n")
-	return []byte(b.String())
+	return b.Bytes()
 }
 
-func shaping(b *strings.Builder, indent int, c *Capacity, l *Latency) {
-	pad := strings.Repeat(" ", indent)
+func shaping(b *bytes.Buffer, indent int, c *Capacity, l *Latency) {
 	if c != nil {
-		fmt.Fprintf(b, "%s<capacity>\n%s  <rate>%s</rate>\n%s  <kind>%s</kind>\n%s</capacity>\n",
-			pad, pad, strconv.FormatFloat(c.Rate, 'f', 6, 64), pad, kindOr(c.Kind), pad)
+		shape(b, indent, "capacity", "rate", c.Rate, c.Kind)
 	}
 	if l != nil {
-		fmt.Fprintf(b, "%s<latency>\n%s  <time>%s</time>\n%s  <kind>%s</kind>\n%s</latency>\n",
-			pad, pad, strconv.FormatFloat(l.Time, 'f', 6, 64), pad, kindOr(l.Kind), pad)
+		shape(b, indent, "latency", "time", l.Time, l.Kind)
 	}
+}
+
+func shape(b *bytes.Buffer, indent int, name, field string, v float64, kind string) {
+	openTag(b, indent, name)
+	b.WriteString(spaces[:indent+2])
+	b.WriteByte('<')
+	b.WriteString(field)
+	b.WriteByte('>')
+	b.Write(strconv.AppendFloat(b.AvailableBuffer(), v, 'f', 6, 64))
+	b.WriteString("</")
+	b.WriteString(field)
+	b.WriteString(">\n")
+	elem(b, indent+2, "kind", kindOr(kind))
+	closeTag(b, indent, name)
 }
 
 func kindOr(k string) string {
@@ -85,20 +97,53 @@ func kindOr(k string) string {
 	return k
 }
 
-func elem(b *strings.Builder, indent int, name, value string) {
-	b.WriteString(strings.Repeat(" ", indent))
-	b.WriteString("<" + name + ">")
-	_ = xml.EscapeText(b, []byte(value))
-	b.WriteString("</" + name + ">\n")
+// spaces indents: the deepest element is 10 deep.
+const spaces = "                "
+
+func openTag(b *bytes.Buffer, indent int, name string) {
+	b.WriteString(spaces[:indent])
+	b.WriteByte('<')
+	b.WriteString(name)
+	b.WriteString(">\n")
 }
 
-func attrs(b *strings.Builder, indent int, list []Attribute) {
-	pad := strings.Repeat(" ", indent)
+func closeTag(b *bytes.Buffer, indent int, name string) {
+	b.WriteString(spaces[:indent])
+	b.WriteString("</")
+	b.WriteString(name)
+	b.WriteString(">\n")
+}
+
+func elem(b *bytes.Buffer, indent int, name, value string) {
+	b.WriteString(spaces[:indent])
+	b.WriteByte('<')
+	b.WriteString(name)
+	b.WriteByte('>')
+	escapeText(b, value)
+	b.WriteString("</")
+	b.WriteString(name)
+	b.WriteString(">\n")
+}
+
+// escapeText writes s escaped as xml.EscapeText does. Most values need
+// nothing escaped and are written as they are; the others go to
+// xml.EscapeText, which also replaces what XML cannot hold.
+func escapeText(b *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\'' || c == '&' || c == '<' || c == '>' {
+			_ = xml.EscapeText(b, []byte(s))
+			return
+		}
+	}
+	b.WriteString(s)
+}
+
+func attrs(b *bytes.Buffer, indent int, list []Attribute) {
 	for _, a := range list {
-		b.WriteString(pad + "<attribute>\n")
+		openTag(b, indent, "attribute")
 		elem(b, indent+2, "attribute", a.Name)
 		elem(b, indent+2, "value", a.Value)
-		b.WriteString(pad + "</attribute>\n")
+		closeTag(b, indent, "attribute")
 	}
 }
 
