@@ -2,21 +2,26 @@ package plugin
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math"
+	"math/big"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/benito-net/benito/lower"
 	"github.com/zclconf/go-cty/cty"
 	ctymsgpack "github.com/zclconf/go-cty/cty/msgpack"
 )
 
-// The fast codec must give exactly cty's bytes and values: random types and
-// values, encoded both ways and decoded both ways.
-func TestFastCodecMatchesCty(t *testing.T) {
-	if !valueLayoutOK {
-		t.Error("cty.Value's layout changed: the fast codec uses cty's constructors (slower); update valueRep")
-	}
+// The codec must give exactly cty's bytes and values: random types and
+// values (nested lists, sets, maps, objects and tuples, dynamic parts,
+// nulls, plain and refined unknowns, numbers small, huge, fractional and
+// infinite, strings ASCII, non-NFC and long), encoded both ways and
+// decoded both ways.
+func TestCodecMatchesCty(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range 3000 {
 		ty := randType(r, 3)
@@ -25,7 +30,7 @@ func TestFastCodecMatchesCty(t *testing.T) {
 	}
 }
 
-func TestFastCodecCases(t *testing.T) {
+func TestCodecCases(t *testing.T) {
 	obj := cty.Object(map[string]cty.Type{"a": cty.String, "b": cty.Number, "c": cty.List(cty.String), "d": cty.DynamicPseudoType})
 	for name, tc := range map[string]struct {
 		v  cty.Value
@@ -59,6 +64,26 @@ func TestFastCodecCases(t *testing.T) {
 		"map":           {cty.MapVal(map[string]cty.Value{"z": cty.True, "a": cty.False}), cty.Map(cty.Bool)},
 		"tuple":         {cty.TupleVal([]cty.Value{cty.True, cty.StringVal("x")}), cty.Tuple([]cty.Type{cty.Bool, cty.String})},
 		"list dynamic":  {cty.ListVal([]cty.Value{cty.True}), cty.List(cty.DynamicPseudoType)},
+		"invalid utf-8": {cty.StringVal("a\xffb"), cty.String},
+		"2^64+1":        {cty.MustParseNumberVal("18446744073709551617"), cty.Number},
+		"min int64":     {cty.NumberIntVal(math.MinInt64), cty.Number},
+		"-0.5":          {cty.NumberFloatVal(-0.5), cty.Number},
+		"1/3":           {cty.NumberVal(new(big.Float).Quo(big.NewFloat(1), big.NewFloat(3))), cty.Number},
+		"nested": {cty.ObjectVal(map[string]cty.Value{
+			"set": cty.SetVal([]cty.Value{
+				cty.ObjectVal(map[string]cty.Value{"n": cty.NumberIntVal(1), "s": cty.NullVal(cty.String)}),
+				cty.ObjectVal(map[string]cty.Value{"n": cty.UnknownVal(cty.Number), "s": cty.StringVal("x")}),
+			}),
+			"map": cty.MapVal(map[string]cty.Value{
+				"b": cty.ListVal([]cty.Value{cty.UnknownVal(cty.Map(cty.Bool)), cty.NullVal(cty.Map(cty.Bool))}),
+				"a": cty.ListValEmpty(cty.Map(cty.Bool)),
+			}),
+			"obj": cty.ObjectVal(map[string]cty.Value{"inner": cty.UnknownVal(cty.Object(map[string]cty.Type{"x": cty.String}))}),
+		}), cty.Object(map[string]cty.Type{
+			"set": cty.Set(cty.Object(map[string]cty.Type{"n": cty.Number, "s": cty.String})),
+			"map": cty.Map(cty.List(cty.Map(cty.Bool))),
+			"obj": cty.Object(map[string]cty.Type{"inner": cty.Object(map[string]cty.Type{"x": cty.String})}),
+		})},
 	} {
 		checkCodec(t, name, tc.v, tc.ty)
 	}
@@ -68,7 +93,7 @@ func TestFastCodecCases(t *testing.T) {
 // cty does) and that those bytes decode to cty's value.
 func checkCodec(t *testing.T, name string, v cty.Value, ty cty.Type) {
 	t.Helper()
-	c := compileCodec(ty)
+	c := codecOf(ty)
 	want, werr := ctymsgpack.Marshal(v, ty)
 	got, gerr := c.Marshal(v)
 	if (werr != nil) != (gerr != nil) || !bytes.Equal(got, want) {
@@ -204,43 +229,128 @@ func randValue(r *rand.Rand, ty cty.Type, depth int) cty.Value {
 	panic(ty.GoString())
 }
 
-// FuzzFastDecode: whatever the bytes, the fast decoder accepts what cty
-// accepts, with the same value, and rejects what it rejects.
-func FuzzFastDecode(f *testing.F) {
-	r := rand.New(rand.NewPCG(3, 4))
-	ty := cty.Object(map[string]cty.Type{
-		"s": cty.String, "n": cty.Number, "b": cty.Bool, "l": cty.List(cty.String),
-		"m": cty.Map(cty.Number), "o": cty.Object(map[string]cty.Type{"x": cty.Set(cty.String)}), "d": cty.DynamicPseudoType,
-	})
-	for range 50 {
-		b, err := ctymsgpack.Marshal(randValue(r, ty, 3), ty)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
+// Lengths read from the wire are checked against the bytes that follow
+// before anything is allocated for them (cty's decoder allocates what a
+// length claims): each input is 27 bytes, one of them a header claiming
+// 3e9 entries or bytes, and decoding it must fail having allocated little.
+func TestCodecBoundsLengths(t *testing.T) {
+	const claim = 3_000_000_000
+	u32 := func(code byte) []byte { return binary.BigEndian.AppendUint32([]byte{code}, claim) }
+	pad := func(b []byte) []byte { return append(b, bytes.Repeat([]byte{0xa1, 'x'}, 27)...)[:27] }
+	dynMap := append([]byte{0x92, 0xc4, 15}, `["map","string"]`[:15]...) // a dynamic value's [type, value]
+	for name, tc := range map[string]struct {
+		ty cty.Type
+		b  []byte
+	}{
+		"map32":              {cty.Map(cty.String), pad(u32(0xdf))},
+		"array32 list":       {cty.List(cty.String), pad(u32(0xdd))},
+		"array32 set":        {cty.Set(cty.Number), pad(u32(0xdd))},
+		"array32 tuple":      {cty.Tuple([]cty.Type{cty.String}), pad(u32(0xdd))},
+		"map32 object":       {cty.Object(map[string]cty.Type{"a": cty.String}), pad(u32(0xdf))},
+		"str32":              {cty.String, pad(u32(0xdb))},
+		"str32 number":       {cty.Number, pad(u32(0xdb))},
+		"ext32":              {cty.String, pad(u32(0xc9))},
+		"map32 in an object": {cty.Object(map[string]cty.Type{"m": cty.Map(cty.String)}), pad(append([]byte{0x81, 0xa1, 'm'}, u32(0xdf)...))},
+		"array32 in a list":  {cty.List(cty.List(cty.String)), pad(append([]byte{0x91}, u32(0xdd)...))},
+		"map32 of dynamic":   {cty.Map(cty.DynamicPseudoType), pad(u32(0xdf))},
+		"list of dynamic":    {cty.List(cty.DynamicPseudoType), pad(append([]byte{0x91}, u32(0xdd)...))},
+		"dynamic map32":      {cty.DynamicPseudoType, pad(append(dynMap, u32(0xdf)...))},
+		"dynamic bin32":      {cty.DynamicPseudoType, pad(append([]byte{0x92}, u32(0xc6)...))},
+		"optional attrs":     {cty.ObjectWithOptionalAttrs(map[string]cty.Type{"m": cty.Map(cty.String)}, []string{"m"}), pad(append([]byte{0x81, 0xa1, 'm'}, u32(0xdf)...))},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if len(tc.b) != 27 {
+				t.Fatalf("input of %d bytes", len(tc.b))
+			}
+			c := codecOf(tc.ty)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			v, err := c.Unmarshal(tc.b)
+			runtime.ReadMemStats(&after)
+			if err == nil {
+				t.Errorf("decoding %x as %#v: no error, %#v", tc.b, tc.ty, v)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+				t.Errorf("decoding %x as %#v allocated %d bytes", tc.b, tc.ty, n)
+			}
+		})
 	}
-	c := compileCodec(ty)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		wv, werr := func() (v cty.Value, err error) {
-			defer func() {
-				if recover() != nil {
-					err = fmt.Errorf("panic")
-				}
-			}()
-			return ctymsgpack.Unmarshal(b, ty)
+}
+
+// Bytes on which cty's decoder panics (its constructors panic on
+// inconsistent values) are an error: they come from the other process.
+func TestCodecCtyPanicIsError(t *testing.T) {
+	// A list of two dynamic values, a string and a number: cty.ListVal
+	// panics on elements of different types.
+	var b []byte
+	b = append(b, 0x92)
+	b = append(b, 0x92, 0xc4, 8)
+	b = append(b, `"string"`...)
+	b = append(b, 0xa1, 'a')
+	b = append(b, 0x92, 0xc4, 8)
+	b = append(b, `"number"`...)
+	b = append(b, 0x01)
+	ty := cty.List(cty.DynamicPseudoType)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("cty no longer panics on this input: find another for this test")
+			}
 		}()
-		if werr != nil {
-			return // cty's error or panic: the fast path falls back to it
+		ctymsgpack.Unmarshal(b, ty)
+	}()
+	if v, err := codecOf(ty).Unmarshal(b); err == nil {
+		t.Errorf("decoding %x: no error, %#v", b, v)
+	}
+}
+
+// FuzzCodecDecode: whatever the bytes, the codec accepts what cty accepts,
+// with the same value, and rejects what it rejects, never panicking; cty
+// is asked only about inputs whose lengths fit in them (otherwise it
+// allocates what they claim), and those the codec must reject.
+func FuzzCodecDecode(f *testing.F) {
+	types := []cty.Type{
+		cty.Object(map[string]cty.Type{
+			"s": cty.String, "n": cty.Number, "b": cty.Bool, "l": cty.List(cty.String),
+			"m": cty.Map(cty.Number), "o": cty.Object(map[string]cty.Type{"x": cty.Set(cty.String)}), "d": cty.DynamicPseudoType,
+		}),
+		cty.Tuple([]cty.Type{cty.String, cty.List(cty.Object(map[string]cty.Type{"a": cty.Number, "b": cty.Bool}))}),
+		cty.Map(cty.Set(cty.Number)),
+		cty.List(cty.DynamicPseudoType),
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i, ty := range types {
+		for range 20 {
+			b, err := ctymsgpack.Marshal(randValue(r, ty, 3), ty)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(byte(i), b)
 		}
+	}
+	codecs := make([]*typeCodec, len(types))
+	for i, ty := range types {
+		codecs[i] = codecOf(ty)
+	}
+	f.Fuzz(func(t *testing.T, which byte, b []byte) {
+		ty, c := types[int(which)%len(types)], codecs[int(which)%len(types)]
 		gv, gerr := c.Unmarshal(b)
-		if gerr != nil || !gv.RawEquals(wv) || !gv.Type().Equals(wv.Type()) {
-			t.Fatalf("decoding %x: got %#v, %v want %#v", b, gv, gerr, wv)
+		if _, ok := skip(b, 0, 0); !ok {
+			if gerr == nil {
+				t.Fatalf("decoding %x, malformed: got %#v", b, gv)
+			}
+			return
+		}
+		wv, werr := unmarshalCty(b, ty)
+		if (werr != nil) != (gerr != nil) || (werr == nil && (!gv.RawEquals(wv) || !gv.Type().Equals(wv.Type()))) {
+			t.Fatalf("decoding %x as %#v: got %#v, %v want %#v, %v", b, ty, gv, gerr, wv, werr)
 		}
 	})
 }
 
-// A typical resource value takes the fast path both ways, not cty's.
-func TestFastCodecIsFast(t *testing.T) {
+// A typical resource value is encoded and decoded by the codec itself,
+// not handed to cty's (slower) code.
+func TestCodecTakesTypicalValues(t *testing.T) {
 	ty := cty.Object(map[string]cty.Type{
 		"name": cty.String, "id": cty.String, "count": cty.Number, "up": cty.Bool,
 		"tags": cty.Map(cty.String), "ports": cty.List(cty.Object(map[string]cty.Type{"n": cty.Number, "ip": cty.String})),
@@ -259,48 +369,89 @@ func TestFastCodecIsFast(t *testing.T) {
 	if !ok || end != len(b) || !got.RawEquals(v) {
 		t.Fatalf("decoding: ok %v, end %d of %d, %#v", ok, end, len(b), got)
 	}
-	if codecOf(ty) != c {
-		t.Error("the codec of an object type is not cached")
+}
+
+// BenchmarkCodec compares cty's msgpack with this codec, encoding and
+// decoding apart, on two values: "resource", a typical ten-attribute
+// resource value (strings, a number, a bool, a list, a map, an unknown),
+// and "vnode", a vnode as lowering makes it (fourteen attributes and two
+// interfaces of fourteen).
+//
+//	go test ./providers/plugin -run XXX -bench Codec -benchmem
+func BenchmarkCodec(b *testing.B) {
+	for _, val := range benchValues() {
+		enc, err := ctymsgpack.Marshal(val.v, val.ty)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := codecOf(val.ty)
+		b.Run(val.name+"/encode/cty", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := ctymsgpack.Marshal(val.v, val.ty); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(val.name+"/encode/codec", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := c.Marshal(val.v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(val.name+"/decode/cty", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := ctymsgpack.Unmarshal(enc, val.ty); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(val.name+"/decode/codec", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := c.Unmarshal(enc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
-// BenchmarkCodec compares cty's msgpack with the fast codec on a typical
-// resource value (ten attributes: strings, a number, a bool, a list, a map,
-// an unknown), one encode and one decode per op.
-//
-//	go test ./providers/plugin -run XXX -bench Codec
-func BenchmarkCodec(b *testing.B) {
-	ty := cty.Object(map[string]cty.Type{
+type benchValue struct {
+	name string
+	v    cty.Value
+	ty   cty.Type
+}
+
+func benchValues() []benchValue {
+	resTy := cty.Object(map[string]cty.Type{
 		"name": cty.String, "id": cty.String, "path": cty.String, "content": cty.String, "mode": cty.String,
 		"count": cty.Number, "up": cty.Bool, "ips": cty.List(cty.String), "tags": cty.Map(cty.String), "site": cty.String,
 	})
-	v := cty.ObjectVal(map[string]cty.Value{
+	res := cty.ObjectVal(map[string]cty.Value{
 		"name": cty.StringVal("node42"), "id": cty.UnknownVal(cty.String), "path": cty.StringVal("/var/lib/benito/experiments/x/node42.conf"),
 		"content": cty.StringVal(strings.Repeat("key = value\n", 20)), "mode": cty.StringVal("0644"),
 		"count": cty.NumberIntVal(3), "up": cty.True, "ips": cty.ListVal([]cty.Value{cty.StringVal("10.0.0.42")}),
 		"tags": cty.MapVal(map[string]cty.Value{"role": cty.StringVal("router")}), "site": cty.NullVal(cty.String),
 	})
-	b.Run("cty", func(b *testing.B) {
-		for b.Loop() {
-			enc, err := ctymsgpack.Marshal(v, ty)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := ctymsgpack.Unmarshal(enc, ty); err != nil {
-				b.Fatal(err)
-			}
-		}
+	iface := func(i int) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{
+			"name": cty.StringVal(fmt.Sprintf("eth%d", i)), "switch": cty.StringVal("sw17"), "switch_kind": cty.StringVal("vde"),
+			"vde_socket": cty.StringVal("/run/benito/exp/sw17.ctl"), "vde_port": cty.NumberIntVal(int64(40 + i)),
+			"bridge": cty.NullVal(cty.String), "host_device": cty.StringVal(fmt.Sprintf("bt3f2a9c%d", i)),
+			"mac_address": cty.StringVal("02:00:0a:00:11:2a"), "ip4_address": cty.StringVal("10.0.17.42"),
+			"ip4_netmask": cty.StringVal("255.255.255.0"), "mtu": cty.NumberIntVal(1500),
+			"capacity": cty.NumberIntVal(100000000), "latency": cty.StringVal("5ms"), "loss": cty.NullVal(cty.Number),
+		})
+	}
+	vnodeTy := cty.Object(lower.ConfigTypes[lower.TypeVNode])
+	vnode := cty.ObjectVal(map[string]cty.Value{
+		"name": cty.StringVal("n4242"), "type": cty.StringVal("process"), "os": cty.NullVal(cty.String),
+		"image": cty.NullVal(cty.String), "partition": cty.NullVal(cty.String), "ghost": cty.False,
+		"memory": cty.NumberIntVal(512), "cpus": cty.NumberIntVal(1),
+		"attributes": cty.MapVal(map[string]cty.Value{"role": cty.StringVal("host")}),
+		"interfaces": cty.ListVal([]cty.Value{iface(0), iface(1)}),
+		"config_dir": cty.StringVal("/srv/benito/exp/config"), "run_dir": cty.StringVal("/run/benito/exp"),
+		"mount_namespace": cty.True, "ip_forward": cty.True,
 	})
-	b.Run("fast", func(b *testing.B) {
-		c := codecOf(ty)
-		for b.Loop() {
-			enc, err := c.Marshal(v)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := c.Unmarshal(enc); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	return []benchValue{{"resource", res, resTy}, {"vnode", vnode, vnodeTy}}
 }
