@@ -1,7 +1,6 @@
 package topdl
 
 import (
-	"bytes"
 	"encoding/xml"
 	"fmt"
 	"net"
@@ -17,77 +16,105 @@ import (
 // writer, with an XML declaration. Substrates and computers keep their
 // order in t.
 func Marshal(t *Topology) []byte {
-	var b bytes.Buffer
-	b.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<experiment>\n")
+	// Twice: once counting, to allocate the document once (a large
+	// experiment's is tens of megabytes, written on every plan), then
+	// writing it.
+	sizer := &writer{sizing: true}
+	sizer.topology(t)
+	w := &writer{b: make([]byte, 0, sizer.n)}
+	w.topology(t)
+	return w.b
+}
+
+// writer appends the document to b, or, sizing, only counts its bytes in n.
+type writer struct {
+	b      []byte
+	sizing bool
+	n      int
+}
+
+func (w *writer) topology(t *Topology) {
+	w.str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<experiment>\n")
 	v := t.Version
 	if v == "" {
 		v = "1.0"
 	}
-	elem(&b, 2, "version", v)
+	w.elem(2, "version", v)
 	for _, s := range t.Substrates {
-		b.WriteString("  <substrates>\n")
-		elem(&b, 4, "name", s.Name)
-		shaping(&b, 4, s.Capacity, s.Latency)
-		attrs(&b, 4, s.Attributes)
-		b.WriteString("  </substrates>\n")
+		w.str("  <substrates>\n")
+		w.elem(4, "name", s.Name)
+		w.shaping(4, s.Capacity, s.Latency)
+		w.attrs(4, s.Attributes)
+		w.str("  </substrates>\n")
 	}
 	for _, c := range t.Computers {
-		b.WriteString("  <elements>\n    <computer>\n")
-		elem(&b, 6, "name", c.Name)
+		w.str("  <elements>\n    <computer>\n")
+		w.elem(6, "name", c.Name)
 		for _, o := range c.OS {
-			b.WriteString("      <os>\n")
+			w.str("      <os>\n")
 			for _, f := range [][2]string{{"name", o.Name}, {"version", o.Version}, {"distribution", o.Distribution}, {"distributionversion", o.DistributionVersion}} {
 				if f[1] != "" {
-					elem(&b, 8, f[0], f[1])
+					w.elem(8, f[0], f[1])
 				}
 			}
-			b.WriteString("      </os>\n")
+			w.str("      </os>\n")
 		}
 		for _, s := range c.Software {
-			b.WriteString("      <software>\n")
-			elem(&b, 8, "location", s.Location)
+			w.str("      <software>\n")
+			w.elem(8, "location", s.Location)
 			if s.Install != "" {
-				elem(&b, 8, "install", s.Install)
+				w.elem(8, "install", s.Install)
 			}
-			b.WriteString("      </software>\n")
+			w.str("      </software>\n")
 		}
 		for _, ifc := range c.Interfaces {
-			b.WriteString("      <interface>\n")
-			elem(&b, 8, "substrate", ifc.Substrate)
-			elem(&b, 8, "name", ifc.Name)
-			shaping(&b, 8, ifc.Capacity, ifc.Latency)
-			attrs(&b, 8, ifc.Attributes)
-			b.WriteString("      </interface>\n")
+			w.str("      <interface>\n")
+			w.elem(8, "substrate", ifc.Substrate)
+			w.elem(8, "name", ifc.Name)
+			w.shaping(8, ifc.Capacity, ifc.Latency)
+			w.attrs(8, ifc.Attributes)
+			w.str("      </interface>\n")
 		}
-		attrs(&b, 6, c.Attributes)
-		b.WriteString("    </computer>\n  </elements>\n")
+		w.attrs(6, c.Attributes)
+		w.str("    </computer>\n  </elements>\n")
 	}
-	attrs(&b, 2, t.Attributes)
-	b.WriteString("</experiment>\n")
-	return b.Bytes()
+	w.attrs(2, t.Attributes)
+	w.str("</experiment>\n")
 }
 
-func shaping(b *bytes.Buffer, indent int, c *Capacity, l *Latency) {
+func (w *writer) str(s string) {
+	if w.sizing {
+		w.n += len(s)
+		return
+	}
+	w.b = append(w.b, s...)
+}
+
+// Write makes w an io.Writer, for xml.EscapeText.
+func (w *writer) Write(p []byte) (int, error) {
+	if w.sizing {
+		w.n += len(p)
+	} else {
+		w.b = append(w.b, p...)
+	}
+	return len(p), nil
+}
+
+func (w *writer) shaping(indent int, c *Capacity, l *Latency) {
 	if c != nil {
-		shape(b, indent, "capacity", "rate", c.Rate, c.Kind)
+		w.shape(indent, "capacity", "rate", c.Rate, c.Kind)
 	}
 	if l != nil {
-		shape(b, indent, "latency", "time", l.Time, l.Kind)
+		w.shape(indent, "latency", "time", l.Time, l.Kind)
 	}
 }
 
-func shape(b *bytes.Buffer, indent int, name, field string, v float64, kind string) {
-	openTag(b, indent, name)
-	b.WriteString(spaces[:indent+2])
-	b.WriteByte('<')
-	b.WriteString(field)
-	b.WriteByte('>')
-	b.Write(strconv.AppendFloat(b.AvailableBuffer(), v, 'f', 6, 64))
-	b.WriteString("</")
-	b.WriteString(field)
-	b.WriteString(">\n")
-	elem(b, indent+2, "kind", kindOr(kind))
-	closeTag(b, indent, name)
+func (w *writer) shape(indent int, name, field string, v float64, kind string) {
+	w.openTag(indent, name)
+	var num [32]byte
+	w.element(indent+2, field, string(strconv.AppendFloat(num[:0], v, 'f', 6, 64)), false)
+	w.elem(indent+2, "kind", kindOr(kind))
+	w.closeTag(indent, name)
 }
 
 func kindOr(k string) string {
@@ -100,50 +127,57 @@ func kindOr(k string) string {
 // spaces indents: the deepest element is 10 deep.
 const spaces = "                "
 
-func openTag(b *bytes.Buffer, indent int, name string) {
-	b.WriteString(spaces[:indent])
-	b.WriteByte('<')
-	b.WriteString(name)
-	b.WriteString(">\n")
+func (w *writer) openTag(indent int, name string) {
+	w.str(spaces[:indent])
+	w.str("<")
+	w.str(name)
+	w.str(">\n")
 }
 
-func closeTag(b *bytes.Buffer, indent int, name string) {
-	b.WriteString(spaces[:indent])
-	b.WriteString("</")
-	b.WriteString(name)
-	b.WriteString(">\n")
+func (w *writer) closeTag(indent int, name string) {
+	w.str(spaces[:indent])
+	w.str("</")
+	w.str(name)
+	w.str(">\n")
 }
 
-func elem(b *bytes.Buffer, indent int, name, value string) {
-	b.WriteString(spaces[:indent])
-	b.WriteByte('<')
-	b.WriteString(name)
-	b.WriteByte('>')
-	escapeText(b, value)
-	b.WriteString("</")
-	b.WriteString(name)
-	b.WriteString(">\n")
+// elem writes an element of text, escaped.
+func (w *writer) elem(indent int, name, value string) { w.element(indent, name, value, true) }
+
+func (w *writer) element(indent int, name, value string, escape bool) {
+	w.str(spaces[:indent])
+	w.str("<")
+	w.str(name)
+	w.str(">")
+	if escape {
+		w.text(value)
+	} else {
+		w.str(value)
+	}
+	w.str("</")
+	w.str(name)
+	w.str(">\n")
 }
 
-// escapeText writes s escaped as xml.EscapeText does. Most values need
-// nothing escaped and are written as they are; the others go to
-// xml.EscapeText, which also replaces what XML cannot hold.
-func escapeText(b *bytes.Buffer, s string) {
+// text writes s escaped as xml.EscapeText does. Most values need nothing
+// escaped and are written as they are; the others go to xml.EscapeText,
+// which also replaces what XML cannot hold.
+func (w *writer) text(s string) {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\'' || c == '&' || c == '<' || c == '>' {
-			_ = xml.EscapeText(b, []byte(s))
+			_ = xml.EscapeText(w, []byte(s))
 			return
 		}
 	}
-	b.WriteString(s)
+	w.str(s)
 }
 
-func attrs(b *bytes.Buffer, indent int, list []Attribute) {
+func (w *writer) attrs(indent int, list []Attribute) {
 	for _, a := range list {
-		openTag(b, indent, "attribute")
-		elem(b, indent+2, "attribute", a.Name)
-		elem(b, indent+2, "value", a.Value)
-		closeTag(b, indent, "attribute")
+		w.openTag(indent, "attribute")
+		w.elem(indent+2, "attribute", a.Name)
+		w.elem(indent+2, "value", a.Value)
+		w.closeTag(indent, "attribute")
 	}
 }
 

@@ -14,7 +14,11 @@ import (
 //	go test ./topdl -run XXX -bench Marshal10k -benchmem
 func BenchmarkMarshal10k(b *testing.B) {
 	t := benchTopology(10000)
-	b.SetBytes(int64(len(Marshal(t))))
+	out := Marshal(t)
+	if len(out) != cap(out) {
+		b.Fatalf("sized %d bytes, wrote %d", cap(out), len(out))
+	}
+	b.SetBytes(int64(len(out)))
 	for b.Loop() {
 		Marshal(t)
 	}
@@ -44,19 +48,34 @@ func benchTopology(nodes int) *Topology {
 	return t
 }
 
-// escapeText writes what xml.EscapeText does, for every byte alone and
-// in context, and for strings that need nothing escaped.
-func TestEscapeText(t *testing.T) {
+// text writes, and counts, what xml.EscapeText writes, for every byte
+// alone and in context, and for strings that need nothing escaped.
+func TestText(t *testing.T) {
 	cases := []string{"", "plain", "10.0.0.1", "/run/benito/exp/sw1.ctl", "a <router> & \"host\"", "it's", "tab\there", "new\nline", "cr\r", "über", "\xff\xfe", "\x7f", "\u2028", "\U0001F600", "\uFFFE"}
 	for c := range 256 {
 		cases = append(cases, string([]byte{byte(c)}), "x"+string([]byte{byte(c)})+"y")
 	}
 	for _, s := range cases {
-		var want, got bytes.Buffer
+		var want bytes.Buffer
 		_ = xml.EscapeText(&want, []byte(s))
-		escapeText(&got, s)
-		if got.String() != want.String() {
-			t.Errorf("escapeText(%q) = %q, want %q", s, got.String(), want.String())
+		w, sizer := &writer{}, &writer{sizing: true}
+		w.text(s)
+		sizer.text(s)
+		if string(w.b) != want.String() || sizer.n != want.Len() {
+			t.Errorf("text(%q) = %q (sized %d), want %q", s, w.b, sizer.n, want.String())
 		}
+	}
+}
+
+// Marshal sizes its buffer exactly: the counting pass and the writing
+// pass agree.
+func TestMarshalSized(t *testing.T) {
+	top := benchTopology(50)
+	top.Computers[3].Software = []Software{{Location: "http://x/a.tgz", Install: "/usr/local"}}
+	top.Computers[4].OS = []OS{{Name: "Linux", Version: "6.1", Distribution: "Debian", DistributionVersion: "12"}}
+	top.Computers[5].Name = "bad\xffname"
+	out := Marshal(top)
+	if len(out) != cap(out) {
+		t.Errorf("sized %d bytes, wrote %d", cap(out), len(out))
 	}
 }
