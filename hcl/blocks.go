@@ -104,7 +104,7 @@ func (e *evaluator) evalSite(b *block) {
 		s := sv.AsString()
 		rng := a.Expr.Range()
 		switch a.Name {
-		case model.SiteConfigRoot, model.SiteRunRoot:
+		case contract.SiteConfigRoot, contract.SiteRunRoot:
 			if !path.IsAbs(s) {
 				e.errorf(rng, fmt.Sprintf("Invalid %s", a.Name),
 					"%s must be an absolute path, such as %q: relative paths would depend on where benito runs.",
@@ -118,8 +118,8 @@ func (e *evaluator) evalSite(b *block) {
 				continue
 			}
 		case model.SiteSwitchKind:
-			if s != model.KindVDE && s != model.KindBridge {
-				e.errorf(rng, "Invalid switch_kind", "switch_kind must be %q or %q, not %q.", model.KindVDE, model.KindBridge, s)
+			if s != contract.KindVDE && s != contract.KindBridge {
+				e.errorf(rng, "Invalid switch_kind", "switch_kind must be %q or %q, not %q.", contract.KindVDE, contract.KindBridge, s)
 				continue
 			}
 		case model.SiteVDEPorts:
@@ -161,11 +161,11 @@ func (e *evaluator) evalSwitch(b *block) {
 	for _, in := range insts {
 		sw := &model.Switch{Name: in.name, Kind: e.site[model.SiteSwitchKind], DependsOn: deps, DeclRange: b.def}
 		if s, a, ok := e.str(in.ctx, at, "kind"); ok {
-			if s == model.KindVDE || s == model.KindBridge {
+			if s == contract.KindVDE || s == contract.KindBridge {
 				sw.Kind = s
 			} else {
 				e.errorf(a.Expr.Range(), "Invalid switch kind",
-					"kind must be %q (a vde_switch daemon) or %q (a Linux bridge), not %q.", model.KindVDE, model.KindBridge, s)
+					"kind must be %q (a vde_switch daemon) or %q (a Linux bridge), not %q.", contract.KindVDE, contract.KindBridge, s)
 			}
 		}
 		if n, ok := e.integer(in.ctx, at, "ports", 0, 65535); ok {

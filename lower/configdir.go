@@ -16,14 +16,14 @@ import (
 // experiment as TopDL, with what benito assigned: MACs, switch sockets,
 // ports). Each node's route/<node> file is lowered with the node.
 func (l *lowerer) lowerConfigFiles() {
-	l.g.add(l.file(addrs.Resource{Type: TypeConfigFile, Name: "hosts"}, "hosts", l.hostsFile()))
-	l.g.add(l.file(addrs.Resource{Type: TypeConfigFile, Name: "topology"}, "topology.xml", l.topologyFile()))
+	l.g.add(l.file(addrs.Resource{Type: contract.ConfigFile, Name: "hosts"}, "hosts", l.hostsFile()))
+	l.g.add(l.file(addrs.Resource{Type: contract.ConfigFile, Name: "topology"}, "topology.xml", l.topologyFile()))
 }
 
 func (l *lowerer) file(addr addrs.Resource, path, content string) *Resource {
 	return &Resource{
 		Addr:     addr,
-		Provider: providerOf(TypeConfigFile, ""),
+		Provider: contract.ProviderOf(contract.ConfigFile, ""),
 		Config: cty.ObjectVal(map[string]cty.Value{
 			"path":    cty.StringVal(path),
 			"content": cty.StringVal(content),

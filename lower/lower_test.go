@@ -16,12 +16,12 @@ import (
 func experiment(nodes ...string) *model.Experiment {
 	exp := &model.Experiment{
 		Name:     "t",
-		Site:     map[string]string{model.SiteConfigRoot: "/cfg", model.SiteRunRoot: "/run/b"},
-		Switches: []*model.Switch{{Name: "br0", Kind: model.KindBridge}, {Name: "lan0", Kind: model.KindVDE}},
+		Site:     map[string]string{contract.SiteConfigRoot: "/cfg", contract.SiteRunRoot: "/run/b"},
+		Switches: []*model.Switch{{Name: "br0", Kind: contract.KindBridge}, {Name: "lan0", Kind: contract.KindVDE}},
 	}
 	for i, n := range nodes {
 		exp.VNodes = append(exp.VNodes, &model.VNode{
-			Name: n, Type: model.TypeProcess,
+			Name: n, Type: contract.NodeProcess,
 			Interfaces: []*model.Interface{
 				{Name: "eth0", Switch: "lan0", Address: netip.MustParsePrefix(fmt.Sprintf("10.0.0.%d/24", i+1))},
 				{Name: "eth1", Switch: "br0"},
@@ -45,7 +45,7 @@ func lowerOK(t *testing.T, exp *model.Experiment, prior *state.State) *Graph {
 func ports(g *Graph) map[string]int64 {
 	out := map[string]int64{}
 	for _, r := range g.Resources {
-		if r.Addr.Type == TypePort {
+		if r.Addr.Type == contract.Port {
 			n, _ := r.Config.GetAttr("number").AsBigFloat().Int64()
 			out[string(r.Addr.Key.(addrs.StringKey))] = n
 		}
@@ -58,7 +58,7 @@ func stateOf(t *testing.T, g *Graph) *state.State {
 	t.Helper()
 	st := state.New("t")
 	for _, r := range g.Resources {
-		if r.Addr.Type != TypePort {
+		if r.Addr.Type != contract.Port {
 			continue
 		}
 		n, _ := r.Config.GetAttr("number").AsBigFloat().Int64()
@@ -98,7 +98,7 @@ func TestGraphShapeAndDependencies(t *testing.T) {
 		t.Errorf("resources (-want +got):\n%s", d)
 	}
 	var deps []string
-	for _, d := range g.Get(addrs.Resource{Type: TypeVNode, Name: "a"}).DependsOn {
+	for _, d := range g.Get(addrs.Resource{Type: contract.VNode, Name: "a"}).DependsOn {
 		deps = append(deps, d.String())
 	}
 	wantDeps := []string{`config_file.hosts`, `config_file.route["a"]`, `port.lan0["a.eth0"]`, `switch.br0`, `switch.lan0`}
@@ -109,7 +109,7 @@ func TestGraphShapeAndDependencies(t *testing.T) {
 
 func TestInterfacesCarryWhatPlatformsNeed(t *testing.T) {
 	g := lowerOK(t, experiment("a"), nil)
-	ifs := g.Get(addrs.Resource{Type: TypeVNode, Name: "a"}).Config.GetAttr("interfaces").AsValueSlice()
+	ifs := g.Get(addrs.Resource{Type: contract.VNode, Name: "a"}).Config.GetAttr("interfaces").AsValueSlice()
 	eth0, eth1 := ifs[0], ifs[1]
 	if eth0.GetAttr("vde_socket").AsString() != "/run/b/t/switch/lan0.ctl" || !eth0.GetAttr("vde_port").RawEquals(cty.NumberIntVal(1)) {
 		t.Errorf("eth0 on a VDE switch: %#v", eth0)
@@ -120,7 +120,7 @@ func TestInterfacesCarryWhatPlatformsNeed(t *testing.T) {
 	if !eth1.GetAttr("vde_socket").IsNull() || eth1.GetAttr("bridge").AsString() != model.DeviceName("t", "br0") {
 		t.Errorf("eth1 on a bridge: %#v", eth1)
 	}
-	if n := len(eth0.GetAttr("host_device").AsString()); n > model.IFNameMax {
+	if n := len(eth0.GetAttr("host_device").AsString()); n > contract.IFNameMax {
 		t.Errorf("host device name of %d bytes exceeds IFNAMSIZ", n)
 	}
 }
@@ -161,13 +161,13 @@ func chain() *model.Experiment {
 	exp := &model.Experiment{
 		Name:    "t",
 		Routing: model.RoutingStatic,
-		Site:    map[string]string{model.SiteConfigRoot: "/cfg", model.SiteRunRoot: "/run/b"},
+		Site:    map[string]string{contract.SiteConfigRoot: "/cfg", contract.SiteRunRoot: "/run/b"},
 		Switches: []*model.Switch{
-			{Name: "s1", Kind: model.KindBridge}, {Name: "s2", Kind: model.KindBridge}, {Name: "s3", Kind: model.KindBridge},
+			{Name: "s1", Kind: contract.KindBridge}, {Name: "s2", Kind: contract.KindBridge}, {Name: "s3", Kind: contract.KindBridge},
 		},
 	}
 	node := func(name string, ifs ...string) {
-		n := &model.VNode{Name: name, Type: model.TypeProcess}
+		n := &model.VNode{Name: name, Type: contract.NodeProcess}
 		for i := 0; i < len(ifs); i += 2 {
 			n.Interfaces = append(n.Interfaces, &model.Interface{Name: fmt.Sprintf("eth%d", i/2), Switch: ifs[i], Address: netip.MustParsePrefix(ifs[i+1])})
 		}
@@ -191,7 +191,7 @@ func TestStaticRouting(t *testing.T) {
 	}
 	var got []string
 	for _, r := range g.Resources {
-		if r.Addr.Type == TypeRoute {
+		if r.Addr.Type == contract.Route {
 			got = append(got, fmt.Sprintf("%s via %s (%s)", r.Addr, r.Config.GetAttr("gateway").AsString(), r.Provider))
 		}
 	}
@@ -208,16 +208,16 @@ func TestStaticRouting(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)
 	}
-	file := g.Get(addrs.Resource{Type: TypeConfigFile, Name: "route", Key: addrs.StringKey("a")}).Config.GetAttr("content").AsString()
+	file := g.Get(addrs.Resource{Type: contract.ConfigFile, Name: "route", Key: addrs.StringKey("a")}).Config.GetAttr("content").AsString()
 	if wantFile := "# routes of node \"a\" in experiment \"t\", written by benito\n10.0.2.0/24 via 10.0.1.1\n10.0.3.0/24 via 10.0.1.1\n"; file != wantFile {
 		t.Errorf("route/a =\n%s\nwant\n%s", file, wantFile)
 	}
 	for _, name := range []string{"r1", "r2"} {
-		if !g.Get(addrs.Resource{Type: TypeVNode, Name: name}).Config.GetAttr("ip_forward").True() {
+		if !g.Get(addrs.Resource{Type: contract.VNode, Name: name}).Config.GetAttr("ip_forward").True() {
 			t.Errorf("%s does not forward", name)
 		}
 	}
-	if g.Get(addrs.Resource{Type: TypeVNode, Name: "a"}).Config.GetAttr("ip_forward").True() {
+	if g.Get(addrs.Resource{Type: contract.VNode, Name: "a"}).Config.GetAttr("ip_forward").True() {
 		t.Errorf("a forwards")
 	}
 	// The same input lowers to the same routes.
@@ -234,7 +234,7 @@ func TestStartupRunsAfterRoutesAndMounts(t *testing.T) {
 	exp.VNodes[1].Startup = "echo ghost"
 	exp.VNodes[1].Ghost = true
 	g := lowerOK(t, exp, nil)
-	st := g.Get(addrs.Resource{Type: TypeStartup, Name: "a"})
+	st := g.Get(addrs.Resource{Type: contract.Startup, Name: "a"})
 	if st == nil {
 		t.Fatal("no startup.a")
 	}
@@ -246,10 +246,10 @@ func TestStartupRunsAfterRoutesAndMounts(t *testing.T) {
 	if diff := cmp.Diff(want, deps); diff != "" {
 		t.Errorf("startup.a depends on (-want +got):\n%s", diff)
 	}
-	if g.Get(addrs.Resource{Type: TypeStartup, Name: "b"}) != nil {
+	if g.Get(addrs.Resource{Type: contract.Startup, Name: "b"}) != nil {
 		t.Error("a ghost node got a startup")
 	}
-	if !g.Get(addrs.Resource{Type: TypeVNode, Name: "a"}).Config.GetAttr("mount_namespace").True() {
+	if !g.Get(addrs.Resource{Type: contract.VNode, Name: "a"}).Config.GetAttr("mount_namespace").True() {
 		t.Error("a node with mounts gets no mount namespace")
 	}
 }

@@ -24,7 +24,7 @@ func TestDeviceName(t *testing.T) {
 		t.Errorf("short name: got %q", short)
 	}
 	long := DeviceName("demo", "a-very-long-node-name", "eth0")
-	if len(long) > IFNameMax {
+	if len(long) > contract.IFNameMax {
 		t.Errorf("%q is longer than IFNAMSIZ allows", long)
 	}
 	if long == DeviceName("demo", "a-very-long-node-name", "eth1") {

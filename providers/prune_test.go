@@ -17,7 +17,7 @@ func TestPruneRoot(t *testing.T) {
 		t.Errorf("a root the site names was removed: %v", err)
 	}
 
-	root := model.SiteDefaults[model.SiteConfigRoot]
+	root := model.SiteDefaults[contract.SiteConfigRoot]
 	if _, err := os.Stat(root); err == nil {
 		t.Skipf("%s exists: it may be in use", root)
 	}

@@ -112,7 +112,7 @@ func Prune(remove func()) {
 // (set in the site configuration) is the user's, and stays. Call it from
 // Prune's remove.
 func PruneRoot(root string) {
-	if root == model.SiteDefaults[model.SiteConfigRoot] || root == model.SiteDefaults[model.SiteRunRoot] {
+	if root == model.SiteDefaults[contract.SiteConfigRoot] || root == model.SiteDefaults[contract.SiteRunRoot] {
 		_ = os.Remove(root) // fails, as it should, unless empty
 	}
 }

@@ -21,11 +21,11 @@ type siteKey struct {
 // containers reference), and benito's own site keys.
 var siteKeys = map[string]siteKey{
 	// benito's own keys, taken as they are.
-	model.SiteConfigRoot:  {model.SiteConfigRoot, "benito: root of the experiments' config directories"},
-	model.SiteRunRoot:     {model.SiteRunRoot, "benito: root of the experiments' run directories"},
-	model.SiteDefaultType: {model.SiteDefaultType, "benito: node type of nodes that set none"},
-	model.SiteSwitchKind:  {model.SiteSwitchKind, "benito: switch kind of switches that set none"},
-	model.SiteVDEPorts:    {model.SiteVDEPorts, "benito: ports a VDE switch starts with"},
+	contract.SiteConfigRoot: {contract.SiteConfigRoot, "benito: root of the experiments' config directories"},
+	contract.SiteRunRoot:    {contract.SiteRunRoot, "benito: root of the experiments' run directories"},
+	model.SiteDefaultType:   {model.SiteDefaultType, "benito: node type of nodes that set none"},
+	model.SiteSwitchKind:    {model.SiteSwitchKind, "benito: switch kind of switches that set none"},
+	model.SiteVDEPorts:      {model.SiteVDEPorts, "benito: ports a VDE switch starts with"},
 	// DETER keys with a meaning on one host, carried through to providers.
 	"default_container":   {model.SiteDefaultType, "containerize.py --default-container: node type of nodes that set none"},
 	"exec_root":           {"exec_root", "root of the containers software; the other paths may refer to it"},

@@ -210,15 +210,15 @@ func TestCounts(t *testing.T) {
 			if diags.HasErrors() {
 				t.Fatalf("lowering: %v", diags)
 			}
-			want := map[string]int{lower.TypeSwitch: len(top.Substrates), lower.TypeVNode: 0, lower.TypePort: 0}
+			want := map[string]int{contract.Switch: len(top.Substrates), contract.VNode: 0, contract.Port: 0}
 			for _, c := range top.Computers {
 				if a, ok := topdl.Attr(c.Attributes, topdl.AttrNodeType); ok && a.Value == topdl.TypeEmbeddedPnode {
 					continue
 				}
-				want[lower.TypeVNode]++
-				want[lower.TypePort] += len(c.Interfaces)
+				want[contract.VNode]++
+				want[contract.Port] += len(c.Interfaces)
 			}
-			got := map[string]int{lower.TypeSwitch: 0, lower.TypeVNode: 0, lower.TypePort: 0}
+			got := map[string]int{contract.Switch: 0, contract.VNode: 0, contract.Port: 0}
 			for _, r := range g.Resources {
 				if _, ok := want[r.Addr.Type]; ok {
 					got[r.Addr.Type]++
@@ -332,7 +332,7 @@ func TestTopologyFile(t *testing.T) {
 	exp := load(t, "routed", h.Src)
 	g, _ := lower.Lower(exp, nil)
 	for _, r := range g.Resources {
-		if r.Addr.Type == lower.TypeConfigFile && r.Addr.Name == "topology" {
+		if r.Addr.Type == contract.ConfigFile && r.Addr.Name == "topology" {
 			content := r.Config.GetAttr("content").AsString()
 			if _, diags := topdl.Read("topology.xml", []byte(content), topdl.Options{}); diags.HasErrors() {
 				t.Fatalf("topology.xml does not read back: %v", diags)

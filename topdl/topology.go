@@ -2,8 +2,6 @@ package topdl
 
 import (
 	"github.com/hashicorp/hcl/v2"
-
-	"github.com/benito-net/benito/model"
 )
 
 // Topology is one TopDL document.
@@ -121,4 +119,4 @@ const (
 
 // KnownTypes are the node types Read accepts without Options.Types:
 // DETER's platforms, and embedded_pnode.
-var KnownTypes = []string{model.TypeQEMU, model.TypeOpenVZ, model.TypeProcess, TypeEmbeddedPnode}
+var KnownTypes = []string{contract.NodeQEMU, contract.NodeOpenVZ, contract.NodeProcess, TypeEmbeddedPnode}

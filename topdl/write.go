@@ -216,7 +216,7 @@ func FromExperiment(exp *model.Experiment, a Assigned, opts FromOptions) *Topolo
 		s := &Substrate{Name: sw.Name}
 		s.Capacity, s.Latency = fromShaping(sw.Shaping)
 		s.Attributes = append(s.Attributes, Attribute{Name: "benito:switch_kind", Value: sw.Kind})
-		if sw.Kind == model.KindVDE && a.Socket != nil {
+		if sw.Kind == contract.KindVDE && a.Socket != nil {
 			s.Attributes = append(s.Attributes, Attribute{Name: AttrVDESwitch, Value: a.Socket(sw.Name)})
 		}
 		if opts.Export && sw.Subnet.IsValid() {
@@ -319,7 +319,7 @@ func FromExperiment(exp *model.Experiment, a Assigned, opts FromOptions) *Topolo
 				mac = model.DeriveMAC(exp.Name, n.Name, ifc.Name)
 			}
 			i.Attributes = append(i.Attributes, Attribute{Name: AttrMAC, Value: mac.String()})
-			if kinds[ifc.Switch] == model.KindVDE {
+			if kinds[ifc.Switch] == contract.KindVDE {
 				if a.Socket != nil {
 					i.Attributes = append(i.Attributes, Attribute{Name: AttrVDESwitch, Value: a.Socket(ifc.Switch)})
 				}
@@ -348,7 +348,7 @@ func FromExperiment(exp *model.Experiment, a Assigned, opts FromOptions) *Topolo
 			add(AttrGhost, "true")
 		}
 		if n.Image != "" {
-			if n.Type == model.TypeOpenVZ {
+			if n.Type == contract.NodeOpenVZ {
 				add(AttrOpenVZTemplate, n.Image)
 			} else {
 				add("benito:image", n.Image)

@@ -11,8 +11,8 @@ import (
 	"github.com/benito-net/benito/providers/configdir"
 )
 
-func benchFactories() map[string]engine.Factory {
-	return map[string]engine.Factory{configdir.Name: func() (providers.Provider, error) { return configdir.New(), nil }}
+func benchFactories() map[string]providers.Factory {
+	return map[string]providers.Factory{configdir.Name: func() (providers.Provider, error) { return configdir.New(), nil }}
 }
 
 // BenchmarkPlan10kEmptyState plans the 10,000-node experiment (about

@@ -33,7 +33,7 @@ type Options struct {
 	VarFiles  []string
 	Environ   []string
 	// Factories start providers by name.
-	Factories map[string]engine.Factory
+	Factories map[string]providers.Factory
 	// Groups start some of them together, in one process (engine.Group).
 	Groups []engine.Group
 	// LockTimeout is how long to wait for the state lock (0: fail at once).
@@ -276,14 +276,14 @@ func (w *Workdir) missingPlatforms(g *lower.Graph) hcl.Diagnostics {
 	served := w.served()
 	seen := map[string]bool{}
 	for _, r := range g.Resources {
-		if r.Addr.Type != lower.TypeVNode || seen[r.Provider] || served[r.Provider] {
+		if r.Addr.Type != contract.VNode || seen[r.Provider] || served[r.Provider] {
 			continue
 		}
 		seen[r.Provider] = true
 		rng := r.DeclRange
 		var platforms []string
 		for name := range served {
-			if name != lower.ConfigProvider && name != lower.HostNetProvider {
+			if name != contract.ConfigProvider && name != contract.HostNetProvider {
 				platforms = append(platforms, strconv.Quote(name))
 			}
 		}

@@ -27,7 +27,7 @@ func leftovers(t *testing.T, name string) []string {
 	t.Helper()
 	var out []string
 	ps, _ := exec.Command("ps", "-eo", "pid=,stat=,args=").Output()
-	runDir := filepath.Join(model.SiteDefaults[model.SiteRunRoot], name)
+	runDir := filepath.Join(model.SiteDefaults[contract.SiteRunRoot], name)
 	for _, line := range strings.Split(string(ps), "\n") {
 		f := strings.Fields(line)
 		if len(f) < 3 || strings.HasPrefix(f[1], "Z") {
@@ -88,7 +88,7 @@ func realExperiment(t *testing.T, example string) (dir, name string) {
 // test ends, if they did not exist before it and are empty by then.
 func leaveNoRoots(t *testing.T) {
 	t.Helper()
-	for _, key := range []string{model.SiteRunRoot, model.SiteConfigRoot} {
+	for _, key := range []string{contract.SiteRunRoot, contract.SiteConfigRoot} {
 		root := model.SiteDefaults[key]
 		if _, err := os.Stat(root); err == nil {
 			continue
@@ -124,7 +124,7 @@ func TestQuickstart(t *testing.T) {
 	}
 
 	// Drift: each is seen, and one apply repairs all of them.
-	runDir := filepath.Join(model.SiteDefaults[model.SiteRunRoot], name)
+	runDir := filepath.Join(model.SiteDefaults[contract.SiteRunRoot], name)
 	pidOf := func(file string) int {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -181,7 +181,7 @@ func TestDestroyAfterDrift(t *testing.T) {
 	if r := benito(t, "", "apply", "-auto-approve", dir); r.code != 0 {
 		t.Fatalf("apply:\n%s", r)
 	}
-	runDir := filepath.Join(model.SiteDefaults[model.SiteRunRoot], name)
+	runDir := filepath.Join(model.SiteDefaults[contract.SiteRunRoot], name)
 	b, err := os.ReadFile(filepath.Join(runDir, "switch", "lan2.pid"))
 	if err != nil {
 		t.Fatal(err)

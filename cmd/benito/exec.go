@@ -13,8 +13,6 @@ import (
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/internal/suggest"
-	"github.com/benito-net/benito/lower"
-	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers/process"
 	"github.com/benito-net/benito/state"
 	"github.com/benito-net/benito/workdir"
@@ -90,11 +88,11 @@ const maxListedNodes = 10
 // nodeCommand finds node in the state and returns the command that runs
 // command inside it.
 func nodeCommand(st *state.State, node string, command []string) (*exec.Cmd, error) {
-	r := st.Resources[addrs.Resource{Type: lower.TypeVNode, Name: node}]
+	r := st.Resources[addrs.Resource{Type: contract.VNode, Name: node}]
 	if r == nil {
 		var names []string
 		for a := range st.Resources {
-			if a.Type == lower.TypeVNode {
+			if a.Type == contract.VNode {
 				names = append(names, a.Name)
 			}
 		}
@@ -120,8 +118,8 @@ func nodeCommand(st *state.State, node string, command []string) (*exec.Cmd, err
 	if err := json.Unmarshal(r.Attributes, &rec); err != nil {
 		return nil, fmt.Errorf("node %q: unreadable state: %w", node, err)
 	}
-	if rec.Type != model.TypeProcess || r.Provider != process.Name {
-		return nil, fmt.Errorf("node %q is of type %q, served by provider %q: benito exec runs commands in nodes of type %q only", node, rec.Type, r.Provider, model.TypeProcess)
+	if rec.Type != contract.NodeProcess || r.Provider != process.Name {
+		return nil, fmt.Errorf("node %q is of type %q, served by provider %q: benito exec runs commands in nodes of type %q only", node, rec.Type, r.Provider, contract.NodeProcess)
 	}
 	if rec.Pid == nil || rec.StartTime == nil {
 		return nil, fmt.Errorf("node %q was never started (its state records no process); run benito apply", node)

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/benito-net/benito/addrs"
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/state"
 )
 
@@ -16,7 +15,7 @@ func TestNodeCommandUnknown(t *testing.T) {
 	withNodes := func(n int) *state.State {
 		st := &state.State{Resources: map[addrs.Resource]*state.Resource{}}
 		for i := range n {
-			a := addrs.Resource{Type: lower.TypeVNode, Name: fmt.Sprintf("node%d", i)}
+			a := addrs.Resource{Type: contract.VNode, Name: fmt.Sprintf("node%d", i)}
 			st.Resources[a] = &state.Resource{Addr: a}
 		}
 		return st

@@ -97,7 +97,7 @@ func assigned(g *lower.Graph, st *state.State) topdl.Assigned {
 	// Planned values first, then the state's on top.
 	for _, r := range g.Resources {
 		switch r.Addr.Type {
-		case lower.TypeVNode:
+		case contract.VNode:
 			if v := r.Config.GetAttr("interfaces"); v.IsKnown() && !v.IsNull() {
 				for it := v.ElementIterator(); it.Next(); {
 					_, e := it.Element()
@@ -109,7 +109,7 @@ func assigned(g *lower.Graph, st *state.State) topdl.Assigned {
 					ifaces[key{r.Addr.Name, ifc.Name}] = ifc
 				}
 			}
-		case lower.TypeSwitch:
+		case contract.Switch:
 			if s := r.Config.GetAttr("socket"); !s.IsNull() && s.IsKnown() {
 				sockets[r.Addr.Name] = s.AsString()
 			}
@@ -121,13 +121,13 @@ func assigned(g *lower.Graph, st *state.State) topdl.Assigned {
 				Interfaces []exportIface `json:"interfaces"`
 				Socket     *string       `json:"socket"`
 			}
-			if addr.Type != lower.TypeVNode && addr.Type != lower.TypeSwitch {
+			if addr.Type != contract.VNode && addr.Type != contract.Switch {
 				continue
 			}
 			if json.Unmarshal(r.Attributes, &attrs) != nil {
 				continue
 			}
-			if addr.Type == lower.TypeSwitch && attrs.Socket != nil {
+			if addr.Type == contract.Switch && attrs.Socket != nil {
 				sockets[addr.Name] = *attrs.Socket
 			}
 			for _, ifc := range attrs.Interfaces {

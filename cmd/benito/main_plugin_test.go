@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/configdir"
 )
@@ -72,32 +71,32 @@ type renamed struct{ providers.Provider }
 func (r renamed) GetSchema(ctx context.Context) providers.GetSchemaResponse {
 	resp := r.Provider.GetSchema(ctx)
 	resp.Info = providers.Info{Name: crashTestProvider, Version: "1.0.0"}
-	resp.Schema = providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{crashTestType: resp.Schema.ResourceTypes[lower.TypeConfigFile]}}
+	resp.Schema = providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{crashTestType: resp.Schema.ResourceTypes[contract.ConfigFile]}}
 	return resp
 }
 
 func (r renamed) ValidateResources(ctx context.Context, req providers.ValidateResourcesRequest) providers.ValidateResourcesResponse {
 	for i := range req.Resources {
-		req.Resources[i].Type = lower.TypeConfigFile
+		req.Resources[i].Type = contract.ConfigFile
 	}
 	return r.Provider.ValidateResources(ctx, req)
 }
 
 func (r renamed) PlanResources(ctx context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
 	for i := range req.Changes {
-		req.Changes[i].Type = lower.TypeConfigFile
+		req.Changes[i].Type = contract.ConfigFile
 	}
 	return r.Provider.PlanResources(ctx, req)
 }
 
 func (r renamed) ApplyResource(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
-	req.Type = lower.TypeConfigFile
+	req.Type = contract.ConfigFile
 	return r.Provider.ApplyResource(ctx, req)
 }
 
 func (r renamed) ReadResources(ctx context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
 	for i := range req.Resources {
-		req.Resources[i].Type = lower.TypeConfigFile
+		req.Resources[i].Type = contract.ConfigFile
 	}
 	return r.Provider.ReadResources(ctx, req)
 }

@@ -21,7 +21,7 @@ import (
 // lock file and adds a factory for each to fs, the factories w was opened
 // with. Built-in providers win over a third party of the same name. It
 // returns the providers it resolved.
-func (c *cli) thirdParty(w *workdir.Workdir, dir string, fs map[string]engine.Factory) (map[string]*discovery.Resolved, hcl.Diagnostics) {
+func (c *cli) thirdParty(w *workdir.Workdir, dir string, fs map[string]providers.Factory) (map[string]*discovery.Resolved, hcl.Diagnostics) {
 	if w == nil || w.Config == nil || w.Config.Experiment == nil {
 		return nil, nil
 	}

@@ -88,8 +88,8 @@ func builtinGroup() []engine.Group {
 // at a time, each as a child process running benito's own binary in
 // provider mode, or in this process when BENITO_PROVIDERS_IN_PROCESS=1.
 // Plan and apply start them together instead (builtinGroup).
-func factories() map[string]engine.Factory {
-	out := make(map[string]engine.Factory, len(builtinProviders))
+func factories() map[string]providers.Factory {
+	out := make(map[string]providers.Factory, len(builtinProviders))
 	inProcess := os.Getenv(envInProcess) == "1"
 	exe, exeErr := os.Executable()
 	for name, mk := range builtinProviders {

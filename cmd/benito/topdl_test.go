@@ -161,10 +161,10 @@ func TestExportUsesState(t *testing.T) {
 	}
 	g, _ := lower.Lower(cfg.Experiment, nil)
 	st := state.New("routed")
-	st.Resources[addrs.Resource{Type: lower.TypeVNode, Name: "a"}] = &state.Resource{
+	st.Resources[addrs.Resource{Type: contract.VNode, Name: "a"}] = &state.Resource{
 		Attributes: []byte(`{"interfaces":[{"name":"eth0","mac_address":"02:aa:bb:cc:dd:ee","vde_socket":"/x/lan1.ctl","vde_port":7}]}`),
 	}
-	st.Resources[addrs.Resource{Type: lower.TypeSwitch, Name: "lan1"}] = &state.Resource{Attributes: []byte(`{"socket":"/x/lan1.ctl"}`)}
+	st.Resources[addrs.Resource{Type: contract.Switch, Name: "lan1"}] = &state.Resource{Attributes: []byte(`{"socket":"/x/lan1.ctl"}`)}
 	a := assigned(g, st)
 	if got := a.MAC("a", "eth0").String(); got != "02:aa:bb:cc:dd:ee" {
 		t.Errorf("MAC %s, want the state's", got)

@@ -11,14 +11,13 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 )
 
 // Name is the provider's name in the resource graph and in state.
-const Name = lower.ConfigProvider
+const Name = contract.ConfigProvider
 
 // Version is the provider's version.
 const Version = "0.1.0"
@@ -59,7 +58,7 @@ func buildSchema() providers.Schema {
 			"id":      {Type: cty.String, Computed: true, Description: "absolute path of the file"},
 		},
 	}
-	return providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{lower.TypeConfigFile: rs}}
+	return providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{contract.ConfigFile: rs}}
 }
 
 func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
@@ -67,7 +66,7 @@ func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
 }
 
 func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
-	root, dir, diags := providers.SiteRoot(req, model.SiteConfigRoot, model.SiteDefaults[model.SiteConfigRoot])
+	root, dir, diags := providers.SiteRoot(req, contract.SiteConfigRoot, model.SiteDefaults[contract.SiteConfigRoot])
 	if diags.HasErrors() {
 		return providers.ConfigureResponse{Diagnostics: diags}
 	}
@@ -83,7 +82,7 @@ func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) 
 func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateResourcesRequest) providers.ValidateResourcesResponse {
 	var diags providers.Diagnostics
 	for _, r := range req.Resources {
-		if r.Type != lower.TypeConfigFile {
+		if r.Type != contract.ConfigFile {
 			continue
 		}
 		pv := r.Config.GetAttr("path")

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/benito-net/benito/lower"
-	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -16,7 +14,7 @@ func configured(t *testing.T) (*Provider, string) {
 	t.Helper()
 	root := t.TempDir()
 	p := New()
-	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "exp", Site: map[string]string{model.SiteConfigRoot: root}}).Diagnostics; d.HasErrors() {
+	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "exp", Site: map[string]string{contract.SiteConfigRoot: root}}).Diagnostics; d.HasErrors() {
 		t.Fatal(d.Err())
 	}
 	return p, root
@@ -56,35 +54,35 @@ func read(t *testing.T, p *Provider, typ, addr string, cur cty.Value) cty.Value 
 
 func TestConfigFileLifecycle(t *testing.T) {
 	p, root := configured(t)
-	ty := p.schema.ResourceTypes[lower.TypeConfigFile].ImpliedType()
+	ty := p.schema.ResourceTypes[contract.ConfigFile].ImpliedType()
 	addr := `config_file.route["a"]`
-	pc := plan(t, p, lower.TypeConfigFile, addr, cty.NullVal(ty), fileConfig("route/a", "10.0.2.0/24 via 10.0.1.1\n"))
-	v := apply(t, p, lower.TypeConfigFile, addr, cty.NullVal(ty), pc.Planned)
+	pc := plan(t, p, contract.ConfigFile, addr, cty.NullVal(ty), fileConfig("route/a", "10.0.2.0/24 via 10.0.1.1\n"))
+	v := apply(t, p, contract.ConfigFile, addr, cty.NullVal(ty), pc.Planned)
 	file := filepath.Join(root, "exp", "route", "a")
 	if data, err := os.ReadFile(file); err != nil || string(data) != "10.0.2.0/24 via 10.0.1.1\n" {
 		t.Fatalf("file: %q, %v", data, err)
 	}
-	if got := read(t, p, lower.TypeConfigFile, addr, v); !got.RawEquals(v) {
+	if got := read(t, p, contract.ConfigFile, addr, v); !got.RawEquals(v) {
 		t.Errorf("read back %#v, want %#v", got, v)
 	}
 
 	// Edited by hand: the read shows it.
 	os.WriteFile(file, []byte("edited\n"), 0o644)
-	if got := read(t, p, lower.TypeConfigFile, addr, v); got.GetAttr("content").AsString() != "edited\n" {
+	if got := read(t, p, contract.ConfigFile, addr, v); got.GetAttr("content").AsString() != "edited\n" {
 		t.Errorf("an edited file must read back edited, got %#v", got)
 	}
 
 	// A content change is an update, a path change a replace.
-	if pc := plan(t, p, lower.TypeConfigFile, addr, v, fileConfig("route/a", "x\n")); len(pc.RequiresReplace) != 0 {
+	if pc := plan(t, p, contract.ConfigFile, addr, v, fileConfig("route/a", "x\n")); len(pc.RequiresReplace) != 0 {
 		t.Errorf("content change: replace paths %v", pc.RequiresReplace)
 	}
-	if pc := plan(t, p, lower.TypeConfigFile, addr, v, fileConfig("route/b", "x\n")); len(pc.RequiresReplace) != 1 {
+	if pc := plan(t, p, contract.ConfigFile, addr, v, fileConfig("route/b", "x\n")); len(pc.RequiresReplace) != 1 {
 		t.Errorf("path change must force replacement, got %v", pc.RequiresReplace)
 	}
 
 	// Deleted: gone, and so are the directories it leaves empty.
-	apply(t, p, lower.TypeConfigFile, addr, v, cty.NullVal(ty))
-	if got := read(t, p, lower.TypeConfigFile, addr, v); !got.IsNull() {
+	apply(t, p, contract.ConfigFile, addr, v, cty.NullVal(ty))
+	if got := read(t, p, contract.ConfigFile, addr, v); !got.IsNull() {
 		t.Errorf("after delete, read must say gone, got %#v", got)
 	}
 	if _, err := os.Stat(filepath.Join(root, "exp")); !os.IsNotExist(err) {
@@ -98,7 +96,7 @@ func TestStaleTemporaryFilesAreCleared(t *testing.T) {
 	os.MkdirAll(tmp, 0o700)
 	os.WriteFile(filepath.Join(tmp, "write-123"), []byte("half"), 0o600)
 	p := New()
-	p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "exp", Site: map[string]string{model.SiteConfigRoot: root}})
+	p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "exp", Site: map[string]string{contract.SiteConfigRoot: root}})
 	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 		t.Errorf("Configure must clear what a killed write left, got %v", err)
 	}
@@ -107,9 +105,9 @@ func TestStaleTemporaryFilesAreCleared(t *testing.T) {
 func TestValidate(t *testing.T) {
 	p, _ := configured(t)
 	resp := p.ValidateResources(context.Background(), providers.ValidateResourcesRequest{Resources: []providers.ValidateResource{
-		{Address: "config_file.x", Type: lower.TypeConfigFile, Config: fileConfig("../escape", "")},
-		{Address: "config_file.y", Type: lower.TypeConfigFile, Config: fileConfig(".tmp/x", "")},
-		{Address: "config_file.z", Type: lower.TypeConfigFile, Config: fileConfig("hosts", "")},
+		{Address: "config_file.x", Type: contract.ConfigFile, Config: fileConfig("../escape", "")},
+		{Address: "config_file.y", Type: contract.ConfigFile, Config: fileConfig(".tmp/x", "")},
+		{Address: "config_file.z", Type: contract.ConfigFile, Config: fileConfig("hosts", "")},
 	}})
 	if len(resp.Diagnostics) != 2 {
 		t.Errorf("want two problems, got %v", resp.Diagnostics)

@@ -261,8 +261,8 @@ func findLocked(name string, dirs []string, locked *Locked, fail func(summary, f
 }
 
 // Factories starts each resolved provider from its binary, out of process.
-func Factories(resolved map[string]*Resolved) map[string]engine.Factory {
-	out := make(map[string]engine.Factory, len(resolved))
+func Factories(resolved map[string]*Resolved) map[string]providers.Factory {
+	out := make(map[string]providers.Factory, len(resolved))
 	for name, r := range resolved {
 		out[name] = func() (providers.Provider, error) {
 			return plugin.Start(context.Background(), plugin.Config{Name: name, Path: r.Path})
@@ -303,5 +303,5 @@ func Check(exp *model.Experiment, builtin func(name string) bool) hcl.Diagnostic
 // third-party type the experiment forgot to declare (planning says what
 // is missing).
 func knownPlatform(t string) bool {
-	return t == model.TypeQEMU || t == model.TypeOpenVZ || t == model.TypeProcess
+	return t == contract.NodeQEMU || t == contract.NodeOpenVZ || t == contract.NodeProcess
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/benito-net/benito/internal/atomicfile"
 	"io"
 	"io/fs"
 	"maps"
@@ -13,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+
+	"github.com/benito-net/benito/internal/atomicfile"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"

@@ -1,6 +1,6 @@
 // Package hostnet is the provider of the host's network substrate: the
 // switches, VDE ports, TAP devices and bridges that lowering binds to the
-// provider named lower.HostNetProvider.
+// provider named contract.HostNetProvider.
 //
 // What it makes is real. A switch of kind "vde" is a vde_switch daemon
 // whose control directory is the lowered socket path; its management

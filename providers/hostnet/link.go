@@ -12,7 +12,6 @@ import (
 
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/netdev"
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
 	"github.com/zclconf/go-cty/cty"
@@ -273,8 +272,8 @@ func (p *Provider) importResource(rs *providers.ResourceSchema, typ, addr, id st
 		attrs[name] = cty.NullVal(a.Type)
 	}
 	switch typ {
-	case lower.TypeSwitch, lower.TypeBridge:
-		if strings.HasPrefix(id, "/") && typ == lower.TypeSwitch {
+	case contract.Switch, contract.Bridge:
+		if strings.HasPrefix(id, "/") && typ == contract.Switch {
 			socket := id
 			proc, err := daemon.FromPidFile(pidPath(socket))
 			if err != nil || !proc.Alive() {
@@ -296,11 +295,11 @@ func (p *Provider) importResource(rs *providers.ResourceSchema, typ, addr, id st
 		}
 		attrs["name"] = cty.StringVal(id)
 		attrs["device"] = cty.StringVal(id)
-		if typ == lower.TypeSwitch {
+		if typ == contract.Switch {
 			attrs["kind"] = cty.StringVal(kindBridge)
 		}
 		return cty.ObjectVal(attrs), nil, nil
-	case lower.TypeTap:
+	case contract.Tap:
 		l, err := netlink.LinkByName(id)
 		if err != nil {
 			return cty.NilVal, nil, err

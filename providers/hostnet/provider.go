@@ -8,14 +8,13 @@ import (
 	"sync"
 
 	"github.com/benito-net/benito/internal/daemon"
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
 	"github.com/zclconf/go-cty/cty"
 )
 
 // Name is the provider's name in the resource graph and in state.
-const Name = lower.HostNetProvider
+const Name = contract.HostNetProvider
 
 // Version is the provider's version.
 const Version = "0.1.0"
@@ -44,7 +43,7 @@ func buildSchema() providers.Schema {
 		return &providers.Attribute{Type: cty.Number, Description: desc, Required: required, Optional: !required, ForceNew: forceNew}
 	}
 	return providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{
-		lower.TypeSwitch: {
+		contract.Switch: {
 			Description: "a VDE switch (vde_switch daemon) or a Linux bridge",
 			Attributes: map[string]*providers.Attribute{
 				"name":       str("the switch's name in the experiment", true, true),
@@ -59,7 +58,7 @@ func buildSchema() providers.Schema {
 				"management": {Type: cty.String, Computed: true, Description: "VDE: the management socket (vde_switch -M)"},
 			},
 		},
-		lower.TypePort: {
+		contract.Port: {
 			Description: "a numbered port on a VDE switch",
 			Attributes: map[string]*providers.Attribute{
 				"switch":    str("the switch's name", true, true),
@@ -69,7 +68,7 @@ func buildSchema() providers.Schema {
 				"interface": str("the node's interface the port is for", false, false),
 			},
 		},
-		lower.TypeTap: {
+		contract.Tap: {
 			Description: "a TAP device, plugged into a VDE port and/or enslaved to a bridge",
 			Attributes: map[string]*providers.Attribute{
 				"name":     str("the device name", true, true),
@@ -82,7 +81,7 @@ func buildSchema() providers.Schema {
 				"plug_pid": {Type: cty.Number, Computed: true, Description: "the vde_plug2tap process joining the TAP to its port"},
 			},
 		},
-		lower.TypeBridge: {
+		contract.Bridge: {
 			Description: "a Linux bridge",
 			Attributes: map[string]*providers.Attribute{
 				"name":   str("the bridge's name in the experiment", true, false),
@@ -117,14 +116,14 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 	return providers.PlanEach(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
 		set := map[string]cty.Value{}
 		switch c.Type {
-		case lower.TypeSwitch:
+		case contract.Switch:
 			if str(c.Proposed, "kind") == kindVDE && str(c.Proposed, "socket") != "" {
 				set["management"] = cty.StringVal(mgmtPath(str(c.Proposed, "socket")))
 			} else {
 				set["management"] = cty.NullVal(cty.String)
 				set["pid"] = cty.NullVal(cty.Number)
 			}
-		case lower.TypeTap:
+		case contract.Tap:
 			switch {
 			case str(c.Proposed, "socket") == "":
 				set["plug_pid"] = cty.NullVal(cty.Number)
@@ -170,7 +169,7 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 
 func (p *Provider) create(ctx context.Context, typ string, planned cty.Value) (cty.Value, []byte, error) {
 	switch typ {
-	case lower.TypeSwitch:
+	case contract.Switch:
 		if str(planned, "kind") == kindVDE {
 			return p.createVDE(ctx, planned)
 		}
@@ -178,11 +177,11 @@ func (p *Provider) create(ctx context.Context, typ string, planned cty.Value) (c
 			return cty.NilVal, nil, err
 		}
 		return planned, nil, nil
-	case lower.TypePort:
+	case contract.Port:
 		return planned, nil, p.createPort(planned)
-	case lower.TypeTap:
+	case contract.Tap:
 		return p.ensureTap(ctx, cty.NullVal(planned.Type()), nil, planned)
-	case lower.TypeBridge:
+	case contract.Bridge:
 		return planned, nil, ensureBridge(bridgeDevice(planned))
 	}
 	return cty.NilVal, nil, fmt.Errorf("unsupported type %q", typ)
@@ -190,16 +189,16 @@ func (p *Provider) create(ctx context.Context, typ string, planned cty.Value) (c
 
 func (p *Provider) update(ctx context.Context, typ string, prior, planned cty.Value, priv []byte) (cty.Value, []byte, error) {
 	switch typ {
-	case lower.TypeSwitch:
+	case contract.Switch:
 		if str(planned, "kind") == kindVDE {
 			return p.updateVDE(prior, planned, priv)
 		}
 		return planned, priv, ensureBridge(str(planned, "device"))
-	case lower.TypePort:
+	case contract.Port:
 		return planned, priv, nil // only the node and interface labels change in place
-	case lower.TypeTap:
+	case contract.Tap:
 		return p.ensureTap(ctx, prior, priv, planned)
-	case lower.TypeBridge:
+	case contract.Bridge:
 		return planned, priv, ensureBridge(bridgeDevice(planned))
 	}
 	return cty.NilVal, nil, fmt.Errorf("unsupported type %q", typ)
@@ -207,16 +206,16 @@ func (p *Provider) update(ctx context.Context, typ string, prior, planned cty.Va
 
 func (p *Provider) delete(typ string, prior cty.Value, priv []byte) error {
 	switch typ {
-	case lower.TypeSwitch:
+	case contract.Switch:
 		if str(prior, "kind") == kindVDE {
 			return p.deleteVDE(prior, priv)
 		}
 		return deleteLink(str(prior, "device"))
-	case lower.TypePort:
+	case contract.Port:
 		return p.deletePort(prior)
-	case lower.TypeTap:
+	case contract.Tap:
 		return p.deleteTap(prior, priv)
-	case lower.TypeBridge:
+	case contract.Bridge:
 		return deleteLink(bridgeDevice(prior))
 	}
 	return fmt.Errorf("unsupported type %q", typ)
@@ -238,7 +237,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
 			continue
 		}
-		if req.ExistenceOnly && r.Type != lower.TypePort {
+		if req.ExistenceOnly && r.Type != contract.Port {
 			// Before a destroy: whatever is left of it on the host counts,
 			// so that the destroy removes it (a dead switch's files, a TAP
 			// whose plug died).
@@ -249,7 +248,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			}
 			continue
 		}
-		if r.Type == lower.TypePort {
+		if r.Type == contract.Port {
 			m := mgmtPath(str(r.Current, "socket"))
 			portsOf[m] = append(portsOf[m], i)
 			continue
@@ -280,7 +279,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 // switch's daemon or any of its files, a bridge, a TAP device or its plug.
 func (p *Provider) remains(typ string, cur cty.Value, priv []byte) bool {
 	switch typ {
-	case lower.TypeSwitch:
+	case contract.Switch:
 		if str(cur, "kind") == kindVDE {
 			socket := str(cur, "socket")
 			if proc, ok := switchProcess(socket, priv); ok && proc.Alive() {
@@ -295,10 +294,10 @@ func (p *Provider) remains(typ string, cur cty.Value, priv []byte) bool {
 		}
 		ok, err := isBridge(str(cur, "device"))
 		return ok || err != nil
-	case lower.TypeBridge:
+	case contract.Bridge:
 		ok, err := isBridge(bridgeDevice(cur))
 		return ok || err != nil
-	case lower.TypeTap:
+	case contract.Tap:
 		if plug, ok := decodePrivate(priv); ok && plug.Alive() {
 			return true
 		}
@@ -311,7 +310,7 @@ func (p *Provider) remains(typ string, cur cty.Value, priv []byte) bool {
 func (p *Provider) read(typ string, cur cty.Value, priv []byte) (cty.Value, []byte, error) {
 	gone := cty.NullVal(cur.Type())
 	switch typ {
-	case lower.TypeSwitch:
+	case contract.Switch:
 		if str(cur, "kind") == kindVDE {
 			return p.readVDE(cur, priv)
 		}
@@ -320,9 +319,9 @@ func (p *Provider) read(typ string, cur cty.Value, priv []byte) (cty.Value, []by
 			return gone, nil, err
 		}
 		return cur, priv, nil
-	case lower.TypeTap:
+	case contract.Tap:
 		return p.readTap(cur, priv)
-	case lower.TypeBridge:
+	case contract.Bridge:
 		ok, err := isBridge(bridgeDevice(cur))
 		if err != nil || !ok {
 			return gone, nil, err
@@ -337,7 +336,7 @@ func (p *Provider) read(typ string, cur cty.Value, priv []byte) (cty.Value, []by
 // directory.
 func (p *Provider) ImportResource(_ context.Context, req providers.ImportResourceRequest) providers.ImportResourceResponse {
 	rs := p.schema.ResourceTypes[req.Type]
-	if rs == nil || req.Type == lower.TypePort {
+	if rs == nil || req.Type == contract.Port {
 		return providers.ImportResourceResponse{Diagnostics: providers.Errorf(req.Address, "Resources of type %q cannot be imported", req.Type)}
 	}
 	v, priv, err := p.importResource(rs, req.Type, req.Address, req.ID)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/vdemgmt"
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
 	"github.com/zclconf/go-cty/cty"
@@ -206,18 +205,18 @@ func TestVDESwitchPortsTaps(t *testing.T) {
 	id := tag(t)
 	run := t.TempDir()
 	socket := filepath.Join(run, "switch", "lan.ctl")
-	sw := &res{addr: "switch.lan", typ: lower.TypeSwitch}
-	swCfg := h.config(lower.TypeSwitch, map[string]any{"name": "lan", "kind": "vde", "ports": 8, "socket": socket, "mode": "0770", "subnet": "10.99.0.0/24"})
+	sw := &res{addr: "switch.lan", typ: contract.Switch}
+	swCfg := h.config(contract.Switch, map[string]any{"name": "lan", "kind": "vde", "ports": 8, "socket": socket, "mode": "0770", "subnet": "10.99.0.0/24"})
 	port := func(n int, node string) (*res, cty.Value) {
-		return &res{addr: `port.lan["` + node + `.eth0"]`, typ: lower.TypePort},
-			h.config(lower.TypePort, map[string]any{"switch": "lan", "socket": socket, "number": n, "node": node, "interface": "eth0"})
+		return &res{addr: `port.lan["` + node + `.eth0"]`, typ: contract.Port},
+			h.config(contract.Port, map[string]any{"switch": "lan", "socket": socket, "number": n, "node": node, "interface": "eth0"})
 	}
 	pa, pacfg := port(1, "a")
 	pb, pbcfg := port(2, "b")
 	pt, ptcfg := port(3, "t")
 	tapName := "bht" + id
-	tap := &res{addr: "tap.t", typ: lower.TypeTap}
-	tapCfg := h.config(lower.TypeTap, map[string]any{"name": tapName, "switch": "lan", "socket": socket, "port": 3})
+	tap := &res{addr: "tap.t", typ: contract.Tap}
+	tapCfg := h.config(contract.Tap, map[string]any{"name": tapName, "switch": "lan", "socket": socket, "port": 3})
 	var swPid int
 	t.Cleanup(func() {
 		// On failure, take down whatever is left.
@@ -259,7 +258,7 @@ func TestVDESwitchPortsTaps(t *testing.T) {
 	pingEventually(t, nsA, "10.99.0.2")
 
 	// In place: more ports, another mode.
-	swCfg2 := h.config(lower.TypeSwitch, map[string]any{"name": "lan", "kind": "vde", "ports": 16, "socket": socket, "mode": "0700", "subnet": "10.99.0.0/24"})
+	swCfg2 := h.config(contract.Switch, map[string]any{"name": "lan", "kind": "vde", "ports": 16, "socket": socket, "mode": "0700", "subnet": "10.99.0.0/24"})
 	if rr := h.apply(sw, swCfg2); len(rr) != 0 {
 		t.Fatalf("ports and mode change replaced the switch: %v", rr)
 	}
@@ -372,12 +371,12 @@ func TestBridgeSwitchAndTaps(t *testing.T) {
 			exec.Command("ip", "link", "del", d).Run()
 		}
 	})
-	sw := &res{addr: "switch.lan", typ: lower.TypeSwitch}
-	br := &res{addr: "bridge.ctl", typ: lower.TypeBridge}
-	tap := &res{addr: "tap.t", typ: lower.TypeTap}
-	h.apply(sw, h.config(lower.TypeSwitch, map[string]any{"name": "lan", "kind": "bridge", "device": swDev}))
-	h.apply(br, h.config(lower.TypeBridge, map[string]any{"name": "ctl", "device": brDev}))
-	tapCfg := h.config(lower.TypeTap, map[string]any{"name": tapDev, "bridge": swDev, "owner": "0", "group": "root"})
+	sw := &res{addr: "switch.lan", typ: contract.Switch}
+	br := &res{addr: "bridge.ctl", typ: contract.Bridge}
+	tap := &res{addr: "tap.t", typ: contract.Tap}
+	h.apply(sw, h.config(contract.Switch, map[string]any{"name": "lan", "kind": "bridge", "device": swDev}))
+	h.apply(br, h.config(contract.Bridge, map[string]any{"name": "ctl", "device": brDev}))
+	tapCfg := h.config(contract.Tap, map[string]any{"name": tapDev, "bridge": swDev, "owner": "0", "group": "root"})
 	h.apply(tap, tapCfg)
 	l, err := netlink.LinkByName(tapDev)
 	if err != nil {
@@ -410,7 +409,7 @@ func TestBridgeSwitchAndTaps(t *testing.T) {
 		t.Fatal("tap not back on the bridge")
 	}
 	// Moving it to the other bridge is in place too.
-	tapCfg2 := h.config(lower.TypeTap, map[string]any{"name": tapDev, "bridge": brDev, "owner": "0", "group": "root"})
+	tapCfg2 := h.config(contract.Tap, map[string]any{"name": tapDev, "bridge": brDev, "owner": "0", "group": "root"})
 	if rr := h.apply(tap, tapCfg2); len(rr) != 0 {
 		t.Fatalf("moving the tap replaced it: %v", rr)
 	}
@@ -421,11 +420,11 @@ func TestBridgeSwitchAndTaps(t *testing.T) {
 	}
 
 	// Import adopts the bridge and the tap.
-	imp := h.p.ImportResource(context.Background(), providers.ImportResourceRequest{Address: "bridge.x", Type: lower.TypeBridge, ID: brDev})
+	imp := h.p.ImportResource(context.Background(), providers.ImportResourceRequest{Address: "bridge.x", Type: contract.Bridge, ID: brDev})
 	if imp.Diagnostics.HasErrors() || str(imp.New, "device") != brDev {
 		t.Errorf("import bridge: %v %#v", imp.Diagnostics.Err(), imp.New)
 	}
-	imp = h.p.ImportResource(context.Background(), providers.ImportResourceRequest{Address: "tap.x", Type: lower.TypeTap, ID: tapDev})
+	imp = h.p.ImportResource(context.Background(), providers.ImportResourceRequest{Address: "tap.x", Type: contract.Tap, ID: tapDev})
 	if imp.Diagnostics.HasErrors() || str(imp.New, "bridge") != brDev {
 		t.Errorf("import tap: %v %#v", imp.Diagnostics.Err(), imp.New)
 	}
@@ -436,7 +435,7 @@ func TestBridgeSwitchAndTaps(t *testing.T) {
 		t.Error("deleted bridge switch reads back as present")
 	}
 	sw.val = cty.NilVal
-	h.apply(sw, h.config(lower.TypeSwitch, map[string]any{"name": "lan", "kind": "bridge", "device": swDev}))
+	h.apply(sw, h.config(contract.Switch, map[string]any{"name": "lan", "kind": "bridge", "device": swDev}))
 
 	gone := []res{*tap, *br, *sw}
 	h.destroy(tap, br, sw)
@@ -457,19 +456,19 @@ func TestVDETapOnBridge(t *testing.T) {
 	run := t.TempDir()
 	socket := filepath.Join(run, "switch", "v.ctl")
 	brDev, tapDev, nsA, nsB := "bhb"+id, "bht"+id, "bht-a"+id, "bht-b"+id
-	sw := &res{addr: "switch.v", typ: lower.TypeSwitch}
-	pt := &res{addr: `port.v["tap.t"]`, typ: lower.TypePort}
-	br := &res{addr: "bridge.b", typ: lower.TypeBridge}
-	tap := &res{addr: "tap.t", typ: lower.TypeTap}
+	sw := &res{addr: "switch.v", typ: contract.Switch}
+	pt := &res{addr: `port.v["tap.t"]`, typ: contract.Port}
+	br := &res{addr: "bridge.b", typ: contract.Bridge}
+	tap := &res{addr: "tap.t", typ: contract.Tap}
 	t.Cleanup(func() {
 		h.destroy(tap, br, pt, sw)
 		exec.Command("ip", "link", "del", tapDev).Run()
 		exec.Command("ip", "link", "del", brDev).Run()
 	})
-	h.apply(sw, h.config(lower.TypeSwitch, map[string]any{"name": "v", "kind": "vde", "ports": 4, "socket": socket}))
-	h.apply(pt, h.config(lower.TypePort, map[string]any{"switch": "v", "socket": socket, "number": 1}))
-	h.apply(br, h.config(lower.TypeBridge, map[string]any{"name": "b", "device": brDev}))
-	h.apply(tap, h.config(lower.TypeTap, map[string]any{"name": tapDev, "switch": "v", "socket": socket, "port": 1, "bridge": brDev}))
+	h.apply(sw, h.config(contract.Switch, map[string]any{"name": "v", "kind": "vde", "ports": 4, "socket": socket}))
+	h.apply(pt, h.config(contract.Port, map[string]any{"switch": "v", "socket": socket, "number": 1}))
+	h.apply(br, h.config(contract.Bridge, map[string]any{"name": "b", "device": brDev}))
+	h.apply(tap, h.config(contract.Tap, map[string]any{"name": tapDev, "switch": "v", "socket": socket, "port": 1, "bridge": brDev}))
 
 	// A: on the VDE switch (port 2). B: on the bridge, by a veth.
 	netnsWithTap(t, nsA, "10.98.0.1")
@@ -497,15 +496,15 @@ func TestValidate(t *testing.T) {
 		attrs map[string]any
 		want  string
 	}{
-		{lower.TypeSwitch, map[string]any{"name": "x", "kind": "hub"}, "Invalid switch kind"},
-		{lower.TypeSwitch, map[string]any{"name": "x", "kind": "vde"}, "VDE switch without a socket"},
-		{lower.TypeSwitch, map[string]any{"name": "x", "kind": "vde", "socket": "rel/x.ctl"}, "Invalid VDE socket path"},
-		{lower.TypeSwitch, map[string]any{"name": "x", "kind": "vde", "socket": "/x.ctl", "mode": "0999"}, "Invalid socket mode"},
-		{lower.TypeSwitch, map[string]any{"name": "x", "kind": "vde", "socket": "/x.ctl", "group": "no-such-group-bnt"}, "Unknown group"},
-		{lower.TypeSwitch, map[string]any{"name": "x", "kind": "bridge", "device": "a-name-much-too-long"}, "Invalid device name"},
-		{lower.TypePort, map[string]any{"switch": "x", "socket": "/x.ctl", "number": 0}, "Invalid port number"},
-		{lower.TypeTap, map[string]any{"name": "t", "socket": "/x.ctl"}, "Incomplete VDE attachment"},
-		{lower.TypeTap, map[string]any{"name": "t", "owner": "no-such-user-bnt"}, "Unknown user"},
+		{contract.Switch, map[string]any{"name": "x", "kind": "hub"}, "Invalid switch kind"},
+		{contract.Switch, map[string]any{"name": "x", "kind": "vde"}, "VDE switch without a socket"},
+		{contract.Switch, map[string]any{"name": "x", "kind": "vde", "socket": "rel/x.ctl"}, "Invalid VDE socket path"},
+		{contract.Switch, map[string]any{"name": "x", "kind": "vde", "socket": "/x.ctl", "mode": "0999"}, "Invalid socket mode"},
+		{contract.Switch, map[string]any{"name": "x", "kind": "vde", "socket": "/x.ctl", "group": "no-such-group-bnt"}, "Unknown group"},
+		{contract.Switch, map[string]any{"name": "x", "kind": "bridge", "device": "a-name-much-too-long"}, "Invalid device name"},
+		{contract.Port, map[string]any{"switch": "x", "socket": "/x.ctl", "number": 0}, "Invalid port number"},
+		{contract.Tap, map[string]any{"name": "t", "socket": "/x.ctl"}, "Incomplete VDE attachment"},
+		{contract.Tap, map[string]any{"name": "t", "owner": "no-such-user-bnt"}, "Unknown user"},
 	}
 	for _, c := range cases {
 		d := validate("x.y", c.typ, h.config(c.typ, c.attrs))
@@ -524,11 +523,11 @@ func TestPortInUse(t *testing.T) {
 	h := newHarness(t)
 	run := t.TempDir()
 	socket := filepath.Join(run, "switch", "lan.ctl")
-	sw := &res{addr: "switch.lan", typ: lower.TypeSwitch}
-	pt := &res{addr: `port.lan["x.eth0"]`, typ: lower.TypePort}
+	sw := &res{addr: "switch.lan", typ: contract.Switch}
+	pt := &res{addr: `port.lan["x.eth0"]`, typ: contract.Port}
 	t.Cleanup(func() { h.destroy(pt, sw) })
-	h.apply(sw, h.config(lower.TypeSwitch, map[string]any{"name": "lan", "kind": "vde", "ports": 8, "socket": socket, "mode": "0770", "subnet": "10.98.0.0/24"}))
-	h.apply(pt, h.config(lower.TypePort, map[string]any{"switch": "lan", "socket": socket, "number": 5, "node": "x", "interface": "eth0"}))
+	h.apply(sw, h.config(contract.Switch, map[string]any{"name": "lan", "kind": "vde", "ports": 8, "socket": socket, "mode": "0770", "subnet": "10.98.0.0/24"}))
+	h.apply(pt, h.config(contract.Port, map[string]any{"switch": "lan", "socket": socket, "number": 5, "node": "x", "interface": "eth0"}))
 	// A plug on each of ports 1 to 12, kept plugged in: the switch gives
 	// their endpoints IDs up past 7.
 	for port := 1; port <= 12; port++ {

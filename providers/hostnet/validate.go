@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/benito-net/benito/lower"
-	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -44,7 +42,7 @@ func validate(addr, typ string, cfg cty.Value) providers.Diagnostics {
 		}
 	}
 	switch typ {
-	case lower.TypeSwitch:
+	case contract.Switch:
 		switch kind := str(cfg, "kind"); {
 		case !known("kind"):
 		case kind == kindVDE:
@@ -76,13 +74,13 @@ func validate(addr, typ string, cfg cty.Value) providers.Diagnostics {
 		default:
 			bad("kind", "Invalid switch kind", "The switch kind is %q; it must be %q or %q.", kind, kindVDE, kindBridge)
 		}
-	case lower.TypePort:
+	case contract.Port:
 		if known("number") {
 			if n := num(cfg, "number"); n < 1 || n > maxPorts {
 				bad("number", "Invalid port number", "VDE port numbers run from 1 to %d, not %d.", maxPorts, n)
 			}
 		}
-	case lower.TypeTap:
+	case contract.Tap:
 		device("name")
 		device("bridge")
 		if known("socket") != known("port") {
@@ -98,7 +96,7 @@ func validate(addr, typ string, cfg cty.Value) providers.Diagnostics {
 				bad("group", "Unknown group", "%v. Create the group or name another one.", err)
 			}
 		}
-	case lower.TypeBridge:
+	case contract.Bridge:
 		device("device")
 	}
 	return diags
@@ -109,8 +107,8 @@ func checkDevice(name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("the device name is empty")
-	case len(name) > model.IFNameMax:
-		return fmt.Errorf("the device name %q is %d bytes long; Linux allows %d (IFNAMSIZ)", name, len(name), model.IFNameMax)
+	case len(name) > contract.IFNameMax:
+		return fmt.Errorf("the device name %q is %d bytes long; Linux allows %d (IFNAMSIZ)", name, len(name), contract.IFNameMax)
 	case name == "." || name == ".." || strings.ContainsAny(name, "/ :\t\n"):
 		return fmt.Errorf("the device name %q holds a character Linux does not allow ('/', ':' or white space)", name)
 	}

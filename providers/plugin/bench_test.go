@@ -15,7 +15,6 @@ import (
 
 	"github.com/benito-net/benito/engine"
 	"github.com/benito-net/benito/internal/benchexp"
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/configdir"
 	"github.com/benito-net/benito/providers/plugin"
@@ -41,12 +40,12 @@ func BenchmarkPlugin(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	inProcess := map[string]engine.Factory{}
-	viaPlugin := map[string]engine.Factory{}
-	for _, name := range []string{lower.ConfigProvider, lower.HostNetProvider, "process"} {
+	inProcess := map[string]providers.Factory{}
+	viaPlugin := map[string]providers.Factory{}
+	for _, name := range []string{contract.ConfigProvider, contract.HostNetProvider, "process"} {
 		mode := "memory"
 		mk := func() providers.Provider { return memoryProvider() }
-		if name == lower.ConfigProvider {
+		if name == contract.ConfigProvider {
 			mode, mk = "config", func() providers.Provider { return configdir.New() }
 		}
 		inProcess[name] = func() (providers.Provider, error) { return mk(), nil }
@@ -57,7 +56,7 @@ func BenchmarkPlugin(b *testing.B) {
 	// As benito runs its own providers: one process serving all three
 	// (plugin.StartSet), started as a group.
 	group := []engine.Group{{
-		Names: []string{lower.ConfigProvider, lower.HostNetProvider, "process"},
+		Names: []string{contract.ConfigProvider, contract.HostNetProvider, "process"},
 		Start: func(names []string) (map[string]providers.Provider, error) {
 			return plugin.StartSet(context.Background(), plugin.Config{Name: "set", Path: exe, Env: []string{envServe + "=benchset"}}, names)
 		},
@@ -86,7 +85,7 @@ func BenchmarkPlugin(b *testing.B) {
 // started before the experiment loads), and returns the
 // time of each (the plan's includes starting the providers) and the CPU
 // time both took, in this process and in the providers'.
-func planApply(b *testing.B, fs map[string]engine.Factory, groups []engine.Group) (plan, apply, cpu time.Duration) {
+func planApply(b *testing.B, fs map[string]providers.Factory, groups []engine.Group) (plan, apply, cpu time.Duration) {
 	b.Helper()
 	b.StopTimer()
 	dir := benchDir(b)

@@ -443,7 +443,7 @@ func benchValues() []benchValue {
 			"capacity": cty.NumberIntVal(100000000), "latency": cty.StringVal("5ms"), "loss": cty.NullVal(cty.Number),
 		})
 	}
-	vnodeTy := cty.Object(lower.ConfigTypes[lower.TypeVNode])
+	vnodeTy := cty.Object(lower.ConfigTypes[contract.VNode])
 	vnode := cty.ObjectVal(map[string]cty.Value{
 		"name": cty.StringVal("n4242"), "type": cty.StringVal("process"), "os": cty.NullVal(cty.String),
 		"image": cty.NullVal(cty.String), "partition": cty.NullVal(cty.String), "ghost": cty.False,

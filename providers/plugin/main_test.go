@@ -56,7 +56,7 @@ func serveTestProvider(mode string) {
 	case "memory":
 		plugin.Serve(memoryProvider())
 	case "benchset":
-		plugin.ServeSet(map[string]providers.Provider{lower.ConfigProvider: configdir.New(), lower.HostNetProvider: memoryProvider(), "process": memoryProvider()})
+		plugin.ServeSet(map[string]providers.Provider{contract.ConfigProvider: configdir.New(), contract.HostNetProvider: memoryProvider(), "process": memoryProvider()})
 	case "set":
 		plugin.ServeSet(map[string]providers.Provider{"echo": &echo{stop: make(chan struct{})}, "config": configdir.New()})
 	default:
@@ -88,7 +88,7 @@ func start(t testing.TB, name, mode string, timeout time.Duration) providers.Pro
 func memoryProvider() *providertest.Provider {
 	s := providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{}}
 	for typ, attrs := range lower.ConfigTypes {
-		if typ == lower.TypeConfigFile {
+		if typ == contract.ConfigFile {
 			continue
 		}
 		rs := &providers.ResourceSchema{Attributes: map[string]*providers.Attribute{

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/internal/syncbuf"
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/plugin"
 	"github.com/google/go-cmp/cmp"
@@ -336,7 +335,7 @@ func TestSet(t *testing.T) {
 	if s := echoP.GetSchema(ctx); s.Diagnostics.HasErrors() || s.Schema.ResourceTypes["thing"] == nil {
 		t.Fatalf("echo's schema: %+v", s)
 	}
-	if s := configP.GetSchema(ctx); s.Diagnostics.HasErrors() || s.Schema.ResourceTypes[lower.TypeConfigFile] == nil || s.Schema.ResourceTypes["thing"] != nil {
+	if s := configP.GetSchema(ctx); s.Diagnostics.HasErrors() || s.Schema.ResourceTypes[contract.ConfigFile] == nil || s.Schema.ResourceTypes["thing"] != nil {
 		t.Fatalf("config's schema: %+v", s)
 	}
 	thingType := echoSchema.ResourceTypes["thing"].ImpliedType()
@@ -348,7 +347,7 @@ func TestSet(t *testing.T) {
 		!strings.Contains(resp.Diagnostics[0].Detail, `(it also served "config", which ended with it)`) {
 		t.Fatalf("crash: %+v", resp.Diagnostics)
 	}
-	r := configP.ReadResources(ctx, providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "config_file.x", Type: lower.TypeConfigFile, Current: cty.NullVal(cty.DynamicPseudoType)}}})
+	r := configP.ReadResources(ctx, providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "config_file.x", Type: contract.ConfigFile, Current: cty.NullVal(cty.DynamicPseudoType)}}})
 	if !r.Diagnostics.HasErrors() || r.Diagnostics[0].Summary != resp.Diagnostics[0].Summary {
 		t.Errorf("a call to the other provider after the crash: %+v", r.Diagnostics)
 	}

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -36,7 +35,7 @@ func TestHundredNodes(t *testing.T) {
 	planned := make([]cty.Value, n)
 	for i := range planned {
 		cfg := e.nodeConfig(fmt.Sprintf("n%d", i), false, ifc{name: "eth0", bridge: br, addr: fmt.Sprintf("10.60.%d.%d/16", i/250, i%250+1)})
-		planned[i] = e.plan(lower.TypeVNode, fmt.Sprintf("vnode.n%d", i), cfg).Planned
+		planned[i] = e.plan(contract.VNode, fmt.Sprintf("vnode.n%d", i), cfg).Planned
 	}
 	vals := make([]cty.Value, n)
 	run := func(fn func(i int)) time.Duration {
@@ -52,7 +51,7 @@ func TestHundredNodes(t *testing.T) {
 		return time.Since(start)
 	}
 	create := run(func(i int) {
-		resp := e.p.ApplyResource(context.Background(), providers.ApplyResourceRequest{Address: fmt.Sprintf("vnode.n%d", i), Type: lower.TypeVNode, Prior: cty.NullVal(planned[i].Type()), Planned: planned[i]})
+		resp := e.p.ApplyResource(context.Background(), providers.ApplyResourceRequest{Address: fmt.Sprintf("vnode.n%d", i), Type: contract.VNode, Prior: cty.NullVal(planned[i].Type()), Planned: planned[i]})
 		vals[i] = resp.New
 		if resp.Diagnostics.HasErrors() {
 			t.Error(resp.Diagnostics.Err())
@@ -61,18 +60,18 @@ func TestHundredNodes(t *testing.T) {
 	t.Cleanup(func() {
 		for i, v := range vals {
 			if !v.IsNull() {
-				e.p.ApplyResource(context.Background(), providers.ApplyResourceRequest{Address: fmt.Sprintf("vnode.n%d", i), Type: lower.TypeVNode, Prior: v, Planned: cty.NullVal(v.Type())})
+				e.p.ApplyResource(context.Background(), providers.ApplyResourceRequest{Address: fmt.Sprintf("vnode.n%d", i), Type: contract.VNode, Prior: v, Planned: cty.NullVal(v.Type())})
 			}
 		}
 	})
 	read := run(func(i int) {
-		resp := e.p.ReadResources(context.Background(), providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: fmt.Sprintf("vnode.n%d", i), Type: lower.TypeVNode, Current: vals[i]}}})
+		resp := e.p.ReadResources(context.Background(), providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: fmt.Sprintf("vnode.n%d", i), Type: contract.VNode, Current: vals[i]}}})
 		if resp.Diagnostics.HasErrors() || !resp.Resources[0].New.RawEquals(vals[i]) {
 			t.Errorf("read n%d: %v", i, resp.Diagnostics.Err())
 		}
 	})
 	del := run(func(i int) {
-		resp := e.p.ApplyResource(context.Background(), providers.ApplyResourceRequest{Address: fmt.Sprintf("vnode.n%d", i), Type: lower.TypeVNode, Prior: vals[i], Planned: cty.NullVal(vals[i].Type())})
+		resp := e.p.ApplyResource(context.Background(), providers.ApplyResourceRequest{Address: fmt.Sprintf("vnode.n%d", i), Type: contract.VNode, Prior: vals[i], Planned: cty.NullVal(vals[i].Type())})
 		if resp.Diagnostics.HasErrors() {
 			t.Error(resp.Diagnostics.Err())
 		} else {

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/benito-net/benito/lower"
 	"github.com/vishvananda/netlink"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -21,7 +20,7 @@ func TestDeleteFreesNameAtOnce(t *testing.T) {
 	vals := make([]cty.Value, n)
 	for i := range vals {
 		addr := fmt.Sprintf("vnode.q%d", i)
-		e.apply(lower.TypeVNode, addr, e.nodeConfig(fmt.Sprintf("q%d", i), false, ifc{name: "eth0", bridge: br, addr: fmt.Sprintf("10.63.0.%d/24", i+1)}))
+		e.apply(contract.VNode, addr, e.nodeConfig(fmt.Sprintf("q%d", i), false, ifc{name: "eth0", bridge: br, addr: fmt.Sprintf("10.63.0.%d/24", i+1)}))
 		vals[i] = e.state[addr]
 	}
 	var wg sync.WaitGroup
@@ -67,7 +66,7 @@ func TestBridgeMadeAnew(t *testing.T) {
 	e := newEnv(t)
 	br := e.bridge("n")
 	cfg := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.64.0.1/24"})
-	e.apply(lower.TypeVNode, "vnode.a", cfg)
+	e.apply(contract.VNode, "vnode.a", cfg)
 	e.destroy("vnode.a")
 	old, err := netlink.LinkByName(br)
 	if err != nil {
@@ -86,7 +85,7 @@ func TestBridgeMadeAnew(t *testing.T) {
 	if now.Attrs().Index == old.Attrs().Index {
 		t.Skip("the kernel gave the new bridge the old index")
 	}
-	e.apply(lower.TypeVNode, "vnode.a", cfg)
+	e.apply(contract.VNode, "vnode.a", cfg)
 	host := str(e.state["vnode.a"].GetAttr("interfaces").Index(cty.NumberIntVal(0)), "host_device")
 	hl, err := netlink.LinkByName(host)
 	if err != nil {

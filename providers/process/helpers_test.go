@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
@@ -51,7 +50,7 @@ func newEnv(t *testing.T) *env {
 	tag := randTag(t)
 	root := t.TempDir()
 	p := New()
-	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "t" + tag, Site: map[string]string{model.SiteRunRoot: root}}).Diagnostics; d.HasErrors() {
+	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "t" + tag, Site: map[string]string{contract.SiteRunRoot: root}}).Diagnostics; d.HasErrors() {
 		t.Fatal(d.Err())
 	}
 	e := &env{t: t, p: p, tag: tag, runDir: filepath.Join(root, "t"+tag), state: map[string]cty.Value{}, types: map[string]string{}}
@@ -99,7 +98,7 @@ func (e *env) ifaceVal(node string, f ifc) cty.Value {
 	v := map[string]cty.Value{
 		"name":        cty.StringVal(f.name),
 		"switch":      cty.StringVal("sw"),
-		"switch_kind": cty.StringVal(model.KindBridge),
+		"switch_kind": cty.StringVal(contract.KindBridge),
 		"vde_socket":  null(cty.String),
 		"vde_port":    null(cty.Number),
 		"bridge":      null(cty.String),
@@ -115,7 +114,7 @@ func (e *env) ifaceVal(node string, f ifc) cty.Value {
 	if f.bridge != "" {
 		v["bridge"] = cty.StringVal(f.bridge)
 	} else {
-		v["switch_kind"] = cty.StringVal(model.KindVDE)
+		v["switch_kind"] = cty.StringVal(contract.KindVDE)
 		v["vde_socket"] = cty.StringVal(f.vdeSocket)
 		v["vde_port"] = cty.NumberIntVal(int64(f.vdePort))
 	}
@@ -138,7 +137,7 @@ func (e *env) nodeConfig(name string, mountNS bool, ifs ...ifc) cty.Value {
 	for i, f := range ifs {
 		vals[i] = e.ifaceVal(name, f)
 	}
-	list := cty.ListValEmpty(lower.InterfaceType)
+	list := cty.ListValEmpty(contract.Interface)
 	if len(vals) > 0 {
 		list = cty.ListVal(vals)
 	}
@@ -150,7 +149,7 @@ func (e *env) nodeConfig(name string, mountNS bool, ifs ...ifc) cty.Value {
 	}
 	return cty.ObjectVal(map[string]cty.Value{
 		"name":            cty.StringVal(name),
-		"type":            cty.StringVal(model.TypeProcess),
+		"type":            cty.StringVal(contract.NodeProcess),
 		"startup":         cty.NullVal(cty.String),
 		"os":              cty.NullVal(cty.String),
 		"image":           cty.NullVal(cty.String),

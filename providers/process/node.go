@@ -19,7 +19,6 @@ import (
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/netdev"
 	"github.com/benito-net/benito/internal/shaping"
-	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
@@ -40,7 +39,7 @@ type node struct {
 // iface is one decoded interface of a node.
 type iface struct {
 	Name       string
-	Kind       string // model.KindVDE or model.KindBridge
+	Kind       string // contract.KindVDE or contract.KindBridge
 	VDESocket  string
 	VDEPort    int
 	Bridge     string
@@ -93,11 +92,11 @@ func decodeNode(v cty.Value) (node, error) {
 		}
 		seen[f.Name] = true
 		switch f.Kind {
-		case model.KindBridge:
+		case contract.KindBridge:
 			if f.Bridge == "" || f.HostDevice == "" || len(f.HostDevice) > 15 {
 				return n, fmt.Errorf("interface %q on a bridge needs the bridge and a host_device of at most 15 bytes", f.Name)
 			}
-		case model.KindVDE:
+		case contract.KindVDE:
 			if f.VDESocket == "" || f.VDEPort <= 0 {
 				return n, fmt.Errorf("interface %q on a VDE switch needs vde_socket and vde_port", f.Name)
 			}
@@ -409,7 +408,7 @@ func ensureIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f ifac
 			}
 			l = nil
 		}
-		if l != nil && f.Kind == model.KindBridge && !plumbed(nil, n, f) {
+		if l != nil && f.Kind == contract.KindBridge && !plumbed(nil, n, f) {
 			// The device is there but its other end is not: start over.
 			// (A TAP outlives its plugs: ensurePlugs restarts them.)
 			if err := removeIface(nh, n, f); err != nil {
@@ -428,7 +427,7 @@ func ensureIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f ifac
 	if err := configureIface(nh, l, f, created); err != nil {
 		return fmt.Errorf("interface %s: %w", f.Name, err)
 	}
-	if f.Kind == model.KindVDE {
+	if f.Kind == contract.KindVDE {
 		if err := ensurePlugs(h, n, f, created); err != nil {
 			return fmt.Errorf("interface %s: %w", f.Name, err)
 		}
@@ -440,11 +439,11 @@ func ensureIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f ifac
 // joins the bridge, or a TAP.
 func createIface(h holder, nh *netlink.Handle, ns netns.NsHandle, n node, f iface) (netlink.Link, error) {
 	switch f.Kind {
-	case model.KindBridge:
+	case contract.KindBridge:
 		if err := addVeth(f, ns); err != nil {
 			return nil, err
 		}
-	case model.KindVDE:
+	case contract.KindVDE:
 		if err := h.makeTap(f.Name); err != nil {
 			return nil, err
 		}
@@ -608,7 +607,7 @@ func configureIface(nh *netlink.Handle, l netlink.Link, f iface, created bool) e
 		}
 	}
 	qdisc := f.Shaping
-	if f.Kind == model.KindVDE {
+	if f.Kind == contract.KindVDE {
 		qdisc = shaping.Shaping{}
 	}
 	if !created || !qdisc.IsZero() {
@@ -624,14 +623,14 @@ func configureIface(nh *netlink.Handle, l netlink.Link, f iface, created bool) e
 // looked up in host, a snapshot, or one at a time if it is nil.
 func plumbed(host hostLinks, n node, f iface) bool {
 	switch f.Kind {
-	case model.KindBridge:
+	case contract.KindBridge:
 		hl, err := host.byName(f.HostDevice)
 		if err != nil || hl.Type() != "veth" {
 			return false
 		}
 		br, err := host.byName(f.Bridge)
 		return err == nil && hl.Attrs().MasterIndex == br.Attrs().Index && hl.Attrs().Flags&net.FlagUp != 0
-	case model.KindVDE:
+	case contract.KindVDE:
 		return vdePlumbed(n, f)
 	}
 	return false
@@ -667,7 +666,7 @@ func (h hostLinks) byName(name string) (netlink.Link, error) {
 // removeIface deletes f's device inside the node (a veth takes its host
 // end with it) and stops its plug and wire.
 func removeIface(nh *netlink.Handle, n node, f iface) error {
-	if f.Kind == model.KindVDE {
+	if f.Kind == contract.KindVDE {
 		if err := stopPlug(n, f); err != nil {
 			return err
 		}
@@ -682,7 +681,7 @@ func removeIface(nh *netlink.Handle, n node, f iface) error {
 			}
 		}
 	}
-	if f.Kind == model.KindBridge {
+	if f.Kind == contract.KindBridge {
 		// The host end of a veth whose node end is gone (or whose
 		// namespace is dying) is deleted by name, if it is a veth; the
 		// name is free when netdev.Delete returns.
@@ -929,7 +928,7 @@ func nodeRemains(v cty.Value) bool {
 		return true
 	}
 	for _, f := range n.Ifaces {
-		if f.Kind == model.KindBridge && hostEnd(f) != nil {
+		if f.Kind == contract.KindBridge && hostEnd(f) != nil {
 			return true
 		}
 	}
@@ -1029,7 +1028,7 @@ func observe(nh *netlink.Handle, n node, l netlink.Link, f iface) (cty.Value, er
 	var s shaping.Shaping
 	same := true
 	switch {
-	case f.Kind == model.KindBridge:
+	case f.Kind == contract.KindBridge:
 		if s, err = shaping.Read(nh, l); err != nil {
 			return f.raw, err
 		}

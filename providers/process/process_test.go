@@ -12,7 +12,6 @@ import (
 
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/shaping"
-	"github.com/benito-net/benito/lower"
 	"github.com/vishvananda/netlink"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -40,8 +39,8 @@ func TestTwoNodesOnABridge(t *testing.T) {
 	br := e.bridge("a")
 	a := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.0.1/24"})
 	b := e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.0.2/24"})
-	e.apply(lower.TypeVNode, "vnode.a", a)
-	e.apply(lower.TypeVNode, "vnode.b", b)
+	e.apply(contract.VNode, "vnode.a", a)
+	e.apply(contract.VNode, "vnode.b", b)
 	e.mustPing("a", "10.9.0.2")
 	e.mustPing("b", "10.9.0.1")
 	if out, err := e.run("a", "hostname"); err != nil || strings.TrimSpace(out) != "a" {
@@ -74,19 +73,19 @@ func TestTwoNodesOnABridge(t *testing.T) {
 		t.Errorf("run directory left behind: %v", entries)
 	}
 	// Deleting again is no error.
-	e.do(lower.TypeVNode, "vnode.a", va, cty.NullVal(va.Type()))
+	e.do(contract.VNode, "vnode.a", va, cty.NullVal(va.Type()))
 }
 
 func TestRouterBetweenTwoBridges(t *testing.T) {
 	e := newEnv(t)
 	b1, b2 := e.bridge("l"), e.bridge("r")
-	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: b1, addr: "10.9.1.2/24"}))
-	e.apply(lower.TypeVNode, "vnode.r", e.nodeConfig("r", false,
+	e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: b1, addr: "10.9.1.2/24"}))
+	e.apply(contract.VNode, "vnode.r", e.nodeConfig("r", false,
 		ifc{name: "eth0", bridge: b1, addr: "10.9.1.1/24"},
 		ifc{name: "eth1", bridge: b2, addr: "10.9.2.1/24"}))
-	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: b2, addr: "10.9.2.2/24"}))
-	e.apply(lower.TypeRoute, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.1"))
-	e.apply(lower.TypeRoute, `route.b["10.9.1.0/24"]`, routeConfig("b", "10.9.1.0/24", "10.9.2.1"))
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: b2, addr: "10.9.2.2/24"}))
+	e.apply(contract.Route, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.1"))
+	e.apply(contract.Route, `route.b["10.9.1.0/24"]`, routeConfig("b", "10.9.1.0/24", "10.9.2.1"))
 	e.mustPing("a", "10.9.2.2")
 	if got := e.read(`route.a["10.9.2.0/24"]`); got.IsNull() || str(got, "gateway") != "10.9.1.1" {
 		t.Errorf("route read back as %#v", got)
@@ -96,10 +95,10 @@ func TestRouterBetweenTwoBridges(t *testing.T) {
 	if got := e.read(`route.a["10.9.2.0/24"]`); !got.IsNull() {
 		t.Fatalf("a deleted route read back as %#v", got)
 	}
-	e.apply(lower.TypeRoute, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.1"))
+	e.apply(contract.Route, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.1"))
 	e.mustPing("a", "10.9.2.2")
 	// A gateway change is an update in place.
-	if pc := e.plan(lower.TypeRoute, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.3")); len(pc.RequiresReplace) != 0 {
+	if pc := e.plan(contract.Route, `route.a["10.9.2.0/24"]`, routeConfig("a", "10.9.2.0/24", "10.9.1.3")); len(pc.RequiresReplace) != 0 {
 		t.Errorf("gateway change replaces: %v", pc.RequiresReplace)
 	}
 	if out, _ := e.run("r", "sysctl", "-n", "net.ipv4.ip_forward"); strings.TrimSpace(out) != "1" {
@@ -110,7 +109,7 @@ func TestRouterBetweenTwoBridges(t *testing.T) {
 func TestShapingInPlace(t *testing.T) {
 	e := newEnv(t)
 	br := e.bridge("s")
-	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.2/24"}))
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.2/24"}))
 	netem, err := shaping.NetemAvailable()
 	if err != nil {
 		t.Fatal(err)
@@ -125,10 +124,10 @@ func TestShapingInPlace(t *testing.T) {
 			f = setAttrs(f, map[string]cty.Value{"capacity": cty.NumberIntVal(capacity)})
 			return setAttrs(v, map[string]cty.Value{"interfaces": cty.ListVal([]cty.Value{f})})
 		}
-		e.apply(lower.TypeVNode, "vnode.a", a(8_000_000))
+		e.apply(contract.VNode, "vnode.a", a(8_000_000))
 		pid := num(e.state["vnode.a"], "pid")
 		e.mustPing("a", "10.9.3.2")
-		if pc := e.apply(lower.TypeVNode, "vnode.a", a(16_000_000)); len(pc.RequiresReplace) != 0 {
+		if pc := e.apply(contract.VNode, "vnode.a", a(16_000_000)); len(pc.RequiresReplace) != 0 {
 			t.Fatalf("a capacity change replaces the node: %v", pc.RequiresReplace)
 		}
 		if got := num(e.state["vnode.a"], "pid"); got != pid {
@@ -146,13 +145,13 @@ func TestShapingInPlace(t *testing.T) {
 		}
 		return
 	}
-	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.1/24", latency: "50ms"}))
+	e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.1/24", latency: "50ms"}))
 	e.mustPing("a", "10.9.3.2") // ARP
 	if rtt := e.mustPing("a", "10.9.3.2"); rtt < 50*time.Millisecond || rtt > 90*time.Millisecond {
 		t.Errorf("RTT with 50ms latency = %v", rtt)
 	}
 	pid := num(e.state["vnode.a"], "pid")
-	pc := e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.1/24", latency: "10ms"}))
+	pc := e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.1/24", latency: "10ms"}))
 	if len(pc.RequiresReplace) != 0 {
 		t.Fatalf("a latency change replaces the node: %v", pc.RequiresReplace)
 	}
@@ -173,8 +172,8 @@ func TestDrift(t *testing.T) {
 	e := newEnv(t)
 	br := e.bridge("d")
 	a := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.4.1/24"})
-	e.apply(lower.TypeVNode, "vnode.a", a)
-	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.4.2/24"}))
+	e.apply(contract.VNode, "vnode.a", a)
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.4.2/24"}))
 
 	// A host veth deleted by hand: the interface reads as missing, the
 	// plan is an update in place, and apply repairs it.
@@ -188,7 +187,7 @@ func TestDrift(t *testing.T) {
 	if got.IsNull() || got.GetAttr("interfaces").LengthInt() != 0 {
 		t.Fatalf("after deleting %s, read %#v", dev, got)
 	}
-	pc := e.apply(lower.TypeVNode, "vnode.a", a)
+	pc := e.apply(contract.VNode, "vnode.a", a)
 	if len(pc.RequiresReplace) != 0 {
 		t.Errorf("repair replaces: %v", pc.RequiresReplace)
 	}
@@ -202,7 +201,7 @@ func TestDrift(t *testing.T) {
 	}
 	// The engine deletes nothing it read as gone; the veth of the dead
 	// namespace may linger a moment, which create must survive.
-	e.apply(lower.TypeVNode, "vnode.a", a)
+	e.apply(contract.VNode, "vnode.a", a)
 	e.mustPing("a", "10.9.4.2")
 }
 
@@ -220,7 +219,7 @@ func TestMountAndStartup(t *testing.T) {
 	e := newEnv(t)
 	src, dst := t.TempDir(), t.TempDir()
 	os.WriteFile(filepath.Join(src, "hello"), []byte("from the host\n"), 0o644)
-	e.apply(lower.TypeVNode, "vnode.m", e.nodeConfig("m", true))
+	e.apply(contract.VNode, "vnode.m", e.nodeConfig("m", true))
 	mount := cty.ObjectVal(map[string]cty.Value{
 		"node":      cty.StringVal("m"),
 		"node_type": cty.StringVal("process"),
@@ -228,7 +227,7 @@ func TestMountAndStartup(t *testing.T) {
 		"target":    cty.StringVal(dst),
 		"read_only": cty.True,
 	})
-	e.apply(lower.TypeMount, `mount.m["`+dst+`"]`, mount)
+	e.apply(contract.Mount, `mount.m["`+dst+`"]`, mount)
 	if out, err := e.run("m", "cat", filepath.Join(dst, "hello")); err != nil || out != "from the host\n" {
 		t.Errorf("cat in node = %q, %v", out, err)
 	}
@@ -248,7 +247,7 @@ func TestMountAndStartup(t *testing.T) {
 		"command": cty.StringVal("hostname; cat " + filepath.Join(dst, "hello") + "; exec sleep 60"),
 		"log":     cty.StringVal(log),
 	})
-	e.apply(lower.TypeStartup, "startup.m", startup)
+	e.apply(contract.Startup, "startup.m", startup)
 	var out []byte
 	for i := 0; i < 200; i++ {
 		if out, _ = os.ReadFile(log); strings.Count(string(out), "\n") >= 2 {
@@ -274,7 +273,7 @@ func TestMountAndStartup(t *testing.T) {
 
 func TestMissingMountTarget(t *testing.T) {
 	e := newEnv(t)
-	e.apply(lower.TypeVNode, "vnode.m", e.nodeConfig("m", true))
+	e.apply(contract.VNode, "vnode.m", e.nodeConfig("m", true))
 	mount := cty.ObjectVal(map[string]cty.Value{
 		"node":      cty.StringVal("m"),
 		"node_type": cty.StringVal("process"),
@@ -282,8 +281,8 @@ func TestMissingMountTarget(t *testing.T) {
 		"target":    cty.StringVal("/nonexistent-benito-" + e.tag),
 		"read_only": cty.False,
 	})
-	pc := e.plan(lower.TypeMount, "mount.m", mount)
-	resp := e.p.ApplyResource(t.Context(), applyReq(lower.TypeMount, "mount.m", cty.NullVal(pc.Planned.Type()), pc.Planned))
+	pc := e.plan(contract.Mount, "mount.m", mount)
+	resp := e.p.ApplyResource(t.Context(), applyReq(contract.Mount, "mount.m", cty.NullVal(pc.Planned.Type()), pc.Planned))
 	if !resp.Diagnostics.HasErrors() || !strings.Contains(resp.Diagnostics.Err().Error(), "does not exist") {
 		t.Errorf("missing target: %v", resp.Diagnostics.Err())
 	}
@@ -292,8 +291,8 @@ func TestMissingMountTarget(t *testing.T) {
 func TestVDE(t *testing.T) {
 	e := newEnv(t)
 	sock, _ := e.vdeSwitch()
-	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.5.1/24"}))
-	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 2, addr: "10.9.5.2/24"}))
+	e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.5.1/24"}))
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 2, addr: "10.9.5.2/24"}))
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, n := range []string{"a", "b"} {
@@ -315,7 +314,7 @@ func TestVDE(t *testing.T) {
 	if got := e.read("vnode.a"); got.GetAttr("interfaces").LengthInt() != 0 {
 		t.Fatalf("a dead plug reads as %#v", got.GetAttr("interfaces"))
 	}
-	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.5.1/24"}))
+	e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.5.1/24"}))
 	e.mustPing("a", "10.9.5.2")
 	va := e.state["vnode.a"]
 	e.destroy("vnode.a")
@@ -372,7 +371,7 @@ func TestHolderDied(t *testing.T) {
 	e := newEnv(t)
 	br := e.bridge("h")
 	cfg := e.nodeConfig("a", false, ifc{name: "eth0", bridge: br, addr: "10.9.7.1/24"})
-	e.apply(lower.TypeVNode, "vnode.a", cfg)
+	e.apply(contract.VNode, "vnode.a", cfg)
 	p := e.startIn("a")
 	e.killHolder("a")
 	v := e.state["vnode.a"]
@@ -383,13 +382,13 @@ func TestHolderDied(t *testing.T) {
 	e.checkGone(v)
 
 	// Re-created after its holder died (read as gone, so not deleted).
-	e.apply(lower.TypeVNode, "vnode.a", cfg)
+	e.apply(contract.VNode, "vnode.a", cfg)
 	p = e.startIn("a")
 	e.killHolder("a")
 	if got := e.read("vnode.a"); !got.IsNull() {
 		t.Fatalf("a node whose holder died reads as %#v", got)
 	}
-	e.apply(lower.TypeVNode, "vnode.a", cfg)
+	e.apply(contract.VNode, "vnode.a", cfg)
 	if p.Alive() {
 		t.Errorf("sleep %d, started in the node, outlived its re-create", p.Pid)
 	}
@@ -402,8 +401,8 @@ func TestHolderDied(t *testing.T) {
 // node b's namespace.
 func TestRecordedNamespaceReused(t *testing.T) {
 	e := newEnv(t)
-	e.apply(lower.TypeVNode, "vnode.a", e.nodeConfig("a", false))
-	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false))
+	e.apply(contract.VNode, "vnode.a", e.nodeConfig("a", false))
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false))
 	pb := e.startIn("b")
 	ha, hb := holderOf(e.state["vnode.a"]), holderOf(e.state["vnode.b"])
 	// And one that benito did not start (another tool's, in a namespace

@@ -17,7 +17,7 @@ import (
 )
 
 // Name is the provider's name: the node type it serves.
-const Name = model.TypeProcess
+const Name = contract.NodeProcess
 
 // Version is the provider's version.
 const Version = "0.1.0"
@@ -40,21 +40,21 @@ func New() *Provider {
 
 // forceNew lists the attributes that cannot change on a running node.
 var forceNew = map[string][]string{
-	lower.TypeVNode:   {"name", "type", "os", "image", "partition", "memory", "cpus", "config_dir", "run_dir", "mount_namespace"},
-	lower.TypeRoute:   {"node", "destination"},
-	lower.TypeMount:   {"node", "node_type", "source", "target"},
-	lower.TypeStartup: {"node", "command", "log"},
+	contract.VNode:   {"name", "type", "os", "image", "partition", "memory", "cpus", "config_dir", "run_dir", "mount_namespace"},
+	contract.Route:   {"node", "destination"},
+	contract.Mount:   {"node", "node_type", "source", "target"},
+	contract.Startup: {"node", "command", "log"},
 }
 
 // computed lists the attributes the provider adds, per type.
 var computed = map[string]map[string]*providers.Attribute{
-	lower.TypeVNode: {
+	contract.VNode: {
 		"pid":        {Type: cty.Number, Computed: true, Description: "pid of the node's holder process"},
 		"start_time": {Type: cty.Number, Computed: true, Description: "start time of the holder (clock ticks since boot), which tells it from a later process with its pid"},
 		"netns":      {Type: cty.String, Computed: true, Description: "the node's network namespace"},
 		"log":        {Type: cty.String, Computed: true, Description: "log of the node's plugs"},
 	},
-	lower.TypeStartup: {
+	contract.Startup: {
 		"pid":        {Type: cty.Number, Computed: true, Description: "pid the startup command started as"},
 		"start_time": {Type: cty.Number, Computed: true, Description: "start time of the startup command"},
 		"holder":     {Type: cty.String, Computed: true, Description: "the node's holder the command was started in (pid:start_time)"},
@@ -63,7 +63,7 @@ var computed = map[string]map[string]*providers.Attribute{
 
 func buildSchema() providers.Schema {
 	s := providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{}}
-	for _, typ := range []string{lower.TypeVNode, lower.TypeRoute, lower.TypeMount, lower.TypeStartup} {
+	for _, typ := range []string{contract.VNode, contract.Route, contract.Mount, contract.Startup} {
 		rs := &providers.ResourceSchema{Attributes: map[string]*providers.Attribute{}}
 		for name, ty := range lower.ConfigTypes[typ] {
 			rs.Attributes[name] = &providers.Attribute{Type: ty, Optional: true}
@@ -75,13 +75,13 @@ func buildSchema() providers.Schema {
 			rs.Attributes[name] = a
 		}
 		switch typ {
-		case lower.TypeVNode:
+		case contract.VNode:
 			rs.Description = "a process node: a holder process with network, UTS (and mount) namespaces of its own"
-		case lower.TypeRoute:
+		case contract.Route:
 			rs.Description = "a route in a process node's network stack"
-		case lower.TypeMount:
+		case contract.Mount:
 			rs.Description = "a bind mount inside a process node's mount namespace"
-		case lower.TypeStartup:
+		case contract.Startup:
 			rs.Description = "a process node's startup command, run inside the node once its network is up"
 		}
 		s.ResourceTypes[typ] = rs
@@ -94,7 +94,7 @@ func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
 }
 
 func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
-	_, runDir, diags := providers.SiteRoot(req, model.SiteRunRoot, model.SiteDefaults[model.SiteRunRoot])
+	_, runDir, diags := providers.SiteRoot(req, contract.SiteRunRoot, model.SiteDefaults[contract.SiteRunRoot])
 	if diags.HasErrors() {
 		return providers.ConfigureResponse{Diagnostics: diags}
 	}
@@ -120,7 +120,7 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 			diags = append(diags, providers.Diagnostic{Address: r.Address, Attribute: attr, Summary: summary, Detail: fmt.Sprintf(detail, args...)})
 		}
 		switch r.Type {
-		case lower.TypeVNode:
+		case contract.VNode:
 			if t := str(r.Config, "type"); t != Name {
 				bad(cty.GetAttrPath("type"), "Wrong node type", "The process provider serves nodes of type %q, not %q.", Name, t)
 			}
@@ -137,17 +137,17 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 					bad(cty.GetAttrPath("interfaces").IndexInt(i), "Link shaping not possible here", "Node %q, interface %q: %s.", n.Name, f.Name, msg)
 				}
 			}
-		case lower.TypeRoute:
+		case contract.Route:
 			if _, err := decodeRoute(r.Config); err != nil {
 				bad(nil, "Invalid route", "%v.", err)
 			}
-		case lower.TypeMount:
+		case contract.Mount:
 			for _, a := range []string{"source", "target"} {
 				if v := str(r.Config, a); !filepath.IsAbs(v) {
 					bad(cty.GetAttrPath(a), "Invalid mount", "The %s of a bind mount must be an absolute path, not %q.", a, v)
 				}
 			}
-		case lower.TypeStartup:
+		case contract.Startup:
 			if str(r.Config, "node") == "" || str(r.Config, "command") == "" || !filepath.IsAbs(str(r.Config, "log")) {
 				bad(nil, "Invalid startup", "A startup needs a node, a command and an absolute log path.")
 			}
@@ -158,7 +158,7 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 
 func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
 	return providers.PlanEach(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
-		if c.Type == lower.TypeVNode {
+		if c.Type == contract.VNode {
 			// The log path follows from the configuration.
 			if rd, name := str(c.Proposed, "run_dir"), str(c.Proposed, "name"); rd != "" && name != "" {
 				return map[string]cty.Value{"log": cty.StringVal(nodeLog(rd, name))}
@@ -178,13 +178,13 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 		err error
 	)
 	switch req.Type {
-	case lower.TypeVNode:
+	case contract.VNode:
 		v, err = p.applyNode(req.Prior, req.Planned)
-	case lower.TypeRoute:
+	case contract.Route:
 		v, err = p.applyRoute(req.Prior, req.Planned)
-	case lower.TypeMount:
+	case contract.Mount:
 		v, err = p.applyMount(req.Prior, req.Planned)
-	case lower.TypeStartup:
+	case contract.Startup:
 		v, err = p.applyStartup(req.Prior, req.Planned)
 	}
 	if v == cty.NilVal {
@@ -204,7 +204,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 	var host hostLinks
 	nodes := 0
 	for _, r := range req.Resources {
-		if r.Type == lower.TypeVNode && !r.Current.IsNull() {
+		if r.Type == contract.VNode && !r.Current.IsNull() {
 			nodes++
 		}
 	}
@@ -230,7 +230,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			err error
 		)
 		switch r.Type {
-		case lower.TypeVNode:
+		case contract.VNode:
 			if req.ExistenceOnly {
 				// Before a destroy: the node counts while anything of it
 				// is left (its holder, its directory, a veth's host end),
@@ -241,11 +241,11 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 				break
 			}
 			v, err = readNode(r.Current, host)
-		case lower.TypeRoute:
+		case contract.Route:
 			v, err = p.readRoute(r.Current)
-		case lower.TypeMount:
+		case contract.Mount:
 			v, err = p.readMount(r.Current)
-		case lower.TypeStartup:
+		case contract.Startup:
 			v, err = p.readStartup(r.Current)
 		}
 		if err != nil {

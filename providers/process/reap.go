@@ -9,7 +9,6 @@ import (
 
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/netdev"
-	"github.com/benito-net/benito/model"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -21,7 +20,7 @@ func deleteHostEnds(n node) (map[string]bool, error) {
 	var idx []int
 	done := map[string]bool{}
 	for _, f := range n.Ifaces {
-		if f.Kind != model.KindBridge {
+		if f.Kind != contract.KindBridge {
 			continue
 		}
 		if hl := hostEnd(f); hl != nil {

@@ -19,7 +19,6 @@ import (
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/shaping"
 	"github.com/benito-net/benito/internal/vdemgmt"
-	"github.com/benito-net/benito/model"
 )
 
 // A shaped interface on a VDE switch is plugged through a wire: a private
@@ -42,7 +41,7 @@ import (
 const wireTimeout = 5 * time.Second
 
 // wired reports whether f is plugged through a wire.
-func wired(f iface) bool { return f.Kind == model.KindVDE && !f.Shaping.IsZero() }
+func wired(f iface) bool { return f.Kind == contract.KindVDE && !f.Shaping.IsZero() }
 
 func wireDir(n node, f iface) string   { return filepath.Join(nodeDir(n.RunDir, n.Name), f.Name) }
 func hubSocket(n node, f iface) string { return filepath.Join(wireDir(n, f), "wire.ctl") }
@@ -397,7 +396,7 @@ func wireNumber(s string) (float64, bool) {
 // qdisc; any shaping on a VDE switch needs wirefilter.
 func shapingProblem(f iface) string {
 	switch {
-	case f.Kind == model.KindBridge && (f.Shaping.Latency != 0 || f.Shaping.Loss != 0):
+	case f.Kind == contract.KindBridge && (f.Shaping.Latency != 0 || f.Shaping.Loss != 0):
 		ok, err := shaping.NetemAvailable()
 		if err != nil {
 			// The probe could not run (not root?): apply will tell.

@@ -14,7 +14,6 @@ import (
 
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/shaping"
-	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -114,8 +113,8 @@ func TestWireShaping(t *testing.T) {
 			}
 		}
 	})
-	e.apply(lower.TypeVNode, "vnode.a", node("a", 1, "10.9.6.1/24", "50ms"))
-	e.apply(lower.TypeVNode, "vnode.b", node("b", 2, "10.9.6.2/24", "50ms"))
+	e.apply(contract.VNode, "vnode.a", node("a", 1, "10.9.6.1/24", "50ms"))
+	e.apply(contract.VNode, "vnode.b", node("b", 2, "10.9.6.2/24", "50ms"))
 	e.mustPing("a", "10.9.6.2") // ARP
 	if lo, avg := e.rtts("a", "10.9.6.2"); lo < 95*time.Millisecond || avg > 150*time.Millisecond {
 		t.Errorf("RTT with 50ms each way: min %v, mean %v; want 100ms or a little more", lo, avg)
@@ -137,7 +136,7 @@ func TestWireShaping(t *testing.T) {
 		name, addr string
 		port       int
 	}{{"a", "10.9.6.1/24", 1}, {"b", "10.9.6.2/24", 2}} {
-		if pc := e.apply(lower.TypeVNode, "vnode."+n.name, node(n.name, n.port, n.addr, "10ms")); len(pc.RequiresReplace) != 0 {
+		if pc := e.apply(contract.VNode, "vnode."+n.name, node(n.name, n.port, n.addr, "10ms")); len(pc.RequiresReplace) != 0 {
 			t.Fatalf("a latency change replaces %s: %v", n.name, pc.RequiresReplace)
 		}
 	}
@@ -175,7 +174,7 @@ func TestWireShaping(t *testing.T) {
 	if got := e.read("vnode.a"); got.IsNull() || got.GetAttr("interfaces").LengthInt() != 0 {
 		t.Fatalf("a dead wirefilter reads as %#v", got)
 	}
-	if pc := e.apply(lower.TypeVNode, "vnode.a", node("a", 1, "10.9.6.1/24", "10ms")); len(pc.RequiresReplace) != 0 {
+	if pc := e.apply(contract.VNode, "vnode.a", node("a", 1, "10.9.6.1/24", "10ms")); len(pc.RequiresReplace) != 0 {
 		t.Errorf("repair replaces: %v", pc.RequiresReplace)
 	}
 	if _, _, w3 := e.wireProcs("a"); !w3.Alive() || w3 == wire {
@@ -197,8 +196,8 @@ func TestWireShaping(t *testing.T) {
 			t.Errorf("%s after a switch restart reads as %#v", n, got.GetAttr("interfaces"))
 		}
 	}
-	e.apply(lower.TypeVNode, "vnode.a", node("a", 1, "10.9.6.1/24", "10ms"))
-	e.apply(lower.TypeVNode, "vnode.b", node("b", 2, "10.9.6.2/24", "10ms"))
+	e.apply(contract.VNode, "vnode.a", node("a", 1, "10.9.6.1/24", "10ms"))
+	e.apply(contract.VNode, "vnode.b", node("b", 2, "10.9.6.2/24", "10ms"))
 	e.mustPing("a", "10.9.6.2")
 	if got := e.read("vnode.a"); !got.RawEquals(e.state["vnode.a"]) {
 		t.Errorf("node repaired after a switch restart reads back changed: %#v", got.GetAttr("interfaces"))
@@ -212,7 +211,7 @@ func TestWireShaping(t *testing.T) {
 	if got := e.read("vnode.a"); got.GetAttr("interfaces").LengthInt() != 0 {
 		t.Errorf("a deleted TAP reads as %#v", got.GetAttr("interfaces"))
 	}
-	e.apply(lower.TypeVNode, "vnode.a", node("a", 1, "10.9.6.1/24", "10ms"))
+	e.apply(contract.VNode, "vnode.a", node("a", 1, "10.9.6.1/24", "10ms"))
 	e.mustPing("a", "10.9.6.2")
 	if _, _, w := e.wireProcs("a"); w != wire {
 		t.Errorf("a new TAP restarted the wirefilter: %v -> %v", wire, w)
@@ -221,7 +220,7 @@ func TestWireShaping(t *testing.T) {
 	// b unshaped: its wire goes, its TAP is plugged into its port again.
 	_, hubB, wireB := e.wireProcs("b")
 	nb, _ := decodeNode(e.state["vnode.b"])
-	e.apply(lower.TypeVNode, "vnode.b", node("b", 2, "10.9.6.2/24", ""))
+	e.apply(contract.VNode, "vnode.b", node("b", 2, "10.9.6.2/24", ""))
 	if hubB.Alive() || wireB.Alive() {
 		t.Errorf("b's hub or wirefilter still running after unshaping")
 	}
@@ -293,8 +292,8 @@ func TestBridgeLatencyWithoutNetem(t *testing.T) {
 	}
 	e := newEnv(t)
 	cfg := e.nodeConfig("a", false, ifc{name: "eth0", bridge: "bt" + e.tag, addr: "10.9.7.1/24", latency: "50ms"})
-	rs := e.p.schema.ResourceTypes[lower.TypeVNode]
-	d := e.p.ValidateResources(context.Background(), providers.ValidateResourcesRequest{Resources: []providers.ValidateResource{{Address: "vnode.a", Type: lower.TypeVNode, Config: conform(rs, cfg)}}}).Diagnostics
+	rs := e.p.schema.ResourceTypes[contract.VNode]
+	d := e.p.ValidateResources(context.Background(), providers.ValidateResourcesRequest{Resources: []providers.ValidateResource{{Address: "vnode.a", Type: contract.VNode, Config: conform(rs, cfg)}}}).Diagnostics
 	if !d.HasErrors() {
 		t.Fatal("latency on a bridge validated on a kernel without netem")
 	}
@@ -308,7 +307,7 @@ func TestBridgeLatencyWithoutNetem(t *testing.T) {
 	cfg = e.nodeConfig("a", false, ifc{name: "eth0", bridge: "bt" + e.tag, addr: "10.9.7.1/24"})
 	f := setAttrs(cfg.GetAttr("interfaces").Index(cty.NumberIntVal(0)), map[string]cty.Value{"capacity": cty.NumberIntVal(1_000_000)})
 	cfg = setAttrs(cfg, map[string]cty.Value{"interfaces": cty.ListVal([]cty.Value{f})})
-	if d := e.p.ValidateResources(context.Background(), providers.ValidateResourcesRequest{Resources: []providers.ValidateResource{{Address: "vnode.a", Type: lower.TypeVNode, Config: conform(rs, cfg)}}}).Diagnostics; d.HasErrors() {
+	if d := e.p.ValidateResources(context.Background(), providers.ValidateResourcesRequest{Resources: []providers.ValidateResource{{Address: "vnode.a", Type: contract.VNode, Config: conform(rs, cfg)}}}).Diagnostics; d.HasErrors() {
 		t.Errorf("capacity on a bridge: %v", d.Err())
 	}
 }
@@ -322,8 +321,8 @@ func TestWireCapacity(t *testing.T) {
 	a := e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.8.1/24"})
 	f := setAttrs(a.GetAttr("interfaces").Index(cty.NumberIntVal(0)), map[string]cty.Value{"capacity": cty.NumberIntVal(1_000_000)})
 	a = setAttrs(a, map[string]cty.Value{"interfaces": cty.ListVal([]cty.Value{f})})
-	e.apply(lower.TypeVNode, "vnode.a", a)
-	e.apply(lower.TypeVNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 2, addr: "10.9.8.2/24"}))
+	e.apply(contract.VNode, "vnode.a", a)
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 2, addr: "10.9.8.2/24"}))
 	e.mustPing("a", "10.9.8.2")
 	// 60000 bytes at 1 Mbit/s (125000 bytes/s) take 480ms to leave a;
 	// b's reply is not shaped.
@@ -361,7 +360,7 @@ func TestWireCapacity(t *testing.T) {
 	}
 	f = setAttrs(f, map[string]cty.Value{"capacity": cty.NumberIntVal(100_000_000)})
 	a = setAttrs(a, map[string]cty.Value{"interfaces": cty.ListVal([]cty.Value{f})})
-	if pc := e.apply(lower.TypeVNode, "vnode.a", a); len(pc.RequiresReplace) > 0 {
+	if pc := e.apply(contract.VNode, "vnode.a", a); len(pc.RequiresReplace) > 0 {
 		t.Fatalf("a capacity change replaces the node: %v", pc.RequiresReplace)
 	}
 	if !wire.Alive() {
