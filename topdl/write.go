@@ -18,66 +18,105 @@ import (
 // writer, with an XML declaration. Substrates and computers keep their
 // order in t.
 func Marshal(t *Topology) []byte {
-	var b strings.Builder
-	b.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<experiment>\n")
+	// Twice: once counting, to allocate the document once (a large
+	// experiment's is tens of megabytes, written on every plan), then
+	// writing it.
+	sizer := &writer{sizing: true}
+	sizer.topology(t)
+	w := &writer{b: make([]byte, 0, sizer.n)}
+	w.topology(t)
+	return w.b
+}
+
+// writer appends the document to b, or, sizing, only counts its bytes in n.
+type writer struct {
+	b      []byte
+	sizing bool
+	n      int
+}
+
+func (w *writer) topology(t *Topology) {
+	w.str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<experiment>\n")
 	v := t.Version
 	if v == "" {
 		v = "1.0"
 	}
-	elem(&b, 2, "version", v)
+	w.elem(2, "version", v)
 	for _, s := range t.Substrates {
-		b.WriteString("  <substrates>\n")
-		elem(&b, 4, "name", s.Name)
-		shaping(&b, 4, s.Capacity, s.Latency)
-		attrs(&b, 4, s.Attributes)
-		b.WriteString("  </substrates>\n")
+		w.str("  <substrates>\n")
+		w.elem(4, "name", s.Name)
+		w.shaping(4, s.Capacity, s.Latency)
+		w.attrs(4, s.Attributes)
+		w.str("  </substrates>\n")
 	}
 	for _, c := range t.Computers {
-		b.WriteString("  <elements>\n    <computer>\n")
-		elem(&b, 6, "name", c.Name)
+		w.str("  <elements>\n    <computer>\n")
+		w.elem(6, "name", c.Name)
 		for _, o := range c.OS {
-			b.WriteString("      <os>\n")
+			w.str("      <os>\n")
 			for _, f := range [][2]string{{"name", o.Name}, {"version", o.Version}, {"distribution", o.Distribution}, {"distributionversion", o.DistributionVersion}} {
 				if f[1] != "" {
-					elem(&b, 8, f[0], f[1])
+					w.elem(8, f[0], f[1])
 				}
 			}
-			b.WriteString("      </os>\n")
+			w.str("      </os>\n")
 		}
 		for _, s := range c.Software {
-			b.WriteString("      <software>\n")
-			elem(&b, 8, "location", s.Location)
+			w.str("      <software>\n")
+			w.elem(8, "location", s.Location)
 			if s.Install != "" {
-				elem(&b, 8, "install", s.Install)
+				w.elem(8, "install", s.Install)
 			}
-			b.WriteString("      </software>\n")
+			w.str("      </software>\n")
 		}
 		for _, ifc := range c.Interfaces {
-			b.WriteString("      <interface>\n")
-			elem(&b, 8, "substrate", ifc.Substrate)
-			elem(&b, 8, "name", ifc.Name)
-			shaping(&b, 8, ifc.Capacity, ifc.Latency)
-			attrs(&b, 8, ifc.Attributes)
-			b.WriteString("      </interface>\n")
+			w.str("      <interface>\n")
+			w.elem(8, "substrate", ifc.Substrate)
+			w.elem(8, "name", ifc.Name)
+			w.shaping(8, ifc.Capacity, ifc.Latency)
+			w.attrs(8, ifc.Attributes)
+			w.str("      </interface>\n")
 		}
-		attrs(&b, 6, c.Attributes)
-		b.WriteString("    </computer>\n  </elements>\n")
+		w.attrs(6, c.Attributes)
+		w.str("    </computer>\n  </elements>\n")
 	}
-	attrs(&b, 2, t.Attributes)
-	b.WriteString("</experiment>\n")
-	return []byte(b.String())
+	w.attrs(2, t.Attributes)
+	w.str("</experiment>\n")
 }
 
-func shaping(b *strings.Builder, indent int, c *Capacity, l *Latency) {
-	pad := strings.Repeat(" ", indent)
+func (w *writer) str(s string) {
+	if w.sizing {
+		w.n += len(s)
+		return
+	}
+	w.b = append(w.b, s...)
+}
+
+// Write makes w an io.Writer, for xml.EscapeText.
+func (w *writer) Write(p []byte) (int, error) {
+	if w.sizing {
+		w.n += len(p)
+	} else {
+		w.b = append(w.b, p...)
+	}
+	return len(p), nil
+}
+
+func (w *writer) shaping(indent int, c *Capacity, l *Latency) {
 	if c != nil {
-		fmt.Fprintf(b, "%s<capacity>\n%s  <rate>%s</rate>\n%s  <kind>%s</kind>\n%s</capacity>\n",
-			pad, pad, strconv.FormatFloat(c.Rate, 'f', 6, 64), pad, kindOr(c.Kind), pad)
+		w.shape(indent, "capacity", "rate", c.Rate, c.Kind)
 	}
 	if l != nil {
-		fmt.Fprintf(b, "%s<latency>\n%s  <time>%s</time>\n%s  <kind>%s</kind>\n%s</latency>\n",
-			pad, pad, strconv.FormatFloat(l.Time, 'f', 6, 64), pad, kindOr(l.Kind), pad)
+		w.shape(indent, "latency", "time", l.Time, l.Kind)
 	}
+}
+
+func (w *writer) shape(indent int, name, field string, v float64, kind string) {
+	w.openTag(indent, name)
+	var num [32]byte
+	w.element(indent+2, field, string(strconv.AppendFloat(num[:0], v, 'f', 6, 64)), false)
+	w.elem(indent+2, "kind", kindOr(kind))
+	w.closeTag(indent, name)
 }
 
 func kindOr(k string) string {
@@ -87,20 +126,60 @@ func kindOr(k string) string {
 	return k
 }
 
-func elem(b *strings.Builder, indent int, name, value string) {
-	b.WriteString(strings.Repeat(" ", indent))
-	b.WriteString("<" + name + ">")
-	_ = xml.EscapeText(b, []byte(value))
-	b.WriteString("</" + name + ">\n")
+// spaces indents: the deepest element is 10 deep.
+const spaces = "                "
+
+func (w *writer) openTag(indent int, name string) {
+	w.str(spaces[:indent])
+	w.str("<")
+	w.str(name)
+	w.str(">\n")
 }
 
-func attrs(b *strings.Builder, indent int, list []Attribute) {
-	pad := strings.Repeat(" ", indent)
+func (w *writer) closeTag(indent int, name string) {
+	w.str(spaces[:indent])
+	w.str("</")
+	w.str(name)
+	w.str(">\n")
+}
+
+// elem writes an element of text, escaped.
+func (w *writer) elem(indent int, name, value string) { w.element(indent, name, value, true) }
+
+func (w *writer) element(indent int, name, value string, escape bool) {
+	w.str(spaces[:indent])
+	w.str("<")
+	w.str(name)
+	w.str(">")
+	if escape {
+		w.text(value)
+	} else {
+		w.str(value)
+	}
+	w.str("</")
+	w.str(name)
+	w.str(">\n")
+}
+
+// text writes s escaped as xml.EscapeText does. Most values need nothing
+// escaped and are written as they are; the others go to xml.EscapeText,
+// which also replaces what XML cannot hold.
+func (w *writer) text(s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\'' || c == '&' || c == '<' || c == '>' {
+			_ = xml.EscapeText(w, []byte(s))
+			return
+		}
+	}
+	w.str(s)
+}
+
+func (w *writer) attrs(indent int, list []Attribute) {
 	for _, a := range list {
-		b.WriteString(pad + "<attribute>\n")
-		elem(b, indent+2, "attribute", a.Name)
-		elem(b, indent+2, "value", a.Value)
-		b.WriteString(pad + "</attribute>\n")
+		w.openTag(indent, "attribute")
+		w.elem(indent+2, "attribute", a.Name)
+		w.elem(indent+2, "value", a.Value)
+		w.closeTag(indent, "attribute")
 	}
 }
 

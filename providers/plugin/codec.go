@@ -14,7 +14,7 @@ import (
 // wire form. Both sides use it, so whatever one encodes the other decodes.
 
 // encodeValue encodes v against the codec's type, in cty's msgpack format
-// (fastcodec.go). cty.NilVal (no value) is the empty DynamicValue; a null
+// (valuecodec.go). cty.NilVal (no value) is the empty DynamicValue; a null
 // value is msgpack nil.
 func (c *typeCodec) encodeValue(v cty.Value) (*proto.DynamicValue, error) {
 	if v == cty.NilVal {

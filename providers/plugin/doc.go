@@ -75,13 +75,18 @@
 // Values are cty's msgpack encoding, byte for byte, so that a provider
 // built with cty's own code (an older benito, another SDK) interoperates.
 // Both sides encode and decode it with a codec compiled once per value type
-// (fastcodec.go): no reflection, pure ASCII strings taken without NFC
-// normalisation (already normal), a decoded object given its schema type
-// rather than one derived anew. What that codec does not take on (refined
-// unknowns, dynamically typed parts, a value not exactly of its type, bytes
-// it does not expect) goes to cty's own code, so results and errors are
-// always cty's; tests compare the two on random types and values, and a
-// fuzz test on arbitrary bytes.
+// (valuecodec.go) that goes through cty's public API only (no reflection,
+// no access to cty.Value's fields): attribute names sorted and encoded
+// once, values read with GetAttr, AsString, AsBigFloat and the element
+// iterators, and built with cty's constructors. What that codec does not
+// take on (refined unknowns, dynamically typed parts, a value not exactly
+// of its type, bytes it does not expect) goes to cty's own code, so results
+// are cty's; tests compare the two on random types and values, and a fuzz
+// test on arbitrary bytes. Every length read from the wire is checked
+// against the bytes that follow before anything is allocated for it: bytes
+// claiming more than they hold are refused before cty's decoder, which
+// allocates what a length claims, sees them. A panic of cty's decoder on
+// inconsistent input is an error too.
 //
 // # TLS
 //

@@ -2,29 +2,33 @@ package plugin
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"math"
 	"math/big"
-	"reflect"
 	"sort"
-	"sync"
-	"unsafe"
 
 	"github.com/zclconf/go-cty/cty"
 	ctymsgpack "github.com/zclconf/go-cty/cty/msgpack"
 )
 
-// This file is a faster path for cty's msgpack encoding: a codec compiled
-// once per value type encodes and decodes exactly the bytes
-// github.com/zclconf/go-cty/cty/msgpack does (so providers built with cty's
-// own code interoperate), without reflection and without normalising
-// strings that are pure ASCII (already in NFC). It handles what values of
+// This file encodes and decodes values in cty's msgpack format
+// (github.com/zclconf/go-cty/cty/msgpack), byte for byte, so that a
+// provider built with cty's own code interoperates, through cty's public
+// API only. A codec is compiled once per value type: attribute names
+// sorted and their encodings precomputed, and no reflection (cty's
+// encoder goes through vmihailenco/msgpack's). It takes on what values of
 // a schema's types hold in practice: known and wholly unknown values,
 // nulls, strings, numbers, bools, lists, sets, maps, objects and tuples.
-// Anything else (a refined unknown, a dynamically typed part, a value that
-// does not match the type exactly, bytes the fast path does not expect) goes
-// to cty's own code: a part of the value where the bytes of that part are
-// enough, otherwise the whole value. So the fast path changes speed, never
-// results, and errors are always cty's.
+// The rest (a refined unknown, a dynamically typed part, an object type
+// with optional attributes, a value not exactly of the type, bytes it
+// does not expect) goes to cty's own code: that part alone where its bytes
+// are self-contained, otherwise the whole value. So this codec changes
+// speed, never results, and errors are cty's but for one kind: every
+// length read from the wire is checked against the bytes left before
+// anything is allocated for it, and bytes go to cty's decoder only once a
+// walk over them (skip) found every length within the input, since cty
+// allocates what a length claims.
 
 type nodeKind uint8
 
@@ -49,19 +53,17 @@ type codecNode struct {
 	names []string     // object attribute names, sorted (cty's order)
 	keys  [][]byte     // the names msgpack-encoded
 	index map[string]int
-	// exact: every value this node decodes has exactly type ty (no
-	// dynamically typed part), so an object can take ty as its type.
-	exact bool
 }
 
 // typeCodec is a compiled codec for one value type.
 type typeCodec struct{ root *codecNode }
 
-func compileCodec(ty cty.Type) *typeCodec { return &typeCodec{root: compileNode(ty)} }
+// codecOf compiles the codec of ty. Callers keep it as long as the type
+// (newTypes: once per resource type when a schema is loaded).
+func codecOf(ty cty.Type) *typeCodec { return &typeCodec{root: compileNode(ty)} }
 
 func compileNode(ty cty.Type) *codecNode {
 	n := &codecNode{ty: ty}
-	defer n.setExact()
 	switch {
 	case ty == cty.String:
 		n.kind = kString
@@ -93,16 +95,6 @@ func compileNode(ty cty.Type) *codecNode {
 	return n
 }
 
-// setExact sets exact: the node and every part of it is fast (a value
-// cty decodes can have a type equal to ty but not the same, or, with
-// optional attributes, another type).
-func (n *codecNode) setExact() {
-	n.exact = n.kind != kOther && (n.elem == nil || n.elem.exact)
-	for _, e := range n.elems {
-		n.exact = n.exact && e.exact
-	}
-}
-
 func compileObject(n *codecNode) {
 	atys := n.ty.AttributeTypes()
 	n.kind = kObject
@@ -126,45 +118,6 @@ func compileTuple(n *codecNode) {
 	}
 }
 
-// codecs caches compiled codecs by the map of an object type's attribute
-// types (shared by every copy of the type; the entry keeps it alive, so its
-// address is not reused). Other types compile on each call.
-var codecs struct {
-	sync.Mutex
-	m map[uintptr]*codecEntry
-}
-
-type codecEntry struct {
-	ty cty.Type
-	c  *typeCodec
-}
-
-const maxCachedCodecs = 4096
-
-// codecOf returns the codec of ty.
-func codecOf(ty cty.Type) *typeCodec {
-	if !ty.IsObjectType() {
-		return compileCodec(ty)
-	}
-	key := reflect.ValueOf(ty.AttributeTypes()).Pointer()
-	codecs.Lock()
-	e := codecs.m[key]
-	codecs.Unlock()
-	if e != nil {
-		return e.c
-	}
-	c := compileCodec(ty)
-	codecs.Lock()
-	if codecs.m == nil {
-		codecs.m = map[uintptr]*codecEntry{}
-	}
-	if len(codecs.m) < maxCachedCodecs {
-		codecs.m[key] = &codecEntry{ty: ty, c: c}
-	}
-	codecs.Unlock()
-	return c
-}
-
 // Marshal encodes v as ctymsgpack.Marshal(v, ty) does.
 func (c *typeCodec) Marshal(v cty.Value) ([]byte, error) {
 	if b, ok := c.root.encode(make([]byte, 0, 256), v); ok {
@@ -173,12 +126,31 @@ func (c *typeCodec) Marshal(v cty.Value) ([]byte, error) {
 	return ctymsgpack.Marshal(v, c.root.ty)
 }
 
-// Unmarshal decodes b as ctymsgpack.Unmarshal(b, ty) does.
+// Unmarshal decodes b as ctymsgpack.Unmarshal(b, ty) does, except that
+// bytes with a length longer than what follows it are an error here
+// before cty would allocate for them.
 func (c *typeCodec) Unmarshal(b []byte) (cty.Value, error) {
 	if v, _, ok := c.root.decode(b, 0); ok {
 		return v, nil
 	}
-	return ctymsgpack.Unmarshal(b, c.root.ty)
+	if _, ok := skip(b, 0, 0); !ok {
+		return cty.NilVal, errMalformed
+	}
+	return unmarshalCty(b, c.root.ty)
+}
+
+var errMalformed = errors.New("malformed msgpack: truncated, or a length longer than the bytes that follow it")
+
+// unmarshalCty is ctymsgpack.Unmarshal, its panics (cty's constructors
+// panic on some inconsistent input) turned into errors: the bytes come
+// from the other process.
+func unmarshalCty(b []byte, ty cty.Type) (v cty.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = cty.NilVal, fmt.Errorf("malformed msgpack for %s: %v", ty.FriendlyName(), r)
+		}
+	}()
+	return ctymsgpack.Unmarshal(b, ty)
 }
 
 // --- encoding ---
@@ -215,7 +187,7 @@ func (n *codecNode) encode(b []byte, v cty.Value) ([]byte, bool) {
 		if v.Type() != cty.Number {
 			return b, false
 		}
-		return appendNumber(b, numberOf(v)), true
+		return appendNumber(b, v.AsBigFloat()), true
 	case kBool:
 		if v.Type() != cty.Bool {
 			return b, false
@@ -259,25 +231,14 @@ func (n *codecNode) encode(b []byte, v cty.Value) ([]byte, bool) {
 		if len(atys) != len(n.names) {
 			return b, false
 		}
-		var m map[string]any // the attribute values, when the layout allows
-		if valueLayoutOK {
-			m, _ = (*valueRep)(unsafe.Pointer(&v)).v.(map[string]any)
-		}
 		b = appendMapLen(b, len(n.names))
 		for i, name := range n.names {
-			aty, ok := atys[name]
-			if !ok {
+			if _, ok := atys[name]; !ok {
 				return b, false
 			}
-			var av cty.Value
-			if m != nil {
-				// What GetAttr does, without normalising the name again.
-				*(*valueRep)(unsafe.Pointer(&av)) = valueRep{ty: aty, v: m[name]}
-			} else {
-				av = v.GetAttr(name)
-			}
 			b = append(b, n.keys[i]...)
-			if b, ok = n.elems[i].encode(b, av); !ok {
+			var ok bool
+			if b, ok = n.elems[i].encode(b, v.GetAttr(name)); !ok {
 				return b, false
 			}
 		}
@@ -416,7 +377,9 @@ func appendMapLen(b []byte, l int) []byte {
 // --- decoding ---
 
 // decode decodes the value at b[p:], returning it and where it ends; !ok
-// when the fast path cannot (the caller then asks cty for the whole value).
+// when it cannot (the caller then asks cty for the whole value, for its
+// error or its result). Lengths are checked against the bytes left before
+// anything is allocated for them.
 func (n *codecNode) decode(b []byte, p int) (cty.Value, int, bool) {
 	if p >= len(b) {
 		return cty.NilVal, p, false
@@ -448,7 +411,7 @@ func (n *codecNode) decode(b []byte, p int) (cty.Value, int, bool) {
 		if !ok {
 			return cty.NilVal, p, false
 		}
-		return stringVal(s), end, true
+		return cty.StringVal(s), end, true
 	case kNumber:
 		return decodeNumber(b, p)
 	case kBool:
@@ -531,59 +494,37 @@ func (n *codecNode) decodeObject(b []byte, p int) (cty.Value, int, bool) {
 	if !ok || l != len(n.names) || l == 0 {
 		return cty.NilVal, p, false
 	}
-	vals := make([]cty.Value, l)
+	attrs := make(map[string]cty.Value, l)
 	for range l {
 		var ks, ke int
 		if ks, ke, ok = strAt(b, q); !ok {
 			return cty.NilVal, p, false
 		}
 		i, found := n.index[string(b[ks:ke])]
-		if !found || vals[i] != cty.NilVal {
-			return cty.NilVal, p, false // cty's error, or its odd result
+		if !found {
+			return cty.NilVal, p, false // cty's error
 		}
-		if vals[i], q, ok = n.elems[i].decode(b, ke); !ok {
-			return cty.NilVal, p, false
-		}
-	}
-	if n.exact && valueLayoutOK {
-		m := make(map[string]any, l)
-		for i, name := range n.names {
-			m[name] = (*valueRep)(unsafe.Pointer(&vals[i])).v
+		name := n.names[i]
+		if _, dup := attrs[name]; dup {
+			return cty.NilVal, p, false // cty's odd result
 		}
 		var v cty.Value
-		*(*valueRep)(unsafe.Pointer(&v)) = valueRep{ty: n.ty, v: m}
-		return v, q, true
-	}
-	attrs := make(map[string]cty.Value, l)
-	for i, name := range n.names {
-		attrs[name] = vals[i]
+		if v, q, ok = n.elems[i].decode(b, ke); !ok {
+			return cty.NilVal, p, false
+		}
+		attrs[name] = v
 	}
 	return cty.ObjectVal(attrs), q, true
 }
 
-// undelegate decodes b[p:end] with cty.
+// undelegate decodes b[p:end] with cty; the caller has checked its
+// lengths (skip or extent).
 func (n *codecNode) undelegate(b []byte, p, end int) (cty.Value, int, bool) {
-	v, err := ctymsgpack.Unmarshal(b[p:end], n.ty)
+	v, err := unmarshalCty(b[p:end], n.ty)
 	if err != nil {
 		return cty.NilVal, p, false
 	}
 	return v, end, true
-}
-
-// stringVal is cty.StringVal(s), without normalising s when it is ASCII
-// (in NFC already).
-func stringVal(s string) cty.Value {
-	if !valueLayoutOK {
-		return cty.StringVal(s)
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return cty.StringVal(s)
-		}
-	}
-	var v cty.Value
-	*(*valueRep)(unsafe.Pointer(&v)) = valueRep{ty: cty.String, v: s}
-	return v
 }
 
 func decodeNumber(b []byte, p int) (cty.Value, int, bool) {
@@ -811,40 +752,4 @@ func skip(b []byte, p, depth int) (int, bool) {
 		}
 	}
 	return q, true
-}
-
-// valueRep mirrors cty.Value's layout ({ty cty.Type; v any}), checked at
-// start-up (valueLayoutOK), to read a number without copying it and to
-// make a decoded object with its schema type instead of deriving an equal
-// type again for every value. Without the expected layout the fast path
-// uses cty's constructors.
-type valueRep struct {
-	ty cty.Type
-	v  any
-}
-
-var valueLayoutOK = func() bool {
-	t := reflect.TypeFor[cty.Value]()
-	r := reflect.TypeFor[valueRep]()
-	if t.Size() != r.Size() || t.NumField() != 2 {
-		return false
-	}
-	for i := range 2 {
-		f, g := t.Field(i), r.Field(i)
-		if f.Name != g.Name || f.Type != g.Type || f.Offset != g.Offset {
-			return false
-		}
-	}
-	return true
-}()
-
-// numberOf returns v's number (known, not null, unmarked): cty's own
-// when the layout allows it (read only), else a copy.
-func numberOf(v cty.Value) *big.Float {
-	if valueLayoutOK {
-		if bf, ok := (*valueRep)(unsafe.Pointer(&v)).v.(*big.Float); ok {
-			return bf
-		}
-	}
-	return v.AsBigFloat()
 }
