@@ -256,22 +256,12 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 		for _, w := range work {
 			byProvider[w.res.Provider] = append(byProvider[w.res.Provider], w)
 		}
-		for _, name := range slices.Sorted(maps.Keys(byProvider)) {
-			items := byProvider[name]
-			diags = append(diags, inChunks(len(items), func(lo, hi int) hcl.Diagnostics {
-				req := providers.ValidateResourcesRequest{Resources: make([]providers.ValidateResource, hi-lo)}
-				for i, w := range items[lo:hi] {
-					req.Resources[i] = providers.ValidateResource{Address: w.res.Addr.String(), Type: w.res.Addr.Type, Config: w.proposed}
-				}
-				return convertDiags(name, e.providers[name].ValidateResources(ctx, req).Diagnostics, ranges)
-			})...)
-		}
-		if diags.HasErrors() {
-			return nil, diags
-		}
 	}
 
-	// Plan, batched per provider.
+	// Validate and plan, batched per provider: one call per batch
+	// (providers.ValidateAndPlan), so that an out-of-process provider gets
+	// each configuration once. Nothing is planned in a batch with an
+	// invalid configuration, and nothing of the plan is used then.
 	for _, name := range slices.Sorted(maps.Keys(byProvider)) {
 		items := byProvider[name]
 		planned := make([]providers.PlannedChange, len(items))
@@ -284,8 +274,11 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 				}
 				req.Changes[i] = pc
 			}
-			resp := e.providers[name].PlanResources(ctx, req)
+			resp := providers.ValidateAndPlan(ctx, e.providers[name], req)
 			d := convertDiags(name, resp.Diagnostics, ranges)
+			if resp.Diagnostics.HasErrors() && len(resp.Changes) == 0 {
+				return d // invalid: nothing planned
+			}
 			if len(resp.Changes) != hi-lo {
 				return append(d, shortAnswer(name, "plan requests", len(resp.Changes), hi-lo))
 			}

@@ -19,13 +19,15 @@ type Options struct {
 	ConfigRoot string // the site's config_root
 	RunRoot    string // the site's run_root; "" leaves benito's default
 	// MountRoot holds the mounts' sources, MountRoot/users and
-	// MountRoot/proj; "" mounts /users and /proj, as on a DETER node.
+	// MountRoot/proj, made by WriteOptions (a plan checks that a mount's
+	// source exists); "" mounts /users and /proj, as on a DETER node.
 	MountRoot string
 }
 
-// Write writes the experiment into dir/main.hcl.
+// Write writes the experiment into dir/main.hcl, its mounts' sources
+// under dir/mounts.
 func Write(dir string, nodes int, configRoot string) error {
-	return WriteOptions(dir, nodes, Options{ConfigRoot: configRoot})
+	return WriteOptions(dir, nodes, Options{ConfigRoot: configRoot, MountRoot: filepath.Join(dir, "mounts")})
 }
 
 // WriteOptions writes the experiment into dir/main.hcl, as o says.
@@ -46,6 +48,11 @@ func WriteOptions(dir string, nodes int, o Options) error {
 	users, proj := "/users", "/proj"
 	if o.MountRoot != "" {
 		users, proj = filepath.Join(o.MountRoot, "users"), filepath.Join(o.MountRoot, "proj")
+		for _, d := range []string{users, proj} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+		}
 	}
 	const access, core = 100, 10
 	for i := 0; i < access; i++ {

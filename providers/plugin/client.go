@@ -295,6 +295,7 @@ type client struct {
 }
 
 var _ providers.Provider = (*client)(nil)
+var _ providers.ValidatePlanner = (*client)(nil)
 
 // unary makes one unary gRPC call, rpc(ctx, req), with call's time limit
 // and its diagnostics for a provider that failed, crashed or hung.
@@ -533,7 +534,17 @@ func (c *client) ValidateResources(ctx context.Context, req providers.ValidateRe
 }
 
 func (c *client) PlanResources(ctx context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
-	in := &proto.PlanResources_Request{Changes: make([]*proto.PlanResources_Change, len(req.Changes))}
+	return c.planResources(ctx, req, false)
+}
+
+// ValidateAndPlanResources validates and plans in one round trip: the
+// provider's side validates the configurations it decoded for planning.
+func (c *client) ValidateAndPlanResources(ctx context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
+	return c.planResources(ctx, req, true)
+}
+
+func (c *client) planResources(ctx context.Context, req providers.PlanResourcesRequest, validate bool) providers.PlanResourcesResponse {
+	in := &proto.PlanResources_Request{Changes: make([]*proto.PlanResources_Change, len(req.Changes)), Validate: validate}
 	schemas := make([]*resourceType, len(req.Changes))
 	for i, ch := range req.Changes {
 		rs, d := c.resourceType(ctx, ch.Address, ch.Type)
@@ -551,7 +562,11 @@ func (c *client) PlanResources(ctx context.Context, req providers.PlanResourcesR
 		}
 		in.Changes[i] = &proto.PlanResources_Change{Address: ch.Address, Type: ch.Type, Prior: prior, PriorPrivate: ch.PriorPrivate, Proposed: proposed}
 	}
-	doing := batch("planning", func(i int) string { return req.Changes[i].Address }, len(req.Changes))
+	verb := "planning"
+	if validate {
+		verb = "validating and planning"
+	}
+	doing := batch(verb, func(i int) string { return req.Changes[i].Address }, len(req.Changes))
 	resp, d := unary(c, ctx, c.timeout, "", doing, c.rpc.PlanResources, in)
 	if d != nil {
 		return providers.PlanResourcesResponse{Diagnostics: d}

@@ -131,6 +131,14 @@ func (s *server) PlanResources(ctx context.Context, req *proto.PlanResources_Req
 	if diags.HasErrors() {
 		return &proto.PlanResources_Response{Diagnostics: diagsToProto(diags)}, nil
 	}
+	if req.Validate {
+		// The configurations decoded once serve both calls.
+		d := s.p.ValidateResources(ctx, providers.ValidateRequestOf(in)).Diagnostics
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			return &proto.PlanResources_Response{Diagnostics: diagsToProto(diags)}, nil
+		}
+	}
 	resp := s.p.PlanResources(ctx, in)
 	diags = append(diags, resp.Diagnostics...)
 	out := &proto.PlanResources_Response{Changes: make([]*proto.PlanResources_Planned, len(resp.Changes))}

@@ -1460,8 +1460,12 @@ func (x *PlanResources_Planned) GetRequiresReplace() []*AttributePath {
 }
 
 type PlanResources_Request struct {
-	state         protoimpl.MessageState  `protogen:"open.v1"`
-	Changes       []*PlanResources_Change `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
+	state   protoimpl.MessageState  `protogen:"open.v1"`
+	Changes []*PlanResources_Change `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
+	// validate asks the provider to validate every proposed configuration
+	// first (as ValidateResources does) and to plan nothing when one is
+	// invalid: the configurations cross once instead of twice.
+	Validate      bool `protobuf:"varint,2,opt,name=validate,proto3" json:"validate,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1503,9 +1507,16 @@ func (x *PlanResources_Request) GetChanges() []*PlanResources_Change {
 	return nil
 }
 
+func (x *PlanResources_Request) GetValidate() bool {
+	if x != nil {
+		return x.Validate
+	}
+	return false
+}
+
 type PlanResources_Response struct {
 	state         protoimpl.MessageState   `protogen:"open.v1"`
-	Changes       []*PlanResources_Planned `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"` // one per request entry, in order
+	Changes       []*PlanResources_Planned `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"` // one per request entry, in order; none when validation failed
 	Diagnostics   []*Diagnostic            `protobuf:"bytes,2,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2825,7 +2836,7 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\aRequest\x12L\n" +
 	"\tresources\x18\x01 \x03(\v2..benito.provider.v1.ValidateResources.ResourceR\tresources\x1aL\n" +
 	"\bResponse\x12@\n" +
-	"\vdiagnostics\x18\x01 \x03(\v2\x1e.benito.provider.v1.DiagnosticR\vdiagnostics\"\x85\x05\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2\x1e.benito.provider.v1.DiagnosticR\vdiagnostics\"\xa1\x05\n" +
 	"\rPlanResources\x1a\xd1\x01\n" +
 	"\x06Change\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x12\n" +
@@ -2836,9 +2847,10 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\aPlanned\x12:\n" +
 	"\aplanned\x18\x01 \x01(\v2 .benito.provider.v1.DynamicValueR\aplanned\x12'\n" +
 	"\x0fplanned_private\x18\x02 \x01(\fR\x0eplannedPrivate\x12L\n" +
-	"\x10requires_replace\x18\x03 \x03(\v2!.benito.provider.v1.AttributePathR\x0frequiresReplace\x1aM\n" +
+	"\x10requires_replace\x18\x03 \x03(\v2!.benito.provider.v1.AttributePathR\x0frequiresReplace\x1ai\n" +
 	"\aRequest\x12B\n" +
-	"\achanges\x18\x01 \x03(\v2(.benito.provider.v1.PlanResources.ChangeR\achanges\x1a\x91\x01\n" +
+	"\achanges\x18\x01 \x03(\v2(.benito.provider.v1.PlanResources.ChangeR\achanges\x12\x1a\n" +
+	"\bvalidate\x18\x02 \x01(\bR\bvalidate\x1a\x91\x01\n" +
 	"\bResponse\x12C\n" +
 	"\achanges\x18\x01 \x03(\v2).benito.provider.v1.PlanResources.PlannedR\achanges\x12@\n" +
 	"\vdiagnostics\x18\x02 \x03(\v2\x1e.benito.provider.v1.DiagnosticR\vdiagnostics\"\x83\x03\n" +
