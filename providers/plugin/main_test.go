@@ -56,6 +56,8 @@ func serveTestProvider(mode string) {
 		plugin.Serve(configdir.New())
 	case "memory":
 		plugin.Serve(memoryProvider())
+	case "strict":
+		plugin.Serve(strictProvider())
 	case "benchset":
 		plugin.ServeSet(map[string]providers.Provider{contract.ConfigProvider: configdir.New(), contract.HostNetProvider: memoryProvider(), "process": memoryProvider()})
 	case "set":
