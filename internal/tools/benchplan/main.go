@@ -13,8 +13,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -30,8 +32,27 @@ func main() {
 
 	tmp, err := os.MkdirTemp("", "benito-bench-")
 	check(err)
-	defer os.RemoveAll(tmp)
 	dir := filepath.Join(tmp, "exp")
+	// Whatever ends the run (done, failed, Ctrl-C, SIGTERM), what it
+	// applied is destroyed and its files removed before benchplan exits.
+	cleanUp = func() {
+		if applied {
+			cmd := exec.Command(*bin, "destroy", "-auto-approve", "-no-color", dir)
+			cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+			if err := cmd.Run(); err != nil {
+				fmt.Fprintf(os.Stderr, "benchplan: destroying what the run applied: %v; the experiment is left in %s\n", err, dir)
+				return
+			}
+		}
+		os.RemoveAll(tmp)
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		interrupted.Store(true)
+	}()
+	defer cleanUp()
 	check(benchexp.Write(dir, *nodes, filepath.Join(tmp, "config")))
 	fmt.Printf("experiment: %d nodes\n", *nodes)
 
@@ -40,10 +61,22 @@ func main() {
 	if !*full {
 		return
 	}
+	applied = true
 	measure("apply -auto-approve (from empty)", 1, *bin, "apply", "-auto-approve", "-no-color", dir)
 	measure("plan, full state (refresh reads every resource)", *runs, *bin, "plan", "-no-color", dir)
 	measure("destroy -auto-approve", 1, *bin, "destroy", "-auto-approve", "-no-color", dir)
+	applied = false
 }
+
+var (
+	// applied says the experiment may hold something on the host.
+	applied bool
+	// cleanUp destroys what was applied and removes the run's files.
+	cleanUp = func() {}
+	// interrupted is set by Ctrl-C or SIGTERM: the command running goes
+	// on being interrupted (it got the signal too), then benchplan stops.
+	interrupted atomic.Bool
+)
 
 func measure(name string, runs int, bin string, args ...string) {
 	var walls []time.Duration
@@ -53,7 +86,11 @@ func measure(name string, runs int, bin string, args ...string) {
 		cmd.Stdout = io.Discard
 		cmd.Stderr = os.Stderr
 		start := time.Now()
-		if err := cmd.Run(); err != nil {
+		err := cmd.Run()
+		if interrupted.Load() {
+			check(fmt.Errorf("%s: interrupted", name))
+		}
+		if err != nil {
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 0 && ee.ExitCode() != 2 {
 				check(fmt.Errorf("%s: %w", name, err))
 			}
@@ -69,6 +106,7 @@ func measure(name string, runs int, bin string, args ...string) {
 func check(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchplan:", err)
+		cleanUp()
 		os.Exit(1)
 	}
 }
