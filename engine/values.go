@@ -196,28 +196,8 @@ func unknownsAsNull(v cty.Value) cty.Value {
 	return out
 }
 
-// pathString renders a cty.Path as users write attribute paths:
-// interfaces[0].latency.
-func pathString(p cty.Path) string {
-	var b strings.Builder
-	for i, step := range p {
-		switch s := step.(type) {
-		case cty.GetAttrStep:
-			if i > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(s.Name)
-		case cty.IndexStep:
-			switch s.Key.Type() {
-			case cty.String:
-				fmt.Fprintf(&b, "[%q]", s.Key.AsString())
-			case cty.Number:
-				fmt.Fprintf(&b, "[%s]", s.Key.AsBigFloat().Text('f', -1))
-			}
-		}
-	}
-	return b.String()
-}
+// pathString writes an attribute path as HCL does.
+var pathString = providers.PathString
 
 // valuesEqual is the engine's notion of "nothing changed".
 var valuesEqual = providers.ValuesEqual

@@ -3,6 +3,7 @@ package providers
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/zclconf/go-cty/cty"
@@ -61,8 +62,12 @@ func attr(obj cty.Value, name string) cty.Value {
 
 // SiteRoot returns the experiment's directory under the root the site
 // setting key names (config_root, run_root; its default when unset), and
-// the cleaned root, or an error diagnostic when the root is not absolute or
-// the experiment has no name.
+// the cleaned root, or an error diagnostic when the root is not one benito
+// may use (contract.CheckRoot: relative, "/", a system directory, also
+// once its symbolic links are resolved) or the experiment's name is not a
+// single path element. The site and the name may come from a state edited
+// by hand (benito exec configures providers from the state): they are
+// checked here, not only when the configuration is validated.
 func SiteRoot(req ConfigureRequest, key, defaultRoot string) (root, dir string, diags Diagnostics) {
 	root = req.Site[key]
 	if root == "" {
@@ -71,10 +76,23 @@ func SiteRoot(req ConfigureRequest, key, defaultRoot string) (root, dir string, 
 	if !filepath.IsAbs(root) {
 		return "", "", Errorf("", "%s must be an absolute path, not %q", key, root)
 	}
-	if req.Experiment == "" {
-		return "", "", Errorf("", "the experiment has no name")
-	}
 	root = filepath.Clean(root)
+	if err := contract.CheckRoot(key, root); err != nil {
+		return "", "", Errorf("", "%v", err)
+	}
+	if resolved, err := resolve(root); err != nil {
+		return "", "", Errorf("", "%s %s: %v", key, root, err)
+	} else if resolved != root {
+		if err := contract.CheckRoot(key, resolved); err != nil {
+			return "", "", Errorf("", "%s %s is a symbolic link to %s, and %v", key, root, resolved, err)
+		}
+	}
+	switch e := req.Experiment; {
+	case e == "":
+		return "", "", Errorf("", "the experiment has no name")
+	case e == "." || e == ".." || strings.ContainsAny(e, "/\x00"):
+		return "", "", Errorf("", "the experiment's name %q cannot name a directory", e)
+	}
 	return root, filepath.Join(root, req.Experiment), nil
 }
 
