@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/providers"
@@ -110,6 +112,11 @@ func (p *Provider) ApplyResource(_ context.Context, req providers.ApplyResourceR
 	if rs == nil {
 		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "unsupported resource type %q", req.Type)}
 	}
+	for _, v := range []cty.Value{req.Prior, req.Planned} {
+		if err := p.checkRecorded(v); err != nil {
+			return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.RefuseRecorded(req.Address, err)}
+		}
+	}
 	p.fsMu.Lock()
 	defer p.fsMu.Unlock()
 	if req.Planned.IsNull() {
@@ -126,11 +133,21 @@ func (p *Provider) ApplyResource(_ context.Context, req providers.ApplyResourceR
 		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "planned value has unknown attributes the provider cannot fill in")}
 	}
 	data := []byte(newVal.GetAttr("content").AsString())
-	write := writeAtomic
-	if inPlace[req.Planned.GetAttr("path").AsString()] {
-		write = writeInPlace
+	var err error
+	switch {
+	case req.Prior.IsNull() || p.pathOf(req.Prior) != file:
+		// A file benito makes must be new: one already there is not the
+		// experiment's (the state would know it), and may be anything of
+		// the host's (config_root "/", experiment "etc": /etc/hosts).
+		err = writeNew(filepath.Join(p.dir, tmpDir), file, data, 0o644)
+	case inPlace[req.Planned.GetAttr("path").AsString()]:
+		if err = writeInPlace(file, data, 0o644); errors.Is(err, fs.ErrNotExist) {
+			err = writeNew(filepath.Join(p.dir, tmpDir), file, data, 0o644) // removed since the refresh
+		}
+	default:
+		err = writeAtomic(filepath.Join(p.dir, tmpDir), file, data, 0o644)
 	}
-	if err := write(filepath.Join(p.dir, tmpDir), file, data, 0o644); err != nil {
+	if err != nil {
 		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "%v", err)}
 	}
 	if !req.Prior.IsNull() {
@@ -153,8 +170,13 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
 			continue
 		}
+		if err := p.checkRecorded(r.Current); err != nil {
+			resp.Diagnostics = append(resp.Diagnostics, providers.RefuseRecorded(r.Address, err)...)
+			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+			continue
+		}
 		file := p.pathOf(r.Current)
-		data, err := os.ReadFile(file)
+		data, err := readFile(file)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			resp.Resources[i] = providers.ReadResult{New: cty.NullVal(rs.ImpliedType())}
@@ -183,18 +205,49 @@ func (p *Provider) Stop(context.Context) error { return nil }
 func (p *Provider) Close() error               { return nil }
 
 // pathOf is where a config file lives: where its recorded id says (even
-// if benito state mv has given it a new address since), as long as that is
-// inside the experiment's directory, else at its path.
+// if benito state mv has given it a new address since), else at its path.
+// Call it on values checkRecorded accepted.
 func (p *Provider) pathOf(v cty.Value) string {
+	if id := providers.AttrString(v, "id"); id != "" {
+		return id
+	}
 	p.mu.Lock()
 	dir := p.dir
 	p.mu.Unlock()
-	if v != cty.NilVal && !v.IsNull() && v.Type().IsObjectType() && v.Type().HasAttribute("id") {
-		if id := v.GetAttr("id"); id.IsKnown() && !id.IsNull() && strings.HasPrefix(id.AsString(), dir+string(filepath.Separator)) {
-			return id.AsString()
-		}
-	}
 	return filepath.Join(dir, filepath.FromSlash(v.GetAttr("path").AsString()))
+}
+
+// checkRecorded returns a providers.RecordedError when v, a value read
+// back from the state or a saved plan (null is fine), names a file outside
+// the experiment's config directory: a path that is not clean and
+// relative, or an id that is not inside the directory, also once symbolic
+// links are resolved. (A recorded id with "../" in it made benito print
+// and delete files anywhere.)
+func (p *Provider) checkRecorded(v cty.Value) error {
+	if v == cty.NilVal || v.IsNull() {
+		return nil
+	}
+	p.mu.Lock()
+	dir := p.dir
+	p.mu.Unlock()
+	rel := providers.AttrString(v, "path")
+	if err := checkRelPath(rel); err != nil {
+		return providers.Recorded("path", rel, "is not a clean relative path inside the experiment's config directory")
+	}
+	if err := providers.Inside(dir, filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
+		return providers.Recorded("path", rel, "%v", err)
+	}
+	id := providers.AttrString(v, "id")
+	if id == "" {
+		return nil
+	}
+	if err := providers.Inside(dir, id); err != nil {
+		return providers.Recorded("id", id, "%v (this experiment's config directory; if config_root changed since the file was made, set it back to destroy what was made under it)", err)
+	}
+	if r, _ := filepath.Rel(dir, id); checkRelPath(filepath.ToSlash(r)) != nil {
+		return providers.Recorded("id", id, "is not a file benito makes in %s", dir)
+	}
+	return nil
 }
 
 // prune removes dir and its parents up to the config root while they are
@@ -227,6 +280,24 @@ func setAttr(obj cty.Value, name string, v cty.Value) cty.Value {
 // writeAtomic writes data to file through a temporary file in tmpDir and
 // a rename, so a reader (or a crash) never sees half a file.
 func writeAtomic(tmpDir, file string, data []byte, mode os.FileMode) error {
+	return writeThrough(tmpDir, file, data, mode, os.Rename)
+}
+
+// writeNew is writeAtomic for a file that must not exist yet: the
+// temporary file is linked to its name, which fails when the name is
+// taken, and nothing is written then.
+func writeNew(tmpDir, file string, data []byte, mode os.FileMode) error {
+	err := writeThrough(tmpDir, file, data, mode, os.Link)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s exists, and benito did not make it (the state does not record it): benito does not overwrite files it did not make. "+
+			"If it is left from this experiment (its state was lost), remove it and apply again; otherwise choose another config_root or experiment name", file)
+	}
+	return err
+}
+
+// writeThrough writes data to a temporary file in tmpDir and gives it its
+// name with place (a rename, or a link).
+func writeThrough(tmpDir, file string, data []byte, mode os.FileMode, place func(tmp, file string) error) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return err
 	}
@@ -249,7 +320,7 @@ func writeAtomic(tmpDir, file string, data []byte, mode os.FileMode) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), file)
+	return place(tmp.Name(), file)
 }
 
 // inPlace names the files nodes see through a bind mount (hosts, bound
@@ -258,16 +329,13 @@ func writeAtomic(tmpDir, file string, data []byte, mode os.FileMode) error {
 // Docker rewrites the hosts files it binds into containers.
 var inPlace = map[string]bool{"hosts": true}
 
-// writeInPlace writes data into file, keeping its inode, or makes it as
-// writeAtomic does when it does not exist. A reader never sees it empty:
-// the new content is written over the old from the start, then the file
-// is cut to its length; one that reads during the write may see part of
-// each, which a reader of hosts (a name lookup) would retry past.
-func writeInPlace(tmpDir, file string, data []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(file, os.O_WRONLY, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return writeAtomic(tmpDir, file, data, mode)
-	}
+// writeInPlace writes data into file, which exists, keeping its inode. A
+// reader never sees it empty: the new content is written over the old
+// from the start, then the file is cut to its length; one that reads
+// during the write may see part of each, which a reader of hosts (a name
+// lookup) would retry past. A symbolic link is not followed.
+func writeInPlace(file string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(file, os.O_WRONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return err
 	}
@@ -284,6 +352,16 @@ func writeInPlace(tmpDir, file string, data []byte, mode os.FileMode) error {
 		return err
 	}
 	return f.Close()
+}
+
+// readFile reads file, not following a symbolic link.
+func readFile(file string) ([]byte, error) {
+	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 // ImportResource is not supported: there is nothing outside benito to adopt.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -151,5 +152,109 @@ func TestHostsRewrittenInPlace(t *testing.T) {
 			t.Errorf("%s read back %#v, want %#v", tc.path, got, v)
 		}
 		apply(t, p, contract.ConfigFile, addr, v, cty.NullVal(ty))
+	}
+}
+
+// TestRecordedPathsOutsideRefused: a state edited to point a config file's
+// id or path out of the experiment's directory (with "../", an absolute
+// path, or a symbolic link planted in the directory) is refused by Read
+// and by a delete, which neither print nor remove the file it names.
+func TestRecordedPathsOutsideRefused(t *testing.T) {
+	p, root := configured(t)
+	dir := filepath.Join(root, "exp")
+	ty := p.schema.ResourceTypes[contract.ConfigFile].ImpliedType()
+	outside := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(outside, []byte("not benito's\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A file of the experiment, so that the directory exists.
+	addr := "config_file.hosts"
+	pc := plan(t, p, contract.ConfigFile, addr, cty.NullVal(ty), fileConfig("hosts", "x\n"))
+	apply(t, p, contract.ConfigFile, addr, cty.NullVal(ty), pc.Planned)
+	if err := os.Symlink(outside, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(dir, outside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := func(path, id string) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{"path": cty.StringVal(path), "content": cty.StringVal("x\n"), "id": cty.StringVal(id)})
+	}
+	for _, tc := range []struct {
+		name string
+		v    cty.Value
+		attr string
+	}{
+		{"id with ../", recorded("hosts", dir+"/"+rel), "id"},
+		{"absolute id", recorded("hosts", outside), "id"},
+		{"path with ../", cty.ObjectVal(map[string]cty.Value{"path": cty.StringVal(rel), "content": cty.StringVal("x\n"), "id": cty.NullVal(cty.String)}), "path"},
+		{"symbolic link", recorded("link", filepath.Join(dir, "link")), "path"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := p.ReadResources(context.Background(), providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "config_file.x", Type: contract.ConfigFile, Current: tc.v}}})
+			checkRefused(t, resp.Diagnostics, tc.attr)
+			if got := resp.Resources[0].New; got.GetAttr("content").AsString() != "x\n" {
+				t.Errorf("read returned %#v: the file outside was read", got)
+			}
+			del := p.ApplyResource(context.Background(), providers.ApplyResourceRequest{Address: "config_file.x", Type: contract.ConfigFile, Prior: tc.v, Planned: cty.NullVal(ty)})
+			checkRefused(t, del.Diagnostics, tc.attr)
+			if data, err := os.ReadFile(outside); err != nil || string(data) != "not benito's\n" {
+				t.Errorf("the file outside after the delete: %q, %v", data, err)
+			}
+		})
+	}
+}
+
+func checkRefused(t *testing.T, d providers.Diagnostics, attr string) {
+	t.Helper()
+	if !d.HasErrors() {
+		t.Fatal("not refused")
+	}
+	if got := providers.PathString(d[0].Attribute); got != attr || d[0].Address != "config_file.x" || !strings.Contains(d[0].Detail, "edited by hand") {
+		t.Errorf("refusal names attribute %q of %q: %s: %s", got, d[0].Address, d[0].Summary, d[0].Detail)
+	}
+}
+
+// TestCreateOverExistingFileRefused: with the experiment's directory on a
+// system directory (config_root "/", experiment "etc", here under a
+// temporary root), apply overwrote /etc/hosts and destroy deleted it. A
+// create finding its file already there is refused and records nothing,
+// so that no destroy removes it either.
+func TestCreateOverExistingFileRefused(t *testing.T) {
+	root := t.TempDir()
+	etc := filepath.Join(root, "etc")
+	os.MkdirAll(etc, 0o755)
+	hosts := filepath.Join(etc, "hosts")
+	if err := os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := New()
+	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "etc", Site: map[string]string{contract.SiteConfigRoot: root}}).Diagnostics; d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	ty := p.schema.ResourceTypes[contract.ConfigFile].ImpliedType()
+	for _, path := range []string{"hosts", "route/a"} {
+		if path == "route/a" {
+			os.MkdirAll(filepath.Join(etc, "route"), 0o755)
+			os.WriteFile(filepath.Join(etc, "route", "a"), []byte("host's\n"), 0o644)
+		}
+		pc := plan(t, p, contract.ConfigFile, "config_file.x", cty.NullVal(ty), fileConfig(path, "10.0.0.1 a\n"))
+		resp := p.ApplyResource(context.Background(), providers.ApplyResourceRequest{Address: "config_file.x", Type: contract.ConfigFile, Prior: cty.NullVal(ty), Planned: pc.Planned})
+		if !resp.Diagnostics.HasErrors() || !strings.Contains(resp.Diagnostics.Err().Error(), "benito did not make it") {
+			t.Errorf("%s: create over an existing file: %v", path, resp.Diagnostics.Err())
+		}
+		if !resp.New.IsNull() {
+			t.Errorf("%s: a refused create records %#v", path, resp.New)
+		}
+	}
+	if data, _ := os.ReadFile(hosts); string(data) != "127.0.0.1 localhost\n" {
+		t.Errorf("hosts overwritten: %q", data)
+	}
+	if data, _ := os.ReadFile(filepath.Join(etc, "route", "a")); string(data) != "host's\n" {
+		t.Errorf("route/a overwritten: %q", data)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(etc, tmpDir)); len(entries) != 0 {
+		t.Errorf("temporary files left: %v", entries)
 	}
 }
