@@ -82,6 +82,10 @@ func (e *evaluator) evalSite(b *block) {
 				continue
 			}
 			s = path.Clean(s)
+			if err := contract.CheckRoot(a.Name, s); err != nil {
+				e.errorf(rng, fmt.Sprintf("Invalid %s", a.Name), "%v.", err)
+				continue
+			}
 		case model.SiteDefaultType:
 			if !addrs.ValidName(s) {
 				e.errorf(rng, "Invalid default_type", "%q is not a node type: types are names such as \"qemu\", \"openvz\" or \"process\".", s)

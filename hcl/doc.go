@@ -48,7 +48,8 @@
 //
 //   - experiment routing: "none" (stored as "") or "static".
 //   - site: any keys, stored as strings, model.SiteDefaults filling the
-//     gaps; config_root and run_root must be absolute.
+//     gaps; config_root and run_root must be absolute, and neither "/"
+//     nor a system directory (contract.CheckRoot).
 //   - vnode type: site default_type; switch kind: site switch_kind.
 //     Switch.Ports is 0 unless set (lowering applies site vde_ports).
 //   - Interface.Address carries its prefix length: from "a.b.c.d/len",

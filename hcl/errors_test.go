@@ -342,6 +342,14 @@ func TestErrors(t *testing.T) {
 			want: []string{"main.hcl:3: Invalid config_root", "main.hcl:4: Invalid switch_kind"},
 		},
 		{
+			// An experiment named etc under config_root "/" would make
+			// /etc/hosts its hosts file.
+			name:   "system directory as site root",
+			src:    exp + "site {\n  config_root = \"/\"\n  run_root = \"/usr/\"\n}",
+			want:   []string{"main.hcl:3: Invalid config_root", "main.hcl:4: Invalid run_root"},
+			detail: "a directory of the system",
+		},
+		{
 			name: "two site blocks",
 			src:  exp + "site {}\nsite {}",
 			want: []string{"main.hcl:3: Duplicate site block"},

@@ -194,11 +194,11 @@ var siteSpec = &BlockSpec{
 	Open: true,
 	Attributes: []*AttributeSpec{{
 		Name: contract.SiteConfigRoot, Type: "string", Default: "`\"" + model.SiteDefaults[contract.SiteConfigRoot] + "\"`",
-		Description: "Absolute path under which each experiment's config directory (DETER's layout: `hosts`, `route/NODE`, `topology.xml`) is written, in `ROOT/EXPERIMENT/`. benito's default root is removed once empty; one set here stays.",
+		Description: "Absolute path under which each experiment's config directory (DETER's layout: `hosts`, `route/NODE`, `topology.xml`) is written, in `ROOT/EXPERIMENT/`. benito's default root is removed once empty; one set here stays. Not `/` nor a system directory (`/etc`, `/usr`, `/var`, `/tmp`, ...), nor inside `/proc`, `/sys`, `/dev` or `/boot`: an experiment's name would pick the directory benito writes into. benito never overwrites a file there that it did not make.",
 		Example:     `config_root = "/var/lib/benito"`,
 	}, {
 		Name: contract.SiteRunRoot, Type: "string", Default: "`\"" + model.SiteDefaults[contract.SiteRunRoot] + "\"`",
-		Description: "Absolute path under which each experiment's run directory (switch sockets, pid files, logs) is made, in `ROOT/EXPERIMENT/`.",
+		Description: "Absolute path under which each experiment's run directory (switch sockets, pid files, logs) is made, in `ROOT/EXPERIMENT/`. The same directories are refused as for `config_root`.",
 		Example:     `run_root = "/run/benito"`,
 	}, {
 		Name: model.SiteDefaultType, Type: "string", Default: "`\"" + model.SiteDefaults[model.SiteDefaultType] + "\"` (DETER's default)",
