@@ -43,24 +43,3 @@ func TestCheckRoot(t *testing.T) {
 		}
 	}
 }
-
-func TestOwnsDevice(t *testing.T) {
-	p := DevicePrefix("demo")
-	for _, tc := range []struct {
-		name string
-		want bool
-	}{
-		{p + "a-eth0", true},
-		{p + "lan", true},
-		{p, false},
-		{"eth0", false},
-		{"lo", false},
-		{DevicePrefix("other") + "lan", false},
-		{p + "much-too-long-name", false},
-		{p + "a/b", false},
-	} {
-		if got := OwnsDevice("demo", tc.name); got != tc.want {
-			t.Errorf("OwnsDevice(demo, %q) = %v, want %v", tc.name, got, tc.want)
-		}
-	}
-}

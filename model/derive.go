@@ -22,11 +22,12 @@ func DeriveMAC(experiment, node, iface string) net.HardwareAddr {
 	return mac
 }
 
-// ExperimentTag is a short, stable tag of an experiment's name that
-// prefixes host-side device names: contract.ExperimentTag, which providers
-// check device names against.
+// ExperimentTag is a short, stable tag of an experiment's name (4 lowercase
+// base32 characters) that prefixes host-side device names, so two
+// experiments on one host never collide while names stay within IFNAMSIZ.
 func ExperimentTag(experiment string) string {
-	return contract.ExperimentTag(experiment)
+	sum := sha256.Sum256([]byte("exp\x00" + experiment))
+	return strings.ToLower(base32.StdEncoding.EncodeToString(sum[:]))[:4]
 }
 
 // DeviceName returns a host-side device name for the parts given, carrying
@@ -34,7 +35,7 @@ func ExperimentTag(experiment string) string {
 // contract.IFNameMax bytes, otherwise "b<tag>-" followed by a hash of the parts. The
 // result is deterministic and at most contract.IFNameMax bytes long.
 func DeviceName(experiment string, parts ...string) string {
-	prefix := contract.DevicePrefix(experiment)
+	prefix := "b" + ExperimentTag(experiment) + "-"
 	name := prefix + strings.Join(parts, "-")
 	if len(name) <= contract.IFNameMax {
 		return name
