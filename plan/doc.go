@@ -7,5 +7,7 @@
 // byte-identical text and JSON, sorted by resource address, so reviewers can
 // diff plans. A saved plan records the state lineage and serial and the
 // configuration hash it was made against, so that applying it later can
-// refuse to act on a world that has moved.
+// refuse to act on a world that has moved, and carries a checksum over
+// its whole content, checked before anything else of it is read, so that
+// a plan changed after it was written is refused rather than carried out.
 package plan

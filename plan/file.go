@@ -2,6 +2,8 @@ package plan
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,7 +31,25 @@ var (
 	// ErrFormatVersion is wrapped by ReadFile's error when the plan file was
 	// written in a format major version this benito does not read.
 	ErrFormatVersion = errors.New("unsupported plan file format version")
+	// ErrChecksum is wrapped by ReadFile's error when the plan file's
+	// content does not match the checksum it carries, or it carries none:
+	// it was changed after benito wrote it.
+	ErrChecksum = errors.New("the plan file does not match its checksum")
 )
+
+// A saved plan is a header line carrying the SHA-256 of the rest of the
+// file, then the plan as JSON (fileJSON):
+//
+//	benito-plan sha256:<64 hex digits>
+//	{"kind":"benito-plan","format_version":"2.0",...}
+//
+// The checksum is checked before anything else of the file is read: apply
+// carries out what a plan says (a delete is a delete), so a plan changed
+// after it was written (a no-op turned into a delete, by hand or by a
+// tool) is refused whole. It is a checksum, not a signature: it catches
+// every change made without rewriting the header, and a plan file is
+// written with mode 0600, so that only its owner can make a new one.
+const checksumPrefix = FileKind + " sha256:"
 
 // The stored form of a plan. Types are stored once, in a table
 // (ctyjson.MarshalType), and changes refer to them by index: a plan of
@@ -260,13 +280,57 @@ func encodeFile(p *Plan) ([]byte, error) {
 	if err := enc.Encode(f); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return seal(buf.Bytes()), nil
 }
 
-func decodeFile(data []byte) (p *Plan, err error) {
-	// The probe reads only what tells files apart, so that a file of another
-	// kind or version is named for what it is rather than reported as a
-	// decoding error.
+// seal returns body behind its checksum header.
+func seal(body []byte) []byte {
+	sum := sha256.Sum256(body)
+	out := make([]byte, 0, len(checksumPrefix)+sha256.Size*2+1+len(body))
+	out = append(out, checksumPrefix...)
+	out = hex.AppendEncode(out, sum[:])
+	out = append(out, '\n')
+	return append(out, body...)
+}
+
+// unseal checks data's checksum header against the rest of data and
+// returns the rest. A file without the header is named for what it is
+// (identify).
+func unseal(data []byte) ([]byte, error) {
+	if !bytes.HasPrefix(data, []byte(checksumPrefix)) {
+		if err := identify(data); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: it carries no checksum, so it was written by an older benito or changed since; %s", ErrChecksum, remake)
+	}
+	header, body, ok := bytes.Cut(data, []byte("\n"))
+	want, err := hex.DecodeString(string(header[len(checksumPrefix):]))
+	if !ok || err != nil || len(want) != sha256.Size {
+		return nil, fmt.Errorf("%w: its first line is not a checksum header (%q then 64 hex digits); %s", ErrChecksum, checksumPrefix, remake)
+	}
+	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], want) {
+		return nil, fmt.Errorf("%w: it was changed after benito wrote it (by hand, by another tool, or damaged), and benito does not carry out a plan it cannot trust; %s", ErrChecksum, remake)
+	}
+	return body, nil
+}
+
+// decodeFile decodes a saved plan: its checksum first (unseal), then the
+// plan.
+func decodeFile(data []byte) (*Plan, error) {
+	body, err := unseal(data)
+	if err != nil {
+		return nil, err
+	}
+	return decodeBody(body)
+}
+
+// identify returns an error that names what data is when it is not a
+// saved plan of this benito's (empty, another kind of file, the JSON
+// rendering of a plan, a state file, another format version), or nil.
+// It reads only what tells files apart, so that a file of another kind
+// or version is named for what it is rather than reported as a decoding
+// error.
+func identify(data []byte) error {
 	var probe struct {
 		Kind          *string          `json:"kind"`
 		FormatVersion *json.RawMessage `json:"format_version"`
@@ -275,31 +339,38 @@ func decodeFile(data []byte) (p *Plan, err error) {
 		Changes       *json.RawMessage `json:"resource_changes"`
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fmt.Errorf("%w: the file is empty; %s", ErrNotPlanFile, remake)
+		return fmt.Errorf("%w: the file is empty; %s", ErrNotPlanFile, remake)
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("%w: it cannot be read as one (%v); %s", ErrNotPlanFile, err, remake)
+		return fmt.Errorf("%w: it cannot be read as one (%v); %s", ErrNotPlanFile, err, remake)
 	}
 	switch {
 	case probe.Kind != nil && *probe.Kind == FileKind:
 	case probe.Kind != nil:
-		return nil, fmt.Errorf("%w: it is a %q file; %s", ErrNotPlanFile, *probe.Kind, remake)
+		return fmt.Errorf("%w: it is a %q file; %s", ErrNotPlanFile, *probe.Kind, remake)
 	case probe.Changes != nil:
-		return nil, fmt.Errorf("%w: it is the JSON rendering of a plan (`benito plan -json`), which is for reading, not applying; %s", ErrNotPlanFile, remake)
+		return fmt.Errorf("%w: it is the JSON rendering of a plan (`benito plan -json`), which is for reading, not applying; %s", ErrNotPlanFile, remake)
 	case probe.Lineage != nil && probe.Resources != nil:
-		return nil, fmt.Errorf("%w: it is a benito state file; %s", ErrNotPlanFile, remake)
+		return fmt.Errorf("%w: it is a benito state file; %s", ErrNotPlanFile, remake)
 	default:
-		return nil, fmt.Errorf("%w: it has no \"kind\": %q; %s", ErrNotPlanFile, FileKind, remake)
+		return fmt.Errorf("%w: it has no \"kind\": %q; %s", ErrNotPlanFile, FileKind, remake)
 	}
 	var version string
 	if probe.FormatVersion == nil || json.Unmarshal(*probe.FormatVersion, &version) != nil {
-		return nil, fmt.Errorf("%w: the plan file has no valid format_version; %s", ErrFormatVersion, remake)
+		return fmt.Errorf("%w: the plan file has no valid format_version; %s", ErrFormatVersion, remake)
 	}
 	if major(version) != major(FormatVersion) {
-		return nil, fmt.Errorf("%w: the plan file is in format %q and this benito reads format %s.x; %s with this benito",
+		return fmt.Errorf("%w: the plan file is in format %q and this benito reads format %s.x; %s with this benito",
 			ErrFormatVersion, version, major(FormatVersion), remake)
 	}
+	return nil
+}
 
+// decodeBody decodes the plan behind a checksum header that matched.
+func decodeBody(data []byte) (p *Plan, err error) {
+	if err := identify(data); err != nil {
+		return nil, err
+	}
 	var f fileJSON
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, corrupt(err)

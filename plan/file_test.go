@@ -177,33 +177,44 @@ func TestReadFileErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, body, _ := bytes.Cut(valid, []byte("\n"))
 	for _, tc := range []struct {
 		name    string
 		data    string
+		sealed  bool // behind a checksum header that matches
 		is      error
 		mention string
 	}{
-		{"empty", "", ErrNotPlanFile, "empty"},
-		{"binary", "\x00\x01PK\x03\x04", ErrNotPlanFile, "benito plan -out"},
-		{"array", "[1,2]", ErrNotPlanFile, "benito plan -out"},
-		{"state", `{"format_version":1,"experiment":"demo","lineage":"x","serial":1,"resources":[]}`, ErrNotPlanFile, "state file"},
-		{"json plan", `{"format_version":"1.0","resource_changes":[]}`, ErrNotPlanFile, "benito plan -json"},
-		{"other kind", `{"kind":"benito-state"}`, ErrNotPlanFile, `"benito-state"`},
-		{"no kind", `{"a":1}`, ErrNotPlanFile, `"kind"`},
-		{"no version", `{"kind":"benito-plan"}`, ErrFormatVersion, "format_version"},
-		{"next major", `{"kind":"benito-plan","format_version":"3.0"}`, ErrFormatVersion, `"3.0"`},
+		{"empty", "", false, ErrNotPlanFile, "empty"},
+		{"binary", "\x00\x01PK\x03\x04", false, ErrNotPlanFile, "benito plan -out"},
+		{"array", "[1,2]", false, ErrNotPlanFile, "benito plan -out"},
+		{"state", `{"format_version":1,"experiment":"demo","lineage":"x","serial":1,"resources":[]}`, false, ErrNotPlanFile, "state file"},
+		{"json plan", `{"format_version":"1.0","resource_changes":[]}`, false, ErrNotPlanFile, "benito plan -json"},
+		{"other kind", `{"kind":"benito-state"}`, false, ErrNotPlanFile, `"benito-state"`},
+		{"no kind", `{"a":1}`, false, ErrNotPlanFile, `"kind"`},
+		{"no version", `{"kind":"benito-plan"}`, false, ErrFormatVersion, "format_version"},
+		{"next major", `{"kind":"benito-plan","format_version":"3.0"}`, false, ErrFormatVersion, `"3.0"`},
 		// A plan saved by a benito that addressed instances as vnode.h-0.
-		{"previous major", `{"kind":"benito-plan","format_version":"1.0","changes":[]}`, ErrFormatVersion, `"1.0"`},
-		{"bad addr", `{"kind":"benito-plan","format_version":"2.0","changes":[{"addr":"nope","action":"create"}]}`, nil, "damaged"},
-		{"bad action", `{"kind":"benito-plan","format_version":"2.0","changes":[{"addr":"a.b","action":"explode"}]}`, nil, "explode"},
-		{"bad value", `{"kind":"benito-plan","format_version":"2.0","changes":[{"addr":"a.b","action":"create","after":"AAAA"}]}`, nil, "damaged"},
-		{"null change", `{"kind":"benito-plan","format_version":"2.0","changes":[null]}`, nil, "damaged"},
-		{"bad prior", `{"kind":"benito-plan","format_version":"2.0","prior":{"format_version":1}}`, nil, "prior state"},
-		{"truncated", string(valid[:len(valid)/2]), ErrNotPlanFile, "benito plan -out"},
+		{"previous major", `{"kind":"benito-plan","format_version":"1.0","changes":[]}`, false, ErrFormatVersion, `"1.0"`},
+		{"sealed next major", `{"kind":"benito-plan","format_version":"3.0"}`, true, ErrFormatVersion, `"3.0"`},
+		{"bad addr", `{"kind":"benito-plan","format_version":"2.0","changes":[{"addr":"nope","action":"create"}]}`, true, nil, "damaged"},
+		{"bad action", `{"kind":"benito-plan","format_version":"2.0","changes":[{"addr":"a.b","action":"explode"}]}`, true, nil, "explode"},
+		{"bad value", `{"kind":"benito-plan","format_version":"2.0","changes":[{"addr":"a.b","action":"create","after":"AAAA"}]}`, true, nil, "damaged"},
+		{"null change", `{"kind":"benito-plan","format_version":"2.0","changes":[null]}`, true, nil, "damaged"},
+		{"bad prior", `{"kind":"benito-plan","format_version":"2.0","prior":{"format_version":1}}`, true, nil, "prior state"},
+		{"no checksum", string(body), false, ErrChecksum, "no checksum"},
+		{"bad header", checksumPrefix + "zz\n" + string(body), false, ErrChecksum, "checksum header"},
+		{"no body", checksumPrefix + strings.Repeat("0", 64), false, ErrChecksum, "checksum header"},
+		{"truncated", string(valid[:len(valid)/2]), false, ErrChecksum, "changed after benito wrote it"},
+		{"one byte more", string(valid) + " ", false, ErrChecksum, "changed after benito wrote it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "plan")
-			if err := os.WriteFile(path, []byte(tc.data), 0o600); err != nil {
+			data := []byte(tc.data)
+			if tc.sealed {
+				data = seal(data)
+			}
+			if err := os.WriteFile(path, data, 0o600); err != nil {
 				t.Fatal(err)
 			}
 			_, err := ReadFile(path)
@@ -227,6 +238,36 @@ func TestReadFileErrors(t *testing.T) {
 	}
 }
 
+// TestTamperedPlanRefused: a saved plan whose no-op was turned into a
+// delete, the header left as it was, is refused as a whole; the same edit
+// without the checksum would be carried out.
+func TestTamperedPlanRefused(t *testing.T) {
+	p := planMixed()
+	p.Changes = append(p.Changes, &Change{Addr: addr("switch", "keep"), Provider: "ovs", Action: NoOp, Type: switchType, Before: switchLan0(), After: switchLan0()})
+	data, err := encodeFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeFile(data); err != nil {
+		t.Fatalf("the plan as written: %v", err)
+	}
+	edited := bytes.Replace(data, []byte(`"addr":"switch.keep","provider":"ovs","action":"no-op"`), []byte(`"addr":"switch.keep","provider":"ovs","action":"delete"`), 1)
+	if bytes.Equal(edited, data) {
+		t.Fatal("the test's edit did not apply")
+	}
+	_, body, _ := bytes.Cut(edited, []byte("\n"))
+	if q, err := decodeBody(body); err != nil || q.Changes[len(q.Changes)-1].Action != Delete {
+		t.Fatalf("without its checksum the edited plan reads as %v, %v; the test's edit is not the one it means", q, err)
+	}
+	path := filepath.Join(t.TempDir(), "plan")
+	if err := os.WriteFile(path, edited, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if q, err := ReadFile(path); !errors.Is(err, ErrChecksum) || q != nil {
+		t.Errorf("ReadFile of the edited plan: %v, %v; want it refused with ErrChecksum", q, err)
+	}
+}
+
 // TestReadFileNewerMinor checks the versioning promise: a minor version
 // only adds, so this benito reads it and ignores what it does not know.
 func TestReadFileNewerMinor(t *testing.T) {
@@ -234,8 +275,12 @@ func TestReadFileNewerMinor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data = bytes.Replace(data, []byte(`"format_version": "1.0"`), []byte(`"format_version": "1.7", "future": {"x": 1}`), 1)
-	p, err := decodeFile(data)
+	_, body, _ := bytes.Cut(data, []byte("\n"))
+	newer := bytes.Replace(body, []byte(`"format_version":"`+FormatVersion+`"`), []byte(`"format_version":"`+major(FormatVersion)+`.7","future":{"x":1}`), 1)
+	if bytes.Equal(newer, body) {
+		t.Fatal("the test's edit did not apply")
+	}
+	p, err := decodeFile(seal(newer))
 	if err != nil {
 		t.Fatalf("decoding a newer minor version: %v", err)
 	}
@@ -244,6 +289,9 @@ func TestReadFileNewerMinor(t *testing.T) {
 	}
 }
 
+// FuzzReadPlan feeds plan files to the decoder: each input as it is, which
+// exercises the checksum header, and sealed behind a header that matches,
+// which reaches the decoding of the plan itself.
 func FuzzReadPlan(f *testing.F) {
 	for _, p := range []*Plan{planMixed(), planCreate(), planEverything()} {
 		data, err := encodeFile(p)
@@ -251,21 +299,26 @@ func FuzzReadPlan(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(data)
+		_, body, _ := bytes.Cut(data, []byte("\n"))
+		f.Add(body)
 	}
-	f.Add([]byte(`{"kind":"benito-plan","format_version":"1.0","changes":[{"addr":"a.b","action":"update","type":"string","before":"kQ==","after":"xAA="}]}`))
-	f.Add([]byte(`{"kind":"benito-plan","format_version":"1.0","changes":[{"addr":"a.b","action":"create","requires_replace":[[{"index":{"value":1,"type":"number"}}]]}]}`))
+	f.Add([]byte(`{"kind":"benito-plan","format_version":"2.0","changes":[{"addr":"a.b","action":"update","type":"string","before":"kQ==","after":"xAA="}]}`))
+	f.Add([]byte(`{"kind":"benito-plan","format_version":"2.0","changes":[{"addr":"a.b","action":"create","requires_replace":[[{"index":{"value":1,"type":"number"}}]]}]}`))
 	f.Add([]byte("{}"))
 	f.Add([]byte("not json"))
+	f.Add([]byte(checksumPrefix + "00\n{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := decodeFile(data)
-		if err != nil {
-			return
+		for _, in := range [][]byte{data, seal(data)} {
+			p, err := decodeFile(in)
+			if err != nil {
+				continue
+			}
+			// Whatever decodes must render and save without panicking.
+			var buf bytes.Buffer
+			_ = RenderHuman(&buf, p, RenderOptions{Color: true})
+			_ = RenderJSON(&buf, p)
+			_, _ = encodeFile(p)
 		}
-		// Whatever decodes must render and save without panicking.
-		var buf bytes.Buffer
-		_ = RenderHuman(&buf, p, RenderOptions{Color: true})
-		_ = RenderJSON(&buf, p)
-		_, _ = encodeFile(p)
 	})
 }
 

@@ -240,6 +240,27 @@ func TestSavedPlan(t *testing.T) {
 	if r := benito(t, "", "plan", "-out", planFile, "-var", v, "-var", "latency=20ms", dir); r.code != 0 {
 		t.Fatal(r)
 	}
+	// That plan with a no-op turned into a delete, its checksum left as
+	// it was: refused before anything is done.
+	data, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := bytes.Replace(data, []byte(`"action":"no-op"`), []byte(`"action":"delete"`), 1)
+	if bytes.Equal(tampered, data) {
+		t.Fatal("the saved plan has no no-op to tamper with")
+	}
+	tamperedFile := filepath.Join(t.TempDir(), "tampered.plan")
+	if err := os.WriteFile(tamperedFile, tampered, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = benito(t, "", "apply", tamperedFile)
+	if r.code != 1 || !strings.Contains(r.stderr, "changed after benito wrote it") || !strings.Contains(r.stderr, "benito plan -out") {
+		t.Fatalf("a tampered saved plan must be refused:\n%s", r)
+	}
+	if r := benito(t, "", "plan", "-detailed-exitcode", "-var", v, dir); r.code != 0 {
+		t.Fatalf("the tampered plan changed something:\n%s", r)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "extra.hcl"), []byte("switch \"lan9\" {}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
