@@ -102,5 +102,12 @@
 //     provider never creates them. ValidateResources checks it (reading
 //     the host) for paths outside the experiment's config and run
 //     directories, which the apply makes; apply checks again.
+//   - A recorded value is acted on only when it names what this provider
+//     makes for this experiment (recorded.go): a vnode's run_dir is the
+//     experiment's run directory and its pins stay inside it, node names
+//     are one path element, a startup's log is in the run directory and
+//     its recorded process, when it runs, carries the node's mark. Read,
+//     Apply and Exec refuse anything else (providers.RefuseRecorded)
+//     before touching the host.
 //   - Calls for different resources are safe to run concurrently.
 package process

@@ -19,6 +19,9 @@ func (p *Provider) Exec(ctx context.Context, req providers.ExecRequest) provider
 	if req.Type != contract.VNode {
 		return providers.ExecNotSupported(Name, req)
 	}
+	if err := p.checkRecorded(req.Type, req.Value); err != nil {
+		return providers.ExecResponse{ExitCode: -1, Diagnostics: providers.RefuseRecorded(req.Address, err)}
+	}
 	cmd, err := Command(req.Value, req.Args)
 	if err != nil {
 		return providers.ExecResponse{ExitCode: -1, Diagnostics: providers.Errorf(req.Address, "Node not running: %v; benito plan shows it to be re-created, benito apply makes it again", err)}

@@ -181,6 +181,10 @@ func (p *Provider) findNode(name string) (nodeNS, error) {
 	if runDir == "" {
 		return nodeNS{}, fmt.Errorf("the process provider is not configured")
 	}
+	if !validName(name) {
+		// A name with "../" would lead to pins anywhere.
+		return nodeNS{}, fmt.Errorf("%q is not a node name", name)
+	}
 	ns, err := nodeNSAt(runDir, name).check()
 	if err != nil {
 		return ns, fmt.Errorf("node %q is not running: it %v", name, err)

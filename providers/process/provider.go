@@ -243,6 +243,11 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 	if rs == nil {
 		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "unsupported resource type %q", req.Type)}
 	}
+	for _, v := range []cty.Value{req.Prior, req.Planned} {
+		if err := p.checkRecorded(req.Type, v); err != nil {
+			return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.RefuseRecorded(req.Address, err)}
+		}
+	}
 	var (
 		v   cty.Value
 		err error
@@ -293,6 +298,11 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 		}
 		if r.Current.IsNull() {
 			resp.Resources[i] = providers.ReadResult{New: r.Current}
+			return
+		}
+		if err := p.checkRecorded(r.Type, r.Current); err != nil {
+			diags[i] = providers.RefuseRecorded(r.Address, err)
+			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
 			return
 		}
 		var (

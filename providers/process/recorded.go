@@ -1,0 +1,160 @@
+package process
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/providers"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// What the state records of a process node and its resources is input
+// (providers.RecordedError): the provider acts on the host as root, and a
+// recorded run_dir, node name or pid names what it enters, changes, kills
+// and removes. Before it acts on a recorded value, checkRecorded makes
+// sure the value names only what this experiment's provider makes:
+//
+//   - a vnode's run_dir is the experiment's run directory (the one the
+//     provider was configured with), and its name one path element, so
+//     that its pins (RUN_DIR/ns/KIND/NODE) are the experiment's and not
+//     another experiment's or `ip netns`'s: a pin elsewhere would have
+//     benito set addresses in, and kill every process of, a namespace it
+//     never made; the pins also stay inside the run directory once
+//     symbolic links are resolved, and the "namespaces" recorded are the
+//     pins (benito exec shows them);
+//   - a route's, mount's or startup's node is one path element (a node
+//     name with "../" reached pins anywhere);
+//   - a startup's log is inside the run directory (a delete removes it),
+//     and its process (pid, start_time), if one by that pid and start
+//     time is running, carries the node's mark (nodeEnv) in its
+//     environment and runs as the provider's user, as the startup
+//     commands the provider starts do: a pid and start time copied from a
+//     stranger's process in /proc are refused instead of killed.
+//
+// The pid files in a node's directory (plugs, hubs, wirefilters) are
+// benito's own, in the run directory benito makes and only root may
+// write; they are trusted as the run directory is.
+
+// checkRecorded returns a *providers.RecordedError when v, a value of
+// type typ recorded in the state or a saved plan, names something that
+// is not this experiment's; nil for a null value and for what is not yet
+// known (a planned value).
+func (p *Provider) checkRecorded(typ string, v cty.Value) error {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() {
+		return nil
+	}
+	_, runDir := p.config()
+	switch typ {
+	case contract.VNode:
+		name, ok := known(v, "name")
+		if !ok {
+			return nil
+		}
+		if !validName(name) {
+			return providers.Recorded("name", name, "is not a node name (one path element)")
+		}
+		if rd, ok := known(v, "run_dir"); ok && rd != runDir {
+			return providers.Recorded("run_dir", rd, "is not this experiment's run directory, %s (a node is the experiment's only under it; if run_root changed since the node was made, set it back to destroy the node)", runDir)
+		}
+		pins := nodeNSAt(runDir, name)
+		recorded := attrOf(v, "namespaces")
+		for i, k := range nsKinds {
+			attr := cty.GetAttrPath("namespaces").GetAttr(k.name)
+			if err := providers.Inside(runDir, pins.Files[i]); err != nil {
+				return &providers.RecordedError{Attribute: cty.GetAttrPath("name"), Value: name, Problem: fmt.Sprintf("gives the pin %s, which %v", pins.Files[i], err)}
+			}
+			if f, ok := known(recorded, k.name); ok && f != pins.Files[i] {
+				return &providers.RecordedError{Attribute: attr, Value: f, Problem: fmt.Sprintf("is not the pin of node %s, %s", name, pins.Files[i])}
+			}
+		}
+	case contract.Route, contract.Mount:
+		if node, ok := known(v, "node"); ok && !validName(node) {
+			return providers.Recorded("node", node, "is not a node name (one path element)")
+		}
+	case contract.Startup:
+		node, ok := known(v, "node")
+		if !ok {
+			return nil
+		}
+		if !validName(node) {
+			return providers.Recorded("node", node, "is not a node name (one path element)")
+		}
+		if log, ok := known(v, "log"); ok {
+			if err := providers.Inside(runDir, log); err != nil {
+				return providers.Recorded("log", log, "%v", err)
+			}
+		}
+		if proc := processOf(v); proc.Alive() {
+			if problem := notStartedFor(proc, nodeNSAt(runDir, node)); problem != "" {
+				return providers.Recorded("pid", strconv.Itoa(proc.Pid), "%s; benito did not start it as the startup command of node %s", problem, node)
+			}
+		}
+	}
+	return nil
+}
+
+// notStartedFor says why the running process proc is not one the
+// provider started in the node of ns: it lacks the node's mark, or runs
+// as another user; "" when it is.
+func notStartedFor(proc daemon.Process, ns nodeNS) string {
+	what := fmt.Sprintf("is process %d (%q)", proc.Pid, commandLine(proc.Pid))
+	if !markedFor(proc.Pid, ns.file(kindNet)) {
+		return fmt.Sprintf("%s, which does not carry the node's mark %s in its environment", what, ns.mark())
+	}
+	if uid, ok := realUID(proc.Pid); !ok || uid != os.Getuid() {
+		return fmt.Sprintf("%s, which runs as another user", what)
+	}
+	// Were proc to end and its pid go to a marked process between the
+	// caller's check of its start time and the reading of the mark, Stop
+	// would still not signal the newcomer: it checks the start time.
+	return ""
+}
+
+// commandLine returns process pid's command line for a message, its
+// arguments separated by spaces, cut short, or "?".
+func commandLine(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil || len(b) == 0 {
+		return "?"
+	}
+	s := strings.TrimRight(strings.ReplaceAll(string(b), "\x00", " "), " ")
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return s
+}
+
+// realUID returns the real user id of process pid.
+func realUID(pid int) (int, bool) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "Uid:"); ok {
+			fields := strings.Fields(rest)
+			if len(fields) == 0 {
+				return 0, false
+			}
+			uid, err := strconv.Atoi(fields[0])
+			return uid, err == nil
+		}
+	}
+	return 0, false
+}
+
+// known returns v's string attribute name when it is known and not null.
+func known(v cty.Value, name string) (string, bool) {
+	a := attrOf(v, name)
+	if a.IsNull() || !a.IsKnown() || !a.Type().Equals(cty.String) {
+		return "", false
+	}
+	return a.AsString(), true
+}
