@@ -27,6 +27,8 @@ import (
 //     never made; the pins also stay inside the run directory once
 //     symbolic links are resolved, and the "namespaces" recorded are the
 //     pins (benito exec shows them);
+//   - a vnode's interface names are device names (they name files in
+//     the node's directory: "..", its parent, was every node's);
 //   - a route's, mount's or startup's node is one path element (a node
 //     name with "../" reached pins anywhere);
 //   - a startup's log is inside the run directory (a delete removes it),
@@ -60,6 +62,16 @@ func (p *Provider) checkRecorded(typ string, v cty.Value) error {
 		}
 		if rd, ok := known(v, "run_dir"); ok && rd != runDir {
 			return providers.Recorded("run_dir", rd, "is not this experiment's run directory, %s (a node is the experiment's only under it; if run_root changed since the node was made, set it back to destroy the node)", runDir)
+		}
+		if ifs := attrOf(v, "interfaces"); !ifs.IsNull() && ifs.IsKnown() && ifs.CanIterateElements() {
+			for i, it := 0, ifs.ElementIterator(); it.Next(); i++ {
+				_, iv := it.Element()
+				// The name is a file name in the node's directory (its
+				// plug's and wire's): ".." was its parent, all nodes'.
+				if f, ok := known(iv, "name"); ok && contract.CheckDeviceName(f) != nil {
+					return &providers.RecordedError{Attribute: cty.GetAttrPath("interfaces").IndexInt(i).GetAttr("name"), Value: f, Problem: "is not an interface name the kernel accepts"}
+				}
+			}
 		}
 		pins := nodeNSAt(runDir, name)
 		recorded := attrOf(v, "namespaces")

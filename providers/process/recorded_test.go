@@ -150,6 +150,19 @@ func TestTamperedStateRefused(t *testing.T) {
 		}
 	})
 
+	t.Run("interface named ..", func(t *testing.T) {
+		// Another node of the experiment, with its startup's pid file in
+		// its directory.
+		e.apply(contract.VNode, "vnode.w", e.nodeConfig("w", false))
+		e.apply(contract.Startup, "startup.w", startupConfig("w", "sleep 600", filepath.Join(e.runDir, "log", "w.startup.log")))
+		tampered := e.nodeConfig("k", false, ifc{name: "..", vdeSocket: filepath.Join(e.runDir, "switch", "x.ctl"), vdePort: 1})
+		ar := e.p.ApplyResource(t.Context(), applyReq(contract.VNode, "vnode.k", tampered, cty.NullVal(tampered.Type())))
+		refused(t, ar.Diagnostics, `interfaces[0].name`)
+		if _, err := os.Stat(startupPidFile(e.runDir, "w")); err != nil {
+			t.Errorf("node w's files: %v", err)
+		}
+	})
+
 	t.Run("startup log outside the run directory", func(t *testing.T) {
 		victim := filepath.Join(t.TempDir(), "precious")
 		if err := os.WriteFile(victim, []byte("keep\n"), 0o644); err != nil {
