@@ -133,8 +133,11 @@ func stopPidFiles(dir string) error {
 	}
 	var errs []error
 	for _, e := range entries {
-		if p, _, err := readPidFile(filepath.Join(dir, e.Name())); err == nil {
-			if err := p.Stop(time.Second); err != nil {
+		file := filepath.Join(dir, e.Name())
+		if p, _, err := readPidFile(file); err == nil {
+			if err := pidFileProcess(file, p); err != nil {
+				errs = append(errs, err)
+			} else if err := p.Stop(time.Second); err != nil {
 				errs = append(errs, err)
 			}
 		}

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/daemon"
@@ -38,9 +40,12 @@ import (
 //     commands the provider starts do: a pid and start time copied from a
 //     stranger's process in /proc are refused instead of killed.
 //
-// The pid files in a node's directory (plugs, hubs, wirefilters) are
-// benito's own, in the run directory benito makes and only root may
-// write; they are trusted as the run directory is.
+// The pid files in a node's directory (plugs, hubs, wirefilters, the
+// startup command) are benito's own, in the run directory benito makes
+// and only root may write. Still, the process one names is stopped only
+// when it is the one benito started there (pidFileProcess): of the same
+// start time, and carrying the node's mark, or, for the programs that run
+// without it, running that program as benito's user.
 
 // checkRecorded returns a *providers.RecordedError when v, a value of
 // type typ recorded in the state or a saved plan, names something that
@@ -115,7 +120,7 @@ func (p *Provider) checkRecorded(typ string, v cty.Value) error {
 // as another user; "" when it is.
 func notStartedFor(proc daemon.Process, ns nodeNS) string {
 	what := fmt.Sprintf("is process %d (%q)", proc.Pid, commandLine(proc.Pid))
-	if !markedFor(proc.Pid, ns.file(kindNet)) {
+	if !markedFor(proc.Pid, ns.file(kindNet)) && !ended(proc) {
 		return fmt.Sprintf("%s, which does not carry the node's mark %s in its environment", what, ns.mark())
 	}
 	if uid, ok := realUID(proc.Pid); !ok || uid != os.Getuid() {
@@ -169,4 +174,63 @@ func known(v cty.Value, name string) (string, bool) {
 		return "", false
 	}
 	return a.AsString(), true
+}
+
+// unmarkedPrograms are the programs benito starts for a node without its
+// mark, and records in pid files in the node's directory: a VDE hub, and
+// the wirefilter joining it to the switch (they run on the host, started
+// by programs that daemonize themselves).
+var unmarkedPrograms = map[string]bool{"vde_switch": true, "wirefilter": true}
+
+// pidFileProcess returns nil when p, named by the pid file file in a
+// node's directory (nodeDir), is a process benito started for that node,
+// or is not running (there is nothing to stop); else an error saying
+// what it is and what to do.
+func pidFileProcess(file string, p daemon.Process) error {
+	if !p.Alive() {
+		return nil
+	}
+	dir := filepath.Dir(file)
+	runDir := filepath.Dir(filepath.Dir(dir)) // nodeDir is RUN_DIR/process/NODE
+	ns := nodeNSAt(runDir, filepath.Base(dir))
+	if markedFor(p.Pid, ns.file(kindNet)) {
+		return nil
+	}
+	comm := processName(p.Pid)
+	if uid, ok := realUID(p.Pid); ok && uid == os.Getuid() && unmarkedPrograms[comm] {
+		return nil
+	}
+	if ended(p) {
+		return nil
+	}
+	return fmt.Errorf("the pid file %s names process %d (%q), which benito did not start there (it is not marked %s, nor a VDE hub or wirefilter of benito's user); benito left it running. "+
+		"The file was changed outside benito: remove it, and stop what benito started for the node by hand if anything is left", file, p.Pid, commandLine(p.Pid), ns.mark())
+}
+
+// processName returns the name of process pid's program (its comm), or "".
+func processName(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(string(b), "\n")
+}
+
+// endWait bounds how long ended waits for a process that is exiting.
+const endWait = 500 * time.Millisecond
+
+// ended reports whether process p, found not to be benito's, has ended
+// since, or was ending: an exiting process has given up its memory
+// before it is a zombie, so its environment reads empty and its mark
+// cannot be seen (a plug whose switch went away, killed as the check
+// ran). Such a process is waited for, up to endWait. A process that has
+// its environment is not waited for: the check stands.
+func ended(p daemon.Process) bool {
+	env := "/proc/" + strconv.Itoa(p.Pid) + "/environ"
+	for deadline := time.Now().Add(endWait); p.Alive(); time.Sleep(5 * time.Millisecond) {
+		if b, err := os.ReadFile(env); (err == nil && len(b) > 0) || time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }

@@ -163,6 +163,35 @@ func TestTamperedStateRefused(t *testing.T) {
 		}
 	})
 
+	t.Run("pid file naming a stranger", func(t *testing.T) {
+		e.apply(contract.VNode, "vnode.p", e.nodeConfig("p", false))
+		e.apply(contract.Startup, "startup.p", startupConfig("p", "sleep 600", filepath.Join(e.runDir, "log", "p.startup.log")))
+		own := processOf(e.state["startup.p"])
+		for _, victim := range []daemon.Process{stranger(t), inNodeProc} {
+			planted := filepath.Join(nodeDir(e.runDir, "p"), "hub.eth9")
+			if err := writePidFile(planted, victim, ""); err != nil {
+				t.Fatal(err)
+			}
+			ar := e.p.ApplyResource(t.Context(), applyReq(contract.VNode, "vnode.p", e.state["vnode.p"], cty.NullVal(e.state["vnode.p"].Type())))
+			if !ar.Diagnostics.HasErrors() || !strings.Contains(ar.Diagnostics.Err().Error(), "which benito did not start there") {
+				t.Errorf("delete of a node whose directory has a planted pid file: %v", ar.Diagnostics.Err())
+			}
+			if !victim.Alive() {
+				t.Fatalf("process %d, not benito's, was stopped", victim.Pid)
+			}
+			if err := os.Remove(planted); err != nil {
+				t.Fatal(err)
+			}
+		}
+		strangerIntact(t)
+		// Without the planted file, the node and what benito started in
+		// it go.
+		e.destroy("vnode.p")
+		if own.Alive() {
+			t.Errorf("the node's startup command %d still runs after the node's delete", own.Pid)
+		}
+	})
+
 	t.Run("startup log outside the run directory", func(t *testing.T) {
 		victim := filepath.Join(t.TempDir(), "precious")
 		if err := os.WriteFile(victim, []byte("keep\n"), 0o644); err != nil {

@@ -230,6 +230,9 @@ func stopProcess(file string) error {
 		return nil
 	}
 	if err == nil {
+		if err := pidFileProcess(file, p); err != nil {
+			return err
+		}
 		if err := p.Stop(time.Second); err != nil {
 			return err
 		}
