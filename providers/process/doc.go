@@ -108,6 +108,7 @@
 //     are one path element, a startup's log is in the run directory and
 //     its recorded process, when it runs, carries the node's mark. Read,
 //     Apply and Exec refuse anything else (providers.RefuseRecorded)
-//     before touching the host.
+//     before touching the host. A process a pid file in a node's
+//     directory names is stopped only when benito started it there.
 //   - Calls for different resources are safe to run concurrently.
 package process
