@@ -144,8 +144,12 @@ const (
 )
 
 // inspect returns what is at a pin's path, and the namespace's inode when
-// it is one. A symbolic link is not followed: a pin is a mount.
+// it is one. A symbolic link is not followed: a pin is a mount; nor is
+// one in its place of a directory holding the pin (pinParents).
 func inspect(file string) (pinState, uint64, error) {
+	if err := pinParents(file); err != nil {
+		return pinMissing, 0, err
+	}
 	var st unix.Stat_t
 	if err := unix.Lstat(file, &st); err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -157,6 +161,32 @@ func inspect(file string) (pinState, uint64, error) {
 		return pinMounted, st.Ino, nil
 	}
 	return pinEmpty, 0, nil
+}
+
+// pinParents returns an error when a directory holding the pin file
+// (RUN_DIR/ns/KIND, RUN_DIR/ns) is a symbolic link or not a directory:
+// benito makes them, and a link there would lead a node's pins to
+// another experiment's, which benito would then change and kill the
+// processes of. A directory that does not exist holds no pin: no error.
+func pinParents(file string) error {
+	kindDir := filepath.Dir(file)
+	for _, d := range []string{kindDir, filepath.Dir(kindDir)} {
+		var st unix.Stat_t
+		if err := unix.Lstat(d, &st); err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				continue
+			}
+			return fmt.Errorf("%s: %w", d, err)
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+		case unix.S_IFLNK:
+			return fmt.Errorf("%s is a symbolic link, not the directory benito made: the run directory was changed outside benito, and benito does not follow it; remove the link (what it leads to is not this experiment's)", d)
+		default:
+			return fmt.Errorf("%s is not a directory: the run directory was changed outside benito; remove it", d)
+		}
+	}
+	return nil
 }
 
 // check returns nil when every pin of ns holds a namespace, of the

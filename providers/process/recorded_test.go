@@ -89,6 +89,34 @@ func TestTamperedStateRefused(t *testing.T) {
 	}
 	strangerIntact(t)
 
+	t.Run("symbolic link in the run directory", func(t *testing.T) {
+		// e's pin directories lead to o's: e's node "s" would be o's.
+		pins := filepath.Join(e.runDir, "ns")
+		if err := os.MkdirAll(pins, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(pins) })
+		for _, k := range nsKinds {
+			if err := os.Symlink(filepath.Dir(ons.file(k)), filepath.Join(pins, k.name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A route of e's node s: deleting it finds no node (nothing is
+		// done, as for a node that is gone).
+		e.p.ApplyResource(t.Context(), applyReq(contract.Route, "route.s", o.state["route.s"], cty.NullVal(o.state["route.s"].Type())))
+		strangerIntact(t)
+		// e's node s itself: its delete says what is wrong.
+		node := e.nodeConfig("s", false)
+		ar := e.p.ApplyResource(t.Context(), applyReq(contract.VNode, "vnode.s", node, cty.NullVal(node.Type())))
+		if !ar.Diagnostics.HasErrors() || !strings.Contains(ar.Diagnostics.Err().Error(), "is a symbolic link") {
+			t.Errorf("delete of a node whose pins lead elsewhere: %v", ar.Diagnostics.Err())
+		}
+		strangerIntact(t)
+		if err := os.RemoveAll(pins); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("vnode of another run directory", func(t *testing.T) {
 		// o's node recorded as e's own: same run_dir, name and inodes.
 		tampered := o.state["vnode.s"]
