@@ -117,10 +117,13 @@ func (p *Provider) checkRecorded(typ string, v cty.Value) error {
 // as another user; "" when it is.
 func notStartedFor(proc daemon.Process, ns nodeNS) string {
 	what := fmt.Sprintf("is process %d (%q)", proc.Pid, commandLine(proc.Pid))
-	if !markedFor(proc.Pid, ns.file(kindNet)) && !ended(proc) {
+	if !markedFor(proc.Pid, ns.file(kindNet)) {
+		if ended(proc) {
+			return "" // nothing left to stop
+		}
 		return fmt.Sprintf("%s, which does not carry the node's mark %s in its environment", what, ns.mark())
 	}
-	if uid, ok := realUID(proc.Pid); !ok || uid != os.Getuid() {
+	if uid, ok := realUID(proc.Pid); (!ok || uid != os.Getuid()) && proc.Alive() {
 		return fmt.Sprintf("%s, which runs as another user", what)
 	}
 	// Were proc to end and its pid go to a marked process between the

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/benito-net/benito/contract"
@@ -159,7 +160,19 @@ func TestTamperedStateRefused(t *testing.T) {
 	t.Run("startup naming a stranger's process", func(t *testing.T) {
 		e.apply(contract.VNode, "vnode.m", e.nodeConfig("m", false))
 		e.apply(contract.Startup, "startup.m", startupConfig("m", "sleep 600", filepath.Join(e.runDir, "log", "m.startup.log")))
-		for _, victim := range []daemon.Process{stranger(t), inNodeProc} {
+		// Another user's process carrying node m's mark, which anyone may
+		// put in the environment of what they start.
+		marked := exec.Command("sleep", "600")
+		marked.Env = []string{nodeNSAt(e.runDir, "m").mark()}
+		marked.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		if err := marked.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			marked.Process.Kill()
+			marked.Wait()
+		})
+		for _, victim := range []daemon.Process{stranger(t), inNodeProc, mustProcess(t, marked.Process.Pid)} {
 			tampered := setAttrs(e.state["startup.m"], map[string]cty.Value{
 				"pid": cty.NumberIntVal(int64(victim.Pid)), "start_time": cty.NumberUIntVal(victim.StartTime),
 			})
