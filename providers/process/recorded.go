@@ -44,8 +44,8 @@ import (
 // startup command) are benito's own, in the run directory benito makes
 // and only root may write. Still, the process one names is stopped only
 // when it is the one benito started there (pidFileProcess): of the same
-// start time, and carrying the node's mark, or, for the programs that run
-// without it, running that program as benito's user.
+// start time, running as benito's user, and carrying the node's mark or,
+// for the programs that run without it, running that program.
 
 // checkRecorded returns a *providers.RecordedError when v, a value of
 // type typ recorded in the state or a saved plan, names something that
@@ -193,17 +193,13 @@ func pidFileProcess(file string, p daemon.Process) error {
 	dir := filepath.Dir(file)
 	runDir := filepath.Dir(filepath.Dir(dir)) // nodeDir is RUN_DIR/process/NODE
 	ns := nodeNSAt(runDir, filepath.Base(dir))
-	if markedFor(p.Pid, ns.file(kindNet)) {
-		return nil
-	}
-	comm := processName(p.Pid)
-	if uid, ok := realUID(p.Pid); ok && uid == os.Getuid() && unmarkedPrograms[comm] {
+	if uid, ok := realUID(p.Pid); ok && uid == os.Getuid() && (markedFor(p.Pid, ns.file(kindNet)) || unmarkedPrograms[processName(p.Pid)]) {
 		return nil
 	}
 	if ended(p) {
 		return nil
 	}
-	return fmt.Errorf("the pid file %s names process %d (%q), which benito did not start there (it is not marked %s, nor a VDE hub or wirefilter of benito's user); benito left it running. "+
+	return fmt.Errorf("the pid file %s names process %d (%q), which benito did not start there (it is neither marked %s nor a VDE hub or wirefilter, running as benito's user); benito left it running. "+
 		"The file was changed outside benito: remove it, and stop what benito started for the node by hand if anything is left", file, p.Pid, commandLine(p.Pid), ns.mark())
 }
 
