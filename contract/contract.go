@@ -70,9 +70,6 @@ func ProviderOf(typ, nodeType string) string {
 	}
 }
 
-// IFNameMax is the longest Linux interface name (IFNAMSIZ less the NUL).
-const IFNameMax = 15
-
 // Attribute is one attribute lowering sets on a resource.
 type Attribute struct {
 	Name string
