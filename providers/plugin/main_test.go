@@ -68,6 +68,16 @@ func serveTestProvider(mode string) {
 	}
 }
 
+// testExe is this test binary, which the tests run as their providers.
+func testExe(t testing.TB) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
 // start runs this test binary as the provider mode names, closed when the
 // test ends.
 func start(t testing.TB, name, mode string, timeout time.Duration) providers.Provider {
