@@ -112,7 +112,8 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, j Jou
 	}
 	sort.Slice(failed, func(i, j int) bool { return vertexLess(failed[i], failed[j]) })
 	// A provider's end fails every change in flight with it and every one
-	// sent after: it is reported once, not once per change.
+	// after, which benito does not send: it is reported once, not once per
+	// change.
 	var ends []*endReport
 	byEnd := map[*providers.Ended]*endReport{}
 	for _, v := range failed {
@@ -130,7 +131,6 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, j Jou
 				a.res.Unsent[v.addr()] = ee.provider
 				continue
 			}
-			r.inFlight++
 			a.res.Failed[v.addr()] = err
 			continue
 		}
@@ -203,8 +203,8 @@ func (e *endedError) Error() string {
 
 // endReport is what became of the changes of one provider's end.
 type endReport struct {
-	end              *providers.Ended
-	inFlight, unsent int
+	end    *providers.Ended
+	unsent int // changes not sent
 }
 
 func (r *endReport) diagnostic() *hcl.Diagnostic {
