@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -65,6 +66,10 @@ type Result struct {
 	// Skipped maps each change not attempted to the failed change it
 	// depended on.
 	Skipped map[addrs.Resource]addrs.Resource
+	// Unsent maps each change not attempted because its provider had
+	// ended (crashed, hung) to that provider's name. The changes in flight
+	// when it ended are in Failed.
+	Unsent map[addrs.Resource]string
 	// NotStarted lists changes not attempted because apply was stopped.
 	NotStarted []addrs.Resource
 }
@@ -100,19 +105,46 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, j Jou
 	wr := g.Walk(stop, opts.Parallelism, func(v vertex) error { return a.visit(ctx, v) })
 
 	a.res.Failed = map[addrs.Resource]error{}
+	a.res.Unsent = map[addrs.Resource]string{}
 	failed := make([]vertex, 0, len(wr.Errors))
 	for v := range wr.Errors {
 		failed = append(failed, v)
 	}
 	sort.Slice(failed, func(i, j int) bool { return vertexLess(failed[i], failed[j]) })
+	// A provider's end fails every change in flight with it and every one
+	// after, which benito does not send: it is reported once, not once per
+	// change.
+	var ends []*endReport
+	byEnd := map[*providers.Ended]*endReport{}
 	for _, v := range failed {
 		err := wr.Errors[v]
+		var ee *endedError
+		if errors.As(err, &ee) {
+			r := byEnd[ee.end]
+			if r == nil {
+				r = &endReport{end: ee.end}
+				byEnd[ee.end] = r
+				ends = append(ends, r)
+			}
+			if ee.notSent {
+				r.unsent++
+				a.res.Unsent[v.addr()] = ee.provider
+				continue
+			}
+			a.res.Failed[v.addr()] = err
+			continue
+		}
 		a.res.Failed[v.addr()] = err
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Failed to %s %s", verb(v.c.Action, v.destroy), v.addr()), Detail: err.Error()})
 	}
+	for _, r := range ends {
+		diags = append(diags, r.diagnostic())
+	}
 	a.res.Skipped = map[addrs.Resource]addrs.Resource{}
 	for v, cause := range wr.Skipped {
-		if _, failed := a.res.Failed[v.addr()]; !failed {
+		_, failed := a.res.Failed[v.addr()]
+		_, unsent := a.res.Unsent[v.addr()]
+		if !failed && !unsent {
 			a.res.Skipped[v.addr()] = cause.addr()
 		}
 	}
@@ -148,9 +180,75 @@ type applier struct {
 	j    Journal
 	opts ApplyOptions
 
-	mu  sync.Mutex // guards st and res
-	st  *state.State
-	res *Result
+	mu    sync.Mutex // guards st, res and ended
+	st    *state.State
+	res   *Result
+	ended map[string]*providers.Ended // providers known to have ended, by name
+}
+
+// endedError is a change's failure because its provider ended: in flight
+// then (benito does not know whether it was done), or not sent at all.
+type endedError struct {
+	provider string
+	end      *providers.Ended
+	notSent  bool
+}
+
+func (e *endedError) Error() string {
+	if e.notSent {
+		return e.end.Summary + "; benito did not send this change"
+	}
+	return e.end.Summary + "; this change was in flight, and benito does not know whether it was done"
+}
+
+// endReport is what became of the changes of one provider's end.
+type endReport struct {
+	end    *providers.Ended
+	unsent int // changes not sent
+}
+
+func (r *endReport) diagnostic() *hcl.Diagnostic {
+	detail := r.end.Detail
+	if r.unsent > 0 {
+		detail += fmt.Sprintf("\n\nbenito sent it nothing more: %d of its %s not attempted (listed as skipped).", r.unsent, plural(r.unsent, "changes was", "changes were"))
+	}
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: r.end.Summary, Detail: detail}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// providerError is the error of a change that provider answered with
+// diags, or nil.
+func (a *applier) providerError(provider string, diags providers.Diagnostics) error {
+	for _, d := range diags {
+		if d.Severity == providers.Error && d.Ended != nil {
+			a.mu.Lock()
+			if a.ended == nil {
+				a.ended = map[string]*providers.Ended{}
+			}
+			if a.ended[provider] == nil {
+				a.ended[provider] = d.Ended
+			}
+			a.mu.Unlock()
+			return &endedError{provider: provider, end: d.Ended, notSent: d.NotSent}
+		}
+	}
+	if err := diags.Err(); err != nil {
+		return fmt.Errorf("provider %q: %w", provider, err)
+	}
+	return nil
+}
+
+// endOf is the end of provider, once a change has found it ended.
+func (a *applier) endOf(provider string) *providers.Ended {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.ended[provider]
 }
 
 func hasDestroyHalf(a plan.Action) bool {
@@ -175,11 +273,19 @@ func verb(act plan.Action, destroy bool) string {
 func (a *applier) visit(ctx context.Context, v vertex) error {
 	c := v.c
 	act := plan.Create
+	provider := c.Provider
 	switch {
 	case v.destroy:
 		act = plan.Delete
+		if c.PriorProvider != "" {
+			provider = c.PriorProvider
+		}
 	case c.Action == plan.Update:
 		act = plan.Update
+	}
+	// Nothing is sent to a provider that has ended, nor shown as started.
+	if end := a.endOf(provider); end != nil {
+		return &endedError{provider: provider, end: end, notSent: true}
 	}
 	if a.opts.Hooks != nil {
 		a.opts.Hooks.Started(c.Addr, act)
@@ -230,8 +336,8 @@ func (a *applier) destroy(ctx context.Context, c *plan.Change) error {
 		Address: c.Addr.String(), Type: c.Addr.Type,
 		Prior: c.Before, Planned: cty.NullVal(ty), PlannedPrivate: c.PriorPrivate,
 	})
-	if err := resp.Diagnostics.Err(); err != nil {
-		return fmt.Errorf("provider %q: %w", provider, err)
+	if err := a.providerError(provider, resp.Diagnostics); err != nil {
+		return err
 	}
 	if err := a.j.Remove(c.Addr); err != nil { // outside a.mu, as in record
 		return fmt.Errorf("recording the deletion: %w", err)
@@ -259,8 +365,7 @@ func (a *applier) createOrUpdate(ctx context.Context, c *plan.Change, act plan.A
 		Address: c.Addr.String(), Type: c.Addr.Type,
 		Prior: prior, Planned: c.After, PlannedPrivate: c.Private,
 	})
-	if err := resp.Diagnostics.Err(); err != nil {
-		err = fmt.Errorf("provider %q: %w", c.Provider, err)
+	if err := a.providerError(c.Provider, resp.Diagnostics); err != nil {
 		switch {
 		case act == plan.Create && (resp.New == cty.NilVal || resp.New.IsNull()):
 			// Nothing was made.

@@ -29,6 +29,26 @@ type Diagnostic struct {
 	Detail    string
 	Address   string   // resource address, when the problem belongs to one resource
 	Attribute cty.Path // attribute within that resource, when known
+
+	// Ended, when set, says the call failed because the provider's
+	// process ended (crashed, hung, was closed), not because of what it
+	// was asked: every call that end failed points to the same Ended, so
+	// that it is reported once. NotSent says this call was never sent
+	// (the provider had already ended), so nothing of it was done.
+	Ended   *Ended
+	NotSent bool
+}
+
+// Ended is the end of a provider's process, as the host side of the
+// protocol saw it: one value per end, shared by the diagnostics of every
+// call it failed.
+type Ended struct {
+	// Summary says which provider (or providers, when one process
+	// served several) ended, and how: `Provider "process" crashed`.
+	Summary string
+	// Detail says what was in flight when it ended, what to do, and the
+	// provider's last output.
+	Detail string
 }
 
 // Diagnostics is a list of provider diagnostics.

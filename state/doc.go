@@ -7,7 +7,7 @@
 //	PATH            the state, format_version 2; rewritten whole by Write
 //	PATH.backup     the version PATH held before the last Write
 //	PATH.journal    changes made since PATH was written (one JSON line each)
-//	PATH.lock       the flock that stops two runs at once; never deleted
+//	PATH.lock       the flock that stops two runs at once; removed by Unlock
 //	PATH.lock.info  who holds the lock, for the error the loser sees
 //
 // What the package promises:

@@ -64,23 +64,44 @@ func (e *LockedError) Error() string {
 // journal; Unlock it when finished.
 //
 // The lock is an flock on LockPath, so the kernel releases it when its
-// holder dies, however it dies; LockInfoPath may then outlive its holder,
-// and is simply overwritten by the next one. An flock belongs to an open
-// file, not a process: two Files in one process exclude each other too.
+// holder dies, however it dies; LockPath and LockInfoPath may then outlive
+// their holder, and are simply taken over by the next one. Unlock removes
+// both, so a directory holds them only while someone runs. An flock
+// belongs to an open file, not a process: two Files in one process
+// exclude each other too.
+//
+// LockPath is never followed if it is a symbolic link: root would create
+// or lock whatever file it points to.
 func (f *File) Lock(ctx context.Context, operation string, timeout time.Duration) (*Locked, error) {
 	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
 		return nil, fmt.Errorf("locking state: %w", err)
 	}
-	fd, err := os.OpenFile(f.LockPath(), os.O_RDWR|os.O_CREATE, 0o600)
+	fd, err := f.openLock()
 	if err != nil {
-		return nil, fmt.Errorf("locking state: %w", err)
+		return nil, err
 	}
 	start := time.Now()
 	var timer *time.Timer
 	for {
 		err := flock(fd, unix.LOCK_EX|unix.LOCK_NB)
 		if err == nil {
-			break
+			// The holder we waited for removes the file before it lets go:
+			// a lock on a file no longer at LockPath excludes nobody.
+			current, err := f.isLockFile(fd)
+			if err != nil {
+				flock(fd, unix.LOCK_UN)
+				fd.Close()
+				return nil, err
+			}
+			if current {
+				break
+			}
+			flock(fd, unix.LOCK_UN)
+			fd.Close()
+			if fd, err = f.openLock(); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) {
 			fd.Close()
@@ -114,11 +135,40 @@ func (f *File) Lock(ctx context.Context, operation string, timeout time.Duration
 		Version:   Version,
 	}
 	if err := f.writeLockInfo(&info); err != nil {
+		os.Remove(f.LockPath())
 		flock(fd, unix.LOCK_UN)
 		fd.Close()
 		return nil, fmt.Errorf("locking state: %w", err)
 	}
 	return &Locked{file: f, fd: fd}, nil
+}
+
+// openLock opens (creating it) the file that carries the lock, refusing a
+// symbolic link.
+func (f *File) openLock() (*os.File, error) {
+	fd, err := os.OpenFile(f.LockPath(), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, fmt.Errorf("locking state: %s is a symbolic link, which benito does not follow; remove it (it holds nothing) and try again", f.LockPath())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("locking state: %w", err)
+	}
+	return fd, nil
+}
+
+// isLockFile reports whether fd is still the file at LockPath.
+func (f *File) isLockFile(fd *os.File) (bool, error) {
+	var held, named unix.Stat_t
+	if err := unix.Fstat(int(fd.Fd()), &held); err != nil {
+		return false, fmt.Errorf("locking state: %w", err)
+	}
+	if err := unix.Lstat(f.LockPath(), &named); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return false, nil
+		}
+		return false, fmt.Errorf("locking state: %w", err)
+	}
+	return held.Dev == named.Dev && held.Ino == named.Ino, nil
 }
 
 // ErrUnlocked is returned (wrapped) by a Locked's methods after Unlock.
@@ -178,10 +228,14 @@ func (l *Locked) Unlock() error {
 	if j := l.takeJournal(); j != nil {
 		err = j.seal(fmt.Errorf("%w: the state lock was released", ErrJournalClosed))
 	}
-	// Remove the info while still holding the lock, or it could delete the
-	// info of whoever takes the lock next.
-	if rerr := os.Remove(l.file.LockInfoPath()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
-		err = rerr
+	// Remove the info and the lock file while still holding the lock, or
+	// it could delete those of whoever takes the lock next. Whoever waits
+	// on the removed file finds it gone once it has it, and opens LockPath
+	// again (Lock).
+	for _, p := range []string{l.file.LockInfoPath(), l.file.LockPath()} {
+		if rerr := os.Remove(p); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
+			err = rerr
+		}
 	}
 	if ferr := flock(l.fd, unix.LOCK_UN); ferr != nil && err == nil {
 		err = ferr

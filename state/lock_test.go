@@ -9,7 +9,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -60,6 +63,9 @@ func TestLockConflict(t *testing.T) {
 	}
 	if exists(t, f.LockInfoPath()) {
 		t.Error("unlock left the info file")
+	}
+	if exists(t, f.LockPath()) {
+		t.Error("unlock left the lock file")
 	}
 	mustLock(t, other, "plan")
 	var info LockInfo
@@ -227,5 +233,67 @@ func TestUnlockedRefuses(t *testing.T) {
 	got := mustLoad(t, mustLock(t, f, "plan"))
 	if len(got.Resources) != 1 || got.Resources[before.Addr] == nil {
 		t.Errorf("the next holder loaded %v, want only %s", got.SortedAddrs(), before.Addr)
+	}
+}
+
+// TestLockSymlink: a symbolic link at the lock's path is refused, and
+// what it points to is neither created nor locked.
+func TestLockSymlink(t *testing.T) {
+	f := tempFile(t)
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.Symlink(target, f.LockPath()); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.Lock(t.Context(), "plan", 0)
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("Lock through a symbolic link: got %v, want a refusal naming it", err)
+	}
+	if _, err := os.Lstat(target); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Lock created the link's target (%v)", err)
+	}
+}
+
+// TestLockExcludesWhileRemoved: Unlock removes the lock file, so whoever
+// was waiting holds a lock on a file no longer there, while a newcomer
+// makes and locks a new one. Holders must still never overlap.
+func TestLockExcludesWhileRemoved(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes a few seconds")
+	}
+	path := tempFile(t).Path()
+	const workers, rounds = 6, 12
+	var holders, overlaps atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := NewFile(path) // a File each: flocks of one open file would not exclude
+			for range rounds {
+				l, err := f.Lock(t.Context(), "test", time.Minute)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if holders.Add(1) > 1 {
+					overlaps.Add(1)
+				}
+				time.Sleep(3 * time.Millisecond)
+				holders.Add(-1)
+				if err := l.Unlock(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := overlaps.Load(); n > 0 {
+		t.Errorf("the lock was held twice at once %d times in %d rounds", n, workers*rounds)
 	}
 }

@@ -155,17 +155,7 @@ func (r *reader) parse() *node {
 			break
 		}
 		if err != nil {
-			var se *xml.SyntaxError
-			at := r.rng(int(dec.InputOffset()), int(dec.InputOffset()))
-			msg := err.Error()
-			if errors.As(err, &se) {
-				if se.Line >= 1 && se.Line <= len(r.lines) {
-					p := hcl.Pos{Line: se.Line, Column: 1, Byte: r.lines[se.Line-1]}
-					at = hcl.Range{Filename: r.filename, Start: p, End: p}
-				}
-				msg = se.Msg
-			}
-			r.errorf(at, "Malformed XML", "The file is not well-formed XML: %s. Fix the file (or re-export it from DETER) and try again.", msg)
+			r.syntaxError(err, off, int(dec.InputOffset()), stack)
 			return nil
 		}
 		switch t := tok.(type) {
@@ -201,9 +191,58 @@ func (r *reader) parse() *node {
 		}
 	}
 	if root == nil {
-		r.errorf(r.rng(0, 0), "Not a TopDL file", "The file holds no XML element. A TopDL file starts with <experiment> (or <topology>).")
+		// Said where the file ends: an element was looked for up to there.
+		r.errorf(r.span(len(r.src), len(r.src)), "Not a TopDL file", "The file holds no XML element. A TopDL file starts with <experiment> (or <topology>).")
 	}
 	return root
+}
+
+// syntaxError reports the decoder's err on the token that began at byte
+// off, the decoder having read up to end; open is the stack of elements
+// not yet closed. A file that ends too soon is reported where it ends,
+// naming the innermost element left open: a truncated copy is the usual
+// cause, and the first line says nothing about it.
+func (r *reader) syntaxError(err error, off, end int, open []*node) {
+	var se *xml.SyntaxError
+	if !errors.As(err, &se) {
+		r.errorf(r.span(end, end), "Malformed XML", "The file is not well-formed XML: %s. Fix the file (or re-export it from DETER) and try again.", err)
+		return
+	}
+	if se.Msg == "unexpected EOF" {
+		eof := len(r.src)
+		detail := "The file ends inside "
+		switch {
+		case len(open) > 0:
+			n := open[len(open)-1]
+			detail += fmt.Sprintf("<%s> (opened at line %d)", n.name, r.pos(n.start).Line)
+		default:
+			detail += "its first tag"
+		}
+		if off < eof && r.pos(off).Line != r.pos(eof).Line {
+			// A comment, CDATA section or tag that never ends: say where it
+			// began, the end of the file is rarely near it.
+			detail += fmt.Sprintf(", inside markup that begins at line %d", r.pos(off).Line)
+		}
+		r.errorf(r.span(eof, eof), "Truncated XML", "%s, so it looks cut short. Copy it again (or re-export it from DETER) and try again.", detail)
+		return
+	}
+	// The decoder names the line it stopped on; the token it was reading
+	// began at off, maybe on an earlier line (after a newline inside a
+	// tag), in which case the subject starts at the line's beginning.
+	start := off
+	if se.Line >= 1 && se.Line <= len(r.lines) && r.pos(off).Line != se.Line {
+		start = r.lines[se.Line-1]
+	}
+	r.errorf(r.span(start, max(start, end)), "Malformed XML", "The file is not well-formed XML: %s. Fix the file (or re-export it from DETER) and try again.", se.Msg)
+}
+
+// span is the range of bytes [start, end), cut at the end of start's line
+// so that the subject stays one line.
+func (r *reader) span(start, end int) hcl.Range {
+	if nl := bytes.IndexByte(r.src[min(start, len(r.src)):min(end, len(r.src))], '\n'); nl >= 0 {
+		end = start + nl
+	}
+	return hcl.Range{Filename: r.filename, Start: r.pos(start), End: r.pos(end)}
 }
 
 // topology interprets the raw tree.

@@ -134,6 +134,31 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// TestTruncated cuts a real file at every byte: each cut is refused at
+// the place the file now ends, not at its first line.
+func TestTruncated(t *testing.T) {
+	src, err := os.ReadFile("testdata/routed.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := bytes.Index(src, []byte("<experiment>"))
+	end := bytes.LastIndex(src, []byte("</experiment>"))
+	for n := 1; n < end; n++ {
+		cut := src[:n]
+		top, diags := topdl.Read("cut.xml", cut, topdl.Options{})
+		if top != nil || !diags.HasErrors() {
+			t.Fatalf("cut at byte %d: accepted", n)
+		}
+		d, want := diags[0], "Truncated XML"
+		if n <= root && d.Summary == "Not a TopDL file" {
+			want = d.Summary // between the prolog's parts: no element yet
+		}
+		if d.Summary != want || d.Subject == nil || d.Subject.Start.Byte != n {
+			t.Fatalf("cut at byte %d (line %d): got %q at %v, want %q at the end of the file", n, bytes.Count(cut, []byte("\n"))+1, d.Summary, d.Subject, want)
+		}
+	}
+}
+
 func TestExtraTypes(t *testing.T) {
 	src, _ := os.ReadFile("testdata/errors/unknown-type.xml")
 	if _, diags := topdl.Read("x.xml", src, topdl.Options{Types: []string{"xen"}}); diags.HasErrors() {

@@ -414,6 +414,61 @@ func TestRunLocked(t *testing.T) {
 	}
 }
 
+// TestRunLeavesNoLock: however a run ends (a plan, an apply, a plan its
+// provider refuses, one that cannot take the lock), neither the lock file
+// nor its info is left in the directory.
+func TestRunLeavesNoLock(t *testing.T) {
+	opts, _ := experiment(t)
+	w := open(t, opts)
+	lockFiles := func(when string) {
+		t.Helper()
+		f := state.NewFile(w.StatePath())
+		for _, p := range []string{f.LockPath(), f.LockInfoPath()} {
+			if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("after %s: %s is left behind (%v)", when, filepath.Base(p), err)
+			}
+		}
+	}
+	if _, err := w.Run(t.Context(), Operation{Name: "plan"}, &recorder{}); err != nil {
+		t.Fatal(err)
+	}
+	lockFiles("a plan")
+	if _, err := w.Run(t.Context(), Operation{Name: "apply", Apply: true, AutoApprove: true}, &recorder{}); err != nil {
+		t.Fatal(err)
+	}
+	lockFiles("an apply")
+
+	// A value the provider's schema refuses: the plan fails under the lock.
+	main := filepath.Join(opts.Dir, "main.hcl")
+	src, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(src), `after      = fake_thing.a.name`, `after      = [fake_thing.a.name, "x"]`, 1)
+	if err := os.WriteFile(main, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w = open(t, opts)
+	ui := &recorder{}
+	if _, err := w.Run(t.Context(), Operation{Name: "apply", Apply: true, AutoApprove: true}, ui); !errors.Is(err, ErrFailed) {
+		t.Fatalf("Run of a refused plan: got %v (diagnostics %v), want ErrFailed", err, ui.diags)
+	}
+	lockFiles("a refused plan")
+
+	lk, err := state.NewFile(w.StatePath()).Lock(t.Context(), "destroy", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var le *state.LockedError
+	if _, err := w.Run(t.Context(), Operation{Name: "plan"}, &recorder{}); !errors.As(err, &le) {
+		t.Fatalf("Run under another's lock: got %v", err)
+	}
+	if err := lk.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	lockFiles("a run locked out")
+}
+
 // TestEditState: an edit is written under the lock; a failed edit, or an
 // experiment never applied, writes nothing.
 func TestEditState(t *testing.T) {

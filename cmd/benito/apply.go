@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
+	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/engine"
 	"github.com/benito-net/benito/plan"
 	"github.com/benito-net/benito/workdir"
@@ -177,13 +178,27 @@ func (v *view) Confirm(p *plan.Plan) (bool, error) {
 
 func (c *cli) reportIncomplete(res *engine.Result) {
 	fmt.Fprintf(c.stderr, "\nApply incomplete: %d added, %d changed, %d destroyed; %d failed, %d skipped, %d not started.\n",
-		res.Added, res.Changed, res.Destroyed, len(res.Failed), len(res.Skipped), len(res.NotStarted))
-	if len(res.Skipped) > 0 {
-		lines := make([]string, 0, len(res.Skipped))
-		for a, cause := range res.Skipped {
-			lines = append(lines, fmt.Sprintf("  %s (because %s failed)", a, cause))
+		res.Added, res.Changed, res.Destroyed, len(res.Failed), len(res.Skipped)+len(res.Unsent), len(res.NotStarted))
+	if len(res.Skipped)+len(res.Unsent) > 0 {
+		skipped := make([]addrs.Resource, 0, len(res.Skipped)+len(res.Unsent))
+		for a := range res.Skipped {
+			skipped = append(skipped, a)
 		}
-		sort.Strings(lines)
+		for a := range res.Unsent {
+			skipped = append(skipped, a)
+		}
+		slices.SortFunc(skipped, addrs.Resource.Compare)
+		lines := make([]string, len(skipped))
+		for i, a := range skipped {
+			switch cause, dep := res.Skipped[a]; {
+			case !dep:
+				lines[i] = fmt.Sprintf("  %s (provider %q had ended)", a, res.Unsent[a])
+			case res.Unsent[cause] != "":
+				lines[i] = fmt.Sprintf("  %s (because %s was skipped)", a, cause)
+			default:
+				lines[i] = fmt.Sprintf("  %s (because %s failed)", a, cause)
+			}
+		}
 		fmt.Fprintf(c.stderr, "Skipped:\n%s\n", strings.Join(lines, "\n"))
 	}
 	if len(res.NotStarted) > 0 {

@@ -1,23 +1,29 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/benito-net/benito/providers/discovery"
 )
 
-// TestProviderCrashMidApply runs apply with a config provider that crashes
-// part-way: the error names the provider and the resource, what was
-// applied before is in the state, and the next plan shows what remains.
+// TestProviderCrashMidApply runs apply with a third-party provider that
+// crashes part-way through 40 changes, ten at a time: benito prints one
+// error naming the provider and its binary, with what was in flight and
+// the provider's last words, then the list of changes it skipped (not one
+// error per change); what was applied before is in the state, and the
+// next plan shows what remains.
 func TestProviderCrashMidApply(t *testing.T) {
 	tmp := t.TempDir()
 	dir, root := filepath.Join(tmp, "exp"), filepath.Join(tmp, "config")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	const at = `crashtest_file.f[3]`
 	src := `experiment "crash" {
   required_providers {
     crashtest = { source = "benito.test/crashtest", version = ">= 0" }
@@ -27,9 +33,23 @@ site {
   config_root = "` + root + `"
 }
 resource "crashtest_file" "f" {
-  count   = 6
+  count   = 30
   path    = "extra/f${count.index}"
   content = "file ${count.index}\n"
+}
+# Depends on the change that crashes the provider.
+resource "crashtest_file" "g" {
+  count      = 5
+  path       = "extra/g${count.index}"
+  content    = "g\n"
+  depends_on = [` + at + `]
+}
+# Depends on a change benito never sends.
+resource "crashtest_file" "h" {
+  count      = 5
+  path       = "extra/h${count.index}"
+  content    = "h\n"
+  depends_on = [crashtest_file.f[29]]
 }
 `
 	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
@@ -45,27 +65,51 @@ resource "crashtest_file" "f" {
 	if err := os.MkdirAll(plugins, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	binary := filepath.Join(plugins, discovery.BinaryPrefix+crashTestProvider)
 	script := "#!/bin/sh\nexec '" + exe + "' provider " + crashTestProvider + "\n"
-	if err := os.WriteFile(filepath.Join(plugins, discovery.BinaryPrefix+crashTestProvider), []byte(script), 0o755); err != nil {
+	if err := os.WriteFile(binary, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if r := benito(t, "", "init", dir); r.code != 0 {
 		t.Fatal(r)
 	}
 
-	const at = `crashtest_file.f[3]`
 	t.Setenv(envCrashAt, at)
-	r := benito(t, "", "apply", "-auto-approve", "-parallelism=1", dir)
+	r := benito(t, "", "apply", "-auto-approve", "-parallelism=10", "-no-color", dir)
 	if r.code == 0 {
 		t.Fatalf("apply with a crashing provider succeeded:\n%s", r)
 	}
+	if n := strings.Count(r.stderr, "Error: "); n != 1 {
+		t.Errorf("%d errors, want one:\n%s", n, r.stderr)
+	}
+	summary := fmt.Sprintf("Error: Provider %q (%s) crashed\n", crashTestProvider, binary)
 	for _, want := range []string{
-		`Provider "crashtest" crashed while applying ` + at,
+		summary,
+		"In flight when it ended (benito does not know whether ",
+		"  creating " + at + "\n",
 		"panic: test provider crashing on purpose at " + at,
+		"Skipped:\n",
+		"  crashtest_file.g[0] (because " + at + " failed)\n",
 	} {
 		if !strings.Contains(r.stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, r)
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
+	}
+	// What was in flight, as the error lists it, and what was skipped.
+	_, rest, _ := strings.Cut(r.stderr, "In flight when it ended")
+	inFlight, _, _ := strings.Cut(rest, "\n\n")
+	var flew []string
+	for _, l := range strings.Split(inFlight, "\n")[1:] {
+		flew = append(flew, strings.TrimPrefix(l, "  creating "))
+	}
+	_, skippedList, _ := strings.Cut(r.stderr, "Skipped:\n")
+	skipped := map[string]string{}
+	for _, l := range strings.Split(skippedList, "\n") {
+		a, why, ok := strings.Cut(strings.TrimPrefix(l, "  "), " (")
+		if !strings.HasPrefix(l, "  ") || !ok {
+			break
+		}
+		skipped[a] = why
 	}
 
 	os.Unsetenv(envCrashAt)
@@ -74,16 +118,55 @@ resource "crashtest_file" "f" {
 		t.Fatal(list)
 	}
 	applied := strings.Fields(list.stdout)
-	if len(applied) == 0 || strings.Contains(list.stdout, at+"\n") {
-		t.Errorf("state after the crash:\n%s", list.stdout)
+	// Every change is applied (in the state), was in flight, or is in the
+	// list of skipped changes, with its reason: exactly one of these.
+	var all []string
+	for _, b := range []struct {
+		name string
+		n    int
+	}{{"f", 30}, {"g", 5}, {"h", 5}} {
+		for i := range b.n {
+			all = append(all, fmt.Sprintf("crashtest_file.%s[%d]", b.name, i))
+		}
 	}
+	for _, a := range all {
+		why, isSkipped := skipped[a]
+		n := 0
+		for _, in := range [][]string{applied, flew} {
+			if slices.Contains(in, a) {
+				n++
+			}
+		}
+		if isSkipped {
+			n++
+		}
+		if n != 1 {
+			t.Errorf("%s: in the state %v, in flight %v, skipped %v (%s)", a, slices.Contains(applied, a), slices.Contains(flew, a), isSkipped, why)
+		}
+		switch {
+		case strings.HasPrefix(a, "crashtest_file.g"):
+			if why != "because "+at+" failed)" {
+				t.Errorf("%s skipped %q", a, why)
+			}
+		case strings.HasPrefix(a, "crashtest_file.h"):
+			if why != "because crashtest_file.f[29] was skipped)" {
+				t.Errorf("%s skipped %q", a, why)
+			}
+		case isSkipped && why != `provider "crashtest" had ended)`:
+			t.Errorf("%s skipped %q", a, why)
+		}
+	}
+	if len(skipped) < 20 || slices.Contains(applied, at) {
+		t.Errorf("%d skipped; the crashing change in the state %v", len(skipped), slices.Contains(applied, at))
+	}
+
 	plan := benito(t, "", "plan", "-no-color", dir)
-	if plan.code != 0 || !strings.Contains(plan.stdout, "# crashtest_file.f[3] will be created") {
+	if plan.code != 0 {
 		t.Fatalf("plan after the crash:\n%s", plan)
 	}
-	for _, a := range applied {
-		if strings.Contains(plan.stdout, a+" will be created") {
-			t.Errorf("plan re-creates %s, applied before the crash:\n%s", a, plan.stdout)
+	for _, a := range all {
+		if got, want := strings.Contains(plan.stdout, "# "+a+" will be created"), !slices.Contains(applied, a); got != want {
+			t.Errorf("plan after the crash creates %s: %v, want %v", a, got, want)
 		}
 	}
 	again := benito(t, "", "apply", "-auto-approve", dir)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,7 +87,7 @@ func start(ctx context.Context, cfg Config, names []string, set bool) (map[strin
 		}
 		timeout, applyTimeout = d, d
 	}
-	proc := &process{names: names, tail: &tail{}, logger: logger.Named(cfg.Name)}
+	proc := &process{names: names, path: cfg.Path, tail: &tail{}, logger: logger.Named(cfg.Name)}
 
 	tlsConfig, certPEM, err := clientTLS()
 	if err != nil {
@@ -213,17 +214,84 @@ func (proc *process) startError(cfg Config, err error) error {
 // process is a provider process: one provider's, or a set's (StartSet).
 type process struct {
 	names   []string // the providers it serves
+	path    string   // its executable, for messages
 	sockDir string   // its socket directory
 	pc      *goplugin.Client
 	tail    *tail
 	logger  hclog.Logger
 
-	// ended, once set, is the diagnostic every call of every provider of
-	// the process returns: it crashed or hung.
-	ended atomic.Pointer[providers.Diagnostic]
+	// ended, once set, is the end every call of every provider of the
+	// process reports: it crashed or hung.
+	ended atomic.Pointer[providers.Ended]
 
 	mu   sync.Mutex
 	open int // providers not yet closed
+
+	// What the calls in flight are doing, for the message about the
+	// process's end.
+	flightMu sync.Mutex
+	flight   map[uint64]string
+	flightN  uint64
+}
+
+// fly records a call of provider name in flight, doing ("applying
+// vnode.a"), until the returned func is called.
+func (proc *process) fly(name, doing string) (landed func()) {
+	if len(proc.names) > 1 {
+		doing = name + ": " + doing
+	}
+	proc.flightMu.Lock()
+	if proc.flight == nil {
+		proc.flight = map[uint64]string{}
+	}
+	proc.flightN++
+	id := proc.flightN
+	proc.flight[id] = doing
+	proc.flightMu.Unlock()
+	return func() {
+		proc.flightMu.Lock()
+		delete(proc.flight, id)
+		proc.flightMu.Unlock()
+	}
+}
+
+// inFlight says what the calls in flight are doing, in the order they
+// were sent, as lines for a message.
+func (proc *process) inFlight() string {
+	proc.flightMu.Lock()
+	ids := make([]uint64, 0, len(proc.flight))
+	for id := range proc.flight {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	calls := make([]string, len(ids))
+	for i, id := range ids {
+		calls[i] = proc.flight[id]
+	}
+	proc.flightMu.Unlock()
+	if len(calls) == 0 {
+		return ""
+	}
+	what := "it was done"
+	if len(calls) > 1 {
+		what = fmt.Sprintf("these %d were done", len(calls))
+	}
+	return fmt.Sprintf("\n\nIn flight when it ended (benito does not know whether %s):\n  %s", what, strings.Join(calls, "\n  "))
+}
+
+// who names the providers the process serves, and its executable, for
+// the summary of its end: which of them a crash came from, benito cannot
+// tell.
+func (proc *process) who() string {
+	if len(proc.names) == 1 {
+		return fmt.Sprintf("Provider %q (%s)", proc.names[0], proc.path)
+	}
+	quoted := make([]string, len(proc.names))
+	for i, n := range proc.names {
+		quoted[i] = strconv.Quote(n)
+	}
+	slices.Sort(quoted)
+	return "Providers " + strings.Join(quoted[:len(quoted)-1], ", ") + " and " + quoted[len(quoted)-1] + " (one process: " + proc.path + ")"
 }
 
 // release closes one of the process's providers; the last one ends it.
@@ -280,9 +348,9 @@ type client struct {
 	rpc                   proto.ProviderClient
 	timeout, applyTimeout time.Duration
 
-	// dead, once set, is the diagnostic every call returns: the provider
-	// was closed. (The end of its process is proc.ended.)
-	dead atomic.Pointer[providers.Diagnostic]
+	// dead, once set, is the end every call reports: the provider was
+	// closed. (The end of its process is proc.ended.)
+	dead atomic.Pointer[providers.Ended]
 
 	// The apply stream (stream_client.go), opened on the first apply.
 	streamMu sync.Mutex
@@ -310,7 +378,7 @@ func unary[Req, Resp any](c *client, ctx context.Context, limit time.Duration, a
 
 // ended is why the provider cannot be called any more (closed, or its
 // process ended), or nil.
-func (c *client) ended() *providers.Diagnostic {
+func (c *client) ended() *providers.Ended {
 	if d := c.dead.Load(); d != nil {
 		return d
 	}
@@ -324,6 +392,7 @@ func (c *client) call(ctx context.Context, limit time.Duration, address, doing s
 	if d := c.ended(); d != nil {
 		return c.deadDiag(d, address)
 	}
+	defer c.proc.fly(c.name, doing)() // after failure has said what was in flight
 	cctx, cancel := context.WithTimeout(ctx, limit)
 	err := fn(cctx)
 	cancel()
@@ -350,13 +419,12 @@ func (c *client) failure(ctx context.Context, err error, timedOut bool, limit ti
 		// Another call found the provider ended (or Close did).
 		return c.inFlightDiag(d, address)
 	}
-	const recorded = " Everything applied before is recorded in the state: run benito plan to see what remains."
-	var d providers.Diagnostic
-	pc, also := c.proc.pc, c.proc.also(c.name)
+	var d providers.Ended
+	pc := c.proc.pc
 	if timedOut {
-		d = providers.Diagnostic{
-			Summary: fmt.Sprintf("Provider %q did not answer within %s while %s", c.name, limit, doing),
-			Detail:  fmt.Sprintf("benito stopped the provider process%s. %s sets the time limit per call.", also, EnvTimeout) + recorded,
+		d = providers.Ended{
+			Summary: fmt.Sprintf("Provider %q (%s) did not answer within %s while %s", c.name, c.proc.path, limit, doing),
+			Detail:  fmt.Sprintf("benito stopped the provider process%s. %s sets the time limit per call.", c.proc.also(c.name), EnvTimeout),
 		}
 		// Recorded before the kill, so that the calls the kill breaks
 		// report this, not a crash.
@@ -371,61 +439,68 @@ func (c *client) failure(ctx context.Context, err error, timedOut bool, limit ti
 	for i := 0; i < 200 && !pc.Exited(); i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
+	// Which call noticed first says nothing of the cause: the summary
+	// names the process's providers, the detail every call in flight.
 	if pc.Exited() {
 		pc.Kill() // release what the client holds
-		d = providers.Diagnostic{
-			Summary: fmt.Sprintf("Provider %q crashed while %s", c.name, doing),
-			Detail:  "The provider process exited unexpectedly" + also + "." + recorded,
+		d = providers.Ended{
+			Summary: c.proc.who() + " crashed",
+			Detail:  "The provider process exited unexpectedly.",
 		}
 	} else {
 		pc.Kill()
-		d = providers.Diagnostic{
-			Summary: fmt.Sprintf("Provider %q stopped answering while %s", c.name, doing),
-			Detail:  fmt.Sprintf("The connection to the provider failed (%v); benito stopped the provider process%s.", err, also) + recorded,
+		d = providers.Ended{
+			Summary: c.proc.who() + " stopped answering",
+			Detail:  fmt.Sprintf("The connection to the provider process failed (%v); benito stopped it.", err),
 		}
 	}
 	diags, _ := c.end(d, address)
 	return diags
 }
 
-// end records d, with the provider's last output, as the end of its
-// process, which every later call then reports, and returns it as this
-// call's diagnostic. When another call recorded an end first, this call
-// reports that one, as in flight, and first is false.
-func (c *client) end(d providers.Diagnostic, address string) (diags providers.Diagnostics, first bool) {
+// recorded is said of every end of a provider.
+const recorded = " Everything applied before is recorded in the state: run benito plan to see what remains."
+
+// end records d, with what was in flight and the provider's last output,
+// as the end of its process, which every later call then reports, and
+// returns this call's diagnostic, which carries the whole story. When
+// another call recorded an end first, this call reports that one, as in
+// flight, and first is false.
+func (c *client) end(d providers.Ended, address string) (diags providers.Diagnostics, first bool) {
+	d.Detail += recorded + c.proc.inFlight()
 	if t := c.proc.tail.String(); t != "" {
 		d.Detail += "\n\nIts last output (all of it is in the log: BENITO_LOG=debug):\n" + t
 	}
 	if !c.proc.ended.CompareAndSwap(nil, &d) {
 		return c.inFlightDiag(c.proc.ended.Load(), address), false
 	}
-	// A copy: the recorded one is shared by every later call, each
-	// with its own address.
-	out := d
-	out.Severity, out.Address = providers.Error, address
-	return providers.Diagnostics{out}, true
+	end := c.proc.ended.Load()
+	return providers.Diagnostics{{Severity: providers.Error, Summary: end.Summary, Detail: end.Detail, Address: address, Ended: end}}, true
 }
 
 // inFlightDiag is the answer to a call that was in flight when the
 // provider ended, through another call or Close: the summary of what
 // ended it, without repeating its output.
-func (c *client) inFlightDiag(d *providers.Diagnostic, address string) providers.Diagnostics {
+func (c *client) inFlightDiag(d *providers.Ended, address string) providers.Diagnostics {
 	return providers.Diagnostics{{
 		Severity: providers.Error,
 		Summary:  d.Summary,
-		Detail:   "This call was in flight when the provider ended: benito does not know whether it was done. Everything applied before is recorded in the state: run benito plan to see what remains.",
+		Detail:   "This call was in flight when the provider ended: benito does not know whether it was done." + recorded,
 		Address:  address,
+		Ended:    d,
 	}}
 }
 
 // deadDiag is the answer to a call made after the provider ended: the
 // summary of what ended it, without repeating its output.
-func (c *client) deadDiag(d *providers.Diagnostic, address string) providers.Diagnostics {
+func (c *client) deadDiag(d *providers.Ended, address string) providers.Diagnostics {
 	return providers.Diagnostics{{
 		Severity: providers.Error,
 		Summary:  d.Summary,
 		Detail:   "benito did not send this call: the provider had already ended.",
 		Address:  address,
+		Ended:    d,
+		NotSent:  true,
 	}}
 }
 
@@ -600,9 +675,16 @@ func (c *client) ApplyResource(ctx context.Context, req providers.ApplyResourceR
 	if d != nil {
 		return providers.ApplyResourceResponse{Diagnostics: d}
 	}
+	doing := "updating " + req.Address
+	switch {
+	case req.Prior.IsNull():
+		doing = "creating " + req.Address
+	case req.Planned.IsNull():
+		doing = "destroying " + req.Address
+	}
 	resp, d := c.apply(ctx, &proto.ApplyResource_Request{
 		Address: req.Address, Type: req.Type, Prior: prior, Planned: planned, PlannedPrivate: req.PlannedPrivate,
-	})
+	}, doing)
 	if d != nil {
 		return providers.ApplyResourceResponse{Diagnostics: d}
 	}
@@ -677,7 +759,7 @@ func (c *client) Stop(ctx context.Context) error {
 // Close ends the provider (and its process, once every provider the
 // process serves is closed); later calls fail at once.
 func (c *client) Close() error {
-	if !c.dead.CompareAndSwap(nil, &providers.Diagnostic{
+	if !c.dead.CompareAndSwap(nil, &providers.Ended{
 		Summary: fmt.Sprintf("Provider %q was called after it was closed", c.name),
 		Detail:  "This is a bug in benito.",
 	}) {

@@ -2,6 +2,7 @@ package plugin_test
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -25,6 +26,9 @@ import (
 // envServe, when set, makes the test binary a provider: it serves the
 // provider the value names (see serveTestProvider) and exits.
 const envServe = "BENITO_PLUGIN_TEST_SERVE"
+
+// envLie is, in hex, the value the "lying" provider answers with.
+const envLie = "BENITO_PLUGIN_TEST_LIE"
 
 // envServeProfile, when set, makes the provider write a CPU profile to
 // the file it names, with the provider's process id appended.
@@ -60,12 +64,29 @@ func serveTestProvider(mode string) {
 		plugin.Serve(strictProvider())
 	case "benchset":
 		plugin.ServeSet(map[string]providers.Provider{contract.ConfigProvider: configdir.New(), contract.HostNetProvider: memoryProvider(), "process": memoryProvider()})
+	case "lying":
+		lie, err := hex.DecodeString(os.Getenv(envLie))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", envLie, err)
+			os.Exit(2)
+		}
+		plugin.ServeLying(&echo{stop: make(chan struct{})}, lie)
 	case "set":
 		plugin.ServeSet(map[string]providers.Provider{"echo": &echo{stop: make(chan struct{})}, "config": configdir.New()})
 	default:
 		fmt.Fprintf(os.Stderr, "unknown %s=%q\n", envServe, mode)
 		os.Exit(2)
 	}
+}
+
+// testExe is this test binary, which the tests run as their providers.
+func testExe(t testing.TB) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe
 }
 
 // start runs this test binary as the provider mode names, closed when the

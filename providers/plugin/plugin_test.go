@@ -235,20 +235,25 @@ func TestCrashMidApply(t *testing.T) {
 		t.Fatalf("diagnostics: %+v", resp.Diagnostics)
 	}
 	d := resp.Diagnostics[0]
-	if d.Severity != providers.Error || d.Address != "thing.crash" || d.Summary != `Provider "echo" crashed while applying thing.crash` ||
-		!strings.Contains(d.Detail, "panic: boom: crashing on purpose in thing.crash") || !strings.Contains(d.Detail, "run benito plan to see what remains") {
+	if d.Severity != providers.Error || d.Address != "thing.crash" || d.Summary != `Provider "echo" (`+testExe(t)+`) crashed` ||
+		!strings.Contains(d.Detail, "panic: boom: crashing on purpose in thing.crash") || !strings.Contains(d.Detail, "run benito plan to see what remains") ||
+		!strings.Contains(d.Detail, "In flight when it ended (benito does not know whether it was done):\n  creating thing.crash\n") {
 		t.Errorf("diagnostic:\n%s\n%s", d.Summary, d.Detail)
 	}
+	if d.Ended == nil || d.Ended.Summary != d.Summary || d.Ended.Detail != d.Detail || d.NotSent {
+		t.Errorf("the end: %+v, not sent %v", d.Ended, d.NotSent)
+	}
 
-	// Every later call fails at once with the same message.
+	// Every later call fails at once pointing to the same end, unsent.
 	start := time.Now()
 	again := p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "thing.next", Type: "thing", Prior: cty.NullVal(thingType), Planned: thingVal()})
 	if len(again.Diagnostics) != 1 || again.Diagnostics[0].Summary != d.Summary || again.Diagnostics[0].Address != "thing.next" ||
-		again.Diagnostics[0].Detail != "benito did not send this call: the provider had already ended." {
+		again.Diagnostics[0].Detail != "benito did not send this call: the provider had already ended." ||
+		again.Diagnostics[0].Ended != d.Ended || !again.Diagnostics[0].NotSent {
 		t.Errorf("later call: %+v", again.Diagnostics)
 	}
 	read := p.ReadResources(ctx, providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "thing.a", Type: "thing", Current: thingVal()}}})
-	if !read.Diagnostics.HasErrors() || read.Diagnostics[0].Summary != d.Summary {
+	if !read.Diagnostics.HasErrors() || read.Diagnostics[0].Summary != d.Summary || read.Diagnostics[0].Ended != d.Ended {
 		t.Errorf("later read: %+v", read.Diagnostics)
 	}
 	if el := time.Since(start); el > time.Second {
@@ -270,7 +275,7 @@ func TestHangTimesOut(t *testing.T) {
 	t0 := time.Now()
 	resp := p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "thing.hang", Type: "thing", Prior: cty.NullVal(thingType), Planned: thingVal()})
 	el := time.Since(t0)
-	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary != `Provider "echo" did not answer within 500ms while applying thing.hang` ||
+	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary != `Provider "echo" (`+testExe(t)+`) did not answer within 500ms while creating thing.hang` ||
 		!strings.Contains(resp.Diagnostics[0].Detail, "benito stopped the provider process. BENITO_PROVIDER_TIMEOUT sets the time limit per call.") {
 		t.Errorf("diagnostics: %+v", resp.Diagnostics)
 	}
@@ -311,7 +316,7 @@ func TestCancelledCall(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	resp := p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "thing.block", Type: "thing", Prior: cty.NullVal(thingType), Planned: thingVal()})
-	if err := resp.Diagnostics.Err(); err == nil || !strings.Contains(err.Error(), "applying thing.block was cancelled") {
+	if err := resp.Diagnostics.Err(); err == nil || !strings.Contains(err.Error(), "creating thing.block was cancelled") {
 		t.Errorf("diagnostics: %+v", resp.Diagnostics)
 	}
 	// The provider lives on.
@@ -344,12 +349,14 @@ func TestSet(t *testing.T) {
 		t.Fatalf("apply through the set: %v", r.Diagnostics)
 	}
 	resp := echoP.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "thing.crash", Type: "thing", Prior: cty.NullVal(thingType), Planned: thingVal()})
-	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary != `Provider "echo" crashed while applying thing.crash` ||
-		!strings.Contains(resp.Diagnostics[0].Detail, `(it also served "config", which ended with it)`) {
+	// The process's end names all it served (which of them crashed, benito
+	// cannot tell), and each call in flight with its provider.
+	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary != `Providers "config" and "echo" (one process: `+exe+`) crashed` ||
+		!strings.Contains(resp.Diagnostics[0].Detail, "\n  echo: creating thing.crash\n") {
 		t.Fatalf("crash: %+v", resp.Diagnostics)
 	}
 	r := configP.ReadResources(ctx, providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "config_file.x", Type: contract.ConfigFile, Current: cty.NullVal(cty.DynamicPseudoType)}}})
-	if !r.Diagnostics.HasErrors() || r.Diagnostics[0].Summary != resp.Diagnostics[0].Summary {
+	if !r.Diagnostics.HasErrors() || r.Diagnostics[0].Summary != resp.Diagnostics[0].Summary || r.Diagnostics[0].Ended != resp.Diagnostics[0].Ended || !r.Diagnostics[0].NotSent {
 		t.Errorf("a call to the other provider after the crash: %+v", r.Diagnostics)
 	}
 }

@@ -195,12 +195,15 @@ func (c *client) closeStream() {
 // apply runs one ApplyResource call on the stream, or unary when the
 // provider does not serve it, with the same time limit, cancellation and
 // failures as call.
-func (c *client) apply(ctx context.Context, req *proto.ApplyResource_Request) (*proto.ApplyResource_Response, providers.Diagnostics) {
-	limit, address, doing := c.applyTimeout, req.Address, "applying "+req.Address
+func (c *client) apply(ctx context.Context, req *proto.ApplyResource_Request, doing string) (*proto.ApplyResource_Response, providers.Diagnostics) {
+	limit, address := c.applyTimeout, req.Address
 	if d := c.ended(); d != nil {
 		return nil, c.deadDiag(d, address)
 	}
 	s, err := c.applyStream(limit)
+	if err != errNoStream {
+		defer c.proc.fly(c.name, doing)() // after failure has said what was in flight
+	}
 	if err == errNoStream {
 		return unary(c, ctx, limit, address, doing, c.rpc.ApplyResource, req)
 	}

@@ -3,12 +3,14 @@ package plugin_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/benito-net/benito/providers"
+	"github.com/google/go-cmp/cmp"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -57,8 +59,8 @@ func TestApplyConcurrent(t *testing.T) {
 }
 
 // TestCrashFailsEveryWaitingCall: a provider that crashes while several
-// calls wait fails each of them at once, naming the provider and that
-// call's resource.
+// calls wait fails each of them at once, naming the provider; they all
+// point to one end, which lists every call in flight.
 func TestCrashFailsEveryWaitingCall(t *testing.T) {
 	ctx := context.Background()
 	p := start(t, "echo", "echo", 0)
@@ -70,18 +72,23 @@ func TestCrashFailsEveryWaitingCall(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	t0 := time.Now()
 	go func() { out <- p.ApplyResource(ctx, applyReq("thing.crash")) }()
-	// Which call the crash is put down to is whichever notices first: all
-	// were in flight. One carries the provider's last output; the others
-	// say they were in flight.
+	// Which call notices first is chance: that one carries the whole
+	// story; the others say they were in flight.
 	seen, withOutput := map[string]bool{}, 0
+	var end *providers.Ended
 	for range waiting + 1 {
 		select {
 		case r := <-out:
-			if len(r.Diagnostics) != 1 || !strings.HasPrefix(r.Diagnostics[0].Summary, `Provider "echo" crashed while applying thing.`) {
+			if len(r.Diagnostics) != 1 || r.Diagnostics[0].Summary != `Provider "echo" (`+testExe(t)+`) crashed` || r.Diagnostics[0].Ended == nil || r.Diagnostics[0].NotSent {
 				t.Errorf("a call: %+v", r.Diagnostics)
 				continue
 			}
 			d := r.Diagnostics[0]
+			if end == nil {
+				end = d.Ended
+			} else if d.Ended != end {
+				t.Errorf("%s: another end, %+v", d.Address, d.Ended)
+			}
 			seen[d.Address] = true
 			switch {
 			case strings.Contains(d.Detail, "panic: boom"):
@@ -99,6 +106,22 @@ func TestCrashFailsEveryWaitingCall(t *testing.T) {
 	if el := time.Since(t0); el > 5*time.Second {
 		t.Errorf("took %s", el)
 	}
+	if end == nil {
+		return
+	}
+	// The calls in flight, in the order they were sent: the blocked ones
+	// (in any order, sent at once), then the crashing one.
+	const header = "In flight when it ended (benito does not know whether these 6 were done):\n"
+	_, list, ok := strings.Cut(end.Detail, header)
+	list, _, _ = strings.Cut(list, "\n\n")
+	lines := strings.Split(list, "\n")
+	if !ok || len(lines) != waiting+1 || lines[waiting] != "  creating thing.crash" {
+		t.Fatalf("the end does not list the calls in flight:\n%s", end.Detail)
+	}
+	slices.Sort(lines[:waiting])
+	if d := cmp.Diff([]string{"  creating thing.block-0", "  creating thing.block-1", "  creating thing.block-2", "  creating thing.block-3", "  creating thing.block-4"}, lines[:waiting]); d != "" {
+		t.Errorf("the blocked calls in flight (-want +got):\n%s", d)
+	}
 }
 
 // TestHangFailsEveryWaitingCall: the call that times out kills the
@@ -112,7 +135,7 @@ func TestHangFailsEveryWaitingCall(t *testing.T) {
 		other <- p.ApplyResource(ctx, applyReq("thing.block"))
 	}()
 	resp := p.ApplyResource(ctx, applyReq("thing.hang"))
-	want := `Provider "echo" did not answer within 500ms while applying thing.hang`
+	want := `Provider "echo" (` + testExe(t) + `) did not answer within 500ms while creating thing.hang`
 	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary != want || resp.Diagnostics[0].Address != "thing.hang" {
 		t.Errorf("the hanging call: %+v", resp.Diagnostics)
 	}
@@ -134,7 +157,7 @@ func TestCancelReachesProvider(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	resp := p.ApplyResource(ctx, applyReq("thing.wait"))
-	if err := resp.Diagnostics.Err(); err == nil || !strings.Contains(err.Error(), "applying thing.wait was cancelled") {
+	if err := resp.Diagnostics.Err(); err == nil || !strings.Contains(err.Error(), "creating thing.wait was cancelled") {
 		t.Errorf("diagnostics: %+v", resp.Diagnostics)
 	}
 	deadline := time.Now().Add(5 * time.Second)

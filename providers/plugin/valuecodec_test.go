@@ -328,6 +328,16 @@ func FuzzCodecDecode(f *testing.F) {
 			f.Add(byte(i), b)
 		}
 	}
+	// The lengths the fuzzer once found allocating gigabytes (a 27-byte
+	// map32 header claiming 3e9 entries), and their kin.
+	for _, code := range []byte{0xdf, 0xdd, 0xdb, 0xc6, 0xc9} {
+		b := binary.BigEndian.AppendUint32([]byte{code}, 3_000_000_000)
+		b = append(b, bytes.Repeat([]byte{0xa1, 'x'}, 11)...)[:27]
+		for i := range types {
+			f.Add(byte(i), b)
+			f.Add(byte(i), append([]byte{0x91}, b[:26]...))
+		}
+	}
 	codecs := make([]*typeCodec, len(types))
 	for i, ty := range types {
 		codecs[i] = codecOf(ty)
