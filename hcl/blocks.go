@@ -329,7 +329,7 @@ func (e *evaluator) evalVNode(b *block) {
 					b.addr, name, rangeString(ifaces[i].blk.DefRange()))
 				continue
 			}
-			e.diags = append(e.diags, checkName("interface", name, nb.LabelRanges[0])...)
+			e.diags = append(e.diags, checkInterfaceName(name, nb.LabelRanges[0])...)
 			ifaces = append(ifaces, e.nested(nb, interfaceS))
 		case "route":
 			routes = append(routes, e.nested(nb, nodeRouteS))

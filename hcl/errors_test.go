@@ -76,6 +76,24 @@ func TestErrors(t *testing.T) {
 			want: []string{`main.hcl:4: Invalid interface name "eth 0"`},
 		},
 		{
+			name:   "interface name like an option",
+			src:    exp + lan + "vnode \"a\" {\n  interface \"-Pfile\" { switch = \"lan\" }\n}",
+			want:   []string{`main.hcl:4: Invalid interface name "-Pfile"`},
+			detail: "begins with '-'",
+		},
+		{
+			name:   "interface named lo",
+			src:    exp + lan + "vnode \"a\" {\n  interface \"lo\" { switch = \"lan\" }\n}",
+			want:   []string{`main.hcl:4: Invalid interface name "lo"`},
+			detail: "new network namespace",
+		},
+		{
+			name:   "interface name too long",
+			src:    exp + lan + "vnode \"a\" {\n  interface \"eth0123456789abc\" { switch = \"lan\" }\n}",
+			want:   []string{`main.hcl:4: Invalid interface name "eth0123456789abc"`},
+			detail: "IFNAMSIZ",
+		},
+		{
 			name: "duplicate variable",
 			src:  exp + "variable \"x\" {}\nvariable \"x\" {}",
 			want: []string{`main.hcl:2: No value for required variable "x"`, `main.hcl:3: Duplicate variable "x"`},
