@@ -38,7 +38,13 @@
 // directly inside the node (the host end, host_device, enslaved to the
 // bridge and up); on a VDE switch, a TAP made inside the node and plugged
 // into its port by a supervised vde_plug2tap running in the node's network
-// namespace. MAC, MTU and IPv4 address are set inside the node and changed
+// namespace (given the interface's name after "--"). The host end carries
+// contract.DeviceAlias ("node NODE interface IFACE" of the experiment's run
+// directory); a device found under a host end's name, planned or recorded,
+// is deleted or replaced only if contract.DeviceIsOurs, and a create that
+// meets another's fails naming both owners. Interface names are checked
+// with contract.CheckInterfaceName at validate time (no leading '-', no
+// "lo"). MAC, MTU and IPv4 address are set inside the node and changed
 // in place. A route names the node's address it leaves by (source, its
 // preferred source address): the kernel drops a route whose address is
 // removed, and the route's changed source makes the next apply install it

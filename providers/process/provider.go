@@ -149,6 +149,9 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 				break
 			}
 			for i, f := range n.Ifaces {
+				if err := contract.CheckInterfaceName(f.Name); err != nil {
+					bad(cty.GetAttrPath("interfaces").IndexInt(i).GetAttr("name"), "Invalid interface name", "Node %q: %v.", n.Name, err)
+				}
 				if msg := shapingProblem(f); msg != "" {
 					bad(cty.GetAttrPath("interfaces").IndexInt(i), "Link shaping not possible here", "Node %q, interface %q: %s.", n.Name, f.Name, msg)
 				}
