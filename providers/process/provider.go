@@ -174,6 +174,10 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 			// Read from the host, changing nothing: a mount that cannot be
 			// made fails the plan, not the apply.
 			node, source, target := str(r.Config, "node"), filepath.Clean(str(r.Config, "source")), filepath.Clean(str(r.Config, "target"))
+			if target == "/" {
+				bad(cty.GetAttrPath("target"), "Mount not possible", "Node %q cannot mount %s over its root directory (target \"/\"): mount it somewhere below, such as /mnt.", node, source)
+				break
+			}
 			checkTarget := mounts.onHost(node, target)
 			if p.madeByApply(source) || p.madeByApply(checkTarget) {
 				break
@@ -247,8 +251,9 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "unsupported resource type %q", req.Type)}
 	}
 	var (
-		v   cty.Value
-		err error
+		v    cty.Value
+		priv []byte
+		err  error
 	)
 	switch req.Type {
 	case contract.VNode:
@@ -256,7 +261,7 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 	case contract.Route:
 		v, err = p.applyRoute(req.Prior, req.Planned)
 	case contract.Mount:
-		v, err = p.applyMount(req.Prior, req.Planned)
+		v, priv, err = p.applyMount(req.Prior, req.Planned, req.PlannedPrivate)
 	case contract.Startup:
 		v, err = p.applyStartup(req.Prior, req.Planned)
 	}
@@ -264,9 +269,9 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 		v = cty.NullVal(rs.ImpliedType())
 	}
 	if err != nil {
-		return providers.ApplyResourceResponse{New: v, Diagnostics: providers.Errorf(req.Address, "%v", err)}
+		return providers.ApplyResourceResponse{New: v, Private: priv, Diagnostics: providers.Errorf(req.Address, "%v", err)}
 	}
-	return providers.ApplyResourceResponse{New: v}
+	return providers.ApplyResourceResponse{New: v, Private: priv}
 }
 
 func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
@@ -317,7 +322,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 		case contract.Route:
 			v, err = p.readRoute(r.Current)
 		case contract.Mount:
-			v, err = p.readMount(r.Current)
+			v, err = p.readMount(r.Current, r.Private)
 		case contract.Startup:
 			v, err = p.readStartup(r.Current)
 		}
