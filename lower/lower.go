@@ -27,7 +27,7 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 		bridges:   make(map[string]*model.Bridge, len(exp.Bridges)),
 		ports:     map[string]map[string]int{},
 		configDir: filepath.Join(siteValue(exp, contract.SiteConfigRoot), exp.Name),
-		runDir:    filepath.Join(siteValue(exp, contract.SiteRunRoot), exp.Name),
+		runDir:    exp.RunDir(),
 	}
 	for _, sw := range exp.Switches {
 		l.switches[sw.Name] = sw
