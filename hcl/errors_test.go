@@ -76,6 +76,17 @@ func TestErrors(t *testing.T) {
 			want: []string{`main.hcl:4: Invalid interface name "eth 0"`},
 		},
 		{
+			name:   "mount target /",
+			src:    exp + "vnode \"a\" {\n  mount {\n    source = \"/srv\"\n    target = \"/\"\n  }\n}",
+			want:   []string{"main.hcl:5: Mount over the node's root"},
+			detail: `target = "/mnt"`,
+		},
+		{
+			name: "mount of / onto itself",
+			src:  exp + "vnode \"a\" {\n  mount {\n    source = \"/\"\n  }\n}",
+			want: []string{"main.hcl:4: Mount over the node's root"},
+		},
+		{
 			name:   "interface name like an option",
 			src:    exp + lan + "vnode \"a\" {\n  interface \"-Pfile\" { switch = \"lan\" }\n}",
 			want:   []string{`main.hcl:4: Invalid interface name "-Pfile"`},
