@@ -86,6 +86,13 @@ func TestDeviceOwners(t *testing.T) {
 
 	// Experiment B wants the same names (a collision): refused, naming
 	// both, and nothing of A's is touched.
+	// At plan, already.
+	pr := b.p.PlanResources(context.Background(), providers.PlanResourcesRequest{Changes: []providers.PlanChange{
+		{Address: "bridge.lan", Type: contract.Bridge, Prior: cty.NullVal(b.p.schema.ResourceTypes[contract.Bridge].ImpliedType()), Proposed: b.config(contract.Bridge, map[string]any{"name": "lan", "device": brDev})},
+	}})
+	if !pr.Diagnostics.HasErrors() || !strings.Contains(pr.Diagnostics.Err().Error(), `experiment "`+expA+`"`) {
+		t.Errorf("B's plan: %v", pr.Diagnostics.Err())
+	}
 	for _, c := range []struct {
 		r   *res
 		cfg cty.Value

@@ -78,6 +78,37 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 }
 
 func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
+	resp := p.planEach(req)
+	// A device the plan would make, found on the host and another's, is
+	// an error now rather than at apply.
+	for _, c := range req.Changes {
+		if c.Proposed.IsNull() || !c.Proposed.IsWhollyKnown() {
+			continue
+		}
+		var dev string
+		switch c.Type {
+		case contract.Switch:
+			if str(c.Proposed, "kind") == kindBridge {
+				dev = str(c.Proposed, "device")
+			}
+		case contract.Bridge:
+			dev = bridgeDevice(c.Proposed)
+		case contract.Tap:
+			dev = str(c.Proposed, "name")
+		}
+		if dev == "" {
+			continue
+		}
+		if l, err := netlink.LinkByName(dev); err == nil {
+			if err := p.checkOurs(l, c.Address); err != nil {
+				resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(c.Address, "%v", err)...)
+			}
+		}
+	}
+	return resp
+}
+
+func (p *Provider) planEach(req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
 	return providers.PlanEach(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
 		set := map[string]cty.Value{}
 		switch c.Type {

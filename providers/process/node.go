@@ -333,8 +333,7 @@ func addVeth(f iface, ns netns.NsHandle) error {
 			if stale := hostEnd(f); stale != nil && netdev.Delete(stale.Attrs().Index) == nil {
 				err = newVeth(f, br, ns)
 			} else if l, lerr := netlink.LinkByName(f.HostDevice); lerr == nil && !f.ownsHostEnd(l) {
-				return fmt.Errorf("the host device %s belongs to %s, not to %s, which would use it; benito leaves it alone. Remove that device if it is a leftover, or rename the experiment, node or interface so that its device gets another name",
-					f.HostDevice, contract.DeviceOwner(l.Attrs().Alias), contract.DeviceOwner(f.hostAlias()))
+				return f.foreignHostEnd(l)
 			}
 		}
 		if err == nil {

@@ -59,8 +59,13 @@ func TestHostEndOwners(t *testing.T) {
 	// Node b's host end is taken by someone else's device.
 	bcfg := e.nodeConfig("b", false, ifc{name: "eth0", bridge: br, addr: "10.9.3.2/24"})
 	taken := hostDeviceOf(bcfg)
-	strangerVeth(t, taken)
 	pc := e.plan(contract.VNode, "vnode.b", bcfg)
+	strangerVeth(t, taken)
+	// The plan says so, and so does an apply of a plan made before.
+	pr := e.p.PlanResources(context.Background(), providers.PlanResourcesRequest{Changes: []providers.PlanChange{{Address: "vnode.b", Type: contract.VNode, Prior: cty.NullVal(pc.Planned.Type()), Proposed: conform(e.p.schema.ResourceTypes[contract.VNode], bcfg)}}})
+	if !pr.Diagnostics.HasErrors() || !strings.Contains(pr.Diagnostics.Err().Error(), "belongs to no one benito knows") {
+		t.Errorf("plan of node b over someone else's device: %v", pr.Diagnostics.Err())
+	}
 	resp := e.p.ApplyResource(context.Background(), applyReq(contract.VNode, "vnode.b", cty.NullVal(pc.Planned.Type()), pc.Planned))
 	if !resp.Diagnostics.HasErrors() {
 		e.state["vnode.b"], e.types["vnode.b"] = resp.New, contract.VNode

@@ -11,6 +11,7 @@ import (
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/providers"
+	"github.com/vishvananda/netlink"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -207,6 +208,22 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 	for i, c := range req.Changes {
 		if c.Type == contract.Startup && !c.Proposed.IsNull() {
 			resp.Changes[i] = planStartup(p.schema.ResourceTypes[c.Type], c)
+		}
+		if c.Type == contract.VNode && !c.Proposed.IsNull() && c.Proposed.IsWhollyKnown() {
+			// A veth host end the plan would make, found on the host and
+			// another's, is an error now rather than at apply.
+			n, err := decodeNode(c.Proposed)
+			if err != nil {
+				continue
+			}
+			for _, f := range n.Ifaces {
+				if f.Kind != contract.KindBridge {
+					continue
+				}
+				if l, err := netlink.LinkByName(f.HostDevice); err == nil && !f.ownsHostEnd(l) {
+					resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(c.Address, "%v", f.foreignHostEnd(l))...)
+				}
+			}
 		}
 	}
 	return resp

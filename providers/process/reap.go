@@ -229,3 +229,10 @@ func waitPidfds(fds []int) error {
 	}
 	return nil
 }
+
+// foreignHostEnd is the error for l, a device named as f's host end that
+// is another's: it names both owners.
+func (f iface) foreignHostEnd(l netlink.Link) error {
+	return fmt.Errorf("the host device %s belongs to %s, not to %s, which would use it; benito leaves it alone. Remove that device if it is a leftover, or rename the experiment, node or interface so that its device gets another name",
+		l.Attrs().Name, contract.DeviceOwner(l.Attrs().Alias), contract.DeviceOwner(f.hostAlias()))
+}
