@@ -28,6 +28,12 @@
 // VDE plugs and wires, and of its startup command) and RUN_DIR/log/NODE.log
 // (the plugs' output).
 //
+// A mount resource is a bind mount in the node's mount namespace, made on
+// top of whatever is at its target (a mount point the node has from the
+// host included); its private data records the mount's ID, so that read
+// sees it (and not what it covers) and delete unmounts it alone. A target
+// of / is refused.
+//
 // A thread that has joined a node's mount namespace (or made it) is never
 // given back to Go: its goroutine ends locked, and Go ends the thread;
 // the process's main thread, which Go would keep, is never used for it.
