@@ -152,3 +152,29 @@ func TestPreviousDeviceNames(t *testing.T) {
 		t.Errorf("destroy left on the host:\n%s", strings.Join(left, "\n"))
 	}
 }
+
+// TestExperimentFromTwoDirectories applies the quickstart from one
+// directory and then, under the same name, from a second: the second's
+// plan, apply and destroy are refused naming the first directory, and the
+// first's nodes keep running.
+func TestExperimentFromTwoDirectories(t *testing.T) {
+	requireRoot(t)
+	first, name := realExperiment(t, "quickstart")
+	second, _, _ := experimentNamed(t, "quickstart", name)
+	if r := benito(t, "", "apply", "-auto-approve", first); r.code != 0 {
+		t.Fatalf("apply:\n%s", r)
+	}
+	for _, args := range [][]string{{"plan", second}, {"apply", "-auto-approve", second}, {"destroy", "-auto-approve", second}} {
+		r := benito(t, "", args...)
+		if r.code != 1 || !strings.Contains(r.stderr, "applied from the directory "+first) {
+			t.Errorf("benito %s from the second directory:\n%s", args[0], r)
+		}
+	}
+	ping(t, first, "a", "10.0.2.10", 1)
+	if r := benito(t, "", "destroy", "-auto-approve", first); r.code != 0 {
+		t.Fatalf("destroy:\n%s", r)
+	}
+	if left := leftovers(t, name); len(left) > 0 {
+		t.Errorf("destroy left on the host:\n%s", strings.Join(left, "\n"))
+	}
+}
