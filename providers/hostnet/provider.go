@@ -82,7 +82,7 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 	// A device the plan would make, found on the host and another's, is
 	// an error now rather than at apply.
 	for _, c := range req.Changes {
-		if c.Proposed.IsNull() || !c.Proposed.IsWhollyKnown() {
+		if c.Proposed.IsNull() {
 			continue
 		}
 		var dev string

@@ -3,15 +3,16 @@ package process
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/providers"
-	"github.com/vishvananda/netlink"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -205,24 +206,28 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 		}
 		return nil
 	})
+	var made []int // nodes whose veths' host ends the plan would make
 	for i, c := range req.Changes {
 		if c.Type == contract.Startup && !c.Proposed.IsNull() {
 			resp.Changes[i] = planStartup(p.schema.ResourceTypes[c.Type], c)
 		}
-		if c.Type == contract.VNode && !c.Proposed.IsNull() && c.Proposed.IsWhollyKnown() {
-			// A veth host end the plan would make, found on the host and
-			// another's, is an error now rather than at apply.
-			n, err := decodeNode(c.Proposed)
-			if err != nil {
-				continue
-			}
-			for _, f := range n.Ifaces {
-				if f.Kind != contract.KindBridge {
-					continue
-				}
-				if l, err := netlink.LinkByName(f.HostDevice); err == nil && !f.ownsHostEnd(l) {
-					resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(c.Address, "%v", f.foreignHostEnd(l))...)
-				}
+		if c.Type == contract.VNode && !c.Proposed.IsNull() && len(newHostEnds(c.Prior, c.Proposed)) > 0 {
+			made = append(made, i)
+		}
+	}
+	// Such a host end found on the host and another's is an error now
+	// rather than at apply. One listing of the host's links serves many.
+	var host hostLinks
+	if len(made) >= 4 {
+		host = snapshotHostLinks()
+	}
+	for _, i := range made {
+		c := req.Changes[i]
+		fresh := newHostEnds(c.Prior, c.Proposed)
+		for _, dev := range slices.Sorted(maps.Keys(fresh)) {
+			f := iface{Name: fresh[dev], HostDevice: dev, runDir: str(c.Proposed, "run_dir"), node: str(c.Proposed, "name")}
+			if l, err := host.byName(dev); err == nil && !f.ownsHostEnd(l) {
+				resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(c.Address, "%v", f.foreignHostEnd(l))...)
 			}
 		}
 	}
@@ -428,3 +433,46 @@ var (
 	setAttrs = providers.WithAttrs
 	boolean  = providers.AttrBool
 )
+
+// newHostEnds returns the host ends of bridge interfaces that proposed has
+// and prior (null for a create) has not, with their interfaces' names.
+func newHostEnds(prior, proposed cty.Value) map[string]string {
+	var out map[string]string
+	had := hostEnds(prior)
+	for dev, name := range hostEnds(proposed) {
+		if _, ok := had[dev]; !ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[dev] = name
+		}
+	}
+	return out
+}
+
+// hostEnds returns the host_device of each bridge interface of node v,
+// with the interface's name; an unknown one is left out. (Not
+// v.IsWhollyKnown(), which walks the whole node, allocating.)
+func hostEnds(v cty.Value) map[string]string {
+	if v.IsNull() || !v.IsKnown() {
+		return nil
+	}
+	ifs := v.GetAttr("interfaces")
+	if ifs.IsNull() || !ifs.IsKnown() {
+		return nil
+	}
+	var out map[string]string
+	for it := ifs.ElementIterator(); it.Next(); {
+		_, iv := it.Element()
+		if str(iv, "switch_kind") != contract.KindBridge {
+			continue
+		}
+		if dev := str(iv, "host_device"); dev != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[dev] = str(iv, "name")
+		}
+	}
+	return out
+}
