@@ -422,9 +422,9 @@ var nodeRouteSpec = &BlockSpec{
 }
 
 var mountSpec = &BlockSpec{
-	Type:        "mount",
-	Repeatable:  true,
-	Summary:     "A host directory shared into the node: a bind mount for process nodes and containers, 9P for virtual machines.",
+	Type:       "mount",
+	Repeatable: true,
+	Summary:    "A host directory shared into the node: a bind mount for process nodes and containers, 9P for virtual machines.",
 	Description: "A node with mounts gets a mount namespace of its own. Targets are unique per node. A target that is a " +
 		"mount point in the node already (one the node has from the host) is covered by the mount, and uncovered when " +
 		"it is removed.",
