@@ -62,8 +62,14 @@ vnode "a" {
 // previous release left (devices named by its derivation, without
 // aliases, and a state recording those names), and checks that this
 // release plans and applies it to today's names, deleting the old devices
-// by their recorded names, and destroys it leaving nothing.
+// by their recorded names, and destroys it leaving nothing; and that it
+// destroys such an experiment directly, leaving nothing.
 func TestPreviousDeviceNames(t *testing.T) {
+	t.Run("apply", func(t *testing.T) { previousDeviceNames(t, true) })
+	t.Run("destroy", func(t *testing.T) { previousDeviceNames(t, false) })
+}
+
+func previousDeviceNames(t *testing.T, upgrade bool) {
 	requireRoot(t)
 	tmp := t.TempDir()
 	name := fmt.Sprintf("names-%04x", rand.Intn(1<<16))
@@ -122,6 +128,15 @@ func TestPreviousDeviceNames(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if !upgrade {
+		if r := benito(t, "", "destroy", "-auto-approve", dir); r.code != 0 {
+			t.Fatalf("destroy of the previous release's experiment:\n%s", r)
+		}
+		if left := leftovers(t, name); len(left) > 0 {
+			t.Errorf("destroy left on the host:\n%s", strings.Join(left, "\n"))
+		}
+		return
+	}
 	r := benito(t, "", "plan", "-no-color", dir)
 	if r.code != 0 {
 		t.Fatalf("plan of the previous release's experiment:\n%s", r)
