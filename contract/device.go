@@ -68,12 +68,18 @@ func DeviceTag(experiment string) string { return "b" + ExperimentTag(experiment
 // recognised by HasDeviceTag and DeviceIsOurs, so that an experiment
 // applied with it is still destroyed by the names it recorded.
 func DeviceName(runDir string, owner ...string) string {
-	h := sha256.New()
-	h.Write([]byte("dev\x00" + runDir))
+	// SHA-256 of "dev", NUL, runDir, and NUL and each part: built in one
+	// buffer (on the stack for usual lengths), as lowering names every
+	// device of a large experiment.
+	var stack [256]byte
+	in := append(append(stack[:0], "dev\x00"...), runDir...)
 	for _, p := range owner {
-		h.Write([]byte("\x00" + p))
+		in = append(append(in, 0), p...)
 	}
-	return DeviceTag(filepath.Base(runDir)) + lowerBase32.EncodeToString(h.Sum(nil))[:hashChars]
+	sum := sha256.Sum256(in)
+	var enc [52]byte // base32 of 32 bytes, unpadded
+	lowerBase32.Encode(enc[:], sum[:])
+	return DeviceTag(filepath.Base(runDir)) + string(enc[:hashChars])
 }
 
 // HasDeviceTag reports whether name is a host device name of the

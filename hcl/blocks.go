@@ -333,7 +333,7 @@ func (e *evaluator) evalVNode(b *block) {
 					b.addr, name, rangeString(ifaces[i].blk.DefRange()))
 				continue
 			}
-			e.diags = append(e.diags, checkName("interface", name, nb.LabelRanges[0])...)
+			e.diags = append(e.diags, checkInterfaceName(name, nb.LabelRanges[0])...)
 			ifaces = append(ifaces, e.nested(nb, interfaceS))
 		case "route":
 			routes = append(routes, e.nested(nb, nodeRouteS))
@@ -603,6 +603,7 @@ func (e *evaluator) mount(ctx *hcl.EvalContext, n *nested, node string) *model.M
 	}
 	m.Source = path.Clean(src)
 	m.Target = m.Source
+	targetRange := a.Expr.Range() // the source's, when it is the target too
 	if t, a, ok := e.str(ctx, at, "target"); ok {
 		if !path.IsAbs(t) {
 			e.errorf(a.Expr.Range(), "Mount target is not absolute",
@@ -610,6 +611,12 @@ func (e *evaluator) mount(ctx *hcl.EvalContext, n *nested, node string) *model.M
 			return nil
 		}
 		m.Target = path.Clean(t)
+		targetRange = a.Expr.Range()
+	}
+	if m.Target == "/" {
+		e.errorf(targetRange, "Mount over the node's root",
+			"The mount's target is \"/\" (the target is the source unless set): a bind over a node's root directory hides everything the node runs from. Mount %s somewhere below, such as target = \"/mnt\".", m.Source)
+		return nil
 	}
 	m.ReadOnly, _ = e.boolean(ctx, at, "read_only")
 	return m

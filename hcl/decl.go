@@ -9,6 +9,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/contract"
 )
 
 // Block types of the top level.
@@ -224,6 +225,24 @@ func checkName(what, name string, rng hcl.Range) hcl.Diagnostics {
 			"file and resource names. Rename it, for example to %q.", what, suggestName(name)),
 		Subject: rng.Ptr(),
 	}}
+}
+
+// checkInterfaceName reports an interface label that is not a valid
+// benito name or that the node could not have as a device name
+// (contract.CheckInterfaceName: too long, beginning with '-', "lo", ...).
+func checkInterfaceName(name string, rng hcl.Range) hcl.Diagnostics {
+	if d := checkName("interface", name, rng); d != nil {
+		return d
+	}
+	if err := contract.CheckInterfaceName(name); err != nil {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Invalid interface name %q", name),
+			Detail:   fmt.Sprintf("The interface becomes a device of that name inside the node: %v. Rename it, for example to \"eth0\".", err),
+			Subject:  rng.Ptr(),
+		}}
+	}
+	return nil
 }
 
 // suggestName turns an invalid name into a valid one, for messages.

@@ -76,6 +76,35 @@ func TestErrors(t *testing.T) {
 			want: []string{`main.hcl:4: Invalid interface name "eth 0"`},
 		},
 		{
+			name:   "mount target /",
+			src:    exp + "vnode \"a\" {\n  mount {\n    source = \"/srv\"\n    target = \"/\"\n  }\n}",
+			want:   []string{"main.hcl:5: Mount over the node's root"},
+			detail: `target = "/mnt"`,
+		},
+		{
+			name: "mount of / onto itself",
+			src:  exp + "vnode \"a\" {\n  mount {\n    source = \"/\"\n  }\n}",
+			want: []string{"main.hcl:4: Mount over the node's root"},
+		},
+		{
+			name:   "interface name like an option",
+			src:    exp + lan + "vnode \"a\" {\n  interface \"-Pfile\" { switch = \"lan\" }\n}",
+			want:   []string{`main.hcl:4: Invalid interface name "-Pfile"`},
+			detail: "begins with '-'",
+		},
+		{
+			name:   "interface named lo",
+			src:    exp + lan + "vnode \"a\" {\n  interface \"lo\" { switch = \"lan\" }\n}",
+			want:   []string{`main.hcl:4: Invalid interface name "lo"`},
+			detail: "new network namespace",
+		},
+		{
+			name:   "interface name too long",
+			src:    exp + lan + "vnode \"a\" {\n  interface \"eth0123456789abc\" { switch = \"lan\" }\n}",
+			want:   []string{`main.hcl:4: Invalid interface name "eth0123456789abc"`},
+			detail: "IFNAMSIZ",
+		},
+		{
 			name: "duplicate variable",
 			src:  exp + "variable \"x\" {}\nvariable \"x\" {}",
 			want: []string{`main.hcl:2: No value for required variable "x"`, `main.hcl:3: Duplicate variable "x"`},

@@ -358,8 +358,10 @@ var interfaceSpec = &BlockSpec{
 	Labels:     []string{"name"},
 	Repeatable: true,
 	Summary:    "A network interface of the node, on a switch: `eth0` inside the node.",
-	Description: "Interface names are unique per node. The MAC address is derived from the experiment, node and interface " +
-		"names unless set; interfaces sort by name.",
+	Description: "Interface names are unique per node, and are the names of devices inside the node: at most 15 bytes of " +
+		"letters, digits, `_` and `-`, not beginning with `-`, and not `lo` or another device the kernel puts in every " +
+		"new network namespace (`sit0`, `tunl0`, `gre0`, ...). The MAC address is derived from the experiment, node and " +
+		"interface names unless set; interfaces sort by name.",
 	Attributes: attrs([]*AttributeSpec{{
 		Name: "switch", Type: "reference to a switch, or its name", Required: true,
 		Description: "The switch (LAN) the interface is on.",
@@ -420,17 +422,19 @@ var nodeRouteSpec = &BlockSpec{
 }
 
 var mountSpec = &BlockSpec{
-	Type:        "mount",
-	Repeatable:  true,
-	Summary:     "A host directory shared into the node: a bind mount for process nodes and containers, 9P for virtual machines.",
-	Description: "A node with mounts gets a mount namespace of its own. Targets are unique per node.",
+	Type:       "mount",
+	Repeatable: true,
+	Summary:    "A host directory shared into the node: a bind mount for process nodes and containers, 9P for virtual machines.",
+	Description: "A node with mounts gets a mount namespace of its own. Targets are unique per node. A target that is a " +
+		"mount point in the node already (one the node has from the host) is covered by the mount, and uncovered when " +
+		"it is removed.",
 	Attributes: []*AttributeSpec{{
 		Name: "source", Type: "string", Required: true,
 		Description: "The host directory, an absolute path.",
 		Example:     `source = "/users"`,
 	}, {
 		Name: "target", Type: "string", Default: "`source`",
-		Description: "Where it appears inside the node, an absolute path.",
+		Description: "Where it appears inside the node, an absolute path; not `/`.",
 		Example:     `target = "/mnt/users"`,
 	}, {
 		Name: "read_only", Type: "bool", Default: "`false`",

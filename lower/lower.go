@@ -27,7 +27,7 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 		bridges:   make(map[string]*model.Bridge, len(exp.Bridges)),
 		ports:     map[string]map[string]int{},
 		configDir: filepath.Join(siteValue(exp, contract.SiteConfigRoot), exp.Name),
-		runDir:    filepath.Join(siteValue(exp, contract.SiteRunRoot), exp.Name),
+		runDir:    exp.RunDir(),
 	}
 	for _, sw := range exp.Switches {
 		l.switches[sw.Name] = sw
@@ -54,6 +54,7 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 	l.lowerRoutes(exp.Routes)
 	l.lowerResources()
 	l.lowerConfigFiles()
+	l.checkDevices(l.devices)
 	l.g.finish()
 	return l.g, l.diags
 }
@@ -79,6 +80,8 @@ type lowerer struct {
 	// attached maps a port key to what its port's attributes say it
 	// serves: a node's host name and interface, or "tap" and a tap's.
 	attached map[string]attachment
+	// devices are the host devices named so far, for checkDevices.
+	devices []hostDevice
 }
 
 func siteValue(exp *model.Experiment, key string) string {
@@ -102,8 +105,57 @@ func (l *lowerer) switchSocket(name string) string {
 	return filepath.Join(l.runDir, "switch", name+".ctl")
 }
 
+// device is the host device name of an owner of kind kind
+// (contract.DeviceOfSwitch, ...) named names.
+func (l *lowerer) device(kind string, names ...string) string {
+	return contract.DeviceName(l.runDir, append([]string{kind}, names...)...)
+}
+
+// switchDevice is the bridge of a switch of kind "bridge".
 func (l *lowerer) switchDevice(name string) string {
-	return model.DeviceName(l.exp.Name, name)
+	return l.device(contract.DeviceOfSwitch, name)
+}
+
+// bridgeDevice is the bridge of a bridge block.
+func (l *lowerer) bridgeDevice(name string) string {
+	return l.device(contract.DeviceOfBridge, name)
+}
+
+// hostDevice is one host device the experiment makes, and whose it is.
+type hostDevice struct {
+	name  string
+	owner addrs.Resource
+	iface string // the node's interface, for a node's device
+	rng   hcl.Range
+}
+
+func (d hostDevice) String() string {
+	if d.iface != "" {
+		return fmt.Sprintf("interface %q of %s", d.iface, d.owner)
+	}
+	return d.owner.String()
+}
+
+// checkDevices reports two owners whose device names collide. Names are
+// hashes of their owners (contract.DeviceName), distinct unless 50 bits
+// of two hashes agree; this makes sure that such a pair is an error at
+// plan time rather than two resources fighting over one device.
+func (l *lowerer) checkDevices(devs []hostDevice) {
+	seen := make(map[string]hostDevice, len(devs))
+	for _, d := range devs {
+		prev, dup := seen[d.name]
+		if !dup {
+			seen[d.name] = d
+			continue
+		}
+		l.errorf(d.rng, "Two host devices with one name",
+			"%s and %s, declared at %s, would both be the host device %s: device names are hashes of their owners' names, and these two collide. Rename one of them.",
+			d, prev, rangeString(prev.rng), d.name)
+	}
+}
+
+func rangeString(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d,%d", r.Filename, r.Start.Line, r.Start.Column)
 }
 
 // allocatePorts gives every interface and tap on a VDE switch a port
@@ -209,7 +261,9 @@ func (l *lowerer) lowerSwitches() {
 			attrs["ports"] = cty.NumberIntVal(int64(ports))
 			attrs["socket"] = cty.StringVal(l.switchSocket(sw.Name))
 		case contract.KindBridge:
-			attrs["device"] = cty.StringVal(l.switchDevice(sw.Name))
+			dev := l.switchDevice(sw.Name)
+			attrs["device"] = cty.StringVal(dev)
+			l.devices = append(l.devices, hostDevice{name: dev, owner: switchAddr(sw), rng: sw.DeclRange})
 		}
 		addr := switchAddr(sw)
 		l.g.add(&Resource{
@@ -245,12 +299,14 @@ func (l *lowerer) lowerSwitches() {
 
 func (l *lowerer) lowerBridges() {
 	for _, br := range l.exp.Bridges {
+		dev := l.bridgeDevice(br.Name)
+		l.devices = append(l.devices, hostDevice{name: dev, owner: br.Addr.Resource(contract.Bridge), rng: br.DeclRange})
 		l.g.add(&Resource{
 			Addr:     br.Addr.Resource(contract.Bridge),
 			Provider: contract.ProviderOf(contract.Bridge, ""),
 			Config: cty.ObjectVal(map[string]cty.Value{
 				"name":   cty.StringVal(br.Name),
-				"device": cty.StringVal(l.switchDevice(br.Name)),
+				"device": cty.StringVal(dev),
 			}),
 			DependsOn: refs(br.DependsOn),
 			DeclRange: br.DeclRange,
@@ -260,8 +316,10 @@ func (l *lowerer) lowerBridges() {
 
 func (l *lowerer) lowerTaps() {
 	for _, t := range l.exp.Taps {
+		dev := l.device(contract.DeviceOfTap, t.Name)
+		l.devices = append(l.devices, hostDevice{name: dev, owner: t.Addr.Resource(contract.Tap), rng: t.DeclRange})
 		attrs := map[string]cty.Value{
-			"name":   cty.StringVal(model.DeviceName(l.exp.Name, "t", t.Name)),
+			"name":   cty.StringVal(dev),
 			"switch": cty.NullVal(cty.String),
 			"socket": cty.NullVal(cty.String),
 			"port":   cty.NullVal(cty.Number),
@@ -293,7 +351,7 @@ func (l *lowerer) lowerTaps() {
 				l.errorf(t.DeclRange, "Reference to undeclared bridge", "%s is on bridge %q, which the experiment does not declare.", t.Addr.Resource(contract.Tap), t.Bridge)
 				continue
 			}
-			attrs["bridge"] = cty.StringVal(l.switchDevice(br.Name))
+			attrs["bridge"] = cty.StringVal(l.bridgeDevice(br.Name))
 			deps = append(deps, br.Addr.Resource(contract.Bridge))
 		}
 		l.g.add(&Resource{
@@ -312,17 +370,19 @@ func (l *lowerer) lowerTaps() {
 func (l *lowerer) lowerVNodes() {
 	type lowered struct {
 		resources []*Resource
+		devices   []hostDevice
 		diags     hcl.Diagnostics
 	}
 	nodes := l.exp.VNodes
 	out := make([]lowered, len(nodes))
 	parallel.Ranges(len(nodes), 256, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			out[i].resources, out[i].diags = l.lowerVNode(nodes[i])
+			out[i].resources, out[i].devices, out[i].diags = l.lowerVNode(nodes[i])
 		}
 	})
 	for _, o := range out {
 		l.diags = append(l.diags, o.diags...)
+		l.devices = append(l.devices, o.devices...)
 		for _, r := range o.resources {
 			l.addUnique(r)
 		}
@@ -331,8 +391,11 @@ func (l *lowerer) lowerVNodes() {
 
 // lowerVNode lowers one node. It reads the lowerer's tables and changes
 // nothing, so that nodes can be lowered concurrently.
-func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
+func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, []hostDevice, hcl.Diagnostics) {
+	var (
+		diags   hcl.Diagnostics
+		devices []hostDevice
+	)
 	out := make([]*Resource, 0, 2+len(n.Routes)+len(n.Mounts))
 	deps := append(refs(n.DependsOn), addrs.Resource{Type: contract.ConfigFile, Name: "hosts"})
 	computed := l.computedRoutes(n)
@@ -359,6 +422,11 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 		if mac == nil {
 			mac = model.DeriveMAC(l.exp.Name, n.Name, ifc.Name)
 		}
+		// Every interface gets a host-side name, which its platform uses
+		// or not (a process node's TAP on a VDE switch is made inside the
+		// node): the names are checked for collisions all the same.
+		dev := l.device(contract.DeviceOfVNode, n.Name, ifc.Name)
+		devices = append(devices, hostDevice{name: dev, owner: vnodeAddr(n), iface: ifc.Name, rng: ifc.DeclRange})
 		v := map[string]cty.Value{
 			"name":        cty.StringVal(ifc.Name),
 			"switch":      cty.StringVal(sw.Name),
@@ -366,7 +434,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 			"vde_socket":  cty.NullVal(cty.String),
 			"vde_port":    cty.NullVal(cty.Number),
 			"bridge":      cty.NullVal(cty.String),
-			"host_device": cty.StringVal(model.DeviceName(l.exp.Name, n.Name, ifc.Name)),
+			"host_device": cty.StringVal(dev),
 			"mac_address": cty.StringVal(mac.String()),
 			"ip4_address": cty.NullVal(cty.String),
 			"ip4_netmask": cty.NullVal(cty.String),
@@ -485,7 +553,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, hcl.Diagnostics) {
 			DeclRange: n.DeclRange,
 		})
 	}
-	return out, diags
+	return out, devices, diags
 }
 
 // computedRoutes returns the static routes computed for node n, without

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/state"
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -122,12 +124,94 @@ func TestInterfacesCarryWhatPlatformsNeed(t *testing.T) {
 	if eth0.GetAttr("ip4_netmask").AsString() != "255.255.255.0" || eth0.GetAttr("mac_address").AsString() != model.DeriveMAC("t", "a", "eth0").String() {
 		t.Errorf("eth0 addresses: %#v", eth0)
 	}
-	if !eth1.GetAttr("vde_socket").IsNull() || eth1.GetAttr("bridge").AsString() != model.DeviceName("t", "br0") {
+	if !eth1.GetAttr("vde_socket").IsNull() || eth1.GetAttr("bridge").AsString() != contract.DeviceName("/run/b/t", contract.DeviceOfSwitch, "br0") {
 		t.Errorf("eth1 on a bridge: %#v", eth1)
 	}
-	if n := len(eth0.GetAttr("host_device").AsString()); n > contract.IFNameMax {
-		t.Errorf("host device name of %d bytes exceeds IFNAMSIZ", n)
+	if got, want := eth1.GetAttr("host_device").AsString(), contract.DeviceName("/run/b/t", contract.DeviceOfVNode, "a", "eth1"); got != want {
+		t.Errorf("host device of eth1: got %s, want %s", got, want)
 	}
+}
+
+// TestDeviceNamesDistinct lowers owners whose names joined with '-' are
+// the same (the previous derivation gave vnode "x-y"'s "e0" and vnode
+// "x"'s "y-e0" one device, and a switch and a bridge of one name one
+// bridge), and checks every host device name is distinct, of the
+// experiment's form, and within IFNAMSIZ.
+func TestDeviceNamesDistinct(t *testing.T) {
+	exp := experiment()
+	exp.Switches = append(exp.Switches, &model.Switch{Name: "lan", Addr: addrs.Instance{Name: "lan"}, Kind: contract.KindBridge})
+	exp.Bridges = []*model.Bridge{{Name: "lan", Addr: addrs.Instance{Name: "lan"}}, {Name: "t-a", Addr: addrs.Instance{Name: "t-a"}}}
+	exp.Taps = []*model.Tap{{Name: "a", Addr: addrs.Instance{Name: "a"}, Bridge: "lan"}}
+	for _, n := range []struct{ node, iface string }{{"x-y", "e0"}, {"x", "y-e0"}, {"t", "a"}} {
+		exp.VNodes = append(exp.VNodes, &model.VNode{
+			Name: n.node, Addr: addrs.Instance{Name: n.node}, Type: contract.NodeProcess,
+			Interfaces: []*model.Interface{{Name: n.iface, Switch: "br0"}},
+		})
+	}
+	g := lowerOK(t, exp, nil)
+	owner := map[string]string{}
+	add := func(dev, who string) {
+		if !contract.HasDeviceTag("t", dev) || len(dev) != contract.IFNameMax {
+			t.Errorf("%s: %q is not a device name of experiment t", who, dev)
+		}
+		if o, dup := owner[dev]; dup {
+			t.Errorf("%s and %s share the device %s", who, o, dev)
+		}
+		owner[dev] = who
+	}
+	for _, r := range g.Resources {
+		switch r.Addr.Type {
+		case contract.Switch, contract.Bridge:
+			if d := r.Config.GetAttr("device"); !d.IsNull() {
+				add(d.AsString(), r.Addr.String())
+			}
+		case contract.Tap:
+			add(r.Config.GetAttr("name").AsString(), r.Addr.String())
+		case contract.VNode:
+			for _, ifc := range r.Config.GetAttr("interfaces").AsValueSlice() {
+				add(ifc.GetAttr("host_device").AsString(), r.Addr.String()+" "+ifc.GetAttr("name").AsString())
+			}
+		}
+	}
+	if len(owner) != 8 {
+		t.Errorf("%d devices: %v", len(owner), owner)
+	}
+}
+
+// TestDeviceNameCollision lowers two nodes whose device names collide in
+// their 50 hashed bits (a pair found by cycle finding over the hash,
+// testdata/collision.txt), which must be an error naming both.
+func TestDeviceNameCollision(t *testing.T) {
+	pair := strings.Fields(string(mustReadFile(t, "testdata/collision.txt")))
+	if len(pair) < 2 {
+		t.Fatalf("testdata/collision.txt holds %q", pair)
+	}
+	a, b := pair[0], pair[1]
+	if contract.DeviceName("/run/b/t", contract.DeviceOfVNode, a, "e0") != contract.DeviceName("/run/b/t", contract.DeviceOfVNode, b, "e0") {
+		t.Fatalf("%s and %s do not collide", a, b)
+	}
+	exp := experiment()
+	for i, n := range []string{a, b} {
+		exp.VNodes = append(exp.VNodes, &model.VNode{
+			Name: n, Addr: addrs.Instance{Name: n}, Type: contract.NodeProcess,
+			Interfaces: []*model.Interface{{Name: "e0", Switch: "br0", DeclRange: hcl.Range{Filename: "main.hcl", Start: hcl.Pos{Line: 10 * (i + 1), Column: 3}, End: hcl.Pos{Line: 10 * (i + 1), Column: 5}}}},
+		})
+	}
+	_, diags := Lower(exp, nil)
+	want := fmt.Sprintf(`main.hcl:20,3-5: Two host devices with one name; interface "e0" of vnode.%s and interface "e0" of vnode.%s, declared at main.hcl:10,3, would both be the host device %s`,
+		b, a, contract.DeviceName("/run/b/t", contract.DeviceOfVNode, a, "e0"))
+	if len(diags) != 1 || !strings.HasPrefix(diags[0].Error(), want) {
+		t.Errorf("diagnostics:\n%v\nwant one beginning\n%s", diags, want)
+	}
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestLoweringIsDeterministic(t *testing.T) {

@@ -1,6 +1,10 @@
 package model
 
-import "github.com/benito-net/benito/contract"
+import (
+	"path/filepath"
+
+	"github.com/benito-net/benito/contract"
+)
 
 // Site keys of the language, with their defaults. The roots every provider
 // reads (contract.SiteConfigRoot, contract.SiteRunRoot) are part of the
@@ -20,4 +24,14 @@ var SiteDefaults = map[string]string{
 	SiteDefaultType:         contract.NodeQEMU,
 	SiteSwitchKind:          contract.KindVDE,
 	SiteVDEPorts:            "32",
+}
+
+// RunDir is the experiment's run directory: its site's run root (or the
+// default one) and its name.
+func (e *Experiment) RunDir() string {
+	root := e.Site[contract.SiteRunRoot]
+	if root == "" {
+		root = SiteDefaults[contract.SiteRunRoot]
+	}
+	return filepath.Join(root, e.Name)
 }

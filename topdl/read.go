@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/netmask"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -406,6 +407,10 @@ func (r *reader) iface(n *node, path string, index int) *Interface {
 	ifc := &Interface{Range: r.rng(n.start, n.end)}
 	if nn := n.child("name"); nn != nil && nn.value() != "" {
 		ifc.Name = r.checkName(nn, path, "interface")
+		if err := contract.CheckInterfaceName(ifc.Name); addrs.ValidName(ifc.Name) && err != nil {
+			r.errorf(r.rng(nn.start, nn.end), fmt.Sprintf("Invalid interface name %q", ifc.Name),
+				"At %s: the interface becomes a device of that name inside the node: %v. Rename it, for example to \"inf000\".", path, err)
+		}
 	} else {
 		ifc.Name = fmt.Sprintf("inf%03d", index) // fedd's rule
 	}

@@ -30,6 +30,9 @@ func (w *Workdir) Import(ctx context.Context, addr addrs.Resource, id string) (*
 	if err != nil {
 		return fail("Failed to read the state", "%v", err)
 	}
+	if err := w.claimOwner(); err != nil {
+		return fail("Experiment applied from another directory", "%v", err)
+	}
 	if r := st.Resources[addr]; r != nil {
 		return fail("Resource already managed", "%s is in the state already (made or imported by provider %q). To import another object as %s, make benito forget this one first: `benito state rm %s`.", addr, r.Provider, addr, addr)
 	}

@@ -88,6 +88,9 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 	if err != nil {
 		return nil, err
 	}
+	if err := w.checkOwner(); err != nil {
+		return nil, err
+	}
 
 	// A state an earlier benito wrote (format 1) is renamed to today's
 	// addresses when the configuration is lowered against it (Graph);
@@ -175,6 +178,9 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 		if !ok {
 			return out, fmt.Errorf("%s %w", op.Name, ErrCancelled)
 		}
+	}
+	if err := w.claimOwner(); err != nil {
+		return out, err
 	}
 	out.Result, diags = w.apply(ctx, lk, e, out.Plan, st, op.ApplyOptions)
 	if len(diags) > 0 {

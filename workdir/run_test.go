@@ -37,6 +37,7 @@ func experiment(t *testing.T) (Options, *providertest.Provider) {
 
 site {
   config_root = %q
+  run_root    = %q
 }
 
 resource "fake_thing" "a" {
@@ -48,7 +49,7 @@ resource "fake_thing" "b" {
   after      = fake_thing.a.name
   depends_on = [fake_thing.a]
 }
-`, filepath.Join(dir, "config"))
+`, filepath.Join(dir, "config"), filepath.Join(dir, "run"))
 	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}

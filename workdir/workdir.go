@@ -442,6 +442,8 @@ func (w *Workdir) apply(ctx context.Context, lk *state.Locked, e *engine.Engine,
 			Summary:  "Failed to save the state",
 			Detail:   fmt.Sprintf("%v. Every change was recorded in %s as it happened; the next benito command recovers it.", err, lk.File().JournalPath()),
 		})
+	} else {
+		w.releaseOwner(next)
 	}
 	// Write has folded the journal into the state file; closing it can
 	// lose nothing.

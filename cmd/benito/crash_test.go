@@ -41,13 +41,14 @@ func bigExperiment(t *testing.T, n int) (dir, files string) {
 }
 site {
   config_root = %q
+  run_root    = %q
 }
 resource "hello_greeting" "g" {
   count = %d
   path  = "%s/g-${count.index}.txt"
   name  = "node ${count.index}"
 }
-`, config, n, files)
+`, config, filepath.Join(tmp, "run"), n, files)
 	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func leftovers(t *testing.T, name string) []string {
 		}
 	}
 	links, _ := exec.Command("ip", "-o", "link", "show").Output()
-	tag := "b" + model.ExperimentTag(name) + "-"
+	tag := contract.DeviceTag(name)
 	for _, line := range strings.Split(string(links), "\n") {
 		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], tag) {
 			out = append(out, "link "+strings.TrimSuffix(f[1], ":"))
@@ -148,7 +148,7 @@ func TestQuickstart(t *testing.T) {
 		t.Fatal(err)
 	}
 	unpin(t, runDir, "router")
-	if err := exec.Command("ip", "link", "del", model.DeviceName(name, "a", "eth0")).Run(); err != nil {
+	if err := exec.Command("ip", "link", "del", contract.DeviceName(runDir, contract.DeviceOfVNode, "a", "eth0")).Run(); err != nil {
 		t.Fatalf("deleting a's host veth: %v", err)
 	}
 	r := benito(t, "", "plan", "-no-color", dir)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/model"
 	"github.com/vishvananda/netlink"
 )
@@ -34,7 +35,7 @@ bridge "ctl" {}
 		t.Fatal(err)
 	}
 	leaveNoRoots(t)
-	dev := model.DeviceName(name, "ctl")
+	dev := contract.DeviceName(filepath.Join(model.SiteDefaults[contract.SiteRunRoot], name), contract.DeviceOfBridge, "ctl")
 	if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: dev}}); err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,7 @@ func TestProviderCrashMidApply(t *testing.T) {
 }
 site {
   config_root = "` + root + `"
+  run_root    = "` + filepath.Join(tmp, "run") + `"
 }
 resource "crashtest_file" "f" {
   count   = 30

@@ -16,10 +16,20 @@
 //     restarted, a port missing from port/allprint, a TAP deleted by hand
 //     or whose plug died all read back as gone (null) and are planned
 //     again; a TAP moved off its bridge reads back with the bridge it is on.
+//   - Every bridge and TAP it makes carries contract.DeviceAlias (the
+//     experiment's run directory and the resource's address), set right
+//     after the device is made. A device found under a planned or recorded
+//     name is used, adopted or deleted only if contract.DeviceIsOurs says
+//     it is the experiment's: another's device (another experiment's, or
+//     one made by hand, such as eth0 named by a tampered state) reads back
+//     as gone, and a create or delete that meets it fails naming both
+//     owners. `benito import` gives a device without an alias the
+//     experiment's.
 //   - Creates are idempotent: a create that finds its object already there
 //     (left by an interrupted apply, or the remains of a dead switch)
 //     adopts or clears it. A create that fails part-way removes what it
 //     made.
+//   - Names given to programs come after "--" (vde_plug2tap's TAP).
 //   - Deletes are idempotent: an object already gone is success. Destroy
 //     leaves no device, process, socket or file behind.
 //   - Plan is pure; nothing on the host changes outside ApplyResource.

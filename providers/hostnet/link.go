@@ -27,23 +27,37 @@ func isNotFound(err error) bool {
 	return errors.As(err, &lnf) || errors.Is(err, syscall.ENODEV)
 }
 
-// ensureBridge makes a Linux bridge named dev, up. A bridge of that name
-// already there is kept; another kind of device is an error.
-func ensureBridge(dev string) error {
+// ensureBridge makes a Linux bridge named dev for the resource at addr,
+// up, with its alias. A bridge of that name already there is kept if it is
+// the experiment's; another's, or another kind of device, is an error.
+func (p *Provider) ensureBridge(dev, addr string) error {
 	l, err := netlink.LinkByName(dev)
+	made := false
 	switch {
 	case isNotFound(err):
+		// EEXIST: made meanwhile, by someone else as far as we know.
 		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: dev}}
-		if err := netlink.LinkAdd(br); err != nil && !errors.Is(err, syscall.EEXIST) {
+		err := netlink.LinkAdd(br)
+		if err != nil && !errors.Is(err, syscall.EEXIST) {
 			return fmt.Errorf("creating bridge %s: %w", dev, err)
 		}
+		made = err == nil
 		if l, err = netlink.LinkByName(dev); err != nil {
 			return fmt.Errorf("bridge %s: %w", dev, err)
 		}
 	case err != nil:
 		return fmt.Errorf("bridge %s: %w", dev, err)
-	case l.Type() != "bridge":
+	}
+	if !made {
+		if err := p.checkOurs(l, addr); err != nil {
+			return err
+		}
+	}
+	if l.Type() != "bridge" {
 		return fmt.Errorf("device %s exists and is a %s, not a bridge; remove it or choose another name", dev, l.Type())
+	}
+	if err := p.claim(l, addr); err != nil {
+		return err
 	}
 	if err := netlink.LinkSetUp(l); err != nil {
 		return fmt.Errorf("bringing bridge %s up: %w", dev, err)
@@ -51,8 +65,9 @@ func ensureBridge(dev string) error {
 	return nil
 }
 
-// isBridge reports whether a bridge named dev exists.
-func isBridge(dev string) (bool, error) {
+// isBridge reports whether a bridge named dev exists and is the
+// experiment's.
+func (p *Provider) isBridge(dev string) (bool, error) {
 	l, err := netlink.LinkByName(dev)
 	if isNotFound(err) {
 		return false, nil
@@ -60,13 +75,14 @@ func isBridge(dev string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return l.Type() == "bridge", nil
+	return l.Type() == "bridge" && p.ours(l), nil
 }
 
-// deleteLink deletes device dev and returns once the kernel has it gone
-// (internal/netdev: without waiting for the slow end of the delete); one
-// already gone is no error.
-func deleteLink(dev string) error {
+// deleteLink deletes device dev of the resource at addr and returns once
+// the kernel has it gone (internal/netdev: without waiting for the slow
+// end of the delete); one already gone is no error, one that is not the
+// experiment's is (a recorded name is input: it may name eth0).
+func (p *Provider) deleteLink(dev, addr string) error {
 	if dev == "" {
 		return nil
 	}
@@ -75,6 +91,9 @@ func deleteLink(dev string) error {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if err := p.checkOurs(l, addr); err != nil {
 		return err
 	}
 	if err := netdev.Delete(l.Attrs().Index); err != nil && !isNotFound(err) {
@@ -88,7 +107,7 @@ func deleteLink(dev string) error {
 // its port changed) and enslaved to its bridge. prior and priv describe
 // what an earlier apply made (null for a create). A create that fails
 // removes what it made.
-func (p *Provider) ensureTap(_ context.Context, prior cty.Value, priv []byte, planned cty.Value) (cty.Value, []byte, error) {
+func (p *Provider) ensureTap(_ context.Context, addr string, prior cty.Value, priv []byte, planned cty.Value) (cty.Value, []byte, error) {
 	name := str(planned, "name")
 	creating := prior.IsNull()
 	made := false
@@ -99,7 +118,7 @@ func (p *Provider) ensureTap(_ context.Context, prior cty.Value, priv []byte, pl
 				oldPlug.Stop(time.Second)
 			}
 			if made {
-				deleteLink(name)
+				p.deleteLink(name, addr)
 			}
 			return cty.NilVal, nil, err
 		}
@@ -125,7 +144,6 @@ func (p *Provider) ensureTap(_ context.Context, prior cty.Value, priv []byte, pl
 			gid = int64(n)
 		}
 		if err := netdev.CreateTap(name, uid, gid); err != nil {
-			deleteLink(name)
 			return fail(fmt.Errorf("creating TAP %s: %w", name, err))
 		}
 		made = true
@@ -134,8 +152,17 @@ func (p *Provider) ensureTap(_ context.Context, prior cty.Value, priv []byte, pl
 		}
 	case err != nil:
 		return fail(fmt.Errorf("TAP %s: %w", name, err))
-	case l.Type() != "tuntap":
+	}
+	if !made {
+		if err := p.checkOurs(l, addr); err != nil {
+			return fail(err)
+		}
+	}
+	if l.Type() != "tuntap" {
 		return fail(fmt.Errorf("device %s exists and is a %s, not a TAP; remove it or choose another name", name, l.Type()))
+	}
+	if err := p.claim(l, addr); err != nil {
+		return fail(err)
 	}
 	if err := netlink.LinkSetUp(l); err != nil {
 		return fail(fmt.Errorf("bringing TAP %s up: %w", name, err))
@@ -192,7 +219,7 @@ func (p *Provider) startPlug(socket string, port int64, tap string) (daemon.Proc
 	log := plugLog(socket, tap)
 	os.Remove(log)
 	n := strconv.FormatInt(port, 10)
-	proc, err := daemon.Start(daemon.Spec{Path: "vde_plug2tap", Args: []string{"-s", socket, "-p", n, tap}, Log: log})
+	proc, err := daemon.Start(daemon.Spec{Path: "vde_plug2tap", Args: []string{"-s", socket, "-p", n, "--", tap}, Log: log})
 	if err != nil {
 		return proc, err
 	}
@@ -216,14 +243,14 @@ func (p *Provider) startPlug(socket string, port int64, tap string) (daemon.Proc
 			if msg == "" && err != nil {
 				msg = err.Error()
 			}
-			return daemon.Process{}, fmt.Errorf("vde_plug2tap -s %s -p %s %s did not attach to the port: %s", socket, n, tap, msg)
+			return daemon.Process{}, fmt.Errorf("vde_plug2tap -s %s -p %s -- %s did not attach to the port: %s", socket, n, tap, msg)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 }
 
 // deleteTap stops the plug and deletes the device.
-func (p *Provider) deleteTap(prior cty.Value, priv []byte) error {
+func (p *Provider) deleteTap(addr string, prior cty.Value, priv []byte) error {
 	if plug, ok := decodePrivate(priv); ok {
 		if err := plug.Stop(2 * time.Second); err != nil {
 			return err
@@ -232,7 +259,7 @@ func (p *Provider) deleteTap(prior cty.Value, priv []byte) error {
 	if s := str(prior, "socket"); s != "" {
 		os.Remove(plugLog(s, str(prior, "name")))
 	}
-	return deleteLink(str(prior, "name"))
+	return p.deleteLink(str(prior, "name"), addr)
 }
 
 // readTap reads a TAP back: gone when the device is, or when it should be
@@ -246,7 +273,7 @@ func (p *Provider) readTap(cur cty.Value, priv []byte) (cty.Value, []byte, error
 	if err != nil {
 		return cur, priv, err
 	}
-	if l.Type() != "tuntap" {
+	if l.Type() != "tuntap" || !p.ours(l) {
 		return gone, nil, nil
 	}
 	if str(cur, "socket") != "" {
@@ -287,12 +314,15 @@ func (p *Provider) importResource(rs *providers.ResourceSchema, typ, addr, id st
 			attrs["management"] = cty.StringVal(mgmtPath(socket))
 			return cty.ObjectVal(attrs), encodePrivate(proc), nil
 		}
-		ok, err := isBridge(id)
-		if err != nil {
+		l, err := netlink.LinkByName(id)
+		if err != nil && !isNotFound(err) {
 			return cty.NilVal, nil, err
 		}
-		if !ok {
+		if err != nil || l.Type() != "bridge" {
 			return cty.NilVal, nil, fmt.Errorf("no bridge named %s", id)
+		}
+		if err := p.adopt(l, addr); err != nil {
+			return cty.NilVal, nil, err
 		}
 		attrs["name"] = cty.StringVal(id)
 		attrs["device"] = cty.StringVal(id)
@@ -307,6 +337,9 @@ func (p *Provider) importResource(rs *providers.ResourceSchema, typ, addr, id st
 		}
 		if l.Type() != "tuntap" {
 			return cty.NilVal, nil, fmt.Errorf("device %s is a %s, not a TAP", id, l.Type())
+		}
+		if err := p.adopt(l, addr); err != nil {
+			return cty.NilVal, nil, err
 		}
 		attrs["name"] = cty.StringVal(id)
 		if mi := l.Attrs().MasterIndex; mi != 0 {

@@ -25,8 +25,9 @@ const Version = "0.1.0"
 type Provider struct {
 	schema providers.Schema
 
-	mu   sync.Mutex
-	mgmt map[string]*mgmtSession // by management socket path
+	mu     sync.Mutex
+	mgmt   map[string]*mgmtSession // by management socket path
+	runDir string                  // the experiment's run directory, for device aliases
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -55,11 +56,16 @@ func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
 }
 
 func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
-	// Nothing to keep: every name the provider uses comes planned (the
-	// sockets and devices lowering derived from the experiment's name).
-	if req.Experiment == "" {
-		return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "the experiment has no name")}
+	// Every name the provider uses comes planned (the sockets and devices
+	// lowering derived); the run directory says which devices are the
+	// experiment's (contract.DeviceAlias).
+	_, runDir, diags := providers.SiteRoot(req, contract.SiteRunRoot, contract.DefaultRunRoot)
+	if diags.HasErrors() {
+		return providers.ConfigureResponse{Diagnostics: diags}
 	}
+	p.mu.Lock()
+	p.runDir = runDir
+	p.mu.Unlock()
 	return providers.ConfigureResponse{}
 }
 
@@ -72,6 +78,37 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 }
 
 func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
+	resp := p.planEach(req)
+	// A device the plan would make, found on the host and another's, is
+	// an error now rather than at apply.
+	for _, c := range req.Changes {
+		if c.Proposed.IsNull() {
+			continue
+		}
+		var dev string
+		switch c.Type {
+		case contract.Switch:
+			if str(c.Proposed, "kind") == kindBridge {
+				dev = str(c.Proposed, "device")
+			}
+		case contract.Bridge:
+			dev = bridgeDevice(c.Proposed)
+		case contract.Tap:
+			dev = str(c.Proposed, "name")
+		}
+		if dev == "" {
+			continue
+		}
+		if l, err := netlink.LinkByName(dev); err == nil {
+			if err := p.checkOurs(l, c.Address); err != nil {
+				resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(c.Address, "%v", err)...)
+			}
+		}
+	}
+	return resp
+}
+
+func (p *Provider) planEach(req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
 	return providers.PlanEach(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
 		set := map[string]cty.Value{}
 		switch c.Type {
@@ -106,15 +143,15 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 	)
 	switch {
 	case req.Planned.IsNull():
-		err = p.delete(req.Type, req.Prior, req.PlannedPrivate)
+		err = p.delete(req.Address, req.Type, req.Prior, req.PlannedPrivate)
 		if err != nil {
 			return providers.ApplyResourceResponse{New: req.Prior, Private: req.PlannedPrivate, Diagnostics: providers.Errorf(req.Address, "Deleting %s: %v", req.Address, err)}
 		}
 		return providers.ApplyResourceResponse{New: cty.NullVal(rs.ImpliedType())}
 	case req.Prior.IsNull():
-		v, priv, err = p.create(ctx, req.Type, req.Planned)
+		v, priv, err = p.create(ctx, req.Address, req.Type, req.Planned)
 	default:
-		v, priv, err = p.update(ctx, req.Type, req.Prior, req.Planned, req.PlannedPrivate)
+		v, priv, err = p.update(ctx, req.Address, req.Type, req.Prior, req.Planned, req.PlannedPrivate)
 	}
 	if err != nil {
 		if v == cty.NilVal {
@@ -126,56 +163,56 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 	return providers.ApplyResourceResponse{New: v, Private: priv}
 }
 
-func (p *Provider) create(ctx context.Context, typ string, planned cty.Value) (cty.Value, []byte, error) {
+func (p *Provider) create(ctx context.Context, addr, typ string, planned cty.Value) (cty.Value, []byte, error) {
 	switch typ {
 	case contract.Switch:
 		if str(planned, "kind") == kindVDE {
 			return p.createVDE(ctx, planned)
 		}
-		if err := ensureBridge(str(planned, "device")); err != nil {
+		if err := p.ensureBridge(str(planned, "device"), addr); err != nil {
 			return cty.NilVal, nil, err
 		}
 		return planned, nil, nil
 	case contract.Port:
 		return planned, nil, p.createPort(planned)
 	case contract.Tap:
-		return p.ensureTap(ctx, cty.NullVal(planned.Type()), nil, planned)
+		return p.ensureTap(ctx, addr, cty.NullVal(planned.Type()), nil, planned)
 	case contract.Bridge:
-		return planned, nil, ensureBridge(bridgeDevice(planned))
+		return planned, nil, p.ensureBridge(bridgeDevice(planned), addr)
 	}
 	return cty.NilVal, nil, fmt.Errorf("unsupported type %q", typ)
 }
 
-func (p *Provider) update(ctx context.Context, typ string, prior, planned cty.Value, priv []byte) (cty.Value, []byte, error) {
+func (p *Provider) update(ctx context.Context, addr, typ string, prior, planned cty.Value, priv []byte) (cty.Value, []byte, error) {
 	switch typ {
 	case contract.Switch:
 		if str(planned, "kind") == kindVDE {
 			return p.updateVDE(prior, planned, priv)
 		}
-		return planned, priv, ensureBridge(str(planned, "device"))
+		return planned, priv, p.ensureBridge(str(planned, "device"), addr)
 	case contract.Port:
 		return planned, priv, nil // only the node and interface labels change in place
 	case contract.Tap:
-		return p.ensureTap(ctx, prior, priv, planned)
+		return p.ensureTap(ctx, addr, prior, priv, planned)
 	case contract.Bridge:
-		return planned, priv, ensureBridge(bridgeDevice(planned))
+		return planned, priv, p.ensureBridge(bridgeDevice(planned), addr)
 	}
 	return cty.NilVal, nil, fmt.Errorf("unsupported type %q", typ)
 }
 
-func (p *Provider) delete(typ string, prior cty.Value, priv []byte) error {
+func (p *Provider) delete(addr, typ string, prior cty.Value, priv []byte) error {
 	switch typ {
 	case contract.Switch:
 		if str(prior, "kind") == kindVDE {
 			return p.deleteVDE(prior, priv)
 		}
-		return deleteLink(str(prior, "device"))
+		return p.deleteLink(str(prior, "device"), addr)
 	case contract.Port:
 		return p.deletePort(prior)
 	case contract.Tap:
-		return p.deleteTap(prior, priv)
+		return p.deleteTap(addr, prior, priv)
 	case contract.Bridge:
-		return deleteLink(bridgeDevice(prior))
+		return p.deleteLink(bridgeDevice(prior), addr)
 	}
 	return fmt.Errorf("unsupported type %q", typ)
 }
@@ -251,17 +288,17 @@ func (p *Provider) remains(typ string, cur cty.Value, priv []byte) bool {
 			}
 			return false
 		}
-		ok, err := isBridge(str(cur, "device"))
+		ok, err := p.isBridge(str(cur, "device"))
 		return ok || err != nil
 	case contract.Bridge:
-		ok, err := isBridge(bridgeDevice(cur))
+		ok, err := p.isBridge(bridgeDevice(cur))
 		return ok || err != nil
 	case contract.Tap:
 		if plug, ok := decodePrivate(priv); ok && plug.Alive() {
 			return true
 		}
 		l, err := netlink.LinkByName(str(cur, "name"))
-		return (err == nil && l.Type() == "tuntap") || (err != nil && !isNotFound(err))
+		return (err == nil && l.Type() == "tuntap" && p.ours(l)) || (err != nil && !isNotFound(err))
 	}
 	return true
 }
@@ -273,7 +310,7 @@ func (p *Provider) read(typ string, cur cty.Value, priv []byte) (cty.Value, []by
 		if str(cur, "kind") == kindVDE {
 			return p.readVDE(cur, priv)
 		}
-		ok, err := isBridge(str(cur, "device"))
+		ok, err := p.isBridge(str(cur, "device"))
 		if err != nil || !ok {
 			return gone, nil, err
 		}
@@ -281,7 +318,7 @@ func (p *Provider) read(typ string, cur cty.Value, priv []byte) (cty.Value, []by
 	case contract.Tap:
 		return p.readTap(cur, priv)
 	case contract.Bridge:
-		ok, err := isBridge(bridgeDevice(cur))
+		ok, err := p.isBridge(bridgeDevice(cur))
 		if err != nil || !ok {
 			return gone, nil, err
 		}

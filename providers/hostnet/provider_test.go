@@ -505,6 +505,8 @@ func TestValidate(t *testing.T) {
 		{contract.Switch, map[string]any{"name": "x", "kind": "bridge", "device": "a-name-much-too-long"}, "Invalid device name"},
 		{contract.Port, map[string]any{"switch": "x", "socket": "/x.ctl", "number": 0}, "Invalid port number"},
 		{contract.Tap, map[string]any{"name": "t", "socket": "/x.ctl"}, "Incomplete VDE attachment"},
+		{contract.Tap, map[string]any{"name": "-Pfile"}, "Invalid device name"},
+		{contract.Bridge, map[string]any{"name": "b", "device": "br%d"}, "Invalid device name"},
 		{contract.Tap, map[string]any{"name": "t", "owner": "no-such-user-bnt"}, "Unknown user"},
 	}
 	for _, c := range cases {

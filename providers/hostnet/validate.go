@@ -5,7 +5,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/providers"
@@ -38,7 +37,7 @@ func validate(addr, typ string, cfg cty.Value) providers.Diagnostics {
 		if !known(attr) {
 			return
 		}
-		if err := checkDevice(str(cfg, attr)); err != nil {
+		if err := contract.CheckDeviceName(str(cfg, attr)); err != nil {
 			bad(attr, "Invalid device name", "%v.", err)
 		}
 	}
@@ -101,19 +100,6 @@ func validate(addr, typ string, cfg cty.Value) providers.Diagnostics {
 		device("device")
 	}
 	return diags
-}
-
-// checkDevice checks a network device name against the kernel's rules.
-func checkDevice(name string) error {
-	switch {
-	case name == "":
-		return fmt.Errorf("the device name is empty")
-	case len(name) > contract.IFNameMax:
-		return fmt.Errorf("the device name %q is %d bytes long; Linux allows %d (IFNAMSIZ)", name, len(name), contract.IFNameMax)
-	case name == "." || name == ".." || strings.ContainsAny(name, "/ :\t\n"):
-		return fmt.Errorf("the device name %q holds a character Linux does not allow ('/', ':' or white space)", name)
-	}
-	return nil
 }
 
 // lookupUser resolves a user name or numeric uid.

@@ -28,6 +28,12 @@
 // VDE plugs and wires, and of its startup command) and RUN_DIR/log/NODE.log
 // (the plugs' output).
 //
+// A mount resource is a bind mount in the node's mount namespace, made on
+// top of whatever is at its target (a mount point the node has from the
+// host included); its private data records the mount's ID, so that read
+// sees it (and not what it covers) and delete unmounts it alone. A target
+// of / is refused.
+//
 // A thread that has joined a node's mount namespace (or made it) is never
 // given back to Go: its goroutine ends locked, and Go ends the thread;
 // the process's main thread, which Go would keep, is never used for it.
@@ -38,7 +44,13 @@
 // directly inside the node (the host end, host_device, enslaved to the
 // bridge and up); on a VDE switch, a TAP made inside the node and plugged
 // into its port by a supervised vde_plug2tap running in the node's network
-// namespace. MAC, MTU and IPv4 address are set inside the node and changed
+// namespace (given the interface's name after "--"). The host end carries
+// contract.DeviceAlias ("node NODE interface IFACE" of the experiment's run
+// directory); a device found under a host end's name, planned or recorded,
+// is deleted or replaced only if contract.DeviceIsOurs, and a create that
+// meets another's fails naming both owners. Interface names are checked
+// with contract.CheckInterfaceName at validate time (no leading '-', no
+// "lo"). MAC, MTU and IPv4 address are set inside the node and changed
 // in place. A route names the node's address it leaves by (source, its
 // preferred source address): the kernel drops a route whose address is
 // removed, and the route's changed source makes the next apply install it

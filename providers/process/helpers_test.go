@@ -41,6 +41,7 @@ type env struct {
 	tag    string
 	runDir string
 	state  map[string]cty.Value // address -> applied value
+	priv   map[string][]byte    // address -> private data
 	types  map[string]string    // address -> resource type
 	order  []string             // creation order, for destroy
 }
@@ -54,7 +55,7 @@ func newEnv(t *testing.T) *env {
 	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "t" + tag, Site: map[string]string{contract.SiteRunRoot: root}}).Diagnostics; d.HasErrors() {
 		t.Fatal(d.Err())
 	}
-	e := &env{t: t, p: p, tag: tag, runDir: filepath.Join(root, "t"+tag), state: map[string]cty.Value{}, types: map[string]string{}}
+	e := &env{t: t, p: p, tag: tag, runDir: filepath.Join(root, "t"+tag), state: map[string]cty.Value{}, priv: map[string][]byte{}, types: map[string]string{}}
 	// Destroy whatever the test made, in reverse order, also when it
 	// failed half-way.
 	t.Cleanup(func() {
@@ -249,8 +250,9 @@ func (e *env) apply(typ, addr string, config cty.Value) providers.PlannedChange 
 
 func (e *env) do(typ, addr string, prior, planned cty.Value) {
 	e.t.Helper()
-	resp := e.p.ApplyResource(context.Background(), providers.ApplyResourceRequest{Address: addr, Type: typ, Prior: prior, Planned: planned})
+	resp := e.p.ApplyResource(context.Background(), providers.ApplyResourceRequest{Address: addr, Type: typ, Prior: prior, Planned: planned, PlannedPrivate: e.priv[addr]})
 	e.state[addr] = resp.New
+	e.priv[addr] = resp.Private
 	if resp.Diagnostics.HasErrors() {
 		e.t.Fatalf("apply %s: %v", addr, resp.Diagnostics.Err())
 	}
@@ -266,11 +268,12 @@ func (e *env) destroy(addr string) {
 // read reads addr back and records what it read.
 func (e *env) read(addr string) cty.Value {
 	e.t.Helper()
-	resp := e.p.ReadResources(context.Background(), providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: addr, Type: e.types[addr], Current: e.state[addr]}}})
+	resp := e.p.ReadResources(context.Background(), providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: addr, Type: e.types[addr], Current: e.state[addr], Private: e.priv[addr]}}})
 	if resp.Diagnostics.HasErrors() {
 		e.t.Fatalf("read %s: %v", addr, resp.Diagnostics.Err())
 	}
 	v := resp.Resources[0].New
+	e.priv[addr] = resp.Resources[0].Private
 	e.state[addr] = v
 	return v
 }

@@ -2,6 +2,7 @@ package process
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -19,12 +20,12 @@ import (
 // of the host, which the provider never creates. ValidateResources checks
 // them at plan time (mountProblem); apply checks again in the node.
 
-// mountInfo returns the mount options of the topmost mount at target in
-// the calling thread's mount namespace, and whether there is one.
-func mountInfo(target string) (opts string, ok bool, err error) {
+// mountInfo returns the topmost mount at target in the calling thread's
+// mount namespace: its mount ID and options, and whether there is one.
+func mountInfo(target string) (id int, opts string, ok bool, err error) {
 	f, err := os.Open("/proc/thread-self/mountinfo")
 	if err != nil {
-		return "", false, err
+		return 0, "", false, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -35,9 +36,42 @@ func mountInfo(target string) (opts string, ok bool, err error) {
 		if len(fields) < 6 || unescapeMount(fields[4]) != target {
 			continue
 		}
-		opts, ok = fields[5], true // the last match is the topmost
+		n, err := strconv.Atoi(fields[0])
+		if err != nil {
+			continue
+		}
+		id, opts, ok = n, fields[5], true // the last match is the topmost
 	}
-	return opts, ok, sc.Err()
+	return id, opts, ok, sc.Err()
+}
+
+// mountPrivate is a mount's private data: the ID of the bind mount it
+// made (mountinfo's first field), which tells it from whatever else is
+// mounted at its target (the node's copy of a host mount). A mount that
+// an earlier release recorded has none (ID 0): the topmost mount at its
+// target is taken for it.
+type mountPrivate struct {
+	ID int `json:"mount_id"`
+}
+
+func decodeMountPrivate(b []byte) int {
+	var mp mountPrivate
+	if len(b) == 0 || json.Unmarshal(b, &mp) != nil || mp.ID <= 0 {
+		return 0
+	}
+	return mp.ID
+}
+
+func encodeMountPrivate(id int) []byte {
+	b, _ := json.Marshal(mountPrivate{ID: id})
+	return b
+}
+
+// ours reports whether the topmost mount at a target, of ID id (ok: there
+// is one), is the mount recorded with ID recorded (0: recorded by an
+// earlier release, which took any mount there for its own).
+func ourMount(id int, ok bool, recorded int) bool {
+	return ok && (recorded == 0 || id == recorded)
 }
 
 // unescapeMount undoes mountinfo's octal escapes (\040 for a space).
@@ -59,34 +93,51 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-func (p *Provider) applyMount(prior, planned cty.Value) (cty.Value, error) {
+// applyMount makes, changes or removes a bind mount; priv is its private
+// data (mountPrivate), and what it returns the new one. A create binds
+// whatever is at the target already (a mount the node has from the host
+// is covered, not taken for the bind), and a delete unmounts only the
+// mount it made.
+func (p *Provider) applyMount(prior, planned cty.Value, priv []byte) (cty.Value, []byte, error) {
 	v := planned
 	if planned.IsNull() {
 		v = prior
 	}
 	node, source, target := str(v, "node"), filepath.Clean(str(v, "source")), filepath.Clean(str(v, "target"))
+	if target == "/" && !planned.IsNull() {
+		return cty.NilVal, nil, fmt.Errorf("node %s cannot mount %s over its root directory (target \"/\"): mount it somewhere below", node, source)
+	}
 	ns, err := p.findNode(node)
 	if err != nil {
 		if planned.IsNull() {
-			return cty.NilVal, nil // the node is gone, and its mounts with it
+			return cty.NilVal, nil, nil // the node is gone, and its mounts with it
 		}
-		return prior, err
+		return prior, priv, err
+	}
+	recorded := decodeMountPrivate(priv)
+	if prior.IsNull() {
+		recorded = -1 // nothing at the target is the mount's yet
 	}
 	ro := boolean(planned, "read_only")
+	newID := 0
 	err = ns.inMountNS(func() error {
-		_, mounted, err := mountInfo(target)
+		id, _, mounted, err := mountInfo(target)
 		if err != nil {
 			return err
 		}
+		ours := recorded >= 0 && ourMount(id, mounted, recorded)
 		if planned.IsNull() {
-			if mounted {
+			// The node's root is never unmounted: a mount recorded with
+			// target "/" (an earlier release allowed it) is gone with
+			// the node.
+			if ours && target != "/" {
 				if err := unix.Unmount(target, 0); err != nil {
 					return fmt.Errorf("unmounting %s in node %s: %w", target, node, err)
 				}
 			}
 			return nil
 		}
-		if !mounted {
+		if !ours {
 			if msg := mountProblem(node, source, target, source, target); msg != "" {
 				return errors.New(msg)
 			}
@@ -94,7 +145,7 @@ func (p *Provider) applyMount(prior, planned cty.Value) (cty.Value, error) {
 				return fmt.Errorf("binding %s onto %s in node %s: %w", source, target, node, err)
 			}
 		}
-		if ro || mounted {
+		if ro || ours {
 			flags := uintptr(unix.MS_BIND | unix.MS_REMOUNT)
 			if ro {
 				flags |= unix.MS_RDONLY
@@ -103,17 +154,18 @@ func (p *Provider) applyMount(prior, planned cty.Value) (cty.Value, error) {
 				return fmt.Errorf("remounting %s in node %s: %w", target, node, err)
 			}
 		}
-		return nil
+		newID, _, _, err = mountInfo(target)
+		return err
 	})
 	switch {
 	case err != nil && planned.IsNull():
-		return prior, err
+		return prior, priv, err
 	case err != nil:
-		return cty.NilVal, err
+		return cty.NilVal, nil, err
 	case planned.IsNull():
-		return cty.NilVal, nil
+		return cty.NilVal, nil, nil
 	}
-	return planned, nil
+	return planned, encodeMountPrivate(newID), nil
 }
 
 // mountProblem says what keeps node from binding source onto target, or
@@ -150,26 +202,28 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// readMount returns null when the node or the mount is gone, and the
-// read_only it shows.
-func (p *Provider) readMount(cur cty.Value) (cty.Value, error) {
+// readMount returns null when the node or the mount is gone (the topmost
+// mount at its target is not the one it made), and the read_only it
+// shows.
+func (p *Provider) readMount(cur cty.Value, priv []byte) (cty.Value, error) {
 	ns, err := p.findNode(str(cur, "node"))
 	if err != nil {
 		return cty.NilVal, nil
 	}
 	var (
+		id   int
 		opts string
 		ok   bool
 	)
 	err = ns.inMountNS(func() error {
 		var err error
-		opts, ok, err = mountInfo(filepath.Clean(str(cur, "target")))
+		id, opts, ok, err = mountInfo(filepath.Clean(str(cur, "target")))
 		return err
 	})
 	if err != nil {
 		return cur, err
 	}
-	if !ok {
+	if !ourMount(id, ok, decodeMountPrivate(priv)) {
 		return cty.NilVal, nil
 	}
 	ro := false

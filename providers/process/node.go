@@ -49,6 +49,9 @@ type iface struct {
 	MTU        int          // 0: the kernel's default
 	Shaping    shaping.Shaping
 	raw        cty.Value
+	// runDir and node are the node's, for the host end's alias
+	// (contract.DeviceAlias) and ownership (contract.DeviceIsOurs).
+	runDir, node string
 }
 
 // plumbing says how the interface is attached; a change to it takes a new
@@ -83,9 +86,15 @@ func decodeNode(v cty.Value) (node, error) {
 			HostDevice: str(iv, "host_device"),
 			MTU:        int(num(iv, "mtu")),
 			raw:        iv,
+			runDir:     n.RunDir,
+			node:       n.Name,
 		}
-		if f.Name == "" || len(f.Name) > 15 || strings.ContainsAny(f.Name, "/ \x00") {
-			return n, fmt.Errorf("interface name %q is not a valid device name (at most 15 bytes, no '/' or space)", f.Name)
+		// A recorded node is decoded for its delete too: the name is
+		// checked as a device name only (ValidateResources checks it as
+		// an interface name), so that a node recorded with an interface
+		// called "lo" can still be destroyed.
+		if err := contract.CheckDeviceName(f.Name); err != nil {
+			return n, fmt.Errorf("interface name: %w", err)
 		}
 		if seen[f.Name] {
 			return n, fmt.Errorf("interface %q appears twice", f.Name)
@@ -93,8 +102,14 @@ func decodeNode(v cty.Value) (node, error) {
 		seen[f.Name] = true
 		switch f.Kind {
 		case contract.KindBridge:
-			if f.Bridge == "" || f.HostDevice == "" || len(f.HostDevice) > 15 {
-				return n, fmt.Errorf("interface %q on a bridge needs the bridge and a host_device of at most 15 bytes", f.Name)
+			if f.Bridge == "" || f.HostDevice == "" {
+				return n, fmt.Errorf("interface %q on a bridge needs the bridge and a host_device", f.Name)
+			}
+			if err := contract.CheckDeviceName(f.HostDevice); err != nil {
+				return n, fmt.Errorf("interface %q: host_device: %w", f.Name, err)
+			}
+			if err := contract.CheckDeviceName(f.Bridge); err != nil {
+				return n, fmt.Errorf("interface %q: bridge: %w", f.Name, err)
 			}
 		case contract.KindVDE:
 			if f.VDESocket == "" || f.VDEPort <= 0 {
@@ -316,11 +331,21 @@ func addVeth(f iface, ns netns.NsHandle) error {
 		err = newVeth(f, br, ns)
 		if errors.Is(err, syscall.EEXIST) {
 			// The host end of an earlier incarnation of the node, whose
-			// namespace is still being torn down: the name is ours.
+			// namespace is still being torn down, if the device is ours.
 			// netdev.Delete returns once the name is free, without
 			// waiting for the slow rest of the delete.
 			if stale := hostEnd(f); stale != nil && netdev.Delete(stale.Attrs().Index) == nil {
 				err = newVeth(f, br, ns)
+			} else if l, lerr := netlink.LinkByName(f.HostDevice); lerr == nil && !f.ownsHostEnd(l) {
+				return f.foreignHostEnd(l)
+			}
+		}
+		if err == nil {
+			// The kernel ignores an alias in the request that makes the
+			// link: until this is set, the name alone says the device is
+			// the experiment's (contract.DeviceIsOurs).
+			if err := netlink.LinkSetAlias(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Name: f.HostDevice}}, f.hostAlias()); err != nil {
+				return fmt.Errorf("setting the alias of host device %s: %w", f.HostDevice, err)
 			}
 		}
 		if errors.Is(err, syscall.EINVAL) && attempt == 0 {
@@ -479,7 +504,7 @@ func plumbed(host hostLinks, n node, f iface) bool {
 	switch f.Kind {
 	case contract.KindBridge:
 		hl, err := host.byName(f.HostDevice)
-		if err != nil || hl.Type() != "veth" {
+		if err != nil || hl.Type() != "veth" || !f.ownsHostEnd(hl) {
 			return false
 		}
 		br, err := host.byName(f.Bridge)
@@ -588,7 +613,7 @@ func startPlug(ns nodeNS, n node, f iface, socket string, port int) error {
 	if err != nil {
 		return err
 	}
-	p, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: append(args, f.Name), Env: ns.env(), Log: nodeLog(n.RunDir, n.Name)})
+	p, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: append(args, "--", f.Name), Env: ns.env(), Log: nodeLog(n.RunDir, n.Name)})
 	release()
 	if err != nil {
 		return fmt.Errorf("plugging into %s port %d: %w", socket, port, err)

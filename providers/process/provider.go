@@ -3,8 +3,10 @@ package process
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -149,6 +151,9 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 				break
 			}
 			for i, f := range n.Ifaces {
+				if err := contract.CheckInterfaceName(f.Name); err != nil {
+					bad(cty.GetAttrPath("interfaces").IndexInt(i).GetAttr("name"), "Invalid interface name", "Node %q: %v.", n.Name, err)
+				}
 				if msg := shapingProblem(f); msg != "" {
 					bad(cty.GetAttrPath("interfaces").IndexInt(i), "Link shaping not possible here", "Node %q, interface %q: %s.", n.Name, f.Name, msg)
 				}
@@ -171,6 +176,10 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 			// Read from the host, changing nothing: a mount that cannot be
 			// made fails the plan, not the apply.
 			node, source, target := str(r.Config, "node"), filepath.Clean(str(r.Config, "source")), filepath.Clean(str(r.Config, "target"))
+			if target == "/" {
+				bad(cty.GetAttrPath("target"), "Mount not possible", "Node %q cannot mount %s over its root directory (target \"/\"): mount it somewhere below, such as /mnt.", node, source)
+				break
+			}
 			checkTarget := mounts.onHost(node, target)
 			if p.madeByApply(source) || p.madeByApply(checkTarget) {
 				break
@@ -197,9 +206,29 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 		}
 		return nil
 	})
+	var made []int // nodes whose veths' host ends the plan would make
 	for i, c := range req.Changes {
 		if c.Type == contract.Startup && !c.Proposed.IsNull() {
 			resp.Changes[i] = planStartup(p.schema.ResourceTypes[c.Type], c)
+		}
+		if c.Type == contract.VNode && !c.Proposed.IsNull() && len(newHostEnds(c.Prior, c.Proposed)) > 0 {
+			made = append(made, i)
+		}
+	}
+	// Such a host end found on the host and another's is an error now
+	// rather than at apply. One listing of the host's links serves many.
+	var host hostLinks
+	if len(made) >= 4 {
+		host = snapshotHostLinks()
+	}
+	for _, i := range made {
+		c := req.Changes[i]
+		fresh := newHostEnds(c.Prior, c.Proposed)
+		for _, dev := range slices.Sorted(maps.Keys(fresh)) {
+			f := iface{Name: fresh[dev], HostDevice: dev, runDir: str(c.Proposed, "run_dir"), node: str(c.Proposed, "name")}
+			if l, err := host.byName(dev); err == nil && !f.ownsHostEnd(l) {
+				resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(c.Address, "%v", f.foreignHostEnd(l))...)
+			}
 		}
 	}
 	return resp
@@ -249,8 +278,9 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 		}
 	}
 	var (
-		v   cty.Value
-		err error
+		v    cty.Value
+		priv []byte
+		err  error
 	)
 	switch req.Type {
 	case contract.VNode:
@@ -258,7 +288,7 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 	case contract.Route:
 		v, err = p.applyRoute(req.Prior, req.Planned)
 	case contract.Mount:
-		v, err = p.applyMount(req.Prior, req.Planned)
+		v, priv, err = p.applyMount(req.Prior, req.Planned, req.PlannedPrivate)
 	case contract.Startup:
 		v, err = p.applyStartup(req.Prior, req.Planned)
 	}
@@ -266,9 +296,9 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 		v = cty.NullVal(rs.ImpliedType())
 	}
 	if err != nil {
-		return providers.ApplyResourceResponse{New: v, Diagnostics: providers.Errorf(req.Address, "%v", err)}
+		return providers.ApplyResourceResponse{New: v, Private: priv, Diagnostics: providers.Errorf(req.Address, "%v", err)}
 	}
-	return providers.ApplyResourceResponse{New: v}
+	return providers.ApplyResourceResponse{New: v, Private: priv}
 }
 
 func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
@@ -324,7 +354,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 		case contract.Route:
 			v, err = p.readRoute(r.Current)
 		case contract.Mount:
-			v, err = p.readMount(r.Current)
+			v, err = p.readMount(r.Current, r.Private)
 		case contract.Startup:
 			v, err = p.readStartup(r.Current)
 		}
@@ -413,3 +443,46 @@ var (
 	setAttrs = providers.WithAttrs
 	boolean  = providers.AttrBool
 )
+
+// newHostEnds returns the host ends of bridge interfaces that proposed has
+// and prior (null for a create) has not, with their interfaces' names.
+func newHostEnds(prior, proposed cty.Value) map[string]string {
+	var out map[string]string
+	had := hostEnds(prior)
+	for dev, name := range hostEnds(proposed) {
+		if _, ok := had[dev]; !ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[dev] = name
+		}
+	}
+	return out
+}
+
+// hostEnds returns the host_device of each bridge interface of node v,
+// with the interface's name; an unknown one is left out. (Not
+// v.IsWhollyKnown(), which walks the whole node, allocating.)
+func hostEnds(v cty.Value) map[string]string {
+	if v.IsNull() || !v.IsKnown() {
+		return nil
+	}
+	ifs := v.GetAttr("interfaces")
+	if ifs.IsNull() || !ifs.IsKnown() {
+		return nil
+	}
+	var out map[string]string
+	for it := ifs.ElementIterator(); it.Next(); {
+		_, iv := it.Element()
+		if str(iv, "switch_kind") != contract.KindBridge {
+			continue
+		}
+		if dev := str(iv, "host_device"); dev != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[dev] = str(iv, "name")
+		}
+	}
+	return out
+}

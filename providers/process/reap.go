@@ -39,13 +39,25 @@ func deleteHostEnds(n node) (map[string]bool, error) {
 }
 
 // hostEnd returns the host end of f's veth, or nil when there is none. A
-// device of that name that is not a veth is not the node's: it is left
-// alone.
+// device of that name that is not a veth, or not the experiment's
+// (ownsHostEnd: the name is recorded, hence input), is not the node's: it
+// is left alone.
 func hostEnd(f iface) netlink.Link {
-	if l, err := netlink.LinkByName(f.HostDevice); err == nil && l.Type() == "veth" {
+	if l, err := netlink.LinkByName(f.HostDevice); err == nil && l.Type() == "veth" && f.ownsHostEnd(l) {
 		return l
 	}
 	return nil
+}
+
+// hostAlias is the alias of f's host end (contract.DeviceAlias).
+func (f iface) hostAlias() string {
+	return contract.DeviceAlias(f.runDir, "node "+f.node+" interface "+f.Name)
+}
+
+// ownsHostEnd reports whether l, a device named as f's host end, is the
+// experiment's.
+func (f iface) ownsHostEnd(l netlink.Link) bool {
+	return contract.DeviceIsOurs(f.runDir, l.Attrs().Name, l.Attrs().Alias)
 }
 
 // reapTimeout bounds the wait for killed processes to exit.
@@ -219,4 +231,11 @@ func waitPidfds(fds []int) error {
 		pfds = live
 	}
 	return nil
+}
+
+// foreignHostEnd is the error for l, a device named as f's host end that
+// is another's: it names both owners.
+func (f iface) foreignHostEnd(l netlink.Link) error {
+	return fmt.Errorf("the host device %s belongs to %s, not to %s, which would use it; benito leaves it alone. Remove that device if it is a leftover, or rename the experiment, node or interface so that its device gets another name",
+		l.Attrs().Name, contract.DeviceOwner(l.Attrs().Alias), contract.DeviceOwner(f.hostAlias()))
 }
