@@ -406,3 +406,33 @@ func TestReadExistenceOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepCrossesTheWire: Sweep's request and answer cross the wire
+// unchanged, also through a process serving several providers.
+func TestSweepCrossesTheWire(t *testing.T) {
+	ctx := context.Background()
+	exe, _ := os.Executable()
+	ps, err := plugin.StartSet(ctx, plugin.Config{Name: "the set", Path: exe, Env: []string{envServe + "=set"}}, []string{"echo", "config"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ps["echo"].Close()
+	defer ps["config"].Close()
+	for _, p := range []providers.Provider{start(t, "echo", "echo", 0), ps["echo"]} {
+		objs := []providers.HostObject{
+			{Type: "thing", KeyAttribute: "name", Key: "a", Description: "thing a: 2 processes"},
+			{Type: "", KeyAttribute: "", Key: "", Description: "the experiment's directory"},
+		}
+		resp := p.Sweep(ctx, providers.SweepRequest{Remove: objs})
+		if d := cmp.Diff(objs, resp.Objects); d != "" {
+			t.Errorf("objects (-want +got):\n%s", d)
+		}
+		if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary != "2 to remove" {
+			t.Errorf("diagnostics: %+v", resp.Diagnostics)
+		}
+	}
+	// configdir, unconfigured, holds nothing.
+	if resp := ps["config"].Sweep(ctx, providers.SweepRequest{}); len(resp.Objects) != 0 || resp.Diagnostics.HasErrors() {
+		t.Errorf("config's sweep: %+v", resp)
+	}
+}

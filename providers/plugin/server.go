@@ -219,6 +219,11 @@ func (s *server) ImportResource(ctx context.Context, req *proto.ImportResource_R
 	return &proto.ImportResource_Response{New: nv, Private: resp.Private, Diagnostics: diagsToProto(append(resp.Diagnostics, diags...))}, nil
 }
 
+func (s *server) Sweep(ctx context.Context, req *proto.Sweep_Request) (*proto.Sweep_Response, error) {
+	resp := s.p.Sweep(ctx, providers.SweepRequest{Remove: hostObjectsFromProto(req.Remove)})
+	return &proto.Sweep_Response{Objects: hostObjectsToProto(resp.Objects), Diagnostics: diagsToProto(resp.Diagnostics)}, nil
+}
+
 func (s *server) Stop(ctx context.Context, _ *proto.Stop_Request) (*proto.Stop_Response, error) {
 	if err := s.p.Stop(ctx); err != nil {
 		return &proto.Stop_Response{Error: fmt.Sprint(err)}, nil
