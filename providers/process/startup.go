@@ -97,7 +97,7 @@ func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
 	if err != nil {
 		return cty.NilVal, err
 	}
-	proc, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: args, Env: ns.env(), Log: log, Dir: "/"})
+	proc, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: args, Env: ns.env(), Log: log, Dir: "/", Group: nodeGroup(runDir, name)})
 	release()
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("running the startup command of node %s: %w", name, err)

@@ -174,7 +174,7 @@ func startHub(n node, f iface) error {
 	os.RemoveAll(sock)
 	os.Remove(pidFile)
 	args := []string{"-x", "-d", "-s", sock, "-p", pidFile, "-n", "3"}
-	p, err := startDaemonizing("vde_switch", args, pidFile, func() error { return listening(filepath.Join(sock, "ctl")) })
+	p, err := startDaemonizing(n, "vde_switch", args, pidFile, func() error { return listening(filepath.Join(sock, "ctl")) })
 	if err != nil {
 		return fmt.Errorf("starting the hub of %s's wire: %w", f.Name, err)
 	}
@@ -200,7 +200,7 @@ func startWire(n node, f iface) error {
 	for _, c := range wireValues(f.Shaping, wireBuffer(f.Shaping)) {
 		args = append(args, "-"+c.flag, "LR"+c.value)
 	}
-	p, err := startDaemonizing("wirefilter", args, pidFile, func() error { return vdemgmt.Ready(mgmt, vdemgmt.PromptWirefilter, wireTimeout) })
+	p, err := startDaemonizing(n, "wirefilter", args, pidFile, func() error { return vdemgmt.Ready(mgmt, vdemgmt.PromptWirefilter, wireTimeout) })
 	if err != nil {
 		return fmt.Errorf("starting the wirefilter of %s (%s port %d): %w", f.Name, f.VDESocket, f.VDEPort, err)
 	}
@@ -243,13 +243,14 @@ func stopProcess(file string) error {
 // startDaemonizing runs a program that puts itself in the background
 // (vde_switch -d, wirefilter --daemon): it returns once the program's own
 // pid file names a live process and ready says it serves. Errors the
-// program reports before it detaches are returned with its output.
-func startDaemonizing(prog string, args []string, pidFile string, ready func() error) (daemon.Process, error) {
+// program reports before it detaches are returned with its output. It is
+// born in node n's cgroup, and its daemon with it.
+func startDaemonizing(n node, prog string, args []string, pidFile string, ready func() error) (daemon.Process, error) {
 	path, err := exec.LookPath(prog)
 	if err != nil {
 		return daemon.Process{}, fmt.Errorf("%s is not installed (Debian package vde2): %w", prog, err)
 	}
-	return daemon.StartDetached(context.Background(), daemon.Spec{Path: path, Args: args, Dir: "/"}, pidFile, wireTimeout, ready)
+	return daemon.StartDetached(context.Background(), daemon.Spec{Path: path, Args: args, Dir: "/", Group: nodeGroup(n.RunDir, n.Name)}, pidFile, wireTimeout, ready)
 }
 
 // wireValue is one wirefilter setting: its command-line flag, its
