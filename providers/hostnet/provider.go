@@ -25,8 +25,9 @@ const Version = "0.1.0"
 type Provider struct {
 	schema providers.Schema
 
-	mu   sync.Mutex
-	mgmt map[string]*mgmtSession // by management socket path
+	mu     sync.Mutex
+	mgmt   map[string]*mgmtSession // by management socket path
+	runDir string                  // the experiment's run directory (sweep.go)
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -60,6 +61,15 @@ func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) 
 	if req.Experiment == "" {
 		return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "the experiment has no name")}
 	}
+	// The run directory names the experiment's mark: its cgroups and
+	// the alias of its devices (sweep.go).
+	_, runDir, diags := providers.SiteRoot(req, contract.SiteRunRoot, contract.DefaultRunRoot)
+	if diags.HasErrors() {
+		return providers.ConfigureResponse{Diagnostics: diags}
+	}
+	p.mu.Lock()
+	p.runDir = runDir
+	p.mu.Unlock()
 	return providers.ConfigureResponse{}
 }
 
