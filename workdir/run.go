@@ -29,6 +29,14 @@ type Operation struct {
 	Apply bool
 	// AutoApprove applies without asking Confirm.
 	AutoApprove bool
+	// FindUnknown asks the providers, once the plan is made, what the
+	// host holds of the experiment that the state does not know (left by
+	// an apply killed before it recorded it, or by a lost state), and
+	// warns naming it (engine.Engine.Unknown).
+	FindUnknown bool
+	// Sweep (with Apply and FindUnknown) removes those objects too, after
+	// the question and before the apply (benito destroy -sweep).
+	Sweep bool
 	// ApplyOptions control the apply. Once ApplyOptions.Stop is closed
 	// (the first Ctrl-C), nothing new starts: before the question, Run
 	// returns ErrInterrupted.
@@ -54,6 +62,9 @@ type Outcome struct {
 	Plan *plan.Plan
 	// Result is what the apply did; nil if nothing was applied.
 	Result *engine.Result
+	// Swept is how many objects the state did not know were removed
+	// (Operation.Sweep).
+	Swept int
 }
 
 var (
@@ -87,6 +98,9 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 	st, err := w.loadState(lk)
 	if err != nil {
 		return nil, err
+	}
+	if d := w.lostState(st); d != nil {
+		ui.Diagnostics(hcl.Diagnostics{d})
 	}
 
 	// A state an earlier benito wrote (format 1) is renamed to today's
@@ -149,12 +163,28 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 	// providers on its way out.
 	defer context.AfterFunc(ctx, func() { e.Stop(context.Background()) })()
 
+	var unknown []engine.HostObject
+	if op.FindUnknown {
+		var d hcl.Diagnostics
+		unknown, d = e.Unknown(ctx, st, nil)
+		if len(unknown) > 0 {
+			d = append(d, engine.UnknownWarning(unknown, op.Sweep && op.Apply))
+		}
+		for _, x := range d {
+			// Looking is advice: it stops nothing.
+			x.Severity = hcl.DiagWarning
+		}
+		if len(d) > 0 {
+			ui.Diagnostics(d)
+		}
+	}
+	sweep := op.Sweep && op.Apply && len(unknown) > 0
 	if op.Saved == nil {
 		if err := ui.Planned(out.Plan); err != nil {
 			return out, err
 		}
 	}
-	if !op.Apply || !out.Plan.HasChanges() {
+	if !op.Apply || (!out.Plan.HasChanges() && !sweep) {
 		if op.Apply && v1Addrs && !st.V1Addrs {
 			if err := lk.Write(st); err != nil {
 				return out, fmt.Errorf("saving the state with its addresses renamed: %w", err)
@@ -174,6 +204,22 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 		}
 		if !ok {
 			return out, fmt.Errorf("%s %w", op.Name, ErrCancelled)
+		}
+	}
+	if sweep {
+		left, d := e.Unknown(ctx, st, unknown)
+		if len(left) > 0 {
+			d = append(d, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Sweeping the host left objects the state does not know", Detail: engine.UnknownWarning(left, true).Detail})
+		}
+		if len(d) > 0 {
+			ui.Diagnostics(d)
+		}
+		if d.HasErrors() {
+			return out, ErrFailed
+		}
+		out.Swept = len(unknown)
+		if !out.Plan.HasChanges() {
+			return out, nil
 		}
 	}
 	out.Result, diags = w.apply(ctx, lk, e, out.Plan, st, op.ApplyOptions)
