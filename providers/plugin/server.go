@@ -20,6 +20,8 @@ type server struct {
 	once   sync.Once
 	schema providers.GetSchemaResponse
 	types  types
+
+	lock exclusive // held before the first change to the host
 }
 
 func newServer(p providers.Provider) *server { return &server{p: p} }
@@ -78,6 +80,8 @@ func (s *server) GetSchema(ctx context.Context, _ *proto.GetSchema_Request) (*pr
 }
 
 func (s *server) Configure(ctx context.Context, req *proto.Configure_Request) (*proto.Configure_Response, error) {
+	s.loadSchema(ctx)
+	s.lock.configure(s.schema.Info.Name, req.Experiment, req.Site)
 	resp := s.p.Configure(ctx, providers.ConfigureRequest{Experiment: req.Experiment, Site: req.Site})
 	return &proto.Configure_Response{Diagnostics: diagsToProto(resp.Diagnostics)}, nil
 }
@@ -168,6 +172,9 @@ func (s *server) ApplyResource(ctx context.Context, req *proto.ApplyResource_Req
 	if diags != nil {
 		return &proto.ApplyResource_Response{Diagnostics: diagsToProto(diags)}, nil
 	}
+	if diags := s.lock.acquire(ctx, req.Address); diags != nil {
+		return &proto.ApplyResource_Response{New: req.Prior, Diagnostics: diagsToProto(diags)}, nil
+	}
 	resp := s.p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: req.Address, Type: req.Type, Prior: prior, Planned: planned, PlannedPrivate: req.PlannedPrivate})
 	nv, diags := s.encode(ty, resp.New, req.Address, "new value")
 	return &proto.ApplyResource_Response{New: nv, Private: resp.Private, Diagnostics: diagsToProto(append(resp.Diagnostics, diags...))}, nil
@@ -220,6 +227,11 @@ func (s *server) ImportResource(ctx context.Context, req *proto.ImportResource_R
 }
 
 func (s *server) Sweep(ctx context.Context, req *proto.Sweep_Request) (*proto.Sweep_Response, error) {
+	if len(req.Remove) > 0 {
+		if diags := s.lock.acquire(ctx, ""); diags != nil {
+			return &proto.Sweep_Response{Diagnostics: diagsToProto(diags)}, nil
+		}
+	}
 	resp := s.p.Sweep(ctx, providers.SweepRequest{Remove: hostObjectsFromProto(req.Remove)})
 	return &proto.Sweep_Response{Objects: hostObjectsToProto(resp.Objects), Diagnostics: diagsToProto(resp.Diagnostics)}, nil
 }
