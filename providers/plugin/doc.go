@@ -103,10 +103,10 @@
 // providers, and first-party ones that do not read the key, work as
 // before.
 //
-// A provider process changes the host (ApplyResource, a Sweep that
-// removes) only while it holds its experiment's provider lock, an abstract
+// A provider process reads and changes the host (ReadResources,
+// ApplyResource, Sweep) only while it holds its experiment's provider lock, an abstract
 // unix socket named by the provider, the experiment and its site, taken
-// before its first change and released by its end (exclusive.go): the
+// before its first such call and released by its end (exclusive.go): the
 // provider of a benito that was killed finishes its calls in flight before
 // the SIGTERM benito's death sent it ends it, and the next run's provider
 // waits for it rather than racing it on the same objects.

@@ -21,12 +21,15 @@ import (
 // that ends the process (Pdeathsig) is handled once the Go runtime gets to
 // it. The next benito, which takes the state lock at once, must not have
 // its provider change the host meanwhile (delete a node the dying one is
-// still making). So a provider process changes the host only while it
-// holds the experiment's provider lock: an abstract unix socket named by
-// the experiment, its site and the provider, bound before the first change
-// (not at Configure: plan and exec change nothing, and may run beside an
-// apply) and held until the process ends, whose death releases it, with
-// no file to leave behind.
+// still making), nor plan from what it reads meanwhile. So a provider
+// process reads and changes the host (ReadResources, ApplyResource, Sweep)
+// only while it holds the experiment's provider lock: an abstract unix
+// socket named by the experiment, its site and the provider, bound before
+// the first such call (not at Configure: the provider that benito exec
+// starts makes none, and lives as long as the command) and held until the
+// process ends, whose death releases it, with no file to leave behind.
+// benito makes those calls under its state lock, so two live runs never
+// wait for each other here.
 
 // exclusiveWait bounds the wait for the provider of an earlier, killed run.
 var exclusiveWait = 30 * time.Second

@@ -181,6 +181,15 @@ func (s *server) ApplyResource(ctx context.Context, req *proto.ApplyResource_Req
 }
 
 func (s *server) ReadResources(ctx context.Context, req *proto.ReadResources_Request) (*proto.ReadResources_Response, error) {
+	// What is read is what the next changes are planned from: read once
+	// no other provider of the experiment changes the host.
+	if diags := s.lock.acquire(ctx, ""); diags != nil {
+		out := &proto.ReadResources_Response{Resources: make([]*proto.ReadResources_Result, len(req.Resources)), Diagnostics: diagsToProto(diags)}
+		for i, r := range req.Resources {
+			out.Resources[i] = &proto.ReadResources_Result{New: r.Current, Private: r.Private}
+		}
+		return out, nil
+	}
 	in := providers.ReadResourcesRequest{Resources: make([]providers.ReadResource, len(req.Resources)), ExistenceOnly: req.ExistenceOnly}
 	codec := make([]*typeCodec, len(req.Resources))
 	var diags providers.Diagnostics
@@ -227,10 +236,8 @@ func (s *server) ImportResource(ctx context.Context, req *proto.ImportResource_R
 }
 
 func (s *server) Sweep(ctx context.Context, req *proto.Sweep_Request) (*proto.Sweep_Response, error) {
-	if len(req.Remove) > 0 {
-		if diags := s.lock.acquire(ctx, ""); diags != nil {
-			return &proto.Sweep_Response{Diagnostics: diagsToProto(diags)}, nil
-		}
+	if diags := s.lock.acquire(ctx, ""); diags != nil {
+		return &proto.Sweep_Response{Diagnostics: diagsToProto(diags)}, nil
 	}
 	resp := s.p.Sweep(ctx, providers.SweepRequest{Remove: hostObjectsFromProto(req.Remove)})
 	return &proto.Sweep_Response{Objects: hostObjectsToProto(resp.Objects), Diagnostics: diagsToProto(resp.Diagnostics)}, nil
