@@ -72,13 +72,22 @@ func wireWorking(n node, f iface) bool {
 
 // listening reports whether a daemon accepts connections on the unix
 // socket at path. The socket file alone does not say it: a starting
-// daemon makes it before it listens.
+// daemon makes it before it listens. A full backlog (EAGAIN: the reads of
+// a batch of nodes all asking one vde_switch at once) is waited out, as
+// it says nothing of the daemon: taken for an answer, it showed a dozen
+// working wires of a 200-node experiment as gone.
 func listening(path string) error {
-	c, err := net.DialTimeout("unix", path, wireTimeout)
-	if err != nil {
-		return err
+	deadline := time.Now().Add(wireTimeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		c, err := net.DialTimeout("unix", path, wireTimeout)
+		if err == nil {
+			return c.Close()
+		}
+		if !errors.Is(err, syscall.EAGAIN) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(wait)
 	}
-	return c.Close()
 }
 
 // switchID identifies the switch serving f's port: the device, inode and
