@@ -28,8 +28,8 @@ const killNodesDefault = 40
 
 // processExperiment writes an experiment of n process nodes, each on a
 // shaped VDE switch (its interface behind a hub and a wirefilter) and on a
-// shaped bridge switch, one node in ten with a startup command that leaves
-// a process running, under run and config roots of the test's own. It
+// shaped bridge switch, one node in ten with a startup command that forks
+// a process and keeps running, under run and config roots of the test's own. It
 // returns the experiment's directory, name, run and config directories.
 func processExperiment(t *testing.T, n int) (dir, name, runDir, configDir string) {
 	t.Helper()
@@ -76,7 +76,7 @@ vnode "n" {
 
 vnode "s" {
   count   = %d
-  startup = "sleep 100000 & exit 0"
+  startup = "sleep 100000 & exec sleep 100000"
   interface "eth0" {
     switch      = switch.v
     ip4_address = cidrhost(switch.v.subnet, count.index + 1001)
@@ -243,8 +243,19 @@ func TestKillProcessExperiment(t *testing.T) {
 			t.Errorf("kill %d: the host holds objects the state does not know:\n%s", i, p.stderr)
 		}
 	}
-	if r := runBin(t, "", "apply", "-auto-approve", dir); r.code != 0 {
-		t.Fatalf("full apply after the kills:\n%s", r)
+	// The full apply converges. At 200 nodes a hundred wirefilters
+	// joining the one vde_switch at once can outlast their 5 s start on
+	// a loaded machine (a failed create, tainted: the next apply goes on),
+	// so it runs at a lower parallelism, and once more if it must.
+	for try := 1; ; try++ {
+		r := runBin(t, "", "apply", "-auto-approve", "-parallelism", "20", dir)
+		if r.code == 0 {
+			break
+		}
+		if try == 3 {
+			t.Fatalf("full apply after the kills, %d tries:\n%s", try, r)
+		}
+		t.Logf("full apply after the kills, try %d failed: %s", try, firstLineOf(r.stderr))
 	}
 	if got := nodes(); got != n {
 		t.Errorf("after the full apply: %d nodes pinned, want %d", got, n)
@@ -277,4 +288,12 @@ func TestKillProcessExperiment(t *testing.T) {
 	}
 	t.Logf("%d nodes; %d kills (%d of apply, %d of destroy); objects the state did not know: %d; left after the final destroy: %d; %v",
 		n, len(kills)+1, killsOf["apply"], killsOf["destroy"], unknownSeen, len(left), time.Since(start).Round(time.Second))
+}
+
+func firstLineOf(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
