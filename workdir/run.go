@@ -147,6 +147,22 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 		}
 		return out, ErrFailed
 	}
+	// Before the providers are closed: they are asked what the host holds.
+	var unknown []engine.HostObject
+	if op.FindUnknown {
+		var d hcl.Diagnostics
+		unknown, d = e.Unknown(ctx, st, nil)
+		if len(unknown) > 0 {
+			d = append(d, engine.UnknownWarning(unknown, op.Sweep && op.Apply))
+		}
+		for _, x := range d {
+			// Looking is advice: it stops nothing.
+			x.Severity = hcl.DiagWarning
+		}
+		if len(d) > 0 {
+			ui.Diagnostics(d)
+		}
+	}
 	if !op.Apply {
 		// Nothing calls the providers any more: they shut down while the
 		// plan is shown.
@@ -163,21 +179,6 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 	// providers on its way out.
 	defer context.AfterFunc(ctx, func() { e.Stop(context.Background()) })()
 
-	var unknown []engine.HostObject
-	if op.FindUnknown {
-		var d hcl.Diagnostics
-		unknown, d = e.Unknown(ctx, st, nil)
-		if len(unknown) > 0 {
-			d = append(d, engine.UnknownWarning(unknown, op.Sweep && op.Apply))
-		}
-		for _, x := range d {
-			// Looking is advice: it stops nothing.
-			x.Severity = hcl.DiagWarning
-		}
-		if len(d) > 0 {
-			ui.Diagnostics(d)
-		}
-	}
 	sweep := op.Sweep && op.Apply && len(unknown) > 0
 	if op.Saved == nil {
 		if err := ui.Planned(out.Plan); err != nil {

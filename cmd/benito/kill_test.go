@@ -297,3 +297,56 @@ func firstLineOf(s string) string {
 	}
 	return s
 }
+
+// TestLostStateSweep: with benito.state deleted, plan and destroy name what
+// the host still holds of a real experiment (and say the backup exists);
+// a plain destroy leaves it, destroy -sweep removes all of it.
+func TestLostStateSweep(t *testing.T) {
+	requireRoot(t)
+	for _, prog := range []string{"vde_switch", "vde_plug2tap", "wirefilter"} {
+		testenv.Command(t, prog, "vde2")
+	}
+	dir, name, runDir, configDir := processExperiment(t, 10)
+	t.Cleanup(func() {
+		if left := hostLeftovers(t, runDir, configDir); len(left) > 0 {
+			runBin(t, "", "destroy", "-auto-approve", "-sweep", dir)
+		}
+	})
+	for range 2 { // twice: the second write makes the backup
+		if r := runBin(t, "", "apply", "-auto-approve", dir); r.code != 0 {
+			t.Fatalf("apply:\n%s", r)
+		}
+	}
+	state := filepath.Join(dir, "benito.state")
+	if _, err := os.Stat(state + ".backup"); err != nil {
+		// An apply with nothing to do writes nothing: make the backup.
+		b, _ := os.ReadFile(state)
+		os.WriteFile(state+".backup", b, 0o600)
+	}
+	if err := os.Remove(state); err != nil {
+		t.Fatal(err)
+	}
+	p := runBin(t, "", "plan", dir)
+	for _, want := range []string{
+		"The state is missing, but its backup is not", "cp " + state + ".backup " + state,
+		"that the state does not know", `vnode name "n-0"`, `vnode name "s-0"`, `switch socket "` + filepath.Join(runDir, "switch", "v.ctl") + `"`,
+		"benito destroy -sweep",
+	} {
+		if !strings.Contains(p.stderr, want) {
+			t.Errorf("plan without the state says nothing of %q:\n%s", want, p)
+		}
+	}
+	if r := runBin(t, "", "destroy", "-auto-approve", dir); r.code != 0 || !strings.Contains(r.stderr, "that the state does not know") {
+		t.Errorf("destroy without the state must warn:\n%s", r)
+	}
+	if left := hostLeftovers(t, runDir, configDir); len(left) == 0 {
+		t.Fatalf("a destroy without -sweep removed what the state did not know")
+	}
+	r := runBin(t, "", "destroy", "-auto-approve", "-sweep", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "Swept") {
+		t.Fatalf("destroy -sweep of %s:\n%s", name, r)
+	}
+	for _, l := range hostLeftovers(t, runDir, configDir) {
+		t.Errorf("left on the host after destroy -sweep: %s", l)
+	}
+}

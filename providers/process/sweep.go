@@ -48,6 +48,7 @@ func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) provider
 			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("", "not removing node %q: not a node name", o.Key)...)
 			continue
 		}
+		deleteVeths(runDir, o.Key)
 		err := removeNode(node{Name: o.Key, RunDir: runDir}, nil)
 		if err == nil {
 			if err = os.Remove(startupLog(runDir, o.Key)); errors.Is(err, fs.ErrNotExist) {
@@ -104,6 +105,29 @@ func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) provider
 	}
 	providers.SortHostObjects(resp.Objects)
 	return resp
+}
+
+// deleteVeths deletes the veths of node (pinned) from inside it, which
+// takes their host ends with them at once: the state that named the host
+// ends is not there, and a namespace let go takes its devices with it only
+// in the kernel's own time.
+func deleteVeths(runDir, node string) {
+	ns, err := nodeNSAt(runDir, node).check()
+	if err != nil {
+		return
+	}
+	nh, nsh, err := ns.netHandle()
+	if err != nil {
+		return
+	}
+	defer nsh.Close()
+	defer nh.Close()
+	links, _ := nh.LinkList()
+	for _, l := range links {
+		if l.Type() == "veth" {
+			nh.LinkDel(l)
+		}
+	}
 }
 
 // startupLog is where lowering puts the log of node's startup command.
