@@ -238,6 +238,11 @@ func TestKillProcessExperiment(t *testing.T) {
 		if p.code != 0 {
 			t.Fatalf("kill %d: plan failed:\n%s", i, p)
 		}
+		if strings.Contains(p.stderr, "Warning:") {
+			// The providers were asked and answered: no warning of any
+			// kind (a sweep that could not look would be one).
+			t.Errorf("kill %d: plan warned:\n%s", i, p.stderr)
+		}
 		if strings.Contains(p.stderr, "that the state does not know") {
 			unknownSeen++
 			t.Errorf("kill %d: the host holds objects the state does not know:\n%s", i, p.stderr)
