@@ -13,7 +13,9 @@
 //     Parallelism changes at a time. Every outcome is recorded in the
 //     journal the moment it is known, and a create is recorded as pending
 //     before the provider is asked to make it, so that a process killed at
-//     any instant forgets nothing it made.
+//     any instant forgets nothing it made. The next plan replaces a pending
+//     resource as tainted, whether or not its provider reads it back: the
+//     delete removes whatever the interrupted create left.
 //   - A create that fails after making something (the provider returns a
 //     value with its error) leaves the resource tainted, replaced by the
 //     next plan; one that made nothing leaves no trace in the state.

@@ -280,7 +280,11 @@ func TestDriftIsDetectedAndRepaired(t *testing.T) {
 	}
 }
 
-func TestPendingCreateIsKeptAsTaintedOrDropped(t *testing.T) {
+// TestPendingCreateIsKeptAsTainted: a create interrupted before its outcome
+// was recorded is replaced, whether its provider reads it back or not: a
+// create that made part of its object (a process started whose pid it
+// never returned) must not be created anew over what it left.
+func TestPendingCreateIsKeptAsTainted(t *testing.T) {
 	fp := providertest.New(testSchema())
 	e := newEngine(t, fp)
 	st := state.New("test")
@@ -298,8 +302,13 @@ func TestPendingCreateIsKeptAsTaintedOrDropped(t *testing.T) {
 		t.Fatal(diags)
 	}
 	got := actions(p)
-	if got["vnode.a"] != "delete-then-create" || got["vnode.b"] != "create" {
+	if got["vnode.a"] != "delete-then-create" || got["vnode.b"] != "delete-then-create" {
 		t.Errorf("after an interrupted apply: %v", got)
+	}
+	for _, c := range p.Changes {
+		if c.Addr.Type == "vnode" && c.Reason != plan.ReasonTainted {
+			t.Errorf("%s is replaced for %v, want as tainted", c.Addr, c.Reason)
+		}
 	}
 	if len(p.Drift) != 0 {
 		t.Errorf("pending resources are not drift: %+v", p.Drift)

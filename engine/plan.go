@@ -40,8 +40,9 @@ type PlanOptions struct {
 // Refresh reads every resource in prior back from its provider, batched per
 // provider, and returns the refreshed state (a copy) and what changed
 // outside benito. Pending resources (a create interrupted before its outcome
-// was recorded) that exist are kept as tainted; those that do not are
-// dropped without being reported as drift.
+// was recorded) are kept as tainted, whether they read back or not (what
+// the create made may not read back as the object), so that the plan
+// replaces them; they are not reported as drift.
 func (e *Engine) Refresh(ctx context.Context, prior *state.State) (*state.State, []*plan.Drift, hcl.Diagnostics) {
 	refreshed, _, drift, diags := e.refresh(ctx, prior, false)
 	return refreshed, drift, diags
@@ -119,9 +120,19 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 			got := results[i]
 			addr := it.res.Addr
 			if got.New == cty.NilVal || got.New.IsNull() {
-				if it.res.Status != state.Pending {
-					drift = append(drift, &plan.Drift{Addr: addr, Provider: name, Before: it.cur, After: cty.NullVal(it.ty), Type: it.ty})
+				if it.res.Status == state.Pending {
+					// A create interrupted before its outcome was known
+					// may have made part of its object, which the
+					// provider cannot read back as the object (a process
+					// started whose pid was never returned): kept as
+					// tainted, with what was recorded before the create,
+					// it is deleted (replaced) rather than created anew
+					// over what is left.
+					it.res.Status = state.Tainted
+					values[addr] = it.cur
+					continue
 				}
+				drift = append(drift, &plan.Drift{Addr: addr, Provider: name, Before: it.cur, After: cty.NullVal(it.ty), Type: it.ty})
 				delete(refreshed.Resources, addr)
 				continue
 			}

@@ -22,4 +22,10 @@
 //   - Exec is asked only for a resource whose type's schema declares Exec;
 //     it returns once the command has ended, and ends the command when its
 //     ctx ends.
+//   - Whatever a provider makes on the host carries the experiment's mark
+//     (for benito's own providers: mark.go), so that Sweep finds it from
+//     the host alone, and so that a delete removes everything of its
+//     resource, recorded or not: a create interrupted before its outcome
+//     was known is deleted (replaced) from what the engine recorded
+//     before asking for it.
 package providers

@@ -1,8 +1,10 @@
 package providers
 
 import (
+	"cmp"
 	"context"
 	"io"
+	"slices"
 	"syscall"
 
 	"github.com/zclconf/go-cty/cty"
@@ -43,6 +45,16 @@ type Provider interface {
 	// the command has ended (or ctx has, which ends the command). It is
 	// the only call without a time limit: it lasts as long as the command.
 	Exec(ctx context.Context, req ExecRequest) ExecResponse
+
+	// Sweep lists what the provider made on the host for the configured
+	// experiment, found from the host alone (by the experiment's mark: a
+	// cgroup, a device alias, its directories), not from the state; it
+	// first removes the objects req.Remove names. benito compares the
+	// list with its state: what the state does not know (its state was
+	// lost, or benito died before recording it) is reported, and removed
+	// by `benito destroy -sweep`. A provider that makes nothing on the
+	// host, or cannot tell what it made, answers with no objects.
+	Sweep(ctx context.Context, req SweepRequest) SweepResponse
 
 	// Stop asks the provider to abandon in-flight work as soon as it safely
 	// can. It may be called concurrently with ApplyResource.
@@ -238,6 +250,50 @@ type ExecRequest struct {
 	// (interrupt, quit, terminate, hang-up), for the provider to send to
 	// the command (on a terminal: to its foreground process group).
 	Signals <-chan syscall.Signal
+}
+
+// SweepRequest asks what the provider made on the host for the
+// experiment, after removing the objects of Remove.
+type SweepRequest struct {
+	// Remove lists objects, as an earlier Sweep of this experiment
+	// returned them, to remove first (everything of each: processes,
+	// devices, mounts, files). An object already gone is no error.
+	Remove []HostObject
+}
+
+// SweepResponse answers Sweep.
+type SweepResponse struct {
+	// Objects is what is on the host now (after the removals), sorted by
+	// Type, then Key.
+	Objects     []HostObject
+	Diagnostics Diagnostics
+}
+
+// HostObject is something a provider made on the host for the
+// experiment: everything of one resource that is there (a node's
+// namespaces, processes and files; a switch's daemon and socket).
+type HostObject struct {
+	// Type, KeyAttribute and Key name the resource it belongs to: the
+	// state knows the object when it records a resource served by this
+	// provider whose attribute KeyAttribute is the string Key (a node's
+	// "name", a VDE switch's "socket"); Type is the resource type it
+	// most likely is (a bridge device may be a switch's or a bridge's:
+	// both name it in "device"). An object with an empty KeyAttribute
+	// belongs to the experiment as a whole (a directory all its nodes
+	// share): the state knows it while it records any resource served
+	// by this provider.
+	Type, KeyAttribute, Key string
+	// Description says what is there, for people: "node h-0: its
+	// namespaces' pins, 3 processes in cgroup /benito/...".
+	Description string
+}
+
+// SortHostObjects sorts objs as SweepResponse.Objects are: by Type, then
+// Key, then KeyAttribute.
+func SortHostObjects(objs []HostObject) {
+	slices.SortFunc(objs, func(a, b HostObject) int {
+		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Key, b.Key), cmp.Compare(a.KeyAttribute, b.KeyAttribute))
+	})
 }
 
 // WindowSize is a terminal's size in characters.

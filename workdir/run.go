@@ -29,6 +29,14 @@ type Operation struct {
 	Apply bool
 	// AutoApprove applies without asking Confirm.
 	AutoApprove bool
+	// FindUnknown asks the providers, once the plan is made, what the
+	// host holds of the experiment that the state does not know (left by
+	// an apply killed before it recorded it, or by a lost state), and
+	// warns naming it (engine.Engine.Unknown).
+	FindUnknown bool
+	// Sweep (with Apply and FindUnknown) removes those objects too, after
+	// the question and before the apply (benito destroy -sweep).
+	Sweep bool
 	// ApplyOptions control the apply. Once ApplyOptions.Stop is closed
 	// (the first Ctrl-C), nothing new starts: before the question, Run
 	// returns ErrInterrupted.
@@ -54,6 +62,9 @@ type Outcome struct {
 	Plan *plan.Plan
 	// Result is what the apply did; nil if nothing was applied.
 	Result *engine.Result
+	// Swept is how many objects the state did not know were removed
+	// (Operation.Sweep).
+	Swept int
 }
 
 var (
@@ -90,6 +101,9 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 	}
 	if err := w.checkOwner(); err != nil {
 		return nil, err
+	}
+	if d := w.lostState(st); d != nil {
+		ui.Diagnostics(hcl.Diagnostics{d})
 	}
 
 	// A state an earlier benito wrote (format 1) is renamed to today's
@@ -136,6 +150,22 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 		}
 		return out, ErrFailed
 	}
+	// Before the providers are closed: they are asked what the host holds.
+	var unknown []engine.HostObject
+	if op.FindUnknown {
+		var d hcl.Diagnostics
+		unknown, d = e.Unknown(ctx, st, nil)
+		if len(unknown) > 0 {
+			d = append(d, engine.UnknownWarning(unknown, op.Sweep && op.Apply))
+		}
+		for _, x := range d {
+			// Looking is advice: it stops nothing.
+			x.Severity = hcl.DiagWarning
+		}
+		if len(d) > 0 {
+			ui.Diagnostics(d)
+		}
+	}
 	if !op.Apply {
 		// Nothing calls the providers any more: they shut down while the
 		// plan is shown.
@@ -152,12 +182,13 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 	// providers on its way out.
 	defer context.AfterFunc(ctx, func() { e.Stop(context.Background()) })()
 
+	sweep := op.Sweep && op.Apply && len(unknown) > 0
 	if op.Saved == nil {
 		if err := ui.Planned(out.Plan); err != nil {
 			return out, err
 		}
 	}
-	if !op.Apply || !out.Plan.HasChanges() {
+	if !op.Apply || (!out.Plan.HasChanges() && !sweep) {
 		if op.Apply && v1Addrs && !st.V1Addrs {
 			if err := lk.Write(st); err != nil {
 				return out, fmt.Errorf("saving the state with its addresses renamed: %w", err)
@@ -181,6 +212,22 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 	}
 	if err := w.claimOwner(); err != nil {
 		return out, err
+	}
+	if sweep {
+		left, d := e.Unknown(ctx, st, unknown)
+		if len(left) > 0 {
+			d = append(d, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Sweeping the host left objects the state does not know", Detail: engine.UnknownWarning(left, true).Detail})
+		}
+		if len(d) > 0 {
+			ui.Diagnostics(d)
+		}
+		if d.HasErrors() {
+			return out, ErrFailed
+		}
+		out.Swept = len(unknown)
+		if !out.Plan.HasChanges() {
+			return out, nil
+		}
 	}
 	out.Result, diags = w.apply(ctx, lk, e, out.Plan, st, op.ApplyOptions)
 	if len(diags) > 0 {

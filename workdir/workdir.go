@@ -166,6 +166,27 @@ func (w *Workdir) loadState(lk *state.Locked) (*state.State, error) {
 	return st, nil
 }
 
+// lostState warns when st is new (nothing recorded) while the state's
+// backup exists: the state file was probably deleted, and everything it
+// recorded is on the host still, which a plan made now would make again.
+func (w *Workdir) lostState(st *state.State) *hcl.Diagnostic {
+	if st.Lineage != "" || len(st.Resources) > 0 {
+		return nil
+	}
+	backup := w.state.BackupPath()
+	if _, err := os.Stat(backup); err != nil {
+		return nil
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  "The state is missing, but its backup is not",
+		Detail: fmt.Sprintf("There is no state at %s, but its previous version is at %s: if the state was deleted, "+
+			"everything it recorded may still be on the host. To restore it, check the backup (benito state list -state %s) and copy it back: cp %s %s. "+
+			"Otherwise, benito destroy -sweep removes what the host holds of the experiment.",
+			w.state.Path(), backup, backup, backup, w.state.Path()),
+	}
+}
+
 // Graph lowers the configuration against st, and renames what a state
 // of format 1 records under that format's addresses (vnode.h-0) to the
 // graph's (vnode.h[0]): lower.UpgradeState.

@@ -20,6 +20,7 @@ type applyFlags struct {
 	planFlags
 	autoApprove bool
 	parallelism int
+	sweep       bool // destroy -sweep
 }
 
 func (c *cli) applyCommand() *cobra.Command {
@@ -77,6 +78,7 @@ func (c *cli) applyDir(dir string, f *applyFlags, destroy bool) error {
 	}
 	if destroy {
 		op.Name = "destroy"
+		op.FindUnknown, op.Sweep = true, f.sweep
 	}
 	return c.runApply(c.options(dir, &f.exp), op, f.parallelism)
 }
@@ -133,6 +135,9 @@ func (c *cli) runApply(opts workdir.Options, op workdir.Operation, parallelism i
 		return errSilent
 	case err != nil:
 		return err
+	case res == nil && out.Swept > 0:
+		fmt.Fprintf(c.stdout, "\nDestroy complete! Swept %d object(s) the state did not know.\n", out.Swept)
+		return nil
 	case res == nil:
 		if op.Saved != nil {
 			fmt.Fprintln(c.stdout, "\nNo changes. The experiment matches the configuration.")
@@ -143,6 +148,9 @@ func (c *cli) runApply(opts workdir.Options, op workdir.Operation, parallelism i
 		return errSilent
 	case out.Plan.Destroy:
 		fmt.Fprintf(c.stdout, "\nDestroy complete! Resources: %d destroyed.\n", res.Destroyed)
+		if out.Swept > 0 {
+			fmt.Fprintf(c.stdout, "Swept %d object(s) the state did not know.\n", out.Swept)
+		}
 		return nil
 	}
 	fmt.Fprintf(c.stdout, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", res.Added, res.Changed, res.Destroyed)

@@ -15,10 +15,16 @@ the current directory), in reverse dependency order, after showing the plan
 and asking for "yes" (unless -auto-approve). Afterwards the host holds
 nothing of the experiment, and the state is empty.
 
-With -target, only those resources and what depends on them are destroyed.`,
+With -target, only those resources and what depends on them are destroyed.
+
+Destroy also asks the providers what the host holds of the experiment that
+the state does not know (left by an apply killed before it recorded it, or
+by a state file that was deleted), and names it in a warning. With -sweep,
+destroy removes those objects too, after the question.`,
 		Example: `  benito destroy examples/demo
   benito destroy -auto-approve examples/demo
-  benito destroy -target 'vnode.a' examples/demo`,
+  benito destroy -target 'vnode.a' examples/demo
+  benito destroy -sweep examples/demo`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c.destroying = true
@@ -31,5 +37,6 @@ With -target, only those resources and what depends on them are destroyed.`,
 	}
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "destroy without asking for confirmation")
 	cmd.Flags().IntVar(&f.parallelism, "parallelism", engine.DefaultParallelism, "how many changes to make at once")
+	cmd.Flags().BoolVar(&f.sweep, "sweep", false, "also remove what the host holds of the experiment that the state does not know")
 	return cmd
 }

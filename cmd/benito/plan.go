@@ -64,7 +64,10 @@ func (c *cli) planCommand() *cobra.Command {
 		Short: "Show what apply would change",
 		Long: `Plan reads the experiment in DIR (default: the current directory), reads back
 every resource in its state from the host, and shows what apply would create,
-change and destroy. It changes nothing.
+change and destroy. It changes nothing. It warns, naming them, about objects
+the host holds of the experiment that the state does not know (left by an
+apply killed before it recorded them, or by a deleted state file): benito
+destroy -sweep removes them.
 
 The output is deterministic: the same configuration and state give
 byte-identical plans, so plans can be reviewed and diffed.`,
@@ -79,7 +82,7 @@ byte-identical plans, so plans can be reviewed and diffed.`,
 			if err != nil {
 				return err
 			}
-			op := workdir.Operation{Name: "plan", Plan: opts}
+			op := workdir.Operation{Name: "plan", Plan: opts, FindUnknown: true}
 			out, err := c.run(c.options(dirArg(args), &f.exp), op, func(p *plan.Plan) error {
 				if f.json {
 					return plan.RenderJSON(c.stdout, p)

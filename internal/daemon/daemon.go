@@ -29,6 +29,10 @@ type Spec struct {
 	// Cloneflags are extra clone(2) flags (e.g. syscall.CLONE_NEWNET) for
 	// starting the process in new namespaces.
 	Cloneflags uintptr
+	// Group, when not zero, is the cgroup the process is born in (made
+	// if missing), and with it everything it forks: the mark by which
+	// it is found from the host alone (cgroup.go).
+	Group Group
 }
 
 // Process is a running (or once running) process.
@@ -79,7 +83,7 @@ func Start(spec Spec) (Process, error) {
 			Cloneflags: spec.Cloneflags,
 		},
 	}
-	if err := cmd.Start(); err != nil {
+	if err := spec.Group.start(cmd); err != nil {
 		return Process{}, fmt.Errorf("daemon: start %s: %w", spec.Path, err)
 	}
 	pid := cmd.Process.Pid
@@ -205,7 +209,7 @@ func stat(pid int) (start uint64, state byte, err error) {
 // into the error when it fails. A program that has not detached in time
 // (wirefilter blocks, before it detaches, until both its switches answer)
 // is killed, and a daemon that does not become ready in time is stopped.
-// spec.Env and spec.Cloneflags are used as Start uses them.
+// spec.Env, spec.Cloneflags and spec.Group are used as Start uses them.
 func StartDetached(ctx context.Context, spec Spec, pidFile string, timeout time.Duration, ready func() error) (Process, error) {
 	line := spec.Path + " " + strings.Join(spec.Args, " ")
 	deadline := time.Now().Add(timeout)
@@ -238,7 +242,11 @@ func StartDetached(ctx context.Context, spec Spec, pidFile string, timeout time.
 	}
 	// Run returns once the program has forked its daemon and exited; a
 	// daemon that kept the output open only costs WaitDelay.
-	if err := cmd.Run(); err != nil && !errors.Is(err, exec.ErrWaitDelay) {
+	err := spec.Group.start(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
+	if err != nil && !errors.Is(err, exec.ErrWaitDelay) {
 		if msg := firstLine(out.String()); msg != "" {
 			err = fmt.Errorf("%w: %s", err, msg)
 		}

@@ -219,7 +219,7 @@ func (p *Provider) startPlug(socket string, port int64, tap string) (daemon.Proc
 	log := plugLog(socket, tap)
 	os.Remove(log)
 	n := strconv.FormatInt(port, 10)
-	proc, err := daemon.Start(daemon.Spec{Path: "vde_plug2tap", Args: []string{"-s", socket, "-p", n, "--", tap}, Log: log})
+	proc, err := daemon.Start(daemon.Spec{Path: "vde_plug2tap", Args: []string{"-s", socket, "-p", n, "--", tap}, Log: log, Group: p.tapGroup(tap)})
 	if err != nil {
 		return proc, err
 	}
@@ -256,6 +256,10 @@ func (p *Provider) deleteTap(addr string, prior cty.Value, priv []byte) error {
 			return err
 		}
 	}
+	if err := p.tapGroup(str(prior, "name")).Kill(groupKillTimeout); err != nil {
+		return err
+	}
+	p.pruneGroups()
 	if s := str(prior, "socket"); s != "" {
 		os.Remove(plugLog(s, str(prior, "name")))
 	}

@@ -27,7 +27,7 @@ type Provider struct {
 
 	mu     sync.Mutex
 	mgmt   map[string]*mgmtSession // by management socket path
-	runDir string                  // the experiment's run directory, for device aliases
+	runDir string                  // the experiment's run directory, for device aliases and its mark (sweep.go)
 }
 
 var _ providers.Provider = (*Provider)(nil)

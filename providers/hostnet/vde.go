@@ -140,7 +140,7 @@ func (p *Provider) createVDE(ctx context.Context, planned cty.Value) (cty.Value,
 		args = append(args, "-m", m)
 	}
 	// Ready when the switch answers on its management socket.
-	proc, err := daemon.StartDetached(ctx, daemon.Spec{Path: "vde_switch", Args: args, Log: logPath(socket)}, pidPath(socket), startTimeout, func() error {
+	proc, err := daemon.StartDetached(ctx, daemon.Spec{Path: "vde_switch", Args: args, Log: logPath(socket), Group: p.switchGroup(socket)}, pidPath(socket), startTimeout, func() error {
 		return p.withMgmt(mgmt, showinfo)
 	})
 	if err != nil {
@@ -229,10 +229,16 @@ func (p *Provider) deleteVDE(prior cty.Value, priv []byte) error {
 			return err
 		}
 	}
+	// Whatever else was born in the switch's group (a daemon started by
+	// an apply that was killed before it recorded it).
+	if err := p.switchGroup(socket).Kill(groupKillTimeout); err != nil {
+		return err
+	}
 	p.dropMgmt(mgmt)
 	if err := removeSwitchFiles(socket); err != nil {
 		return err
 	}
+	p.pruneGroups()
 	// The run directory's switch/ folder, and the run directory itself,
 	// once nothing else is in them.
 	providers.Prune(func() {

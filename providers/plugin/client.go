@@ -740,6 +740,23 @@ func (c *client) ImportResource(ctx context.Context, req providers.ImportResourc
 	return providers.ImportResourceResponse{New: nv, Private: resp.Private, Diagnostics: append(diagsFromProto(resp.Diagnostics), d...)}
 }
 
+// Sweep asks the provider what it made on the host. A provider built
+// before the call answers Unimplemented: it made nothing it can find.
+func (c *client) Sweep(ctx context.Context, req providers.SweepRequest) providers.SweepResponse {
+	var resp *proto.Sweep_Response
+	d := c.call(ctx, c.applyTimeout, "", "sweeping the host", func(ctx context.Context) (err error) {
+		resp, err = c.rpc.Sweep(ctx, &proto.Sweep_Request{Remove: hostObjectsToProto(req.Remove)})
+		if status.Code(err) == codes.Unimplemented {
+			resp, err = &proto.Sweep_Response{}, nil
+		}
+		return err
+	})
+	if d != nil {
+		return providers.SweepResponse{Diagnostics: d}
+	}
+	return providers.SweepResponse{Objects: hostObjectsFromProto(resp.Objects), Diagnostics: diagsFromProto(resp.Diagnostics)}
+}
+
 // Stop asks the provider to abandon in-flight work. A provider that has
 // already ended has nothing to stop.
 func (c *client) Stop(ctx context.Context) error {

@@ -92,6 +92,28 @@ func diagsToProto(in providers.Diagnostics) []*proto.Diagnostic {
 	return out
 }
 
+func hostObjectsToProto(in []providers.HostObject) []*proto.HostObject {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]*proto.HostObject, len(in))
+	for i, o := range in {
+		out[i] = &proto.HostObject{Type: o.Type, KeyAttribute: o.KeyAttribute, Key: o.Key, Description: o.Description}
+	}
+	return out
+}
+
+func hostObjectsFromProto(in []*proto.HostObject) []providers.HostObject {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]providers.HostObject, len(in))
+	for i, o := range in {
+		out[i] = providers.HostObject{Type: o.Type, KeyAttribute: o.KeyAttribute, Key: o.Key, Description: o.Description}
+	}
+	return out
+}
+
 func diagsFromProto(in []*proto.Diagnostic) providers.Diagnostics {
 	if len(in) == 0 {
 		return nil

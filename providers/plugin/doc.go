@@ -103,6 +103,14 @@
 // providers, and first-party ones that do not read the key, work as
 // before.
 //
+// A provider process reads and changes the host (ReadResources,
+// ApplyResource, Sweep) only while it holds its experiment's provider lock, an abstract
+// unix socket named by the provider, the experiment and its site, taken
+// before its first such call and released by its end (exclusive.go): the
+// provider of a benito that was killed finishes its calls in flight before
+// the SIGTERM benito's death sent it ends it, and the next run's provider
+// waits for it rather than racing it on the same objects.
+//
 // The protocol is proto/provider_v1.proto. The generated code beside it is
 // committed; to regenerate it, install the code generators once, at the
 // versions matching go.mod's google.golang.org/protobuf and grpc:

@@ -139,6 +139,10 @@ func (m *mux) ImportResource(ctx context.Context, req *proto.ImportResource_Requ
 	return route(m, ctx, req, proto.ProviderServer.ImportResource)
 }
 
+func (m *mux) Sweep(ctx context.Context, req *proto.Sweep_Request) (*proto.Sweep_Response, error) {
+	return route(m, ctx, req, proto.ProviderServer.Sweep)
+}
+
 func (m *mux) Stop(ctx context.Context, req *proto.Stop_Request) (*proto.Stop_Response, error) {
 	return route(m, ctx, req, proto.ProviderServer.Stop)
 }

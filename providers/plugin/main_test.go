@@ -203,6 +203,12 @@ func (e *echo) PlanResources(_ context.Context, req providers.PlanResourcesReque
 	return resp
 }
 
+// Sweep answers with the objects it was asked to remove, and a warning
+// counting them.
+func (e *echo) Sweep(_ context.Context, req providers.SweepRequest) providers.SweepResponse {
+	return providers.SweepResponse{Objects: req.Remove, Diagnostics: providers.Diagnostics{{Severity: providers.Warning, Summary: fmt.Sprintf("%d to remove", len(req.Remove))}}}
+}
+
 func (e *echo) ApplyResource(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
 	base, _, _ := strings.Cut(req.Address, "-") // thing.block-3 blocks too
 	switch base {

@@ -3,6 +3,7 @@ package plugin_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -411,5 +412,76 @@ func TestReadExistenceOnly(t *testing.T) {
 		if got := string(r.Resources[0].Private) == "existence only"; got != only {
 			t.Errorf("ExistenceOnly %v arrived as %v", only, got)
 		}
+	}
+}
+
+// TestSweepCrossesTheWire: Sweep's request and answer cross the wire
+// unchanged, also through a process serving several providers.
+func TestSweepCrossesTheWire(t *testing.T) {
+	ctx := context.Background()
+	exe, _ := os.Executable()
+	ps, err := plugin.StartSet(ctx, plugin.Config{Name: "the set", Path: exe, Env: []string{envServe + "=set"}}, []string{"echo", "config"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ps["echo"].Close()
+	defer ps["config"].Close()
+	for _, p := range []providers.Provider{start(t, "echo", "echo", 0), ps["echo"]} {
+		objs := []providers.HostObject{
+			{Type: "thing", KeyAttribute: "name", Key: "a", Description: "thing a: 2 processes"},
+			{Type: "", KeyAttribute: "", Key: "", Description: "the experiment's directory"},
+		}
+		resp := p.Sweep(ctx, providers.SweepRequest{Remove: objs})
+		if d := cmp.Diff(objs, resp.Objects); d != "" {
+			t.Errorf("objects (-want +got):\n%s", d)
+		}
+		if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary != "2 to remove" {
+			t.Errorf("diagnostics: %+v", resp.Diagnostics)
+		}
+	}
+	// configdir, unconfigured, holds nothing.
+	if resp := ps["config"].Sweep(ctx, providers.SweepRequest{}); len(resp.Objects) != 0 || resp.Diagnostics.HasErrors() {
+		t.Errorf("config's sweep: %+v", resp)
+	}
+}
+
+// TestOneProviderChangesTheHost: a provider process of an experiment
+// changes nothing while another one of the same experiment, which has
+// changed something, lives (one left by a killed benito finishing its
+// calls); it goes on once that one has ended.
+func TestOneProviderChangesTheHost(t *testing.T) {
+	ctx := context.Background()
+	exp := fmt.Sprintf("lock-%d", time.Now().UnixNano())
+	thingType := echoSchema.ResourceTypes["thing"].ImpliedType()
+	apply := func(p providers.Provider) providers.ApplyResourceResponse {
+		return p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: "thing.a", Type: "thing", Prior: cty.NullVal(thingType), Planned: thingVal()})
+	}
+	old, next, other := start(t, "echo", "echo", 0), start(t, "echo", "echo", 0), start(t, "echo", "echo", 0)
+	for _, p := range []providers.Provider{old, next} {
+		p.Configure(ctx, providers.ConfigureRequest{Experiment: exp, Site: map[string]string{"run_root": "/run/x"}})
+	}
+	other.Configure(ctx, providers.ConfigureRequest{Experiment: exp + "-other", Site: map[string]string{"run_root": "/run/x"}})
+	if r := apply(old); r.Diagnostics.HasErrors() {
+		t.Fatal(r.Diagnostics.Err())
+	}
+	// Another experiment's provider is not held up.
+	if r := apply(other); r.Diagnostics.HasErrors() {
+		t.Fatal(r.Diagnostics.Err())
+	}
+	done := make(chan providers.ApplyResourceResponse)
+	go func() { done <- apply(next) }()
+	select {
+	case r := <-done:
+		t.Fatalf("the second provider applied while the first lived: %+v", r.Diagnostics)
+	case <-time.After(300 * time.Millisecond):
+	}
+	old.Close()
+	select {
+	case r := <-done:
+		if r.Diagnostics.HasErrors() {
+			t.Errorf("once the first ended: %v", r.Diagnostics.Err())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second provider still waits after the first ended")
 	}
 }

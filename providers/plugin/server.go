@@ -20,6 +20,8 @@ type server struct {
 	once   sync.Once
 	schema providers.GetSchemaResponse
 	types  types
+
+	lock exclusive // held before the first change to the host
 }
 
 func newServer(p providers.Provider) *server { return &server{p: p} }
@@ -78,6 +80,8 @@ func (s *server) GetSchema(ctx context.Context, _ *proto.GetSchema_Request) (*pr
 }
 
 func (s *server) Configure(ctx context.Context, req *proto.Configure_Request) (*proto.Configure_Response, error) {
+	s.loadSchema(ctx)
+	s.lock.configure(s.schema.Info.Name, req.Experiment, req.Site)
 	resp := s.p.Configure(ctx, providers.ConfigureRequest{Experiment: req.Experiment, Site: req.Site})
 	return &proto.Configure_Response{Diagnostics: diagsToProto(resp.Diagnostics)}, nil
 }
@@ -168,12 +172,24 @@ func (s *server) ApplyResource(ctx context.Context, req *proto.ApplyResource_Req
 	if diags != nil {
 		return &proto.ApplyResource_Response{Diagnostics: diagsToProto(diags)}, nil
 	}
+	if diags := s.lock.acquire(ctx, req.Address); diags != nil {
+		return &proto.ApplyResource_Response{New: req.Prior, Diagnostics: diagsToProto(diags)}, nil
+	}
 	resp := s.p.ApplyResource(ctx, providers.ApplyResourceRequest{Address: req.Address, Type: req.Type, Prior: prior, Planned: planned, PlannedPrivate: req.PlannedPrivate})
 	nv, diags := s.encode(ty, resp.New, req.Address, "new value")
 	return &proto.ApplyResource_Response{New: nv, Private: resp.Private, Diagnostics: diagsToProto(append(resp.Diagnostics, diags...))}, nil
 }
 
 func (s *server) ReadResources(ctx context.Context, req *proto.ReadResources_Request) (*proto.ReadResources_Response, error) {
+	// What is read is what the next changes are planned from: read once
+	// no other provider of the experiment changes the host.
+	if diags := s.lock.acquire(ctx, ""); diags != nil {
+		out := &proto.ReadResources_Response{Resources: make([]*proto.ReadResources_Result, len(req.Resources)), Diagnostics: diagsToProto(diags)}
+		for i, r := range req.Resources {
+			out.Resources[i] = &proto.ReadResources_Result{New: r.Current, Private: r.Private}
+		}
+		return out, nil
+	}
 	in := providers.ReadResourcesRequest{Resources: make([]providers.ReadResource, len(req.Resources)), ExistenceOnly: req.ExistenceOnly}
 	codec := make([]*typeCodec, len(req.Resources))
 	var diags providers.Diagnostics
@@ -217,6 +233,14 @@ func (s *server) ImportResource(ctx context.Context, req *proto.ImportResource_R
 	resp := s.p.ImportResource(ctx, providers.ImportResourceRequest{Address: req.Address, Type: req.Type, ID: req.Id})
 	nv, diags := s.encode(rs.implied, resp.New, req.Address, "imported value")
 	return &proto.ImportResource_Response{New: nv, Private: resp.Private, Diagnostics: diagsToProto(append(resp.Diagnostics, diags...))}, nil
+}
+
+func (s *server) Sweep(ctx context.Context, req *proto.Sweep_Request) (*proto.Sweep_Response, error) {
+	if diags := s.lock.acquire(ctx, ""); diags != nil {
+		return &proto.Sweep_Response{Diagnostics: diagsToProto(diags)}, nil
+	}
+	resp := s.p.Sweep(ctx, providers.SweepRequest{Remove: hostObjectsFromProto(req.Remove)})
+	return &proto.Sweep_Response{Objects: hostObjectsToProto(resp.Objects), Diagnostics: diagsToProto(resp.Diagnostics)}, nil
 }
 
 func (s *server) Stop(ctx context.Context, _ *proto.Stop_Request) (*proto.Stop_Response, error) {

@@ -1,11 +1,15 @@
 package process
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -94,5 +98,40 @@ func TestBridgeMadeAnew(t *testing.T) {
 	}
 	if hl.Attrs().MasterIndex != now.Attrs().Index {
 		t.Errorf("host end %s has master %d, want the new bridge %d", host, hl.Attrs().MasterIndex, now.Attrs().Index)
+	}
+}
+
+// TestDestroyKilledLeavesNoLog: a destroy killed after the node's pins and
+// directory went, but before its log did, leaves a node the next destroy
+// still finds (a refresh before a destroy reads it as there) and deletes,
+// log included.
+func TestDestroyKilledLeavesNoLog(t *testing.T) {
+	e := newEnv(t)
+	br := e.bridge("l")
+	e.apply(contract.VNode, "vnode.l", e.nodeConfig("l", false, ifc{name: "eth0", bridge: br, addr: "10.63.1.1/24"}))
+	v := e.state["vnode.l"]
+	log := nodeLog(e.runDir, "l")
+	os.MkdirAll(filepath.Dir(log), 0o755)
+	if err := os.WriteFile(log, []byte("a plug said something\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// What removeNode had done when the kill came: its processes
+	// stopped, its pins unmounted and its directory removed.
+	if err := recordedNS(v).unpin(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(nodeDir(e.runDir, "l")); err != nil {
+		t.Fatal(err)
+	}
+	resp := e.p.ReadResources(context.Background(), providers.ReadResourcesRequest{ExistenceOnly: true, Resources: []providers.ReadResource{{Address: "vnode.l", Type: contract.VNode, Current: v}}})
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(resp.Diagnostics.Err())
+	}
+	if resp.Resources[0].New.IsNull() {
+		t.Fatalf("the node whose log %s is left reads as gone before a destroy: the destroy would leave the log", log)
+	}
+	e.destroy("vnode.l")
+	if _, err := os.Lstat(log); err == nil {
+		t.Errorf("%s is still there after the destroy", log)
 	}
 }

@@ -103,6 +103,12 @@
 //   - A create first removes whatever an earlier incarnation of the node
 //     left (one that drifted, or whose create was interrupted: its pins
 //     are found at their paths), as a delete does.
+//   - Every process the provider starts for a node (its plugs, hubs,
+//     wirefilters, startup command) is born in the node's cgroup
+//     (nodeGroup: benito/ESCAPED_RUN_DIR/process/NODE, providers.Group),
+//     with everything it forks: a delete kills the group first, and Sweep
+//     finds a node from the host alone (its pins, directory, logs or
+//     cgroup) when the state does not know it.
 //   - benito marks what it starts in a node (its startup command, benito
 //     exec's commands, its plugs) with BENITO_NODE=RUN_DIR/ns/net/NODE in
 //     their environment: once a pin has been unmounted by hand, its

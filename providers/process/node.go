@@ -613,7 +613,7 @@ func startPlug(ns nodeNS, n node, f iface, socket string, port int) error {
 	if err != nil {
 		return err
 	}
-	p, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: append(args, "--", f.Name), Env: ns.env(), Log: nodeLog(n.RunDir, n.Name)})
+	p, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: append(args, "--", f.Name), Env: ns.env(), Log: nodeLog(n.RunDir, n.Name), Group: nodeGroup(n.RunDir, n.Name)})
 	release()
 	if err != nil {
 		return fmt.Errorf("plugging into %s port %d: %w", socket, port, err)
@@ -766,19 +766,14 @@ func deleteNode(prior cty.Value) error {
 	if err := removeNode(n, scan); err != nil {
 		return err
 	}
-	// Empty parents go too, so destroy leaves no directory behind.
-	providers.Prune(func() {
-		prunePinDir(n.RunDir)
-		for _, d := range []string{filepath.Join(n.RunDir, "process"), filepath.Join(n.RunDir, "log"), n.RunDir} {
-			os.Remove(d)
-		}
-		providers.PruneRoot(filepath.Dir(n.RunDir))
-	})
+	// Empty parents go too, so destroy leaves no directory (nor cgroup)
+	// behind.
+	pruneRunDir(n.RunDir)
 	return nil
 }
 
 // nodeRemains reports whether anything of node v is left on the host: a
-// pin (mounted or not), its directory, or the host end of one of its
+// pin (mounted or not), its directory or log, or the host end of one of its
 // veths.
 func nodeRemains(v cty.Value) bool {
 	n, err := decodeNode(v)
@@ -790,8 +785,12 @@ func nodeRemains(v cty.Value) bool {
 			return true
 		}
 	}
-	if _, err := os.Stat(nodeDir(n.RunDir, n.Name)); err == nil {
-		return true
+	// Its log too: a destroy killed after the node's directory went must
+	// still find the node on the next one, or the log stays behind.
+	for _, f := range []string{nodeDir(n.RunDir, n.Name), nodeLog(n.RunDir, n.Name)} {
+		if _, err := os.Lstat(f); err == nil {
+			return true
+		}
 	}
 	for _, f := range n.Ifaces {
 		if f.Kind == contract.KindBridge && hostEnd(f) != nil {

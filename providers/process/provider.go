@@ -343,7 +343,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 		case contract.VNode:
 			if req.ExistenceOnly {
 				// Before a destroy: the node counts while anything of it
-				// is left (a pin, its directory, a veth's host end), so
+				// is left (a pin, its directory or log, a veth's host end), so
 				// that the destroy removes it.
 				if nodeRemains(r.Current) {
 					v = r.Current

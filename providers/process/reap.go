@@ -79,6 +79,12 @@ const reapTimeout = 5 * time.Second
 func removeNode(n node, scan <-chan map[string][]int) error {
 	ns := nodeNSAt(n.RunDir, n.Name)
 	dir := nodeDir(n.RunDir, n.Name)
+	// Everything benito started for the node was born in its cgroup,
+	// also what no pid file names yet (a start the provider did not see
+	// through): it goes first, as nothing else of the node may need it.
+	if err := nodeGroup(n.RunDir, n.Name).Kill(groupKillTimeout); err != nil {
+		return fmt.Errorf("stopping the processes of node %s: %w", n.Name, err)
+	}
 	ids := map[string]bool{}
 	present, unmounted := false, false
 	for i, k := range nsKinds {
@@ -92,8 +98,10 @@ func removeNode(n node, scan <-chan map[string][]int) error {
 			ids[k.name+":["+strconv.FormatUint(ino, 10)+"]"] = true
 		}
 	}
-	if _, err := os.Stat(dir); err == nil {
-		present = true
+	for _, f := range []string{dir, nodeLog(n.RunDir, n.Name)} {
+		if _, err := os.Lstat(f); err == nil {
+			present = true
+		}
 	}
 	if !present {
 		return nil

@@ -65,10 +65,17 @@ func startupStatusFile(runDir, node string) string {
 func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
 	_, runDir := p.config()
 	if !prior.IsNull() {
-		if err := processOf(prior).Stop(time.Second); err != nil {
+		name := str(prior, "node")
+		stop := processOf(prior).Stop
+		if processOf(prior).Pid == 0 {
+			// Recorded before its create ended (pending, now replaced):
+			// the command it may have started is the one its pid file
+			// names.
+			stop = func(time.Duration) error { return stopProcess(startupPidFile(runDir, name)) }
+		}
+		if err := stop(time.Second); err != nil {
 			return prior, err
 		}
-		name := str(prior, "node")
 		os.Remove(startupPidFile(runDir, name))
 		os.Remove(startupStatusFile(runDir, name))
 		if planned.IsNull() {
@@ -97,7 +104,7 @@ func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
 	if err != nil {
 		return cty.NilVal, err
 	}
-	proc, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: args, Env: ns.env(), Log: log, Dir: "/"})
+	proc, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: args, Env: ns.env(), Log: log, Dir: "/", Group: nodeGroup(runDir, name)})
 	release()
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("running the startup command of node %s: %w", name, err)

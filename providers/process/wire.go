@@ -72,13 +72,22 @@ func wireWorking(n node, f iface) bool {
 
 // listening reports whether a daemon accepts connections on the unix
 // socket at path. The socket file alone does not say it: a starting
-// daemon makes it before it listens.
+// daemon makes it before it listens. A full backlog (EAGAIN: the reads of
+// a batch of nodes all asking one vde_switch at once) is waited out, as
+// it says nothing of the daemon: taken for an answer, it showed a dozen
+// working wires of a 200-node experiment as gone.
 func listening(path string) error {
-	c, err := net.DialTimeout("unix", path, wireTimeout)
-	if err != nil {
-		return err
+	deadline := time.Now().Add(wireTimeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		c, err := net.DialTimeout("unix", path, wireTimeout)
+		if err == nil {
+			return c.Close()
+		}
+		if !errors.Is(err, syscall.EAGAIN) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(wait)
 	}
-	return c.Close()
 }
 
 // switchID identifies the switch serving f's port: the device, inode and
@@ -174,7 +183,7 @@ func startHub(n node, f iface) error {
 	os.RemoveAll(sock)
 	os.Remove(pidFile)
 	args := []string{"-x", "-d", "-s", sock, "-p", pidFile, "-n", "3"}
-	p, err := startDaemonizing("vde_switch", args, pidFile, func() error { return listening(filepath.Join(sock, "ctl")) })
+	p, err := startDaemonizing(n, "vde_switch", args, pidFile, func() error { return listening(filepath.Join(sock, "ctl")) })
 	if err != nil {
 		return fmt.Errorf("starting the hub of %s's wire: %w", f.Name, err)
 	}
@@ -200,7 +209,7 @@ func startWire(n node, f iface) error {
 	for _, c := range wireValues(f.Shaping, wireBuffer(f.Shaping)) {
 		args = append(args, "-"+c.flag, "LR"+c.value)
 	}
-	p, err := startDaemonizing("wirefilter", args, pidFile, func() error { return vdemgmt.Ready(mgmt, vdemgmt.PromptWirefilter, wireTimeout) })
+	p, err := startDaemonizing(n, "wirefilter", args, pidFile, func() error { return vdemgmt.Ready(mgmt, vdemgmt.PromptWirefilter, wireTimeout) })
 	if err != nil {
 		return fmt.Errorf("starting the wirefilter of %s (%s port %d): %w", f.Name, f.VDESocket, f.VDEPort, err)
 	}
@@ -246,13 +255,14 @@ func stopProcess(file string) error {
 // startDaemonizing runs a program that puts itself in the background
 // (vde_switch -d, wirefilter --daemon): it returns once the program's own
 // pid file names a live process and ready says it serves. Errors the
-// program reports before it detaches are returned with its output.
-func startDaemonizing(prog string, args []string, pidFile string, ready func() error) (daemon.Process, error) {
+// program reports before it detaches are returned with its output. It is
+// born in node n's cgroup, and its daemon with it.
+func startDaemonizing(n node, prog string, args []string, pidFile string, ready func() error) (daemon.Process, error) {
 	path, err := exec.LookPath(prog)
 	if err != nil {
 		return daemon.Process{}, fmt.Errorf("%s is not installed (Debian package vde2): %w", prog, err)
 	}
-	return daemon.StartDetached(context.Background(), daemon.Spec{Path: path, Args: args, Dir: "/"}, pidFile, wireTimeout, ready)
+	return daemon.StartDetached(context.Background(), daemon.Spec{Path: path, Args: args, Dir: "/", Group: nodeGroup(n.RunDir, n.Name)}, pidFile, wireTimeout, ready)
 }
 
 // wireValue is one wirefilter setting: its command-line flag, its

@@ -6,6 +6,7 @@ package providertest
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/benito-net/benito/providers"
@@ -24,6 +25,10 @@ type Provider struct {
 	ImportFn func(req providers.ImportResourceRequest) providers.ImportResourceResponse
 	// ExecFn serves Exec (default: not supported).
 	ExecFn func(ctx context.Context, req providers.ExecRequest) providers.ExecResponse
+
+	// Host is what Sweep finds on the host: objects the provider made
+	// (tests add to it); Sweep removes from it what it is asked to.
+	Host []providers.HostObject
 
 	mu sync.Mutex
 	// Objects holds the resources that exist, by address.
@@ -170,6 +175,20 @@ func (p *Provider) Exec(ctx context.Context, req providers.ExecRequest) provider
 		return p.ExecFn(ctx, req)
 	}
 	return providers.ExecNotSupported("providertest", req)
+}
+
+func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) providers.SweepResponse {
+	p.count("Sweep")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.Host = slices.DeleteFunc(p.Host, func(o providers.HostObject) bool {
+		return slices.ContainsFunc(req.Remove, func(r providers.HostObject) bool {
+			return r.Type == o.Type && r.KeyAttribute == o.KeyAttribute && r.Key == o.Key
+		})
+	})
+	objs := slices.Clone(p.Host)
+	providers.SortHostObjects(objs)
+	return providers.SweepResponse{Objects: objs}
 }
 
 func (p *Provider) Stop(context.Context) error {

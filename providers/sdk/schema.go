@@ -138,7 +138,18 @@ type Provider struct {
 	// Configure, when set, is called once before any resource is touched;
 	// what it returns is handed to every callback as d.Meta().
 	Configure func(ctx context.Context, c Config) (any, error)
+	// Sweep, when set, serves providers.Provider.Sweep: it removes the
+	// objects of remove (found by an earlier call; one already gone is no
+	// error), then returns what the provider made on the host for the
+	// configured experiment, found from the host alone (not from
+	// benito's state). meta is what Configure returned. Without it, the
+	// provider reports nothing on the host.
+	Sweep func(ctx context.Context, meta any, remove []HostObject) ([]HostObject, error)
 }
+
+// HostObject is something a provider made on the host, named by the
+// resource it belongs to (providers.HostObject).
+type HostObject = providers.HostObject
 
 // check reports declaration mistakes, which are the author's, not the
 // user's: Serve and InProcess refuse a provider that has any. It returns

@@ -345,6 +345,24 @@ func (s *server) Exec(ctx context.Context, req providers.ExecRequest) providers.
 	return providers.ExecCommand(ctx, cmd, req)
 }
 
+func (s *server) Sweep(ctx context.Context, req providers.SweepRequest) providers.SweepResponse {
+	if s.p.Sweep == nil {
+		return providers.SweepResponse{}
+	}
+	ctx, release := s.ctx(ctx)
+	defer release()
+	var objs []HostObject
+	err := guard(func() (err error) {
+		objs, err = s.p.Sweep(ctx, s.getMeta(), req.Remove)
+		return err
+	})
+	if err != nil {
+		return providers.SweepResponse{Diagnostics: errDiags("", "Sweep failed", err)}
+	}
+	providers.SortHostObjects(objs)
+	return providers.SweepResponse{Objects: objs}
+}
+
 func (s *server) Stop(context.Context) error {
 	s.stopFunc()
 	return nil

@@ -681,6 +681,114 @@ func (*Exec) Descriptor() ([]byte, []int) {
 	return file_provider_v1_proto_rawDescGZIP(), []int{13}
 }
 
+// HostObject is everything one resource has on the host (a node's
+// namespaces, processes and files), named by the resource it belongs to:
+// one of type, served by the provider, whose attribute key_attribute is
+// the string key. An empty type belongs to the experiment as a whole.
+type HostObject struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Type          string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	KeyAttribute  string                 `protobuf:"bytes,2,opt,name=key_attribute,json=keyAttribute,proto3" json:"key_attribute,omitempty"`
+	Key           string                 `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	Description   string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"` // for people
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HostObject) Reset() {
+	*x = HostObject{}
+	mi := &file_provider_v1_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HostObject) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HostObject) ProtoMessage() {}
+
+func (x *HostObject) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HostObject.ProtoReflect.Descriptor instead.
+func (*HostObject) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *HostObject) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *HostObject) GetKeyAttribute() string {
+	if x != nil {
+		return x.KeyAttribute
+	}
+	return ""
+}
+
+func (x *HostObject) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *HostObject) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+type Sweep struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Sweep) Reset() {
+	*x = Sweep{}
+	mi := &file_provider_v1_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Sweep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Sweep) ProtoMessage() {}
+
+func (x *Sweep) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Sweep.ProtoReflect.Descriptor instead.
+func (*Sweep) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{15}
+}
+
 type Stop struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -689,7 +797,7 @@ type Stop struct {
 
 func (x *Stop) Reset() {
 	*x = Stop{}
-	mi := &file_provider_v1_proto_msgTypes[14]
+	mi := &file_provider_v1_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -701,7 +809,7 @@ func (x *Stop) String() string {
 func (*Stop) ProtoMessage() {}
 
 func (x *Stop) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[14]
+	mi := &file_provider_v1_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -714,7 +822,7 @@ func (x *Stop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop.ProtoReflect.Descriptor instead.
 func (*Stop) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{14}
+	return file_provider_v1_proto_rawDescGZIP(), []int{16}
 }
 
 type AttributePath_Step struct {
@@ -731,7 +839,7 @@ type AttributePath_Step struct {
 
 func (x *AttributePath_Step) Reset() {
 	*x = AttributePath_Step{}
-	mi := &file_provider_v1_proto_msgTypes[15]
+	mi := &file_provider_v1_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -743,7 +851,7 @@ func (x *AttributePath_Step) String() string {
 func (*AttributePath_Step) ProtoMessage() {}
 
 func (x *AttributePath_Step) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[15]
+	mi := &file_provider_v1_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -830,7 +938,7 @@ type Schema_Attribute struct {
 
 func (x *Schema_Attribute) Reset() {
 	*x = Schema_Attribute{}
-	mi := &file_provider_v1_proto_msgTypes[16]
+	mi := &file_provider_v1_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -842,7 +950,7 @@ func (x *Schema_Attribute) String() string {
 func (*Schema_Attribute) ProtoMessage() {}
 
 func (x *Schema_Attribute) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[16]
+	mi := &file_provider_v1_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -920,7 +1028,7 @@ type Schema_ResourceType struct {
 
 func (x *Schema_ResourceType) Reset() {
 	*x = Schema_ResourceType{}
-	mi := &file_provider_v1_proto_msgTypes[17]
+	mi := &file_provider_v1_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -932,7 +1040,7 @@ func (x *Schema_ResourceType) String() string {
 func (*Schema_ResourceType) ProtoMessage() {}
 
 func (x *Schema_ResourceType) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[17]
+	mi := &file_provider_v1_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -991,7 +1099,7 @@ type GetSchema_Request struct {
 
 func (x *GetSchema_Request) Reset() {
 	*x = GetSchema_Request{}
-	mi := &file_provider_v1_proto_msgTypes[18]
+	mi := &file_provider_v1_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1003,7 +1111,7 @@ func (x *GetSchema_Request) String() string {
 func (*GetSchema_Request) ProtoMessage() {}
 
 func (x *GetSchema_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[18]
+	mi := &file_provider_v1_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1030,7 +1138,7 @@ type GetSchema_Response struct {
 
 func (x *GetSchema_Response) Reset() {
 	*x = GetSchema_Response{}
-	mi := &file_provider_v1_proto_msgTypes[19]
+	mi := &file_provider_v1_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1042,7 +1150,7 @@ func (x *GetSchema_Response) String() string {
 func (*GetSchema_Response) ProtoMessage() {}
 
 func (x *GetSchema_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[19]
+	mi := &file_provider_v1_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1089,7 +1197,7 @@ type Configure_Request struct {
 
 func (x *Configure_Request) Reset() {
 	*x = Configure_Request{}
-	mi := &file_provider_v1_proto_msgTypes[20]
+	mi := &file_provider_v1_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1101,7 +1209,7 @@ func (x *Configure_Request) String() string {
 func (*Configure_Request) ProtoMessage() {}
 
 func (x *Configure_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[20]
+	mi := &file_provider_v1_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1140,7 +1248,7 @@ type Configure_Response struct {
 
 func (x *Configure_Response) Reset() {
 	*x = Configure_Response{}
-	mi := &file_provider_v1_proto_msgTypes[21]
+	mi := &file_provider_v1_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1152,7 +1260,7 @@ func (x *Configure_Response) String() string {
 func (*Configure_Response) ProtoMessage() {}
 
 func (x *Configure_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[21]
+	mi := &file_provider_v1_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1186,7 +1294,7 @@ type ValidateResources_Resource struct {
 
 func (x *ValidateResources_Resource) Reset() {
 	*x = ValidateResources_Resource{}
-	mi := &file_provider_v1_proto_msgTypes[23]
+	mi := &file_provider_v1_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1198,7 +1306,7 @@ func (x *ValidateResources_Resource) String() string {
 func (*ValidateResources_Resource) ProtoMessage() {}
 
 func (x *ValidateResources_Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[23]
+	mi := &file_provider_v1_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1244,7 +1352,7 @@ type ValidateResources_Request struct {
 
 func (x *ValidateResources_Request) Reset() {
 	*x = ValidateResources_Request{}
-	mi := &file_provider_v1_proto_msgTypes[24]
+	mi := &file_provider_v1_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1256,7 +1364,7 @@ func (x *ValidateResources_Request) String() string {
 func (*ValidateResources_Request) ProtoMessage() {}
 
 func (x *ValidateResources_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[24]
+	mi := &file_provider_v1_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1288,7 +1396,7 @@ type ValidateResources_Response struct {
 
 func (x *ValidateResources_Response) Reset() {
 	*x = ValidateResources_Response{}
-	mi := &file_provider_v1_proto_msgTypes[25]
+	mi := &file_provider_v1_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1300,7 +1408,7 @@ func (x *ValidateResources_Response) String() string {
 func (*ValidateResources_Response) ProtoMessage() {}
 
 func (x *ValidateResources_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[25]
+	mi := &file_provider_v1_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1336,7 +1444,7 @@ type PlanResources_Change struct {
 
 func (x *PlanResources_Change) Reset() {
 	*x = PlanResources_Change{}
-	mi := &file_provider_v1_proto_msgTypes[26]
+	mi := &file_provider_v1_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1348,7 +1456,7 @@ func (x *PlanResources_Change) String() string {
 func (*PlanResources_Change) ProtoMessage() {}
 
 func (x *PlanResources_Change) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[26]
+	mi := &file_provider_v1_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1410,7 +1518,7 @@ type PlanResources_Planned struct {
 
 func (x *PlanResources_Planned) Reset() {
 	*x = PlanResources_Planned{}
-	mi := &file_provider_v1_proto_msgTypes[27]
+	mi := &file_provider_v1_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1422,7 +1530,7 @@ func (x *PlanResources_Planned) String() string {
 func (*PlanResources_Planned) ProtoMessage() {}
 
 func (x *PlanResources_Planned) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[27]
+	mi := &file_provider_v1_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1472,7 +1580,7 @@ type PlanResources_Request struct {
 
 func (x *PlanResources_Request) Reset() {
 	*x = PlanResources_Request{}
-	mi := &file_provider_v1_proto_msgTypes[28]
+	mi := &file_provider_v1_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1484,7 +1592,7 @@ func (x *PlanResources_Request) String() string {
 func (*PlanResources_Request) ProtoMessage() {}
 
 func (x *PlanResources_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[28]
+	mi := &file_provider_v1_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1524,7 +1632,7 @@ type PlanResources_Response struct {
 
 func (x *PlanResources_Response) Reset() {
 	*x = PlanResources_Response{}
-	mi := &file_provider_v1_proto_msgTypes[29]
+	mi := &file_provider_v1_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1536,7 +1644,7 @@ func (x *PlanResources_Response) String() string {
 func (*PlanResources_Response) ProtoMessage() {}
 
 func (x *PlanResources_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[29]
+	mi := &file_provider_v1_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1579,7 +1687,7 @@ type ApplyResource_Request struct {
 
 func (x *ApplyResource_Request) Reset() {
 	*x = ApplyResource_Request{}
-	mi := &file_provider_v1_proto_msgTypes[30]
+	mi := &file_provider_v1_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1699,7 @@ func (x *ApplyResource_Request) String() string {
 func (*ApplyResource_Request) ProtoMessage() {}
 
 func (x *ApplyResource_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[30]
+	mi := &file_provider_v1_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1653,7 +1761,7 @@ type ApplyResource_Response struct {
 
 func (x *ApplyResource_Response) Reset() {
 	*x = ApplyResource_Response{}
-	mi := &file_provider_v1_proto_msgTypes[31]
+	mi := &file_provider_v1_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1665,7 +1773,7 @@ func (x *ApplyResource_Response) String() string {
 func (*ApplyResource_Response) ProtoMessage() {}
 
 func (x *ApplyResource_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[31]
+	mi := &file_provider_v1_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1713,7 +1821,7 @@ type ApplyStream_Call struct {
 
 func (x *ApplyStream_Call) Reset() {
 	*x = ApplyStream_Call{}
-	mi := &file_provider_v1_proto_msgTypes[32]
+	mi := &file_provider_v1_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1725,7 +1833,7 @@ func (x *ApplyStream_Call) String() string {
 func (*ApplyStream_Call) ProtoMessage() {}
 
 func (x *ApplyStream_Call) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[32]
+	mi := &file_provider_v1_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1772,7 +1880,7 @@ type ApplyStream_Result struct {
 
 func (x *ApplyStream_Result) Reset() {
 	*x = ApplyStream_Result{}
-	mi := &file_provider_v1_proto_msgTypes[33]
+	mi := &file_provider_v1_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1784,7 +1892,7 @@ func (x *ApplyStream_Result) String() string {
 func (*ApplyStream_Result) ProtoMessage() {}
 
 func (x *ApplyStream_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[33]
+	mi := &file_provider_v1_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1823,7 +1931,7 @@ type ApplyStream_Calls struct {
 
 func (x *ApplyStream_Calls) Reset() {
 	*x = ApplyStream_Calls{}
-	mi := &file_provider_v1_proto_msgTypes[34]
+	mi := &file_provider_v1_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1835,7 +1943,7 @@ func (x *ApplyStream_Calls) String() string {
 func (*ApplyStream_Calls) ProtoMessage() {}
 
 func (x *ApplyStream_Calls) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[34]
+	mi := &file_provider_v1_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1867,7 +1975,7 @@ type ApplyStream_Results struct {
 
 func (x *ApplyStream_Results) Reset() {
 	*x = ApplyStream_Results{}
-	mi := &file_provider_v1_proto_msgTypes[35]
+	mi := &file_provider_v1_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1879,7 +1987,7 @@ func (x *ApplyStream_Results) String() string {
 func (*ApplyStream_Results) ProtoMessage() {}
 
 func (x *ApplyStream_Results) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[35]
+	mi := &file_provider_v1_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1914,7 +2022,7 @@ type ReadResources_Resource struct {
 
 func (x *ReadResources_Resource) Reset() {
 	*x = ReadResources_Resource{}
-	mi := &file_provider_v1_proto_msgTypes[36]
+	mi := &file_provider_v1_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1926,7 +2034,7 @@ func (x *ReadResources_Resource) String() string {
 func (*ReadResources_Resource) ProtoMessage() {}
 
 func (x *ReadResources_Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[36]
+	mi := &file_provider_v1_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1980,7 +2088,7 @@ type ReadResources_Result struct {
 
 func (x *ReadResources_Result) Reset() {
 	*x = ReadResources_Result{}
-	mi := &file_provider_v1_proto_msgTypes[37]
+	mi := &file_provider_v1_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1992,7 +2100,7 @@ func (x *ReadResources_Result) String() string {
 func (*ReadResources_Result) ProtoMessage() {}
 
 func (x *ReadResources_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[37]
+	mi := &file_provider_v1_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2037,7 +2145,7 @@ type ReadResources_Request struct {
 
 func (x *ReadResources_Request) Reset() {
 	*x = ReadResources_Request{}
-	mi := &file_provider_v1_proto_msgTypes[38]
+	mi := &file_provider_v1_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2049,7 +2157,7 @@ func (x *ReadResources_Request) String() string {
 func (*ReadResources_Request) ProtoMessage() {}
 
 func (x *ReadResources_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[38]
+	mi := &file_provider_v1_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2089,7 +2197,7 @@ type ReadResources_Response struct {
 
 func (x *ReadResources_Response) Reset() {
 	*x = ReadResources_Response{}
-	mi := &file_provider_v1_proto_msgTypes[39]
+	mi := &file_provider_v1_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2101,7 +2209,7 @@ func (x *ReadResources_Response) String() string {
 func (*ReadResources_Response) ProtoMessage() {}
 
 func (x *ReadResources_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[39]
+	mi := &file_provider_v1_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2142,7 +2250,7 @@ type ImportResource_Request struct {
 
 func (x *ImportResource_Request) Reset() {
 	*x = ImportResource_Request{}
-	mi := &file_provider_v1_proto_msgTypes[40]
+	mi := &file_provider_v1_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2154,7 +2262,7 @@ func (x *ImportResource_Request) String() string {
 func (*ImportResource_Request) ProtoMessage() {}
 
 func (x *ImportResource_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[40]
+	mi := &file_provider_v1_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2202,7 +2310,7 @@ type ImportResource_Response struct {
 
 func (x *ImportResource_Response) Reset() {
 	*x = ImportResource_Response{}
-	mi := &file_provider_v1_proto_msgTypes[41]
+	mi := &file_provider_v1_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2214,7 +2322,7 @@ func (x *ImportResource_Response) String() string {
 func (*ImportResource_Response) ProtoMessage() {}
 
 func (x *ImportResource_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[41]
+	mi := &file_provider_v1_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2261,7 +2369,7 @@ type Exec_WindowSize struct {
 
 func (x *Exec_WindowSize) Reset() {
 	*x = Exec_WindowSize{}
-	mi := &file_provider_v1_proto_msgTypes[42]
+	mi := &file_provider_v1_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2273,7 +2381,7 @@ func (x *Exec_WindowSize) String() string {
 func (*Exec_WindowSize) ProtoMessage() {}
 
 func (x *Exec_WindowSize) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[42]
+	mi := &file_provider_v1_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2320,7 +2428,7 @@ type Exec_Start struct {
 
 func (x *Exec_Start) Reset() {
 	*x = Exec_Start{}
-	mi := &file_provider_v1_proto_msgTypes[43]
+	mi := &file_provider_v1_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2332,7 +2440,7 @@ func (x *Exec_Start) String() string {
 func (*Exec_Start) ProtoMessage() {}
 
 func (x *Exec_Start) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[43]
+	mi := &file_provider_v1_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2413,7 +2521,7 @@ type Exec_Input struct {
 
 func (x *Exec_Input) Reset() {
 	*x = Exec_Input{}
-	mi := &file_provider_v1_proto_msgTypes[44]
+	mi := &file_provider_v1_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2425,7 +2533,7 @@ func (x *Exec_Input) String() string {
 func (*Exec_Input) ProtoMessage() {}
 
 func (x *Exec_Input) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[44]
+	mi := &file_provider_v1_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2538,7 +2646,7 @@ type Exec_Exited struct {
 
 func (x *Exec_Exited) Reset() {
 	*x = Exec_Exited{}
-	mi := &file_provider_v1_proto_msgTypes[45]
+	mi := &file_provider_v1_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2550,7 +2658,7 @@ func (x *Exec_Exited) String() string {
 func (*Exec_Exited) ProtoMessage() {}
 
 func (x *Exec_Exited) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[45]
+	mi := &file_provider_v1_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2601,7 +2709,7 @@ type Exec_Output struct {
 
 func (x *Exec_Output) Reset() {
 	*x = Exec_Output{}
-	mi := &file_provider_v1_proto_msgTypes[46]
+	mi := &file_provider_v1_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2613,7 +2721,7 @@ func (x *Exec_Output) String() string {
 func (*Exec_Output) ProtoMessage() {}
 
 func (x *Exec_Output) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[46]
+	mi := &file_provider_v1_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2685,6 +2793,102 @@ func (*Exec_Output_Stderr) isExec_Output_Output() {}
 
 func (*Exec_Output_Exited) isExec_Output_Output() {}
 
+type Sweep_Request struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Remove        []*HostObject          `protobuf:"bytes,1,rep,name=remove,proto3" json:"remove,omitempty"` // removed before listing
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Sweep_Request) Reset() {
+	*x = Sweep_Request{}
+	mi := &file_provider_v1_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Sweep_Request) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Sweep_Request) ProtoMessage() {}
+
+func (x *Sweep_Request) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Sweep_Request.ProtoReflect.Descriptor instead.
+func (*Sweep_Request) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{15, 0}
+}
+
+func (x *Sweep_Request) GetRemove() []*HostObject {
+	if x != nil {
+		return x.Remove
+	}
+	return nil
+}
+
+type Sweep_Response struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Objects       []*HostObject          `protobuf:"bytes,1,rep,name=objects,proto3" json:"objects,omitempty"` // what is on the host now
+	Diagnostics   []*Diagnostic          `protobuf:"bytes,2,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Sweep_Response) Reset() {
+	*x = Sweep_Response{}
+	mi := &file_provider_v1_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Sweep_Response) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Sweep_Response) ProtoMessage() {}
+
+func (x *Sweep_Response) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Sweep_Response.ProtoReflect.Descriptor instead.
+func (*Sweep_Response) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{15, 1}
+}
+
+func (x *Sweep_Response) GetObjects() []*HostObject {
+	if x != nil {
+		return x.Objects
+	}
+	return nil
+}
+
+func (x *Sweep_Response) GetDiagnostics() []*Diagnostic {
+	if x != nil {
+		return x.Diagnostics
+	}
+	return nil
+}
+
 type Stop_Request struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -2693,7 +2897,7 @@ type Stop_Request struct {
 
 func (x *Stop_Request) Reset() {
 	*x = Stop_Request{}
-	mi := &file_provider_v1_proto_msgTypes[47]
+	mi := &file_provider_v1_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2705,7 +2909,7 @@ func (x *Stop_Request) String() string {
 func (*Stop_Request) ProtoMessage() {}
 
 func (x *Stop_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[47]
+	mi := &file_provider_v1_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2718,7 +2922,7 @@ func (x *Stop_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop_Request.ProtoReflect.Descriptor instead.
 func (*Stop_Request) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{14, 0}
+	return file_provider_v1_proto_rawDescGZIP(), []int{16, 0}
 }
 
 type Stop_Response struct {
@@ -2730,7 +2934,7 @@ type Stop_Response struct {
 
 func (x *Stop_Response) Reset() {
 	*x = Stop_Response{}
-	mi := &file_provider_v1_proto_msgTypes[48]
+	mi := &file_provider_v1_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2742,7 +2946,7 @@ func (x *Stop_Response) String() string {
 func (*Stop_Response) ProtoMessage() {}
 
 func (x *Stop_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[48]
+	mi := &file_provider_v1_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2755,7 +2959,7 @@ func (x *Stop_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop_Response.ProtoReflect.Descriptor instead.
 func (*Stop_Response) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{14, 1}
+	return file_provider_v1_proto_rawDescGZIP(), []int{16, 1}
 }
 
 func (x *Stop_Response) GetError() string {
@@ -2929,11 +3133,23 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\x06stdout\x18\x01 \x01(\fH\x00R\x06stdout\x12\x18\n" +
 	"\x06stderr\x18\x02 \x01(\fH\x00R\x06stderr\x129\n" +
 	"\x06exited\x18\x03 \x01(\v2\x1f.benito.provider.v1.Exec.ExitedH\x00R\x06exitedB\b\n" +
-	"\x06output\"3\n" +
+	"\x06output\"y\n" +
+	"\n" +
+	"HostObject\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12#\n" +
+	"\rkey_attribute\x18\x02 \x01(\tR\fkeyAttribute\x12\x10\n" +
+	"\x03key\x18\x03 \x01(\tR\x03key\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\"\xd3\x01\n" +
+	"\x05Sweep\x1aA\n" +
+	"\aRequest\x126\n" +
+	"\x06remove\x18\x01 \x03(\v2\x1e.benito.provider.v1.HostObjectR\x06remove\x1a\x86\x01\n" +
+	"\bResponse\x128\n" +
+	"\aobjects\x18\x01 \x03(\v2\x1e.benito.provider.v1.HostObjectR\aobjects\x12@\n" +
+	"\vdiagnostics\x18\x02 \x03(\v2\x1e.benito.provider.v1.DiagnosticR\vdiagnostics\"3\n" +
 	"\x04Stop\x1a\t\n" +
 	"\aRequest\x1a \n" +
 	"\bResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error2\xd9\a\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error2\xa9\b\n" +
 	"\bProvider\x12Z\n" +
 	"\tGetSchema\x12%.benito.provider.v1.GetSchema.Request\x1a&.benito.provider.v1.GetSchema.Response\x12Z\n" +
 	"\tConfigure\x12%.benito.provider.v1.Configure.Request\x1a&.benito.provider.v1.Configure.Response\x12r\n" +
@@ -2943,7 +3159,8 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\x0eApplyResources\x12%.benito.provider.v1.ApplyStream.Calls\x1a'.benito.provider.v1.ApplyStream.Results(\x010\x01\x12f\n" +
 	"\rReadResources\x12).benito.provider.v1.ReadResources.Request\x1a*.benito.provider.v1.ReadResources.Response\x12i\n" +
 	"\x0eImportResource\x12*.benito.provider.v1.ImportResource.Request\x1a+.benito.provider.v1.ImportResource.Response\x12K\n" +
-	"\x04Exec\x12\x1e.benito.provider.v1.Exec.Input\x1a\x1f.benito.provider.v1.Exec.Output(\x010\x01\x12K\n" +
+	"\x04Exec\x12\x1e.benito.provider.v1.Exec.Input\x1a\x1f.benito.provider.v1.Exec.Output(\x010\x01\x12N\n" +
+	"\x05Sweep\x12!.benito.provider.v1.Sweep.Request\x1a\".benito.provider.v1.Sweep.Response\x12K\n" +
 	"\x04Stop\x12 .benito.provider.v1.Stop.Request\x1a!.benito.provider.v1.Stop.ResponseB5Z3github.com/benito-net/benito/providers/plugin/protob\x06proto3"
 
 var (
@@ -2959,7 +3176,7 @@ func file_provider_v1_proto_rawDescGZIP() []byte {
 }
 
 var file_provider_v1_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_provider_v1_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_provider_v1_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_provider_v1_proto_goTypes = []any{
 	(Diagnostic_Severity)(0),           // 0: benito.provider.v1.Diagnostic.Severity
 	(*DynamicValue)(nil),               // 1: benito.provider.v1.DynamicValue
@@ -2976,109 +3193,118 @@ var file_provider_v1_proto_goTypes = []any{
 	(*ReadResources)(nil),              // 12: benito.provider.v1.ReadResources
 	(*ImportResource)(nil),             // 13: benito.provider.v1.ImportResource
 	(*Exec)(nil),                       // 14: benito.provider.v1.Exec
-	(*Stop)(nil),                       // 15: benito.provider.v1.Stop
-	(*AttributePath_Step)(nil),         // 16: benito.provider.v1.AttributePath.Step
-	(*Schema_Attribute)(nil),           // 17: benito.provider.v1.Schema.Attribute
-	(*Schema_ResourceType)(nil),        // 18: benito.provider.v1.Schema.ResourceType
-	(*GetSchema_Request)(nil),          // 19: benito.provider.v1.GetSchema.Request
-	(*GetSchema_Response)(nil),         // 20: benito.provider.v1.GetSchema.Response
-	(*Configure_Request)(nil),          // 21: benito.provider.v1.Configure.Request
-	(*Configure_Response)(nil),         // 22: benito.provider.v1.Configure.Response
-	nil,                                // 23: benito.provider.v1.Configure.Request.SiteEntry
-	(*ValidateResources_Resource)(nil), // 24: benito.provider.v1.ValidateResources.Resource
-	(*ValidateResources_Request)(nil),  // 25: benito.provider.v1.ValidateResources.Request
-	(*ValidateResources_Response)(nil), // 26: benito.provider.v1.ValidateResources.Response
-	(*PlanResources_Change)(nil),       // 27: benito.provider.v1.PlanResources.Change
-	(*PlanResources_Planned)(nil),      // 28: benito.provider.v1.PlanResources.Planned
-	(*PlanResources_Request)(nil),      // 29: benito.provider.v1.PlanResources.Request
-	(*PlanResources_Response)(nil),     // 30: benito.provider.v1.PlanResources.Response
-	(*ApplyResource_Request)(nil),      // 31: benito.provider.v1.ApplyResource.Request
-	(*ApplyResource_Response)(nil),     // 32: benito.provider.v1.ApplyResource.Response
-	(*ApplyStream_Call)(nil),           // 33: benito.provider.v1.ApplyStream.Call
-	(*ApplyStream_Result)(nil),         // 34: benito.provider.v1.ApplyStream.Result
-	(*ApplyStream_Calls)(nil),          // 35: benito.provider.v1.ApplyStream.Calls
-	(*ApplyStream_Results)(nil),        // 36: benito.provider.v1.ApplyStream.Results
-	(*ReadResources_Resource)(nil),     // 37: benito.provider.v1.ReadResources.Resource
-	(*ReadResources_Result)(nil),       // 38: benito.provider.v1.ReadResources.Result
-	(*ReadResources_Request)(nil),      // 39: benito.provider.v1.ReadResources.Request
-	(*ReadResources_Response)(nil),     // 40: benito.provider.v1.ReadResources.Response
-	(*ImportResource_Request)(nil),     // 41: benito.provider.v1.ImportResource.Request
-	(*ImportResource_Response)(nil),    // 42: benito.provider.v1.ImportResource.Response
-	(*Exec_WindowSize)(nil),            // 43: benito.provider.v1.Exec.WindowSize
-	(*Exec_Start)(nil),                 // 44: benito.provider.v1.Exec.Start
-	(*Exec_Input)(nil),                 // 45: benito.provider.v1.Exec.Input
-	(*Exec_Exited)(nil),                // 46: benito.provider.v1.Exec.Exited
-	(*Exec_Output)(nil),                // 47: benito.provider.v1.Exec.Output
-	(*Stop_Request)(nil),               // 48: benito.provider.v1.Stop.Request
-	(*Stop_Response)(nil),              // 49: benito.provider.v1.Stop.Response
+	(*HostObject)(nil),                 // 15: benito.provider.v1.HostObject
+	(*Sweep)(nil),                      // 16: benito.provider.v1.Sweep
+	(*Stop)(nil),                       // 17: benito.provider.v1.Stop
+	(*AttributePath_Step)(nil),         // 18: benito.provider.v1.AttributePath.Step
+	(*Schema_Attribute)(nil),           // 19: benito.provider.v1.Schema.Attribute
+	(*Schema_ResourceType)(nil),        // 20: benito.provider.v1.Schema.ResourceType
+	(*GetSchema_Request)(nil),          // 21: benito.provider.v1.GetSchema.Request
+	(*GetSchema_Response)(nil),         // 22: benito.provider.v1.GetSchema.Response
+	(*Configure_Request)(nil),          // 23: benito.provider.v1.Configure.Request
+	(*Configure_Response)(nil),         // 24: benito.provider.v1.Configure.Response
+	nil,                                // 25: benito.provider.v1.Configure.Request.SiteEntry
+	(*ValidateResources_Resource)(nil), // 26: benito.provider.v1.ValidateResources.Resource
+	(*ValidateResources_Request)(nil),  // 27: benito.provider.v1.ValidateResources.Request
+	(*ValidateResources_Response)(nil), // 28: benito.provider.v1.ValidateResources.Response
+	(*PlanResources_Change)(nil),       // 29: benito.provider.v1.PlanResources.Change
+	(*PlanResources_Planned)(nil),      // 30: benito.provider.v1.PlanResources.Planned
+	(*PlanResources_Request)(nil),      // 31: benito.provider.v1.PlanResources.Request
+	(*PlanResources_Response)(nil),     // 32: benito.provider.v1.PlanResources.Response
+	(*ApplyResource_Request)(nil),      // 33: benito.provider.v1.ApplyResource.Request
+	(*ApplyResource_Response)(nil),     // 34: benito.provider.v1.ApplyResource.Response
+	(*ApplyStream_Call)(nil),           // 35: benito.provider.v1.ApplyStream.Call
+	(*ApplyStream_Result)(nil),         // 36: benito.provider.v1.ApplyStream.Result
+	(*ApplyStream_Calls)(nil),          // 37: benito.provider.v1.ApplyStream.Calls
+	(*ApplyStream_Results)(nil),        // 38: benito.provider.v1.ApplyStream.Results
+	(*ReadResources_Resource)(nil),     // 39: benito.provider.v1.ReadResources.Resource
+	(*ReadResources_Result)(nil),       // 40: benito.provider.v1.ReadResources.Result
+	(*ReadResources_Request)(nil),      // 41: benito.provider.v1.ReadResources.Request
+	(*ReadResources_Response)(nil),     // 42: benito.provider.v1.ReadResources.Response
+	(*ImportResource_Request)(nil),     // 43: benito.provider.v1.ImportResource.Request
+	(*ImportResource_Response)(nil),    // 44: benito.provider.v1.ImportResource.Response
+	(*Exec_WindowSize)(nil),            // 45: benito.provider.v1.Exec.WindowSize
+	(*Exec_Start)(nil),                 // 46: benito.provider.v1.Exec.Start
+	(*Exec_Input)(nil),                 // 47: benito.provider.v1.Exec.Input
+	(*Exec_Exited)(nil),                // 48: benito.provider.v1.Exec.Exited
+	(*Exec_Output)(nil),                // 49: benito.provider.v1.Exec.Output
+	(*Sweep_Request)(nil),              // 50: benito.provider.v1.Sweep.Request
+	(*Sweep_Response)(nil),             // 51: benito.provider.v1.Sweep.Response
+	(*Stop_Request)(nil),               // 52: benito.provider.v1.Stop.Request
+	(*Stop_Response)(nil),              // 53: benito.provider.v1.Stop.Response
 }
 var file_provider_v1_proto_depIdxs = []int32{
-	16, // 0: benito.provider.v1.AttributePath.steps:type_name -> benito.provider.v1.AttributePath.Step
+	18, // 0: benito.provider.v1.AttributePath.steps:type_name -> benito.provider.v1.AttributePath.Step
 	0,  // 1: benito.provider.v1.Diagnostic.severity:type_name -> benito.provider.v1.Diagnostic.Severity
 	2,  // 2: benito.provider.v1.Diagnostic.attribute:type_name -> benito.provider.v1.AttributePath
-	18, // 3: benito.provider.v1.Schema.resource_types:type_name -> benito.provider.v1.Schema.ResourceType
-	17, // 4: benito.provider.v1.Schema.ResourceType.attributes:type_name -> benito.provider.v1.Schema.Attribute
+	20, // 3: benito.provider.v1.Schema.resource_types:type_name -> benito.provider.v1.Schema.ResourceType
+	19, // 4: benito.provider.v1.Schema.ResourceType.attributes:type_name -> benito.provider.v1.Schema.Attribute
 	4,  // 5: benito.provider.v1.GetSchema.Response.info:type_name -> benito.provider.v1.ProviderInfo
 	5,  // 6: benito.provider.v1.GetSchema.Response.schema:type_name -> benito.provider.v1.Schema
 	3,  // 7: benito.provider.v1.GetSchema.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	23, // 8: benito.provider.v1.Configure.Request.site:type_name -> benito.provider.v1.Configure.Request.SiteEntry
+	25, // 8: benito.provider.v1.Configure.Request.site:type_name -> benito.provider.v1.Configure.Request.SiteEntry
 	3,  // 9: benito.provider.v1.Configure.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
 	1,  // 10: benito.provider.v1.ValidateResources.Resource.config:type_name -> benito.provider.v1.DynamicValue
-	24, // 11: benito.provider.v1.ValidateResources.Request.resources:type_name -> benito.provider.v1.ValidateResources.Resource
+	26, // 11: benito.provider.v1.ValidateResources.Request.resources:type_name -> benito.provider.v1.ValidateResources.Resource
 	3,  // 12: benito.provider.v1.ValidateResources.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
 	1,  // 13: benito.provider.v1.PlanResources.Change.prior:type_name -> benito.provider.v1.DynamicValue
 	1,  // 14: benito.provider.v1.PlanResources.Change.proposed:type_name -> benito.provider.v1.DynamicValue
 	1,  // 15: benito.provider.v1.PlanResources.Planned.planned:type_name -> benito.provider.v1.DynamicValue
 	2,  // 16: benito.provider.v1.PlanResources.Planned.requires_replace:type_name -> benito.provider.v1.AttributePath
-	27, // 17: benito.provider.v1.PlanResources.Request.changes:type_name -> benito.provider.v1.PlanResources.Change
-	28, // 18: benito.provider.v1.PlanResources.Response.changes:type_name -> benito.provider.v1.PlanResources.Planned
+	29, // 17: benito.provider.v1.PlanResources.Request.changes:type_name -> benito.provider.v1.PlanResources.Change
+	30, // 18: benito.provider.v1.PlanResources.Response.changes:type_name -> benito.provider.v1.PlanResources.Planned
 	3,  // 19: benito.provider.v1.PlanResources.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
 	1,  // 20: benito.provider.v1.ApplyResource.Request.prior:type_name -> benito.provider.v1.DynamicValue
 	1,  // 21: benito.provider.v1.ApplyResource.Request.planned:type_name -> benito.provider.v1.DynamicValue
 	1,  // 22: benito.provider.v1.ApplyResource.Response.new:type_name -> benito.provider.v1.DynamicValue
 	3,  // 23: benito.provider.v1.ApplyResource.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	31, // 24: benito.provider.v1.ApplyStream.Call.request:type_name -> benito.provider.v1.ApplyResource.Request
-	32, // 25: benito.provider.v1.ApplyStream.Result.response:type_name -> benito.provider.v1.ApplyResource.Response
-	33, // 26: benito.provider.v1.ApplyStream.Calls.calls:type_name -> benito.provider.v1.ApplyStream.Call
-	34, // 27: benito.provider.v1.ApplyStream.Results.results:type_name -> benito.provider.v1.ApplyStream.Result
+	33, // 24: benito.provider.v1.ApplyStream.Call.request:type_name -> benito.provider.v1.ApplyResource.Request
+	34, // 25: benito.provider.v1.ApplyStream.Result.response:type_name -> benito.provider.v1.ApplyResource.Response
+	35, // 26: benito.provider.v1.ApplyStream.Calls.calls:type_name -> benito.provider.v1.ApplyStream.Call
+	36, // 27: benito.provider.v1.ApplyStream.Results.results:type_name -> benito.provider.v1.ApplyStream.Result
 	1,  // 28: benito.provider.v1.ReadResources.Resource.current:type_name -> benito.provider.v1.DynamicValue
 	1,  // 29: benito.provider.v1.ReadResources.Result.new:type_name -> benito.provider.v1.DynamicValue
-	37, // 30: benito.provider.v1.ReadResources.Request.resources:type_name -> benito.provider.v1.ReadResources.Resource
-	38, // 31: benito.provider.v1.ReadResources.Response.resources:type_name -> benito.provider.v1.ReadResources.Result
+	39, // 30: benito.provider.v1.ReadResources.Request.resources:type_name -> benito.provider.v1.ReadResources.Resource
+	40, // 31: benito.provider.v1.ReadResources.Response.resources:type_name -> benito.provider.v1.ReadResources.Result
 	3,  // 32: benito.provider.v1.ReadResources.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
 	1,  // 33: benito.provider.v1.ImportResource.Response.new:type_name -> benito.provider.v1.DynamicValue
 	3,  // 34: benito.provider.v1.ImportResource.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
 	1,  // 35: benito.provider.v1.Exec.Start.value:type_name -> benito.provider.v1.DynamicValue
-	43, // 36: benito.provider.v1.Exec.Start.terminal:type_name -> benito.provider.v1.Exec.WindowSize
-	44, // 37: benito.provider.v1.Exec.Input.start:type_name -> benito.provider.v1.Exec.Start
-	43, // 38: benito.provider.v1.Exec.Input.resize:type_name -> benito.provider.v1.Exec.WindowSize
+	45, // 36: benito.provider.v1.Exec.Start.terminal:type_name -> benito.provider.v1.Exec.WindowSize
+	46, // 37: benito.provider.v1.Exec.Input.start:type_name -> benito.provider.v1.Exec.Start
+	45, // 38: benito.provider.v1.Exec.Input.resize:type_name -> benito.provider.v1.Exec.WindowSize
 	3,  // 39: benito.provider.v1.Exec.Exited.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	46, // 40: benito.provider.v1.Exec.Output.exited:type_name -> benito.provider.v1.Exec.Exited
-	19, // 41: benito.provider.v1.Provider.GetSchema:input_type -> benito.provider.v1.GetSchema.Request
-	21, // 42: benito.provider.v1.Provider.Configure:input_type -> benito.provider.v1.Configure.Request
-	25, // 43: benito.provider.v1.Provider.ValidateResources:input_type -> benito.provider.v1.ValidateResources.Request
-	29, // 44: benito.provider.v1.Provider.PlanResources:input_type -> benito.provider.v1.PlanResources.Request
-	31, // 45: benito.provider.v1.Provider.ApplyResource:input_type -> benito.provider.v1.ApplyResource.Request
-	35, // 46: benito.provider.v1.Provider.ApplyResources:input_type -> benito.provider.v1.ApplyStream.Calls
-	39, // 47: benito.provider.v1.Provider.ReadResources:input_type -> benito.provider.v1.ReadResources.Request
-	41, // 48: benito.provider.v1.Provider.ImportResource:input_type -> benito.provider.v1.ImportResource.Request
-	45, // 49: benito.provider.v1.Provider.Exec:input_type -> benito.provider.v1.Exec.Input
-	48, // 50: benito.provider.v1.Provider.Stop:input_type -> benito.provider.v1.Stop.Request
-	20, // 51: benito.provider.v1.Provider.GetSchema:output_type -> benito.provider.v1.GetSchema.Response
-	22, // 52: benito.provider.v1.Provider.Configure:output_type -> benito.provider.v1.Configure.Response
-	26, // 53: benito.provider.v1.Provider.ValidateResources:output_type -> benito.provider.v1.ValidateResources.Response
-	30, // 54: benito.provider.v1.Provider.PlanResources:output_type -> benito.provider.v1.PlanResources.Response
-	32, // 55: benito.provider.v1.Provider.ApplyResource:output_type -> benito.provider.v1.ApplyResource.Response
-	36, // 56: benito.provider.v1.Provider.ApplyResources:output_type -> benito.provider.v1.ApplyStream.Results
-	40, // 57: benito.provider.v1.Provider.ReadResources:output_type -> benito.provider.v1.ReadResources.Response
-	42, // 58: benito.provider.v1.Provider.ImportResource:output_type -> benito.provider.v1.ImportResource.Response
-	47, // 59: benito.provider.v1.Provider.Exec:output_type -> benito.provider.v1.Exec.Output
-	49, // 60: benito.provider.v1.Provider.Stop:output_type -> benito.provider.v1.Stop.Response
-	51, // [51:61] is the sub-list for method output_type
-	41, // [41:51] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	48, // 40: benito.provider.v1.Exec.Output.exited:type_name -> benito.provider.v1.Exec.Exited
+	15, // 41: benito.provider.v1.Sweep.Request.remove:type_name -> benito.provider.v1.HostObject
+	15, // 42: benito.provider.v1.Sweep.Response.objects:type_name -> benito.provider.v1.HostObject
+	3,  // 43: benito.provider.v1.Sweep.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
+	21, // 44: benito.provider.v1.Provider.GetSchema:input_type -> benito.provider.v1.GetSchema.Request
+	23, // 45: benito.provider.v1.Provider.Configure:input_type -> benito.provider.v1.Configure.Request
+	27, // 46: benito.provider.v1.Provider.ValidateResources:input_type -> benito.provider.v1.ValidateResources.Request
+	31, // 47: benito.provider.v1.Provider.PlanResources:input_type -> benito.provider.v1.PlanResources.Request
+	33, // 48: benito.provider.v1.Provider.ApplyResource:input_type -> benito.provider.v1.ApplyResource.Request
+	37, // 49: benito.provider.v1.Provider.ApplyResources:input_type -> benito.provider.v1.ApplyStream.Calls
+	41, // 50: benito.provider.v1.Provider.ReadResources:input_type -> benito.provider.v1.ReadResources.Request
+	43, // 51: benito.provider.v1.Provider.ImportResource:input_type -> benito.provider.v1.ImportResource.Request
+	47, // 52: benito.provider.v1.Provider.Exec:input_type -> benito.provider.v1.Exec.Input
+	50, // 53: benito.provider.v1.Provider.Sweep:input_type -> benito.provider.v1.Sweep.Request
+	52, // 54: benito.provider.v1.Provider.Stop:input_type -> benito.provider.v1.Stop.Request
+	22, // 55: benito.provider.v1.Provider.GetSchema:output_type -> benito.provider.v1.GetSchema.Response
+	24, // 56: benito.provider.v1.Provider.Configure:output_type -> benito.provider.v1.Configure.Response
+	28, // 57: benito.provider.v1.Provider.ValidateResources:output_type -> benito.provider.v1.ValidateResources.Response
+	32, // 58: benito.provider.v1.Provider.PlanResources:output_type -> benito.provider.v1.PlanResources.Response
+	34, // 59: benito.provider.v1.Provider.ApplyResource:output_type -> benito.provider.v1.ApplyResource.Response
+	38, // 60: benito.provider.v1.Provider.ApplyResources:output_type -> benito.provider.v1.ApplyStream.Results
+	42, // 61: benito.provider.v1.Provider.ReadResources:output_type -> benito.provider.v1.ReadResources.Response
+	44, // 62: benito.provider.v1.Provider.ImportResource:output_type -> benito.provider.v1.ImportResource.Response
+	49, // 63: benito.provider.v1.Provider.Exec:output_type -> benito.provider.v1.Exec.Output
+	51, // 64: benito.provider.v1.Provider.Sweep:output_type -> benito.provider.v1.Sweep.Response
+	53, // 65: benito.provider.v1.Provider.Stop:output_type -> benito.provider.v1.Stop.Response
+	55, // [55:66] is the sub-list for method output_type
+	44, // [44:55] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_provider_v1_proto_init() }
@@ -3086,19 +3312,19 @@ func file_provider_v1_proto_init() {
 	if File_provider_v1_proto != nil {
 		return
 	}
-	file_provider_v1_proto_msgTypes[15].OneofWrappers = []any{
+	file_provider_v1_proto_msgTypes[17].OneofWrappers = []any{
 		(*AttributePath_Step_AttributeName)(nil),
 		(*AttributePath_Step_ElementKeyString)(nil),
 		(*AttributePath_Step_ElementKeyInt)(nil),
 	}
-	file_provider_v1_proto_msgTypes[44].OneofWrappers = []any{
+	file_provider_v1_proto_msgTypes[46].OneofWrappers = []any{
 		(*Exec_Input_Start)(nil),
 		(*Exec_Input_Stdin)(nil),
 		(*Exec_Input_StdinClosed)(nil),
 		(*Exec_Input_Resize)(nil),
 		(*Exec_Input_Signal)(nil),
 	}
-	file_provider_v1_proto_msgTypes[46].OneofWrappers = []any{
+	file_provider_v1_proto_msgTypes[48].OneofWrappers = []any{
 		(*Exec_Output_Stdout)(nil),
 		(*Exec_Output_Stderr)(nil),
 		(*Exec_Output_Exited)(nil),
@@ -3109,7 +3335,7 @@ func file_provider_v1_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provider_v1_proto_rawDesc), len(file_provider_v1_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   49,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -42,6 +42,7 @@ const (
 	Provider_ReadResources_FullMethodName     = "/benito.provider.v1.Provider/ReadResources"
 	Provider_ImportResource_FullMethodName    = "/benito.provider.v1.Provider/ImportResource"
 	Provider_Exec_FullMethodName              = "/benito.provider.v1.Provider/Exec"
+	Provider_Sweep_FullMethodName             = "/benito.provider.v1.Provider/Sweep"
 	Provider_Stop_FullMethodName              = "/benito.provider.v1.Provider/Stop"
 )
 
@@ -64,6 +65,11 @@ type ProviderClient interface {
 	// schema, for as long as the command runs (no time limit): see Exec. A
 	// provider built before it answers Unimplemented.
 	Exec(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Exec_Input, Exec_Output], error)
+	// Sweep lists what the provider made on the host for the configured
+	// experiment, found from the host alone (not from benito's state), after
+	// removing the objects the request names. A provider built before it
+	// answers Unimplemented, which benito takes as nothing found.
+	Sweep(ctx context.Context, in *Sweep_Request, opts ...grpc.CallOption) (*Sweep_Response, error)
 	Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error)
 }
 
@@ -171,6 +177,16 @@ func (c *providerClient) Exec(ctx context.Context, opts ...grpc.CallOption) (grp
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Provider_ExecClient = grpc.BidiStreamingClient[Exec_Input, Exec_Output]
 
+func (c *providerClient) Sweep(ctx context.Context, in *Sweep_Request, opts ...grpc.CallOption) (*Sweep_Response, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Sweep_Response)
+	err := c.cc.Invoke(ctx, Provider_Sweep_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *providerClient) Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Stop_Response)
@@ -200,6 +216,11 @@ type ProviderServer interface {
 	// schema, for as long as the command runs (no time limit): see Exec. A
 	// provider built before it answers Unimplemented.
 	Exec(grpc.BidiStreamingServer[Exec_Input, Exec_Output]) error
+	// Sweep lists what the provider made on the host for the configured
+	// experiment, found from the host alone (not from benito's state), after
+	// removing the objects the request names. A provider built before it
+	// answers Unimplemented, which benito takes as nothing found.
+	Sweep(context.Context, *Sweep_Request) (*Sweep_Response, error)
 	Stop(context.Context, *Stop_Request) (*Stop_Response, error)
 	mustEmbedUnimplementedProviderServer()
 }
@@ -237,6 +258,9 @@ func (UnimplementedProviderServer) ImportResource(context.Context, *ImportResour
 }
 func (UnimplementedProviderServer) Exec(grpc.BidiStreamingServer[Exec_Input, Exec_Output]) error {
 	return status.Errorf(codes.Unimplemented, "method Exec not implemented")
+}
+func (UnimplementedProviderServer) Sweep(context.Context, *Sweep_Request) (*Sweep_Response, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Sweep not implemented")
 }
 func (UnimplementedProviderServer) Stop(context.Context, *Stop_Request) (*Stop_Response, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Stop not implemented")
@@ -402,6 +426,24 @@ func _Provider_Exec_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Provider_ExecServer = grpc.BidiStreamingServer[Exec_Input, Exec_Output]
 
+func _Provider_Sweep_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Sweep_Request)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProviderServer).Sweep(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Provider_Sweep_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProviderServer).Sweep(ctx, req.(*Sweep_Request))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Provider_Stop_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(Stop_Request)
 	if err := dec(in); err != nil {
@@ -454,6 +496,10 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ImportResource",
 			Handler:    _Provider_ImportResource_Handler,
+		},
+		{
+			MethodName: "Sweep",
+			Handler:    _Provider_Sweep_Handler,
 		},
 		{
 			MethodName: "Stop",

@@ -1,0 +1,453 @@
+package daemon
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A process started with a Group in its Spec is born in that cgroup: the
+// kernel puts it there as it creates it (clone3 with CLONE_INTO_CGROUP on
+// the unified hierarchy; on a v1 hierarchy, by forking from a thread moved
+// into the group first), and everything it forks is born there too, a
+// daemon that forks itself into the background included. So whatever
+// benito starts can be found from the host alone (/proc/PID/cgroup,
+// `systemd-cgls`, the group's cgroup.procs), even when benito died before
+// it recorded the process, and killed with everything it started.
+
+// Hierarchy is a mounted cgroup hierarchy.
+type Hierarchy struct {
+	// Mount is where it is mounted.
+	Mount string
+	// V2 says it is the unified hierarchy (cgroup2); otherwise it is a
+	// v1 hierarchy, named in /proc/PID/cgroup by its controllers (or
+	// name=NAME) in name.
+	V2   bool
+	name string
+}
+
+// HostHierarchy returns the hierarchy benito's groups are made in: the
+// unified one (cgroup2) wherever it is mounted (/sys/fs/cgroup on a host
+// of cgroup v2; /sys/fs/cgroup/unified on a hybrid host, whose unified
+// hierarchy has no controllers but tracks processes all the same), else a
+// v1 hierarchy: systemd's named one, or the pids controller's, or the
+// first mounted. The groups only mark processes: no controller is
+// enabled or limited.
+var HostHierarchy = sync.OnceValues(func() (Hierarchy, error) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return Hierarchy{}, fmt.Errorf("finding the cgroup hierarchies: %w", err)
+	}
+	return pickHierarchy(parseMountinfo(string(b)))
+})
+
+// parseMountinfo returns the cgroup hierarchies mounted, in mount order.
+func parseMountinfo(info string) []Hierarchy {
+	var hs []Hierarchy
+	seen := map[string]bool{}
+	for _, line := range strings.Split(info, "\n") {
+		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS
+		pre, post, ok := strings.Cut(line, " - ")
+		if !ok {
+			continue
+		}
+		pf, qf := strings.Fields(pre), strings.Fields(post)
+		if len(pf) < 5 || len(qf) < 3 {
+			continue
+		}
+		mount := unescapeMount(pf[4])
+		switch qf[0] {
+		case "cgroup2":
+			hs = append(hs, Hierarchy{Mount: mount, V2: true})
+		case "cgroup":
+			var names []string
+			for _, o := range strings.Split(qf[2], ",") {
+				if strings.HasPrefix(o, "name=") || (o != "rw" && o != "ro" && !strings.Contains(o, "=") && o != "clone_children" && o != "noprefix" && o != "xattr" && o != "none" && o != "cpuset_v2_mode") {
+					names = append(names, o)
+				}
+			}
+			name := strings.Join(names, ",")
+			if name == "" || seen[name] {
+				continue
+			}
+			seen[name] = true
+			hs = append(hs, Hierarchy{Mount: mount, name: name})
+		}
+	}
+	return hs
+}
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func pickHierarchy(hs []Hierarchy) (Hierarchy, error) {
+	for _, h := range hs {
+		if h.V2 {
+			return h, nil
+		}
+	}
+	for _, want := range []string{"name=systemd", "pids"} {
+		for _, h := range hs {
+			if h.name == want {
+				return h, nil
+			}
+		}
+	}
+	if len(hs) > 0 {
+		return hs[0], nil
+	}
+	return Hierarchy{}, errors.New("no cgroup hierarchy is mounted: benito marks the processes it starts with a cgroup; mount cgroup2 (mount -t cgroup2 none /sys/fs/cgroup)")
+}
+
+// V1Hierarchy returns the mounted v1 hierarchy of the controller (or
+// name=NAME) given; for tests of the v1 path on a host that has both.
+func V1Hierarchy(name string) (Hierarchy, bool) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return Hierarchy{}, false
+	}
+	for _, h := range parseMountinfo(string(b)) {
+		if !h.V2 && h.name == name {
+			return h, true
+		}
+	}
+	return Hierarchy{}, false
+}
+
+// Group is a cgroup of a hierarchy, by its path below the hierarchy's
+// root. The zero Group is none: a Spec without one starts its process
+// where benito runs.
+type Group struct {
+	h    Hierarchy
+	path string
+}
+
+// Group returns the group at path (slash-separated, below the root).
+func (h Hierarchy) Group(path string) Group {
+	return Group{h: h, path: strings.Trim(path, "/")}
+}
+
+// IsZero reports whether g is no group.
+func (g Group) IsZero() bool { return g.path == "" }
+
+// Child returns the group below g named by names, one per level. A name
+// must not hold a slash.
+func (g Group) Child(names ...string) Group {
+	return Group{h: g.h, path: strings.Join(append([]string{g.path}, names...), "/")}
+}
+
+// Path is the group's path below the hierarchy's root, as
+// /proc/PID/cgroup shows it (with a leading slash).
+func (g Group) Path() string { return "/" + g.path }
+
+// Dir is the group's directory.
+func (g Group) Dir() string { return filepath.Join(g.h.Mount, g.path) }
+
+// String names the group for people: its directory.
+func (g Group) String() string { return "cgroup " + g.Dir() }
+
+// Exists reports whether the group's directory exists.
+func (g Group) Exists() bool {
+	fi, err := os.Stat(g.Dir())
+	return err == nil && fi.IsDir()
+}
+
+// Children returns the names of the groups right below g, sorted; none
+// when g does not exist.
+func (g Group) Children() ([]string, error) {
+	entries, err := os.ReadDir(g.Dir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// make makes the group's directory and its parents. A parent removed by
+// a prune between two steps is made again.
+func (g Group) make() error {
+	var err error
+	for range 5 {
+		if err = os.MkdirAll(g.Dir(), 0o755); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("making %s: %w", g, err)
+	}
+	return nil
+}
+
+// start starts cmd (not yet started) with its process born in g, or
+// where benito runs when g is zero.
+func (g Group) start(cmd *exec.Cmd) error {
+	if g.IsZero() {
+		return cmd.Start()
+	}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	var err error
+	for range 5 {
+		if err = g.make(); err != nil {
+			return err
+		}
+		if g.h.V2 {
+			err = g.startV2(cmd)
+		} else {
+			err = g.startV1(cmd)
+		}
+		// A group removed between its making and the start (a prune of
+		// an empty one) is made again.
+		if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENODEV) {
+			break
+		}
+	}
+	return err
+}
+
+// startV2 starts cmd with clone3(CLONE_INTO_CGROUP): the process is in the
+// group from its first instruction on.
+func (g Group) startV2(cmd *exec.Cmd) error {
+	fd, err := unix.Open(g.Dir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", g, err)
+	}
+	defer unix.Close(fd)
+	cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, fd
+	return cmd.Start()
+}
+
+// startV1 starts cmd from a thread moved into the group (v1 groups hold
+// threads; a child is born in its forking thread's groups), and moves the
+// thread back. A thread that cannot be moved back is not given back to
+// Go: its goroutine ends locked, and Go ends the thread.
+func (g Group) startV1(cmd *exec.Cmd) error {
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		var orig string
+		if orig, err = threadGroup(g.h); err != nil {
+			runtime.UnlockOSThread()
+			return
+		}
+		tid := strconv.Itoa(unix.Gettid())
+		if err = os.WriteFile(filepath.Join(g.Dir(), "tasks"), []byte(tid), 0); err != nil {
+			runtime.UnlockOSThread()
+			err = fmt.Errorf("moving a thread into %s: %w", g, err)
+			return
+		}
+		err = cmd.Start()
+		if os.WriteFile(filepath.Join(g.h.Mount, orig, "tasks"), []byte(tid), 0) == nil {
+			runtime.UnlockOSThread()
+		}
+	}()
+	<-done
+	return err
+}
+
+// threadGroup returns the path of the calling thread's group in v1
+// hierarchy h.
+func threadGroup(h Hierarchy) (string, error) {
+	b, err := os.ReadFile("/proc/thread-self/cgroup")
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		// ID:CONTROLLERS:PATH
+		f := strings.SplitN(line, ":", 3)
+		if len(f) == 3 && f[1] == h.name {
+			return f[2], nil
+		}
+	}
+	return "", fmt.Errorf("this thread is in no group of the %s hierarchy", h.name)
+}
+
+// Pids returns the processes in g and every group below it; none when g
+// does not exist.
+func (g Group) Pids() ([]int, error) {
+	var pids []int
+	err := g.walk(func(dir string) error {
+		b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+		return nil
+	})
+	slices.Sort(pids)
+	return slices.Compact(pids), err
+}
+
+// walk calls fn with the directory of g and of every group below it,
+// parents before children. A group removed meanwhile is skipped.
+func (g Group) walk(fn func(dir string) error) error {
+	err := filepath.WalkDir(g.Dir(), func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		return fn(path)
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// Kill kills (SIGKILL) every process in g and the groups below it, waits
+// up to timeout for them to be gone, and removes the groups. A group that
+// does not exist is no error. On the unified hierarchy, cgroup.kill does
+// it in one write, forks racing with it included; elsewhere each process
+// is signalled through a pidfd, after checking it is still in the group,
+// until none is left.
+func (g Group) Kill(timeout time.Duration) error {
+	if !g.Exists() {
+		return nil
+	}
+	deadline := time.Now().Add(timeout)
+	oneWrite := g.h.V2 && os.WriteFile(filepath.Join(g.Dir(), "cgroup.kill"), []byte("1"), 0) == nil
+	for sleep := 100 * time.Microsecond; ; {
+		pids, err := g.Pids()
+		if err != nil {
+			return fmt.Errorf("listing the processes of %s: %w", g, err)
+		}
+		if len(pids) == 0 {
+			break
+		}
+		if !oneWrite {
+			for _, pid := range pids {
+				killIn(pid, g)
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %d process(es) still running %v after SIGKILL (pids %v)", g, len(pids), timeout, pids)
+		}
+		time.Sleep(sleep)
+		if sleep < 20*time.Millisecond {
+			sleep *= 2
+		}
+	}
+	return g.Remove()
+}
+
+// killIn sends SIGKILL to pid if it is (still) in g or below: the pidfd
+// pins the process checked, so a pid reused meanwhile is not signalled.
+func killIn(pid int, g Group) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	if !g.holds(pid) {
+		return
+	}
+	unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+}
+
+// holds reports whether process pid is in g or a group below it.
+func (g Group) holds(pid int) bool {
+	p, ok := groupOf(pid, g.h)
+	return ok && (p == g.Path() || strings.HasPrefix(p, g.Path()+"/"))
+}
+
+// groupOf returns the path of process pid's group in hierarchy h.
+func groupOf(pid int, h Hierarchy) (string, bool) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		parts := strings.SplitN(s.Text(), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if (h.V2 && parts[0] == "0" && parts[1] == "") || (!h.V2 && parts[1] == h.name) {
+			return parts[2], true
+		}
+	}
+	return "", false
+}
+
+// GroupOf returns the path of process pid's group in h (as Group.Path
+// gives it), for messages and tests.
+func GroupOf(pid int, h Hierarchy) (string, bool) { return groupOf(pid, h) }
+
+// Remove removes g and the groups below it, deepest first. It fails on a
+// group that still holds a process; one already gone is no error.
+func (g Group) Remove() error {
+	var dirs []string
+	if err := g.walk(func(dir string) error { dirs = append(dirs, dir); return nil }); err != nil {
+		return err
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := unix.Rmdir(dirs[i]); err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("removing cgroup %s: %w", dirs[i], err)
+		}
+	}
+	return nil
+}
+
+// Prune removes g and then each of its parents up to (not including) the
+// hierarchy's root, as long as they are empty: no process, no group
+// below. It stops, without error, at the first that is not.
+func (g Group) Prune() {
+	for p := g.path; p != "" && p != "."; p = filepath.Dir(p) {
+		if err := unix.Rmdir(filepath.Join(g.h.Mount, p)); err != nil && !errors.Is(err, unix.ENOENT) {
+			return
+		}
+	}
+}

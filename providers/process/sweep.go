@@ -1,0 +1,161 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/providers"
+)
+
+// groupKillTimeout bounds the wait for a node's cgroup to empty.
+const groupKillTimeout = 5 * time.Second
+
+// nodeGroup is the cgroup every process benito starts for node (its plugs,
+// hubs, wirefilters, startup command) is born in, with what they fork:
+// found from the host alone after a crash, whatever pid file was or was
+// not written.
+func nodeGroup(runDir, node string) daemon.Group {
+	return providers.Group(runDir, Name, node)
+}
+
+// Sweep lists the nodes of the experiment the host holds, found from the
+// host alone: by their pins (RUN_DIR/ns/KIND/NODE), their directories
+// (RUN_DIR/process/NODE), their logs (RUN_DIR/log/NODE.log) and their
+// cgroups (nodeGroup); each is a vnode whose name is the node's. A node
+// in req.Remove is removed first as a delete removes it: its processes,
+// pins and files (its veths go with its namespace).
+func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) providers.SweepResponse {
+	_, runDir := p.config()
+	var resp providers.SweepResponse
+	if runDir == "" {
+		return resp
+	}
+	removed := false
+	for _, o := range req.Remove {
+		if o.Type != contract.VNode || o.KeyAttribute != "name" {
+			continue
+		}
+		if !validName(o.Key) {
+			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("", "not removing node %q: not a node name", o.Key)...)
+			continue
+		}
+		deleteVeths(runDir, o.Key)
+		err := removeNode(node{Name: o.Key, RunDir: runDir}, nil)
+		if err == nil {
+			if err = os.Remove(startupLog(runDir, o.Key)); errors.Is(err, fs.ErrNotExist) {
+				err = nil
+			}
+		}
+		if err != nil {
+			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("", "removing node %s: %v", o.Key, err)...)
+		}
+		removed = true
+	}
+	if removed {
+		pruneRunDir(runDir)
+	}
+	found := map[string][]string{}
+	add := func(name, what string) {
+		if validName(name) && !slices.Contains(found[name], what) {
+			found[name] = append(found[name], what)
+		}
+	}
+	for _, k := range nsKinds {
+		names, _ := dirNames(filepath.Join(pinDir(runDir), k.name))
+		for _, n := range names {
+			add(n, "namespace pins under "+pinDir(runDir))
+		}
+	}
+	names, _ := dirNames(filepath.Join(runDir, "process"))
+	for _, n := range names {
+		add(n, "directory "+nodeDir(runDir, n))
+	}
+	names, _ = dirNames(filepath.Join(runDir, "log"))
+	for _, n := range names {
+		// NODE.log, and NODE.startup.log (startupLog).
+		if node, ok := strings.CutSuffix(n, ".startup.log"); ok {
+			add(node, "log "+startupLog(runDir, node))
+		} else if node, ok := strings.CutSuffix(n, ".log"); ok {
+			add(node, "log "+nodeLog(runDir, node))
+		}
+	}
+	groups, err := providers.GroupNames(runDir, Name)
+	if err != nil {
+		resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("", "listing the cgroups of the experiment: %v", err)...)
+	}
+	for _, n := range groups {
+		g := nodeGroup(runDir, n)
+		pids, _ := g.Pids()
+		add(n, fmt.Sprintf("%d process(es) in %s", len(pids), g))
+	}
+	for name, what := range found {
+		resp.Objects = append(resp.Objects, providers.HostObject{
+			Type: contract.VNode, KeyAttribute: "name", Key: name,
+			Description: fmt.Sprintf("process node %s: %s", name, strings.Join(what, ", ")),
+		})
+	}
+	providers.SortHostObjects(resp.Objects)
+	return resp
+}
+
+// deleteVeths deletes the veths of node (pinned) from inside it, which
+// takes their host ends with them at once: the state that named the host
+// ends is not there, and a namespace let go takes its devices with it only
+// in the kernel's own time.
+func deleteVeths(runDir, node string) {
+	ns, err := nodeNSAt(runDir, node).check()
+	if err != nil {
+		return
+	}
+	nh, nsh, err := ns.netHandle()
+	if err != nil {
+		return
+	}
+	defer nsh.Close()
+	defer nh.Close()
+	links, _ := nh.LinkList()
+	for _, l := range links {
+		if l.Type() == "veth" {
+			nh.LinkDel(l)
+		}
+	}
+}
+
+// startupLog is where lowering puts the log of node's startup command.
+func startupLog(runDir, node string) string {
+	return filepath.Join(runDir, "log", node+".startup.log")
+}
+
+// dirNames returns the names in dir; none when it does not exist.
+func dirNames(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names, err
+}
+
+// pruneRunDir removes the experiment's directories of nodes, and its
+// cgroups, once empty, so that a destroy leaves none behind.
+func pruneRunDir(runDir string) {
+	providers.Prune(func() {
+		prunePinDir(runDir)
+		for _, d := range []string{filepath.Join(runDir, "process"), filepath.Join(runDir, "log"), runDir} {
+			os.Remove(d)
+		}
+		providers.PruneRoot(filepath.Dir(runDir))
+		if g, err := providers.ExperimentGroup(runDir, Name); err == nil {
+			g.Prune()
+		}
+	})
+}
