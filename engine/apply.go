@@ -366,7 +366,13 @@ func (a *applier) createOrUpdate(ctx context.Context, c *plan.Change, act plan.A
 		Prior: prior, Planned: c.After, PlannedPrivate: c.Private,
 	})
 	if err := a.providerError(c.Provider, resp.Diagnostics); err != nil {
+		var ended *endedError
 		switch {
+		case act == plan.Create && (resp.New == cty.NilVal || resp.New.IsNull()) && errors.As(err, &ended) && !ended.notSent:
+			// The provider ended while it worked on the create: what it
+			// made is unknown, so the pending record stays, and the next
+			// plan replaces whatever is there (a pending create is
+			// planned as tainted) instead of creating over it.
 		case act == plan.Create && (resp.New == cty.NilVal || resp.New.IsNull()):
 			// Nothing was made.
 			jerr := a.j.Remove(c.Addr) // outside a.mu, as in record

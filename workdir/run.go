@@ -226,6 +226,9 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 		}
 		out.Swept = len(unknown)
 		if !out.Plan.HasChanges() {
+			// Nothing recorded, nothing left on the host: the run
+			// directory is this experiment's no more.
+			w.releaseOwner(st)
 			return out, nil
 		}
 	}
