@@ -12,6 +12,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/benito-net/benito/internal/suggest"
+	"github.com/benito-net/benito/model"
 )
 
 var variableSchema = variableSpec.schema()
@@ -24,6 +25,7 @@ type variable struct {
 	def         cty.Value // cty.NilVal when there is no default
 	badDefault  bool      // the default is there but failed, and said so
 	description string
+	sensitive   bool
 	value       cty.Value // cty.NilVal until a value is known to be good
 }
 
@@ -191,6 +193,10 @@ func variableValues(parser *hclparse.Parser, d *decls, opts Options) (varValues,
 	for _, v := range d.variables {
 		if v.value != cty.NilVal {
 			v.block.value = v.value
+			if v.sensitive {
+				// cty carries the mark into every value computed from it.
+				v.block.value = v.value.Mark(model.Sensitive)
+			}
 		} else {
 			v.block.failed = true
 		}
@@ -198,7 +204,7 @@ func variableValues(parser *hclparse.Parser, d *decls, opts Options) (varValues,
 	return out, diags
 }
 
-// decode reads a variable block: type, default, description.
+// decode reads a variable block: type, default, description, sensitive.
 func (v *variable) decode() hcl.Diagnostics {
 	v.ty = cty.DynamicPseudoType
 	content, diags := v.block.body.Content(variableSchema)
@@ -214,6 +220,20 @@ func (v *variable) decode() hcl.Diagnostics {
 		diags = append(diags, ddiags...)
 		if s, err := convert.Convert(val, cty.String); err == nil && !s.IsNull() && s.IsKnown() {
 			v.description = s.AsString()
+		}
+	}
+	if a := content.Attributes["sensitive"]; a != nil {
+		val, sdiags := a.Expr.Value(nil)
+		diags = append(diags, sdiags...)
+		if b, err := convert.Convert(val, cty.Bool); !sdiags.HasErrors() && (err != nil || b.IsNull() || !b.IsKnown()) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid sensitive",
+				Detail:   fmt.Sprintf("sensitive must be true or false, not %s.", show(val)),
+				Subject:  a.Expr.Range().Ptr(),
+			})
+		} else if err == nil && b.IsKnown() && !b.IsNull() {
+			v.sensitive = b.True()
 		}
 	}
 	if a := content.Attributes["default"]; a != nil {
