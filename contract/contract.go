@@ -182,6 +182,7 @@ var types = map[string]struct {
 	ConfigFile: {"a file of the experiment's config directory", []Attribute{
 		{Name: "path", Type: cty.String, Required: true, Description: "path of the file, relative to the experiment's config directory"},
 		{Name: "content", Type: cty.String, Required: true, Description: "the file's content"},
+		{Name: "sensitive", Type: cty.Bool, Description: "the content holds a value derived from a sensitive variable: the file is readable by root alone (0600) rather than by everyone (0644); null is false"},
 	}},
 }
 

@@ -130,7 +130,7 @@ func (p *Provider) ApplyResource(_ context.Context, req providers.ApplyResourceR
 	if inPlace[req.Planned.GetAttr("path").AsString()] {
 		write = writeInPlace
 	}
-	if err := write(filepath.Join(p.dir, tmpDir), file, data, 0o644); err != nil {
+	if err := write(filepath.Join(p.dir, tmpDir), file, data, fileMode(req.Planned)); err != nil {
 		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "%v", err)}
 	}
 	if !req.Prior.IsNull() {
@@ -252,6 +252,16 @@ func writeAtomic(tmpDir, file string, data []byte, mode os.FileMode) error {
 	return os.Rename(tmp.Name(), file)
 }
 
+// fileMode is the mode of a config file: readable by everyone, as DETER's
+// tools in the nodes expect, unless its content holds a sensitive value
+// (attribute sensitive), which only root may read.
+func fileMode(v cty.Value) os.FileMode {
+	if s := v.GetAttr("sensitive"); !s.IsNull() && s.IsKnown() && s.True() {
+		return 0o600
+	}
+	return 0o644
+}
+
 // inPlace names the files nodes see through a bind mount (hosts, bound
 // over every node's /etc/hosts). A bind holds the file's inode, so a file
 // replaced by a rename would go unseen: these are rewritten in place, as
@@ -271,15 +281,17 @@ func writeInPlace(tmpDir, file string, data []byte, mode os.FileMode) error {
 	if err != nil {
 		return err
 	}
+	// The mode first: content that turned secret is never readable by
+	// all, not even for the time of the write.
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
 	if _, err := f.WriteAt(data, 0); err != nil {
 		f.Close()
 		return err
 	}
 	if err := f.Truncate(int64(len(data))); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
 		f.Close()
 		return err
 	}
