@@ -11,6 +11,7 @@ import (
 	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/internal/suggest"
 	"github.com/benito-net/benito/lower"
+	"github.com/benito-net/benito/model"
 	"github.com/benito-net/benito/plan"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/state"
@@ -120,7 +121,7 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 			addr := it.res.Addr
 			if got.New == cty.NilVal || got.New.IsNull() {
 				if it.res.Status != state.Pending {
-					drift = append(drift, &plan.Drift{Addr: addr, Provider: name, Before: it.cur, After: cty.NullVal(it.ty), Type: it.ty})
+					drift = append(drift, &plan.Drift{Addr: addr, Provider: name, Before: it.cur, After: cty.NullVal(it.ty), Type: it.ty, Sensitive: it.res.Sensitive})
 				}
 				delete(refreshed.Resources, addr)
 				continue
@@ -139,7 +140,7 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 				}
 				it.res.Attributes = raw
 				if !wasPending {
-					drift = append(drift, &plan.Drift{Addr: addr, Provider: name, Before: it.cur, After: got.New, Type: it.ty})
+					drift = append(drift, &plan.Drift{Addr: addr, Provider: name, Before: it.cur, After: got.New, Type: it.ty, Sensitive: it.res.Sensitive})
 				}
 			}
 		}
@@ -203,6 +204,8 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 		proposed cty.Value
 		prior    *state.Resource
 		priorVal cty.Value
+		// sensitive names the attributes the configuration marks.
+		sensitive []string
 	}
 	byProvider := map[string][]*pending{}
 	if !opts.Destroy {
@@ -228,11 +231,14 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 					})
 					continue
 				}
-				proposed, problems := conform(rs, r.Config)
+				// Providers get plain values; the plan keeps which
+				// attributes were marked.
+				cfg, sensitive := unmarkAttrs(r.Config)
+				proposed, problems := conform(rs, cfg)
 				for _, p := range problems {
 					diags = append(diags, p.diagnostic(r, rs))
 				}
-				w := &pending{res: r, schema: rs, proposed: proposed, priorVal: cty.NullVal(rs.ImpliedType())}
+				w := &pending{res: r, schema: rs, proposed: proposed, priorVal: cty.NullVal(rs.ImpliedType()), sensitive: sensitive}
 				if pr := refreshed.Resources[r.Addr]; pr != nil && pr.Provider == r.Provider {
 					if v, ok := read[r.Addr]; ok {
 						w.prior, w.priorVal = pr, v
@@ -299,9 +305,12 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 				Private:         pc.PlannedPrivate,
 				RequiresReplace: pc.RequiresReplace,
 				Dependencies:    w.res.DependsOn,
+				AfterSensitive:  w.sensitive,
+				BeforeSensitive: w.sensitive,
 			}
 			if w.prior != nil {
 				c.PriorPrivate = w.prior.Private
+				c.BeforeSensitive = union(w.prior.Sensitive, w.sensitive)
 			}
 			switch {
 			case w.prior == nil:
@@ -313,6 +322,9 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 			case replace[w.res.Addr]:
 				c.Action, c.Reason = plan.DeleteThenCreate, plan.ReasonReplaceByRequest
 			case valuesEqual(w.priorVal, pc.Planned) && slices.Equal(w.prior.Dependencies, w.res.DependsOn):
+				// A change of sensitivity alone changes nothing on the
+				// host: the plan hides what either side marks, and the
+				// record follows at the resource's next change.
 				// One value for both sides: a plan of 100,000 unchanged
 				// resources holds each value once.
 				c.Action, c.After = plan.NoOp, c.Before
@@ -362,6 +374,7 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 			if oc := byAddr[addr]; oc != nil {
 				oc.Action, oc.Reason = plan.DeleteThenCreate, plan.ReasonProviderChanged
 				oc.Before, oc.PriorType, oc.PriorProvider, oc.PriorPrivate = before, rs.ImpliedType(), pr.Provider, pr.Private
+				oc.BeforeSensitive = union(pr.Sensitive, oc.AfterSensitive)
 			}
 			continue
 		}
@@ -369,6 +382,7 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 			Addr: addr, Provider: pr.Provider, Action: plan.Delete, Reason: reason,
 			Before: before, After: cty.NullVal(rs.ImpliedType()), Type: rs.ImpliedType(),
 			PriorPrivate: pr.Private, Dependencies: pr.Dependencies,
+			BeforeSensitive: pr.Sensitive,
 		}
 		p.Changes = append(p.Changes, c)
 		byAddr[addr] = c
@@ -379,10 +393,13 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 	}
 
 	for _, name := range slices.Sorted(maps.Keys(opts.Outputs)) {
-		o := &plan.Output{Name: name, Before: cty.NullVal(cty.DynamicPseudoType), After: opts.Outputs[name]}
+		after, marks := opts.Outputs[name].UnmarkDeep()
+		_, sensitive := marks[model.Sensitive]
+		o := &plan.Output{Name: name, Before: cty.NullVal(cty.DynamicPseudoType), After: after, Sensitive: sensitive}
 		if so, ok := prior.Outputs[name]; ok {
 			if v, err := decodeOutput(so); err == nil {
 				o.Before = v
+				o.Sensitive = o.Sensitive || so.Sensitive
 			}
 		}
 		if opts.Destroy {
@@ -394,7 +411,8 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 		for _, name := range slices.Sorted(maps.Keys(prior.Outputs)) {
 			if _, ok := opts.Outputs[name]; !ok {
 				if v, err := decodeOutput(prior.Outputs[name]); err == nil {
-					p.Outputs = append(p.Outputs, &plan.Output{Name: name, Before: v, After: cty.NullVal(cty.DynamicPseudoType)})
+					p.Outputs = append(p.Outputs, &plan.Output{Name: name, Before: v, After: cty.NullVal(cty.DynamicPseudoType),
+						Sensitive: prior.Outputs[name].Sensitive})
 				}
 			}
 		}
@@ -594,4 +612,45 @@ func replaceWithContainers(g *lower.Graph, changes []*plan.Change, byAddr map[ad
 			c.Action, c.Reason = plan.DeleteThenCreate, plan.ReasonContainerReplaced
 		}
 	}
+}
+
+// unmarkAttrs returns a resource's configuration without its marks, and
+// the names of its attributes that held the Sensitive mark anywhere inside,
+// sorted: a plan hides an attribute whole, as Terraform does a leaf.
+func unmarkAttrs(cfg cty.Value) (cty.Value, []string) {
+	if !cfg.ContainsMarked() {
+		return cfg, nil
+	}
+	plain, pvm := cfg.UnmarkDeepWithPaths()
+	var names []string
+	for _, pm := range pvm {
+		if _, ok := pm.Marks[model.Sensitive]; !ok {
+			continue
+		}
+		if len(pm.Path) == 0 {
+			// The whole configuration: every attribute.
+			for name := range plain.Type().AttributeTypes() {
+				names = append(names, name)
+			}
+			continue
+		}
+		if ga, ok := pm.Path[0].(cty.GetAttrStep); ok {
+			names = append(names, ga.Name)
+		}
+	}
+	slices.Sort(names)
+	return plain, slices.Compact(names)
+}
+
+// union returns the sorted names in a or b.
+func union(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	if len(a) == 0 {
+		return b
+	}
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
