@@ -3,10 +3,13 @@ package hcl
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/benito-net/benito/model"
 )
 
 func TestVariablePrecedence(t *testing.T) {
@@ -144,5 +147,70 @@ func TestVarFileNotReadAsConfig(t *testing.T) {
 	_, diags := Load(dir, Options{})
 	if diff := cmp.Diff([]string{"y.hcl:1: Unsupported argument"}, errorLines(diags)); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
+// TestSensitiveVariable: a sensitive variable's value keeps its mark into
+// the attributes that may hold it, is refused where it would become part of
+// a name or the experiment's shape, makes an output say sensitive, and is
+// never shown in a message.
+func TestSensitiveVariable(t *testing.T) {
+	const secret = "s3cret-9d2"
+	head := `experiment "s" {}
+variable "token" {
+  sensitive = true
+  default   = "` + secret + `"
+}
+`
+	t.Run("allowed", func(t *testing.T) {
+		cfg, diags := Load(writeDir(t, map[string]string{"main.hcl": head + `
+vnode "a" {
+  type    = "process"
+  startup = "run --token ${var.token}"
+  os      = "linux"
+  attributes = { key = var.token }
+}
+output "t" {
+  value     = upper(var.token)
+  sensitive = true
+}
+`}), Options{})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		vn := cfg.Experiment.VNodes[0]
+		want := map[string]bool{"startup": true, "attributes": true}
+		if diff := cmp.Diff(want, vn.Sensitive); diff != "" {
+			t.Errorf("vnode's sensitive attributes (-want +got):\n%s", diff)
+		}
+		if vn.Startup != "run --token "+secret {
+			t.Errorf("startup %q", vn.Startup)
+		}
+		if o := cfg.Experiment.Outputs[0]; !o.Sensitive || !o.Value.HasMark(model.Sensitive) {
+			t.Errorf("output: sensitive %v, value %#v", o.Sensitive, o.Value)
+		}
+	})
+	for _, tc := range []struct{ name, body, want string }{
+		{"count", `vnode "a" { count = length(var.token) }`, "count cannot take a value derived from a sensitive variable"},
+		{"for_each", `vnode "a" { for_each = toset([var.token]) }`, "for_each cannot take a value derived from a sensitive variable"},
+		{"address", `switch "lan" {}
+vnode "a" {
+  interface "eth0" {
+    switch      = switch.lan
+    ip4_address = var.token
+  }
+}`, "ip4_address cannot take a value derived from a sensitive variable"},
+		{"site", `site { run_root = "/run/${var.token}" }`, "A site setting cannot take"},
+		{"output", `output "t" { value = var.token }`, "Output refers to sensitive values"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags := Load(writeDir(t, map[string]string{"main.hcl": head + tc.body + "\n"}), Options{})
+			if !diags.HasErrors() || !strings.Contains(diags.Error(), tc.want) {
+				t.Errorf("diagnostics %v, want an error with %q", diags, tc.want)
+			}
+			if strings.Contains(diags.Error(), secret) {
+				t.Errorf("a message shows the secret: %v", diags)
+			}
+		})
 	}
 }
