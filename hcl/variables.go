@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -131,7 +132,11 @@ func variableValues(parser *hclparse.Parser, d *decls, opts Options) (varValues,
 			})
 			continue
 		}
-		givens[name] = given{raw: raw, isRaw: true, source: fmt.Sprintf("-var %q", s)}
+		source := fmt.Sprintf("-var %q", s)
+		if byName[name].sensitive {
+			source = fmt.Sprintf("-var %q", name+"=(sensitive value)")
+		}
+		givens[name] = given{raw: raw, isRaw: true, source: source}
 	}
 
 	for _, v := range d.variables {
@@ -161,7 +166,10 @@ func variableValues(parser *hclparse.Parser, d *decls, opts Options) (varValues,
 			} else {
 				filename := fmt.Sprintf("<value for var.%s>", v.name())
 				expr, pdiags := hclsyntax.ParseExpression([]byte(g.raw), filename, hcl.InitialPos)
-				out.files[filename] = &hcl.File{Bytes: []byte(g.raw)}
+				if !v.sensitive {
+					// A secret's text is not shown under a diagnostic.
+					out.files[filename] = &hcl.File{Bytes: []byte(g.raw)}
+				}
 				if !pdiags.HasErrors() {
 					var vdiags hcl.Diagnostics
 					val, vdiags = expr.Value(nil)
@@ -276,4 +284,43 @@ func suggestion(given string, names []string) string {
 		return fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return ""
+}
+
+// secrets returns the text of every string and number inside the values
+// of the sensitive variables (Config.Secrets).
+func secrets(vars []*variable) []string {
+	seen := map[string]bool{}
+	for _, v := range vars {
+		if !v.sensitive || v.value == cty.NilVal {
+			continue
+		}
+		cty.Walk(v.value, func(_ cty.Path, x cty.Value) (bool, error) {
+			if x.IsNull() || !x.IsKnown() {
+				return true, nil
+			}
+			var s string
+			switch x.Type() {
+			case cty.String:
+				s = x.AsString()
+			case cty.Number:
+				s = x.AsBigFloat().Text('f', -1)
+			}
+			if len(s) >= MinSecret {
+				seen[s] = true
+			}
+			return true, nil
+		})
+	}
+	out := make([]string, 0, len(seen))
+	for s := range seen {
+		out = append(out, s)
+	}
+	// Longest first, so that a secret inside another is not masked first.
+	slices.SortFunc(out, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	return out
 }

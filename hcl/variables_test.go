@@ -190,6 +190,41 @@ output "t" {
 			t.Errorf("output: sensitive %v, value %#v", o.Sensitive, o.Value)
 		}
 	})
+	t.Run("secrets", func(t *testing.T) {
+		cfg, diags := Load(writeDir(t, map[string]string{"main.hcl": head + `
+variable "keys" {
+  type      = map(number)
+  sensitive = true
+  default   = { a = 123456, b = 7 }
+}
+variable "plain" { default = "not-a-secret" }
+`}), Options{})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		if diff := cmp.Diff([]string{secret, "123456"}, cfg.Secrets); diff != "" {
+			t.Errorf("secrets (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("bad -var", func(t *testing.T) {
+		cfg, diags := Load(writeDir(t, map[string]string{"main.hcl": `experiment "s" {}
+variable "n" {
+  type      = number
+  sensitive = true
+}
+`}), Options{Vars: []string{"n=" + secret + "}"}})
+		if !diags.HasErrors() {
+			t.Fatal("a -var that does not parse was taken")
+		}
+		for name, f := range cfg.Files {
+			if strings.Contains(string(f.Bytes), secret) {
+				t.Errorf("the text of a sensitive -var is kept for diagnostics to show, as %s", name)
+			}
+		}
+		if strings.Contains(diags.Error(), secret) {
+			t.Errorf("a message shows the secret: %v", diags)
+		}
+	})
 	for _, tc := range []struct{ name, body, want string }{
 		{"count", `vnode "a" { count = length(var.token) }`, "count cannot take a value derived from a sensitive variable"},
 		{"for_each", `vnode "a" { for_each = toset([var.token]) }`, "for_each cannot take a value derived from a sensitive variable"},

@@ -21,50 +21,10 @@ import (
 func TestSensitiveVariableForReal(t *testing.T) {
 	requireRoot(t)
 	const secret = "s3cret-e2e-5b1d"
-	name := fmt.Sprintf("sens-%04x", rand.Intn(1<<16))
 	tmp := t.TempDir()
-	dir, root, seen := filepath.Join(tmp, "exp"), filepath.Join(tmp, "config"), filepath.Join(tmp, "seen")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	hcl := fmt.Sprintf(`experiment %q {}
-site {
-  default_type = "process"
-  config_root  = %q
-}
-variable "token" {
-  type      = string
-  sensitive = true
-}
-switch "lan" {
-  kind   = "bridge"
-  subnet = "10.0.9.0/24"
-}
-vnode "a" {
-  startup = "echo got=${var.token} >%s; sleep 300"
-  interface "eth0" {
-    switch      = switch.lan
-    ip4_address = "10.0.9.10"
-  }
-}
-output "token" {
-  value     = var.token
-  sensitive = true
-}
-`, name, root, seen)
-	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(hcl), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	leaveNoRoots(t)
+	root, seen := filepath.Join(tmp, "config"), filepath.Join(tmp, "seen")
 	v := "token=" + secret
-	t.Cleanup(func() {
-		if _, err := os.Stat(filepath.Join(dir, "benito.state")); err != nil {
-			return
-		}
-		if r := benito(t, "", "destroy", "-auto-approve", "-var", v, dir); r.code != 0 {
-			t.Errorf("cleaning up %s:\n%s", name, r)
-		}
-	})
+	dir, name := sensitiveExperiment(t, tmp, "echo got=${var.token} >"+seen+"; sleep 300", v)
 	hidden := func(what string, r result) {
 		t.Helper()
 		if strings.Contains(r.stdout+r.stderr, secret) {
@@ -136,5 +96,75 @@ output "token" {
 	}
 	if strings.Contains(r.stdout+r.stderr, secret) {
 		t.Errorf("destroy shows the secret:\n%s", r)
+	}
+}
+
+// sensitiveExperiment writes, in tmp/exp, an experiment of one process node
+// whose startup command is startup, with a sensitive variable token, and
+// destroys it (with -var v) when the test ends with it applied.
+func sensitiveExperiment(t *testing.T, tmp, startup, v string) (dir, name string) {
+	t.Helper()
+	name = fmt.Sprintf("sens-%04x", rand.Intn(1<<16))
+	dir = filepath.Join(tmp, "exp")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hcl := fmt.Sprintf(`experiment %q {}
+site {
+  default_type = "process"
+  config_root  = %q
+}
+variable "token" {
+  type      = string
+  sensitive = true
+}
+switch "lan" {
+  kind   = "bridge"
+  subnet = "10.0.9.0/24"
+}
+vnode "a" {
+  startup = %q
+  interface "eth0" {
+    switch      = switch.lan
+    ip4_address = "10.0.9.10"
+  }
+}
+output "token" {
+  value     = var.token
+  sensitive = true
+}
+`, name, filepath.Join(tmp, "config"), startup)
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(hcl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	leaveNoRoots(t)
+	t.Cleanup(func() {
+		if _, err := os.Stat(filepath.Join(dir, "benito.state")); err != nil {
+			return
+		}
+		if r := benito(t, "", "destroy", "-auto-approve", "-var", v, dir); r.code != 0 {
+			t.Errorf("cleaning up %s:\n%s", name, r)
+		}
+	})
+	return dir, name
+}
+
+// TestSensitiveValueInProviderError: a startup command that prints its
+// secret and fails makes the provider quote its log in the error; benito
+// masks the value there too.
+func TestSensitiveValueInProviderError(t *testing.T) {
+	requireRoot(t)
+	const secret = "s3cret-err-93ac"
+	v := "token=" + secret
+	dir, _ := sensitiveExperiment(t, t.TempDir(), "echo leaked=${var.token}; exit 3", v)
+	r := benito(t, "", "apply", "-auto-approve", "-no-color", "-var", v, dir)
+	if r.code == 0 {
+		t.Fatalf("apply of a failing startup command succeeded:\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "leaked=(sensitive value)") {
+		t.Errorf("the error does not quote the command's output, masked:\n%s", r)
+	}
+	if strings.Contains(r.stdout+r.stderr, secret) {
+		t.Errorf("the error shows the secret:\n%s", r)
 	}
 }
