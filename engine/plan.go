@@ -306,7 +306,6 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 				RequiresReplace: pc.RequiresReplace,
 				Dependencies:    w.res.DependsOn,
 				AfterSensitive:  w.sensitive,
-				BeforeSensitive: w.sensitive,
 			}
 			if w.prior != nil {
 				c.PriorPrivate = w.prior.Private
