@@ -2,7 +2,6 @@ package lower
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -21,8 +20,7 @@ func (l *lowerer) lowerConfigFiles() {
 	l.g.add(l.file(hostsAddr, hostsPath, l.hostsFile(), false))
 	// TopDL carries every node's startup command, os, image, partition
 	// and attributes, so one sensitive among them makes the file so.
-	sensitive := slices.ContainsFunc(l.exp.VNodes, func(n *model.VNode) bool { return len(n.Sensitive) > 0 })
-	l.g.add(l.file(addrs.Resource{Type: contract.ConfigFile, Name: "topology"}, "topology.xml", l.topologyFile(), sensitive))
+	l.g.add(l.file(addrs.Resource{Type: contract.ConfigFile, Name: "topology"}, "topology.xml", l.topologyFile(), l.exp.Sensitive()))
 }
 
 // file is a config_file resource. A sensitive content is marked, and the

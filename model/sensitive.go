@@ -23,3 +23,15 @@ const (
 	AttrPartition  = "partition"
 	AttrAttributes = "attributes"
 )
+
+// Sensitive reports whether a node of the experiment holds a sensitive
+// value: then a description of the whole experiment (TopDL, which carries
+// every node's startup, os, image, partition and attributes) holds one.
+func (e *Experiment) Sensitive() bool {
+	for _, n := range e.VNodes {
+		if len(n.Sensitive) > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -87,6 +87,12 @@ func TestSensitiveVariableForReal(t *testing.T) {
 			t.Errorf("%s shows the secret: %q", c, b)
 		}
 	}
+	exported := filepath.Join(tmp, "exported.xml")
+	if r := benito(t, "", "export", "topdl", "-var", v, "-o", exported, dir); r.code != 0 {
+		t.Errorf("export topdl:\n%s", r)
+	} else if m := mode(exported); m != 0o600 {
+		t.Errorf("the exported TopDL holds the command: mode %o, want 600", m)
+	}
 	hidden("state show", benito(t, "", "state", "show", "-C", dir, "startup.a"))
 	hidden("plan after apply", benito(t, "", "plan", "-no-color", "-var", "token=other-"+secret, dir))
 
