@@ -133,7 +133,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		}
 		diags = tx.remap(diags)
 		sortDiagnostics(diags)
-		return cfg, diags
+		return cfg, cfg.Redact(diags)
 	}
 	var files []*hcl.File
 	h := sha256.New()

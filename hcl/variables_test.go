@@ -249,3 +249,31 @@ vnode "a" {
 		})
 	}
 }
+
+// TestSensitiveValueInFunctionError: a function that quotes its argument in
+// its error (cty hands functions that do not handle marks their arguments
+// unmarked) does not show a sensitive value.
+func TestSensitiveValueInFunctionError(t *testing.T) {
+	const secret = "s3cret-fn-77"
+	_, diags := Load(writeDir(t, map[string]string{"main.hcl": `experiment "s" {}
+variable "token" {
+  sensitive = true
+  default   = "` + secret + `"
+}
+locals {
+  x = cidrhost(var.token, 1)
+}
+vnode "a" {
+  startup = local.x
+}
+`}), Options{})
+	if !diags.HasErrors() {
+		t.Fatal("cidrhost of a string that is no prefix did not fail")
+	}
+	if strings.Contains(diags.Error(), secret) {
+		t.Errorf("a message shows the secret: %v", diags)
+	}
+	if !strings.Contains(diags.Error(), "(sensitive value)") {
+		t.Errorf("the message does not say it hides something: %v", diags)
+	}
+}
