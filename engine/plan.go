@@ -321,11 +321,11 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 			case replace[w.res.Addr]:
 				c.Action, c.Reason = plan.DeleteThenCreate, plan.ReasonReplaceByRequest
 			case valuesEqual(w.priorVal, pc.Planned) && slices.Equal(w.prior.Dependencies, w.res.DependsOn):
-				// A change of sensitivity alone changes nothing on the
-				// host: the plan hides what either side marks, and the
-				// record follows at the resource's next change.
 				// One value for both sides: a plan of 100,000 unchanged
-				// resources holds each value once.
+				// resources holds each value once. A change of
+				// sensitivity alone changes nothing on the host: the
+				// plan hides what either side marks, and the state's
+				// record follows at the resource's next change.
 				c.Action, c.After = plan.NoOp, c.Before
 			default:
 				c.Action = plan.Update

@@ -322,8 +322,10 @@ func (e *evaluator) instances(b *block, content content, ctx *hcl.EvalContext) (
 		if !ok {
 			return nil, false
 		}
-		if v.ContainsMarked() {
-			// Its keys become addresses and host names.
+		if v.IsMarked() || v.Type().IsSetType() && v.ContainsMarked() {
+			// Its keys become addresses and host names. The values of a
+			// map may be sensitive, as in Terraform: each.value keeps
+			// their marks.
 			e.refuseSensitive(eachA.Expr.Range(), "for_each")
 			return nil, false
 		}

@@ -170,6 +170,11 @@ vnode "a" {
   os      = "linux"
   attributes = { key = var.token }
 }
+vnode "m" {
+  for_each = { x = var.token }
+  type     = "process"
+  startup  = each.value
+}
 output "t" {
   value     = upper(var.token)
   sensitive = true
@@ -182,6 +187,9 @@ output "t" {
 		want := map[string]bool{"startup": true, "attributes": true}
 		if diff := cmp.Diff(want, vn.Sensitive); diff != "" {
 			t.Errorf("vnode's sensitive attributes (-want +got):\n%s", diff)
+		}
+		if m := cfg.Experiment.VNodes[1]; m.Name != "m-x" || !m.Sensitive["startup"] || m.Startup != secret {
+			t.Errorf("a for_each over a map of sensitive values: %s, sensitive %v, startup %q", m.Name, m.Sensitive, m.Startup)
 		}
 		if vn.Startup != "run --token "+secret {
 			t.Errorf("startup %q", vn.Startup)
@@ -228,6 +236,7 @@ variable "n" {
 	for _, tc := range []struct{ name, body, want string }{
 		{"count", `vnode "a" { count = length(var.token) }`, "count cannot take a value derived from a sensitive variable"},
 		{"for_each", `vnode "a" { for_each = toset([var.token]) }`, "for_each cannot take a value derived from a sensitive variable"},
+		{"for_each map", `vnode "a" { for_each = var.token == "" ? {} : { a = 1 } }`, "for_each cannot take a value derived from a sensitive variable"},
 		{"address", `switch "lan" {}
 vnode "a" {
   interface "eth0" {
