@@ -85,8 +85,8 @@
 // computed from it. The attributes that may hold one (a vnode's startup,
 // os, image, partition and attributes: model.VNode.Sensitive; resource
 // attributes and outputs keep the mark in their cty values) record it;
-// every other attribute, count and for_each refuse it, since they become
-// names, addresses and the experiment's shape. An output whose value is
+// every other attribute, count and for_each's keys refuse it, since they
+// become names, addresses and the experiment's shape. An output whose value is
 // marked must be declared sensitive. No message shows a marked value, nor
 // the text of a sensitive -var; Config.Secrets lists the values' texts for
 // messages that do not come through the language.

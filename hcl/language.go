@@ -242,10 +242,10 @@ var variableSpec = &BlockSpec{
 		Name: "sensitive", Type: "bool", Default: "false",
 		Description: "The value is a secret, as in Terraform: it and every value derived from it are shown as " +
 			"`(sensitive value)` in plans (human and JSON), messages and logs; a file of the config directory that holds one " +
-			"is written 0600, and a startup command that holds one reaches the node through its environment, never its " +
-			"arguments. Only a vnode's `startup`, `os`, `image`, `partition` and `attributes`, a resource block's attributes " +
-			"and a sensitive output's `value` may take one: names, addresses, paths, `count` and `for_each` refuse it. " +
-			"The state (0600) and a saved plan (0600) hold the value.",
+			"is written 0600, and a startup command reaches the node through its environment, never its arguments. Only a " +
+			"vnode's `startup`, `os`, `image`, `partition` and `attributes`, a resource block's attributes and a sensitive " +
+			"output's `value` may take one: names, addresses, paths, `count` and the keys of `for_each` refuse it (a " +
+			"`for_each` map's values may be sensitive: `each.value` is). The state (0600) and a saved plan (0600) hold the value.",
 		Example: `sensitive = true`,
 	}},
 	Example: `variable "latency" {
