@@ -65,7 +65,7 @@ func (e *evaluator) evalSite(b *block) {
 		if !ok || v.IsNull() {
 			continue
 		}
-		if v.ContainsMarked() {
+		if marked(v) {
 			// Site settings configure the providers and are recorded in
 			// the state's site, in clear.
 			e.refuseSensitive(a.Expr.Range(), "A site setting")
@@ -282,7 +282,9 @@ func (e *evaluator) refName(ctx *hcl.EvalContext, a *hclsyntax.Attribute, kind s
 	if !ok || v.IsNull() {
 		return "", false
 	}
-	if v.ContainsMarked() {
+	// The name is what matters: the whole value (a switch object) is not
+	// walked, which would cost an allocation per attribute per interface.
+	if v.IsMarked() {
 		e.refuseSensitive(a.Expr.Range(), a.Name)
 		return "", false
 	}
@@ -301,6 +303,10 @@ func (e *evaluator) refName(ctx *hcl.EvalContext, a *hclsyntax.Attribute, kind s
 		n := v.GetAttr("name")
 		if !n.IsKnown() {
 			return "", false // downstream of a reported error
+		}
+		if n.IsMarked() {
+			e.refuseSensitive(a.Expr.Range(), a.Name)
+			return "", false
 		}
 		if n.Type() == cty.String && !n.IsNull() {
 			return n.AsString(), true

@@ -293,7 +293,7 @@ func (e *evaluator) instances(b *block, content content, ctx *hcl.EvalContext) (
 		if !ok {
 			return nil, false
 		}
-		if v.ContainsMarked() {
+		if marked(v) {
 			e.refuseSensitive(countA.Expr.Range(), "count")
 			return nil, false
 		}
@@ -436,7 +436,7 @@ func (e *evaluator) shallow(ctx *hcl.EvalContext, expr hcl.Expression) (cty.Valu
 // few attributes that may hold one are read with secret.
 func (e *evaluator) get(ctx *hcl.EvalContext, attrs map[string]*hclsyntax.Attribute, name string, ty cty.Type) (cty.Value, *hclsyntax.Attribute, bool) {
 	v, a, ok := e.getMarked(ctx, attrs, name, ty)
-	if ok && v.ContainsMarked() {
+	if ok && marked(v) {
 		e.refuseSensitive(a.Expr.Range(), name)
 		return cty.NilVal, a, false
 	}
@@ -451,9 +451,21 @@ func (e *evaluator) secret(ctx *hcl.EvalContext, attrs map[string]*hclsyntax.Att
 	if !ok {
 		return cty.NilVal, false, false
 	}
+	if !marked(v) {
+		return v, false, true
+	}
 	v, marks := v.UnmarkDeep()
 	_, sensitive = marks[model.Sensitive]
 	return v, sensitive, true
+}
+
+// marked reports whether v carries a mark anywhere inside. Nearly every
+// value read is a plain string or number, for which it costs no walk.
+func marked(v cty.Value) bool {
+	if v.Type().IsPrimitiveType() {
+		return v.IsMarked()
+	}
+	return v.ContainsMarked()
 }
 
 // refuseSensitive reports a value derived from a sensitive variable where

@@ -245,6 +245,12 @@ vnode "a" {
   }
 }`, "ip4_address cannot take a value derived from a sensitive variable"},
 		{"site", `site { run_root = "/run/${var.token}" }`, "A site setting cannot take"},
+		{"switch name", `vnode "a" {
+  interface "eth0" { switch = { name = var.token, kind = "vde" } }
+}`, "switch cannot take a value derived from a sensitive variable"},
+		{"switch string", `vnode "a" {
+  interface "eth0" { switch = var.token }
+}`, "switch cannot take a value derived from a sensitive variable"},
 		{"output", `output "t" { value = var.token }`, "Output refers to sensitive values"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
