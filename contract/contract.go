@@ -176,12 +176,13 @@ var types = map[string]struct {
 	}},
 	Startup: {"a node's startup command, run inside the node once its network, routes and mounts are up", []Attribute{
 		{Name: "node", Type: cty.String, Required: true, Description: "the node it runs in"},
-		{Name: "command", Type: cty.String, Required: true, Description: "the command, run by /bin/sh -c"},
+		{Name: "command", Type: cty.String, Required: true, Description: "the command, run as /bin/sh -c runs it; it may hold a sensitive value, so a platform must not pass it in a process's arguments (ps shows them)"},
 		{Name: "log", Type: cty.String, Description: "the file its output is appended to"},
 	}},
 	ConfigFile: {"a file of the experiment's config directory", []Attribute{
 		{Name: "path", Type: cty.String, Required: true, Description: "path of the file, relative to the experiment's config directory"},
 		{Name: "content", Type: cty.String, Required: true, Description: "the file's content"},
+		{Name: "sensitive", Type: cty.Bool, Description: "the content holds a value derived from a sensitive variable: the file is readable by root alone (0600) rather than by everyone (0644); null is false"},
 	}},
 }
 

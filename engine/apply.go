@@ -168,6 +168,7 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, st *state.State, j Jou
 				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid output value", Detail: fmt.Sprintf("output %q: %v", o.Name, err)})
 				continue
 			}
+			so.Sensitive = o.Sensitive
 			a.st.Outputs[o.Name] = so
 		}
 	}
@@ -425,6 +426,7 @@ func (a *applier) record(c *plan.Change, v cty.Value, private []byte, status sta
 	r := &state.Resource{
 		Addr: c.Addr, Provider: c.Provider, Attributes: raw, Private: private,
 		Dependencies: append([]addrs.Resource(nil), c.Dependencies...), Status: status,
+		Sensitive: c.AfterSensitive,
 	}
 	// Journalled outside a.mu: the journal encodes entries in parallel and
 	// orders only its writes. A resource's own entries cannot cross: its

@@ -134,6 +134,8 @@ func parseMAC(s string) (net.HardwareAddr, error) {
 // show renders a value for a message the way it would be written in HCL.
 func show(v cty.Value) string {
 	switch {
+	case v.ContainsMarked():
+		return "(sensitive value)"
 	case v.IsNull():
 		return "null"
 	case !v.IsKnown():

@@ -65,6 +65,12 @@ func (e *evaluator) evalSite(b *block) {
 		if !ok || v.IsNull() {
 			continue
 		}
+		if marked(v) {
+			// Site settings configure the providers and are recorded in
+			// the state's site, in clear.
+			e.refuseSensitive(a.Expr.Range(), "A site setting")
+			continue
+		}
 		if !v.Type().IsPrimitiveType() {
 			e.errorf(a.Expr.Range(), "Invalid site value",
 				"Site settings are strings, numbers or bools, which benito passes on as strings; %s is %s.", a.Name, show(v))
@@ -113,10 +119,23 @@ func (e *evaluator) evalOutput(b *block) {
 	if s, _, ok := e.str(ctx, content.attrs, "description"); ok {
 		out.Description = s
 	}
+	out.Sensitive, _ = e.boolean(ctx, content.attrs, "sensitive")
 	if a := content.attrs["value"]; a != nil {
 		v, ok := e.value(ctx, a.Expr)
 		if !ok {
 			return
+		}
+		if v.ContainsMarked() && !out.Sensitive {
+			// Terraform's rule: an output is shown after every apply, so
+			// hiding a secret there must be said where it is declared.
+			e.errorf(a.Expr.Range(), "Output refers to sensitive values",
+				"The value of output %q is derived from a sensitive variable. Declare the output sensitive = true, "+
+					"and it is shown as (sensitive value), or leave the secret out of it.", b.name)
+			return
+		}
+		if out.Sensitive {
+			v, _ = v.UnmarkDeep()
+			v = v.Mark(model.Sensitive)
 		}
 		out.Value = v
 	}
@@ -267,6 +286,12 @@ func (e *evaluator) refName(ctx *hcl.EvalContext, a *hclsyntax.Attribute, kind s
 	if !ok || v.IsNull() {
 		return "", false
 	}
+	// The name is what matters: the whole value (a switch object) is not
+	// walked, which would cost an allocation per attribute per interface.
+	if v.IsMarked() {
+		e.refuseSensitive(a.Expr.Range(), a.Name)
+		return "", false
+	}
 	ty := v.Type()
 	if ty == cty.String {
 		return v.AsString(), true
@@ -282,6 +307,10 @@ func (e *evaluator) refName(ctx *hcl.EvalContext, a *hclsyntax.Attribute, kind s
 		n := v.GetAttr("name")
 		if !n.IsKnown() {
 			return "", false // downstream of a reported error
+		}
+		if n.IsMarked() {
+			e.refuseSensitive(a.Expr.Range(), a.Name)
+			return "", false
 		}
 		if n.Type() == cty.String && !n.IsNull() {
 			return n.AsString(), true
@@ -348,14 +377,20 @@ func (e *evaluator) evalVNode(b *block) {
 		if s, ok := e.name(in.ctx, at, "type"); ok {
 			vn.Type = s
 		}
-		vn.Startup, _, _ = e.str(in.ctx, at, "startup")
-		vn.OS, _, _ = e.str(in.ctx, at, "os")
-		vn.Image, _, _ = e.str(in.ctx, at, "image")
-		vn.Partition, _, _ = e.str(in.ctx, at, "partition")
+		for _, f := range []struct {
+			attr string
+			to   *string
+		}{{model.AttrStartup, &vn.Startup}, {model.AttrOS, &vn.OS}, {model.AttrImage, &vn.Image}, {model.AttrPartition, &vn.Partition}} {
+			if v, sensitive, ok := e.secret(in.ctx, at, f.attr, cty.String); ok {
+				*f.to = v.AsString()
+				markSensitive(vn, f.attr, sensitive)
+			}
+		}
 		vn.Ghost, _ = e.boolean(in.ctx, at, "ghost")
 		vn.Memory, _ = e.integer(in.ctx, at, "memory", 0, 1<<40)
 		vn.CPUs, _ = e.integer(in.ctx, at, "cpus", 0, 1<<16)
-		if v, _, ok := e.get(in.ctx, at, "attributes", cty.Map(cty.String)); ok {
+		if v, sensitive, ok := e.secret(in.ctx, at, model.AttrAttributes, cty.Map(cty.String)); ok {
+			markSensitive(vn, model.AttrAttributes, sensitive)
 			vn.Attrs = map[string]string{}
 			for k, s := range v.AsValueMap() {
 				if !s.IsNull() {
@@ -393,6 +428,17 @@ func (e *evaluator) evalVNode(b *block) {
 		}
 	}
 	e.record(b, insts, vals)
+}
+
+// markSensitive notes that attribute attr of vn holds a sensitive value.
+func markSensitive(vn *model.VNode, attr string, sensitive bool) {
+	if !sensitive {
+		return
+	}
+	if vn.Sensitive == nil {
+		vn.Sensitive = map[string]bool{}
+	}
+	vn.Sensitive[attr] = true
 }
 
 // nested is a block inside a vnode, decoded once for all instances.

@@ -81,6 +81,17 @@
 // NAME = VALUE lines; keep them out of the configuration directory or give
 // them another extension, since every *.hcl file there is configuration.
 //
+// A variable declared sensitive = true has its value marked
+// (model.Sensitive, a cty mark), and cty carries the mark into every value
+// computed from it. The attributes that may hold one (a vnode's startup,
+// os, image, partition and attributes: model.VNode.Sensitive; resource
+// attributes and outputs keep the mark in their cty values) record it;
+// every other attribute, count and for_each's keys refuse it, since they
+// become names, addresses and the experiment's shape. An output whose value is
+// marked must be declared sensitive. No message shows a marked value, nor
+// the text of a sensitive -var; Config.Secrets lists the values' texts for
+// messages that do not come through the language.
+//
 // # How it works
 //
 // Load parses every file (large files in parallel pieces cut between

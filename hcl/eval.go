@@ -293,6 +293,10 @@ func (e *evaluator) instances(b *block, content content, ctx *hcl.EvalContext) (
 		if !ok {
 			return nil, false
 		}
+		if marked(v) {
+			e.refuseSensitive(countA.Expr.Range(), "count")
+			return nil, false
+		}
 		cv, err := convert.Convert(v, cty.Number)
 		n, whole := int64(0), false
 		if err == nil && !cv.IsNull() {
@@ -316,6 +320,13 @@ func (e *evaluator) instances(b *block, content content, ctx *hcl.EvalContext) (
 	case eachA != nil:
 		v, ok := e.value(ctx, eachA.Expr)
 		if !ok {
+			return nil, false
+		}
+		if v.IsMarked() || v.Type().IsSetType() && v.ContainsMarked() {
+			// Its keys become addresses and host names. The values of a
+			// map may be sensitive, as in Terraform: each.value keeps
+			// their marks.
+			e.refuseSensitive(eachA.Expr.Range(), "for_each")
 			return nil, false
 		}
 		ty := v.Type()
@@ -420,8 +431,55 @@ func (e *evaluator) shallow(ctx *hcl.EvalContext, expr hcl.Expression) (cty.Valu
 
 // get evaluates an attribute and converts it to ty (unless ty is
 // cty.DynamicPseudoType). ok is false when the attribute is absent or null,
-// which means "unset", or when it failed, which has been reported.
+// which means "unset", or when it failed, which has been reported. A value
+// derived from a sensitive variable is refused (see refuseSensitive); the
+// few attributes that may hold one are read with secret.
 func (e *evaluator) get(ctx *hcl.EvalContext, attrs map[string]*hclsyntax.Attribute, name string, ty cty.Type) (cty.Value, *hclsyntax.Attribute, bool) {
+	v, a, ok := e.getMarked(ctx, attrs, name, ty)
+	if ok && marked(v) {
+		e.refuseSensitive(a.Expr.Range(), name)
+		return cty.NilVal, a, false
+	}
+	return v, a, ok
+}
+
+// secret reads an attribute that may hold a sensitive value (one of the
+// model.Attr* a vnode's Sensitive names) and returns it without its marks,
+// and whether it had the Sensitive mark anywhere inside.
+func (e *evaluator) secret(ctx *hcl.EvalContext, attrs map[string]*hclsyntax.Attribute, name string, ty cty.Type) (v cty.Value, sensitive, ok bool) {
+	v, _, ok = e.getMarked(ctx, attrs, name, ty)
+	if !ok {
+		return cty.NilVal, false, false
+	}
+	if !marked(v) {
+		return v, false, true
+	}
+	v, marks := v.UnmarkDeep()
+	_, sensitive = marks[model.Sensitive]
+	return v, sensitive, true
+}
+
+// marked reports whether v carries a mark anywhere inside. Nearly every
+// value read is a plain string or number, for which it costs no walk.
+func marked(v cty.Value) bool {
+	if v.Type().IsPrimitiveType() {
+		return v.IsMarked()
+	}
+	return v.ContainsMarked()
+}
+
+// refuseSensitive reports a value derived from a sensitive variable where
+// none may go: names, addresses, paths and the like end up in device names,
+// file names and messages, which nothing could keep secret.
+func (e *evaluator) refuseSensitive(rng hcl.Range, what string) {
+	e.errorf(rng, "Sensitive value not allowed",
+		"%s cannot take a value derived from a sensitive variable: it becomes part of names, addresses, paths or "+
+			"the shape of the experiment, which plans and messages show. Only a vnode's startup, os, image, partition "+
+			"and attributes, a resource block's attributes and the value of an output declared sensitive may hold one.", what)
+}
+
+// getMarked is get for a value that may carry marks.
+func (e *evaluator) getMarked(ctx *hcl.EvalContext, attrs map[string]*hclsyntax.Attribute, name string, ty cty.Type) (cty.Value, *hclsyntax.Attribute, bool) {
 	a := attrs[name]
 	if a == nil {
 		return cty.NilVal, nil, false

@@ -238,6 +238,15 @@ var variableSpec = &BlockSpec{
 		Name: "description", Type: "string", Default: "none",
 		Description: "What the variable is for, for people.",
 		Example:     `description = "One-way delay on lan2."`,
+	}, {
+		Name: "sensitive", Type: "bool", Default: "false",
+		Description: "The value is a secret, as in Terraform: it and every value derived from it are shown as " +
+			"`(sensitive value)` in plans (human and JSON), messages and logs; a file of the config directory that holds one " +
+			"is written 0600, and a startup command reaches the node through its environment, never its arguments. Only a " +
+			"vnode's `startup`, `os`, `image`, `partition` and `attributes`, a resource block's attributes and a sensitive " +
+			"output's `value` may take one: names, addresses, paths, `count` and the keys of `for_each` refuse it (a " +
+			"`for_each` map's values may be sensitive: `each.value` is). The state (0600) and a saved plan (0600) hold the value.",
+		Example: `sensitive = true`,
 	}},
 	Example: `variable "latency" {
   description = "One-way delay on lan2."
@@ -273,6 +282,11 @@ var outputSpec = &BlockSpec{
 		Name: "description", Type: "string", Default: "none",
 		Description: "What the value is, for people.",
 		Example:     `description = "The router's addresses."`,
+	}, {
+		Name: "sensitive", Type: "bool", Default: "false",
+		Description: "The value is shown as `(sensitive value)`. An output whose value is derived from a sensitive " +
+			"variable must say so, as in Terraform.",
+		Example: `sensitive = true`,
 	}},
 	Example: `output "a_address" {
   value = vnode.a.interface["eth0"].ip4_prefix

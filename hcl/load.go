@@ -38,7 +38,17 @@ type Config struct {
 	// contents and of the effective variable values. A saved plan records
 	// it, and apply refuses the plan when it changed.
 	Hash string
+	// Secrets are the values of the variables declared sensitive, each
+	// string and number inside them as text, longest first: what a message
+	// that did not come through the language (a provider's error, a
+	// command's output quoted in one) must not show. Values shorter than
+	// MinSecret are left out: masking them would garble every message.
+	Secrets []string
 }
+
+// MinSecret is the length from which a sensitive value is masked in
+// messages by its text (Config.Secrets).
+const MinSecret = 4
 
 // envPrefix starts the environment variables that set variable values.
 const envPrefix = "BENITO_VAR_"
@@ -123,7 +133,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		}
 		diags = tx.remap(diags)
 		sortDiagnostics(diags)
-		return cfg, diags
+		return cfg, cfg.Redact(diags)
 	}
 	var files []*hcl.File
 	h := sha256.New()
@@ -170,6 +180,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		}
 	}
 	cfg.Hash = hex.EncodeToString(h.Sum(nil))
+	cfg.Secrets = secrets(d.variables)
 
 	exp, ediags := evaluate(d)
 	diags = append(diags, ediags...)

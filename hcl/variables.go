@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -12,6 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/benito-net/benito/internal/suggest"
+	"github.com/benito-net/benito/model"
 )
 
 var variableSchema = variableSpec.schema()
@@ -24,6 +26,7 @@ type variable struct {
 	def         cty.Value // cty.NilVal when there is no default
 	badDefault  bool      // the default is there but failed, and said so
 	description string
+	sensitive   bool
 	value       cty.Value // cty.NilVal until a value is known to be good
 }
 
@@ -129,7 +132,11 @@ func variableValues(parser *hclparse.Parser, d *decls, opts Options) (varValues,
 			})
 			continue
 		}
-		givens[name] = given{raw: raw, isRaw: true, source: fmt.Sprintf("-var %q", s)}
+		source := fmt.Sprintf("-var %q", s)
+		if byName[name].sensitive {
+			source = fmt.Sprintf("-var %q", name+"=(sensitive value)")
+		}
+		givens[name] = given{raw: raw, isRaw: true, source: source}
 	}
 
 	for _, v := range d.variables {
@@ -159,7 +166,10 @@ func variableValues(parser *hclparse.Parser, d *decls, opts Options) (varValues,
 			} else {
 				filename := fmt.Sprintf("<value for var.%s>", v.name())
 				expr, pdiags := hclsyntax.ParseExpression([]byte(g.raw), filename, hcl.InitialPos)
-				out.files[filename] = &hcl.File{Bytes: []byte(g.raw)}
+				if !v.sensitive {
+					// A secret's text is not shown under a diagnostic.
+					out.files[filename] = &hcl.File{Bytes: []byte(g.raw)}
+				}
 				if !pdiags.HasErrors() {
 					var vdiags hcl.Diagnostics
 					val, vdiags = expr.Value(nil)
@@ -191,6 +201,10 @@ func variableValues(parser *hclparse.Parser, d *decls, opts Options) (varValues,
 	for _, v := range d.variables {
 		if v.value != cty.NilVal {
 			v.block.value = v.value
+			if v.sensitive {
+				// cty carries the mark into every value computed from it.
+				v.block.value = v.value.Mark(model.Sensitive)
+			}
 		} else {
 			v.block.failed = true
 		}
@@ -198,7 +212,7 @@ func variableValues(parser *hclparse.Parser, d *decls, opts Options) (varValues,
 	return out, diags
 }
 
-// decode reads a variable block: type, default, description.
+// decode reads a variable block: type, default, description, sensitive.
 func (v *variable) decode() hcl.Diagnostics {
 	v.ty = cty.DynamicPseudoType
 	content, diags := v.block.body.Content(variableSchema)
@@ -214,6 +228,20 @@ func (v *variable) decode() hcl.Diagnostics {
 		diags = append(diags, ddiags...)
 		if s, err := convert.Convert(val, cty.String); err == nil && !s.IsNull() && s.IsKnown() {
 			v.description = s.AsString()
+		}
+	}
+	if a := content.Attributes["sensitive"]; a != nil {
+		val, sdiags := a.Expr.Value(nil)
+		diags = append(diags, sdiags...)
+		if b, err := convert.Convert(val, cty.Bool); !sdiags.HasErrors() && (err != nil || b.IsNull() || !b.IsKnown()) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid sensitive",
+				Detail:   fmt.Sprintf("sensitive must be true or false, not %s.", show(val)),
+				Subject:  a.Expr.Range().Ptr(),
+			})
+		} else if err == nil && b.IsKnown() && !b.IsNull() {
+			v.sensitive = b.True()
 		}
 	}
 	if a := content.Attributes["default"]; a != nil {
@@ -256,4 +284,43 @@ func suggestion(given string, names []string) string {
 		return fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return ""
+}
+
+// secrets returns the text of every string and number inside the values
+// of the sensitive variables (Config.Secrets).
+func secrets(vars []*variable) []string {
+	seen := map[string]bool{}
+	for _, v := range vars {
+		if !v.sensitive || v.value == cty.NilVal {
+			continue
+		}
+		cty.Walk(v.value, func(_ cty.Path, x cty.Value) (bool, error) {
+			if x.IsNull() || !x.IsKnown() {
+				return true, nil
+			}
+			var s string
+			switch x.Type() {
+			case cty.String:
+				s = x.AsString()
+			case cty.Number:
+				s = x.AsBigFloat().Text('f', -1)
+			}
+			if len(s) >= MinSecret {
+				seen[s] = true
+			}
+			return true, nil
+		})
+	}
+	out := make([]string, 0, len(seen))
+	for s := range seen {
+		out = append(out, s)
+	}
+	// Longest first, so that a secret inside another is not masked first.
+	slices.SortFunc(out, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	return out
 }

@@ -3,10 +3,13 @@ package hcl
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/benito-net/benito/model"
 )
 
 func TestVariablePrecedence(t *testing.T) {
@@ -144,5 +147,148 @@ func TestVarFileNotReadAsConfig(t *testing.T) {
 	_, diags := Load(dir, Options{})
 	if diff := cmp.Diff([]string{"y.hcl:1: Unsupported argument"}, errorLines(diags)); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
+// TestSensitiveVariable: a sensitive variable's value keeps its mark into
+// the attributes that may hold it, is refused where it would become part of
+// a name or the experiment's shape, makes an output say sensitive, and is
+// never shown in a message.
+func TestSensitiveVariable(t *testing.T) {
+	const secret = "s3cret-9d2"
+	head := `experiment "s" {}
+variable "token" {
+  sensitive = true
+  default   = "` + secret + `"
+}
+`
+	t.Run("allowed", func(t *testing.T) {
+		cfg, diags := Load(writeDir(t, map[string]string{"main.hcl": head + `
+vnode "a" {
+  type    = "process"
+  startup = "run --token ${var.token}"
+  os      = "linux"
+  attributes = { key = var.token }
+}
+vnode "m" {
+  for_each = { x = var.token }
+  type     = "process"
+  startup  = each.value
+}
+output "t" {
+  value     = upper(var.token)
+  sensitive = true
+}
+`}), Options{})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		vn := cfg.Experiment.VNodes[0]
+		want := map[string]bool{"startup": true, "attributes": true}
+		if diff := cmp.Diff(want, vn.Sensitive); diff != "" {
+			t.Errorf("vnode's sensitive attributes (-want +got):\n%s", diff)
+		}
+		if m := cfg.Experiment.VNodes[1]; m.Name != "m-x" || !m.Sensitive["startup"] || m.Startup != secret {
+			t.Errorf("a for_each over a map of sensitive values: %s, sensitive %v, startup %q", m.Name, m.Sensitive, m.Startup)
+		}
+		if vn.Startup != "run --token "+secret {
+			t.Errorf("startup %q", vn.Startup)
+		}
+		if o := cfg.Experiment.Outputs[0]; !o.Sensitive || !o.Value.HasMark(model.Sensitive) {
+			t.Errorf("output: sensitive %v, value %#v", o.Sensitive, o.Value)
+		}
+	})
+	t.Run("secrets", func(t *testing.T) {
+		cfg, diags := Load(writeDir(t, map[string]string{"main.hcl": head + `
+variable "keys" {
+  type      = map(number)
+  sensitive = true
+  default   = { a = 123456, b = 7 }
+}
+variable "plain" { default = "not-a-secret" }
+`}), Options{})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		if diff := cmp.Diff([]string{secret, "123456"}, cfg.Secrets); diff != "" {
+			t.Errorf("secrets (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("bad -var", func(t *testing.T) {
+		cfg, diags := Load(writeDir(t, map[string]string{"main.hcl": `experiment "s" {}
+variable "n" {
+  type      = number
+  sensitive = true
+}
+`}), Options{Vars: []string{"n=" + secret + "}"}})
+		if !diags.HasErrors() {
+			t.Fatal("a -var that does not parse was taken")
+		}
+		for name, f := range cfg.Files {
+			if strings.Contains(string(f.Bytes), secret) {
+				t.Errorf("the text of a sensitive -var is kept for diagnostics to show, as %s", name)
+			}
+		}
+		if strings.Contains(diags.Error(), secret) {
+			t.Errorf("a message shows the secret: %v", diags)
+		}
+	})
+	for _, tc := range []struct{ name, body, want string }{
+		{"count", `vnode "a" { count = length(var.token) }`, "count cannot take a value derived from a sensitive variable"},
+		{"for_each", `vnode "a" { for_each = toset([var.token]) }`, "for_each cannot take a value derived from a sensitive variable"},
+		{"for_each map", `vnode "a" { for_each = var.token == "" ? {} : { a = 1 } }`, "for_each cannot take a value derived from a sensitive variable"},
+		{"address", `switch "lan" {}
+vnode "a" {
+  interface "eth0" {
+    switch      = switch.lan
+    ip4_address = var.token
+  }
+}`, "ip4_address cannot take a value derived from a sensitive variable"},
+		{"site", `site { run_root = "/run/${var.token}" }`, "A site setting cannot take"},
+		{"switch name", `vnode "a" {
+  interface "eth0" { switch = { name = var.token, kind = "vde" } }
+}`, "switch cannot take a value derived from a sensitive variable"},
+		{"switch string", `vnode "a" {
+  interface "eth0" { switch = var.token }
+}`, "switch cannot take a value derived from a sensitive variable"},
+		{"output", `output "t" { value = var.token }`, "Output refers to sensitive values"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags := Load(writeDir(t, map[string]string{"main.hcl": head + tc.body + "\n"}), Options{})
+			if !diags.HasErrors() || !strings.Contains(diags.Error(), tc.want) {
+				t.Errorf("diagnostics %v, want an error with %q", diags, tc.want)
+			}
+			if strings.Contains(diags.Error(), secret) {
+				t.Errorf("a message shows the secret: %v", diags)
+			}
+		})
+	}
+}
+
+// TestSensitiveValueInFunctionError: a function that quotes its argument in
+// its error (cty hands functions that do not handle marks their arguments
+// unmarked) does not show a sensitive value.
+func TestSensitiveValueInFunctionError(t *testing.T) {
+	const secret = "s3cret-fn-77"
+	_, diags := Load(writeDir(t, map[string]string{"main.hcl": `experiment "s" {}
+variable "token" {
+  sensitive = true
+  default   = "` + secret + `"
+}
+locals {
+  x = cidrhost(var.token, 1)
+}
+vnode "a" {
+  startup = local.x
+}
+`}), Options{})
+	if !diags.HasErrors() {
+		t.Fatal("cidrhost of a string that is no prefix did not fail")
+	}
+	if strings.Contains(diags.Error(), secret) {
+		t.Errorf("a message shows the secret: %v", diags)
+	}
+	if !strings.Contains(diags.Error(), "(sensitive value)") {
+		t.Errorf("the message does not say it hides something: %v", diags)
 	}
 }

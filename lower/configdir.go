@@ -17,18 +17,30 @@ import (
 // experiment as TopDL, with what benito assigned: MACs, switch sockets,
 // ports). Each node's route/<node> file is lowered with the node.
 func (l *lowerer) lowerConfigFiles() {
-	l.g.add(l.file(hostsAddr, hostsPath, l.hostsFile()))
-	l.g.add(l.file(addrs.Resource{Type: contract.ConfigFile, Name: "topology"}, "topology.xml", l.topologyFile()))
+	l.g.add(l.file(hostsAddr, hostsPath, l.hostsFile(), false))
+	// TopDL carries every node's startup command, os, image, partition
+	// and attributes, so one sensitive among them makes the file so.
+	l.g.add(l.file(addrs.Resource{Type: contract.ConfigFile, Name: "topology"}, "topology.xml", l.topologyFile(), l.exp.Sensitive()))
 }
 
-func (l *lowerer) file(addr addrs.Resource, path, content string) *Resource {
+// file is a config_file resource. A sensitive content is marked, and the
+// file says so (attribute sensitive), so that its provider writes it
+// readable by root alone.
+func (l *lowerer) file(addr addrs.Resource, path, content string, sensitive bool) *Resource {
+	cfg := map[string]cty.Value{
+		"path":    cty.StringVal(path),
+		"content": cty.StringVal(content),
+	}
+	if sensitive {
+		// Left out otherwise (null): files of earlier releases stay as
+		// recorded.
+		cfg["content"] = cfg["content"].Mark(model.Sensitive)
+		cfg["sensitive"] = cty.True
+	}
 	return &Resource{
-		Addr:     addr,
-		Provider: contract.ProviderOf(contract.ConfigFile, ""),
-		Config: cty.ObjectVal(map[string]cty.Value{
-			"path":    cty.StringVal(path),
-			"content": cty.StringVal(content),
-		}),
+		Addr:      addr,
+		Provider:  contract.ProviderOf(contract.ConfigFile, ""),
+		Config:    cty.ObjectVal(cfg),
 		DeclRange: l.exp.DeclRange,
 	}
 }

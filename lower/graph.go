@@ -13,7 +13,9 @@ type Resource struct {
 	Addr     addrs.Resource
 	Provider string
 	// Config is an object of the attributes lowering sets (see ConfigTypes);
-	// every value is known.
+	// every value is known. An attribute derived from a sensitive variable
+	// carries model.Sensitive on its whole value, and no mark is anywhere
+	// else: the engine looks at the top level only.
 	Config cty.Value
 	// DependsOn lists the resources that must exist before this one, sorted.
 	DependsOn []addrs.Resource

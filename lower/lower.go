@@ -402,7 +402,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, []hostDevice, hcl.Dia
 	if l.hasRouteFile(n) {
 		deps = append(deps, routeFileAddr(n.Addr))
 		routes := append(append(append([]*model.Route(nil), n.Routes...), l.topRoutes[n.Name]...), computed...)
-		out = append(out, l.file(routeFileAddr(n.Addr), "route/"+n.Name, routeFile(l.exp.Name, n.Name, routes)))
+		out = append(out, l.file(routeFileAddr(n.Addr), "route/"+n.Name, routeFile(l.exp.Name, n.Name, routes), false))
 	}
 	ifaces := make([]cty.Value, 0, len(n.Interfaces))
 	addressed := 0 // interfaces with an address: more than one makes a router
@@ -493,13 +493,13 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, []hostDevice, hcl.Dia
 		Config: cty.ObjectVal(map[string]cty.Value{
 			"name":            cty.StringVal(n.Name),
 			"type":            cty.StringVal(n.Type),
-			"os":              optString(n.OS),
-			"image":           optString(n.Image),
-			"partition":       optString(n.Partition),
+			"os":              secret(n, model.AttrOS, optString(n.OS)),
+			"image":           secret(n, model.AttrImage, optString(n.Image)),
+			"partition":       secret(n, model.AttrPartition, optString(n.Partition)),
 			"ghost":           cty.BoolVal(n.Ghost),
 			"memory":          optInt(n.Memory),
 			"cpus":            optInt(n.CPUs),
-			"attributes":      attrMap,
+			"attributes":      secret(n, model.AttrAttributes, attrMap),
 			"interfaces":      ifaceList,
 			"config_dir":      cty.StringVal(l.configDir),
 			"run_dir":         cty.StringVal(l.runDir),
@@ -545,7 +545,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, []hostDevice, hcl.Dia
 			Provider: contract.ProviderOf(contract.Startup, n.Type),
 			Config: cty.ObjectVal(map[string]cty.Value{
 				"node":    cty.StringVal(n.Name),
-				"command": cty.StringVal(n.Startup),
+				"command": secret(n, model.AttrStartup, cty.StringVal(n.Startup)),
 				"log":     cty.StringVal(filepath.Join(l.runDir, "log", n.Name+".startup.log")),
 			}),
 			DependsOn: dedupe(append(startDeps, addr)),
@@ -554,6 +554,17 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, []hostDevice, hcl.Dia
 		})
 	}
 	return out, devices, diags
+}
+
+// secret returns v marked sensitive when attribute attr of node n holds a
+// value derived from a sensitive variable, so that the mark reaches the
+// plan (the engine records the attribute as sensitive and hands providers
+// the plain value).
+func secret(n *model.VNode, attr string, v cty.Value) cty.Value {
+	if n.Sensitive[attr] {
+		return v.Mark(model.Sensitive)
+	}
+	return v
 }
 
 // computedRoutes returns the static routes computed for node n, without

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -402,5 +403,48 @@ func TestHostsFileInNodes(t *testing.T) {
 		if !strings.Contains(hosts, want) {
 			t.Errorf("hosts lacks %q:\n%s", want, hosts)
 		}
+	}
+}
+
+// TestSensitiveMarksSurviveLowering: an attribute the model says is
+// sensitive is marked, whole, in the resource that carries it; so is the
+// topology, which carries every node's startup, and it says so to its
+// provider; nothing else is marked.
+func TestSensitiveMarksSurviveLowering(t *testing.T) {
+	exp := experiment("a", "b")
+	a := exp.VNodes[0]
+	a.Startup, a.OS, a.Attrs = "run s3cret", "linux", map[string]string{"k": "s3cret"}
+	a.Sensitive = map[string]bool{model.AttrStartup: true, model.AttrAttributes: true}
+	exp.VNodes[1].Startup = "run plain"
+	exp.RequiredProviders = []*model.RequiredProvider{{Name: "hello"}}
+	exp.Resources = []*model.Resource{{
+		Type: "hello_greeting", Name: "g", Addr: addrs.Instance{Name: "g"}, Provider: "hello",
+		Attrs: map[string]cty.Value{
+			"nested": cty.ObjectVal(map[string]cty.Value{"x": cty.StringVal("s3cret").Mark(model.Sensitive), "y": cty.True}),
+			"plain":  cty.StringVal("hi"),
+		},
+	}}
+	g := lowerOK(t, exp, nil)
+	var got []string
+	for _, r := range g.Resources {
+		for name := range r.Config.Type().AttributeTypes() {
+			v := r.Config.GetAttr(name)
+			switch {
+			case v.IsMarked():
+				got = append(got, r.Addr.String()+"."+name)
+			case v.ContainsMarked():
+				t.Errorf("%s.%s holds a mark inside, not on its whole value", r.Addr, name)
+			}
+		}
+		if r.Addr.Type == contract.ConfigFile {
+			if s := r.Config.Type().HasAttribute("sensitive") && r.Config.GetAttr("sensitive").True(); s != (r.Addr.Name == "topology") {
+				t.Errorf("%s: sensitive %v", r.Addr, s)
+			}
+		}
+	}
+	slices.Sort(got)
+	want := []string{"config_file.topology.content", "hello_greeting.g.nested", "startup.a.command", "vnode.a.attributes"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("marked attributes (-want +got):\n%s", diff)
 	}
 }

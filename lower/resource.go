@@ -2,6 +2,8 @@ package lower
 
 import (
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/benito-net/benito/model"
 )
 
 // lowerResources lowers the generic resource blocks: each is one resource
@@ -12,7 +14,11 @@ func (l *lowerer) lowerResources() {
 	for _, r := range l.exp.Resources {
 		cfg := cty.EmptyObjectVal
 		if len(r.Attrs) > 0 {
-			cfg = cty.ObjectVal(r.Attrs)
+			attrs := make(map[string]cty.Value, len(r.Attrs))
+			for name, v := range r.Attrs {
+				attrs[name] = wholeMark(v)
+			}
+			cfg = cty.ObjectVal(attrs)
 		}
 		l.addUnique(&Resource{
 			Addr:       r.Addr.Resource(r.Type),
@@ -23,4 +29,18 @@ func (l *lowerer) lowerResources() {
 			AttrRanges: r.AttrRanges,
 		})
 	}
+}
+
+// wholeMark returns v with the Sensitive mark on the whole value when it
+// is anywhere inside: a resource's configuration carries marks on its
+// top-level attributes only (Resource.Config), which the plan hides whole.
+func wholeMark(v cty.Value) cty.Value {
+	if !v.ContainsMarked() {
+		return v
+	}
+	v, marks := v.UnmarkDeep()
+	if _, ok := marks[model.Sensitive]; ok {
+		v = v.Mark(model.Sensitive)
+	}
+	return v
 }

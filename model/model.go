@@ -121,6 +121,9 @@ type VNode struct {
 	Memory    int64             // MiB; zero means the site default
 	CPUs      int64             // zero means the site default
 	Attrs     map[string]string // other attributes, carried through to the provider
+	// Sensitive holds the attributes (AttrStartup, AttrOS, ...) whose value
+	// was derived from a sensitive variable; nil when none was.
+	Sensitive map[string]bool
 
 	Interfaces []*Interface // sorted by Name
 	Routes     []*Route     // sorted by Destination
@@ -186,8 +189,11 @@ type Tap struct {
 type Output struct {
 	Name        string
 	Description string
-	Value       cty.Value
-	DeclRange   hcl.Range
+	// Value may carry the Sensitive mark, and then Sensitive is set: the
+	// output block declares it sensitive, as it must.
+	Value     cty.Value
+	Sensitive bool
+	DeclRange hcl.Range
 }
 
 // RequiredProvider names a third-party provider the experiment uses.

@@ -95,20 +95,24 @@ type changeJSON struct {
 	PriorType       *int         `json:"prior_type,omitempty"`
 	RequiresReplace [][]stepJSON `json:"requires_replace"`
 	Dependencies    []string     `json:"dependencies"`
+	BeforeSensitive []string     `json:"before_sensitive,omitempty"`
+	AfterSensitive  []string     `json:"after_sensitive,omitempty"`
 }
 
 type driftJSON struct {
-	Addr     string `json:"addr"`
-	Provider string `json:"provider"`
-	Type     *int   `json:"type"`
-	Before   []byte `json:"before"`
-	After    []byte `json:"after"`
+	Addr      string   `json:"addr"`
+	Provider  string   `json:"provider"`
+	Type      *int     `json:"type"`
+	Before    []byte   `json:"before"`
+	After     []byte   `json:"after"`
+	Sensitive []string `json:"sensitive,omitempty"`
 }
 
 type outputJSON struct {
-	Name   string `json:"name"`
-	Before []byte `json:"before"`
-	After  []byte `json:"after"`
+	Name      string `json:"name"`
+	Before    []byte `json:"before"`
+	After     []byte `json:"after"`
+	Sensitive bool   `json:"sensitive,omitempty"`
 }
 
 // stepJSON is one step of a cty.Path: an attribute name, or an index key
@@ -186,14 +190,16 @@ func encodeFile(p *Plan) ([]byte, error) {
 			return nil, fmt.Errorf("change %d is nil", i)
 		}
 		cj := &changeJSON{
-			Addr:          c.Addr.String(),
-			Provider:      c.Provider,
-			Action:        c.Action.String(),
-			Reason:        c.Reason.String(),
-			Private:       c.Private,
-			PriorPrivate:  c.PriorPrivate,
-			PriorProvider: c.PriorProvider,
-			Dependencies:  encodeAddrs(c.Dependencies),
+			Addr:            c.Addr.String(),
+			Provider:        c.Provider,
+			Action:          c.Action.String(),
+			Reason:          c.Reason.String(),
+			Private:         c.Private,
+			PriorPrivate:    c.PriorPrivate,
+			PriorProvider:   c.PriorProvider,
+			Dependencies:    encodeAddrs(c.Dependencies),
+			BeforeSensitive: c.BeforeSensitive,
+			AfterSensitive:  c.AfterSensitive,
 		}
 		if cj.Type, err = types.index(c.Type); err != nil {
 			return nil, fmt.Errorf("%s: type: %w", cj.Addr, err)
@@ -242,7 +248,7 @@ func encodeFile(p *Plan) ([]byte, error) {
 		if d == nil {
 			return nil, fmt.Errorf("drift %d is nil", i)
 		}
-		dj := &driftJSON{Addr: d.Addr.String(), Provider: d.Provider}
+		dj := &driftJSON{Addr: d.Addr.String(), Provider: d.Provider, Sensitive: d.Sensitive}
 		if dj.Type, err = types.index(d.Type); err != nil {
 			return nil, fmt.Errorf("drift of %s: type: %w", dj.Addr, err)
 		}
@@ -261,7 +267,7 @@ func encodeFile(p *Plan) ([]byte, error) {
 		if o == nil {
 			return nil, fmt.Errorf("output %d is nil", i)
 		}
-		oj := &outputJSON{Name: o.Name}
+		oj := &outputJSON{Name: o.Name, Sensitive: o.Sensitive}
 		if oj.Before, err = encodeValue(o.Before, cty.NilType); err != nil {
 			return nil, fmt.Errorf("output %q: before: %w", o.Name, err)
 		}
@@ -456,6 +462,12 @@ func decodeBody(data []byte) (p *Plan, err error) {
 		if c.Dependencies, err = decodeAddrs(cj.Dependencies); err != nil {
 			return nil, corrupt(fmt.Errorf("%s: dependencies: %w", cj.Addr, err))
 		}
+		if c.BeforeSensitive, err = decodeNames(cj.BeforeSensitive); err != nil {
+			return nil, corrupt(fmt.Errorf("%s: before_sensitive: %w", cj.Addr, err))
+		}
+		if c.AfterSensitive, err = decodeNames(cj.AfterSensitive); err != nil {
+			return nil, corrupt(fmt.Errorf("%s: after_sensitive: %w", cj.Addr, err))
+		}
 		p.Changes[i] = c
 	}
 	if f.Drift != nil {
@@ -466,6 +478,9 @@ func decodeBody(data []byte) (p *Plan, err error) {
 			return nil, corrupt(fmt.Errorf("drift %d is null", i))
 		}
 		d := &Drift{Provider: dj.Provider}
+		if d.Sensitive, err = decodeNames(dj.Sensitive); err != nil {
+			return nil, corrupt(fmt.Errorf("drift of %s: sensitive: %w", dj.Addr, err))
+		}
 		if d.Addr, err = addrs.ParseResource(dj.Addr); err != nil {
 			return nil, corrupt(err)
 		}
@@ -487,7 +502,7 @@ func decodeBody(data []byte) (p *Plan, err error) {
 		if oj == nil {
 			return nil, corrupt(fmt.Errorf("output %d is null", i))
 		}
-		o := &Output{Name: oj.Name}
+		o := &Output{Name: oj.Name, Sensitive: oj.Sensitive}
 		if o.Before, err = decodeValue(oj.Before, cty.NilType); err != nil {
 			return nil, corrupt(fmt.Errorf("output %q: before: %w", oj.Name, err))
 		}
@@ -687,4 +702,18 @@ func parseReason(s string) (Reason, error) {
 		}
 	}
 	return 0, fmt.Errorf("unknown reason %q", s)
+}
+
+// decodeNames reads a list of attribute names (sensitive attributes): each
+// a valid name, sorted, no repeats, as the encoder writes them.
+func decodeNames(names []string) ([]string, error) {
+	for i, n := range names {
+		if !addrs.ValidName(n) {
+			return nil, fmt.Errorf("%q is not an attribute name", n)
+		}
+		if i > 0 && names[i-1] >= n {
+			return nil, fmt.Errorf("names not sorted or repeated at %q", n)
+		}
+	}
+	return names, nil
 }

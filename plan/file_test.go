@@ -83,6 +83,10 @@ func planEverything() *Plan {
 		&Change{Addr: addr("nil", "vals"), Action: NoOp},
 	)
 	p.Outputs = append(p.Outputs, &Output{Name: "later", Before: cty.NullVal(cty.DynamicPseudoType), After: cty.DynamicVal})
+	p.Outputs = append(p.Outputs, &Output{Name: "token", Before: cty.NullVal(cty.DynamicPseudoType), After: cty.StringVal("s3cret"), Sensitive: true})
+	p.Changes[len(p.Changes)-2].BeforeSensitive = []string{"v"}
+	p.Changes[len(p.Changes)-2].AfterSensitive = []string{"v"}
+	p.Drift[len(p.Drift)-1].Sensitive = []string{"content"}
 
 	moved := p.Changes[len(p.Changes)-2]
 	moved.PriorProvider = "old"
@@ -104,6 +108,7 @@ func planEverything() *Plan {
 		Private:      []byte("pid=1"),
 		Dependencies: []addrs.Resource{addr("switch", "lan0")},
 		Status:       state.Tainted,
+		Sensitive:    []string{"memory"},
 	}
 	p.Prior.Outputs["ip"] = state.Output{Value: json.RawMessage(`"10.0.0.1"`), Type: json.RawMessage(`"string"`)}
 	return p

@@ -226,13 +226,14 @@ func (r *human) changeBlock(c *Change) {
 	}
 
 	r.resourceLine(c.Action.Symbol(), c.Addr.Type, c.Addr.Name)
+	before, after := hide(c.Before, c.After, c.BeforeSensitive, c.AfterSensitive, false)
 	switch c.Action {
 	case Create:
-		r.objectEntries(4, '+', c.After, "")
+		r.objectEntries(4, '+', after, "")
 	case Delete:
-		r.objectEntries(4, '-', c.Before, " -> null")
+		r.objectEntries(4, '-', before, " -> null")
 	default:
-		r.objectDiff(4, c.Before, c.After, c.RequiresReplace)
+		r.objectDiff(4, before, after, c.RequiresReplace)
 	}
 	r.str("    }\n")
 }
@@ -252,16 +253,17 @@ func (r *human) driftBlock(d *Drift) {
 	}
 	r.boldEnd()
 	r.str("\n")
+	before, after := hide(d.Before, d.After, d.Sensitive, d.Sensitive, false)
 	switch {
 	case isNull(d.After):
 		r.resourceLine(Delete.Symbol(), d.Addr.Type, d.Addr.Name)
-		r.objectEntries(4, '-', d.Before, " -> null")
+		r.objectEntries(4, '-', before, " -> null")
 	case isNull(d.Before):
 		r.resourceLine(Create.Symbol(), d.Addr.Type, d.Addr.Name)
-		r.objectEntries(4, '+', d.After, "")
+		r.objectEntries(4, '+', after, "")
 	default:
 		r.resourceLine(Update.Symbol(), d.Addr.Type, d.Addr.Name)
-		r.objectDiff(4, d.Before, d.After, nil)
+		r.objectDiff(4, before, after, nil)
 	}
 	r.str("    }\n")
 }
@@ -294,7 +296,8 @@ func (r *human) outputChanges(outputs []*Output) {
 		if valuesEqual(o.Before, o.After) {
 			continue
 		}
-		r.diff(0, key{kind: attrKey, name: o.Name, width: width}, o.Before, o.After, nil, false)
+		before, after := hideOutput(o)
+		r.diff(0, key{kind: attrKey, name: o.Name, width: width}, before, after, nil, false)
 	}
 }
 

@@ -219,6 +219,17 @@ func (r *human) diff(ind int, k key, before, after cty.Value, rr []cty.Path, com
 		r.wholeDiff(ind, k, before, after, rr, comma)
 		return
 	}
+	if isHidden(before) && isHidden(after) {
+		// Terraform's form: the change is there, its values are not.
+		r.note = len(rr) > 0
+		r.lineStart(ind, '~', k)
+		r.value(ind, '~', after)
+		if comma {
+			r.buf = append(r.buf, ',')
+		}
+		r.endLine()
+		return
+	}
 
 	bt, at := before.Type(), after.Type()
 	if bt == cty.String && at == cty.String && (isMultiline(before.AsString()) || isMultiline(after.AsString())) {

@@ -39,7 +39,12 @@ type jsonChange struct {
 	Before       json.RawMessage `json:"before"`
 	After        json.RawMessage `json:"after"`
 	AfterUnknown json.RawMessage `json:"after_unknown,omitempty"`
-	ReplacePaths json.RawMessage `json:"replace_paths,omitempty"`
+	// BeforeSensitive and AfterSensitive are Terraform's: which values
+	// are sensitive (and written as null in before and after). Left out
+	// when nothing is.
+	BeforeSensitive json.RawMessage `json:"before_sensitive,omitempty"`
+	AfterSensitive  json.RawMessage `json:"after_sensitive,omitempty"`
+	ReplacePaths    json.RawMessage `json:"replace_paths,omitempty"`
 }
 
 type jsonSummary struct {
@@ -92,10 +97,15 @@ func RenderJSON(w io.Writer, p *Plan) error {
 			actions = Create
 		}
 		rc := jsonResourceOf(d.Addr, d.Provider, actions)
-		if rc.Change.Before, err = jsonValue(d.Before); err != nil {
+		before, after := hide(d.Before, d.After, d.Sensitive, d.Sensitive, true)
+		if rc.Change.Before, err = jsonValue(before); err != nil {
 			return fmt.Errorf("plan: drift of %s: before: %w", rc.Address, err)
 		}
-		if rc.Change.After, err = jsonValue(d.After); err != nil {
+		if len(d.Sensitive) > 0 {
+			rc.Change.BeforeSensitive = sensitiveJSON(d.Sensitive)
+			rc.Change.AfterSensitive = rc.Change.BeforeSensitive
+		}
+		if rc.Change.After, err = jsonValue(after); err != nil {
 			return fmt.Errorf("plan: drift of %s: after: %w", rc.Address, err)
 		}
 		jw.element(rc, i == len(v.drift)-1)
@@ -147,12 +157,19 @@ func RenderJSON(w io.Writer, p *Plan) error {
 			action = Update
 		}
 		oc := jsonChange{Actions: action.JSONActions()}
-		if oc.Before, err = jsonValue(o.Before); err != nil {
-			return fmt.Errorf("plan: output %q: before: %w", o.Name, err)
+		var before, after json.RawMessage
+		if o.Sensitive {
+			before, after = jsonNull, jsonNull
+			oc.BeforeSensitive, oc.AfterSensitive = json.RawMessage("true"), json.RawMessage("true")
+		} else {
+			if before, err = jsonValue(o.Before); err != nil {
+				return fmt.Errorf("plan: output %q: before: %w", o.Name, err)
+			}
+			if after, err = jsonValue(o.After); err != nil {
+				return fmt.Errorf("plan: output %q: after: %w", o.Name, err)
+			}
 		}
-		if oc.After, err = jsonValue(o.After); err != nil {
-			return fmt.Errorf("plan: output %q: after: %w", o.Name, err)
-		}
+		oc.Before, oc.After = before, after
 		oc.AfterUnknown, _ = appendUnknown(nil, o.After)
 		outputs[o.Name] = oc
 	}
@@ -182,10 +199,15 @@ func jsonResource(c *Change) (jsonResourceChange, error) {
 	rc := jsonResourceOf(c.Addr, c.Provider, c.Action)
 	rc.ActionReason = c.Reason.String()
 	var err error
-	if rc.Change.Before, err = jsonValue(c.Before); err != nil {
+	before, after := hide(c.Before, c.After, c.BeforeSensitive, c.AfterSensitive, true)
+	if rc.Change.Before, err = jsonValue(before); err != nil {
 		return rc, fmt.Errorf("plan: change of %s: before: %w", rc.Address, err)
 	}
-	if rc.Change.After, err = jsonValue(c.After); err != nil {
+	if len(c.BeforeSensitive)+len(c.AfterSensitive) > 0 {
+		rc.Change.BeforeSensitive = sensitiveJSON(c.BeforeSensitive)
+		rc.Change.AfterSensitive = sensitiveJSON(c.AfterSensitive)
+	}
+	if rc.Change.After, err = jsonValue(after); err != nil {
 		return rc, fmt.Errorf("plan: change of %s: after: %w", rc.Address, err)
 	}
 	// A resource's after_unknown is an object even when nothing is
@@ -236,6 +258,12 @@ func (rc *jsonResourceChange) appendCompact(b []byte) []byte {
 	if len(rc.Change.AfterUnknown) > 0 {
 		b = append(b, `,"after_unknown":`...)
 		b = append(b, rc.Change.AfterUnknown...)
+	}
+	if len(rc.Change.BeforeSensitive) > 0 {
+		b = append(b, `,"before_sensitive":`...)
+		b = append(b, rc.Change.BeforeSensitive...)
+		b = append(b, `,"after_sensitive":`...)
+		b = append(b, rc.Change.AfterSensitive...)
 	}
 	if len(rc.Change.ReplacePaths) > 0 {
 		b = append(b, `,"replace_paths":`...)

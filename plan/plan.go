@@ -11,7 +11,7 @@ import (
 // FormatVersion is the version of the JSON plan format and of saved plan
 // files. It changes in its major part when a consumer would misread the
 // new output.
-const FormatVersion = "2.0"
+const FormatVersion = "2.1"
 
 // Change is the planned change of one resource.
 type Change struct {
@@ -26,6 +26,16 @@ type Change struct {
 	Before cty.Value
 	After  cty.Value
 	Type   cty.Type // the resource schema's implied type
+
+	// BeforeSensitive and AfterSensitive name, sorted, the attributes of
+	// Before and After whose value is derived from a sensitive variable:
+	// as recorded in the state for Before (and as configured now, so that
+	// the old value of an attribute now declared secret is not shown
+	// either), from the configuration's marks for After. Renderings show
+	// them as (sensitive value); Before and After themselves hold the
+	// plain values, which providers are given.
+	BeforeSensitive []string
+	AfterSensitive  []string
 
 	// Private is the provider's planned private data, handed back when the
 	// create or update is applied; PriorPrivate is the recorded one, handed
@@ -56,6 +66,8 @@ type Drift struct {
 	Before   cty.Value
 	After    cty.Value
 	Type     cty.Type
+	// Sensitive names the attributes the state records as sensitive.
+	Sensitive []string
 }
 
 // Output is an output value of the experiment. Before is null for an output
@@ -64,6 +76,9 @@ type Output struct {
 	Name   string
 	Before cty.Value
 	After  cty.Value
+	// Sensitive: the output is declared sensitive (now, or when it was
+	// recorded); its values are never shown.
+	Sensitive bool
 }
 
 // Plan is the full plan for one experiment.

@@ -37,8 +37,9 @@ type fileJSON struct {
 }
 
 type outputJSON struct {
-	Value json.RawMessage `json:"value"`
-	Type  json.RawMessage `json:"type"`
+	Value     json.RawMessage `json:"value"`
+	Type      json.RawMessage `json:"type"`
+	Sensitive bool            `json:"sensitive,omitempty"`
 }
 
 // resourceJSON is one resource as stored, both in the state file and in
@@ -52,6 +53,7 @@ type resourceJSON struct {
 	Private      []byte          `json:"private,omitempty"`
 	Dependencies []string        `json:"dependencies"`
 	Status       Status          `json:"status,omitempty"`
+	Sensitive    []string        `json:"sensitive_attributes,omitempty"`
 }
 
 // encodeState renders s as the bytes of a state file. Identical states give
@@ -73,7 +75,7 @@ func encodeState(s *State) ([]byte, error) {
 		Resources:     make([]resourceJSON, 0, len(s.Resources)),
 	}
 	for name, o := range s.Outputs {
-		f.Outputs[name] = outputJSON{Value: jsonOrNull(o.Value), Type: jsonOrNull(o.Type)}
+		f.Outputs[name] = outputJSON{Value: jsonOrNull(o.Value), Type: jsonOrNull(o.Type), Sensitive: o.Sensitive}
 	}
 	for _, a := range s.SortedAddrs() {
 		r := s.Resources[a]
@@ -132,6 +134,7 @@ func encodeResource(r *Resource) (resourceJSON, error) {
 		Private:      r.Private,
 		Dependencies: deps,
 		Status:       r.Status,
+		Sensitive:    r.Sensitive,
 	}, nil
 }
 
@@ -180,7 +183,7 @@ func decodeState(data []byte) (*State, error) {
 		Site:       f.Site,
 	}
 	for name, o := range f.Outputs {
-		s.Outputs[name] = Output{Value: compact(o.Value), Type: compact(o.Type)}
+		s.Outputs[name] = Output{Value: compact(o.Value), Type: compact(o.Type), Sensitive: o.Sensitive}
 	}
 	for i := range f.Resources {
 		r, err := decodeResource(&f.Resources[i])
@@ -214,6 +217,16 @@ func decodeResource(rj *resourceJSON) (*Resource, error) {
 		Attributes: compact(rj.Attributes),
 		Private:    rj.Private,
 		Status:     rj.Status,
+	}
+	for _, name := range rj.Sensitive {
+		if !addrs.ValidName(name) {
+			return nil, fmt.Errorf("resource %s: %q in sensitive_attributes is not an attribute name", a, name)
+		}
+	}
+	if len(rj.Sensitive) > 0 {
+		r.Sensitive = slices.Clone(rj.Sensitive)
+		slices.Sort(r.Sensitive)
+		r.Sensitive = slices.Compact(r.Sensitive)
 	}
 	if len(rj.Dependencies) > 0 {
 		r.Dependencies = make([]addrs.Resource, len(rj.Dependencies))

@@ -32,6 +32,11 @@ type Resource struct {
 	Private      []byte
 	Dependencies []addrs.Resource // sorted
 	Status       Status
+	// Sensitive names the attributes whose value was derived from a
+	// sensitive variable when the resource was last applied, sorted; the
+	// value itself is in Attributes (the state file is 0600), and a plan
+	// that deletes or changes the resource hides it.
+	Sensitive []string
 }
 
 // Output is a recorded output value: Value is JSON, Type is its cty type as
@@ -39,6 +44,8 @@ type Resource struct {
 type Output struct {
 	Value json.RawMessage
 	Type  json.RawMessage
+	// Sensitive: the output is declared sensitive and is never shown.
+	Sensitive bool
 }
 
 // State is the recorded state of one experiment. It is not safe for

@@ -118,7 +118,7 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 	if op.Saved != nil && v1Addrs {
 		// The saved plan speaks today's addresses.
 		if _, diags := w.Graph(st); diags.HasErrors() {
-			ui.Diagnostics(diags)
+			ui.Diagnostics(w.Redact(diags))
 			return out, ErrFailed
 		}
 	}
@@ -142,7 +142,7 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 		out.Plan, e, diags = w.plan(ctx, st, op.Plan)
 	}
 	if len(diags) > 0 {
-		ui.Diagnostics(diags)
+		ui.Diagnostics(w.Redact(diags))
 	}
 	if diags.HasErrors() {
 		if e != nil {
@@ -234,7 +234,7 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 	}
 	out.Result, diags = w.apply(ctx, lk, e, out.Plan, st, op.ApplyOptions)
 	if len(diags) > 0 {
-		ui.Diagnostics(diags)
+		ui.Diagnostics(w.Redact(diags))
 	}
 	if diags.HasErrors() {
 		return out, ErrFailed

@@ -225,6 +225,10 @@ func (c *cli) printOutputs(p *plan.Plan) {
 			fmt.Fprint(c.stdout, "\nOutputs:\n\n")
 			first = false
 		}
+		if o.Sensitive {
+			fmt.Fprintf(c.stdout, "%s = %s\n", o.Name, sensitiveText)
+			continue
+		}
 		fmt.Fprintf(c.stdout, "%s = %s\n", o.Name, strings.TrimSpace(string(hclwrite.TokensForValue(o.After).Bytes())))
 	}
 }

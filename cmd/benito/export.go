@@ -66,7 +66,14 @@ written. Importing the result gives the same experiment back.`,
 			if _, err := os.Stat(out); err == nil && !force {
 				return fmt.Errorf("%s exists: remove it, or use -force to overwrite it", out)
 			}
-			return atomicfile.Write(out, data, 0o644)
+			// TopDL carries the nodes' startup commands, os, image and
+			// attributes: one that holds a sensitive value makes the file
+			// readable by its owner alone, as the config directory's copy.
+			mode := os.FileMode(0o644)
+			if w.Config.Experiment.Sensitive() {
+				mode = 0o600
+			}
+			return atomicfile.Write(out, data, mode)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "the file to write (default: standard output)")

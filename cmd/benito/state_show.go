@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/state"
 	"github.com/benito-net/benito/workdir"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/spf13/cobra"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -59,7 +61,13 @@ func writeResource(w io.Writer, r *state.Resource) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if av := v.GetAttr(name); !av.IsNull() {
+		av := v.GetAttr(name)
+		switch {
+		case av.IsNull():
+		case slices.Contains(r.Sensitive, name):
+			// Terraform's form; the value is in the state file (0600).
+			block.Body().SetAttributeRaw(name, hclwrite.Tokens{{Type: hclsyntax.TokenIdent, Bytes: []byte(sensitiveText)}})
+		default:
 			block.Body().SetAttributeValue(name, av)
 		}
 	}
@@ -79,3 +87,6 @@ func writeResource(w io.Writer, r *state.Resource) error {
 	_, err = fmt.Fprintf(w, "%s:\n# provider: %s\n%s%s", header, r.Provider, deps, hclwrite.Format(f.Bytes()))
 	return err
 }
+
+// sensitiveText stands for a value derived from a sensitive variable.
+const sensitiveText = "(sensitive value)"

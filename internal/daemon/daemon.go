@@ -23,7 +23,8 @@ type Spec struct {
 	Env []string
 	// Dir is the working directory; "" means the current one.
 	Dir string
-	// Log receives stdout and stderr (appended, created 0644 if missing);
+	// Log receives stdout and stderr (appended, created 0600 if missing,
+	// and made 0600 if it was not: what a program prints may be secret);
 	// "" discards them.
 	Log string
 	// Cloneflags are extra clone(2) flags (e.g. syscall.CLONE_NEWNET) for
@@ -63,7 +64,7 @@ func Start(spec Spec) (Process, error) {
 	defer devnull.Close()
 	out := devnull
 	if spec.Log != "" {
-		f, err := os.OpenFile(spec.Log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		f, err := openLog(spec.Log, os.O_APPEND)
 		if err != nil {
 			return Process{}, fmt.Errorf("daemon: log of %s: %w", spec.Path, err)
 		}
@@ -231,7 +232,7 @@ func StartDetached(ctx context.Context, spec Spec, pidFile string, timeout time.
 	}
 	var out bytes.Buffer
 	if spec.Log != "" {
-		f, err := os.OpenFile(spec.Log, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		f, err := openLog(spec.Log, os.O_TRUNC)
 		if err != nil {
 			return Process{}, fmt.Errorf("daemon: log of %s: %w", spec.Path, err)
 		}
@@ -284,4 +285,18 @@ func firstLine(s string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// openLog opens a log for writing, readable by its owner (root) alone:
+// created 0600, and an older one made so.
+func openLog(path string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|flag, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }

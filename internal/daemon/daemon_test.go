@@ -175,3 +175,28 @@ func TestStartDetached(t *testing.T) {
 		t.Errorf("a program that never detaches: %v, after %v", err, took)
 	}
 }
+
+// TestLogMode: a log is readable by its owner alone, whether Start makes it
+// or finds it (an older benito made them 0644); what a program prints may
+// be secret.
+func TestLogMode(t *testing.T) {
+	dir := t.TempDir()
+	fresh, old := filepath.Join(dir, "fresh.log"), filepath.Join(dir, "old.log")
+	if err := os.WriteFile(old, []byte("before\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, log := range []string{fresh, old} {
+		p := start(t, Spec{Path: "true", Log: log})
+		p.Stop(time.Second)
+		fi, err := os.Stat(log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %o, want 600", filepath.Base(log), fi.Mode().Perm())
+		}
+	}
+	if b, _ := os.ReadFile(old); !strings.HasPrefix(string(b), "before\n") {
+		t.Errorf("the log's earlier content is gone: %q", b)
+	}
+}

@@ -47,7 +47,8 @@ func New(getenv func(string) string, stderr io.Writer) hclog.Logger {
 	}
 	out := stderr
 	if path := getenv(EnvPath); path != "" {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		// 0600: the log may hold what providers print of a node.
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {
 			fmt.Fprintf(stderr, "benito: %s: %v; logging to stderr\n", EnvPath, err)
 		} else {

@@ -134,18 +134,19 @@ func (p *Provider) ApplyResource(_ context.Context, req providers.ApplyResourceR
 	}
 	data := []byte(newVal.GetAttr("content").AsString())
 	var err error
+	mode := fileMode(req.Planned)
 	switch {
 	case req.Prior.IsNull() || p.pathOf(req.Prior) != file:
 		// A file benito makes must be new: one already there is not the
 		// experiment's (the state would know it), and may be anything of
 		// the host's (config_root "/", experiment "etc": /etc/hosts).
-		err = writeNew(filepath.Join(p.dir, tmpDir), file, data, 0o644)
+		err = writeNew(filepath.Join(p.dir, tmpDir), file, data, mode)
 	case inPlace[req.Planned.GetAttr("path").AsString()]:
-		if err = writeInPlace(file, data, 0o644); errors.Is(err, fs.ErrNotExist) {
-			err = writeNew(filepath.Join(p.dir, tmpDir), file, data, 0o644) // removed since the refresh
+		if err = writeInPlace(file, data, mode); errors.Is(err, fs.ErrNotExist) {
+			err = writeNew(filepath.Join(p.dir, tmpDir), file, data, mode) // removed since the refresh
 		}
 	default:
-		err = writeAtomic(filepath.Join(p.dir, tmpDir), file, data, 0o644)
+		err = writeAtomic(filepath.Join(p.dir, tmpDir), file, data, mode)
 	}
 	if err != nil {
 		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "%v", err)}
@@ -323,6 +324,16 @@ func writeThrough(tmpDir, file string, data []byte, mode os.FileMode, place func
 	return place(tmp.Name(), file)
 }
 
+// fileMode is the mode of a config file: readable by everyone, as DETER's
+// tools in the nodes expect, unless its content holds a sensitive value
+// (attribute sensitive), which only root may read.
+func fileMode(v cty.Value) os.FileMode {
+	if s := v.GetAttr("sensitive"); !s.IsNull() && s.IsKnown() && s.True() {
+		return 0o600
+	}
+	return 0o644
+}
+
 // inPlace names the files nodes see through a bind mount (hosts, bound
 // over every node's /etc/hosts). A bind holds the file's inode, so a file
 // replaced by a rename would go unseen: these are rewritten in place, as
@@ -339,15 +350,17 @@ func writeInPlace(file string, data []byte, mode os.FileMode) error {
 	if err != nil {
 		return err
 	}
+	// The mode first: content that turned secret is never readable by
+	// all, not even for the time of the write.
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
 	if _, err := f.WriteAt(data, 0); err != nil {
 		f.Close()
 		return err
 	}
 	if err := f.Truncate(int64(len(data))); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
 		f.Close()
 		return err
 	}

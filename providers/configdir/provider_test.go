@@ -258,3 +258,54 @@ func TestCreateOverExistingFileRefused(t *testing.T) {
 		t.Errorf("temporary files left: %v", entries)
 	}
 }
+
+// A file whose content holds a sensitive value is readable by root alone,
+// written so from the start and when an update makes it so; the others
+// stay readable by all, as DETER's tools in the nodes read them.
+func TestSensitiveFileMode(t *testing.T) {
+	p, root := configured(t)
+	ty := p.schema.ResourceTypes[contract.ConfigFile].ImpliedType()
+	cfg := func(path, content string, sensitive bool) cty.Value {
+		s := cty.NullVal(cty.Bool)
+		if sensitive {
+			s = cty.True
+		}
+		return cty.ObjectVal(map[string]cty.Value{"path": cty.StringVal(path), "content": cty.StringVal(content), "sensitive": s})
+	}
+	mode := func(rel string) os.FileMode {
+		t.Helper()
+		fi, err := os.Stat(filepath.Join(root, "exp", rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Mode().Perm()
+	}
+	for _, tc := range []struct {
+		path string
+		addr string
+	}{{"topology.xml", "config_file.topology"}, {"hosts", "config_file.hosts"}} {
+		t.Run(tc.path, func(t *testing.T) {
+			pc := plan(t, p, contract.ConfigFile, tc.addr, cty.NullVal(ty), cfg(tc.path, "plain\n", false))
+			v := apply(t, p, contract.ConfigFile, tc.addr, cty.NullVal(ty), pc.Planned)
+			if got := mode(tc.path); got != 0o644 {
+				t.Errorf("plain file: mode %o, want 644", got)
+			}
+			pc = plan(t, p, contract.ConfigFile, tc.addr, v, cfg(tc.path, "s3cret\n", true))
+			v = apply(t, p, contract.ConfigFile, tc.addr, v, pc.Planned)
+			if got := mode(tc.path); got != 0o600 {
+				t.Errorf("file holding a sensitive value: mode %o, want 600", got)
+			}
+			pc = plan(t, p, contract.ConfigFile, tc.addr, v, cfg(tc.path, "plain again\n", false))
+			apply(t, p, contract.ConfigFile, tc.addr, v, pc.Planned)
+			if got := mode(tc.path); got != 0o644 {
+				t.Errorf("plain again: mode %o, want 644", got)
+			}
+		})
+	}
+	ty2 := cty.NullVal(ty)
+	pc := plan(t, p, contract.ConfigFile, `config_file.route["a"]`, ty2, cfg("route/a", "s3cret\n", true))
+	apply(t, p, contract.ConfigFile, `config_file.route["a"]`, ty2, pc.Planned)
+	if got := mode("route/a"); got != 0o600 {
+		t.Errorf("new file holding a sensitive value: mode %o, want 600", got)
+	}
+}

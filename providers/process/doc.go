@@ -26,7 +26,8 @@
 // calls (a veth is one request: host end, its bridge, the peer inside the
 // node). Its files are the pins, RUN_DIR/process/NODE (pid files of its
 // VDE plugs and wires, and of its startup command) and RUN_DIR/log/NODE.log
-// (the plugs' output).
+// (the plugs' output; logs are 0600, since a command's output may hold a
+// secret).
 //
 // A mount resource is a bind mount in the node's mount namespace, made on
 // top of whatever is at its target (a mount point the node has from the
@@ -75,9 +76,13 @@
 //     loss on a bridge, naming the node and interface and pointing to a
 //     VDE switch; capacity alone works everywhere.
 //
-// The startup command runs inside the node (sh -c) once its network,
-// routes and mounts are up, detached, its output in its log, through a
-// shell that records its exit status (startup.go). Its status, a computed
+// The startup command runs inside the node (a shell of its own, as sh -c
+// would run it) once its network, routes and mounts are up, detached, its
+// output in its log, through a shell that records its exit status
+// (startup.go). The command reaches that shell through its environment,
+// never its arguments, which any user of the host reads with ps: it may
+// hold a sensitive value; the shell unsets it before running the command,
+// so the command's children do not inherit it. Its status, a computed
 // attribute: "running"; "exited with code 0", done (a command that sets
 // something up and ends is not run again); "exited with code N" or "ended
 // without an exit status", failed. A command that fails within

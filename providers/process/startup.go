@@ -49,8 +49,18 @@ func startupFailed(status string) bool {
 	return status != "" && status != statusRunning && status != statusDone
 }
 
-// wrapper runs the command ($1) and writes its exit status to the file $2.
-const wrapper = `/bin/sh -c "$1"; echo $? >"$2"`
+// wrapper runs the command and writes its exit status to the file $1.
+// The command comes in the environment (startupEnv), never in arguments,
+// which every user of the host can read (ps, /proc/PID/cmdline): it may
+// hold a sensitive value. A shell of its own (so $$, exit and signals are
+// as with sh -c COMMAND) takes it out of the environment the command's
+// children inherit and runs it with eval; /proc/PID/environ is readable by
+// the process's owner alone.
+const wrapper = `/bin/sh -c 'c=$` + startupEnv + `; unset ` + startupEnv + `; eval "$c"'; echo $? >"$1"`
+
+// startupEnv is the environment variable that hands the command to the
+// wrapper.
+const startupEnv = "BENITO_STARTUP_COMMAND"
 
 func startupPidFile(runDir, node string) string {
 	return filepath.Join(nodeDir(runDir, node), "startup")
@@ -98,13 +108,13 @@ func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
 	}
 	statusFile := startupStatusFile(runDir, name)
 	os.Remove(statusFile)
-	args := append(ns.enterArgs(), "--", "/bin/sh", "-c", wrapper, "benito-startup", command, statusFile)
+	args := append(ns.enterArgs(), "--", "/bin/sh", "-c", wrapper, "benito-startup", statusFile)
 	// The log directory stays until the log is in it.
 	release, err := providers.MakeDir(filepath.Dir(log), 0o755)
 	if err != nil {
 		return cty.NilVal, err
 	}
-	proc, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: args, Env: ns.env(), Log: log, Dir: "/", Group: nodeGroup(runDir, name)})
+	proc, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: args, Env: append(ns.env(), startupEnv+"="+command), Log: log, Dir: "/", Group: nodeGroup(runDir, name)})
 	release()
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("running the startup command of node %s: %w", name, err)

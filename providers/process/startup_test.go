@@ -115,3 +115,59 @@ func TestStartupStatus(t *testing.T) {
 		t.Errorf("a startup without an exit status must be replaced, got %v", pc.RequiresReplace)
 	}
 }
+
+// TestStartupSecretNotInArguments: a startup command (which may hold a
+// sensitive value) reaches the node through the wrapper's environment,
+// never through arguments, which every user of the host reads with ps: no
+// process of the node has it in /proc/PID/cmdline, none of the command's
+// children inherits it in its environment, yet the command sees its
+// value; and its log is readable by root alone.
+func TestStartupSecretNotInArguments(t *testing.T) {
+	e := newEnv(t)
+	e.apply(contract.VNode, "vnode.s", e.nodeConfig("s", false))
+	log := filepath.Join(e.runDir, "log", "s.startup.log")
+	const secret = "s3cret-7f1c9e"
+	out := filepath.Join(e.runDir, "seen")
+	e.apply(contract.Startup, "startup.s", startupConfig("s", "echo token="+secret+" >"+out+"; sleep 60", log))
+	if got := str(e.state["startup.s"], "status"); got != "running" {
+		t.Fatalf("status: %q", got)
+	}
+	if b, err := os.ReadFile(out); err != nil || strings.TrimSpace(string(b)) != "token="+secret {
+		t.Errorf("the command did not see its value: %q, %v", b, err)
+	}
+	netns := uint64(num(e.state["startup.s"], "netns_inode"))
+	procs := 0
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(filepath.Join("/proc", d.Name(), "ns", "net"), &st) != nil || st.Ino != netns {
+			continue
+		}
+		procs++
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+		if strings.Contains(string(cmdline), secret) {
+			t.Errorf("process %d of the node shows the secret in its arguments: %q", pid, cmdline)
+		}
+		comm, _ := os.ReadFile(filepath.Join("/proc", d.Name(), "comm"))
+		if strings.TrimSpace(string(comm)) == "sleep" {
+			if env, _ := os.ReadFile(filepath.Join("/proc", d.Name(), "environ")); strings.Contains(string(env), secret) {
+				t.Errorf("the command's child %d inherited the secret in its environment", pid)
+			}
+		}
+	}
+	if procs < 2 {
+		t.Errorf("found %d processes in the node's network namespace, want the wrapper and sleep at least", procs)
+	}
+	fi, err := os.Stat(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("startup log mode %o, want 600", fi.Mode().Perm())
+	}
+	e.destroy("startup.s")
+}
