@@ -4,10 +4,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"os/exec"
 	"sync"
 	"testing"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 
 	"github.com/benito-net/benito/internal/testenv"
 )
@@ -123,5 +125,64 @@ func TestDeleteConcurrent(t *testing.T) {
 	}
 	if _, err := netlink.LinkByIndex(keep); err != nil {
 		t.Errorf("the link nobody asked to delete is gone: %v", err)
+	}
+}
+
+// TestLinksWhileLinksChange: a dump the kernel marks interrupted (links
+// were added and removed as it ran) is asked again, so Links returns a
+// whole list while another goroutine keeps changing the links. The
+// namespace holds enough links for a dump to take several messages.
+func TestLinksWhileLinksChange(t *testing.T) {
+	needRoot(t)
+	nsName := "bnt-" + tag()
+	if out, err := exec.Command("ip", "netns", "add", nsName).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", nsName).Run() })
+	ns, err := netns.GetFromName(nsName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for i := range 300 {
+		if err := h.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: fmt.Sprintf("d%d", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h2, err := netlink.NewHandleAt(ns)
+		if err != nil {
+			return
+		}
+		defer h2.Close()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			l := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "churn"}}
+			if h2.LinkAdd(l) == nil {
+				h2.LinkDel(l)
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for range 100 {
+		ls, err := Links(h)
+		if err != nil {
+			t.Fatalf("Links while links change: %v", err)
+		}
+		if len(ls) < 301 {
+			t.Fatalf("Links returned %d links, want lo and the 300 made", len(ls))
+		}
 	}
 }

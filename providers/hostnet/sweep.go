@@ -11,6 +11,7 @@ import (
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/netdev"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
 )
@@ -167,7 +168,7 @@ func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) provider
 			}
 		}
 	}
-	links, err := netlink.LinkList()
+	links, err := netdev.Links(nil)
 	if err != nil {
 		fail("listing the host's devices: %v", err)
 	}

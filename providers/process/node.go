@@ -521,7 +521,7 @@ type hostLinks map[string]netlink.Link
 
 // snapshotHostLinks lists the host's links, or returns nil if it cannot.
 func snapshotHostLinks() hostLinks {
-	ls, err := netlink.LinkList()
+	ls, err := netdev.Links(nil)
 	if err != nil {
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/netdev"
 	"github.com/benito-net/benito/providers"
 )
 
@@ -122,7 +123,7 @@ func deleteVeths(runDir, node string) {
 	}
 	defer nsh.Close()
 	defer nh.Close()
-	links, _ := nh.LinkList()
+	links, _ := netdev.Links(nh)
 	for _, l := range links {
 		if l.Type() == "veth" {
 			nh.LinkDel(l)

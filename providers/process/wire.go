@@ -38,8 +38,11 @@ import (
 // plugs'.
 
 // wireTimeout bounds starting a hub or a wirefilter, and one exchange on
-// wirefilter's management socket.
-const wireTimeout = 5 * time.Second
+// wirefilter's management socket. It catches a program that hangs, not a
+// slow one: on a loaded host of two cores, a hundred nodes starting their
+// wires at once took more than 5 s for some (the process was killed at the
+// deadline and the apply failed).
+const wireTimeout = 15 * time.Second
 
 // wired reports whether f is plugged through a wire.
 func wired(f iface) bool { return f.Kind == contract.KindVDE && !f.Shaping.IsZero() }
