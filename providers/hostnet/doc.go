@@ -25,6 +25,17 @@
 //     as gone, and a create or delete that meets it fails naming both
 //     owners. `benito import` gives a device without an alias the
 //     experiment's.
+//   - What the state or a saved plan records is input (recorded.go,
+//     providers.RecordedError): before Read, Apply, Import or Sweep act on
+//     a recorded socket it must be RUN_DIR/switch/NAME.ctl of the run
+//     directory Configure gave (no symbolic link leading out, for it and
+//     the files beside it), and a recorded process (private data, or a
+//     switch's pid file) that runs must be a vde_switch or vde_plug2tap
+//     running as benito's user with that socket (and the TAP's name) among
+//     its arguments. Anything else is refused with
+//     providers.RefuseRecorded and nothing is done on the host for it:
+//     no directory elsewhere removed, no stranger's process stopped, no
+//     other experiment's switch managed.
 //   - Creates are idempotent: a create that finds its object already there
 //     (left by an interrupted apply, or the remains of a dead switch)
 //     adopts or clears it. A create that fails part-way removes what it

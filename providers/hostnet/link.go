@@ -307,6 +307,12 @@ func (p *Provider) importResource(rs *providers.ResourceSchema, typ, addr, id st
 	case contract.Switch, contract.Bridge:
 		if strings.HasPrefix(id, "/") && typ == contract.Switch {
 			socket := id
+			if err := p.checkSocket(socket); err != nil {
+				return cty.NilVal, nil, fmt.Errorf("the socket %s %v", socket, err)
+			}
+			if err := pidFileSwitch(socket); err != nil {
+				return cty.NilVal, nil, fmt.Errorf("the socket %s %v", socket, err)
+			}
 			proc, err := daemon.FromPidFile(pidPath(socket))
 			if err != nil || !proc.Alive() {
 				return cty.NilVal, nil, fmt.Errorf("no running vde_switch with its pid file at %s", pidPath(socket))

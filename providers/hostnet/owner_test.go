@@ -14,16 +14,18 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// harnessFor is newHarness for experiment exp.
+// harnessFor is a harness for experiment exp, whose run_root is a
+// temporary directory.
 func harnessFor(t *testing.T, exp string) *harness {
 	t.Helper()
 	testenv.Root(t)
+	root := t.TempDir()
 	p := New()
-	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: exp}).Diagnostics; d.HasErrors() {
+	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: exp, Site: map[string]string{contract.SiteRunRoot: root}}).Diagnostics; d.HasErrors() {
 		t.Fatal(d.Err())
 	}
 	t.Cleanup(func() { p.Close() })
-	return &harness{t: t, p: p}
+	return &harness{t: t, p: p, runDir: filepath.Join(root, exp)}
 }
 
 // tryApply is harness.apply for a change that may fail: it returns the
@@ -64,7 +66,7 @@ func TestDeviceOwners(t *testing.T) {
 	id := tag(t)
 	expA, expB := "bho-a"+id, "bho-b"+id
 	a, b := harnessFor(t, expA), harnessFor(t, expB)
-	runA := filepath.Join(contract.DefaultRunRoot, expA)
+	runA := a.runDir
 	brDev, tapDev := "bhob"+id, "bhot"+id
 	t.Cleanup(func() {
 		for _, d := range []string{tapDev, brDev} {
@@ -190,7 +192,7 @@ func TestPreviousDeviceNames(t *testing.T) {
 		t.Fatal("the previous release's device reads back as gone")
 	}
 	h.apply(br, cfg)
-	if got, want := alias(t, dev), contract.DeviceAlias(filepath.Join(contract.DefaultRunRoot, exp), "bridge.lan"); got != want {
+	if got, want := alias(t, dev), contract.DeviceAlias(h.runDir, "bridge.lan"); got != want {
 		t.Errorf("alias %q, want %q", got, want)
 	}
 	h.destroy(br)
@@ -218,7 +220,7 @@ func mergeNull(h *harness, typ string, cfg cty.Value) map[string]cty.Value {
 // (the name "-h…" would print vde_plug2tap's help and end it).
 func TestPlugTakesNameAfterDashes(t *testing.T) {
 	h := newHarness(t)
-	socket := filepath.Join(t.TempDir(), "switch", "lan.ctl")
+	socket := h.socket("lan")
 	sw := &res{addr: "switch.lan", typ: contract.Switch}
 	pt := &res{addr: `port.lan["t"]`, typ: contract.Port}
 	t.Cleanup(func() { h.destroy(pt, sw) })

@@ -136,6 +136,17 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 	if rs == nil {
 		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "The hostnet provider does not serve resources of type %q", req.Type)}
 	}
+	// The prior value and its private data come from the state, the
+	// planned value from the plan (perhaps a saved one): input, checked
+	// before anything on the host is touched.
+	for _, c := range []struct {
+		v    cty.Value
+		priv []byte
+	}{{req.Prior, req.PlannedPrivate}, {req.Planned, nil}} {
+		if err := p.checkRecorded(req.Type, c.v, c.priv); err != nil {
+			return providers.ApplyResourceResponse{New: req.Prior, Private: req.PlannedPrivate, Diagnostics: providers.RefuseRecorded(req.Address, err)}
+		}
+	}
 	var (
 		v    cty.Value
 		priv []byte
@@ -230,6 +241,11 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			continue
 		}
 		if r.Current.IsNull() {
+			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+			continue
+		}
+		if err := p.checkRecorded(r.Type, r.Current, r.Private); err != nil {
+			resp.Diagnostics = append(resp.Diagnostics, providers.RefuseRecorded(r.Address, err)...)
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
 			continue
 		}

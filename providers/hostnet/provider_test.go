@@ -31,20 +31,20 @@ func tag(t *testing.T) string {
 
 // harness drives one provider the way the engine does.
 type harness struct {
-	t *testing.T
-	p *Provider
+	t      *testing.T
+	p      *Provider
+	runDir string // the experiment's run directory, in a temporary run_root
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	testenv.Root(t)
 	testenv.Command(t, "vde_switch", "vde2")
-	p := New()
-	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "hostnet-test"}).Diagnostics; d.HasErrors() {
-		t.Fatal(d.Err())
-	}
-	t.Cleanup(func() { p.Close() })
-	return &harness{t: t, p: p}
+	return harnessFor(t, "hostnet-test")
+}
+
+// socket is the control directory of switch name, where lowering puts it.
+func (h *harness) socket(name string) string {
+	return filepath.Join(h.runDir, "switch", name+".ctl")
 }
 
 // res is a resource as the state holds it.
@@ -204,8 +204,8 @@ func linkExists(name string) bool {
 func TestVDESwitchPortsTaps(t *testing.T) {
 	h := newHarness(t)
 	id := tag(t)
-	run := t.TempDir()
-	socket := filepath.Join(run, "switch", "lan.ctl")
+	run := h.runDir
+	socket := h.socket("lan")
 	sw := &res{addr: "switch.lan", typ: contract.Switch}
 	swCfg := h.config(contract.Switch, map[string]any{"name": "lan", "kind": "vde", "ports": 8, "socket": socket, "mode": "0770", "subnet": "10.99.0.0/24"})
 	port := func(n int, node string) (*res, cty.Value) {
@@ -454,8 +454,7 @@ func TestBridgeSwitchAndTaps(t *testing.T) {
 func TestVDETapOnBridge(t *testing.T) {
 	h := newHarness(t)
 	id := tag(t)
-	run := t.TempDir()
-	socket := filepath.Join(run, "switch", "v.ctl")
+	socket := h.socket("v")
 	brDev, tapDev, nsA, nsB := "bhb"+id, "bht"+id, "bht-a"+id, "bht-b"+id
 	sw := &res{addr: "switch.v", typ: contract.Switch}
 	pt := &res{addr: `port.v["tap.t"]`, typ: contract.Port}
@@ -524,8 +523,7 @@ func TestValidate(t *testing.T) {
 // reads them back in octal if they keep them.
 func TestPortInUse(t *testing.T) {
 	h := newHarness(t)
-	run := t.TempDir()
-	socket := filepath.Join(run, "switch", "lan.ctl")
+	socket := h.socket("lan")
 	sw := &res{addr: "switch.lan", typ: contract.Switch}
 	pt := &res{addr: `port.lan["x.eth0"]`, typ: contract.Port}
 	t.Cleanup(func() { h.destroy(pt, sw) })

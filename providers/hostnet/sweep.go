@@ -82,9 +82,9 @@ func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) provider
 	for _, o := range req.Remove {
 		switch {
 		case o.Type == contract.Switch && o.KeyAttribute == "socket":
-			socket := filepath.Clean(o.Key)
-			if filepath.Dir(socket) != switchDir || !strings.HasSuffix(socket, ".ctl") {
-				fail("not removing switch %s: its socket is not in the experiment's %s", o.Key, switchDir)
+			socket := o.Key
+			if err := p.checkSocket(socket); err != nil {
+				fail("not removing switch %s: the socket %v", o.Key, err)
 				continue
 			}
 			if err := p.switchGroup(socket).Kill(groupKillTimeout); err != nil {
@@ -96,6 +96,10 @@ func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) provider
 				fail("removing switch %s: %v", socket, err)
 			}
 		case (o.Type == contract.Tap && o.KeyAttribute == "name") || o.KeyAttribute == "device":
+			if err := contract.CheckDeviceName(o.Key); err != nil {
+				fail("not removing %s %s: %v", o.Type, o.Key, err)
+				continue
+			}
 			if o.Type == contract.Tap {
 				if err := p.tapGroup(o.Key).Kill(groupKillTimeout); err != nil {
 					fail("removing TAP %s: %v", o.Key, err)

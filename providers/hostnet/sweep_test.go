@@ -29,7 +29,7 @@ func TestSweep(t *testing.T) {
 	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: exp, Site: map[string]string{contract.SiteRunRoot: root}}).Diagnostics; d.HasErrors() {
 		t.Fatal(d.Err())
 	}
-	h := &harness{t: t, p: p}
+	h := &harness{t: t, p: p, runDir: runDir}
 	socket := filepath.Join(runDir, "switch", "lan.ctl")
 	tapName := contract.DeviceName(runDir, contract.DeviceOfTap, "t")
 	brName := contract.DeviceName(runDir, contract.DeviceOfBridge, "b")
