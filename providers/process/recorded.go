@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -123,7 +122,7 @@ func notStartedFor(proc daemon.Process, ns nodeNS) string {
 		}
 		return fmt.Sprintf("%s, which does not carry the node's mark %s in its environment", what, ns.mark())
 	}
-	if uid, ok := realUID(proc.Pid); (!ok || uid != os.Getuid()) && proc.Alive() {
+	if uid, ok := proc.UID(); (!ok || uid != os.Getuid()) && proc.Alive() {
 		return fmt.Sprintf("%s, which runs as another user", what)
 	}
 	// Were proc to end and its pid go to a marked process between the
@@ -135,36 +134,14 @@ func notStartedFor(proc daemon.Process, ns nodeNS) string {
 // commandLine returns process pid's command line for a message, its
 // arguments separated by spaces, cut short, or "?".
 func commandLine(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-	if err != nil || len(b) == 0 {
+	s := strings.Join(daemon.Process{Pid: pid}.Args(), " ")
+	if s == "" {
 		return "?"
 	}
-	s := strings.TrimRight(strings.ReplaceAll(string(b), "\x00", " "), " ")
 	if len(s) > 80 {
 		s = s[:77] + "..."
 	}
 	return s
-}
-
-// realUID returns the real user id of process pid.
-func realUID(pid int) (int, bool) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "Uid:"); ok {
-			fields := strings.Fields(rest)
-			if len(fields) == 0 {
-				return 0, false
-			}
-			uid, err := strconv.Atoi(fields[0])
-			return uid, err == nil
-		}
-	}
-	return 0, false
 }
 
 // known returns v's string attribute name when it is known and not null.
@@ -193,7 +170,7 @@ func pidFileProcess(file string, p daemon.Process) error {
 	dir := filepath.Dir(file)
 	runDir := filepath.Dir(filepath.Dir(dir)) // nodeDir is RUN_DIR/process/NODE
 	ns := nodeNSAt(runDir, filepath.Base(dir))
-	if uid, ok := realUID(p.Pid); ok && uid == os.Getuid() && (markedFor(p.Pid, ns.file(kindNet)) || unmarkedPrograms[processName(p.Pid)]) {
+	if uid, ok := p.UID(); ok && uid == os.Getuid() && (markedFor(p.Pid, ns.file(kindNet)) || unmarkedPrograms[p.Name()]) {
 		return nil
 	}
 	if ended(p) {
@@ -201,15 +178,6 @@ func pidFileProcess(file string, p daemon.Process) error {
 	}
 	return fmt.Errorf("the pid file %s names process %d (%q), which benito did not start there (it is neither marked %s nor a VDE hub or wirefilter, running as benito's user); benito left it running. "+
 		"The file was changed outside benito: remove it, and stop what benito started for the node by hand if anything is left", file, p.Pid, commandLine(p.Pid), ns.mark())
-}
-
-// processName returns the name of process pid's program (its comm), or "".
-func processName(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSuffix(string(b), "\n")
 }
 
 // endWait bounds how long ended waits for a process that is exiting.
