@@ -348,28 +348,37 @@ func (g Group) walk(fn func(dir string) error) error {
 
 // Kill kills (SIGKILL) every process in g and the groups below it, waits
 // up to timeout for them to be gone, and removes the groups. A group that
-// does not exist is no error. On the unified hierarchy, cgroup.kill does
-// it in one write, forks racing with it included; elsewhere each process
-// is signalled through a pidfd, after checking it is still in the group,
-// until none is left.
+// does not exist is no error.
 func (g Group) Kill(timeout time.Duration) error {
 	if !g.Exists() {
 		return nil
 	}
+	if err := g.killProcs(timeout); err != nil {
+		return err
+	}
+	return g.Remove()
+}
+
+// killProcs signals every process in g and below through a pidfd, after
+// checking it is still in the group, until none is left (a process forked
+// meanwhile is found by the next listing). It does not use the unified
+// hierarchy's cgroup.kill: after one, the kernel (seen on 6.18) kills at
+// birth every process later started into that group with
+// CLONE_INTO_CGROUP, as Start does; a group a killed benito could not
+// remove would then kill every hub, plug and startup command of its node
+// as it starts, apply after apply.
+func (g Group) killProcs(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	oneWrite := g.h.V2 && os.WriteFile(filepath.Join(g.Dir(), "cgroup.kill"), []byte("1"), 0) == nil
 	for sleep := 100 * time.Microsecond; ; {
 		pids, err := g.Pids()
 		if err != nil {
 			return fmt.Errorf("listing the processes of %s: %w", g, err)
 		}
 		if len(pids) == 0 {
-			break
+			return nil
 		}
-		if !oneWrite {
-			for _, pid := range pids {
-				killIn(pid, g)
-			}
+		for _, pid := range pids {
+			killIn(pid, g)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s: %d process(es) still running %v after SIGKILL (pids %v)", g, len(pids), timeout, pids)
@@ -379,7 +388,6 @@ func (g Group) Kill(timeout time.Duration) error {
 			sleep *= 2
 		}
 	}
-	return g.Remove()
 }
 
 // killIn sends SIGKILL to pid if it is (still) in g or below: the pidfd

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -160,6 +161,41 @@ func TestGroupKillRace(t *testing.T) {
 			if g.Exists() {
 				t.Error("the group is left")
 			}
+		})
+	}
+}
+
+// TestStartAfterKill: a group whose processes were killed but which was
+// not removed (benito killed between the two) takes new processes, which
+// live: with the unified hierarchy's cgroup.kill, the kernel killed every
+// process started into the group afterwards.
+func TestStartAfterKill(t *testing.T) {
+	for name, h := range hierarchies(t) {
+		t.Run(name, func(t *testing.T) {
+			g := h.Group(fmt.Sprintf("benito-test-again-%d", os.Getpid()))
+			t.Cleanup(func() { g.Kill(time.Second) })
+			first := start(t, Spec{Path: "sleep", Args: []string{"60"}, Group: g})
+			if err := g.killProcs(5 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if first.Alive() || !g.Exists() {
+				t.Fatalf("after killProcs: the process alive %v, the group there %v", first.Alive(), g.Exists())
+			}
+			cmd := exec.Command("sleep", "60")
+			if err := g.start(cmd); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				t.Fatalf("a process started into the group after its processes were killed ended at once: %v", err)
+			case <-time.After(300 * time.Millisecond):
+			}
+			if err := g.Kill(5 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+			<-done
 		})
 	}
 }
