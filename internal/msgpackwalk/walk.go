@@ -105,41 +105,36 @@ func walk(b []byte, p int) (int, error) {
 	return p, nil
 }
 
-// Str returns where the bytes of the msgpack string at b[p] start and end;
-// !ok if b[p] is not a string or its length runs past the end of b.
+// The header readers below (Str, ArrayLen, MapLen, Ext) return ok false
+// if the value at b[p] is not of their kind or claims more than the bytes
+// after its header; then their other results mean nothing. The codec
+// calls them for every header it decodes, so they are written out, not
+// shared with readLen; comparing as uint keeps a 32-bit length that int
+// cannot hold (on 32-bit platforms) from passing as negative.
+
+// Str returns where the bytes of the msgpack string at b[p] start and end.
 func Str(b []byte, p int) (start, end int, ok bool) {
 	if p >= len(b) {
 		return 0, 0, false
 	}
-	c := b[p]
-	if c >= 0xa0 && c <= 0xbf {
-		l, q := int(c&0x1f), p+1
-		if l > len(b)-q {
-			return 0, 0, false
-		}
-		return q, q + l, true
-	}
-	var w int
-	switch c {
-	case 0xd9:
-		w = 1
-	case 0xda:
-		w = 2
-	case 0xdb:
-		w = 4
+	var l int
+	switch c := b[p]; {
+	case c >= 0xa0 && c <= 0xbf:
+		l, start = int(c&0x1f), p+1
+	case c == 0xd9 && len(b)-p >= 2:
+		l, start = int(b[p+1]), p+2
+	case c == 0xda && len(b)-p >= 3:
+		l, start = int(binary.BigEndian.Uint16(b[p+1:])), p+3
+	case c == 0xdb && len(b)-p >= 5:
+		l, start = int(binary.BigEndian.Uint32(b[p+1:])), p+5
 	default:
 		return 0, 0, false
 	}
-	l, q, ok := readLen(b, p+1, w)
-	if !ok {
-		return 0, 0, false
-	}
-	return q, q + l, true
+	return start, start + l, uint(l) <= uint(len(b)-start)
 }
 
 // ArrayLen returns the number of elements of the msgpack array at b[p] and
-// where the first one starts; !ok if b[p] is not an array or it claims
-// more elements than there are bytes after its header.
+// where the first one starts; each element takes a byte at least.
 func ArrayLen(b []byte, p int) (n, next int, ok bool) {
 	if p >= len(b) {
 		return 0, p, false
@@ -147,46 +142,40 @@ func ArrayLen(b []byte, p int) (n, next int, ok bool) {
 	switch c := b[p]; {
 	case c >= 0x90 && c <= 0x9f:
 		n, next = int(c&0x0f), p+1
-		ok = n <= len(b)-next
-	case c == 0xdc:
-		n, next, ok = readLen(b, p+1, 2)
-	case c == 0xdd:
-		n, next, ok = readLen(b, p+1, 4)
-	}
-	if !ok {
+	case c == 0xdc && len(b)-p >= 3:
+		n, next = int(binary.BigEndian.Uint16(b[p+1:])), p+3
+	case c == 0xdd && len(b)-p >= 5:
+		n, next = int(binary.BigEndian.Uint32(b[p+1:])), p+5
+	default:
 		return 0, p, false
 	}
-	return n, next, true
+	return n, next, uint(n) <= uint(len(b)-next)
 }
 
 // MapLen returns the number of entries of the msgpack map at b[p] and
-// where the first key starts; !ok if b[p] is not a map or it claims more
-// entries than there are bytes after its header (a key and a value take
-// two bytes at least).
+// where the first key starts; a key and its value take two bytes at least.
 func MapLen(b []byte, p int) (n, next int, ok bool) {
 	if p >= len(b) {
 		return 0, p, false
 	}
 	switch c := b[p]; {
 	case c >= 0x80 && c <= 0x8f:
-		n, next, ok = int(c&0x0f), p+1, true
-	case c == 0xde:
-		n, next, ok = readLen(b, p+1, 2)
-	case c == 0xdf:
-		n, next, ok = readLen(b, p+1, 4)
-	}
-	if !ok || n > (len(b)-next)/2 {
+		n, next = int(c&0x0f), p+1
+	case c == 0xde && len(b)-p >= 3:
+		n, next = int(binary.BigEndian.Uint16(b[p+1:])), p+3
+	case c == 0xdf && len(b)-p >= 5:
+		n, next = int(binary.BigEndian.Uint32(b[p+1:])), p+5
+	default:
 		return 0, p, false
 	}
-	return n, next, true
+	return n, next, uint(n) <= uint(len(b)-next)/2
 }
 
 // IsExt says whether c starts a msgpack extension value.
 func IsExt(c byte) bool { return (c >= 0xd4 && c <= 0xd8) || (c >= 0xc7 && c <= 0xc9) }
 
 // Ext returns the length of the body of the msgpack extension value at
-// b[p] (after its type byte) and where the value ends; !ok if b[p] is not
-// an extension or the value runs past the end of b.
+// b[p] (after its type byte) and where the value ends.
 func Ext(b []byte, p int) (body, end int, ok bool) {
 	if p >= len(b) {
 		return 0, 0, false

@@ -125,7 +125,12 @@ func TestWalksCtyEncodings(t *testing.T) {
 }
 
 func TestHeaders(t *testing.T) {
-	str := func(b []byte, p int) header { s, e, ok := Str(b, p); return header{e - s, e, ok} }
+	str := func(b []byte, p int) header {
+		if s, e, ok := Str(b, p); ok {
+			return header{e - s, e, ok}
+		}
+		return header{}
+	}
 	for _, tc := range []struct {
 		name string
 		read func(b []byte, p int) header
@@ -159,8 +164,8 @@ func TestHeaders(t *testing.T) {
 	}
 }
 
-// header is what a header reader returned, the end kept only where the
-// read succeeded.
+// header is what a header reader returned, all zero where it failed
+// (its other results then mean nothing).
 type header struct {
 	N, End int
 	OK     bool
@@ -171,7 +176,7 @@ func wrap(f func([]byte, int) (int, int, bool)) func([]byte, int) header {
 	return func(b []byte, p int) header {
 		n, end, ok := f(b, p)
 		if !ok {
-			end = 0
+			n, end = 0, 0
 		}
 		return header{n, end, ok}
 	}
