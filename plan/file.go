@@ -13,6 +13,7 @@ import (
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/internal/atomicfile"
+	"github.com/benito-net/benito/internal/msgpackwalk"
 	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/state"
 	"github.com/zclconf/go-cty/cty"
@@ -611,7 +612,9 @@ func decodeValue(b []byte, ty cty.Type) (cty.Value, error) {
 	if len(b) < 2 {
 		return cty.NilVal, errors.New("value too short")
 	}
-	if err := checkMsgpack(b[1:]); err != nil {
+	// cty's decoder allocates what the lengths in a value claim: a damaged
+	// file of a few bytes must not have it allocate gigabytes.
+	if err := msgpackwalk.Check(b[1:]); err != nil {
 		return cty.NilVal, err
 	}
 	switch b[0] {

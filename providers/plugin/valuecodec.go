@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"sort"
 
+	"github.com/benito-net/benito/internal/msgpackwalk"
 	"github.com/zclconf/go-cty/cty"
 	ctymsgpack "github.com/zclconf/go-cty/cty/msgpack"
 )
@@ -27,8 +28,10 @@ import (
 // speed, never results, and errors are cty's but for one kind: every
 // length read from the wire is checked against the bytes left before
 // anything is allocated for it, and bytes go to cty's decoder only once a
-// walk over them (skip) found every length within the input, since cty
-// allocates what a length claims.
+// walk over them (msgpackwalk.Skip) found every length within the input,
+// since cty allocates what a length claims (and that walk also refuses
+// what nests deeper than msgpackwalk.MaxDepth). Headers are read with
+// msgpackwalk's readers, which bound the lengths they return.
 
 type nodeKind uint8
 
@@ -133,7 +136,7 @@ func (c *typeCodec) Unmarshal(b []byte) (cty.Value, error) {
 	if v, _, ok := c.root.decode(b, 0); ok {
 		return v, nil
 	}
-	if _, ok := skip(b, 0, 0); !ok {
+	if _, ok := msgpackwalk.Skip(b, 0); !ok {
 		return cty.NilVal, errMalformed
 	}
 	return unmarshalCty(b, c.root.ty)
@@ -379,14 +382,14 @@ func appendMapLen(b []byte, l int) []byte {
 // decode decodes the value at b[p:], returning it and where it ends; !ok
 // when it cannot (the caller then asks cty for the whole value, for its
 // error or its result). Lengths are checked against the bytes left before
-// anything is allocated for them.
+// anything is allocated for them (msgpackwalk's readers do).
 func (n *codecNode) decode(b []byte, p int) (cty.Value, int, bool) {
 	if p >= len(b) {
 		return cty.NilVal, p, false
 	}
 	c := b[p]
-	if isExt(c) {
-		body, end, ok := extent(b, p)
+	if msgpackwalk.IsExt(c) {
+		body, end, ok := msgpackwalk.Ext(b, p)
 		if !ok {
 			return cty.NilVal, p, false
 		}
@@ -396,7 +399,7 @@ func (n *codecNode) decode(b []byte, p int) (cty.Value, int, bool) {
 		return n.undelegate(b, p, end)
 	}
 	if n.kind == kOther {
-		end, ok := skip(b, p, 0)
+		end, ok := msgpackwalk.Skip(b, p)
 		if !ok {
 			return cty.NilVal, p, false
 		}
@@ -423,7 +426,7 @@ func (n *codecNode) decode(b []byte, p int) (cty.Value, int, bool) {
 		}
 		return cty.NilVal, p, false
 	case kList, kSet:
-		l, q, ok := readArrayLen(b, p)
+		l, q, ok := msgpackwalk.ArrayLen(b, p)
 		if !ok {
 			return cty.NilVal, p, false
 		}
@@ -433,9 +436,6 @@ func (n *codecNode) decode(b []byte, p int) (cty.Value, int, bool) {
 				return cty.ListValEmpty(ety), q, true
 			}
 			return cty.SetValEmpty(ety), q, true
-		}
-		if l > len(b)-q {
-			return cty.NilVal, p, false
 		}
 		vals := make([]cty.Value, l)
 		for i := range vals {
@@ -448,15 +448,12 @@ func (n *codecNode) decode(b []byte, p int) (cty.Value, int, bool) {
 		}
 		return cty.SetVal(vals), q, true
 	case kMap:
-		l, q, ok := readMapLen(b, p)
+		l, q, ok := msgpackwalk.MapLen(b, p)
 		if !ok {
 			return cty.NilVal, p, false
 		}
 		if l == 0 {
 			return cty.MapValEmpty(n.elem.ty), q, true
-		}
-		if l > len(b)-q {
-			return cty.NilVal, p, false
 		}
 		vals := make(map[string]cty.Value, l)
 		for range l {
@@ -474,7 +471,7 @@ func (n *codecNode) decode(b []byte, p int) (cty.Value, int, bool) {
 	case kObject:
 		return n.decodeObject(b, p)
 	case kTuple:
-		l, q, ok := readArrayLen(b, p)
+		l, q, ok := msgpackwalk.ArrayLen(b, p)
 		if !ok || l != len(n.elems) || l == 0 {
 			return cty.NilVal, p, false
 		}
@@ -490,14 +487,14 @@ func (n *codecNode) decode(b []byte, p int) (cty.Value, int, bool) {
 }
 
 func (n *codecNode) decodeObject(b []byte, p int) (cty.Value, int, bool) {
-	l, q, ok := readMapLen(b, p)
+	l, q, ok := msgpackwalk.MapLen(b, p)
 	if !ok || l != len(n.names) || l == 0 {
 		return cty.NilVal, p, false
 	}
 	attrs := make(map[string]cty.Value, l)
 	for range l {
 		var ks, ke int
-		if ks, ke, ok = strAt(b, q); !ok {
+		if ks, ke, ok = msgpackwalk.Str(b, q); !ok {
 			return cty.NilVal, p, false
 		}
 		i, found := n.index[string(b[ks:ke])]
@@ -518,7 +515,7 @@ func (n *codecNode) decodeObject(b []byte, p int) (cty.Value, int, bool) {
 }
 
 // undelegate decodes b[p:end] with cty; the caller has checked its
-// lengths (skip or extent).
+// lengths (msgpackwalk.Skip or Ext).
 func (n *codecNode) undelegate(b []byte, p, end int) (cty.Value, int, bool) {
 	v, err := unmarshalCty(b[p:end], n.ty)
 	if err != nil {
@@ -586,170 +583,10 @@ func decodeNumber(b []byte, p int) (cty.Value, int, bool) {
 	return cty.NumberFloatVal(f), end, true
 }
 
-// strAt returns where the msgpack string at b[p] starts and ends.
-func strAt(b []byte, p int) (start, end int, ok bool) {
-	if p >= len(b) {
-		return 0, 0, false
-	}
-	c, l, q := b[p], 0, p+1
-	switch {
-	case c >= 0xa0 && c <= 0xbf:
-		l = int(c & 0x1f)
-	case c == 0xd9 && len(b)-q >= 1:
-		l, q = int(b[q]), q+1
-	case c == 0xda && len(b)-q >= 2:
-		l, q = int(binary.BigEndian.Uint16(b[q:])), q+2
-	case c == 0xdb && len(b)-q >= 4:
-		l, q = int(binary.BigEndian.Uint32(b[q:])), q+4
-	default:
-		return 0, 0, false
-	}
-	if l > len(b)-q {
-		return 0, 0, false
-	}
-	return q, q + l, true
-}
-
 func readStr(b []byte, p int) (string, int, bool) {
-	s, e, ok := strAt(b, p)
+	s, e, ok := msgpackwalk.Str(b, p)
 	if !ok {
 		return "", p, false
 	}
 	return string(b[s:e]), e, true
-}
-
-func readArrayLen(b []byte, p int) (int, int, bool) {
-	c := b[p]
-	switch {
-	case c >= 0x90 && c <= 0x9f:
-		return int(c & 0x0f), p + 1, true
-	case c == 0xdc && len(b)-p >= 3:
-		return int(binary.BigEndian.Uint16(b[p+1:])), p + 3, true
-	case c == 0xdd && len(b)-p >= 5:
-		return int(binary.BigEndian.Uint32(b[p+1:])), p + 5, true
-	}
-	return 0, p, false
-}
-
-func readMapLen(b []byte, p int) (int, int, bool) {
-	c := b[p]
-	switch {
-	case c >= 0x80 && c <= 0x8f:
-		return int(c & 0x0f), p + 1, true
-	case c == 0xde && len(b)-p >= 3:
-		return int(binary.BigEndian.Uint16(b[p+1:])), p + 3, true
-	case c == 0xdf && len(b)-p >= 5:
-		return int(binary.BigEndian.Uint32(b[p+1:])), p + 5, true
-	}
-	return 0, p, false
-}
-
-func isExt(c byte) bool { return (c >= 0xd4 && c <= 0xd8) || (c >= 0xc7 && c <= 0xc9) }
-
-// extent returns the length of the body of the extension value at b[p] and
-// where the value ends.
-func extent(b []byte, p int) (body, end int, ok bool) {
-	c, q := b[p], p+1
-	switch c {
-	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
-		body, q = 1<<(c-0xd4), q+1
-	case 0xc7:
-		if len(b)-q < 2 {
-			return 0, 0, false
-		}
-		body, q = int(b[q]), q+2
-	case 0xc8:
-		if len(b)-q < 3 {
-			return 0, 0, false
-		}
-		body, q = int(binary.BigEndian.Uint16(b[q:])), q+3
-	case 0xc9:
-		if len(b)-q < 5 {
-			return 0, 0, false
-		}
-		body, q = int(binary.BigEndian.Uint32(b[q:])), q+5
-	default:
-		return 0, 0, false
-	}
-	if body > len(b)-q {
-		return 0, 0, false
-	}
-	return body, q + body, true
-}
-
-// skip returns where the msgpack value at b[p] ends.
-func skip(b []byte, p, depth int) (int, bool) {
-	if p >= len(b) || depth > 10000 {
-		return p, false
-	}
-	c := b[p]
-	count := 0 // values that follow, for arrays and maps
-	q := p + 1
-	fixed := func(n int) (int, bool) { return q + n, q+n <= len(b) }
-	switch {
-	case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
-		return q, true
-	case c >= 0x80 && c <= 0x8f:
-		count = 2 * int(c&0x0f)
-	case c >= 0x90 && c <= 0x9f:
-		count = int(c & 0x0f)
-	case c >= 0xa0 && c <= 0xbf, c == 0xd9, c == 0xda, c == 0xdb:
-		_, e, ok := strAt(b, p)
-		return e, ok
-	case c == 0xc4 || c == 0xc5 || c == 0xc6:
-		w := 1 << (c - 0xc4)
-		if len(b)-q < w {
-			return p, false
-		}
-		l := 0
-		switch w {
-		case 1:
-			l = int(b[q])
-		case 2:
-			l = int(binary.BigEndian.Uint16(b[q:]))
-		case 4:
-			l = int(binary.BigEndian.Uint32(b[q:]))
-		}
-		q += w
-		return fixed(l)
-	case isExt(c):
-		_, e, ok := extent(b, p)
-		return e, ok
-	case c == 0xca:
-		return fixed(4)
-	case c == 0xcb:
-		return fixed(8)
-	case c >= 0xcc && c <= 0xcf:
-		return fixed(1 << (c - 0xcc))
-	case c >= 0xd0 && c <= 0xd3:
-		return fixed(1 << (c - 0xd0))
-	case c == 0xdc || c == 0xde:
-		if len(b)-q < 2 {
-			return p, false
-		}
-		count, q = int(binary.BigEndian.Uint16(b[q:])), q+2
-		if c == 0xde {
-			count *= 2
-		}
-	case c == 0xdd || c == 0xdf:
-		if len(b)-q < 4 {
-			return p, false
-		}
-		count, q = int(binary.BigEndian.Uint32(b[q:])), q+4
-		if c == 0xdf {
-			count *= 2
-		}
-	default:
-		return p, false
-	}
-	if count > len(b)-q {
-		return p, false
-	}
-	for range count {
-		var ok bool
-		if q, ok = skip(b, q, depth+1); !ok {
-			return p, false
-		}
-	}
-	return q, true
 }
