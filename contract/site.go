@@ -35,18 +35,24 @@ var systemDirs = map[string]bool{
 	"/usr/local/share": true, "/var/lib": true, "/var/run": true, "/var/log": true,
 	"/var/tmp": true, "/var/cache": true, "/var/spool": true, "/var/mail": true,
 	"/var/opt": true, "/var/local": true, "/var/backups": true, "/run/user": true,
-	"/run/lock": true, "/run/netns": true,
+	"/run/lock": true, "/run/netns": true, "/dev/shm": true,
 }
 
 // kernelDirs hold the kernel's file systems and the boot loader's files:
 // no root may be in them.
 var kernelDirs = []string{"/proc", "/sys", "/dev", "/boot"}
 
+// sharedMemory is the tmpfs every Linux host has under /dev, where a
+// directory of benito's own is fine (as it is under /tmp): benchmarks put
+// their run and config roots there.
+const sharedMemory = "/dev/shm"
+
 // CheckRoot says why root cannot be the value of site key key
 // (SiteConfigRoot, SiteRunRoot), or returns nil: it must be a clean
 // absolute path, not "/" nor a directory of the system (/etc, /usr, /var,
-// /tmp, ... themselves), nor inside /proc, /sys, /dev or /boot. A
-// directory of its own there (/var/lib/benito, /tmp/exp) is fine. The
+// /tmp, /dev/shm, ... themselves), nor inside /proc, /sys, /dev (but
+// /dev/shm) or /boot. A directory of its own there (/var/lib/benito,
+// /tmp/exp, /dev/shm/exp) is fine. The
 // check is on the name; a provider resolves symbolic links and checks
 // again.
 func CheckRoot(key, root string) error {
@@ -59,7 +65,7 @@ func CheckRoot(key, root string) error {
 		return fmt.Errorf("%s cannot be %s, a directory of the system: benito makes ROOT/EXPERIMENT and removes what it made there on destroy, so an experiment's name would pick a system directory to write into; use a directory of benito's own, such as %s", key, root, defaultRoot(key))
 	}
 	for _, d := range kernelDirs {
-		if strings.HasPrefix(root, d+"/") {
+		if strings.HasPrefix(root, d+"/") && !strings.HasPrefix(root, sharedMemory+"/") {
 			return fmt.Errorf("%s cannot be inside %s, which holds the kernel's or the boot loader's files", key, d)
 		}
 	}

@@ -194,7 +194,7 @@ var siteSpec = &BlockSpec{
 	Open: true,
 	Attributes: []*AttributeSpec{{
 		Name: contract.SiteConfigRoot, Type: "string", Default: "`\"" + model.SiteDefaults[contract.SiteConfigRoot] + "\"`",
-		Description: "Absolute path under which each experiment's config directory (DETER's layout: `hosts`, `route/NODE`, `topology.xml`) is written, in `ROOT/EXPERIMENT/`. benito's default root is removed once empty; one set here stays. Not `/` nor a system directory (`/etc`, `/usr`, `/var`, `/tmp`, ...), nor inside `/proc`, `/sys`, `/dev` or `/boot`: an experiment's name would pick the directory benito writes into. benito never overwrites a file there that it did not make.",
+		Description: "Absolute path under which each experiment's config directory (DETER's layout: `hosts`, `route/NODE`, `topology.xml`) is written, in `ROOT/EXPERIMENT/`. benito's default root is removed once empty; one set here stays. Not `/` nor a system directory (`/etc`, `/usr`, `/var`, `/tmp`, ...), nor inside `/proc`, `/sys`, `/dev` (but `/dev/shm/DIR`) or `/boot`: an experiment's name would pick the directory benito writes into. benito never overwrites a file there that it did not make.",
 		Example:     `config_root = "/var/lib/benito"`,
 	}, {
 		Name: contract.SiteRunRoot, Type: "string", Default: "`\"" + model.SiteDefaults[contract.SiteRunRoot] + "\"`",
