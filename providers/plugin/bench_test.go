@@ -92,7 +92,10 @@ func planApply(b *testing.B, fs map[string]providers.Factory, groups []engine.Gr
 	b.Helper()
 	b.StopTimer()
 	dir := benchDir(b)
-	if err := benchexp.Write(dir, benchNodes, filepath.Join(dir, "config")); err != nil {
+	// Its own run root too: the experiment's name is the same every run,
+	// and a run directory claimed by an earlier run's directory is refused.
+	o := benchexp.Options{ConfigRoot: filepath.Join(dir, "config"), RunRoot: filepath.Join(dir, "run"), MountRoot: filepath.Join(dir, "mounts")}
+	if err := benchexp.WriteOptions(dir, benchNodes, o); err != nil {
 		b.Fatal(err)
 	}
 	b.StartTimer()

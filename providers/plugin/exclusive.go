@@ -39,6 +39,9 @@ type exclusive struct {
 	mu   sync.Mutex
 	name string       // the lock's socket name; "" before Configure
 	held net.Listener // non-nil once held
+	// gaveUp is set once a wait ran out: the calls queued behind it
+	// fail at once instead of waiting their turn, one after the other.
+	gaveUp bool
 }
 
 // configure names the lock for the experiment and site a Configure gave.
@@ -62,6 +65,12 @@ func (x *exclusive) acquire(ctx context.Context, address string) providers.Diagn
 	if x.held != nil || x.name == "" {
 		return nil
 	}
+	busy := func() providers.Diagnostics {
+		return providers.Errorf(address, "another provider process of this experiment (left by a benito that was killed) is still changing the host after %s; try again once it has ended", exclusiveWait)
+	}
+	if x.gaveUp {
+		return busy()
+	}
 	deadline := time.Now().Add(exclusiveWait)
 	for {
 		l, err := net.Listen("unix", x.name)
@@ -73,7 +82,8 @@ func (x *exclusive) acquire(ctx context.Context, address string) providers.Diagn
 			return providers.Errorf(address, "taking the experiment's provider lock: %v", err)
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return providers.Errorf(address, "another provider process of this experiment (left by a benito that was killed) is still changing the host after %s; try again once it has ended", exclusiveWait)
+			x.gaveUp = x.gaveUp || ctx.Err() == nil
+			return busy()
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

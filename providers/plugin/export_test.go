@@ -50,7 +50,7 @@ type lyingPlugin struct {
 }
 
 func (p *lyingPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	proto.RegisterProviderServer(s, lying{unaryOnly{newServer(p.impls[""])}, p.value})
+	proto.RegisterProviderServer(s, lying{unaryOnly{newServer("", p.impls[""])}, p.value})
 	return nil
 }
 

@@ -62,9 +62,9 @@ func (p *grpcPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
 	servers := make(map[string]proto.ProviderServer, len(p.impls))
 	for name, impl := range p.impls {
 		if p.noStream {
-			servers[name] = unaryOnly{newServer(impl)}
+			servers[name] = unaryOnly{newServer(name, impl)}
 		} else {
-			servers[name] = newServer(impl)
+			servers[name] = newServer(name, impl)
 		}
 	}
 	if len(servers) == 1 {

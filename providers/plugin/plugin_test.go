@@ -485,3 +485,32 @@ func TestOneProviderChangesTheHost(t *testing.T) {
 		t.Fatal("the second provider still waits after the first ended")
 	}
 }
+
+// TestSetProvidersLockApart: two providers of one process whose schemas
+// carry the same name (as any two of a set may) take their experiment's
+// provider locks apart; they shared one, and the second waited for the
+// first, which never lets go, on every call.
+func TestSetProvidersLockApart(t *testing.T) {
+	ctx := context.Background()
+	exe, _ := os.Executable()
+	ps, err := plugin.StartSet(ctx, plugin.Config{Name: "the set", Path: exe, Env: []string{envServe + "=benchset"}}, []string{contract.HostNetProvider, "process"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{contract.HostNetProvider, "process"} {
+		defer ps[name].Close()
+		if d := ps[name].Configure(ctx, providers.ConfigureRequest{Experiment: fmt.Sprintf("lock-%d", os.Getpid())}).Diagnostics; d.HasErrors() {
+			t.Fatal(d)
+		}
+	}
+	for _, name := range []string{contract.HostNetProvider, "process"} {
+		start := time.Now()
+		resp := ps[name].Sweep(ctx, providers.SweepRequest{})
+		if resp.Diagnostics.HasErrors() {
+			t.Errorf("%s: %v", name, resp.Diagnostics)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s's first call waited %s for the provider lock", name, d)
+		}
+	}
+}

@@ -22,9 +22,13 @@ type server struct {
 	types  types
 
 	lock exclusive // held before the first change to the host
+	// name is what the process serves the provider as (one process may
+	// serve several, whose schemas may carry the same name): with the
+	// schema's name, it names the lock.
+	name string
 }
 
-func newServer(p providers.Provider) *server { return &server{p: p} }
+func newServer(name string, p providers.Provider) *server { return &server{name: name, p: p} }
 
 func (s *server) loadSchema(ctx context.Context) {
 	s.once.Do(func() {
@@ -81,7 +85,7 @@ func (s *server) GetSchema(ctx context.Context, _ *proto.GetSchema_Request) (*pr
 
 func (s *server) Configure(ctx context.Context, req *proto.Configure_Request) (*proto.Configure_Response, error) {
 	s.loadSchema(ctx)
-	s.lock.configure(s.schema.Info.Name, req.Experiment, req.Site)
+	s.lock.configure(s.name+"\x00"+s.schema.Info.Name, req.Experiment, req.Site)
 	resp := s.p.Configure(ctx, providers.ConfigureRequest{Experiment: req.Experiment, Site: req.Site})
 	return &proto.Configure_Response{Diagnostics: diagsToProto(resp.Diagnostics)}, nil
 }
