@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -47,34 +48,29 @@ type Hierarchy struct {
 // first mounted. The groups only mark processes: no controller is
 // enabled or limited.
 var HostHierarchy = sync.OnceValues(func() (Hierarchy, error) {
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	ms, err := mountinfo.GetMounts(cgroupMounts)
 	if err != nil {
 		return Hierarchy{}, fmt.Errorf("finding the cgroup hierarchies: %w", err)
 	}
-	return pickHierarchy(parseMountinfo(string(b)))
+	return pickHierarchy(cgroupHierarchies(ms))
 })
 
-// parseMountinfo returns the cgroup hierarchies mounted, in mount order.
-func parseMountinfo(info string) []Hierarchy {
+// cgroupMounts keeps the mounts of cgroup file systems.
+func cgroupMounts(m *mountinfo.Info) (skip, stop bool) {
+	return m.FSType != "cgroup2" && m.FSType != "cgroup", false
+}
+
+// cgroupHierarchies returns the cgroup hierarchies among mounts, in mount order.
+func cgroupHierarchies(mounts []*mountinfo.Info) []Hierarchy {
 	var hs []Hierarchy
 	seen := map[string]bool{}
-	for _, line := range strings.Split(info, "\n") {
-		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS
-		pre, post, ok := strings.Cut(line, " - ")
-		if !ok {
-			continue
-		}
-		pf, qf := strings.Fields(pre), strings.Fields(post)
-		if len(pf) < 5 || len(qf) < 3 {
-			continue
-		}
-		mount := unescapeMount(pf[4])
-		switch qf[0] {
+	for _, m := range mounts {
+		switch m.FSType {
 		case "cgroup2":
-			hs = append(hs, Hierarchy{Mount: mount, V2: true})
+			hs = append(hs, Hierarchy{Mount: m.Mountpoint, V2: true})
 		case "cgroup":
 			var names []string
-			for _, o := range strings.Split(qf[2], ",") {
+			for _, o := range strings.Split(m.VFSOptions, ",") {
 				if strings.HasPrefix(o, "name=") || (o != "rw" && o != "ro" && !strings.Contains(o, "=") && o != "clone_children" && o != "noprefix" && o != "xattr" && o != "none" && o != "cpuset_v2_mode") {
 					names = append(names, o)
 				}
@@ -84,29 +80,10 @@ func parseMountinfo(info string) []Hierarchy {
 				continue
 			}
 			seen[name] = true
-			hs = append(hs, Hierarchy{Mount: mount, name: name})
+			hs = append(hs, Hierarchy{Mount: m.Mountpoint, name: name})
 		}
 	}
 	return hs
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 func pickHierarchy(hs []Hierarchy) (Hierarchy, error) {
@@ -131,11 +108,11 @@ func pickHierarchy(hs []Hierarchy) (Hierarchy, error) {
 // V1Hierarchy returns the mounted v1 hierarchy of the controller (or
 // name=NAME) given; for tests of the v1 path on a host that has both.
 func V1Hierarchy(name string) (Hierarchy, bool) {
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	ms, err := mountinfo.GetMounts(cgroupMounts)
 	if err != nil {
 		return Hierarchy{}, false
 	}
-	for _, h := range parseMountinfo(string(b)) {
+	for _, h := range cgroupHierarchies(ms) {
 		if !h.V2 && h.name == name {
 			return h, true
 		}

@@ -12,10 +12,11 @@ import (
 
 	"github.com/benito-net/benito/internal/testenv"
 	"github.com/google/go-cmp/cmp"
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
-func TestParseMountinfo(t *testing.T) {
+func TestHierarchies(t *testing.T) {
 	info := `30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 31 30 0:28 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct
 38 30 0:35 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
@@ -23,7 +24,11 @@ func TestParseMountinfo(t *testing.T) {
 40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
 41 30 0:38 / /mnt/with\040space rw - cgroup cgroup rw,none,name=x
 `
-	got := parseMountinfo(info)
+	ms, err := mountinfo.GetMountsFromReader(strings.NewReader(info), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cgroupHierarchies(ms)
 	want := []Hierarchy{
 		{Mount: "/sys/fs/cgroup/cpu,cpuacct", name: "cpu,cpuacct"},
 		{Mount: "/sys/fs/cgroup/pids", name: "pids"},
@@ -32,7 +37,7 @@ func TestParseMountinfo(t *testing.T) {
 		{Mount: "/mnt/with space", name: "name=x"},
 	}
 	if d := cmp.Diff(want, got, cmp.AllowUnexported(Hierarchy{})); d != "" {
-		t.Errorf("parseMountinfo (-want +got):\n%s", d)
+		t.Errorf("cgroupHierarchies (-want +got):\n%s", d)
 	}
 	for _, c := range []struct {
 		hs   []Hierarchy

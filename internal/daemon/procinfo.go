@@ -53,3 +53,16 @@ func (p Process) Args() []string {
 	}
 	return strings.Split(string(bytes.TrimSuffix(b, []byte{0})), "\x00")
 }
+
+// CommandLine returns the process's command line for a message: its
+// arguments separated by spaces, cut to 80 bytes, or "?".
+func (p Process) CommandLine() string {
+	s := strings.Join(p.Args(), " ")
+	if s == "" {
+		return "?"
+	}
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return s
+}

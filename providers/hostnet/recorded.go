@@ -93,7 +93,7 @@ func (p *Provider) checkRecorded(typ string, v cty.Value, priv []byte) error {
 			var problem string
 			if !hasSocket || socket == "" || !hasName {
 				if plug.Alive() {
-					problem = fmt.Sprintf("process %d (%q), and a TAP without a socket has no plug", plug.Pid, commandLine(plug))
+					problem = fmt.Sprintf("process %d (%q), and a TAP without a socket has no plug", plug.Pid, plug.CommandLine())
 				}
 			} else {
 				problem = notStarted(plug, "vde_plug2tap", socket, name)
@@ -167,7 +167,7 @@ func notStarted(proc daemon.Process, program string, args ...string) string {
 	if problem == "" || ended(proc) {
 		return ""
 	}
-	return fmt.Sprintf("process %d (%q), which %s", proc.Pid, commandLine(proc), problem)
+	return fmt.Sprintf("process %d (%q), which %s", proc.Pid, proc.CommandLine(), problem)
 }
 
 // endWait bounds how long ended waits for a process that is exiting.
@@ -185,19 +185,6 @@ func ended(proc daemon.Process) bool {
 		}
 	}
 	return true
-}
-
-// commandLine returns proc's command line for a message, cut short, or
-// "?".
-func commandLine(proc daemon.Process) string {
-	s := strings.Join(proc.Args(), " ")
-	if s == "" {
-		return "?"
-	}
-	if len(s) > 80 {
-		s = s[:77] + "..."
-	}
-	return s
 }
 
 // known returns v's string attribute name when it is known and not null.

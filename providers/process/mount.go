@@ -1,15 +1,14 @@
 package process
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/sys/unix"
 )
@@ -23,26 +22,12 @@ import (
 // mountInfo returns the topmost mount at target in the calling thread's
 // mount namespace: its mount ID and options, and whether there is one.
 func mountInfo(target string) (id int, opts string, ok bool, err error) {
-	f, err := os.Open("/proc/thread-self/mountinfo")
-	if err != nil {
+	ms, err := mountinfo.GetMounts(func(m *mountinfo.Info) (skip, stop bool) { return m.Mountpoint != target, false })
+	if err != nil || len(ms) == 0 {
 		return 0, "", false, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		// id parent major:minor root mountpoint options ...
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 || unescapeMount(fields[4]) != target {
-			continue
-		}
-		n, err := strconv.Atoi(fields[0])
-		if err != nil {
-			continue
-		}
-		id, opts, ok = n, fields[5], true // the last match is the topmost
-	}
-	return id, opts, ok, sc.Err()
+	top := ms[len(ms)-1] // mounts are listed in the order they were made
+	return top.ID, top.Options, true, nil
 }
 
 // mountPrivate is a mount's private data: the ID of the bind mount it
@@ -72,25 +57,6 @@ func encodeMountPrivate(id int) []byte {
 // earlier release, which took any mount there for its own).
 func ourMount(id int, ok bool, recorded int) bool {
 	return ok && (recorded == 0 || id == recorded)
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // applyMount makes, changes or removes a bind mount; priv is its private

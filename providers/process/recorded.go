@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/benito-net/benito/contract"
@@ -115,7 +114,7 @@ func (p *Provider) checkRecorded(typ string, v cty.Value) error {
 // provider started in the node of ns: it lacks the node's mark, or runs
 // as another user; "" when it is.
 func notStartedFor(proc daemon.Process, ns nodeNS) string {
-	what := fmt.Sprintf("is process %d (%q)", proc.Pid, commandLine(proc.Pid))
+	what := fmt.Sprintf("is process %d (%q)", proc.Pid, proc.CommandLine())
 	if !markedFor(proc.Pid, ns.file(kindNet)) {
 		if ended(proc) {
 			return "" // nothing left to stop
@@ -129,19 +128,6 @@ func notStartedFor(proc daemon.Process, ns nodeNS) string {
 	// caller's check of its start time and the reading of the mark, Stop
 	// would still not signal the newcomer: it checks the start time.
 	return ""
-}
-
-// commandLine returns process pid's command line for a message, its
-// arguments separated by spaces, cut short, or "?".
-func commandLine(pid int) string {
-	s := strings.Join(daemon.Process{Pid: pid}.Args(), " ")
-	if s == "" {
-		return "?"
-	}
-	if len(s) > 80 {
-		s = s[:77] + "..."
-	}
-	return s
 }
 
 // known returns v's string attribute name when it is known and not null.
@@ -177,7 +163,7 @@ func pidFileProcess(file string, p daemon.Process) error {
 		return nil
 	}
 	return fmt.Errorf("the pid file %s names process %d (%q), which benito did not start there (it is neither marked %s nor a VDE hub or wirefilter, running as benito's user); benito left it running. "+
-		"The file was changed outside benito: remove it, and stop what benito started for the node by hand if anything is left", file, p.Pid, commandLine(p.Pid), ns.mark())
+		"The file was changed outside benito: remove it, and stop what benito started for the node by hand if anything is left", file, p.Pid, p.CommandLine(), ns.mark())
 }
 
 // endWait bounds how long ended waits for a process that is exiting.
