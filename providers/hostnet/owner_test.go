@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/testenv"
@@ -24,8 +25,19 @@ func harnessFor(t *testing.T, exp string) *harness {
 	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: exp, Site: map[string]string{contract.SiteRunRoot: root}}).Diagnostics; d.HasErrors() {
 		t.Fatal(d.Err())
 	}
-	t.Cleanup(func() { p.Close() })
-	return &harness{t: t, p: p, runDir: filepath.Join(root, exp)}
+	runDir := filepath.Join(root, exp)
+	t.Cleanup(func() {
+		p.Close()
+		// What a test started outside the resources it destroys (a plug
+		// started by hand) is in the experiment's groups: they go too.
+		if g, err := providers.ExperimentGroup(runDir, Name); err == nil {
+			if err := g.Kill(5 * time.Second); err != nil {
+				t.Error(err)
+			}
+			g.Prune()
+		}
+	})
+	return &harness{t: t, p: p, runDir: runDir}
 }
 
 // tryApply is harness.apply for a change that may fail: it returns the
