@@ -66,6 +66,31 @@ func (c *Client) Info(ctx context.Context) (*Info, error) {
 	return &info, nil
 }
 
+// Shutdown asks the guest to power down, halt or reboot (mode "powerdown",
+// "halt" or "reboot"; "" is powerdown). A guest that obeys does not answer,
+// so Shutdown only sends the request; the caller watches the machine stop.
+func (c *Client) Shutdown(ctx context.Context, mode string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.synced {
+		if err := c.sync(ctx); err != nil {
+			return err
+		}
+	}
+	// An error answer, if any, is dropped by the next call's sync.
+	c.synced = false
+	b, err := json.Marshal(Request{Execute: CmdShutdown, Arguments: mustJSON(ShutdownArgs{Mode: mode})})
+	if err != nil {
+		return err
+	}
+	return c.deadline(ctx, func() error {
+		if _, err := c.conn.Write(append(b, '\n')); err != nil {
+			return fmt.Errorf("guest agent: %s: %w", CmdShutdown, err)
+		}
+		return nil
+	})
+}
+
 // Exec runs argv in the guest with env (nil: the agent's environment) and
 // stdin (nil: none), waits for it to end and returns its output and
 // status. When ctx ends first Exec returns ctx's error; the process keeps

@@ -219,6 +219,24 @@ func TestClientErrors(t *testing.T) {
 	}
 }
 
+func TestClientShutdown(t *testing.T) {
+	c, srv := serve(t)
+	modes := make(chan string, 1)
+	srv.Shutdown = func(mode string) error { modes <- mode; return nil }
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Shutdown(ctx, "halt"); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if got := <-modes; got != "halt" {
+		t.Errorf("shutdown mode %q, want halt", got)
+	}
+	// No answer came; the next call still gets its own.
+	if err := c.Ping(ctx); err != nil {
+		t.Errorf("Ping after Shutdown: %v", err)
+	}
+}
+
 // TestClientSkipsStaleAnswers: a client that connects after another left
 // an answer unread must not take it for its own.
 func TestClientSkipsStaleAnswers(t *testing.T) {
