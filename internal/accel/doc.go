@@ -13,7 +13,9 @@
 // kernel release and whether the KVM device exists. The cache is input
 // like anything read back: a file that is not a small regular file of
 // ours, not the exact format, or for another key is refused (the probe
-// runs again and the file is rewritten), never trusted.
+// runs again and the file is rewritten), never trusted. A probe that failed
+// for a passing reason (a host too loaded to boot the probe guest in time)
+// is cached too, with its reason: remove the file to probe again.
 //
 // Resolve turns a node's setting ("kvm", "tcg", "auto") into an
 // accelerator, probing only for "auto".

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -43,8 +44,12 @@ func (p Prober) Guest(ctx context.Context, accel Accel) (time.Duration, error) {
 		"-device", "isa-debugcon,iobase=0x402,chardev=debugcon",
 		"-qmp", "unix:"+sock+",server=on,wait=off")
 	cmd.Stderr = &stderr
-	// A benito killed mid-probe takes the probe guest with it.
+	// A benito killed mid-probe takes the probe guest with it. The parent
+	// death signal follows the thread that started the child, not the
+	// process: the thread is kept until the guest is gone.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, err

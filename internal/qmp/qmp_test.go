@@ -71,6 +71,17 @@ func TestStatusAndEvents(t *testing.T) {
 	if st, err := c.QueryStatus(ctx); err != nil || !st.Running || st.Status != "running" {
 		t.Errorf("after cont: %+v, %v", st, err)
 	}
+	if _, err := c.Execute(ctx, "stop", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, c, "STOP")
+	if st, err := c.QueryStatus(ctx); err != nil || st.Running || st.Status != "paused" {
+		t.Errorf("after stop: %+v, %v", st, err)
+	}
+	if err := c.Cont(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, c, "RESUME")
 	if err := c.SystemPowerdown(ctx); err != nil {
 		t.Fatal(err)
 	}
