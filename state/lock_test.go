@@ -257,9 +257,6 @@ func TestLockSymlink(t *testing.T) {
 // was waiting holds a lock on a file no longer there, while a newcomer
 // makes and locks a new one. Holders must still never overlap.
 func TestLockExcludesWhileRemoved(t *testing.T) {
-	if testing.Short() {
-		t.Skip("takes a few seconds")
-	}
 	path := tempFile(t).Path()
 	const workers, rounds = 6, 12
 	var holders, overlaps atomic.Int32

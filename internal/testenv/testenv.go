@@ -43,6 +43,14 @@ func Command(t testing.TB, name, pkg string) string {
 	return path
 }
 
+// Unavailable makes t need what why describes, which this host lacks (a
+// device it must not have, a kernel feature): t is skipped, or failed in
+// CI, with why.
+func Unavailable(t testing.TB, why string) {
+	t.Helper()
+	missing(t, why)
+}
+
 // missing skips t, or fails it in CI, with why.
 func missing(t testing.TB, why string) {
 	t.Helper()

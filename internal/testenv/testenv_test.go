@@ -68,6 +68,18 @@ func TestMissing(t *testing.T) {
 	if path := Command(r, "sh", "dash"); r.skipped != "" || r.failed != "" || !filepath.IsAbs(path) {
 		t.Errorf("sh: path %q, skipped %q, failed %q", path, r.skipped, r.failed)
 	}
+	for _, ci := range []string{"", "true"} {
+		t.Setenv("CI", ci)
+		r := &recorder{TB: t}
+		Unavailable(r, "needs a host without /dev/kvm")
+		got, other := r.skipped, r.failed
+		if ci != "" {
+			got, other = r.failed, r.skipped
+		}
+		if other != "" || got != Marker+" needs a host without /dev/kvm" && !strings.HasPrefix(got, Marker+" needs a host without /dev/kvm (CI is set") {
+			t.Errorf("Unavailable, CI=%q: skipped %q, failed %q", ci, r.skipped, r.failed)
+		}
+	}
 	t.Setenv("CI", "true")
 	r = &recorder{TB: t}
 	Root(r)
