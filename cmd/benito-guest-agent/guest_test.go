@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"net"
 	"net/netip"
@@ -18,34 +17,12 @@ import (
 	"github.com/benito-net/benito/internal/testenv"
 )
 
-// guestImage builds (or finds cached) the test guest with scripts/guest-image
-// and returns its kernel and initrd.
-func guestImage(t *testing.T) (kernel, initrd string) {
-	t.Helper()
-	testenv.Root(t)
-	for _, need := range [][2]string{{"apt-get", "apt"}, {"dpkg-deb", "dpkg"}, {"depmod", "kmod"}} {
-		testenv.Command(t, need[0], need[1])
-	}
-	var stderr bytes.Buffer
-	cmd := exec.Command(filepath.Join("..", "..", "scripts", "guest-image"))
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("scripts/guest-image: %v\n%s", err, stderr.Bytes())
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("scripts/guest-image printed %q, want two paths", out)
-	}
-	return lines[0], lines[1]
-}
-
 // TestGuestBoots boots the test guest under TCG with a config share and a
 // 9P share, and checks through the guest agent that init applied the
 // config, mounted the share and ran the startup command.
 func TestGuestBoots(t *testing.T) {
 	qemu := testenv.Command(t, "qemu-system-x86_64", "qemu-system-x86")
-	kernel, initrd := guestImage(t)
+	kernel, initrd := testenv.GuestImage(t)
 
 	dir := t.TempDir()
 	conf, users := filepath.Join(dir, "conf"), filepath.Join(dir, "users")

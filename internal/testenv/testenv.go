@@ -1,10 +1,13 @@
 package testenv
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -59,4 +62,49 @@ func missing(t testing.TB, why string) {
 		return
 	}
 	t.Skipf("%s %s", Marker, why)
+}
+
+// GuestImage makes t need the test guest of QEMU nodes, which
+// scripts/guest-image builds from Debian packages (or finds in its cache),
+// and returns the paths of its kernel and initrd.
+func GuestImage(t testing.TB) (kernel, initrd string) {
+	t.Helper()
+	Root(t)
+	for _, need := range [][2]string{{"apt-get", "apt"}, {"dpkg-deb", "dpkg"}, {"depmod", "kmod"}} {
+		Command(t, need[0], need[1])
+	}
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(filepath.Join(root, "scripts", "guest-image"))
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("scripts/guest-image: %v\n%s", err, stderr.Bytes())
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("scripts/guest-image printed %q, want two paths", out)
+	}
+	return lines[0], lines[1]
+}
+
+// repoRoot is the directory of benito's go.mod, found from the test's
+// working directory (its package's directory) up.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil && strings.HasPrefix(string(b), "module github.com/benito-net/benito\n") {
+			return d, nil
+		}
+		if d == filepath.Dir(d) {
+			return "", fmt.Errorf("no go.mod of github.com/benito-net/benito above %s", dir)
+		}
+	}
 }
