@@ -25,13 +25,18 @@ func TestGuestBoots(t *testing.T) {
 	kernel, initrd := testenv.GuestImage(t)
 
 	dir := t.TempDir()
-	conf, users := filepath.Join(dir, "conf"), filepath.Join(dir, "users")
-	for _, d := range []string{conf, users} {
+	conf, users, expDir := filepath.Join(dir, "conf"), filepath.Join(dir, "users"), filepath.Join(dir, "exp")
+	for _, d := range []string{conf, users, expDir} {
 		if err := os.Mkdir(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := os.WriteFile(filepath.Join(users, "hello"), []byte("from the host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The experiment's hosts file, which the guest follows.
+	expHosts := filepath.Join(expDir, "hosts")
+	if err := os.WriteFile(expHosts, []byte("10.9.0.3\tx-1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	mac, _ := net.ParseMAC("52:54:00:be:00:01")
@@ -61,6 +66,7 @@ func TestGuestBoots(t *testing.T) {
 		"-device", "virtserialport,chardev=qga,name=org.qemu.guest_agent.0",
 		"-virtfs", "local,path="+conf+",mount_tag="+guestconfig.Tag+",security_model=none,readonly=on",
 		"-virtfs", "local,path="+users+",mount_tag=users,security_model=none,readonly=on",
+		"-virtfs", "local,path="+expDir+",mount_tag="+guestconfig.ExperimentTag+",security_model=none,readonly=on",
 		// A hub with no other port: the interface exists, its traffic
 		// goes nowhere.
 		"-netdev", "hubport,id=n0,hubid=0",
@@ -145,8 +151,19 @@ func TestGuestBoots(t *testing.T) {
 			t.Errorf("routes lack %q:\n%s", want, routes)
 		}
 	}
-	if got := run("", "cat", "/etc/hosts"); !strings.Contains(got, "10.9.0.2\th-0") {
-		t.Errorf("/etc/hosts lacks h-0:\n%s", got)
+	if got := run("", "cat", "/etc/hosts"); got != "10.9.0.3\tx-1\n" {
+		t.Errorf("/etc/hosts is not the experiment's:\n%s", got)
+	}
+	// Rewritten in place on the host, as the config provider does: the
+	// guest sees the new content.
+	f, err := os.OpenFile(expHosts, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("10.9.0.3\tx-1\n10.9.0.4\tx-2\n")
+	f.Close()
+	if got := run("", "cat", "/etc/hosts"); !strings.Contains(got, "x-2") {
+		t.Errorf("/etc/hosts does not follow the experiment's:\n%s", got)
 	}
 	if got := run("", "cat", "/users/hello"); got != "from the host\n" {
 		t.Errorf("/users/hello reads %q", got)

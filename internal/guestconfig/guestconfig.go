@@ -15,6 +15,15 @@ import (
 // Tag is the 9P mount tag of the config share.
 const Tag = "benito-config"
 
+// ExperimentTag is the 9P mount tag of the experiment's config directory
+// (DETER's: hosts, route/NODE, topology.xml), shared read-only into every
+// VM. Init mounts it at ExperimentPath and binds its hosts file over
+// /etc/hosts, which then follows the experiment's as it is rewritten.
+const ExperimentTag = "benito-experiment"
+
+// ExperimentPath is where the guest mounts the share tagged ExperimentTag.
+const ExperimentPath = "/run/benito-experiment"
+
 // Header is the first line of node.conf: the format and its version.
 const Header = "benito-guest-config 1"
 
@@ -116,7 +125,7 @@ func (n *Node) Files() (map[string][]byte, error) {
 		}
 		fmt.Fprintf(&conf, "route %s %s\n", dest, r.Gateway)
 	}
-	tags := map[string]bool{Tag: true}
+	tags := map[string]bool{Tag: true, ExperimentTag: true}
 	for i, m := range n.Mounts {
 		if !tagRE.MatchString(m.Tag) {
 			return nil, fmt.Errorf("guest config: mount %d: tag %q: use 1 to 31 letters, digits, '_', '.' or '-'", i, m.Tag)
