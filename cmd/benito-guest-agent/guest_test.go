@@ -42,7 +42,7 @@ func TestGuestBoots(t *testing.T) {
 	mac, _ := net.ParseMAC("52:54:00:be:00:01")
 	node := guestconfig.Node{
 		Hostname:   "vm-0",
-		Interfaces: []guestconfig.Interface{{MAC: mac, Addresses: []netip.Prefix{netip.MustParsePrefix("10.9.0.1/24")}}},
+		Interfaces: []guestconfig.Interface{{MAC: mac, Name: "exp1", MTU: 1400, Addresses: []netip.Prefix{netip.MustParsePrefix("10.9.0.1/24")}}},
 		Routes: []guestconfig.Route{
 			{Dest: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("10.9.0.254")},
 			{Dest: netip.MustParsePrefix("10.8.0.0/16"), Gateway: netip.MustParseAddr("10.9.0.2")},
@@ -142,7 +142,10 @@ func TestGuestBoots(t *testing.T) {
 	if got := run("", "hostname"); got != "vm-0\n" {
 		t.Errorf("hostname %q, want vm-0", got)
 	}
-	if got := run("", "ip", "-o", "-4", "addr", "show"); !strings.Contains(got, "inet 10.9.0.1/24") {
+	if got := run("", "ip", "-o", "link", "show", "exp1"); !strings.Contains(got, "mtu 1400") || !strings.Contains(got, mac.String()) {
+		t.Errorf("interface exp1 (renamed by MAC, MTU 1400):\n%s", got)
+	}
+	if got := run("", "ip", "-o", "-4", "addr", "show", "exp1"); !strings.Contains(got, "inet 10.9.0.1/24") {
 		t.Errorf("addresses lack 10.9.0.1/24:\n%s", got)
 	}
 	routes := run("", "ip", "route")

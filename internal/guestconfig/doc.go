@@ -6,10 +6,11 @@
 // The share holds three files, all text that busybox sh reads with `read`:
 //
 //	node.conf  one record a line, fields separated by one space, in this order:
-//	             benito-guest-config 1         the format and its version (first line)
+//	             benito-guest-config 2         the format and its version (first line)
 //	             hostname NAME
-//	             iface MAC PREFIX...           an interface, by MAC (lower case), and
-//	                                           its addresses (none: brought up only)
+//	             iface MAC NAME MTU PREFIX...  an interface, by MAC (lower case), renamed
+//	                                           NAME, its MTU (0: the driver's) and its
+//	                                           addresses (none: brought up only)
 //	             route DEST GATEWAY            DEST is "default" or a prefix
 //	             mount TAG PATH ro|rw          a 9P share to mount at PATH
 //	hosts      the guest's /etc/hosts

@@ -25,7 +25,7 @@ const ExperimentTag = "benito-experiment"
 const ExperimentPath = "/run/benito-experiment"
 
 // Header is the first line of node.conf: the format and its version.
-const Header = "benito-guest-config 1"
+const Header = "benito-guest-config 2"
 
 // File names in the share.
 const (
@@ -46,9 +46,12 @@ type Node struct {
 	Startup string
 }
 
-// Interface is a guest interface, found by its MAC.
+// Interface is a guest interface, found by its MAC and renamed Name (the
+// experiment's name for it: routes and commands name it so).
 type Interface struct {
 	MAC       net.HardwareAddr
+	Name      string
+	MTU       int // 0: the driver's
 	Addresses []netip.Prefix
 }
 
@@ -80,6 +83,9 @@ var (
 	// no quoting anywhere.
 	tagRE  = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,31}$`)
 	pathRE = regexp.MustCompile(`^/[A-Za-z0-9_.,+@%/-]*$`)
+	// An interface name init can pass to ip unquoted: what the kernel
+	// takes (at most 15 bytes), without a leading '-'.
+	ifnameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$`)
 )
 
 // Files renders n: file name to content.
@@ -100,7 +106,14 @@ func (n *Node) Files() (map[string][]byte, error) {
 			return nil, fmt.Errorf("guest config: interface %d: MAC %s given twice", i, mac)
 		}
 		seen[mac] = true
-		conf.WriteString("iface " + mac)
+		if !ifnameRE.MatchString(iface.Name) || seen["name "+iface.Name] {
+			return nil, fmt.Errorf("guest config: interface %s: name %q must be 1 to 15 letters, digits, '_', '.' or '-' (not first), once per node", mac, iface.Name)
+		}
+		seen["name "+iface.Name] = true
+		if iface.MTU < 0 || iface.MTU > 65535 {
+			return nil, fmt.Errorf("guest config: interface %s: MTU %d is out of range", mac, iface.MTU)
+		}
+		fmt.Fprintf(&conf, "iface %s %s %d", mac, iface.Name, iface.MTU)
 		for _, p := range iface.Addresses {
 			if !p.IsValid() {
 				return nil, fmt.Errorf("guest config: interface %s: an address is not set", mac)

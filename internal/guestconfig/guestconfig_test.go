@@ -26,9 +26,9 @@ func example(t *testing.T) Node {
 	return Node{
 		Hostname: "vm-0",
 		Interfaces: []Interface{
-			{MAC: mac(t, "52:54:00:AB:00:01"), Addresses: []netip.Prefix{
+			{MAC: mac(t, "52:54:00:AB:00:01"), Name: "eth0", MTU: 1400, Addresses: []netip.Prefix{
 				netip.MustParsePrefix("10.0.0.1/24"), netip.MustParsePrefix("fd00::1/64")}},
-			{MAC: mac(t, "52:54:00:ab:00:02")},
+			{MAC: mac(t, "52:54:00:ab:00:02"), Name: "inf001"},
 		},
 		Routes: []Route{
 			{Dest: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("10.0.0.254")},
@@ -90,6 +90,10 @@ func TestFilesRefuses(t *testing.T) {
 		{"empty hostname", func(n *Node) { n.Hostname = "" }, `hostname ""`},
 		{"short MAC", func(n *Node) { n.Interfaces[0].MAC = net.HardwareAddr{1, 2} }, "interface 0: MAC"},
 		{"MAC twice", func(n *Node) { n.Interfaces[1].MAC = n.Interfaces[0].MAC }, "given twice"},
+		{"unnamed interface", func(n *Node) { n.Interfaces[0].Name = "" }, `name ""`},
+		{"name with a leading dash", func(n *Node) { n.Interfaces[0].Name = "-x" }, `name "-x"`},
+		{"name twice", func(n *Node) { n.Interfaces[1].Name = "eth0" }, "once per node"},
+		{"MTU", func(n *Node) { n.Interfaces[0].MTU = -1 }, "MTU -1"},
 		{"unset address", func(n *Node) { n.Interfaces[0].Addresses = append(n.Interfaces[0].Addresses, netip.Prefix{}) }, "address is not set"},
 		{"families", func(n *Node) { n.Routes[0].Gateway = netip.MustParseAddr("fd00::1") }, "different families"},
 		{"tag with a space", func(n *Node) { n.Mounts[0].Tag = "a b" }, `tag "a b"`},
