@@ -9,6 +9,7 @@ import (
 	"github.com/benito-net/benito/providers/hostnet"
 	"github.com/benito-net/benito/providers/plugin"
 	"github.com/benito-net/benito/providers/process"
+	"github.com/benito-net/benito/providers/qemu"
 	"github.com/spf13/cobra"
 )
 
@@ -20,6 +21,7 @@ var builtinProviders = map[string]func() providers.Provider{
 	configdir.Name: func() providers.Provider { return configdir.New() },
 	hostnet.Name:   func() providers.Provider { return hostnet.New() },
 	process.Name:   func() providers.Provider { return process.New() },
+	qemu.Name:      func() providers.Provider { return qemu.New() },
 }
 
 // envInProcess, set to 1, runs the built-in providers inside benito's own

@@ -69,6 +69,11 @@ type Prober struct {
 	Timeout time.Duration
 	// Device is the KVM device; "" is /dev/kvm.
 	Device string
+	// Kernel, when set, is a Linux kernel the probe guest boots after its
+	// firmware: KVM must run it to its first console line. Some hosts run
+	// the firmware on KVM and then hang the guest, spinning, as soon as it
+	// leaves real mode; only a kernel shows it.
+	Kernel string
 }
 
 func (p Prober) device() string {
@@ -94,6 +99,10 @@ type key struct {
 	Version string `json:"qemu_version"`
 	Kernel  string `json:"kernel"`
 	Device  bool   `json:"kvm_device"`
+	// LinuxProbe says the probe booted a Linux kernel (Prober.Kernel):
+	// such an answer serves a prober without a kernel too, not the
+	// reverse.
+	LinuxProbe bool `json:"linux_probe"`
 }
 
 // entry is the cache file's content.
@@ -104,7 +113,7 @@ type entry struct {
 	Reason string `json:"reason"`
 }
 
-const format = 1
+const format = 2
 
 // maxCache bounds the cache file read: a valid one is a few hundred bytes.
 const maxCache = 4096
@@ -126,7 +135,7 @@ func (p Prober) Detect(ctx context.Context) (Result, error) {
 	var refused string
 	e, err := readCache(path)
 	switch {
-	case err == nil && e.Key == k:
+	case err == nil && (e.Key == k || e.Key.LinuxProbe && !k.LinuxProbe && e.Key == key{k.QEMU, k.Version, k.Kernel, k.Device, true}):
 		return Result{Accel: e.Accel, Reason: e.Reason, Cached: true}, nil
 	case err == nil:
 		refused = fmt.Sprintf("%s is for another host or QEMU (%+v)", path, e.Key)
@@ -187,7 +196,8 @@ func (p Prober) key(ctx context.Context) (key, error) {
 		QEMU:    bin,
 		Version: version,
 		Kernel:  unix.ByteSliceToString(u.Release[:]),
-		Device:  err == nil,
+		Device:     err == nil,
+		LinuxProbe: p.Kernel != "",
 	}, nil
 }
 

@@ -36,9 +36,7 @@ func TestGuestTCG(t *testing.T) {
 // QEMU's reason.
 func TestGuestNoKVM(t *testing.T) {
 	p := prober(t)
-	if _, err := os.Stat("/dev/kvm"); err == nil {
-		testenv.Unavailable(t, "needs a host without /dev/kvm: it checks what QEMU answers when KVM is missing")
-	}
+	withoutKVM(t, &p)
 	start := time.Now()
 	_, err := p.Guest(context.Background(), KVM)
 	if err == nil || !strings.Contains(err.Error(), "kvm") {
@@ -61,6 +59,72 @@ func TestGuestTimeout(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	assertNoProbeLeft(t)
+}
+
+// withoutKVM makes p's QEMU run where /dev/kvm does not work, when this
+// host has one: in a mount namespace of its own, with /dev/null over
+// /dev/kvm (QEMU then answers as on a host without KVM).
+func withoutKVM(t *testing.T, p *Prober) {
+	t.Helper()
+	if _, err := os.Stat("/dev/kvm"); err != nil {
+		return
+	}
+	testenv.Root(t)
+	testenv.Command(t, "unshare", "util-linux")
+	wrapper := filepath.Join(t.TempDir(), "qemu-without-kvm")
+	script := "#!/bin/sh\nexec unshare -m sh -c 'mount --bind /dev/null /dev/kvm && exec \"$0\" \"$@\"' " + p.QEMU + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p.QEMU = wrapper
+}
+
+// TestGuestLinuxTCG: with a kernel, the probe waits for the kernel's first
+// console line, which TCG reaches everywhere.
+func TestGuestLinuxTCG(t *testing.T) {
+	p := prober(t)
+	p.Kernel, _ = testenv.GuestImage(t)
+	p.Timeout = 2 * time.Minute
+	took, err := p.Guest(context.Background(), TCG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the probe guest's kernel printed its first line on TCG after %v", took)
+	// Too short for TCG to reach the kernel, long enough for the
+	// firmware: the kernel's line is what is waited for.
+	p.Timeout = 300 * time.Millisecond
+	if _, err := p.Guest(context.Background(), TCG); err == nil || !strings.Contains(err.Error(), "nothing within") {
+		t.Errorf("with a timeout the kernel cannot meet: %v", err)
+	}
+	assertNoProbeLeft(t)
+}
+
+// TestDetectLinuxProbe: an answer probed with a kernel serves a prober
+// without one; one probed without a kernel does not serve a prober with
+// one (it probes again).
+func TestDetectLinuxProbe(t *testing.T) {
+	p := prober(t)
+	p.Kernel, _ = testenv.GuestImage(t)
+	p.Device = filepath.Join(t.TempDir(), "no-kvm")
+	ctx := context.Background()
+	if _, err := p.Detect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bare := p
+	bare.Kernel = ""
+	if r, err := bare.Detect(ctx); err != nil || !r.Cached {
+		t.Errorf("without a kernel, after a probe with one: %+v, %v; want the cached answer", r, err)
+	}
+	other := prober(t)
+	other.Device = p.Device
+	if _, err := other.Detect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	withKernel := other
+	withKernel.Kernel = p.Kernel
+	if r, err := withKernel.Detect(ctx); err != nil || r.Cached {
+		t.Errorf("with a kernel, after a probe without one: %+v, %v; want a new probe", r, err)
+	}
 }
 
 func assertNoProbeLeft(t *testing.T) {
@@ -140,7 +204,7 @@ func TestCacheRefused(t *testing.T) {
 		{name: "too large", content: []byte(strings.Repeat(" ", maxCache) + string(good)), want: "larger than"},
 		{name: "accel", content: edit(func(e *entry) { e.Accel = "hvf" }), want: "neither kvm nor tcg"},
 		{name: "kvm without device", content: edit(func(e *entry) { e.Accel = KVM }), want: "without a KVM device"},
-		{name: "format", content: edit(func(e *entry) { e.Format = 2 }), want: "format 2"},
+		{name: "format", content: edit(func(e *entry) { e.Format = 1 }), want: "format 1"},
 		{name: "other kernel", content: edit(func(e *entry) { e.Key.Kernel = "1.0" }), want: "another host"},
 		{name: "other qemu", content: edit(func(e *entry) { e.Key.Version = "QEMU emulator version 1.0" }), want: "another host"},
 		{name: "kvm claimed for a device", content: edit(func(e *entry) { e.Key.Device = true; e.Accel = KVM }), want: "another host"},
@@ -218,10 +282,8 @@ func TestResolve(t *testing.T) {
 // guest does not run (here: a device path that exists, while QEMU's
 // /dev/kvm does not) is answered TCG, with the reason, and cached.
 func TestDetectBrokenKVM(t *testing.T) {
-	if _, err := os.Stat("/dev/kvm"); err == nil {
-		testenv.Unavailable(t, "needs a host without /dev/kvm: it checks what QEMU answers when KVM is missing")
-	}
 	p := prober(t)
+	withoutKVM(t, &p)
 	p.Device = filepath.Join(t.TempDir(), "kvm")
 	if err := os.WriteFile(p.Device, nil, 0o600); err != nil {
 		t.Fatal(err)

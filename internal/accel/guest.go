@@ -20,8 +20,14 @@ import (
 // port: seeing it proves guest code ran and did I/O.
 const banner = "SeaBIOS (version"
 
+// linuxBanner is the first line a Linux kernel prints on its console.
+const linuxBanner = "Linux version"
+
 // Guest boots the probe guest on accel and returns how long it took the
-// firmware to print its banner. The guest is a PC with no disk and 16 MiB;
+// firmware to print its banner, or, with a Kernel, the kernel its first
+// line on the serial console. The guest is a PC with no disk and 16 MiB
+// (256 MiB with a kernel: less does not hold a Debian kernel as it
+// decompresses; it then panics for want of a root file system);
 // it is killed before Guest returns, and its temporary directory (QMP
 // socket, debug port log) removed. An error says what failed: QEMU refused
 // the accelerator, the banner did not come within the timeout (a hanging
@@ -36,13 +42,20 @@ func (p Prober) Guest(ctx context.Context, accel Accel) (time.Duration, error) {
 	defer os.RemoveAll(dir)
 	sock := filepath.Join(dir, "qmp.sock")
 	debug := filepath.Join(dir, "debugcon")
+	serial := filepath.Join(dir, "serial")
 	var stderr bytes.Buffer
-	cmd := exec.Command(p.QEMU,
-		"-accel", string(accel),
+	args := []string{"-accel", string(accel),
 		"-machine", "pc", "-m", "16", "-nodefaults", "-no-user-config", "-display", "none",
-		"-chardev", "file,id=debugcon,path="+debug,
+		"-chardev", "file,id=debugcon,path=" + debug,
 		"-device", "isa-debugcon,iobase=0x402,chardev=debugcon",
-		"-qmp", "unix:"+sock+",server=on,wait=off")
+		"-qmp", "unix:" + sock + ",server=on,wait=off"}
+	want, in := banner, debug
+	if p.Kernel != "" {
+		args[5] = "256"
+		args = append(args, "-serial", "file:"+serial, "-kernel", p.Kernel, "-append", "console=ttyS0")
+		want, in = linuxBanner, serial
+	}
+	cmd := exec.Command(p.QEMU, args...)
 	cmd.Stderr = &stderr
 	// A benito killed mid-probe takes the probe guest with it. The parent
 	// death signal follows the thread that started the child, not the
@@ -75,7 +88,7 @@ func (p Prober) Guest(ctx context.Context, accel Accel) (time.Duration, error) {
 
 	var took time.Duration
 	for took == 0 {
-		if b, err := os.ReadFile(debug); err == nil && bytes.Contains(b, []byte(banner)) {
+		if b, err := os.ReadFile(in); err == nil && bytes.Contains(b, []byte(want)) {
 			took = time.Since(start)
 			break
 		}

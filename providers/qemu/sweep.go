@@ -1,0 +1,88 @@
+package qemu
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/netdev"
+	"github.com/benito-net/benito/providers"
+)
+
+// Sweep lists the machines of the experiment the host holds, found from the
+// host alone: their directories (RUN_DIR/qemu/NODE), logs
+// (RUN_DIR/log/NODE.qemu.log, NODE.console.log), cgroups (QEMU and its
+// wires are born in them) and TAPs (by their alias). A machine in
+// req.Remove is removed first, as a delete removes it.
+func (p *Provider) Sweep(ctx context.Context, req providers.SweepRequest) providers.SweepResponse {
+	runDir, _, _ := p.config()
+	var resp providers.SweepResponse
+	if runDir == "" {
+		return resp
+	}
+	for _, o := range req.Remove {
+		if o.Type != contract.VNode || o.KeyAttribute != "name" {
+			continue
+		}
+		if !validName(o.Key) {
+			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("", "not removing node %q: not a node name", o.Key)...)
+			continue
+		}
+		if err := p.removeVM(ctx, o.Key, nil, daemon.Process{}); err != nil {
+			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("", "removing machine %s: %v", o.Key, err)...)
+		}
+	}
+	found := map[string][]string{}
+	add := func(name, what string) {
+		if validName(name) && !slices.Contains(found[name], what) {
+			found[name] = append(found[name], what)
+		}
+	}
+	if entries, err := os.ReadDir(runDir + "/qemu"); err == nil {
+		for _, e := range entries {
+			add(e.Name(), "directory "+vmDir(runDir, e.Name()))
+		}
+	}
+	if entries, err := os.ReadDir(logDir(runDir)); err == nil {
+		for _, e := range entries {
+			if n, ok := strings.CutSuffix(e.Name(), ".qemu.log"); ok {
+				add(n, "log "+qemuLog(runDir, n))
+			} else if n, ok := strings.CutSuffix(e.Name(), ".console.log"); ok {
+				add(n, "log "+consoleLog(runDir, n))
+			}
+		}
+	}
+	groups, err := providers.GroupNames(runDir, Name)
+	if err != nil {
+		resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("", "listing the cgroups of the experiment: %v", err)...)
+	}
+	for _, n := range groups {
+		g := group(runDir, n)
+		pids, _ := g.Pids()
+		add(n, fmt.Sprintf("%d process(es) in %s", len(pids), g))
+	}
+	if links, err := netdev.Links(nil); err == nil {
+		prefix := contract.DeviceAlias(runDir, "qemu node ")
+		for _, l := range links {
+			rest, ok := strings.CutPrefix(l.Attrs().Alias, prefix)
+			if !ok || l.Type() != "tuntap" {
+				continue
+			}
+			if n, _, ok := strings.Cut(rest, " interface "); ok {
+				add(n, "TAP "+l.Attrs().Name)
+			}
+		}
+	}
+	for name, what := range found {
+		resp.Objects = append(resp.Objects, providers.HostObject{
+			Type: contract.VNode, KeyAttribute: "name", Key: name,
+			Description: fmt.Sprintf("QEMU node %s: %s", name, strings.Join(what, ", ")),
+		})
+	}
+	providers.SortHostObjects(resp.Objects)
+	return resp
+}
