@@ -42,4 +42,7 @@
 //     already gone is no error. A hub or wirefilter whose start benito did
 //     not get to record (killed in between) is found by the daemon's own
 //     pid file, and stopped when it passes the same check.
+//   - A Wire is a value and keeps no state but its files: calls for
+//     different wires (directories) may run concurrently; the caller
+//     serializes the calls for one wire.
 package vdewire
