@@ -25,7 +25,8 @@
 // bound to the node's network namespace, so a node costs a few system
 // calls (a veth is one request: host end, its bridge, the peer inside the
 // node). Its files are the pins, RUN_DIR/process/NODE (pid files of its
-// VDE plugs and wires, and of its startup command) and RUN_DIR/log/NODE.log
+// VDE plugs and of its startup command, and a directory per shaped VDE
+// interface holding its wire) and RUN_DIR/log/NODE.log
 // (the plugs' output; logs are 0600, since a command's output may hold a
 // secret).
 //
@@ -59,9 +60,10 @@
 //
 // Link shaping (capacity, latency, loss of an interface) acts on what the
 // node sends, and is done one way per switch kind:
-//   - On a VDE switch, by VDE's link emulator. A shaped interface's TAP is
-//     plugged into a private hub (vde_switch -x, control directory
-//     RUN_DIR/process/NODE/IFACE/wire.ctl) instead of the switch, and a
+//   - On a VDE switch, by VDE's link emulator, through a wire
+//     (internal/vdewire) in RUN_DIR/process/NODE/IFACE. A shaped
+//     interface's TAP is plugged into the wire's private hub (vde_switch
+//     -x, control directory IFACE/wire.ctl) instead of the switch, and a
 //     wirefilter joins the hub (its L side) to the interface's port on the
 //     switch (R), delaying, dropping and rate-limiting L->R only, its queue
 //     bounded as a bridge's token bucket is (shaping.QueueLimit). Changes
