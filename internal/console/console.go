@@ -233,3 +233,12 @@ func awaitAccept(ctx context.Context, conn *net.UnixConn, path string, opts Opti
 		}
 	}
 }
+
+// The computed vnode attributes of a node with a serial console, which
+// its platform records and `benito console` reads: the console socket's
+// path, and the path of the file QEMU appends everything the console
+// prints to (logfile=..., logappend=on).
+const (
+	SocketAttribute = "console"
+	LogAttribute    = "console_log"
+)
