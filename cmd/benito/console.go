@@ -77,16 +77,16 @@ attaching, and --follow goes on printing what is appended until interrupted.`,
 			case errors.Is(err, console.ErrBusy):
 				return fmt.Errorf("another client is attached to the console of %s, and QEMU serves one at a time: detach it (%s) or end it, then try again", node, console.DetachKeyName)
 			case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-				fmt.Fprintf(c.stderr, "\r\nInterrupted; left the console of %s.\n", node)
+				fmt.Fprintf(c.stderr, "\nInterrupted; left the console of %s.\n", node)
 				return &exitError{code: 130}
 			case err != nil:
 				return fmt.Errorf("the console of %s: %w", node, err)
 			}
 			switch end {
 			case console.Detached, console.InputEnded:
-				fmt.Fprintf(c.stderr, "\r\nDetached from the console of %s; the VM goes on running.\n", node)
+				fmt.Fprintf(c.stderr, "\nDetached from the console of %s; the VM goes on running.\n", node)
 			case console.Closed:
-				fmt.Fprintf(c.stderr, "\r\nThe console of %s was closed by QEMU: the VM stopped.\n", node)
+				fmt.Fprintf(c.stderr, "\nThe console of %s was closed by QEMU: the VM stopped.\n", node)
 			}
 			return nil
 		},
