@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/internal/syncbuf"
+	"github.com/benito-net/benito/internal/testenv"
 	"github.com/benito-net/benito/state"
 )
 
@@ -267,5 +271,77 @@ func TestConsoleAttach(t *testing.T) {
 	}
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("a busy console took %v to report", took)
+	}
+}
+
+// TestConsoleQEMU: benito console on a real VM (the test guest under
+// TCG, started with the QEMU provider's console options), its paths read
+// from the state: the guest's shell answers what is typed, Ctrl-]
+// detaches and leaves the VM running, and --log prints the boot.
+func TestConsoleQEMU(t *testing.T) {
+	qemu := testenv.Command(t, "qemu-system-x86_64", "qemu-system-x86")
+	kernel, initrd := testenv.GuestImage(t)
+	sock := func(rd string) string { return filepath.Join(rd, "qemu", "vm", "console.sock") }
+	logf := func(rd string) string { return filepath.Join(rd, "log", "vm.console.log") }
+	dir, runDir := consoleState(t, sock, logf)
+	vm := exec.Command(qemu, "-accel", "tcg", "-m", "256", "-display", "none", "-no-reboot", "-nodefaults",
+		"-chardev", "socket,id=console,path="+sock(runDir)+",server=on,wait=off,logfile="+logf(runDir)+",logappend=on",
+		"-serial", "chardev:console",
+		"-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0 panic=-1")
+	var qemuOut syncbuf.Buffer
+	vm.Stdout, vm.Stderr = &qemuOut, &qemuOut
+	if err := vm.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { vm.Wait(); close(exited) }()
+	t.Cleanup(func() { vm.Process.Kill(); <-exited })
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(sock(runDir)); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no console socket after 30 s; qemu said: %s", qemuOut.String())
+		}
+	}
+
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	var stdout, stderr syncbuf.Buffer
+	code := make(chan int, 1)
+	go func() {
+		code <- run([]string{"console", "-C", dir, "vm"}, inR, &stdout, &stderr, []string{"NO_COLOR=1"})
+	}()
+	n := rand.Intn(1 << 30)
+	want := fmt.Sprintf("hi-%d\r\n", n+1)
+	// The shell starts late in the boot, and what is typed before is lost:
+	// type until it answers (the answer is computed, never the echo).
+	for deadline := time.Now().Add(2 * time.Minute); !strings.Contains(stdout.String(), want); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the guest's shell did not answer in 2 minutes:\n--- stdout\n%s--- stderr\n%s", stdout.String(), stderr.String())
+		}
+		fmt.Fprintf(inW, "echo hi-$((%d+1))\n", n)
+		for wait := time.Now().Add(3 * time.Second); time.Now().Before(wait) && !strings.Contains(stdout.String(), want); {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	inW.Write([]byte{0x1d})
+	select {
+	case c := <-code:
+		if c != 0 || !strings.HasPrefix(stderr.String(), "Connected to the console of vm; detach with Ctrl-]\n") ||
+			!strings.HasSuffix(stderr.String(), "\nDetached from the console of vm; the VM goes on running.\n") {
+			t.Errorf("exit %d, stderr:\n%s", c, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("benito console did not end 10 s after Ctrl-]")
+	}
+	select {
+	case <-exited:
+		t.Fatalf("the VM ended after the detach; qemu said: %s", qemuOut.String())
+	case <-time.After(500 * time.Millisecond):
+	}
+	r := benito(t, "", "console", "--log", "-C", dir, "vm")
+	if r.code != 0 || !strings.Contains(r.stdout, "Linux version") || !strings.Contains(r.stdout, want) {
+		t.Errorf("--log:\n%s", r)
 	}
 }
