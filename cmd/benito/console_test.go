@@ -243,6 +243,35 @@ func TestConsoleAttach(t *testing.T) {
 	if r := benito(t, "", "console", "-log", "-C", dir, "vm"); r.code != 0 || r.stdout != "[    0.000000] Linux version 6.1\n" {
 		t.Errorf("--log:\n%s", r)
 	}
+	// --log -f follows the log until interrupted.
+	follow := exec.Command(benitoBin, "console", "--log", "-f", "-C", dir, "vm")
+	var followed syncbuf.Buffer
+	follow.Stdout, follow.Stderr = &followed, &followed
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer follow.Process.Kill()
+	lf, err := os.OpenFile(logf(runDir), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	for deadline := time.Now().Add(10 * time.Second); followed.String() != "[    0.000000] Linux version 6.1\n"; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("--log -f printed %q", followed.String())
+		}
+	}
+	lf.WriteString("benito-guest: ready\n")
+	for deadline := time.Now().Add(10 * time.Second); !strings.HasSuffix(followed.String(), "benito-guest: ready\n"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("--log -f did not follow: %q", followed.String())
+		}
+	}
+	follow.Process.Signal(os.Interrupt)
+	if err := follow.Wait(); err != nil || followed.String() != "[    0.000000] Linux version 6.1\nbenito-guest: ready\n" {
+		t.Errorf("--log -f after an interrupt: %v, %q", err, followed.String())
+	}
+
 	// The log outlives the VM: it is printed without the socket.
 	stopped, stoppedRun := consoleState(t, sock, logf)
 	if err := os.WriteFile(logf(stoppedRun), []byte("reboot: Power down\n"), 0o644); err != nil {
