@@ -23,6 +23,24 @@ func cloudInit(t *testing.T) string {
 	return testenv.Command(t, "cloud-init", "cloud-init")
 }
 
+// cloudInitPython is the interpreter cloud-init's script names, which
+// imports its modules.
+func cloudInitPython(t *testing.T) string {
+	t.Helper()
+	ci := cloudInit(t)
+	f, err := os.Open(ci)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := bufio.NewReader(f).ReadString('\n')
+	f.Close()
+	python, ok := strings.CutPrefix(strings.TrimSpace(first), "#!")
+	if !ok || !filepath.IsAbs(python) {
+		t.Fatalf("%s starts with %q, not the #! of its interpreter", ci, first)
+	}
+	return python
+}
+
 func runTool(t *testing.T, dir, prog string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(prog, args...)
@@ -131,19 +149,8 @@ func TestCloudInitNetwork(t *testing.T) {
 // does under sh -c: its quotes and newline survived YAML and shell quoting.
 // Only the startup entry is run (the others mount shares).
 func TestCloudInitStartup(t *testing.T) {
-	ci := cloudInit(t)
+	python := cloudInitPython(t)
 	sh := testenv.Command(t, "sh", "dash")
-	// cloud-init's Python: the interpreter its script names.
-	f, err := os.Open(ci)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, _ := bufio.NewReader(f).ReadString('\n')
-	f.Close()
-	python, ok := strings.CutPrefix(strings.TrimSpace(first), "#!")
-	if !ok || !filepath.IsAbs(python) {
-		t.Fatalf("%s starts with %q, not the #! of its interpreter", ci, first)
-	}
 	n := example(t)
 	dir := t.TempDir()
 	if err := WriteSeed(&n, dir); err != nil {
@@ -221,5 +228,125 @@ func TestFstabLines(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got.Filesystems); diff != "" {
 		t.Errorf("fstab as findmnt reads it (-want +got):\n%s", diff)
+	}
+}
+
+// TestNoCloudReadsImage: the image as a guest's cloud-init finds and reads
+// it. blkid (which NoCloud asks for TYPE=iso9660 and LABEL=cidata) sees
+// the label; NoCloud's own reading of a seed (util.pathprefix2dict, then
+// _merge_new_seed, as DataSourceNoCloud does on the mounted volume), run on
+// the files taken out of the image, gets the node's meta-data,
+// network-config and user-data. (The files are taken out with isoinfo, not
+// by mounting the image: these hosts' kernel has no iso9660.)
+func TestNoCloudReadsImage(t *testing.T) {
+	testenv.Command(t, Program, Package)
+	isoinfo := testenv.Command(t, "isoinfo", "genisoimage")
+	blkid := testenv.Command(t, "blkid", "util-linux")
+	python := cloudInitPython(t)
+	n := example(t)
+	dir := t.TempDir()
+	if err := WriteSeed(&n, dir); err != nil {
+		t.Fatal(err)
+	}
+	iso := filepath.Join(t.TempDir(), "seed.iso")
+	if err := BuildISO(dir, iso); err != nil {
+		t.Fatal(err)
+	}
+	probe, err := runTool(t, dir, blkid, "--probe", "--output", "export", iso)
+	if err != nil {
+		t.Fatalf("blkid: %v\n%s", err, probe)
+	}
+	for _, want := range []string{"\nLABEL=" + VolumeLabel + "\n", "\nTYPE=iso9660\n"} {
+		if !strings.Contains(probe, want) {
+			t.Errorf("blkid lacks %q:\n%s", strings.TrimSpace(want), probe)
+		}
+	}
+	files, err := Files(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := t.TempDir()
+	for _, name := range seedFiles {
+		b, err := exec.Command(isoinfo, "-R", "-x", "/"+name, "-i", iso).Output()
+		if err != nil {
+			t.Fatalf("isoinfo -x /%s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(mp, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if diff := cmp.Diff(asJSON(t, files), noCloudReads(t, python, mp)); diff != "" {
+		t.Errorf("what NoCloud reads (-want +got):\n%s", diff)
+	}
+}
+
+// noCloudReads is the seed in dir as cloud-init's NoCloud reads it (its
+// PyYAML, YAML 1.1), as JSON values.
+func noCloudReads(t *testing.T, python, dir string) map[string]any {
+	t.Helper()
+	const prog = `import json, sys
+from cloudinit import util
+from cloudinit.sources import DataSourceNoCloud as nocloud
+seeded = util.pathprefix2dict(sys.argv[1], required=["user-data", "meta-data"], optional=["vendor-data", "network-config"])
+data = nocloud._merge_new_seed({"meta-data": {}}, seeded)
+user = util.load_yaml(data["user-data"])
+json.dump({"meta-data": data["meta-data"], "network-config": data["network-config"], "user-data": data["user-data"].decode(), "cloud-config": user}, sys.stdout)
+`
+	out, err := runTool(t, dir, python, "-c", prog, dir)
+	if err != nil {
+		t.Fatalf("NoCloud's reading: %v\n%s", err, out)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return got
+}
+
+// asJSON is what gopkg.in/yaml.v3 decodes from files, as JSON values (so
+// that numbers compare alike), in noCloudReads's shape.
+func asJSON(t *testing.T, files map[string][]byte) map[string]any {
+	t.Helper()
+	d := decode(t, files)
+	b, err := json.Marshal(map[string]any{"meta-data": d.meta, "network-config": d.network, "user-data": string(files[UserDataFile]), "cloud-config": d.user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestCloudInitReadsStrings: values that YAML 1.1 (cloud-init's PyYAML)
+// would read as numbers or booleans where YAML 1.2 reads strings (a MAC of
+// digits only is a base-60 integer there; "on" and "y" are booleans) reach
+// cloud-init as the same strings.
+func TestCloudInitReadsStrings(t *testing.T) {
+	python := cloudInitPython(t)
+	for _, tc := range []struct{ hostname, mac, startup string }{
+		{"on", "52:54:00:12:34:56", "yes"},
+		{"y", "52:54:00:00:00:01", "0644"},
+		{"0644", "52:54:00:59:59:59", "1:20"},
+		{"1e3", "52:54:00:ab:cd:ef", "~"},
+		{"no.off", "52:54:00:10:20:30", "null"},
+	} {
+		n := example(t)
+		n.Hostname, n.Startup = tc.hostname, tc.startup
+		n.Interfaces[1].MAC = mac(t, tc.mac)
+		n.Mounts[0].Path = "/" + tc.hostname
+		dir := t.TempDir()
+		if err := WriteSeed(&n, dir); err != nil {
+			t.Fatal(err)
+		}
+		files, err := Files(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(asJSON(t, files), noCloudReads(t, python, dir)); diff != "" {
+			t.Errorf("%+v: YAML 1.2 and cloud-init read differently (-yaml.v3 +cloud-init):\n%s", tc, diff)
+		}
 	}
 }

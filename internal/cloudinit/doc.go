@@ -54,7 +54,8 @@
 // What it promises: Files is deterministic (same Node, same bytes: fixed
 // field order, sorted keys); every value is written by a YAML encoder
 // (gopkg.in/yaml.v3), the startup command as a double-quoted scalar, so a
-// YAML reader gets back exactly the Node's strings; it refuses what
+// YAML reader gets back exactly the Node's strings, cloud-init's YAML 1.1
+// included (a MAC of digits only, or a host name "on", stays a string); it refuses what
 // guestconfig refuses, with guestconfig's errors, and a route whose gateway
 // is on none of the node's subnets. WriteSeed writes nothing for a refused
 // Node, and it and BuildISO replace each file whole (temporary file and
