@@ -506,6 +506,14 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, []hostDevice, hcl.Dia
 			"hosts_file":      cty.StringVal(filepath.Join(l.configDir, hostsPath)),
 			"mount_namespace": cty.BoolVal(len(n.Mounts) > 0),
 			"ip_forward":      cty.BoolVal(addressed > 1),
+			"mounts":          nodeMounts(n.Mounts),
+			"accel":           optString(n.Accel),
+			"machine":         optString(n.Machine),
+			"kernel":          optString(n.Kernel),
+			"initrd":          optString(n.Initrd),
+			"kernel_args":     optString(n.KernelArgs),
+			"guest_config":    optString(n.GuestConfig),
+			"forwards":        forwards(n.Forwards),
 		}),
 		DependsOn: dedupe(deps),
 		DeclRange: n.DeclRange,
@@ -554,6 +562,44 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, []hostDevice, hcl.Dia
 		})
 	}
 	return out, devices, diags
+}
+
+// nodeMounts is a vnode's "mounts": what its mount resources share where,
+// from the same model values, in the model's order (by target); null when
+// the node has none, as every list of the contract that only some nodes
+// have, so a node without mounts plans no change against a state recorded
+// before the attribute existed.
+func nodeMounts(ms []*model.Mount) cty.Value {
+	if len(ms) == 0 {
+		return cty.NullVal(cty.List(contract.NodeMount))
+	}
+	vals := make([]cty.Value, len(ms))
+	for i, m := range ms {
+		vals[i] = cty.ObjectVal(map[string]cty.Value{
+			"source":    cty.StringVal(m.Source),
+			"target":    cty.StringVal(m.Target),
+			"read_only": cty.BoolVal(m.ReadOnly),
+		})
+	}
+	return cty.ListVal(vals)
+}
+
+// forwards is a vnode's "forwards", in the model's order (protocol, host
+// address, host port); null when it has none, as nodeMounts.
+func forwards(fs []*model.Forward) cty.Value {
+	if len(fs) == 0 {
+		return cty.NullVal(cty.List(contract.Forward))
+	}
+	vals := make([]cty.Value, len(fs))
+	for i, f := range fs {
+		vals[i] = cty.ObjectVal(map[string]cty.Value{
+			"protocol":     cty.StringVal(f.Protocol),
+			"host_address": cty.StringVal(f.HostAddress.String()),
+			"host_port":    cty.NumberIntVal(int64(f.HostPort)),
+			"guest_port":   cty.NumberIntVal(int64(f.GuestPort)),
+		})
+	}
+	return cty.ListVal(vals)
 }
 
 // secret returns v marked sensitive when attribute attr of node n holds a
