@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -750,13 +751,9 @@ func notOneOf(attr, s string, values []string) string {
 	return msg
 }
 
-// quoteList lists values as "a", "b" or "c".
+// quoteList lists values for a message: "a", "b" or "c".
 func quoteList(values []string) string {
-	q := make([]string, len(values))
-	for i, v := range values {
-		q[i] = fmt.Sprintf("%q", v)
-	}
-	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+	return orList(values, strconv.Quote)
 }
 
 // validMachine reports whether s can be a QEMU machine type: a name, with

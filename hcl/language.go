@@ -497,14 +497,19 @@ var forwardSpec = &BlockSpec{
 }`,
 }
 
-// oneOf lists values as `"a"`, `"b"` or `"c"`.
+// oneOf lists values for the documentation: `"a"`, `"b"` or `"c"`.
 func oneOf(values []string) string {
+	return orList(values, func(v string) string { return "`\"" + v + "\"`" })
+}
+
+// orList lists values, each written by quote, as a, b or c.
+func orList(values []string, quote func(string) string) string {
 	q := make([]string, len(values))
 	for i, v := range values {
-		q[i] = "`\"" + v + "\"`"
+		q[i] = quote(v)
 	}
-	if len(q) == 1 {
-		return q[0]
+	if len(q) < 2 {
+		return strings.Join(q, "")
 	}
 	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
