@@ -146,9 +146,13 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 			}
 			for _, a := range qemuOnly {
 				if v := r.Config.GetAttr(a); !v.IsNull() && (!v.Type().IsListType() || v.LengthInt() > 0) {
+					what := a
+					if a == "forwards" {
+						what = "its forward blocks"
+					}
 					bad(cty.GetAttrPath(a), "Not for a process node",
-						"%s configures a QEMU machine, and node %q is of type %q. Remove %s, or make the node type = %q.",
-						a, str(r.Config, "name"), Name, a, contract.NodeQEMU)
+						"%s configures a QEMU machine, and node %q is of type %q. Remove %s, or set type = %q.",
+						a, str(r.Config, "name"), Name, what, contract.NodeQEMU)
 				}
 			}
 			if str(r.Config, "name") == "" || str(r.Config, "run_dir") == "" {
