@@ -34,7 +34,12 @@
 // top of whatever is at its target (a mount point the node has from the
 // host included); its private data records the mount's ID, so that read
 // sees it (and not what it covers) and delete unmounts it alone. A target
-// of / is refused.
+// of / is refused. The vnode's "mounts" (the same mounts, for platforms
+// whose shares must exist from boot) are not used: a change of them is an
+// update in place like any other (the interfaces are made sure of), never
+// a replacement. The vnode attributes that configure a QEMU machine
+// (accel, machine, kernel, initrd, kernel_args, guest_config, forwards)
+// are refused at plan.
 //
 // A thread that has joined a node's mount namespace (or made it) is never
 // given back to Go: its goroutine ends locked, and Go ends the thread;
