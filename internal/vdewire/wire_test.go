@@ -141,6 +141,10 @@ func started(t *testing.T, dir string, sw *testSwitch, port int) Wire {
 	w := Wire{Dir: dir, Switch: sw.dir, Port: port, Shaping: shaping.Shaping{Latency: time.Millisecond}}
 	t.Cleanup(func() { w.Stop() })
 	mustEnsure(t, w, true)
+	// Also when a test removed the wire's pid files, or Stop failed:
+	// nothing it started outlives it.
+	hub, wf := w.Processes()
+	t.Cleanup(func() { hub.Stop(0); wf.Stop(0) })
 	return w
 }
 
