@@ -106,6 +106,83 @@ var interfaceAttrs = []Attribute{
 // above. The slice is shared: do not modify it.
 func InterfaceAttributes() []Attribute { return interfaceAttrs }
 
+// The values of a QEMU node's "accel": the accelerator QEMU runs the
+// machine on. AccelAuto takes KVM where a probe guest really boots on it,
+// TCG otherwise.
+const (
+	AccelAuto = "auto"
+	AccelKVM  = "kvm"
+	AccelTCG  = "tcg"
+)
+
+// Accels lists the values of "accel", in the order messages give them.
+// The slice is shared: do not modify it.
+var Accels = []string{AccelAuto, AccelKVM, AccelTCG}
+
+// The values of a QEMU node's "guest_config": how the machine is told its
+// addresses, routes, hostname, hosts file and startup command.
+const (
+	// GuestConfigShare is a read-only 9P share of the node's settings,
+	// which benito's test guest reads at boot (docs/guest.md).
+	GuestConfigShare = "share"
+	// GuestConfigCloudInit is a NoCloud cloud-init seed, which stock
+	// cloud images read.
+	GuestConfigCloudInit = "cloud-init"
+)
+
+// GuestConfigs lists the values of "guest_config", the default first. The
+// slice is shared: do not modify it.
+var GuestConfigs = []string{GuestConfigShare, GuestConfigCloudInit}
+
+// The protocols of a forward.
+const (
+	ProtocolTCP = "tcp"
+	ProtocolUDP = "udp"
+)
+
+// Protocols lists the values of a forward's "protocol", the default first.
+// The slice is shared: do not modify it.
+var Protocols = []string{ProtocolTCP, ProtocolUDP}
+
+// DefaultForwardAddress is the host address a forward binds unless the
+// configuration says otherwise: loopback, so the guest's port is reachable
+// from the host alone.
+const DefaultForwardAddress = "127.0.0.1"
+
+// Forward is the object type of one entry of a vnode's "forwards" list: a
+// port of the host forwarded to a port of the guest by QEMU's user-mode
+// networking (-netdev user,hostfwd=PROTOCOL:HOST_ADDRESS:HOST_PORT-:GUEST_PORT).
+// Lowering sets every attribute.
+var Forward = objectOf(forwardAttrs)
+
+var forwardAttrs = []Attribute{
+	{Name: "protocol", Type: cty.String, Required: true, Description: `"tcp" or "udp"`},
+	{Name: "host_address", Type: cty.String, Required: true, Description: "the IPv4 address of the host the port is bound to, dotted quad (127.0.0.1 unless configured; anything but a loopback address exposes the guest's port beyond the host)"},
+	{Name: "host_port", Type: cty.Number, Required: true, Description: "the host's port, 1 to 65535; no two forwards of an experiment bind one protocol's port on one address (0.0.0.0, every address, clashes with each)"},
+	{Name: "guest_port", Type: cty.Number, Required: true, Description: "the guest's port, 1 to 65535"},
+}
+
+// ForwardAttributes returns the attributes of Forward, in the order above.
+// The slice is shared: do not modify it.
+func ForwardAttributes() []Attribute { return forwardAttrs }
+
+// NodeMount is the object type of one entry of a vnode's "mounts" list:
+// one of the node's mount resources as lowering sets it (the same source,
+// target and read_only), for a platform that must know its shares when
+// the node starts (a QEMU machine's 9P shares exist from boot). Lowering
+// sets every attribute.
+var NodeMount = objectOf(nodeMountAttrs)
+
+var nodeMountAttrs = []Attribute{
+	{Name: "source", Type: cty.String, Required: true, Description: "the directory on the host, an absolute path"},
+	{Name: "target", Type: cty.String, Required: true, Description: "where it appears inside the node, an absolute path"},
+	{Name: "read_only", Type: cty.Bool, Required: true, Description: "shared read-only"},
+}
+
+// NodeMountAttributes returns the attributes of NodeMount, in the order
+// above. The slice is shared: do not modify it.
+func NodeMountAttributes() []Attribute { return nodeMountAttrs }
+
 // types lists, for each built-in resource type, its description and the
 // attributes lowering sets.
 var types = map[string]struct {
@@ -158,6 +235,14 @@ var types = map[string]struct {
 		{Name: "hosts_file", Type: cty.String, Description: "the experiment's hosts file, which the node sees as its /etc/hosts (every node's name resolves in every node); the vnode depends on it, and it is rewritten in place, so a node follows it without being touched"},
 		{Name: "mount_namespace", Type: cty.Bool, Description: "the node has mount blocks: a container or process node gets a mount namespace of its own"},
 		{Name: "ip_forward", Type: cty.Bool, Description: "the node has more than one addressed interface: it forwards packets between its links (a router)"},
+		{Name: "mounts", Type: cty.List(NodeMount), Description: "the node's mount blocks, sorted by target, as its `mount` resources have them (both are set from the same configuration), or null when it has none: a platform whose shares must exist when the node starts (QEMU's 9P shares) reads them here; one that mounts into a running node does the work in its `mount` resources and may ignore this"},
+		{Name: "accel", Type: cty.String, Description: `QEMU nodes: the accelerator, "kvm", "tcg" or "auto" (KVM where a probe guest really boots on it, TCG otherwise); null: the site's ` + "`" + SiteQEMUAccel + "`" + `, else "auto"`},
+		{Name: "machine", Type: cty.String, Description: `QEMU nodes: the machine type (-machine), such as "q35" or "pc"; letters, digits, '.', '_' and '-'; null: the provider's default`},
+		{Name: "kernel", Type: cty.String, Description: "QEMU nodes: a kernel on the host to boot directly (-kernel), an absolute path, or null to boot the disk image"},
+		{Name: "initrd", Type: cty.String, Description: "QEMU nodes: an initial ramdisk on the host for that kernel (-initrd), an absolute path, or null; set only with kernel"},
+		{Name: "kernel_args", Type: cty.String, Description: "QEMU nodes: the kernel's command line (-append), or null; set only with kernel"},
+		{Name: "guest_config", Type: cty.String, Description: `QEMU nodes: how the machine is told its settings: "share" (a read-only 9P share tagged benito-config, read by benito's test guest) or "cloud-init" (a NoCloud seed, network-config v2 and user-data, for stock cloud images); null: "share"`},
+		{Name: "forwards", Type: cty.List(Forward), Description: "QEMU nodes: host ports forwarded to the guest by user-mode networking (hostfwd), sorted by protocol, host address (numerically) and host port, or null when there are none"},
 	}},
 	Route: {"a route in a node's network stack", []Attribute{
 		{Name: "node", Type: cty.String, Required: true, Description: "the node the route is in"},

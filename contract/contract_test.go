@@ -36,10 +36,14 @@ rest by ` + "`" + HostNetProvider + "`" + `.
 		if typ == VNode {
 			b.WriteString("\nEach entry of `interfaces`:\n\n")
 			table(&b, InterfaceAttributes())
+			b.WriteString("\nEach entry of `forwards`:\n\n")
+			table(&b, ForwardAttributes())
+			b.WriteString("\nEach entry of `mounts`:\n\n")
+			table(&b, NodeMountAttributes())
 		}
 	}
-	fmt.Fprintf(&b, "\n## Site keys\n\nEvery provider's `Configure` receives the site block's keys as strings. Two are part of the contract:\n\n| key | default | meaning |\n|---|---|---|\n| `%s` | `%s` | root of the per-experiment config directories (`ROOT/EXPERIMENT/`) |\n| `%s` | `%s` | root of the per-experiment run directories: sockets, pid files, logs |\n",
-		SiteConfigRoot, DefaultConfigRoot, SiteRunRoot, DefaultRunRoot)
+	fmt.Fprintf(&b, "\n## Site keys\n\nEvery provider's `Configure` receives the site block's keys as strings. These are part of the contract:\n\n| key | default | meaning |\n|---|---|---|\n| `%s` | `%s` | root of the per-experiment config directories (`ROOT/EXPERIMENT/`) |\n| `%s` | `%s` | root of the per-experiment run directories: sockets, pid files, logs |\n| `%s` | `%s` | the accelerator of a QEMU node whose `accel` is null: %s |\n",
+		SiteConfigRoot, DefaultConfigRoot, SiteRunRoot, DefaultRunRoot, SiteQEMUAccel, AccelAuto, quoted(Accels))
 	return b.String()
 }
 
@@ -59,6 +63,15 @@ func typeName(t cty.Type) string {
 		return "list(object)"
 	}
 	return t.FriendlyNameForConstraint()
+}
+
+// quoted lists values as `"a"`, `"b"` or `"c"`.
+func quoted(values []string) string {
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = fmt.Sprintf("`%q`", v)
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
 
 func capitalize(s string) string {
@@ -87,5 +100,22 @@ func TestAttributesSorted(t *testing.T) {
 	}
 	if Attributes("nosuch") != nil || Has("nosuch") {
 		t.Error("an unknown type has attributes")
+	}
+}
+
+// TestNodeMountIsMount: an entry of a vnode's "mounts" has the attributes
+// of a mount resource that say what is shared where, with their types, so
+// that lowering can set both from one mount block and a platform read
+// either.
+func TestNodeMountIsMount(t *testing.T) {
+	byName := map[string]Attribute{}
+	for _, a := range Attributes(Mount) {
+		byName[a.Name] = a
+	}
+	for _, a := range NodeMountAttributes() {
+		m, ok := byName[a.Name]
+		if !ok || !m.Type.Equals(a.Type) {
+			t.Errorf("mounts entry attribute %s (%s) is not the mount resource's (%#v)", a.Name, a.Type.FriendlyName(), m)
+		}
 	}
 }

@@ -15,6 +15,9 @@ const (
 	// SiteRunRoot is the root of the per-experiment run directories
 	// (sockets, pid files, logs, namespace pins): ROOT/EXPERIMENT/.
 	SiteRunRoot = "run_root"
+	// SiteQEMUAccel is the accelerator of a QEMU node whose accel is null:
+	// one of Accels ("auto" when unset).
+	SiteQEMUAccel = "qemu_accel"
 
 	DefaultConfigRoot = "/var/lib/benito"
 	DefaultRunRoot    = "/run/benito"

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -15,6 +16,7 @@ import (
 	"github.com/benito-net/benito/addrs"
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/netmask"
+	"github.com/benito-net/benito/internal/suggest"
 	"github.com/benito-net/benito/model"
 )
 
@@ -31,6 +33,7 @@ var (
 	nodeRouteS  = compile(nodeRouteSpec.schema())
 	routeS      = compile(routeSpec.schema())
 	mountS      = compile(mountSpec.schema())
+	forwardS    = compile(forwardSpec.schema())
 )
 
 func (e *evaluator) content(body *hclsyntax.Body, s *schema) content {
@@ -100,6 +103,11 @@ func (e *evaluator) evalSite(b *block) {
 		case model.SiteSwitchKind:
 			if s != contract.KindVDE && s != contract.KindBridge {
 				e.errorf(rng, "Invalid switch_kind", "switch_kind must be %q or %q, not %q.", contract.KindVDE, contract.KindBridge, s)
+				continue
+			}
+		case contract.SiteQEMUAccel:
+			if !slices.Contains(contract.Accels, s) {
+				e.errorf(rng, "Invalid qemu_accel", "%s", notOneOf(a.Name, s, contract.Accels))
 				continue
 			}
 		case model.SiteVDEPorts:
@@ -350,7 +358,7 @@ func (e *evaluator) evalVNode(b *block) {
 	at := content.attrs
 
 	// Nested blocks are decoded once; only their values vary by instance.
-	var ifaces, routes, mounts []*nested
+	var ifaces, routes, mounts, forwards []*nested
 	for _, nb := range content.blocks {
 		switch nb.Type {
 		case "interface":
@@ -368,6 +376,8 @@ func (e *evaluator) evalVNode(b *block) {
 			routes = append(routes, e.nested(nb, nodeRouteS))
 		case "mount":
 			mounts = append(mounts, e.nested(nb, mountS))
+		case "forward":
+			forwards = append(forwards, e.nested(nb, forwardS))
 		}
 	}
 
@@ -398,6 +408,12 @@ func (e *evaluator) evalVNode(b *block) {
 				}
 			}
 		}
+		e.qemu(in.ctx, at, vn)
+		for j, n := range forwards {
+			if f := e.forward(in.ctx, n, vn, b, i, j); f != nil {
+				vn.Forwards = append(vn.Forwards, f)
+			}
+		}
 		for j, n := range ifaces {
 			vn.Interfaces = append(vn.Interfaces, e.iface(in.ctx, vn, n, b, i, j))
 		}
@@ -421,7 +437,8 @@ func (e *evaluator) evalVNode(b *block) {
 		}
 		slices.SortFunc(vn.Interfaces, func(a, b *model.Interface) int { return strings.Compare(a.Name, b.Name) })
 		slices.SortFunc(vn.Mounts, func(a, b *model.Mount) int { return strings.Compare(a.Target, b.Target) })
-		// Routes are sorted after the checks, which report them in source order.
+		// Routes and forwards are sorted after the checks, which report
+		// them in source order.
 		e.exp.VNodes = append(e.exp.VNodes, vn)
 		if b.used {
 			vals = append(vals, e.vnodeValue(vn))
@@ -666,6 +683,130 @@ func (e *evaluator) mount(ctx *hcl.EvalContext, n *nested, node string) *model.M
 	}
 	m.ReadOnly, _ = e.boolean(ctx, at, "read_only")
 	return m
+}
+
+// qemu reads the attributes that configure a QEMU machine. Any node may
+// set them: which node types take them is its provider's to say (the
+// process provider refuses them at plan).
+func (e *evaluator) qemu(ctx *hcl.EvalContext, at map[string]*hclsyntax.Attribute, vn *model.VNode) {
+	vn.Accel, _ = e.oneOf(ctx, at, "accel", contract.Accels)
+	vn.GuestConfig, _ = e.oneOf(ctx, at, "guest_config", contract.GuestConfigs)
+	if s, a, ok := e.str(ctx, at, "machine"); ok {
+		if validMachine(s) {
+			vn.Machine = s
+		} else {
+			e.errorf(a.Expr.Range(), "Invalid machine",
+				"%q is not a QEMU machine type: those are names of letters, digits, '.', '_' and '-', such as \"q35\" or \"pc\" (qemu-system-x86_64 -machine help lists them); options after a comma are not taken.", s)
+		}
+	}
+	for _, f := range []struct {
+		attr, what string
+		to         *string
+	}{{"kernel", "kernel", &vn.Kernel}, {"initrd", "initial ramdisk", &vn.Initrd}} {
+		s, a, ok := e.str(ctx, at, f.attr)
+		if !ok {
+			continue
+		}
+		if !path.IsAbs(s) {
+			e.errorf(a.Expr.Range(), fmt.Sprintf("Invalid %s", f.attr),
+				"%s %q must be the absolute path of a %s on the host, such as \"/var/lib/benito/guest/%s\": a relative one would depend on where benito runs.",
+				f.attr, s, f.what, map[string]string{"kernel": "vmlinuz", "initrd": "initrd.img"}[f.attr])
+			continue
+		}
+		*f.to = path.Clean(s)
+	}
+	vn.KernelArgs, _, _ = e.str(ctx, at, "kernel_args")
+	if at["kernel"] == nil {
+		for _, attr := range []string{"initrd", "kernel_args"} {
+			if a := at[attr]; a != nil {
+				e.errorf(a.NameRange, fmt.Sprintf("%s without kernel", attr),
+					"%s sets %s, which only a kernel booted directly takes: set kernel too (the absolute path of the kernel on the host), or remove %s.",
+					nodeAddr(vn), attr, attr)
+			}
+		}
+	}
+}
+
+// oneOf reads a string attribute that must be one of values, suggesting
+// the nearest for a typo.
+func (e *evaluator) oneOf(ctx *hcl.EvalContext, at map[string]*hclsyntax.Attribute, attr string, values []string) (string, bool) {
+	s, a, ok := e.str(ctx, at, attr)
+	if !ok {
+		return "", false
+	}
+	if slices.Contains(values, s) {
+		return s, true
+	}
+	e.errorf(a.Expr.Range(), fmt.Sprintf("Invalid %s", attr), "%s", notOneOf(attr, s, values))
+	return "", false
+}
+
+// notOneOf says that attribute attr cannot be s, only one of values, with
+// the value meant when s looks like a typo of it.
+func notOneOf(attr, s string, values []string) string {
+	msg := fmt.Sprintf("%s must be %s, not %q.", attr, quoteList(values), s)
+	if n := suggest.Nearest(s, values); n != "" {
+		msg += fmt.Sprintf(" Did you mean %q?", n)
+	}
+	return msg
+}
+
+// quoteList lists values for a message: "a", "b" or "c".
+func quoteList(values []string) string {
+	return orList(values, strconv.Quote)
+}
+
+// validMachine reports whether s can be a QEMU machine type: a name, with
+// nothing QEMU's option parser would read as more options.
+func validMachine(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return s[0] != '-'
+}
+
+// forwardRec keeps what the experiment-wide check of forwards needs.
+type forwardRec struct {
+	origin
+	node *model.VNode
+	f    *model.Forward
+}
+
+// forward decodes a forward block of node vn; nil when it is not usable,
+// which has been reported.
+func (e *evaluator) forward(ctx *hcl.EvalContext, n *nested, vn *model.VNode, b *block, inst, idx int) *model.Forward {
+	at := n.content.attrs
+	f := &model.Forward{Protocol: contract.ProtocolTCP, HostAddress: netip.MustParseAddr(contract.DefaultForwardAddress), DeclRange: n.blk.DefRange()}
+	errs := e.errors()
+	hp, hpSet := e.integer(ctx, at, "host_port", 1, 65535)
+	gp, gpSet := e.integer(ctx, at, "guest_port", 1, 65535)
+	f.HostPort, f.GuestPort = int(hp), int(gp)
+	if s, ok := e.oneOf(ctx, at, "protocol", contract.Protocols); ok {
+		f.Protocol = s
+	}
+	if s, a, ok := e.str(ctx, at, "host_address"); ok {
+		addr, err := parseIPv4(s)
+		switch {
+		case err != nil:
+			e.errorf(a.Expr.Range(), "Invalid host_address", "%s: the host's address to listen on, such as %q (the default: the host alone can connect) or \"0.0.0.0\" (every address).", err, contract.DefaultForwardAddress)
+		case addr.IsMulticast() || addr == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+			e.errorf(a.Expr.Range(), "Invalid host_address", "%s is a multicast or broadcast address, which nothing listens on: give one of the host's addresses, such as %q.", addr, contract.DefaultForwardAddress)
+		default:
+			f.HostAddress = addr
+		}
+	}
+	// A forward with an error (reported) is not checked against the
+	// others: its defaults would make clashes that are not there.
+	if !hpSet || !gpSet || e.errors() > errs {
+		return nil
+	}
+	e.forwards = append(e.forwards, &forwardRec{origin: origin{b: b, inst: inst, idx: idx}, node: vn, f: f})
+	return f
 }
 
 func (e *evaluator) evalRoute(b *block) {

@@ -19,6 +19,7 @@ import (
 func (e *evaluator) check() {
 	e.checkNames()
 	e.checkInterfaces()
+	e.checkForwards()
 	e.checkRoutes()
 	e.checkTaps()
 	e.checkResources()
@@ -38,6 +39,7 @@ func (e *evaluator) check() {
 	})
 	for _, vn := range exp.VNodes {
 		slices.SortStableFunc(vn.Routes, func(a, b *model.Route) int { return comparePrefix(a.Destination, b.Destination) })
+		slices.SortStableFunc(vn.Forwards, model.CompareForwards)
 	}
 }
 
@@ -190,6 +192,45 @@ func (e *evaluator) checkInterfaces() {
 			continue
 		}
 		addrs[key] = r
+	}
+}
+
+// checkForwards reports two forwards that would bind one port of the
+// host, in one node or in two: the second could not listen. The later
+// declaration gets the error.
+func (e *evaluator) checkForwards() {
+	recs := e.forwards
+	if len(recs) < 2 {
+		return
+	}
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].before(recs[j].origin) })
+	// By protocol and port: a clash needs both equal, so only forwards
+	// of one bucket are compared with each other.
+	type key struct {
+		protocol string
+		port     int
+	}
+	seen := map[key][]*forwardRec{}
+	for _, r := range recs {
+		k := key{r.f.Protocol, r.f.HostPort}
+		for _, prev := range seen[k] {
+			if !r.f.Clashes(prev.f) {
+				continue
+			}
+			where := "Another forward of " + nodeAddr(prev.node)
+			if prev.node == r.node {
+				where = "Another forward of this node"
+			}
+			hint := "Pick another host_port."
+			if prev.f.DeclRange == r.f.DeclRange {
+				hint = "Every instance of the block forwards the same port: derive it from the instance, as in host_port = 2222 + count.index, or from each.value."
+			}
+			e.errorf(r.f.DeclRange, "Host port forwarded twice",
+				"%s binds %s port %d on %s, declared at %s, and this one binds it on %s: the host can listen on a port once. %s",
+				where, r.f.Protocol, r.f.HostPort, prev.f.HostAddress, rangeString(prev.f.DeclRange), r.f.HostAddress, hint)
+			break
+		}
+		seen[k] = append(seen[k], r)
 	}
 }
 

@@ -101,6 +101,6 @@
 // first-declared block back to it), and evaluates block by block. A block whose evaluation
 // failed is seen as unknown by the blocks that refer to it, which then stay
 // silent: one mistake gives one error. Checks that need the whole
-// experiment (unique host names, addresses per switch, gateways) run
-// last.
+// experiment (unique host names, addresses per switch, gateways, host
+// ports that forwards bind) run last.
 package hcl

@@ -38,8 +38,11 @@ type evaluator struct {
 	// What the checks after evaluation need, in evaluation order.
 	insts  map[string][]instRec // by block kind
 	ifaces []*ifaceRec
-	routes []*routeRec
-	taps   []*tapRec
+	// forwards are every node's forward blocks, for the experiment-wide
+	// check that no two bind one host port.
+	forwards []*forwardRec
+	routes   []*routeRec
+	taps     []*tapRec
 }
 
 // instRec is one instance of a block, for the uniqueness of host names.
@@ -179,6 +182,7 @@ func (e *evaluator) evalVNodes(bs []*block) {
 		e.exp.VNodes = append(e.exp.VNodes, w.exp.VNodes...)
 		e.insts[kindVNode] = append(e.insts[kindVNode], w.insts[kindVNode]...)
 		e.ifaces = append(e.ifaces, w.ifaces...)
+		e.forwards = append(e.forwards, w.forwards...)
 		e.routes = append(e.routes, w.routes...)
 	}
 }
@@ -572,6 +576,17 @@ func (e *evaluator) shaping(ctx *hcl.EvalContext, attrs map[string]*hclsyntax.At
 		s.Loss, set.loss = l, true
 	}
 	return s, set
+}
+
+// errors counts the errors reported so far.
+func (e *evaluator) errors() int {
+	n := 0
+	for _, d := range e.diags {
+		if d.Severity == hcl.DiagError {
+			n++
+		}
+	}
+	return n
 }
 
 func (e *evaluator) errorf(rng hcl.Range, summary, format string, args ...any) {

@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -212,6 +213,10 @@ var siteSpec = &BlockSpec{
 		Name: model.SiteVDEPorts, Type: "number", Default: "`" + model.SiteDefaults[model.SiteVDEPorts] + "`",
 		Description: "The ports a VDE switch that sets no `ports` starts with (more when more interfaces are attached), from 1 to 65535.",
 		Example:     `vde_ports = 64`,
+	}, {
+		Name: contract.SiteQEMUAccel, Type: "string", Default: "`\"" + contract.AccelAuto + "\"`",
+		Description: "The `accel` of a QEMU node that sets none: " + oneOf(contract.Accels) + ".",
+		Example:     `qemu_accel = "tcg"`,
 	}},
 	Example: `site {
   config_root  = "/var/lib/benito"
@@ -460,12 +465,92 @@ var mountSpec = &BlockSpec{
 }`,
 }
 
+var forwardSpec = &BlockSpec{
+	Type:       "forward",
+	Repeatable: true,
+	Summary:    "QEMU nodes: a port of the host forwarded to a port of the guest, by QEMU's user-mode networking (`hostfwd`, the old `-redir`).",
+	Description: "For reaching a guest from the host without TAP rights, such as its SSH server. A connection to " +
+		"`host_address:host_port` on the host reaches `guest_port` in the guest. No two forwards of the experiment may " +
+		"bind one protocol's port on one address (`0.0.0.0` clashes with every address): two nodes cannot listen on one " +
+		"host port. Forwards sort by protocol, host address and host port. A process node refuses them at plan.",
+	Attributes: []*AttributeSpec{{
+		Name: "host_port", Type: "number", Required: true,
+		Description: "The port on the host, from 1 to 65535.",
+		Example:     `host_port = 2222`,
+	}, {
+		Name: "guest_port", Type: "number", Required: true,
+		Description: "The port in the guest, from 1 to 65535.",
+		Example:     `guest_port = 22`,
+	}, {
+		Name: "protocol", Type: "string", Default: "`\"" + contract.ProtocolTCP + "\"`",
+		Description: oneOf(contract.Protocols) + ".",
+		Example:     `protocol = "udp"`,
+	}, {
+		Name: "host_address", Type: "string", Default: "`\"" + contract.DefaultForwardAddress + "\"`: the host alone can connect",
+		Description: "The host's IPv4 address to listen on, such as `\"0.0.0.0\"` for all of them. Anything but a loopback " +
+			"address exposes the guest's port beyond the host, to whoever reaches that address.",
+		Example: `host_address = "0.0.0.0"`,
+	}},
+	Example: `forward {
+  host_port  = 2222
+  guest_port = 22
+}`,
+}
+
+// oneOf lists values for the documentation: `"a"`, `"b"` or `"c"`.
+func oneOf(values []string) string {
+	return orList(values, func(v string) string { return "`\"" + v + "\"`" })
+}
+
+// orList lists values, each written by quote, as a, b or c.
+func orList(values []string, quote func(string) string) string {
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = quote(v)
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// qemuSpecs are a vnode's attributes that configure a QEMU machine.
+var qemuSpecs = []*AttributeSpec{{
+	Name: "accel", Type: "string", Default: "the site's `" + contract.SiteQEMUAccel + "` (`\"" + contract.AccelAuto + "\"`)",
+	Description: "QEMU nodes: the accelerator. `\"kvm\"`: KVM (the host needs `/dev/kvm`). `\"tcg\"`: QEMU's own " +
+		"translator, slower, anywhere. `\"auto\"`: KVM where a probe guest really boots on it (probed once per host), TCG otherwise.",
+	Example: `accel = "tcg"`,
+}, {
+	Name: "machine", Type: "string", Default: "the provider's",
+	Description: "QEMU nodes: the machine type, as `qemu-system-x86_64 -machine help` lists them (`\"q35\"`, `\"pc\"`); letters, digits, `.`, `_` and `-`.",
+	Example:     `machine = "q35"`,
+}, {
+	Name: "kernel", Type: "string", Default: "none: the machine boots its disk image",
+	Description: "QEMU nodes: a kernel on the host to boot directly (`-kernel`), an absolute path.",
+	Example:     `kernel = "/var/lib/benito/guest/vmlinuz"`,
+}, {
+	Name: "initrd", Type: "string", Default: "none",
+	Description: "QEMU nodes: an initial ramdisk on the host for `kernel` (`-initrd`), an absolute path; only with `kernel`.",
+	Example:     `initrd = "/var/lib/benito/guest/initrd.img"`,
+}, {
+	Name: "kernel_args", Type: "string", Default: "none",
+	Description: "QEMU nodes: the kernel's command line (`-append`); only with `kernel`.",
+	Example:     `kernel_args = "console=ttyS0 quiet"`,
+}, {
+	Name: "guest_config", Type: "string", Default: "`\"" + contract.GuestConfigShare + "\"`",
+	Description: "QEMU nodes: how the machine learns its addresses, routes, hostname, hosts file and startup command. " +
+		"`\"share\"`: a read-only 9P share tagged `benito-config`, which benito's test guest reads at boot (`docs/guest.md`). " +
+		"`\"cloud-init\"`: a NoCloud cloud-init seed (network-config v2 and user-data), which stock cloud images read.",
+	Example: `guest_config = "cloud-init"`,
+}}
+
 var vnodeSpec = &BlockSpec{
 	Type:    kindVNode,
 	Labels:  []string{"name"},
 	Summary: "A virtual node: a process with its own network stack, a container or a virtual machine, by its `type`.",
 	Description: "The provider named by `type` creates it (`process` in this release; a third party's type when its provider " +
-		"is required). Its routes, mounts and startup command live inside it: when the node is created anew, they are too.",
+		"is required). Its routes, mounts and startup command live inside it: when the node is created anew, they are too. " +
+		"The attributes and blocks marked \"QEMU nodes\" configure a QEMU machine; a process node refuses them at plan.",
 	Attributes: attrs([]*AttributeSpec{{
 		Name: "type", Type: "string", Default: "the site's `default_type` (`\"" + model.SiteDefaults[model.SiteDefaultType] + "\"`)",
 		Description: "The platform: `\"process\"` (a process in its own namespaces), DETER's `\"qemu\"` and `\"openvz\"` (no provider in this release: plan says so), or a third-party provider's name.",
@@ -502,8 +587,8 @@ var vnodeSpec = &BlockSpec{
 		Name: "attributes", Type: "map(string)", Default: "`{}`",
 		Description: "Other settings, carried through to the node's provider untouched (TopDL's computer attributes land here).",
 		Example:     `attributes = { "containers:openvz_diskspace" = "2G" }`,
-	}}, metaSpecs),
-	Blocks: []*BlockSpec{interfaceSpec, nodeRouteSpec, mountSpec},
+	}}, qemuSpecs, metaSpecs),
+	Blocks: []*BlockSpec{interfaceSpec, nodeRouteSpec, mountSpec, forwardSpec},
 	Value: "an object with `name`, `type` and `interface`, a map from interface name to `name`, `switch`, `ip4_address`, " +
 		"`ip4_netmask`, `ip4_prefix` (`\"10.0.1.10/24\"`) and `mac_address` (derived unless set).",
 	Example: `vnode "a" {

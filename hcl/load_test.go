@@ -79,6 +79,12 @@ func summary(exp *model.Experiment) []string {
 		for _, m := range vn.Mounts {
 			add("  mount %s -> %s ro=%v", m.Source, m.Target, m.ReadOnly)
 		}
+		if vn.Accel != "" || vn.Machine != "" || vn.Kernel != "" || vn.Initrd != "" || vn.KernelArgs != "" || vn.GuestConfig != "" {
+			add("  qemu accel=%q machine=%q kernel=%q initrd=%q kernel_args=%q guest_config=%q", vn.Accel, vn.Machine, vn.Kernel, vn.Initrd, vn.KernelArgs, vn.GuestConfig)
+		}
+		for _, f := range vn.Forwards {
+			add("  forward %s %s:%d -> %d", f.Protocol, f.HostAddress, f.HostPort, f.GuestPort)
+		}
 	}
 	for _, tap := range exp.Taps {
 		add("tap %s switch=%q bridge=%q owner=%q group=%q", tap.Name, tap.Switch, tap.Bridge, tap.Owner, tap.Group)
@@ -109,6 +115,10 @@ func TestLoadGood(t *testing.T) {
 		`  interface eth1 on wan addr=10.0.1.1/24 mac=02:00:00:00:00:01 mtu=0 shaping=0/50ms/0`,
 		`  route 0.0.0.0/0 via 10.0.1.254 dev "" metric 0`,
 		`  mount /users -> /users ro=true`,
+		`  qemu accel="tcg" machine="q35" kernel="/srv/guest/vmlinuz" initrd="/srv/guest/initrd.img" kernel_args="console=ttyS0" guest_config="cloud-init"`,
+		`  forward tcp 10.9.0.1:2222 -> 2222`,
+		`  forward tcp 127.0.0.1:2222 -> 22`,
+		`  forward udp 0.0.0.0:5353 -> 53`,
 		`tap uplink switch="" bridge="ctl" owner="1000" group=""`,
 		`route client-0 10.0.1.0/24 via 10.0.0.1`,
 	}
@@ -118,7 +128,7 @@ func TestLoadGood(t *testing.T) {
 
 	wantSite := map[string]string{
 		"config_root": "/tmp/benito/config", "run_root": "/run/benito", "default_type": "qemu",
-		"switch_kind": "vde", "vde_ports": "64",
+		"switch_kind": "vde", "vde_ports": "64", "qemu_accel": "kvm",
 	}
 	if diff := cmp.Diff(wantSite, exp.Site); diff != "" {
 		t.Errorf("site (-want +got):\n%s", diff)
@@ -515,5 +525,32 @@ func TestLargeConfigIsDeterministic(t *testing.T) {
 	want := cty.TupleVal([]cty.Value{cty.StringVal("10.0.0.2/16"), cty.StringVal("n1499")})
 	if got := exp.Outputs[0].Value; !got.RawEquals(want) {
 		t.Errorf("output = %#v, want %#v", got, want)
+	}
+}
+
+// TestForwardClashAcrossWorkers: vnodes enough to be evaluated by several
+// workers still have their forwards checked against each other's, and
+// the error lands on the later declaration, whatever the scheduling.
+func TestForwardClashAcrossWorkers(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("experiment \"big\" {}\n")
+	const n = 4 * chunkMin
+	for i := 0; i < n; i++ {
+		port := 10000 + i
+		if i == n-1 {
+			port = 10000 // n0's
+		}
+		fmt.Fprintf(&b, "vnode \"n%d\" {\n  forward {\n    host_port = %d\n    guest_port = 22\n  }\n}\n", i, port)
+	}
+	for range 3 {
+		cfg, diags := loadSrc(t, b.String(), Options{})
+		got := errorLines(diags)
+		want := []string{fmt.Sprintf("main.hcl:%d: Host port forwarded twice", 2+6*(n-1)+1)}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("errors (-want +got):\n%s\n%s", diff, diagText(cfg, diags))
+		}
+		if d := firstError(diags).Detail; !strings.Contains(d, "vnode.n0") {
+			t.Errorf("the error does not name vnode.n0: %s", d)
+		}
 	}
 }

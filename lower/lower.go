@@ -506,6 +506,14 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, []hostDevice, hcl.Dia
 			"hosts_file":      cty.StringVal(filepath.Join(l.configDir, hostsPath)),
 			"mount_namespace": cty.BoolVal(len(n.Mounts) > 0),
 			"ip_forward":      cty.BoolVal(addressed > 1),
+			"mounts":          nodeMounts(n.Mounts),
+			"accel":           optString(n.Accel),
+			"machine":         optString(n.Machine),
+			"kernel":          optString(n.Kernel),
+			"initrd":          optString(n.Initrd),
+			"kernel_args":     optString(n.KernelArgs),
+			"guest_config":    optString(n.GuestConfig),
+			"forwards":        forwards(n.Forwards),
 		}),
 		DependsOn: dedupe(deps),
 		DeclRange: n.DeclRange,
@@ -554,6 +562,47 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, []hostDevice, hcl.Dia
 		})
 	}
 	return out, devices, diags
+}
+
+// nodeMounts is a vnode's "mounts": what its mount resources share where,
+// from the same model values, in the model's order (by target).
+func nodeMounts(ms []*model.Mount) cty.Value {
+	return optList(contract.NodeMount, ms, func(m *model.Mount) map[string]cty.Value {
+		return map[string]cty.Value{
+			"source":    cty.StringVal(m.Source),
+			"target":    cty.StringVal(m.Target),
+			"read_only": cty.BoolVal(m.ReadOnly),
+		}
+	})
+}
+
+// forwards is a vnode's "forwards", in the model's order (protocol, host
+// address, host port).
+func forwards(fs []*model.Forward) cty.Value {
+	return optList(contract.Forward, fs, func(f *model.Forward) map[string]cty.Value {
+		return map[string]cty.Value{
+			"protocol":     cty.StringVal(f.Protocol),
+			"host_address": cty.StringVal(f.HostAddress.String()),
+			"host_port":    cty.NumberIntVal(int64(f.HostPort)),
+			"guest_port":   cty.NumberIntVal(int64(f.GuestPort)),
+		}
+	})
+}
+
+// optList is a list of objects of type ty, one per item; null when there
+// are none. The lists of the contract that only some nodes have are null
+// rather than empty, so that a node without any plans no change against a
+// state recorded before the attribute existed (the engine reads a missing
+// attribute as null).
+func optList[T any](ty cty.Type, items []T, object func(T) map[string]cty.Value) cty.Value {
+	if len(items) == 0 {
+		return cty.NullVal(cty.List(ty))
+	}
+	vals := make([]cty.Value, len(items))
+	for i, it := range items {
+		vals[i] = cty.ObjectVal(object(it))
+	}
+	return cty.ListVal(vals)
 }
 
 // secret returns v marked sensitive when attribute attr of node n holds a

@@ -448,3 +448,67 @@ func TestSensitiveMarksSurviveLowering(t *testing.T) {
 		t.Errorf("marked attributes (-want +got):\n%s", diff)
 	}
 }
+
+// TestQEMUAttributes: a node's QEMU settings reach its vnode as the
+// contract has them; its mounts are on the vnode exactly as on its mount
+// resources, by target; a node that sets none has them all null, lists
+// included (not empty lists).
+func TestQEMUAttributes(t *testing.T) {
+	exp := experiment("a", "b")
+	a := exp.VNodes[0]
+	a.Type = contract.NodeQEMU
+	a.Accel, a.Machine, a.GuestConfig = contract.AccelTCG, "q35", contract.GuestConfigCloudInit
+	a.Kernel, a.Initrd, a.KernelArgs = "/srv/vmlinuz", "/srv/initrd.img", "console=ttyS0"
+	a.Forwards = []*model.Forward{
+		{Protocol: "tcp", HostAddress: netip.MustParseAddr("127.0.0.1"), HostPort: 2222, GuestPort: 22},
+		{Protocol: "udp", HostAddress: netip.MustParseAddr("0.0.0.0"), HostPort: 5353, GuestPort: 53},
+	}
+	a.Mounts = []*model.Mount{
+		{Node: "a", Source: "/proj", Target: "/proj", ReadOnly: true},
+		{Node: "a", Source: "/home/u", Target: "/users", ReadOnly: false},
+	}
+	g := lowerOK(t, exp, nil)
+
+	cfg := g.Get(addrs.Resource{Type: contract.VNode, Name: "a"}).Config
+	for attr, want := range map[string]string{
+		"accel": "tcg", "machine": "q35", "guest_config": "cloud-init",
+		"kernel": "/srv/vmlinuz", "initrd": "/srv/initrd.img", "kernel_args": "console=ttyS0",
+	} {
+		if got := cfg.GetAttr(attr); got.IsNull() || got.AsString() != want {
+			t.Errorf("%s = %#v, want %q", attr, got, want)
+		}
+	}
+	wantFwd := cty.ListVal([]cty.Value{
+		cty.ObjectVal(map[string]cty.Value{"protocol": cty.StringVal("tcp"), "host_address": cty.StringVal("127.0.0.1"), "host_port": cty.NumberIntVal(2222), "guest_port": cty.NumberIntVal(22)}),
+		cty.ObjectVal(map[string]cty.Value{"protocol": cty.StringVal("udp"), "host_address": cty.StringVal("0.0.0.0"), "host_port": cty.NumberIntVal(5353), "guest_port": cty.NumberIntVal(53)}),
+	})
+	if got := cfg.GetAttr("forwards"); !got.RawEquals(wantFwd) {
+		t.Errorf("forwards = %#v", got)
+	}
+	mounts := cfg.GetAttr("mounts").AsValueSlice()
+	if len(mounts) != 2 {
+		t.Fatalf("mounts = %#v", cfg.GetAttr("mounts"))
+	}
+	for _, m := range mounts {
+		target := m.GetAttr("target").AsString()
+		res := g.Get(addrs.Resource{Type: contract.Mount, Name: "a", Key: addrs.StringKey(target)})
+		if res == nil {
+			t.Fatalf("no mount resource for %s", target)
+		}
+		for _, attr := range contract.NodeMountAttributes() {
+			if !m.GetAttr(attr.Name).RawEquals(res.Config.GetAttr(attr.Name)) {
+				t.Errorf("mounts entry %s: %s = %#v, the mount resource has %#v", target, attr.Name, m.GetAttr(attr.Name), res.Config.GetAttr(attr.Name))
+			}
+		}
+	}
+	if !cfg.Type().Equals(contract.ObjectType(contract.VNode)) {
+		t.Errorf("the vnode's configuration is not the contract's type: %#v", cfg.Type())
+	}
+
+	b := g.Get(addrs.Resource{Type: contract.VNode, Name: "b"}).Config
+	for _, attr := range []string{"accel", "machine", "kernel", "initrd", "kernel_args", "guest_config", "forwards", "mounts"} {
+		if v := b.GetAttr(attr); !v.IsNull() {
+			t.Errorf("node b: %s = %#v, want null", attr, v)
+		}
+	}
+}

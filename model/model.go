@@ -121,6 +121,21 @@ type VNode struct {
 	Memory    int64             // MiB; zero means the site default
 	CPUs      int64             // zero means the site default
 	Attrs     map[string]string // other attributes, carried through to the provider
+
+	// Settings of a QEMU machine; "" means unset (the site's or the
+	// provider's default). Package hcl checks them: Accel is one of
+	// contract.Accels, GuestConfig one of contract.GuestConfigs, Kernel
+	// and Initrd are clean absolute paths, and Initrd and KernelArgs are
+	// set only with Kernel.
+	Accel       string
+	Machine     string
+	Kernel      string
+	Initrd      string
+	KernelArgs  string
+	GuestConfig string
+	// Forwards are host ports forwarded to the guest, sorted by
+	// CompareForwards; no two of the experiment clash (Forward.Clashes).
+	Forwards []*Forward
 	// Sensitive holds the attributes (AttrStartup, AttrOS, ...) whose value
 	// was derived from a sensitive variable; nil when none was.
 	Sensitive map[string]bool
@@ -169,6 +184,37 @@ type Mount struct {
 	ReadOnly bool
 
 	DeclRange hcl.Range
+}
+
+// Forward forwards a port of the host to a port of a QEMU node's guest,
+// through QEMU's user-mode networking (hostfwd).
+type Forward struct {
+	Protocol    string     // contract.ProtocolTCP or contract.ProtocolUDP
+	HostAddress netip.Addr // IPv4; 127.0.0.1 unless configured
+	HostPort    int        // 1..65535
+	GuestPort   int        // 1..65535
+
+	DeclRange hcl.Range
+}
+
+// Clashes reports whether f and g cannot both be bound on the host: the
+// same protocol and host port, on the same address or where either is
+// 0.0.0.0 (every address of the host).
+func (f *Forward) Clashes(g *Forward) bool {
+	return f.Protocol == g.Protocol && f.HostPort == g.HostPort &&
+		(f.HostAddress == g.HostAddress || f.HostAddress.IsUnspecified() || g.HostAddress.IsUnspecified())
+}
+
+// CompareForwards orders forwards by protocol, host address (numerically)
+// and host port: the order of VNode.Forwards.
+func CompareForwards(a, b *Forward) int {
+	if c := strings.Compare(a.Protocol, b.Protocol); c != 0 {
+		return c
+	}
+	if c := a.HostAddress.Compare(b.HostAddress); c != 0 {
+		return c
+	}
+	return a.HostPort - b.HostPort
 }
 
 // Tap is a hand-plumbed TAP device, plugged into a VDE switch or enslaved to

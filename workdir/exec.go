@@ -25,7 +25,7 @@ import (
 // provider is started. w may be opened on the state alone (OpenState).
 func (w *Workdir) Exec(ctx context.Context, node string, req providers.ExecRequest) (providers.ExecResponse, hcl.Diagnostics) {
 	failed := providers.ExecResponse{ExitCode: -1}
-	r, st, diags := w.findNode(ctx, node)
+	r, st, diags := w.Node(ctx, "exec", node)
 	if diags.HasErrors() {
 		return failed, diags
 	}
@@ -56,13 +56,16 @@ func (w *Workdir) Exec(ctx context.Context, node string, req providers.ExecReque
 // maxListedNodes is how many node names an unknown node's message lists.
 const maxListedNodes = 10
 
-// findNode returns node's record, and the state it is in, read under the
-// lock.
-func (w *Workdir) findNode(ctx context.Context, node string) (*state.Resource, *state.State, hcl.Diagnostics) {
+// Node returns the record of node (vnode.NODE), and the state it is in,
+// read under the lock for operation (a word shown to whoever is locked
+// out) and released. NODE is the node's address without "vnode." (a,
+// h[0], h["east"]) or its host name (h-0); a node not in the state is an
+// error that suggests the nearest name and lists the nodes.
+func (w *Workdir) Node(ctx context.Context, operation, node string) (*state.Resource, *state.State, hcl.Diagnostics) {
 	fail := func(summary, detail string, args ...any) (*state.Resource, *state.State, hcl.Diagnostics) {
 		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(detail, args...)}}
 	}
-	st, err := w.ReadState(ctx, "exec")
+	st, err := w.ReadState(ctx, operation)
 	if err != nil {
 		return fail("Failed to read the state", "%v", err)
 	}

@@ -8,4 +8,10 @@
 // nothing once the original is gone. Processes are started in a session of
 // their own (setsid), so they lead a process group, survive the provider's
 // exit and get no signals from its terminal; Stop signals the whole group.
+//
+// A Process is recorded in benito's own pid files (WritePidFile: pid, start
+// time, and a tag saying what it was started on). NotStarted tells whether
+// a running process is the program benito started for something (by its
+// name, user and arguments), for a caller to check before it signals a
+// recorded pid that a file outside its control may have named.
 package daemon

@@ -3,9 +3,12 @@ package daemon
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // What /proc says of a process, for telling whether a recorded pid names
@@ -65,4 +68,51 @@ func (p Process) CommandLine() string {
 		s = s[:77] + "..."
 	}
 	return s
+}
+
+// NotStarted says ("process 12 (\"sleep 9\"), which is not a
+// vde_switch") why p, when it runs, is not a process benito started as
+// program for something: it runs another program, as another user, or
+// without args (a socket, a device name) among its arguments; "" when it
+// is one, or does not run. A recorded pid is signalled only when this
+// says "" (and Stop checks the start time).
+func NotStarted(p Process, program string, args ...string) string {
+	if !p.Alive() {
+		return ""
+	}
+	cmd := p.Args()
+	var problem string
+	if name := p.Name(); name != program {
+		problem = "is not a " + program
+	} else if uid, ok := p.UID(); !ok || uid != os.Getuid() {
+		problem = "runs as another user"
+	} else {
+		for _, a := range args {
+			if len(cmd) == 0 || !slices.Contains(cmd[1:], a) {
+				problem = fmt.Sprintf("was not started for %s", a)
+				break
+			}
+		}
+	}
+	if problem == "" || p.ended() {
+		return ""
+	}
+	return fmt.Sprintf("process %d (%q), which %s", p.Pid, p.CommandLine(), problem)
+}
+
+// endWait bounds how long ended waits for a process that is exiting.
+const endWait = 500 * time.Millisecond
+
+// ended reports whether p, found not to be benito's, has ended since or
+// was ending: an exiting process has given up its memory before it is a
+// zombie, so its command line reads empty (a plug whose switch went
+// away). Such a process is waited for, up to endWait; one that has its
+// command line is not: the check stands.
+func (p Process) ended() bool {
+	for deadline := time.Now().Add(endWait); p.Alive(); time.Sleep(5 * time.Millisecond) {
+		if p.Args() != nil || time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }

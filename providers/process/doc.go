@@ -25,7 +25,8 @@
 // bound to the node's network namespace, so a node costs a few system
 // calls (a veth is one request: host end, its bridge, the peer inside the
 // node). Its files are the pins, RUN_DIR/process/NODE (pid files of its
-// VDE plugs and wires, and of its startup command) and RUN_DIR/log/NODE.log
+// VDE plugs and of its startup command, and a directory per shaped VDE
+// interface holding its wire) and RUN_DIR/log/NODE.log
 // (the plugs' output; logs are 0600, since a command's output may hold a
 // secret).
 //
@@ -33,7 +34,12 @@
 // top of whatever is at its target (a mount point the node has from the
 // host included); its private data records the mount's ID, so that read
 // sees it (and not what it covers) and delete unmounts it alone. A target
-// of / is refused.
+// of / is refused. The vnode's "mounts" (the same mounts, for platforms
+// whose shares must exist from boot) are not used: a change of them is an
+// update in place like any other (the interfaces are made sure of), never
+// a replacement. The vnode attributes that configure a QEMU machine
+// (accel, machine, kernel, initrd, kernel_args, guest_config, forwards)
+// are refused at plan.
 //
 // A thread that has joined a node's mount namespace (or made it) is never
 // given back to Go: its goroutine ends locked, and Go ends the thread;
@@ -59,9 +65,10 @@
 //
 // Link shaping (capacity, latency, loss of an interface) acts on what the
 // node sends, and is done one way per switch kind:
-//   - On a VDE switch, by VDE's link emulator. A shaped interface's TAP is
-//     plugged into a private hub (vde_switch -x, control directory
-//     RUN_DIR/process/NODE/IFACE/wire.ctl) instead of the switch, and a
+//   - On a VDE switch, by VDE's link emulator, through a wire
+//     (internal/vdewire) in RUN_DIR/process/NODE/IFACE. A shaped
+//     interface's TAP is plugged into the wire's private hub (vde_switch
+//     -x, control directory IFACE/wire.ctl) instead of the switch, and a
 //     wirefilter joins the hub (its L side) to the interface's port on the
 //     switch (R), delaying, dropping and rate-limiting L->R only, its queue
 //     bounded as a bridge's token bucket is (shaping.QueueLimit). Changes

@@ -170,6 +170,14 @@ func (e *env) nodeConfig(name string, mountNS bool, ifs ...ifc) cty.Value {
 		"hosts_file":      cty.NullVal(cty.String),
 		"mount_namespace": cty.BoolVal(mountNS),
 		"ip_forward":      cty.BoolVal(addressed > 1),
+		"mounts":          cty.NullVal(cty.List(contract.NodeMount)),
+		"accel":           cty.NullVal(cty.String),
+		"machine":         cty.NullVal(cty.String),
+		"kernel":          cty.NullVal(cty.String),
+		"initrd":          cty.NullVal(cty.String),
+		"kernel_args":     cty.NullVal(cty.String),
+		"guest_config":    cty.NullVal(cty.String),
+		"forwards":        cty.NullVal(cty.List(contract.Forward)),
 	})
 }
 

@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/contract"
-	"github.com/benito-net/benito/internal/atomicfile"
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/netdev"
 	"github.com/benito-net/benito/internal/netmask"
 	"github.com/benito-net/benito/internal/shaping"
+	"github.com/benito-net/benito/internal/vdewire"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
@@ -158,35 +158,6 @@ func decodeNode(v cty.Value) (node, error) {
 // start_time: a startup command.
 func processOf(v cty.Value) daemon.Process {
 	return daemon.Process{Pid: int(num(v, "pid")), StartTime: uint64(num(v, "start_time"))}
-}
-
-// writePidFile writes one of benito's pid files: "PID START_TIME", then
-// tag on a line of its own unless it is "" (what the process was started
-// on: a plug's switch, a wirefilter's switch).
-func writePidFile(path string, p daemon.Process, tag string) error {
-	content := fmt.Sprintf("%d %d\n", p.Pid, p.StartTime)
-	if tag != "" {
-		content += tag + "\n"
-	}
-	return atomicfile.Replace(path, []byte(content), 0o644)
-}
-
-// errPidFile is the error of a pid file whose content does not parse.
-var errPidFile = errors.New("not a pid file")
-
-// readPidFile reads one of benito's pid files (writePidFile): the process,
-// and the tag on its second line ("" when there is none).
-func readPidFile(path string) (daemon.Process, string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return daemon.Process{}, "", err
-	}
-	first, tag, _ := strings.Cut(string(b), "\n")
-	var p daemon.Process
-	if _, err := fmt.Sscanf(first, "%d %d", &p.Pid, &p.StartTime); err != nil {
-		return daemon.Process{}, "", fmt.Errorf("%w: %s: %v", errPidFile, path, err)
-	}
-	return p, strings.TrimSpace(tag), nil
 }
 
 // findNode returns the namespaces of a node of the experiment as its pins
@@ -577,17 +548,11 @@ func plugPidFile(n node, f iface) string {
 	return filepath.Join(nodeDir(n.RunDir, n.Name), "plug."+f.Name)
 }
 
-// pidFileAlive reports whether the process a pid file names still runs.
-func pidFileAlive(path string) bool {
-	p, _, err := readPidFile(path)
-	return err == nil && p.Alive()
-}
-
 // plugState reports whether f's plug runs, and the switch it was started
 // on (the tag of its pid file): f's port's switch, or f's hub; "" when
 // there is no plug.
 func plugState(n node, f iface) (alive bool, target string) {
-	p, target, err := readPidFile(plugPidFile(n, f))
+	p, target, err := daemon.ReadPidFile(plugPidFile(n, f))
 	if err != nil {
 		return false, ""
 	}
@@ -618,7 +583,7 @@ func startPlug(ns nodeNS, n node, f iface, socket string, port int) error {
 	if err != nil {
 		return fmt.Errorf("plugging into %s port %d: %w", socket, port, err)
 	}
-	if err := writePidFile(plugPidFile(n, f), p, socket); err != nil {
+	if err := daemon.WritePidFile(plugPidFile(n, f), p, socket); err != nil {
 		p.Stop(0)
 		return err
 	}
@@ -904,10 +869,10 @@ func observe(nh *netlink.Handle, n node, l netlink.Link, f iface) (cty.Value, er
 		}
 		same = sameShaping(s, f.Shaping)
 	case wired(f):
-		if s, err = readWire(n, f); err != nil {
+		if s, err = wireOf(n, f).Read(); err != nil {
 			return f.raw, fmt.Errorf("reading its wire: %w", err)
 		}
-		same = sameWire(s, f.Shaping)
+		same = vdewire.Same(s, f.Shaping)
 	}
 	if !same {
 		set["capacity"], set["latency"], set["loss"] = cty.NullVal(cty.Number), cty.NullVal(cty.String), cty.NullVal(cty.Number)

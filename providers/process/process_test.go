@@ -394,7 +394,7 @@ func TestVDE(t *testing.T) {
 
 	// A dead plug is drift, repaired in place.
 	n, _ := decodeNode(e.state["vnode.a"])
-	plug, _, err := readPidFile(plugPidFile(n, n.Ifaces[0]))
+	plug, _, err := daemon.ReadPidFile(plugPidFile(n, n.Ifaces[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +408,7 @@ func TestVDE(t *testing.T) {
 	va := e.state["vnode.a"]
 	e.destroy("vnode.a")
 	e.checkGone(va)
-	if plug, _, err := readPidFile(plugPidFile(n, n.Ifaces[0])); err == nil && plug.Alive() {
+	if plug, _, err := daemon.ReadPidFile(plugPidFile(n, n.Ifaces[0])); err == nil && plug.Alive() {
 		t.Errorf("plug left running")
 	}
 }

@@ -47,6 +47,11 @@ var forceNew = map[string][]string{
 	contract.Startup: {"node", "command", "log"},
 }
 
+// qemuOnly lists the vnode attributes that configure a QEMU machine: a
+// process node refuses them at plan rather than ignore what it was asked.
+// Its "mounts" are fine: its mount resources do the work.
+var qemuOnly = []string{"accel", "machine", "kernel", "initrd", "kernel_args", "guest_config", "forwards"}
+
 // computed lists the attributes the provider adds, per type.
 var computed = map[string]map[string]*providers.Attribute{
 	contract.VNode: {
@@ -138,6 +143,17 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 		case contract.VNode:
 			if t := str(r.Config, "type"); t != Name {
 				bad(cty.GetAttrPath("type"), "Wrong node type", "The process provider serves nodes of type %q, not %q.", Name, t)
+			}
+			for _, a := range qemuOnly {
+				if v := r.Config.GetAttr(a); !v.IsNull() && (!v.Type().IsListType() || v.LengthInt() > 0) {
+					what := a
+					if a == "forwards" {
+						what = "its forward blocks"
+					}
+					bad(cty.GetAttrPath(a), "Not for a process node",
+						"%s configures a QEMU machine, and node %q is of type %q. Remove %s, or set type = %q.",
+						a, str(r.Config, "name"), Name, what, contract.NodeQEMU)
+				}
 			}
 			if str(r.Config, "name") == "" || str(r.Config, "run_dir") == "" {
 				bad(nil, "Incomplete process node", "A process node needs a name and a run_dir.")

@@ -13,6 +13,7 @@ import (
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/netdev"
+	"github.com/benito-net/benito/internal/vdewire"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -140,9 +141,11 @@ func removeNode(n node, scan <-chan map[string][]int) error {
 	return nil
 }
 
-// stopPidFiles stops the processes that benito's pid files in dir name.
-// Not every entry is a pid file (a wire's directory): what does not read
-// as one names nothing to stop.
+// stopPidFiles stops the processes that benito's pid files in dir, a
+// node's directory, name, and those of the wires in its subdirectories
+// (one an interface: wireOf), each checked before it is signalled
+// (pidFileProcess; vdewire's Stop for a wire's). Not every file is a pid
+// file (startup.status): what does not read as one names nothing to stop.
 func stopPidFiles(dir string) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -154,7 +157,13 @@ func stopPidFiles(dir string) error {
 	var errs []error
 	for _, e := range entries {
 		file := filepath.Join(dir, e.Name())
-		if p, _, err := readPidFile(file); err == nil {
+		if e.IsDir() {
+			if err := (vdewire.Wire{Dir: file}).Stop(); err != nil {
+				errs = append(errs, fmt.Errorf("the wire of interface %s: %w", e.Name(), err))
+			}
+			continue
+		}
+		if p, _, err := daemon.ReadPidFile(file); err == nil {
 			if err := pidFileProcess(file, p); err != nil {
 				errs = append(errs, err)
 			} else if err := p.Stop(time.Second); err != nil {
@@ -163,6 +172,28 @@ func stopPidFiles(dir string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// stopProcess stops the process named by one of benito's pid files in a
+// node's directory, when benito started it there (pidFileProcess), and
+// removes the file.
+func stopProcess(file string) error {
+	p, _, err := daemon.ReadPidFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err == nil {
+		if err := pidFileProcess(file, p); err != nil {
+			return err
+		}
+		if err := p.Stop(time.Second); err != nil {
+			return err
+		}
+	}
+	if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // killMarked kills (SIGKILL) the processes whose environment carries the

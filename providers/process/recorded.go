@@ -38,12 +38,14 @@ import (
 //     commands the provider starts do: a pid and start time copied from a
 //     stranger's process in /proc are refused instead of killed.
 //
-// The pid files in a node's directory (plugs, hubs, wirefilters, the
-// startup command) are benito's own, in the run directory benito makes
-// and only root may write. Still, the process one names is stopped only
-// when it is the one benito started there (pidFileProcess): of the same
-// start time, running as benito's user, and carrying the node's mark or,
-// for the programs that run without it, running that program.
+// The pid files in a node's directory (plugs, the startup command) are
+// benito's own, in the run directory benito makes and only root may
+// write. Still, the process one names is stopped only when it is the one
+// benito started there (pidFileProcess): of the same start time, running
+// as benito's user, and carrying the node's mark or, for the programs
+// that run without it, running that program. A wire's pid files are in
+// its own directory (wireOf), and internal/vdewire checks them likewise
+// (the program, with the wire's socket among its arguments).
 
 // checkRecorded returns a *providers.RecordedError when v, a value of
 // type typ recorded in the state or a saved plan, names something that
@@ -140,9 +142,11 @@ func known(v cty.Value, name string) (string, bool) {
 }
 
 // unmarkedPrograms are the programs benito starts for a node without its
-// mark, and records in pid files in the node's directory: a VDE hub, and
-// the wirefilter joining it to the switch (they run on the host, started
-// by programs that daemonize themselves).
+// mark (they run on the host, started by programs that daemonize
+// themselves): a VDE hub, and the wirefilter joining it to the switch.
+// Their pid files are in the wire's directory now, which vdewire checks;
+// an older benito kept them in the node's directory (hub.IFACE,
+// wire.IFACE), where a delete still reads them.
 var unmarkedPrograms = map[string]bool{"vde_switch": true, "wirefilter": true}
 
 // pidFileProcess returns nil when p, named by the pid file file in a

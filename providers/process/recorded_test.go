@@ -208,20 +208,27 @@ func TestTamperedStateRefused(t *testing.T) {
 		e.apply(contract.VNode, "vnode.p", e.nodeConfig("p", false))
 		e.apply(contract.Startup, "startup.p", startupConfig("p", "sleep 600", filepath.Join(e.runDir, "log", "p.startup.log")))
 		own := processOf(e.state["startup.p"])
-		for _, victim := range []daemon.Process{stranger(t), inNodeProc} {
-			planted := filepath.Join(nodeDir(e.runDir, "p"), "hub.eth9")
-			if err := writePidFile(planted, victim, ""); err != nil {
-				t.Fatal(err)
-			}
-			ar := e.p.ApplyResource(t.Context(), applyReq(contract.VNode, "vnode.p", e.state["vnode.p"], cty.NullVal(e.state["vnode.p"].Type())))
-			if !ar.Diagnostics.HasErrors() || !strings.Contains(ar.Diagnostics.Err().Error(), "which benito did not start there") {
-				t.Errorf("delete of a node whose directory has a planted pid file: %v", ar.Diagnostics.Err())
-			}
-			if !victim.Alive() {
-				t.Fatalf("process %d, not benito's, was stopped", victim.Pid)
-			}
-			if err := os.Remove(planted); err != nil {
-				t.Fatal(err)
+		// In the node's directory (a plug's, or a wire's as an older
+		// benito kept it), and in a wire's directory.
+		wire := wireOf(node{Name: "p", RunDir: e.runDir}, iface{Name: "eth9"}).Dir
+		for _, planted := range []string{filepath.Join(nodeDir(e.runDir, "p"), "hub.eth9"), filepath.Join(wire, "hub.benito"), filepath.Join(wire, "wire.benito")} {
+			for _, victim := range []daemon.Process{stranger(t), inNodeProc} {
+				if err := os.MkdirAll(filepath.Dir(planted), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := daemon.WritePidFile(planted, victim, ""); err != nil {
+					t.Fatal(err)
+				}
+				ar := e.p.ApplyResource(t.Context(), applyReq(contract.VNode, "vnode.p", e.state["vnode.p"], cty.NullVal(e.state["vnode.p"].Type())))
+				if !ar.Diagnostics.HasErrors() || !strings.Contains(ar.Diagnostics.Err().Error(), "benito left it running") {
+					t.Errorf("delete of a node with a planted pid file %s: %v", planted, ar.Diagnostics.Err())
+				}
+				if !victim.Alive() {
+					t.Fatalf("process %d, not benito's, was stopped", victim.Pid)
+				}
+				if err := os.Remove(planted); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		strangerIntact(t)

@@ -121,7 +121,7 @@ func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
 	}
 	// The node's directory names it too, so that a node re-created after
 	// it drifted stops it (removeNode).
-	if err := writePidFile(startupPidFile(runDir, name), proc, ""); err != nil {
+	if err := daemon.WritePidFile(startupPidFile(runDir, name), proc, ""); err != nil {
 		proc.Stop(0)
 		return cty.NilVal, err
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/shaping"
 	"github.com/benito-net/benito/internal/testenv"
+	"github.com/benito-net/benito/internal/vdemgmt"
+	"github.com/benito-net/benito/internal/vdewire"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -55,7 +57,7 @@ func (e *env) startSwitch(sock string) *exec.Cmd {
 		e.t.Fatal(err)
 	}
 	for i := 0; i < 400; i++ {
-		if listening(filepath.Join(sock, "ctl")) == nil {
+		if daemon.Listening(filepath.Join(sock, "ctl"), vdewire.Timeout) == nil {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -90,9 +92,8 @@ func (e *env) rtts(node, addr string) (minimum, mean time.Duration) {
 func (e *env) wireProcs(node string) (plug, hub, wire daemon.Process) {
 	n, _ := decodeNode(e.state["vnode."+node])
 	f := n.Ifaces[0]
-	plug, _, _ = readPidFile(plugPidFile(n, f))
-	hub, _, _ = readPidFile(hubPidFile(n, f))
-	wire, _, _ = readPidFile(wirePidFile(n, f))
+	plug, _, _ = daemon.ReadPidFile(plugPidFile(n, f))
+	hub, wire = wireOf(n, f).Processes()
 	return plug, hub, wire
 }
 
@@ -153,7 +154,7 @@ func TestWireShaping(t *testing.T) {
 
 	// A delay changed by hand on the management socket reads back.
 	na, _ := decodeNode(e.state["vnode.a"])
-	c, err := dialWire(wireMgmt(na, na.Ifaces[0]))
+	c, err := vdemgmt.Dial(wireOf(na, na.Ifaces[0]).Mgmt(), vdemgmt.PromptWirefilter, vdewire.Timeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestWireShaping(t *testing.T) {
 	if hubB.Alive() || wireB.Alive() {
 		t.Errorf("b's hub or wirefilter still running after unshaping")
 	}
-	if _, err := os.Stat(wireDir(nb, nb.Ifaces[0])); err == nil {
+	if _, err := os.Stat(wireOf(nb, nb.Ifaces[0]).Dir); err == nil {
 		t.Errorf("b's wire directory left behind")
 	}
 	if alive, got := plugState(nb, nb.Ifaces[0]); !alive || got != sock {
@@ -253,33 +254,6 @@ func TestWireShaping(t *testing.T) {
 		var left []string
 		filepath.Walk(e.runDir, func(p string, _ os.FileInfo, _ error) error { left = append(left, p); return nil })
 		t.Errorf("run directory left behind: %v", left)
-	}
-}
-
-func TestWireValues(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want float64
-	}{{"50+0U", 50}, {"1.25e+07+0U", 1.25e7}, {"0.5+1e+03N", 0.5}, {"12", 12}} {
-		if got, ok := wireNumber(tc.in); !ok || got != tc.want {
-			t.Errorf("wireNumber(%q) = %v, %v; want %v", tc.in, got, ok, tc.want)
-		}
-	}
-	s := shaping.Shaping{Capacity: 100_000_000, Latency: 1500 * time.Microsecond, Loss: 0.5}
-	got := wireValues(s, wireBuffer(s))
-	// The buffer: 10ms of burst and 200ms of queue at 12.5 MB/s.
-	if got[0].value != "1.5" || got[1].value != "0.5" || got[2].value != "12500000" || got[3].value != "2625000" {
-		t.Errorf("wireValues(%v) = %v", s, got)
-	}
-	if s := (shaping.Shaping{Latency: time.Millisecond}); wireValues(s, wireBuffer(s))[3].value != "0" {
-		t.Errorf("without a capacity the buffer is %d, want 0 (unbounded)", wireBuffer(s))
-	}
-	// wirefilter prints six significant digits.
-	if !sameWire(shaping.Shaping{Capacity: 123_457_000 * 8}, shaping.Shaping{Capacity: 123_456_789 * 8}) {
-		t.Errorf("sameWire is stricter than wirefilter's output")
-	}
-	if sameWire(shaping.Shaping{Latency: 30 * time.Millisecond}, shaping.Shaping{Latency: 10 * time.Millisecond}) {
-		t.Errorf("sameWire(30ms, 10ms)")
 	}
 }
 
@@ -362,19 +336,15 @@ func TestWireCapacity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := dialWire(wireMgmt(n, n.Ifaces[0]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, buf, err := c.read(); err != nil || buf != 81920 {
+	w := wireOf(n, n.Ifaces[0])
+	if buf, err := w.Buffer(); err != nil || buf != 81920 {
 		t.Errorf("the wirefilter's buffer is %d bytes (%v), want 81920", buf, err)
 	}
-	c.Close()
 	// A capacity changed in place bounds the buffer anew, in the same
 	// wirefilter: 12.5 MB/s, 125000 bytes of burst and 2.5 MB of queue.
-	wire, _, err := readPidFile(wirePidFile(n, n.Ifaces[0]))
-	if err != nil {
-		t.Fatal(err)
+	_, wire := w.Processes()
+	if !wire.Alive() {
+		t.Fatalf("no wirefilter running: %v", wire)
 	}
 	f = setAttrs(f, map[string]cty.Value{"capacity": cty.NumberIntVal(100_000_000)})
 	a = setAttrs(a, map[string]cty.Value{"interfaces": cty.ListVal([]cty.Value{f})})
@@ -384,12 +354,67 @@ func TestWireCapacity(t *testing.T) {
 	if !wire.Alive() {
 		t.Errorf("the wirefilter was restarted")
 	}
-	c, err = dialWire(wireMgmt(n, n.Ifaces[0]))
-	if err != nil {
-		t.Fatal(err)
+	buf, err := w.Buffer()
+	s, err2 := w.Read()
+	if err != nil || err2 != nil || buf != 2625000 || s.Capacity != 100_000_000 {
+		t.Errorf("after the change: %v, buffer %d bytes (%v, %v), want 100 Mbit/s and 2625000", s, buf, err, err2)
 	}
-	defer c.Close()
-	if s, buf, err := c.read(); err != nil || buf != 2625000 || s.Capacity != 100_000_000 {
-		t.Errorf("after the change: %v, buffer %d bytes (%v), want 100 Mbit/s and 2625000", s, buf, err)
+}
+
+// TestWireOfAnOlderBenito: a wire started when benito kept its hub's and
+// wirefilter's pid files in the node's directory (hub.IFACE, wire.IFACE)
+// reads as drift, and the next apply stops it (found by the daemons' own
+// pid files in the wire's directory) and starts the wire anew; a delete
+// stops it too.
+func TestWireOfAnOlderBenito(t *testing.T) {
+	e := newEnv(t)
+	testenv.Command(t, "wirefilter", "vde2")
+	sock, _ := e.vdeSwitch()
+	a := e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.9.1/24", latency: "5ms"})
+	e.apply(contract.VNode, "vnode.a", a)
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 2, addr: "10.9.9.2/24", latency: "5ms"}))
+	e.mustPing("a", "10.9.9.2")
+	// Back to how an older benito left them.
+	old := func(node string) (hub, wire daemon.Process) {
+		n, _ := decodeNode(e.state["vnode."+node])
+		f := n.Ifaces[0]
+		w := wireOf(n, f)
+		hub, wire = w.Processes()
+		for from, to := range map[string]string{"hub.benito": "hub." + f.Name, "wire.benito": "wire." + f.Name} {
+			to = filepath.Join(nodeDir(n.RunDir, n.Name), to)
+			b, err := os.ReadFile(filepath.Join(w.Dir, from))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The old wirefilter's tag was the switch alone.
+			first, _, _ := strings.Cut(string(b), "\n")
+			if err := os.WriteFile(to, []byte(first+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.Remove(filepath.Join(w.Dir, from))
+		}
+		return hub, wire
+	}
+	hubA, wireA := old("a")
+	hubB, wireB := old("b")
+	if got := e.read("vnode.a"); got.GetAttr("interfaces").LengthInt() != 0 {
+		t.Errorf("a wire of an older benito reads as %#v", got.GetAttr("interfaces"))
+	}
+	e.apply(contract.VNode, "vnode.a", a)
+	if hubA.Alive() || wireA.Alive() {
+		t.Errorf("the older hub (%v) or wirefilter (%v) still runs after the apply", hubA.Alive(), wireA.Alive())
+	}
+	if _, h, w := e.wireProcs("a"); !h.Alive() || !w.Alive() {
+		t.Errorf("after the apply: hub %v, wirefilter %v", h, w)
+	}
+	if got := e.read("vnode.a"); !got.RawEquals(e.state["vnode.a"]) {
+		t.Errorf("the repaired node reads back changed: %#v", got.GetAttr("interfaces"))
+	}
+	e.mustPing("a", "10.9.9.2")
+	vb := e.state["vnode.b"]
+	e.destroy("vnode.b")
+	e.checkGone(vb)
+	if hubB.Alive() || wireB.Alive() {
+		t.Errorf("the older hub (%v) or wirefilter (%v) still runs after the delete", hubB.Alive(), wireB.Alive())
 	}
 }

@@ -5,6 +5,7 @@ experiment "demo" {
 site {
   config_root = "/tmp/benito/config"
   vde_ports   = 64
+  qemu_accel  = "kvm"
 }
 
 variable "nodes" {

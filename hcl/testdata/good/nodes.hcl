@@ -39,6 +39,28 @@ vnode "server" {
     source    = "/users"
     read_only = true
   }
+
+  accel        = "tcg"
+  machine      = "q35"
+  kernel       = "/srv/guest/../guest/vmlinuz"
+  initrd       = "/srv/guest/initrd.img"
+  kernel_args  = "console=ttyS0"
+  guest_config = "cloud-init"
+  forward {
+    host_port  = 2222
+    guest_port = 22
+  }
+  forward {
+    protocol     = "udp"
+    host_address = "0.0.0.0"
+    host_port    = 5353
+    guest_port   = 53
+  }
+  forward {
+    host_address = "10.9.0.1"
+    host_port    = 2222
+    guest_port   = 2222
+  }
 }
 
 vnode "client" {

@@ -1,4 +1,4 @@
-package process
+package daemon
 
 import (
 	"path/filepath"
@@ -44,7 +44,7 @@ func TestListeningFullBacklog(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := listening(path); err != nil {
+			if err := Listening(path, 15*time.Second); err != nil {
 				errs <- err
 			}
 		}()
