@@ -167,7 +167,30 @@ func (c *Client) Call(ctx context.Context, command string, args, ret any) error 
 
 // sync makes the stream start afresh: it sends 0xFF and guest-sync-delimited
 // with a random id, and drops every text until the answer with that id.
+// syncRetry is how long a sync waits for its answer before it is sent
+// again. A request can be lost: a QEMU chardev hands a new client the
+// guest's port at once, while the agent in the guest may still be
+// closing it for the client before (it read the end of that session),
+// and drops what it had not read. A sync sent again, with a new id, is
+// answered once the agent has opened the port anew; answers to the lost
+// ones, should they come, have other ids and are skipped.
+const syncRetry = time.Second
+
 func (c *Client) sync(ctx context.Context) error {
+	for {
+		actx, cancel := context.WithTimeout(ctx, syncRetry)
+		err := c.syncOnce(actx)
+		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+	}
+}
+
+func (c *Client) syncOnce(ctx context.Context) error {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	id := int64(binary.LittleEndian.Uint64(b[:]) >> 1)

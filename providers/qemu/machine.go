@@ -113,7 +113,7 @@ func (p *Provider) createVM(ctx context.Context, m vm, planned cty.Value, runDir
 			return fail(err)
 		}
 	}
-	acc, err := p.accelerator(ctx, m.Boot.Accel, d.Binary)
+	acc, err := p.accelerator(ctx, m.Boot.Accel, d.Binary, m.Boot.Kernel)
 	if err != nil {
 		return fail(err)
 	}
@@ -146,8 +146,13 @@ func (p *Provider) createVM(ctx context.Context, m vm, planned cty.Value, runDir
 }
 
 // accelerator resolves the setting "kvm", "tcg" or "auto" on this host.
-func (p *Provider) accelerator(ctx context.Context, setting, binary string) (accel.Accel, error) {
-	a, err := accel.Resolve(ctx, setting, accel.Prober{QEMU: binary})
+// The probe boots a Linux kernel (the machine's, or the test guest's when
+// built) on KVM: some hosts run firmware on KVM and hang a kernel.
+func (p *Provider) accelerator(ctx context.Context, setting, binary, kernel string) (accel.Accel, error) {
+	if kernel == "" && testGuestBuilt() {
+		kernel = filepath.Join(defaultGuest, "vmlinuz")
+	}
+	a, err := accel.Resolve(ctx, setting, accel.Prober{QEMU: binary, Kernel: kernel})
 	if err != nil {
 		return "", fmt.Errorf("accelerator: %w", err)
 	}
@@ -193,7 +198,7 @@ func commandLine(m vm, dir, runDir string, acc accel.Accel) ([]string, error) {
 		args = append(args, "-drive", "file="+overlayFile(dir)+",if=virtio,format=qcow2")
 	}
 	if m.Guest == guestCloudInit {
-		args = append(args, "-drive", "file="+seedFile(dir)+",if=ide,media=cdrom,readonly=on")
+		args = append(args, "-drive", "file="+seedFile(dir)+",if=virtio,format=raw,readonly=on")
 	}
 	for i, f := range m.Ifaces {
 		id := "n" + strconv.Itoa(i)
@@ -418,7 +423,7 @@ func (p *Provider) removeVM(ctx context.Context, name string, ifaces []nic, proc
 		errs = append(errs, err)
 	}
 	providers.Prune(func() {
-		for _, sub := range []string{filepath.Join(runDir, "qemu"), logDir(runDir)} {
+		for _, sub := range []string{filepath.Join(runDir, "qemu"), logDir(runDir), filepath.Dir(logDir(runDir))} {
 			_ = os.Remove(sub) // only when empty
 		}
 	})

@@ -72,15 +72,7 @@ var computed = map[string]map[string]*providers.Attribute{
 func buildSchema() providers.Schema {
 	s := providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{}}
 	for _, typ := range []string{contract.VNode, contract.Route, contract.Mount, contract.Startup} {
-		var fn []string // TEMP until the contract has the QEMU attributes
-		for _, n := range forceNew[typ] {
-			for _, a := range contract.Attributes(typ) {
-				if a.Name == n {
-					fn = append(fn, n)
-				}
-			}
-		}
-		s.ResourceTypes[typ] = providers.FromContract(typ, fn, computed[typ])
+		s.ResourceTypes[typ] = providers.FromContract(typ, forceNew[typ], computed[typ])
 	}
 	s.ResourceTypes[contract.VNode].Description = "a QEMU virtual machine on the experiment's switches, configured at boot, reached through its guest agent"
 	s.ResourceTypes[contract.VNode].Exec = true // benito exec: the guest agent's guest-exec

@@ -49,10 +49,10 @@ func (p *Provider) Sweep(ctx context.Context, req providers.SweepRequest) provid
 	}
 	if entries, err := os.ReadDir(logDir(runDir)); err == nil {
 		for _, e := range entries {
-			if n, ok := strings.CutSuffix(e.Name(), ".qemu.log"); ok {
-				add(n, "log "+qemuLog(runDir, n))
-			} else if n, ok := strings.CutSuffix(e.Name(), ".console.log"); ok {
+			if n, ok := strings.CutSuffix(e.Name(), ".console.log"); ok {
 				add(n, "log "+consoleLog(runDir, n))
+			} else if n, ok := strings.CutSuffix(e.Name(), ".log"); ok {
+				add(n, "log "+qemuLog(runDir, n))
 			}
 		}
 	}

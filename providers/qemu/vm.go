@@ -101,8 +101,8 @@ func shareDir(dir string) string        { return filepath.Join(dir, "config") }
 func seedFile(dir string) string        { return filepath.Join(dir, "seed.iso") }
 func pidFile(dir string) string         { return filepath.Join(dir, "pid") }
 func wireDir(dir, iface string) string  { return filepath.Join(dir, "wire", iface) }
-func logDir(runDir string) string       { return filepath.Join(runDir, "log") }
-func qemuLog(runDir, name string) string { return filepath.Join(logDir(runDir), name+".qemu.log") }
+func logDir(runDir string) string       { return filepath.Join(runDir, "log", "qemu") }
+func qemuLog(runDir, name string) string { return filepath.Join(logDir(runDir), name+".log") }
 func consoleLog(runDir, name string) string {
 	return filepath.Join(logDir(runDir), name+".console.log")
 }
@@ -361,11 +361,14 @@ func otherSlots(m vm) int {
 	if m.Boot.Image != "" {
 		n++ // the disk
 	}
+	if m.Guest == guestCloudInit {
+		n++ // the seed
+	}
 	return n
 }
 
 func slotsExplained(m vm) string {
-	return fmt.Sprintf("QEMU's %s machine has %d PCI slots; %d go to the chipset (2), the guest agent's channel (1), the config shares (2), its mounts (%d) and its disk (%d); a node with forward blocks has one more interface; split the node's links over fewer interfaces", m.Boot.Machine, pciSlots, otherSlots(m), len(m.Mounts), otherSlots(m)-5-len(m.Mounts))
+	return fmt.Sprintf("QEMU's %s machine has %d PCI slots; %d go to the chipset (2), the guest agent's channel (1), the config shares (2), its mounts (%d) and its disks (%d); a node with forward blocks has one more interface; split the node's links over fewer interfaces", m.Boot.Machine, pciSlots, otherSlots(m), len(m.Mounts), otherSlots(m)-5-len(m.Mounts))
 }
 
 // guestNode is what the guest is told through its config share or seed.
