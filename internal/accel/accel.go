@@ -193,9 +193,9 @@ func (p Prober) key(ctx context.Context) (key, error) {
 	}
 	_, err = os.Stat(p.device())
 	return key{
-		QEMU:    bin,
-		Version: version,
-		Kernel:  unix.ByteSliceToString(u.Release[:]),
+		QEMU:       bin,
+		Version:    version,
+		Kernel:     unix.ByteSliceToString(u.Release[:]),
 		Device:     err == nil,
 		LinuxProbe: p.Kernel != "",
 	}, nil

@@ -92,16 +92,16 @@ func mountTag(target string) string {
 }
 
 // Files of a machine, all under RUN_DIR/qemu/NODE but its logs.
-func vmDir(runDir, name string) string  { return filepath.Join(runDir, "qemu", name) }
-func qmpSocket(dir string) string       { return filepath.Join(dir, "qmp.sock") }
-func agentSocket(dir string) string     { return filepath.Join(dir, "agent.sock") }
-func consoleSocket(dir string) string   { return filepath.Join(dir, "console.sock") }
-func overlayFile(dir string) string     { return filepath.Join(dir, "disk.qcow2") }
-func shareDir(dir string) string        { return filepath.Join(dir, "config") }
-func seedFile(dir string) string        { return filepath.Join(dir, "seed.iso") }
-func pidFile(dir string) string         { return filepath.Join(dir, "pid") }
-func wireDir(dir, iface string) string  { return filepath.Join(dir, "wire", iface) }
-func logDir(runDir string) string       { return filepath.Join(runDir, "log", "qemu") }
+func vmDir(runDir, name string) string   { return filepath.Join(runDir, "qemu", name) }
+func qmpSocket(dir string) string        { return filepath.Join(dir, "qmp.sock") }
+func agentSocket(dir string) string      { return filepath.Join(dir, "agent.sock") }
+func consoleSocket(dir string) string    { return filepath.Join(dir, "console.sock") }
+func overlayFile(dir string) string      { return filepath.Join(dir, "disk.qcow2") }
+func shareDir(dir string) string         { return filepath.Join(dir, "config") }
+func seedFile(dir string) string         { return filepath.Join(dir, "seed.iso") }
+func pidFile(dir string) string          { return filepath.Join(dir, "pid") }
+func wireDir(dir, iface string) string   { return filepath.Join(dir, "wire", iface) }
+func logDir(runDir string) string        { return filepath.Join(runDir, "log", "qemu") }
 func qemuLog(runDir, name string) string { return filepath.Join(logDir(runDir), name+".log") }
 func consoleLog(runDir, name string) string {
 	return filepath.Join(logDir(runDir), name+".console.log")
