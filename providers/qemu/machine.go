@@ -426,6 +426,9 @@ func (p *Provider) removeVM(ctx context.Context, name string, ifaces []nic, proc
 		for _, sub := range []string{filepath.Join(runDir, "qemu"), logDir(runDir), filepath.Dir(logDir(runDir))} {
 			_ = os.Remove(sub) // only when empty
 		}
+		if eg, err := providers.ExperimentGroup(runDir, Name); err == nil {
+			eg.Prune() // only when empty
+		}
 	})
 	return errors.Join(errs...)
 }

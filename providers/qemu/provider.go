@@ -233,11 +233,20 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 			// added or removed interface, or other boot settings, take a
 			// new machine. Addresses and shaping change in place.
 			pc := &resp.Changes[i]
-			if !replugged(c.Prior, c.Proposed) && providers.ValuesEqual(c.Prior.GetAttr("boot"), pc.Planned.GetAttr("boot")) {
+			var why []cty.Path
+			if replugged(c.Prior, c.Proposed) {
+				why = append(why, cty.GetAttrPath("interfaces"))
+			}
+			if !providers.ValuesEqual(c.Prior.GetAttr("boot"), pc.Planned.GetAttr("boot")) {
+				why = append(why, cty.GetAttrPath("boot"))
+			}
+			if len(why) == 0 {
 				continue
 			}
-			if !slices.ContainsFunc(pc.RequiresReplace, func(p cty.Path) bool { return p.Equals(cty.GetAttrPath("interfaces")) }) {
-				pc.RequiresReplace = append(pc.RequiresReplace, cty.GetAttrPath("interfaces"))
+			for _, w := range why {
+				if !slices.ContainsFunc(pc.RequiresReplace, w.Equals) {
+					pc.RequiresReplace = append(pc.RequiresReplace, w)
+				}
 			}
 			// Unknown until the new machine runs.
 			pc.Planned = providers.WithAttrs(pc.Planned, map[string]cty.Value{
