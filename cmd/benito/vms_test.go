@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -283,6 +285,93 @@ func TestVMTopDL(t *testing.T) {
 		t.Errorf("the machine b pings a through the router:\n%s", r)
 	}
 	if r := benito(t, "", "destroy", "-auto-approve", dir); r.code != 0 {
+		t.Fatalf("destroy:\n%s", r)
+	}
+	if left := vmLeftovers(t, name); len(left) > 0 {
+		t.Errorf("destroy left on the host:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+// bridgedVM is an experiment for TestVMBridgeForward: a machine and a
+// process node on a Linux bridge, and a port of the host forwarded into
+// the machine, where its startup command serves it.
+const bridgedVM = `
+variable "port" { type = number }
+experiment %q {}
+site { default_type = "qemu" }
+switch "lan" {
+  kind   = "bridge"
+  subnet = "10.0.7.0/24"
+}
+vnode "vm" {
+  interface "eth0" {
+    switch      = switch.lan
+    ip4_address = "10.0.7.10"
+  }
+  forward {
+    host_port  = var.port
+    guest_port = 7777
+  }
+  startup = "while :; do echo hello from the guest | nc -l -p 7777; done"
+}
+vnode "h" {
+  type = "process"
+  interface "eth0" {
+    switch      = switch.lan
+    ip4_address = "10.0.7.1"
+  }
+}
+`
+
+// TestVMBridgeForward: a machine's interface on a bridge is a TAP of the
+// host, the experiment's, enslaved to the bridge: the process node on the
+// bridge pings the machine. A forward block maps a port of the host's
+// loopback to the machine's user-mode interface. Destroy removes the TAP.
+func TestVMBridgeForward(t *testing.T) {
+	needVMs(t)
+	name := fmt.Sprintf("vmbr-%04x", rand.Intn(1<<16))
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(fmt.Sprintf(bridgedVM, name)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	leaveNoRoots(t)
+	t.Cleanup(func() {
+		if _, err := os.Stat(filepath.Join(dir, "benito.state")); err == nil {
+			benito(t, "", "destroy", "-auto-approve", "-var", "port=1", dir)
+		}
+	})
+	// A port of the host's loopback that nothing listens on.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	portVar := "port=" + strconv.Itoa(port)
+	if r := benito(t, "", "apply", "-auto-approve", "-var", portVar, dir); r.code != 0 {
+		t.Fatalf("apply:\n%s", r)
+	}
+	ping(t, dir, "h", "10.0.7.10", 2)
+	if out, _ := exec.Command("ip", "-o", "link", "show", "type", "tun").Output(); !strings.Contains(string(out), contract.DeviceTag(name)) {
+		t.Errorf("no TAP of the experiment on the host:\n%s", out)
+	}
+	var got []byte
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", l.Addr().String(), time.Second)
+		if err != nil {
+			continue
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		got, _ = io.ReadAll(c)
+		c.Close()
+		if len(got) > 0 {
+			break
+		}
+	}
+	if string(got) != "hello from the guest\n" {
+		t.Errorf("127.0.0.1:%d, forwarded to the guest's port 7777, answered %q", port, got)
+	}
+	if r := benito(t, "", "destroy", "-auto-approve", "-var", portVar, dir); r.code != 0 {
 		t.Fatalf("destroy:\n%s", r)
 	}
 	if left := vmLeftovers(t, name); len(left) > 0 {
