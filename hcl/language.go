@@ -553,7 +553,7 @@ var vnodeSpec = &BlockSpec{
 		"The attributes and blocks marked \"QEMU nodes\" configure a QEMU machine; a process node refuses them at plan.",
 	Attributes: attrs([]*AttributeSpec{{
 		Name: "type", Type: "string", Default: "the site's `default_type` (`\"" + model.SiteDefaults[model.SiteDefaultType] + "\"`)",
-		Description: "The platform: `\"process\"` (a process in its own namespaces), DETER's `\"qemu\"` and `\"openvz\"` (no provider in this release: plan says so), or a third-party provider's name.",
+		Description: "The platform: `\"process\"` (a process in its own namespaces), DETER's `\"qemu\"` (a virtual machine) and `\"openvz\"` (no provider in this release: plan says so), or a third-party provider's name.",
 		Example:     `type = "process"`,
 	}, {
 		Name: "startup", Type: "string", Default: "none",

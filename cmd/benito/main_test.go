@@ -424,7 +424,7 @@ func TestRenamedExperimentIsRefused(t *testing.T) {
 	benito(t, "", "destroy", "-auto-approve", "-var", v, dir)
 }
 
-// TestUnservedPlatform: a node type this build has no provider for (qemu
+// TestUnservedPlatform: a node type this build has no provider for (openvz
 // in this release) validates, with a warning at the node, and planning it
 // is refused there.
 func TestUnservedPlatform(t *testing.T) {
@@ -434,18 +434,18 @@ switch "lan0" {
   kind = "bridge"
 }
 vnode "vm" {
-  type = "qemu"
+  type = "openvz"
   interface "eth0" {
     switch = switch.lan0
   }
 }
 `), 0o644)
 	r := benito(t, "", "validate", dir)
-	if r.code != 0 || !strings.Contains(r.stderr, `Warning: No provider serves node type "qemu"`) || !strings.Contains(r.stderr, "vm.hcl:5:1") {
+	if r.code != 0 || !strings.Contains(r.stderr, `Warning: No provider serves node type "openvz"`) || !strings.Contains(r.stderr, "vm.hcl:5:1") {
 		t.Errorf("validate:\n%s", r)
 	}
 	r = benito(t, "", "plan", dir)
-	if r.code != 1 || !strings.Contains(r.stderr, `Error: No provider serves node type "qemu"`) || !strings.Contains(r.stderr, `The node types this benito can create are "process"`) {
+	if r.code != 1 || !strings.Contains(r.stderr, `Error: No provider serves node type "openvz"`) || !strings.Contains(r.stderr, `The node types this benito can create are "process" and "qemu"`) {
 		t.Errorf("plan:\n%s", r)
 	}
 }
@@ -477,7 +477,7 @@ func TestBuiltinProvidersInAChild(t *testing.T) {
 		}
 		ran = append(ran, string(b))
 	}
-	want := fmt.Sprintf("%d\nprovider config hostnet process", os.Getpid())
+	want := fmt.Sprintf("%d\nprovider config hostnet process qemu", os.Getpid())
 	if len(ran) != 1 || ran[0] != want {
 		t.Errorf("provider processes during the plan (parent pid, arguments): %q, want one: %q", ran, want)
 	}

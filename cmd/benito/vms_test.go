@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"net"
 	"math/rand"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/benito-net/benito/contract"
 	"io"
 	"os"
 	"os/exec"
@@ -27,8 +28,9 @@ const (
 	TCG Accel = "tcg"
 )
 
-// Settings are the values a configuration may give: "auto" probes.
-var Settings = []string{"auto", string(KVM), string(TCG)}
+// Settings are the values a configuration may give ("auto" probes): the
+// contract's.
+var Settings = contract.Accels
 
 // Resolve turns setting into an accelerator: "kvm" and "tcg" are obeyed
 // ("kvm" needs the KVM device to exist), "auto" (or "") asks probe.

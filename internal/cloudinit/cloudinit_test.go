@@ -36,9 +36,9 @@ func example(t *testing.T) guestconfig.Node {
 	return guestconfig.Node{
 		Hostname: "vm-0",
 		Interfaces: []guestconfig.Interface{
-			{MAC: mac(t, "52:54:00:AB:00:01"), Addresses: []netip.Prefix{
+			{MAC: mac(t, "52:54:00:AB:00:01"), Name: "eth0", Addresses: []netip.Prefix{
 				netip.MustParsePrefix("10.0.0.1/24"), netip.MustParsePrefix("fd00::1/64")}},
-			{MAC: mac(t, "52:54:00:ab:00:02"), Addresses: []netip.Prefix{netip.MustParsePrefix("10.0.1.1/24")}},
+			{MAC: mac(t, "52:54:00:ab:00:02"), Name: "eth1", Addresses: []netip.Prefix{netip.MustParsePrefix("10.0.1.1/24")}},
 		},
 		Routes: []guestconfig.Route{
 			{Dest: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("10.0.0.254")},

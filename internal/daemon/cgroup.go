@@ -333,7 +333,17 @@ func (g Group) Kill(timeout time.Duration) error {
 	if err := g.killProcs(timeout); err != nil {
 		return err
 	}
-	return g.Remove()
+	// A process killed whose parent is gone (benito was killed) stays in
+	// the group as a zombie until init reaps it, which some inits do
+	// slowly: the group is busy until then.
+	deadline := time.Now().Add(timeout)
+	for {
+		err := g.Remove()
+		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // killProcs signals every process in g and below through a pidfd, after

@@ -2,12 +2,9 @@ package hostnet
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/daemon"
@@ -141,51 +138,9 @@ func pidFileSwitch(socket string) error {
 	return nil
 }
 
-// notStarted says ("process 12 (\"sleep 9\"), which is not a
-// vde_switch") why proc, when it runs, is not a process benito
-// started as program for a switch: it runs another program, as another
-// user, or without args (the switch's socket, the TAP's name) among its
-// arguments; "" when it is one, or does not run.
-func notStarted(proc daemon.Process, program string, args ...string) string {
-	if !proc.Alive() {
-		return ""
-	}
-	cmd := proc.Args()
-	var problem string
-	if name := proc.Name(); name != program {
-		problem = "is not a " + program
-	} else if uid, ok := proc.UID(); !ok || uid != os.Getuid() {
-		problem = "runs as another user"
-	} else {
-		for _, a := range args {
-			if len(cmd) == 0 || !slices.Contains(cmd[1:], a) {
-				problem = fmt.Sprintf("was not started for %s", a)
-				break
-			}
-		}
-	}
-	if problem == "" || ended(proc) {
-		return ""
-	}
-	return fmt.Sprintf("process %d (%q), which %s", proc.Pid, proc.CommandLine(), problem)
-}
-
-// endWait bounds how long ended waits for a process that is exiting.
-const endWait = 500 * time.Millisecond
-
-// ended reports whether proc, found not to be benito's, has ended since
-// or was ending: an exiting process has given up its memory before it is
-// a zombie, so its command line reads empty (a plug whose switch went
-// away). Such a process is waited for, up to endWait; one that has its
-// command line is not: the check stands.
-func ended(proc daemon.Process) bool {
-	for deadline := time.Now().Add(endWait); proc.Alive(); time.Sleep(5 * time.Millisecond) {
-		if proc.Args() != nil || time.Now().After(deadline) {
-			return false
-		}
-	}
-	return true
-}
+// notStarted says why proc, when it runs, is not a process benito started
+// as program for a switch (daemon.NotStarted).
+var notStarted = daemon.NotStarted
 
 // known returns v's string attribute name when it is known and not null.
 func known(v cty.Value, name string) (string, bool) {

@@ -46,7 +46,7 @@ const (
 	maxCPUs   = 64
 )
 
-var accelSettings = []string{string(accel.KVM), string(accel.TCG), "auto"}
+var accelSettings = accel.Settings
 
 // siteDefaults reads the site's keys, refusing a value that is not one.
 func siteDefaults(site map[string]string, guestBuilt func() bool) (defaults, error) {
