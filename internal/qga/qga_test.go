@@ -300,3 +300,32 @@ func TestClientContext(t *testing.T) {
 		t.Errorf("Ping of a silent agent: %v, want the context's deadline", err)
 	}
 }
+
+// TestClientSyncLost: an agent that drops the first sync it is sent (it
+// was closing the port for the client before) is synced all the same:
+// the sync is sent again, with a new id, and the first's answer, were it
+// to come, is skipped.
+func TestClientSyncLost(t *testing.T) {
+	host, guest := socketPair(t)
+	go func() {
+		// The agent reads the first request and drops it, then serves.
+		r := newTexts(guest)
+		if _, err := r.next(); err != nil {
+			return
+		}
+		NewServer("t").Serve(context.Background(), struct {
+			io.Reader
+			io.Writer
+		}{r.r, guest})
+	}()
+	c := NewClient(host)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := c.Ping(ctx); err != nil {
+		t.Fatalf("Ping after a lost sync: %v", err)
+	}
+	if d := time.Since(start); d < syncRetry || d > 3*syncRetry {
+		t.Errorf("Ping took %v, want about one sync retry (%v)", d, syncRetry)
+	}
+}
