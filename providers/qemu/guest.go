@@ -378,7 +378,9 @@ func (p *Provider) applyStartup(ctx context.Context, prior, planned cty.Value) (
 	if !prior.IsNull() {
 		if pid := num(prior, "pid"); pid > 0 {
 			// The wrapper and the command: its process group.
-			_, err := p.sh(ctx, str(prior, "node"), `kill -TERM -- "-$1" "$1" 2>/dev/null; true`, strconv.FormatInt(pid, 10))
+			// The wrapper, its process group (benito's agent starts each
+			// command in one of its own) and its children.
+			_, err := p.sh(ctx, str(prior, "node"), `pkill -TERM -P "$1" 2>/dev/null; kill -TERM -- "-$1" "$1" 2>/dev/null; true`, strconv.FormatInt(pid, 10))
 			if _, gone := err.(errNoMachine); err != nil && !gone {
 				return prior, err
 			}
@@ -402,8 +404,7 @@ func (p *Provider) applyStartup(ctx context.Context, prior, planned cty.Value) (
 		}
 		defer c.Close()
 		var e qga.Exec
-		// setsid: a process group of its own, which a replacement stops.
-		args := qga.ExecArgs{Path: "setsid", Arg: []string{"/bin/sh", "-c", startupWrap}, Env: []string{guestPath, startupEnv + "=" + str(planned, "command")}}
+		args := qga.ExecArgs{Path: "/bin/sh", Arg: []string{"-c", startupWrap}, Env: []string{guestPath, startupEnv + "=" + str(planned, "command")}}
 		if err := c.Call(cctx, qga.CmdExec, args, &e); err != nil {
 			return 0, err
 		}

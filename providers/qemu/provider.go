@@ -237,7 +237,9 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 			if replugged(c.Prior, c.Proposed) {
 				why = append(why, cty.GetAttrPath("interfaces"))
 			}
-			if !providers.ValuesEqual(c.Prior.GetAttr("boot"), pc.Planned.GetAttr("boot")) {
+			// The boot settings follow the node's (already a reason when
+			// changed) or the site's: the site's alone is shown as boot.
+			if len(pc.RequiresReplace) == 0 && !providers.ValuesEqual(c.Prior.GetAttr("boot"), pc.Planned.GetAttr("boot")) {
 				why = append(why, cty.GetAttrPath("boot"))
 			}
 			if len(why) == 0 {
