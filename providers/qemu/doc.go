@@ -103,11 +103,15 @@
 // replace, read back from ip -4 route show by destination and metric. A
 // mount resource mounts its share by tag in the guest (mount -t 9p), read
 // back from the guest's /proc/mounts; the shares themselves are the
-// vnode's "mounts", exported from boot. The startup command runs detached
-// (setsid) through a shell that records its exit status in the guest
-// (/run/benito-startup.status; its output in /run/benito-startup.log); it
-// reaches that shell in guest-exec's environment, never its arguments, and
-// the shell unsets it before running it. Its status is the process
+// vnode's "mounts", exported from boot. The startup command runs through
+// a shell started by guest-exec, whose call returns at once (the shell's
+// pid is the startup's), that records the command's exit status in the
+// guest (/run/benito-startup.status; its output in
+// /run/benito-startup.log); it reaches that shell in guest-exec's
+// environment, never its arguments, and the shell unsets it before
+// running it. A replacement stops the shell, its process group (the test
+// guest's agent starts each command in one of its own) and its children.
+// Its status is the process
 // provider's: "running", "exited with code 0" (done), anything else failed
 // and replaced by the next apply; one that fails within startupSettle fails
 // the create. benito exec (Exec) is guest-exec too: the command's input is
