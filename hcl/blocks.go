@@ -423,7 +423,7 @@ func (e *evaluator) evalVNode(b *block) {
 			}
 		}
 		for _, n := range mounts {
-			m := e.mount(in.ctx, n, vn.Name)
+			m := e.mount(in.ctx, n, vn.Name, vn.Type)
 			if m == nil {
 				continue
 			}
@@ -652,7 +652,7 @@ func (e *evaluator) route(ctx *hcl.EvalContext, at map[string]*hclsyntax.Attribu
 	return r
 }
 
-func (e *evaluator) mount(ctx *hcl.EvalContext, n *nested, node string) *model.Mount {
+func (e *evaluator) mount(ctx *hcl.EvalContext, n *nested, node, nodeType string) *model.Mount {
 	at := n.content.attrs
 	m := &model.Mount{Node: node, DeclRange: n.blk.DefRange()}
 	src, a, ok := e.str(ctx, at, "source")
@@ -681,7 +681,12 @@ func (e *evaluator) mount(ctx *hcl.EvalContext, n *nested, node string) *model.M
 			"The mount's target is \"/\" (the target is the source unless set): a bind over a node's root directory hides everything the node runs from. Mount %s somewhere below, such as target = \"/mnt\".", m.Source)
 		return nil
 	}
-	m.ReadOnly, _ = e.boolean(ctx, at, "read_only")
+	var set bool
+	if m.ReadOnly, set = e.boolean(ctx, at, "read_only"); !set && nodeType == contract.NodeQEMU {
+		// A virtual machine's share is read-only unless asked: QEMU
+		// writes into it for the guest as root.
+		m.ReadOnly = true
+	}
 	return m
 }
 

@@ -456,7 +456,7 @@ var mountSpec = &BlockSpec{
 		Description: "Where it appears inside the node, an absolute path; not `/`.",
 		Example:     `target = "/mnt/users"`,
 	}, {
-		Name: "read_only", Type: "bool", Default: "`false`",
+		Name: "read_only", Type: "bool", Default: "`false`; `true` on a QEMU node (its guest would write into the host as root)",
 		Description: "Mount it read-only.",
 		Example:     `read_only = true`,
 	}},

@@ -320,7 +320,7 @@ vnode "a" {
 		`  interface e3 on p2p addr=192.168.2.1/24 mac=02:aa:bb:cc:dd:ee mtu=9000 shaping=1000/1.5s/2`,
 		`  interface e4 on p2p addr=192.168.3.1/32 mac= mtu=0`,
 		`  route 192.168.9.9/32 via invalid IP dev "e2" metric 5`,
-		`  mount /srv/data -> /data ro=false`,
+		`  mount /srv/data -> /data ro=true`, // a QEMU node (the default type): read-only unless asked
 	}
 	if diff := cmp.Diff(want, summary(exp)); diff != "" {
 		t.Errorf("model (-want +got):\n%s", diff)

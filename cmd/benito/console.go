@@ -125,7 +125,7 @@ func consolePaths(ctx context.Context, w *workdir.Workdir, node string, attach b
 	}
 	if rec.Socket == nil || *rec.Socket == "" {
 		if typ == contract.NodeQEMU {
-			return fail("No serial console", "Node %s is a QEMU node, but its record has no serial console: a ghost node is never started, and a node made before benito had consoles gets one when `benito apply` re-creates it.", node)
+			return fail("No serial console", "Node %s is a QEMU node, but its record has no serial console: a node made before benito had consoles gets one when `benito apply` re-creates it.", node)
 		}
 		return fail("No serial console", "Node %s is a %s node and has no serial console; use `benito exec %s -- sh` for a shell in it.", node, typ, node)
 	}

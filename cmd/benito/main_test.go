@@ -445,7 +445,7 @@ vnode "vm" {
 		t.Errorf("validate:\n%s", r)
 	}
 	r = benito(t, "", "plan", dir)
-	if r.code != 1 || !strings.Contains(r.stderr, `Error: No provider serves node type "openvz"`) || !strings.Contains(r.stderr, `The node types this benito can create are "process" and "qemu"`) {
+	if r.code != 1 || !strings.Contains(r.stderr, `Error: No provider serves node type "openvz"`) || !strings.Contains(r.stderr, `The node types this benito can create are "process", "qemu"`) {
 		t.Errorf("plan:\n%s", r)
 	}
 }

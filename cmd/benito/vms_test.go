@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math/rand"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/internal/syncbuf"
 	"github.com/benito-net/benito/internal/testenv"
 	"github.com/benito-net/benito/model"
 )
@@ -127,6 +129,18 @@ func TestVMs(t *testing.T) {
 	if r := benito(t, "", "console", "-C", dir, "--log", "vm1"); r.code != 0 || !strings.Contains(r.stdout, "benito-guest: ready") {
 		t.Errorf("console --log vm1:\n%s", r)
 	}
+	if fi, err := os.Stat(filepath.Join(runDir, "log", "qemu", "vm1.console.log")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("vm1's console log: %v, mode %v; want 0600 (a guest may print secrets)", err, fi.Mode())
+	}
+	// Of the experiment's config directory, the guest sees the hosts file
+	// alone (topology.xml may be for root's eyes only).
+	if got := run("vm1", "ls", "/run/benito-experiment"); got != "hosts\n" {
+		t.Errorf("vm1's view of the experiment: %q, want the hosts file alone", got)
+	}
+	// benito exec: the guest's PATH, not the host's; input passed on.
+	if r := benito(t, "typed in\n", "exec", "-C", dir, "vm1", "--", "sh", "-c", "cat; echo $PATH"); r.code != 0 || r.stdout != "typed in\n/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n" {
+		t.Errorf("exec with input:\n%s", r)
+	}
 
 	// Latency: in place, on the running machine.
 	pid := vmProcess(t, runDir, "vm2")
@@ -207,6 +221,13 @@ func TestVMApplyKilled(t *testing.T) {
 	users := "users=" + usersDir(t)
 	cmd := exec.Command(benitoBin, "apply", "-auto-approve", "-var", users, dir)
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	var out syncbuf.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the killed apply said:\n%s", out.String())
+		}
+	})
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -243,10 +264,11 @@ func TestVMApplyKilled(t *testing.T) {
 	}
 }
 
-// TestVMTopDL applies DETER's routed experiment with its end node b left
-// untyped: b runs as a QEMU machine (the site's default type), behind a
-// shaped link, and a process node on the other LAN reaches it through the
-// router, both ways, over the static routes benito computed.
+// TestVMTopDL applies DETER's routed experiment with its router and its
+// end node b left untyped: both run as QEMU machines (the site's default
+// type), b behind a shaped link, and the process node a on the other LAN
+// reaches b through the machine routing between them (ip_forward), both
+// ways, over the static routes benito computed.
 func TestVMTopDL(t *testing.T) {
 	needVMs(t)
 	name := fmt.Sprintf("vmtopdl-%04x", rand.Intn(1<<16))
@@ -255,13 +277,14 @@ func TestVMTopDL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// b's type removed: the last of the three.
+	// The router's type (the first) and b's (the last) removed.
 	typ := "      <attribute><attribute>containers:node_type</attribute><value>process</value></attribute>\n"
-	i := strings.LastIndex(string(src), typ)
-	if i < 0 {
-		t.Fatal("routed.xml has no node_type")
+	if strings.Count(string(src), typ) != 3 {
+		t.Fatal("routed.xml has not three node_types")
 	}
-	xml := string(src[:i]) + string(src[i+len(typ):])
+	xml := strings.Replace(string(src), typ, "", 1)
+	i := strings.LastIndex(xml, typ)
+	xml = xml[:i] + xml[i+len(typ):]
 	if err := os.WriteFile(filepath.Join(dir, name+".xml"), []byte(xml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -272,8 +295,8 @@ func TestVMTopDL(t *testing.T) {
 		}
 	})
 	r := benito(t, "", "plan", "-no-color", dir)
-	if !strings.Contains(r.stdout, `+ type            = "qemu"`) {
-		t.Fatalf("the untyped node is not planned as a QEMU machine:\n%s", r)
+	if strings.Count(r.stdout, `+ type            = "qemu"`) != 2 {
+		t.Fatalf("the untyped nodes are not planned as QEMU machines:\n%s", r)
 	}
 	if r := benito(t, "", "apply", "-auto-approve", dir); r.code != 0 {
 		t.Fatalf("apply:\n%s", r)
@@ -283,6 +306,9 @@ func TestVMTopDL(t *testing.T) {
 	}
 	if r := benito(t, "", "exec", "-C", dir, "b", "--", "ping", "-c", "2", "-W", "5", "10.0.1.10"); r.code != 0 || !strings.Contains(r.stdout, "2 packets received") {
 		t.Errorf("the machine b pings a through the router:\n%s", r)
+	}
+	if r := benito(t, "", "exec", "-C", dir, "router", "--", "cat", "/proc/sys/net/ipv4/ip_forward"); r.stdout != "1\n" {
+		t.Errorf("the router machine does not forward:\n%s", r)
 	}
 	if r := benito(t, "", "destroy", "-auto-approve", dir); r.code != 0 {
 		t.Fatalf("destroy:\n%s", r)
@@ -297,6 +323,7 @@ func TestVMTopDL(t *testing.T) {
 // the machine, where its startup command serves it.
 const bridgedVM = `
 variable "port" { type = number }
+variable "image" { type = string }
 experiment %q {}
 site { default_type = "qemu" }
 switch "lan" {
@@ -313,6 +340,9 @@ vnode "vm" {
     guest_port = 7777
   }
   startup = "while :; do echo hello from the guest | nc -l -p 7777; done"
+  image   = var.image
+  kernel  = "/var/cache/benito/guest/current/vmlinuz"
+  initrd  = "/var/cache/benito/guest/current/initrd.img"
 }
 vnode "h" {
   type = "process"
@@ -326,7 +356,9 @@ vnode "h" {
 // TestVMBridgeForward: a machine's interface on a bridge is a TAP of the
 // host, the experiment's, enslaved to the bridge: the process node on the
 // bridge pings the machine. A forward block maps a port of the host's
-// loopback to the machine's user-mode interface. Destroy removes the TAP.
+// loopback to the machine's user-mode interface. The machine's disk is an
+// overlay on its image, which is never written. Destroy removes the TAP
+// and the overlay.
 func TestVMBridgeForward(t *testing.T) {
 	needVMs(t)
 	name := fmt.Sprintf("vmbr-%04x", rand.Intn(1<<16))
@@ -337,7 +369,7 @@ func TestVMBridgeForward(t *testing.T) {
 	leaveNoRoots(t)
 	t.Cleanup(func() {
 		if _, err := os.Stat(filepath.Join(dir, "benito.state")); err == nil {
-			benito(t, "", "destroy", "-auto-approve", "-var", "port=1", dir)
+			benito(t, "", "destroy", "-auto-approve", "-var", "port=1", "-var", "image=/x", dir)
 		}
 	})
 	// A port of the host's loopback that nothing listens on.
@@ -348,7 +380,16 @@ func TestVMBridgeForward(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	portVar := "port=" + strconv.Itoa(port)
-	if r := benito(t, "", "apply", "-auto-approve", "-var", portVar, dir); r.code != 0 {
+	image := filepath.Join(t.TempDir(), "base.qcow2")
+	if out, err := exec.Command(testenv.Command(t, "qemu-img", "qemu-utils"), "create", "-q", "-f", "qcow2", image, "64M").CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img create: %v\n%s", err, out)
+	}
+	base, err := os.ReadFile(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imageVar := "image=" + image
+	if r := benito(t, "", "apply", "-auto-approve", "-var", portVar, "-var", imageVar, dir); r.code != 0 {
 		t.Fatalf("apply:\n%s", r)
 	}
 	ping(t, dir, "h", "10.0.7.10", 2)
@@ -371,7 +412,15 @@ func TestVMBridgeForward(t *testing.T) {
 	if string(got) != "hello from the guest\n" {
 		t.Errorf("127.0.0.1:%d, forwarded to the guest's port 7777, answered %q", port, got)
 	}
-	if r := benito(t, "", "destroy", "-auto-approve", "-var", portVar, dir); r.code != 0 {
+	runDir := filepath.Join(model.SiteDefaults[contract.SiteRunRoot], name)
+	overlay := filepath.Join(runDir, "qemu", "vm", "disk.qcow2")
+	if out, err := exec.Command("qemu-img", "info", "-U", "--output=json", overlay).Output(); err != nil || !strings.Contains(string(out), `"backing-filename": "`+image+`"`) {
+		t.Errorf("the machine's disk %s is not an overlay on %s: %v\n%s", overlay, image, err, out)
+	}
+	if now, err := os.ReadFile(image); err != nil || !bytes.Equal(now, base) {
+		t.Errorf("the image was written (or cannot be read: %v)", err)
+	}
+	if r := benito(t, "", "destroy", "-auto-approve", "-var", portVar, "-var", imageVar, dir); r.code != 0 {
 		t.Fatalf("destroy:\n%s", r)
 	}
 	if left := vmLeftovers(t, name); len(left) > 0 {

@@ -6,7 +6,7 @@
 #        eth0 of vm2 delays what it sends by var.latency
 #
 # The machines boot benito's test guest (scripts/guest-image builds it;
-# scripts/demo vms runs it all): a Debian kernel and a busybox initramfs
+# see docs/qemu.md): a Debian kernel and a busybox initramfs
 # that reads its settings from a 9P share and runs a guest agent, through
 # which benito sets routes, mounts shares and runs commands.
 

@@ -482,7 +482,15 @@ func (p *Provider) Exec(ctx context.Context, req providers.ExecRequest) provider
 		}
 		stdin = buf.Bytes()
 	}
-	env := append([]string{guestPath}, req.Env...)
+	// The request's environment, but for PATH: the host's is no
+	// guest's.
+	env := []string{}
+	for _, kv := range req.Env {
+		if !strings.HasPrefix(kv, "PATH=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, guestPath)
 	lock := p.agentLock(node)
 	lock.Lock()
 	defer lock.Unlock()

@@ -22,6 +22,7 @@ import (
 	"github.com/benito-net/benito/internal/qmp"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/sys/unix"
 )
 
 // qmpTimeout bounds reaching a machine's QMP socket and one command on it.
@@ -86,12 +87,19 @@ func (p *Provider) createVM(ctx context.Context, m vm, planned cty.Value, runDir
 		if err != nil {
 			return err
 		}
-		// QEMU's log, made now so that the directory holds a file.
-		f, err := os.OpenFile(qemuLog(runDir, m.Name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return err
+		// QEMU's and the console's logs, made now (0600: what a guest
+		// prints may be secret, and QEMU would make the console's 0644),
+		// so that the directory holds a file.
+		for _, log := range []string{qemuLog(runDir, m.Name), consoleLog(runDir, m.Name)} {
+			f, err := os.OpenFile(log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+			if err != nil {
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
 		}
-		return f.Close()
+		return shareHosts(m, dir)
 	}(); err != nil {
 		return cty.NilVal, errors.Join(err, p.removeVM(context.WithoutCancel(ctx), m.Name, nil, daemon.Process{}))
 	}
@@ -104,6 +112,12 @@ func (p *Provider) createVM(ctx context.Context, m vm, planned cty.Value, runDir
 	}
 
 	if m.Guest == guestCloudInit {
+		// cloud-init writes /etc/hosts once: the experiment's as it is now.
+		hosts, err := readHosts(m.HostsFile)
+		if err != nil {
+			return fail(err)
+		}
+		node.Hosts = hosts
 		if err := writeSeed(ctx, node, dir); err != nil {
 			return fail(fmt.Errorf("cloud-init seed: %w", err))
 		}
@@ -136,6 +150,11 @@ func (p *Provider) createVM(ctx context.Context, m vm, planned cty.Value, runDir
 	}
 	if err := p.waitBooted(ctx, m, dir, proc, d.BootTimeout); err != nil {
 		return fail(err)
+	}
+	if m.IPForward {
+		if _, err := p.sh(ctx, m.Name, `echo 1 > /proc/sys/net/ipv4/ip_forward`); err != nil {
+			return fail(fmt.Errorf("ip_forward: %w", err))
+		}
 	}
 	set := files(runDir, m.Name, m.Boot.Image != "")
 	set["boot"] = m.Boot.value()
@@ -177,8 +196,8 @@ func commandLine(m vm, dir, runDir string, acc accel.Accel) ([]string, error) {
 		"-device", "virtserialport,chardev=agent,name=org.qemu.guest_agent.0",
 		"-virtfs", "local,path=" + shareDir(dir) + ",mount_tag=" + guestconfig.Tag + ",security_model=none,readonly=on",
 	}
-	if m.ConfigDir != "" {
-		args = append(args, "-virtfs", "local,path="+m.ConfigDir+",mount_tag="+guestconfig.ExperimentTag+",security_model=none,readonly=on")
+	if m.HostsFile != "" {
+		args = append(args, "-virtfs", "local,path="+experimentDir(dir)+",mount_tag="+guestconfig.ExperimentTag+",security_model=none,readonly=on")
 	}
 	for _, s := range m.Mounts {
 		opt := "local,path=" + s.Source + ",mount_tag=" + s.Tag() + ",security_model=none"
@@ -419,7 +438,9 @@ func (p *Provider) removeVM(ctx context.Context, name string, ifaces []nic, proc
 			errs = append(errs, err)
 		}
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	if err := unshareHosts(dir); err != nil {
+		errs = append(errs, err)
+	} else if err := os.RemoveAll(dir); err != nil {
 		errs = append(errs, err)
 	}
 	providers.Prune(func() {
@@ -455,5 +476,45 @@ func (p *Provider) powerDown(ctx context.Context, name, dir string, proc daemon.
 	}
 	for proc.Alive() && ctx.Err() == nil {
 		sleep(ctx, 50*time.Millisecond)
+	}
+}
+
+// shareHosts makes the directory the guest sees as the experiment's
+// (guestconfig.ExperimentTag): the experiment's hosts file alone, bound
+// into it, which the guest binds over its /etc/hosts; the config provider
+// rewrites the file in place, and the bind follows. Not the whole config
+// directory: its other files (topology.xml) may be readable by root
+// alone, and every guest's root would read them.
+func shareHosts(m vm, dir string) error {
+	if m.HostsFile == "" {
+		return nil
+	}
+	target := filepath.Join(experimentDir(dir), "hosts")
+	if err := os.MkdirAll(experimentDir(dir), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(target, nil, 0o644); err != nil {
+		return err
+	}
+	if err := unix.Mount(m.HostsFile, target, "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("binding the experiment's hosts file %s into the machine's share: %w", m.HostsFile, err)
+	}
+	return nil
+}
+
+// unshareHosts undoes shareHosts (every bind there, should a crash have
+// left several); nothing there is no error.
+func unshareHosts(dir string) error {
+	target := filepath.Join(experimentDir(dir), "hosts")
+	for {
+		err := unix.Unmount(target, unix.MNT_DETACH)
+		switch {
+		case err == nil:
+			continue
+		case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOENT):
+			return nil
+		default:
+			return fmt.Errorf("unbinding %s: %w", target, err)
+		}
 	}
 }

@@ -51,7 +51,7 @@ var forceNew = map[string][]string{
 
 var computed = map[string]map[string]*providers.Attribute{
 	contract.VNode: {
-		"directory":   {Type: cty.String, Computed: true, Description: "the machine's directory: its QMP, agent and console sockets, disk overlay, config share and pid file"},
+		"directory":   {Type: cty.String, Computed: true, Description: "the machine's directory: its QMP, agent and console sockets, disk overlay, config shares and wires"},
 		"qmp":         {Type: cty.String, Computed: true, Description: "the machine's QMP socket (QEMU's control socket)"},
 		"agent":       {Type: cty.String, Computed: true, Description: "the host end of the guest agent's channel, through which benito runs commands in the guest"},
 		"console":     {Type: cty.String, Computed: true, Description: "the serial console's socket: benito console NODE attaches to it"},

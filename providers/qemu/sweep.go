@@ -15,7 +15,7 @@ import (
 
 // Sweep lists the machines of the experiment the host holds, found from the
 // host alone: their directories (RUN_DIR/qemu/NODE), logs
-// (RUN_DIR/log/NODE.qemu.log, NODE.console.log), cgroups (QEMU and its
+// (RUN_DIR/log/qemu/NODE.log, NODE.console.log), cgroups (QEMU and its
 // wires are born in them) and TAPs (by their alias). A machine in
 // req.Remove is removed first, as a delete removes it.
 func (p *Provider) Sweep(ctx context.Context, req providers.SweepRequest) providers.SweepResponse {

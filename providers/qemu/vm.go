@@ -24,7 +24,8 @@ import (
 type vm struct {
 	Name      string
 	RunDir    string
-	ConfigDir string // the experiment's config directory, shared read-only
+	ConfigDir string // the experiment's config directory
+	HostsFile string // the experiment's hosts file, which the guest follows
 	IPForward bool
 	Boot      boot
 	Guest     string // guestShare or guestCloudInit
@@ -98,8 +99,8 @@ func agentSocket(dir string) string      { return filepath.Join(dir, "agent.sock
 func consoleSocket(dir string) string    { return filepath.Join(dir, "console.sock") }
 func overlayFile(dir string) string      { return filepath.Join(dir, "disk.qcow2") }
 func shareDir(dir string) string         { return filepath.Join(dir, "config") }
+func experimentDir(dir string) string    { return filepath.Join(dir, "experiment") }
 func seedFile(dir string) string         { return filepath.Join(dir, "seed.iso") }
-func pidFile(dir string) string          { return filepath.Join(dir, "pid") }
 func wireDir(dir, iface string) string   { return filepath.Join(dir, "wire", iface) }
 func logDir(runDir string) string        { return filepath.Join(runDir, "log", "qemu") }
 func qemuLog(runDir, name string) string { return filepath.Join(logDir(runDir), name+".log") }
@@ -132,6 +133,7 @@ func decodeVM(v cty.Value, d defaults) (vm, error) {
 		Name:      str(v, "name"),
 		RunDir:    str(v, "run_dir"),
 		ConfigDir: str(v, "config_dir"),
+		HostsFile: str(v, "hosts_file"),
 		IPForward: boolean(v, "ip_forward"),
 		Guest:     str(v, "guest_config"),
 	}
@@ -239,6 +241,9 @@ func decodeVM(v cty.Value, d defaults) (vm, error) {
 				m.Mounts = append(m.Mounts, s)
 			}
 		}
+	}
+	if len(m.Forwards) > 0 && slices.ContainsFunc(m.Ifaces, func(f nic) bool { return f.Name == forwardIface }) {
+		return m, fmt.Errorf("interface %q: a node with forward blocks has an interface of that name, for them: name this one otherwise", forwardIface)
 	}
 	if n, max := len(m.Ifaces)+len(m.Forwards[:min(len(m.Forwards), 1)]), nicLimit(m); n > max {
 		return m, fmt.Errorf("the machine has %d network interfaces, and room for %d: %s", n, max, slotsExplained(m))
