@@ -341,6 +341,7 @@ vnode "vm" {
   }
   startup = "while :; do echo hello from the guest | nc -l -p 7777; done"
   image   = var.image
+  guest_config = "cloud-init"
   kernel  = "/var/cache/benito/guest/current/vmlinuz"
   initrd  = "/var/cache/benito/guest/current/initrd.img"
 }
@@ -357,8 +358,9 @@ vnode "h" {
 // host, the experiment's, enslaved to the bridge: the process node on the
 // bridge pings the machine. A forward block maps a port of the host's
 // loopback to the machine's user-mode interface. The machine's disk is an
-// overlay on its image, which is never written. Destroy removes the TAP
-// and the overlay.
+// overlay on its image, which is never written. It has a cloud-init seed
+// (which the test guest ignores: it reads its config share). Destroy
+// removes the TAP, the overlay and the seed.
 func TestVMBridgeForward(t *testing.T) {
 	needVMs(t)
 	name := fmt.Sprintf("vmbr-%04x", rand.Intn(1<<16))
@@ -416,6 +418,13 @@ func TestVMBridgeForward(t *testing.T) {
 	overlay := filepath.Join(runDir, "qemu", "vm", "disk.qcow2")
 	if out, err := exec.Command("qemu-img", "info", "-U", "--output=json", overlay).Output(); err != nil || !strings.Contains(string(out), `"backing-filename": "`+image+`"`) {
 		t.Errorf("the machine's disk %s is not an overlay on %s: %v\n%s", overlay, image, err, out)
+	}
+	seed := filepath.Join(runDir, "qemu", "vm", "seed.iso")
+	if out, err := exec.Command(testenv.Command(t, "isoinfo", "genisoimage"), "-d", "-i", seed).Output(); err != nil || !strings.Contains(string(out), "Volume id: cidata") {
+		t.Errorf("the machine's seed %s: %v\n%s", seed, err, out)
+	}
+	if out, err := exec.Command("isoinfo", "-J", "-i", seed, "-x", "/user-data").Output(); err != nil || !strings.Contains(string(out), "hostname: vm") || !strings.Contains(string(out), "10.0.7.1\th") {
+		t.Errorf("the seed's user-data lacks the hostname or the experiment's hosts: %v\n%s", err, out)
 	}
 	if now, err := os.ReadFile(image); err != nil || !bytes.Equal(now, base) {
 		t.Errorf("the image was written (or cannot be read: %v)", err)
