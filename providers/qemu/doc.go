@@ -14,11 +14,13 @@
 //	  agent.sock                    the host end of the guest agent's channel
 //	  console.sock                  the serial console (benito console NODE)
 //	  config/                       the config share (internal/guestconfig)
+//	  experiment/hosts              a bind mount of the experiment's hosts file (shareHosts)
 //	  disk.qcow2                    the qcow2 overlay over the image, if any
 //	  seed/, seed.iso               the cloud-init seed, with guest_config = "cloud-init"
 //	  wire/IFACE/                   a shaped VDE interface's wire (internal/vdewire)
 //	RUN_DIR/log/qemu/NODE.log       what QEMU printed (0600)
-//	RUN_DIR/log/qemu/NODE.console.log  everything the serial console printed
+//	RUN_DIR/log/qemu/NODE.console.log  everything the serial console printed (0600,
+//	                                   made before QEMU starts, which would make it 0644)
 //
 // and the vnode records their paths as computed attributes (directory, qmp,
 // agent, console, console_log, log, overlay), with the QEMU process (pid,
@@ -35,7 +37,7 @@
 //	-chardev socket,id=agent,path=DIR/agent.sock,server=on,wait=off
 //	-device virtserialport,chardev=agent,name=org.qemu.guest_agent.0
 //	-virtfs local,path=DIR/config,mount_tag=benito-config,security_model=none,readonly=on
-//	-virtfs local,path=CONFIG_DIR,mount_tag=benito-experiment,security_model=none,readonly=on
+//	-virtfs local,path=DIR/experiment,mount_tag=benito-experiment,security_model=none,readonly=on
 //	-virtfs local,path=SOURCE,mount_tag=benito-m-HASH,security_model=none[,readonly=on]  per mount
 //	-kernel K [-initrd I] -append "console=ttyS0 panic=-1 KERNEL_ARGS"  with a kernel
 //	-drive file=DIR/disk.qcow2,if=virtio,format=qcow2                     with an image
@@ -78,20 +80,31 @@
 // (hostfwd), with restrict=on: the guest cannot reach the host or beyond
 // through it; the forwarded ports still reach the guest. The guest sees
 // that interface as fwd0, 10.0.2.15/24, with a MAC derived from the run
-// directory and node (forwardMAC).
+// directory and node (forwardMAC); a node with forward blocks and an
+// interface of its own named fwd0 is refused at plan (decodeVM).
 //
 // The guest learns its settings at boot, one of two ways (guest_config):
 //   - "share" (the default): the read-only 9P share tagged benito-config,
 //     DIR/config, written by internal/guestconfig: hostname, each
 //     interface by MAC with its name, MTU and address, and the 9P mounts;
 //     the test guest's init (scripts/guest/init) applies it before it
-//     starts its agent. Every machine also gets the experiment's config
-//     directory read-only, tagged benito-experiment; the test guest mounts
-//     it and binds its hosts file over /etc/hosts, which then follows the
-//     experiment's as it is rewritten.
+//     starts its agent. Every machine also gets DIR/experiment read-only,
+//     tagged benito-experiment, which holds the experiment's hosts file
+//     alone, bind-mounted there at create (shareHosts) and unbound at
+//     delete: the config provider rewrites the file in place, and the bind
+//     follows it. The rest of the config directory (topology.xml, which
+//     may be root's alone, route/*) is not shared. The test guest mounts
+//     the share and binds its hosts file over /etc/hosts, which then
+//     follows the experiment's as it is rewritten.
 //   - "cloud-init": a NoCloud seed (internal/cloudinit) of the same
 //     settings, written 0600 in DIR/seed and attached as a read-only
-//     virtio disk labelled cidata, for stock cloud images.
+//     virtio disk labelled cidata, for stock cloud images. Its /etc/hosts
+//     is the experiment's hosts file as read at create (readHosts); it
+//     does not follow later changes. Its interfaces are named benito0,
+//     benito1, ..., so a route naming a device does not fit such a node.
+//
+// A machine with ip_forward forwards from its start: the create sets it
+// through the agent once the guest answers.
 //
 // Routes, mounts, the startup command and the changes a running machine
 // takes in place are done in the guest through its agent (guest.go):
@@ -102,21 +115,23 @@
 // (agentLock): QEMU serves the channel to one client. A route is ip route
 // replace, read back from ip -4 route show by destination and metric. A
 // mount resource mounts its share by tag in the guest (mount -t 9p), read
-// back from the guest's /proc/mounts; the shares themselves are the
-// vnode's "mounts", exported from boot. The startup command runs through
-// a shell started by guest-exec, whose call returns at once (the shell's
-// pid is the startup's), that records the command's exit status in the
-// guest (/run/benito-startup.status; its output in
+// back from the guest's /proc/mounts; the shares themselves are the vnode's
+// "mounts", exported from boot (read-only unless the mount block sets
+// read_only = false: the language's default on a QEMU node). The startup
+// command runs through a shell started by guest-exec, whose call returns at
+// once (the shell's pid is the startup's), that records the command's exit
+// status in the guest (/run/benito-startup.status; its output in
 // /run/benito-startup.log); it reaches that shell in guest-exec's
-// environment, never its arguments, and the shell unsets it before
-// running it. A replacement stops the shell, its process group (the test
-// guest's agent starts each command in one of its own) and its children.
-// Its status is the process
-// provider's: "running", "exited with code 0" (done), anything else failed
-// and replaced by the next apply; one that fails within startupSettle fails
-// the create. benito exec (Exec) is guest-exec too: the command's input is
-// read whole first (at most 8 MiB), its output comes when it has ended, and
-// there is no terminal (benito console NODE attaches to the serial console).
+// environment, never its arguments, and the shell unsets it before running
+// it. A replacement stops the shell, its process group (the test guest's
+// agent starts each command in one of its own) and its children. Its status
+// is the process provider's: "running", "exited with code 0" (done),
+// anything else failed and replaced by the next apply; one that fails
+// within startupSettle fails the create. benito exec (Exec) is guest-exec
+// too: the command gets the request's environment but for PATH, which is
+// the guest's standard one (guestPath); its input is read whole first (at
+// most 8 MiB), its output comes when it has ended, and there is no terminal
+// (benito console NODE attaches to the serial console).
 //
 // Accelerator (accelerator): "tcg" is obeyed; "kvm" needs /dev/kvm; "auto"
 // (the default) asks internal/accel, which boots a probe guest on KVM once
@@ -165,8 +180,9 @@
 //     site's qemu_stop_timeout (10 s by default) for QEMU to end, then kills
 //     whatever is left in the machine's cgroup (QEMU, its wires), stops its
 //     wires, removes its TAPs (those recorded that are the experiment's, and
-//     any device whose alias names the node), its directory and logs, and
-//     prunes the directories and the experiment's cgroup once empty.
+//     any device whose alias names the node), unbinds the hosts file from
+//     DIR/experiment, removes its directory and logs, and prunes the
+//     directories and the experiment's cgroup once empty.
 //     Deleting what is already gone succeeds.
 //   - Sweep finds a machine from the host alone, when the state does not
 //     know it: its directory, its logs, its cgroup, or a TAP whose alias
