@@ -38,17 +38,8 @@ type node struct {
 
 // iface is one decoded interface of a node.
 type iface struct {
-	Name       string
-	Kind       string // contract.KindVDE or contract.KindBridge
-	VDESocket  string
-	VDEPort    int
-	Bridge     string
-	HostDevice string
-	MAC        net.HardwareAddr
-	Addr       netip.Prefix // invalid when the interface has no address
-	MTU        int          // 0: the kernel's default
-	Shaping    shaping.Shaping
-	raw        cty.Value
+	providers.Interface
+	raw cty.Value
 	// runDir and node are the node's, for the host end's alias
 	// (contract.DeviceAlias) and ownership (contract.DeviceIsOurs).
 	runDir, node string
@@ -77,78 +68,15 @@ func decodeNode(v cty.Value) (node, error) {
 	seen := map[string]bool{}
 	for it := ifs.ElementIterator(); it.Next(); {
 		_, iv := it.Element()
-		f := iface{
-			Name:       str(iv, "name"),
-			Kind:       str(iv, "switch_kind"),
-			VDESocket:  str(iv, "vde_socket"),
-			VDEPort:    int(num(iv, "vde_port")),
-			Bridge:     str(iv, "bridge"),
-			HostDevice: str(iv, "host_device"),
-			MTU:        int(num(iv, "mtu")),
-			raw:        iv,
-			runDir:     n.RunDir,
-			node:       n.Name,
-		}
-		// A recorded node is decoded for its delete too: the name is
-		// checked as a device name only (ValidateResources checks it as
-		// an interface name), so that a node recorded with an interface
-		// called "lo" can still be destroyed.
-		if err := contract.CheckDeviceName(f.Name); err != nil {
-			return n, fmt.Errorf("interface name: %w", err)
-		}
-		if seen[f.Name] {
-			return n, fmt.Errorf("interface %q appears twice", f.Name)
-		}
-		seen[f.Name] = true
-		switch f.Kind {
-		case contract.KindBridge:
-			if f.Bridge == "" || f.HostDevice == "" {
-				return n, fmt.Errorf("interface %q on a bridge needs the bridge and a host_device", f.Name)
-			}
-			if err := contract.CheckDeviceName(f.HostDevice); err != nil {
-				return n, fmt.Errorf("interface %q: host_device: %w", f.Name, err)
-			}
-			if err := contract.CheckDeviceName(f.Bridge); err != nil {
-				return n, fmt.Errorf("interface %q: bridge: %w", f.Name, err)
-			}
-		case contract.KindVDE:
-			if f.VDESocket == "" || f.VDEPort <= 0 {
-				return n, fmt.Errorf("interface %q on a VDE switch needs vde_socket and vde_port", f.Name)
-			}
-		default:
-			return n, fmt.Errorf("interface %q: unknown switch kind %q", f.Name, f.Kind)
-		}
-		if m := str(iv, "mac_address"); m != "" {
-			mac, err := net.ParseMAC(m)
-			if err != nil || len(mac) != 6 {
-				return n, fmt.Errorf("interface %q: MAC address %q is not valid", f.Name, m)
-			}
-			f.MAC = mac
-		}
-		if a := str(iv, "ip4_address"); a != "" {
-			ip, err := netip.ParseAddr(a)
-			if err != nil || !ip.Is4() {
-				return n, fmt.Errorf("interface %q: address %q is not IPv4", f.Name, a)
-			}
-			bits := 32
-			if m := str(iv, "ip4_netmask"); m != "" {
-				if bits, err = netmask.Parse(m); err != nil {
-					return n, fmt.Errorf("interface %q: ip4_netmask: %v", f.Name, err)
-				}
-			}
-			f.Addr = netip.PrefixFrom(ip, bits)
-		}
-		lat, err := parseLatency(str(iv, "latency"))
+		d, err := providers.DecodeInterface(iv)
 		if err != nil {
-			return n, fmt.Errorf("interface %q: latency: %v", f.Name, err)
+			return n, err
 		}
-		f.Shaping = shaping.Shaping{Capacity: uint64(num(iv, "capacity")), Latency: lat}
-		if lv := iv.GetAttr("loss"); !lv.IsNull() && lv.IsKnown() {
-			f.Shaping.Loss, _ = lv.AsBigFloat().Float64()
+		if seen[d.Name] {
+			return n, fmt.Errorf("interface %q appears twice", d.Name)
 		}
-		if err := f.Shaping.Validate(); err != nil {
-			return n, fmt.Errorf("interface %q: %v", f.Name, err)
-		}
+		seen[d.Name] = true
+		f := iface{Interface: d, raw: iv, runDir: n.RunDir, node: n.Name}
 		n.Ifaces = append(n.Ifaces, f)
 	}
 	return n, nil

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/providers"
@@ -241,7 +240,7 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 		c := req.Changes[i]
 		fresh := newHostEnds(c.Prior, c.Proposed)
 		for _, dev := range slices.Sorted(maps.Keys(fresh)) {
-			f := iface{Name: fresh[dev], HostDevice: dev, runDir: str(c.Proposed, "run_dir"), node: str(c.Proposed, "name")}
+			f := iface{Interface: providers.Interface{Name: fresh[dev], HostDevice: dev}, runDir: str(c.Proposed, "run_dir"), node: str(c.Proposed, "name")}
 			if l, err := host.byName(dev); err == nil && !f.ownsHostEnd(l) {
 				resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(c.Address, "%v", f.foreignHostEnd(l))...)
 			}
@@ -431,14 +430,6 @@ func decodeRoute(v cty.Value) (route, error) {
 		return r, fmt.Errorf("route to %s needs a gateway or a device", r.Dst)
 	}
 	return r, nil
-}
-
-// parseLatency accepts the Go duration lowering writes.
-func parseLatency(s string) (time.Duration, error) {
-	if s == "" {
-		return 0, nil
-	}
-	return time.ParseDuration(s)
 }
 
 // nodeDir holds a node's pid files.

@@ -210,7 +210,7 @@ func TestTamperedStateRefused(t *testing.T) {
 		own := processOf(e.state["startup.p"])
 		// In the node's directory (a plug's, or a wire's as an older
 		// benito kept it), and in a wire's directory.
-		wire := wireOf(node{Name: "p", RunDir: e.runDir}, iface{Name: "eth9"}).Dir
+		wire := wireOf(node{Name: "p", RunDir: e.runDir}, iface{Interface: providers.Interface{Name: "eth9"}}).Dir
 		for _, planted := range []string{filepath.Join(nodeDir(e.runDir, "p"), "hub.eth9"), filepath.Join(wire, "hub.benito"), filepath.Join(wire, "wire.benito")} {
 			for _, victim := range []daemon.Process{stranger(t), inNodeProc} {
 				if err := os.MkdirAll(filepath.Dir(planted), 0o755); err != nil {

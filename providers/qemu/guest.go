@@ -93,7 +93,7 @@ func (p *Provider) updateVM(ctx context.Context, m vm, prior, planned cty.Value)
 		before[f.Name] = f
 	}
 	for _, f := range m.Ifaces {
-		if f.wired() {
+		if wired(f) {
 			// Also when the values read back equal the planned ones:
 			// read back from a wirefilter that died, they are zero.
 			if _, err := wireFor(m, f).Ensure(); err != nil {

@@ -224,7 +224,7 @@ func commandLine(m vm, dir, runDir string, acc accel.Accel) ([]string, error) {
 		switch {
 		case f.Kind == contract.KindBridge:
 			args = append(args, "-netdev", "tap,id="+id+",ifname="+f.HostDevice+",script=no,downscript=no")
-		case f.wired():
+		case wired(f):
 			args = append(args, "-netdev", "vde,id="+id+",sock="+wireFor(m, f).Hub())
 		default:
 			args = append(args, "-netdev", "vde,id="+id+",sock="+f.VDESocket+",port="+strconv.Itoa(f.VDEPort))

@@ -47,7 +47,7 @@ func (p *Provider) plug(m vm, f nic) error {
 	switch {
 	case f.Kind == contract.KindBridge:
 		return makeTap(m, f)
-	case f.wired():
+	case wired(f):
 		if _, err := wireFor(m, f).Ensure(); err != nil {
 			return fmt.Errorf("interface %s: %w", f.Name, err)
 		}
@@ -163,7 +163,7 @@ func (p *Provider) readNICs(m vm, cur cty.Value) (cty.Value, error) {
 			if err != nil || l.Attrs().MasterIndex != br.Attrs().Index {
 				continue
 			}
-		case f.wired():
+		case wired(f):
 			w := wireFor(m, f)
 			if !w.HubAlive() {
 				continue

@@ -287,7 +287,7 @@ func replugged(prior, proposed cty.Value) bool {
 				out[str(iv, "name")] = "invalid"
 				continue
 			}
-			out[f.Name] = f.plumbing()
+			out[f.Name] = plumbing(f)
 		}
 		return out
 	}

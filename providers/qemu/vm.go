@@ -10,12 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/guestconfig"
-	"github.com/benito-net/benito/internal/netmask"
-	"github.com/benito-net/benito/internal/shaping"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -55,18 +52,7 @@ type boot struct {
 }
 
 // nic is one decoded interface.
-type nic struct {
-	Name       string
-	Kind       string // contract.KindVDE or contract.KindBridge
-	VDESocket  string
-	VDEPort    int
-	Bridge     string
-	HostDevice string
-	MAC        net.HardwareAddr
-	Addr       netip.Prefix // invalid: none
-	MTU        int
-	Shaping    shaping.Shaping
-}
+type nic = providers.Interface
 
 // forward is a port of the host (on host_address) forwarded into the
 // guest through QEMU's user-mode network.
@@ -273,69 +259,19 @@ func checkShare(s share) error {
 	return nil
 }
 
+// decodeNIC decodes an interface (providers.DecodeInterface) and checks
+// what QEMU needs besides: a MAC, a VDE socket it can take on its command
+// line, no shaping on a bridge.
 func decodeNIC(iv cty.Value) (nic, error) {
-	f := nic{
-		Name:       str(iv, "name"),
-		Kind:       str(iv, "switch_kind"),
-		VDESocket:  str(iv, "vde_socket"),
-		VDEPort:    int(num(iv, "vde_port")),
-		Bridge:     str(iv, "bridge"),
-		HostDevice: str(iv, "host_device"),
-		MTU:        int(num(iv, "mtu")),
+	f, err := providers.DecodeInterface(iv)
+	if err != nil {
+		return f, err
 	}
-	if err := contract.CheckDeviceName(f.Name); err != nil {
-		return f, fmt.Errorf("interface name: %w", err)
+	if f.MAC == nil {
+		return f, fmt.Errorf("interface %q has no MAC address", f.Name)
 	}
-	switch f.Kind {
-	case contract.KindVDE:
-		if !filepath.IsAbs(f.VDESocket) || f.VDEPort <= 0 {
-			return f, fmt.Errorf("interface %q on a VDE switch needs vde_socket (an absolute path) and vde_port", f.Name)
-		}
-		if strings.ContainsAny(f.VDESocket, ",\n") {
-			return f, fmt.Errorf("interface %q: QEMU cannot take a VDE socket path with a comma: %q", f.Name, f.VDESocket)
-		}
-	case contract.KindBridge:
-		if f.Bridge == "" || f.HostDevice == "" {
-			return f, fmt.Errorf("interface %q on a bridge needs the bridge and a host_device", f.Name)
-		}
-		for _, d := range []string{f.Bridge, f.HostDevice} {
-			if err := contract.CheckDeviceName(d); err != nil {
-				return f, fmt.Errorf("interface %q: %w", f.Name, err)
-			}
-		}
-	default:
-		return f, fmt.Errorf("interface %q: unknown switch kind %q", f.Name, f.Kind)
-	}
-	mac, err := net.ParseMAC(str(iv, "mac_address"))
-	if err != nil || len(mac) != 6 {
-		return f, fmt.Errorf("interface %q: MAC address %q is not valid", f.Name, str(iv, "mac_address"))
-	}
-	f.MAC = mac
-	if a := str(iv, "ip4_address"); a != "" {
-		ip, err := netip.ParseAddr(a)
-		if err != nil || !ip.Is4() {
-			return f, fmt.Errorf("interface %q: address %q is not IPv4", f.Name, a)
-		}
-		bits := 32
-		if m := str(iv, "ip4_netmask"); m != "" {
-			if bits, err = netmask.Parse(m); err != nil {
-				return f, fmt.Errorf("interface %q: ip4_netmask: %v", f.Name, err)
-			}
-		}
-		f.Addr = netip.PrefixFrom(ip, bits)
-	}
-	var lat time.Duration
-	if s := str(iv, "latency"); s != "" {
-		if lat, err = time.ParseDuration(s); err != nil {
-			return f, fmt.Errorf("interface %q: latency: %v", f.Name, err)
-		}
-	}
-	f.Shaping = shaping.Shaping{Capacity: uint64(num(iv, "capacity")), Latency: lat}
-	if lv := iv.GetAttr("loss"); !lv.IsNull() && lv.IsKnown() {
-		f.Shaping.Loss, _ = lv.AsBigFloat().Float64()
-	}
-	if err := f.Shaping.Validate(); err != nil {
-		return f, fmt.Errorf("interface %q: %v", f.Name, err)
+	if f.Kind == contract.KindVDE && (!filepath.IsAbs(f.VDESocket) || strings.ContainsAny(f.VDESocket, ",\n")) {
+		return f, fmt.Errorf("interface %q: QEMU takes a VDE socket that is an absolute path without a comma, not %q", f.Name, f.VDESocket)
 	}
 	if f.Kind == contract.KindBridge && !f.Shaping.IsZero() {
 		return f, fmt.Errorf("interface %q is shaped and on a bridge: a VM's link is shaped by VDE's wirefilter; put it on a VDE switch (kind = \"vde\")", f.Name)
@@ -346,12 +282,12 @@ func decodeNIC(iv cty.Value) (nic, error) {
 // plumbing says how an interface is attached to the machine: a change to
 // it (or to the MAC, which the guest found it by, or from unshaped to
 // shaped, which puts a wire between) takes a new machine.
-func (f nic) plumbing() string {
-	return fmt.Sprintf("%s|%s|%d|%s|%s|%s|%d|%t", f.Kind, f.VDESocket, f.VDEPort, f.Bridge, f.HostDevice, f.MAC, f.MTU, f.wired())
+func plumbing(f nic) string {
+	return fmt.Sprintf("%s|%s|%d|%s|%s|%s|%d|%t", f.Kind, f.VDESocket, f.VDEPort, f.Bridge, f.HostDevice, f.MAC, f.MTU, wired(f))
 }
 
 // wired reports whether f goes through a wire (a hub and a wirefilter).
-func (f nic) wired() bool { return f.Kind == contract.KindVDE && !f.Shaping.IsZero() }
+func wired(f nic) bool { return f.Kind == contract.KindVDE && !f.Shaping.IsZero() }
 
 // The machine's PCI bus: QEMU's pc machine has one bus of 32 slots; the
 // chipset takes two (host bridge, PIIX3), and every virtio device one.
