@@ -64,7 +64,7 @@ func (p *Provider) createVM(ctx context.Context, m vm, planned cty.Value, runDir
 		return cty.NilVal, fmt.Errorf("removing what an earlier machine %s left: %w", m.Name, err)
 	}
 	dir := vmDir(runDir, m.Name)
-	// Made and filled under MakeDir's hold (no Prune removes them before
+	// Made and filled under one MakeDir hold (no Prune removes them before
 	// something is in them), released before anything can fail.
 	node := m.guestNode()
 	if err := func() error {
@@ -82,9 +82,10 @@ func (p *Provider) createVM(ctx context.Context, m vm, planned cty.Value, runDir
 		if err := node.Write(shareDir(dir)); err != nil {
 			return err
 		}
-		releaseLog, err := providers.MakeDir(logDir(runDir), 0o755)
-		defer releaseLog()
-		if err != nil {
+		// Under the same hold: a second MakeDir would take the read lock
+		// twice, and a Prune waiting between the two (another machine's
+		// create or delete) would deadlock both and every MakeDir after.
+		if err := os.MkdirAll(logDir(runDir), 0o755); err != nil {
 			return err
 		}
 		// QEMU's and the console's logs, made now (0600: what a guest
