@@ -15,9 +15,9 @@ import (
 // Tag is the 9P mount tag of the config share.
 const Tag = "benito-config"
 
-// ExperimentTag is the 9P mount tag of the experiment's config directory
-// (DETER's: hosts, route/NODE, topology.xml), shared read-only into every
-// VM. Init mounts it at ExperimentPath and binds its hosts file over
+// ExperimentTag is the 9P mount tag of what a VM sees of the experiment's
+// config directory: its hosts file, shared read-only (providers/qemu).
+// Init mounts it at ExperimentPath and binds its hosts file over
 // /etc/hosts, which then follows the experiment's as it is rewritten.
 const ExperimentTag = "benito-experiment"
 
