@@ -59,7 +59,7 @@ resource "hello_greeting" "g" {
 }
 
 // run runs the benito binary and returns its exit code and output.
-func runBin(t *testing.T, stdin string, args ...string) result {
+func runBin(t testing.TB, stdin string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(benitoBin, args...)
 	cmd.Stdin = strings.NewReader(stdin)

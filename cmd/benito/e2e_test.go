@@ -25,7 +25,7 @@ import (
 // leftovers lists what experiment name still has on the host: processes
 // started for it, mounts (its nodes' namespace pins), devices carrying its
 // tag, and its run directory.
-func leftovers(t *testing.T, name string) []string {
+func leftovers(t testing.TB, name string) []string {
 	t.Helper()
 	var out []string
 	ps, _ := exec.Command("ps", "-eo", "pid=,stat=,args=").Output()
@@ -96,7 +96,7 @@ func realExperiment(t *testing.T, example string) (dir, name string) {
 
 // leaveNoRoots removes the site's default run and config roots when the
 // test ends, if they did not exist before it and are empty by then.
-func leaveNoRoots(t *testing.T) {
+func leaveNoRoots(t testing.TB) {
 	t.Helper()
 	for _, key := range []string{contract.SiteRunRoot, contract.SiteConfigRoot} {
 		root := model.SiteDefaults[key]
