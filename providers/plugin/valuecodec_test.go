@@ -385,8 +385,8 @@ func TestCodecTakesTypicalValues(t *testing.T) {
 // BenchmarkCodec compares cty's msgpack with this codec, encoding and
 // decoding apart, on two values: "resource", a typical ten-attribute
 // resource value (strings, a number, a bool, a list, a map, an unknown),
-// and "vnode", a vnode as lowering makes it (fourteen attributes and two
-// interfaces of fourteen).
+// and "vnode", a process node as lowering makes it (every vnode attribute,
+// the QEMU ones null, and two interfaces of fourteen).
 //
 //	go test ./providers/plugin -run XXX -bench Codec -benchmem
 func BenchmarkCodec(b *testing.B) {
@@ -455,7 +455,11 @@ func benchValues() []benchValue {
 		})
 	}
 	vnodeTy := contract.ObjectType(contract.VNode)
-	vnode := cty.ObjectVal(map[string]cty.Value{
+	attrs := map[string]cty.Value{}
+	for name, ty := range vnodeTy.AttributeTypes() {
+		attrs[name] = cty.NullVal(ty) // the QEMU node's attributes, unset
+	}
+	for name, v := range map[string]cty.Value{
 		"name": cty.StringVal("n4242"), "type": cty.StringVal("process"), "os": cty.NullVal(cty.String),
 		"image": cty.NullVal(cty.String), "partition": cty.NullVal(cty.String), "ghost": cty.False,
 		"memory": cty.NumberIntVal(512), "cpus": cty.NumberIntVal(1),
@@ -463,6 +467,9 @@ func benchValues() []benchValue {
 		"interfaces": cty.ListVal([]cty.Value{iface(0), iface(1)}),
 		"config_dir": cty.StringVal("/srv/benito/exp/config"), "run_dir": cty.StringVal("/run/benito/exp"),
 		"hosts_file": cty.StringVal("/srv/benito/exp/config/hosts"), "mount_namespace": cty.True, "ip_forward": cty.True,
-	})
+	} {
+		attrs[name] = v
+	}
+	vnode := cty.ObjectVal(attrs)
 	return []benchValue{{"resource", res, resTy}, {"vnode", vnode, vnodeTy}}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -61,8 +62,23 @@ func (p *Provider) guest(ctx context.Context, node string, argv []string, env []
 
 // sh runs a shell script in node's guest (its arguments $1...) and fails
 // unless it exits 0, with its error output.
+//
+// The scripts benito runs so are idempotent (a route replaced, a share
+// mounted unless it is): one whose connection to the agent broke (QEMU
+// resets a client it finds gone, an agent starting anew) is run again, a
+// few times.
 func (p *Provider) sh(ctx context.Context, node, script string, args ...string) (string, error) {
-	r, err := p.guest(ctx, node, append([]string{"/bin/sh", "-c", script, "sh"}, args...), nil, nil)
+	var (
+		r   *qga.Result
+		err error
+	)
+	for try := 1; ; try++ {
+		r, err = p.guest(ctx, node, append([]string{"/bin/sh", "-c", script, "sh"}, args...), nil, nil)
+		if err == nil || try == 3 || !(errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+			break
+		}
+		sleep(ctx, 200*time.Millisecond)
+	}
 	if err != nil {
 		return "", err
 	}
