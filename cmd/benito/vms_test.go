@@ -233,6 +233,9 @@ func TestVMApplyKilled(t *testing.T) {
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
+	// Also when the test fails before the kill: the destroy of
+	// realExperiment's cleanup, which runs after this, needs the lock.
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
 	// Killed once both machines' QEMUs run (they boot for seconds).
 	for deadline := time.Now().Add(2 * time.Minute); ; {
 		if vmProcess(t, runDir, "vm1") != 0 && vmProcess(t, runDir, "vm2") != 0 {
