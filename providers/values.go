@@ -96,6 +96,18 @@ func SiteRoot(req ConfigureRequest, key, defaultRoot string) (root, dir string, 
 	return root, filepath.Join(root, req.Experiment), nil
 }
 
+// ExperimentDirs returns the experiment's run and config directories, as
+// SiteRoot finds each: what a platform provider is configured with.
+func ExperimentDirs(req ConfigureRequest) (runDir, configDir string, diags Diagnostics) {
+	if _, runDir, diags = SiteRoot(req, contract.SiteRunRoot, contract.DefaultRunRoot); diags.HasErrors() {
+		return "", "", diags
+	}
+	if _, configDir, diags = SiteRoot(req, contract.SiteConfigRoot, contract.DefaultConfigRoot); diags.HasErrors() {
+		return "", "", diags
+	}
+	return runDir, configDir, nil
+}
+
 // dirs orders making directories under the roots, and what is made in
 // them right after, against the removal of empty ones when a delete takes
 // an experiment's last resource of a kind: without it, a create can see

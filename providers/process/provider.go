@@ -94,11 +94,7 @@ func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
 }
 
 func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
-	_, runDir, diags := providers.SiteRoot(req, contract.SiteRunRoot, contract.DefaultRunRoot)
-	if diags.HasErrors() {
-		return providers.ConfigureResponse{Diagnostics: diags}
-	}
-	_, configDir, diags := providers.SiteRoot(req, contract.SiteConfigRoot, contract.DefaultConfigRoot)
+	runDir, configDir, diags := providers.ExperimentDirs(req)
 	if diags.HasErrors() {
 		return providers.ConfigureResponse{Diagnostics: diags}
 	}

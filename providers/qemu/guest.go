@@ -479,6 +479,9 @@ func (p *Provider) Exec(ctx context.Context, req providers.ExecRequest) provider
 	if err := p.checkRecorded(req.Type, req.Value); err != nil {
 		return providers.ExecResponse{ExitCode: -1, Diagnostics: providers.RefuseRecorded(req.Address, err)}
 	}
+	if len(req.Args) == 0 {
+		return providers.ExecResponse{ExitCode: -1, Diagnostics: providers.Errorf(req.Address, "No command to run")}
+	}
 	node := str(req.Value, "name")
 	runDir, _, _ := p.config()
 	if !isMachine(recordedProcess(req.Value), vmDir(runDir, node)) {
