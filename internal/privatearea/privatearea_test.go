@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/benito-net/benito/internal/testenv"
 	"github.com/moby/sys/mountinfo"
@@ -343,6 +344,79 @@ func TestRefuses(t *testing.T) {
 			t.Errorf("Create in an existing dir: %v", err)
 		}
 	})
+}
+
+// TestMain serves TestKilled's child: attach a loop device as Create does,
+// say which, and wait to be killed before mounting anything.
+func TestMain(m *testing.M) {
+	if image := os.Getenv("PRIVATEAREA_TEST_ATTACH"); image != "" {
+		dev, err := attachLoop(image)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(dev.Name())
+		time.Sleep(time.Hour)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// TestKilled: a process killed between attaching the loop device and
+// mounting it leaves no loop device (autoclear), and Remove cleans the rest.
+func TestKilled(t *testing.T) {
+	needs(t)
+	dir := areaDir(t, "ct")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	image := filepath.Join(dir, imageName)
+	if err := os.WriteFile(image, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(image, 16<<20); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "PRIVATEAREA_TEST_ATTACH="+image)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line := make([]byte, 64)
+	n, _ := out.Read(line)
+	dev := strings.TrimSpace(string(line[:n]))
+	if !loopDevice.MatchString(dev) {
+		t.Fatalf("child printed %q, want a loop device", line[:n])
+	}
+	if devs, _ := loopsOf(image); len(devs) != 1 || devs[0] != dev {
+		t.Fatalf("loop devices on %s while the child lives: %v, want %s", image, devs, dev)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		devs, err := loopsOf(image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(devs) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v still attached to %s after its process was killed", devs, image)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	checkGone(t, dir)
 }
 
 // TestConcurrent: ten areas made at once each get their own loop device.
