@@ -41,6 +41,10 @@ func template(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
+	// An odd mode, so that a root taking it shows it came from here.
+	if err := os.Chmod(lower, 0o751); err != nil {
+		t.Fatal(err)
+	}
 	return lower
 }
 
@@ -112,6 +116,9 @@ func TestSized(t *testing.T) {
 	}
 	if got, err := Diskspace(dir); got != size || err != nil {
 		t.Errorf("Diskspace = %d, %v; want %d", got, err, size)
+	}
+	if fi, err := os.Stat(a.Root()); err != nil || fi.Mode().Perm() != 0o751 {
+		t.Errorf("root's mode: %v, %v; want the template's, 0751", fi.Mode(), err)
 	}
 	b, err := os.ReadFile(filepath.Join(a.Root(), "etc/hostname"))
 	if err != nil || string(b) != "template\n" {
