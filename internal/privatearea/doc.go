@@ -37,8 +37,9 @@
 //     one of ours (an overlay whose upperdir is ours, an ext4 on a loop
 //     device backed by our image), or when our loop device is mounted
 //     elsewhere; it never unmounts or removes what it did not make.
-//   - Mounted and Usage read the host back: a root that is not mounted, or
-//     a mount that is not ours, shows.
+//   - Mounted, UsageOf and Diskspace read the host back: a root or private
+//     file system that is not mounted, or a mount there that is not ours,
+//     shows.
 //   - A change of diskspace needs a new area: Diskspace reads the current
 //     one back so a caller can see the change. Growing in place (resize2fs
 //     online) needs CAP_SYS_RESOURCE, which a root without it (as in some
