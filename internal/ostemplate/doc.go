@@ -16,9 +16,10 @@
 // before, and character or block devices and FIFOs outside dev/ (those
 // under dev/ are skipped: the container runtime mounts its own /dev, and a
 // device node would otherwise open a host device to the container). Owners
-// (numeric), modes with their setuid, setgid and sticky bits, and the
-// modification times of files and directories are kept, since an OS needs them; extended attributes
-// (file capabilities) are not. Every refusal names the entry and says why.
+// (numeric, when unpacking as root), modes with their setuid, setgid and
+// sticky bits, and the modification times of files and directories are
+// kept, since an OS needs them; extended attributes (file capabilities)
+// are not. Every refusal names the tarball, the entry and why.
 //
 // Cache keeps its trees in a directory of mode 0700, so that the setuid
 // programs of a template are no way up for host users.
