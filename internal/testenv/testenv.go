@@ -91,6 +91,33 @@ func GuestImage(t testing.TB) (kernel, initrd string) {
 	return lines[0], lines[1]
 }
 
+// CTTemplate makes t need the test template of OpenVZ-style containers,
+// which scripts/ct-template builds from Debian's busybox-static (or finds
+// in its cache), and returns the path of its tarball.
+func CTTemplate(t testing.TB) string {
+	t.Helper()
+	Root(t)
+	for _, need := range [][2]string{{"apt-get", "apt"}, {"dpkg-deb", "dpkg"}, {"tar", "tar"}, {"gzip", "gzip"}} {
+		Command(t, need[0], need[1])
+	}
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(filepath.Join(root, "scripts", "ct-template"))
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("scripts/ct-template: %v\n%s", err, stderr.Bytes())
+	}
+	path := strings.TrimSpace(string(out))
+	if strings.Contains(path, "\n") || !filepath.IsAbs(path) {
+		t.Fatalf("scripts/ct-template printed %q, want the path of a tarball", out)
+	}
+	return path
+}
+
 // repoRoot is the directory of benito's go.mod, found from the test's
 // working directory (its package's directory) up.
 func repoRoot() (string, error) {
