@@ -320,19 +320,9 @@ func threadGroup(h Hierarchy) (string, error) {
 func (g Group) Pids() ([]int, error) {
 	var pids []int
 	err := g.walk(func(dir string) error {
-		b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		for _, f := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				pids = append(pids, pid)
-			}
-		}
-		return nil
+		ps, err := readProcs(dir)
+		pids = append(pids, ps...)
+		return err
 	})
 	slices.Sort(pids)
 	return slices.Compact(pids), err

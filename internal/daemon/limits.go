@@ -41,7 +41,9 @@ import (
 //
 // Limits hold for the processes of the group itself and what they fork,
 // not for processes started in groups below it, which have limits of
-// their own or none. Memory a process used before SetLimits moved it into
+// their own or none. A process started while the first SetLimits of its
+// group runs may miss the v1 controller groups: set a group's limits
+// before starting its processes, not beside it. Memory a process used before SetLimits moved it into
 // the v1 memory group stays charged where it was. Swap is not limited:
 // on a host with swap, a group may use swap beyond MemoryBytes.
 //
@@ -419,8 +421,12 @@ func (g Group) moveProcs(to Group) error {
 }
 
 // procs returns the processes in g itself; none when it does not exist.
-func (g Group) procs() ([]int, error) {
-	b, err := os.ReadFile(filepath.Join(g.Dir(), "cgroup.procs"))
+func (g Group) procs() ([]int, error) { return readProcs(g.Dir()) }
+
+// readProcs returns the processes in the group at dir (its cgroup.procs);
+// none when it does not exist.
+func readProcs(dir string) ([]int, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
