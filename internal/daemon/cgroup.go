@@ -45,8 +45,10 @@ type Hierarchy struct {
 // of cgroup v2; /sys/fs/cgroup/unified on a hybrid host, whose unified
 // hierarchy has no controllers but tracks processes all the same), else a
 // v1 hierarchy: systemd's named one, or the pids controller's, or the
-// first mounted. The groups only mark processes: no controller is
-// enabled or limited.
+// first mounted. The groups mark processes; they limit none unless
+// SetLimits is given limits for them (limits.go), which takes the
+// controllers from the unified hierarchy or, where v1 holds them, from
+// their v1 hierarchies.
 var HostHierarchy = sync.OnceValues(func() (Hierarchy, error) {
 	ms, err := mountinfo.GetMounts(cgroupMounts)
 	if err != nil {
@@ -193,7 +195,9 @@ func (g Group) make() error {
 }
 
 // start starts cmd (not yet started) with its process born in g, or
-// where benito runs when g is zero.
+// where benito runs when g is zero. Where SetLimits made controller
+// groups for g on v1 hierarchies (LimitGroups), the process is born in
+// them too.
 func (g Group) start(cmd *exec.Cmd) error {
 	if g.IsZero() {
 		return cmd.Start()
@@ -206,10 +210,18 @@ func (g Group) start(cmd *exec.Cmd) error {
 		if err = g.make(); err != nil {
 			return err
 		}
+		var join []Group
+		if join, err = g.limitGroupsMade(); err != nil {
+			return err
+		}
 		if g.h.V2 {
-			err = g.startV2(cmd)
+			if len(join) == 0 {
+				err = g.startV2(cmd)
+			} else {
+				err = startOnThread(join, func() error { return g.startV2(cmd) })
+			}
 		} else {
-			err = g.startV1(cmd)
+			err = startOnThread(append([]Group{g}, join...), cmd.Start)
 		}
 		// A group removed between its making and the start (a prune of
 		// an empty one) is made again.
@@ -218,6 +230,22 @@ func (g Group) start(cmd *exec.Cmd) error {
 		}
 	}
 	return err
+}
+
+// limitGroupsMade returns those of g's LimitGroups that exist: the ones
+// SetLimits made.
+func (g Group) limitGroupsMade() ([]Group, error) {
+	lgs, err := g.LimitGroups()
+	if err != nil {
+		return nil, err
+	}
+	var made []Group
+	for _, lg := range lgs {
+		if lg.Exists() {
+			made = append(made, lg)
+		}
+	}
+	return made, nil
 }
 
 // startV2 starts cmd with clone3(CLONE_INTO_CGROUP): the process is in the
@@ -232,31 +260,39 @@ func (g Group) startV2(cmd *exec.Cmd) error {
 	return cmd.Start()
 }
 
-// startV1 starts cmd from a thread moved into the group (v1 groups hold
-// threads; a child is born in its forking thread's groups), and moves the
-// thread back. A thread that cannot be moved back is not given back to
-// Go: its goroutine ends locked, and Go ends the thread.
-func (g Group) startV1(cmd *exec.Cmd) error {
+// startOnThread calls start (which forks) from a thread moved into the
+// groups gs, each of a v1 hierarchy (v1 groups hold threads; a child is
+// born in its forking thread's groups), and moves the thread back. A
+// thread that cannot be moved back is not given back to Go: its
+// goroutine ends locked, and Go ends the thread.
+func startOnThread(gs []Group, start func() error) error {
 	var err error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		runtime.LockOSThread()
-		var orig string
-		if orig, err = threadGroup(g.h); err != nil {
+		tid := []byte(strconv.Itoa(unix.Gettid()))
+		var back []string // tasks files to move the thread back by
+		defer func() {
+			for _, f := range back {
+				if os.WriteFile(f, tid, 0) != nil {
+					return
+				}
+			}
 			runtime.UnlockOSThread()
-			return
+		}()
+		for _, g := range gs {
+			var orig string
+			if orig, err = threadGroup(g.h); err != nil {
+				return
+			}
+			if err = os.WriteFile(filepath.Join(g.Dir(), "tasks"), tid, 0); err != nil {
+				err = fmt.Errorf("moving a thread into %s: %w", g, err)
+				return
+			}
+			back = append(back, filepath.Join(g.h.Mount, orig, "tasks"))
 		}
-		tid := strconv.Itoa(unix.Gettid())
-		if err = os.WriteFile(filepath.Join(g.Dir(), "tasks"), []byte(tid), 0); err != nil {
-			runtime.UnlockOSThread()
-			err = fmt.Errorf("moving a thread into %s: %w", g, err)
-			return
-		}
-		err = cmd.Start()
-		if os.WriteFile(filepath.Join(g.h.Mount, orig, "tasks"), []byte(tid), 0) == nil {
-			runtime.UnlockOSThread()
-		}
+		err = start()
 	}()
 	<-done
 	return err
@@ -284,19 +320,9 @@ func threadGroup(h Hierarchy) (string, error) {
 func (g Group) Pids() ([]int, error) {
 	var pids []int
 	err := g.walk(func(dir string) error {
-		b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		for _, f := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				pids = append(pids, pid)
-			}
-		}
-		return nil
+		ps, err := readProcs(dir)
+		pids = append(pids, ps...)
+		return err
 	})
 	slices.Sort(pids)
 	return slices.Compact(pids), err
@@ -323,15 +349,21 @@ func (g Group) walk(fn func(dir string) error) error {
 	return err
 }
 
-// Kill kills (SIGKILL) every process in g and the groups below it, waits
-// up to timeout for them to be gone, and removes the groups. A group that
-// does not exist is no error.
+// Kill kills (SIGKILL) every process in g and the groups below it, and in
+// its controller groups (LimitGroups), waits up to timeout for them to be
+// gone, and removes the groups. A group that does not exist is no error.
 func (g Group) Kill(timeout time.Duration) error {
-	if !g.Exists() {
+	all, err := g.withLimitGroups()
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(all, Group.Exists) {
 		return nil
 	}
-	if err := g.killProcs(timeout); err != nil {
-		return err
+	for _, a := range all {
+		if err := a.killProcs(timeout); err != nil {
+			return err
+		}
 	}
 	// A process killed whose parent is gone (benito was killed) stays in
 	// the group as a zombie until init reaps it, which some inits do
@@ -421,9 +453,33 @@ func groupOf(pid int, h Hierarchy) (string, bool) {
 // gives it), for messages and tests.
 func GroupOf(pid int, h Hierarchy) (string, bool) { return groupOf(pid, h) }
 
-// Remove removes g and the groups below it, deepest first. It fails on a
-// group that still holds a process; one already gone is no error.
+// withLimitGroups returns g and its LimitGroups.
+func (g Group) withLimitGroups() ([]Group, error) {
+	lgs, err := g.LimitGroups()
+	if err != nil {
+		return nil, fmt.Errorf("the controller groups of %s: %w", g, err)
+	}
+	return append([]Group{g}, lgs...), nil
+}
+
+// Remove removes g and the groups below it, deepest first, and so its
+// controller groups (LimitGroups). It fails on a group that still holds a
+// process; one already gone is no error.
 func (g Group) Remove() error {
+	all, err := g.withLimitGroups()
+	if err != nil {
+		return err
+	}
+	for _, a := range all {
+		if err := a.remove(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// remove removes g and the groups below it, deepest first.
+func (g Group) remove() error {
 	var dirs []string
 	if err := g.walk(func(dir string) error { dirs = append(dirs, dir); return nil }); err != nil {
 		return err
@@ -438,8 +494,19 @@ func (g Group) Remove() error {
 
 // Prune removes g and then each of its parents up to (not including) the
 // hierarchy's root, as long as they are empty: no process, no group
-// below. It stops, without error, at the first that is not.
+// below. It stops, without error, at the first that is not. It prunes
+// g's controller groups (LimitGroups) so too.
 func (g Group) Prune() {
+	all, err := g.withLimitGroups()
+	if err != nil {
+		all = []Group{g}
+	}
+	for _, a := range all {
+		a.prune()
+	}
+}
+
+func (g Group) prune() {
 	for p := g.path; p != "" && p != "."; p = filepath.Dir(p) {
 		if err := unix.Rmdir(filepath.Join(g.h.Mount, p)); err != nil && !errors.Is(err, unix.ENOENT) {
 			return
