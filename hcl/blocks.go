@@ -409,6 +409,7 @@ func (e *evaluator) evalVNode(b *block) {
 			}
 		}
 		e.qemu(in.ctx, at, vn)
+		e.openvz(in.ctx, at, vn, b, i)
 		for j, n := range forwards {
 			if f := e.forward(in.ctx, n, vn, b, i, j); f != nil {
 				vn.Forwards = append(vn.Forwards, f)
@@ -730,6 +731,133 @@ func (e *evaluator) qemu(ctx *hcl.EvalContext, at map[string]*hclsyntax.Attribut
 			}
 		}
 	}
+}
+
+// ctidRec keeps what the experiment-wide check of ctids needs.
+type ctidRec struct {
+	origin
+	node *model.VNode
+	rng  hcl.Range // the ctid's value
+}
+
+// openvz reads the attributes that configure an OpenVZ container. Any
+// node may set them, as with qemu: the platforms that are not containers
+// refuse them at plan. ostemplate is vzctl's word for image, which it
+// sets: one concept, one attribute of the contract.
+func (e *evaluator) openvz(ctx *hcl.EvalContext, at map[string]*hclsyntax.Attribute, vn *model.VNode, b *block, inst int) {
+	if a := at["ostemplate"]; a != nil {
+		if img := at[model.AttrImage]; img != nil {
+			e.errorf(a.NameRange, "Both ostemplate and image",
+				"%s sets ostemplate, and image at %s: ostemplate is OpenVZ's name for image, and a node has one. Remove one of them.",
+				nodeAddr(vn), rangeString(img.NameRange))
+		} else if v, sensitive, ok := e.secret(ctx, at, "ostemplate", cty.String); ok {
+			vn.Image = v.AsString()
+			markSensitive(vn, model.AttrImage, sensitive)
+		}
+	}
+	if n, ok := e.integer(ctx, at, "ctid", contract.MinCTID, contract.MaxCTID); ok {
+		vn.CTID = n
+		e.ctids = append(e.ctids, &ctidRec{origin: origin{b: b, inst: inst}, node: vn, rng: at["ctid"].Expr.Range()})
+	}
+	if v, a, ok := e.get(ctx, at, "diskspace", cty.DynamicPseudoType); ok {
+		vn.Diskspace = e.diskspace(v, a)
+	}
+	if v, a, ok := e.get(ctx, at, "nameserver", cty.DynamicPseudoType); ok {
+		vn.Nameservers = e.nameservers(v, a)
+	}
+	if v, a, ok := e.get(ctx, at, "init", cty.List(cty.String)); ok {
+		argv, complete := listStrings(v)
+		if err := contract.CheckInit(argv); err != nil || !complete {
+			if err == nil {
+				err = fmt.Errorf("an argument of init is null")
+			}
+			e.errorf(a.Expr.Range(), "Invalid init", "%s: %v. init is the container's PID 1 and its arguments, such as [\"/bin/busybox\", \"init\"].", nodeAddr(vn), err)
+		} else {
+			vn.Init = argv
+		}
+	}
+}
+
+// diskspace reads a diskspace: a string as vzctl writes it ("2G") or a
+// whole number of bytes; 0 when it is not one, which has been reported.
+func (e *evaluator) diskspace(v cty.Value, a *hclsyntax.Attribute) int64 {
+	var n int64
+	switch {
+	case v.Type() == cty.String:
+		var err error
+		if n, err = contract.ParseDiskspace(v.AsString()); err != nil {
+			e.errorf(a.Expr.Range(), "Invalid diskspace", "%v.", err)
+			return 0
+		}
+	case v.Type() == cty.Number:
+		var whole bool
+		if n, whole = wholeNumber(v); !whole || n < 0 {
+			e.errorf(a.Expr.Range(), "Invalid diskspace", "diskspace %s is not a whole number of bytes: give one, or a size such as \"2G\".", show(v))
+			return 0
+		}
+	default:
+		e.errorf(a.Expr.Range(), "Invalid diskspace", "diskspace must be a size such as \"2G\" or a number of bytes, not %s.", describe(v))
+		return 0
+	}
+	if err := contract.CheckDiskspace(n); err != nil {
+		e.errorf(a.Expr.Range(), "Invalid diskspace", "%v.", err)
+		return 0
+	}
+	return n
+}
+
+// nameservers reads nameserver: one address or a list of them, each an
+// IP literal; nil when it is not that, which has been reported.
+func (e *evaluator) nameservers(v cty.Value, a *hclsyntax.Attribute) []string {
+	var ss []string
+	complete := true
+	switch {
+	case v.Type() == cty.String:
+		ss = []string{v.AsString()}
+	case v.Type().IsListType() || v.Type().IsTupleType():
+		lv, err := convert.Convert(v, cty.List(cty.String))
+		if err != nil {
+			e.errorf(a.Expr.Range(), "Invalid nameserver", "nameserver must be an address or a list of addresses: %s.", err)
+			return nil
+		}
+		ss, complete = listStrings(lv)
+	default:
+		e.errorf(a.Expr.Range(), "Invalid nameserver", "nameserver must be an address such as \"192.0.2.53\" or a list of them, not %s.", describe(v))
+		return nil
+	}
+	if !complete {
+		e.errorf(a.Expr.Range(), "Invalid nameserver", "An entry of nameserver is null: give addresses such as \"192.0.2.53\".")
+		return nil
+	}
+	if len(ss) == 0 {
+		e.errorf(a.Expr.Range(), "Invalid nameserver", "nameserver is an empty list: give at least one address, or remove it to keep the template's /etc/resolv.conf.")
+		return nil
+	}
+	for i, s := range ss {
+		if err := contract.CheckNameserver(s); err != nil {
+			e.errorf(a.Expr.Range(), "Invalid nameserver", "%v.", err)
+			return nil
+		}
+		if j := slices.Index(ss[:i], s); j >= 0 {
+			e.errorf(a.Expr.Range(), "Invalid nameserver", "nameserver %q is listed twice.", s)
+			return nil
+		}
+	}
+	return ss
+}
+
+// listStrings returns the elements of a known list of strings; complete
+// is false when one is null.
+func listStrings(v cty.Value) (ss []string, complete bool) {
+	complete = true
+	for _, el := range v.AsValueSlice() {
+		if el.IsNull() {
+			complete = false
+			continue
+		}
+		ss = append(ss, el.AsString())
+	}
+	return ss, complete
 }
 
 // oneOf reads a string attribute that must be one of values, suggesting

@@ -20,6 +20,7 @@ func (e *evaluator) check() {
 	e.checkNames()
 	e.checkInterfaces()
 	e.checkForwards()
+	e.checkCTIDs()
 	e.checkRoutes()
 	e.checkTaps()
 	e.checkResources()
@@ -231,6 +232,31 @@ func (e *evaluator) checkForwards() {
 			break
 		}
 		seen[k] = append(seen[k], r)
+	}
+}
+
+// checkCTIDs reports two nodes with one ctid: a container id names one
+// container on the host. The later declaration gets the error.
+func (e *evaluator) checkCTIDs() {
+	recs := e.ctids
+	if len(recs) < 2 {
+		return
+	}
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].before(recs[j].origin) })
+	seen := make(map[int64]*ctidRec, len(recs))
+	for _, r := range recs {
+		prev, dup := seen[r.node.CTID]
+		if !dup {
+			seen[r.node.CTID] = r
+			continue
+		}
+		hint := "Pick another ctid, or remove it to have one derived."
+		if prev.b == r.b {
+			hint = "Every instance of the block has the same ctid: derive it from the instance, as in ctid = 101 + count.index, or remove it to have one derived."
+		}
+		e.errorf(r.rng, "Duplicate ctid",
+			"%s has ctid %d, and so has %s, declared at %s: a container id names one container. %s",
+			nodeAddr(r.node), r.node.CTID, nodeAddr(prev.node), rangeString(prev.rng), hint)
 	}
 }
 

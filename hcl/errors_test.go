@@ -504,6 +504,56 @@ func TestErrors(t *testing.T) {
 			want: []string{"main.hcl:8: Sensitive value not allowed"},
 		},
 		{
+			name:   "ctid reserved or too large",
+			src:    exp + "vnode \"a\" {\n  ctid = 100\n}\nvnode \"b\" {\n  ctid = 2147483645\n}\nvnode \"c\" {\n  ctid = 101.5\n}",
+			want:   []string{"main.hcl:3: Invalid ctid", "main.hcl:6: Invalid ctid", "main.hcl:9: Invalid ctid"},
+			detail: "ctid must be a whole number from 101 to 2147483644, not 100.",
+		},
+		{
+			name:   "one ctid for two nodes",
+			src:    exp + "vnode \"a\" {\n  ctid = 101\n}\nvnode \"b\" {\n  ctid = 102\n}\nvnode \"c\" {\n  ctid = 101\n}",
+			want:   []string{"main.hcl:9: Duplicate ctid"},
+			detail: "main.hcl:3,10: a container id names one container",
+		},
+		{
+			name:   "every instance has one ctid",
+			src:    exp + "vnode \"a\" {\n  count = 2\n  ctid = 101\n}",
+			want:   []string{"main.hcl:4: Duplicate ctid"},
+			detail: "ctid = 101 + count.index",
+		},
+		{
+			name: "diskspace not vzctl's form",
+			src: exp + "vnode \"a\" {\n  diskspace = \"2g\"\n}\nvnode \"b\" {\n  diskspace = \"1G:2G\"\n}\nvnode \"c\" {\n  diskspace = \"1.5G\"\n}\n" +
+				"vnode \"d\" {\n  diskspace = 1.5\n}\nvnode \"e\" {\n  diskspace = true\n}",
+			want:   []string{"main.hcl:3: Invalid diskspace", "main.hcl:6: Invalid diskspace", "main.hcl:9: Invalid diskspace", "main.hcl:12: Invalid diskspace", "main.hcl:15: Invalid diskspace"},
+			detail: "upper case",
+		},
+		{
+			name:   "diskspace too small or not in blocks",
+			src:    exp + "vnode \"a\" {\n  diskspace = \"4M\"\n}\nvnode \"b\" {\n  diskspace = 8388609\n}\nvnode \"c\" {\n  diskspace = \"100K\"\n}",
+			want:   []string{"main.hcl:3: Invalid diskspace", "main.hcl:6: Invalid diskspace", "main.hcl:9: Invalid diskspace"},
+			detail: "at least 8388608 (8M) and a multiple of 4096",
+		},
+		{
+			name: "nameserver not an address",
+			src: exp + "vnode \"a\" {\n  nameserver = \"ns.example\"\n}\nvnode \"b\" {\n  nameserver = [\"192.0.2.53\", \"192.0.2.53:53\"]\n}\n" +
+				"vnode \"c\" {\n  nameserver = []\n}\nvnode \"d\" {\n  nameserver = [\"192.0.2.1\", \"192.0.2.1\"]\n}\nvnode \"e\" {\n  nameserver = 53\n}",
+			want:   []string{"main.hcl:3: Invalid nameserver", "main.hcl:6: Invalid nameserver", "main.hcl:9: Invalid nameserver", "main.hcl:12: Invalid nameserver", "main.hcl:15: Invalid nameserver"},
+			detail: `nameserver "ns.example" is not an IP address`,
+		},
+		{
+			name:   "init empty or relative",
+			src:    exp + "vnode \"a\" {\n  init = [\"init\"]\n}\nvnode \"b\" {\n  init = []\n}\nvnode \"c\" {\n  init = [\"/sbin/init\", \"\"]\n}\nvnode \"d\" {\n  init = \"/sbin/init\"\n}",
+			want:   []string{"main.hcl:3: Invalid init", "main.hcl:6: Invalid init", "main.hcl:9: Invalid init", "main.hcl:12: Incorrect attribute value type"},
+			detail: `init's program "init" is not an absolute path`,
+		},
+		{
+			name:   "ostemplate and image",
+			src:    exp + "vnode \"a\" {\n  image = \"x.tar.gz\"\n  ostemplate = \"y.tar.gz\"\n}",
+			want:   []string{"main.hcl:4: Both ostemplate and image"},
+			detail: "main.hcl:3,3: ostemplate is OpenVZ's name for image",
+		},
+		{
 			name: "invalid type",
 			src:  exp + "vnode \"a\" {\n  type = \"q e m u\"\n}",
 			want: []string{"main.hcl:3: Invalid type"},

@@ -41,8 +41,11 @@ type evaluator struct {
 	// forwards are every node's forward blocks, for the experiment-wide
 	// check that no two bind one host port.
 	forwards []*forwardRec
-	routes   []*routeRec
-	taps     []*tapRec
+	// ctids are the nodes that set a ctid, for the experiment-wide check
+	// that no two have one.
+	ctids  []*ctidRec
+	routes []*routeRec
+	taps   []*tapRec
 }
 
 // instRec is one instance of a block, for the uniqueness of host names.
@@ -183,6 +186,7 @@ func (e *evaluator) evalVNodes(bs []*block) {
 		e.insts[kindVNode] = append(e.insts[kindVNode], w.insts[kindVNode]...)
 		e.ifaces = append(e.ifaces, w.ifaces...)
 		e.forwards = append(e.forwards, w.forwards...)
+		e.ctids = append(e.ctids, w.ctids...)
 		e.routes = append(e.routes, w.routes...)
 	}
 }

@@ -1,6 +1,7 @@
 package hcl
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -544,13 +545,43 @@ var qemuSpecs = []*AttributeSpec{{
 	Example: `guest_config = "cloud-init"`,
 }}
 
+// openvzSpecs are a vnode's attributes that configure an OpenVZ
+// container, named as vzctl's options.
+var openvzSpecs = []*AttributeSpec{{
+	Name: "ostemplate", Type: "string", Default: "the platform's (the site's template)",
+	Description: "OpenVZ nodes: the OS template, vzctl's name for `image`, which it sets: a node sets one or the other, " +
+		"not both (TopDL's `containers:openvz_template` is `image` too).",
+	Example: `ostemplate = "/var/lib/benito/templates/debian-12.tar.gz"`,
+}, {
+	Name: "ctid", Type: "number", Default: "derived by the provider",
+	Description: fmt.Sprintf("OpenVZ nodes: the container's id, as vzctl's CTID, from %d to %d "+
+		"(vzctl reserves 0 to 100); no two nodes of the experiment may have one id.", contract.MinCTID, contract.MaxCTID),
+	Example: `ctid = 101`,
+}, {
+	Name: "diskspace", Type: "string or number", Default: "no limit",
+	Description: "OpenVZ nodes: the most the container may write to its private area, as vzctl writes it: " +
+		"a whole number followed by `K`, `M`, `G` or `T` (powers of 1024, upper case), such as `\"2G\"`, or a number of bytes. " +
+		"At least `\"8M\"` and a multiple of 4096 bytes (the block of the file system that holds the writes); " +
+		"vzctl's `soft:hard` pair is not taken.",
+	Example: `diskspace = "2G"`,
+}, {
+	Name: "nameserver", Type: "string or list(string)", Default: "the template's `/etc/resolv.conf`",
+	Description: "OpenVZ nodes: the name servers of the container's `/etc/resolv.conf`, IPv4 or IPv6 addresses, in order (vzctl's `--nameserver`).",
+	Example:     `nameserver = ["192.0.2.53", "2001:db8::53"]`,
+}, {
+	Name: "init", Type: "list(string)", Default: "the template's `/sbin/init`",
+	Description: "OpenVZ nodes: the container's PID 1 and its arguments; the program is an absolute path inside the container, and no argument is empty.",
+	Example:     `init = ["/bin/busybox", "init"]`,
+}}
+
 var vnodeSpec = &BlockSpec{
 	Type:    kindVNode,
 	Labels:  []string{"name"},
 	Summary: "A virtual node: a process with its own network stack, a container or a virtual machine, by its `type`.",
 	Description: "The provider named by `type` creates it (`process` in this release; a third party's type when its provider " +
 		"is required). Its routes, mounts and startup command live inside it: when the node is created anew, they are too. " +
-		"The attributes and blocks marked \"QEMU nodes\" configure a QEMU machine; a process node refuses them at plan.",
+		"The attributes and blocks marked \"QEMU nodes\" configure a QEMU machine; a process node refuses them at plan. " +
+		"Those marked \"OpenVZ nodes\" configure an OpenVZ container; a process or QEMU node refuses them at plan.",
 	Attributes: attrs([]*AttributeSpec{{
 		Name: "type", Type: "string", Default: "the site's `default_type` (`\"" + model.SiteDefaults[model.SiteDefaultType] + "\"`)",
 		Description: "The platform: `\"process\"` (a process in its own namespaces), DETER's `\"qemu\"` (a virtual machine) and `\"openvz\"` (no provider in this release: plan says so), or a third-party provider's name.",
@@ -565,7 +596,7 @@ var vnodeSpec = &BlockSpec{
 		Example:     `os = "Linux"`,
 	}, {
 		Name: "image", Type: "string", Default: "the platform's (the site's template or image)",
-		Description: "A disk image or OS template for the node's provider (DETER's `openvz_template`).",
+		Description: "A disk image or OS template for the node's provider (DETER's `openvz_template`); an OpenVZ node may call it `ostemplate`.",
 		Example:     `image = "ubuntu-22.04"`,
 	}, {
 		Name: "partition", Type: "string", Default: "this host",
@@ -587,7 +618,7 @@ var vnodeSpec = &BlockSpec{
 		Name: "attributes", Type: "map(string)", Default: "`{}`",
 		Description: "Other settings, carried through to the node's provider untouched (TopDL's computer attributes land here).",
 		Example:     `attributes = { "containers:openvz_diskspace" = "2G" }`,
-	}}, qemuSpecs, metaSpecs),
+	}}, qemuSpecs, openvzSpecs, metaSpecs),
 	Blocks: []*BlockSpec{interfaceSpec, nodeRouteSpec, mountSpec, forwardSpec},
 	Value: "an object with `name`, `type` and `interface`, a map from interface name to `name`, `switch`, `ip4_address`, " +
 		"`ip4_netmask`, `ip4_prefix` (`\"10.0.1.10/24\"`) and `mac_address` (derived unless set).",

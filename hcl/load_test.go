@@ -554,3 +554,80 @@ func TestForwardClashAcrossWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenVZSettings: a node's OpenVZ settings reach the model as the
+// contract has them: ostemplate as image (sensitive when its value is),
+// diskspace in bytes from vzctl's form or a number, nameserver from one
+// address or a list, in order; a node that sets none has none.
+func TestOpenVZSettings(t *testing.T) {
+	exp := mustLoad(t, `experiment "t" {}
+variable "tpl" {
+  default   = "/srv/templates/secret.tar.gz"
+  sensitive = true
+}
+vnode "a" {
+  type       = "openvz"
+  ostemplate = "/srv/templates/debian.tar.gz"
+  ctid       = 101
+  diskspace  = "2G"
+  nameserver = "192.0.2.53"
+  init       = ["/bin/busybox", "init"]
+}
+vnode "b" {
+  type       = "openvz"
+  ostemplate = var.tpl
+  ctid       = 2147483644
+  diskspace  = 8388608
+  nameserver = ["2001:db8::53", "192.0.2.53"]
+}
+vnode "c" {
+  image = "/srv/templates/debian.tar.gz"
+}
+`, Options{})
+	type got struct {
+		Image       string
+		Sensitive   map[string]bool
+		CTID        int64
+		Diskspace   int64
+		Nameservers []string
+		Init        []string
+	}
+	var gots []got
+	for _, vn := range exp.VNodes {
+		gots = append(gots, got{vn.Image, vn.Sensitive, vn.CTID, vn.Diskspace, vn.Nameservers, vn.Init})
+	}
+	want := []got{
+		{Image: "/srv/templates/debian.tar.gz", CTID: 101, Diskspace: 2 << 30, Nameservers: []string{"192.0.2.53"}, Init: []string{"/bin/busybox", "init"}},
+		{Image: "/srv/templates/secret.tar.gz", Sensitive: map[string]bool{model.AttrImage: true}, CTID: 2147483644, Diskspace: 8 << 20, Nameservers: []string{"2001:db8::53", "192.0.2.53"}},
+		{Image: "/srv/templates/debian.tar.gz"},
+	}
+	if diff := cmp.Diff(want, gots); diff != "" {
+		t.Errorf("nodes (-want +got):\n%s", diff)
+	}
+}
+
+// TestCTIDClashAcrossWorkers: vnodes enough to be evaluated by several
+// workers still have their ctids checked against each other's, the error
+// on the later declaration, whatever the scheduling.
+func TestCTIDClashAcrossWorkers(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("experiment \"big\" {}\n")
+	const n = 4 * chunkMin
+	for i := 0; i < n; i++ {
+		ctid := 1000 + i
+		if i == n-1 {
+			ctid = 1000 // n0's
+		}
+		fmt.Fprintf(&b, "vnode \"n%d\" {\n  ctid = %d\n}\n", i, ctid)
+	}
+	for range 3 {
+		cfg, diags := loadSrc(t, b.String(), Options{})
+		want := []string{fmt.Sprintf("main.hcl:%d: Duplicate ctid", 2+3*(n-1)+1)}
+		if diff := cmp.Diff(want, errorLines(diags)); diff != "" {
+			t.Fatalf("errors (-want +got):\n%s\n%s", diff, diagText(cfg, diags))
+		}
+		if d := firstError(diags).Detail; !strings.Contains(d, "and so has vnode.n0") {
+			t.Errorf("the error does not name vnode.n0: %s", d)
+		}
+	}
+}

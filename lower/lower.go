@@ -514,6 +514,10 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, []hostDevice, hcl.Dia
 			"kernel_args":     optString(n.KernelArgs),
 			"guest_config":    optString(n.GuestConfig),
 			"forwards":        forwards(n.Forwards),
+			"ctid":            optInt(n.CTID),
+			"diskspace":       optInt(n.Diskspace),
+			"nameservers":     optStrings(n.Nameservers),
+			"init":            optStrings(n.Init),
 		}),
 		DependsOn: dedupe(deps),
 		DeclRange: n.DeclRange,
@@ -739,6 +743,19 @@ func optString(s string) cty.Value {
 		return cty.NullVal(cty.String)
 	}
 	return cty.StringVal(s)
+}
+
+// optStrings is a list of strings, or null when there are none, as the
+// optional lists of the contract (optList).
+func optStrings(ss []string) cty.Value {
+	if len(ss) == 0 {
+		return cty.NullVal(cty.List(cty.String))
+	}
+	vals := make([]cty.Value, len(ss))
+	for i, s := range ss {
+		vals[i] = cty.StringVal(s)
+	}
+	return cty.ListVal(vals)
 }
 
 func optInt(n int64) cty.Value {

@@ -512,3 +512,39 @@ func TestQEMUAttributes(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenVZAttributes: a node's OpenVZ settings reach its vnode as the
+// contract has them, lists in order; a node that sets none has them null
+// (not zero, not empty lists).
+func TestOpenVZAttributes(t *testing.T) {
+	exp := experiment("a", "b")
+	a := exp.VNodes[0]
+	a.Type = contract.NodeOpenVZ
+	a.Image = "/srv/templates/debian.tar.gz"
+	a.CTID, a.Diskspace = 101, 2<<30
+	a.Nameservers = []string{"192.0.2.53", "2001:db8::53"}
+	a.Init = []string{"/bin/busybox", "init"}
+	g := lowerOK(t, exp, nil)
+
+	cfg := g.Get(addrs.Resource{Type: contract.VNode, Name: "a"}).Config
+	for attr, want := range map[string]cty.Value{
+		"image":       cty.StringVal("/srv/templates/debian.tar.gz"),
+		"ctid":        cty.NumberIntVal(101),
+		"diskspace":   cty.NumberIntVal(2 << 30),
+		"nameservers": cty.ListVal([]cty.Value{cty.StringVal("192.0.2.53"), cty.StringVal("2001:db8::53")}),
+		"init":        cty.ListVal([]cty.Value{cty.StringVal("/bin/busybox"), cty.StringVal("init")}),
+	} {
+		if got := cfg.GetAttr(attr); !got.RawEquals(want) {
+			t.Errorf("%s = %#v, want %#v", attr, got, want)
+		}
+	}
+	if !cfg.Type().Equals(contract.ObjectType(contract.VNode)) {
+		t.Errorf("the vnode's configuration is not the contract's type: %#v", cfg.Type())
+	}
+	b := g.Get(addrs.Resource{Type: contract.VNode, Name: "b"}).Config
+	for _, attr := range contract.OpenVZAttributes {
+		if v := b.GetAttr(attr.Attribute); !v.IsNull() {
+			t.Errorf("node b: %s = %#v, want null", attr.Attribute, v)
+		}
+	}
+}

@@ -136,6 +136,16 @@ type VNode struct {
 	// Forwards are host ports forwarded to the guest, sorted by
 	// CompareForwards; no two of the experiment clash (Forward.Clashes).
 	Forwards []*Forward
+
+	// Settings of an OpenVZ container, as vzctl names them; zero or nil
+	// means unset (the provider's default). Package hcl checks them with
+	// contract's CheckCTID, CheckDiskspace, CheckNameserver and CheckInit,
+	// and that no two nodes of the experiment have one CTID. A container's
+	// template is Image (the language's ostemplate).
+	CTID        int64    // vzctl's container id
+	Diskspace   int64    // bytes
+	Nameservers []string // IP literals, in order
+	Init        []string // PID 1 and its arguments
 	// Sensitive holds the attributes (AttrStartup, AttrOS, ...) whose value
 	// was derived from a sensitive variable; nil when none was.
 	Sensitive map[string]bool

@@ -178,6 +178,10 @@ func (e *env) nodeConfig(name string, mountNS bool, ifs ...ifc) cty.Value {
 		"kernel_args":     cty.NullVal(cty.String),
 		"guest_config":    cty.NullVal(cty.String),
 		"forwards":        cty.NullVal(cty.List(contract.Forward)),
+		"ctid":            cty.NullVal(cty.Number),
+		"diskspace":       cty.NullVal(cty.Number),
+		"nameservers":     cty.NullVal(cty.List(cty.String)),
+		"init":            cty.NullVal(cty.List(cty.String)),
 	})
 }
 

@@ -150,6 +150,7 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 						a, str(r.Config, "name"), Name, what, contract.NodeQEMU)
 				}
 			}
+			diags = append(diags, providers.RefuseOpenVZ(r.Address, r.Config, Name)...)
 			if str(r.Config, "name") == "" || str(r.Config, "run_dir") == "" {
 				bad(nil, "Incomplete process node", "A process node needs a name and a run_dir.")
 			}

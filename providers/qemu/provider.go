@@ -135,6 +135,7 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 			if t := str(r.Config, "type"); t != Name {
 				bad(cty.GetAttrPath("type"), "Wrong node type", "The qemu provider serves nodes of type %q, not %q.", Name, t)
 			}
+			diags = append(diags, providers.RefuseOpenVZ(r.Address, r.Config, Name)...)
 			if str(r.Config, "run_dir") == "" || str(r.Config, "config_dir") == "" {
 				bad(nil, "Incomplete QEMU node", "A QEMU node needs a run_dir and a config_dir.")
 			}
