@@ -102,5 +102,5 @@
 // failed is seen as unknown by the blocks that refer to it, which then stay
 // silent: one mistake gives one error. Checks that need the whole
 // experiment (unique host names, addresses per switch, gateways, host
-// ports that forwards bind) run last.
+// ports that forwards bind, containers' ctids) run last.
 package hcl

@@ -17,17 +17,7 @@ import (
 // against a prior with them null replaces nothing. Nothing here touches
 // the host.
 func TestOpenVZSettingsRefused(t *testing.T) {
-	p := New()
-	root := t.TempDir()
-	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "t", Site: map[string]string{contract.SiteRunRoot: root}}).Diagnostics; d.HasErrors() {
-		t.Fatal(d.Err())
-	}
-	e := &env{t: t, p: p, runDir: root + "/t"}
-	rs := p.schema.ResourceTypes[contract.VNode]
-	validate := func(cfg cty.Value) providers.Diagnostics {
-		t.Helper()
-		return p.ValidateResources(context.Background(), providers.ValidateResourcesRequest{Resources: []providers.ValidateResource{{Address: "vnode.a", Type: contract.VNode, Config: conform(rs, cfg)}}}).Diagnostics
-	}
+	p, e, rs, validate := refusing(t)
 	base := e.nodeConfig("a", false)
 	if d := validate(base); d.HasErrors() {
 		t.Fatalf("a process node without OpenVZ settings: %v", d.Err())

@@ -16,17 +16,7 @@ import (
 // and a change of them alone updates the node in place, never replaces
 // it. Nothing here touches the host.
 func TestQEMUSettingsRefused(t *testing.T) {
-	p := New()
-	root := t.TempDir()
-	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "t", Site: map[string]string{contract.SiteRunRoot: root}}).Diagnostics; d.HasErrors() {
-		t.Fatal(d.Err())
-	}
-	e := &env{t: t, p: p, runDir: root + "/t"}
-	rs := p.schema.ResourceTypes[contract.VNode]
-	validate := func(cfg cty.Value) providers.Diagnostics {
-		t.Helper()
-		return p.ValidateResources(context.Background(), providers.ValidateResourcesRequest{Resources: []providers.ValidateResource{{Address: "vnode.a", Type: contract.VNode, Config: conform(rs, cfg)}}}).Diagnostics
-	}
+	p, e, rs, validate := refusing(t)
 	mounts := cty.ListVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{
 		"source": cty.StringVal("/srv"), "target": cty.StringVal("/mnt"), "read_only": cty.True,
 	})})
@@ -84,4 +74,22 @@ func TestQEMUSettingsRefused(t *testing.T) {
 	if !changed.Planned.GetAttr("mounts").RawEquals(mounts) {
 		t.Errorf("planned mounts: %#v", changed.Planned.GetAttr("mounts"))
 	}
+}
+
+// refusing is a provider configured for experiment "t", an env for its
+// node configurations, the vnode's schema, and a function validating one
+// configuration of vnode.a, for the tests of settings a process node
+// refuses.
+func refusing(t *testing.T) (*Provider, *env, *providers.ResourceSchema, func(cty.Value) providers.Diagnostics) {
+	p := New()
+	root := t.TempDir()
+	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "t", Site: map[string]string{contract.SiteRunRoot: root}}).Diagnostics; d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	rs := p.schema.ResourceTypes[contract.VNode]
+	validate := func(cfg cty.Value) providers.Diagnostics {
+		t.Helper()
+		return p.ValidateResources(context.Background(), providers.ValidateResourcesRequest{Resources: []providers.ValidateResource{{Address: "vnode.a", Type: contract.VNode, Config: conform(rs, cfg)}}}).Diagnostics
+	}
+	return p, &env{t: t, p: p, runDir: root + "/t"}, rs, validate
 }
