@@ -58,7 +58,7 @@ func decodeNode(v cty.Value) (node, error) {
 		HostsFile: str(v, "hosts_file"),
 		IPForward: boolean(v, "ip_forward"),
 	}
-	if !validName(n.Name) {
+	if !providers.ValidNodeName(n.Name) {
 		return n, fmt.Errorf("node name %q cannot name a directory", n.Name)
 	}
 	ifs := v.GetAttr("interfaces")
@@ -95,7 +95,7 @@ func (p *Provider) findNode(name string) (nodeNS, error) {
 	if runDir == "" {
 		return nodeNS{}, fmt.Errorf("the process provider is not configured")
 	}
-	if !validName(name) {
+	if !providers.ValidNodeName(name) {
 		// A name with "../" would lead to pins anywhere.
 		return nodeNS{}, fmt.Errorf("%q is not a node name", name)
 	}

@@ -314,8 +314,6 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 }
 
 func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
-	resp := providers.ReadResourcesResponse{Resources: make([]providers.ReadResult, len(req.Resources))}
-	diags := make([]providers.Diagnostics, len(req.Resources))
 	// Nodes on bridges check their veths' host ends: one listing of the
 	// host's links serves a batch of them.
 	var host hostLinks
@@ -328,29 +326,9 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 	if nodes >= 4 && !req.ExistenceOnly {
 		host = snapshotHostLinks()
 	}
-	// Reads wait on the kernel more than they compute: run them side by
-	// side (readpar.go), keeping the diagnostics in request order.
-	forEach(len(req.Resources), func(i int) {
-		r := req.Resources[i]
-		rs := p.schema.ResourceTypes[r.Type]
-		if rs == nil {
-			diags[i] = providers.Errorf(r.Address, "unsupported resource type %q", r.Type)
-			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
-			return
-		}
-		if r.Current.IsNull() {
-			resp.Resources[i] = providers.ReadResult{New: r.Current}
-			return
-		}
-		if err := p.checkRecorded(r.Type, r.Current); err != nil {
-			diags[i] = providers.RefuseRecorded(r.Address, err)
-			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
-			return
-		}
-		var (
-			v   cty.Value
-			err error
-		)
+	// Reads wait on the kernel more than they compute: ReadEach runs them
+	// side by side.
+	return providers.ReadEach(Name, &p.schema, req, p.checkRecorded, func(r providers.ReadResource) (cty.Value, error) {
 		switch r.Type {
 		case contract.VNode:
 			if req.ExistenceOnly {
@@ -358,31 +336,19 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 				// is left (a pin, its directory or log, a veth's host end), so
 				// that the destroy removes it.
 				if nodeRemains(r.Current) {
-					v = r.Current
+					return r.Current, nil
 				}
-				break
+				return cty.NilVal, nil
 			}
-			v, err = readNode(r.Current, host)
+			return readNode(r.Current, host)
 		case contract.Route:
-			v, err = p.readRoute(r.Current)
+			return p.readRoute(r.Current)
 		case contract.Mount:
-			v, err = p.readMount(r.Current, r.Private)
-		case contract.Startup:
-			v, err = p.readStartup(r.Current)
+			return p.readMount(r.Current, r.Private)
+		default: // contract.Startup
+			return p.readStartup(r.Current)
 		}
-		if err != nil {
-			diags[i] = providers.Errorf(r.Address, "%v", err)
-			v = r.Current
-		}
-		if v == cty.NilVal {
-			v = cty.NullVal(rs.ImpliedType())
-		}
-		resp.Resources[i] = providers.ReadResult{New: v, Private: r.Private}
 	})
-	for _, d := range diags {
-		resp.Diagnostics = append(resp.Diagnostics, d...)
-	}
-	return resp
 }
 
 // ImportResource is not supported: a process node is benito's own making.
@@ -434,11 +400,6 @@ func nodeDir(runDir, node string) string { return filepath.Join(runDir, "process
 
 // nodeLog is where a node's plugs write.
 func nodeLog(runDir, node string) string { return filepath.Join(runDir, "log", node+".log") }
-
-// validName reports whether a node name is safe as a path element.
-func validName(n string) bool {
-	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00")
-}
 
 // Short names for the attribute helpers this provider uses everywhere.
 var (

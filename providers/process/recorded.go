@@ -62,7 +62,7 @@ func (p *Provider) checkRecorded(typ string, v cty.Value) error {
 		if !ok {
 			return nil
 		}
-		if !validName(name) {
+		if !providers.ValidNodeName(name) {
 			return providers.Recorded("name", name, "is not a node name (one path element)")
 		}
 		if rd, ok := known(v, "run_dir"); ok && rd != runDir {
@@ -87,7 +87,7 @@ func (p *Provider) checkRecorded(typ string, v cty.Value) error {
 			}
 		}
 	case contract.Route, contract.Mount:
-		if node, ok := known(v, "node"); ok && !validName(node) {
+		if node, ok := known(v, "node"); ok && !providers.ValidNodeName(node) {
 			return providers.Recorded("node", node, "is not a node name (one path element)")
 		}
 	case contract.Startup:
@@ -95,7 +95,7 @@ func (p *Provider) checkRecorded(typ string, v cty.Value) error {
 		if !ok {
 			return nil
 		}
-		if !validName(node) {
+		if !providers.ValidNodeName(node) {
 			return providers.Recorded("node", node, "is not a node name (one path element)")
 		}
 		if log, ok := known(v, "log"); ok {

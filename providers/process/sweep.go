@@ -3,11 +3,9 @@ package process
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -45,7 +43,7 @@ func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) provider
 		if o.Type != contract.VNode || o.KeyAttribute != "name" {
 			continue
 		}
-		if !validName(o.Key) {
+		if !providers.ValidNodeName(o.Key) {
 			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("", "not removing node %q: not a node name", o.Key)...)
 			continue
 		}
@@ -64,47 +62,28 @@ func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) provider
 	if removed {
 		pruneRunDir(runDir)
 	}
-	found := map[string][]string{}
-	add := func(name, what string) {
-		if validName(name) && !slices.Contains(found[name], what) {
-			found[name] = append(found[name], what)
-		}
-	}
+	found := providers.FoundNodes{}
 	for _, k := range nsKinds {
 		names, _ := dirNames(filepath.Join(pinDir(runDir), k.name))
 		for _, n := range names {
-			add(n, "namespace pins under "+pinDir(runDir))
+			found.Add(n, "namespace pins under "+pinDir(runDir))
 		}
 	}
 	names, _ := dirNames(filepath.Join(runDir, "process"))
 	for _, n := range names {
-		add(n, "directory "+nodeDir(runDir, n))
+		found.Add(n, "directory "+nodeDir(runDir, n))
 	}
 	names, _ = dirNames(filepath.Join(runDir, "log"))
 	for _, n := range names {
 		// NODE.log, and NODE.startup.log (startupLog).
 		if node, ok := strings.CutSuffix(n, ".startup.log"); ok {
-			add(node, "log "+startupLog(runDir, node))
+			found.Add(node, "log "+startupLog(runDir, node))
 		} else if node, ok := strings.CutSuffix(n, ".log"); ok {
-			add(node, "log "+nodeLog(runDir, node))
+			found.Add(node, "log "+nodeLog(runDir, node))
 		}
 	}
-	groups, err := providers.GroupNames(runDir, Name)
-	if err != nil {
-		resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("", "listing the cgroups of the experiment: %v", err)...)
-	}
-	for _, n := range groups {
-		g := nodeGroup(runDir, n)
-		pids, _ := g.Pids()
-		add(n, fmt.Sprintf("%d process(es) in %s", len(pids), g))
-	}
-	for name, what := range found {
-		resp.Objects = append(resp.Objects, providers.HostObject{
-			Type: contract.VNode, KeyAttribute: "name", Key: name,
-			Description: fmt.Sprintf("process node %s: %s", name, strings.Join(what, ", ")),
-		})
-	}
-	providers.SortHostObjects(resp.Objects)
+	resp.Diagnostics = append(resp.Diagnostics, found.AddGroups(runDir, Name)...)
+	resp.Objects = found.Objects("process")
 	return resp
 }
 

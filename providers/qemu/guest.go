@@ -33,25 +33,42 @@ const guestTimeout = 30 * time.Second
 const guestPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // errNoMachine says a node's machine does not run.
-type errNoMachine struct{ node string }
+type errNoMachine struct {
+	node  string
+	cause error // why its agent could not be reached
+}
 
 func (e errNoMachine) Error() string {
-	return fmt.Sprintf("node %s's machine is not running (benito plan shows it to be made again)", e.node)
+	msg := fmt.Sprintf("node %s's machine is not running (benito plan shows it to be made again)", e.node)
+	if e.cause != nil && !errors.Is(e.cause, syscall.ENOENT) && !errors.Is(e.cause, syscall.ECONNREFUSED) {
+		// Not the plain absence of its socket: say what.
+		msg += fmt.Sprintf(", or its guest agent cannot be reached: %v", e.cause)
+	}
+	return msg
+}
+
+// dialAgent connects to node's guest agent; the caller holds the node's
+// agent lock.
+func (p *Provider) dialAgent(ctx context.Context, node string) (*qga.Client, error) {
+	runDir, _, _ := p.config()
+	c, err := qga.Dial(ctx, agentSocket(vmDir(runDir, node)))
+	if err != nil {
+		return nil, errNoMachine{node, err}
+	}
+	return c, nil
 }
 
 // guest runs argv in node's guest and returns its result; the agent's
 // channel is held for the call alone.
 func (p *Provider) guest(ctx context.Context, node string, argv []string, env []string, stdin []byte) (*qga.Result, error) {
-	runDir, _, _ := p.config()
-	dir := vmDir(runDir, node)
 	lock := p.agentLock(node)
 	lock.Lock()
 	defer lock.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, guestTimeout)
 	defer cancel()
-	c, err := qga.Dial(ctx, agentSocket(dir))
+	c, err := p.dialAgent(ctx, node)
 	if err != nil {
-		return nil, errNoMachine{node}
+		return nil, err
 	}
 	defer c.Close()
 	if env == nil {
@@ -102,7 +119,7 @@ func (p *Provider) updateVM(ctx context.Context, m vm, prior, planned cty.Value)
 		return prior, err
 	}
 	if !isMachine(recordedProcess(prior), vmDir(runDir, m.Name)) {
-		return prior, errNoMachine{m.Name}
+		return prior, errNoMachine{node: m.Name}
 	}
 	before := map[string]nic{}
 	for _, f := range old.Ifaces {
@@ -155,7 +172,7 @@ type route struct {
 
 func decodeRoute(v cty.Value) (route, error) {
 	r := route{Node: str(v, "node"), Device: str(v, "device"), Metric: int(num(v, "metric"))}
-	if !validName(r.Node) {
+	if !providers.ValidNodeName(r.Node) {
 		return r, fmt.Errorf("a route needs a node")
 	}
 	dst, err := netip.ParsePrefix(str(v, "destination"))
@@ -406,17 +423,15 @@ func (p *Provider) applyStartup(ctx context.Context, prior, planned cty.Value) (
 		return cty.NilVal, nil
 	}
 	node := str(planned, "node")
-	runDir, _, _ := p.config()
-	dir := vmDir(runDir, node)
 	lock := p.agentLock(node)
 	pid, err := func() (int64, error) {
 		lock.Lock()
 		defer lock.Unlock()
 		cctx, cancel := context.WithTimeout(ctx, guestTimeout)
 		defer cancel()
-		c, err := qga.Dial(cctx, agentSocket(dir))
+		c, err := p.dialAgent(cctx, node)
 		if err != nil {
-			return 0, errNoMachine{node}
+			return 0, err
 		}
 		defer c.Close()
 		var e qga.Exec
@@ -485,7 +500,7 @@ func (p *Provider) Exec(ctx context.Context, req providers.ExecRequest) provider
 	node := str(req.Value, "name")
 	runDir, _, _ := p.config()
 	if !isMachine(recordedProcess(req.Value), vmDir(runDir, node)) {
-		return providers.ExecResponse{ExitCode: -1, Diagnostics: providers.Errorf(req.Address, "Node not running: %v", errNoMachine{node})}
+		return providers.ExecResponse{ExitCode: -1, Diagnostics: providers.Errorf(req.Address, "Node not running: %v", errNoMachine{node: node})}
 	}
 	var stdin []byte
 	// On a terminal (benito exec from one), the command runs all the same,
@@ -513,9 +528,9 @@ func (p *Provider) Exec(ctx context.Context, req providers.ExecRequest) provider
 	lock := p.agentLock(node)
 	lock.Lock()
 	defer lock.Unlock()
-	c, err := qga.Dial(ctx, agentSocket(vmDir(runDir, node)))
+	c, err := p.dialAgent(ctx, node)
 	if err != nil {
-		return providers.ExecResponse{ExitCode: -1, Diagnostics: providers.Errorf(req.Address, "Node not running: %v", errNoMachine{node})}
+		return providers.ExecResponse{ExitCode: -1, Diagnostics: providers.Errorf(req.Address, "Node not running: %v", err)}
 	}
 	defer c.Close()
 	r, err := c.Exec(ctx, req.Args, env, stdin)

@@ -410,7 +410,7 @@ func (p *Provider) deleteVM(ctx context.Context, prior cty.Value) error {
 // the host is searched for others by the experiment's marks.
 func (p *Provider) removeVM(ctx context.Context, name string, ifaces []nic, proc daemon.Process) error {
 	runDir, _, d := p.config()
-	if !validName(name) {
+	if !providers.ValidNodeName(name) {
 		return fmt.Errorf("node name %q cannot name a directory", name)
 	}
 	dir := vmDir(runDir, name)

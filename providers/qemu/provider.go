@@ -334,63 +334,24 @@ func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourc
 }
 
 func (p *Provider) ReadResources(ctx context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
-	resp := providers.ReadResourcesResponse{Resources: make([]providers.ReadResult, len(req.Resources))}
-	diags := make([]providers.Diagnostics, len(req.Resources))
-	var wg sync.WaitGroup
-	for i, r := range req.Resources {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rs := p.schema.ResourceTypes[r.Type]
-			switch {
-			case rs == nil:
-				diags[i] = providers.Errorf(r.Address, "unsupported resource type %q", r.Type)
-				resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
-				return
-			case r.Current.IsNull():
-				resp.Resources[i] = providers.ReadResult{New: r.Current}
-				return
-			}
-			if err := p.checkRecorded(r.Type, r.Current); err != nil {
-				diags[i] = providers.RefuseRecorded(r.Address, err)
-				resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
-				return
-			}
-			var (
-				v   cty.Value
-				err error
-			)
-			switch r.Type {
-			case contract.VNode:
-				if req.ExistenceOnly {
-					if p.vmRemains(r.Current) {
-						v = r.Current
-					}
-					break
+	return providers.ReadEach(Name, &p.schema, req, p.checkRecorded, func(r providers.ReadResource) (cty.Value, error) {
+		switch r.Type {
+		case contract.VNode:
+			if req.ExistenceOnly {
+				if p.vmRemains(r.Current) {
+					return r.Current, nil
 				}
-				v, err = p.readVM(ctx, r.Current)
-			case contract.Route:
-				v, err = p.readRoute(ctx, r.Current)
-			case contract.Mount:
-				v, err = p.readMount(ctx, r.Current)
-			case contract.Startup:
-				v, err = p.readStartup(ctx, r.Current)
+				return cty.NilVal, nil
 			}
-			if err != nil {
-				diags[i] = providers.Errorf(r.Address, "%v", err)
-				v = r.Current
-			}
-			if v == cty.NilVal {
-				v = cty.NullVal(rs.ImpliedType())
-			}
-			resp.Resources[i] = providers.ReadResult{New: v, Private: r.Private}
-		}()
-	}
-	wg.Wait()
-	for _, d := range diags {
-		resp.Diagnostics = append(resp.Diagnostics, d...)
-	}
-	return resp
+			return p.readVM(ctx, r.Current)
+		case contract.Route:
+			return p.readRoute(ctx, r.Current)
+		case contract.Mount:
+			return p.readMount(ctx, r.Current)
+		default: // contract.Startup
+			return p.readStartup(ctx, r.Current)
+		}
+	})
 }
 
 // ImportResource is not supported: a QEMU node is benito's own making.

@@ -29,7 +29,7 @@ func (p *Provider) checkRecorded(typ string, v cty.Value) error {
 	switch typ {
 	case contract.VNode:
 		name, nameKnown := known(v, "name")
-		if nameKnown && !validName(name) {
+		if nameKnown && !providers.ValidNodeName(name) {
 			return providers.Recorded("name", name, "is not a node name (one path element)")
 		}
 		if rd, ok := known(v, "run_dir"); ok && rd != runDir {
@@ -58,7 +58,7 @@ func (p *Provider) checkRecorded(typ string, v cty.Value) error {
 			}
 		}
 	case contract.Route, contract.Mount, contract.Startup:
-		if n, ok := known(v, "node"); ok && !validName(n) {
+		if n, ok := known(v, "node"); ok && !providers.ValidNodeName(n) {
 			return providers.Recorded("node", n, "is not a node name (one path element)")
 		}
 	}

@@ -2,9 +2,8 @@ package qemu
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"slices"
+	"path/filepath"
 	"strings"
 
 	"github.com/benito-net/benito/contract"
@@ -28,7 +27,7 @@ func (p *Provider) Sweep(ctx context.Context, req providers.SweepRequest) provid
 		if o.Type != contract.VNode || o.KeyAttribute != "name" {
 			continue
 		}
-		if !validName(o.Key) {
+		if !providers.ValidNodeName(o.Key) {
 			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("", "not removing node %q: not a node name", o.Key)...)
 			continue
 		}
@@ -36,35 +35,22 @@ func (p *Provider) Sweep(ctx context.Context, req providers.SweepRequest) provid
 			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("", "removing machine %s: %v", o.Key, err)...)
 		}
 	}
-	found := map[string][]string{}
-	add := func(name, what string) {
-		if validName(name) && !slices.Contains(found[name], what) {
-			found[name] = append(found[name], what)
-		}
-	}
-	if entries, err := os.ReadDir(runDir + "/qemu"); err == nil {
+	found := providers.FoundNodes{}
+	if entries, err := os.ReadDir(filepath.Join(runDir, "qemu")); err == nil {
 		for _, e := range entries {
-			add(e.Name(), "directory "+vmDir(runDir, e.Name()))
+			found.Add(e.Name(), "directory "+vmDir(runDir, e.Name()))
 		}
 	}
 	if entries, err := os.ReadDir(logDir(runDir)); err == nil {
 		for _, e := range entries {
 			if n, ok := strings.CutSuffix(e.Name(), ".console.log"); ok {
-				add(n, "log "+consoleLog(runDir, n))
+				found.Add(n, "log "+consoleLog(runDir, n))
 			} else if n, ok := strings.CutSuffix(e.Name(), ".log"); ok {
-				add(n, "log "+qemuLog(runDir, n))
+				found.Add(n, "log "+qemuLog(runDir, n))
 			}
 		}
 	}
-	groups, err := providers.GroupNames(runDir, Name)
-	if err != nil {
-		resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("", "listing the cgroups of the experiment: %v", err)...)
-	}
-	for _, n := range groups {
-		g := group(runDir, n)
-		pids, _ := g.Pids()
-		add(n, fmt.Sprintf("%d process(es) in %s", len(pids), g))
-	}
+	resp.Diagnostics = append(resp.Diagnostics, found.AddGroups(runDir, Name)...)
 	if links, err := netdev.Links(nil); err == nil {
 		prefix := contract.DeviceAlias(runDir, "qemu node ")
 		for _, l := range links {
@@ -73,16 +59,10 @@ func (p *Provider) Sweep(ctx context.Context, req providers.SweepRequest) provid
 				continue
 			}
 			if n, _, ok := strings.Cut(rest, " interface "); ok {
-				add(n, "TAP "+l.Attrs().Name)
+				found.Add(n, "TAP "+l.Attrs().Name)
 			}
 		}
 	}
-	for name, what := range found {
-		resp.Objects = append(resp.Objects, providers.HostObject{
-			Type: contract.VNode, KeyAttribute: "name", Key: name,
-			Description: fmt.Sprintf("QEMU node %s: %s", name, strings.Join(what, ", ")),
-		})
-	}
-	providers.SortHostObjects(resp.Objects)
+	resp.Objects = found.Objects("QEMU")
 	return resp
 }

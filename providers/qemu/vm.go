@@ -123,7 +123,7 @@ func decodeVM(v cty.Value, d defaults) (vm, error) {
 		IPForward: boolean(v, "ip_forward"),
 		Guest:     str(v, "guest_config"),
 	}
-	if !validName(m.Name) {
+	if !providers.ValidNodeName(m.Name) {
 		return m, fmt.Errorf("node name %q cannot name a directory", m.Name)
 	}
 	if m.Guest == "" {
@@ -387,11 +387,6 @@ func quoteAll(ss []string) string {
 		q[i] = strconv.Quote(s)
 	}
 	return strings.Join(q, ", ")
-}
-
-// validName reports whether a node name is safe as a path element.
-func validName(n string) bool {
-	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00")
 }
 
 // Short names for the attribute helpers.

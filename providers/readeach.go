@@ -1,0 +1,91 @@
+package providers
+
+import (
+	"sync"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+// readWorkers bounds the reads one ReadEach runs at once. A read of a
+// host's object is mostly waiting (on the kernel, on a guest's agent), so
+// a few per core keep the cores busy; the engine already splits a large
+// refresh into about one call per core.
+const readWorkers = 8
+
+// ReadEach serves req resource by resource, up to readWorkers reads at
+// once, for a provider named provider whose types are schema's: a type the
+// schema lacks is an error; a null value stays null; check (the provider's
+// test of recorded values, providers.Recorded) refuses a value before read
+// sees it; read returns the value read back (cty.NilVal: gone, null) or an
+// error, which becomes the resource's diagnostic with its value kept.
+// Private data is carried over. Results and diagnostics keep the request's
+// order. read must be safe to run concurrently for different resources.
+func ReadEach(provider string, schema *Schema, req ReadResourcesRequest, check func(typ string, v cty.Value) error, read func(r ReadResource) (cty.Value, error)) ReadResourcesResponse {
+	resp := ReadResourcesResponse{Resources: make([]ReadResult, len(req.Resources))}
+	diags := make([]Diagnostics, len(req.Resources))
+	forEach(len(req.Resources), func(i int) {
+		r := req.Resources[i]
+		rs := schema.ResourceTypes[r.Type]
+		if rs == nil {
+			diags[i] = Errorf(r.Address, "The %s provider does not serve resources of type %q", provider, r.Type)
+			resp.Resources[i] = ReadResult{New: r.Current, Private: r.Private}
+			return
+		}
+		if r.Current.IsNull() {
+			resp.Resources[i] = ReadResult{New: r.Current}
+			return
+		}
+		if err := check(r.Type, r.Current); err != nil {
+			diags[i] = RefuseRecorded(r.Address, err)
+			resp.Resources[i] = ReadResult{New: r.Current, Private: r.Private}
+			return
+		}
+		v, err := read(r)
+		if err != nil {
+			diags[i] = Errorf(r.Address, "%v", err)
+			v = r.Current
+		}
+		if v == cty.NilVal {
+			v = cty.NullVal(rs.ImpliedType())
+		}
+		resp.Resources[i] = ReadResult{New: v, Private: r.Private}
+	})
+	for _, d := range diags {
+		resp.Diagnostics = append(resp.Diagnostics, d...)
+	}
+	return resp
+}
+
+// forEach calls fn(0) … fn(n-1), up to readWorkers at a time, and returns
+// when all have returned.
+func forEach(n int, fn func(i int)) {
+	w := min(readWorkers, n)
+	if w <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		next int
+	)
+	wg.Add(w)
+	for range w {
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
