@@ -146,3 +146,14 @@ func PruneRoot(root string) {
 		_ = os.Remove(root) // fails, as it should, unless empty
 	}
 }
+
+// LogTail returns the last lines of the log file at path, or why it cannot
+// be read, for an error that says what a program printed before it failed.
+func LogTail(path string, lines int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(all[max(0, len(all)-lines):], "\n")
+}

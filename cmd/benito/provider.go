@@ -7,6 +7,7 @@ import (
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/configdir"
 	"github.com/benito-net/benito/providers/hostnet"
+	"github.com/benito-net/benito/providers/openvz"
 	"github.com/benito-net/benito/providers/plugin"
 	"github.com/benito-net/benito/providers/process"
 	"github.com/benito-net/benito/providers/qemu"
@@ -20,6 +21,7 @@ import (
 var builtinProviders = map[string]func() providers.Provider{
 	configdir.Name: func() providers.Provider { return configdir.New() },
 	hostnet.Name:   func() providers.Provider { return hostnet.New() },
+	openvz.Name:    func() providers.Provider { return openvz.New() },
 	process.Name:   func() providers.Provider { return process.New() },
 	qemu.Name:      func() providers.Provider { return qemu.New() },
 }

@@ -19,6 +19,8 @@ type Spec struct {
 	Path string
 	// Args are the arguments after the program name.
 	Args []string
+	// Argv0 is the program's name as it sees it (argv[0]); "" is Path.
+	Argv0 string
 	// Env is the environment; nil means the current process's.
 	Env []string
 	// Dir is the working directory; "" means the current one.
@@ -34,6 +36,10 @@ type Spec struct {
 	// if missing), and with it everything it forks: the mark by which
 	// it is found from the host alone (cgroup.go).
 	Group Group
+	// ExtraFiles are open files the process inherits as descriptors 3,
+	// 4, ... (exec.Cmd's ExtraFiles): pipes to talk to it while it
+	// starts. The caller closes its copies.
+	ExtraFiles []*os.File
 }
 
 // Process is a running (or once running) process.
@@ -71,14 +77,19 @@ func Start(spec Spec) (Process, error) {
 		defer f.Close()
 		out = f
 	}
+	argv0 := spec.Argv0
+	if argv0 == "" {
+		argv0 = spec.Path
+	}
 	cmd := &exec.Cmd{
-		Path:   path,
-		Args:   append([]string{spec.Path}, spec.Args...),
-		Env:    spec.Env,
-		Dir:    spec.Dir,
-		Stdin:  devnull,
-		Stdout: out,
-		Stderr: out,
+		Path:       path,
+		Args:       append([]string{argv0}, spec.Args...),
+		Env:        spec.Env,
+		Dir:        spec.Dir,
+		Stdin:      devnull,
+		Stdout:     out,
+		Stderr:     out,
+		ExtraFiles: spec.ExtraFiles,
 		SysProcAttr: &syscall.SysProcAttr{
 			Setsid:     true,
 			Cloneflags: spec.Cloneflags,

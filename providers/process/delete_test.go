@@ -34,7 +34,7 @@ func TestDeleteFreesNameAtOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := deleteNode(v); err != nil {
+			if err := New().deleteNode(v); err != nil {
 				errs[i] = err
 				return
 			}
@@ -110,7 +110,7 @@ func TestDestroyKilledLeavesNoLog(t *testing.T) {
 	br := e.bridge("l")
 	e.apply(contract.VNode, "vnode.l", e.nodeConfig("l", false, ifc{name: "eth0", bridge: br, addr: "10.63.1.1/24"}))
 	v := e.state["vnode.l"]
-	log := nodeLog(e.runDir, "l")
+	log := layout{e.runDir, Name}.nodeLog("l")
 	os.MkdirAll(filepath.Dir(log), 0o755)
 	if err := os.WriteFile(log, []byte("a plug said something\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -120,7 +120,7 @@ func TestDestroyKilledLeavesNoLog(t *testing.T) {
 	if err := recordedNS(v).unpin(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.RemoveAll(nodeDir(e.runDir, "l")); err != nil {
+	if err := os.RemoveAll(layout{e.runDir, Name}.nodeDir("l")); err != nil {
 		t.Fatal(err)
 	}
 	resp := e.p.ReadResources(context.Background(), providers.ReadResourcesRequest{ExistenceOnly: true, Resources: []providers.ReadResource{{Address: "vnode.l", Type: contract.VNode, Current: v}}})

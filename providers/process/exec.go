@@ -17,12 +17,12 @@ import (
 // the environment benito exec hands over and the node's mark.
 func (p *Provider) Exec(ctx context.Context, req providers.ExecRequest) providers.ExecResponse {
 	if req.Type != contract.VNode {
-		return providers.ExecNotSupported(Name, req)
+		return providers.ExecNotSupported(p.typ, req)
 	}
 	if err := p.checkRecorded(req.Type, req.Value); err != nil {
 		return providers.ExecResponse{ExitCode: -1, Diagnostics: providers.RefuseRecorded(req.Address, err)}
 	}
-	cmd, err := Command(req.Value, req.Args)
+	cmd, err := p.command(req.Value, req.Args)
 	if err != nil {
 		return providers.ExecResponse{ExitCode: -1, Diagnostics: providers.Errorf(req.Address, "Node not running: %v; benito plan shows it to be re-created, benito apply makes it again", err)}
 	}
@@ -39,6 +39,12 @@ func (p *Provider) Exec(ctx context.Context, req providers.ExecRequest) provider
 // command never runs in another node. The caller sets the command's
 // streams and runs it.
 func Command(node cty.Value, args []string) (*exec.Cmd, error) {
+	return New().command(node, args)
+}
+
+// command is Command for the provider's nodes: a container's commands
+// enter its PID and IPC namespaces too, and its root.
+func (p *Provider) command(node cty.Value, args []string) (*exec.Cmd, error) {
 	if node.IsNull() || !node.IsWhollyKnown() || !node.Type().IsObjectType() || !node.Type().HasAttribute("namespace_inodes") || attrOf(node, "namespace_inodes").IsNull() {
 		return nil, fmt.Errorf("its state records no namespaces")
 	}
@@ -46,7 +52,11 @@ func Command(node cty.Value, args []string) (*exec.Cmd, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the node %v", err)
 	}
-	cmd := exec.Command("nsenter", append(append(ns.enterArgs(), "--"), args...)...)
+	enter, err := p.enterArgs(ns, str(node, "name"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("nsenter", append(append(enter, "--"), args...)...)
 	cmd.Env = ns.env()
 	return cmd, nil
 }
@@ -80,4 +90,20 @@ func markedFor(pid int, netPin string) bool {
 		}
 	}
 	return false
+}
+
+// enterArgs are nsenter's options that put a command in all of the
+// namespaces of the node ns is of, recorded as v: a container's PID and
+// IPC namespaces too. Entering the mount namespace puts the command at
+// the node's root (a container's own root file system).
+func (p *Provider) enterArgs(ns nodeNS, name string) ([]string, error) {
+	args := ns.enterArgs()
+	if p.ct != nil {
+		more, err := initEnterArgs(p.ct, p.lay(), name, ns)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, more...)
+	}
+	return args, nil
 }

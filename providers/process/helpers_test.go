@@ -71,7 +71,7 @@ func newEnv(t *testing.T) *env {
 		// The pin directory stays mounted after a test that failed
 		// before its nodes were recorded: unmount it, or the temporary
 		// directory cannot go.
-		providers.Prune(func() { prunePinDir(e.runDir) })
+		providers.Prune(func() { prunePinDir(layout{e.runDir, Name}) })
 	})
 	return e
 }

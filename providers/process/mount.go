@@ -85,6 +85,24 @@ func (p *Provider) applyMount(prior, planned cty.Value, priv []byte) (cty.Value,
 		recorded = -1 // nothing at the target is the mount's yet
 	}
 	ro := boolean(planned, "read_only")
+	// The source is taken on the host, as a detached copy of its mount
+	// (open_tree), and moved onto the target inside the node (move_mount):
+	// a container's root is its own, where no path of the host is seen.
+	tree := -1
+	if !planned.IsNull() {
+		if msg := p.sourceProblem(node, source, target); msg != "" {
+			return cty.NilVal, nil, errors.New(msg)
+		}
+		tree, err = unix.OpenTree(unix.AT_FDCWD, source, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+		if err != nil {
+			return cty.NilVal, nil, fmt.Errorf("taking %s to bind into node %s: %w", source, node, err)
+		}
+		defer unix.Close(tree)
+	}
+	srcDir := false
+	if fi, err := os.Stat(source); err == nil {
+		srcDir = fi.IsDir()
+	}
 	newID := 0
 	err = ns.inMountNS(func() error {
 		id, _, mounted, err := mountInfo(target)
@@ -104,10 +122,10 @@ func (p *Provider) applyMount(prior, planned cty.Value, priv []byte) (cty.Value,
 			return nil
 		}
 		if !ours {
-			if msg := mountProblem(node, source, target, source, target); msg != "" {
+			if msg := p.targetProblem(node, source, target, srcDir); msg != "" {
 				return errors.New(msg)
 			}
-			if err := unix.Mount(source, target, "", unix.MS_BIND, ""); err != nil {
+			if err := unix.MoveMount(tree, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
 				return fmt.Errorf("binding %s onto %s in node %s: %w", source, target, node, err)
 			}
 		}
@@ -134,26 +152,74 @@ func (p *Provider) applyMount(prior, planned cty.Value, priv []byte) (cty.Value,
 	return planned, encodeMountPrivate(newID), nil
 }
 
+// sourceProblem says what keeps node from binding source, a path of the
+// host, or "".
+func (p *Provider) sourceProblem(node, source, target string) string {
+	if _, err := os.Stat(source); err != nil {
+		return fmt.Sprintf("Node %q mounts %s at %s, but the source %s does not exist on this host (%v). Create it, or correct the mount's source.", node, source, target, source, unwrapPath(err))
+	}
+	return ""
+}
+
+// targetProblem says what keeps node from binding source (a directory
+// or not: srcDir) onto target, seen by the calling thread (in the node),
+// or "". A container's missing target is made, in its own root file
+// system (a directory, or an empty file for a file), as vzctl makes the
+// mount points of its bind mounts; a process node shares the host's file
+// tree, where benito makes nothing.
+func (p *Provider) targetProblem(node, source, target string, srcDir bool) string {
+	if p.ct != nil {
+		if _, err := os.Lstat(target); errors.Is(err, os.ErrNotExist) {
+			if err := makeMountPoint(target, srcDir); err != nil {
+				return fmt.Sprintf("Node %q mounts %s at %s, and the target could not be made in the node: %v.", node, source, target, err)
+			}
+		}
+	}
+	return targetMismatch(node, source, target, target, srcDir)
+}
+
+// makeMountPoint makes target, a directory or an empty file, with its
+// parents.
+func makeMountPoint(target string, dir bool) error {
+	if dir {
+		return os.MkdirAll(target, 0o755)
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|unix.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
 // mountProblem says what keeps node from binding source onto target, or
 // "". It checks the paths checkSource and checkTarget, where source and
-// target are seen (in the node, or on the host at plan time).
+// target are seen on the host at plan time.
 func mountProblem(node, source, target, checkSource, checkTarget string) string {
 	src, err := os.Stat(checkSource)
 	if err != nil {
 		return fmt.Sprintf("Node %q mounts %s at %s, but the source %s does not exist on this host (%v). Create it, or correct the mount's source.", node, source, target, source, unwrapPath(err))
 	}
+	return targetMismatch(node, source, target, checkTarget, src.IsDir())
+}
+
+// targetMismatch says what keeps node from binding source (a directory or
+// not: srcDir) onto target, seen at checkTarget, or "".
+func targetMismatch(node, source, target, checkTarget string, srcDir bool) string {
 	dst, err := os.Stat(checkTarget)
 	if err != nil {
 		return fmt.Sprintf("Node %q mounts %s at %s, but the target %s does not exist on this host (%v). Process nodes share the host's file tree, so benito does not create it: create it on the host, or mount somewhere that exists.", node, source, target, target, unwrapPath(err))
 	}
-	if src.IsDir() != dst.IsDir() {
-		kind := func(fi os.FileInfo) string {
-			if fi.IsDir() {
+	if srcDir != dst.IsDir() {
+		kind := func(dir bool) string {
+			if dir {
 				return "a directory"
 			}
 			return "not a directory"
 		}
-		return fmt.Sprintf("Node %q cannot bind %s onto %s: the source is %s, the target %s. Bind a directory onto a directory, a file onto a file.", node, source, target, kind(src), kind(dst))
+		return fmt.Sprintf("Node %q cannot bind %s onto %s: the source is %s, the target %s. Bind a directory onto a directory, a file onto a file.", node, source, target, kind(srcDir), kind(dst.IsDir()))
 	}
 	return ""
 }

@@ -3,12 +3,12 @@ package process
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -31,6 +31,7 @@ import (
 type node struct {
 	Name      string
 	RunDir    string
+	Type      string // the node type, which says where its things are (layout)
 	HostsFile string // bound over the node's /etc/hosts; "" for none
 	IPForward bool
 	Ifaces    []iface
@@ -51,10 +52,14 @@ func (f iface) plumbing() string {
 	return fmt.Sprintf("%s|%s|%d|%s|%s", f.Kind, f.VDESocket, f.VDEPort, f.Bridge, f.HostDevice)
 }
 
+// layout is where the node's things are.
+func (n node) layout() layout { return layout{n.RunDir, n.Type} }
+
 func decodeNode(v cty.Value) (node, error) {
 	n := node{
 		Name:      str(v, "name"),
 		RunDir:    str(v, "run_dir"),
+		Type:      str(v, "type"),
 		HostsFile: str(v, "hosts_file"),
 		IPForward: boolean(v, "ip_forward"),
 	}
@@ -99,7 +104,7 @@ func (p *Provider) findNode(name string) (nodeNS, error) {
 		// A name with "../" would lead to pins anywhere.
 		return nodeNS{}, fmt.Errorf("%q is not a node name", name)
 	}
-	ns, err := nodeNSAt(runDir, name).check()
+	ns, err := nodeNSAt(p.lay(), name).check()
 	if err != nil {
 		return ns, fmt.Errorf("node %q is not running: it %v", name, err)
 	}
@@ -109,14 +114,14 @@ func (p *Provider) findNode(name string) (nodeNS, error) {
 func (p *Provider) applyNode(prior, planned cty.Value) (cty.Value, error) {
 	switch {
 	case planned.IsNull():
-		if err := deleteNode(prior); err != nil {
+		if err := p.deleteNode(prior); err != nil {
 			return prior, err
 		}
 		return cty.NilVal, nil
 	case prior.IsNull():
 		return p.createNode(planned)
 	default:
-		return updateNode(prior, planned)
+		return p.updateNode(prior, planned)
 	}
 }
 
@@ -128,20 +133,36 @@ func (p *Provider) createNode(planned cty.Value) (cty.Value, error) {
 	// What an earlier incarnation left: one re-created after it drifted
 	// (read as gone, so not deleted), or whose create was interrupted.
 	// Nothing is there on the common path: a few failed stats.
-	if err := removeNode(n, nil); err != nil {
+	if err := p.removeNode(n, nil); err != nil {
 		return cty.NilVal, fmt.Errorf("removing what an earlier node %s left: %w", n.Name, err)
 	}
-	ns, err := newNamespaces(n)
+	var (
+		ns    nodeNS
+		attrs map[string]cty.Value
+	)
+	if p.ct == nil {
+		ns, err = newNamespaces(n)
+	} else {
+		ns, attrs, err = p.startContainer(n, planned)
+	}
 	files, inodes := ns.values()
-	v := setAttrs(planned, map[string]cty.Value{
+	set := map[string]cty.Value{
 		"namespaces":       files,
 		"namespace_inodes": inodes,
-		"log":              cty.StringVal(nodeLog(n.RunDir, n.Name)),
-	})
+		"log":              cty.StringVal(n.layout().nodeLog(n.Name)),
+	}
+	maps.Copy(set, attrs)
+	v := setAttrs(planned, set)
 	// From here on a failure returns v: the engine records what was made
 	// (tainted), and the next apply deletes it.
 	if err != nil {
 		return v, err
+	}
+	if p.ct != nil && n.IPForward {
+		// A process node's is set as its namespaces are made.
+		if err := ns.setForwarding(true); err != nil {
+			return v, err
+		}
 	}
 	nh, nsh, err := ns.netHandle()
 	if err != nil {
@@ -156,6 +177,11 @@ func (p *Provider) createNode(planned cty.Value) (cty.Value, error) {
 	}
 	for _, f := range n.Ifaces {
 		if err := ensureIface(ns, nh, nsh, n, f, nil, true); err != nil {
+			return v, err
+		}
+	}
+	if p.ct != nil {
+		if err := p.ct.Run(containerNode(n, planned)); err != nil {
 			return v, err
 		}
 	}
@@ -473,7 +499,7 @@ func removeIface(nh *netlink.Handle, n node, f iface) error {
 }
 
 func plugPidFile(n node, f iface) string {
-	return filepath.Join(nodeDir(n.RunDir, n.Name), "plug."+f.Name)
+	return filepath.Join(n.layout().nodeDir(n.Name), "plug."+f.Name)
 }
 
 // plugState reports whether f's plug runs, and the switch it was started
@@ -502,11 +528,12 @@ func startPlug(ns nodeNS, n node, f iface, socket string, port int) error {
 		args = append(args, "-p", strconv.Itoa(port))
 	}
 	// The log directory stays until the log is in it.
-	release, err := providers.MakeDir(filepath.Dir(nodeLog(n.RunDir, n.Name)), 0o755)
+	log := n.layout().nodeLog(n.Name)
+	release, err := providers.MakeDir(filepath.Dir(log), 0o755)
 	if err != nil {
 		return err
 	}
-	p, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: append(args, "--", f.Name), Env: ns.env(), Log: nodeLog(n.RunDir, n.Name), Group: nodeGroup(n.RunDir, n.Name)})
+	p, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: append(args, "--", f.Name), Env: ns.env(), Log: log, Group: n.layout().nodeGroup(n.Name)})
 	release()
 	if err != nil {
 		return fmt.Errorf("plugging into %s port %d: %w", socket, port, err)
@@ -517,19 +544,9 @@ func startPlug(ns nodeNS, n node, f iface, socket string, port int) error {
 	}
 	if err := waitPlugged(p, plugReadyTimeout); err != nil {
 		p.Stop(0)
-		return fmt.Errorf("plugging %s into %s port %d: %w; %s ends with:\n%s", f.Name, socket, port, err, nodeLog(n.RunDir, n.Name), logTail(nodeLog(n.RunDir, n.Name), 3))
+		return fmt.Errorf("plugging %s into %s port %d: %w; %s ends with:\n%s", f.Name, socket, port, err, log, providers.LogTail(log, 3))
 	}
 	return nil
-}
-
-// logTail returns the last lines of the log file at path.
-func logTail(path string, lines int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "(" + err.Error() + ")"
-	}
-	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(all[max(0, len(all)-lines):], "\n")
 }
 
 // plugReadyTimeout bounds how long a new plug may take to connect.
@@ -566,7 +583,7 @@ func stopPlug(n node, f iface) error {
 	return nil
 }
 
-func updateNode(prior, planned cty.Value) (cty.Value, error) {
+func (p *Provider) updateNode(prior, planned cty.Value) (cty.Value, error) {
 	n, err := decodeNode(planned)
 	if err != nil {
 		return prior, err
@@ -576,11 +593,19 @@ func updateNode(prior, planned cty.Value) (cty.Value, error) {
 	if err != nil {
 		return prior, fmt.Errorf("the node %v; run benito apply again to re-create it", err)
 	}
-	v := setAttrs(planned, map[string]cty.Value{
+	set := map[string]cty.Value{
 		"namespaces":       prior.GetAttr("namespaces"),
 		"namespace_inodes": prior.GetAttr("namespace_inodes"),
-		"log":              cty.StringVal(nodeLog(n.RunDir, n.Name)),
-	})
+		"log":              cty.StringVal(n.layout().nodeLog(n.Name)),
+	}
+	if p.ct != nil {
+		attrs, err := p.ct.Update(containerNode(n, planned), prior)
+		if err != nil {
+			return prior, err
+		}
+		maps.Copy(set, attrs)
+	}
+	v := setAttrs(planned, set)
 	// prior is as refreshed, its ip_forward as read from the node: a
 	// change of anything else sends no thread into the namespace.
 	if n.IPForward != old.IPForward {
@@ -619,10 +644,14 @@ func updateNode(prior, planned cty.Value) (cty.Value, error) {
 	return v, nil
 }
 
-func deleteNode(prior cty.Value) error {
+func (p *Provider) deleteNode(prior cty.Value) error {
 	n, err := decodeNode(prior)
 	if err != nil || n.RunDir == "" {
 		return err
+	}
+	if p.ct != nil {
+		// Asked to end first, as vzctl stop does; what is left is killed.
+		p.ct.Stop(containerNode(n, prior))
 	}
 	ns, nsErr := recordedNS(prior).check()
 	var scan <-chan map[string][]int
@@ -656,21 +685,24 @@ func deleteNode(prior cty.Value) error {
 			return err
 		}
 	}
-	if err := removeNode(n, scan); err != nil {
+	if err := p.removeNode(n, scan); err != nil {
 		return err
 	}
 	// Empty parents go too, so destroy leaves no directory (nor cgroup)
 	// behind.
-	pruneRunDir(n.RunDir)
+	pruneRunDir(n.layout())
 	return nil
 }
 
 // nodeRemains reports whether anything of node v is left on the host: a
 // pin (mounted or not), its directory or log, or the host end of one of its
 // veths.
-func nodeRemains(v cty.Value) bool {
+func (p *Provider) nodeRemains(v cty.Value) bool {
 	n, err := decodeNode(v)
 	if err != nil {
+		return true
+	}
+	if p.ct != nil && p.ct.Remains(containerNode(n, cty.NilVal)) {
 		return true
 	}
 	for _, file := range recordedNS(v).Files {
@@ -680,7 +712,7 @@ func nodeRemains(v cty.Value) bool {
 	}
 	// Its log too: a destroy killed after the node's directory went must
 	// still find the node on the next one, or the log stays behind.
-	for _, f := range []string{nodeDir(n.RunDir, n.Name), nodeLog(n.RunDir, n.Name)} {
+	for _, f := range []string{n.layout().nodeDir(n.Name), n.layout().nodeLog(n.Name)} {
 		if _, err := os.Lstat(f); err == nil {
 			return true
 		}
@@ -699,7 +731,7 @@ func nodeRemains(v cty.Value) bool {
 // changed by hand read back as they are. A value recorded before its
 // create finished (pending) has no inodes: the namespaces pinned are
 // taken as its.
-func readNode(cur cty.Value, host hostLinks) (cty.Value, error) {
+func (p *Provider) readNode(cur cty.Value, host hostLinks) (cty.Value, error) {
 	n, err := decodeNode(cur)
 	if err != nil {
 		return cur, err
@@ -708,6 +740,17 @@ func readNode(cur cty.Value, host hostLinks) (cty.Value, error) {
 	ns, err := rec.check()
 	if err != nil {
 		return cty.NilVal, nil
+	}
+	set := map[string]cty.Value{}
+	if p.ct != nil {
+		got, alive, err := p.ct.Read(containerNode(n, cur))
+		if err != nil {
+			return cur, err
+		}
+		if !alive {
+			return cty.NilVal, nil
+		}
+		maps.Copy(set, got)
 	}
 	nh, nsh, err := ns.netHandle()
 	if err != nil {
@@ -732,7 +775,6 @@ func readNode(cur cty.Value, host hostLinks) (cty.Value, error) {
 		}
 		ifs = append(ifs, got)
 	}
-	set := map[string]cty.Value{}
 	if changed {
 		list := cty.ListValEmpty(cur.GetAttr("interfaces").Type().ElementType())
 		if len(ifs) > 0 {
@@ -833,7 +875,7 @@ func sameShaping(got, want shaping.Shaping) bool {
 // startup command). Made, it keeps its parents from a prune: it is in
 // them, and no delete removes another node's directory.
 func makeNodeDir(n node) error {
-	release, err := providers.MakeDir(nodeDir(n.RunDir, n.Name), 0o755)
+	release, err := providers.MakeDir(n.layout().nodeDir(n.Name), 0o755)
 	release()
 	return err
 }

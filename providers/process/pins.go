@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/sys/unix"
@@ -63,14 +64,11 @@ type nodeNS struct {
 	Inodes [3]uint64
 }
 
-// pinDir is the experiment's pin directory.
-func pinDir(runDir string) string { return filepath.Join(runDir, "ns") }
-
 // nodeNSAt returns where node's pins are, with no inodes.
-func nodeNSAt(runDir, node string) nodeNS {
+func nodeNSAt(l layout, node string) nodeNS {
 	var ns nodeNS
 	for i, k := range nsKinds {
-		ns.Files[i] = filepath.Join(pinDir(runDir), k.name, node)
+		ns.Files[i] = filepath.Join(l.pinDir(), k.name, node)
 	}
 	return ns
 }
@@ -90,7 +88,7 @@ func (ns nodeNS) file(k nsKind) string {
 // ("namespace_inodes"), none for a value recorded before its create
 // finished.
 func recordedNS(v cty.Value) nodeNS {
-	ns := nodeNSAt(str(v, "run_dir"), str(v, "name"))
+	ns := nodeNSAt(layout{str(v, "run_dir"), str(v, "type")}, str(v, "name"))
 	inodes := attrOf(v, "namespace_inodes")
 	for i, k := range nsKinds {
 		ns.Inodes[i] = uint64(num(inodes, k.name))
@@ -119,8 +117,8 @@ func (ns nodeNS) values() (files, inodes cty.Value) {
 
 // filesValue returns the "namespaces" attribute of the node at runDir and
 // node, known at plan time.
-func filesValue(runDir, node string) cty.Value {
-	f, _ := nodeNSAt(runDir, node).values()
+func filesValue(l layout, node string) cty.Value {
+	f, _ := nodeNSAt(l, node).values()
 	return f
 }
 
@@ -255,8 +253,8 @@ var pinDirs sync.Mutex
 // one, each a bind mount of itself when it is not a mount point yet (what
 // `ip netns add` does for /run/netns). Run it while a providers.MakeDir
 // holds the directory, so that no prune unmounts it meanwhile.
-func preparePinDir(runDir string) error {
-	dir := pinDir(runDir)
+func preparePinDir(l layout) error {
+	dir := l.pinDir()
 	for _, k := range nsKinds {
 		if err := os.MkdirAll(filepath.Join(dir, k.name), 0o755); err != nil {
 			return err
@@ -289,8 +287,8 @@ func mountPoint(dir string, prop uintptr) error {
 
 // prunePinDir unmounts and removes the experiment's pin directory once no
 // node has a pin in it. Call it from providers.Prune.
-func prunePinDir(runDir string) {
-	dir := pinDir(runDir)
+func prunePinDir(l layout) {
+	dir := l.pinDir()
 	for _, k := range nsKinds {
 		if entries, err := os.ReadDir(filepath.Join(dir, k.name)); err != nil && !errors.Is(err, fs.ErrNotExist) || len(entries) > 0 {
 			return
@@ -314,13 +312,41 @@ func prunePinDir(runDir string) {
 // failure or a crash leaves is found (removeNode); namespaces made but not
 // yet pinned die with the descriptors that hold them.
 func newNamespaces(n node) (nodeNS, error) {
-	ns := nodeNSAt(n.RunDir, n.Name)
-	release, err := providers.MakeDir(pinDir(n.RunDir), 0o755)
+	return pinNamespaces(n, func() ([3]int, error) { return makeNamespaces(n) })
+}
+
+// adoptNamespaces pins the namespaces of a node's process proc (a
+// container's first process, which was born in them): its network, UTS
+// and mount namespaces are the node's from then on.
+func adoptNamespaces(n node, proc daemon.Process) (nodeNS, error) {
+	return pinNamespaces(n, func() (fds [3]int, err error) {
+		for i, k := range nsKinds {
+			fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/%s", proc.Pid, k.name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return fds, fmt.Errorf("opening the %s namespace of the node's process %d: %w", k.what, proc.Pid, err)
+			}
+			fds[i] = fd
+		}
+		// Opened while it ran: the descriptors are its namespaces, not a
+		// later process's of the same pid.
+		if !proc.Alive() {
+			return fds, fmt.Errorf("the node's process %d ended before its namespaces were pinned", proc.Pid)
+		}
+		return fds, nil
+	})
+}
+
+// pinNamespaces makes node n's pin files, then pins the namespaces open
+// returns descriptors of (nsKinds' order), and returns them with their
+// inodes.
+func pinNamespaces(n node, open func() ([3]int, error)) (nodeNS, error) {
+	ns := nodeNSAt(n.layout(), n.Name)
+	release, err := providers.MakeDir(n.layout().pinDir(), 0o755)
 	if err != nil {
 		return ns, err
 	}
 	defer release()
-	if err := preparePinDir(n.RunDir); err != nil {
+	if err := preparePinDir(n.layout()); err != nil {
 		return ns, err
 	}
 	for _, file := range ns.Files {
@@ -330,7 +356,7 @@ func newNamespaces(n node) (nodeNS, error) {
 		}
 		f.Close()
 	}
-	fds, err := makeNamespaces(n)
+	fds, err := open()
 	defer func() {
 		for _, fd := range fds {
 			if fd > 0 {
@@ -382,7 +408,7 @@ func makeNamespaces(n node) (fds [3]int, err error) {
 			if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
 				return fmt.Errorf("making the node's mounts slaves of the host's: %w", err)
 			}
-			if err := unix.Unmount(pinDir(n.RunDir), unix.MNT_DETACH); err != nil {
+			if err := unix.Unmount(n.layout().pinDir(), unix.MNT_DETACH); err != nil {
 				return fmt.Errorf("detaching the pins from the node's mount namespace: %w", err)
 			}
 			if n.HostsFile != "" {

@@ -51,8 +51,8 @@ func (e *env) checkGone(v cty.Value) {
 			e.t.Errorf("host device %s still there", f.HostDevice)
 		}
 	}
-	if _, err := os.Stat(nodeDir(n.RunDir, n.Name)); err == nil {
-		e.t.Errorf("node directory %s still there", nodeDir(n.RunDir, n.Name))
+	if _, err := os.Stat(n.layout().nodeDir(n.Name)); err == nil {
+		e.t.Errorf("node directory %s still there", n.layout().nodeDir(n.Name))
 	}
 }
 
@@ -385,7 +385,7 @@ func TestVDE(t *testing.T) {
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, n := range []string{"a", "b"} {
-				b, _ := os.ReadFile(nodeLog(e.runDir, n))
+				b, _ := os.ReadFile(layout{e.runDir, Name}.nodeLog(n))
 				t.Logf("log of %s: %s", n, b)
 			}
 		}
@@ -560,7 +560,7 @@ func TestInterruptedCreate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { removeNode(n, nil) })
+	t.Cleanup(func() { New().removeNode(n, nil) })
 	p := e.startedIn(old, exec.Command("nsenter", append(append(old.enterArgs(), "--"), "sleep", "infinity")...))
 
 	resp := e.p.ReadResources(t.Context(), providers.ReadResourcesRequest{Resources: []providers.ReadResource{{Address: "vnode.a", Type: contract.VNode, Current: pending}}})

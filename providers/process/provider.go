@@ -24,6 +24,8 @@ const Version = "0.1.0"
 // Provider serves process nodes. The zero value is not usable; call New.
 type Provider struct {
 	schema providers.Schema
+	typ    string    // the node type served: Name, or a Container's
+	ct     Container // nil for process nodes
 
 	mu         sync.Mutex
 	experiment string
@@ -35,7 +37,13 @@ var _ providers.Provider = (*Provider)(nil)
 
 // New returns an unconfigured provider.
 func New() *Provider {
-	return &Provider{schema: buildSchema()}
+	return &Provider{schema: buildSchema(), typ: Name}
+}
+
+// lay is where the provider's nodes keep their things.
+func (p *Provider) lay() layout {
+	_, runDir := p.config()
+	return layout{runDir, p.typ}
 }
 
 // forceNew lists the attributes that cannot change on a running node.
@@ -76,17 +84,43 @@ func nsObject(ty cty.Type) cty.Type {
 	return cty.Object(attrs)
 }
 
-func buildSchema() providers.Schema {
+func buildSchema() providers.Schema { return buildSchemaFor(nil) }
+
+// buildSchemaFor is the schema of process nodes (ct nil) or of ct's.
+func buildSchemaFor(ct Container) providers.Schema {
 	s := providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{}}
+	kind := "process"
 	for _, typ := range []string{contract.VNode, contract.Route, contract.Mount, contract.Startup} {
-		s.ResourceTypes[typ] = providers.FromContract(typ, forceNew[typ], computed[typ])
+		fn, comp := forceNew[typ], computed[typ]
+		if ct != nil && typ == contract.VNode {
+			// A container's memory and cpus change in place (its cgroup):
+			// the engine's force-new attributes without them, and the
+			// container's own.
+			kind = ct.Kind()
+			fn = slices.DeleteFunc(slices.Clone(fn), func(a string) bool { return a == "memory" || a == "cpus" })
+			fn = append(fn, ct.ForceNew()...)
+			comp = maps.Clone(comp)
+			maps.Copy(comp, ct.Computed())
+		}
+		s.ResourceTypes[typ] = providers.FromContract(typ, fn, comp)
 	}
 	s.ResourceTypes[contract.VNode].Description = "a process node: network, UTS and mount namespaces of its own, pinned under the run directory"
+	if ct != nil {
+		s.ResourceTypes[contract.VNode].Description = "an " + kind + " node: an OS container, its init in namespaces of its own (pinned under the run directory) on a root file system of its own"
+	}
 	s.ResourceTypes[contract.VNode].Exec = true // benito exec: Exec in exec.go
-	s.ResourceTypes[contract.Route].Description = "a route in a process node's network stack"
-	s.ResourceTypes[contract.Mount].Description = "a bind mount inside a process node's mount namespace"
-	s.ResourceTypes[contract.Startup].Description = "a process node's startup command, run inside the node once its network is up"
+	s.ResourceTypes[contract.Route].Description = "a route in " + article(kind) + " " + kind + " node's network stack"
+	s.ResourceTypes[contract.Mount].Description = "a bind mount inside " + article(kind) + " " + kind + " node's mount namespace"
+	s.ResourceTypes[contract.Startup].Description = article(kind) + " " + kind + " node's startup command, run inside the node once its network is up"
 	return s
+}
+
+// article is the indefinite article of a word.
+func article(word string) string {
+	if word != "" && strings.ContainsRune("AEIOUaeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
@@ -97,6 +131,11 @@ func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) 
 	runDir, configDir, diags := providers.ExperimentDirs(req)
 	if diags.HasErrors() {
 		return providers.ConfigureResponse{Diagnostics: diags}
+	}
+	if p.ct != nil {
+		if err := p.ct.Configure(req.Site); err != nil {
+			return providers.ConfigureResponse{Diagnostics: providers.Errorf("", "%v", err)}
+		}
 	}
 	p.mu.Lock()
 	p.experiment, p.runDir, p.configDir = req.Experiment, runDir, configDir
@@ -136,8 +175,8 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 		}
 		switch r.Type {
 		case contract.VNode:
-			if t := str(r.Config, "type"); t != Name {
-				bad(cty.GetAttrPath("type"), "Wrong node type", "The process provider serves nodes of type %q, not %q.", Name, t)
+			if t := str(r.Config, "type"); t != p.typ {
+				bad(cty.GetAttrPath("type"), "Wrong node type", "The %s provider serves nodes of type %q, not %q.", p.typ, p.typ, t)
 			}
 			for _, a := range qemuOnly {
 				if v := r.Config.GetAttr(a); !v.IsNull() && (!v.Type().IsListType() || v.LengthInt() > 0) {
@@ -147,12 +186,19 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 					}
 					bad(cty.GetAttrPath(a), "Not for a process node",
 						"%s configures a QEMU machine, and node %q is of type %q. Remove %s, or set type = %q.",
-						a, str(r.Config, "name"), Name, what, contract.NodeQEMU)
+						a, str(r.Config, "name"), p.typ, what, contract.NodeQEMU)
 				}
 			}
-			diags = append(diags, providers.RefuseOpenVZ(r.Address, r.Config, Name)...)
+			if p.ct == nil {
+				diags = append(diags, providers.RefuseOpenVZ(r.Address, r.Config, Name)...)
+			} else {
+				for _, d := range p.ct.Validate(r.Config) {
+					d.Address = r.Address
+					diags = append(diags, d)
+				}
+			}
 			if str(r.Config, "name") == "" || str(r.Config, "run_dir") == "" {
-				bad(nil, "Incomplete process node", "A process node needs a name and a run_dir.")
+				bad(nil, "Incomplete node", "A%s %s node needs a name and a run_dir.", strings.TrimPrefix(article(p.kind()), "a"), p.kind())
 			}
 			if f := str(r.Config, "hosts_file"); f != "" && !filepath.IsAbs(f) {
 				bad(cty.GetAttrPath("hosts_file"), "Invalid hosts file", "The hosts file bound over a node's /etc/hosts must be an absolute path, not %q.", f)
@@ -192,6 +238,16 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 				bad(cty.GetAttrPath("target"), "Mount not possible", "Node %q cannot mount %s over its root directory (target \"/\"): mount it somewhere below, such as /mnt.", node, source)
 				break
 			}
+			if p.ct != nil {
+				// The target is in the container's own root file system,
+				// made at apply when missing: only the source is the host's.
+				if !p.madeByApply(source) {
+					if msg := p.sourceProblem(node, source, target); msg != "" {
+						bad(nil, "Mount not possible", "%s", msg)
+					}
+				}
+				break
+			}
 			checkTarget := mounts.onHost(node, target)
 			if p.madeByApply(source) || p.madeByApply(checkTarget) {
 				break
@@ -209,11 +265,16 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 }
 
 func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
-	resp := providers.PlanEach(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
+	resp := providers.PlanEach(p.typ, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
 		if c.Type == contract.VNode {
 			// The log and the pins follow from the configuration.
 			if rd, name := str(c.Proposed, "run_dir"), str(c.Proposed, "name"); rd != "" && name != "" {
-				return map[string]cty.Value{"log": cty.StringVal(nodeLog(rd, name)), "namespaces": filesValue(rd, name)}
+				l := layout{rd, p.typ}
+				set := map[string]cty.Value{"log": cty.StringVal(l.nodeLog(name)), "namespaces": filesValue(l, name)}
+				if p.ct != nil {
+					maps.Copy(set, p.ct.Plan(c.Proposed))
+				}
+				return set
 			}
 		}
 		return nil
@@ -222,6 +283,17 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 	for i, c := range req.Changes {
 		if c.Type == contract.Startup && !c.Proposed.IsNull() {
 			resp.Changes[i] = planStartup(p.schema.ResourceTypes[c.Type], c)
+		}
+		if c.Type == contract.VNode && p.ct != nil && !c.Prior.IsNull() && !c.Proposed.IsNull() {
+			pc := &resp.Changes[i]
+			for _, w := range p.ct.Replace(c.Prior, pc.Planned) {
+				if !slices.ContainsFunc(pc.RequiresReplace, w.Equals) {
+					pc.RequiresReplace = append(pc.RequiresReplace, w)
+				}
+			}
+			if len(pc.RequiresReplace) > 0 {
+				pc.Planned = setAttrs(pc.Planned, p.ct.Fresh())
+			}
 		}
 		if c.Type == contract.VNode && !c.Proposed.IsNull() && len(newHostEnds(c.Prior, c.Proposed)) > 0 {
 			made = append(made, i)
@@ -328,19 +400,19 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 	}
 	// Reads wait on the kernel more than they compute: ReadEach runs them
 	// side by side.
-	return providers.ReadEach(Name, &p.schema, req, p.checkRecorded, func(r providers.ReadResource) (cty.Value, error) {
+	return providers.ReadEach(p.typ, &p.schema, req, p.checkRecorded, func(r providers.ReadResource) (cty.Value, error) {
 		switch r.Type {
 		case contract.VNode:
 			if req.ExistenceOnly {
 				// Before a destroy: the node counts while anything of it
 				// is left (a pin, its directory or log, a veth's host end), so
 				// that the destroy removes it.
-				if nodeRemains(r.Current) {
+				if p.nodeRemains(r.Current) {
 					return r.Current, nil
 				}
 				return cty.NilVal, nil
 			}
-			return readNode(r.Current, host)
+			return p.readNode(r.Current, host)
 		case contract.Route:
 			return p.readRoute(r.Current)
 		case contract.Mount:
@@ -394,12 +466,6 @@ func decodeRoute(v cty.Value) (route, error) {
 	}
 	return r, nil
 }
-
-// nodeDir holds a node's pid files.
-func nodeDir(runDir, node string) string { return filepath.Join(runDir, "process", node) }
-
-// nodeLog is where a node's plugs write.
-func nodeLog(runDir, node string) string { return filepath.Join(runDir, "log", node+".log") }
 
 // Short names for the attribute helpers this provider uses everywhere.
 var (

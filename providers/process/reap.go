@@ -15,6 +15,7 @@ import (
 	"github.com/benito-net/benito/internal/netdev"
 	"github.com/benito-net/benito/internal/vdewire"
 	"github.com/vishvananda/netlink"
+	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/sys/unix"
 )
 
@@ -77,13 +78,14 @@ const reapTimeout = 5 * time.Second
 // go to another: then the processes carrying the node's mark (nodeEnv)
 // die too, found by a scan of every process's environment. scan is a
 // scan asked for when the delete began, or nil.
-func removeNode(n node, scan <-chan map[string][]int) error {
-	ns := nodeNSAt(n.RunDir, n.Name)
-	dir := nodeDir(n.RunDir, n.Name)
+func (p *Provider) removeNode(n node, scan <-chan map[string][]int) error {
+	l := n.layout()
+	ns := nodeNSAt(l, n.Name)
+	dir := l.nodeDir(n.Name)
 	// Everything benito started for the node was born in its cgroup,
 	// also what no pid file names yet (a start the provider did not see
 	// through): it goes first, as nothing else of the node may need it.
-	if err := nodeGroup(n.RunDir, n.Name).Kill(groupKillTimeout); err != nil {
+	if err := l.nodeGroup(n.Name).Kill(groupKillTimeout); err != nil {
 		return fmt.Errorf("stopping the processes of node %s: %w", n.Name, err)
 	}
 	ids := map[string]bool{}
@@ -99,10 +101,13 @@ func removeNode(n node, scan <-chan map[string][]int) error {
 			ids[k.name+":["+strconv.FormatUint(ino, 10)+"]"] = true
 		}
 	}
-	for _, f := range []string{dir, nodeLog(n.RunDir, n.Name)} {
+	for _, f := range []string{dir, l.nodeLog(n.Name)} {
 		if _, err := os.Lstat(f); err == nil {
 			present = true
 		}
+	}
+	if p.ct != nil && p.ct.Remains(containerNode(n, cty.NilVal)) {
+		present = true
 	}
 	if !present {
 		return nil
@@ -132,10 +137,17 @@ func removeNode(n node, scan <-chan map[string][]int) error {
 	if err := ns.unpin(); err != nil {
 		return err
 	}
+	if p.ct != nil {
+		// Its root file system, once nothing runs on it and no pin holds
+		// its mount namespace.
+		if err := p.ct.Remove(containerNode(n, cty.NilVal)); err != nil {
+			return fmt.Errorf("%s node %s: %w", p.kind(), n.Name, err)
+		}
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
-	if err := os.Remove(nodeLog(n.RunDir, n.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(l.nodeLog(n.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil

@@ -65,6 +65,9 @@ func (p *Provider) checkRecorded(typ string, v cty.Value) error {
 		if !providers.ValidNodeName(name) {
 			return providers.Recorded("name", name, "is not a node name (one path element)")
 		}
+		if err := p.checkType(v); err != nil {
+			return err
+		}
 		if rd, ok := known(v, "run_dir"); ok && rd != runDir {
 			return providers.Recorded("run_dir", rd, "is not this experiment's run directory, %s (a node is the experiment's only under it; if run_root changed since the node was made, set it back to destroy the node)", runDir)
 		}
@@ -78,7 +81,7 @@ func (p *Provider) checkRecorded(typ string, v cty.Value) error {
 				}
 			}
 		}
-		pins := nodeNSAt(runDir, name)
+		pins := nodeNSAt(p.lay(), name)
 		recorded := attrOf(v, "namespaces")
 		for i, k := range nsKinds {
 			attr := cty.GetAttrPath("namespaces").GetAttr(k.name)
@@ -104,7 +107,7 @@ func (p *Provider) checkRecorded(typ string, v cty.Value) error {
 			}
 		}
 		if proc := processOf(v); proc.Alive() {
-			if problem := notStartedFor(proc, nodeNSAt(runDir, node)); problem != "" {
+			if problem := notStartedFor(proc, nodeNSAt(p.lay(), node)); problem != "" {
 				return providers.Recorded("pid", strconv.Itoa(proc.Pid), "%s; benito did not start it as the startup command of node %s", problem, node)
 			}
 		}
@@ -158,8 +161,8 @@ func pidFileProcess(file string, p daemon.Process) error {
 		return nil
 	}
 	dir := filepath.Dir(file)
-	runDir := filepath.Dir(filepath.Dir(dir)) // nodeDir is RUN_DIR/process/NODE
-	ns := nodeNSAt(runDir, filepath.Base(dir))
+	// nodeDir is RUN_DIR/TYPE/NODE.
+	ns := nodeNSAt(layout{filepath.Dir(filepath.Dir(dir)), filepath.Base(filepath.Dir(dir))}, filepath.Base(dir))
 	if uid, ok := p.UID(); ok && uid == os.Getuid() && (markedFor(p.Pid, ns.file(kindNet)) || unmarkedPrograms[p.Name()]) {
 		return nil
 	}

@@ -163,7 +163,7 @@ func TestTamperedStateRefused(t *testing.T) {
 		// Another user's process carrying node m's mark, which anyone may
 		// put in the environment of what they start.
 		marked := exec.Command("sleep", "600")
-		marked.Env = []string{nodeNSAt(e.runDir, "m").mark()}
+		marked.Env = []string{nodeNSAt(layout{e.runDir, Name}, "m").mark()}
 		marked.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		if err := marked.Start(); err != nil {
 			t.Fatal(err)
@@ -199,7 +199,7 @@ func TestTamperedStateRefused(t *testing.T) {
 		tampered := e.nodeConfig("k", false, ifc{name: "..", vdeSocket: filepath.Join(e.runDir, "switch", "x.ctl"), vdePort: 1})
 		ar := e.p.ApplyResource(t.Context(), applyReq(contract.VNode, "vnode.k", tampered, cty.NullVal(tampered.Type())))
 		refused(t, ar.Diagnostics, `interfaces[0].name`)
-		if _, err := os.Stat(startupPidFile(e.runDir, "w")); err != nil {
+		if _, err := os.Stat(layout{e.runDir, Name}.startupPidFile("w")); err != nil {
 			t.Errorf("node w's files: %v", err)
 		}
 	})
@@ -210,8 +210,8 @@ func TestTamperedStateRefused(t *testing.T) {
 		own := processOf(e.state["startup.p"])
 		// In the node's directory (a plug's, or a wire's as an older
 		// benito kept it), and in a wire's directory.
-		wire := wireOf(node{Name: "p", RunDir: e.runDir}, iface{Interface: providers.Interface{Name: "eth9"}}).Dir
-		for _, planted := range []string{filepath.Join(nodeDir(e.runDir, "p"), "hub.eth9"), filepath.Join(wire, "hub.benito"), filepath.Join(wire, "wire.benito")} {
+		wire := wireOf(node{Name: "p", RunDir: e.runDir, Type: Name}, iface{Interface: providers.Interface{Name: "eth9"}}).Dir
+		for _, planted := range []string{filepath.Join(layout{e.runDir, Name}.nodeDir("p"), "hub.eth9"), filepath.Join(wire, "hub.benito"), filepath.Join(wire, "wire.benito")} {
 			for _, victim := range []daemon.Process{stranger(t), inNodeProc} {
 				if err := os.MkdirAll(filepath.Dir(planted), 0o755); err != nil {
 					t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 
 // A node's startup command runs inside the node (sh -c), detached, in a
 // session of its own, its output appended to its log. A small shell
-// wrapper runs it and writes its exit status to RUN_DIR/process/NODE/
+// wrapper runs it and writes its exit status to RUN_DIR/TYPE/NODE/
 // startup.status when it ends, which is how its status is read back after
 // the provider that started it has gone:
 //
@@ -49,31 +49,26 @@ func startupFailed(status string) bool {
 	return status != "" && status != statusRunning && status != statusDone
 }
 
-// wrapper runs the command and writes its exit status to the file $1.
+// wrapper runs the command and writes its exit status to its descriptor
+// 3, which the provider opens on the status file (so the wrapper writes it
+// from any root, a container's too), and which the command does not
+// inherit.
 // The command comes in the environment (startupEnv), never in arguments,
 // which every user of the host can read (ps, /proc/PID/cmdline): it may
 // hold a sensitive value. A shell of its own (so $$, exit and signals are
 // as with sh -c COMMAND) takes it out of the environment the command's
 // children inherit and runs it with eval; /proc/PID/environ is readable by
 // the process's owner alone.
-const wrapper = `/bin/sh -c 'c=$` + startupEnv + `; unset ` + startupEnv + `; eval "$c"'; echo $? >"$1"`
+const wrapper = `/bin/sh -c 'c=$` + startupEnv + `; unset ` + startupEnv + `; eval "$c"' 3>&-; echo $? >&3`
 
 // startupEnv is the environment variable that hands the command to the
 // wrapper.
 const startupEnv = "BENITO_STARTUP_COMMAND"
 
-func startupPidFile(runDir, node string) string {
-	return filepath.Join(nodeDir(runDir, node), "startup")
-}
-
-func startupStatusFile(runDir, node string) string {
-	return filepath.Join(nodeDir(runDir, node), "startup.status")
-}
-
 // applyStartup stops a prior command (a changed command, or a failed one,
 // replaces the resource), and starts the planned one.
 func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
-	_, runDir := p.config()
+	l := p.lay()
 	if !prior.IsNull() {
 		name := str(prior, "node")
 		stop := processOf(prior).Stop
@@ -81,13 +76,13 @@ func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
 			// Recorded before its create ended (pending, now replaced):
 			// the command it may have started is the one its pid file
 			// names.
-			stop = func(time.Duration) error { return stopProcess(startupPidFile(runDir, name)) }
+			stop = func(time.Duration) error { return stopProcess(l.startupPidFile(name)) }
 		}
 		if err := stop(time.Second); err != nil {
 			return prior, err
 		}
-		os.Remove(startupPidFile(runDir, name))
-		os.Remove(startupStatusFile(runDir, name))
+		os.Remove(l.startupPidFile(name))
+		os.Remove(l.startupStatusFile(name))
 		if planned.IsNull() {
 			if log := str(prior, "log"); log != "" {
 				if err := os.Remove(log); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -103,25 +98,36 @@ func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
 	if err != nil {
 		return cty.NilVal, err
 	}
-	if err := makeNodeDir(node{Name: name, RunDir: runDir}); err != nil {
+	if err := makeNodeDir(node{Name: name, RunDir: l.runDir, Type: l.typ}); err != nil {
 		return cty.NilVal, err
 	}
-	statusFile := startupStatusFile(runDir, name)
+	statusFile := l.startupStatusFile(name)
 	os.Remove(statusFile)
-	args := append(ns.enterArgs(), "--", "/bin/sh", "-c", wrapper, "benito-startup", statusFile)
+	enter, err := p.enterArgs(ns, name)
+	if err != nil {
+		return cty.NilVal, fmt.Errorf("node %s: %w", name, err)
+	}
+	// The wrapper writes the command's exit status to its descriptor 3:
+	// the status file, opened here, wherever the node's root is.
+	statusOut, err := os.OpenFile(statusFile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return cty.NilVal, err
+	}
+	defer statusOut.Close()
+	args := append(enter, "--", "/bin/sh", "-c", wrapper, "benito-startup")
 	// The log directory stays until the log is in it.
 	release, err := providers.MakeDir(filepath.Dir(log), 0o755)
 	if err != nil {
 		return cty.NilVal, err
 	}
-	proc, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: args, Env: append(ns.env(), startupEnv+"="+command), Log: log, Dir: "/", Group: nodeGroup(runDir, name)})
+	proc, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: args, Env: append(ns.env(), startupEnv+"="+command), Log: log, Dir: "/", Group: l.nodeGroup(name), ExtraFiles: []*os.File{statusOut}})
 	release()
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("running the startup command of node %s: %w", name, err)
 	}
 	// The node's directory names it too, so that a node re-created after
 	// it drifted stops it (removeNode).
-	if err := daemon.WritePidFile(startupPidFile(runDir, name), proc, ""); err != nil {
+	if err := daemon.WritePidFile(l.startupPidFile(name), proc, ""); err != nil {
 		proc.Stop(0)
 		return cty.NilVal, err
 	}
@@ -137,7 +143,7 @@ func (p *Provider) applyStartup(prior, planned cty.Value) (cty.Value, error) {
 	if startupFailed(status) {
 		// Recorded (tainted): the next apply stops what is left and runs
 		// the command again.
-		return v, fmt.Errorf("the startup command of node %s %s; %s ends with:\n%s", name, status, log, logTail(log, 5))
+		return v, fmt.Errorf("the startup command of node %s %s; %s ends with:\n%s", name, status, log, providers.LogTail(log, 5))
 	}
 	return v, nil
 }
@@ -187,8 +193,7 @@ func (p *Provider) readStartup(cur cty.Value) (cty.Value, error) {
 	if err != nil || ns.Inodes[indexOf(kindNet)] != uint64(num(cur, "netns_inode")) {
 		return cty.NilVal, nil
 	}
-	_, runDir := p.config()
-	status := startupStatus(processOf(cur), startupStatusFile(runDir, name))
+	status := startupStatus(processOf(cur), p.lay().startupStatusFile(name))
 	if status == str(cur, "status") {
 		return cur, nil
 	}

@@ -24,13 +24,13 @@ func TestSteps(t *testing.T) {
 	var made []node
 	t.Cleanup(func() {
 		for _, nd := range made {
-			removeNode(nd, nil)
+			New().removeNode(nd, nil)
 		}
-		prunePinDir(e.runDir)
+		prunePinDir(layout{e.runDir, Name})
 	})
 	var d [5]time.Duration
 	for i := 0; i < n; i++ {
-		nd := node{Name: fmt.Sprintf("x%d", i), RunDir: e.runDir}
+		nd := node{Name: fmt.Sprintf("x%d", i), RunDir: e.runDir, Type: Name}
 		made = append(made, nd)
 		t0 := time.Now()
 		ns, err := newNamespaces(nd)
@@ -63,7 +63,7 @@ func TestSteps(t *testing.T) {
 	t.Logf("per node: namespaces %v, handle %v, lo %v, veth %v, addr+up %v", d[0]/n, d[1]/n, d[2]/n, d[3]/n, d[4]/n)
 	t0 := time.Now()
 	for _, nd := range made {
-		if err := removeNode(nd, nil); err != nil {
+		if err := New().removeNode(nd, nil); err != nil {
 			t.Error(err)
 		}
 	}

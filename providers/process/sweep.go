@@ -10,21 +10,12 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/contract"
-	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/netdev"
 	"github.com/benito-net/benito/providers"
 )
 
 // groupKillTimeout bounds the wait for a node's cgroup to empty.
 const groupKillTimeout = 5 * time.Second
-
-// nodeGroup is the cgroup every process benito starts for node (its plugs,
-// hubs, wirefilters, startup command) is born in, with what they fork:
-// found from the host alone after a crash, whatever pid file was or was
-// not written.
-func nodeGroup(runDir, node string) daemon.Group {
-	return providers.Group(runDir, Name, node)
-}
 
 // Sweep lists the nodes of the experiment the host holds, found from the
 // host alone: by their pins (RUN_DIR/ns/KIND/NODE), their directories
@@ -33,7 +24,8 @@ func nodeGroup(runDir, node string) daemon.Group {
 // in req.Remove is removed first as a delete removes it: its processes,
 // pins and files (its veths go with its namespace).
 func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) providers.SweepResponse {
-	_, runDir := p.config()
+	l := p.lay()
+	runDir := l.runDir
 	var resp providers.SweepResponse
 	if runDir == "" {
 		return resp
@@ -47,8 +39,8 @@ func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) provider
 			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("", "not removing node %q: not a node name", o.Key)...)
 			continue
 		}
-		deleteVeths(runDir, o.Key)
-		err := removeNode(node{Name: o.Key, RunDir: runDir}, nil)
+		deleteVeths(l, o.Key)
+		err := p.removeNode(node{Name: o.Key, RunDir: runDir, Type: l.typ}, nil)
 		if err == nil {
 			if err = os.Remove(startupLog(runDir, o.Key)); errors.Is(err, fs.ErrNotExist) {
 				err = nil
@@ -60,30 +52,33 @@ func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) provider
 		removed = true
 	}
 	if removed {
-		pruneRunDir(runDir)
+		pruneRunDir(l)
 	}
 	found := providers.FoundNodes{}
 	for _, k := range nsKinds {
-		names, _ := dirNames(filepath.Join(pinDir(runDir), k.name))
+		names, _ := dirNames(filepath.Join(l.pinDir(), k.name))
 		for _, n := range names {
-			found.Add(n, "namespace pins under "+pinDir(runDir))
+			found.Add(n, "namespace pins under "+l.pinDir())
 		}
 	}
-	names, _ := dirNames(filepath.Join(runDir, "process"))
+	names, _ := dirNames(l.nodesDir())
 	for _, n := range names {
-		found.Add(n, "directory "+nodeDir(runDir, n))
+		found.Add(n, "directory "+l.nodeDir(n))
 	}
-	names, _ = dirNames(filepath.Join(runDir, "log"))
+	names, _ = dirNames(l.logDir())
 	for _, n := range names {
 		// NODE.log, and NODE.startup.log (startupLog).
 		if node, ok := strings.CutSuffix(n, ".startup.log"); ok {
 			found.Add(node, "log "+startupLog(runDir, node))
 		} else if node, ok := strings.CutSuffix(n, ".log"); ok {
-			found.Add(node, "log "+nodeLog(runDir, node))
+			found.Add(node, "log "+l.nodeLog(node))
 		}
 	}
-	resp.Diagnostics = append(resp.Diagnostics, found.AddGroups(runDir, Name)...)
-	resp.Objects = found.Objects("process")
+	if p.ct != nil {
+		p.ct.Found(runDir, found)
+	}
+	resp.Diagnostics = append(resp.Diagnostics, found.AddGroups(runDir, l.typ)...)
+	resp.Objects = found.Objects(p.kind())
 	return resp
 }
 
@@ -91,8 +86,8 @@ func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) provider
 // takes their host ends with them at once: the state that named the host
 // ends is not there, and a namespace let go takes its devices with it only
 // in the kernel's own time.
-func deleteVeths(runDir, node string) {
-	ns, err := nodeNSAt(runDir, node).check()
+func deleteVeths(l layout, node string) {
+	ns, err := nodeNSAt(l, node).check()
 	if err != nil {
 		return
 	}
@@ -127,14 +122,14 @@ func dirNames(dir string) ([]string, error) {
 
 // pruneRunDir removes the experiment's directories of nodes, and its
 // cgroups, once empty, so that a destroy leaves none behind.
-func pruneRunDir(runDir string) {
+func pruneRunDir(l layout) {
 	providers.Prune(func() {
-		prunePinDir(runDir)
-		for _, d := range []string{filepath.Join(runDir, "process"), filepath.Join(runDir, "log"), runDir} {
+		prunePinDir(l)
+		for _, d := range []string{l.nodesDir(), l.logDir(), filepath.Join(l.runDir, "log"), l.runDir} {
 			os.Remove(d)
 		}
-		providers.PruneRoot(filepath.Dir(runDir))
-		if g, err := providers.ExperimentGroup(runDir, Name); err == nil {
+		providers.PruneRoot(filepath.Dir(l.runDir))
+		if g, err := providers.ExperimentGroup(l.runDir, l.typ); err == nil {
 			g.Prune()
 		}
 	})

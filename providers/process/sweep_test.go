@@ -25,7 +25,7 @@ func TestSweep(t *testing.T) {
 	log := filepath.Join(e.runDir, "log", "w.startup.log")
 	e.apply(contract.Startup, "startup.w", startupConfig("w", "sleep 1000 & sleep 1000", log))
 
-	g := nodeGroup(e.runDir, "w")
+	g := layout{e.runDir, Name}.nodeGroup("w")
 	if g.IsZero() {
 		t.Fatal("no cgroup hierarchy: the node's processes are not marked")
 	}

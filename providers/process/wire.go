@@ -26,11 +26,11 @@ func wired(f iface) bool { return f.Kind == contract.KindVDE && !f.Shaping.IsZer
 // wireOf is f's wire, in the node's directory and born in its cgroup.
 func wireOf(n node, f iface) vdewire.Wire {
 	return vdewire.Wire{
-		Dir:     filepath.Join(nodeDir(n.RunDir, n.Name), f.Name),
+		Dir:     filepath.Join(n.layout().nodeDir(n.Name), f.Name),
 		Switch:  f.VDESocket,
 		Port:    f.VDEPort,
 		Shaping: f.Shaping,
-		Group:   nodeGroup(n.RunDir, n.Name),
+		Group:   n.layout().nodeGroup(n.Name),
 	}
 }
 

@@ -107,7 +107,7 @@ func TestWireShaping(t *testing.T) {
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, n := range []string{"a", "b"} {
-				b, _ := os.ReadFile(nodeLog(e.runDir, n))
+				b, _ := os.ReadFile(layout{e.runDir, Name}.nodeLog(n))
 				t.Logf("log of %s: %s", n, b)
 			}
 		}
@@ -381,7 +381,7 @@ func TestWireOfAnOlderBenito(t *testing.T) {
 		w := wireOf(n, f)
 		hub, wire = w.Processes()
 		for from, to := range map[string]string{"hub.benito": "hub." + f.Name, "wire.benito": "wire." + f.Name} {
-			to = filepath.Join(nodeDir(n.RunDir, n.Name), to)
+			to = filepath.Join(n.layout().nodeDir(n.Name), to)
 			b, err := os.ReadFile(filepath.Join(w.Dir, from))
 			if err != nil {
 				t.Fatal(err)
