@@ -584,7 +584,7 @@ var vnodeSpec = &BlockSpec{
 		"Those marked \"OpenVZ nodes\" configure an OpenVZ container; a process or QEMU node refuses them at plan.",
 	Attributes: attrs([]*AttributeSpec{{
 		Name: "type", Type: "string", Default: "the site's `default_type` (`\"" + model.SiteDefaults[model.SiteDefaultType] + "\"`)",
-		Description: "The platform: `\"process\"` (a process in its own namespaces), DETER's `\"qemu\"` (a virtual machine) and `\"openvz\"` (no provider in this release: plan says so), or a third-party provider's name.",
+		Description: "The platform: `\"process\"` (a process in its own namespaces), DETER's `\"qemu\"` (a virtual machine) and `\"openvz\"` (an OS container), or a third-party provider's name.",
 		Example:     `type = "process"`,
 	}, {
 		Name: "startup", Type: "string", Default: "none",

@@ -552,13 +552,20 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, []hostDevice, hcl.Dia
 		startDeps = append(startDeps, out[len(out)-1].Addr)
 	}
 	if n.Startup != "" && !n.Ghost {
+		// An OpenVZ node's logs are under log/openvz, where its
+		// provider, and no other, looks for them; process and QEMU
+		// nodes keep theirs where earlier releases put them.
+		logDir := filepath.Join(l.runDir, "log")
+		if n.Type == contract.NodeOpenVZ {
+			logDir = filepath.Join(logDir, n.Type)
+		}
 		out = append(out, &Resource{
 			Addr:     startupAddr(n.Addr),
 			Provider: contract.ProviderOf(contract.Startup, n.Type),
 			Config: cty.ObjectVal(map[string]cty.Value{
 				"node":    cty.StringVal(n.Name),
 				"command": secret(n, model.AttrStartup, cty.StringVal(n.Startup)),
-				"log":     cty.StringVal(filepath.Join(l.runDir, "log", n.Name+".startup.log")),
+				"log":     cty.StringVal(filepath.Join(logDir, n.Name+".startup.log")),
 			}),
 			DependsOn: dedupe(append(startDeps, addr)),
 			Container: addr,

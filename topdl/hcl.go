@@ -3,6 +3,7 @@ package topdl
 import (
 	"bytes"
 	"fmt"
+	"github.com/benito-net/benito/contract"
 	"math"
 	"net/netip"
 	"strconv"
@@ -390,6 +391,18 @@ func (g *gen) computer(c *Computer, addrs map[*Interface]netip.Prefix, diags *hc
 			}
 			b.SetAttributeValue("image", cty.StringVal(a.Value))
 			sub["image"] = a.Range
+		case AttrOpenVZDisk:
+			// A size vzctl takes ("2G", bytes): the node's diskspace; anything
+			// else stays an attribute, as DETER had it.
+			n, err := contract.ParseDiskspace(a.Value)
+			if err != nil || contract.CheckDiskspace(n) != nil {
+				attrs[a.Name] = a.Value
+				sub["attributes"] = a.Range
+				break
+			}
+			comment(b, "containers:openvz_diskspace: the most the container may write.")
+			b.SetAttributeValue("diskspace", cty.StringVal(a.Value))
+			sub["diskspace"] = a.Range
 		case "benito:memory", "benito:cpus":
 			n, _ := strconv.Atoi(a.Value)
 			name := strings.TrimPrefix(a.Name, "benito:")

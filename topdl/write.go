@@ -356,6 +356,9 @@ func FromExperiment(exp *model.Experiment, a Assigned, opts FromOptions) *Topolo
 				add("benito:image", n.Image)
 			}
 		}
+		if n.Diskspace != 0 {
+			add(AttrOpenVZDisk, strconv.FormatInt(n.Diskspace, 10))
+		}
 		if n.Memory != 0 {
 			add("benito:memory", strconv.FormatInt(n.Memory, 10))
 		}

@@ -20,7 +20,8 @@ import (
 // these is made with.
 const (
 	SiteTemplate    = "openvz_template"     // the template tarball of a node that names none
-	SiteTemplateDir = "openvz_template_dir" // where a template named without a path is: DIR/NAME.tar.gz
+	SiteTemplateDir = "openvz_template_dir" // where a template named without a path is: DIR/NAME.tar.gz (DIR,DIR,...: searched in order)
+	SiteGuestURL    = "openvz_guest_url"    // DETER's default template: a file:// URL or path (as openvz_template)
 	SiteCacheDir    = "openvz_cache_dir"    // where templates are unpacked (default /var/cache/benito/ct-unpacked)
 	SiteMemory      = "openvz_memory"       // MiB (default: no limit)
 	SiteCPUs        = "openvz_cpus"         // CPUs, such as 1 or 0.5 (default: no limit)
@@ -37,7 +38,11 @@ const defaultCacheDir = "/var/cache/benito/ct-unpacked"
 
 // site is the site's defaults.
 type site struct {
-	Template, TemplateDir, CacheDir string
+	Template, CacheDir string
+	TemplateDirs       []string
+	// GuestURL is a default template that cannot be used: a URL to
+	// download, which benito does not.
+	GuestURL string
 	MemoryMiB                       int64
 	CPUs                            float64
 	Diskspace                       int64
@@ -52,11 +57,21 @@ func readSite(m map[string]string) (site, error) {
 		}
 		s.Template = v
 	}
-	if v := m[SiteTemplateDir]; v != "" {
-		if !filepath.IsAbs(v) {
-			return s, fmt.Errorf("site %s = %q: must be an absolute path", SiteTemplateDir, v)
+	if v := m[SiteGuestURL]; v != "" && s.Template == "" {
+		switch p := strings.TrimPrefix(v, "file://"); {
+		case filepath.IsAbs(p):
+			s.Template = p
+		default:
+			s.GuestURL = v
 		}
-		s.TemplateDir = v
+	}
+	if v := m[SiteTemplateDir]; v != "" {
+		for _, d := range strings.Split(v, ",") {
+			if d = strings.TrimSpace(d); !filepath.IsAbs(d) {
+				return s, fmt.Errorf("site %s = %q: absolute paths, separated by commas", SiteTemplateDir, v)
+			}
+			s.TemplateDirs = append(s.TemplateDirs, d)
+		}
 	}
 	if v := m[SiteCacheDir]; v != "" {
 		if !filepath.IsAbs(v) {
@@ -254,6 +269,8 @@ func (s site) template(image string) (string, error) {
 	switch {
 	case image == "" && s.Template != "":
 		return s.Template, nil
+	case image == "" && s.GuestURL != "":
+		return "", fmt.Errorf("the site's %s is %q, which benito does not download: download the template and set the site's %s to its path (or the node's ostemplate)", SiteGuestURL, s.GuestURL, SiteTemplate)
 	case image == "":
 		if _, err := os.Stat(defaultTemplate); err != nil {
 			return "", fmt.Errorf("no template: set the node's ostemplate (a tarball of a root file system), or the site's %s; scripts/ct-template builds a small test template at %s", SiteTemplate, defaultTemplate)
@@ -263,14 +280,16 @@ func (s site) template(image string) (string, error) {
 		return filepath.Clean(image), nil
 	case strings.Contains(image, "/"):
 		return "", fmt.Errorf("ostemplate %q: an absolute path, or a template's name in the site's %s", image, SiteTemplateDir)
-	case s.TemplateDir == "":
+	case len(s.TemplateDirs) == 0:
 		return "", fmt.Errorf("ostemplate %q names a template, but the site sets no %s to find it in: set it, or give the tarball's absolute path", image, SiteTemplateDir)
 	}
-	for _, ext := range []string{"", ".tar.gz", ".tgz", ".tar"} {
-		p := filepath.Join(s.TemplateDir, image+ext)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			return p, nil
+	for _, dir := range s.TemplateDirs {
+		for _, ext := range []string{"", ".tar.gz", ".tgz", ".tar"} {
+			p := filepath.Join(dir, image+ext)
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				return p, nil
+			}
 		}
 	}
-	return "", fmt.Errorf("ostemplate %q: no %s.tar.gz (nor .tgz, .tar) in the site's %s, %s", image, image, SiteTemplateDir, s.TemplateDir)
+	return "", fmt.Errorf("ostemplate %q: no %s.tar.gz (nor .tgz, .tar) in the site's %s, %s", image, image, SiteTemplateDir, strings.Join(s.TemplateDirs, ", "))
 }

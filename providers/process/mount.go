@@ -20,9 +20,18 @@ import (
 // them at plan time (mountProblem); apply checks again in the node.
 
 // mountInfo returns the topmost mount at target in the calling thread's
-// mount namespace: its mount ID and options, and whether there is one.
-func mountInfo(target string) (id int, opts string, ok bool, err error) {
-	ms, err := mountinfo.GetMounts(func(m *mountinfo.Info) (skip, stop bool) { return m.Mountpoint != target, false })
+// mount namespace: its mount ID and options, and whether there is one. It
+// reads the thread's mountinfo through proc, a descriptor of the host's
+// /proc opened before the thread joined the node: in a container's mount
+// namespace, /proc is the container's, where the thread is no task.
+func mountInfo(proc *os.File, target string) (id int, opts string, ok bool, err error) {
+	fd, err := unix.Openat(int(proc.Fd()), "thread-self/mountinfo", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, "", false, fmt.Errorf("reading the node's mounts: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "mountinfo")
+	defer f.Close()
+	ms, err := mountinfo.GetMountsFromReader(f, func(m *mountinfo.Info) (skip, stop bool) { return m.Mountpoint != target, false })
 	if err != nil || len(ms) == 0 {
 		return 0, "", false, err
 	}
@@ -103,9 +112,14 @@ func (p *Provider) applyMount(prior, planned cty.Value, priv []byte) (cty.Value,
 	if fi, err := os.Stat(source); err == nil {
 		srcDir = fi.IsDir()
 	}
+	proc, err := os.Open("/proc")
+	if err != nil {
+		return prior, priv, err
+	}
+	defer proc.Close()
 	newID := 0
 	err = ns.inMountNS(func() error {
-		id, _, mounted, err := mountInfo(target)
+		id, _, mounted, err := mountInfo(proc, target)
 		if err != nil {
 			return err
 		}
@@ -138,7 +152,7 @@ func (p *Provider) applyMount(prior, planned cty.Value, priv []byte) (cty.Value,
 				return fmt.Errorf("remounting %s in node %s: %w", target, node, err)
 			}
 		}
-		newID, _, _, err = mountInfo(target)
+		newID, _, _, err = mountInfo(proc, target)
 		return err
 	})
 	switch {
@@ -247,9 +261,14 @@ func (p *Provider) readMount(cur cty.Value, priv []byte) (cty.Value, error) {
 		opts string
 		ok   bool
 	)
+	proc, err := os.Open("/proc")
+	if err != nil {
+		return cur, err
+	}
+	defer proc.Close()
 	err = ns.inMountNS(func() error {
 		var err error
-		id, opts, ok, err = mountInfo(filepath.Clean(str(cur, "target")))
+		id, opts, ok, err = mountInfo(proc, filepath.Clean(str(cur, "target")))
 		return err
 	})
 	if err != nil {

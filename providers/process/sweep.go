@@ -42,7 +42,7 @@ func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) provider
 		deleteVeths(l, o.Key)
 		err := p.removeNode(node{Name: o.Key, RunDir: runDir, Type: l.typ}, nil)
 		if err == nil {
-			if err = os.Remove(startupLog(runDir, o.Key)); errors.Is(err, fs.ErrNotExist) {
+			if err = os.Remove(l.startupLog(o.Key)); errors.Is(err, fs.ErrNotExist) {
 				err = nil
 			}
 		}
@@ -69,7 +69,7 @@ func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) provider
 	for _, n := range names {
 		// NODE.log, and NODE.startup.log (startupLog).
 		if node, ok := strings.CutSuffix(n, ".startup.log"); ok {
-			found.Add(node, "log "+startupLog(runDir, node))
+			found.Add(node, "log "+l.startupLog(node))
 		} else if node, ok := strings.CutSuffix(n, ".log"); ok {
 			found.Add(node, "log "+l.nodeLog(node))
 		}
@@ -105,9 +105,10 @@ func deleteVeths(l layout, node string) {
 	}
 }
 
-// startupLog is where lowering puts the log of node's startup command.
-func startupLog(runDir, node string) string {
-	return filepath.Join(runDir, "log", node+".startup.log")
+// startupLog is where lowering puts the log of node's startup command: in
+// the log directory of the node's type.
+func (l layout) startupLog(node string) string {
+	return filepath.Join(l.logDir(), node+".startup.log")
 }
 
 // dirNames returns the names in dir; none when it does not exist.

@@ -53,12 +53,10 @@ vnode "ct" {
   type = "openvz"
   # containers:openvz_template: the node's template.
   image = "ubuntu-10.04-x86"
+  # containers:openvz_diskspace: the most the container may write.
+  diskspace = "10G"
   # containers:ghost: the node is created but not started.
   ghost = true
-  # Attributes benito does not interpret, carried through to the node's provider.
-  attributes = {
-    "containers:openvz_diskspace" = "10G"
-  }
 
   interface "inf000" {
     switch = switch.link0
