@@ -42,11 +42,11 @@ type site struct {
 	TemplateDirs       []string
 	// GuestURL is a default template that cannot be used: a URL to
 	// download, which benito does not.
-	GuestURL string
-	MemoryMiB                       int64
-	CPUs                            float64
-	Diskspace                       int64
-	StopTimeout                     time.Duration
+	GuestURL    string
+	MemoryMiB   int64
+	CPUs        float64
+	Diskspace   int64
+	StopTimeout time.Duration
 }
 
 func readSite(m map[string]string) (site, error) {
