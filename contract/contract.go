@@ -244,6 +244,7 @@ var types = map[string]struct {
 		{Name: "guest_config", Type: cty.String, Description: `QEMU nodes: how the machine is told its settings: "share" (a read-only 9P share tagged benito-config, read by benito's test guest) or "cloud-init" (a NoCloud seed, network-config v2 and user-data, for stock cloud images); null: "share"`},
 		{Name: "forwards", Type: cty.List(Forward), Description: "QEMU nodes: host ports forwarded to the guest by user-mode networking (hostfwd), sorted by protocol, host address (numerically) and host port, or null when there are none"},
 		{Name: "ctid", Type: cty.Number, Description: "OpenVZ nodes: the container's id, as vzctl's CTID, from 101 to 2147483644 (vzctl reserves 0 to 100), no two alike in an experiment; null: the provider derives one"},
+		{Name: "hostname", Type: cty.String, Description: "OpenVZ nodes: the container's hostname, as vzctl's --hostname (a name of letters, digits, '-' and '.'); null: the node's name"},
 		{Name: "diskspace", Type: cty.Number, Description: "OpenVZ nodes: the most the container may write to its private area, in bytes, at least 8 MiB and a multiple of 4096; null: no limit"},
 		{Name: "nameservers", Type: cty.List(cty.String), Description: "OpenVZ nodes: the IP addresses (IPv4 or IPv6 literals) of the container's /etc/resolv.conf, in order, or null to leave the template's"},
 		{Name: "init", Type: cty.List(cty.String), Description: "OpenVZ nodes: the container's PID 1 and its arguments, the first an absolute path inside the container; null: the template's /sbin/init"},

@@ -36,6 +36,7 @@ const (
 // it was asked. The slice is shared: do not modify it.
 var OpenVZAttributes = []struct{ Attribute, Language string }{
 	{"ctid", "ctid"},
+	{"hostname", "hostname"},
 	{"diskspace", "diskspace"},
 	{"nameservers", "nameserver"},
 	{"init", "init"},
@@ -92,6 +93,27 @@ func CheckDiskspace(n int64) error {
 func CheckCTID(n int64) error {
 	if n < MinCTID || n > MaxCTID {
 		return fmt.Errorf("ctid %d: a container id is from %d to %d (vzctl reserves 0 to 100)", n, MinCTID, MaxCTID)
+	}
+	return nil
+}
+
+// CheckHostname reports a hostname a container cannot have: not a host
+// name of RFC 1123 (labels of letters, digits and '-', neither first nor
+// last, joined by '.'), or longer than the kernel's 64 bytes.
+func CheckHostname(s string) error {
+	bad := fmt.Errorf("hostname %q is not a host name: labels of letters, digits and '-' (not first or last), joined by '.', 64 characters at most", s)
+	if s == "" || len(s) > 64 {
+		return bad
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return bad
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return bad
+			}
+		}
 	}
 	return nil
 }

@@ -759,6 +759,13 @@ func (e *evaluator) openvz(ctx *hcl.EvalContext, at map[string]*hclsyntax.Attrib
 		vn.CTID = n
 		e.ctids = append(e.ctids, &ctidRec{origin: origin{b: b, inst: inst}, node: vn, rng: at["ctid"].Expr.Range()})
 	}
+	if v, a, ok := e.get(ctx, at, "hostname", cty.String); ok {
+		if err := contract.CheckHostname(v.AsString()); err != nil {
+			e.errorf(a.Expr.Range(), "Invalid hostname", "%s: %v.", nodeAddr(vn), err)
+		} else {
+			vn.Hostname = v.AsString()
+		}
+	}
 	if v, a, ok := e.get(ctx, at, "diskspace", cty.DynamicPseudoType); ok {
 		vn.Diskspace = e.diskspace(v, a)
 	}

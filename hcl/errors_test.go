@@ -504,6 +504,12 @@ func TestErrors(t *testing.T) {
 			want: []string{"main.hcl:8: Sensitive value not allowed"},
 		},
 		{
+			name:   "hostname not a host name",
+			src:    exp + "vnode \"a\" {\n  hostname = \"-web\"\n}\nvnode \"b\" {\n  hostname = \"a b\"\n}",
+			want:   []string{"main.hcl:3: Invalid hostname", "main.hcl:6: Invalid hostname"},
+			detail: `vnode.a: hostname "-web" is not a host name: labels of letters, digits and '-' (not first or last), joined by '.', 64 characters at most.`,
+		},
+		{
 			name:   "ctid reserved or too large",
 			src:    exp + "vnode \"a\" {\n  ctid = 100\n}\nvnode \"b\" {\n  ctid = 2147483645\n}\nvnode \"c\" {\n  ctid = 101.5\n}",
 			want:   []string{"main.hcl:3: Invalid ctid", "main.hcl:6: Invalid ctid", "main.hcl:9: Invalid ctid"},

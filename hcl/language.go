@@ -558,6 +558,11 @@ var openvzSpecs = []*AttributeSpec{{
 		"(vzctl reserves 0 to 100); no two nodes of the experiment may have one id.", contract.MinCTID, contract.MaxCTID),
 	Example: `ctid = 101`,
 }, {
+	Name: "hostname", Type: "string", Default: "the node's name",
+	Description: "OpenVZ nodes: the container's hostname, as vzctl's `--hostname`: labels of letters, digits and `-`, " +
+		"joined by `.`, 64 characters at most. The experiment's hosts file names the node's first address by it too.",
+	Example: `hostname = "web1.example.org"`,
+}, {
 	Name: "diskspace", Type: "string or number", Default: "no limit",
 	Description: "OpenVZ nodes: the most the container may write to its private area, as vzctl writes it: " +
 		"a whole number followed by `K`, `M`, `G` or `T` (powers of 1024, upper case), such as `\"2G\"`, or a number of bytes. " +

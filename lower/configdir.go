@@ -78,6 +78,10 @@ func (l *lowerer) hostsFile() string {
 			if first {
 				b.WriteByte(' ')
 				b.WriteString(n.Name)
+				if n.Hostname != "" && n.Hostname != n.Name {
+					b.WriteByte(' ')
+					b.WriteString(n.Hostname)
+				}
 				first = false
 			}
 			b.WriteByte('\n')

@@ -515,6 +515,7 @@ func (l *lowerer) lowerVNode(n *model.VNode) ([]*Resource, []hostDevice, hcl.Dia
 			"guest_config":    optString(n.GuestConfig),
 			"forwards":        forwards(n.Forwards),
 			"ctid":            optInt(n.CTID),
+			"hostname":        optString(n.Hostname),
 			"diskspace":       optInt(n.Diskspace),
 			"nameservers":     optStrings(n.Nameservers),
 			"init":            optStrings(n.Init),

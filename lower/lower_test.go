@@ -522,6 +522,7 @@ func TestOpenVZAttributes(t *testing.T) {
 	a.Type = contract.NodeOpenVZ
 	a.Image = "/srv/templates/debian.tar.gz"
 	a.CTID, a.Diskspace = 101, 2<<30
+	a.Hostname = "web1.example.org"
 	a.Nameservers = []string{"192.0.2.53", "2001:db8::53"}
 	a.Init = []string{"/bin/busybox", "init"}
 	g := lowerOK(t, exp, nil)
@@ -530,6 +531,7 @@ func TestOpenVZAttributes(t *testing.T) {
 	for attr, want := range map[string]cty.Value{
 		"image":       cty.StringVal("/srv/templates/debian.tar.gz"),
 		"ctid":        cty.NumberIntVal(101),
+		"hostname":    cty.StringVal("web1.example.org"),
 		"diskspace":   cty.NumberIntVal(2 << 30),
 		"nameservers": cty.ListVal([]cty.Value{cty.StringVal("192.0.2.53"), cty.StringVal("2001:db8::53")}),
 		"init":        cty.ListVal([]cty.Value{cty.StringVal("/bin/busybox"), cty.StringVal("init")}),

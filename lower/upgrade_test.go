@@ -131,7 +131,7 @@ func sinceV1(t *testing.T, js string) string {
 	hideDevices(m)
 	delete(m, "hosts_file")
 	delete(m, "source")
-	for _, a := range []string{"accel", "machine", "kernel", "initrd", "kernel_args", "guest_config", "forwards", "ctid", "diskspace", "nameservers", "init"} {
+	for _, a := range []string{"accel", "machine", "kernel", "initrd", "kernel_args", "guest_config", "forwards", "ctid", "hostname", "diskspace", "nameservers", "init"} {
 		if v, ok := m[a]; ok && v == nil {
 			delete(m, a)
 		}

@@ -139,10 +139,12 @@ type VNode struct {
 
 	// Settings of an OpenVZ container, as vzctl names them; zero or nil
 	// means unset (the provider's default). Package hcl checks them with
-	// contract's CheckCTID, CheckDiskspace, CheckNameserver and CheckInit,
+	// contract's CheckCTID, CheckHostname, CheckDiskspace, CheckNameserver
+	// and CheckInit,
 	// and that no two nodes of the experiment have one CTID. A container's
 	// template is Image (the language's ostemplate).
 	CTID        int64    // vzctl's container id
+	Hostname    string   // the container's hostname; "" is the node's name
 	Diskspace   int64    // bytes
 	Nameservers []string // IP literals, in order
 	Init        []string // PID 1 and its arguments

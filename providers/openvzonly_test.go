@@ -43,6 +43,7 @@ func TestRefuseOpenVZ(t *testing.T) {
 		word string
 	}{
 		"ctid":        {cty.NumberIntVal(101), "ctid"},
+		"hostname":    {cty.StringVal("web1"), "hostname"},
 		"diskspace":   {cty.NumberIntVal(2 << 30), "diskspace"},
 		"nameservers": {cty.ListVal([]cty.Value{cty.StringVal("192.0.2.53")}), "nameserver"},
 		"init":        {cty.ListVal([]cty.Value{cty.StringVal("/sbin/init")}), "init"},

@@ -66,7 +66,7 @@ func TestBuiltinProvidersServeTheContract(t *testing.T) {
 		want := []string{contract.ProviderOf(typ, contract.NodeProcess)}
 		if contract.ProviderOf(typ, contract.NodeQEMU) == contract.NodeQEMU {
 			// A node's own types: every built-in platform serves them.
-			want = []string{contract.NodeProcess, contract.NodeQEMU}
+			want = []string{contract.NodeOpenVZ, contract.NodeProcess, contract.NodeQEMU}
 		}
 		got := servedBy[typ]
 		sort.Strings(got)

@@ -424,32 +424,6 @@ func TestRenamedExperimentIsRefused(t *testing.T) {
 	benito(t, "", "destroy", "-auto-approve", "-var", v, dir)
 }
 
-// TestUnservedPlatform: a node type this build has no provider for (openvz
-// in this release) validates, with a warning at the node, and planning it
-// is refused there.
-func TestUnservedPlatform(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "vm.hcl"), []byte(`experiment "vm" {}
-switch "lan0" {
-  kind = "bridge"
-}
-vnode "vm" {
-  type = "openvz"
-  interface "eth0" {
-    switch = switch.lan0
-  }
-}
-`), 0o644)
-	r := benito(t, "", "validate", dir)
-	if r.code != 0 || !strings.Contains(r.stderr, `Warning: No provider serves node type "openvz"`) || !strings.Contains(r.stderr, "vm.hcl:5:1") {
-		t.Errorf("validate:\n%s", r)
-	}
-	r = benito(t, "", "plan", dir)
-	if r.code != 1 || !strings.Contains(r.stderr, `Error: No provider serves node type "openvz"`) || !strings.Contains(r.stderr, `The node types this benito can create are "process", "qemu"`) {
-		t.Errorf("plan:\n%s", r)
-	}
-}
-
 // TestBuiltinProvidersInAChild checks that plan runs benito's own
 // providers out of process: one child of benito, running benito's binary
 // in provider mode for all of them, is there while it plans and gone
@@ -477,7 +451,7 @@ func TestBuiltinProvidersInAChild(t *testing.T) {
 		}
 		ran = append(ran, string(b))
 	}
-	want := fmt.Sprintf("%d\nprovider config hostnet process qemu", os.Getpid())
+	want := fmt.Sprintf("%d\nprovider config hostnet openvz process qemu", os.Getpid())
 	if len(ran) != 1 || ran[0] != want {
 		t.Errorf("provider processes during the plan (parent pid, arguments): %q, want one: %q", ran, want)
 	}

@@ -60,11 +60,14 @@ func TestOutsideModule(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// go mod tidy also wants what the tests of benito's dependencies
-	// import, which is not in the cache and may not be fetched here: -e
-	// goes on without it. The build that follows, with go.mod read-only,
-	// shows that tidy wrote all the provider needs.
-	env := append(os.Environ(), "GOPROXY=off", "GOFLAGS=", "GOWORK=off")
+	// go mod tidy reads the go.mod of every module in the provider's
+	// graph, older versions included, which a fresh machine's module
+	// cache does not hold (benito's own build needs fewer): it fetches
+	// them from the module proxy, as a provider author's does. It also
+	// wants what the tests of benito's dependencies import, which may not
+	// be fetched: -e goes on without it. The build that follows, with
+	// go.mod read-only, shows that tidy wrote all the provider needs.
+	env := append(os.Environ(), "GOFLAGS=", "GOWORK=off")
 	for _, args := range [][]string{{"mod", "tidy", "-e"}, {"build", "-mod=readonly", "-o", filepath.Join(mod, "benito-provider-hello"), "."}} {
 		cmd := exec.Command("go", args...)
 		cmd.Dir, cmd.Env = mod, env

@@ -90,7 +90,7 @@ func (p *platform) Computed() map[string]*providers.Attribute {
 
 // ForceNew: the template, and what is fixed when the container starts.
 func (p *platform) ForceNew() []string {
-	return []string{"image", "ctid", "diskspace", "init", "nameservers"}
+	return []string{"image", "ctid", "hostname", "diskspace", "init", "nameservers"}
 }
 
 func (p *platform) Fresh() map[string]cty.Value {
@@ -156,7 +156,7 @@ func (p *platform) Start(n process.Node) (daemon.Process, map[string]cty.Value, 
 	if err := n.Group.SetLimits(daemon.Limits{MemoryBytes: uint64(st.MemoryMiB) << 20, CPUs: st.CPUs}); err != nil {
 		return daemon.Process{}, attrs, fmt.Errorf("limits: %w", err)
 	}
-	proc, goW, err := startShim(n, shimConfig{Root: area.Root(), Hostname: n.Name, HostsFile: n.HostsFile, Nameservers: st.Nameservers, Init: st.Init})
+	proc, goW, err := startShim(n, shimConfig{Root: area.Root(), Hostname: st.Hostname, HostsFile: n.HostsFile, Nameservers: st.Nameservers, Init: st.Init})
 	if err != nil {
 		return daemon.Process{}, attrs, err
 	}

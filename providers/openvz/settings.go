@@ -1,8 +1,10 @@
 package openvz
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -125,6 +127,7 @@ func validCPUs(n float64) bool { return n >= 0.01 && n <= maxCPUs && !math.IsNaN
 // site's where it sets none.
 type settings struct {
 	CTID        int64
+	Hostname    string
 	Template    string // the tarball
 	Diskspace   int64  // bytes; 0: no limit
 	Init        []string
@@ -207,6 +210,13 @@ func (s site) decode(v cty.Value) (settings, error) {
 	} else {
 		st.CTID = derivedCTID(name)
 	}
+	st.Hostname = name
+	if h := providers.AttrString(v, "hostname"); h != "" {
+		if err := contract.CheckHostname(h); err != nil {
+			return st, err
+		}
+		st.Hostname = h
+	}
 	tpl, err := s.template(providers.AttrString(v, "image"))
 	if err != nil {
 		return st, err
@@ -268,7 +278,7 @@ func (s site) decode(v cty.Value) (settings, error) {
 func (s site) template(image string) (string, error) {
 	switch {
 	case image == "" && s.Template != "":
-		return s.Template, nil
+		return regular(s.Template)
 	case image == "" && s.GuestURL != "":
 		return "", fmt.Errorf("the site's %s is %q, which benito does not download: download the template and set the site's %s to its path (or the node's ostemplate)", SiteGuestURL, s.GuestURL, SiteTemplate)
 	case image == "":
@@ -277,7 +287,7 @@ func (s site) template(image string) (string, error) {
 		}
 		return defaultTemplate, nil
 	case filepath.IsAbs(image):
-		return filepath.Clean(image), nil
+		return regular(filepath.Clean(image))
 	case strings.Contains(image, "/"):
 		return "", fmt.Errorf("ostemplate %q: an absolute path, or a template's name in the site's %s", image, SiteTemplateDir)
 	case len(s.TemplateDirs) == 0:
@@ -292,4 +302,26 @@ func (s site) template(image string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("ostemplate %q: no %s.tar.gz (nor .tgz, .tar) in the site's %s, %s", image, image, SiteTemplateDir, strings.Join(s.TemplateDirs, ", "))
+}
+
+// regular returns tarball when it is a regular file (or a link to one),
+// else what it is.
+func regular(tarball string) (string, error) {
+	fi, err := os.Stat(tarball)
+	if err != nil {
+		return "", fmt.Errorf("template %s: %w", tarball, unwrap(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("template %s is not a file: a template is a tarball of a root file system (docs/openvz.md)", tarball)
+	}
+	return tarball, nil
+}
+
+// unwrap is a path error's reason alone: the message names the path.
+func unwrap(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

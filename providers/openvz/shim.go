@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/benito-net/benito/providers"
 	"golang.org/x/sys/unix"
 )
 
@@ -249,17 +250,7 @@ func mountPoint(path string, dir bool) error {
 	case !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
-	if dir {
-		return os.MkdirAll(path, 0o755)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|unix.O_NOFOLLOW, 0o644)
-	if err != nil {
-		return err
-	}
-	return f.Close()
+	return providers.MakeMountPoint(path, dir)
 }
 
 // writeFile writes a file of the container's, replacing what is there (a

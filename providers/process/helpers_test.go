@@ -179,6 +179,7 @@ func (e *env) nodeConfig(name string, mountNS bool, ifs ...ifc) cty.Value {
 		"guest_config":    cty.NullVal(cty.String),
 		"forwards":        cty.NullVal(cty.List(contract.Forward)),
 		"ctid":            cty.NullVal(cty.Number),
+		"hostname":        cty.NullVal(cty.String),
 		"diskspace":       cty.NullVal(cty.Number),
 		"nameservers":     cty.NullVal(cty.List(cty.String)),
 		"init":            cty.NullVal(cty.List(cty.String)),

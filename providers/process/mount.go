@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/benito-net/benito/providers"
 	"github.com/moby/sys/mountinfo"
 	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/sys/unix"
@@ -184,28 +185,12 @@ func (p *Provider) sourceProblem(node, source, target string) string {
 func (p *Provider) targetProblem(node, source, target string, srcDir bool) string {
 	if p.ct != nil {
 		if _, err := os.Lstat(target); errors.Is(err, os.ErrNotExist) {
-			if err := makeMountPoint(target, srcDir); err != nil {
+			if err := providers.MakeMountPoint(target, srcDir); err != nil {
 				return fmt.Sprintf("Node %q mounts %s at %s, and the target could not be made in the node: %v.", node, source, target, err)
 			}
 		}
 	}
 	return targetMismatch(node, source, target, target, srcDir)
-}
-
-// makeMountPoint makes target, a directory or an empty file, with its
-// parents.
-func makeMountPoint(target string, dir bool) error {
-	if dir {
-		return os.MkdirAll(target, 0o755)
-	}
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|unix.O_NOFOLLOW, 0o644)
-	if err != nil {
-		return err
-	}
-	return f.Close()
 }
 
 // mountProblem says what keeps node from binding source onto target, or

@@ -27,6 +27,7 @@ func TestOpenVZSettingsRefused(t *testing.T) {
 		want string
 	}{
 		"ctid":        {cty.NumberIntVal(101), `ctid configures an OpenVZ container, and node "a" is of type "process". Remove ctid, or set type = "openvz".`},
+		"hostname":    {cty.StringVal("web1"), `hostname configures an OpenVZ container, and node "a" is of type "process". Remove hostname, or set type = "openvz".`},
 		"diskspace":   {cty.NumberIntVal(2 << 30), `diskspace configures an OpenVZ container, and node "a" is of type "process". Remove diskspace, or set type = "openvz".`},
 		"nameservers": {cty.ListVal([]cty.Value{cty.StringVal("192.0.2.53")}), `nameserver configures an OpenVZ container, and node "a" is of type "process". Remove nameserver, or set type = "openvz".`},
 		"init":        {cty.ListVal([]cty.Value{cty.StringVal("/sbin/init")}), `init configures an OpenVZ container, and node "a" is of type "process". Remove init, or set type = "openvz".`},
