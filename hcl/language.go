@@ -583,7 +583,7 @@ var vnodeSpec = &BlockSpec{
 	Type:    kindVNode,
 	Labels:  []string{"name"},
 	Summary: "A virtual node: a process with its own network stack, a container or a virtual machine, by its `type`.",
-	Description: "The provider named by `type` creates it (`process` in this release; a third party's type when its provider " +
+	Description: "The provider named by `type` creates it (`process`, `qemu` and `openvz` are built in; a third party's type when its provider " +
 		"is required). Its routes, mounts and startup command live inside it: when the node is created anew, they are too. " +
 		"The attributes and blocks marked \"QEMU nodes\" configure a QEMU machine; a process node refuses them at plan. " +
 		"Those marked \"OpenVZ nodes\" configure an OpenVZ container; a process or QEMU node refuses them at plan.",

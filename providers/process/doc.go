@@ -32,8 +32,12 @@
 //
 // A mount resource is a bind mount in the node's mount namespace, made on
 // top of whatever is at its target (a mount point the node has from the
-// host included); its private data records the mount's ID, so that read
-// sees it (and not what it covers) and delete unmounts it alone. A target
+// host included): its source is taken on the host as a detached copy of
+// its mount (open_tree) and moved onto the target by a thread in the
+// node's mount namespace (move_mount), which works as well where the
+// node's root is its own (a container's, NewContainer). Its private data
+// records the mount's ID, so that read sees it (and not what it covers)
+// and delete unmounts it alone. A target
 // of / is refused. The vnode's "mounts" (the same mounts, for platforms
 // whose shares must exist from boot) are not used: a change of them is an
 // update in place like any other (the interfaces are made sure of), never
@@ -97,6 +101,18 @@
 // the error; one that fails later reads back as such, and the next plan
 // replaces it (runs it again).
 //
+// The same engine serves a node type whose nodes have an init of their
+// own, an OS container: NewContainer builds a provider from a Container
+// (providers/openvz), which makes the node's root file system and starts
+// its first process in new namespaces; the engine pins that process's
+// network, UTS and mount namespaces as it pins a process node's, sets the
+// network up before the Container lets init run, and does the rest as
+// for process nodes (container.go). Where a node's things are follows
+// from its type (layout.go): RUN_DIR/ns, RUN_DIR/process and RUN_DIR/log
+// for process nodes, RUN_DIR/ns-TYPE, RUN_DIR/TYPE and RUN_DIR/log/TYPE
+// for another type's, so that no provider takes another's nodes for its
+// own.
+//
 // Promises:
 //   - Read returns null for a node a pin of which is missing, not mounted,
 //     or holds another namespace than the one recorded (the next apply
@@ -117,7 +133,7 @@
 //     are found at their paths), as a delete does.
 //   - Every process the provider starts for a node (its plugs, hubs,
 //     wirefilters, startup command) is born in the node's cgroup
-//     (nodeGroup: benito/ESCAPED_RUN_DIR/process/NODE, providers.Group),
+//     (layout.nodeGroup: benito/ESCAPED_RUN_DIR/process/NODE, providers.Group),
 //     with everything it forks: a delete kills the group first, and Sweep
 //     finds a node from the host alone (its pins, directory, logs or
 //     cgroup) when the state does not know it.
