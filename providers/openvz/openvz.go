@@ -25,9 +25,6 @@ import (
 // Name is the provider's name: the node type it serves.
 const Name = contract.NodeOpenVZ
 
-// Version is the provider's version.
-const Version = "0.1.0"
-
 // New returns an unconfigured provider of OpenVZ-style containers.
 func New() *process.Provider {
 	return process.NewContainer(&platform{goPipes: map[string]*os.File{}, lowers: map[lowerKey]string{}})

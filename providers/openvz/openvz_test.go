@@ -371,3 +371,41 @@ func TestSweep(t *testing.T) {
 		t.Errorf("the run directory is left")
 	}
 }
+
+// TestValidate: at plan, an OpenVZ node with a QEMU machine's setting, a
+// template that is not there, or a container setting out of range is
+// refused, naming the node and what to do.
+func TestValidate(t *testing.T) {
+	tpl := filepath.Join(t.TempDir(), "t.tar.gz")
+	if err := os.WriteFile(tpl, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := New()
+	if d := p.Configure(context.Background(), providers.ConfigureRequest{Experiment: "v", Site: map[string]string{SiteTemplate: tpl}}).Diagnostics; d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	if got := p.GetSchema(context.Background()).Info.Name; got != Name {
+		t.Errorf("the provider calls itself %q", got)
+	}
+	validate := func(set map[string]cty.Value) providers.Diagnostics {
+		return p.ValidateResources(context.Background(), providers.ValidateResourcesRequest{Resources: []providers.ValidateResource{
+			{Address: "vnode.c", Type: contract.VNode, Config: vnode("c", "/run/benito/v", set)},
+		}}).Diagnostics
+	}
+	if d := validate(nil); d.HasErrors() {
+		t.Fatalf("a plain container: %v", d.Err())
+	}
+	for what, tc := range map[string]struct {
+		set  map[string]cty.Value
+		want string
+	}{
+		"kernel":   {map[string]cty.Value{"kernel": cty.StringVal("/boot/vmlinuz")}, `Not for an OpenVZ node: kernel configures a QEMU machine, and node "c" is of type "openvz"`},
+		"template": {map[string]cty.Value{"image": cty.StringVal("/nonexistent/t.tar.gz")}, `Invalid OpenVZ node: Node "c": template /nonexistent/t.tar.gz: no such file or directory.`},
+		"memory":   {map[string]cty.Value{"memory": cty.NumberIntVal(4)}, `Node "c": memory 4: a whole number of MiB, at least 16.`},
+	} {
+		d := validate(tc.set)
+		if !d.HasErrors() || !strings.Contains(d.Err().Error(), tc.want) || d[0].Address != "vnode.c" {
+			t.Errorf("%s: %v, want %q", what, d.Err(), tc.want)
+		}
+	}
+}

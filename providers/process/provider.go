@@ -124,7 +124,7 @@ func article(word string) string {
 }
 
 func (p *Provider) GetSchema(context.Context) providers.GetSchemaResponse {
-	return providers.GetSchemaResponse{Info: providers.Info{Name: Name, Version: Version}, Schema: p.schema}
+	return providers.GetSchemaResponse{Info: providers.Info{Name: p.typ, Version: Version}, Schema: p.schema}
 }
 
 func (p *Provider) Configure(_ context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
@@ -184,7 +184,7 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 					if a == "forwards" {
 						what = "its forward blocks"
 					}
-					bad(cty.GetAttrPath(a), "Not for a process node",
+					bad(cty.GetAttrPath(a), fmt.Sprintf("Not for %s %s node", article(p.kind()), p.kind()),
 						"%s configures a QEMU machine, and node %q is of type %q. Remove %s, or set type = %q.",
 						a, str(r.Config, "name"), p.typ, what, contract.NodeQEMU)
 				}
