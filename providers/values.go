@@ -1,6 +1,8 @@
 package providers
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,4 +176,26 @@ func MakeMountPoint(path string, dir bool) error {
 		return err
 	}
 	return f.Close()
+}
+
+// SetPropagation gives dir the mount propagation type prop (MS_SHARED,
+// MS_PRIVATE), first making it a bind mount of itself if it is not a mount
+// point (the kernel then refuses the change with EINVAL), as `ip netns add`
+// does for /run/netns. A directory whose mounts are shared has their
+// unmounting reach the copies that mount namespaces made later hold
+// (slaves of the host's mounts, as a process node's are); on a host whose
+// root is private, a mount under a plain directory would live on in every
+// such copy.
+func SetPropagation(dir string, prop uintptr) error {
+	err := syscall.Mount("", dir, "", prop, "")
+	if errors.Is(err, syscall.EINVAL) {
+		if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
+			return fmt.Errorf("making %s a mount point: %w", dir, err)
+		}
+		err = syscall.Mount("", dir, "", prop, "")
+	}
+	if err != nil {
+		return fmt.Errorf("setting the propagation of %s: %w", dir, err)
+	}
+	return nil
 }

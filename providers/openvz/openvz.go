@@ -20,6 +20,7 @@ import (
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/process"
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/sys/unix"
 )
 
 // Name is the provider's name: the node type it serves.
@@ -104,7 +105,49 @@ func (p *platform) Validate(cfg cty.Value) providers.Diagnostics {
 // privateDir is where node's private area is: RUN_DIR/private/NODE, as
 // vzctl's /vz/private/CTID, outside the node's directory, which a delete
 // removes with its contents.
-func privateDir(runDir, name string) string { return filepath.Join(runDir, "private", name) }
+func privateDir(runDir, name string) string { return filepath.Join(areasDir(runDir), name) }
+
+// areasDir holds the experiment's private areas. It is a shared mount (a
+// bind mount of itself), so that the areas' mounts under it are shared
+// too: a mount namespace made on the host while an area is mounted (a
+// process node's, a slave of the host's) holds copies of its mounts,
+// which its unmounting reaches. Under a plain directory, on a host whose
+// root is private, such a copy would keep the area's file system, and its
+// loop device, busy for as long as that namespace lives. A container's
+// own namespace makes its mounts private and lets go of the host's before
+// init runs.
+func areasDir(runDir string) string { return filepath.Join(runDir, "private") }
+
+// areas serializes the set-up and pruning of areas directories within
+// this process.
+var areas sync.Mutex
+
+// prepareAreas makes runDir's areas directory, a shared mount. The caller
+// holds a providers.MakeDir of the run directory (the engine's, around
+// Start), so that no prune removes it meanwhile.
+func prepareAreas(runDir string) error {
+	dir := areasDir(runDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	areas.Lock()
+	defer areas.Unlock()
+	return providers.SetPropagation(dir, unix.MS_SHARED)
+}
+
+// Prune unmounts and removes the areas directory once empty.
+func (p *platform) Prune(runDir string) {
+	dir := areasDir(runDir)
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) > 0 {
+		return
+	}
+	areas.Lock()
+	defer areas.Unlock()
+	if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+		return
+	}
+	os.Remove(dir)
+}
 
 func (p *platform) Plan(v cty.Value) map[string]cty.Value {
 	st, err := p.siteNow().decode(v)
@@ -142,6 +185,9 @@ func (p *platform) Start(n process.Node) (daemon.Process, map[string]cty.Value, 
 	lower, err := p.lower(st.Template)
 	if err != nil {
 		return daemon.Process{}, nil, err
+	}
+	if err := prepareAreas(n.RunDir); err != nil {
+		return daemon.Process{}, attrs, fmt.Errorf("private areas: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -366,22 +412,10 @@ func (p *platform) Remove(n process.Node) error {
 		delete(p.goPipes, n.Dir)
 	}
 	p.mu.Unlock()
-	dir := privateDir(n.RunDir, n.Name)
-	var err error
-	// The container's mount namespace, which holds the area's mounts,
-	// goes with its last process and pin, in the kernel's own time: its
-	// loop device is busy a moment more.
-	for i := 0; i < 50; i++ {
-		if err = privatearea.Remove(dir); err == nil || !errors.Is(err, syscall.EBUSY) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		return err
-	}
-	os.Remove(filepath.Dir(dir)) // RUN_DIR/private, once empty
-	return nil
+	// The container's mount namespace, which holds its root's mounts,
+	// goes with its last process and pin in the kernel's own time:
+	// privatearea.Remove waits a while for the loop device to be let go.
+	return privatearea.Remove(privateDir(n.RunDir, n.Name))
 }
 
 func (p *platform) Remains(n process.Node) bool {
@@ -390,7 +424,7 @@ func (p *platform) Remains(n process.Node) bool {
 }
 
 func (p *platform) Found(runDir string, found providers.FoundNodes) {
-	entries, _ := os.ReadDir(filepath.Join(runDir, "private"))
+	entries, _ := os.ReadDir(areasDir(runDir))
 	for _, e := range entries {
 		found.Add(e.Name(), "private area "+privateDir(runDir, e.Name()))
 	}

@@ -2,6 +2,7 @@ package openvz
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -407,5 +408,49 @@ func TestValidate(t *testing.T) {
 		if !d.HasErrors() || !strings.Contains(d.Err().Error(), tc.want) || d[0].Address != "vnode.c" {
 			t.Errorf("%s: %v, want %q", what, d.Err(), tc.want)
 		}
+	}
+}
+
+// TestCopiedMounts: a mount namespace made on the host while a container
+// runs (as a process node's is: a slave of the host's mounts, on a host
+// whose root may be private) holds copies of the container's private area
+// mounts; the container's delete still unmounts its area and detaches its
+// loop device, and the copies go with it.
+func TestCopiedMounts(t *testing.T) {
+	e := newCTEnv(t)
+	unshare := testenv.Command(t, "unshare", "util-linux")
+	v, d := e.apply(cty.NilVal, e.plan(cty.NilVal, vnode("c", e.runDir, map[string]cty.Value{"diskspace": cty.NumberIntVal(16 << 20)})).Planned)
+	t.Cleanup(func() {
+		if !v.IsNull() {
+			e.apply(v, cty.NullVal(v.Type()))
+		}
+	})
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	holder := exec.Command(unshare, "--mount", "--propagation", "slave", "sleep", "600")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+	root := providers.AttrString(v, "root")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", holder.Process.Pid))
+		if strings.Contains(string(b), " "+root+" ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new mount namespace holds no copy of %s", root)
+		}
+	}
+	if _, d := e.apply(v, cty.NullVal(v.Type())); d.HasErrors() {
+		t.Fatalf("delete while another namespace holds copies of the area's mounts: %v", d.Err())
+	}
+	v = cty.NullVal(v.Type())
+	if out, _ := exec.Command("losetup", "-a").Output(); strings.Contains(string(out), e.runDir) {
+		t.Errorf("a loop device is left:\n%s", out)
+	}
+	if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", holder.Process.Pid)); strings.Contains(string(b), e.runDir+"/private/") {
+		t.Errorf("the other namespace still holds the area's mounts:\n%s", b)
 	}
 }

@@ -52,7 +52,11 @@ type Container interface {
 	// and in new namespaces, held before it runs the node's init until
 	// Run. It returns that process and the attributes to record. A
 	// failure may return attributes too: the engine records the node
-	// (tainted) with them, and the next apply deletes it.
+	// (tainted) with them, and the next apply deletes it. Start runs
+	// while the engine holds providers.MakeDir, so no directory it makes
+	// under the run directory is pruned meanwhile; it must not call
+	// MakeDir itself (a second read hold deadlocks against a waiting
+	// Prune).
 	Start(n Node) (daemon.Process, map[string]cty.Value, error)
 	// Run lets the node's init run, once its network is set up.
 	Run(n Node) error
@@ -73,6 +77,10 @@ type Container interface {
 	// it is left. Only Name, RunDir, Dir, Group and Log of n are set.
 	Remove(n Node) error
 	Remains(n Node) bool
+	// Prune removes the container's directories of the experiment
+	// whose run directory is runDir once they are empty; the engine
+	// calls it within providers.Prune, after a delete or a sweep.
+	Prune(runDir string)
 	// Found adds to a Sweep's findings the nodes of which Remove would
 	// remove something.
 	Found(runDir string, found providers.FoundNodes)

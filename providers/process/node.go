@@ -690,7 +690,7 @@ func (p *Provider) deleteNode(prior cty.Value) error {
 	}
 	// Empty parents go too, so destroy leaves no directory (nor cgroup)
 	// behind.
-	pruneRunDir(n.layout())
+	p.pruneRunDir(n.layout())
 	return nil
 }
 

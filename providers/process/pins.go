@@ -262,27 +262,10 @@ func preparePinDir(l layout) error {
 	}
 	pinDirs.Lock()
 	defer pinDirs.Unlock()
-	if err := mountPoint(dir, unix.MS_SHARED); err != nil {
+	if err := providers.SetPropagation(dir, unix.MS_SHARED); err != nil {
 		return err
 	}
-	return mountPoint(filepath.Join(dir, kindMnt.name), unix.MS_PRIVATE)
-}
-
-// mountPoint gives dir the propagation type prop (MS_SHARED,
-// MS_PRIVATE), first making it a bind mount of itself if it is not a mount
-// point (the kernel then refuses the change with EINVAL).
-func mountPoint(dir string, prop uintptr) error {
-	err := unix.Mount("", dir, "", prop, "")
-	if errors.Is(err, unix.EINVAL) {
-		if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err != nil {
-			return fmt.Errorf("making %s a mount point: %w", dir, err)
-		}
-		err = unix.Mount("", dir, "", prop, "")
-	}
-	if err != nil {
-		return fmt.Errorf("setting the propagation of %s: %w", dir, err)
-	}
-	return nil
+	return providers.SetPropagation(filepath.Join(dir, kindMnt.name), unix.MS_PRIVATE)
 }
 
 // prunePinDir unmounts and removes the experiment's pin directory once no

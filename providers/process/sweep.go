@@ -52,7 +52,7 @@ func (p *Provider) Sweep(_ context.Context, req providers.SweepRequest) provider
 		removed = true
 	}
 	if removed {
-		pruneRunDir(l)
+		p.pruneRunDir(l)
 	}
 	found := providers.FoundNodes{}
 	for _, k := range nsKinds {
@@ -123,9 +123,12 @@ func dirNames(dir string) ([]string, error) {
 
 // pruneRunDir removes the experiment's directories of nodes, and its
 // cgroups, once empty, so that a destroy leaves none behind.
-func pruneRunDir(l layout) {
+func (p *Provider) pruneRunDir(l layout) {
 	providers.Prune(func() {
 		prunePinDir(l)
+		if p.ct != nil {
+			p.ct.Prune(l.runDir)
+		}
 		for _, d := range []string{l.nodesDir(), l.logDir(), filepath.Join(l.runDir, "log"), l.runDir} {
 			os.Remove(d)
 		}
