@@ -89,6 +89,12 @@ func realExperiment(t *testing.T, example string) (dir, name string) {
 		}
 		if r := benito(t, "", "destroy", "-auto-approve", dir); r.code != 0 {
 			t.Errorf("cleaning up %s:\n%s", name, r)
+			// What the failed destroy left (the state may no longer know
+			// all of it): once more, sweeping, so that a failed test
+			// leaves nothing on the host either.
+			if r := benito(t, "", "destroy", "-auto-approve", "-sweep", dir); r.code != 0 {
+				t.Errorf("cleaning up %s with -sweep:\n%s", name, r)
+			}
 		}
 	})
 	return dir, name
