@@ -89,3 +89,21 @@ func forEach(n int, fn func(i int)) {
 	}
 	wg.Wait()
 }
+
+// CheckApply is what an ApplyResource of a provider whose types are
+// schema's does before it touches the host: the type's schema, or (refused
+// true) the response that refuses a type the schema lacks, or a prior or
+// planned value that check (the provider's test of recorded values,
+// providers.Recorded) refuses, keeping the prior value.
+func CheckApply(schema *Schema, req ApplyResourceRequest, check func(typ string, v cty.Value) error) (rs *ResourceSchema, refused ApplyResourceResponse, ok bool) {
+	rs = schema.ResourceTypes[req.Type]
+	if rs == nil {
+		return nil, ApplyResourceResponse{New: req.Prior, Diagnostics: Errorf(req.Address, "unsupported resource type %q", req.Type)}, false
+	}
+	for _, v := range []cty.Value{req.Prior, req.Planned} {
+		if err := check(req.Type, v); err != nil {
+			return rs, ApplyResourceResponse{New: req.Prior, Diagnostics: RefuseRecorded(req.Address, err)}, false
+		}
+	}
+	return rs, ApplyResourceResponse{}, true
+}

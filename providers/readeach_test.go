@@ -78,3 +78,30 @@ func TestReadEach(t *testing.T) {
 		t.Errorf("diagnostics: %v", err)
 	}
 }
+
+// TestCheckApply: a type the schema lacks, and a prior or planned value
+// the provider's check refuses, are refused with the prior value kept;
+// anything else passes with its schema.
+func TestCheckApply(t *testing.T) {
+	schema := &Schema{ResourceTypes: map[string]*ResourceSchema{"thing": {Attributes: map[string]*Attribute{"n": {Type: cty.Number, Required: true}}}}}
+	val := func(n int) cty.Value { return cty.ObjectVal(map[string]cty.Value{"n": cty.NumberIntVal(int64(n))}) }
+	check := func(_ string, v cty.Value) error {
+		if n, _ := v.GetAttr("n").AsBigFloat().Int64(); n == 3 {
+			return Recorded("n", "3", "is refused")
+		}
+		return nil
+	}
+	if rs, _, ok := CheckApply(schema, ApplyResourceRequest{Address: "thing.a", Type: "thing", Prior: val(1), Planned: val(2)}, check); !ok || rs != schema.ResourceTypes["thing"] {
+		t.Errorf("a good change is refused")
+	}
+	for _, req := range []ApplyResourceRequest{
+		{Address: "other.a", Type: "other", Prior: val(1), Planned: val(2)},
+		{Address: "thing.a", Type: "thing", Prior: val(3), Planned: val(2)},
+		{Address: "thing.a", Type: "thing", Prior: val(1), Planned: val(3)},
+	} {
+		_, resp, ok := CheckApply(schema, req, check)
+		if ok || !resp.Diagnostics.HasErrors() || !resp.New.RawEquals(req.Prior) {
+			t.Errorf("%s %#v -> %#v: ok %v, %v, new %#v", req.Type, req.Prior, req.Planned, ok, resp.Diagnostics.Err(), resp.New)
+		}
+	}
+}

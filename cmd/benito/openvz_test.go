@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/syncbuf"
 	"github.com/benito-net/benito/internal/testenv"
 	"github.com/benito-net/benito/model"
@@ -50,13 +51,11 @@ func ctLeftovers(t *testing.T, name string) []string {
 // ctInit returns the host's pid of the init of container node, from its
 // pid file, or 0.
 func ctInit(runDir, node string) int {
-	b, err := os.ReadFile(filepath.Join(runDir, "openvz", node, "init"))
+	proc, _, err := daemon.ReadPidFile(filepath.Join(runDir, "openvz", node, "init"))
 	if err != nil {
 		return 0
 	}
-	var pid int
-	fmt.Sscan(string(b), &pid)
-	return pid
+	return proc.Pid
 }
 
 // TestMixed applies examples/mixed: an openvz container, a process node
@@ -151,30 +150,15 @@ func TestMixed(t *testing.T) {
 	}
 }
 
-// cgroupMemory returns the memory limit of container node's cgroup, v1 or
-// v2, found under the cgroup file systems.
-func cgroupMemory(t *testing.T, runDir, node string) int64 {
+// cgroupMemory returns the memory limit of container node's cgroup, as
+// daemon reads it back.
+func cgroupMemory(t *testing.T, runDir, node string) uint64 {
 	t.Helper()
-	group := providers.EscapePath(runDir)
-	node = providers.EscapePath("/" + node)
-	var found []string
-	for _, pattern := range []string{
-		"/sys/fs/cgroup/memory/benito/" + group + "/openvz/" + node + "/memory.limit_in_bytes",
-		"/sys/fs/cgroup/benito/" + group + "/openvz/" + node + "/memory.max",
-		"/sys/fs/cgroup/unified/benito/" + group + "/openvz/" + node + "/memory.max",
-	} {
-		b, err := os.ReadFile(pattern)
-		if err != nil {
-			continue
-		}
-		var n int64
-		if _, err := fmt.Sscan(string(b), &n); err == nil {
-			return n
-		}
-		found = append(found, pattern+": "+string(b))
+	l, err := providers.Group(runDir, contract.NodeOpenVZ, node).Limits()
+	if err != nil {
+		t.Fatalf("the memory limit of %s's cgroup: %v", node, err)
 	}
-	t.Errorf("no memory limit of %s's cgroup found (%v)", node, found)
-	return 0
+	return l.MemoryBytes
 }
 
 // waitGoneT waits until process pid has ended (a zombie counts).

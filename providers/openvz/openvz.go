@@ -154,8 +154,13 @@ func (p *platform) Plan(v cty.Value) map[string]cty.Value {
 	if err != nil {
 		return nil
 	}
-	rd, name := providers.AttrString(v, "run_dir"), providers.AttrString(v, "name")
-	dir := privateDir(rd, name)
+	return plannedAttrs(st, v)
+}
+
+// plannedAttrs are the computed attributes of vnode v, of settings st,
+// known before it runs.
+func plannedAttrs(st settings, v cty.Value) map[string]cty.Value {
+	dir := privateDir(providers.AttrString(v, "run_dir"), providers.AttrString(v, "name"))
 	return map[string]cty.Value{
 		"container": st.containerValue(),
 		"limits":    limitsValue(st.MemoryMiB, st.CPUs),
@@ -181,7 +186,7 @@ func (p *platform) Start(n process.Node) (daemon.Process, map[string]cty.Value, 
 		return daemon.Process{}, nil, err
 	}
 	dir := privateDir(n.RunDir, n.Name)
-	attrs := p.Plan(n.Config)
+	attrs := plannedAttrs(st, n.Config)
 	lower, err := p.lower(st.Template)
 	if err != nil {
 		return daemon.Process{}, nil, err
@@ -196,7 +201,7 @@ func (p *platform) Start(n process.Node) (daemon.Process, map[string]cty.Value, 
 		return daemon.Process{}, attrs, err
 	}
 	// Limits before the first process: it is born under them.
-	if err := n.Group.SetLimits(daemon.Limits{MemoryBytes: uint64(st.MemoryMiB) << 20, CPUs: st.CPUs}); err != nil {
+	if err := n.Group.SetLimits(st.limits()); err != nil {
 		return daemon.Process{}, attrs, fmt.Errorf("limits: %w", err)
 	}
 	proc, goW, err := startShim(n, shimConfig{Root: area.Root(), Hostname: st.Hostname, HostsFile: n.HostsFile, Nameservers: st.Nameservers, Init: st.Init})
@@ -244,7 +249,7 @@ func (p *platform) lower(tarball string) (string, error) {
 // it is ready: its root file system set up, held before init. It returns
 // the process and the write end of its go pipe.
 func startShim(n process.Node, cfg shimConfig) (daemon.Process, *os.File, error) {
-	arg, err := jsonString(cfg)
+	arg, err := json.Marshal(cfg)
 	if err != nil {
 		return daemon.Process{}, nil, err
 	}
@@ -261,7 +266,7 @@ func startShim(n process.Node, cfg shimConfig) (daemon.Process, *os.File, error)
 	proc, err := daemon.Start(daemon.Spec{
 		Path:       "/proc/self/exe",
 		Argv0:      shimName,
-		Args:       []string{arg},
+		Args:       []string{string(arg)},
 		Env:        []string{},
 		Dir:        "/",
 		Log:        n.Log,
@@ -348,11 +353,11 @@ func (p *platform) Update(n process.Node, prior cty.Value) (map[string]cty.Value
 	}
 	want := limitsValue(st.MemoryMiB, st.CPUs)
 	if !providers.ValuesEqual(prior.GetAttr("limits"), want) {
-		if err := n.Group.SetLimits(daemon.Limits{MemoryBytes: uint64(st.MemoryMiB) << 20, CPUs: st.CPUs}); err != nil {
+		if err := n.Group.SetLimits(st.limits()); err != nil {
 			return nil, fmt.Errorf("limits: %w", err)
 		}
 	}
-	set := p.Plan(n.Config)
+	set := plannedAttrs(st, n.Config)
 	for _, a := range []string{"init_pid", "init_start_time"} {
 		set[a] = prior.GetAttr(a)
 	}
@@ -439,10 +444,4 @@ func (p *platform) Init(n process.Node) (daemon.Process, error) {
 		return proc, fmt.Errorf("its init (process %d) has ended", proc.Pid)
 	}
 	return proc, nil
-}
-
-// jsonString is v as JSON.
-func jsonString(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
 }

@@ -313,19 +313,21 @@ func TestContainer(t *testing.T) {
 	}
 }
 
-// limitFile is the file of a container's memory limit: memory.max of its
-// group on the unified hierarchy (v2), or memory.limit_in_bytes of its
-// group in the v1 memory hierarchy.
+// limitFile is the file of a container's memory limit, in its cgroup
+// (memory.max, cgroup v2) or the v1 memory group beside it
+// (memory.limit_in_bytes), where daemon.Group says they are.
 func limitFile(t *testing.T, runDir, node string) string {
 	t.Helper()
-	rel := filepath.Join("benito", providers.EscapePath(runDir), Name, providers.EscapePath("/"+node))
-	for _, f := range []string{
-		filepath.Join("/sys/fs/cgroup/memory", rel, "memory.limit_in_bytes"),
-		filepath.Join("/sys/fs/cgroup", rel, "memory.max"),
-		filepath.Join("/sys/fs/cgroup/unified", rel, "memory.max"),
-	} {
-		if _, err := os.Stat(f); err == nil {
-			return f
+	g := providers.Group(runDir, Name, node)
+	groups, err := g.LimitGroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lg := range append(groups, g) {
+		for _, f := range []string{"memory.limit_in_bytes", "memory.max"} {
+			if _, err := os.Stat(filepath.Join(lg.Dir(), f)); err == nil {
+				return filepath.Join(lg.Dir(), f)
+			}
 		}
 	}
 	t.Fatalf("no memory limit file of %s's cgroup", node)

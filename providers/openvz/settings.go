@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/providers"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -170,6 +171,11 @@ func (s settings) containerValue() cty.Value {
 		"init":        list(s.Init),
 		"nameservers": list(s.Nameservers),
 	})
+}
+
+// limits are the cgroup limits of st.
+func (st settings) limits() daemon.Limits {
+	return daemon.Limits{MemoryBytes: uint64(st.MemoryMiB) << 20, CPUs: st.CPUs}
 }
 
 func limitsValue(memoryMiB int64, cpus float64) cty.Value {

@@ -12,7 +12,7 @@
 //	RUN_DIR/ns/net/NODE  RUN_DIR/ns/uts/NODE  RUN_DIR/ns/mnt/NODE
 //
 // No process holds a node: `nsenter --net=RUN_DIR/ns/net/NODE ...` enters
-// one (benito exec: Command), and after a crash the pins show on the host
+// one (benito exec: Exec), and after a crash the pins show on the host
 // what exists. The vnode records the pins and the namespaces' inode
 // numbers ("namespaces", "namespace_inodes"); a pin that is not mounted,
 // or holds another namespace, is not the node. The node's mount namespace

@@ -32,18 +32,13 @@ func (p *Provider) Exec(ctx context.Context, req providers.ExecRequest) provider
 	return providers.ExecCommand(ctx, cmd, req)
 }
 
-// Command returns a command that runs args inside a process node
-// (nsenter into its network, UTS and mount namespaces), given the node's
-// value as recorded in the state. It fails when a pin no longer holds the
+// command returns a command that runs args inside one of the provider's
+// nodes (nsenter into its network, UTS and mount namespaces, and a
+// container's PID and IPC namespaces too), given the node's value as
+// recorded in the state. It fails when a pin no longer holds the
 // namespace recorded (the node is gone, or was made anew since), so a
 // command never runs in another node. The caller sets the command's
 // streams and runs it.
-func Command(node cty.Value, args []string) (*exec.Cmd, error) {
-	return New().command(node, args)
-}
-
-// command is Command for the provider's nodes: a container's commands
-// enter its PID and IPC namespaces too, and its root.
 func (p *Provider) command(node cty.Value, args []string) (*exec.Cmd, error) {
 	if node.IsNull() || !node.IsWhollyKnown() || !node.Type().IsObjectType() || !node.Type().HasAttribute("namespace_inodes") || attrOf(node, "namespace_inodes").IsNull() {
 		return nil, fmt.Errorf("its state records no namespaces")

@@ -98,9 +98,9 @@ func (p *Provider) applyMount(prior, planned cty.Value, priv []byte) (cty.Value,
 	// The source is taken on the host, as a detached copy of its mount
 	// (open_tree), and moved onto the target inside the node (move_mount):
 	// a container's root is its own, where no path of the host is seen.
-	tree := -1
+	tree, srcDir := -1, false
 	if !planned.IsNull() {
-		if msg := p.sourceProblem(node, source, target); msg != "" {
+		if msg := sourceProblem(node, source, target); msg != "" {
 			return cty.NilVal, nil, errors.New(msg)
 		}
 		tree, err = unix.OpenTree(unix.AT_FDCWD, source, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
@@ -108,10 +108,12 @@ func (p *Provider) applyMount(prior, planned cty.Value, priv []byte) (cty.Value,
 			return cty.NilVal, nil, fmt.Errorf("taking %s to bind into node %s: %w", source, node, err)
 		}
 		defer unix.Close(tree)
-	}
-	srcDir := false
-	if fi, err := os.Stat(source); err == nil {
-		srcDir = fi.IsDir()
+		// What was taken, whatever is at the source's path by now.
+		var st unix.Stat_t
+		if err := unix.Fstat(tree, &st); err != nil {
+			return cty.NilVal, nil, fmt.Errorf("taking %s to bind into node %s: %w", source, node, err)
+		}
+		srcDir = st.Mode&unix.S_IFMT == unix.S_IFDIR
 	}
 	proc, err := os.Open("/proc")
 	if err != nil {
@@ -169,7 +171,7 @@ func (p *Provider) applyMount(prior, planned cty.Value, priv []byte) (cty.Value,
 
 // sourceProblem says what keeps node from binding source, a path of the
 // host, or "".
-func (p *Provider) sourceProblem(node, source, target string) string {
+func sourceProblem(node, source, target string) string {
 	if _, err := os.Stat(source); err != nil {
 		return fmt.Sprintf("Node %q mounts %s at %s, but the source %s does not exist on this host (%v). Create it, or correct the mount's source.", node, source, target, source, unwrapPath(err))
 	}

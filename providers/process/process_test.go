@@ -414,10 +414,10 @@ func TestVDE(t *testing.T) {
 }
 
 // startIn starts sleep in node's namespaces the way benito exec does
-// (nodeCommand), and returns it once it is in the node's network namespace.
+// (command), and returns it once it is in the node's network namespace.
 func (e *env) startIn(node string) daemon.Process {
 	e.t.Helper()
-	cmd, err := Command(e.state["vnode."+node], []string{"sleep", "infinity"})
+	cmd, err := e.p.command(e.state["vnode."+node], []string{"sleep", "infinity"})
 	if err != nil {
 		e.t.Fatal(err)
 	}

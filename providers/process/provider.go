@@ -242,7 +242,7 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 				// The target is in the container's own root file system,
 				// made at apply when missing: only the source is the host's.
 				if !p.madeByApply(source) {
-					if msg := p.sourceProblem(node, source, target); msg != "" {
+					if msg := sourceProblem(node, source, target); msg != "" {
 						bad(nil, "Mount not possible", "%s", msg)
 					}
 				}
@@ -352,14 +352,9 @@ func (m mountSet) onHost(node, target string) string {
 }
 
 func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
-	rs := p.schema.ResourceTypes[req.Type]
-	if rs == nil {
-		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "unsupported resource type %q", req.Type)}
-	}
-	for _, v := range []cty.Value{req.Prior, req.Planned} {
-		if err := p.checkRecorded(req.Type, v); err != nil {
-			return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.RefuseRecorded(req.Address, err)}
-		}
+	rs, refused, ok := providers.CheckApply(&p.schema, req, p.checkRecorded)
+	if !ok {
+		return refused
 	}
 	var (
 		v    cty.Value

@@ -301,14 +301,9 @@ func replugged(prior, proposed cty.Value) bool {
 }
 
 func (p *Provider) ApplyResource(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {
-	rs := p.schema.ResourceTypes[req.Type]
-	if rs == nil {
-		return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.Errorf(req.Address, "unsupported resource type %q", req.Type)}
-	}
-	for _, v := range []cty.Value{req.Prior, req.Planned} {
-		if err := p.checkRecorded(req.Type, v); err != nil {
-			return providers.ApplyResourceResponse{New: req.Prior, Diagnostics: providers.RefuseRecorded(req.Address, err)}
-		}
+	rs, refused, ok := providers.CheckApply(&p.schema, req, p.checkRecorded)
+	if !ok {
+		return refused
 	}
 	var (
 		v   cty.Value
