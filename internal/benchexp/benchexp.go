@@ -16,6 +16,7 @@ import (
 
 // Options are what a generated experiment can vary besides its size.
 type Options struct {
+	Name       string // the experiment's name; "" is "bench"
 	ConfigRoot string // the site's config_root
 	RunRoot    string // the site's run_root; "" leaves benito's default
 	// MountRoot holds the mounts' sources, MountRoot/users and
@@ -40,7 +41,11 @@ func WriteOptions(dir string, nodes int, o Options) error {
 		return err
 	}
 	w := bufio.NewWriter(f)
-	fmt.Fprintf(w, "experiment \"bench\" {}\n\nsite {\n  config_root  = %q\n  default_type = \"process\"\n", o.ConfigRoot)
+	name := o.Name
+	if name == "" {
+		name = "bench"
+	}
+	fmt.Fprintf(w, "experiment %q {}\n\nsite {\n  config_root  = %q\n  default_type = \"process\"\n", name, o.ConfigRoot)
 	if o.RunRoot != "" {
 		fmt.Fprintf(w, "  run_root     = %q\n", o.RunRoot)
 	}

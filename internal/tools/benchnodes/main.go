@@ -17,7 +17,7 @@
 // It prints the three times and the ratios. Run as root:
 //
 //	go build -o /tmp/benito ./cmd/benito
-//	go run ./internal/tools/benchnodes -benito /tmp/benito [-n 100] [-runs 3] [-vde] [-mininet=false] [-floor=false] [-runroot auto|exp|DIR]
+//	go run ./internal/tools/benchnodes -benito /tmp/benito [-n 100] [-runs 3] [-vde] [-mininet=false] [-floor=false] [-runroot auto|exp|DIR] [-results FILE]
 //
 // benito's run directories (a directory and a pid file per node) go on
 // tmpfs by default, as benito's default run_root, /run/benito, is on a
@@ -39,6 +39,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/benito-net/benito/internal/benchresult"
 	"github.com/benito-net/benito/internal/netdev"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -52,6 +53,7 @@ func main() {
 	vde := flag.Bool("vde", false, "benito only: the nodes on one VDE switch instead of a bridge")
 	mininet := flag.Bool("mininet", true, "also measure Mininet")
 	floorToo := flag.Bool("floor", true, "also measure the floor and Mininet (-floor=false: benito alone, for A/B runs of two builds)")
+	results := flag.String("results", "", "append the figures to this file (JSON lines, for scripts/bench): nodes/KIND/N/{benito,floor,mininet}/...")
 	keep := flag.Bool("keep", false, "keep the generated experiment directory")
 	runRoot := flag.String("runroot", "auto", `where benito's run directories go (pid files, per-node directories): "auto" is a temporary directory on tmpfs (/dev/shm), as benito's default /run/benito is on a usual host, or beside the experiment if there is none; "exp" is beside the experiment; or a directory`)
 	flag.Parse()
@@ -128,14 +130,34 @@ func main() {
 	}
 	fmt.Println()
 
+	key := fmt.Sprintf("nodes/%s/%d/", kind, *n)
+	rec := func(name string, ds ...[]time.Duration) {
+		runs := make([]time.Duration, len(ds[0]))
+		for _, d := range ds {
+			for i := range d {
+				runs[i] += d[i]
+			}
+		}
+		check(benchresult.Append(*results, benchresult.Record{Name: key + name, Unit: "s", Runs: benchresult.Seconds(runs)}))
+	}
 	var b time.Duration
 	if *bin != "" {
+		rec("benito/apply", ba)
+		rec("benito/destroy", bd)
+		rec("benito/total", ba, bd)
+		rec("benito/cpu", bac, bdc)
 		b = median(ba) + median(bd)
 		fmt.Printf("benito   apply %8s  destroy %8s  total %8s\n", ms(median(ba)), ms(median(bd)), ms(b))
 		fmt.Printf("  CPU    apply %8s  destroy %8s  total %8s  (user+system of benito and its provider child)\n", ms(median(bac)), ms(median(bdc)), ms(median(bac)+median(bdc)))
 	}
 	if *vde || !*floorToo {
 		return
+	}
+	rec("floor/build", gc)
+	rec("floor/delete", gd)
+	rec("floor/total", gc, gd)
+	if *mininet {
+		rec("mininet/total", mt)
 	}
 	fg := median(gc) + median(gd)
 	fmt.Printf("floor    build %8s  delete  %8s  total %8s  (benito's calls: one queue per veth end, all deleted by one request)\n", ms(median(gc)), ms(median(gd)), ms(fg))

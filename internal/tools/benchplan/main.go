@@ -4,7 +4,16 @@
 // memory of each run of the real binary.
 //
 //	go build -o /tmp/benito ./cmd/benito
-//	go run ./internal/tools/benchplan -benito /tmp/benito [-nodes 10000] [-runs 3] [-full]
+//	go run ./internal/tools/benchplan -benito /tmp/benito [-nodes 10000] [-runs 3] [-full] [-pair] [-name NAME] [-results FILE]
+//
+// -pair plans from empty state twice per run: as benito ships (providers
+// in child processes, through the plugin protocol), then with the providers
+// inside benito's process (BENITO_PROVIDERS_IN_PROCESS=1), and prints the
+// ratio of the medians, what the plugin boundary costs a plan. -results
+// appends every figure to FILE (internal/benchresult) for scripts/bench:
+// plan/WAY/wall (s) and plan/WAY/rss (MiB), WAY being plugin, inprocess
+// (with -pair) or json; with -full also apply/wall, noop/wall, noop/rss and
+// destroy/wall.
 package main
 
 import (
@@ -15,12 +24,12 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/benito-net/benito/internal/benchexp"
+	"github.com/benito-net/benito/internal/benchresult"
 )
 
 func main() {
@@ -28,6 +37,9 @@ func main() {
 	nodes := flag.Int("nodes", 10000, "nodes in the generated experiment")
 	runs := flag.Int("runs", 3, "runs of each measurement (the median is reported)")
 	full := flag.Bool("full", false, "also apply, plan with the full state, and destroy")
+	name := flag.String("name", "bench", "the generated experiment's name (one name cannot be applied from two directories at once)")
+	pair := flag.Bool("pair", false, "also plan with the providers in process, alternating with the plugin runs")
+	flag.StringVar(&results, "results", "", "append the figures to this file (JSON lines, for scripts/bench)")
 	flag.Parse()
 
 	tmp, err := os.MkdirTemp("", "benito-bench-")
@@ -53,22 +65,31 @@ func main() {
 		interrupted.Store(true)
 	}()
 	defer cleanUp()
-	check(benchexp.Write(dir, *nodes, filepath.Join(tmp, "config")))
+	check(benchexp.WriteOptions(dir, *nodes, benchexp.Options{Name: *name, ConfigRoot: filepath.Join(tmp, "config"), MountRoot: filepath.Join(dir, "mounts")}))
 	fmt.Printf("experiment: %d nodes\n", *nodes)
 
-	measure("plan, empty state (human output)", *runs, *bin, "plan", "-no-color", dir)
-	measure("plan -json, empty state", *runs, *bin, "plan", "-json", dir)
+	plugin := way{name: "plan, empty state (human output)", key: "plan/plugin", args: []string{"plan", "-no-color", dir}}
+	if *pair {
+		inProcess := way{name: "plan, empty state, providers in process", key: "plan/inprocess", args: plugin.args, env: []string{"BENITO_PROVIDERS_IN_PROCESS=1"}}
+		got := measure(*runs, *bin, plugin, inProcess)
+		fmt.Printf("%-50s %.2fx\n", "plugin / in process", got[0].wall/got[1].wall)
+	} else {
+		measure(*runs, *bin, plugin)
+	}
+	measure(*runs, *bin, way{name: "plan -json, empty state", key: "plan/json", args: []string{"plan", "-json", dir}})
 	if !*full {
 		return
 	}
 	applied = true
-	measure("apply -auto-approve (from empty)", 1, *bin, "apply", "-auto-approve", "-no-color", dir)
-	measure("plan, full state (refresh reads every resource)", *runs, *bin, "plan", "-no-color", dir)
-	measure("destroy -auto-approve", 1, *bin, "destroy", "-auto-approve", "-no-color", dir)
+	measure(1, *bin, way{name: "apply -auto-approve (from empty)", key: "apply", args: []string{"apply", "-auto-approve", "-no-color", dir}})
+	measure(*runs, *bin, way{name: "plan, full state (refresh reads every resource)", key: "noop", args: []string{"plan", "-no-color", dir}})
+	measure(1, *bin, way{name: "destroy -auto-approve", key: "destroy", args: []string{"destroy", "-auto-approve", "-no-color", dir}})
 	applied = false
 }
 
 var (
+	// results is the -results file ("" for none).
+	results string
 	// applied says the experiment may hold something on the host.
 	applied bool
 	// cleanUp destroys what was applied and removes the run's files.
@@ -78,29 +99,50 @@ var (
 	interrupted atomic.Bool
 )
 
-func measure(name string, runs int, bin string, args ...string) {
-	var walls []time.Duration
-	var rss []int64
+// way is one command measured: its report line's name, its figures' key,
+// benito's arguments and extra environment.
+type way struct {
+	name, key string
+	args, env []string
+}
+
+// median is what measure returns of a way: medians, in seconds and MiB.
+type medians struct{ wall, rss float64 }
+
+// measure runs each way once per run, in turn (so that all see the same
+// load), prints the medians and appends them to the results file.
+func measure(runs int, bin string, ways ...way) []medians {
+	walls := make([][]float64, len(ways))
+	rss := make([][]float64, len(ways))
 	for i := 0; i < runs; i++ {
-		cmd := exec.Command(bin, args...)
-		cmd.Stdout = io.Discard
-		cmd.Stderr = os.Stderr
-		start := time.Now()
-		err := cmd.Run()
-		if interrupted.Load() {
-			check(fmt.Errorf("%s: interrupted", name))
-		}
-		if err != nil {
-			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 0 && ee.ExitCode() != 2 {
-				check(fmt.Errorf("%s: %w", name, err))
+		for w, wy := range ways {
+			cmd := exec.Command(bin, wy.args...)
+			cmd.Env = append(os.Environ(), wy.env...)
+			cmd.Stdout = io.Discard
+			cmd.Stderr = os.Stderr
+			start := time.Now()
+			err := cmd.Run()
+			if interrupted.Load() {
+				check(fmt.Errorf("%s: interrupted", wy.name))
 			}
+			if err != nil {
+				if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 0 && ee.ExitCode() != 2 {
+					check(fmt.Errorf("%s: %w", wy.name, err))
+				}
+			}
+			walls[w] = append(walls[w], time.Since(start).Seconds())
+			rss[w] = append(rss[w], float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)/1024)
 		}
-		walls = append(walls, time.Since(start))
-		rss = append(rss, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
 	}
-	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
-	sort.Slice(rss, func(i, j int) bool { return rss[i] < rss[j] })
-	fmt.Printf("%-50s median %7.3fs   peak RSS %6.0f MiB   (%d runs)\n", name, walls[len(walls)/2].Seconds(), float64(rss[len(rss)/2])/1024, runs)
+	out := make([]medians, len(ways))
+	for w, wy := range ways {
+		out[w] = medians{benchresult.Median(walls[w]), benchresult.Median(rss[w])}
+		fmt.Printf("%-50s median %7.3fs   peak RSS %6.0f MiB   (%d runs)\n", wy.name, out[w].wall, out[w].rss, runs)
+		check(benchresult.Append(results,
+			benchresult.Record{Name: wy.key + "/wall", Unit: "s", Runs: walls[w]},
+			benchresult.Record{Name: wy.key + "/rss", Unit: "MiB", Runs: rss[w]}))
+	}
+	return out
 }
 
 func check(err error) {

@@ -16,7 +16,7 @@
 // Run as root (the nodes are network namespaces, their links veths):
 //
 //	go build -o /tmp/benito ./cmd/benito
-//	go run ./internal/tools/benchplugin -benito /tmp/benito [-n 1000] [-runs 3]
+//	go run ./internal/tools/benchplugin -benito /tmp/benito [-n 1000] [-runs 3] [-name NAME] [-results FILE]
 //
 // Everything goes in a temporary directory on tmpfs (/dev/shm) where there
 // is one: the experiment, its state, the nodes' run directories and the
@@ -42,12 +42,15 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/benito-net/benito/internal/benchexp"
+	"github.com/benito-net/benito/internal/benchresult"
 )
 
 func main() {
 	bin := flag.String("benito", "benito", "the benito binary to measure")
 	n := flag.Int("n", 1000, "nodes in the experiment (about ten resources each)")
 	runs := flag.Int("runs", 3, "runs of each way (the median is reported)")
+	flag.StringVar(&name, "name", "bench", "the generated experiment's name (one name cannot be applied from two directories at once)")
+	flag.StringVar(&results, "results", "", "append the figures to this file (JSON lines, for scripts/bench): plugin/{plugin,inprocess}/{plan,apply,destroy}")
 	flag.Parse()
 	if *n < 1 || *runs < 1 {
 		fmt.Fprintln(os.Stderr, "benchplugin: -n and -runs must be at least 1")
@@ -83,6 +86,7 @@ func measure(ctx context.Context, bin string, n, runs int) error {
 		}
 	}
 	err = benchexp.WriteOptions(exp, n, benchexp.Options{
+		Name:       name,
 		ConfigRoot: filepath.Join(exp, "config"),
 		RunRoot:    filepath.Join(tmp, "run"),
 		MountRoot:  filepath.Join(tmp, "src"),
@@ -94,7 +98,7 @@ func measure(ctx context.Context, bin string, n, runs int) error {
 	if err := b.run(ctx, nil, "init"); err != nil {
 		return err
 	}
-	ways := []way{{name: "plugin"}, {name: "in process", env: []string{"BENITO_PROVIDERS_IN_PROCESS=1"}}}
+	ways := []way{{name: "plugin", key: "plugin"}, {name: "in process", key: "inprocess", env: []string{"BENITO_PROVIDERS_IN_PROCESS=1"}}}
 	times := map[string]map[string][]time.Duration{}
 	for _, w := range ways {
 		times[w.name] = map[string][]time.Duration{}
@@ -129,6 +133,11 @@ func measure(ctx context.Context, bin string, n, runs int) error {
 			m[cmd] = median(ts)
 		}
 		med[w.name] = m
+		for _, cmd := range []string{"plan", "apply", "destroy"} {
+			if err := benchresult.Append(results, benchresult.Record{Name: "plugin/" + w.key + "/" + cmd, Unit: "s", Runs: benchresult.Seconds(times[w.name][cmd])}); err != nil {
+				return err
+			}
+		}
 		fmt.Printf("%-12s %10s %10s %10s\n", w.name, ms(m["plan"]), ms(m["apply"]), ms(m["destroy"]))
 	}
 	p, i := med["plugin"], med["in process"]
@@ -139,9 +148,16 @@ func measure(ctx context.Context, bin string, n, runs int) error {
 
 // way is one way of running the providers.
 type way struct {
-	name string
-	env  []string
+	name, key string
+	env       []string
 }
+
+var (
+	// name is the generated experiment's name.
+	name string
+	// results is the -results file ("" for none).
+	results string
+)
 
 // bench runs benito commands in the experiment's directory.
 type bench struct {
