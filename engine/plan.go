@@ -6,8 +6,11 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"sync"
+	"time"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/internal/logging"
 	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/internal/suggest"
 	"github.com/benito-net/benito/lower"
@@ -97,28 +100,47 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 		}
 		byProvider[r.Provider] = append(byProvider[r.Provider], item{res: r, ty: rs.ImpliedType(), cur: cur})
 	}
+	// The providers read side by side: each waits on the host (the
+	// kernel, its daemons) more than it computes. What they return is
+	// taken in the providers' order, so the outcome does not depend on
+	// which answered first.
+	names := slices.Sorted(maps.Keys(byProvider))
+	results := make([][]providers.ReadResult, len(names))
+	readDiags := make([]hcl.Diagnostics, len(names))
+	var wg sync.WaitGroup
+	for p, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			items := byProvider[name]
+			results[p] = make([]providers.ReadResult, len(items))
+			readDiags[p] = inChunks(len(items), func(lo, hi int) hcl.Diagnostics {
+				req := providers.ReadResourcesRequest{Resources: make([]providers.ReadResource, hi-lo), ExistenceOnly: existenceOnly}
+				for i, it := range items[lo:hi] {
+					req.Resources[i] = providers.ReadResource{Address: it.res.Addr.String(), Type: it.res.Addr.Type, Current: it.cur, Private: it.res.Private}
+				}
+				resp := e.providers[name].ReadResources(ctx, req)
+				d := convertDiags(name, resp.Diagnostics, nil)
+				if len(resp.Resources) != hi-lo {
+					return append(d, shortAnswer(name, "reads", len(resp.Resources), hi-lo))
+				}
+				copy(results[p][lo:hi], resp.Resources)
+				return d
+			})
+			logging.Default().Debug("refreshed", "provider", name, "resources", len(items), "took", time.Since(start))
+		}()
+	}
+	wg.Wait()
 	var drift []*plan.Drift
-	for _, name := range slices.Sorted(maps.Keys(byProvider)) {
+	for p, name := range names {
 		items := byProvider[name]
-		results := make([]providers.ReadResult, len(items))
-		diags = append(diags, inChunks(len(items), func(lo, hi int) hcl.Diagnostics {
-			req := providers.ReadResourcesRequest{Resources: make([]providers.ReadResource, hi-lo), ExistenceOnly: existenceOnly}
-			for i, it := range items[lo:hi] {
-				req.Resources[i] = providers.ReadResource{Address: it.res.Addr.String(), Type: it.res.Addr.Type, Current: it.cur, Private: it.res.Private}
-			}
-			resp := e.providers[name].ReadResources(ctx, req)
-			d := convertDiags(name, resp.Diagnostics, nil)
-			if len(resp.Resources) != hi-lo {
-				return append(d, shortAnswer(name, "reads", len(resp.Resources), hi-lo))
-			}
-			copy(results[lo:hi], resp.Resources)
-			return d
-		})...)
+		diags = append(diags, readDiags[p]...)
 		if diags.HasErrors() {
 			continue
 		}
 		for i, it := range items {
-			got := results[i]
+			got := results[p][i]
 			addr := it.res.Addr
 			if got.New == cty.NilVal || got.New.IsNull() {
 				if it.res.Status == state.Pending {

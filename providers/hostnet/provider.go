@@ -231,12 +231,16 @@ func (p *Provider) delete(addr, typ string, prior cty.Value, priv []byte) error 
 func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
 	resp := providers.ReadResourcesResponse{Resources: make([]providers.ReadResult, len(req.Resources))}
 	// Ports are read one switch at a time: one port/allprint answers for
-	// all of a switch's ports.
+	// all of a switch's ports, whose socket is checked once.
 	portsOf := map[string][]int{}
+	var switches []string // portsOf's keys, in the order first seen
+	var others []int      // what is read on its own
+	sockets := &socketChecks{p: p}
+	diags := make([]providers.Diagnostics, len(req.Resources))
 	for i, r := range req.Resources {
 		rs := p.schema.ResourceTypes[r.Type]
 		if rs == nil {
-			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(r.Address, "The hostnet provider does not serve resources of type %q", r.Type)...)
+			diags[i] = providers.Errorf(r.Address, "The hostnet provider does not serve resources of type %q", r.Type)
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
 			continue
 		}
@@ -244,12 +248,41 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
 			continue
 		}
-		if err := p.checkRecorded(r.Type, r.Current, r.Private); err != nil {
-			resp.Diagnostics = append(resp.Diagnostics, providers.RefuseRecorded(r.Address, err)...)
+		if err := p.checkRecordedBy(r.Type, r.Current, r.Private, sockets.check); err != nil {
+			diags[i] = providers.RefuseRecorded(r.Address, err)
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
 			continue
 		}
-		if req.ExistenceOnly && r.Type != contract.Port {
+		if r.Type == contract.Port {
+			m := mgmtPath(str(r.Current, "socket"))
+			if portsOf[m] == nil {
+				switches = append(switches, m)
+			}
+			portsOf[m] = append(portsOf[m], i)
+			continue
+		}
+		others = append(others, i)
+	}
+	// The reads wait on switches and the kernel: side by side, each
+	// result in its place, the diagnostics in the request's order.
+	providers.ForEach(len(others)+len(switches), func(k int) {
+		if k >= len(others) {
+			m := switches[k-len(others)]
+			ports, err := p.allPorts(m)
+			for _, i := range portsOf[m] {
+				r := req.Resources[i]
+				if err != nil || ports[int(num(r.Current, "number"))] == nil {
+					// No switch answering, or no such port: gone.
+					resp.Resources[i] = providers.ReadResult{New: cty.NullVal(r.Current.Type())}
+					continue
+				}
+				resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+			}
+			return
+		}
+		i := others[k]
+		r := req.Resources[i]
+		if req.ExistenceOnly {
 			// Before a destroy: whatever is left of it on the host counts,
 			// so that the destroy removes it (a dead switch's files, a TAP
 			// whose plug died).
@@ -258,31 +291,17 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			} else {
 				resp.Resources[i] = providers.ReadResult{New: cty.NullVal(r.Current.Type())}
 			}
-			continue
-		}
-		if r.Type == contract.Port {
-			m := mgmtPath(str(r.Current, "socket"))
-			portsOf[m] = append(portsOf[m], i)
-			continue
+			return
 		}
 		v, priv, err := p.read(r.Type, r.Current, r.Private)
 		if err != nil {
-			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(r.Address, "Reading %s: %v", r.Address, err)...)
+			diags[i] = providers.Errorf(r.Address, "Reading %s: %v", r.Address, err)
 			v, priv = r.Current, r.Private
 		}
 		resp.Resources[i] = providers.ReadResult{New: v, Private: priv}
-	}
-	for m, idx := range portsOf {
-		ports, err := p.allPorts(m)
-		for _, i := range idx {
-			r := req.Resources[i]
-			if err != nil || ports[int(num(r.Current, "number"))] == nil {
-				// No switch answering, or no such port: gone.
-				resp.Resources[i] = providers.ReadResult{New: cty.NullVal(r.Current.Type())}
-				continue
-			}
-			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
-		}
+	})
+	for _, d := range diags {
+		resp.Diagnostics = append(resp.Diagnostics, d...)
 	}
 	return resp
 }
