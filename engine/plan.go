@@ -67,7 +67,25 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 	byProvider := map[string][]item{}
 	schemaChanged := map[string]*schemaChange{}
 	defer func() { diags = append(diags, schemaChangeWarnings(schemaChanged)...) }()
-	for _, addr := range prior.SortedAddrs() {
+	// Decoding the recorded values is most of the engine's part of a
+	// refresh: it is split across the cores, the rest done in order.
+	sorted := prior.SortedAddrs()
+	type decoded struct {
+		cur     cty.Value
+		changed []string
+		err     error
+	}
+	dec := make([]decoded, len(sorted))
+	parallel.Ranges(len(sorted), decodeChunk, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r := refreshed.Resources[sorted[i]]
+			if rs := e.Schema(r.Provider, sorted[i].Type); rs != nil {
+				d := &dec[i]
+				d.cur, d.changed, d.err = decodeAttrs(r.Attributes, rs.ImpliedType())
+			}
+		}
+	})
+	for i, addr := range sorted {
 		r := refreshed.Resources[addr]
 		rs := e.Schema(r.Provider, addr.Type)
 		if rs == nil {
@@ -78,7 +96,7 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 			})
 			continue
 		}
-		cur, changed, err := decodeAttrs(r.Attributes, rs.ImpliedType())
+		cur, changed, err := dec[i].cur, dec[i].changed, dec[i].err
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -139,6 +157,15 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 		if diags.HasErrors() {
 			continue
 		}
+		// Which values read back as recorded, side by side.
+		same := make([]bool, len(items))
+		parallel.Ranges(len(items), decodeChunk, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if got := results[p][i].New; got != cty.NilVal && !got.IsNull() {
+					same[i] = valuesEqual(items[i].cur, got)
+				}
+			}
+		})
 		for i, it := range items {
 			got := results[p][i]
 			addr := it.res.Addr
@@ -165,7 +192,7 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 				it.res.Status = state.Tainted
 			}
 			it.res.Private = got.Private
-			if !valuesEqual(it.cur, got.New) {
+			if !same[i] {
 				raw, err := encodeAttrs(got.New, it.ty)
 				if err != nil {
 					diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Provider error", Detail: fmt.Sprintf("%s: provider %q returned a value that cannot be stored: %v", addr, name, err)})
@@ -603,6 +630,10 @@ func shortAnswer(provider, what string, got, want int) *hcl.Diagnostic {
 		Detail:   fmt.Sprintf("Provider %q answered %d of %d %s; this is a bug in the provider.", provider, got, want, what),
 	}
 }
+
+// decodeChunk is the smallest share of a refresh's decoding and comparing
+// of values that is worth a core of its own.
+const decodeChunk = 1000
 
 // batchSize is the smallest batch worth a call of its own: batched
 // provider calls are split into about one batch per core, none smaller.
