@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/benito-net/benito/contract"
@@ -233,8 +234,9 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 	// Ports are read one switch at a time: one port/allprint answers for
 	// all of a switch's ports, whose socket is checked once.
 	portsOf := map[string][]int{}
-	var switches []string // portsOf's keys, in the order first seen
-	var others []int      // what is read on its own
+	var switches []string          // portsOf's keys, in the order first seen
+	var others []int               // what is read on its own
+	switchOf := map[string][]int{} // VDE switches, by management socket
 	sockets := &socketChecks{p: p}
 	diags := make([]providers.Diagnostics, len(req.Resources))
 	for i, r := range req.Resources {
@@ -261,8 +263,22 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			portsOf[m] = append(portsOf[m], i)
 			continue
 		}
+		if r.Type == contract.Switch && !req.ExistenceOnly && str(r.Current, "kind") == kindVDE {
+			// Read with its ports, if the request has any: the one
+			// exchange with the switch tells that it answers.
+			m := mgmtPath(str(r.Current, "socket"))
+			switchOf[m] = append(switchOf[m], i)
+			continue
+		}
 		others = append(others, i)
 	}
+	for m, idx := range switchOf {
+		if portsOf[m] == nil {
+			others = append(others, idx...)
+			delete(switchOf, m)
+		}
+	}
+	slices.Sort(others)
 	// The reads wait on switches and the kernel: side by side, each
 	// result in its place, the diagnostics in the request's order.
 	providers.ForEach(len(others)+len(switches), func(k int) {
@@ -277,6 +293,16 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 					continue
 				}
 				resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+			}
+			answered := err == nil
+			for _, i := range switchOf[m] {
+				r := req.Resources[i]
+				v, priv, rerr := p.readVDEAnswering(r.Current, r.Private, func() bool { return answered })
+				if rerr != nil {
+					diags[i] = providers.Errorf(r.Address, "Reading %s: %v", r.Address, rerr)
+					v, priv = r.Current, r.Private
+				}
+				resp.Resources[i] = providers.ReadResult{New: v, Private: priv}
 			}
 			return
 		}
