@@ -80,8 +80,8 @@ func (p *Provider) applyRoute(prior, planned cty.Value) (cty.Value, error) {
 }
 
 // readRoute returns the route as the node's main table holds it: null when
-// the node or the route is gone. look is the route's node as the request
-// found it (nodeReads).
+// the node or the route is gone. reads holds the nodes as the request
+// found them.
 func (p *Provider) readRoute(cur cty.Value, reads *nodeReads) (cty.Value, error) {
 	r, err := decodeRoute(cur)
 	if err != nil {
