@@ -231,14 +231,15 @@ func (p *Provider) delete(addr, typ string, prior cty.Value, priv []byte) error 
 
 func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
 	resp := providers.ReadResourcesResponse{Resources: make([]providers.ReadResult, len(req.Resources))}
+	diags := make([]providers.Diagnostics, len(req.Resources))
 	// Ports are read one switch at a time: one port/allprint answers for
-	// all of a switch's ports, whose socket is checked once.
-	portsOf := map[string][]int{}
+	// all of a switch's ports, whose socket is checked once, and tells
+	// that the switch answers. Nothing is asked of a switch before a
+	// resource naming it passed checkRecorded.
+	portsOf := map[string][]int{}  // ports, by management socket
+	switchOf := map[string][]int{} // VDE switches, by management socket
 	var switches []string          // portsOf's keys, in the order first seen
 	var others []int               // what is read on its own
-	switchOf := map[string][]int{} // VDE switches, by management socket
-	sockets := &socketChecks{p: p}
-	diags := make([]providers.Diagnostics, len(req.Resources))
 	for i, r := range req.Resources {
 		rs := p.schema.ResourceTypes[r.Type]
 		if rs == nil {
@@ -250,63 +251,51 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
 			continue
 		}
-		if err := p.checkRecordedBy(r.Type, r.Current, r.Private, sockets.check); err != nil {
-			diags[i] = providers.RefuseRecorded(r.Address, err)
-			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
-			continue
-		}
-		if r.Type == contract.Port {
+		switch {
+		case r.Type == contract.Port:
 			m := mgmtPath(str(r.Current, "socket"))
 			if portsOf[m] == nil {
 				switches = append(switches, m)
 			}
 			portsOf[m] = append(portsOf[m], i)
-			continue
-		}
-		if r.Type == contract.Switch && !req.ExistenceOnly && str(r.Current, "kind") == kindVDE {
-			// Read with its ports, if the request has any: the one
-			// exchange with the switch tells that it answers.
+		case r.Type == contract.Switch && !req.ExistenceOnly && str(r.Current, "kind") == kindVDE:
 			m := mgmtPath(str(r.Current, "socket"))
 			switchOf[m] = append(switchOf[m], i)
-			continue
+		default:
+			others = append(others, i)
 		}
-		others = append(others, i)
 	}
 	for m, idx := range switchOf {
 		if portsOf[m] == nil {
+			// No ports to read with: it is asked on its own.
 			others = append(others, idx...)
 			delete(switchOf, m)
 		}
 	}
 	slices.Sort(others)
-	// The reads wait on switches and the kernel: side by side, each
-	// result in its place, the diagnostics in the request's order.
-	providers.ForEach(len(others)+len(switches), func(k int) {
+	sockets := &socketChecks{p: p}
+	checked := func(i int) bool {
+		r := req.Resources[i]
+		if err := p.checkRecordedBy(r.Type, r.Current, r.Private, sockets.check); err != nil {
+			diags[i] = providers.RefuseRecorded(r.Address, err)
+			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+			return false
+		}
+		return true
+	}
+	// The checks and reads wait on switches, /proc and the kernel: side
+	// by side, each result in its place, the diagnostics in the request's
+	// order. A switch's answer is mostly the wait for its vde_switch to
+	// run: many are asked at once.
+	providers.ForEachWidth(len(others)+len(switches), switchWorkers, func(k int) {
 		if k >= len(others) {
-			m := switches[k-len(others)]
-			ports, err := p.allPorts(m)
-			for _, i := range portsOf[m] {
-				r := req.Resources[i]
-				if err != nil || ports[int(num(r.Current, "number"))] == nil {
-					// No switch answering, or no such port: gone.
-					resp.Resources[i] = providers.ReadResult{New: cty.NullVal(r.Current.Type())}
-					continue
-				}
-				resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
-			}
-			answered := err == nil
-			for _, i := range switchOf[m] {
-				r := req.Resources[i]
-				v, priv, rerr := p.readVDEAnswering(r.Current, r.Private, func() bool { return answered })
-				if rerr != nil {
-					diags[i] = providers.Errorf(r.Address, "Reading %s: %v", r.Address, rerr)
-					v, priv = r.Current, r.Private
-				}
-				resp.Resources[i] = providers.ReadResult{New: v, Private: priv}
-			}
+			p.readSwitch(req, resp.Resources, diags, switches[k-len(others)], portsOf, switchOf, checked)
 			return
 		}
 		i := others[k]
+		if !checked(i) {
+			return
+		}
 		r := req.Resources[i]
 		if req.ExistenceOnly {
 			// Before a destroy: whatever is left of it on the host counts,
@@ -330,6 +319,50 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 		resp.Diagnostics = append(resp.Diagnostics, d...)
 	}
 	return resp
+}
+
+// switchWorkers bounds the switches (and other resources) one read asks
+// at once.
+const switchWorkers = 32
+
+// readSwitch serves the ports and VDE switch of req behind management
+// socket m (portsOf[m], switchOf[m]) with one port/allprint, once checked
+// says that one of them may be read.
+func (p *Provider) readSwitch(req providers.ReadResourcesRequest, out []providers.ReadResult, diags []providers.Diagnostics, m string, portsOf, switchOf map[string][]int, checked func(int) bool) {
+	var ports, sws []int
+	for _, i := range portsOf[m] {
+		if checked(i) {
+			ports = append(ports, i)
+		}
+	}
+	for _, i := range switchOf[m] {
+		if checked(i) {
+			sws = append(sws, i)
+		}
+	}
+	if len(ports)+len(sws) == 0 {
+		return
+	}
+	all, err := p.allPorts(m)
+	for _, i := range ports {
+		r := req.Resources[i]
+		if err != nil || all[int(num(r.Current, "number"))] == nil {
+			// No switch answering, or no such port: gone.
+			out[i] = providers.ReadResult{New: cty.NullVal(r.Current.Type())}
+			continue
+		}
+		out[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+	}
+	answered := err == nil
+	for _, i := range sws {
+		r := req.Resources[i]
+		v, priv, rerr := p.readVDEAnswering(r.Current, r.Private, func() bool { return answered })
+		if rerr != nil {
+			diags[i] = providers.Errorf(r.Address, "Reading %s: %v", r.Address, rerr)
+			v, priv = r.Current, r.Private
+		}
+		out[i] = providers.ReadResult{New: v, Private: priv}
+	}
 }
 
 // remains reports whether anything of a resource is left on the host: a

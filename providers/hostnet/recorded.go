@@ -138,21 +138,27 @@ func (p *Provider) checkSocket(socket string) error {
 type socketChecks struct {
 	p  *Provider
 	mu sync.Mutex
-	m  map[string]error
+	m  map[string]*socketCheck
+}
+
+type socketCheck struct {
+	once sync.Once
+	err  error
 }
 
 func (c *socketChecks) check(socket string) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	err, ok := c.m[socket]
-	if !ok {
-		err = c.p.checkSocket(socket)
-		if c.m == nil {
-			c.m = map[string]error{}
-		}
-		c.m[socket] = err
+	if c.m == nil {
+		c.m = map[string]*socketCheck{}
 	}
-	return err
+	sc := c.m[socket]
+	if sc == nil {
+		sc = &socketCheck{}
+		c.m[socket] = sc
+	}
+	c.mu.Unlock()
+	sc.once.Do(func() { sc.err = c.p.checkSocket(socket) })
+	return sc.err
 }
 
 // pidFileSwitch returns an error when the pid file of the switch at
