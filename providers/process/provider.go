@@ -396,6 +396,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 	// The resources of a node look at it once (nodeReads). Reads wait on
 	// the kernel more than they compute: ReadEach runs them side by side.
 	reads := newNodeReads(p)
+	defer reads.close()
 	return providers.ReadEach(p.typ, &p.schema, req, p.checkRecorded, func(r providers.ReadResource) (cty.Value, error) {
 		switch r.Type {
 		case contract.VNode:

@@ -28,20 +28,25 @@ import (
 // nodeReads is what one ReadResources has looked at of each node, by
 // name. Safe for concurrent use; each look is taken once.
 type nodeReads struct {
-	p     *Provider
-	mu    sync.Mutex
-	nodes map[string]*nodeLook
+	p      *Provider
+	mu     sync.Mutex
+	nodes  map[string]*nodeLook
+	mounts mountReaders
 }
 
 func newNodeReads(p *Provider) *nodeReads {
 	return &nodeReads{p: p, nodes: map[string]*nodeLook{}}
 }
 
+// close ends what the request started (its mount readers).
+func (r *nodeReads) close() { r.mounts.close() }
+
 // nodeLook is one node as a request found it. Each part is taken on first
 // use.
 type nodeLook struct {
-	p    *Provider
-	name string
+	p     *Provider
+	reads *nodeReads
+	name  string
 
 	pinsOnce sync.Once
 	ns       nodeNS // the pins, with the namespaces' inodes (findNode)
@@ -75,7 +80,7 @@ func (r *nodeReads) node(name string) *nodeLook {
 	defer r.mu.Unlock()
 	l := r.nodes[name]
 	if l == nil {
-		l = &nodeLook{p: r.p, name: name}
+		l = &nodeLook{p: r.p, reads: r, name: name}
 		r.nodes[name] = l
 	}
 	return l
@@ -181,7 +186,7 @@ func (n *netLook) routesTo(dst *net.IPNet) ([]netlink.Route, error) {
 }
 
 // mountTable returns the mounts of the node's mount namespace, read once
-// by a thread that joined it.
+// by one of the request's mount readers.
 func (l *nodeLook) mountTable() ([]*mountinfo.Info, error) {
 	l.mntOnce.Do(func() {
 		ns, err := l.pins()
@@ -189,19 +194,107 @@ func (l *nodeLook) mountTable() ([]*mountinfo.Info, error) {
 			l.mntErr = err
 			return
 		}
-		proc, err := os.Open("/proc")
-		if err != nil {
-			l.mntErr = err
-			return
-		}
-		defer proc.Close()
-		l.mntErr = ns.inMountNS(func() error {
-			var err error
-			l.mounts, err = mountsOf(proc)
-			return err
-		})
+		l.mounts, l.mntErr = l.reads.mounts.read(ns)
 	})
 	return l.mounts, l.mntErr
+}
+
+// mountReaders are a request's threads that read nodes' mount tables. A
+// thread joins a node's mount namespace to read its mountinfo (inMountNS),
+// and cannot go back: it ends afterwards. Rather than a thread made and
+// ended per node, each reader thread leaves the provider's file system
+// attributes once and goes from node to node, reading what it is sent,
+// until the request ends (close). The namespace a reader joins is opened
+// by the node's reading goroutine, in the provider's own mount namespace,
+// where the pins are (a node's mount namespace has none).
+type mountReaders struct {
+	start sync.Once
+	jobs  chan mountJob
+	done  sync.WaitGroup
+	proc  *os.File // the host's /proc (mountsOf)
+	err   error    // /proc could not be opened
+}
+
+// mountReaderThreads is how many threads read mount tables at once.
+const mountReaderThreads = 4
+
+type mountJob struct {
+	fd    int // the node's mount namespace
+	reply chan mountReply
+}
+
+type mountReply struct {
+	mounts []*mountinfo.Info
+	err    error
+}
+
+// read returns the mounts of the mount namespace of ns.
+func (m *mountReaders) read(ns nodeNS) ([]*mountinfo.Info, error) {
+	m.start.Do(m.run)
+	if m.err != nil {
+		return nil, m.err
+	}
+	fd, err := ns.open(kindMnt)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	reply := make(chan mountReply, 1)
+	m.jobs <- mountJob{fd: fd, reply: reply}
+	r := <-reply
+	return r.mounts, r.err
+}
+
+// run starts the reader threads.
+func (m *mountReaders) run() {
+	m.proc, m.err = os.Open("/proc")
+	if m.err != nil {
+		return
+	}
+	m.jobs = make(chan mountJob)
+	for range mountReaderThreads {
+		m.done.Add(1)
+		go func() {
+			defer m.done.Done()
+			onThread(func() bool {
+				// The thread is not given back: it leaves the
+				// provider's file system attributes and namespace.
+				left := unix.Unshare(unix.CLONE_FS)
+				if left != nil {
+					left = fmt.Errorf("leaving the provider's file system attributes: %w", left)
+				}
+				for j := range m.jobs {
+					j.reply <- readMountsIn(j.fd, m.proc, left)
+				}
+				return false
+			})
+		}()
+	}
+}
+
+// readMountsIn is a reader thread's work for one node: join the mount
+// namespace fd, read its mountinfo through proc.
+func readMountsIn(fd int, proc *os.File, left error) mountReply {
+	if left != nil {
+		return mountReply{err: left}
+	}
+	if err := unix.Setns(fd, unix.CLONE_NEWNS); err != nil {
+		return mountReply{err: fmt.Errorf("joining the node's mount namespace: %w", err)}
+	}
+	ms, err := mountsOf(proc)
+	return mountReply{mounts: ms, err: err}
+}
+
+// close ends the reader threads, once no read is under way.
+func (m *mountReaders) close() {
+	m.start.Do(func() {}) // none started after this
+	if m.jobs != nil {
+		close(m.jobs)
+		m.done.Wait()
+	}
+	if m.proc != nil {
+		m.proc.Close()
+	}
 }
 
 // sameNet reports whether a and b are the same destination, as the
