@@ -6,8 +6,11 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"sync"
+	"time"
 
 	"github.com/benito-net/benito/addrs"
+	"github.com/benito-net/benito/internal/logging"
 	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/internal/suggest"
 	"github.com/benito-net/benito/lower"
@@ -64,7 +67,25 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 	byProvider := map[string][]item{}
 	schemaChanged := map[string]*schemaChange{}
 	defer func() { diags = append(diags, schemaChangeWarnings(schemaChanged)...) }()
-	for _, addr := range prior.SortedAddrs() {
+	// Decoding the recorded values is most of the engine's part of a
+	// refresh: it is split across the cores, the rest done in order.
+	sorted := prior.SortedAddrs()
+	type decoded struct {
+		cur     cty.Value
+		changed []string
+		err     error
+	}
+	dec := make([]decoded, len(sorted))
+	parallel.Ranges(len(sorted), decodeChunk, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r := refreshed.Resources[sorted[i]]
+			if rs := e.Schema(r.Provider, sorted[i].Type); rs != nil {
+				d := &dec[i]
+				d.cur, d.changed, d.err = decodeAttrs(r.Attributes, rs.ImpliedType())
+			}
+		}
+	})
+	for i, addr := range sorted {
 		r := refreshed.Resources[addr]
 		rs := e.Schema(r.Provider, addr.Type)
 		if rs == nil {
@@ -75,7 +96,7 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 			})
 			continue
 		}
-		cur, changed, err := decodeAttrs(r.Attributes, rs.ImpliedType())
+		cur, changed, err := dec[i].cur, dec[i].changed, dec[i].err
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -97,28 +118,56 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 		}
 		byProvider[r.Provider] = append(byProvider[r.Provider], item{res: r, ty: rs.ImpliedType(), cur: cur})
 	}
+	// The providers read side by side: each waits on the host (the
+	// kernel, its daemons) more than it computes. What they return is
+	// taken in the providers' order, so the outcome does not depend on
+	// which answered first.
+	names := slices.Sorted(maps.Keys(byProvider))
+	results := make([][]providers.ReadResult, len(names))
+	readDiags := make([]hcl.Diagnostics, len(names))
+	var wg sync.WaitGroup
+	for p, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			items := byProvider[name]
+			results[p] = make([]providers.ReadResult, len(items))
+			readDiags[p] = inChunks(len(items), func(lo, hi int) hcl.Diagnostics {
+				req := providers.ReadResourcesRequest{Resources: make([]providers.ReadResource, hi-lo), ExistenceOnly: existenceOnly}
+				for i, it := range items[lo:hi] {
+					req.Resources[i] = providers.ReadResource{Address: it.res.Addr.String(), Type: it.res.Addr.Type, Current: it.cur, Private: it.res.Private}
+				}
+				resp := e.providers[name].ReadResources(ctx, req)
+				d := convertDiags(name, resp.Diagnostics, nil)
+				if len(resp.Resources) != hi-lo {
+					return append(d, shortAnswer(name, "reads", len(resp.Resources), hi-lo))
+				}
+				copy(results[p][lo:hi], resp.Resources)
+				return d
+			})
+			logging.Default().Debug("refreshed", "provider", name, "resources", len(items), "took", time.Since(start))
+		}()
+	}
+	wg.Wait()
 	var drift []*plan.Drift
-	for _, name := range slices.Sorted(maps.Keys(byProvider)) {
+	for p, name := range names {
 		items := byProvider[name]
-		results := make([]providers.ReadResult, len(items))
-		diags = append(diags, inChunks(len(items), func(lo, hi int) hcl.Diagnostics {
-			req := providers.ReadResourcesRequest{Resources: make([]providers.ReadResource, hi-lo), ExistenceOnly: existenceOnly}
-			for i, it := range items[lo:hi] {
-				req.Resources[i] = providers.ReadResource{Address: it.res.Addr.String(), Type: it.res.Addr.Type, Current: it.cur, Private: it.res.Private}
-			}
-			resp := e.providers[name].ReadResources(ctx, req)
-			d := convertDiags(name, resp.Diagnostics, nil)
-			if len(resp.Resources) != hi-lo {
-				return append(d, shortAnswer(name, "reads", len(resp.Resources), hi-lo))
-			}
-			copy(results[lo:hi], resp.Resources)
-			return d
-		})...)
+		diags = append(diags, readDiags[p]...)
 		if diags.HasErrors() {
 			continue
 		}
+		// Which values read back as recorded, side by side.
+		same := make([]bool, len(items))
+		parallel.Ranges(len(items), decodeChunk, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if got := results[p][i].New; got != cty.NilVal && !got.IsNull() {
+					same[i] = valuesEqual(items[i].cur, got)
+				}
+			}
+		})
 		for i, it := range items {
-			got := results[i]
+			got := results[p][i]
 			addr := it.res.Addr
 			if got.New == cty.NilVal || got.New.IsNull() {
 				if it.res.Status == state.Pending {
@@ -143,7 +192,7 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 				it.res.Status = state.Tainted
 			}
 			it.res.Private = got.Private
-			if !valuesEqual(it.cur, got.New) {
+			if !same[i] {
 				raw, err := encodeAttrs(got.New, it.ty)
 				if err != nil {
 					diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Provider error", Detail: fmt.Sprintf("%s: provider %q returned a value that cannot be stored: %v", addr, name, err)})
@@ -581,6 +630,10 @@ func shortAnswer(provider, what string, got, want int) *hcl.Diagnostic {
 		Detail:   fmt.Sprintf("Provider %q answered %d of %d %s; this is a bug in the provider.", provider, got, want, what),
 	}
 }
+
+// decodeChunk is the smallest share of a refresh's decoding and comparing
+// of values that is worth a core of its own.
+const decodeChunk = 1000
 
 // batchSize is the smallest batch worth a call of its own: batched
 // provider calls are split into about one batch per core, none smaller.

@@ -23,7 +23,7 @@ const readWorkers = 8
 func ReadEach(provider string, schema *Schema, req ReadResourcesRequest, check func(typ string, v cty.Value) error, read func(r ReadResource) (cty.Value, error)) ReadResourcesResponse {
 	resp := ReadResourcesResponse{Resources: make([]ReadResult, len(req.Resources))}
 	diags := make([]Diagnostics, len(req.Resources))
-	forEach(len(req.Resources), func(i int) {
+	ForEach(len(req.Resources), func(i int) {
 		r := req.Resources[i]
 		rs := schema.ResourceTypes[r.Type]
 		if rs == nil {
@@ -56,10 +56,16 @@ func ReadEach(provider string, schema *Schema, req ReadResourcesRequest, check f
 	return resp
 }
 
-// forEach calls fn(0) … fn(n-1), up to readWorkers at a time, and returns
-// when all have returned.
-func forEach(n int, fn func(i int)) {
-	w := min(readWorkers, n)
+// ForEach calls fn(0) … fn(n-1), up to readWorkers (8) at a time, and
+// returns when all have returned: for reads that wait on the host (a
+// daemon's socket, the kernel) more than they compute.
+func ForEach(n int, fn func(i int)) { ForEachWidth(n, readWorkers, fn) }
+
+// ForEachWidth is ForEach, up to width calls at a time: for calls that
+// wait on other processes (one exchange with each of a hundred daemons),
+// where more at once means less waiting in all.
+func ForEachWidth(n, width int, fn func(i int)) {
+	w := min(width, n)
 	if w <= 1 {
 		for i := 0; i < n; i++ {
 			fn(i)

@@ -164,28 +164,32 @@ func (p *Provider) ApplyResource(_ context.Context, req providers.ApplyResourceR
 
 func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
 	resp := providers.ReadResourcesResponse{Resources: make([]providers.ReadResult, len(req.Resources))}
-	for i, r := range req.Resources {
+	// Each file is checked and read on its own, side by side; the
+	// diagnostics keep the request's order.
+	diags := make([]providers.Diagnostics, len(req.Resources))
+	providers.ForEach(len(req.Resources), func(i int) {
+		r := req.Resources[i]
 		rs := p.schema.ResourceTypes[r.Type]
 		if rs == nil {
-			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(r.Address, "unsupported resource type %q", r.Type)...)
+			diags[i] = providers.Errorf(r.Address, "unsupported resource type %q", r.Type)
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
-			continue
+			return
 		}
 		if err := p.checkRecorded(r.Current); err != nil {
-			resp.Diagnostics = append(resp.Diagnostics, providers.RefuseRecorded(r.Address, err)...)
+			diags[i] = providers.RefuseRecorded(r.Address, err)
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
-			continue
+			return
 		}
 		file := p.pathOf(r.Current)
 		data, err := readFile(file)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			resp.Resources[i] = providers.ReadResult{New: cty.NullVal(rs.ImpliedType())}
-			continue
+			return
 		case err != nil:
-			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(r.Address, "reading %s: %v", file, err)...)
+			diags[i] = providers.Errorf(r.Address, "reading %s: %v", file, err)
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
-			continue
+			return
 		}
 		v := r.Current
 		if cur := r.Current.GetAttr("content"); cur.IsNull() || !cur.IsKnown() || cur.AsString() != string(data) || r.Current.GetAttr("id").IsNull() {
@@ -193,6 +197,9 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			v = setAttr(v, "id", cty.StringVal(file))
 		}
 		resp.Resources[i] = providers.ReadResult{New: v, Private: r.Private}
+	})
+	for _, d := range diags {
+		resp.Diagnostics = append(resp.Diagnostics, d...)
 	}
 	return resp
 }

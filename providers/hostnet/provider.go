@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/benito-net/benito/contract"
@@ -230,13 +231,19 @@ func (p *Provider) delete(addr, typ string, prior cty.Value, priv []byte) error 
 
 func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesRequest) providers.ReadResourcesResponse {
 	resp := providers.ReadResourcesResponse{Resources: make([]providers.ReadResult, len(req.Resources))}
+	diags := make([]providers.Diagnostics, len(req.Resources))
 	// Ports are read one switch at a time: one port/allprint answers for
-	// all of a switch's ports.
-	portsOf := map[string][]int{}
+	// all of a switch's ports, whose socket is checked once, and tells
+	// that the switch answers. Nothing is asked of a switch before a
+	// resource naming it passed checkRecorded.
+	portsOf := map[string][]int{}  // ports, by management socket
+	switchOf := map[string][]int{} // VDE switches, by management socket
+	var switches []string          // portsOf's keys, in the order first seen
+	var others []int               // what is read on its own
 	for i, r := range req.Resources {
 		rs := p.schema.ResourceTypes[r.Type]
 		if rs == nil {
-			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(r.Address, "The hostnet provider does not serve resources of type %q", r.Type)...)
+			diags[i] = providers.Errorf(r.Address, "The hostnet provider does not serve resources of type %q", r.Type)
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
 			continue
 		}
@@ -244,12 +251,53 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
 			continue
 		}
-		if err := p.checkRecorded(r.Type, r.Current, r.Private); err != nil {
-			resp.Diagnostics = append(resp.Diagnostics, providers.RefuseRecorded(r.Address, err)...)
-			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
-			continue
+		switch {
+		case r.Type == contract.Port:
+			m := mgmtPath(str(r.Current, "socket"))
+			if portsOf[m] == nil {
+				switches = append(switches, m)
+			}
+			portsOf[m] = append(portsOf[m], i)
+		case r.Type == contract.Switch && !req.ExistenceOnly && str(r.Current, "kind") == kindVDE:
+			m := mgmtPath(str(r.Current, "socket"))
+			switchOf[m] = append(switchOf[m], i)
+		default:
+			others = append(others, i)
 		}
-		if req.ExistenceOnly && r.Type != contract.Port {
+	}
+	for m, idx := range switchOf {
+		if portsOf[m] == nil {
+			// No ports to read with: it is asked on its own.
+			others = append(others, idx...)
+			delete(switchOf, m)
+		}
+	}
+	slices.Sort(others)
+	sockets := &socketChecks{p: p}
+	checked := func(i int) bool {
+		r := req.Resources[i]
+		if err := p.checkRecordedBy(r.Type, r.Current, r.Private, sockets.check); err != nil {
+			diags[i] = providers.RefuseRecorded(r.Address, err)
+			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+			return false
+		}
+		return true
+	}
+	// The checks and reads wait on switches, /proc and the kernel: side
+	// by side, each result in its place, the diagnostics in the request's
+	// order. A switch's answer is mostly the wait for its vde_switch to
+	// run: many are asked at once.
+	providers.ForEachWidth(len(others)+len(switches), switchWorkers, func(k int) {
+		if k >= len(others) {
+			p.readSwitch(req, resp.Resources, diags, switches[k-len(others)], portsOf, switchOf, checked)
+			return
+		}
+		i := others[k]
+		if !checked(i) {
+			return
+		}
+		r := req.Resources[i]
+		if req.ExistenceOnly {
 			// Before a destroy: whatever is left of it on the host counts,
 			// so that the destroy removes it (a dead switch's files, a TAP
 			// whose plug died).
@@ -258,33 +306,63 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 			} else {
 				resp.Resources[i] = providers.ReadResult{New: cty.NullVal(r.Current.Type())}
 			}
-			continue
-		}
-		if r.Type == contract.Port {
-			m := mgmtPath(str(r.Current, "socket"))
-			portsOf[m] = append(portsOf[m], i)
-			continue
+			return
 		}
 		v, priv, err := p.read(r.Type, r.Current, r.Private)
 		if err != nil {
-			resp.Diagnostics = append(resp.Diagnostics, providers.Errorf(r.Address, "Reading %s: %v", r.Address, err)...)
+			diags[i] = providers.Errorf(r.Address, "Reading %s: %v", r.Address, err)
 			v, priv = r.Current, r.Private
 		}
 		resp.Resources[i] = providers.ReadResult{New: v, Private: priv}
-	}
-	for m, idx := range portsOf {
-		ports, err := p.allPorts(m)
-		for _, i := range idx {
-			r := req.Resources[i]
-			if err != nil || ports[int(num(r.Current, "number"))] == nil {
-				// No switch answering, or no such port: gone.
-				resp.Resources[i] = providers.ReadResult{New: cty.NullVal(r.Current.Type())}
-				continue
-			}
-			resp.Resources[i] = providers.ReadResult{New: r.Current, Private: r.Private}
-		}
+	})
+	for _, d := range diags {
+		resp.Diagnostics = append(resp.Diagnostics, d...)
 	}
 	return resp
+}
+
+// switchWorkers bounds the switches (and other resources) one read asks
+// at once.
+const switchWorkers = 32
+
+// readSwitch serves the ports and VDE switch of req behind management
+// socket m (portsOf[m], switchOf[m]) with one port/allprint, once checked
+// says that one of them may be read.
+func (p *Provider) readSwitch(req providers.ReadResourcesRequest, out []providers.ReadResult, diags []providers.Diagnostics, m string, portsOf, switchOf map[string][]int, checked func(int) bool) {
+	var ports, sws []int
+	for _, i := range portsOf[m] {
+		if checked(i) {
+			ports = append(ports, i)
+		}
+	}
+	for _, i := range switchOf[m] {
+		if checked(i) {
+			sws = append(sws, i)
+		}
+	}
+	if len(ports)+len(sws) == 0 {
+		return
+	}
+	all, err := p.allPorts(m)
+	for _, i := range ports {
+		r := req.Resources[i]
+		if err != nil || all[int(num(r.Current, "number"))] == nil {
+			// No switch answering, or no such port: gone.
+			out[i] = providers.ReadResult{New: cty.NullVal(r.Current.Type())}
+			continue
+		}
+		out[i] = providers.ReadResult{New: r.Current, Private: r.Private}
+	}
+	answered := err == nil
+	for _, i := range sws {
+		r := req.Resources[i]
+		v, priv, rerr := p.readVDEAnswering(r.Current, r.Private, func() bool { return answered })
+		if rerr != nil {
+			diags[i] = providers.Errorf(r.Address, "Reading %s: %v", r.Address, rerr)
+			v, priv = r.Current, r.Private
+		}
+		out[i] = providers.ReadResult{New: v, Private: priv}
+	}
 }
 
 // remains reports whether anything of a resource is left on the host: a

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/daemon"
@@ -41,6 +42,12 @@ import (
 // data, names something that is not this experiment's; nil for a null
 // value and for what is not yet known (a planned value).
 func (p *Provider) checkRecorded(typ string, v cty.Value, priv []byte) error {
+	return p.checkRecordedBy(typ, v, priv, p.checkSocket)
+}
+
+// checkRecordedBy is checkRecorded, checking sockets with checkSocket (a
+// request's socketChecks).
+func (p *Provider) checkRecordedBy(typ string, v cty.Value, priv []byte, checkSocket func(string) error) error {
 	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() {
 		return nil
 	}
@@ -53,7 +60,7 @@ func (p *Provider) checkRecorded(typ string, v cty.Value, priv []byte) error {
 		if !hasSocket {
 			return nil
 		}
-		if err := p.checkSocket(socket); err != nil {
+		if err := checkSocket(socket); err != nil {
 			return providers.Recorded("socket", socket, "%v", err)
 		}
 		if m, ok := known(v, "management"); ok && m != mgmtPath(socket) {
@@ -71,7 +78,7 @@ func (p *Provider) checkRecorded(typ string, v cty.Value, priv []byte) error {
 		if !hasSocket {
 			return nil
 		}
-		if err := p.checkSocket(socket); err != nil {
+		if err := checkSocket(socket); err != nil {
 			return providers.Recorded("socket", socket, "%v", err)
 		}
 	case contract.Tap:
@@ -82,7 +89,7 @@ func (p *Provider) checkRecorded(typ string, v cty.Value, priv []byte) error {
 			}
 		}
 		if hasSocket && socket != "" {
-			if err := p.checkSocket(socket); err != nil {
+			if err := checkSocket(socket); err != nil {
 				return providers.Recorded("socket", socket, "%v", err)
 			}
 		}
@@ -123,6 +130,35 @@ func (p *Provider) checkSocket(socket string) error {
 		}
 	}
 	return nil
+}
+
+// socketChecks is checkSocket for one request: each socket is checked
+// once however many resources (a switch's ports) record it. Safe for
+// concurrent use.
+type socketChecks struct {
+	p  *Provider
+	mu sync.Mutex
+	m  map[string]*socketCheck
+}
+
+type socketCheck struct {
+	once sync.Once
+	err  error
+}
+
+func (c *socketChecks) check(socket string) error {
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]*socketCheck{}
+	}
+	sc := c.m[socket]
+	if sc == nil {
+		sc = &socketCheck{}
+		c.m[socket] = sc
+	}
+	c.mu.Unlock()
+	sc.once.Do(func() { sc.err = c.p.checkSocket(socket) })
+	return sc.err
 }
 
 // pidFileSwitch returns an error when the pid file of the switch at

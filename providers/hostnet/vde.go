@@ -269,12 +269,19 @@ func removeSwitchFiles(socket string) error {
 // readVDE reports the switch gone unless the very process it started
 // still runs and answers on its management socket.
 func (p *Provider) readVDE(cur cty.Value, priv []byte) (cty.Value, []byte, error) {
+	return p.readVDEAnswering(cur, priv, func() bool { return p.withMgmt(mgmtPath(str(cur, "socket")), showinfo) == nil })
+}
+
+// readVDEAnswering is readVDE, with answers saying whether the switch
+// answers on its management socket (a read of its ports that has just
+// asked it tells as well as a showinfo).
+func (p *Provider) readVDEAnswering(cur cty.Value, priv []byte, answers func() bool) (cty.Value, []byte, error) {
 	socket := str(cur, "socket")
 	proc, ok := switchProcess(socket, priv)
 	if !ok || !proc.Alive() || (num(cur, "pid") != 0 && num(cur, "pid") != int64(proc.Pid)) {
 		return cty.NullVal(cur.Type()), nil, nil
 	}
-	if err := p.withMgmt(mgmtPath(socket), showinfo); err != nil {
+	if !answers() {
 		return cty.NullVal(cur.Type()), nil, nil
 	}
 	return cur, encodePrivate(proc), nil

@@ -101,6 +101,16 @@
 // the error; one that fails later reads back as such, and the next plan
 // replaces it (runs it again).
 //
+// A read request is served node by node (readbatch.go): whatever of a
+// node its resources in the request need is looked at once, its pins
+// checked once, its network stack dumped through one netlink socket made
+// in its namespace (links, IPv4 addresses, the main table's routes, and
+// forwarding, from the kernel's netconf rather than /proc/sys), its
+// mountinfo read once by a thread that joined its mount namespace. Each
+// resource's recorded value is checked (checkRecorded) before its node is
+// looked at, and a node is found only by a valid name at the experiment's
+// pins.
+//
 // The same engine serves a node type whose nodes have an init of their
 // own, an OS container: NewContainer builds a provider from a Container
 // (providers/openvz), which makes the node's root file system and starts

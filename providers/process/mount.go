@@ -26,18 +26,36 @@ import (
 // /proc opened before the thread joined the node: in a container's mount
 // namespace, /proc is the container's, where the thread is no task.
 func mountInfo(proc *os.File, target string) (id int, opts string, ok bool, err error) {
+	ms, err := mountsOf(proc)
+	if err != nil {
+		return 0, "", false, err
+	}
+	id, opts, ok = topmost(ms, target)
+	return id, opts, ok, nil
+}
+
+// mountsOf returns the mounts of the calling thread's mount namespace, as
+// mountInfo reads them (through proc).
+func mountsOf(proc *os.File) ([]*mountinfo.Info, error) {
 	fd, err := unix.Openat(int(proc.Fd()), "thread-self/mountinfo", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return 0, "", false, fmt.Errorf("reading the node's mounts: %w", err)
+		return nil, fmt.Errorf("reading the node's mounts: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), "mountinfo")
 	defer f.Close()
-	ms, err := mountinfo.GetMountsFromReader(f, func(m *mountinfo.Info) (skip, stop bool) { return m.Mountpoint != target, false })
-	if err != nil || len(ms) == 0 {
-		return 0, "", false, err
+	return mountinfo.GetMountsFromReader(f, nil)
+}
+
+// topmost returns the topmost mount at target among ms (a mount
+// namespace's, in mountinfo's order): its mount ID and options, and
+// whether there is one.
+func topmost(ms []*mountinfo.Info, target string) (id int, opts string, ok bool) {
+	for i := len(ms) - 1; i >= 0; i-- { // mounts are listed in the order they were made
+		if ms[i].Mountpoint == target {
+			return ms[i].ID, ms[i].Options, true
+		}
 	}
-	top := ms[len(ms)-1] // mounts are listed in the order they were made
-	return top.ID, top.Options, true, nil
+	return 0, "", false
 }
 
 // mountPrivate is a mount's private data: the ID of the bind mount it
@@ -237,30 +255,17 @@ func unwrapPath(err error) error {
 
 // readMount returns null when the node or the mount is gone (the topmost
 // mount at its target is not the one it made), and the read_only it
-// shows.
-func (p *Provider) readMount(cur cty.Value, priv []byte) (cty.Value, error) {
-	ns, err := p.findNode(str(cur, "node"))
-	if err != nil {
+// shows. reads holds the nodes as the request found them.
+func (p *Provider) readMount(cur cty.Value, priv []byte, reads *nodeReads) (cty.Value, error) {
+	look := reads.node(str(cur, "node"))
+	if _, err := look.pins(); err != nil {
 		return cty.NilVal, nil
 	}
-	var (
-		id   int
-		opts string
-		ok   bool
-	)
-	proc, err := os.Open("/proc")
+	ms, err := look.mountTable()
 	if err != nil {
 		return cur, err
 	}
-	defer proc.Close()
-	err = ns.inMountNS(func() error {
-		var err error
-		id, opts, ok, err = mountInfo(proc, filepath.Clean(str(cur, "target")))
-		return err
-	})
-	if err != nil {
-		return cur, err
-	}
+	id, opts, ok := topmost(ms, filepath.Clean(str(cur, "target")))
 	if !ourMount(id, ok, decodeMountPrivate(priv)) {
 		return cty.NilVal, nil
 	}

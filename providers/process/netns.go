@@ -6,7 +6,6 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -181,21 +180,6 @@ func writeForward(forward bool) error {
 		return fmt.Errorf("setting ip_forward: %w", err)
 	}
 	return nil
-}
-
-// forwarding reads the node's IPv4 forwarding, from a thread sent into
-// its network namespace.
-func (ns nodeNS) forwarding() (bool, error) {
-	var on bool
-	err := ns.inNamespaces([]nsKind{kindNet}, func() error {
-		b, err := os.ReadFile(ipForward)
-		if err != nil {
-			return fmt.Errorf("reading ip_forward: %w", err)
-		}
-		on = strings.TrimSpace(string(b)) == "1"
-		return nil
-	})
-	return on, err
 }
 
 // makeTap creates a persistent TAP device in the node's network namespace

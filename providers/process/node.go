@@ -730,16 +730,21 @@ func (p *Provider) nodeRemains(v cty.Value) bool {
 // interface whose device or other end is gone is left out, and attributes
 // changed by hand read back as they are. A value recorded before its
 // create finished (pending) has no inodes: the namespaces pinned are
-// taken as its.
-func (p *Provider) readNode(cur cty.Value, host hostLinks) (cty.Value, error) {
+// taken as its. look is the node as the request found it (nodeReads).
+func (p *Provider) readNode(cur cty.Value, host hostLinks, look *nodeLook) (cty.Value, error) {
 	n, err := decodeNode(cur)
 	if err != nil {
 		return cur, err
 	}
 	rec := recordedNS(cur)
-	ns, err := rec.check()
-	if err != nil {
+	ns, err := look.pins()
+	if err != nil || ns.Files != rec.Files {
 		return cty.NilVal, nil
+	}
+	for i := range rec.Inodes {
+		if rec.Inodes[i] != 0 && rec.Inodes[i] != ns.Inodes[i] {
+			return cty.NilVal, nil // another namespace than the one recorded
+		}
 	}
 	set := map[string]cty.Value{}
 	if p.ct != nil {
@@ -752,21 +757,19 @@ func (p *Provider) readNode(cur cty.Value, host hostLinks) (cty.Value, error) {
 		}
 		maps.Copy(set, got)
 	}
-	nh, nsh, err := ns.netHandle()
+	stack, err := look.network()
 	if err != nil {
 		return cur, err
 	}
-	defer nh.Close()
-	defer nsh.Close()
 	changed := false
 	var ifs []cty.Value
 	for _, f := range n.Ifaces {
-		l, err := nh.LinkByName(f.Name)
-		if err != nil || !plumbed(host, n, f) {
+		l, ok := stack.link(f.Name)
+		if !ok || !plumbed(host, n, f) {
 			changed = true
 			continue
 		}
-		got, err := observe(nh, n, l, f)
+		got, err := observe(ns, stack, n, l, f)
 		if err != nil {
 			return cur, fmt.Errorf("interface %s: %w", f.Name, err)
 		}
@@ -782,8 +785,8 @@ func (p *Provider) readNode(cur cty.Value, host hostLinks) (cty.Value, error) {
 		}
 		set["interfaces"] = list
 	}
-	if fwd, err := ns.forwarding(); err == nil && fwd != n.IPForward {
-		set["ip_forward"] = cty.BoolVal(fwd)
+	if stack.fwdErr == nil && stack.fwd != n.IPForward {
+		set["ip_forward"] = cty.BoolVal(stack.fwd)
 	}
 	if ns != rec {
 		files, inodes := ns.values()
@@ -797,7 +800,7 @@ func (p *Provider) readNode(cur cty.Value, host hostLinks) (cty.Value, error) {
 
 // observe returns f's recorded value with what the device shows now in
 // place of what was configured, where the two differ.
-func observe(nh *netlink.Handle, n node, l netlink.Link, f iface) (cty.Value, error) {
+func observe(ns nodeNS, stack *netLook, n node, l netlink.Link, f iface) (cty.Value, error) {
 	set := map[string]cty.Value{}
 	a := l.Attrs()
 	if f.MAC != nil && a.HardwareAddr.String() != f.MAC.String() {
@@ -806,7 +809,7 @@ func observe(nh *netlink.Handle, n node, l netlink.Link, f iface) (cty.Value, er
 	if f.MTU != 0 && a.MTU != f.MTU {
 		set["mtu"] = cty.NumberIntVal(int64(a.MTU))
 	}
-	addrs, err := nh.AddrList(l, netlink.FAMILY_V4)
+	addrs, err := stack.addrsOf(l)
 	if err != nil {
 		return f.raw, err
 	}
@@ -834,7 +837,7 @@ func observe(nh *netlink.Handle, n node, l netlink.Link, f iface) (cty.Value, er
 	same := true
 	switch {
 	case f.Kind == contract.KindBridge:
-		if s, err = shaping.Read(nh, l); err != nil {
+		if s, err = readShaping(ns, l); err != nil {
 			return f.raw, err
 		}
 		same = sameShaping(s, f.Shaping)
@@ -860,6 +863,17 @@ func observe(nh *netlink.Handle, n node, l netlink.Link, f iface) (cty.Value, er
 		return f.raw, nil
 	}
 	return setAttrs(f.raw, set), nil
+}
+
+// readShaping reads the shaping of l, a link in the node of ns.
+func readShaping(ns nodeNS, l netlink.Link) (shaping.Shaping, error) {
+	nh, nsh, err := ns.netHandle()
+	if err != nil {
+		return shaping.Shaping{}, err
+	}
+	defer nh.Close()
+	defer nsh.Close()
+	return shaping.Read(nh, l)
 }
 
 // sameShaping compares what Read returned with what was asked, allowing

@@ -393,8 +393,10 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 	if nodes >= 4 && !req.ExistenceOnly {
 		host = snapshotHostLinks()
 	}
-	// Reads wait on the kernel more than they compute: ReadEach runs them
-	// side by side.
+	// The resources of a node look at it once (nodeReads). Reads wait on
+	// the kernel more than they compute: ReadEach runs them side by side.
+	reads := newNodeReads(p)
+	defer reads.close()
 	return providers.ReadEach(p.typ, &p.schema, req, p.checkRecorded, func(r providers.ReadResource) (cty.Value, error) {
 		switch r.Type {
 		case contract.VNode:
@@ -407,13 +409,13 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 				}
 				return cty.NilVal, nil
 			}
-			return p.readNode(r.Current, host)
+			return p.readNode(r.Current, host, reads.node(str(r.Current, "name")))
 		case contract.Route:
-			return p.readRoute(r.Current)
+			return p.readRoute(r.Current, reads)
 		case contract.Mount:
-			return p.readMount(r.Current, r.Private)
+			return p.readMount(r.Current, r.Private, reads)
 		default: // contract.Startup
-			return p.readStartup(r.Current)
+			return p.readStartup(r.Current, reads)
 		}
 	})
 }

@@ -80,26 +80,24 @@ func (p *Provider) applyRoute(prior, planned cty.Value) (cty.Value, error) {
 }
 
 // readRoute returns the route as the node's main table holds it: null when
-// the node or the route is gone.
-func (p *Provider) readRoute(cur cty.Value) (cty.Value, error) {
+// the node or the route is gone. reads holds the nodes as the request
+// found them.
+func (p *Provider) readRoute(cur cty.Value, reads *nodeReads) (cty.Value, error) {
 	r, err := decodeRoute(cur)
 	if err != nil {
 		return cur, err
 	}
-	ns, err := p.findNode(r.Node)
-	if err != nil {
+	look := reads.node(r.Node)
+	if _, err := look.pins(); err != nil {
 		return cty.NilVal, nil
 	}
-	nh, nsh, err := ns.netHandle()
+	stack, err := look.network()
 	if err != nil {
 		return cur, err
 	}
-	defer nh.Close()
-	defer nsh.Close()
-	filter := &netlink.Route{Table: syscall.RT_TABLE_MAIN, Dst: &net.IPNet{IP: r.Dst.Addr().AsSlice(), Mask: net.CIDRMask(r.Dst.Bits(), 32)}}
-	routes, err := nh.RouteListFiltered(netlink.FAMILY_V4, filter, netlink.RT_FILTER_TABLE|netlink.RT_FILTER_DST)
+	routes, err := stack.routesTo(&net.IPNet{IP: r.Dst.Addr().AsSlice(), Mask: net.CIDRMask(r.Dst.Bits(), 32)})
 	if err != nil {
-		return cur, fmt.Errorf("listing routes: %w", err)
+		return cur, err
 	}
 	if len(routes) == 0 {
 		return cty.NilVal, nil
@@ -121,7 +119,7 @@ func (p *Provider) readRoute(cur cty.Value) (cty.Value, error) {
 	readAddr(set, "source", got.Src, r.Src)
 	if r.Device != "" {
 		dev := ""
-		if l, err := nh.LinkByIndex(got.LinkIndex); err == nil {
+		if l, ok := stack.byIndex[got.LinkIndex]; ok {
 			dev = l.Attrs().Name
 		}
 		if dev != r.Device {

@@ -187,9 +187,9 @@ func startupStatus(p daemon.Process, statusFile string) string {
 
 // readStartup returns null when the node the command ran in is gone or
 // was made anew (it runs its startup again), and the command's status.
-func (p *Provider) readStartup(cur cty.Value) (cty.Value, error) {
+func (p *Provider) readStartup(cur cty.Value, reads *nodeReads) (cty.Value, error) {
 	name := str(cur, "node")
-	ns, err := p.findNode(name)
+	ns, err := reads.node(name).pins()
 	if err != nil || ns.Inodes[indexOf(kindNet)] != uint64(num(cur, "netns_inode")) {
 		return cty.NilVal, nil
 	}
