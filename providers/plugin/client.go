@@ -360,6 +360,10 @@ type client struct {
 	schemaOnce sync.Once
 	schema     providers.GetSchemaResponse
 	types      types
+
+	// byDefault counts the planned values benito built (by_default
+	// answers), for tests.
+	byDefault atomic.Int64
 }
 
 var _ providers.Provider = (*client)(nil)
@@ -657,6 +661,7 @@ func (c *client) planResources(ctx context.Context, req providers.PlanResourcesR
 		var planned cty.Value
 		var d providers.Diagnostics
 		if pc.ByDefault {
+			c.byDefault.Add(1)
 			var err error
 			if planned, err = schemas[i].fromDefault(req.Changes[i], pc); err != nil {
 				d = providers.Errorf(req.Changes[i].Address, "Provider %q sent a planned value that does not match its schema: %v", c.name, err)

@@ -62,6 +62,8 @@ func serveTestProvider(mode string) {
 		plugin.Serve(memoryProvider())
 	case "strict":
 		plugin.Serve(strictProvider())
+	case "defaults":
+		plugin.Serve(defaulter{&echo{stop: make(chan struct{})}})
 	case "benchset":
 		plugin.ServeSet(map[string]providers.Provider{contract.ConfigProvider: configdir.New(), contract.HostNetProvider: memoryProvider(), "process": memoryProvider()})
 	case "lying":
