@@ -9,6 +9,7 @@ import (
 
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/providers/plugin"
+	"github.com/benito-net/benito/providers/sdk"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -129,5 +130,72 @@ func TestPlannedByDefault(t *testing.T) {
 	// Every change but the values built whole.
 	if n, want := plugin.BuiltByDefault(p), int64(len(changes)-3); n != want {
 		t.Errorf("benito built %d planned values, want %d", n, want)
+	}
+}
+
+// sdkProvider serves "sdk_thing" (a ForceNew path, an optional greeting
+// with a default, a computed id) and "sdk_custom" (the same, its id planned
+// by CustomizePlan).
+func sdkProvider() *sdk.Provider {
+	res := func(customize bool) *sdk.Resource {
+		r := &sdk.Resource{
+			Attributes: map[string]*sdk.Attribute{
+				"path":     {Type: sdk.String, Required: true, ForceNew: true},
+				"greeting": {Type: sdk.String, Optional: true, Default: "Hello"},
+				"count":    {Type: sdk.Number, Optional: true},
+				"id":       {Type: sdk.String, Computed: true},
+			},
+			Create: func(context.Context, *sdk.ResourceData) error { return nil },
+			Update: func(context.Context, *sdk.ResourceData) error { return nil },
+			Read:   func(context.Context, *sdk.ResourceData) error { return nil },
+			Delete: func(context.Context, *sdk.ResourceData) error { return nil },
+		}
+		if customize {
+			r.CustomizePlan = func(_ context.Context, d *sdk.PlanData) error { return d.Set("id", "id of "+d.GetString("path")) }
+		}
+		return r
+	}
+	return &sdk.Provider{Name: "sdk", Version: "0.1.0", Resources: map[string]*sdk.Resource{"sdk_thing": res(false), "sdk_custom": res(true)}}
+}
+
+// TestSDKPlannedByDefault: an SDK provider's plans through the plugin are
+// its plans in process; those of a type without CustomizePlan are built by
+// benito.
+func TestSDKPlannedByDefault(t *testing.T) {
+	inProcess, err := sdk.InProcess(sdkProvider())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	schema := inProcess.GetSchema(ctx).Schema
+	var changes []providers.PlanChange
+	for _, typ := range []string{"sdk_thing", "sdk_custom"} {
+		rs := schema.ResourceTypes[typ]
+		cfg := func(path string, greeting cty.Value) cty.Value {
+			return cty.ObjectVal(map[string]cty.Value{"path": cty.StringVal(path), "greeting": greeting, "count": cty.NumberFloatVal(0.1)})
+		}
+		prior := cty.ObjectVal(map[string]cty.Value{"path": cty.StringVal("/a"), "greeting": cty.StringVal("Hi"), "count": cty.NumberFloatVal(0.1), "id": cty.StringVal("old")})
+		changes = append(changes,
+			providers.PlanChange{Address: typ + ".create", Type: typ, Prior: cty.NullVal(rs.ImpliedType()), Proposed: cfg("/a", cty.NullVal(cty.String))},
+			providers.PlanChange{Address: typ + ".update", Type: typ, Prior: prior, Proposed: cfg("/a", cty.NullVal(cty.String))},
+			providers.PlanChange{Address: typ + ".same", Type: typ, Prior: prior, Proposed: cfg("/a", cty.StringVal("Hi"))},
+			providers.PlanChange{Address: typ + ".replace", Type: typ, Prior: prior, PriorPrivate: []byte("p"), Proposed: cfg("/b", cty.StringVal("Hi"))},
+		)
+	}
+	req := providers.PlanResourcesRequest{Changes: changes}
+	want := inProcess.PlanResources(ctx, req)
+	p := start(t, "sdk", "sdk", 10*time.Second)
+	got := p.PlanResources(ctx, req)
+	if want.Diagnostics.HasErrors() || got.Diagnostics.HasErrors() || len(got.Changes) != len(want.Changes) {
+		t.Fatalf("in process: %v; through the plugin: %v, %d changes", want.Diagnostics.Err(), got.Diagnostics.Err(), len(got.Changes))
+	}
+	for i, c := range changes {
+		g, w := got.Changes[i], want.Changes[i]
+		if !g.Planned.RawEquals(w.Planned) || !slices.EqualFunc(g.RequiresReplace, w.RequiresReplace, cty.Path.Equals) || string(g.PlannedPrivate) != string(w.PlannedPrivate) {
+			t.Errorf("%s: through the plugin %#v %#v %q, in process %#v %#v %q", c.Address, g.Planned, g.RequiresReplace, g.PlannedPrivate, w.Planned, w.RequiresReplace, w.PlannedPrivate)
+		}
+	}
+	if n := plugin.BuiltByDefault(p); n != 4 {
+		t.Errorf("benito built %d planned values, want the 4 of sdk_thing", n)
 	}
 }
