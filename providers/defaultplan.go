@@ -47,7 +47,7 @@ func ForceNewChanges(schema *ResourceSchema, prior, proposed cty.Value, set map[
 }
 
 // DefaultPlanned is DefaultPlan's planned value with replacement decided
-// by the caller: every attribute is DefaultAttr's, but those of set,
+// by the caller: every attribute is defaultAttr's, but those of set,
 // taken as they are. The plugin client builds planned values the provider
 // did not send with it (providers/plugin).
 func DefaultPlanned(schema *ResourceSchema, prior, proposed cty.Value, set map[string]cty.Value, replacing bool) cty.Value {
@@ -57,16 +57,16 @@ func DefaultPlanned(schema *ResourceSchema, prior, proposed cty.Value, set map[s
 			attrs[name] = v
 			continue
 		}
-		attrs[name] = DefaultAttr(a, name, prior, proposed, replacing)
+		attrs[name] = defaultAttr(a, name, prior, proposed, replacing)
 	}
 	return cty.ObjectVal(attrs)
 }
 
-// DefaultAttr is the planned value of attribute name (a) that
+// defaultAttr is the planned value of attribute name (a) that
 // DefaultPlanned chooses: the proposed value's (null when it lacks the
 // attribute); for a computed attribute left null, unknown on create
 // (prior is null) or when replacing, the prior value's otherwise.
-func DefaultAttr(a *Attribute, name string, prior, proposed cty.Value, replacing bool) cty.Value {
+func defaultAttr(a *Attribute, name string, prior, proposed cty.Value, replacing bool) cty.Value {
 	v := proposedAttr(a, name, proposed)
 	if a.Computed && v.IsNull() {
 		if prior.IsNull() || replacing {
