@@ -47,9 +47,11 @@ func ForceNewChanges(schema *ResourceSchema, prior, proposed cty.Value, set map[
 }
 
 // DefaultPlanned is DefaultPlan's planned value with replacement decided
-// by the caller: every attribute is defaultAttr's, but those of set,
-// taken as they are. The plugin client builds planned values the provider
-// did not send with it (providers/plugin).
+// by the caller: every attribute the proposed value's (null when it lacks
+// it), a computed one left null unknown on create (prior is null) or when
+// replacing and the prior value's otherwise; but those of set, taken as
+// they are. The plugin client builds the planned values a provider did
+// not send with it (providers/plugin).
 func DefaultPlanned(schema *ResourceSchema, prior, proposed cty.Value, set map[string]cty.Value, replacing bool) cty.Value {
 	attrs := make(map[string]cty.Value, len(schema.Attributes))
 	for name, a := range schema.Attributes {
@@ -63,9 +65,7 @@ func DefaultPlanned(schema *ResourceSchema, prior, proposed cty.Value, set map[s
 }
 
 // defaultAttr is the planned value of attribute name (a) that
-// DefaultPlanned chooses: the proposed value's (null when it lacks the
-// attribute); for a computed attribute left null, unknown on create
-// (prior is null) or when replacing, the prior value's otherwise.
+// DefaultPlanned chooses when set does not name it.
 func defaultAttr(a *Attribute, name string, prior, proposed cty.Value, replacing bool) cty.Value {
 	v := proposedAttr(a, name, proposed)
 	if a.Computed && v.IsNull() {
