@@ -58,3 +58,34 @@ func TestPluginPlanIsInProcessPlan(t *testing.T) {
 		})
 	}
 }
+
+// TestPluginReplanIsInProcessPlan: after an apply, the plans of the same
+// configuration (no changes: every planned value equal to the prior one)
+// and of an in-place change are the same through the plugin and in
+// process, byte for byte.
+func TestPluginReplanIsInProcessPlan(t *testing.T) {
+	requireRoot(t)
+	dir, v, _, _ := experiment(t, "demo")
+	if r := benito(t, "", "apply", "-auto-approve", "-var", v, dir); r.code != 0 {
+		t.Fatalf("apply:\n%s", r)
+	}
+	for _, args := range [][]string{
+		{"plan", "-no-color", "-var", v, dir},
+		{"plan", "-json", "-var", v, dir},
+		{"plan", "-no-color", "-var", v, "-var", "latency=50ms", dir},
+		{"plan", "-json", "-var", v, "-var", "latency=50ms", dir},
+	} {
+		var plugin, inProcess result
+		t.Run("plugin", func(t *testing.T) { plugin = benito(t, "", args...) })
+		t.Run("in process", func(t *testing.T) {
+			t.Setenv(envInProcess, "1")
+			inProcess = benito(t, "", args...)
+		})
+		if plugin != inProcess || plugin.code != 0 {
+			t.Errorf("%v: the plans differ:\nthrough the plugin:\n%s\nin process:\n%s", args, plugin, inProcess)
+		}
+	}
+	if r := benito(t, "", "plan", "-detailed-exitcode", "-var", v, dir); r.code != 0 {
+		t.Errorf("plan after apply, through the plugin: want exit 0 (no changes)\n%s", r)
+	}
+}
