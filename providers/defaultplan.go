@@ -1,6 +1,8 @@
 package providers
 
 import (
+	"context"
+
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -16,47 +18,70 @@ import (
 // computed values the provider already knows at plan time (a null there is
 // a known null, not "known after apply").
 func DefaultPlan(schema *ResourceSchema, prior, proposed cty.Value, set map[string]cty.Value) (planned cty.Value, requiresReplace []cty.Path) {
-	get := func(name string) cty.Value {
-		if v, ok := set[name]; ok {
-			return v
-		}
-		if proposed.Type().HasAttribute(name) {
-			return proposed.GetAttr(name)
-		}
-		return cty.NullVal(schema.Attributes[name].Type)
+	requiresReplace = ForceNewChanges(schema, prior, proposed, set)
+	return DefaultPlanned(schema, prior, proposed, set, len(requiresReplace) > 0), requiresReplace
+}
+
+// ForceNewChanges is DefaultPlan's requiresReplace: the ForceNew
+// attributes whose planned value (set's, or the proposed value's) differs
+// from the prior value's, but computed ones planned null. None on create.
+func ForceNewChanges(schema *ResourceSchema, prior, proposed cty.Value, set map[string]cty.Value) []cty.Path {
+	if prior.IsNull() {
+		return nil
 	}
-	creating := prior.IsNull()
-	if !creating {
-		for _, name := range schema.ForceNewNames() {
-			a := schema.Attributes[name]
-			pv, nv := prior.GetAttr(name), get(name)
-			if a.Computed && nv.IsNull() {
-				continue
-			}
-			if !ValuesEqual(pv, nv) {
-				requiresReplace = append(requiresReplace, cty.GetAttrPath(name))
-			}
+	var paths []cty.Path
+	for _, name := range schema.ForceNewNames() {
+		a := schema.Attributes[name]
+		nv, ok := set[name]
+		if !ok {
+			nv = proposedAttr(a, name, proposed)
+		}
+		if a.Computed && nv.IsNull() {
+			continue
+		}
+		if !ValuesEqual(prior.GetAttr(name), nv) {
+			paths = append(paths, cty.GetAttrPath(name))
 		}
 	}
-	replacing := len(requiresReplace) > 0
+	return paths
+}
+
+// DefaultPlanned is DefaultPlan's planned value with replacement decided
+// by the caller: every attribute the proposed value's (null when it lacks
+// it), a computed one left null unknown on create (prior is null) or when
+// replacing and the prior value's otherwise; but those of set, taken as
+// they are. The plugin client builds the planned values a provider did
+// not send with it (providers/plugin).
+func DefaultPlanned(schema *ResourceSchema, prior, proposed cty.Value, set map[string]cty.Value, replacing bool) cty.Value {
 	attrs := make(map[string]cty.Value, len(schema.Attributes))
 	for name, a := range schema.Attributes {
 		if v, ok := set[name]; ok {
 			attrs[name] = v
 			continue
 		}
-		v := get(name)
-		if a.Computed && v.IsNull() {
-			switch {
-			case creating || replacing:
-				v = cty.UnknownVal(a.Type)
-			default:
-				v = prior.GetAttr(name)
-			}
-		}
-		attrs[name] = v
+		attrs[name] = defaultAttr(a, name, prior, proposed, replacing)
 	}
-	return cty.ObjectVal(attrs), requiresReplace
+	return cty.ObjectVal(attrs)
+}
+
+// defaultAttr is the planned value of attribute name (a) that
+// DefaultPlanned chooses when set does not name it.
+func defaultAttr(a *Attribute, name string, prior, proposed cty.Value, replacing bool) cty.Value {
+	v := proposedAttr(a, name, proposed)
+	if a.Computed && v.IsNull() {
+		if prior.IsNull() || replacing {
+			return cty.UnknownVal(a.Type)
+		}
+		return prior.GetAttr(name)
+	}
+	return v
+}
+
+func proposedAttr(a *Attribute, name string, proposed cty.Value) cty.Value {
+	if proposed.Type().HasAttribute(name) {
+		return proposed.GetAttr(name)
+	}
+	return cty.NullVal(a.Type)
 }
 
 // PlanEach plans every change of req with DefaultPlan, for the providers
@@ -64,27 +89,89 @@ func DefaultPlan(schema *ResourceSchema, prior, proposed cty.Value, set map[stri
 // lacks is an error naming provider, and known returns, for a change to
 // plan, the computed attributes the provider already knows (DefaultPlan's
 // set; nil for none). Private data is carried over from the prior value.
+// It is PlanEachDefault's answer, built.
 func PlanEach(provider string, schema *Schema, req PlanResourcesRequest, known func(c PlanChange) map[string]cty.Value) PlanResourcesResponse {
-	resp := PlanResourcesResponse{Changes: make([]PlannedChange, len(req.Changes))}
+	return PlanEachDefault(provider, schema, req, known).Built(schema, req)
+}
+
+// PlanEachDefault is PlanEach for a DefaultPlanner: the planned values it
+// plans with DefaultPlan are told, not built.
+func PlanEachDefault(provider string, schema *Schema, req PlanResourcesRequest, known func(c PlanChange) map[string]cty.Value) PlanDefaultsResponse {
+	resp := PlanDefaultsResponse{Changes: make([]PlannedDefault, len(req.Changes))}
 	for i, c := range req.Changes {
 		rs := schema.ResourceTypes[c.Type]
 		if rs == nil {
 			resp.Diagnostics = append(resp.Diagnostics, Errorf(c.Address, "The %s provider does not serve resources of type %q", provider, c.Type)...)
-			resp.Changes[i] = PlannedChange{Planned: c.Proposed}
+			resp.Changes[i] = PlannedDefault{PlannedChange: PlannedChange{Planned: c.Proposed}}
 			continue
 		}
 		if c.Proposed.IsNull() {
-			resp.Changes[i] = PlannedChange{Planned: c.Proposed, PlannedPrivate: c.PriorPrivate}
+			resp.Changes[i] = PlannedDefault{PlannedChange: PlannedChange{Planned: c.Proposed, PlannedPrivate: c.PriorPrivate}}
 			continue
 		}
 		var set map[string]cty.Value
 		if known != nil {
 			set = known(c)
 		}
-		planned, replace := DefaultPlan(rs, c.Prior, c.Proposed, set)
-		resp.Changes[i] = PlannedChange{Planned: planned, PlannedPrivate: c.PriorPrivate, RequiresReplace: replace}
+		replace := ForceNewChanges(rs, c.Prior, c.Proposed, set)
+		resp.Changes[i] = PlannedDefault{
+			PlannedChange: PlannedChange{PlannedPrivate: c.PriorPrivate, RequiresReplace: replace},
+			Default:       true, Set: set, Replacing: len(replace) > 0,
+		}
 	}
 	return resp
+}
+
+// DefaultPlanner is a Provider that can tell the planned values it plans
+// as DefaultPlanned does without building them: the plugin's provider side
+// then sends only their set attributes, and benito builds them from the
+// change it sent (providers/plugin), so that a planned value that is
+// mostly its configuration does not cross back. PlanResources must answer
+// PlanDefaults' answer, built (PlanDefaultsResponse.Built), so that
+// planning in process and through the plugin agree.
+type DefaultPlanner interface {
+	PlanDefaults(ctx context.Context, req PlanResourcesRequest) PlanDefaultsResponse
+}
+
+// PlanDefaultsResponse answers PlanDefaults, one entry per request entry,
+// as PlanResourcesResponse answers PlanResources.
+type PlanDefaultsResponse struct {
+	Changes     []PlannedDefault
+	Diagnostics Diagnostics
+}
+
+// PlannedDefault is a planned change whose planned value, when Default is
+// set, is not built (Planned is cty.NilVal): it is DefaultPlanned of the
+// change's prior and proposed values (the latter not null), with Set and
+// Replacing.
+type PlannedDefault struct {
+	PlannedChange
+	Default   bool
+	Set       map[string]cty.Value
+	Replacing bool
+}
+
+// Built returns resp as PlanResources answers it: every planned value told
+// by default built, for the change of req at its index.
+func (resp PlanDefaultsResponse) Built(schema *Schema, req PlanResourcesRequest) PlanResourcesResponse {
+	out := PlanResourcesResponse{Changes: make([]PlannedChange, len(resp.Changes)), Diagnostics: resp.Diagnostics}
+	for i, pd := range resp.Changes {
+		out.Changes[i] = pd.PlannedChange
+		if pd.Default && i < len(req.Changes) {
+			c := req.Changes[i]
+			out.Changes[i].Planned = DefaultPlanned(schema.ResourceTypes[c.Type], c.Prior, c.Proposed, pd.Set, pd.Replacing)
+		}
+	}
+	return out
+}
+
+// Build builds pd's planned value, when told by default, for the change c
+// of the type rs.
+func (pd *PlannedDefault) Build(rs *ResourceSchema, c PlanChange) {
+	if pd.Default {
+		pd.Planned = DefaultPlanned(rs, c.Prior, c.Proposed, pd.Set, pd.Replacing)
+		pd.Default, pd.Set, pd.Replacing = false, nil, false
+	}
 }
 
 // ValuesEqual reports whether two values are equal and wholly known: two

@@ -19,6 +19,10 @@
 //     no longer exists.
 //   - Responses to batched calls have exactly one entry per request entry, in
 //     the same order.
+//   - A DefaultPlanner's PlanResources answers what its PlanDefaults
+//     answers, built (PlanDefaultsResponse.Built): the plugin builds the
+//     planned values PlanDefaults tells by default on benito's side
+//     instead of sending them back, so both must agree.
 //   - Exec is asked only for a resource whose type's schema declares Exec;
 //     it returns once the command has ended, and ends the command when its
 //     ctx ends.

@@ -99,8 +99,14 @@ func checkRelPath(p string) error {
 	return nil
 }
 
-func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
-	return providers.PlanEach(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
+func (p *Provider) PlanResources(ctx context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
+	return p.PlanDefaults(ctx, req).Built(&p.schema, req)
+}
+
+// PlanDefaults is PlanResources with its planned values told, not built
+// (providers.DefaultPlanner).
+func (p *Provider) PlanDefaults(_ context.Context, req providers.PlanResourcesRequest) providers.PlanDefaultsResponse {
+	return providers.PlanEachDefault(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
 		// The id is a path derived from the address (or kept from the
 		// prior value), so it is known at plan time.
 		return map[string]cty.Value{"id": cty.StringVal(p.pathOf(c.Proposed))}

@@ -78,7 +78,13 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 	return providers.ValidateResourcesResponse{Diagnostics: diags}
 }
 
-func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
+func (p *Provider) PlanResources(ctx context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
+	return p.PlanDefaults(ctx, req).Built(&p.schema, req)
+}
+
+// PlanDefaults is PlanResources with its planned values told, not built
+// (providers.DefaultPlanner).
+func (p *Provider) PlanDefaults(_ context.Context, req providers.PlanResourcesRequest) providers.PlanDefaultsResponse {
 	resp := p.planEach(req)
 	// A device the plan would make, found on the host and another's, is
 	// an error now rather than at apply.
@@ -109,8 +115,8 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 	return resp
 }
 
-func (p *Provider) planEach(req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
-	return providers.PlanEach(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
+func (p *Provider) planEach(req providers.PlanResourcesRequest) providers.PlanDefaultsResponse {
+	return providers.PlanEachDefault(Name, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
 		set := map[string]cty.Value{}
 		switch c.Type {
 		case contract.Switch:

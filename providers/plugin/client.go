@@ -360,6 +360,10 @@ type client struct {
 	schemaOnce sync.Once
 	schema     providers.GetSchemaResponse
 	types      types
+
+	// byDefault counts the planned values benito built (by_default
+	// answers), for tests.
+	byDefault atomic.Int64
 }
 
 var _ providers.Provider = (*client)(nil)
@@ -619,7 +623,7 @@ func (c *client) ValidateAndPlanResources(ctx context.Context, req providers.Pla
 }
 
 func (c *client) planResources(ctx context.Context, req providers.PlanResourcesRequest, validate bool) providers.PlanResourcesResponse {
-	in := &proto.PlanResources_Request{Changes: make([]*proto.PlanResources_Change, len(req.Changes)), Validate: validate}
+	in := &proto.PlanResources_Request{Changes: make([]*proto.PlanResources_Change, len(req.Changes)), Validate: validate, Defaults: true}
 	schemas := make([]*resourceType, len(req.Changes))
 	for i, ch := range req.Changes {
 		rs, d := c.resourceType(ctx, ch.Address, ch.Type)
@@ -654,7 +658,17 @@ func (c *client) planResources(ctx context.Context, req providers.PlanResourcesR
 		if i >= len(schemas) {
 			break // a long answer is the engine's to report
 		}
-		planned, d := c.decode(schemas[i].implied, pc.Planned, req.Changes[i].Address, "planned value")
+		var planned cty.Value
+		var d providers.Diagnostics
+		if pc.ByDefault {
+			c.byDefault.Add(1)
+			var err error
+			if planned, err = schemas[i].fromDefault(req.Changes[i], pc); err != nil {
+				d = providers.Errorf(req.Changes[i].Address, "Provider %q sent a planned value that does not match its schema: %v", c.name, err)
+			}
+		} else {
+			planned, d = c.decode(schemas[i].implied, pc.Planned, req.Changes[i].Address, "planned value")
+		}
 		out.Diagnostics = append(out.Diagnostics, d...)
 		out.Changes[i] = providers.PlannedChange{Planned: planned, PlannedPrivate: pc.PlannedPrivate, RequiresReplace: pathsFromProto(pc.RequiresReplace)}
 	}

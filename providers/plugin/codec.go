@@ -213,17 +213,23 @@ func pathsFromProto(in []*proto.AttributePath) []cty.Path {
 type types map[string]*resourceType
 
 // resourceType is a resource type's schema and the codecs of its values:
-// implied for state values, config for configurations.
+// implied for state values, config for configurations, attrs for each
+// attribute's (planned values sent by difference: planned.go).
 type resourceType struct {
 	*providers.ResourceSchema
 	implied, config *typeCodec
+	attrs           map[string]*typeCodec
 }
 
 func newTypes(m map[string]*providers.ResourceSchema) types {
 	t := make(types, len(m))
 	for name, rs := range m {
 		if rs != nil {
-			t[name] = &resourceType{ResourceSchema: rs, implied: codecOf(rs.ImpliedType()), config: codecOf(rs.ConfigType())}
+			rt := &resourceType{ResourceSchema: rs, implied: codecOf(rs.ImpliedType()), config: codecOf(rs.ConfigType()), attrs: make(map[string]*typeCodec, len(rs.Attributes))}
+			for an, a := range rs.Attributes {
+				rt.attrs[an] = codecOf(a.Type)
+			}
+			t[name] = rt
 		}
 	}
 	return t

@@ -24,6 +24,23 @@
 //   - The provider's log lines and stderr go to the Config's logger, named
 //     after the provider.
 //
+// # Planned values by default
+//
+// Most planned values are their configuration and a few computed
+// attributes (providers.DefaultPlan): sending them back would cost an
+// encoding in the provider and a decoding in benito per resource, the
+// larger part of what planning through the plugin cost over planning in
+// process. benito asks for them by default (PlanResources.Request's
+// defaults); a provider that is a providers.DefaultPlanner then answers a
+// change it planned as DefaultPlan does with only the attributes it set
+// and whether it replaces (Planned.by_default), and benito builds the
+// value from the prior and proposed values it sent, with
+// providers.DefaultPlanned, the function the provider builds it with in
+// process (planned.go). A provider that is not a DefaultPlanner, or built
+// before, ignores defaults and sends whole values, which benito takes as
+// before; a set attribute that does not match the schema makes the
+// provider send that value whole, so that its encoding reports it.
+//
 // # The apply stream
 //
 // The engine applies resources one call at a time, up to its parallelism

@@ -21,6 +21,10 @@ func ServeVersion(p providers.Provider, version int) { serve(p, version, false) 
 // before it.
 func ServeUnary(p providers.Provider) { serve(p, ProtocolVersion, true) }
 
+// BuiltByDefault is how many planned values p, a provider Start or
+// StartSet returned, built itself from a by_default answer.
+func BuiltByDefault(p providers.Provider) int64 { return p.(*client).byDefault.Load() }
+
 // SetUnaryApply makes ApplyResource calls go unary (true) or on the apply
 // stream (false, the default), to compare them.
 func SetUnaryApply(unary bool) { unaryApply = unary }

@@ -20,6 +20,7 @@ import (
 	"github.com/benito-net/benito/providers/configdir"
 	"github.com/benito-net/benito/providers/plugin"
 	"github.com/benito-net/benito/providers/providertest"
+	"github.com/benito-net/benito/providers/sdk"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -62,6 +63,15 @@ func serveTestProvider(mode string) {
 		plugin.Serve(memoryProvider())
 	case "strict":
 		plugin.Serve(strictProvider())
+	case "defaults":
+		plugin.Serve(defaulter{&echo{stop: make(chan struct{})}})
+	case "sdk":
+		p, err := sdk.InProcess(sdkProvider())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		plugin.Serve(p)
 	case "benchset":
 		plugin.ServeSet(map[string]providers.Provider{contract.ConfigProvider: configdir.New(), contract.HostNetProvider: memoryProvider(), "process": memoryProvider()})
 	case "lying":

@@ -147,6 +147,30 @@ func (s *server) PlanResources(ctx context.Context, req *proto.PlanResources_Req
 			return &proto.PlanResources_Response{Diagnostics: diagsToProto(diags)}, nil
 		}
 	}
+	if dp, ok := s.p.(providers.DefaultPlanner); ok && req.Defaults {
+		// Planned values told by default do not cross back: benito
+		// builds them (planned.go).
+		resp := dp.PlanDefaults(ctx, in)
+		diags = append(diags, resp.Diagnostics...)
+		out := &proto.PlanResources_Response{Changes: make([]*proto.PlanResources_Planned, len(resp.Changes))}
+		for i, pd := range resp.Changes {
+			if i >= len(schemas) {
+				break // a short or long answer is the engine's to report
+			}
+			if pd.Default {
+				var ok bool
+				if out.Changes[i], ok = schemas[i].byDefault(pd); ok {
+					continue
+				}
+				pd.Build(schemas[i].ResourceSchema, in.Changes[i])
+			}
+			planned, d := s.encode(schemas[i].implied, pd.Planned, req.Changes[i].Address, "planned value")
+			diags = append(diags, d...)
+			out.Changes[i] = &proto.PlanResources_Planned{Planned: planned, PlannedPrivate: pd.PlannedPrivate, RequiresReplace: pathsToProto(pd.RequiresReplace)}
+		}
+		out.Diagnostics = diagsToProto(diags)
+		return out, nil
+	}
 	resp := s.p.PlanResources(ctx, in)
 	diags = append(diags, resp.Diagnostics...)
 	out := &proto.PlanResources_Response{Changes: make([]*proto.PlanResources_Planned, len(resp.Changes))}

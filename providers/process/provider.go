@@ -264,8 +264,14 @@ func (p *Provider) ValidateResources(_ context.Context, req providers.ValidateRe
 	return providers.ValidateResourcesResponse{Diagnostics: diags}
 }
 
-func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
-	resp := providers.PlanEach(p.typ, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
+func (p *Provider) PlanResources(ctx context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
+	return p.PlanDefaults(ctx, req).Built(&p.schema, req)
+}
+
+// PlanDefaults is PlanResources with its planned values told, not built,
+// where they are DefaultPlan's (providers.DefaultPlanner).
+func (p *Provider) PlanDefaults(_ context.Context, req providers.PlanResourcesRequest) providers.PlanDefaultsResponse {
+	resp := providers.PlanEachDefault(p.typ, &p.schema, req, func(c providers.PlanChange) map[string]cty.Value {
 		if c.Type == contract.VNode {
 			// The log and the pins follow from the configuration.
 			if rd, name := str(c.Proposed, "run_dir"), str(c.Proposed, "name"); rd != "" && name != "" {
@@ -286,6 +292,7 @@ func (p *Provider) PlanResources(_ context.Context, req providers.PlanResourcesR
 		}
 		if c.Type == contract.VNode && p.ct != nil && !c.Prior.IsNull() && !c.Proposed.IsNull() {
 			pc := &resp.Changes[i]
+			pc.Build(p.schema.ResourceTypes[c.Type], c) // the container compares it with the prior value
 			for _, w := range p.ct.Replace(c.Prior, pc.Planned) {
 				if !slices.ContainsFunc(pc.RequiresReplace, w.Equals) {
 					pc.RequiresReplace = append(pc.RequiresReplace, w)

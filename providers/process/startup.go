@@ -203,8 +203,9 @@ func (p *Provider) readStartup(cur cty.Value, reads *nodeReads) (cty.Value, erro
 // planStartup plans a startup as DefaultPlan does, and replaces one whose
 // command failed or died (its status, as refreshed), so that it runs
 // again.
-func planStartup(rs *providers.ResourceSchema, c providers.PlanChange) providers.PlannedChange {
-	planned, replace := providers.DefaultPlan(rs, c.Prior, c.Proposed, nil)
+func planStartup(rs *providers.ResourceSchema, c providers.PlanChange) providers.PlannedDefault {
+	replace := providers.ForceNewChanges(rs, c.Prior, c.Proposed, nil)
+	pd := providers.PlannedDefault{PlannedChange: providers.PlannedChange{PlannedPrivate: c.PriorPrivate, RequiresReplace: replace}, Default: true, Replacing: len(replace) > 0}
 	if !c.Prior.IsNull() && len(replace) == 0 && startupFailed(str(c.Prior, "status")) {
 		unknown := map[string]cty.Value{}
 		for name, a := range rs.Attributes {
@@ -212,8 +213,9 @@ func planStartup(rs *providers.ResourceSchema, c providers.PlanChange) providers
 				unknown[name] = cty.UnknownVal(a.Type)
 			}
 		}
-		planned, _ = providers.DefaultPlan(rs, c.Prior, c.Proposed, unknown)
-		replace = append(replace, cty.GetAttrPath("status"))
+		pd.Set = unknown
+		pd.Replacing = len(providers.ForceNewChanges(rs, c.Prior, c.Proposed, unknown)) > 0
+		pd.RequiresReplace = append(replace, cty.GetAttrPath("status"))
 	}
-	return providers.PlannedChange{Planned: planned, PlannedPrivate: c.PriorPrivate, RequiresReplace: replace}
+	return pd
 }

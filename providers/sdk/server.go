@@ -141,28 +141,35 @@ func (s *server) ValidateResources(ctx context.Context, req providers.ValidateRe
 }
 
 func (s *server) PlanResources(ctx context.Context, req providers.PlanResourcesRequest) providers.PlanResourcesResponse {
-	resp := providers.PlanResourcesResponse{Changes: make([]providers.PlannedChange, len(req.Changes))}
+	return s.PlanDefaults(ctx, req).Built(&s.schema, req)
+}
+
+// PlanDefaults is PlanResources with the planned values of resource types
+// without CustomizePlan told, not built (providers.DefaultPlanner): through
+// the plugin, benito builds them.
+func (s *server) PlanDefaults(ctx context.Context, req providers.PlanResourcesRequest) providers.PlanDefaultsResponse {
+	resp := providers.PlanDefaultsResponse{Changes: make([]providers.PlannedDefault, len(req.Changes))}
 	// One context, ended by Stop, for the whole batch's CustomizePlan calls.
 	ctx, release := s.ctx(ctx)
 	defer release()
 	for i, c := range req.Changes {
-		pc, diags := s.plan(ctx, c)
-		resp.Changes[i] = pc
+		pd, diags := s.plan(ctx, c)
+		resp.Changes[i] = pd
 		resp.Diagnostics = append(resp.Diagnostics, diags...)
 	}
 	return resp
 }
 
 // plan plans one change; ctx is PlanResources' (s.ctx), ended by Stop.
-func (s *server) plan(ctx context.Context, c providers.PlanChange) (providers.PlannedChange, providers.Diagnostics) {
+func (s *server) plan(ctx context.Context, c providers.PlanChange) (providers.PlannedDefault, providers.Diagnostics) {
 	r, rs, diags := s.resource(c.Address, c.Type)
 	if diags != nil {
-		return providers.PlannedChange{Planned: c.Proposed}, diags
+		return providers.PlannedDefault{PlannedChange: providers.PlannedChange{Planned: c.Proposed}}, diags
 	}
 	if c.Proposed.IsNull() {
 		// Private data is carried over on every path, as providers.PlanEach
 		// does, so that a provider's delete sees what its create stored.
-		return providers.PlannedChange{Planned: cty.NullVal(rs.ImpliedType()), PlannedPrivate: c.PriorPrivate}, nil
+		return providers.PlannedDefault{PlannedChange: providers.PlannedChange{Planned: cty.NullVal(rs.ImpliedType()), PlannedPrivate: c.PriorPrivate}}, nil
 	}
 	// Defaults fill what the configuration leaves unset.
 	var set map[string]cty.Value
@@ -175,35 +182,40 @@ func (s *server) plan(ctx context.Context, c providers.PlanChange) (providers.Pl
 		}
 		set[name] = v
 	}
-	planned, replace := providers.DefaultPlan(rs, c.Prior, c.Proposed, set)
-	if r.CustomizePlan != nil {
-		pd := &PlanData{ResourceData: *newData(c.Address, c.Type, rs, s.getMeta(), planned), replace: map[string]bool{}}
-		if !c.Prior.IsNull() {
-			pd.prior = attrMap(rs, c.Prior)
-		}
-		for _, p := range replace {
-			if ga, ok := p[0].(cty.GetAttrStep); ok {
-				pd.replace[ga.Name] = true
-			}
-		}
-		err := guard(func() error { return r.CustomizePlan(ctx, pd) })
-		if err = errors.Join(err, pd.setErr); err != nil {
-			return providers.PlannedChange{Planned: planned, PlannedPrivate: c.PriorPrivate, RequiresReplace: replace}, errDiags(c.Address, "Planning failed", err)
-		}
-		if pd.prior == nil {
-			pd.replace = nil // a create replaces nothing
-		}
-		replace = replace[:0]
-		for _, name := range slices.Sorted(maps.Keys(pd.replace)) {
-			replace = append(replace, cty.GetAttrPath(name))
-		}
-		planned = cty.ObjectVal(pd.vals)
-		diags = append(diags, warnDiags(c.Address, pd.warnings)...)
+	if r.CustomizePlan == nil {
+		replace := providers.ForceNewChanges(rs, c.Prior, c.Proposed, set)
+		return providers.PlannedDefault{
+			PlannedChange: providers.PlannedChange{PlannedPrivate: c.PriorPrivate, RequiresReplace: replace},
+			Default:       true, Set: set, Replacing: len(replace) > 0,
+		}, nil
 	}
+	planned, replace := providers.DefaultPlan(rs, c.Prior, c.Proposed, set)
+	pd := &PlanData{ResourceData: *newData(c.Address, c.Type, rs, s.getMeta(), planned), replace: map[string]bool{}}
+	if !c.Prior.IsNull() {
+		pd.prior = attrMap(rs, c.Prior)
+	}
+	for _, p := range replace {
+		if ga, ok := p[0].(cty.GetAttrStep); ok {
+			pd.replace[ga.Name] = true
+		}
+	}
+	err := guard(func() error { return r.CustomizePlan(ctx, pd) })
+	if err = errors.Join(err, pd.setErr); err != nil {
+		return providers.PlannedDefault{PlannedChange: providers.PlannedChange{Planned: planned, PlannedPrivate: c.PriorPrivate, RequiresReplace: replace}}, errDiags(c.Address, "Planning failed", err)
+	}
+	if pd.prior == nil {
+		pd.replace = nil // a create replaces nothing
+	}
+	replace = replace[:0]
+	for _, name := range slices.Sorted(maps.Keys(pd.replace)) {
+		replace = append(replace, cty.GetAttrPath(name))
+	}
+	planned = cty.ObjectVal(pd.vals)
+	diags = append(diags, warnDiags(c.Address, pd.warnings)...)
 	if len(replace) == 0 {
 		replace = nil
 	}
-	return providers.PlannedChange{Planned: planned, PlannedPrivate: c.PriorPrivate, RequiresReplace: replace}, diags
+	return providers.PlannedDefault{PlannedChange: providers.PlannedChange{Planned: planned, PlannedPrivate: c.PriorPrivate, RequiresReplace: replace}}, diags
 }
 
 func (s *server) ApplyResource(ctx context.Context, req providers.ApplyResourceRequest) providers.ApplyResourceResponse {

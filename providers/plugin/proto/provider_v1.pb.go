@@ -1509,11 +1509,22 @@ func (x *PlanResources_Change) GetProposed() *DynamicValue {
 
 type PlanResources_Planned struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
-	Planned         *DynamicValue          `protobuf:"bytes,1,opt,name=planned,proto3" json:"planned,omitempty"` // implied type
+	Planned         *DynamicValue          `protobuf:"bytes,1,opt,name=planned,proto3" json:"planned,omitempty"` // implied type; not sent when by_default is set
 	PlannedPrivate  []byte                 `protobuf:"bytes,2,opt,name=planned_private,json=plannedPrivate,proto3" json:"planned_private,omitempty"`
 	RequiresReplace []*AttributePath       `protobuf:"bytes,3,rep,name=requires_replace,json=requiresReplace,proto3" json:"requires_replace,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// by_default says that the planned value is not sent, because benito
+	// can build it from the change it sent (providers.DefaultPlanned):
+	// every attribute as the proposed value has it (null when it lacks
+	// it), except that a computed one left null is the prior value's
+	// when there is a prior value and replacing is false, and unknown
+	// otherwise; and except the attributes of set, taken as they are.
+	// A provider answers so only to a request with defaults set, and
+	// only for a change whose proposed and planned values are not null.
+	ByDefault     bool                       `protobuf:"varint,4,opt,name=by_default,json=byDefault,proto3" json:"by_default,omitempty"`
+	Replacing     bool                       `protobuf:"varint,5,opt,name=replacing,proto3" json:"replacing,omitempty"`
+	Set           []*PlanResources_Attribute `protobuf:"bytes,6,rep,name=set,proto3" json:"set,omitempty"` // sorted by name
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PlanResources_Planned) Reset() {
@@ -1567,20 +1578,98 @@ func (x *PlanResources_Planned) GetRequiresReplace() []*AttributePath {
 	return nil
 }
 
+func (x *PlanResources_Planned) GetByDefault() bool {
+	if x != nil {
+		return x.ByDefault
+	}
+	return false
+}
+
+func (x *PlanResources_Planned) GetReplacing() bool {
+	if x != nil {
+		return x.Replacing
+	}
+	return false
+}
+
+func (x *PlanResources_Planned) GetSet() []*PlanResources_Attribute {
+	if x != nil {
+		return x.Set
+	}
+	return nil
+}
+
+type PlanResources_Attribute struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value         *DynamicValue          `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"` // the attribute's type
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanResources_Attribute) Reset() {
+	*x = PlanResources_Attribute{}
+	mi := &file_provider_v1_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanResources_Attribute) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanResources_Attribute) ProtoMessage() {}
+
+func (x *PlanResources_Attribute) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_v1_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanResources_Attribute.ProtoReflect.Descriptor instead.
+func (*PlanResources_Attribute) Descriptor() ([]byte, []int) {
+	return file_provider_v1_proto_rawDescGZIP(), []int{8, 2}
+}
+
+func (x *PlanResources_Attribute) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PlanResources_Attribute) GetValue() *DynamicValue {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
 type PlanResources_Request struct {
 	state   protoimpl.MessageState  `protogen:"open.v1"`
 	Changes []*PlanResources_Change `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
 	// validate asks the provider to validate every proposed configuration
 	// first (as ValidateResources does) and to plan nothing when one is
 	// invalid: the configurations cross once instead of twice.
-	Validate      bool `protobuf:"varint,2,opt,name=validate,proto3" json:"validate,omitempty"`
+	Validate bool `protobuf:"varint,2,opt,name=validate,proto3" json:"validate,omitempty"`
+	// defaults says that benito takes Planned.by_default answers, so that
+	// a planned value that is mostly its configuration does not cross
+	// back. A provider built before it ignores it and sends every planned
+	// value, which benito takes as before.
+	Defaults      bool `protobuf:"varint,3,opt,name=defaults,proto3" json:"defaults,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PlanResources_Request) Reset() {
 	*x = PlanResources_Request{}
-	mi := &file_provider_v1_proto_msgTypes[30]
+	mi := &file_provider_v1_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1592,7 +1681,7 @@ func (x *PlanResources_Request) String() string {
 func (*PlanResources_Request) ProtoMessage() {}
 
 func (x *PlanResources_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[30]
+	mi := &file_provider_v1_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +1694,7 @@ func (x *PlanResources_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanResources_Request.ProtoReflect.Descriptor instead.
 func (*PlanResources_Request) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{8, 2}
+	return file_provider_v1_proto_rawDescGZIP(), []int{8, 3}
 }
 
 func (x *PlanResources_Request) GetChanges() []*PlanResources_Change {
@@ -1622,6 +1711,13 @@ func (x *PlanResources_Request) GetValidate() bool {
 	return false
 }
 
+func (x *PlanResources_Request) GetDefaults() bool {
+	if x != nil {
+		return x.Defaults
+	}
+	return false
+}
+
 type PlanResources_Response struct {
 	state         protoimpl.MessageState   `protogen:"open.v1"`
 	Changes       []*PlanResources_Planned `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"` // one per request entry, in order; none when validation failed
@@ -1632,7 +1728,7 @@ type PlanResources_Response struct {
 
 func (x *PlanResources_Response) Reset() {
 	*x = PlanResources_Response{}
-	mi := &file_provider_v1_proto_msgTypes[31]
+	mi := &file_provider_v1_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1644,7 +1740,7 @@ func (x *PlanResources_Response) String() string {
 func (*PlanResources_Response) ProtoMessage() {}
 
 func (x *PlanResources_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[31]
+	mi := &file_provider_v1_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1657,7 +1753,7 @@ func (x *PlanResources_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanResources_Response.ProtoReflect.Descriptor instead.
 func (*PlanResources_Response) Descriptor() ([]byte, []int) {
-	return file_provider_v1_proto_rawDescGZIP(), []int{8, 3}
+	return file_provider_v1_proto_rawDescGZIP(), []int{8, 4}
 }
 
 func (x *PlanResources_Response) GetChanges() []*PlanResources_Planned {
@@ -1687,7 +1783,7 @@ type ApplyResource_Request struct {
 
 func (x *ApplyResource_Request) Reset() {
 	*x = ApplyResource_Request{}
-	mi := &file_provider_v1_proto_msgTypes[32]
+	mi := &file_provider_v1_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1699,7 +1795,7 @@ func (x *ApplyResource_Request) String() string {
 func (*ApplyResource_Request) ProtoMessage() {}
 
 func (x *ApplyResource_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[32]
+	mi := &file_provider_v1_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1761,7 +1857,7 @@ type ApplyResource_Response struct {
 
 func (x *ApplyResource_Response) Reset() {
 	*x = ApplyResource_Response{}
-	mi := &file_provider_v1_proto_msgTypes[33]
+	mi := &file_provider_v1_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1773,7 +1869,7 @@ func (x *ApplyResource_Response) String() string {
 func (*ApplyResource_Response) ProtoMessage() {}
 
 func (x *ApplyResource_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[33]
+	mi := &file_provider_v1_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1821,7 +1917,7 @@ type ApplyStream_Call struct {
 
 func (x *ApplyStream_Call) Reset() {
 	*x = ApplyStream_Call{}
-	mi := &file_provider_v1_proto_msgTypes[34]
+	mi := &file_provider_v1_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1833,7 +1929,7 @@ func (x *ApplyStream_Call) String() string {
 func (*ApplyStream_Call) ProtoMessage() {}
 
 func (x *ApplyStream_Call) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[34]
+	mi := &file_provider_v1_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1880,7 +1976,7 @@ type ApplyStream_Result struct {
 
 func (x *ApplyStream_Result) Reset() {
 	*x = ApplyStream_Result{}
-	mi := &file_provider_v1_proto_msgTypes[35]
+	mi := &file_provider_v1_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1892,7 +1988,7 @@ func (x *ApplyStream_Result) String() string {
 func (*ApplyStream_Result) ProtoMessage() {}
 
 func (x *ApplyStream_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[35]
+	mi := &file_provider_v1_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1931,7 +2027,7 @@ type ApplyStream_Calls struct {
 
 func (x *ApplyStream_Calls) Reset() {
 	*x = ApplyStream_Calls{}
-	mi := &file_provider_v1_proto_msgTypes[36]
+	mi := &file_provider_v1_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1943,7 +2039,7 @@ func (x *ApplyStream_Calls) String() string {
 func (*ApplyStream_Calls) ProtoMessage() {}
 
 func (x *ApplyStream_Calls) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[36]
+	mi := &file_provider_v1_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1975,7 +2071,7 @@ type ApplyStream_Results struct {
 
 func (x *ApplyStream_Results) Reset() {
 	*x = ApplyStream_Results{}
-	mi := &file_provider_v1_proto_msgTypes[37]
+	mi := &file_provider_v1_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1987,7 +2083,7 @@ func (x *ApplyStream_Results) String() string {
 func (*ApplyStream_Results) ProtoMessage() {}
 
 func (x *ApplyStream_Results) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[37]
+	mi := &file_provider_v1_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2022,7 +2118,7 @@ type ReadResources_Resource struct {
 
 func (x *ReadResources_Resource) Reset() {
 	*x = ReadResources_Resource{}
-	mi := &file_provider_v1_proto_msgTypes[38]
+	mi := &file_provider_v1_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2034,7 +2130,7 @@ func (x *ReadResources_Resource) String() string {
 func (*ReadResources_Resource) ProtoMessage() {}
 
 func (x *ReadResources_Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[38]
+	mi := &file_provider_v1_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2088,7 +2184,7 @@ type ReadResources_Result struct {
 
 func (x *ReadResources_Result) Reset() {
 	*x = ReadResources_Result{}
-	mi := &file_provider_v1_proto_msgTypes[39]
+	mi := &file_provider_v1_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2100,7 +2196,7 @@ func (x *ReadResources_Result) String() string {
 func (*ReadResources_Result) ProtoMessage() {}
 
 func (x *ReadResources_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[39]
+	mi := &file_provider_v1_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2145,7 +2241,7 @@ type ReadResources_Request struct {
 
 func (x *ReadResources_Request) Reset() {
 	*x = ReadResources_Request{}
-	mi := &file_provider_v1_proto_msgTypes[40]
+	mi := &file_provider_v1_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2157,7 +2253,7 @@ func (x *ReadResources_Request) String() string {
 func (*ReadResources_Request) ProtoMessage() {}
 
 func (x *ReadResources_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[40]
+	mi := &file_provider_v1_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2197,7 +2293,7 @@ type ReadResources_Response struct {
 
 func (x *ReadResources_Response) Reset() {
 	*x = ReadResources_Response{}
-	mi := &file_provider_v1_proto_msgTypes[41]
+	mi := &file_provider_v1_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2209,7 +2305,7 @@ func (x *ReadResources_Response) String() string {
 func (*ReadResources_Response) ProtoMessage() {}
 
 func (x *ReadResources_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[41]
+	mi := &file_provider_v1_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2250,7 +2346,7 @@ type ImportResource_Request struct {
 
 func (x *ImportResource_Request) Reset() {
 	*x = ImportResource_Request{}
-	mi := &file_provider_v1_proto_msgTypes[42]
+	mi := &file_provider_v1_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2262,7 +2358,7 @@ func (x *ImportResource_Request) String() string {
 func (*ImportResource_Request) ProtoMessage() {}
 
 func (x *ImportResource_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[42]
+	mi := &file_provider_v1_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2310,7 +2406,7 @@ type ImportResource_Response struct {
 
 func (x *ImportResource_Response) Reset() {
 	*x = ImportResource_Response{}
-	mi := &file_provider_v1_proto_msgTypes[43]
+	mi := &file_provider_v1_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2322,7 +2418,7 @@ func (x *ImportResource_Response) String() string {
 func (*ImportResource_Response) ProtoMessage() {}
 
 func (x *ImportResource_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[43]
+	mi := &file_provider_v1_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2369,7 +2465,7 @@ type Exec_WindowSize struct {
 
 func (x *Exec_WindowSize) Reset() {
 	*x = Exec_WindowSize{}
-	mi := &file_provider_v1_proto_msgTypes[44]
+	mi := &file_provider_v1_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2381,7 +2477,7 @@ func (x *Exec_WindowSize) String() string {
 func (*Exec_WindowSize) ProtoMessage() {}
 
 func (x *Exec_WindowSize) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[44]
+	mi := &file_provider_v1_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2428,7 +2524,7 @@ type Exec_Start struct {
 
 func (x *Exec_Start) Reset() {
 	*x = Exec_Start{}
-	mi := &file_provider_v1_proto_msgTypes[45]
+	mi := &file_provider_v1_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2440,7 +2536,7 @@ func (x *Exec_Start) String() string {
 func (*Exec_Start) ProtoMessage() {}
 
 func (x *Exec_Start) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[45]
+	mi := &file_provider_v1_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2521,7 +2617,7 @@ type Exec_Input struct {
 
 func (x *Exec_Input) Reset() {
 	*x = Exec_Input{}
-	mi := &file_provider_v1_proto_msgTypes[46]
+	mi := &file_provider_v1_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2533,7 +2629,7 @@ func (x *Exec_Input) String() string {
 func (*Exec_Input) ProtoMessage() {}
 
 func (x *Exec_Input) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[46]
+	mi := &file_provider_v1_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2646,7 +2742,7 @@ type Exec_Exited struct {
 
 func (x *Exec_Exited) Reset() {
 	*x = Exec_Exited{}
-	mi := &file_provider_v1_proto_msgTypes[47]
+	mi := &file_provider_v1_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2658,7 +2754,7 @@ func (x *Exec_Exited) String() string {
 func (*Exec_Exited) ProtoMessage() {}
 
 func (x *Exec_Exited) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[47]
+	mi := &file_provider_v1_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2709,7 +2805,7 @@ type Exec_Output struct {
 
 func (x *Exec_Output) Reset() {
 	*x = Exec_Output{}
-	mi := &file_provider_v1_proto_msgTypes[48]
+	mi := &file_provider_v1_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2721,7 +2817,7 @@ func (x *Exec_Output) String() string {
 func (*Exec_Output) ProtoMessage() {}
 
 func (x *Exec_Output) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[48]
+	mi := &file_provider_v1_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2802,7 +2898,7 @@ type Sweep_Request struct {
 
 func (x *Sweep_Request) Reset() {
 	*x = Sweep_Request{}
-	mi := &file_provider_v1_proto_msgTypes[49]
+	mi := &file_provider_v1_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2814,7 +2910,7 @@ func (x *Sweep_Request) String() string {
 func (*Sweep_Request) ProtoMessage() {}
 
 func (x *Sweep_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[49]
+	mi := &file_provider_v1_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2847,7 +2943,7 @@ type Sweep_Response struct {
 
 func (x *Sweep_Response) Reset() {
 	*x = Sweep_Response{}
-	mi := &file_provider_v1_proto_msgTypes[50]
+	mi := &file_provider_v1_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2859,7 +2955,7 @@ func (x *Sweep_Response) String() string {
 func (*Sweep_Response) ProtoMessage() {}
 
 func (x *Sweep_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[50]
+	mi := &file_provider_v1_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2897,7 +2993,7 @@ type Stop_Request struct {
 
 func (x *Stop_Request) Reset() {
 	*x = Stop_Request{}
-	mi := &file_provider_v1_proto_msgTypes[51]
+	mi := &file_provider_v1_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2909,7 +3005,7 @@ func (x *Stop_Request) String() string {
 func (*Stop_Request) ProtoMessage() {}
 
 func (x *Stop_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[51]
+	mi := &file_provider_v1_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2934,7 +3030,7 @@ type Stop_Response struct {
 
 func (x *Stop_Response) Reset() {
 	*x = Stop_Response{}
-	mi := &file_provider_v1_proto_msgTypes[52]
+	mi := &file_provider_v1_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2946,7 +3042,7 @@ func (x *Stop_Response) String() string {
 func (*Stop_Response) ProtoMessage() {}
 
 func (x *Stop_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_v1_proto_msgTypes[52]
+	mi := &file_provider_v1_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3040,21 +3136,29 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\aRequest\x12L\n" +
 	"\tresources\x18\x01 \x03(\v2..benito.provider.v1.ValidateResources.ResourceR\tresources\x1aL\n" +
 	"\bResponse\x12@\n" +
-	"\vdiagnostics\x18\x01 \x03(\v2\x1e.benito.provider.v1.DiagnosticR\vdiagnostics\"\xa1\x05\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2\x1e.benito.provider.v1.DiagnosticR\vdiagnostics\"\x93\a\n" +
 	"\rPlanResources\x1a\xd1\x01\n" +
 	"\x06Change\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x126\n" +
 	"\x05prior\x18\x03 \x01(\v2 .benito.provider.v1.DynamicValueR\x05prior\x12#\n" +
 	"\rprior_private\x18\x04 \x01(\fR\fpriorPrivate\x12<\n" +
-	"\bproposed\x18\x05 \x01(\v2 .benito.provider.v1.DynamicValueR\bproposed\x1a\xbc\x01\n" +
+	"\bproposed\x18\x05 \x01(\v2 .benito.provider.v1.DynamicValueR\bproposed\x1a\xb8\x02\n" +
 	"\aPlanned\x12:\n" +
 	"\aplanned\x18\x01 \x01(\v2 .benito.provider.v1.DynamicValueR\aplanned\x12'\n" +
 	"\x0fplanned_private\x18\x02 \x01(\fR\x0eplannedPrivate\x12L\n" +
-	"\x10requires_replace\x18\x03 \x03(\v2!.benito.provider.v1.AttributePathR\x0frequiresReplace\x1ai\n" +
+	"\x10requires_replace\x18\x03 \x03(\v2!.benito.provider.v1.AttributePathR\x0frequiresReplace\x12\x1d\n" +
+	"\n" +
+	"by_default\x18\x04 \x01(\bR\tbyDefault\x12\x1c\n" +
+	"\treplacing\x18\x05 \x01(\bR\treplacing\x12=\n" +
+	"\x03set\x18\x06 \x03(\v2+.benito.provider.v1.PlanResources.AttributeR\x03set\x1aW\n" +
+	"\tAttribute\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x126\n" +
+	"\x05value\x18\x02 \x01(\v2 .benito.provider.v1.DynamicValueR\x05value\x1a\x85\x01\n" +
 	"\aRequest\x12B\n" +
 	"\achanges\x18\x01 \x03(\v2(.benito.provider.v1.PlanResources.ChangeR\achanges\x12\x1a\n" +
-	"\bvalidate\x18\x02 \x01(\bR\bvalidate\x1a\x91\x01\n" +
+	"\bvalidate\x18\x02 \x01(\bR\bvalidate\x12\x1a\n" +
+	"\bdefaults\x18\x03 \x01(\bR\bdefaults\x1a\x91\x01\n" +
 	"\bResponse\x12C\n" +
 	"\achanges\x18\x01 \x03(\v2).benito.provider.v1.PlanResources.PlannedR\achanges\x12@\n" +
 	"\vdiagnostics\x18\x02 \x03(\v2\x1e.benito.provider.v1.DiagnosticR\vdiagnostics\"\x83\x03\n" +
@@ -3176,7 +3280,7 @@ func file_provider_v1_proto_rawDescGZIP() []byte {
 }
 
 var file_provider_v1_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_provider_v1_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
+var file_provider_v1_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_provider_v1_proto_goTypes = []any{
 	(Diagnostic_Severity)(0),           // 0: benito.provider.v1.Diagnostic.Severity
 	(*DynamicValue)(nil),               // 1: benito.provider.v1.DynamicValue
@@ -3209,29 +3313,30 @@ var file_provider_v1_proto_goTypes = []any{
 	(*ValidateResources_Response)(nil), // 28: benito.provider.v1.ValidateResources.Response
 	(*PlanResources_Change)(nil),       // 29: benito.provider.v1.PlanResources.Change
 	(*PlanResources_Planned)(nil),      // 30: benito.provider.v1.PlanResources.Planned
-	(*PlanResources_Request)(nil),      // 31: benito.provider.v1.PlanResources.Request
-	(*PlanResources_Response)(nil),     // 32: benito.provider.v1.PlanResources.Response
-	(*ApplyResource_Request)(nil),      // 33: benito.provider.v1.ApplyResource.Request
-	(*ApplyResource_Response)(nil),     // 34: benito.provider.v1.ApplyResource.Response
-	(*ApplyStream_Call)(nil),           // 35: benito.provider.v1.ApplyStream.Call
-	(*ApplyStream_Result)(nil),         // 36: benito.provider.v1.ApplyStream.Result
-	(*ApplyStream_Calls)(nil),          // 37: benito.provider.v1.ApplyStream.Calls
-	(*ApplyStream_Results)(nil),        // 38: benito.provider.v1.ApplyStream.Results
-	(*ReadResources_Resource)(nil),     // 39: benito.provider.v1.ReadResources.Resource
-	(*ReadResources_Result)(nil),       // 40: benito.provider.v1.ReadResources.Result
-	(*ReadResources_Request)(nil),      // 41: benito.provider.v1.ReadResources.Request
-	(*ReadResources_Response)(nil),     // 42: benito.provider.v1.ReadResources.Response
-	(*ImportResource_Request)(nil),     // 43: benito.provider.v1.ImportResource.Request
-	(*ImportResource_Response)(nil),    // 44: benito.provider.v1.ImportResource.Response
-	(*Exec_WindowSize)(nil),            // 45: benito.provider.v1.Exec.WindowSize
-	(*Exec_Start)(nil),                 // 46: benito.provider.v1.Exec.Start
-	(*Exec_Input)(nil),                 // 47: benito.provider.v1.Exec.Input
-	(*Exec_Exited)(nil),                // 48: benito.provider.v1.Exec.Exited
-	(*Exec_Output)(nil),                // 49: benito.provider.v1.Exec.Output
-	(*Sweep_Request)(nil),              // 50: benito.provider.v1.Sweep.Request
-	(*Sweep_Response)(nil),             // 51: benito.provider.v1.Sweep.Response
-	(*Stop_Request)(nil),               // 52: benito.provider.v1.Stop.Request
-	(*Stop_Response)(nil),              // 53: benito.provider.v1.Stop.Response
+	(*PlanResources_Attribute)(nil),    // 31: benito.provider.v1.PlanResources.Attribute
+	(*PlanResources_Request)(nil),      // 32: benito.provider.v1.PlanResources.Request
+	(*PlanResources_Response)(nil),     // 33: benito.provider.v1.PlanResources.Response
+	(*ApplyResource_Request)(nil),      // 34: benito.provider.v1.ApplyResource.Request
+	(*ApplyResource_Response)(nil),     // 35: benito.provider.v1.ApplyResource.Response
+	(*ApplyStream_Call)(nil),           // 36: benito.provider.v1.ApplyStream.Call
+	(*ApplyStream_Result)(nil),         // 37: benito.provider.v1.ApplyStream.Result
+	(*ApplyStream_Calls)(nil),          // 38: benito.provider.v1.ApplyStream.Calls
+	(*ApplyStream_Results)(nil),        // 39: benito.provider.v1.ApplyStream.Results
+	(*ReadResources_Resource)(nil),     // 40: benito.provider.v1.ReadResources.Resource
+	(*ReadResources_Result)(nil),       // 41: benito.provider.v1.ReadResources.Result
+	(*ReadResources_Request)(nil),      // 42: benito.provider.v1.ReadResources.Request
+	(*ReadResources_Response)(nil),     // 43: benito.provider.v1.ReadResources.Response
+	(*ImportResource_Request)(nil),     // 44: benito.provider.v1.ImportResource.Request
+	(*ImportResource_Response)(nil),    // 45: benito.provider.v1.ImportResource.Response
+	(*Exec_WindowSize)(nil),            // 46: benito.provider.v1.Exec.WindowSize
+	(*Exec_Start)(nil),                 // 47: benito.provider.v1.Exec.Start
+	(*Exec_Input)(nil),                 // 48: benito.provider.v1.Exec.Input
+	(*Exec_Exited)(nil),                // 49: benito.provider.v1.Exec.Exited
+	(*Exec_Output)(nil),                // 50: benito.provider.v1.Exec.Output
+	(*Sweep_Request)(nil),              // 51: benito.provider.v1.Sweep.Request
+	(*Sweep_Response)(nil),             // 52: benito.provider.v1.Sweep.Response
+	(*Stop_Request)(nil),               // 53: benito.provider.v1.Stop.Request
+	(*Stop_Response)(nil),              // 54: benito.provider.v1.Stop.Response
 }
 var file_provider_v1_proto_depIdxs = []int32{
 	18, // 0: benito.provider.v1.AttributePath.steps:type_name -> benito.provider.v1.AttributePath.Step
@@ -3251,60 +3356,62 @@ var file_provider_v1_proto_depIdxs = []int32{
 	1,  // 14: benito.provider.v1.PlanResources.Change.proposed:type_name -> benito.provider.v1.DynamicValue
 	1,  // 15: benito.provider.v1.PlanResources.Planned.planned:type_name -> benito.provider.v1.DynamicValue
 	2,  // 16: benito.provider.v1.PlanResources.Planned.requires_replace:type_name -> benito.provider.v1.AttributePath
-	29, // 17: benito.provider.v1.PlanResources.Request.changes:type_name -> benito.provider.v1.PlanResources.Change
-	30, // 18: benito.provider.v1.PlanResources.Response.changes:type_name -> benito.provider.v1.PlanResources.Planned
-	3,  // 19: benito.provider.v1.PlanResources.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	1,  // 20: benito.provider.v1.ApplyResource.Request.prior:type_name -> benito.provider.v1.DynamicValue
-	1,  // 21: benito.provider.v1.ApplyResource.Request.planned:type_name -> benito.provider.v1.DynamicValue
-	1,  // 22: benito.provider.v1.ApplyResource.Response.new:type_name -> benito.provider.v1.DynamicValue
-	3,  // 23: benito.provider.v1.ApplyResource.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	33, // 24: benito.provider.v1.ApplyStream.Call.request:type_name -> benito.provider.v1.ApplyResource.Request
-	34, // 25: benito.provider.v1.ApplyStream.Result.response:type_name -> benito.provider.v1.ApplyResource.Response
-	35, // 26: benito.provider.v1.ApplyStream.Calls.calls:type_name -> benito.provider.v1.ApplyStream.Call
-	36, // 27: benito.provider.v1.ApplyStream.Results.results:type_name -> benito.provider.v1.ApplyStream.Result
-	1,  // 28: benito.provider.v1.ReadResources.Resource.current:type_name -> benito.provider.v1.DynamicValue
-	1,  // 29: benito.provider.v1.ReadResources.Result.new:type_name -> benito.provider.v1.DynamicValue
-	39, // 30: benito.provider.v1.ReadResources.Request.resources:type_name -> benito.provider.v1.ReadResources.Resource
-	40, // 31: benito.provider.v1.ReadResources.Response.resources:type_name -> benito.provider.v1.ReadResources.Result
-	3,  // 32: benito.provider.v1.ReadResources.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	1,  // 33: benito.provider.v1.ImportResource.Response.new:type_name -> benito.provider.v1.DynamicValue
-	3,  // 34: benito.provider.v1.ImportResource.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	1,  // 35: benito.provider.v1.Exec.Start.value:type_name -> benito.provider.v1.DynamicValue
-	45, // 36: benito.provider.v1.Exec.Start.terminal:type_name -> benito.provider.v1.Exec.WindowSize
-	46, // 37: benito.provider.v1.Exec.Input.start:type_name -> benito.provider.v1.Exec.Start
-	45, // 38: benito.provider.v1.Exec.Input.resize:type_name -> benito.provider.v1.Exec.WindowSize
-	3,  // 39: benito.provider.v1.Exec.Exited.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	48, // 40: benito.provider.v1.Exec.Output.exited:type_name -> benito.provider.v1.Exec.Exited
-	15, // 41: benito.provider.v1.Sweep.Request.remove:type_name -> benito.provider.v1.HostObject
-	15, // 42: benito.provider.v1.Sweep.Response.objects:type_name -> benito.provider.v1.HostObject
-	3,  // 43: benito.provider.v1.Sweep.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
-	21, // 44: benito.provider.v1.Provider.GetSchema:input_type -> benito.provider.v1.GetSchema.Request
-	23, // 45: benito.provider.v1.Provider.Configure:input_type -> benito.provider.v1.Configure.Request
-	27, // 46: benito.provider.v1.Provider.ValidateResources:input_type -> benito.provider.v1.ValidateResources.Request
-	31, // 47: benito.provider.v1.Provider.PlanResources:input_type -> benito.provider.v1.PlanResources.Request
-	33, // 48: benito.provider.v1.Provider.ApplyResource:input_type -> benito.provider.v1.ApplyResource.Request
-	37, // 49: benito.provider.v1.Provider.ApplyResources:input_type -> benito.provider.v1.ApplyStream.Calls
-	41, // 50: benito.provider.v1.Provider.ReadResources:input_type -> benito.provider.v1.ReadResources.Request
-	43, // 51: benito.provider.v1.Provider.ImportResource:input_type -> benito.provider.v1.ImportResource.Request
-	47, // 52: benito.provider.v1.Provider.Exec:input_type -> benito.provider.v1.Exec.Input
-	50, // 53: benito.provider.v1.Provider.Sweep:input_type -> benito.provider.v1.Sweep.Request
-	52, // 54: benito.provider.v1.Provider.Stop:input_type -> benito.provider.v1.Stop.Request
-	22, // 55: benito.provider.v1.Provider.GetSchema:output_type -> benito.provider.v1.GetSchema.Response
-	24, // 56: benito.provider.v1.Provider.Configure:output_type -> benito.provider.v1.Configure.Response
-	28, // 57: benito.provider.v1.Provider.ValidateResources:output_type -> benito.provider.v1.ValidateResources.Response
-	32, // 58: benito.provider.v1.Provider.PlanResources:output_type -> benito.provider.v1.PlanResources.Response
-	34, // 59: benito.provider.v1.Provider.ApplyResource:output_type -> benito.provider.v1.ApplyResource.Response
-	38, // 60: benito.provider.v1.Provider.ApplyResources:output_type -> benito.provider.v1.ApplyStream.Results
-	42, // 61: benito.provider.v1.Provider.ReadResources:output_type -> benito.provider.v1.ReadResources.Response
-	44, // 62: benito.provider.v1.Provider.ImportResource:output_type -> benito.provider.v1.ImportResource.Response
-	49, // 63: benito.provider.v1.Provider.Exec:output_type -> benito.provider.v1.Exec.Output
-	51, // 64: benito.provider.v1.Provider.Sweep:output_type -> benito.provider.v1.Sweep.Response
-	53, // 65: benito.provider.v1.Provider.Stop:output_type -> benito.provider.v1.Stop.Response
-	55, // [55:66] is the sub-list for method output_type
-	44, // [44:55] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	31, // 17: benito.provider.v1.PlanResources.Planned.set:type_name -> benito.provider.v1.PlanResources.Attribute
+	1,  // 18: benito.provider.v1.PlanResources.Attribute.value:type_name -> benito.provider.v1.DynamicValue
+	29, // 19: benito.provider.v1.PlanResources.Request.changes:type_name -> benito.provider.v1.PlanResources.Change
+	30, // 20: benito.provider.v1.PlanResources.Response.changes:type_name -> benito.provider.v1.PlanResources.Planned
+	3,  // 21: benito.provider.v1.PlanResources.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
+	1,  // 22: benito.provider.v1.ApplyResource.Request.prior:type_name -> benito.provider.v1.DynamicValue
+	1,  // 23: benito.provider.v1.ApplyResource.Request.planned:type_name -> benito.provider.v1.DynamicValue
+	1,  // 24: benito.provider.v1.ApplyResource.Response.new:type_name -> benito.provider.v1.DynamicValue
+	3,  // 25: benito.provider.v1.ApplyResource.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
+	34, // 26: benito.provider.v1.ApplyStream.Call.request:type_name -> benito.provider.v1.ApplyResource.Request
+	35, // 27: benito.provider.v1.ApplyStream.Result.response:type_name -> benito.provider.v1.ApplyResource.Response
+	36, // 28: benito.provider.v1.ApplyStream.Calls.calls:type_name -> benito.provider.v1.ApplyStream.Call
+	37, // 29: benito.provider.v1.ApplyStream.Results.results:type_name -> benito.provider.v1.ApplyStream.Result
+	1,  // 30: benito.provider.v1.ReadResources.Resource.current:type_name -> benito.provider.v1.DynamicValue
+	1,  // 31: benito.provider.v1.ReadResources.Result.new:type_name -> benito.provider.v1.DynamicValue
+	40, // 32: benito.provider.v1.ReadResources.Request.resources:type_name -> benito.provider.v1.ReadResources.Resource
+	41, // 33: benito.provider.v1.ReadResources.Response.resources:type_name -> benito.provider.v1.ReadResources.Result
+	3,  // 34: benito.provider.v1.ReadResources.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
+	1,  // 35: benito.provider.v1.ImportResource.Response.new:type_name -> benito.provider.v1.DynamicValue
+	3,  // 36: benito.provider.v1.ImportResource.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
+	1,  // 37: benito.provider.v1.Exec.Start.value:type_name -> benito.provider.v1.DynamicValue
+	46, // 38: benito.provider.v1.Exec.Start.terminal:type_name -> benito.provider.v1.Exec.WindowSize
+	47, // 39: benito.provider.v1.Exec.Input.start:type_name -> benito.provider.v1.Exec.Start
+	46, // 40: benito.provider.v1.Exec.Input.resize:type_name -> benito.provider.v1.Exec.WindowSize
+	3,  // 41: benito.provider.v1.Exec.Exited.diagnostics:type_name -> benito.provider.v1.Diagnostic
+	49, // 42: benito.provider.v1.Exec.Output.exited:type_name -> benito.provider.v1.Exec.Exited
+	15, // 43: benito.provider.v1.Sweep.Request.remove:type_name -> benito.provider.v1.HostObject
+	15, // 44: benito.provider.v1.Sweep.Response.objects:type_name -> benito.provider.v1.HostObject
+	3,  // 45: benito.provider.v1.Sweep.Response.diagnostics:type_name -> benito.provider.v1.Diagnostic
+	21, // 46: benito.provider.v1.Provider.GetSchema:input_type -> benito.provider.v1.GetSchema.Request
+	23, // 47: benito.provider.v1.Provider.Configure:input_type -> benito.provider.v1.Configure.Request
+	27, // 48: benito.provider.v1.Provider.ValidateResources:input_type -> benito.provider.v1.ValidateResources.Request
+	32, // 49: benito.provider.v1.Provider.PlanResources:input_type -> benito.provider.v1.PlanResources.Request
+	34, // 50: benito.provider.v1.Provider.ApplyResource:input_type -> benito.provider.v1.ApplyResource.Request
+	38, // 51: benito.provider.v1.Provider.ApplyResources:input_type -> benito.provider.v1.ApplyStream.Calls
+	42, // 52: benito.provider.v1.Provider.ReadResources:input_type -> benito.provider.v1.ReadResources.Request
+	44, // 53: benito.provider.v1.Provider.ImportResource:input_type -> benito.provider.v1.ImportResource.Request
+	48, // 54: benito.provider.v1.Provider.Exec:input_type -> benito.provider.v1.Exec.Input
+	51, // 55: benito.provider.v1.Provider.Sweep:input_type -> benito.provider.v1.Sweep.Request
+	53, // 56: benito.provider.v1.Provider.Stop:input_type -> benito.provider.v1.Stop.Request
+	22, // 57: benito.provider.v1.Provider.GetSchema:output_type -> benito.provider.v1.GetSchema.Response
+	24, // 58: benito.provider.v1.Provider.Configure:output_type -> benito.provider.v1.Configure.Response
+	28, // 59: benito.provider.v1.Provider.ValidateResources:output_type -> benito.provider.v1.ValidateResources.Response
+	33, // 60: benito.provider.v1.Provider.PlanResources:output_type -> benito.provider.v1.PlanResources.Response
+	35, // 61: benito.provider.v1.Provider.ApplyResource:output_type -> benito.provider.v1.ApplyResource.Response
+	39, // 62: benito.provider.v1.Provider.ApplyResources:output_type -> benito.provider.v1.ApplyStream.Results
+	43, // 63: benito.provider.v1.Provider.ReadResources:output_type -> benito.provider.v1.ReadResources.Response
+	45, // 64: benito.provider.v1.Provider.ImportResource:output_type -> benito.provider.v1.ImportResource.Response
+	50, // 65: benito.provider.v1.Provider.Exec:output_type -> benito.provider.v1.Exec.Output
+	52, // 66: benito.provider.v1.Provider.Sweep:output_type -> benito.provider.v1.Sweep.Response
+	54, // 67: benito.provider.v1.Provider.Stop:output_type -> benito.provider.v1.Stop.Response
+	57, // [57:68] is the sub-list for method output_type
+	46, // [46:57] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_provider_v1_proto_init() }
@@ -3317,14 +3424,14 @@ func file_provider_v1_proto_init() {
 		(*AttributePath_Step_ElementKeyString)(nil),
 		(*AttributePath_Step_ElementKeyInt)(nil),
 	}
-	file_provider_v1_proto_msgTypes[46].OneofWrappers = []any{
+	file_provider_v1_proto_msgTypes[47].OneofWrappers = []any{
 		(*Exec_Input_Start)(nil),
 		(*Exec_Input_Stdin)(nil),
 		(*Exec_Input_StdinClosed)(nil),
 		(*Exec_Input_Resize)(nil),
 		(*Exec_Input_Signal)(nil),
 	}
-	file_provider_v1_proto_msgTypes[48].OneofWrappers = []any{
+	file_provider_v1_proto_msgTypes[49].OneofWrappers = []any{
 		(*Exec_Output_Stdout)(nil),
 		(*Exec_Output_Stderr)(nil),
 		(*Exec_Output_Exited)(nil),
@@ -3335,7 +3442,7 @@ func file_provider_v1_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provider_v1_proto_rawDesc), len(file_provider_v1_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   53,
+			NumMessages:   54,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
