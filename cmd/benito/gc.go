@@ -104,8 +104,9 @@ func followHeap(interval time.Duration, stop <-chan struct{}) {
 // gcSettings is the GOGC that lets a heap of live bytes grow to
 // heapTarget, within [minGCPercent, maxGCPercent], and the soft memory
 // limit that goes with it: softLimit, or more when the heap that GOGC
-// allows and the runtime's overhead need more, with an eighth to spare so
-// that the limit is never what starts a collection.
+// allows and the runtime's overhead need more. A sixteenth more: the
+// runtime aims a little below the limit, and the limit must not be what
+// starts a collection.
 func gcSettings(live, overhead uint64) (percent int, limit int64) {
 	switch {
 	case live <= heapTarget*100/(100+maxGCPercent):
@@ -115,7 +116,7 @@ func gcSettings(live, overhead uint64) (percent int, limit int64) {
 	default:
 		percent = int(heapTarget*100/live) - 100
 	}
-	need := (float64(live)*float64(100+percent)/100 + float64(overhead)) * 9 / 8
+	need := (float64(live)*float64(100+percent)/100 + float64(overhead)) * 17 / 16
 	switch {
 	case need <= softLimit:
 		return percent, softLimit

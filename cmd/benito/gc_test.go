@@ -23,9 +23,9 @@ func TestGCSettings(t *testing.T) {
 		{400 * MiB, 20 * MiB, 60, softLimit},
 		// ...but never below half the live heap, and the limit follows.
 		{heapTarget / 3 * 2, 20 * MiB, minGCPercent, softLimit},
-		{heapTarget, 20 * MiB, minGCPercent, (heapTarget*3/2 + 20*MiB) * 9 / 8},
-		{1000 * MiB, 40 * MiB, minGCPercent, (1500*MiB + 40*MiB) * 9 / 8},
-		{1 << 62, 0, minGCPercent, 1<<62 + 1<<61 + (1<<62+1<<61)/8},
+		{heapTarget, 20 * MiB, minGCPercent, (heapTarget*3/2 + 20*MiB) * 17 / 16},
+		{1000 * MiB, 40 * MiB, minGCPercent, (1500*MiB + 40*MiB) * 17 / 16},
+		{1 << 62, 0, minGCPercent, (1<<62 + 1<<61) / 16 * 17},
 		{1 << 63, 0, minGCPercent, 1<<63 - 1},
 	} {
 		percent, limit := gcSettings(c.live, c.overhead)
