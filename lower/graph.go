@@ -1,6 +1,8 @@
 package lower
 
 import (
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/benito-net/benito/addrs"
@@ -49,9 +51,18 @@ func (g *Graph) Get(addr addrs.Resource) *Resource {
 }
 
 func (g *Graph) add(r *Resource) {
-	sort.Slice(r.DependsOn, func(i, j int) bool { return r.DependsOn[i].Less(r.DependsOn[j]) })
+	slices.SortFunc(r.DependsOn, addrs.Resource.Compare)
 	g.Resources = append(g.Resources, r)
 	g.index[r.Addr] = r
+}
+
+// grow makes room for n more resources at once, so that adding them does
+// not grow the index and the list step by step.
+func (g *Graph) grow(n int) {
+	g.Resources = slices.Grow(g.Resources, n)
+	index := make(map[addrs.Resource]*Resource, len(g.index)+n)
+	maps.Copy(index, g.index)
+	g.index = index
 }
 
 func (g *Graph) finish() {

@@ -380,6 +380,11 @@ func (l *lowerer) lowerVNodes() {
 			out[i].resources, out[i].devices, out[i].diags = l.lowerVNode(nodes[i])
 		}
 	})
+	n := 0
+	for _, o := range out {
+		n += len(o.resources)
+	}
+	l.g.grow(n)
 	for _, o := range out {
 		l.diags = append(l.diags, o.diags...)
 		l.devices = append(l.devices, o.devices...)
