@@ -3,7 +3,6 @@ package lower
 import (
 	"maps"
 	"slices"
-	"sort"
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/hashicorp/hcl/v2"
@@ -66,7 +65,7 @@ func (g *Graph) grow(n int) {
 }
 
 func (g *Graph) finish() {
-	sort.Slice(g.Resources, func(i, j int) bool { return g.Resources[i].Addr.Less(g.Resources[j].Addr) })
+	slices.SortFunc(g.Resources, func(a, b *Resource) int { return a.Addr.Compare(b.Addr) })
 }
 
 // NewGraph builds a graph from resources made elsewhere (tests, importers).
