@@ -47,13 +47,18 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 		l.computed = staticRoutes(exp)
 	}
 	l.allocatePorts(prior)
+	// The experiment-wide files read only the model and the ports: they
+	// are written while the rest is lowered, on a core the nodes' serial
+	// steps leave free.
+	files := make(chan configFiles, 1)
+	go func() { files <- l.configFiles() }()
 	l.lowerSwitches()
 	l.lowerBridges()
 	l.lowerTaps()
 	l.lowerVNodes()
 	l.lowerRoutes(exp.Routes)
 	l.lowerResources()
-	l.lowerConfigFiles()
+	l.lowerConfigFiles(<-files)
 	l.checkDevices(l.devices)
 	l.g.finish()
 	return l.g, l.diags
