@@ -16,11 +16,21 @@ import (
 // directory layout: hosts (every node's addresses) and topology.xml (the
 // experiment as TopDL, with what benito assigned: MACs, switch sockets,
 // ports). Each node's route/<node> file is lowered with the node.
-func (l *lowerer) lowerConfigFiles() {
-	l.g.add(l.file(hostsAddr, hostsPath, l.hostsFile(), false))
+func (l *lowerer) lowerConfigFiles(f configFiles) {
+	l.g.add(l.file(hostsAddr, hostsPath, f.hosts, false))
 	// TopDL carries every node's startup command, os, image, partition
 	// and attributes, so one sensitive among them makes the file so.
-	l.g.add(l.file(addrs.Resource{Type: contract.ConfigFile, Name: "topology"}, "topology.xml", l.topologyFile(), l.exp.Sensitive()))
+	l.g.add(l.file(addrs.Resource{Type: contract.ConfigFile, Name: "topology"}, "topology.xml", f.topology, l.exp.Sensitive()))
+}
+
+// configFiles are the contents of the experiment-wide files.
+type configFiles struct{ hosts, topology string }
+
+// configFiles renders them. It reads the model and the lowerer's tables
+// (ports, nodes) and changes nothing, so that it runs beside the rest of
+// lowering.
+func (l *lowerer) configFiles() configFiles {
+	return configFiles{hosts: l.hostsFile(), topology: l.topologyFile()}
 }
 
 // file is a config_file resource. A sensitive content is marked, and the

@@ -1,7 +1,8 @@
 package lower
 
 import (
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/benito-net/benito/addrs"
 	"github.com/hashicorp/hcl/v2"
@@ -49,13 +50,22 @@ func (g *Graph) Get(addr addrs.Resource) *Resource {
 }
 
 func (g *Graph) add(r *Resource) {
-	sort.Slice(r.DependsOn, func(i, j int) bool { return r.DependsOn[i].Less(r.DependsOn[j]) })
+	slices.SortFunc(r.DependsOn, addrs.Resource.Compare)
 	g.Resources = append(g.Resources, r)
 	g.index[r.Addr] = r
 }
 
+// grow makes room for n more resources at once, so that adding them does
+// not grow the index and the list step by step.
+func (g *Graph) grow(n int) {
+	g.Resources = slices.Grow(g.Resources, n)
+	index := make(map[addrs.Resource]*Resource, len(g.index)+n)
+	maps.Copy(index, g.index)
+	g.index = index
+}
+
 func (g *Graph) finish() {
-	sort.Slice(g.Resources, func(i, j int) bool { return g.Resources[i].Addr.Less(g.Resources[j].Addr) })
+	slices.SortFunc(g.Resources, func(a, b *Resource) int { return a.Addr.Compare(b.Addr) })
 }
 
 // NewGraph builds a graph from resources made elsewhere (tests, importers).

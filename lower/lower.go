@@ -47,13 +47,18 @@ func Lower(exp *model.Experiment, prior *state.State) (*Graph, hcl.Diagnostics) 
 		l.computed = staticRoutes(exp)
 	}
 	l.allocatePorts(prior)
+	// The experiment-wide files read only the model and the ports: they
+	// are written while the rest is lowered, on a core the nodes' serial
+	// steps leave free.
+	files := make(chan configFiles, 1)
+	go func() { files <- l.configFiles() }()
 	l.lowerSwitches()
 	l.lowerBridges()
 	l.lowerTaps()
 	l.lowerVNodes()
 	l.lowerRoutes(exp.Routes)
 	l.lowerResources()
-	l.lowerConfigFiles()
+	l.lowerConfigFiles(<-files)
 	l.checkDevices(l.devices)
 	l.g.finish()
 	return l.g, l.diags
@@ -380,6 +385,11 @@ func (l *lowerer) lowerVNodes() {
 			out[i].resources, out[i].devices, out[i].diags = l.lowerVNode(nodes[i])
 		}
 	})
+	n := 0
+	for _, o := range out {
+		n += len(o.resources)
+	}
+	l.g.grow(n)
 	for _, o := range out {
 		l.diags = append(l.diags, o.diags...)
 		l.devices = append(l.devices, o.devices...)

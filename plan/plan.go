@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/benito-net/benito/addrs"
@@ -160,8 +161,8 @@ func (p *Plan) HasChanges() bool {
 
 // Sort puts Changes, Drift and Outputs in their canonical order.
 func (p *Plan) Sort() {
-	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Addr.Less(p.Changes[j].Addr) })
-	sort.Slice(p.Drift, func(i, j int) bool { return p.Drift[i].Addr.Less(p.Drift[j].Addr) })
+	slices.SortFunc(p.Changes, func(a, b *Change) int { return a.Addr.Compare(b.Addr) })
+	slices.SortFunc(p.Drift, func(a, b *Drift) int { return a.Addr.Compare(b.Addr) })
 	sort.Slice(p.Outputs, func(i, j int) bool { return p.Outputs[i].Name < p.Outputs[j].Name })
 }
 

@@ -6,24 +6,11 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime/debug"
 	"runtime/pprof"
 )
 
 func main() {
-	// benito is a short-lived batch program whose heap is mostly live
-	// until it exits: collecting half as often costs some memory and saves
-	// a fifth of the time of a large plan. GOGC set by the user still wins.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
-	}
-	// A soft ceiling for that headroom: past it the collector works
-	// harder instead of the heap growing. It is soft: a larger experiment
-	// still plans, with the collector's share of CPU capped by Go.
-	// GOMEMLIMIT set by the user still wins.
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(768 << 20)
-	}
+	setGC(os.Getenv) // see gc.go
 	// BENITO_CPUPROFILE=FILE writes a CPU profile of the run, for finding
 	// where a slow plan spends its time.
 	// Provider mode (a child benito serving a built-in provider) leaves
