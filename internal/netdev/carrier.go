@@ -119,4 +119,3 @@ func trimNul(b []byte) []byte {
 	}
 	return b
 }
-

@@ -674,7 +674,11 @@ func (p *Provider) deleteNode(prior cty.Value) error {
 	}
 	// The veths go first, by their host ends (deleteHostEnds, reap.go);
 	// removeIface does the rest, in the node's namespace, opened only
-	// when needed (a node on bridges has nothing left there).
+	// when needed (a node on bridges has nothing left there). A TAP is
+	// left to its namespace: once its plug is stopped, nothing but the
+	// pins holds the namespace, and the kernel deletes the devices of a
+	// namespace it frees together, in the background, instead of one
+	// request each under the RTNL lock.
 	gone, err := deleteHostEnds(n)
 	if err != nil {
 		return err
@@ -683,6 +687,12 @@ func (p *Provider) deleteNode(prior cty.Value) error {
 	opened := false
 	for _, f := range n.Ifaces {
 		if gone[f.Name] {
+			continue
+		}
+		if f.Kind == contract.KindVDE {
+			if err := removeIface(nil, n, f); err != nil {
+				return err
+			}
 			continue
 		}
 		if nsErr == nil && !opened {
