@@ -174,13 +174,14 @@ func (p Process) Stop(grace time.Duration) error {
 var ErrEnded = errors.New("the process has ended")
 
 // Pidfd opens a pidfd of p (pidfd_open(2)): a descriptor that polls
-// readable once p has ended. It returns ErrEnded when p has ended already
-// (or its pid is another process's now). The caller closes it.
+// readable once p has ended, child of this process or not. It returns
+// ErrEnded when p has ended already (a zombie of p has, for this purpose)
+// or its pid is another process's now. The caller closes it.
 func (p Process) Pidfd() (int, error) {
 	if p.Pid <= 0 {
 		return -1, ErrEnded
 	}
-	fd, err := unix.PidfdOpen(p.Pid, unix.PIDFD_NONBLOCK)
+	fd, err := unix.PidfdOpen(p.Pid, 0)
 	if errors.Is(err, unix.ESRCH) {
 		return -1, ErrEnded
 	}
