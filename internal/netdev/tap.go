@@ -18,16 +18,6 @@ func CreateTap(name string, uid, gid int64) error {
 	// plug started next would find it busy.
 	syscall.ForkLock.RLock()
 	defer syscall.ForkLock.RUnlock()
-	return CreateTapPrivately(name, uid, gid)
-}
-
-// CreateTapPrivately is CreateTap for a calling thread whose table of file
-// descriptors is its own (unshare(CLONE_FILES), on a locked thread that
-// is not given back to Go): a fork by another thread cannot copy the
-// TAP's file, so forks need not wait while the kernel registers the
-// device, which waits for the RTNL lock, held in turn by every link change
-// on the host.
-func CreateTapPrivately(name string, uid, gid int64) error {
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("opening /dev/net/tun: %w", err)

@@ -59,9 +59,7 @@
 // interface, forked from a thread that joined the namespace (no
 // nsenter), and waited for until the TAP's carrier comes on (the plug
 // has opened it; internal/netdev's LinkWatch) or the plug ends (a
-// pidfd). A TAP is made from a thread with a file descriptor table of
-// its own (netdev.CreateTapPrivately), so that no fork copies its file,
-// and a deleted node's TAPs go with its namespace. The host end carries
+// pidfd). A deleted node's TAPs go with its namespace. The host end carries
 // contract.DeviceAlias ("node NODE interface IFACE" of the experiment's run
 // directory); a device found under a host end's name, planned or recorded,
 // is deleted or replaced only if contract.DeviceIsOurs, and a create that

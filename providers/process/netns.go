@@ -199,31 +199,14 @@ func (ns nodeNS) forwarding() (bool, error) {
 }
 
 // makeTap creates a persistent TAP device in the node's network namespace
-// (a TAP is made in the namespace of the thread that opens /dev/net/tun),
-// from a thread with a table of file descriptors of its own, so that no
-// fork elsewhere in the provider waits for it or copies the TAP's file
-// (netdev.CreateTapPrivately). The thread is not given back (onThread).
+// (a TAP is made in the namespace of the thread that opens /dev/net/tun).
 func (ns nodeNS) makeTap(name string) error {
-	fd, err := ns.open(kindNet)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	onThread(func() bool {
-		if err = unix.Unshare(unix.CLONE_FILES); err != nil {
-			err = fmt.Errorf("giving the thread its own file descriptors: %w", err)
-			return false
+	return ns.inNamespaces([]nsKind{kindNet}, func() error {
+		if err := netdev.CreateTap(name, -1, -1); err != nil {
+			return fmt.Errorf("creating TAP %s: %w", name, err)
 		}
-		if err = unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			err = fmt.Errorf("joining the node's network namespace: %w", err)
-			return false
-		}
-		if err = netdev.CreateTapPrivately(name, -1, -1); err != nil {
-			err = fmt.Errorf("creating TAP %s: %w", name, err)
-		}
-		return false
+		return nil
 	})
-	return err
 }
 
 // killIn kills (SIGKILL) those of the processes pids that are still in
