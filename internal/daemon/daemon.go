@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Spec says how to start a process.
@@ -168,9 +170,47 @@ func (p Process) Stop(grace time.Duration) error {
 	return fmt.Errorf("daemon: pid %d still running 5s after SIGKILL", p.Pid)
 }
 
-// wait polls until the process is gone or d has passed; it reports whether
-// it is gone.
+// ErrEnded is Pidfd's answer for a process that has ended already.
+var ErrEnded = errors.New("the process has ended")
+
+// Pidfd opens a pidfd of p (pidfd_open(2)): a descriptor that polls
+// readable once p has ended, child of this process or not. It returns
+// ErrEnded when p has ended already (a zombie of p has, for this purpose)
+// or its pid is another process's now. The caller closes it.
+func (p Process) Pidfd() (int, error) {
+	if p.Pid <= 0 {
+		return -1, ErrEnded
+	}
+	fd, err := unix.PidfdOpen(p.Pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return -1, ErrEnded
+	}
+	if err != nil {
+		return -1, fmt.Errorf("daemon: pidfd of %d: %w", p.Pid, err)
+	}
+	// Checked once the descriptor is open: if p is still the process of
+	// that pid, the descriptor is p's.
+	if !p.Alive() {
+		unix.Close(fd)
+		return -1, ErrEnded
+	}
+	return fd, nil
+}
+
+// wait waits until the process is gone or d has passed; it reports whether
+// it is gone. It waits on a pidfd, or, on a kernel without them, polls.
 func (p Process) wait(d time.Duration) bool {
+	fd, err := p.Pidfd()
+	if errors.Is(err, ErrEnded) {
+		return true
+	}
+	if err == nil {
+		defer unix.Close(fd)
+		ended, err := readable(fd, d)
+		if err == nil {
+			return ended
+		}
+	}
 	deadline := time.Now().Add(d)
 	sleep := time.Millisecond
 	for {
@@ -184,6 +224,27 @@ func (p Process) wait(d time.Duration) bool {
 		if sleep < 50*time.Millisecond {
 			sleep *= 2
 		}
+	}
+}
+
+// readable waits up to d for descriptor fd (a pidfd: until its process
+// ends) to poll readable, and reports whether it did.
+func readable(fd int, d time.Duration) (bool, error) {
+	deadline := time.Now().Add(d)
+	for {
+		ms := int(time.Until(deadline).Milliseconds())
+		if ms < 0 {
+			ms = 0
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, ms)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("daemon: poll: %w", err)
+		}
+		return n > 0, nil
 	}
 }
 

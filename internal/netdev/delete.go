@@ -1,5 +1,6 @@
-// Package netdev makes TAP devices, and deletes network devices of the
-// host's network namespace without waiting for the kernel's slow part of a
+// Package netdev makes TAP devices, waits for a TAP's carrier (a program
+// attached to it: LinkWatch), and deletes network devices of the host's
+// network namespace without waiting for the kernel's slow part of a
 // delete; the providers that make devices share it.
 package netdev
 

@@ -325,33 +325,40 @@ func closeEndpoints(c *vdemgmt.Conn, n string) {
 const portFreeWait = time.Second
 
 // deletePort removes the numbered port, closing whatever is still plugged
-// into it. A port or switch already gone is no error.
+// into it. A port or switch already gone is no error. Between attempts
+// it waits without the switch's management session, which the other
+// ports' creates and deletes use meanwhile.
 func (p *Provider) deletePort(prior cty.Value) error {
 	socket := str(prior, "socket")
 	n := strconv.FormatInt(num(prior, "number"), 10)
 	if _, err := os.Stat(mgmtPath(socket)); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	err := p.withMgmt(mgmtPath(socket), func(c *vdemgmt.Conn) error {
-		for wait := time.Millisecond; ; wait *= 2 {
+	var err error
+	for wait := time.Millisecond; ; wait *= 2 {
+		err = p.withMgmt(mgmtPath(socket), func(c *vdemgmt.Conn) error {
 			_, err := c.Do("port/remove " + n)
-			if err == nil || vdemgmt.IsCode(err, vdemgmt.ENXIO) {
-				return nil
+			if vdemgmt.IsCode(err, vdemgmt.EADDRINUSE) {
+				// Still in use. The node's plug was killed just
+				// before, but the switch notices a closed endpoint in
+				// its own time (and does not always notice one whose
+				// other end was in a node's namespace that is gone):
+				// close its endpoints, and try once more at once.
+				closeEndpoints(c, n)
+				_, err = c.Do("port/remove " + n)
 			}
-			// Only "in use" is worth waiting out: any other answer (or
-			// none) will not change in two seconds.
-			if !vdemgmt.IsCode(err, vdemgmt.EADDRINUSE) || wait > portFreeWait {
-				return err
-			}
-			// Still in use. The node's plug was killed just before, but
-			// the switch notices a closed endpoint in its own time (and
-			// does not always notice one whose other end was in a node's
-			// namespace that is gone): close its endpoints, then try
-			// again.
-			closeEndpoints(c, n)
-			time.Sleep(wait)
+			return err
+		})
+		// Only "in use" is worth waiting out: any other answer (or
+		// none) will not change in two seconds.
+		if err == nil || vdemgmt.IsCode(err, vdemgmt.ENXIO) {
+			return nil
 		}
-	})
+		if !vdemgmt.IsCode(err, vdemgmt.EADDRINUSE) || wait > portFreeWait {
+			break
+		}
+		time.Sleep(wait)
+	}
 	var nerr *vdemgmt.Error
 	if err != nil && !errors.As(err, &nerr) {
 		// The switch does not answer: a switch that is gone has no ports.

@@ -55,7 +55,11 @@
 // directly inside the node (the host end, host_device, enslaved to the
 // bridge and up); on a VDE switch, a TAP made inside the node and plugged
 // into its port by a supervised vde_plug2tap running in the node's network
-// namespace (given the interface's name after "--"). The host end carries
+// namespace (given the interface's name after "--"): one process per
+// interface, forked from a thread that joined the namespace (no
+// nsenter), and waited for until the TAP's carrier comes on (the plug
+// has opened it; internal/netdev's LinkWatch) or the plug ends (a
+// pidfd). A deleted node's TAPs go with its namespace. The host end carries
 // contract.DeviceAlias ("node NODE interface IFACE" of the experiment's run
 // directory); a device found under a host end's name, planned or recorded,
 // is deleted or replaced only if contract.DeviceIsOurs, and a create that

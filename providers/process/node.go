@@ -516,14 +516,16 @@ func plugState(n node, f iface) (alive bool, target string) {
 	return p.Alive(), target
 }
 
-// startPlug plugs f's TAP into a VDE switch with vde_plug2tap, run in the
-// node's network namespace and supervised through its pid file: into
-// port of socket, or any free port when port is 0 (f's hub).
+// startPlug plugs f's TAP into a VDE switch with vde_plug2tap, started
+// from a thread in the node's network namespace (so the plug opens the
+// node's TAP: no nsenter) and supervised through its pid file: into port
+// of socket, or any free port when port is 0 (f's hub). It returns once
+// the plug has opened the TAP (waitPlugged).
 func startPlug(ns nodeNS, n node, f iface, socket string, port int) error {
 	if err := stopPlug(n, f); err != nil {
 		return err
 	}
-	args := []string{"--net=" + ns.file(kindNet), "--", "vde_plug2tap", "-s", socket}
+	args := []string{"-s", socket}
 	if port != 0 {
 		args = append(args, "-p", strconv.Itoa(port))
 	}
@@ -533,47 +535,57 @@ func startPlug(ns nodeNS, n node, f iface, socket string, port int) error {
 	if err != nil {
 		return err
 	}
-	p, err := daemon.Start(daemon.Spec{Path: "nsenter", Args: append(args, "--", f.Name), Env: ns.env(), Log: log, Group: n.layout().nodeGroup(n.Name)})
-	release()
-	if err != nil {
-		return fmt.Errorf("plugging into %s port %d: %w", socket, port, err)
-	}
-	if err := daemon.WritePidFile(plugPidFile(n, f), p, socket); err != nil {
-		p.Stop(0)
-		return err
-	}
-	if err := waitPlugged(p, plugReadyTimeout); err != nil {
-		p.Stop(0)
-		return fmt.Errorf("plugging %s into %s port %d: %w; %s ends with:\n%s", f.Name, socket, port, err, log, providers.LogTail(log, 3))
-	}
-	return nil
+	defer release()
+	// The watch is made, the plug started and waited for on one thread
+	// in the node's network namespace: the watch sees the node's links,
+	// and the plug is born in the namespace of the thread that forks it.
+	return ns.inNamespaces([]nsKind{kindNet}, func() error {
+		watch, err := netdev.WatchLinks()
+		if err != nil {
+			return err
+		}
+		defer watch.Close()
+		p, err := daemon.Start(daemon.Spec{Path: "vde_plug2tap", Args: append(args, "--", f.Name), Env: ns.env(), Log: log, Group: n.layout().nodeGroup(n.Name)})
+		if err != nil {
+			return fmt.Errorf("plugging into %s port %d: %w", socket, port, err)
+		}
+		if err := daemon.WritePidFile(plugPidFile(n, f), p, socket); err != nil {
+			p.Stop(0)
+			return err
+		}
+		if err := waitPlugged(watch, p, f.Name, plugReadyTimeout); err != nil {
+			p.Stop(0)
+			return fmt.Errorf("plugging %s into %s port %d: %w; %s ends with:\n%s", f.Name, socket, port, err, log, providers.LogTail(log, 3))
+		}
+		return nil
+	})
 }
 
 // plugReadyTimeout bounds how long a new plug may take to connect.
 const plugReadyTimeout = 5 * time.Second
 
 // waitPlugged returns once the plug p has connected to its switch and
-// opened its TAP (vde_plug2tap opens the TAP after the switch accepted
-// it), or an error when it ended first: a plug that dies at once would
-// otherwise only show as drift on the next plan.
-func waitPlugged(p daemon.Process, timeout time.Duration) error {
-	fdDir := filepath.Join("/proc", strconv.Itoa(p.Pid), "fd")
-	for deadline := time.Now().Add(timeout); ; {
-		if !p.Alive() {
-			return fmt.Errorf("vde_plug2tap ended at once")
-		}
-		if fds, err := os.ReadDir(fdDir); err == nil {
-			for _, fd := range fds {
-				if target, _ := os.Readlink(filepath.Join(fdDir, fd.Name())); target == "/dev/net/tun" {
-					return nil
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("vde_plug2tap did not connect within %s", timeout)
-		}
-		time.Sleep(time.Millisecond)
+// opened TAP tap (vde_plug2tap opens the TAP after the switch accepted
+// it), which the TAP's carrier announces on watch, or an error when the
+// plug ended first: a plug that dies at once would otherwise only show as
+// drift on the next plan.
+func waitPlugged(watch *netdev.LinkWatch, p daemon.Process, tap string, timeout time.Duration) error {
+	pidfd, err := p.Pidfd()
+	if errors.Is(err, daemon.ErrEnded) {
+		return fmt.Errorf("vde_plug2tap ended at once")
 	}
+	if err != nil {
+		return err
+	}
+	defer unix.Close(pidfd)
+	err = watch.WaitCarrier(tap, pidfd, timeout, netlink.LinkByName)
+	if errors.Is(err, netdev.ErrEndedFirst) {
+		return fmt.Errorf("vde_plug2tap ended at once")
+	}
+	if err != nil {
+		return fmt.Errorf("vde_plug2tap did not connect: %w", err)
+	}
+	return nil
 }
 
 func stopPlug(n node, f iface) error {
@@ -662,7 +674,11 @@ func (p *Provider) deleteNode(prior cty.Value) error {
 	}
 	// The veths go first, by their host ends (deleteHostEnds, reap.go);
 	// removeIface does the rest, in the node's namespace, opened only
-	// when needed (a node on bridges has nothing left there).
+	// when needed (a node on bridges has nothing left there). A TAP is
+	// left to its namespace: once its plug is stopped, nothing but the
+	// pins holds the namespace, and the kernel deletes the devices of a
+	// namespace it frees together, in the background, instead of one
+	// request each under the RTNL lock.
 	gone, err := deleteHostEnds(n)
 	if err != nil {
 		return err
@@ -671,6 +687,12 @@ func (p *Provider) deleteNode(prior cty.Value) error {
 	opened := false
 	for _, f := range n.Ifaces {
 		if gone[f.Name] {
+			continue
+		}
+		if f.Kind == contract.KindVDE {
+			if err := removeIface(nil, n, f); err != nil {
+				return err
+			}
 			continue
 		}
 		if nsErr == nil && !opened {

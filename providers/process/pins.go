@@ -245,27 +245,65 @@ func (ns nodeNS) enterArgs() []string {
 	return []string{"--net=" + ns.file(kindNet), "--uts=" + ns.file(kindUTS), "--mount=" + ns.file(kindMnt)}
 }
 
-// pinDirs serializes the set-up of pin directories within this process.
-var pinDirs sync.Mutex
+// pinDirs serializes the set-up of pin directories within this process;
+// prepared holds the mounts of those set up, by directory.
+var (
+	pinDirs  sync.Mutex
+	prepared = map[string][2]uint64{}
+)
 
 // preparePinDir makes the experiment's pin directory ready for pins: its
 // subdirectories, RUN_DIR/ns a shared mount and RUN_DIR/ns/mnt a private
 // one, each a bind mount of itself when it is not a mount point yet (what
 // `ip netns add` does for /run/netns). Run it while a providers.MakeDir
-// holds the directory, so that no prune unmounts it meanwhile.
+// holds the directory, so that no prune unmounts it meanwhile. A
+// directory this process set up, whose two mounts are still the ones it
+// set up, is ready: the next nodes' pins do not change its propagation
+// again, which takes the host's mount lock twice, the lock every node's
+// new mount namespace holds while it copies the host's mounts.
 func preparePinDir(l layout) error {
 	dir := l.pinDir()
+	mnt := filepath.Join(dir, kindMnt.name)
+	pinDirs.Lock()
+	defer pinDirs.Unlock()
+	if ids, ok := prepared[dir]; ok {
+		if now, err := mountIDs(dir, mnt); err == nil && now == ids {
+			return nil
+		}
+		delete(prepared, dir)
+	}
 	for _, k := range nsKinds {
 		if err := os.MkdirAll(filepath.Join(dir, k.name), 0o755); err != nil {
 			return err
 		}
 	}
-	pinDirs.Lock()
-	defer pinDirs.Unlock()
 	if err := providers.SetPropagation(dir, unix.MS_SHARED); err != nil {
 		return err
 	}
-	return providers.SetPropagation(filepath.Join(dir, kindMnt.name), unix.MS_PRIVATE)
+	if err := providers.SetPropagation(mnt, unix.MS_PRIVATE); err != nil {
+		return err
+	}
+	if ids, err := mountIDs(dir, mnt); err == nil {
+		prepared[dir] = ids
+	}
+	return nil
+}
+
+// mountIDs returns the ids of the mounts that directories a and b are on
+// (statx's STATX_MNT_ID): an id changes when its mount is unmounted.
+func mountIDs(a, b string) ([2]uint64, error) {
+	var ids [2]uint64
+	for i, d := range []string{a, b} {
+		var st unix.Statx_t
+		if err := unix.Statx(unix.AT_FDCWD, d, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st); err != nil {
+			return ids, err
+		}
+		if st.Mask&unix.STATX_MNT_ID == 0 {
+			return ids, fmt.Errorf("statx of %s: no mount id", d)
+		}
+		ids[i] = st.Mnt_id
+	}
+	return ids, nil
 }
 
 // prunePinDir unmounts and removes the experiment's pin directory once no
@@ -279,6 +317,7 @@ func prunePinDir(l layout) {
 	}
 	pinDirs.Lock()
 	defer pinDirs.Unlock()
+	delete(prepared, dir)
 	for _, d := range []string{filepath.Join(dir, kindMnt.name), dir} {
 		if err := unix.Unmount(d, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 			return

@@ -237,17 +237,8 @@ func waitGone(procs []daemon.Process) error {
 // openPidfd opens a pidfd on p, if p is still the process it names (not
 // a later one with its pid); ok is false when it is gone.
 func openPidfd(p daemon.Process) (int, bool) {
-	fd, err := unix.PidfdOpen(p.Pid, 0)
-	if err != nil {
-		return -1, false
-	}
-	// The pidfd refers to whatever has the pid now: check it is p. A
-	// zombie of p is gone for our purpose.
-	if !p.Alive() {
-		unix.Close(fd)
-		return -1, false
-	}
-	return fd, true
+	fd, err := p.Pidfd()
+	return fd, err == nil
 }
 
 // waitPidfds waits until every process of fds has exited (a pidfd turns
