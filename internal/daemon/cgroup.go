@@ -265,22 +265,47 @@ func (g Group) startV2(cmd *exec.Cmd) error {
 // born in its forking thread's groups), and moves the thread back. A
 // thread that cannot be moved back is not given back to Go: its
 // goroutine ends locked, and Go ends the thread.
+//
+// The forking thread is in the network namespace of the thread that
+// called startOnThread, as a child started by cmd.Start on the caller's
+// own thread would be: a caller locked to a thread it moved into a node's
+// namespace (a VDE plug, which opens its TAP by name in the namespace it
+// is born in) gets its child there, never in the host's. A thread moved
+// into another namespace is not given back to Go either.
 func startOnThread(gs []Group, start func() error) error {
-	var err error
+	callerNet, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening this thread's network namespace: %w", err)
+	}
+	defer unix.Close(callerNet)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		runtime.LockOSThread()
 		tid := []byte(strconv.Itoa(unix.Gettid()))
 		var back []string // tasks files to move the thread back by
+		giveBack := true
 		defer func() {
 			for _, f := range back {
 				if os.WriteFile(f, tid, 0) != nil {
 					return
 				}
 			}
-			runtime.UnlockOSThread()
+			if giveBack {
+				runtime.UnlockOSThread()
+			}
 		}()
+		var same bool
+		if same, err = sameNetNS(callerNet); err != nil {
+			return
+		}
+		if !same {
+			giveBack = false
+			if err = unix.Setns(callerNet, unix.CLONE_NEWNET); err != nil {
+				err = fmt.Errorf("moving a thread into its caller's network namespace: %w", err)
+				return
+			}
+		}
 		for _, g := range gs {
 			var orig string
 			if orig, err = threadGroup(g.h); err != nil {
@@ -296,6 +321,19 @@ func startOnThread(gs []Group, start func() error) error {
 	}()
 	<-done
 	return err
+}
+
+// sameNetNS says whether the calling thread is in the network namespace
+// of the open namespace file fd.
+func sameNetNS(fd int) (bool, error) {
+	var want, got unix.Stat_t
+	if err := unix.Fstat(fd, &want); err != nil {
+		return false, err
+	}
+	if err := unix.Stat("/proc/thread-self/ns/net", &got); err != nil {
+		return false, err
+	}
+	return want.Dev == got.Dev && want.Ino == got.Ino, nil
 }
 
 // threadGroup returns the path of the calling thread's group in v1

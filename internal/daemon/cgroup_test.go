@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -222,5 +223,56 @@ func TestGroupPaths(t *testing.T) {
 	}
 	if (Group{}).IsZero() != true || g.IsZero() {
 		t.Error("IsZero")
+	}
+}
+
+// A child started through startOnThread (the path of a v1 group or of
+// limit groups) is born in the network namespace of the thread that
+// started it, not in the namespace of the thread startOnThread forks
+// from: a VDE plug started from a node's namespace opens its TAP there,
+// never one of the host's devices by the same name.
+func TestStartOnThreadCallersNetNS(t *testing.T) {
+	testenv.Root(t)
+	type result struct {
+		want, got uint64
+		err       error
+	}
+	var host unix.Stat_t
+	if err := unix.Stat("/proc/thread-self/ns/net", &host); err != nil {
+		t.Fatal(err)
+	}
+	res := make(chan result, 1)
+	var cmd *exec.Cmd
+	go func() {
+		// This thread goes into a namespace of its own and is never given
+		// back to Go: the goroutine ends locked, and Go ends the thread.
+		runtime.LockOSThread()
+		var r result
+		defer func() { res <- r }()
+		if r.err = unix.Unshare(unix.CLONE_NEWNET); r.err != nil {
+			return
+		}
+		var st unix.Stat_t
+		if r.err = unix.Stat("/proc/thread-self/ns/net", &st); r.err != nil {
+			return
+		}
+		r.want = st.Ino
+		cmd = exec.Command("sleep", "60")
+		if r.err = startOnThread(nil, cmd.Start); r.err != nil {
+			return
+		}
+		if r.err = unix.Stat(fmt.Sprintf("/proc/%d/ns/net", cmd.Process.Pid), &st); r.err == nil {
+			r.got = st.Ino
+		}
+	}()
+	r := <-res
+	if cmd != nil && cmd.Process != nil {
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	}
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.got != r.want || r.got == host.Ino {
+		t.Errorf("the child is in network namespace %d; want its starter's %d (the host's is %d)", r.got, r.want, host.Ino)
 	}
 }
