@@ -161,15 +161,27 @@ resource "crashtest_file" "h" {
 			if why != "because "+at+" failed)" {
 				t.Errorf("%s skipped %q", a, why)
 			}
-		case strings.HasPrefix(a, "crashtest_file.h"):
-			if why != "because crashtest_file.f[29] was skipped)" {
-				t.Errorf("%s skipped %q", a, why)
+		case strings.HasPrefix(a, "crashtest_file.h") && isSkipped:
+			// Why depends on how far the apply had got when f[3]
+			// crashed the provider (on a loaded machine, f[29] may
+			// already have been sent).
+			want := "because crashtest_file.f[29] was skipped)"
+			switch f29 := "crashtest_file.f[29]"; {
+			case slices.Contains(flew, f29):
+				want = "because crashtest_file.f[29] failed)"
+			case slices.Contains(applied, f29):
+				want = `provider "crashtest" had ended)`
+			}
+			if why != want {
+				t.Errorf("%s skipped %q, want %q", a, why, want)
 			}
 		case isSkipped && why != `provider "crashtest" had ended)`:
 			t.Errorf("%s skipped %q", a, why)
 		}
 	}
-	if len(skipped) < 20 || slices.Contains(applied, at) {
+	// At least the changes that depend on the crashing one are skipped
+	// (how many others were sent before the crash depends on the load).
+	if len(skipped) < 5 || slices.Contains(applied, at) {
 		t.Errorf("%d skipped; the crashing change in the state %v", len(skipped), slices.Contains(applied, at))
 	}
 
