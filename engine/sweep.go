@@ -7,7 +7,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
+	"github.com/benito-net/benito/internal/logging"
 	"github.com/benito-net/benito/providers"
 	"github.com/benito-net/benito/state"
 	"github.com/hashicorp/hcl/v2"
@@ -34,31 +37,47 @@ func (o HostObject) String() string {
 // resource st records stands for (HostObject's rule), left by an apply
 // killed before it recorded them, or by a state that was lost.
 func (e *Engine) Unknown(ctx context.Context, st *state.State, remove []HostObject) ([]HostObject, hcl.Diagnostics) {
-	known := knownKeys(st)
-	var (
-		out   []HostObject
-		diags hcl.Diagnostics
-	)
+	start := time.Now()
 	names := make([]string, 0, len(e.providers))
 	for n := range e.providers {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, name := range names {
+	// When only looking, the providers look side by side (each waits on
+	// the host more than it computes) while the state's keys are
+	// gathered; removals go one provider after another, in the
+	// providers' order, as they always have. What they found is taken
+	// in the providers' order.
+	found := make([]providers.SweepResponse, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
 		var req providers.SweepRequest
 		for _, o := range remove {
 			if o.Provider == name {
 				req.Remove = append(req.Remove, o.HostObject)
 			}
 		}
-		resp := e.providers[name].Sweep(ctx, req)
-		diags = append(diags, convertDiags(name, resp.Diagnostics, nil)...)
-		for _, o := range resp.Objects {
+		if len(remove) > 0 {
+			found[i] = e.providers[name].Sweep(ctx, req)
+			continue
+		}
+		wg.Go(func() { found[i] = e.providers[name].Sweep(ctx, req) })
+	}
+	known := knownKeys(st)
+	wg.Wait()
+	var (
+		out   []HostObject
+		diags hcl.Diagnostics
+	)
+	for i, name := range names {
+		diags = append(diags, convertDiags(name, found[i].Diagnostics, nil)...)
+		for _, o := range found[i].Objects {
 			if !known(name, o) {
 				out = append(out, HostObject{Provider: name, HostObject: o})
 			}
 		}
 	}
+	logging.Default().Debug("looked for what the state does not know", "providers", len(names), "unknown", len(out), "took", time.Since(start))
 	return out, diags
 }
 

@@ -115,6 +115,30 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 		e     *engine.Engine
 		diags hcl.Diagnostics
 	)
+	// What the host holds that the state does not know is looked for
+	// while the plan is made (once the providers are ready: the plan only
+	// reads st from then on, and so does the looking), not after it.
+	var (
+		looked       chan struct{}
+		unknown      []engine.HostObject
+		unknownDiags hcl.Diagnostics
+	)
+	look := func(e *engine.Engine) {
+		if !op.FindUnknown || e == nil {
+			return
+		}
+		looked = make(chan struct{})
+		go func() {
+			defer close(looked)
+			unknown, unknownDiags = e.Unknown(ctx, st, nil)
+		}()
+	}
+	// lookedAt waits for the looking, if it began.
+	lookedAt := func() {
+		if looked != nil {
+			<-looked
+		}
+	}
 	if op.Saved != nil && v1Addrs {
 		// The saved plan speaks today's addresses.
 		if _, diags := w.Graph(st); diags.HasErrors() {
@@ -137,24 +161,25 @@ func (w *Workdir) Run(ctx context.Context, op Operation, ui UI) (*Outcome, error
 			var d hcl.Diagnostics
 			e, d = w.Engine(ctx, nil, st, op.Saved)
 			diags = append(diags, d...)
+			if !d.HasErrors() {
+				look(e)
+			}
 		}
 	} else {
-		out.Plan, e, diags = w.plan(ctx, st, op.Plan)
+		out.Plan, e, diags = w.plan(ctx, st, op.Plan, look)
 	}
 	if len(diags) > 0 {
 		ui.Diagnostics(w.Redact(diags))
 	}
+	lookedAt()
 	if diags.HasErrors() {
 		if e != nil {
 			e.Close()
 		}
 		return out, ErrFailed
 	}
-	// Before the providers are closed: they are asked what the host holds.
-	var unknown []engine.HostObject
 	if op.FindUnknown {
-		var d hcl.Diagnostics
-		unknown, d = e.Unknown(ctx, st, nil)
+		d := unknownDiags
 		if len(unknown) > 0 {
 			d = append(d, engine.UnknownWarning(unknown, op.Sweep && op.Apply))
 		}

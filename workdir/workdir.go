@@ -363,8 +363,11 @@ func (w *Workdir) missingPlatforms(g *lower.Graph) hcl.Diagnostics {
 type PlanOptions = engine.PlanOptions
 
 // plan makes a plan for the experiment from st, which lk loaded. The
-// engine is returned for apply; the caller closes it.
-func (w *Workdir) plan(ctx context.Context, st *state.State, opts PlanOptions) (*plan.Plan, *engine.Engine, hcl.Diagnostics) {
+// engine is returned for apply, also when planning failed once it was
+// made; the caller closes it. ready, if not nil, is called with the
+// engine as soon as its providers are ready, before the plan is made
+// (Run looks for what the state does not know meanwhile).
+func (w *Workdir) plan(ctx context.Context, st *state.State, opts PlanOptions, ready func(*engine.Engine)) (*plan.Plan, *engine.Engine, hcl.Diagnostics) {
 	log := logging.Default()
 	t := time.Now()
 	g, diags := w.Graph(st)
@@ -379,6 +382,9 @@ func (w *Workdir) plan(ctx context.Context, st *state.State, opts PlanOptions) (
 		return nil, nil, diags
 	}
 	log.Debug("providers ready", "took", time.Since(t))
+	if ready != nil {
+		ready(e)
+	}
 	t = time.Now()
 	opts.ConfigHash = w.Config.Hash
 	opts.Outputs = map[string]cty.Value{}
@@ -388,8 +394,7 @@ func (w *Workdir) plan(ctx context.Context, st *state.State, opts PlanOptions) (
 	p, d := e.Plan(ctx, g, st, opts)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
-		e.Close()
-		return nil, nil, diags
+		return nil, e, diags // the caller closes e, after what ready began
 	}
 	log.Debug("planned", "refresh", !opts.SkipRefresh, "changes", len(p.Changes), "took", time.Since(t))
 	p.Dir, _ = filepath.Abs(w.opts.Dir)
