@@ -64,11 +64,11 @@ func main() {
 	tmp, err := os.MkdirTemp("", "benito-benchreport-")
 	fail(err)
 	defer os.RemoveAll(tmp)
-	r := &report{bin: abs, tmp: tmp, runs: *runs, quick: *quick, header: machine(abs)}
+	r := &report{bin: abs, tmp: tmp, runs: *runs, quick: *quick, headers: map[string]string{}}
 	if *quick {
 		r.runs = 1
 	}
-	fmt.Fprintf(os.Stderr, "benchreport: %s\n", r.header)
+	var ran []string
 	for _, s := range sections {
 		if len(want) > 0 && !want[s] {
 			continue
@@ -76,38 +76,47 @@ func main() {
 		if *quick && (s == "containers" || s == "vms" || s == "go") {
 			continue
 		}
-		fmt.Fprintf(os.Stderr, "==> %s\n", s)
+		r.headers[s] = machine()
+		fmt.Fprintf(os.Stderr, "==> %s: %s\n", s, r.headers[s])
 		t := time.Now()
 		fail(r.section(s))
+		ran = append(ran, s)
 		fmt.Fprintf(os.Stderr, "    (%s took %s)\n", s, time.Since(t).Round(time.Second))
 	}
-	out := r.markdown()
-	fmt.Print(out)
 	if *keep != "" {
 		fail(os.WriteFile(*keep, r.raw.Bytes(), 0o644))
 	}
-	if *write != "" {
-		fail(replaceBlock(*write, out))
+	for _, s := range ran {
+		out := r.markdown(s)
+		fmt.Printf("%s\n%s%s\n\n", beginMark(s), out, endMark(s))
+		if *write != "" {
+			fail(replaceBlock(*write, s, out))
+		}
 	}
 }
 
-const (
-	beginMark = "<!-- scripts/bench: begin (generated: do not edit by hand) -->"
-	endMark   = "<!-- scripts/bench: end -->"
-)
+// A section's table stands in the document between its two markers, so
+// that a section rerun alone (-only) replaces its own table and no other.
+func beginMark(section string) string {
+	return "<!-- scripts/bench " + section + ": generated, do not edit by hand -->"
+}
 
-// replaceBlock puts table between the markers of the markdown file path.
-func replaceBlock(path, table string) error {
+func endMark(section string) string { return "<!-- scripts/bench " + section + ": end -->" }
+
+// replaceBlock puts a section's table between its markers in the markdown
+// file path.
+func replaceBlock(path, section, table string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
 	s := string(b)
-	i, j := strings.Index(s, beginMark), strings.Index(s, endMark)
+	begin, end := beginMark(section), endMark(section)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
 	if i < 0 || j < i {
-		return fmt.Errorf("%s: no generated table to replace: put the lines\n%s\n%s\nwhere it goes", path, beginMark, endMark)
+		return fmt.Errorf("%s: no table of section %s to replace: put the lines\n%s\n%s\nwhere it goes", path, section, begin, end)
 	}
-	s = s[:i+len(beginMark)] + "\n" + table + s[j:]
+	s = s[:i+len(begin)] + "\n" + table + s[j:]
 	return os.WriteFile(path, []byte(s), 0o644)
 }
 
@@ -115,7 +124,7 @@ type report struct {
 	bin, tmp string
 	runs     int
 	quick    bool
-	header   string
+	headers  map[string]string // by section: commit, machine, date
 	rows     []row
 	raw      bytes.Buffer
 }
@@ -321,6 +330,11 @@ func (r *report) goBench(section, pkg, pattern, benchtime string) error {
 	}
 	for _, b := range got {
 		for _, u := range b.units {
+			if section != "go" && (u == "ns/op" || u == "B/op" || u == "allocs/op") {
+				// The benchmark's own process; its metrics say what
+				// the commands it ran took.
+				continue
+			}
 			rec := benchresult.Record{Name: b.name + " " + u, Unit: u, Runs: b.values[u]}
 			r.add(section, fmt.Sprintf("`%s` (%s) %s", b.name, b.pkg, u), rec, "", nil)
 		}
@@ -457,23 +471,25 @@ func thousands(n int) string {
 	return s
 }
 
-// markdown is the report: where and when it ran, then the table.
-func (r *report) markdown() string {
+// markdown is a section's report: where and when it ran, then its table.
+func (r *report) markdown(section string) string {
 	var b strings.Builder
-	b.WriteString(r.header + "\n\n")
+	b.WriteString(r.headers[section] + "\n\n")
 	if r.quick {
 		b.WriteString("**-quick: every tool at a small size, once. These are not measurements.**\n\n")
 	}
-	b.WriteString("| section | figure | median | runs | target | |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| figure | median | runs | target | |\n|---|---|---|---|---|\n")
 	for _, w := range r.rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", w.section, w.figure, w.result, w.runs, w.target, w.met)
+		if w.section == section {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", w.figure, w.result, w.runs, w.target, w.met)
+		}
 	}
 	return b.String()
 }
 
 // machine describes the commit measured and the machine, for the report's
 // header.
-func machine(bin string) string {
+func machine() string {
 	commit := strings.TrimSpace(output("git", "rev-parse", "--short", "HEAD"))
 	if strings.TrimSpace(output("git", "status", "--porcelain", "--untracked-files=no")) != "" {
 		commit += " with uncommitted changes"
@@ -500,9 +516,9 @@ func machine(bin string) string {
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		load = strings.Join(strings.Fields(string(b))[:3], " ")
 	}
-	return fmt.Sprintf("Measured by `scripts/bench` at commit %s on %s; machine: %d cores (%s), %s, kernel %s, %s; load average %s as it began. Binary: %s.",
+	return fmt.Sprintf("Measured by `scripts/bench` at commit %s on %s; machine: %d cores (%s), %s, kernel %s, %s; load average %s as the section began.",
 		commit, time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), cpu, mem,
-		strings.TrimSpace(output("uname", "-r")), strings.TrimSpace(output("go", "version")), load, filepath.Base(bin))
+		strings.TrimSpace(output("uname", "-r")), strings.TrimSpace(output("go", "version")), load)
 }
 
 func output(name string, args ...string) string {

@@ -34,17 +34,16 @@ ok  	github.com/benito-net/benito/cmd/benito	20.1s
 
 func TestReplaceBlock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "b.md")
-	doc := "# B\n\n" + beginMark + "\nold table\n" + endMark + "\n\n## History\n"
+	doc := "# B\n\n" + beginMark("plan") + "\nold plan\n" + endMark("plan") + "\n\n" + beginMark("nodes") + "\nold nodes\n" + endMark("nodes") + "\n\n## History\n"
 	os.WriteFile(path, []byte(doc), 0o644)
-	if err := replaceBlock(path, "new table\n"); err != nil {
+	if err := replaceBlock(path, "nodes", "new nodes\n"); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
-	if want := "# B\n\n" + beginMark + "\nnew table\n" + endMark + "\n\n## History\n"; string(b) != want {
+	if want := strings.Replace(doc, "old nodes", "new nodes", 1); string(b) != want {
 		t.Errorf("got\n%s\nwant\n%s", b, want)
 	}
-	os.WriteFile(path, []byte("# no markers\n"), 0o644)
-	if err := replaceBlock(path, "x"); err == nil || !strings.Contains(err.Error(), "no generated table") {
+	if err := replaceBlock(path, "vms", "x"); err == nil || !strings.Contains(err.Error(), "no table of section vms") {
 		t.Errorf("no markers: %v", err)
 	}
 }
