@@ -49,6 +49,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: benchreport -benito BIN [-runs N] [-only SECTIONS] [-quick] [-write FILE] [-results FILE]")
 		os.Exit(2)
 	}
+	if *quick && *write != "" {
+		fmt.Fprintln(os.Stderr, "benchreport: -quick measures nothing worth writing: it goes without -write")
+		os.Exit(2)
+	}
 	want := map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -63,6 +67,7 @@ func main() {
 	fail(err)
 	tmp, err := os.MkdirTemp("", "benito-benchreport-")
 	fail(err)
+	scratch = tmp
 	defer os.RemoveAll(tmp)
 	r := &report{bin: abs, tmp: tmp, runs: *runs, quick: *quick, headers: map[string]string{}}
 	if *quick {
@@ -533,9 +538,16 @@ func run(cmd *exec.Cmd) error {
 	return cmd.Run()
 }
 
+// scratch is the run's temporary directory (the tools built, their
+// results files), removed however the run ends.
+var scratch string
+
 func fail(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		if scratch != "" {
+			os.RemoveAll(scratch)
+		}
 		os.Exit(1)
 	}
 }
