@@ -306,10 +306,15 @@ func (proc *process) release() {
 	t := time.Now()
 	proc.pc.Kill()
 	proc.logger.Debug("provider process closed", "took", time.Since(t))
-	if proc.sockDir != "" {
+	if proc.sockDir != "" && !leaveSocketDir {
 		os.RemoveAll(proc.sockDir)
 	}
 }
+
+// leaveSocketDir, set by tests, leaves the removal of a closed provider's
+// socket directory to the provider, as when benito is killed just after
+// the provider ended.
+var leaveSocketDir bool
 
 // also names the other providers a process serves, for messages about its
 // end ("" for a process of one provider).

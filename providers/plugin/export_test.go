@@ -25,6 +25,10 @@ func ServeUnary(p providers.Provider) { serve(p, ProtocolVersion, true) }
 // StartSet returned, built itself from a by_default answer.
 func BuiltByDefault(p providers.Provider) int64 { return p.(*client).byDefault.Load() }
 
+// SetLeaveSocketDir leaves a closed provider's socket directory to the
+// provider process (true), as a benito killed just after it ended does.
+func SetLeaveSocketDir(leave bool) { leaveSocketDir = leave }
+
 // SetUnaryApply makes ApplyResource calls go unary (true) or on the apply
 // stream (false, the default), to compare them.
 func SetUnaryApply(unary bool) { unaryApply = unary }
@@ -34,9 +38,13 @@ func SetUnaryApply(unary bool) { unaryApply = unary }
 // the bytes of value, as a buggy or hostile provider would send them: to
 // test what benito does with them.
 func ServeLying(p providers.Provider, value []byte) {
-	if err := makeSocketDir(); err != nil {
+	sockDir, err := makeSocketDir()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if sockDir != "" {
+		defer os.RemoveAll(sockDir)
 	}
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  handshake(ProtocolVersion),

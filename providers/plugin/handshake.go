@@ -193,10 +193,20 @@ func serve(p providers.Provider, version int, noStream bool) {
 }
 
 func serveSet(ps map[string]providers.Provider, version int, noStream bool) {
-	if err := makeSocketDir(); err != nil {
+	sockDir, err := makeSocketDir()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// The directory this process made goes with it however it ends: on
+	// the SIGTERM of a benito that died (makeSocketDir), or here, when
+	// benito closed it. benito removes it too once the process has ended,
+	// but a benito killed in between would leave it behind.
+	defer func() {
+		if sockDir != "" {
+			os.RemoveAll(sockDir)
+		}
+	}()
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  handshake(version),
 		VersionedPlugins: map[int]goplugin.PluginSet{version: {pluginName: &grpcPlugin{impls: ps, noStream: noStream}}},
@@ -231,15 +241,16 @@ func socketDirName() (string, error) {
 }
 
 // makeSocketDir makes the socket directory benito named for this provider
-// (envSocketDir) and tells go-plugin to use it, having first made a
+// (envSocketDir), returns it ("" when benito named none) and tells
+// go-plugin to use it, having first made a
 // SIGTERM (what a provider gets when benito dies outright) remove it
 // before the process ends, which go-plugin would leave behind. The
 // directory is made under a lock the signal handler takes too, so that a
 // SIGTERM at any moment leaves nothing.
-func makeSocketDir() error {
+func makeSocketDir() (string, error) {
 	dir := os.Getenv(envSocketDir)
 	if dir == "" || !strings.HasPrefix(filepath.Base(dir), socketDirPrefix) {
-		return nil
+		return "", nil
 	}
 	var mu sync.Mutex
 	ch := make(chan os.Signal, 1)
@@ -260,7 +271,7 @@ func makeSocketDir() error {
 	mu.Lock()
 	defer mu.Unlock()
 	if err := os.Mkdir(dir, 0o700); err != nil {
-		return fmt.Errorf("making the socket directory: %w", err)
+		return "", fmt.Errorf("making the socket directory: %w", err)
 	}
-	return os.Setenv(goplugin.EnvUnixSocketDir, dir)
+	return dir, os.Setenv(goplugin.EnvUnixSocketDir, dir)
 }

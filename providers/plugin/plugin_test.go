@@ -390,6 +390,29 @@ func TestSetCloseOne(t *testing.T) {
 	}
 }
 
+// TestProviderRemovesItsSocketDir checks that a provider process closed
+// by benito removes its socket directory itself: benito removes it too once
+// the process has ended, but a benito killed just then would leave it.
+func TestProviderRemovesItsSocketDir(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	plugin.SetLeaveSocketDir(true)
+	defer plugin.SetLeaveSocketDir(false)
+	exe, _ := os.Executable()
+	ps, err := plugin.StartSet(context.Background(), plugin.Config{Name: "the set", Path: exe, Env: []string{envServe + "=set"}}, []string{"echo", "config"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(socketDirs(t)) != 1 {
+		t.Fatalf("socket directories while the provider runs: %v", socketDirs(t))
+	}
+	for _, p := range ps {
+		p.Close()
+	}
+	if left := socketDirs(t); len(left) != 0 {
+		t.Errorf("the provider process ended and left %v", left)
+	}
+}
+
 func socketDirs(t *testing.T) []string {
 	t.Helper()
 	m, err := filepath.Glob(filepath.Join(os.TempDir(), "benito-provider-*"))
