@@ -1,8 +1,7 @@
 package providers
 
 import (
-	"sync"
-
+	"github.com/benito-net/benito/internal/parallel"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -59,42 +58,7 @@ func ReadEach(provider string, schema *Schema, req ReadResourcesRequest, check f
 // ForEach calls fn(0) … fn(n-1), up to readWorkers (8) at a time, and
 // returns when all have returned: for reads that wait on the host (a
 // daemon's socket, the kernel) more than they compute.
-func ForEach(n int, fn func(i int)) { ForEachWidth(n, readWorkers, fn) }
-
-// ForEachWidth is ForEach, up to width calls at a time: for calls that
-// wait on other processes (one exchange with each of a hundred daemons),
-// where more at once means less waiting in all.
-func ForEachWidth(n, width int, fn func(i int)) {
-	w := min(width, n)
-	if w <= 1 {
-		for i := 0; i < n; i++ {
-			fn(i)
-		}
-		return
-	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		next int
-	)
-	wg.Add(w)
-	for range w {
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= n {
-					return
-				}
-				fn(i)
-			}
-		}()
-	}
-	wg.Wait()
-}
+func ForEach(n int, fn func(i int)) { parallel.Each(n, readWorkers, fn) }
 
 // CheckApply is what an ApplyResource of a provider whose types are
 // schema's does before it touches the host: the type's schema, or (refused

@@ -109,3 +109,40 @@ func Ordered[T any](n, chunk int, produce func(lo, hi int) (T, error), consume f
 	}
 	return firstErr
 }
+
+// Each calls fn(0) … fn(n-1), up to width calls at a time, and returns
+// when all have returned: for calls that wait on other processes or the
+// kernel more than they compute (one exchange with each of a hundred
+// daemons), where the width is not the number of cores. With a width of
+// one or less, or one item, it calls fn on the calling goroutine.
+func Each(n, width int, fn func(i int)) {
+	w := min(width, n)
+	if w <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		next int
+	)
+	wg.Add(w)
+	for range w {
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -153,3 +153,30 @@ func TestBatcher(t *testing.T) {
 		t.Errorf("batch sizes %v, want [1 50]", sizes)
 	}
 }
+
+func TestEach(t *testing.T) {
+	for _, c := range []struct{ n, width int }{{0, 4}, {1, 4}, {10, 1}, {100, 7}, {5, 32}} {
+		seen := make([]int32, c.n)
+		var running, most int32
+		var mu sync.Mutex
+		Each(c.n, c.width, func(i int) {
+			mu.Lock()
+			running++
+			most = max(most, running)
+			mu.Unlock()
+			atomic.AddInt32(&seen[i], 1)
+			time.Sleep(time.Millisecond)
+			mu.Lock()
+			running--
+			mu.Unlock()
+		})
+		for i, k := range seen {
+			if k != 1 {
+				t.Errorf("n=%d width=%d: fn(%d) called %d times", c.n, c.width, i, k)
+			}
+		}
+		if int(most) > max(c.width, 1) {
+			t.Errorf("n=%d width=%d: %d calls at once", c.n, c.width, most)
+		}
+	}
+}

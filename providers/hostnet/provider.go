@@ -10,6 +10,7 @@ import (
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/daemon"
+	"github.com/benito-net/benito/internal/parallel"
 	"github.com/benito-net/benito/providers"
 	"github.com/vishvananda/netlink"
 	"github.com/zclconf/go-cty/cty"
@@ -293,7 +294,7 @@ func (p *Provider) ReadResources(_ context.Context, req providers.ReadResourcesR
 	// by side, each result in its place, the diagnostics in the request's
 	// order. A switch's answer is mostly the wait for its vde_switch to
 	// run: many are asked at once.
-	providers.ForEachWidth(len(others)+len(switches), switchWorkers, func(k int) {
+	parallel.Each(len(others)+len(switches), switchWorkers, func(k int) {
 		if k >= len(others) {
 			p.readSwitch(req, resp.Resources, diags, switches[k-len(others)], portsOf, switchOf, checked)
 			return
