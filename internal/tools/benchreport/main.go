@@ -53,6 +53,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchreport: -quick measures nothing worth writing: it goes without -write")
 		os.Exit(2)
 	}
+	if *write != "" && strings.TrimSpace(output("git", "rev-parse", "--short", "HEAD")) == "" {
+		fmt.Fprintln(os.Stderr, "benchreport: the commit measured cannot be read (git rev-parse HEAD failed): run it in the repository, with git installed, to write figures")
+		os.Exit(1)
+	}
 	want := map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
 		if s = strings.TrimSpace(s); s == "" {
