@@ -64,6 +64,18 @@ type Attribute struct {
 	// (destroy, then create) instead of updating it in place.
 	ForceNew bool
 
+	// RunTime marks a Computed-only attribute whose value describes the
+	// running object, not what was asked of it: a pid, a start time, a
+	// status. benito's plans neither show nor compare it, so that a
+	// restarted process is not reported as changed outside benito; Read
+	// still decides whether the object exists.
+	RunTime bool
+
+	// Generated marks a string attribute holding a generated file's
+	// content: plans show its line count and a short diff, not the whole
+	// text.
+	Generated bool
+
 	// Default is the value of an Optional attribute the configuration
 	// leaves unset, as a Go value of the attribute's type.
 	Default any
@@ -211,6 +223,8 @@ func (p *Provider) schema() providers.Schema {
 				Optional:    a.Optional,
 				Computed:    a.Computed,
 				ForceNew:    a.ForceNew || (r.Update == nil && (a.Required || a.Optional)),
+				RunTime:     a.RunTime,
+				Generated:   a.Generated,
 			}
 		}
 		s.ResourceTypes[typ] = rs
