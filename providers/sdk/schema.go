@@ -193,6 +193,10 @@ func (p *Provider) check() (defaults map[string]map[string]cty.Value, err error)
 				return nil, fmt.Errorf("sdk: %s: attribute %q must be Required, Optional or Computed", typ, an)
 			case a.Default != nil && !a.Optional:
 				return nil, fmt.Errorf("sdk: %s: attribute %q has a Default, so it must be Optional", typ, an)
+			case a.RunTime && (!a.Computed || a.Optional):
+				return nil, fmt.Errorf("sdk: %s: attribute %q is RunTime, so it must be Computed only (the provider sets it; the configuration cannot)", typ, an)
+			case a.Generated && a.Type.ty != cty.String:
+				return nil, fmt.Errorf("sdk: %s: attribute %q is Generated (a file's content), so its Type must be String", typ, an)
 			}
 			if a.Default != nil {
 				v, err := govalue.ToCty(a.Default, a.Type.ty)
