@@ -78,7 +78,9 @@ func (r *human) lineStart(ind int, m byte, k key) {
 // (" -> null" where a deletion starts); comma marks a list element.
 func (r *human) entry(ind int, m byte, k key, v cty.Value, comma bool, suffix string) {
 	r.lineStart(ind, m, k)
-	r.value(ind, m, v)
+	if !r.namedList(ind, m, k, v) {
+		r.value(ind, m, v)
+	}
 	if comma {
 		r.buf = append(r.buf, ',')
 	}
@@ -134,6 +136,27 @@ func (r *human) value(ind int, m byte, v cty.Value) {
 		// Capsule types have no literal form.
 		r.str("(" + ty.FriendlyName() + ")")
 	}
+}
+
+// namedList writes v, the value of attribute k, when it is a list of
+// objects named by their "name" (elementNames), each element labelled as
+// in a diff (+ interface "eth0" {), and reports whether it did.
+func (r *human) namedList(ind int, m byte, k key, v cty.Value) bool {
+	if k.kind != attrKey || isNull(v) || !v.IsKnown() || !isSequence(v.Type()) || v.LengthInt() == 0 {
+		return false
+	}
+	es := v.AsValueSlice()
+	names, ok := elementNames(es)
+	if !ok {
+		return false
+	}
+	label := elementLabel(k)
+	r.open('[')
+	for i, e := range es {
+		r.entry(ind+4, m, key{kind: blockKey, name: names[i].AsString(), label: label}, e, true, "")
+	}
+	r.close(ind+4, ']')
+	return true
 }
 
 func (r *human) open(bracket byte) {

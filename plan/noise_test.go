@@ -181,6 +181,8 @@ func TestNoise(t *testing.T) {
 		"~ command = <<-EOT\n            ip link set eth0 up\n          - sleep 1000\n          + sleep 2000\n        EOT\n",
 		// Interfaces by name: eth0 inserted, eth1 and eth2 unchanged.
 		"      ~ interfaces = [\n          + interface \"dmz0\" {\n              + mac  = \"02:00:00:00:00:09\"\n              + name = \"dmz0\"\n            },\n            # (2 unchanged elements hidden)\n        ]\n",
+		// Created, the named elements are labelled too.
+		"      + interfaces = [\n          + interface \"eth0\" {\n              + mac  = \"02:00:00:00:00:05\"\n",
 		// Drift of a generated file: its diff.
 		"  # config_file.topology has changed\n",
 		"          - <line n=\"5\"/>\n          + <edited by hand/>\n",
