@@ -1011,6 +1011,9 @@ func (r *human) generatedDiff(ind int, k key, before, after string, rr []cty.Pat
 // changed lines are shown, and a last line counts what is left.
 func (r *human) heredocDiff(ind int, before, after, comment string, context, limit int) {
 	toValues := func(s string) []cty.Value {
+		if s == "" {
+			return nil // no line at all, not one empty line
+		}
 		lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 		out := make([]cty.Value, len(lines))
 		for i, l := range lines {
@@ -1110,7 +1113,11 @@ func (r *human) heredocDiff(ind int, before, after, comment string, context, lim
 	flush()
 	if cut+cutKept > 0 {
 		r.indent(ind + 8)
-		r.str("# (" + strconv.Itoa(cut) + " more changed and " + strconv.Itoa(cutKept) + " unchanged lines hidden)")
+		r.str("# (" + strconv.Itoa(cut) + " more changed")
+		if cutKept > 0 {
+			r.str(" and " + strconv.Itoa(cutKept) + " unchanged")
+		}
+		r.str(" lines hidden)")
 		r.endLine()
 	}
 	r.indent(ind + 4)

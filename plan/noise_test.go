@@ -279,3 +279,37 @@ func TestLineCount(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratedDiffLimit: a generated file's diff shows at most
+// generatedChanges changed lines, shared between what went and what came,
+// and counts the rest.
+func TestGeneratedDiffLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		before, after string
+		want          string
+	}{
+		{"within the limit", lines(5, nil), lines(5, map[int]string{3: "x"}),
+			"  ~ content = <<-EOT # generated, 5 lines\n        <line n=\"1\"/>\n        <line n=\"2\"/>\n      - <line n=\"3\"/>\n      + x\n        <line n=\"4\"/>\n        <line n=\"5\"/>\n    EOT\n"},
+		{"only additions, past the limit", "", lines(25, nil),
+			"  ~ content = <<-EOT # generated, 0 -> 25 lines\n" + func() string {
+				var b strings.Builder
+				for i := 1; i <= 20; i++ {
+					fmt.Fprintf(&b, "      + <line n=\"%d\"/>\n", i)
+				}
+				return b.String()
+			}() + "        # (5 more changed lines hidden)\n    EOT\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			r := &human{w: &buf}
+			r.generatedDiff(0, key{kind: attrKey, name: "content", width: 7}, tc.before, tc.after, nil)
+			if err := r.finish(); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, buf.String()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
