@@ -503,6 +503,9 @@ func (r *human) listDiff(ind int, before, after cty.Value, rr []cty.Path, label 
 // elementNames returns the "name" of each element of a list of objects
 // that all have one (a known string, no two alike), or false.
 func elementNames(vs []cty.Value) ([]cty.Value, bool) {
+	if len(vs) > 0 && (isNull(vs[0]) || !vs[0].Type().IsObjectType() || !vs[0].Type().HasAttribute("name")) {
+		return nil, false // the common case of other lists, without allocating
+	}
 	names := make([]cty.Value, len(vs))
 	seen := make(map[string]bool, len(vs))
 	for i, v := range vs {
