@@ -145,6 +145,9 @@ func (r *human) namedList(ind int, m byte, k key, v cty.Value) bool {
 	if k.kind != attrKey || isNull(v) || !v.IsKnown() || !isSequence(v.Type()) || v.LengthInt() == 0 {
 		return false
 	}
+	if ty := v.Type(); ty.IsListType() && !(ty.ElementType().IsObjectType() && ty.ElementType().HasAttribute("name")) {
+		return false
+	}
 	es := v.AsValueSlice()
 	names, ok := elementNames(es)
 	if !ok {
