@@ -78,6 +78,11 @@ type Attribute struct {
 	// schema marks it required. The others may be null.
 	Required    bool
 	Description string
+	// Generated says that lowering writes the value, a file's content,
+	// from the rest of the experiment: plans summarise it (a line count, a
+	// short diff) rather than print it whole. A provider's schema carries
+	// it (providers.Attribute.Generated).
+	Generated bool
 }
 
 // Interface is the object type of one entry of a vnode's "interfaces" list:
@@ -271,7 +276,7 @@ var types = map[string]struct {
 	}},
 	ConfigFile: {"a file of the experiment's config directory", []Attribute{
 		{Name: "path", Type: cty.String, Required: true, Description: "path of the file, relative to the experiment's config directory"},
-		{Name: "content", Type: cty.String, Required: true, Description: "the file's content"},
+		{Name: "content", Type: cty.String, Required: true, Generated: true, Description: "the file's content, which lowering generates (hosts, routes, TopDL): plans show its line count and what changed, not the whole file"},
 		{Name: "sensitive", Type: cty.Bool, Description: "the content holds a value derived from a sensitive variable: the file is readable by root alone (0600) rather than by everyone (0644); null is false"},
 	}},
 }

@@ -63,6 +63,7 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 		res *state.Resource
 		ty  cty.Type
 		cur cty.Value
+		rs  *providers.ResourceSchema
 	}
 	byProvider := map[string][]item{}
 	schemaChanged := map[string]*schemaChange{}
@@ -116,7 +117,7 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 				sc.attrs[a] = true
 			}
 		}
-		byProvider[r.Provider] = append(byProvider[r.Provider], item{res: r, ty: rs.ImpliedType(), cur: cur})
+		byProvider[r.Provider] = append(byProvider[r.Provider], item{res: r, ty: rs.ImpliedType(), cur: cur, rs: rs})
 	}
 	// The providers read side by side: each waits on the host (the
 	// kernel, its daemons) more than it computes. What they return is
@@ -157,12 +158,16 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 		if diags.HasErrors() {
 			continue
 		}
-		// Which values read back as recorded, side by side.
+		// Which values read back as recorded, side by side; and of those
+		// that did not, which differ in run-time attributes alone (a
+		// restarted process's pid): recorded, not drift.
 		same := make([]bool, len(items))
+		runTimeOnly := make([]bool, len(items))
 		parallel.Ranges(len(items), decodeChunk, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				if got := results[p][i].New; got != cty.NilVal && !got.IsNull() {
 					same[i] = valuesEqual(items[i].cur, got)
+					runTimeOnly[i] = !same[i] && equalBut(items[i].cur, got, items[i].rs.RunTimeNames())
 				}
 			}
 		})
@@ -182,7 +187,8 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 					values[addr] = it.cur
 					continue
 				}
-				drift = append(drift, &plan.Drift{Addr: addr, Provider: name, Before: it.cur, After: cty.NullVal(it.ty), Type: it.ty, Sensitive: it.res.Sensitive})
+				drift = append(drift, &plan.Drift{Addr: addr, Provider: name, Before: it.cur, After: cty.NullVal(it.ty), Type: it.ty, Sensitive: it.res.Sensitive,
+					RunTime: it.rs.RunTimeNames(), Generated: it.rs.GeneratedNames()})
 				delete(refreshed.Resources, addr)
 				continue
 			}
@@ -199,8 +205,9 @@ func (e *Engine) refresh(ctx context.Context, prior *state.State, existenceOnly 
 					continue
 				}
 				it.res.Attributes = raw
-				if !wasPending {
-					drift = append(drift, &plan.Drift{Addr: addr, Provider: name, Before: it.cur, After: got.New, Type: it.ty, Sensitive: it.res.Sensitive})
+				if !wasPending && !runTimeOnly[i] {
+					drift = append(drift, &plan.Drift{Addr: addr, Provider: name, Before: it.cur, After: got.New, Type: it.ty, Sensitive: it.res.Sensitive,
+						RunTime: it.rs.RunTimeNames(), Generated: it.rs.GeneratedNames()})
 				}
 			}
 		}
@@ -366,6 +373,8 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 				RequiresReplace: pc.RequiresReplace,
 				Dependencies:    w.res.DependsOn,
 				AfterSensitive:  w.sensitive,
+				RunTime:         w.schema.RunTimeNames(),
+				Generated:       w.schema.GeneratedNames(),
 			}
 			if w.prior != nil {
 				c.PriorPrivate = w.prior.Private
@@ -380,12 +389,14 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 				c.Action, c.Reason = plan.DeleteThenCreate, plan.ReasonRequiresReplace
 			case replace[w.res.Addr]:
 				c.Action, c.Reason = plan.DeleteThenCreate, plan.ReasonReplaceByRequest
-			case valuesEqual(w.priorVal, pc.Planned) && slices.Equal(w.prior.Dependencies, w.res.DependsOn):
+			case equalBut(w.priorVal, pc.Planned, c.RunTime) && slices.Equal(w.prior.Dependencies, w.res.DependsOn):
 				// One value for both sides: a plan of 100,000 unchanged
 				// resources holds each value once. A change of
 				// sensitivity alone changes nothing on the host: the
 				// plan hides what either side marks, and the state's
-				// record follows at the resource's next change.
+				// record follows at the resource's next change. Nor
+				// does a difference in run-time attributes alone (a
+				// pid): the refreshed value is what stays recorded.
 				c.Action, c.After = plan.NoOp, c.Before
 			default:
 				c.Action = plan.Update
@@ -442,6 +453,7 @@ func (e *Engine) Plan(ctx context.Context, g *lower.Graph, prior *state.State, o
 			Before: before, After: cty.NullVal(rs.ImpliedType()), Type: rs.ImpliedType(),
 			PriorPrivate: pr.Private, Dependencies: pr.Dependencies,
 			BeforeSensitive: pr.Sensitive,
+			RunTime:         rs.RunTimeNames(), Generated: rs.GeneratedNames(),
 		}
 		p.Changes = append(p.Changes, c)
 		byAddr[addr] = c

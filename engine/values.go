@@ -202,6 +202,29 @@ var pathString = providers.PathString
 // valuesEqual is the engine's notion of "nothing changed".
 var valuesEqual = providers.ValuesEqual
 
+// equalBut is valuesEqual for two values of a resource schema's implied
+// type that looks past the attributes named in skip (sorted): its
+// run-time attributes, a difference in which alone is neither drift nor
+// a change to apply.
+func equalBut(a, b cty.Value, skip []string) bool {
+	if valuesEqual(a, b) {
+		return true
+	}
+	if len(skip) == 0 || a.IsNull() || b.IsNull() || !a.IsKnown() || !b.IsKnown() ||
+		!a.Type().IsObjectType() || !a.Type().Equals(b.Type()) {
+		return false
+	}
+	for name := range a.Type().AttributeTypes() {
+		if _, found := slices.BinarySearch(skip, name); found {
+			continue
+		}
+		if !valuesEqual(a.GetAttr(name), b.GetAttr(name)) {
+			return false
+		}
+	}
+	return true
+}
+
 // schemaChange gathers the resources of one provider and type whose
 // recorded values were conformed to the provider's current schema.
 type schemaChange struct {

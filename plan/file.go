@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -80,6 +81,10 @@ type fileJSON struct {
 	Prior json.RawMessage `json:"prior"`
 	// Types is the table the changes' and drift's types index.
 	Types []json.RawMessage `json:"types"`
+	// NameSets is the table of attribute name lists (sorted) that the
+	// changes' and drift's run_time and generated index; absent in files
+	// of earlier benitos, which had neither.
+	NameSets [][]string `json:"name_sets,omitempty"`
 }
 
 type changeJSON struct {
@@ -98,6 +103,8 @@ type changeJSON struct {
 	Dependencies    []string     `json:"dependencies"`
 	BeforeSensitive []string     `json:"before_sensitive,omitempty"`
 	AfterSensitive  []string     `json:"after_sensitive,omitempty"`
+	RunTime         *int         `json:"run_time,omitempty"`
+	Generated       *int         `json:"generated,omitempty"`
 }
 
 type driftJSON struct {
@@ -107,6 +114,8 @@ type driftJSON struct {
 	Before    []byte   `json:"before"`
 	After     []byte   `json:"after"`
 	Sensitive []string `json:"sensitive,omitempty"`
+	RunTime   *int     `json:"run_time,omitempty"`
+	Generated *int     `json:"generated,omitempty"`
 }
 
 type outputJSON struct {
@@ -186,6 +195,7 @@ func encodeFile(p *Plan) ([]byte, error) {
 		f.Changes = make([]*changeJSON, len(p.Changes))
 	}
 	types := &typeTable{}
+	sets := &nameSetTable{}
 	for i, c := range p.Changes {
 		if c == nil {
 			return nil, fmt.Errorf("change %d is nil", i)
@@ -201,6 +211,8 @@ func encodeFile(p *Plan) ([]byte, error) {
 			Dependencies:    encodeAddrs(c.Dependencies),
 			BeforeSensitive: c.BeforeSensitive,
 			AfterSensitive:  c.AfterSensitive,
+			RunTime:         sets.index(c.RunTime),
+			Generated:       sets.index(c.Generated),
 		}
 		if cj.Type, err = types.index(c.Type); err != nil {
 			return nil, fmt.Errorf("%s: type: %w", cj.Addr, err)
@@ -249,7 +261,7 @@ func encodeFile(p *Plan) ([]byte, error) {
 		if d == nil {
 			return nil, fmt.Errorf("drift %d is nil", i)
 		}
-		dj := &driftJSON{Addr: d.Addr.String(), Provider: d.Provider, Sensitive: d.Sensitive}
+		dj := &driftJSON{Addr: d.Addr.String(), Provider: d.Provider, Sensitive: d.Sensitive, RunTime: sets.index(d.RunTime), Generated: sets.index(d.Generated)}
 		if dj.Type, err = types.index(d.Type); err != nil {
 			return nil, fmt.Errorf("drift of %s: type: %w", dj.Addr, err)
 		}
@@ -279,6 +291,7 @@ func encodeFile(p *Plan) ([]byte, error) {
 	}
 
 	f.Types = types.stored
+	f.NameSets = sets.stored
 	// No indentation: the file is for benito, not for reading (that is
 	// what `benito show` is for), and it can be large.
 	var buf bytes.Buffer
@@ -424,6 +437,20 @@ func decodeBody(data []byte) (p *Plan, err error) {
 		}
 		return types[*i], nil
 	}
+	for i, set := range f.NameSets {
+		if _, err := decodeNames(set); err != nil {
+			return nil, corrupt(fmt.Errorf("name set %d: %w", i, err))
+		}
+	}
+	setAt := func(i *int) ([]string, error) {
+		switch {
+		case i == nil:
+			return nil, nil
+		case *i < 0 || *i >= len(f.NameSets):
+			return nil, fmt.Errorf("name set %d is not in the table", *i)
+		}
+		return f.NameSets[*i], nil
+	}
 	if f.Changes != nil {
 		p.Changes = make([]*Change, len(f.Changes))
 	}
@@ -469,6 +496,12 @@ func decodeBody(data []byte) (p *Plan, err error) {
 		if c.AfterSensitive, err = decodeNames(cj.AfterSensitive); err != nil {
 			return nil, corrupt(fmt.Errorf("%s: after_sensitive: %w", cj.Addr, err))
 		}
+		if c.RunTime, err = setAt(cj.RunTime); err != nil {
+			return nil, corrupt(fmt.Errorf("%s: run_time: %w", cj.Addr, err))
+		}
+		if c.Generated, err = setAt(cj.Generated); err != nil {
+			return nil, corrupt(fmt.Errorf("%s: generated: %w", cj.Addr, err))
+		}
 		p.Changes[i] = c
 	}
 	if f.Drift != nil {
@@ -484,6 +517,12 @@ func decodeBody(data []byte) (p *Plan, err error) {
 		}
 		if d.Addr, err = addrs.ParseResource(dj.Addr); err != nil {
 			return nil, corrupt(err)
+		}
+		if d.RunTime, err = setAt(dj.RunTime); err != nil {
+			return nil, corrupt(fmt.Errorf("drift of %s: run_time: %w", dj.Addr, err))
+		}
+		if d.Generated, err = setAt(dj.Generated); err != nil {
+			return nil, corrupt(fmt.Errorf("drift of %s: generated: %w", dj.Addr, err))
 		}
 		if d.Type, err = typeAt(dj.Type); err != nil {
 			return nil, corrupt(fmt.Errorf("drift of %s: type: %w", dj.Addr, err))
@@ -576,6 +615,29 @@ func (tt *typeTable) index(t cty.Type) (*int, error) {
 	tt.types = append(tt.types, t)
 	tt.stored = append(tt.stored, js)
 	return &i, nil
+}
+
+// nameSetTable interns the attribute name lists of a plan (run_time,
+// generated): a plan of 100,000 resources has a handful of them, one per
+// resource type at most.
+type nameSetTable struct {
+	stored [][]string
+}
+
+// index returns the table index of names (adding it if new), or nil for
+// an empty list.
+func (nt *nameSetTable) index(names []string) *int {
+	if len(names) == 0 {
+		return nil
+	}
+	for i, have := range nt.stored {
+		if slices.Equal(have, names) {
+			return &i
+		}
+	}
+	i := len(nt.stored)
+	nt.stored = append(nt.stored, names)
+	return &i
 }
 
 func decodeType(b json.RawMessage) (cty.Type, error) {

@@ -87,6 +87,11 @@ func planEverything() *Plan {
 	p.Changes[len(p.Changes)-2].BeforeSensitive = []string{"v"}
 	p.Changes[len(p.Changes)-2].AfterSensitive = []string{"v"}
 	p.Drift[len(p.Drift)-1].Sensitive = []string{"content"}
+	p.Drift[len(p.Drift)-1].Generated = []string{"content"}
+	p.Drift[0].RunTime = []string{"pid"}
+	p.Changes[0].RunTime = []string{"pid", "start_time"}
+	p.Changes[1].RunTime = []string{"pid", "start_time"}
+	p.Changes[2].Generated = []string{"content"}
 
 	moved := p.Changes[len(p.Changes)-2]
 	moved.PriorProvider = "old"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -53,7 +54,7 @@ func RenderHuman(w io.Writer, p *Plan, opts RenderOptions) error {
 
 	drifted := 0
 	for _, d := range v.drift {
-		if !same(d.Before, d.After) {
+		if drifts(d) {
 			drifted++
 		}
 	}
@@ -62,7 +63,7 @@ func RenderHuman(w io.Writer, p *Plan, opts RenderOptions) error {
 		r.bold("Note: Objects have changed outside of benito")
 		r.str("\n\nbenito detected the following changes made outside of benito since the last \"benito apply\":\n\n")
 		for _, d := range v.drift {
-			if same(d.Before, d.After) {
+			if !drifts(d) {
 				continue
 			}
 			r.driftBlock(d)
@@ -118,15 +119,21 @@ func RenderHuman(w io.Writer, p *Plan, opts RenderOptions) error {
 	case outputs:
 		r.str("\n")
 		r.outputChanges(v.outputs)
-		r.str("\nYou can apply this plan to save the new output values without changing any resources.\n")
+		r.str("\nYou can apply this plan to save these new output values to the benito state, without changing any real infrastructure.\n")
+	case p.Destroy:
+		// Terraform's words, where the meaning is the same.
+		r.str("\n")
+		r.bold("No changes.")
+		r.str(" No objects need to be destroyed.\n\n")
+		r.str("Either you have not created any objects yet or the existing objects were already deleted outside of benito.\n")
 	default:
 		r.str("\n")
 		r.bold("No changes.")
-		r.str(" The experiment matches the configuration.\n\n")
+		r.str(" Your infrastructure matches the configuration.\n\n")
 		if drifted > 0 {
 			r.str("Your configuration already matches the changes detected above, so no changes are needed.\n")
 		} else {
-			r.str("benito has compared the configuration with the state and found no differences, so no changes are needed.\n")
+			r.str("benito has compared your real infrastructure against your configuration and found no differences, so no changes are needed.\n")
 		}
 	}
 	return r.finish()
@@ -227,15 +234,39 @@ func (r *human) changeBlock(c *Change) {
 
 	r.resourceLine(c.Action.Symbol(), c.Addr.Type, c.Addr.Name)
 	before, after := hide(c.Before, c.After, c.BeforeSensitive, c.AfterSensitive, false)
+	ro := &roles{runTime: c.RunTime, generated: c.Generated, rr: c.RequiresReplace}
 	switch c.Action {
 	case Create:
-		r.objectEntries(4, '+', after, "")
+		r.objectEntries(4, '+', after, "", ro)
 	case Delete:
-		r.objectEntries(4, '-', before, " -> null")
+		r.objectEntries(4, '-', before, " -> null", ro)
 	default:
-		r.objectDiff(4, before, after, c.RequiresReplace)
+		r.objectDiff(4, before, after, c.RequiresReplace, ro)
 	}
 	r.str("    }\n")
+}
+
+// drifts reports whether d is a change to show: its values differ in
+// more than its run-time attributes (the engine reports no other, but a
+// plan may be built by hand).
+func drifts(d *Drift) bool {
+	if same(d.Before, d.After) {
+		return false
+	}
+	if len(d.RunTime) == 0 || isNull(d.Before) || isNull(d.After) || !d.Before.Type().IsObjectType() || !d.After.Type().IsObjectType() {
+		return true
+	}
+	for n := range d.After.Type().AttributeTypes() {
+		if _, found := slices.BinarySearch(d.RunTime, n); !found && !same(attrOf(d.Before, n), attrOf(d.After, n)) {
+			return true
+		}
+	}
+	for n := range d.Before.Type().AttributeTypes() {
+		if _, found := slices.BinarySearch(d.RunTime, n); !found && !d.After.Type().HasAttribute(n) && !isNull(d.Before.GetAttr(n)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *human) driftBlock(d *Drift) {
@@ -254,16 +285,17 @@ func (r *human) driftBlock(d *Drift) {
 	r.boldEnd()
 	r.str("\n")
 	before, after := hide(d.Before, d.After, d.Sensitive, d.Sensitive, false)
+	ro := &roles{runTime: d.RunTime, generated: d.Generated}
 	switch {
 	case isNull(d.After):
 		r.resourceLine(Delete.Symbol(), d.Addr.Type, d.Addr.Name)
-		r.objectEntries(4, '-', before, " -> null")
+		r.objectEntries(4, '-', before, " -> null", ro)
 	case isNull(d.Before):
 		r.resourceLine(Create.Symbol(), d.Addr.Type, d.Addr.Name)
-		r.objectEntries(4, '+', after, "")
+		r.objectEntries(4, '+', after, "", ro)
 	default:
 		r.resourceLine(Update.Symbol(), d.Addr.Type, d.Addr.Name)
-		r.objectDiff(4, before, after, nil)
+		r.objectDiff(4, before, after, nil, ro)
 	}
 	r.str("    }\n")
 }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,17 +21,20 @@ import (
 type keyKind uint8
 
 const (
-	noKey   keyKind = iota // a list or set element
-	attrKey                // an object attribute or output name: bare when it is an identifier
-	mapKey                 // a map key: always quoted
+	noKey    keyKind = iota // a list or set element
+	attrKey                 // an object attribute or output name: bare when it is an identifier
+	mapKey                  // a map key: always quoted
+	blockKey                // a list element named by its "name": label "name" {
 )
 
 // key is what precedes " = " on an entry line, padded to width so that the
-// "=" of sibling entries line up.
+// "=" of sibling entries line up. A blockKey is written label "name", with
+// no " = ".
 type key struct {
 	kind  keyKind
 	name  string
 	width int
+	label string
 }
 
 func (r *human) keyWidth(kind keyKind, name string) int {
@@ -47,7 +51,14 @@ func (r *human) lineStart(ind int, m byte, k key) {
 	r.indent(ind + 2)
 	r.mark(m)
 	r.buf = append(r.buf, ' ')
-	if k.kind == noKey {
+	switch k.kind {
+	case noKey:
+		return
+	case blockKey:
+		r.buf = append(r.buf, k.label...)
+		r.buf = append(r.buf, ' ')
+		r.buf = appendQuoted(r.buf, k.name)
+		r.buf = append(r.buf, ' ')
 		return
 	}
 	start := len(r.buf)
@@ -67,7 +78,9 @@ func (r *human) lineStart(ind int, m byte, k key) {
 // (" -> null" where a deletion starts); comma marks a list element.
 func (r *human) entry(ind int, m byte, k key, v cty.Value, comma bool, suffix string) {
 	r.lineStart(ind, m, k)
-	r.value(ind, m, v)
+	if !r.namedList(ind, m, k, v) {
+		r.value(ind, m, v)
+	}
 	if comma {
 		r.buf = append(r.buf, ',')
 	}
@@ -100,13 +113,13 @@ func (r *human) value(ind int, m byte, v cty.Value) {
 		r.buf = strconv.AppendBool(r.buf, v.True())
 	case ty.IsObjectType(), ty.IsMapType():
 		start := len(r.pairs)
-		width := r.collect(v)
+		width := r.collect(v, nil)
 		if len(r.pairs) == start {
 			r.str("{}")
 			return
 		}
 		r.open('{')
-		r.entries(ind+4, m, start, width, "")
+		r.entries(ind+4, m, start, width, "", nil)
 		r.close(ind+4, '}')
 	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
 		if v.LengthInt() == 0 {
@@ -123,6 +136,30 @@ func (r *human) value(ind int, m byte, v cty.Value) {
 		// Capsule types have no literal form.
 		r.str("(" + ty.FriendlyName() + ")")
 	}
+}
+
+// namedList writes v, the value of attribute k, when it is a list of
+// objects named by their "name" (elementNames), each element labelled as
+// in a diff (+ interface "eth0" {), and reports whether it did.
+func (r *human) namedList(ind int, m byte, k key, v cty.Value) bool {
+	if k.kind != attrKey || isNull(v) || !v.IsKnown() || !isSequence(v.Type()) || v.LengthInt() == 0 {
+		return false
+	}
+	if ty := v.Type(); ty.IsListType() && !(ty.ElementType().IsObjectType() && ty.ElementType().HasAttribute("name")) {
+		return false
+	}
+	es := v.AsValueSlice()
+	names, ok := elementNames(es)
+	if !ok {
+		return false
+	}
+	label := elementLabel(k)
+	r.open('[')
+	for i, e := range es {
+		r.entry(ind+4, m, key{kind: blockKey, name: names[i].AsString(), label: label}, e, true, "")
+	}
+	r.close(ind+4, ']')
+	return true
 }
 
 func (r *human) open(bracket byte) {
@@ -151,14 +188,46 @@ func (r *human) hidden(ind int, n int, what string) {
 }
 
 // objectEntries writes the non-null attributes of v, in name order, as
-// entries marked m; suffix ends each one.
-func (r *human) objectEntries(ind int, m byte, v cty.Value, suffix string) {
+// entries marked m; suffix ends each one. ro, for a resource's own
+// attributes, leaves out its run-time ones and summarises its generated
+// ones.
+func (r *human) objectEntries(ind int, m byte, v cty.Value, suffix string, ro *roles) {
 	if isNull(v) || !v.IsKnown() || !v.Type().IsObjectType() {
 		return
 	}
 	start := len(r.pairs)
-	width := r.collect(v)
-	r.entries(ind, m, start, width, suffix)
+	width := r.collect(v, ro)
+	r.entries(ind, m, start, width, suffix, ro)
+}
+
+// roles are the attributes of a resource that its text plan treats apart,
+// named by its schema (Change.RunTime, Change.Generated; sorted).
+type roles struct {
+	runTime   []string
+	generated []string
+	// rr are the resource's RequiresReplace paths: a run-time attribute
+	// that forces the replacement is shown, as its reason.
+	rr []cty.Path
+}
+
+// hides reports whether the attribute name is left out: a run-time one
+// that does not force a replacement.
+func (ro *roles) hides(name string) bool {
+	if ro == nil || len(ro.runTime) == 0 {
+		return false
+	}
+	_, found := slices.BinarySearch(ro.runTime, name)
+	return found && len(attrTails(ro.rr, name)) == 0
+}
+
+// summarises reports whether the attribute name's value, a known string,
+// is a generated file's content, shown as its line count.
+func (ro *roles) summarises(name string, v cty.Value) bool {
+	if ro == nil || len(ro.generated) == 0 || isNull(v) || !v.IsKnown() || v.Type() != cty.String {
+		return false
+	}
+	_, found := slices.BinarySearch(ro.generated, name)
+	return found
 }
 
 // pair is an attribute or map entry waiting to be written. The renderer
@@ -170,13 +239,13 @@ type pair struct {
 	v    cty.Value
 }
 
-// collect pushes the entries of an object (non-null attributes, sorted) or
-// a map (all entries, sorted) onto r.pairs and returns the width of their
-// keys.
-func (r *human) collect(v cty.Value) (width int) {
+// collect pushes the entries of an object (non-null attributes, sorted,
+// but those ro hides) or a map (all entries, sorted) onto r.pairs and
+// returns the width of their keys.
+func (r *human) collect(v cty.Value, ro *roles) (width int) {
 	if v.Type().IsObjectType() {
 		for _, n := range r.attrNames(v.Type()) {
-			if a := v.GetAttr(n); !isNull(a) {
+			if a := v.GetAttr(n); !isNull(a) && !ro.hides(n) {
 				r.pairs = append(r.pairs, pair{attrKey, n, a})
 				width = max(width, r.keyWidth(attrKey, n))
 			}
@@ -193,10 +262,15 @@ func (r *human) collect(v cty.Value) (width int) {
 }
 
 // entries writes and pops the pairs above start.
-func (r *human) entries(ind int, m byte, start, width int, suffix string) {
+func (r *human) entries(ind int, m byte, start, width int, suffix string, ro *roles) {
 	for i := start; i < len(r.pairs); i++ {
 		p := r.pairs[i] // r.pairs may grow while p is written
-		r.entry(ind, m, key{kind: p.kind, name: p.name, width: width}, p.v, false, suffix)
+		k := key{kind: p.kind, name: p.name, width: width}
+		if p.kind == attrKey && ro.summarises(p.name, p.v) {
+			r.generatedEntry(ind, m, k, p.v.AsString(), suffix)
+			continue
+		}
+		r.entry(ind, m, k, p.v, false, suffix)
 	}
 	clear(r.pairs[start:])
 	r.pairs = r.pairs[:start]
@@ -235,7 +309,7 @@ func (r *human) diff(ind int, k key, before, after cty.Value, rr []cty.Path, com
 	if bt == cty.String && at == cty.String && (isMultiline(before.AsString()) || isMultiline(after.AsString())) {
 		r.note = len(rr) > 0
 		r.lineStart(ind, '~', k)
-		r.heredocDiff(ind, before.AsString(), after.AsString())
+		r.heredocDiff(ind, before.AsString(), after.AsString(), "", heredocContext, 0)
 		if comma {
 			r.buf = append(r.buf, ',')
 		}
@@ -267,13 +341,13 @@ func (r *human) diff(ind int, k key, before, after cty.Value, rr []cty.Path, com
 	}
 	switch {
 	case bt.IsObjectType():
-		r.objectDiff(ind+4, before, after, rr)
+		r.objectDiff(ind+4, before, after, rr, nil)
 	case bt.IsMapType():
 		r.mapDiff(ind+4, before, after, rr)
 	case bt.IsSetType():
 		r.setDiff(ind+4, before, after, rr)
 	default:
-		r.listDiff(ind+4, before, after, rr)
+		r.listDiff(ind+4, before, after, rr, elementLabel(k))
 	}
 	r.close(ind+4, bracket)
 	if comma {
@@ -296,8 +370,10 @@ func (r *human) wholeDiff(ind int, k key, before, after cty.Value, rr []cty.Path
 }
 
 // objectDiff writes the changed attributes of an object and a count of the
-// unchanged ones.
-func (r *human) objectDiff(ind int, before, after cty.Value, rr []cty.Path) {
+// unchanged ones. ro, for a resource's own attributes, leaves out its
+// run-time ones (neither shown nor counted) and summarises its generated
+// ones.
+func (r *human) objectDiff(ind int, before, after cty.Value, rr []cty.Path, ro *roles) {
 	bObj := !isNull(before) && before.Type().IsObjectType()
 	aObj := !isNull(after) && after.Type().IsObjectType()
 	var names []string
@@ -313,21 +389,37 @@ func (r *human) objectDiff(ind int, before, after cty.Value, rr []cty.Path) {
 	}
 	width := 0
 	for _, n := range names {
-		if b, a := attrOf(before, n), attrOf(after, n); !isNull(b) || !isNull(a) {
+		if b, a := attrOf(before, n), attrOf(after, n); (!isNull(b) || !isNull(a)) && !ro.hides(n) {
 			width = max(width, r.keyWidth(attrKey, n))
 		}
 	}
 	unchanged := 0
 	for _, n := range names {
 		b, a := attrOf(before, n), attrOf(after, n)
-		if isNull(b) && isNull(a) {
+		if isNull(b) && isNull(a) || ro.hides(n) {
 			continue
 		}
 		if same(b, a) {
 			unchanged++
 			continue
 		}
-		r.diff(ind, key{kind: attrKey, name: n, width: width}, b, a, attrTails(rr, n), false)
+		k := key{kind: attrKey, name: n, width: width}
+		if bg, ag := ro.summarises(n, b), ro.summarises(n, a); bg || ag {
+			switch tails := attrTails(rr, n); {
+			case bg && ag:
+				r.generatedDiff(ind, k, b.AsString(), a.AsString(), tails)
+				continue
+			case ag && isNull(b):
+				r.note = len(tails) > 0
+				r.generatedEntry(ind, '+', k, a.AsString(), "")
+				continue
+			case bg && isNull(a):
+				r.note = len(tails) > 0
+				r.generatedEntry(ind, '-', k, b.AsString(), " -> null")
+				continue
+			}
+		}
+		r.diff(ind, k, b, a, attrTails(rr, n), false)
 	}
 	r.hidden(ind, unchanged, "attribute")
 }
@@ -362,8 +454,16 @@ func (r *human) mapDiff(ind int, before, after cty.Value, rr []cty.Path) {
 // listDiff aligns the two lists on their longest common subsequence: the
 // elements outside it are shown removed and added, except that a removed
 // and an added object at the same place are shown as one object changed.
-func (r *human) listDiff(ind int, before, after cty.Value, rr []cty.Path) {
+// Lists of objects named by a "name" attribute (a node's interfaces) are
+// aligned by name instead (keyedListDiff).
+func (r *human) listDiff(ind int, before, after cty.Value, rr []cty.Path, label string) {
 	bs, as := before.AsValueSlice(), after.AsValueSlice()
+	if bn, ok := elementNames(bs); ok {
+		if an, ok := elementNames(as); ok {
+			r.keyedListDiff(ind, bs, as, bn, an, rr, label)
+			return
+		}
+	}
 	ops := diffSeq(bs, as)
 	unchanged := 0
 	for i := 0; i < len(ops); {
@@ -398,6 +498,83 @@ func (r *human) listDiff(ind int, before, after cty.Value, rr []cty.Path) {
 		for _, ad := range adds[n:] {
 			r.note = len(indexTails(rr, cty.NumberIntVal(int64(ad.a)))) > 0
 			r.entry(ind, '+', key{}, as[ad.a], true, "")
+		}
+	}
+	r.hidden(ind, unchanged, "element")
+}
+
+// elementNames returns the "name" of each element of a list of objects
+// that all have one (a known string, no two alike), or false.
+func elementNames(vs []cty.Value) ([]cty.Value, bool) {
+	if len(vs) > 0 && (isNull(vs[0]) || !vs[0].Type().IsObjectType() || !vs[0].Type().HasAttribute("name")) {
+		return nil, false // the common case of other lists, without allocating
+	}
+	names := make([]cty.Value, len(vs))
+	seen := make(map[string]bool, len(vs))
+	for i, v := range vs {
+		if isNull(v) || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute("name") {
+			return nil, false
+		}
+		n := v.GetAttr("name")
+		if isNull(n) || !n.IsKnown() || n.Type() != cty.String || seen[n.AsString()] {
+			return nil, false
+		}
+		seen[n.AsString()] = true
+		names[i] = n
+	}
+	return names, true
+}
+
+// elementLabel is what names an element of the list attribute k in a
+// diff: the attribute's name made singular ("interfaces": interface
+// "eth1").
+func elementLabel(k key) string {
+	if k.kind != attrKey || !isIdent(k.name) {
+		return "element"
+	}
+	if l := strings.TrimSuffix(k.name, "s"); l != "" {
+		return l
+	}
+	return k.name
+}
+
+// keyedListDiff is listDiff for lists whose elements are named (bn, an:
+// elementNames): an element is the same element before and after when its
+// name is, wherever it stands, so that inserting eth0 before eth1 shows
+// eth0 added and eth1 unchanged. Each element shown is labelled by its
+// name: ~ interface "eth1" {.
+func (r *human) keyedListDiff(ind int, bs, as, bn, an []cty.Value, rr []cty.Path, label string) {
+	before := make(map[string]int, len(bn))
+	for i, n := range bn {
+		before[n.AsString()] = i
+	}
+	inAfter := make(map[string]bool, len(an))
+	for _, n := range an {
+		inAfter[n.AsString()] = true
+	}
+	unchanged := 0
+	for _, op := range diffSeq(bn, an) {
+		switch op.kind {
+		case opDel:
+			name := bn[op.b].AsString()
+			if inAfter[name] {
+				continue // moved: shown where it now stands
+			}
+			r.entry(ind, '-', key{kind: blockKey, name: name, label: label}, bs[op.b], true, "")
+		default:
+			name := an[op.a].AsString()
+			tails := indexTails(rr, cty.NumberIntVal(int64(op.a)))
+			k := key{kind: blockKey, name: name, label: label}
+			b, ok := before[name]
+			switch {
+			case !ok:
+				r.note = len(tails) > 0
+				r.entry(ind, '+', k, as[op.a], true, "")
+			case same(bs[b], as[op.a]):
+				unchanged++
+			default:
+				r.diff(ind, k, bs[b], as[op.a], tails, true)
+			}
 		}
 	}
 	r.hidden(ind, unchanged, "element")
@@ -439,6 +616,7 @@ const (
 	opKeep opKind = iota
 	opDel
 	opAdd
+	opCut // not shown: past heredocDiff's limit
 )
 
 type seqOp struct {
@@ -774,10 +952,74 @@ func (r *human) heredocChange(col int, m byte, line string) {
 // heredocContext is how many unchanged lines are shown around a change.
 const heredocContext = 3
 
+// A generated file's diff shows generatedContext unchanged lines around a
+// change, and at most generatedChanges changed lines: it says what changed
+// (plan -json holds the whole file).
+const (
+	generatedContext = 2
+	generatedChanges = 20
+)
+
+// lineCount is the number of lines of a file's content: a last line
+// without a newline counts.
+func lineCount(s string) int {
+	n := strings.Count(s, "\n")
+	if s != "" && !strings.HasSuffix(s, "\n") {
+		n++
+	}
+	return n
+}
+
+func appendLines(b []byte, n int) []byte {
+	b = strconv.AppendInt(b, int64(n), 10)
+	if n == 1 {
+		return append(b, " line"...)
+	}
+	return append(b, " lines"...)
+}
+
+// generatedEntry writes a generated file's content, created (m '+') or
+// deleted (m '-'), as its line count: (generated, 176 lines).
+func (r *human) generatedEntry(ind int, m byte, k key, s string, suffix string) {
+	r.lineStart(ind, m, k)
+	r.str("(generated, ")
+	r.buf = appendLines(r.buf, lineCount(s))
+	r.str(")")
+	r.str(suffix)
+	r.endLine()
+}
+
+// generatedDiff writes the change of a generated file's content as a
+// short line diff, its line counts in a comment:
+//
+//	~ content = <<-EOT # generated, 176 -> 178 lines
+//	      # (40 unchanged lines hidden)
+//	      ...
+//	  EOT
+func (r *human) generatedDiff(ind int, k key, before, after string, rr []cty.Path) {
+	r.note = len(rr) > 0
+	r.lineStart(ind, '~', k)
+	nb, na := lineCount(before), lineCount(after)
+	comment := make([]byte, 0, 40)
+	comment = append(comment, " # generated, "...)
+	if nb != na {
+		comment = strconv.AppendInt(comment, int64(nb), 10)
+		comment = append(comment, " -> "...)
+	}
+	comment = appendLines(comment, na)
+	r.heredocDiff(ind, before, after, string(comment), generatedContext, generatedChanges)
+	r.endLine()
+}
+
 // heredocDiff writes the line-by-line difference of two multi-line
-// strings, hiding unchanged lines far from any change.
-func (r *human) heredocDiff(ind int, before, after string) {
+// strings, hiding unchanged lines farther than context from any change;
+// comment follows the opening <<-EOT. With limit > 0, at most limit
+// changed lines are shown, and a last line counts what is left.
+func (r *human) heredocDiff(ind int, before, after, comment string, context, limit int) {
 	toValues := func(s string) []cty.Value {
+		if s == "" {
+			return nil // no line at all, not one empty line
+		}
 		lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 		out := make([]cty.Value, len(lines))
 		for i, l := range lines {
@@ -787,17 +1029,18 @@ func (r *human) heredocDiff(ind int, before, after string) {
 	}
 	bs, as := toValues(before), toValues(after)
 	ops := diffSeq(bs, as)
-	// near[i]: op i is within heredocContext of a changed line.
+	// near[i]: op i is within context of a changed line.
 	near := make([]bool, len(ops))
 	for i, op := range ops {
 		if op.kind == opKeep {
 			continue
 		}
-		for j := max(0, i-heredocContext); j <= min(len(ops)-1, i+heredocContext); j++ {
+		for j := max(0, i-context); j <= min(len(ops)-1, i+context); j++ {
 			near[j] = true
 		}
 	}
 	r.str("<<-EOT")
+	r.str(comment)
 	r.endLine()
 	hidden := 0
 	flush := func() {
@@ -808,7 +1051,55 @@ func (r *human) heredocDiff(ind int, before, after string) {
 			hidden = 0
 		}
 	}
+	// With a limit, the changed lines shown are the first of each run of
+	// removed and added lines, the budget shared between the two, until it
+	// is spent; then the rest is counted.
+	if limit > 0 {
+		budget := limit
+		for i := 0; i < len(ops); {
+			if ops[i].kind == opKeep {
+				i++
+				continue
+			}
+			j, dels := i, 0
+			for ; j < len(ops) && ops[j].kind != opKeep; j++ {
+				if ops[j].kind == opDel {
+					dels++
+				}
+			}
+			adds := j - i - dels
+			if dels+adds > budget {
+				keepDels := min(dels, max(budget/2, budget-adds))
+				keepAdds := budget - keepDels
+				for k, d, a := i, 0, 0; k < j; k++ {
+					switch {
+					case ops[k].kind == opDel && d < keepDels:
+						d++
+					case ops[k].kind == opAdd && a < keepAdds:
+						a++
+					default:
+						ops[k].kind = opCut
+					}
+				}
+				for k := j; k < len(ops); k++ {
+					ops[k].kind = opCut
+				}
+				break
+			}
+			budget -= dels + adds
+			i = j
+		}
+	}
+	cut, cutKept := 0, 0
 	for i, op := range ops {
+		if op.kind == opCut {
+			if op.b >= 0 && op.a >= 0 {
+				cutKept++
+			} else {
+				cut++
+			}
+			continue
+		}
 		switch op.kind {
 		case opKeep:
 			if !near[i] {
@@ -826,6 +1117,15 @@ func (r *human) heredocDiff(ind int, before, after string) {
 		}
 	}
 	flush()
+	if cut+cutKept > 0 {
+		r.indent(ind + 8)
+		r.str("# (" + strconv.Itoa(cut) + " more changed")
+		if cutKept > 0 {
+			r.str(" and " + strconv.Itoa(cutKept) + " unchanged")
+		}
+		r.str(" lines hidden)")
+		r.endLine()
+	}
 	r.indent(ind + 4)
 	r.str("EOT")
 }

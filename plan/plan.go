@@ -56,6 +56,16 @@ type Change struct {
 	// Dependencies are the resources this one depends on: from the
 	// configuration for creates and updates, from the state for deletes.
 	Dependencies []addrs.Resource
+
+	// RunTime and Generated name, sorted, the resource schema's run-time
+	// attributes (a pid, a start time: the text plan neither shows nor
+	// counts them, and the engine does not compare them) and its
+	// generated ones (a file's content: the text plan shows a line count
+	// and a short diff). They come from the schema
+	// (providers.Attribute.RunTime, Generated); the JSON rendering ignores
+	// them and shows every value.
+	RunTime   []string
+	Generated []string
 }
 
 // Drift is a difference between the recorded state and what a refresh read
@@ -69,6 +79,9 @@ type Drift struct {
 	Type     cty.Type
 	// Sensitive names the attributes the state records as sensitive.
 	Sensitive []string
+	// RunTime and Generated are as in Change.
+	RunTime   []string
+	Generated []string
 }
 
 // Output is an output value of the experiment. Before is null for an output

@@ -40,6 +40,8 @@ var goldenCases = []goldenCase{
 	{name: "outputs_only", plan: planOutputsOnly, json: true},
 	{name: "mixed", plan: planMixed, json: true},
 	{name: "mixed_color", plan: planMixed, color: true},
+	{name: "noise", plan: planNoise},
+	{name: "destroy_nothing", plan: planDestroyNothing},
 }
 
 func TestGolden(t *testing.T) {

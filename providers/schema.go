@@ -44,6 +44,8 @@ type ResourceSchema struct {
 	configType cty.Type
 	names      []string // sorted
 	forceNew   []string // sorted
+	runTime    []string // sorted
+	generated  []string // sorted
 }
 
 func (s *ResourceSchema) derive() {
@@ -59,8 +61,15 @@ func (s *ResourceSchema) derive() {
 		}
 		sort.Strings(s.names)
 		for _, name := range s.names {
-			if s.Attributes[name].ForceNew {
+			a := s.Attributes[name]
+			if a.ForceNew {
 				s.forceNew = append(s.forceNew, name)
+			}
+			if a.RunTime && a.Computed && !a.Optional && !a.Required {
+				s.runTime = append(s.runTime, name)
+			}
+			if a.Generated && a.Type == cty.String {
+				s.generated = append(s.generated, name)
 			}
 		}
 		s.implied = cty.Object(all)
@@ -84,6 +93,23 @@ type Attribute struct {
 	// It is advice for the SDK's default planning; the provider's Plan answer
 	// (RequiresReplace) is what the engine acts on.
 	ForceNew bool
+
+	// RunTime says that the value describes the running object rather
+	// than what was asked of it (a pid, a process's start time, a
+	// namespace's inode, a command's status): it changes without anyone
+	// changing the resource. Plans do not show it (unless it forces a
+	// replacement) and do not compare it: a difference in run-time
+	// attributes alone is neither a change to apply nor drift (the
+	// refreshed value is still recorded). It marks Computed-only
+	// attributes; on any other it is ignored. The provider's own checks
+	// (a read that finds the process gone) are unaffected.
+	RunTime bool
+
+	// Generated says that the value is a generated file's content, which
+	// plans summarise (its line count, and a short diff on a change)
+	// rather than print whole; `benito show -json` and `plan -json` keep
+	// it all. It marks string attributes; on any other it is ignored.
+	Generated bool
 }
 
 // ImpliedType is the cty object type of a resource of this schema.
@@ -114,6 +140,22 @@ func (s *ResourceSchema) ForceNewNames() []string {
 	return s.forceNew
 }
 
+// RunTimeNames returns the names of the run-time attributes (Attribute.RunTime
+// on a Computed-only attribute) in sorted order. The slice is shared: do
+// not modify it.
+func (s *ResourceSchema) RunTimeNames() []string {
+	s.derive()
+	return s.runTime
+}
+
+// GeneratedNames returns the names of the generated string attributes
+// (Attribute.Generated) in sorted order. The slice is shared: do not
+// modify it.
+func (s *ResourceSchema) GeneratedNames() []string {
+	s.derive()
+	return s.generated
+}
+
 // FromContract returns the schema of the built-in resource type typ as a
 // provider serving it declares it: every attribute lowering sets
 // (contract.Attributes), required where lowering always sets it and
@@ -132,7 +174,7 @@ func FromContract(typ string, forceNew []string, computed map[string]*Attribute)
 	}
 	rs := &ResourceSchema{Description: contract.Describe(typ), Attributes: make(map[string]*Attribute, len(attrs)+len(computed))}
 	for _, a := range attrs {
-		rs.Attributes[a.Name] = &Attribute{Type: a.Type, Description: a.Description, Required: a.Required, Optional: !a.Required}
+		rs.Attributes[a.Name] = &Attribute{Type: a.Type, Description: a.Description, Required: a.Required, Optional: !a.Required, Generated: a.Generated}
 	}
 	for _, name := range forceNew {
 		a := rs.Attributes[name]

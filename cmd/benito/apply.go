@@ -139,8 +139,22 @@ func (c *cli) runApply(opts workdir.Options, op workdir.Operation, parallelism i
 		fmt.Fprintf(c.stdout, "\nDestroy complete! Swept %d object(s) the state did not know.\n", out.Swept)
 		return nil
 	case res == nil:
+		// Nothing to apply: Terraform's closing words all the same.
+		destroy := out != nil && out.Plan != nil && out.Plan.Destroy
 		if op.Saved != nil {
-			fmt.Fprintln(c.stdout, "\nNo changes. The experiment matches the configuration.")
+			if destroy {
+				fmt.Fprintln(c.stdout, "\nNo changes. No objects need to be destroyed.")
+			} else {
+				fmt.Fprintln(c.stdout, "\nNo changes. Your infrastructure matches the configuration.")
+			}
+		}
+		if destroy {
+			fmt.Fprintln(c.stdout, "\nDestroy complete! Resources: 0 destroyed.")
+			return nil
+		}
+		fmt.Fprintln(c.stdout, "\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.")
+		if out != nil && out.Plan != nil {
+			c.printOutputs(out.Plan)
 		}
 		return nil
 	case len(res.NotStarted) > 0:

@@ -137,6 +137,18 @@ func TestQuickstart(t *testing.T) {
 		t.Errorf("exec must exit with the command's code, got %d", r.code)
 	}
 
+	// Run-time attributes (a switch's pid, a node's namespace inodes): the
+	// state shows them, a plan neither shows nor compares them.
+	if r := benito(t, "", "state", "show", "-C", dir, "switch.lan2"); r.code != 0 || !strings.Contains(r.stdout, "pid ") {
+		t.Errorf("state show lacks the switch's pid:\n%s", r)
+	}
+	if r := benito(t, "", "show", "-no-color", dir); r.code != 0 || !strings.Contains(r.stdout, "namespace_inodes") {
+		t.Errorf("show lacks the nodes' namespace inodes:\n%s", r)
+	}
+	if r := benito(t, "", "plan", "-no-color", "-destroy", dir); r.code != 0 || strings.Contains(r.stdout, "pid") || strings.Contains(r.stdout, "namespace_inodes") || !strings.Contains(r.stdout, "(generated, ") {
+		t.Errorf("a destroy plan shows run-time attributes, or a generated file whole:\n%s", r)
+	}
+
 	// Drift: each is seen, and one apply repairs all of them.
 	runDir := filepath.Join(model.SiteDefaults[contract.SiteRunRoot], name)
 	pidOf := func(file string) int {

@@ -181,6 +181,8 @@ type attributeJSON struct {
 	Optional    bool            `json:"optional,omitempty"`
 	Computed    bool            `json:"computed,omitempty"`
 	ForceNew    bool            `json:"force_new,omitempty"`
+	RunTime     bool            `json:"run_time,omitempty"`
+	Generated   bool            `json:"generated,omitempty"`
 }
 
 func (c *cli) providersSchemaCommand() *cobra.Command {
@@ -217,7 +219,8 @@ run; docs/providers.md describes the format.`,
 							return fmt.Errorf("%s: %s.%s: %w", r.Name, typ, name, err)
 						}
 						rt.Attributes[name] = attributeJSON{Type: ty, Description: a.Description, Required: a.Required,
-							Optional: a.Optional, Computed: a.Computed, ForceNew: a.ForceNew}
+							Optional: a.Optional, Computed: a.Computed, ForceNew: a.ForceNew,
+							RunTime: a.RunTime, Generated: a.Generated}
 					}
 					p.ResourceTypes[typ] = rt
 				}

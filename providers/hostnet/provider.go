@@ -42,12 +42,12 @@ func New() *Provider {
 func buildSchema() providers.Schema {
 	return providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{
 		contract.Switch: providers.FromContract(contract.Switch, []string{"name", "kind", "socket", "device"}, map[string]*providers.Attribute{
-			"pid":        {Type: cty.Number, Computed: true, Description: "VDE: the vde_switch process"},
+			"pid":        {Type: cty.Number, Computed: true, RunTime: true, Description: "VDE: the vde_switch process"},
 			"management": {Type: cty.String, Computed: true, Description: "VDE: the management socket (vde_switch -M)"},
 		}),
 		contract.Port: providers.FromContract(contract.Port, []string{"switch", "socket", "number"}, nil),
 		contract.Tap: providers.FromContract(contract.Tap, []string{"name", "owner", "group"}, map[string]*providers.Attribute{
-			"plug_pid": {Type: cty.Number, Computed: true, Description: "the vde_plug2tap process joining the TAP to its port"},
+			"plug_pid": {Type: cty.Number, Computed: true, RunTime: true, Description: "the vde_plug2tap process joining the TAP to its port"},
 		}),
 		contract.Bridge: providers.FromContract(contract.Bridge, []string{"device"}, nil),
 	}}

@@ -81,8 +81,8 @@ func (p *platform) Computed() map[string]*providers.Attribute {
 		"limits":          {Type: limitsType, Computed: true, Description: "the container's cgroup limits, memory in MiB and cpus, 0 for none; changed in place"},
 		"private":         {Type: cty.String, Computed: true, Description: "the container's private area: its root file system (root/), its writes, and with a diskspace their file system's image"},
 		"root":            {Type: cty.String, Computed: true, Description: "the container's root directory on the host (an overlay of the template and the private area)"},
-		"init_pid":        {Type: cty.Number, Computed: true, Description: "the host's pid of the container's init (its PID 1)"},
-		"init_start_time": {Type: cty.Number, Computed: true, Description: "the start time of that init (clock ticks since boot), which tells it from a later process with its pid"},
+		"init_pid":        {Type: cty.Number, Computed: true, RunTime: true, Description: "the host's pid of the container's init (its PID 1)"},
+		"init_start_time": {Type: cty.Number, Computed: true, RunTime: true, Description: "the start time of that init (clock ticks since boot), which tells it from a later process with its pid"},
 	}
 }
 

@@ -50,6 +50,7 @@ func schemaToProto(s *providers.Schema) (*proto.Schema, error) {
 			rt.Attributes = append(rt.Attributes, &proto.Schema_Attribute{
 				Name: an, Type: ty, Description: a.Description,
 				Required: a.Required, Optional: a.Optional, Computed: a.Computed, ForceNew: a.ForceNew,
+				RunTime: a.RunTime, Generated: a.Generated,
 			})
 		}
 		out.ResourceTypes = append(out.ResourceTypes, rt)
@@ -70,6 +71,7 @@ func schemaFromProto(p *proto.Schema) (providers.Schema, error) {
 			rs.Attributes[a.Name] = &providers.Attribute{
 				Type: ty, Description: a.Description,
 				Required: a.Required, Optional: a.Optional, Computed: a.Computed, ForceNew: a.ForceNew,
+				RunTime: a.RunTime, Generated: a.Generated,
 			}
 		}
 		s.ResourceTypes[rt.Name] = rs

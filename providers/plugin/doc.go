@@ -23,6 +23,11 @@
 //     diagnostic. Nothing panics and nothing hangs.
 //   - The provider's log lines and stderr go to the Config's logger, named
 //     after the provider.
+//   - A schema crosses whole, its attributes' flags included: run_time and
+//     generated (providers.Attribute.RunTime, Generated) are additions to
+//     protocol version 1, so a provider built before them sends neither
+//     (every attribute is then shown and compared) and a benito built
+//     before them ignores them.
 //
 // # Planned values by default
 //

@@ -59,6 +59,8 @@ func serveTestProvider(mode string) {
 		plugin.ServeVersion(&echo{stop: make(chan struct{})}, 7)
 	case "config":
 		plugin.Serve(configdir.New())
+	case "roles":
+		plugin.Serve(providertest.New(rolesSchema))
 	case "memory":
 		plugin.Serve(memoryProvider())
 	case "strict":
@@ -116,6 +118,17 @@ func start(t testing.TB, name, mode string, timeout time.Duration) providers.Pro
 	t.Cleanup(func() { p.Close() })
 	return p
 }
+
+// rolesSchema marks attributes run-time and generated, which cross the
+// protocol as its run_time and generated fields.
+var rolesSchema = providers.Schema{ResourceTypes: map[string]*providers.ResourceSchema{
+	"file": {Attributes: map[string]*providers.Attribute{
+		"path":       {Type: cty.String, Required: true},
+		"content":    {Type: cty.String, Required: true, Generated: true},
+		"writer_pid": {Type: cty.Number, Computed: true, RunTime: true},
+		"id":         {Type: cty.String, Computed: true},
+	}},
+}}
 
 // memoryProvider serves every type lowering makes but config files, in
 // memory (providertest), with the contract's attributes and a computed id.

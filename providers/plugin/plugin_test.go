@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,30 @@ func TestSchemaRoundTrip(t *testing.T) {
 		if !got.ImpliedType().Equals(want.ImpliedType()) || !got.ConfigType().Equals(want.ConfigType()) {
 			t.Errorf("%s: types differ", name)
 		}
+		if !slices.Equal(got.RunTimeNames(), want.RunTimeNames()) || !slices.Equal(got.GeneratedNames(), want.GeneratedNames()) {
+			t.Errorf("%s: run-time %v, generated %v; sent %v, %v", name, got.RunTimeNames(), got.GeneratedNames(), want.RunTimeNames(), want.GeneratedNames())
+		}
+	}
+}
+
+// TestSchemaRolesRoundTrip: the schema's run-time and generated
+// attributes reach benito through the plugin (the protocol's run_time and
+// generated fields, additions to version 1: an older peer ignores them).
+func TestSchemaRolesRoundTrip(t *testing.T) {
+	p := start(t, "roles", "roles", 0)
+	resp := p.GetSchema(context.Background())
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(resp.Diagnostics)
+	}
+	if diff := cmp.Diff(describe(&rolesSchema), describe(&resp.Schema)); diff != "" {
+		t.Errorf("schema (-sent +received):\n%s", diff)
+	}
+	got := resp.Schema.ResourceTypes["file"]
+	if got == nil {
+		t.Fatal("no file type")
+	}
+	if !slices.Equal(got.RunTimeNames(), []string{"writer_pid"}) || !slices.Equal(got.GeneratedNames(), []string{"content"}) {
+		t.Errorf("run-time %v, generated %v; want [writer_pid], [content]", got.RunTimeNames(), got.GeneratedNames())
 	}
 }
 
@@ -74,7 +99,8 @@ func describe(s *providers.Schema) []string {
 			a := rs.Attributes[an]
 			ty, _ := a.Type.MarshalJSON()
 			out = append(out, strings.Join([]string{name, an, string(ty), a.Description,
-				flag(a.Required, "required"), flag(a.Optional, "optional"), flag(a.Computed, "computed"), flag(a.ForceNew, "force_new")}, " "))
+				flag(a.Required, "required"), flag(a.Optional, "optional"), flag(a.Computed, "computed"), flag(a.ForceNew, "force_new"),
+				flag(a.RunTime, "run_time"), flag(a.Generated, "generated")}, " "))
 		}
 	}
 	return out

@@ -63,14 +63,14 @@ var qemuOnly = []string{"accel", "machine", "kernel", "initrd", "kernel_args", "
 var computed = map[string]map[string]*providers.Attribute{
 	contract.VNode: {
 		"namespaces":       {Type: nsObject(cty.String), Computed: true, Description: "the files pinning the node's network, UTS and mount namespaces (bind mounts; nsenter --net=FILE enters one)"},
-		"namespace_inodes": {Type: nsObject(cty.Number), Computed: true, Description: "the inode numbers of the node's namespaces: a pin holding another is not the node's"},
+		"namespace_inodes": {Type: nsObject(cty.Number), Computed: true, RunTime: true, Description: "the inode numbers of the node's namespaces: a pin holding another is not the node's"},
 		"log":              {Type: cty.String, Computed: true, Description: "log of the node's plugs"},
 	},
 	contract.Startup: {
-		"pid":         {Type: cty.Number, Computed: true, Description: "pid of the shell running the startup command"},
-		"start_time":  {Type: cty.Number, Computed: true, Description: "start time of that shell (clock ticks since boot), which tells it from a later process with its pid"},
-		"netns_inode": {Type: cty.Number, Computed: true, Description: "inode of the node's network namespace the command was started in: a node made anew runs its startup again"},
-		"status":      {Type: cty.String, Computed: true, Description: `"running", "exited with code N", or "ended without an exit status"; anything but running or code 0 is replaced (run again) by the next apply`},
+		"pid":         {Type: cty.Number, Computed: true, RunTime: true, Description: "pid of the shell running the startup command"},
+		"start_time":  {Type: cty.Number, Computed: true, RunTime: true, Description: "start time of that shell (clock ticks since boot), which tells it from a later process with its pid"},
+		"netns_inode": {Type: cty.Number, Computed: true, RunTime: true, Description: "inode of the node's network namespace the command was started in: a node made anew runs its startup again"},
+		"status":      {Type: cty.String, Computed: true, RunTime: true, Description: `"running", "exited with code N", or "ended without an exit status"; anything but running or code 0 is replaced (run again) by the next apply`},
 	},
 }
 

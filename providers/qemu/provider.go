@@ -60,12 +60,12 @@ var computed = map[string]map[string]*providers.Attribute{
 		"overlay":     {Type: cty.String, Computed: true, Description: "the qcow2 overlay the machine writes, over its image (which is never written); null without an image"},
 		"boot":        {Type: bootType, Computed: true, Description: "what the machine boots with: the node's settings, the site's where it sets none; a change replaces the machine"},
 		"accelerator": {Type: cty.String, Computed: true, Description: `what the machine runs on: "kvm" or "tcg" (accel "auto" decides at apply, by a probe cached per host)`},
-		"pid":         {Type: cty.Number, Computed: true, Description: "pid of the QEMU process"},
-		"start_time":  {Type: cty.Number, Computed: true, Description: "its start time (clock ticks since boot), which tells it from a later process with its pid"},
+		"pid":         {Type: cty.Number, Computed: true, RunTime: true, Description: "pid of the QEMU process"},
+		"start_time":  {Type: cty.Number, Computed: true, RunTime: true, Description: "its start time (clock ticks since boot), which tells it from a later process with its pid"},
 	},
 	contract.Startup: {
-		"pid":    {Type: cty.Number, Computed: true, Description: "pid, in the guest, of the shell running the startup command"},
-		"status": {Type: cty.String, Computed: true, Description: `"running", "exited with code N"; anything but running or code 0 is replaced (run again) by the next apply`},
+		"pid":    {Type: cty.Number, Computed: true, RunTime: true, Description: "pid, in the guest, of the shell running the startup command"},
+		"status": {Type: cty.String, Computed: true, RunTime: true, Description: `"running", "exited with code N"; anything but running or code 0 is replaced (run again) by the next apply`},
 	},
 }
 

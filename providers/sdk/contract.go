@@ -17,7 +17,7 @@ func ContractAttributes(typ string) map[string]*Attribute {
 	}
 	out := make(map[string]*Attribute, len(attrs))
 	for _, a := range attrs {
-		out[a.Name] = &Attribute{Type: Type{a.Type}, Description: a.Description, Required: a.Required, Optional: !a.Required}
+		out[a.Name] = &Attribute{Type: Type{a.Type}, Description: a.Description, Required: a.Required, Optional: !a.Required, Generated: a.Generated}
 	}
 	return out
 }

@@ -64,6 +64,18 @@ type Attribute struct {
 	// (destroy, then create) instead of updating it in place.
 	ForceNew bool
 
+	// RunTime marks a Computed-only attribute whose value describes the
+	// running object, not what was asked of it: a pid, a start time, a
+	// status. benito's plans neither show nor compare it, so that a
+	// restarted process is not reported as changed outside benito; Read
+	// still decides whether the object exists.
+	RunTime bool
+
+	// Generated marks a string attribute holding a generated file's
+	// content: plans show its line count and a short diff, not the whole
+	// text.
+	Generated bool
+
 	// Default is the value of an Optional attribute the configuration
 	// leaves unset, as a Go value of the attribute's type.
 	Default any
@@ -181,6 +193,10 @@ func (p *Provider) check() (defaults map[string]map[string]cty.Value, err error)
 				return nil, fmt.Errorf("sdk: %s: attribute %q must be Required, Optional or Computed", typ, an)
 			case a.Default != nil && !a.Optional:
 				return nil, fmt.Errorf("sdk: %s: attribute %q has a Default, so it must be Optional", typ, an)
+			case a.RunTime && (!a.Computed || a.Optional):
+				return nil, fmt.Errorf("sdk: %s: attribute %q is RunTime, so it must be Computed only (the provider sets it; the configuration cannot)", typ, an)
+			case a.Generated && a.Type.ty != cty.String:
+				return nil, fmt.Errorf("sdk: %s: attribute %q is Generated (a file's content), so its Type must be String", typ, an)
 			}
 			if a.Default != nil {
 				v, err := govalue.ToCty(a.Default, a.Type.ty)
@@ -211,6 +227,8 @@ func (p *Provider) schema() providers.Schema {
 				Optional:    a.Optional,
 				Computed:    a.Computed,
 				ForceNew:    a.ForceNew || (r.Update == nil && (a.Required || a.Optional)),
+				RunTime:     a.RunTime,
+				Generated:   a.Generated,
 			}
 		}
 		s.ResourceTypes[typ] = rs

@@ -128,6 +128,39 @@ func TestDeclarationMistakesAreRefused(t *testing.T) {
 	}
 }
 
+// TestRunTimeAndGenerated: the attributes' RunTime and Generated reach the
+// schema benito sees, and are refused where they cannot mean anything.
+func TestRunTimeAndGenerated(t *testing.T) {
+	noop := func(context.Context, *ResourceData) error { return nil }
+	res := func(attrs map[string]*Attribute) *Provider {
+		return &Provider{Name: "acme", Version: "0.1.0", Resources: map[string]*Resource{"acme_file": {Attributes: attrs, Create: noop, Read: noop, Delete: noop}}}
+	}
+	p := res(map[string]*Attribute{
+		"path":       {Type: String, Required: true},
+		"content":    {Type: String, Required: true, Generated: true},
+		"writer_pid": {Type: Number, Computed: true, RunTime: true},
+	})
+	if _, err := p.check(); err != nil {
+		t.Fatal(err)
+	}
+	rs := p.schema().ResourceTypes["acme_file"]
+	if got := rs.RunTimeNames(); len(got) != 1 || got[0] != "writer_pid" {
+		t.Errorf("run-time attributes %v, want [writer_pid]", got)
+	}
+	if got := rs.GeneratedNames(); len(got) != 1 || got[0] != "content" {
+		t.Errorf("generated attributes %v, want [content]", got)
+	}
+	for name, a := range map[string]*Attribute{
+		"configurable run-time": {Type: Number, Optional: true, Computed: true, RunTime: true},
+		"required run-time":     {Type: Number, Required: true, RunTime: true},
+		"generated number":      {Type: Number, Required: true, Generated: true},
+	} {
+		if _, err := res(map[string]*Attribute{"x": a}).check(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
 // Each call's context is released when the call returns (so that Stop does
 // not hold on to one registration per call made), and Stop still cancels
 // the context of a call in flight.

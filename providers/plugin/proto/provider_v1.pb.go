@@ -924,14 +924,21 @@ func (*AttributePath_Step_ElementKeyString) isAttributePath_Step_Selector() {}
 func (*AttributePath_Step_ElementKeyInt) isAttributePath_Step_Selector() {}
 
 type Schema_Attribute struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Type          []byte                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"` // cty type in its JSON form, such as "string" or ["list","number"]
-	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
-	Required      bool                   `protobuf:"varint,4,opt,name=required,proto3" json:"required,omitempty"`
-	Optional      bool                   `protobuf:"varint,5,opt,name=optional,proto3" json:"optional,omitempty"`
-	Computed      bool                   `protobuf:"varint,6,opt,name=computed,proto3" json:"computed,omitempty"`
-	ForceNew      bool                   `protobuf:"varint,7,opt,name=force_new,json=forceNew,proto3" json:"force_new,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Name        string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Type        []byte                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"` // cty type in its JSON form, such as "string" or ["list","number"]
+	Description string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	Required    bool                   `protobuf:"varint,4,opt,name=required,proto3" json:"required,omitempty"`
+	Optional    bool                   `protobuf:"varint,5,opt,name=optional,proto3" json:"optional,omitempty"`
+	Computed    bool                   `protobuf:"varint,6,opt,name=computed,proto3" json:"computed,omitempty"`
+	ForceNew    bool                   `protobuf:"varint,7,opt,name=force_new,json=forceNew,proto3" json:"force_new,omitempty"`
+	// run_time: the value describes the running object (a pid, a start
+	// time, a status); benito neither shows nor compares it in plans.
+	// Added to version 1: an older benito ignores it (and shows the value).
+	RunTime bool `protobuf:"varint,8,opt,name=run_time,json=runTime,proto3" json:"run_time,omitempty"`
+	// generated: a generated file's content; plans show its line count
+	// and a short diff. Added to version 1, ignored by an older benito.
+	Generated     bool `protobuf:"varint,9,opt,name=generated,proto3" json:"generated,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1011,6 +1018,20 @@ func (x *Schema_Attribute) GetComputed() bool {
 func (x *Schema_Attribute) GetForceNew() bool {
 	if x != nil {
 		return x.ForceNew
+	}
+	return false
+}
+
+func (x *Schema_Attribute) GetRunTime() bool {
+	if x != nil {
+		return x.RunTime
+	}
+	return false
+}
+
+func (x *Schema_Attribute) GetGenerated() bool {
+	if x != nil {
+		return x.Generated
 	}
 	return false
 }
@@ -3092,9 +3113,9 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\aWARNING\x10\x01\"<\n" +
 	"\fProviderInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\tR\aversion\"\xdc\x03\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion\"\x95\x04\n" +
 	"\x06Schema\x12N\n" +
-	"\x0eresource_types\x18\x01 \x03(\v2'.benito.provider.v1.Schema.ResourceTypeR\rresourceTypes\x1a\xc6\x01\n" +
+	"\x0eresource_types\x18\x01 \x03(\v2'.benito.provider.v1.Schema.ResourceTypeR\rresourceTypes\x1a\xff\x01\n" +
 	"\tAttribute\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\fR\x04type\x12 \n" +
@@ -3102,7 +3123,9 @@ const file_provider_v1_proto_rawDesc = "" +
 	"\brequired\x18\x04 \x01(\bR\brequired\x12\x1a\n" +
 	"\boptional\x18\x05 \x01(\bR\boptional\x12\x1a\n" +
 	"\bcomputed\x18\x06 \x01(\bR\bcomputed\x12\x1b\n" +
-	"\tforce_new\x18\a \x01(\bR\bforceNew\x1a\xb8\x01\n" +
+	"\tforce_new\x18\a \x01(\bR\bforceNew\x12\x19\n" +
+	"\brun_time\x18\b \x01(\bR\arunTime\x12\x1c\n" +
+	"\tgenerated\x18\t \x01(\bR\tgenerated\x1a\xb8\x01\n" +
 	"\fResourceType\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12 \n" +
