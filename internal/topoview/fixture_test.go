@@ -49,11 +49,17 @@ func quickstart(t testing.TB) *Model {
 // generated is the model of benchexp's generated experiment of n nodes.
 func generated(t testing.TB, n int) *Model {
 	t.Helper()
+	return FromGraph(graphOf(t, generatedDir(t, n)))
+}
+
+// generatedDir writes benchexp's experiment of n nodes.
+func generatedDir(t testing.TB, n int) string {
+	t.Helper()
 	dir := t.TempDir()
 	if err := benchexp.Write(dir, n, filepath.Join(dir, "config")); err != nil {
 		t.Fatal(err)
 	}
-	return FromGraph(graphOf(t, dir))
+	return dir
 }
 
 // recorder is the UI of a workdir run: it keeps the plans made.

@@ -80,7 +80,7 @@ const page = `html,body{margin:0;height:100%;overflow:hidden;background:#fff;fon
 // WriteHTML writes the picture as a self-contained HTML page: the SVG
 // inline, the legend and zoom buttons over it, a little script for pan
 // and zoom. The page loads nothing (its Content-Security-Policy forbids
-// it).
+// it; its icon is empty, so a browser does not ask for one).
 func WriteHTML(out io.Writer, m *Model, l *Layout) error {
 	w := bufio.NewWriter(out)
 	var lg strings.Builder
@@ -92,7 +92,8 @@ func WriteHTML(out io.Writer, m *Model, l *Layout) error {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<link rel="icon" href="data:,">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="benito graph -type=topology">
 <title>%s: topology</title>

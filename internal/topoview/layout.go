@@ -254,7 +254,7 @@ func placeSwitches(p []Point, radius []float64, edges func(func(a, b int, weight
 	for it := 0; it < iterations; it++ {
 		temp := temp0 * (1 - float64(it)/float64(iterations))
 		for i := range disp {
-			disp[i] = Point{-p[i].X * 0.02, -p[i].Y * 0.02}
+			disp[i] = Point{-p[i].X * 0.05, -p[i].Y * 0.05}
 		}
 		for i := 0; i < n; i++ {
 			for j := i + 1; j < n; j++ {
@@ -264,6 +264,9 @@ func placeSwitches(p []Point, radius []float64, edges func(func(a, b int, weight
 					dx, dy, d = float64(i-j), 1, math.Hypot(float64(i-j), 1)
 				}
 				need := radius[i] + radius[j] + switchGap
+				if d > 2.5*need {
+					continue // far enough: parts that share nothing pack close
+				}
 				f := need * need / d / d
 				disp[i].X += dx * f
 				disp[i].Y += dy * f
@@ -271,13 +274,13 @@ func placeSwitches(p []Point, radius []float64, edges func(func(a, b int, weight
 				disp[j].Y -= dy * f
 			}
 		}
-		edges(func(a, b int, weight, want float64) {
+		edges(func(a, b int, _, want float64) {
 			dx, dy := p[a].X-p[b].X, p[a].Y-p[b].Y
 			d := math.Hypot(dx, dy)
 			if d < 1e-3 {
 				return
 			}
-			f := d / want * (1 + math.Log(weight))
+			f := 0.5 * (d - want) / d // a spring, at rest at want
 			disp[a].X -= dx * f
 			disp[a].Y -= dy * f
 			disp[b].X += dx * f
