@@ -225,11 +225,13 @@ func ringsFor(k int) int {
 
 func clusterRadius(n int) float64 { return nodeSpacing*0.62*math.Sqrt(float64(n)) + NodeRadius }
 
-// placeSwitches is a force layout of the switches (Fruchterman and
-// Reingold's, with each pair's distance scaled by the areas of the two
-// and a weak pull to the middle, so that parts of the experiment that
-// share no node stay close), from the switches on a circle in order, for
-// a number of iterations fixed by the number of switches.
+// placeSwitches is a force layout of the switches (after Fruchterman and
+// Reingold's: a spring between two switches that share nodes, at rest at
+// the distance their areas and shared nodes need; between others a push
+// apart, scaled by their areas, that ends at a few times that; and a weak
+// pull to the middle, so that parts of the experiment that share no node
+// stay close), from the switches on a circle in order, for a number of
+// iterations fixed by the number of switches.
 func placeSwitches(p []Point, radius []float64, edges func(func(a, b int, weight, want float64))) {
 	n := len(p)
 	if n == 0 {
@@ -248,6 +250,10 @@ func placeSwitches(p []Point, radius []float64, edges func(func(a, b int, weight
 		p[0] = Point{}
 		return
 	}
+	// Two switches that share nodes are held at their distance by the
+	// spring between them alone.
+	linked := map[[2]int]bool{}
+	edges(func(a, b int, _, _ float64) { linked[[2]int{min(a, b), max(a, b)}] = true })
 	iterations := min(300, max(30, int(3e7/float64(n*n))))
 	disp := make([]Point, n)
 	temp0 := circle / 4
@@ -264,7 +270,7 @@ func placeSwitches(p []Point, radius []float64, edges func(func(a, b int, weight
 					dx, dy, d = float64(i-j), 1, math.Hypot(float64(i-j), 1)
 				}
 				need := radius[i] + radius[j] + switchGap
-				if d > 2.5*need {
+				if d > 2.5*need || linked[[2]int{i, j}] {
 					continue // far enough: parts that share nothing pack close
 				}
 				f := need * need / d / d
