@@ -78,9 +78,9 @@ func (r *recorder) Confirm(p *plan.Plan) (bool, error) { return true, nil }
 
 // planFixture makes a plan that creates, updates, replaces and destroys:
 // an older version of examples/quickstart is applied (lan2 a bridge,
-// another node c on lan1), then examples/quickstart itself, with a new
-// node d on a shaped interface of lan2 and a latency on a's interface,
-// is planned over it. The plan is made by benito's engine with
+// another node c on lan1, a second interface of a's on lan2), then
+// examples/quickstart itself, with a new node d on a shaped interface of
+// lan2 and a latency on a's interface, is planned over it. The plan is made by benito's engine with
 // benito's own providers' schemas, served in memory (providertest): the
 // host is not touched. The plan goes through a plan file, as
 // benito graph -plan reads it.
@@ -107,6 +107,15 @@ func planFixture(t testing.TB) *plan.Plan {
 		return strings.Replace(s, old, new, 1)
 	}
 	old := must(now, `kind   = "vde"`, `kind   = "bridge"`)
+	old = must(old, `    ip4_address = cidrhost(switch.lan1.subnet, 10)
+  }
+`, `    ip4_address = cidrhost(switch.lan1.subnet, 10)
+  }
+  interface "eth1" {
+    switch      = switch.lan2
+    ip4_address = cidrhost(switch.lan2.subnet, 30)
+  }
+`)
 	old += `
 vnode "c" {
   interface "eth0" {

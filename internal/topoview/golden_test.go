@@ -47,7 +47,7 @@ func TestPlanActions(t *testing.T) {
 	}
 	want := map[string]Action{
 		"switch lan1": NoOp, "switch lan2": Replace,
-		"node a": Update, "link a.eth0": Update,
+		"node a": Update, "link a.eth0": Update, "link a.eth1": Destroy,
 		"node c": Destroy, "link c.eth0": Destroy,
 		"node d": Create, "link d.eth0": Create,
 		"link router.eth0": NoOp,

@@ -26,6 +26,7 @@ const (
 	Margin       = 60  // around the picture, room for labels
 	nodeSpacing  = 30  // the least distance between two nodes' centres
 	arcSpacing   = 70  // between nodes on a ring that is not full
+	rowSpacing   = 50  // between a few nodes in a row between two switches
 	ringFirst    = 120 // the first ring of nodes around their switch
 	ringStep     = 36  // between rings
 	switchGap    = 60  // between two switches' areas
@@ -151,7 +152,7 @@ func Place(m *Model) *Layout {
 	}
 
 	// Nodes on several switches in a cluster (a sunflower) at the
-	// middle of their switches.
+	// middle of their switches; a few on two in a row across them.
 	for _, g := range groups {
 		if len(g.switches) < 2 {
 			continue
@@ -163,6 +164,22 @@ func Place(m *Model) *Layout {
 		}
 		c.X /= float64(len(g.switches))
 		c.Y /= float64(len(g.switches))
+		if len(g.switches) == 2 && len(g.nodes) <= 6 {
+			// A few nodes between two switches: in a row across the line
+			// between them, room for their labels.
+			a, b := l.Switches[g.switches[0]], l.Switches[g.switches[1]]
+			dx, dy := b.X-a.X, b.Y-a.Y
+			d := math.Hypot(dx, dy)
+			if d == 0 {
+				dx, dy, d = 1, 0, 1
+			}
+			px, py := -dy/d, dx/d
+			for i, ni := range g.nodes {
+				off := (float64(i) - float64(len(g.nodes)-1)/2) * rowSpacing
+				l.Nodes[ni] = Point{c.X + px*off, c.Y + py*off}
+			}
+			continue
+		}
 		const golden = 2.399963229728653 // radians: π(3-√5)
 		for i, ni := range g.nodes {
 			r := nodeSpacing * 0.62 * math.Sqrt(float64(i))
