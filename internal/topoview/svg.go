@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Colours of the picture: (stroke, fill) by action; None is a picture
@@ -68,8 +69,22 @@ func words(a Action) string {
 	return ""
 }
 
-// esc escapes s for SVG and HTML text and attribute values.
-func esc(s string) string { return html.EscapeString(s) }
+// esc escapes s for SVG and HTML text and attribute values. A character
+// XML does not allow at all (a control character, a byte that is not
+// UTF-8) becomes U+FFFD, so that the SVG stays well-formed whatever a
+// for_each key holds.
+func esc(s string) string {
+	return html.EscapeString(strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r',
+			r >= 0x20 && r <= 0xD7FF,
+			r >= 0xE000 && r <= 0xFFFD && r != utf8.RuneError,
+			r >= 0x10000 && r <= 0x10FFFF:
+			return r
+		}
+		return '\uFFFD'
+	}, s))
+}
 
 // num writes a coordinate, to a tenth.
 func f1(x float64) string { return strconv.FormatFloat(math.Round(x*10)/10, 'f', -1, 64) }
