@@ -1,12 +1,14 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/benito-net/benito/internal/golden"
+	"github.com/benito-net/benito/internal/pty"
 )
 
 // TestGraphTopologyPicture draws examples/quickstart as the README shows
@@ -89,5 +91,35 @@ func TestGraphFlags(t *testing.T) {
 		if r.code != 1 || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("graph %s: want exit 1 and %q:\n%s", strings.Join(c.args, " "), c.want, r)
 		}
+	}
+}
+
+// TestGraphTopologyTerminal: an HTML page or an SVG is not printed on a
+// terminal; DOT is.
+func TestGraphTopologyTerminal(t *testing.T) {
+	master, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer master.Close()
+	defer tty.Close()
+	go io.Copy(io.Discard, master) // what DOT prints
+	quickstart := filepath.Join(repoRoot(t), "examples", "quickstart")
+	var stderr strings.Builder
+	for _, format := range []string{"html", "svg"} {
+		stderr.Reset()
+		args := []string{"graph", "-type=topology", quickstart}
+		if format != "html" {
+			args = append(args, "-format="+format)
+		}
+		code := run(args, strings.NewReader(""), tty, &stderr, []string{"NO_COLOR=1"})
+		want := "will not print an " + strings.ToUpper(format) + " picture to a terminal: write it to a file with -o FILE (such as -o topology." + format + ")"
+		if code != 1 || !strings.Contains(stderr.String(), want) {
+			t.Errorf("-format=%s on a terminal: exit %d, want 1 and %q:\n%s", format, code, want, stderr.String())
+		}
+	}
+	stderr.Reset()
+	if code := run([]string{"graph", "-type=topology", "-format=dot", quickstart}, strings.NewReader(""), tty, &stderr, []string{"NO_COLOR=1"}); code != 0 {
+		t.Errorf("-format=dot on a terminal: exit %d:\n%s", code, stderr.String())
 	}
 }
