@@ -76,6 +76,9 @@ func WriteDOT(out io.Writer, m *Model, l *Layout) error {
 				style = "dashed"
 			}
 			s := sw[i.Switch]
+			if s == nil {
+				continue // a switch the model lacks: FromGraph and FromPlan add them all
+			}
 			fmt.Fprintf(w, "\t%s -- %s [label = %s, color = %s, style = %s];\n",
 				dotQuote(id(n.Address, "vnode."+n.Name)), dotQuote(id(s.Address, "switch."+s.Name)), dotQuote(label), dotQuote(colours[i.Action][0]), dotQuote(style))
 		}

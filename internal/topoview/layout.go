@@ -56,7 +56,9 @@ func Place(m *Model) *Layout {
 	for ni, n := range m.Nodes {
 		var sw []int
 		for _, i := range n.Interfaces {
-			sw = append(sw, index[i.Switch])
+			if s, ok := index[i.Switch]; ok { // FromGraph and FromPlan add every switch named
+				sw = append(sw, s)
+			}
 		}
 		sort.Ints(sw)
 		sw = uniq(sw)

@@ -141,3 +141,21 @@ func BenchmarkTopology1000(b *testing.B) {
 		}
 	}
 }
+
+// TestPlaceOdd: models FromGraph and FromPlan never make (no switch, a
+// link to a switch the model lacks, nothing at all) are drawn without a
+// panic.
+func TestPlaceOdd(t *testing.T) {
+	for _, m := range []*Model{
+		{Experiment: "empty"},
+		{Experiment: "lone", Nodes: []*Node{{Address: "vnode.a", Name: "a", Type: "process"}, {Address: "vnode.b", Name: "b", Type: "qemu"}}},
+		{Experiment: "dangling", Nodes: []*Node{{Address: "vnode.a", Name: "a", Type: "openvz", Interfaces: []*Interface{{Name: "eth0", Switch: "nowhere"}}}}},
+	} {
+		l := Place(m)
+		for _, wr := range writers {
+			if err := wr.write(io.Discard, m, l); err != nil {
+				t.Errorf("%s: %s: %v", m.Experiment, wr.ext, err)
+			}
+		}
+	}
+}

@@ -137,7 +137,10 @@ func drawing(w *bufio.Writer, m *Model, l *Layout) {
 	for ni, n := range m.Nodes {
 		p := l.Nodes[ni]
 		for _, i := range n.Interfaces {
-			q := sw[i.Switch]
+			q, ok := sw[i.Switch]
+			if !ok {
+				continue // a switch the model lacks: FromGraph and FromPlan add them all
+			}
 			cls := "link " + class(i.Action)
 			if i.Shaped() {
 				cls += " shaped"
