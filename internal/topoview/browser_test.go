@@ -388,6 +388,7 @@ func TestBrowser1000(t *testing.T) {
 	if farther() {
 		t.Errorf("zoomed in, the node names are still hidden")
 	}
+	b.screenshot("generated-1000-zoomed")
 	if errs := b.errorsSeen(); len(errs) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
 	}

@@ -21,7 +21,7 @@ const script = `(function () {
     view.setAttribute("transform", "translate(" + tx + " " + ty + ") scale(" + s + ")");
     var m = svg.getScreenCTM();
     var px = (m ? m.a : 1) * s;
-    svg.classList.toggle("far", px * 8 < 7);
+    svg.classList.toggle("far", px * 8 < 10);
     svg.classList.toggle("farther", px * 11 < 6);
   }
   function at(e) {

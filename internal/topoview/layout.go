@@ -103,6 +103,20 @@ func Place(m *Model) *Layout {
 	}
 	pairs := map[[2]int]*edge{}
 	var edges []*edge
+	// A switch's clusters of shared nodes go around it: hub is the
+	// distance at which they fit side by side.
+	hub := make([]float64, len(m.Switches))
+	biggest := make([]float64, len(m.Switches)) // its biggest cluster's radius
+	for _, g := range groups {
+		if len(g.switches) < 2 {
+			continue
+		}
+		c := clusterRadius(len(g.nodes))
+		for _, s := range g.switches {
+			hub[s] += (2*c + nodeSpacing) / (2 * math.Pi)
+			biggest[s] = math.Max(biggest[s], c)
+		}
+	}
 	for _, g := range groups {
 		if len(g.switches) < 2 {
 			continue
@@ -117,11 +131,19 @@ func Place(m *Model) *Layout {
 					edges = append(edges, e)
 				}
 				e.weight += float64(len(g.nodes))
-				e.want = math.Max(e.want, radius[a]+radius[b]+2*c+switchGap)
+				e.want = math.Max(e.want, math.Max(radius[a]+radius[b]+2*c+switchGap, 2*math.Max(hub[a], hub[b])))
 			}
 		}
 	}
-	placeSwitches(l.Switches, radius, func(visit func(a, b int, weight, want float64)) {
+	// A switch's area: its rings, or the clusters around it.
+	area := make([]float64, len(m.Switches))
+	for s := range area {
+		area[s] = radius[s]
+		if hub[s] > 0 {
+			area[s] = math.Max(area[s], hub[s]+biggest[s])
+		}
+	}
+	placeSwitches(l.Switches, area, func(visit func(a, b int, weight, want float64)) {
 		for _, e := range edges {
 			visit(e.a, e.b, e.weight, e.want)
 		}
