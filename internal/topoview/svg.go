@@ -200,8 +200,9 @@ func drawing(w *bufio.Writer, m *Model, l *Layout) {
 
 // linkLabel writes text beside the line from p to q: beginning gap past p
 // (or, with gap 0, centred at the fraction at of the way), above a line
-// that is more across than up (below with other), to the right of one
-// more up than across (to the left with other).
+// that is more across than up (below with other), beside one more up
+// than across on the side it leans away from (the other side with
+// other).
 func linkLabel(w *bufio.Writer, class, text string, p, q Point, gap, at float64, other bool) {
 	dx, dy := q.X-p.X, q.Y-p.Y
 	d := math.Hypot(dx, dy)
@@ -224,16 +225,22 @@ func linkLabel(w *bufio.Writer, class, text string, p, q Point, gap, at float64,
 	} else {
 		t := d * at
 		if gap > 0 {
-			t = math.Min(gap+10, d/2)
+			t = math.Min(gap+30, d/2) // past the node's name, under it
+		}
+		// On the side the line leans away from, off the lines of the
+		// node's neighbours on a fan around one switch.
+		right := ux <= 0.01
+		if other {
+			right = !right
 		}
 		x, y, anchor = p.X+ux*t+5, p.Y+uy*t+3, "start"
-		if other {
+		if !right {
 			x, anchor = x-10, "end"
 		}
 	}
 	fmt.Fprintf(w, `<text class="%s" x="%s" y="%s"`, class, f1(x), f1(y))
 	if anchor != "middle" {
-		fmt.Fprintf(w, ` text-anchor="%s"`, anchor)
+		fmt.Fprintf(w, ` style="text-anchor:%s"`, anchor) // over the class's middle
 	}
 	fmt.Fprintf(w, `>%s</text>`, esc(text))
 }
