@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/benito-net/benito/addrs"
@@ -156,17 +157,23 @@ func RenderJSON(w io.Writer, p *Plan) error {
 	jw.str(": ")
 	jw.encode(planned, "    ")
 	jw.str(",\n    \"root_module\": {\n")
-	var after []*Change
-	for _, c := range v.changes {
+	// A change's after value is encoded once, here, and written again in
+	// its resource change: afters holds it meanwhile (compact, about a
+	// third of what the resource change is).
+	var withAfter []int
+	for i, c := range v.changes {
 		if !isNull(c.After) {
-			after = append(after, c)
+			withAfter = append(withAfter, i)
 		}
 	}
-	jw.innerArray("resources", "      ", len(after), false, func(i int, b []byte) ([]byte, error) {
-		r, err := plannedResource(after[i])
+	afters := make([]json.RawMessage, len(v.changes))
+	jw.innerArray("resources", "      ", len(withAfter), false, func(i int, b []byte) ([]byte, error) {
+		c := v.changes[withAfter[i]]
+		r, err := plannedResource(c)
 		if err != nil {
 			return nil, err
 		}
+		afters[withAfter[i]] = r.Values
 		return r.appendCompact(b), nil
 	})
 	jw.str("    }\n  },\n")
@@ -197,7 +204,7 @@ func RenderJSON(w io.Writer, p *Plan) error {
 	// Resources encode independently: chunks of them are encoded on every
 	// core and written out in order.
 	jw.innerArray("resource_changes", "  ", len(v.changes), true, func(i int, b []byte) ([]byte, error) {
-		rc, err := jsonResource(v.changes[i])
+		rc, err := jsonResource(v.changes[i], afters[i])
 		if err != nil {
 			return nil, err
 		}
@@ -284,17 +291,20 @@ func jsonResourceOf(addr addrs.Resource, provider string, action Action) jsonRes
 	}
 }
 
-// jsonResource is the JSON form of one change.
-func jsonResource(c *Change) (jsonResourceChange, error) {
+// jsonResource is the JSON form of one change. after, when not nil, is
+// its after value as jsonAfter encoded it already.
+func jsonResource(c *Change, after json.RawMessage) (jsonResourceChange, error) {
 	rc := jsonResourceOf(c.Addr, c.Provider, c.Action)
 	rc.ActionReason = c.Reason.jsonName()
 	var err error
-	before, after := hide(c.Before, c.After, c.BeforeSensitive, c.AfterSensitive, true)
+	before, _ := hide(c.Before, cty.NilVal, c.BeforeSensitive, c.AfterSensitive, true)
 	if rc.Change.Before, err = jsonValue(before); err != nil {
 		return rc, fmt.Errorf("plan: change of %s: before: %w", rc.Address, err)
 	}
-	if rc.Change.After, err = jsonValue(after); err != nil {
-		return rc, fmt.Errorf("plan: change of %s: after: %w", rc.Address, err)
+	if rc.Change.After = after; after == nil {
+		if rc.Change.After, err = jsonAfter(c); err != nil {
+			return rc, fmt.Errorf("plan: change of %s: after: %w", rc.Address, err)
+		}
 	}
 	rc.Change.BeforeSensitive = sensitiveJSON(c.Before, c.BeforeSensitive)
 	rc.Change.AfterSensitive = sensitiveJSON(c.After, c.AfterSensitive)
@@ -313,6 +323,13 @@ func jsonResource(c *Change) (jsonResourceChange, error) {
 	return rc, nil
 }
 
+// jsonAfter is c's after value as JSON: the attributes sensitive before
+// or after written as null.
+func jsonAfter(c *Change) (json.RawMessage, error) {
+	_, after := hide(cty.NilVal, c.After, c.BeforeSensitive, c.AfterSensitive, true)
+	return jsonValue(after)
+}
+
 // plannedResource is the planned_values entry of a change whose after
 // value is not null.
 func plannedResource(c *Change) (jsonStateResource, error) {
@@ -324,9 +341,8 @@ func plannedResource(c *Change) (jsonStateResource, error) {
 		Index:        jsonIndex(c.Addr),
 		ProviderName: c.Provider,
 	}
-	_, after := hide(cty.NilVal, c.After, nil, c.AfterSensitive, true)
 	var err error
-	if r.Values, err = jsonValue(after); err != nil {
+	if r.Values, err = jsonAfter(c); err != nil {
 		return r, fmt.Errorf("plan: planned value of %s: %w", r.Address, err)
 	}
 	r.SensitiveValues = sensitiveJSON(c.After, c.AfterSensitive)
@@ -576,8 +592,16 @@ func (j *jsonWriter) innerArray(name, prefix string, n int, more bool, encode fu
 	} else {
 		j.str("[\n")
 		inner := prefix + "  "
-		err := parallel.Ordered(n, renderChunk, func(lo, hi int) ([]byte, error) {
-			var out, compact []byte
+		// A chunk's buffer goes back to the pool once written, so that
+		// the chunks after it reuse its grown capacity.
+		var pool sync.Pool
+		err := parallel.Ordered(n, renderChunk, func(lo, hi int) (*[]byte, error) {
+			bp, _ := pool.Get().(*[]byte)
+			if bp == nil {
+				bp = new([]byte)
+			}
+			out := (*bp)[:0]
+			var compact []byte
 			for i := lo; i < hi; i++ {
 				var err error
 				if compact, err = encode(i, compact[:0]); err != nil {
@@ -591,9 +615,11 @@ func (j *jsonWriter) innerArray(name, prefix string, n int, more bool, encode fu
 					out = append(out, ",\n"...)
 				}
 			}
-			return out, nil
-		}, func(b []byte) error {
-			_, err := j.w.Write(b)
+			*bp = out
+			return bp, nil
+		}, func(bp *[]byte) error {
+			_, err := j.w.Write(*bp)
+			pool.Put(bp)
 			return err
 		})
 		if err != nil {

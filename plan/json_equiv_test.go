@@ -30,7 +30,7 @@ func TestCompactIndentMatchesEncodingJSON(t *testing.T) {
 			}),
 			RequiresReplace: []cty.Path{cty.GetAttrPath("s")},
 		}
-		rc, err := jsonResource(c)
+		rc, err := jsonResource(c, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
