@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -16,54 +17,24 @@ import (
 )
 
 // The configuration as Terraform's JSON configuration representation
-// shows it (the "configuration" of a JSON plan, docs/json-plan.md): the
-// resource blocks with their expressions, outputs and variables. An
-// expression is recorded as its references, unwrapped step by step as
-// Terraform does (vnode.b.interface["eth0"].ip4_address, ...,
-// vnode.b.interface, vnode.b), or, when it refers to nothing and is a
-// constant, as its constant_value. Nested blocks are lists of such maps,
-// a labelled one (interface "eth0") with its labels as constants under
-// their names (name).
-
-type configJSON struct {
-	RootModule configModuleJSON `json:"root_module"`
-}
-
-type configModuleJSON struct {
-	Outputs   map[string]*configOutputJSON   `json:"outputs,omitempty"`
-	Resources []*configResourceJSON          `json:"resources,omitempty"`
-	Variables map[string]*configVariableJSON `json:"variables,omitempty"`
-}
-
-type configResourceJSON struct {
-	Address           string         `json:"address"`
-	Mode              string         `json:"mode"`
-	Type              string         `json:"type"`
-	Name              string         `json:"name"`
-	Expressions       map[string]any `json:"expressions,omitempty"`
-	SchemaVersion     int            `json:"schema_version"`
-	CountExpression   *exprJSON      `json:"count_expression,omitempty"`
-	ForEachExpression *exprJSON      `json:"for_each_expression,omitempty"`
-	DependsOn         []string       `json:"depends_on,omitempty"`
-}
-
-type configOutputJSON struct {
-	Sensitive   bool      `json:"sensitive,omitempty"`
-	Expression  *exprJSON `json:"expression,omitempty"`
-	Description string    `json:"description,omitempty"`
-	DependsOn   []string  `json:"depends_on,omitempty"`
-}
-
-type configVariableJSON struct {
-	Default     json.RawMessage `json:"default,omitempty"`
-	Description string          `json:"description,omitempty"`
-	Sensitive   bool            `json:"sensitive,omitempty"`
-}
-
-type exprJSON struct {
-	ConstantValue json.RawMessage `json:"constant_value,omitempty"`
-	References    []string        `json:"references,omitempty"`
-}
+// shows it (the "configuration" of a JSON plan, docs/json-plan.md):
+//
+//	{"root_module": {"outputs": {...}, "resources": [...], "variables": {...}}}
+//
+// Each resource block is {"address", "mode", "type", "name",
+// "expressions", "schema_version", "count_expression",
+// "for_each_expression", "depends_on"}. An expression is recorded as its
+// references, unwrapped step by step as Terraform does
+// (vnode.b.interface["eth0"].ip4_address, ..., vnode.b.interface,
+// vnode.b), or, when it refers to nothing and is a constant, as its
+// constant_value. A nested block type maps to a list of such maps, in
+// source order, a labelled block (interface "eth0") with its labels as
+// constants under their names (name).
+//
+// It is written directly, object keys sorted as encoding/json sorts a
+// map's, without HTML escaping: a large experiment has as many resource
+// blocks as nodes, and building maps for encoding/json to sort and walk
+// cost more than loading them.
 
 // resourceKinds are the blocks the configuration lists as resources.
 var resourceKinds = map[string]bool{
@@ -73,109 +44,369 @@ var resourceKinds = map[string]bool{
 // configuration returns the configuration of d as compact JSON. The
 // declarations must have loaded without errors.
 func configuration(d *decls) []byte {
-	var blocks []*block
-	for _, b := range d.blocks {
-		if resourceKinds[b.kind] {
-			blocks = append(blocks, b)
-		}
-	}
-	c := configJSON{}
-	c.RootModule.Resources = make([]*configResourceJSON, len(blocks))
-	parallel.Ranges(len(blocks), chunkMin, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			c.RootModule.Resources[i] = configResource(blocks[i])
-		}
-	})
-	slices.SortFunc(c.RootModule.Resources, func(a, b *configResourceJSON) int { return strings.Compare(a.Address, b.Address) })
+	var blocks, outputs, variables []*block
 	for _, b := range d.blocks {
 		switch {
+		case resourceKinds[b.kind]:
+			blocks = append(blocks, b)
 		case b.kind == kindOutput:
-			if c.RootModule.Outputs == nil {
-				c.RootModule.Outputs = map[string]*configOutputJSON{}
-			}
-			o := &configOutputJSON{}
-			if a := b.body.Attributes["value"]; a != nil {
-				o.Expression = expression(a.Expr)
-			}
-			if a := b.body.Attributes["depends_on"]; a != nil {
-				o.DependsOn = dependsOn(a.Expr)
-			}
-			o.Sensitive = constantBool(b.body.Attributes["sensitive"])
-			o.Description = constantString(b.body.Attributes["description"])
-			c.RootModule.Outputs[b.name] = o
+			outputs = append(outputs, b)
 		case b.kind == kindVariable && b.v != nil:
-			if c.RootModule.Variables == nil {
-				c.RootModule.Variables = map[string]*configVariableJSON{}
-			}
-			v := &configVariableJSON{Description: b.v.description, Sensitive: b.v.sensitive}
-			// A sensitive variable's default is not shown.
-			if b.v.def != cty.NilVal && !b.v.sensitive {
-				v.Default, _ = constantJSON(b.v.def)
-			}
-			c.RootModule.Variables[b.name] = v
+			variables = append(variables, b)
 		}
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(c); err != nil {
-		// Every value in it was encoded once already: cannot happen.
-		panic("hcl: encoding the configuration: " + err.Error())
+	byAddr := func(a, b *block) int { return strings.Compare(a.addr, b.addr) }
+	slices.SortFunc(blocks, byAddr)
+	slices.SortFunc(outputs, func(a, b *block) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(variables, func(a, b *block) int { return strings.Compare(a.name, b.name) })
+
+	// Resource blocks are written independently, in parallel.
+	parts := parallel.Map(len(blocks), chunkMin, func(lo, hi int) []byte {
+		w := newConfigWriter()
+		for i := lo; i < hi; i++ {
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.resource(blocks[i])
+		}
+		return w.b
+	})
+
+	w := newConfigWriter()
+	w.b = append(w.b, `{"root_module":{`...)
+	sep := ""
+	if len(outputs) > 0 {
+		w.b = append(w.b, `"outputs":{`...)
+		for i, b := range outputs {
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.str(b.name)
+			w.b = append(w.b, ':')
+			w.output(b)
+		}
+		w.b = append(w.b, '}')
+		sep = ","
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if len(blocks) > 0 {
+		w.b = append(w.b, sep...)
+		w.b = append(w.b, `"resources":[`...)
+		for _, p := range parts {
+			w.b = append(w.b, p...)
+		}
+		w.b = append(w.b, ']')
+		sep = ","
+	}
+	if len(variables) > 0 {
+		w.b = append(w.b, sep...)
+		w.b = append(w.b, `"variables":{`...)
+		for i, b := range variables {
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.str(b.name)
+			w.b = append(w.b, ':')
+			w.variable(b.v)
+		}
+		w.b = append(w.b, '}')
+	}
+	w.b = append(w.b, "}}"...)
+	return w.b
 }
 
-// configResource is the configuration of one resource block.
-func configResource(b *block) *configResourceJSON {
-	r := &configResourceJSON{Address: b.addr, Mode: "managed", Type: b.kind, Name: b.name}
+// configWriter appends the configuration's JSON to b. Strings go through
+// encoding/json (without HTML escaping), by way of buf.
+type configWriter struct {
+	b   []byte
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+func newConfigWriter() *configWriter {
+	w := &configWriter{}
+	w.enc = json.NewEncoder(&w.buf)
+	w.enc.SetEscapeHTML(false)
+	return w
+}
+
+// str appends s as a JSON string.
+func (w *configWriter) str(s string) {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		plain = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\'
+	}
+	if plain {
+		// Nothing to escape.
+		w.b = append(w.b, '"')
+		w.b = append(w.b, s...)
+		w.b = append(w.b, '"')
+		return
+	}
+	w.buf.Reset()
+	_ = w.enc.Encode(s) // a string always encodes
+	w.b = append(w.b, bytes.TrimSuffix(w.buf.Bytes(), []byte("\n"))...)
+}
+
+func (w *configWriter) key(first *bool, name string) {
+	if !*first {
+		w.b = append(w.b, ',')
+	}
+	*first = false
+	w.str(name)
+	w.b = append(w.b, ':')
+}
+
+func (w *configWriter) strings(ss []string) {
+	w.b = append(w.b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.str(s)
+	}
+	w.b = append(w.b, ']')
+}
+
+// resource appends one resource block, its keys in sorted order.
+func (w *configWriter) resource(b *block) {
+	typ := b.kind
 	if b.kind == kindResource {
-		r.Type = b.rtype
+		typ = b.rtype
 	}
-	for name, a := range b.body.Attributes {
-		switch name {
-		case "count":
-			r.CountExpression = expression(a.Expr)
-		case "for_each":
-			r.ForEachExpression = expression(a.Expr)
-		case "depends_on":
-			r.DependsOn = dependsOn(a.Expr)
+	first := true
+	w.b = append(w.b, '{')
+	w.key(&first, "address")
+	w.str(b.addr)
+	if a := b.body.Attributes["count"]; a != nil {
+		w.key(&first, "count_expression")
+		w.expression(a.Expr)
+	}
+	if a := b.body.Attributes["depends_on"]; a != nil {
+		w.key(&first, "depends_on")
+		w.strings(dependsOn(a.Expr))
+	}
+	if len(b.body.Attributes) > 0 || len(b.body.Blocks) > 0 {
+		mark, wasFirst := len(w.b), first
+		w.key(&first, "expressions")
+		if !w.body(b.body, specOf(b.kind), true, nil) {
+			// Only meta-arguments: no expressions.
+			w.b, first = w.b[:mark], wasFirst
 		}
 	}
-	r.Expressions = bodyExpressions(b.body, specOf(b.kind), true)
-	return r
+	if a := b.body.Attributes["for_each"]; a != nil {
+		w.key(&first, "for_each_expression")
+		w.expression(a.Expr)
+	}
+	w.key(&first, "mode")
+	w.str("managed")
+	w.key(&first, "name")
+	w.str(b.name)
+	w.key(&first, "schema_version")
+	w.b = append(w.b, '0')
+	w.key(&first, "type")
+	w.str(typ)
+	w.b = append(w.b, '}')
 }
 
-// bodyExpressions maps a body's attributes to their expressions and its
-// nested block types to lists of their bodies' maps, in source order.
-// At the top of a resource block, the meta-arguments are left out.
-func bodyExpressions(body *hclsyntax.Body, spec *BlockSpec, top bool) map[string]any {
-	m := map[string]any{}
+// body appends the expressions of a body: its attributes, each nested
+// block type as a list, and labels (for a nested block) as constants;
+// at the top of a resource block, the meta-arguments are left out. It
+// reports whether it wrote anything besides {}.
+func (w *configWriter) body(body *hclsyntax.Body, spec *BlockSpec, top bool, labels []label) bool {
+	type entry struct {
+		name  string
+		attr  *hclsyntax.Attribute
+		label *label
+		typ   *BlockSpec
+		nbs   []*hclsyntax.Block
+	}
+	entries := make([]entry, 0, len(body.Attributes)+len(labels)+len(body.Blocks))
 	for name, a := range body.Attributes {
 		if top && (name == "count" || name == "for_each" || name == "depends_on") {
 			continue
 		}
-		m[name] = expression(a.Expr)
+		entries = append(entries, entry{name: name, attr: a})
+	}
+	for i, l := range labels {
+		if _, taken := body.Attributes[l.name]; !taken {
+			entries = append(entries, entry{name: l.name, label: &labels[i]})
+		}
 	}
 	for _, nb := range body.Blocks {
-		nspec := nestedSpec(spec, nb.Type)
-		inner := bodyExpressions(nb.Body, nspec, false)
-		if nspec != nil {
-			for i, label := range nb.Labels {
-				if i < len(nspec.Labels) {
-					if _, taken := inner[nspec.Labels[i]]; !taken {
-						js, _ := constantJSON(cty.StringVal(label))
-						inner[nspec.Labels[i]] = &exprJSON{ConstantValue: js}
+		i := slices.IndexFunc(entries, func(e entry) bool { return e.nbs != nil && e.name == nb.Type })
+		if i < 0 {
+			if _, taken := body.Attributes[nb.Type]; taken {
+				continue // cannot be: the decoder refuses both
+			}
+			entries = append(entries, entry{name: nb.Type, typ: nestedSpec(spec, nb.Type)})
+			i = len(entries) - 1
+		}
+		entries[i].nbs = append(entries[i].nbs, nb)
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.name, b.name) })
+	w.b = append(w.b, '{')
+	first := true
+	for _, e := range entries {
+		w.key(&first, e.name)
+		switch {
+		case e.attr != nil:
+			w.expression(e.attr.Expr)
+		case e.label != nil:
+			w.b = append(w.b, `{"constant_value":`...)
+			w.str(e.label.value)
+			w.b = append(w.b, '}')
+		default:
+			w.b = append(w.b, '[')
+			for i, nb := range e.nbs {
+				if i > 0 {
+					w.b = append(w.b, ',')
+				}
+				var labels []label
+				if e.typ != nil {
+					for j, l := range nb.Labels {
+						if j < len(e.typ.Labels) {
+							labels = append(labels, label{e.typ.Labels[j], l})
+						}
 					}
 				}
+				w.body(nb.Body, e.typ, false, labels)
+			}
+			w.b = append(w.b, ']')
+		}
+	}
+	w.b = append(w.b, '}')
+	return !first
+}
+
+// label is a nested block's label: the label's name in the block's spec
+// and its value.
+type label struct{ name, value string }
+
+// output appends an output block's configuration.
+func (w *configWriter) output(b *block) {
+	first := true
+	w.b = append(w.b, '{')
+	if a := b.body.Attributes["depends_on"]; a != nil {
+		w.key(&first, "depends_on")
+		w.strings(dependsOn(a.Expr))
+	}
+	if s := constantString(b.body.Attributes["description"]); s != "" {
+		w.key(&first, "description")
+		w.str(s)
+	}
+	if a := b.body.Attributes["value"]; a != nil {
+		w.key(&first, "expression")
+		w.expression(a.Expr)
+	}
+	if constantBool(b.body.Attributes["sensitive"]) {
+		w.key(&first, "sensitive")
+		w.b = append(w.b, "true"...)
+	}
+	w.b = append(w.b, '}')
+}
+
+// variable appends a variable's configuration: its default (not for a
+// sensitive variable), description and sensitivity.
+func (w *configWriter) variable(v *variable) {
+	first := true
+	w.b = append(w.b, '{')
+	if v.def != cty.NilVal && !v.sensitive {
+		if js, ok := w.constant(v.def); ok {
+			w.key(&first, "default")
+			w.b = append(w.b, js...)
+		}
+	}
+	if v.description != "" {
+		w.key(&first, "description")
+		w.str(v.description)
+	}
+	if v.sensitive {
+		w.key(&first, "sensitive")
+		w.b = append(w.b, "true"...)
+	}
+	w.b = append(w.b, '}')
+}
+
+// expression appends Terraform's representation of one expression: its
+// references, or its value when it has none and is a constant, or {}.
+func (w *configWriter) expression(expr hcl.Expression) {
+	var vars []hcl.Traversal
+	if x, ok := expr.(*hclsyntax.ScopeTraversalExpr); ok {
+		vars = []hcl.Traversal{x.Traversal}
+	} else if _, ok := literal(expr); !ok {
+		vars = expr.Variables()
+	}
+	if len(vars) > 0 {
+		w.b = append(w.b, `{"references":[`...)
+		for i, t := range vars {
+			for j, r := range references(t) {
+				if i > 0 || j > 0 {
+					w.b = append(w.b, ',')
+				}
+				w.str(r)
 			}
 		}
-		list, _ := m[nb.Type].([]map[string]any)
-		m[nb.Type] = append(list, inner)
+		w.b = append(w.b, "]}"...)
+		return
 	}
-	if len(m) == 0 {
-		return nil
+	v, ok := literal(expr)
+	if !ok {
+		var diags hcl.Diagnostics
+		v, diags = expr.Value(nil)
+		ok = !diags.HasErrors() && v.IsWhollyKnown()
 	}
-	return m
+	if ok {
+		if js, ok := w.constant(v); ok {
+			w.b = append(w.b, `{"constant_value":`...)
+			w.b = append(w.b, js...)
+			w.b = append(w.b, '}')
+			return
+		}
+	}
+	w.b = append(w.b, "{}"...)
+}
+
+// constant returns v as plain JSON: numbers exact, <, > and & as they
+// are.
+func (w *configWriter) constant(v cty.Value) ([]byte, bool) {
+	v, _ = v.UnmarkDeep()
+	switch {
+	case !v.IsWhollyKnown():
+		return nil, false
+	case v.IsNull():
+		return []byte("null"), true
+	case v.Type() == cty.String:
+		mark := len(w.b)
+		w.str(v.AsString())
+		js := slices.Clone(w.b[mark:])
+		w.b = w.b[:mark]
+		return js, true
+	case v.Type() == cty.Number:
+		f := v.AsBigFloat()
+		if f.IsInf() {
+			return nil, false
+		}
+		return []byte(f.Text('f', -1)), true
+	case v.Type() == cty.Bool:
+		return strconv.AppendBool(nil, v.True()), true
+	}
+	// Collections and structures: cty's JSON, which escapes <, > and &,
+	// decoded and written again without.
+	raw, err := ctyjson.Marshal(v, v.Type())
+	if err != nil {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return nil, false
+	}
+	w.buf.Reset()
+	if err := w.enc.Encode(x); err != nil {
+		return nil, false
+	}
+	return slices.Clone(bytes.TrimSuffix(w.buf.Bytes(), []byte("\n"))), true
 }
 
 // specOf returns the spec of a top-level block kind.
@@ -200,23 +431,6 @@ func nestedSpec(spec *BlockSpec, typ string) *BlockSpec {
 	return nil
 }
 
-// expression is Terraform's representation of one expression: its
-// references, or its value when it has none and is a constant.
-func expression(expr hcl.Expression) *exprJSON {
-	e := &exprJSON{}
-	vars := expr.Variables()
-	for _, t := range vars {
-		e.References = append(e.References, references(t)...)
-	}
-	if len(vars) > 0 {
-		return e
-	}
-	if v, diags := expr.Value(nil); !diags.HasErrors() && v.IsWhollyKnown() {
-		e.ConstantValue, _ = constantJSON(v)
-	}
-	return e
-}
-
 // references unwraps a traversal as Terraform does: the whole of it, then
 // each shorter prefix down to the object it refers to (var.x, local.x,
 // count.index, each.value, switch.lan, switch.lan[0]), then, for an
@@ -233,7 +447,7 @@ func references(t hcl.Traversal) []string {
 			}
 		}
 	}
-	var out []string
+	out := make([]string, 0, len(t)-subject+2)
 	for n := len(t); n > subject; n-- {
 		out = append(out, traversalString(t[:n]))
 	}
@@ -307,27 +521,4 @@ func constantString(a *hclsyntax.Attribute) string {
 		return ""
 	}
 	return v.AsString()
-}
-
-// constantJSON is v as plain JSON: numbers exact, <, > and & as they are.
-func constantJSON(v cty.Value) (json.RawMessage, bool) {
-	v, _ = v.UnmarkDeep()
-	raw, err := ctyjson.Marshal(v, v.Type())
-	if err != nil {
-		return nil, false
-	}
-	// cty's JSON escapes <, > and &: decoded and written again without.
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var x any
-	if err := dec.Decode(&x); err != nil {
-		return nil, false
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(x); err != nil {
-		return nil, false
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), true
 }
