@@ -113,9 +113,11 @@ func RenderJSON(w io.Writer, p *Plan) error {
 	}
 
 	// The document is streamed: the envelope field by field, each resource
-	// encoded on its own, so a plan of 100,000 resources is never held in
-	// memory twice. The bytes are what one json.Encoder with two-space
-	// indentation would write for the whole document.
+	// encoded on its own, so the rendering of a plan of 100,000 resources
+	// is never held in memory whole (only the after values, compact, wait
+	// between planned_values and resource_changes). The bytes are what one
+	// json.Encoder with two-space indentation would write for the whole
+	// document.
 	jw := &jsonWriter{w: bufio.NewWriterSize(w, 1<<16)}
 	jw.enc = json.NewEncoder(&jw.buf)
 	jw.enc.SetEscapeHTML(false)
@@ -158,8 +160,7 @@ func RenderJSON(w io.Writer, p *Plan) error {
 	jw.encode(planned, "    ")
 	jw.str(",\n    \"root_module\": {\n")
 	// A change's after value is encoded once, here, and written again in
-	// its resource change: afters holds it meanwhile (compact, about a
-	// third of what the resource change is).
+	// its resource change: afters holds it meanwhile.
 	var withAfter []int
 	for i, c := range v.changes {
 		if !isNull(c.After) {
