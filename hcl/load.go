@@ -44,6 +44,11 @@ type Config struct {
 	// command's output quoted in one) must not show. Values shorter than
 	// MinSecret are left out: masking them would garble every message.
 	Secrets []string
+	// Configuration is the configuration in Terraform's JSON configuration
+	// representation, compact JSON: each resource block's address and its
+	// expressions' references, outputs and variables (configuration.go).
+	// A plan records it (plan.Plan.Configuration). Set with Experiment.
+	Configuration []byte
 }
 
 // MinSecret is the length from which a sensitive value is masked in
@@ -188,6 +193,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 
 	if !diags.HasErrors() {
 		cfg.Experiment = exp
+		cfg.Configuration = configuration(d)
 	}
 	return done()
 }

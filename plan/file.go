@@ -43,7 +43,7 @@ var (
 // file, then the plan as JSON (fileJSON):
 //
 //	benito-plan sha256:<64 hex digits>
-//	{"kind":"benito-plan","format_version":"2.0",...}
+//	{"kind":"benito-plan","format_version":"2.2",...}
 //
 // The checksum is checked before anything else of the file is read: apply
 // carries out what a plan says (a delete is a delete), so a plan changed
@@ -85,6 +85,9 @@ type fileJSON struct {
 	// changes' and drift's run_time and generated index; absent in files
 	// of earlier benitos, which had neither.
 	NameSets [][]string `json:"name_sets,omitempty"`
+	// Configuration is Plan.Configuration (since format 2.2; absent in
+	// older files, whose JSON rendering then has no "configuration").
+	Configuration json.RawMessage `json:"configuration,omitempty"`
 }
 
 type changeJSON struct {
@@ -170,7 +173,7 @@ func encodeFile(p *Plan) ([]byte, error) {
 	}
 	f := fileJSON{
 		Kind:          FileKind,
-		FormatVersion: FormatVersion,
+		FormatVersion: FileFormatVersion,
 		Experiment:    p.Experiment,
 		Destroy:       p.Destroy,
 		Targets:       encodeAddrs(p.Targets),
@@ -182,6 +185,7 @@ func encodeFile(p *Plan) ([]byte, error) {
 		VarFiles:      p.VarFiles,
 		VarEnv:        p.VarEnv,
 		Prior:         jsonNull,
+		Configuration: p.Configuration,
 	}
 	var err error
 	// A state never written has no lineage and nothing in it: a plan of a
@@ -379,9 +383,9 @@ func identify(data []byte) error {
 	if probe.FormatVersion == nil || json.Unmarshal(*probe.FormatVersion, &version) != nil {
 		return fmt.Errorf("%w: the plan file has no valid format_version; %s", ErrFormatVersion, remake)
 	}
-	if major(version) != major(FormatVersion) {
+	if major(version) != major(FileFormatVersion) {
 		return fmt.Errorf("%w: the plan file is in format %q and this benito reads format %s.x; %s with this benito",
-			ErrFormatVersion, version, major(FormatVersion), remake)
+			ErrFormatVersion, version, major(FileFormatVersion), remake)
 	}
 	return nil
 }
@@ -413,6 +417,14 @@ func decodeBody(data []byte) (p *Plan, err error) {
 		Vars:         f.Vars,
 		VarFiles:     f.VarFiles,
 		VarEnv:       f.VarEnv,
+	}
+	if len(f.Configuration) > 0 {
+		// Rendered as it is: it must be one compact JSON object.
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, f.Configuration); err != nil || buf.Len() == 0 || buf.Bytes()[0] != '{' {
+			return nil, corrupt(errors.New("the configuration is not a JSON object"))
+		}
+		p.Configuration = buf.Bytes()
 	}
 	if len(f.Prior) > 0 && string(f.Prior) != "null" {
 		if p.Prior, err = state.Unmarshal(f.Prior); err != nil {

@@ -116,6 +116,7 @@ func planEverything() *Plan {
 		Sensitive:    []string{"memory"},
 	}
 	p.Prior.Outputs["ip"] = state.Output{Value: json.RawMessage(`"10.0.0.1"`), Type: json.RawMessage(`"string"`)}
+	p.Configuration = docConfiguration()
 	return p
 }
 
@@ -286,7 +287,7 @@ func TestReadFileNewerMinor(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, body, _ := bytes.Cut(data, []byte("\n"))
-	newer := bytes.Replace(body, []byte(`"format_version":"`+FormatVersion+`"`), []byte(`"format_version":"`+major(FormatVersion)+`.7","future":{"x":1}`), 1)
+	newer := bytes.Replace(body, []byte(`"format_version":"`+FileFormatVersion+`"`), []byte(`"format_version":"`+major(FileFormatVersion)+`.7","future":{"x":1}`), 1)
 	if bytes.Equal(newer, body) {
 		t.Fatal("the test's edit did not apply")
 	}

@@ -30,7 +30,7 @@ func TestCompactIndentMatchesEncodingJSON(t *testing.T) {
 			}),
 			RequiresReplace: []cty.Path{cty.GetAttrPath("s")},
 		}
-		rc, err := jsonResource(c)
+		rc, err := jsonResource(c, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,6 +44,45 @@ func TestCompactIndentMatchesEncodingJSON(t *testing.T) {
 		got := appendIndented(nil, rc.appendCompact(nil), "    ")
 		if string(got) != string(bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
 			t.Errorf("key %q:\n--- encoding/json\n%s\n--- hand-written\n%s", key, want.Bytes(), got)
+		}
+	}
+}
+
+// TestStateResourceCompactMatchesEncodingJSON does the same for the
+// resources of planned_values and prior_state.
+func TestStateResourceCompactMatchesEncodingJSON(t *testing.T) {
+	p := planDocExample()
+	p.Prior.Resources[addr("vnode", "a")].Sensitive = []string{"memory"}
+	p.Prior.Resources[addr("vnode", "a")].Status = "tainted"
+	var rs []jsonStateResource
+	for _, a := range p.Prior.SortedAddrs() {
+		r, err := priorResource(p.Prior.Resources[a])
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	for _, c := range planEverything().Changes {
+		if isNull(c.After) || c.After.Type() == cty.NilType {
+			continue
+		}
+		r, err := plannedResource(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	for _, r := range rs {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("    ", "  ")
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		got := appendIndented(nil, r.appendCompact(nil), "    ")
+		if string(got) != string(bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
+			t.Errorf("%s:\n--- encoding/json\n%s\n--- hand-written\n%s", r.Address, want.Bytes(), got)
 		}
 	}
 }

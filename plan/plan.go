@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"encoding/json"
 	"slices"
 	"sort"
 
@@ -9,10 +10,22 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// FormatVersion is the version of the JSON plan format and of saved plan
-// files. It changes in its major part when a consumer would misread the
-// new output.
-const FormatVersion = "2.1"
+// The versions of the JSON plan format (docs/json-plan.md) and of saved
+// plan files. Each changes in its major part when a reader would misread
+// the new output.
+const (
+	// FormatVersion is the JSON format's "format_version": the version of
+	// Terraform's JSON plan representation that the format is a superset
+	// of, so that Terraform's tools (hashicorp/terraform-json, which
+	// accepts ">= 0.1, < 2.0") read it.
+	FormatVersion = "1.2"
+	// BenitoFormatVersion is the JSON format's "benito_format_version":
+	// the version of benito's own contract for it, the fields Terraform's
+	// format does not have included.
+	BenitoFormatVersion = "3.0"
+	// FileFormatVersion is the version of saved plan files (WriteFile).
+	FileFormatVersion = "2.2"
+)
 
 // Change is the planned change of one resource.
 type Change struct {
@@ -131,6 +144,13 @@ type Plan struct {
 	// Prior is the refreshed state the plan was made against; apply starts
 	// from it, so what the refresh learned is recorded too.
 	Prior *state.State
+
+	// Configuration is the configuration the plan was made from, in
+	// Terraform's JSON configuration representation (compact JSON, as
+	// hcl.Config.Configuration makes it): every resource block's address
+	// and its expressions' references. The JSON rendering shows it as
+	// "configuration"; nil when not recorded.
+	Configuration json.RawMessage
 }
 
 // Counts returns the number of resources to add, change and destroy, as the

@@ -324,7 +324,7 @@ func TestDocExample(t *testing.T) {
 	if at < 0 {
 		t.Fatalf("%s has no \"## Full example\" section", path)
 	}
-	want := [][]byte{renderHuman(t, planMixed(), RenderOptions{}), renderJSON(t, planMixed())}
+	want := [][]byte{renderHuman(t, planDocExample(), RenderOptions{}), renderJSON(t, planDocExample())}
 	out := text[:at]
 	rest := text[at:]
 	for i, fence := range []string{"```\n", "```json\n"} {

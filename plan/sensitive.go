@@ -86,23 +86,6 @@ func objectOf(orig cty.Value, m map[string]cty.Value) cty.Value {
 	return cty.ObjectVal(m)
 }
 
-// sensitiveJSON is Terraform's before_sensitive / after_sensitive: an
-// object with true for each sensitive attribute, or false when none is.
-func sensitiveJSON(names []string) []byte {
-	if len(names) == 0 {
-		return []byte("false")
-	}
-	b := []byte{'{'}
-	for i, n := range names {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, n)
-		b = append(b, ":true"...)
-	}
-	return append(b, '}')
-}
-
 // hideOutput replaces a sensitive output's values by the stand-in.
 func hideOutput(o *Output) (before, after cty.Value) {
 	before, after = o.Before, o.After

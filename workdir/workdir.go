@@ -398,6 +398,7 @@ func (w *Workdir) plan(ctx context.Context, st *state.State, opts PlanOptions, r
 	}
 	log.Debug("planned", "refresh", !opts.SkipRefresh, "changes", len(p.Changes), "took", time.Since(t))
 	p.Dir, _ = filepath.Abs(w.opts.Dir)
+	p.Configuration = w.Config.Configuration
 	p.Vars = w.opts.Vars
 	for _, f := range w.opts.VarFiles {
 		abs, _ := filepath.Abs(f)
