@@ -313,6 +313,9 @@ type human struct {
 	pairs   []pair
 	names   []attrList
 	lastHit int
+	// marks, when not nil, receives the offset in buf of every action
+	// marker written, for RenderMarkdown's diff blocks.
+	marks []int
 }
 
 func (r *human) maybeFlush() {
@@ -355,6 +358,9 @@ func (r *human) boldEnd() {
 
 // mark writes one action marker character, coloured when asked.
 func (r *human) mark(m byte) {
+	if r.marks != nil {
+		r.marks = append(r.marks, len(r.buf))
+	}
 	if r.color {
 		code := ""
 		switch m {
