@@ -1,6 +1,7 @@
 // Package plan owns the plan: the set of changes that would bring the
 // recorded state of an experiment to its configuration, and its
-// representations (human text, versioned JSON, saved plan files).
+// representations (human text, versioned JSON, Markdown for pull requests,
+// saved plan files).
 //
 // A Plan is a value: building one (package engine) never touches the host,
 // and rendering one is deterministic — the same Plan always renders to

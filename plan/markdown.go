@@ -592,8 +592,8 @@ func (m *markdown) note() {
 		}
 	}
 	part(t.list, t.listOf, "destructive changes in the list")
-	part(t.drift, t.driftOf, "resources changed outside benito")
-	part(t.changes, t.changesOf, "changed resources")
+	part(t.drift, t.driftOf, "sections of resources changed outside benito")
+	part(t.changes, t.changesOf, "sections of changed resources")
 	if t.outputs {
 		parts = append(parts, "the output changes")
 	}

@@ -162,7 +162,7 @@ func TestMarkdownLarge(t *testing.T) {
 				t.Errorf("no details at all")
 			}
 			note := string(md[bytes.LastIndex(md, []byte("> [!WARNING]")):])
-			wantNote := fmt.Sprintf("%d of 100000 changed resources", 100_000-doc.details)
+			wantNote := fmt.Sprintf("%d of 100000 sections of changed resources", 100_000-doc.details)
 			if !strings.Contains(note, wantNote) {
 				t.Errorf("the note does not say %q:\n%s", wantNote, note)
 			}
