@@ -353,7 +353,7 @@ func destructiveReason(c *Change) string {
 	case ReasonNoConfig:
 		return "not in the configuration any more"
 	case ReasonDestroy:
-		return "`benito destroy`"
+		return "the whole experiment is destroyed (`benito destroy`)"
 	case ReasonProviderChanged:
 		return "a different provider now serves it"
 	case ReasonContainerReplaced:
