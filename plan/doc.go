@@ -1,8 +1,8 @@
 // Package plan owns the plan: the set of changes that would bring the
 // recorded state of an experiment to its configuration, and its
 // representations (human text, versioned JSON — a superset of Terraform's
-// JSON plan representation, which Terraform's tools read — and saved plan
-// files).
+// JSON plan representation, which Terraform's tools read — Markdown for
+// pull requests, and saved plan files).
 //
 // A Plan is a value: building one (package engine) never touches the host,
 // and rendering one is deterministic — the same Plan always renders to

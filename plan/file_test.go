@@ -328,6 +328,7 @@ func FuzzReadPlan(f *testing.F) {
 			var buf bytes.Buffer
 			_ = RenderHuman(&buf, p, RenderOptions{Color: true})
 			_ = RenderJSON(&buf, p)
+			_ = RenderMarkdown(&buf, p, MarkdownOptions{MaxBytes: CommentLimit})
 			_, _ = encodeFile(p)
 		}
 	})

@@ -119,22 +119,12 @@ func RenderHuman(w io.Writer, p *Plan, opts RenderOptions) error {
 	case outputs:
 		r.str("\n")
 		r.outputChanges(v.outputs)
-		r.str("\nYou can apply this plan to save these new output values to the benito state, without changing any real infrastructure.\n")
-	case p.Destroy:
-		// Terraform's words, where the meaning is the same.
-		r.str("\n")
-		r.bold("No changes.")
-		r.str(" No objects need to be destroyed.\n\n")
-		r.str("Either you have not created any objects yet or the existing objects were already deleted outside of benito.\n")
+		r.str("\n" + outputsOnlyNote + "\n")
 	default:
+		headline, detail := noChanges(p, drifted > 0)
 		r.str("\n")
 		r.bold("No changes.")
-		r.str(" Your infrastructure matches the configuration.\n\n")
-		if drifted > 0 {
-			r.str("Your configuration already matches the changes detected above, so no changes are needed.\n")
-		} else {
-			r.str("benito has compared your real infrastructure against your configuration and found no differences, so no changes are needed.\n")
-		}
+		r.str(" " + headline + "\n\n" + detail + "\n")
 	}
 	return r.finish()
 }
@@ -246,6 +236,27 @@ func (r *human) changeBlock(c *Change) {
 	r.str("    }\n")
 }
 
+// outputsOnlyNote ends a plan that changes outputs alone (Terraform's
+// words).
+const outputsOnlyNote = "You can apply this plan to save these new output values to the benito state, without changing any real infrastructure."
+
+// noChanges returns what follows "No changes." in a plan that changes
+// nothing: Terraform's words where the meaning is the same. drifted says
+// whether the plan reports changes made outside benito.
+func noChanges(p *Plan, drifted bool) (headline, detail string) {
+	switch {
+	case p.Destroy:
+		return "No objects need to be destroyed.",
+			"Either you have not created any objects yet or the existing objects were already deleted outside of benito."
+	case drifted:
+		return "Your infrastructure matches the configuration.",
+			"Your configuration already matches the changes detected above, so no changes are needed."
+	default:
+		return "Your infrastructure matches the configuration.",
+			"benito has compared your real infrastructure against your configuration and found no differences, so no changes are needed."
+	}
+}
+
 // drifts reports whether d is a change to show: its values differ in
 // more than its run-time attributes (the engine reports no other, but a
 // plan may be built by hand).
@@ -345,6 +356,9 @@ type human struct {
 	pairs   []pair
 	names   []attrList
 	lastHit int
+	// marks, when not nil, receives the offset in buf of every action
+	// marker written, for RenderMarkdown's diff blocks.
+	marks []int
 }
 
 func (r *human) maybeFlush() {
@@ -387,6 +401,9 @@ func (r *human) boldEnd() {
 
 // mark writes one action marker character, coloured when asked.
 func (r *human) mark(m byte) {
+	if r.marks != nil {
+		r.marks = append(r.marks, len(r.buf))
+	}
 	if r.color {
 		code := ""
 		switch m {

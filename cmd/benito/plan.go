@@ -58,7 +58,10 @@ func parseAddrs(flag string, list []string) ([]addrs.Resource, error) {
 }
 
 func (c *cli) planCommand() *cobra.Command {
-	var f planFlags
+	var (
+		f        planFlags
+		markdown bool
+	)
 	cmd := &cobra.Command{
 		Use:   "plan [DIR]",
 		Short: "Show what apply would change",
@@ -74,10 +77,14 @@ byte-identical plans, so plans can be reviewed and diffed.`,
 		Example: `  benito plan examples/demo
   benito plan -out demo.plan examples/demo && benito apply demo.plan
   benito plan -json examples/demo | jq '.resource_changes[].address'
+  benito plan -markdown -out demo.plan examples/demo > plan.md   # for a pull request
   benito plan -replace 'vnode.host["b"]' examples/demo
   benito plan -detailed-exitcode examples/demo; echo $?   # 0 none, 2 changes`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkMarkdownFlags(f.json, markdown); err != nil {
+				return err
+			}
 			opts, err := f.options(f.destroy)
 			if err != nil {
 				return err
@@ -86,6 +93,9 @@ byte-identical plans, so plans can be reviewed and diffed.`,
 			out, err := c.run(c.options(dirArg(args), &f.exp), op, func(p *plan.Plan) error {
 				if f.json {
 					return plan.RenderJSON(c.stdout, p)
+				}
+				if markdown {
+					return plan.RenderMarkdown(c.stdout, p, plan.MarkdownOptions{MaxBytes: plan.CommentLimit})
 				}
 				return plan.RenderHuman(c.stdout, p, plan.RenderOptions{Color: c.color(c.stdout)})
 			})
@@ -100,7 +110,7 @@ byte-identical plans, so plans can be reviewed and diffed.`,
 				if err := plan.WriteFile(f.out, p); err != nil {
 					return fmt.Errorf("saving the plan: %w", err)
 				}
-				if !f.json {
+				if !f.json && !markdown {
 					fmt.Fprintf(c.stdout, "\nSaved the plan to: %s\n\nTo carry out exactly these actions, run:\n    benito apply %s\n", f.out, f.out)
 				}
 			}
@@ -111,5 +121,6 @@ byte-identical plans, so plans can be reviewed and diffed.`,
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().BoolVar(&markdown, "markdown", false, "print the plan as Markdown for a pull request comment (docs/review.md)")
 	return cmd
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -12,8 +13,9 @@ import (
 
 func (c *cli) showCommand() *cobra.Command {
 	var (
-		jsonOut bool
-		exp     expFlags
+		jsonOut  bool
+		markdown bool
+		exp      expFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "show [PLANFILE | DIR]",
@@ -23,12 +25,18 @@ the current directory), the state of its experiment: every resource with its
 recorded attributes.
 
 With -json, a plan is printed in the JSON plan format (docs/json-plan.md) and
-a state in the state file format.`,
+a state in the state file format. With -markdown, a plan is printed as
+Markdown for a pull request comment (docs/review.md), bounded to the size of
+a GitHub comment.`,
 		Example: `  benito show demo.plan
   benito show -json demo.plan
+  benito show -markdown demo.plan > plan.md
   benito show examples/demo`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkMarkdownFlags(jsonOut, markdown); err != nil {
+				return err
+			}
 			if len(args) == 1 {
 				if fi, err := os.Stat(args[0]); err == nil && fi.Mode().IsRegular() {
 					p, err := plan.ReadFile(args[0])
@@ -38,8 +46,14 @@ a state in the state file format.`,
 					if jsonOut {
 						return plan.RenderJSON(c.stdout, p)
 					}
+					if markdown {
+						return plan.RenderMarkdown(c.stdout, p, plan.MarkdownOptions{MaxBytes: plan.CommentLimit})
+					}
 					return plan.RenderHuman(c.stdout, p, plan.RenderOptions{Color: c.color(c.stdout)})
 				}
+			}
+			if markdown {
+				return errors.New("-markdown shows a saved plan, not a state: give the file of benito plan -out FILE")
 			}
 			w := workdir.OpenState(c.options(dirArg(args), &exp))
 			st, err := c.readState(cmd, w)
@@ -70,6 +84,7 @@ a state in the state file format.`,
 		},
 	}
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&markdown, "markdown", false, "print a saved plan as Markdown for a pull request comment (docs/review.md)")
 	exp.register(cmd.Flags(), true)
 	return cmd
 }
@@ -96,4 +111,12 @@ func (c *cli) noteV1Addrs(st *state.State, path string) {
 			"(vnode.h-0 where benito now writes vnode.h[0]). Which recorded names those are only the configuration can tell, "+
 			"so until benito plan or apply reads it they keep their old addresses here; the next benito apply renames them in the file.\n\n", path)
 	}
+}
+
+// checkMarkdownFlags refuses -json with -markdown: one output format.
+func checkMarkdownFlags(json, markdown bool) error {
+	if json && markdown {
+		return errors.New("-json and -markdown choose two output formats: give one of them")
+	}
+	return nil
 }
