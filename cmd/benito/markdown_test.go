@@ -35,6 +35,26 @@ func TestQuickstartMarkdownPlan(t *testing.T) {
 	if show := benito(t, "", "show", "-markdown", planFile); show.code != 0 || show.stdout != r.stdout {
 		t.Errorf("show -markdown of the saved plan differs from plan -markdown:\n%s", show)
 	}
+
+	// The README quotes the plan's summary and table: they must be this
+	// plan's, line for line.
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var quoted []string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.HasPrefix(line, "**Plan:") || strings.HasPrefix(line, "| ") {
+			quoted = append(quoted, "> "+line)
+		}
+	}
+	if len(quoted) < 3 {
+		t.Fatalf("the quickstart's markdown plan has no summary and table:\n%s", r.stdout)
+	}
+	want := quoted[0] + "\n>\n" + strings.Join(quoted[1:], "\n")
+	if !strings.Contains(string(readme), want) {
+		t.Errorf("README.md does not quote the quickstart's markdown plan as it is now; it should hold:\n%s", want)
+	}
 }
 
 func TestMarkdownFlags(t *testing.T) {
