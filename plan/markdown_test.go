@@ -354,7 +354,7 @@ func checkMarkdown(t *testing.T, p *Plan, md []byte, truncated bool) mdDoc {
 		}
 	}
 	for _, d := range v.drift {
-		if !same(d.Before, d.After) {
+		if drifts(d) {
 			drifted = append(drifted, d)
 		}
 	}

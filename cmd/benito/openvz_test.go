@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -293,7 +294,7 @@ func TestOpenVZTopDL(t *testing.T) {
 		}
 	})
 	r := benito(t, "", "plan", "-no-color", dir)
-	if strings.Count(r.stdout, `+ type             = "openvz"`) != 3 {
+	if len(regexp.MustCompile(`\+ type +?= "openvz"`).FindAllString(r.stdout, -1)) != 3 {
 		t.Fatalf("the TopDL's openvz computers are not planned as openvz nodes:\n%s", r)
 	}
 	if r := benito(t, "", "apply", "-auto-approve", dir); r.code != 0 {
