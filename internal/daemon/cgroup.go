@@ -438,13 +438,38 @@ func (g Group) killProcs(timeout time.Duration) error {
 			killIn(pid, g)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: %d process(es) still running %v after SIGKILL (pids %v)", g, len(pids), timeout, pids)
+			return fmt.Errorf("%s: %d process(es) still running %v after SIGKILL (%s)", g, len(pids), timeout, describePids(pids))
 		}
 		time.Sleep(sleep)
 		if sleep < 20*time.Millisecond {
 			sleep *= 2
 		}
 	}
+}
+
+// describePids names processes that would not die, for the error that says
+// so: each pid with its command, its state and where in the kernel it waits
+// ("25821 sh D in ovl_...", or "25821 gone" if it ended meanwhile), so that
+// a process stuck in the kernel can be told from one that was not signalled.
+func describePids(pids []int) string {
+	parts := make([]string, len(pids))
+	for i, pid := range pids {
+		dir := "/proc/" + strconv.Itoa(pid) + "/"
+		comm, err := os.ReadFile(dir + "comm")
+		if err != nil {
+			parts[i] = strconv.Itoa(pid) + " gone"
+			continue
+		}
+		desc := strconv.Itoa(pid) + " " + strings.TrimSpace(string(comm))
+		if _, state, err := stat(pid); err == nil {
+			desc += " " + string(state)
+		}
+		if wchan, err := os.ReadFile(dir + "wchan"); err == nil && len(wchan) > 0 && string(wchan) != "0" {
+			desc += " in " + string(wchan)
+		}
+		parts[i] = desc
+	}
+	return "pids " + strings.Join(parts, ", ")
 }
 
 // killIn sends SIGKILL to pid if it is (still) in g or below: the pidfd

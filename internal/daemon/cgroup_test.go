@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -274,5 +275,24 @@ func TestStartOnThreadCallersNetNS(t *testing.T) {
 	}
 	if r.got != r.want || r.got == host.Ino {
 		t.Errorf("the child is in network namespace %d; want its starter's %d (the host's is %d)", r.got, r.want, host.Ino)
+	}
+}
+
+func TestDescribePids(t *testing.T) {
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	done := exec.Command("true")
+	if err := done.Run(); err != nil {
+		t.Fatal(err)
+	}
+	got := describePids([]int{cmd.Process.Pid, done.Process.Pid})
+	// sleep is asleep (S) in the kernel, or just about to be (R); true
+	// has ended.
+	want := regexp.MustCompile(fmt.Sprintf(`^pids %d sleep [RS]( in \S+)?, %d gone$`, cmd.Process.Pid, done.Process.Pid))
+	if !want.MatchString(got) {
+		t.Errorf("describePids = %q, want a match of %s", got, want)
 	}
 }
