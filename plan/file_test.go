@@ -335,24 +335,7 @@ func FuzzReadPlan(f *testing.F) {
 }
 
 func BenchmarkRenderHuman100k(b *testing.B) {
-	p := basePlan()
-	p.Changes = make([]*Change, 100_000)
-	for i := range p.Changes {
-		p.Changes[i] = &Change{
-			Addr:     keyed("vnode", "pool", addrs.IntKey(i)),
-			Provider: "qemu", Action: Create, Type: vnodeType,
-			Before: cty.NullVal(vnodeType),
-			After: obj(vnodeType, map[string]cty.Value{
-				"name":   cty.StringVal("bk3x9-pool-" + string(rune('a'+i%26))),
-				"image":  cty.StringVal("debian-12"),
-				"memory": cty.NumberIntVal(512),
-				"cpus":   cty.NumberIntVal(2),
-				"pid":    cty.UnknownVal(cty.Number),
-				"id":     cty.UnknownVal(cty.String),
-				"labels": cty.MapVal(map[string]cty.Value{"role": cty.StringVal("host")}),
-			}),
-		}
-	}
+	p := created100k()
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := RenderHuman(io.Discard, p, RenderOptions{}); err != nil {

@@ -371,20 +371,7 @@ func (r Reason) jsonName() string {
 // appendCompact appends rc as compact JSON, with the keys, omissions and
 // escaping of encoding/json, but without its reflection and validation.
 func (rc *jsonResourceChange) appendCompact(b []byte) []byte {
-	b = append(b, `{"address":`...)
-	b = appendJSONString(b, rc.Address)
-	b = append(b, `,"mode":`...)
-	b = appendJSONString(b, rc.Mode)
-	b = append(b, `,"type":`...)
-	b = appendJSONString(b, rc.Type)
-	b = append(b, `,"name":`...)
-	b = appendJSONString(b, rc.Name)
-	if len(rc.Index) > 0 {
-		b = append(b, `,"index":`...)
-		b = append(b, rc.Index...)
-	}
-	b = append(b, `,"provider_name":`...)
-	b = appendJSONString(b, rc.ProviderName)
+	b = appendIdentity(b, rc.Address, rc.Mode, rc.Type, rc.Name, rc.Index, rc.ProviderName)
 	b = append(b, `,"provider":`...)
 	b = appendJSONString(b, rc.Provider)
 	if rc.ActionReason != "" {
@@ -420,20 +407,7 @@ func (rc *jsonResourceChange) appendCompact(b []byte) []byte {
 // appendCompact appends r as compact JSON, as encoding/json would write it
 // (see jsonResourceChange.appendCompact).
 func (r *jsonStateResource) appendCompact(b []byte) []byte {
-	b = append(b, `{"address":`...)
-	b = appendJSONString(b, r.Address)
-	b = append(b, `,"mode":`...)
-	b = appendJSONString(b, r.Mode)
-	b = append(b, `,"type":`...)
-	b = appendJSONString(b, r.Type)
-	b = append(b, `,"name":`...)
-	b = appendJSONString(b, r.Name)
-	if len(r.Index) > 0 {
-		b = append(b, `,"index":`...)
-		b = append(b, r.Index...)
-	}
-	b = append(b, `,"provider_name":`...)
-	b = appendJSONString(b, r.ProviderName)
+	b = appendIdentity(b, r.Address, r.Mode, r.Type, r.Name, r.Index, r.ProviderName)
 	b = append(b, `,"schema_version":`...)
 	b = strconv.AppendInt(b, int64(r.SchemaVersion), 10)
 	b = append(b, `,"values":`...)
@@ -454,6 +428,27 @@ func (r *jsonStateResource) appendCompact(b []byte) []byte {
 		b = append(b, `,"tainted":true`...)
 	}
 	return append(b, '}')
+}
+
+// appendIdentity opens the object of a resource change or a resource of
+// planned values or the prior state with the keys they share, in their
+// order: address, mode, type, name, index (left out when empty),
+// provider_name.
+func appendIdentity(b []byte, address, mode, typ, name string, index json.RawMessage, providerName string) []byte {
+	b = append(b, `{"address":`...)
+	b = appendJSONString(b, address)
+	b = append(b, `,"mode":`...)
+	b = appendJSONString(b, mode)
+	b = append(b, `,"type":`...)
+	b = appendJSONString(b, typ)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, name)
+	if len(index) > 0 {
+		b = append(b, `,"index":`...)
+		b = append(b, index...)
+	}
+	b = append(b, `,"provider_name":`...)
+	return appendJSONString(b, providerName)
 }
 
 // appendIndented appends src, compact JSON that this package wrote (so
