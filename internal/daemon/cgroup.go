@@ -387,6 +387,13 @@ func (g Group) walk(fn func(dir string) error) error {
 	return err
 }
 
+// KillWait is how long Kill is given to see a group's processes gone. A
+// process killed ends at once unless the kernel holds it (in I/O on a loop
+// device under load, seen for more than 5 seconds on a busy 2-core host):
+// it does end, and waiting for it is better than failing the apply or the
+// destroy that asked.
+const KillWait = 30 * time.Second
+
 // Kill kills (SIGKILL) every process in g and the groups below it, and in
 // its controller groups (LimitGroups), waits up to timeout for them to be
 // gone, and removes the groups. A group that does not exist is no error.

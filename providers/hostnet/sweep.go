@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/internal/daemon"
@@ -16,8 +15,8 @@ import (
 	"github.com/vishvananda/netlink"
 )
 
-// groupKillTimeout bounds the wait for an object's cgroup to empty.
-const groupKillTimeout = 5 * time.Second
+// groupKillTimeout bounds the wait for a cgroup to empty.
+const groupKillTimeout = daemon.KillWait
 
 // The processes the provider starts are born in a cgroup per object
 // (providers.Group), below the experiment's: a VDE switch's daemon in

@@ -7,15 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/benito-net/benito/contract"
+	"github.com/benito-net/benito/internal/daemon"
 	"github.com/benito-net/benito/internal/netdev"
 	"github.com/benito-net/benito/providers"
 )
 
-// groupKillTimeout bounds the wait for a node's cgroup to empty.
-const groupKillTimeout = 5 * time.Second
+// groupKillTimeout bounds the wait for a cgroup to empty.
+const groupKillTimeout = daemon.KillWait
 
 // Sweep lists the nodes of the experiment the host holds, found from the
 // host alone: by their pins (RUN_DIR/ns/KIND/NODE), their directories

@@ -419,7 +419,7 @@ func (p *Provider) removeVM(ctx context.Context, name string, ifaces []nic, proc
 		p.powerDown(ctx, name, dir, proc, d.StopTimeout)
 	}
 	var errs []error
-	if err := g.Kill(5 * time.Second); err != nil {
+	if err := g.Kill(daemon.KillWait); err != nil {
 		errs = append(errs, err)
 	}
 	if g.IsZero() && isMachine(proc, dir) {
