@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/benito-net/benito/contract"
 	"github.com/benito-net/benito/model"
@@ -175,5 +176,60 @@ func TestInspect(t *testing.T) {
 	}
 	if r := benito(t, "", "inspect", dir); r.code != 0 || !strings.Contains(r.stdout, "no nodes") {
 		t.Errorf("inspect after destroy:\n%s", r)
+	}
+}
+
+// TestInspectMixed applies examples/mixed (an OpenVZ container, a process
+// node and a QEMU machine): inspect gives the container's init and the
+// machine's QEMU process as their pids, and the machine's console; the
+// QEMU process killed by hand shows the machine dead.
+func TestInspectMixed(t *testing.T) {
+	needVMs(t)
+	needContainers(t)
+	dir, _ := realExperiment(t, "mixed")
+	if r := benito(t, "", "apply", "-auto-approve", "-var", "users="+usersDir(t), dir); r.code != 0 {
+		t.Fatalf("apply:\n%s", r)
+	}
+	comm := func(pid *int64) string {
+		if pid == nil {
+			return "(no pid)"
+		}
+		b, _ := os.ReadFile(filepath.Join("/proc", strconv.FormatInt(*pid, 10), "comm"))
+		return strings.TrimSpace(string(b))
+	}
+	nodes := inspectJSON(t, dir)
+	for node, want := range map[string][3]string{
+		"ct": {"openvz", "eth0=10.0.8.10/24", "init"},
+		"p":  {"process", "eth0=10.0.8.20/24", "(no pid)"},
+		"vm": {"qemu", "eth0=10.0.8.30/24", "qemu-system-x86"},
+	} {
+		n := nodes[node]
+		if n.State != nodeRunning || n.Type != want[0] || strings.Join(n.Addresses, " ") != want[1] || !strings.HasPrefix(comm(n.Pid), want[2]) {
+			t.Errorf("inspect -json, node %s: want a running %s at %s whose pid runs %s, got %+v (pid runs %s)", node, want[0], want[1], want[2], n, comm(n.Pid))
+		}
+		if wantConsole := node == "vm"; (n.Console != "") != wantConsole {
+			t.Errorf("node %s: console %q", node, n.Console)
+		}
+	}
+	vm := nodes["vm"]
+	if want := "benito console -C " + dir + " vm"; vm.Console != want {
+		t.Errorf("vm's console: %q, want %q", vm.Console, want)
+	}
+	if vm.Pid == nil {
+		t.FailNow()
+	}
+	if err := syscall.Kill(int(*vm.Pid), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// Read once the process is gone (signal 0 finds it no longer).
+	for i := 0; i < 100 && syscall.Kill(int(*vm.Pid), 0) == nil; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	nodes = inspectJSON(t, dir)
+	if n := nodes["vm"]; n.State != nodeDead || n.Pid != nil {
+		t.Errorf("inspect -json after QEMU was killed: vm %+v", n)
+	}
+	if n := nodes["ct"]; n.State != nodeRunning {
+		t.Errorf("inspect -json after QEMU was killed: ct %+v", n)
 	}
 }
