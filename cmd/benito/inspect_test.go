@@ -233,3 +233,25 @@ func TestInspectMixed(t *testing.T) {
 		t.Errorf("inspect -json after QEMU was killed: ct %+v", n)
 	}
 }
+
+// TestInspectErrors: what inspect says when it has nothing to show, and
+// that it creates nothing where it looks.
+func TestInspectErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"inspect", dir}, "nothing applied here yet: there is no state at " + filepath.Join(dir, "benito.state") + ". benito apply " + dir + " builds the experiment"},
+		{[]string{"inspect", filepath.Join(dir, "none")}, filepath.Join(dir, "none") + " is not an experiment directory: give the directory benito apply was run on, or -all"},
+		{[]string{"inspect", "-all", dir}, "-all lists every experiment on this host: give no directory with it"},
+	} {
+		r := benito(t, "", c.args...)
+		if r.code != 1 || !strings.Contains(r.stderr, c.want) || r.stdout != "" {
+			t.Errorf("benito %s: want exit 1 and %q:\n%s", strings.Join(c.args, " "), c.want, r)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("inspect left files in %s: %v", dir, entries)
+	}
+}
