@@ -78,7 +78,8 @@ to find drift:
            container's init are gone), or its startup command ended in
            failure or was killed;
   drifted  it, or a route, mount or startup command of it, reads back
-           otherwise than recorded (benito plan shows how).
+           otherwise than recorded (benito plan shows how), or its last
+           create or update did not complete.
 benito apply repairs a dead or drifted node. The pid is the QEMU process of a
 QEMU node, the init of an OpenVZ container, the startup command of a process
 node while it runs (a process node is its namespaces: without a startup
@@ -225,6 +226,8 @@ func inspectNodes(live *workdir.Live, dir string) []inspectNode {
 			n.State, n.Reason = nodeDead, "the host no longer has it"
 		case hasStartup && s.Status != "" && s.Status != "running" && !strings.HasSuffix(s.Status, " code 0"):
 			n.State, n.Reason = nodeDead, "its startup command "+s.Status
+		case cur.Status == state.Tainted || cur.Status == state.Pending:
+			n.State, n.Reason = nodeDrifted, "its last create or update did not complete (the state marks it tainted)"
 		case len(drifted[v.Name]) > 0:
 			n.State, n.Reason = nodeDrifted, strings.Join(drifted[v.Name], "; ")
 		}
