@@ -66,7 +66,8 @@ the MAC addresses the bridge has learned on each, in the same columns.
 
 SWITCH is the switch's address without "switch." (lan0, lan[0]). The command
 only reads: it takes the state lock for a moment, never the provider, and
-never changes the switch. -json prints the same table as one JSON object.`,
+never changes the switch. -json prints the same table as one JSON object.
+See docs/vde.md.`,
 		Example: `  benito switch ports -C examples/quickstart lan2
   benito switch ports -C examples/quickstart -json lan2
   benito switch ports -C examples/quickstart lan1`,
