@@ -49,8 +49,8 @@ the host, beside what the state expects on each port.
 For a VDE switch (kind = "vde") the table comes from the switch's management
 socket (port/allprint and hash/print): for each port, its number, what is
 plugged into it (the endpoint vde_switch reports: vde_plug2tap, wirefilter,
-qemu...), what the state expects there (a node's interface, as NODE.IFACE,
-or "tap NAME"), the MAC addresses the switch has learned on it (a MAC is
+qemu...), what the state expects there (the key of its port resource: a
+node's interface, NODE.IFACE, or a TAP, tap.NAME), the MAC addresses the switch has learned on it (a MAC is
 learned when a frame comes in through the port, and forgotten after 100 s
 without one), and the port's status:
 
@@ -61,7 +61,7 @@ without one), and the port's status:
   unused      a port nothing is plugged into and nothing expects
 
 A bridge (kind = "bridge") has no numbered ports: the table lists its member
-devices read with netlink (the host side of each node interface, TAPs), with
+devices read with netlink (the host side of each node interface), with
 the MAC addresses the bridge has learned on each, in the same columns.
 
 SWITCH is the switch's address without "switch." (lan0, lan[0]). The command
@@ -185,7 +185,7 @@ func switchPorts(st *state.State, name string) (*portTable, error) {
 		return t, nil
 	case "bridge":
 		t := &portTable{Switch: name, Kind: sw.Kind, Device: sw.Device}
-		t.Ports, err = bridgePorts(st, sw.Name, sw.Device, nodes)
+		t.Ports, err = bridgePorts(sw.Name, sw.Device, nodes)
 		if err != nil {
 			return nil, fmt.Errorf("reading the members of %s (bridge %s): %w (is the experiment applied? benito plan shows what is missing)", addr, sw.Device, err)
 		}
@@ -205,8 +205,9 @@ type stateInterface struct {
 	VDESocket  string `json:"vde_socket"`
 }
 
-// nodeInterfaces returns every node interface of st, keyed NODE.IFACE
-// (the node's name, as port resources name it).
+// nodeInterfaces returns every node interface of st, keyed as the port
+// of a node's interface is: the node's address without "vnode.", a dot
+// and the interface ("h[0].eth0").
 func nodeInterfaces(st *state.State) (map[string]stateInterface, error) {
 	out := map[string]stateInterface{}
 	for a, r := range st.Resources {
@@ -214,53 +215,45 @@ func nodeInterfaces(st *state.State) (map[string]stateInterface, error) {
 			continue
 		}
 		var v struct {
-			Name       string           `json:"name"`
 			Interfaces []stateInterface `json:"interfaces"`
 		}
 		if err := json.Unmarshal(r.Attributes, &v); err != nil {
 			return nil, fmt.Errorf("reading %s in the state: %w", a, err)
 		}
+		node := strings.TrimPrefix(a.String(), contract.VNode+".")
 		for _, i := range v.Interfaces {
-			out[v.Name+"."+i.Name] = i
+			out[node+"."+i.Name] = i
 		}
 	}
 	return out, nil
 }
 
 // vdeExpected returns what the state expects on each port of the VDE
-// switch whose control directory is socket: its port resources (a node's
-// interface) and its TAPs.
+// switch whose control directory is socket: its port resources, each for
+// a node's interface (keyed "h[0].eth0") or a TAP ("tap.t[0]"). A port's
+// key is what the table shows as expected.
 func vdeExpected(st *state.State, socket string, nodes map[string]stateInterface) (map[int]expectation, error) {
 	out := map[int]expectation{}
 	for a, r := range st.Resources {
-		switch a.Type {
-		case contract.Port:
-			var p struct {
-				Socket    string `json:"socket"`
-				Number    int    `json:"number"`
-				Node      string `json:"node"`
-				Interface string `json:"interface"`
-			}
-			if err := json.Unmarshal(r.Attributes, &p); err != nil {
-				return nil, fmt.Errorf("reading %s in the state: %w", a, err)
-			}
-			if p.Socket == socket {
-				what := p.Node + "." + p.Interface
-				out[p.Number] = expectation{what: what, mac: nodes[what].MAC}
-			}
-		case contract.Tap:
-			var t struct {
-				Name   string `json:"name"`
-				Socket string `json:"socket"`
-				Port   *int   `json:"port"`
-			}
-			if err := json.Unmarshal(r.Attributes, &t); err != nil {
-				return nil, fmt.Errorf("reading %s in the state: %w", a, err)
-			}
-			if t.Socket == socket && t.Port != nil {
-				out[*t.Port] = expectation{what: "tap " + t.Name}
-			}
+		if a.Type != contract.Port {
+			continue
 		}
+		var p struct {
+			Socket string `json:"socket"`
+			Number int    `json:"number"`
+		}
+		if err := json.Unmarshal(r.Attributes, &p); err != nil {
+			return nil, fmt.Errorf("reading %s in the state: %w", a, err)
+		}
+		last := a.Key // port.lan0["h[0].eth0"]; port.lan[0]["h[0].eth0"] has two keys
+		if a.Sub != nil {
+			last = a.Sub
+		}
+		key, ok := last.(addrs.StringKey)
+		if p.Socket != socket || !ok {
+			continue
+		}
+		out[p.Number] = expectation{what: string(key), mac: nodes[string(key)].MAC}
 	}
 	return out, nil
 }
@@ -290,7 +283,7 @@ func vdePorts(mgmt string, expect map[int]expectation) ([]portLine, error) {
 	for n := range expect {
 		numbers[n] = true
 	}
-	var out []portLine
+	out := []portLine{}
 	for _, n := range sortedInts(numbers) {
 		eps, exists := plugged[n]
 		e, expected := expect[n]
@@ -388,8 +381,9 @@ func parseHash(lines []string) map[int][]string {
 
 // bridgePorts reads the members of the bridge device with netlink and
 // lines them up with what the state expects on the switch named name:
-// the host side of the node interfaces on it, and its TAPs.
-func bridgePorts(st *state.State, name, device string, nodes map[string]stateInterface) ([]portLine, error) {
+// the host side of the node interfaces on it. (A TAP is enslaved to a
+// bridge block, never to a switch.)
+func bridgePorts(name, device string, nodes map[string]stateInterface) ([]portLine, error) {
 	br, err := netlink.LinkByName(device)
 	if err != nil {
 		return nil, err
@@ -398,21 +392,6 @@ func bridgePorts(st *state.State, name, device string, nodes map[string]stateInt
 	for what, i := range nodes {
 		if i.Switch == name && i.SwitchKind == "bridge" && i.HostDevice != "" {
 			expect[i.HostDevice] = expectation{what: what, mac: i.MAC}
-		}
-	}
-	for a, r := range st.Resources {
-		if a.Type != contract.Tap {
-			continue
-		}
-		var t struct {
-			Name   string `json:"name"`
-			Bridge string `json:"bridge"`
-		}
-		if err := json.Unmarshal(r.Attributes, &t); err != nil {
-			return nil, fmt.Errorf("reading %s in the state: %w", a, err)
-		}
-		if t.Bridge == device {
-			expect[t.Name] = expectation{what: "tap " + t.Name}
 		}
 	}
 	links, err := netlink.LinkList()
@@ -446,7 +425,7 @@ func bridgePorts(st *state.State, name, device string, nodes map[string]stateInt
 	for n := range expect {
 		names[n] = true
 	}
-	var out []portLine
+	out := []portLine{}
 	for _, dev := range sortedStrings(names) {
 		m, isMember := members[dev]
 		e, expected := expect[dev]

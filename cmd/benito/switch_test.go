@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -53,6 +54,10 @@ func TestSwitchPorts(t *testing.T) {
 	requireRoot(t)
 	testenv.Command(t, "vde_plug", "vde2")
 	dir, name := realExperiment(t, "quickstart")
+	// And a TAP on lan2: its port is expected as tap.mon.
+	if err := os.WriteFile(filepath.Join(dir, "tap.hcl"), []byte("tap \"mon\" {\n  switch = switch.lan2\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if r := benito(t, "", "apply", "-auto-approve", dir); r.code != 0 {
 		t.Fatalf("apply:\n%s", r)
 	}
@@ -80,11 +85,17 @@ func TestSwitchPorts(t *testing.T) {
 		return m[1]
 	}
 	table := read()
-	if table.Kind != "vde" || table.Management != filepath.Join(model.SiteDefaults[contract.SiteRunRoot], name, "switch", "lan2.mgmt") || len(table.Ports) != 2 {
+	if table.Kind != "vde" || table.Management != filepath.Join(model.SiteDefaults[contract.SiteRunRoot], name, "switch", "lan2.mgmt") || len(table.Ports) != 3 {
 		t.Fatalf("lan2's table: %+v", table)
 	}
 	plugPid := map[string]int{}
 	for _, p := range table.Ports {
+		if p.Expected == "tap.mon" {
+			if p.Status != portOK || len(p.Plugged) != 1 || !strings.HasPrefix(p.Plugged[0], "vde_plug2tap:") || p.ExpectedMAC != "" {
+				t.Errorf("tap.mon's port: %+v", p)
+			}
+			continue
+		}
 		mac := macOf(p.Expected)
 		if p.Status != portOK || len(p.Plugged) != 1 || !strings.HasPrefix(p.Plugged[0], "vde_plug2tap:") || p.ExpectedMAC != mac || !reflect.DeepEqual(p.MACs, []string{mac}) {
 			t.Errorf("port %d of lan2 (%s has MAC %s): %+v", *p.Number, p.Expected, mac, p)
@@ -139,12 +150,12 @@ func TestSwitchPorts(t *testing.T) {
 				strangerPort = *p.Number
 			}
 		}
-		want := map[int]string{1: portEmpty, 2: portOK, strangerPort: portUnknown}
-		if strangerPort > 2 && reflect.DeepEqual(statuses, want) {
+		want := map[int]string{1: portEmpty, 2: portOK, 3: portOK, strangerPort: portUnknown}
+		if strangerPort > 3 && reflect.DeepEqual(statuses, want) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after b's plug was killed and a stranger plugged in: %v, want b's port 1 empty, 2 ok and the stranger's unknown", statuses)
+			t.Fatalf("after b's plug was killed and a stranger plugged in: %v, want b's port 1 empty, 2 and 3 ok and the stranger's unknown", statuses)
 		}
 	}
 	r = benito(t, "", "switch", "ports", "-C", dir, "lan2")
