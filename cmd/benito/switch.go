@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -274,10 +273,10 @@ func vdePorts(mgmt string, expect map[int]expectation) ([]portLine, error) {
 	if err != nil {
 		return nil, err
 	}
-	plugged := parseAllprint(portLines)
-	macs := parseHash(hashLines)
+	ports := vdemgmt.ParsePorts(portLines)
+	macs := vdemgmt.ParseHash(hashLines)
 	numbers := map[int]bool{}
-	for n := range plugged {
+	for n := range ports {
 		numbers[n] = true
 	}
 	for n := range expect {
@@ -285,13 +284,15 @@ func vdePorts(mgmt string, expect map[int]expectation) ([]portLine, error) {
 	}
 	out := []portLine{}
 	for _, n := range sortedInts(numbers) {
-		eps, exists := plugged[n]
+		port, exists := ports[n]
 		e, expected := expect[n]
-		l := portLine{Number: &n, Plugged: eps, Expected: e.what, ExpectedMAC: e.mac, MACs: macs[n]}
-		l.Status = portStatus(exists, len(eps) > 0, expected)
-		if l.Plugged == nil {
-			l.Plugged = []string{}
+		l := portLine{Number: &n, Plugged: []string{}, Expected: e.what, ExpectedMAC: e.mac, MACs: macs[n]}
+		if exists {
+			for _, ep := range port.Endpoints {
+				l.Plugged = append(l.Plugged, vdemgmt.EndpointProgram(ep))
+			}
 		}
+		l.Status = portStatus(exists, len(l.Plugged) > 0, expected)
 		if l.MACs == nil {
 			l.MACs = []string{}
 		}
@@ -312,71 +313,6 @@ func portStatus(exists, plugged, expected bool) string {
 		return portUnknown
 	}
 	return portUnused
-}
-
-// parseAllprint reads vde_switch's port/allprint: for each port, the
-// endpoints plugged into it, as the switch describes their program
-// ("vde_plug2tap: user=root pid=9792").
-//
-//	Port 0007 untagged_vlan=0000 ACTIVE - NOT Unnamed Allocatable
-//	 Current User: root Access Control: (User: NONE - Group: NONE)
-//	 IN:  pkts          0          bytes                    0
-//	 OUT: pkts          0          bytes                    0
-//	  -- endpoint ID 0006 module unix prog   : vde_plug2tap: user=root pid=9792
-func parseAllprint(lines []string) map[int][]string {
-	out := map[int][]string{}
-	cur := -1
-	for _, l := range lines {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "Port" {
-			n, err := strconv.Atoi(f[1])
-			if err != nil {
-				cur = -1
-				continue
-			}
-			cur = n
-			out[n] = nil
-			continue
-		}
-		t := strings.TrimSpace(l)
-		if cur < 0 || !strings.HasPrefix(t, "-- endpoint") {
-			continue
-		}
-		if _, prog, ok := strings.Cut(t, " prog "); ok {
-			t = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(prog), ":"))
-		}
-		out[cur] = append(out[cur], t)
-	}
-	return out
-}
-
-// parseHash reads vde_switch's hash/print: the MAC addresses learned on
-// each port, sorted.
-//
-//	Hash: 0105 Addr: 02:ec:f7:f9:80:df VLAN 0000 to port: 002  age 1 secs
-func parseHash(lines []string) map[int][]string {
-	out := map[int][]string{}
-	for _, l := range lines {
-		f := strings.Fields(l)
-		var mac string
-		port := -1
-		for i := 0; i+1 < len(f); i++ {
-			switch {
-			case f[i] == "Addr:":
-				mac = f[i+1]
-			case f[i] == "port:":
-				if n, err := strconv.Atoi(f[i+1]); err == nil {
-					port = n
-				}
-			}
-		}
-		if hw, err := net.ParseMAC(mac); err == nil && port >= 0 {
-			out[port] = append(out[port], hw.String())
-		}
-	}
-	for _, m := range out {
-		sort.Strings(m)
-	}
-	return out
 }
 
 // bridgePorts reads the members of the bridge device with netlink and

@@ -18,33 +18,6 @@ import (
 	"github.com/benito-net/benito/model"
 )
 
-// TestSwitchPortsParse reads vde_switch 2.3.2's port/allprint and
-// hash/print as the switch writes them.
-func TestSwitchPortsParse(t *testing.T) {
-	ports := parseAllprint([]string{
-		"Port 0001 untagged_vlan=0000 ACTIVE - NOT Unnamed Allocatable",
-		" Current User: root Access Control: (User: NONE - Group: NONE)",
-		" IN:  pkts          9          bytes                  754",
-		" OUT: pkts          9          bytes                  754",
-		"  -- endpoint ID 0006 module unix prog   : vde_plug2tap: user=root pid=14350",
-		"Port 0003 untagged_vlan=0000 ACTIVE - NOT Unnamed Allocatable",
-		" Current User: root Access Control: (User: NONE - Group: NONE)",
-	})
-	want := map[int][]string{1: {"vde_plug2tap: user=root pid=14350"}, 3: nil}
-	if !reflect.DeepEqual(ports, want) {
-		t.Errorf("port/allprint: got %v, want %v", ports, want)
-	}
-	macs := parseHash([]string{
-		"Hash: 0106 Addr: 02:86:63:7b:3a:a9 VLAN 0000 to port: 001  age 0 secs",
-		"Hash: 0105 Addr: 02:EC:F7:F9:80:DF VLAN 0000 to port: 002  age 1 secs",
-		"Hash: 0107 Addr: 02:00:00:00:00:01 VLAN 0000 to port: 001  age 3 secs",
-	})
-	wantMACs := map[int][]string{1: {"02:00:00:00:00:01", "02:86:63:7b:3a:a9"}, 2: {"02:ec:f7:f9:80:df"}}
-	if !reflect.DeepEqual(macs, wantMACs) {
-		t.Errorf("hash/print: got %v, want %v", macs, wantMACs)
-	}
-}
-
 // TestSwitchPorts applies the quickstart (lan1 a bridge, lan2 a VDE
 // switch), pings across both so the switches learn the nodes' MACs, and
 // reads the live port tables: every node's port with its MAC; then a plug
