@@ -64,7 +64,7 @@ devices read with netlink (the host side of each node interface), with
 the MAC addresses the bridge has learned on each, in the same columns.
 
 SWITCH is the switch's address without "switch." (lan0, lan[0]). The command
-only reads: it takes the state lock for a moment, never the provider, and
+only reads: it takes the state lock for a moment, starts no provider, and
 never changes the switch. -json prints the same table as one JSON object.
 See docs/vde.md.`,
 		Example: `  benito switch ports -C examples/quickstart lan2
