@@ -33,8 +33,9 @@ var siteKeys = map[string]siteKey{
 	"openvz_template_dir": {"openvz_template_dir", "where openvz templates are found (comma-separated, searched in order)"},
 	"openvz_guest_url":    {"openvz_guest_url", "default openvz template"},
 	"maverick_url":        {"maverick_url", "default qemu image (DETER's legacy name)"},
-	"switch_shaping":      {"switch_shaping", "shape traffic in the VDE switch for switched node types"},
-	"switched_containers": {"switched_containers", "node types networked with VDE switches"},
+	// DETER keys benito does not honour (siteIgnored says why).
+	"switch_shaping":      {"", "DETER: shape links in the VDE switch; ignored by benito, which shapes each link itself"},
+	"switched_containers": {"", "DETER: node types networked with VDE switches; ignored by benito, where every node type plugs into VDE switches and bridges alike"},
 	"qemu_host_hw":        {"qemu_host_hw", "DETER hardware for qemu hosts; kept for providers that place nodes on other hosts"},
 	"node_log":            {"node_log", "log file of node creation, on the nodes"},
 	// DETER keys about the testbed's infrastructure: no meaning here.
@@ -47,6 +48,20 @@ var siteKeys = map[string]siteKey{
 	"default_dest":    {"", "network of DETER's infrastructure: no meaning for benito"},
 	"backend_server":  {"", "deprecated in DETER"},
 	"grandstand_port": {"", "deprecated in DETER"},
+}
+
+// siteIgnored are the DETER keys benito could be taken to honour and does
+// not: why, and what benito does instead, for a warning at import (the key
+// is kept as a comment).
+var siteIgnored = map[string]string{
+	"switch_shaping": "switch_shaping told DETER to shape the links of switched node types in their VDE switch; benito ignores it. " +
+		"benito shapes a link by the capacity, latency and loss set on its switch or interface, for every node type: " +
+		"on a VDE switch with a wirefilter between the node and its port, on a bridge with kernel qdiscs (docs/language.md). " +
+		"Set those on a switch or interface to shape its links",
+	"switched_containers": "switched_containers told DETER which node types to network with VDE switches; benito ignores it. " +
+		"Every node type plugs into VDE switches and bridges alike, and each switch has its own kind: " +
+		"kind = \"vde\" or \"bridge\" on the switch, or the site's switch_kind (\"vde\" by default) for a switch that sets none. " +
+		"Set kind on a switch, or switch_kind in the site block, to choose",
 }
 
 type siteEntry struct {
@@ -175,6 +190,9 @@ func ImportSite(filename string, src []byte) ([]byte, hcl.Diagnostics) {
 			diags = append(diags, warning(at(e.line), "Unknown site key", "%s is not a site.conf key benito knows; it is kept as a comment in the site block.", e.key))
 		case k.to == "":
 			comment(b, fmt.Sprintf("[%s] %s = %q: %s.", e.section, e.key, v, k.note))
+			if why := siteIgnored[e.key]; why != "" {
+				diags = append(diags, warning(at(e.line), "Site key ignored", "%s. It is kept as a comment in the site block.", why))
+			}
 		default:
 			if o := set[k.to]; o != nil {
 				comment(b, fmt.Sprintf("[%s] %s = %q (line %d) replaces the value of line %d.", e.section, e.key, v, e.line, o.line))

@@ -183,7 +183,9 @@ func (c *cli) importSiteCommand() *cobra.Command {
 		Long: `Import site reads DETER's site configuration (a Python ConfigParser file,
 with %(exec_root)s interpolation) and writes it as a benito site block, to
 FILE or to standard output. Keys with a meaning on one host become site
-entries; the others are kept as comments. See docs/topdl.md.`,
+entries; the others are kept as comments, with a warning for each key benito
+does not know or does not honour (switch_shaping, switched_containers: the
+warning says what benito does instead). See docs/topdl.md.`,
 		Example: `  benito import site /share/containers/site.conf -o myexp/site.hcl`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -95,6 +95,18 @@ func TestImportSite(t *testing.T) {
 	if !strings.Contains(r.stderr, "frobnicate") {
 		t.Errorf("unknown keys should be warned about:\n%s", r)
 	}
+	// DETER keys benito does not honour: a warning each, saying why and
+	// what to do instead, and a comment rather than a site entry.
+	for _, s := range []string{"switch_shaping told DETER", "Set those on a switch or interface to shape its links", "switched_containers told DETER", "Set kind on a switch, or switch_kind in the site block"} {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("the warning lacks %q:\n%s", s, r)
+		}
+	}
+	for _, s := range []string{"  switch_shaping =", "  switched_containers ="} {
+		if strings.Contains(r.stdout, s) {
+			t.Errorf("an ignored key is a site entry (%q):\n%s", s, r.stdout)
+		}
+	}
 	out := filepath.Join(t.TempDir(), "site.hcl")
 	if r := benito(t, "", "import", "site", topdlFixture(t, "site/deter.conf"), "-o", out); r.code != 0 {
 		t.Fatalf("import site -o failed:\n%s", r)

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -161,4 +162,78 @@ func isDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// Port is one port of vde_switch's port/allprint.
+type Port struct {
+	Endpoints []string // the "-- endpoint ..." lines, trimmed
+}
+
+// ParsePorts reads the output of vde_switch's port/allprint, keyed by port
+// number (a port nothing is plugged into has no endpoints):
+//
+//	Port 0007 untagged_vlan=0000 ACTIVE - NOT Unnamed Allocatable
+//	 Current User: root Access Control: (User: NONE - Group: NONE)
+//	 IN:  pkts          0          bytes                    0
+//	 OUT: pkts          0          bytes                    0
+//	  -- endpoint ID 0006 module unix prog   : vde_plug2tap: user=root pid=9792
+func ParsePorts(lines []string) map[int]*Port {
+	ports := map[int]*Port{}
+	var cur *Port
+	for _, l := range lines {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "Port" {
+			n, err := strconv.Atoi(f[1])
+			if err != nil {
+				cur = nil
+				continue
+			}
+			cur = &Port{}
+			ports[n] = cur
+			continue
+		}
+		if cur != nil && strings.HasPrefix(strings.TrimSpace(l), "-- endpoint") {
+			cur.Endpoints = append(cur.Endpoints, strings.TrimSpace(l))
+		}
+	}
+	return ports
+}
+
+// EndpointProgram is the program an endpoint line of port/allprint names,
+// with what the switch says of it ("vde_plug2tap: user=root pid=9792"),
+// or the line itself when it names none.
+func EndpointProgram(endpoint string) string {
+	if _, prog, ok := strings.Cut(endpoint, " prog "); ok {
+		return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(prog), ":"))
+	}
+	return endpoint
+}
+
+// ParseHash reads the output of vde_switch's hash/print: the MAC addresses
+// the switch has learned on each port, sorted, in net.HardwareAddr's form.
+//
+//	Hash: 0105 Addr: 02:ec:f7:f9:80:df VLAN 0000 to port: 002  age 1 secs
+func ParseHash(lines []string) map[int][]string {
+	out := map[int][]string{}
+	for _, l := range lines {
+		f := strings.Fields(l)
+		var mac string
+		port := -1
+		for i := 0; i+1 < len(f); i++ {
+			switch f[i] {
+			case "Addr:":
+				mac = f[i+1]
+			case "port:":
+				if n, err := strconv.Atoi(f[i+1]); err == nil {
+					port = n
+				}
+			}
+		}
+		if hw, err := net.ParseMAC(mac); err == nil && port >= 0 {
+			out[port] = append(out[port], hw.String())
+		}
+	}
+	for _, m := range out {
+		sort.Strings(m)
+	}
+	return out
 }

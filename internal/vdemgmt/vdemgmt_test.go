@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -90,5 +91,35 @@ func TestReady(t *testing.T) {
 	}()
 	if err := Ready(path, PromptSwitch, time.Second); err != nil {
 		t.Errorf("a socket that greets: %v", err)
+	}
+}
+
+// TestParse reads vde_switch 2.3.2's port/allprint and hash/print as the
+// switch writes them.
+func TestParse(t *testing.T) {
+	ports := ParsePorts([]string{
+		"Port 0001 untagged_vlan=0000 ACTIVE - NOT Unnamed Allocatable",
+		" Current User: root Access Control: (User: NONE - Group: NONE)",
+		" IN:  pkts          9          bytes                  754",
+		" OUT: pkts          9          bytes                  754",
+		"  -- endpoint ID 0006 module unix prog   : vde_plug2tap: user=root pid=14350",
+		"Port 0003 untagged_vlan=0000 ACTIVE - NOT Unnamed Allocatable",
+		" Current User: root Access Control: (User: NONE - Group: NONE)",
+	})
+	want := map[int]*Port{1: {Endpoints: []string{"-- endpoint ID 0006 module unix prog   : vde_plug2tap: user=root pid=14350"}}, 3: {}}
+	if !reflect.DeepEqual(ports, want) {
+		t.Errorf("port/allprint: got %v, want %v", ports, want)
+	}
+	if got := EndpointProgram(ports[1].Endpoints[0]); got != "vde_plug2tap: user=root pid=14350" {
+		t.Errorf("the endpoint's program: %q", got)
+	}
+	macs := ParseHash([]string{
+		"Hash: 0106 Addr: 02:86:63:7b:3a:a9 VLAN 0000 to port: 001  age 0 secs",
+		"Hash: 0105 Addr: 02:EC:F7:F9:80:DF VLAN 0000 to port: 002  age 1 secs",
+		"Hash: 0107 Addr: 02:00:00:00:00:01 VLAN 0000 to port: 001  age 3 secs",
+	})
+	wantMACs := map[int][]string{1: {"02:00:00:00:00:01", "02:86:63:7b:3a:a9"}, 2: {"02:ec:f7:f9:80:df"}}
+	if !reflect.DeepEqual(macs, wantMACs) {
+		t.Errorf("hash/print: got %v, want %v", macs, wantMACs)
 	}
 }

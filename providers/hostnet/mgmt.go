@@ -1,8 +1,6 @@
 package hostnet
 
 import (
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/benito-net/benito/internal/vdemgmt"
@@ -25,35 +23,8 @@ func showinfo(c *vdemgmt.Conn) error {
 	return err
 }
 
-// vdePort is one port of port/allprint (parsePorts keys them by number).
-type vdePort struct {
-	Endpoints []string // the "-- endpoint ..." lines, trimmed
-}
+// vdePort is one port of port/allprint (vdemgmt.ParsePorts).
+type vdePort = vdemgmt.Port
 
-// parsePorts reads the output of port/allprint:
-//
-//	Port 0007 untagged_vlan=0000 ACTIVE - NOT Unnamed Allocatable
-//	 Current User: root Access Control: (User: NONE - Group: NONE)
-//	 IN:  pkts          0          bytes                    0
-//	 OUT: pkts          0          bytes                    0
-//	  -- endpoint ID 0006 module unix prog   : vde_plug2tap: user=root pid=9792
-func parsePorts(lines []string) map[int]*vdePort {
-	ports := map[int]*vdePort{}
-	var cur *vdePort
-	for _, l := range lines {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "Port" {
-			n, err := strconv.Atoi(f[1])
-			if err != nil {
-				cur = nil
-				continue
-			}
-			cur = &vdePort{}
-			ports[n] = cur
-			continue
-		}
-		if cur != nil && strings.HasPrefix(strings.TrimSpace(l), "-- endpoint") {
-			cur.Endpoints = append(cur.Endpoints, strings.TrimSpace(l))
-		}
-	}
-	return ports
-}
+// parsePorts reads the output of port/allprint, keyed by port number.
+func parsePorts(lines []string) map[int]*vdePort { return vdemgmt.ParsePorts(lines) }
