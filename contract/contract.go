@@ -219,6 +219,7 @@ var types = map[string]struct {
 		{Name: "bridge", Type: cty.String, Description: "the bridge device to enslave the TAP to, or null"},
 		{Name: "owner", Type: cty.String, Description: "user owning the device (name or uid), like vde_tunctl -u"},
 		{Name: "group", Type: cty.String, Description: "group owning the device (name or gid)"},
+		{Name: "ip4_address", Type: cty.String, Description: `the TAP's host-side IPv4 address with its prefix length ("198.18.0.1/30"), or null for none; the TAP's IPv4 addresses are exactly this one, changed in place`},
 	}},
 	Bridge: {"a Linux bridge", []Attribute{
 		{Name: "name", Type: cty.String, Required: true, Description: "the bridge's name in the experiment"},

@@ -366,6 +366,17 @@ var tapSpec = &BlockSpec{
 		Name: "group", Type: "string", Default: "none",
 		Description: "The group owning the device (a name or a gid), whose members may then open it.",
 		Example:     `group = "kvm"`,
+	}, {
+		Name: "ip4_address", Type: "string", Default: "no address",
+		Description: "The TAP's host-side IPv4 address, as Palacios' `qemu-ifup` set one: `\"198.18.0.1/30\"`, or the address alone " +
+			"with `ip4_netmask`; a prefix length is needed in one of them. It must be a usable host address. The host " +
+			"gets the prefix's connected route through the TAP, so pick a prefix no real network of the host uses. " +
+			"Changing it changes the address in place.",
+		Example: `ip4_address = "198.18.0.1/30"`,
+	}, {
+		Name: "ip4_netmask", Type: "string or number", Default: "the prefix length of `ip4_address`",
+		Description: "The netmask, as `\"255.255.255.252\"`, `\"/30\"` or `30`, as on an interface; only with `ip4_address`, and agreeing with a length given there.",
+		Example:     `ip4_netmask = "255.255.255.252"`,
 	}}, metaSpecs),
 	Value: "an object with `name`.",
 	Example: `tap "monitor" {

@@ -331,6 +331,11 @@ func (l *lowerer) lowerTaps() {
 			"bridge": cty.NullVal(cty.String),
 			"owner":  optString(t.Owner),
 			"group":  optString(t.Group),
+
+			"ip4_address": cty.NullVal(cty.String),
+		}
+		if t.Address.IsValid() {
+			attrs["ip4_address"] = cty.StringVal(t.Address.String())
 		}
 		deps := refs(t.DependsOn)
 		switch {

@@ -238,6 +238,9 @@ type Tap struct {
 	Bridge string
 	Owner  string // user name or uid, like vde_tunctl -u
 	Group  string
+	// Address is the TAP's host-side IPv4 address and prefix length, or
+	// the zero Prefix for none.
+	Address netip.Prefix
 
 	DependsOn []addrs.Resource
 	DeclRange hcl.Range

@@ -9,7 +9,12 @@
 // are Linux bridges made with netlink. A port is a numbered port created on
 // its switch through the management socket. A tap is a persistent TAP
 // device, plugged into its VDE port by a supervised vde_plug2tap process
-// (internal/daemon) and/or enslaved to a bridge.
+// (internal/daemon) and/or enslaved to a bridge. A tap's ip4_address (the
+// host-side address, as Palacios' qemu-ifup set one) is the TAP's only
+// IPv4 address: added with netlink on create, the old one replaced by the
+// new in place on update, read back on refresh (a TAP without it reads
+// back with the address it has, or none), and gone with the device on
+// destroy.
 //
 // Promises:
 //   - Read asks the host, not the state: a switch whose daemon died or was

@@ -83,6 +83,11 @@ func validate(addr, typ string, cfg cty.Value) providers.Diagnostics {
 	case contract.Tap:
 		device("name")
 		device("bridge")
+		if known("ip4_address") {
+			if _, err := tapAddress(str(cfg, "ip4_address")); err != nil {
+				bad("ip4_address", "Invalid TAP address", "%v.", err)
+			}
+		}
 		if known("socket") != known("port") {
 			bad("port", "Incomplete VDE attachment", "A tap on a VDE switch needs both socket and port.")
 		}
