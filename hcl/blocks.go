@@ -188,6 +188,13 @@ func (e *evaluator) evalSwitch(b *block) {
 			}
 			sw.Mode = s
 		}
+		sw.Existing, sw.Uplink = e.join(in.ctx, at, func(a *hclsyntax.Attribute) {
+			if sw.Kind != contract.KindBridge {
+				e.errorf(a.NameRange, "Not a bridge switch",
+					"%s joins the host's devices to a Linux bridge, and switch %q is a VDE switch. Set kind = %q, or remove %s.",
+					a.Name, sw.Name, contract.KindBridge, a.Name)
+			}
+		})
 		e.exp.Switches = append(e.exp.Switches, sw)
 		if e.switches[sw.Name] == nil {
 			e.switches[sw.Name] = sw
@@ -217,12 +224,41 @@ func (e *evaluator) evalBridge(b *block) {
 	deps := e.dependsOn(content)
 	var vals []cty.Value
 	for _, in := range insts {
-		e.exp.Bridges = append(e.exp.Bridges, &model.Bridge{Name: in.name, Addr: in.addr, DependsOn: deps, DeclRange: b.def})
+		br := &model.Bridge{Name: in.name, Addr: in.addr, DependsOn: deps, DeclRange: b.def}
+		br.Existing, br.Uplink = e.join(in.ctx, content.attrs, nil)
+		e.exp.Bridges = append(e.exp.Bridges, br)
 		if b.used {
 			vals = append(vals, nameValue(in.name))
 		}
 	}
 	e.record(b, insts, vals)
+}
+
+// join reads existing and uplink, the host devices a bridge joins: device
+// names, not the same one twice. set, when not nil, is told of each
+// attribute that is set.
+func (e *evaluator) join(ctx *hcl.EvalContext, at map[string]*hclsyntax.Attribute, set func(*hclsyntax.Attribute)) (existing, uplink string) {
+	var names [2]string
+	for i, name := range []string{"existing", "uplink"} {
+		s, a, ok := e.str(ctx, at, name)
+		if !ok {
+			continue
+		}
+		if set != nil {
+			set(a)
+		}
+		if err := contract.CheckDeviceName(s); err != nil {
+			e.errorf(a.Expr.Range(), "Invalid "+name, "%s names a host device: %v.", name, err)
+			continue
+		}
+		names[i] = s
+		if i == 1 && names[0] == s {
+			e.errorf(a.Expr.Range(), "Uplink is the bridge",
+				"uplink %q is the bridge named by existing; an uplink is another interface to put in that bridge. Remove uplink, or name the interface.", s)
+			names[1] = ""
+		}
+	}
+	return names[0], names[1]
 }
 
 // nameValue is what bridge.NAME and tap.NAME evaluate to: other blocks can

@@ -163,6 +163,24 @@ func TestErrors(t *testing.T) {
 			detail: "multicast",
 		},
 		{
+			name:   "existing on a VDE switch",
+			src:    exp + "switch \"s\" {\n  kind = \"vde\"\n  existing = \"br0\"\n}",
+			want:   []string{"main.hcl:4: Not a bridge switch"},
+			detail: `switch "s" is a VDE switch. Set kind = "bridge", or remove existing`,
+		},
+		{
+			name:   "bad uplink name",
+			src:    exp + "bridge \"b\" {\n  uplink = \"a b\"\n}",
+			want:   []string{"main.hcl:3: Invalid uplink"},
+			detail: "uplink names a host device",
+		},
+		{
+			name:   "uplink is the existing bridge",
+			src:    exp + "bridge \"b\" {\n  existing = \"br0\"\n  uplink = \"br0\"\n}",
+			want:   []string{"main.hcl:4: Uplink is the bridge"},
+			detail: `uplink "br0" is the bridge named by existing`,
+		},
+		{
 			name:   "tap address without length",
 			src:    exp + "bridge \"b\" {}\ntap \"t\" {\n  bridge = bridge.b\n  ip4_address = \"198.18.0.1\"\n}",
 			want:   []string{"main.hcl:5: Missing netmask"},

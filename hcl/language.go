@@ -325,7 +325,7 @@ var switchSpec = &BlockSpec{
 		Name: "mode", Type: "string", Default: "`vde_switch`'s default",
 		Description: "The octal permission of a VDE switch's control socket (`vde_switch -m`), as a string so the leading 0 stays.",
 		Example:     `mode = "0770"`,
-	}}, shapingSpecs("out of each interface on the switch that does not set its own", "unshaped"), metaSpecs),
+	}}, joinSpecs("A switch of kind `\"bridge\"`"), shapingSpecs("out of each interface on the switch that does not set its own", "unshaped"), metaSpecs),
 	Value: "an object with `name`, `kind`, `subnet` and `ports`; a string naming the switch works wherever a reference does.",
 	Example: `switch "lan1" {
   subnet  = "10.0.1.0/24"
@@ -337,11 +337,30 @@ var bridgeSpec = &BlockSpec{
 	Type:    kindBridge,
 	Labels:  []string{"name"},
 	Summary: "A Linux bridge for hand plumbing, such as a control network that taps are enslaved to.",
-	Description: "For nodes' LANs, use a `switch` with `kind = \"bridge\"`. A bridge has only meta-arguments: taps name it " +
+	Description: "For nodes' LANs, use a `switch` with `kind = \"bridge\"`. Taps name a bridge " +
 		"with `bridge = bridge.NAME`.",
-	Attributes: metaSpecs,
+	Attributes: attrs(joinSpecs("A bridge"), metaSpecs),
 	Value:      "an object with `name`.",
 	Example:    `bridge "control" {}`,
+}
+
+// joinSpecs are the attributes joining a bridge (of a switch of kind
+// bridge, or of a bridge block) to the host's own devices; what names the
+// block.
+func joinSpecs(what string) []*AttributeSpec {
+	return []*AttributeSpec{{
+		Name: "existing", Type: "string", Default: "none: benito makes the experiment's own bridge",
+		Description: what + " uses this existing host bridge instead of making one: what is on the bridge joins the " +
+			"host's LAN. benito never creates, deletes or reconfigures it; destroy takes off only what the experiment " +
+			"attached. A bridge that is missing, or a device that is not a bridge, is refused when planning.",
+		Example: `existing = "br0"`,
+	}, {
+		Name: "uplink", Type: "string", Default: "none",
+		Description: what + "'s bridge gets this existing host interface (a physical NIC, one end of a veth pair) " +
+			"as a port: enslaved on apply, released on destroy, never created, deleted or reconfigured (bring it " +
+			"up yourself). An interface that is missing, or already in another bridge, is refused when planning.",
+		Example: `uplink = "eth1"`,
+	}}
 }
 
 var tapSpec = &BlockSpec{

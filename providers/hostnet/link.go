@@ -67,19 +67,6 @@ func (p *Provider) ensureBridge(dev, addr string) error {
 	return nil
 }
 
-// isBridge reports whether a bridge named dev exists and is the
-// experiment's.
-func (p *Provider) isBridge(dev string) (bool, error) {
-	l, err := netlink.LinkByName(dev)
-	if isNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return l.Type() == "bridge" && p.ours(l), nil
-}
-
 // deleteLink deletes device dev of the resource at addr and returns once
 // the kernel has it gone (internal/netdev: without waiting for the slow
 // end of the delete); one already gone is no error, one that is not the

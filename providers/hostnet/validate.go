@@ -71,6 +71,7 @@ func validate(addr, typ string, cfg cty.Value) providers.Diagnostics {
 				bad("device", "Bridge switch without a device", "A switch of kind %q needs the bridge's device name in device.", kind)
 			}
 			device("device")
+			device("uplink")
 		default:
 			bad("kind", "Invalid switch kind", "The switch kind is %q; it must be %q or %q.", kind, kindVDE, kindBridge)
 		}
@@ -103,6 +104,13 @@ func validate(addr, typ string, cfg cty.Value) providers.Diagnostics {
 		}
 	case contract.Bridge:
 		device("device")
+		device("uplink")
+		if isExisting(cfg) && !known("device") {
+			bad("device", "Existing bridge without a device", "An existing bridge is named by device.")
+		}
+	}
+	if known("uplink") && isExisting(cfg) && str(cfg, "uplink") == joinedDevice(typ, cfg) {
+		bad("uplink", "Uplink is the bridge", "The uplink %q is the bridge itself; an uplink is another interface to put in the bridge.", str(cfg, "uplink"))
 	}
 	return diags
 }
