@@ -356,8 +356,7 @@ func joinSpecs(what string) []*AttributeSpec {
 		Example: `existing = "br0"`,
 	}, {
 		Name: "uplink", Type: "string", Default: "none",
-		Description: what + "'s bridge gets this existing host interface (a physical NIC, one end of a veth pair) " +
-			"as a port: enslaved on apply, released on destroy, never created, deleted or reconfigured (bring it " +
+		Description: "An existing host interface (a physical NIC, one end of a veth pair) made a port of the bridge: enslaved on apply, released on destroy, never created, deleted or reconfigured (bring it " +
 			"up yourself). An interface that is missing, or already in another bridge, is refused when planning.",
 		Example: `uplink = "eth1"`,
 	}}
