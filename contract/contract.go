@@ -203,6 +203,8 @@ var types = map[string]struct {
 		{Name: "device", Type: cty.String, Description: "bridge: the bridge's device name"},
 		{Name: "group", Type: cty.String, Description: "VDE: group owning the control socket (vde_switch -g)"},
 		{Name: "mode", Type: cty.String, Description: "VDE: octal mode of the control socket (vde_switch -m)"},
+		{Name: "existing", Type: cty.Bool, Description: "bridge: device is an existing host bridge, used as it is: never created, deleted or reconfigured; null or false: the experiment's own"},
+		{Name: "uplink", Type: cty.String, Description: "bridge: an existing host interface enslaved to the bridge on apply and released on destroy, never created, deleted or reconfigured; or null"},
 	}},
 	Port: {"a numbered port on a VDE switch", []Attribute{
 		{Name: "switch", Type: cty.String, Required: true, Description: "the switch's name"},
@@ -219,10 +221,13 @@ var types = map[string]struct {
 		{Name: "bridge", Type: cty.String, Description: "the bridge device to enslave the TAP to, or null"},
 		{Name: "owner", Type: cty.String, Description: "user owning the device (name or uid), like vde_tunctl -u"},
 		{Name: "group", Type: cty.String, Description: "group owning the device (name or gid)"},
+		{Name: "ip4_address", Type: cty.String, Description: `the TAP's host-side IPv4 address with its prefix length ("198.18.0.1/30"), or null for none; the TAP's IPv4 addresses are exactly this one, changed in place`},
 	}},
 	Bridge: {"a Linux bridge", []Attribute{
 		{Name: "name", Type: cty.String, Required: true, Description: "the bridge's name in the experiment"},
 		{Name: "device", Type: cty.String, Description: "the device name (default: name)"},
+		{Name: "existing", Type: cty.Bool, Description: "device is an existing host bridge, used as it is: never created, deleted or reconfigured; null or false: the experiment's own"},
+		{Name: "uplink", Type: cty.String, Description: "an existing host interface enslaved to the bridge on apply and released on destroy, never created, deleted or reconfigured; or null"},
 	}},
 	VNode: {"a node of the experiment, served by the platform its type names", []Attribute{
 		{Name: "name", Type: cty.String, Required: true, Description: "the node's name: its hostname, and its name in the hosts file"},

@@ -188,6 +188,13 @@ func (e *evaluator) evalSwitch(b *block) {
 			}
 			sw.Mode = s
 		}
+		sw.Existing, sw.Uplink = e.join(in.ctx, at, func(a *hclsyntax.Attribute) {
+			if sw.Kind != contract.KindBridge {
+				e.errorf(a.NameRange, "Not a bridge switch",
+					"%s joins the host's devices to a Linux bridge, and switch %q is a VDE switch. Set kind = %q, or remove %s.",
+					a.Name, sw.Name, contract.KindBridge, a.Name)
+			}
+		})
 		e.exp.Switches = append(e.exp.Switches, sw)
 		if e.switches[sw.Name] == nil {
 			e.switches[sw.Name] = sw
@@ -217,12 +224,41 @@ func (e *evaluator) evalBridge(b *block) {
 	deps := e.dependsOn(content)
 	var vals []cty.Value
 	for _, in := range insts {
-		e.exp.Bridges = append(e.exp.Bridges, &model.Bridge{Name: in.name, Addr: in.addr, DependsOn: deps, DeclRange: b.def})
+		br := &model.Bridge{Name: in.name, Addr: in.addr, DependsOn: deps, DeclRange: b.def}
+		br.Existing, br.Uplink = e.join(in.ctx, content.attrs, nil)
+		e.exp.Bridges = append(e.exp.Bridges, br)
 		if b.used {
 			vals = append(vals, nameValue(in.name))
 		}
 	}
 	e.record(b, insts, vals)
+}
+
+// join reads existing and uplink, the host devices a bridge joins: device
+// names, not the same one twice. set, when not nil, is told of each
+// attribute that is set.
+func (e *evaluator) join(ctx *hcl.EvalContext, at map[string]*hclsyntax.Attribute, set func(*hclsyntax.Attribute)) (existing, uplink string) {
+	var names [2]string
+	for i, name := range []string{"existing", "uplink"} {
+		s, a, ok := e.str(ctx, at, name)
+		if !ok {
+			continue
+		}
+		if set != nil {
+			set(a)
+		}
+		if err := contract.CheckDeviceName(s); err != nil {
+			e.errorf(a.Expr.Range(), "Invalid "+name, "%s names a host device: %v.", name, err)
+			continue
+		}
+		names[i] = s
+		if i == 1 && names[0] == s {
+			e.errorf(a.Expr.Range(), "Uplink is the bridge",
+				"uplink %q is the bridge named by existing; an uplink is another interface to put in that bridge. Remove uplink, or name the interface.", s)
+			names[1] = ""
+		}
+	}
+	return names[0], names[1]
 }
 
 // nameValue is what bridge.NAME and tap.NAME evaluate to: other blocks can
@@ -261,6 +297,15 @@ func (e *evaluator) evalTap(b *block) {
 		t := &model.Tap{Name: in.name, Addr: in.addr, DependsOn: deps, DeclRange: b.def}
 		t.Owner, _, _ = e.str(in.ctx, at, "owner")
 		t.Group, _, _ = e.str(in.ctx, at, "group")
+		if addr, bits, rng, ok := e.address(in.ctx, at, fmt.Sprintf("Tap %q", in.name)); ok {
+			if bits < 0 {
+				e.errorf(rng, "Missing netmask",
+					"Tap %q has an address but no prefix length. Write the address as \"%s/30\" (or the length you mean), or set ip4_netmask.",
+					in.name, addr)
+			} else {
+				t.Address = e.hostPrefix(addr, bits, rng)
+			}
+		}
 		if swA != nil && brA == nil {
 			if name, ok := e.switchName(in.ctx, swA); ok {
 				t.Switch = name
@@ -529,32 +574,8 @@ func (e *evaluator) iface(ctx *hcl.EvalContext, vn *model.VNode, n *nested, b *b
 		rec.swRange = a.Expr.Range()
 		ifc.Switch, _ = e.switchName(ctx, a)
 	}
-	addrS, addrA, hasAddr := e.str(ctx, at, "ip4_address")
-	addr, bits := netip.Addr{}, -1
-	if hasAddr {
-		rec.addrRange = addrA.Expr.Range()
-		var err error
-		addr, bits, err = parseAddress(addrS)
-		if err != nil {
-			e.errorf(rec.addrRange, "Invalid ip4_address", "%s.", err)
-			hasAddr = false
-		}
-	}
-	if v, a, ok := e.get(ctx, at, "ip4_netmask", cty.DynamicPseudoType); ok {
-		mbits, err := maskBits(v)
-		switch {
-		case err != nil:
-			e.errorf(a.Expr.Range(), "Invalid ip4_netmask", "%s.", err)
-		case addrA == nil:
-			e.errorf(a.Expr.Range(), "Netmask without address",
-				"Interface %q has an ip4_netmask but no ip4_address. Add the address, or remove the netmask.", ifc.Name)
-		case bits >= 0 && bits != mbits:
-			e.errorf(a.Expr.Range(), "Conflicting netmask",
-				"ip4_address %q already gives the prefix length /%d, but ip4_netmask says /%d. Give the length once.", addrS, bits, mbits)
-		default:
-			bits = mbits
-		}
-	}
+	addr, bits, addrRange, hasAddr := e.address(ctx, at, fmt.Sprintf("Interface %q", ifc.Name))
+	rec.addrRange = addrRange
 	if hasAddr {
 		if bits < 0 {
 			if sw := e.switches[ifc.Switch]; sw != nil {
@@ -580,6 +601,41 @@ func (e *evaluator) iface(ctx *hcl.EvalContext, vn *model.VNode, n *nested, b *b
 	ifc.Shaping, rec.shaped = e.shaping(ctx, at)
 	e.ifaces = append(e.ifaces, rec)
 	return ifc
+}
+
+// address reads ip4_address and ip4_netmask, as an interface and a tap
+// have them: the address, its prefix length (-1 when neither gives one),
+// the address's range, and whether there is a valid address. who names the
+// block in the error of a netmask without an address.
+func (e *evaluator) address(ctx *hcl.EvalContext, at map[string]*hclsyntax.Attribute, who string) (netip.Addr, int, hcl.Range, bool) {
+	addrS, addrA, hasAddr := e.str(ctx, at, "ip4_address")
+	addr, bits := netip.Addr{}, -1
+	var rng hcl.Range
+	if hasAddr {
+		rng = addrA.Expr.Range()
+		var err error
+		addr, bits, err = parseAddress(addrS)
+		if err != nil {
+			e.errorf(rng, "Invalid ip4_address", "%s.", err)
+			hasAddr = false
+		}
+	}
+	if v, a, ok := e.get(ctx, at, "ip4_netmask", cty.DynamicPseudoType); ok {
+		mbits, err := maskBits(v)
+		switch {
+		case err != nil:
+			e.errorf(a.Expr.Range(), "Invalid ip4_netmask", "%s.", err)
+		case addrA == nil:
+			e.errorf(a.Expr.Range(), "Netmask without address",
+				"%s has an ip4_netmask but no ip4_address. Add the address, or remove the netmask.", who)
+		case bits >= 0 && bits != mbits:
+			e.errorf(a.Expr.Range(), "Conflicting netmask",
+				"ip4_address %q already gives the prefix length /%d, but ip4_netmask says /%d. Give the length once.", addrS, bits, mbits)
+		default:
+			bits = mbits
+		}
+	}
+	return addr, bits, rng, hasAddr
 }
 
 // subnetBits gives an address without a netmask the prefix length of its

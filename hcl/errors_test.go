@@ -163,6 +163,48 @@ func TestErrors(t *testing.T) {
 			detail: "multicast",
 		},
 		{
+			name:   "existing on a VDE switch",
+			src:    exp + "switch \"s\" {\n  kind = \"vde\"\n  existing = \"br0\"\n}",
+			want:   []string{"main.hcl:4: Not a bridge switch"},
+			detail: `switch "s" is a VDE switch. Set kind = "bridge", or remove existing`,
+		},
+		{
+			name:   "bad uplink name",
+			src:    exp + "bridge \"b\" {\n  uplink = \"a b\"\n}",
+			want:   []string{"main.hcl:3: Invalid uplink"},
+			detail: "uplink names a host device",
+		},
+		{
+			name:   "uplink is the existing bridge",
+			src:    exp + "bridge \"b\" {\n  existing = \"br0\"\n  uplink = \"br0\"\n}",
+			want:   []string{"main.hcl:4: Uplink is the bridge"},
+			detail: `uplink "br0" is the bridge named by existing`,
+		},
+		{
+			name:   "tap address without length",
+			src:    exp + "bridge \"b\" {}\ntap \"t\" {\n  bridge = bridge.b\n  ip4_address = \"198.18.0.1\"\n}",
+			want:   []string{"main.hcl:5: Missing netmask"},
+			detail: `Write the address as "198.18.0.1/30"`,
+		},
+		{
+			name:   "tap address invalid",
+			src:    exp + "bridge \"b\" {}\ntap \"t\" {\n  bridge = bridge.b\n  ip4_address = \"198.18.0.300/30\"\n}",
+			want:   []string{"main.hcl:5: Invalid ip4_address"},
+			detail: `"198.18.0.300/30" is not an IPv4 address with a prefix length`,
+		},
+		{
+			name:   "tap network address",
+			src:    exp + "bridge \"b\" {}\ntap \"t\" {\n  bridge = bridge.b\n  ip4_address = \"198.18.0.0\"\n  ip4_netmask = \"255.255.255.252\"\n}",
+			want:   []string{"main.hcl:5: Address is not a host address"},
+			detail: "network address of 198.18.0.0/30",
+		},
+		{
+			name:   "tap netmask without address",
+			src:    exp + "bridge \"b\" {}\ntap \"t\" {\n  bridge = bridge.b\n  ip4_netmask = 30\n}",
+			want:   []string{"main.hcl:5: Netmask without address"},
+			detail: `Tap "t" has an ip4_netmask but no ip4_address`,
+		},
+		{
 			name: "network address",
 			src:  exp + lan + "vnode \"a\" {\n  interface \"eth0\" {\n    switch = switch.lan\n    ip4_address = \"10.0.0.0\"\n  }\n}",
 			want: []string{"main.hcl:6: Address is not a host address"},

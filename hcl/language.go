@@ -325,7 +325,7 @@ var switchSpec = &BlockSpec{
 		Name: "mode", Type: "string", Default: "`vde_switch`'s default",
 		Description: "The octal permission of a VDE switch's control socket (`vde_switch -m`), as a string so the leading 0 stays.",
 		Example:     `mode = "0770"`,
-	}}, shapingSpecs("out of each interface on the switch that does not set its own", "unshaped"), metaSpecs),
+	}}, joinSpecs("A switch of kind `\"bridge\"`"), shapingSpecs("out of each interface on the switch that does not set its own", "unshaped"), metaSpecs),
 	Value: "an object with `name`, `kind`, `subnet` and `ports`; a string naming the switch works wherever a reference does.",
 	Example: `switch "lan1" {
   subnet  = "10.0.1.0/24"
@@ -337,11 +337,29 @@ var bridgeSpec = &BlockSpec{
 	Type:    kindBridge,
 	Labels:  []string{"name"},
 	Summary: "A Linux bridge for hand plumbing, such as a control network that taps are enslaved to.",
-	Description: "For nodes' LANs, use a `switch` with `kind = \"bridge\"`. A bridge has only meta-arguments: taps name it " +
+	Description: "For nodes' LANs, use a `switch` with `kind = \"bridge\"`. Taps name a bridge " +
 		"with `bridge = bridge.NAME`.",
-	Attributes: metaSpecs,
+	Attributes: attrs(joinSpecs("A bridge"), metaSpecs),
 	Value:      "an object with `name`.",
 	Example:    `bridge "control" {}`,
+}
+
+// joinSpecs are the attributes joining a bridge (of a switch of kind
+// bridge, or of a bridge block) to the host's own devices; what names the
+// block.
+func joinSpecs(what string) []*AttributeSpec {
+	return []*AttributeSpec{{
+		Name: "existing", Type: "string", Default: "none: benito makes the experiment's own bridge",
+		Description: what + " uses this existing host bridge instead of making one: what is on the bridge joins the " +
+			"host's LAN. benito never creates, deletes or reconfigures it; destroy takes off only what the experiment " +
+			"attached. A bridge that is missing, or a device that is not a bridge, is refused when planning.",
+		Example: `existing = "br0"`,
+	}, {
+		Name: "uplink", Type: "string", Default: "none",
+		Description: "An existing host interface (a physical NIC, one end of a veth pair) made a port of the bridge: enslaved on apply, released on destroy, never created, deleted or reconfigured (bring it " +
+			"up yourself). An interface that is missing, or already in another bridge, is refused when planning.",
+		Example: `uplink = "eth1"`,
+	}}
 }
 
 var tapSpec = &BlockSpec{
@@ -366,6 +384,17 @@ var tapSpec = &BlockSpec{
 		Name: "group", Type: "string", Default: "none",
 		Description: "The group owning the device (a name or a gid), whose members may then open it.",
 		Example:     `group = "kvm"`,
+	}, {
+		Name: "ip4_address", Type: "string", Default: "no address",
+		Description: "The TAP's host-side IPv4 address, as Palacios' `qemu-ifup` set one: `\"198.18.0.1/30\"`, or the address alone " +
+			"with `ip4_netmask`; a prefix length is needed in one of them. It must be a usable host address. The host " +
+			"gets the prefix's connected route through the TAP, so pick a prefix no real network of the host uses. " +
+			"Changing it changes the address in place.",
+		Example: `ip4_address = "198.18.0.1/30"`,
+	}, {
+		Name: "ip4_netmask", Type: "string or number", Default: "the prefix length of `ip4_address`",
+		Description: "The netmask, as `\"255.255.255.252\"`, `\"/30\"` or `30`, as on an interface; only with `ip4_address`, and agreeing with a length given there.",
+		Example:     `ip4_netmask = "255.255.255.252"`,
 	}}, metaSpecs),
 	Value: "an object with `name`.",
 	Example: `tap "monitor" {

@@ -116,14 +116,31 @@ func (l *lowerer) device(kind string, names ...string) string {
 	return contract.DeviceName(l.runDir, append([]string{kind}, names...)...)
 }
 
-// switchDevice is the bridge of a switch of kind "bridge".
+// switchDevice is the bridge of a switch of kind "bridge": the existing
+// host bridge it joins, or its own.
 func (l *lowerer) switchDevice(name string) string {
+	if sw := l.switches[name]; sw != nil && sw.Existing != "" {
+		return sw.Existing
+	}
 	return l.device(contract.DeviceOfSwitch, name)
 }
 
-// bridgeDevice is the bridge of a bridge block.
+// bridgeDevice is the bridge of a bridge block: the existing host bridge
+// it joins, or its own.
 func (l *lowerer) bridgeDevice(name string) string {
+	if br := l.bridges[name]; br != nil && br.Existing != "" {
+		return br.Existing
+	}
 	return l.device(contract.DeviceOfBridge, name)
+}
+
+// joinAttrs are the existing and uplink attributes of a bridge.
+func joinAttrs(attrs map[string]cty.Value, existing, uplink string) {
+	attrs["existing"] = cty.NullVal(cty.Bool)
+	if existing != "" {
+		attrs["existing"] = cty.True
+	}
+	attrs["uplink"] = optString(uplink)
 }
 
 // hostDevice is one host device the experiment makes, and whose it is.
@@ -132,6 +149,7 @@ type hostDevice struct {
 	owner addrs.Resource
 	iface string // the node's interface, for a node's device
 	rng   hcl.Range
+	host  bool // the host's own device, named by existing or uplink
 }
 
 func (d hostDevice) String() string {
@@ -151,6 +169,12 @@ func (l *lowerer) checkDevices(devs []hostDevice) {
 		prev, dup := seen[d.name]
 		if !dup {
 			seen[d.name] = d
+			continue
+		}
+		if d.host || prev.host {
+			l.errorf(d.rng, "Host device joined twice",
+				"%s and %s, declared at %s, both name the host device %s (in existing or uplink), and an experiment joins a device to one bridge. Name it in one block: more nodes and taps can be on that switch or bridge.",
+				d, prev, rangeString(prev.rng), d.name)
 			continue
 		}
 		l.errorf(d.rng, "Two host devices with one name",
@@ -249,6 +273,7 @@ func (l *lowerer) lowerSwitches() {
 			"group":  optString(sw.Group),
 			"mode":   optString(sw.Mode),
 		}
+		joinAttrs(attrs, "", "")
 		switch sw.Kind {
 		case contract.KindVDE:
 			ports := sw.Ports
@@ -268,7 +293,11 @@ func (l *lowerer) lowerSwitches() {
 		case contract.KindBridge:
 			dev := l.switchDevice(sw.Name)
 			attrs["device"] = cty.StringVal(dev)
-			l.devices = append(l.devices, hostDevice{name: dev, owner: switchAddr(sw), rng: sw.DeclRange})
+			joinAttrs(attrs, sw.Existing, sw.Uplink)
+			l.devices = append(l.devices, hostDevice{name: dev, owner: switchAddr(sw), rng: sw.DeclRange, host: sw.Existing != ""})
+			if sw.Uplink != "" {
+				l.devices = append(l.devices, hostDevice{name: sw.Uplink, owner: switchAddr(sw), rng: sw.DeclRange, host: true})
+			}
 		}
 		addr := switchAddr(sw)
 		l.g.add(&Resource{
@@ -305,14 +334,19 @@ func (l *lowerer) lowerSwitches() {
 func (l *lowerer) lowerBridges() {
 	for _, br := range l.exp.Bridges {
 		dev := l.bridgeDevice(br.Name)
-		l.devices = append(l.devices, hostDevice{name: dev, owner: br.Addr.Resource(contract.Bridge), rng: br.DeclRange})
+		l.devices = append(l.devices, hostDevice{name: dev, owner: br.Addr.Resource(contract.Bridge), rng: br.DeclRange, host: br.Existing != ""})
+		if br.Uplink != "" {
+			l.devices = append(l.devices, hostDevice{name: br.Uplink, owner: br.Addr.Resource(contract.Bridge), rng: br.DeclRange, host: true})
+		}
+		attrs := map[string]cty.Value{
+			"name":   cty.StringVal(br.Name),
+			"device": cty.StringVal(dev),
+		}
+		joinAttrs(attrs, br.Existing, br.Uplink)
 		l.g.add(&Resource{
-			Addr:     br.Addr.Resource(contract.Bridge),
-			Provider: contract.ProviderOf(contract.Bridge, ""),
-			Config: cty.ObjectVal(map[string]cty.Value{
-				"name":   cty.StringVal(br.Name),
-				"device": cty.StringVal(dev),
-			}),
+			Addr:      br.Addr.Resource(contract.Bridge),
+			Provider:  contract.ProviderOf(contract.Bridge, ""),
+			Config:    cty.ObjectVal(attrs),
 			DependsOn: refs(br.DependsOn),
 			DeclRange: br.DeclRange,
 		})
@@ -331,6 +365,11 @@ func (l *lowerer) lowerTaps() {
 			"bridge": cty.NullVal(cty.String),
 			"owner":  optString(t.Owner),
 			"group":  optString(t.Group),
+
+			"ip4_address": cty.NullVal(cty.String),
+		}
+		if t.Address.IsValid() {
+			attrs["ip4_address"] = cty.StringVal(t.Address.String())
 		}
 		deps := refs(t.DependsOn)
 		switch {

@@ -206,6 +206,53 @@ func TestDeviceNameCollision(t *testing.T) {
 	}
 }
 
+// TestJoinedDevices: a switch joining an existing bridge has that bridge
+// as its device, and so do the interfaces on it; the uplink is lowered;
+// one host device named by two blocks is an error at the second.
+func TestJoinedDevices(t *testing.T) {
+	exp := experiment("a")
+	exp.Switches[0].Existing, exp.Switches[0].Uplink = "br-lab", "veth-lab"
+	g := lowerOK(t, exp, nil)
+	found := false
+	for _, r := range g.Resources {
+		switch r.Addr.Type {
+		case contract.Switch:
+			if r.Addr.Name == "br0" {
+				if d, e, u := r.Config.GetAttr("device"), r.Config.GetAttr("existing"), r.Config.GetAttr("uplink"); d.AsString() != "br-lab" || !e.True() || u.AsString() != "veth-lab" {
+					t.Errorf("switch.br0: device %#v, existing %#v, uplink %#v", d, e, u)
+				}
+			} else if !r.Config.GetAttr("existing").IsNull() || !r.Config.GetAttr("uplink").IsNull() {
+				t.Errorf("%s joins the host: %#v", r.Addr, r.Config)
+			}
+		case contract.VNode:
+			for _, i := range r.Config.GetAttr("interfaces").AsValueSlice() {
+				if i.GetAttr("name").AsString() == "eth1" {
+					found = true
+					if i.GetAttr("bridge").AsString() != "br-lab" {
+						t.Errorf("eth1 is on bridge %#v, want br-lab", i.GetAttr("bridge"))
+					}
+				}
+			}
+		}
+	}
+	if !found {
+		t.Error("no interface eth1 lowered")
+	}
+
+	rng := func(line int) hcl.Range {
+		return hcl.Range{Filename: "main.hcl", Start: hcl.Pos{Line: line, Column: 1}, End: hcl.Pos{Line: line, Column: 2}}
+	}
+	exp = experiment()
+	exp.Switches[0].DeclRange = rng(3)
+	exp.Switches[0].Uplink = "veth-lab"
+	exp.Bridges = []*model.Bridge{{Name: "b", Addr: addrs.Instance{Name: "b"}, Existing: "br-lab", Uplink: "veth-lab", DeclRange: rng(7)}}
+	_, diags := Lower(exp, nil)
+	want := "main.hcl:7,1-2: Host device joined twice; bridge.b and switch.br0, declared at main.hcl:3,1, both name the host device veth-lab"
+	if len(diags) != 1 || !strings.HasPrefix(diags[0].Error(), want) {
+		t.Errorf("diagnostics:\n%v\nwant one beginning\n%s", diags, want)
+	}
+}
+
 func mustReadFile(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)

@@ -121,7 +121,7 @@ func configJSON(t *testing.T, r *Resource) string {
 // for the mounts of a node with mount blocks, whose vnode is then updated
 // in place once (a process node's update leaves its mounts, which its
 // mount resources made, alone). So are those of OpenVZ containers
-// (issue 15): null unless set.
+// (issue 15): null unless set, and a tap's ip4_address, a bridge's existing and uplink (issue 18).
 func sinceV1(t *testing.T, js string) string {
 	t.Helper()
 	var m map[string]any
@@ -131,7 +131,7 @@ func sinceV1(t *testing.T, js string) string {
 	hideDevices(m)
 	delete(m, "hosts_file")
 	delete(m, "source")
-	for _, a := range []string{"accel", "machine", "kernel", "initrd", "kernel_args", "guest_config", "forwards", "ctid", "hostname", "diskspace", "nameservers", "init"} {
+	for _, a := range []string{"accel", "machine", "kernel", "initrd", "kernel_args", "guest_config", "forwards", "ctid", "hostname", "diskspace", "nameservers", "init", "ip4_address", "existing", "uplink"} {
 		if v, ok := m[a]; ok && v == nil {
 			delete(m, a)
 		}

@@ -92,6 +92,10 @@ type Switch struct {
 	// control socket (vde_switch -g, -m); empty means the default.
 	Group string
 	Mode  string
+	// Existing names a host bridge a switch of kind bridge uses instead
+	// of making one; Uplink a host interface enslaved to its bridge.
+	// Neither is created, deleted or reconfigured. Empty: none.
+	Existing, Uplink string
 
 	// DependsOn holds the addresses of the instances depends_on names
 	// (vnode.h[0], switch.lan), in the order written.
@@ -103,6 +107,8 @@ type Switch struct {
 type Bridge struct {
 	Name      string         // host name: HostName(Addr)
 	Addr      addrs.Instance // the address
+	Existing  string         // a host bridge used instead of making one, or ""
+	Uplink    string         // a host interface enslaved to the bridge, or ""
 	DependsOn []addrs.Resource
 	DeclRange hcl.Range
 }
@@ -238,6 +244,9 @@ type Tap struct {
 	Bridge string
 	Owner  string // user name or uid, like vde_tunctl -u
 	Group  string
+	// Address is the TAP's host-side IPv4 address and prefix length, or
+	// the zero Prefix for none.
+	Address netip.Prefix
 
 	DependsOn []addrs.Resource
 	DeclRange hcl.Range

@@ -9,7 +9,16 @@
 // are Linux bridges made with netlink. A port is a numbered port created on
 // its switch through the management socket. A tap is a persistent TAP
 // device, plugged into its VDE port by a supervised vde_plug2tap process
-// (internal/daemon) and/or enslaved to a bridge.
+// (internal/daemon) and/or enslaved to a bridge. A tap's ip4_address (the
+// host-side address, as Palacios' qemu-ifup set one) is the TAP's only
+// IPv4 address: added with netlink on create, the old one replaced by the
+// new in place on update, read back on refresh (a TAP without it reads
+// back with the address it has, or none), and gone with the device on
+// destroy. A bridge (of a switch of kind bridge, or of a bridge) may join
+// the host's own devices (join.go): an existing host bridge used as its
+// device, and an uplink interface enslaved to it on apply and released on
+// destroy; neither is created, deleted or reconfigured, and a missing one
+// is refused at plan.
 //
 // Promises:
 //   - Read asks the host, not the state: a switch whose daemon died or was

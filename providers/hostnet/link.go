@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -63,19 +65,6 @@ func (p *Provider) ensureBridge(dev, addr string) error {
 		return fmt.Errorf("bringing bridge %s up: %w", dev, err)
 	}
 	return nil
-}
-
-// isBridge reports whether a bridge named dev exists and is the
-// experiment's.
-func (p *Provider) isBridge(dev string) (bool, error) {
-	l, err := netlink.LinkByName(dev)
-	if isNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return l.Type() == "bridge" && p.ours(l), nil
 }
 
 // deleteLink deletes device dev of the resource at addr and returns once
@@ -166,6 +155,10 @@ func (p *Provider) ensureTap(_ context.Context, addr string, prior cty.Value, pr
 	}
 	if err := netlink.LinkSetUp(l); err != nil {
 		return fail(fmt.Errorf("bringing TAP %s up: %w", name, err))
+	}
+
+	if err := setTapAddress(l, str(planned, "ip4_address")); err != nil {
+		return fail(err)
 	}
 
 	// The plug.
@@ -295,7 +288,96 @@ func (p *Provider) readTap(cur cty.Value, priv []byte) (cty.Value, []byte, error
 	if !br.RawEquals(cur.GetAttr("bridge")) {
 		cur = setAttrs(cur, map[string]cty.Value{"bridge": br})
 	}
+	addr, err := readTapAddress(l, str(cur, "ip4_address"))
+	if err != nil {
+		return cur, priv, err
+	}
+	if !addr.RawEquals(cur.GetAttr("ip4_address")) {
+		cur = setAttrs(cur, map[string]cty.Value{"ip4_address": addr})
+	}
 	return cur, priv, nil
+}
+
+// tapAddress parses a TAP's ip4_address: an IPv4 address with its prefix
+// length, as lowering writes it.
+func tapAddress(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil || !p.Addr().Is4() {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IPv4 address with a prefix length, such as \"198.18.0.1/30\"", s)
+	}
+	return p, nil
+}
+
+// tapIPv4 lists the IPv4 addresses of TAP l, in the kernel's order.
+func tapIPv4(l netlink.Link) ([]netlink.Addr, error) {
+	as, err := netlink.AddrList(l, netlink.FAMILY_V4)
+	if err != nil {
+		return nil, fmt.Errorf("reading the addresses of TAP %s: %w", l.Attrs().Name, err)
+	}
+	return as, nil
+}
+
+// setTapAddress makes want ("" for none) the only IPv4 address of TAP l:
+// it adds it when missing and removes any other, so a changed address is
+// changed in place. The TAP is the experiment's: nothing else's address
+// is on it.
+func setTapAddress(l netlink.Link, want string) error {
+	name := l.Attrs().Name
+	var p netip.Prefix
+	if want != "" {
+		var err error
+		if p, err = tapAddress(want); err != nil {
+			return err
+		}
+	}
+	as, err := tapIPv4(l)
+	if err != nil {
+		return err
+	}
+	have := false
+	for _, a := range as {
+		if p.IsValid() && prefixOf(a) == p {
+			have = true
+			continue
+		}
+		if err := netlink.AddrDel(l, &a); err != nil && !errors.Is(err, syscall.EADDRNOTAVAIL) {
+			return fmt.Errorf("removing address %s from TAP %s: %w", prefixOf(a), name, err)
+		}
+	}
+	if p.IsValid() && !have {
+		a := &netlink.Addr{IPNet: &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), 32)}}
+		if err := netlink.AddrAdd(l, a); err != nil {
+			return fmt.Errorf("adding address %s to TAP %s: %w", p, name, err)
+		}
+	}
+	return nil
+}
+
+// readTapAddress reads the IPv4 address of TAP l back: cur (the address
+// the state holds) while the TAP has it, else the first the TAP has, or
+// null when it has none. A TAP with cur and others reads as cur; the next
+// apply removes the others only if the plan changes the TAP.
+func readTapAddress(l netlink.Link, cur string) (cty.Value, error) {
+	as, err := tapIPv4(l)
+	if err != nil {
+		return cty.NilVal, err
+	}
+	if len(as) == 0 {
+		return cty.NullVal(cty.String), nil
+	}
+	for _, a := range as {
+		if prefixOf(a).String() == cur {
+			return cty.StringVal(cur), nil
+		}
+	}
+	return cty.StringVal(prefixOf(as[0]).String()), nil
+}
+
+// prefixOf is a netlink address as an address and its prefix length.
+func prefixOf(a netlink.Addr) netip.Prefix {
+	ip, _ := netip.AddrFromSlice(a.IP.To4())
+	bits, _ := a.Mask.Size()
+	return netip.PrefixFrom(ip, bits)
 }
 
 func (p *Provider) importResource(rs *providers.ResourceSchema, typ, addr, id string) (cty.Value, []byte, error) {
@@ -352,6 +434,9 @@ func (p *Provider) importResource(rs *providers.ResourceSchema, typ, addr, id st
 			return cty.NilVal, nil, err
 		}
 		attrs["name"] = cty.StringVal(id)
+		if attrs["ip4_address"], err = readTapAddress(l, ""); err != nil {
+			return cty.NilVal, nil, err
+		}
 		if mi := l.Attrs().MasterIndex; mi != 0 {
 			if m, err := netlink.LinkByIndex(mi); err == nil {
 				attrs["bridge"] = cty.StringVal(m.Attrs().Name)

@@ -93,6 +93,13 @@ func (p *Provider) PlanDefaults(_ context.Context, req providers.PlanResourcesRe
 		if c.Proposed.IsNull() {
 			continue
 		}
+		if d := planJoin(c); d.HasErrors() {
+			resp.Diagnostics = append(resp.Diagnostics, d...)
+			continue
+		}
+		if isExisting(c.Proposed) {
+			continue // the host's bridge, not the experiment's
+		}
 		var dev string
 		switch c.Type {
 		case contract.Switch:
@@ -188,7 +195,7 @@ func (p *Provider) create(ctx context.Context, addr, typ string, planned cty.Val
 		if str(planned, "kind") == kindVDE {
 			return p.createVDE(ctx, planned)
 		}
-		if err := p.ensureBridge(str(planned, "device"), addr); err != nil {
+		if err := p.ensureJoined(addr, typ, cty.NullVal(planned.Type()), planned); err != nil {
 			return cty.NilVal, nil, err
 		}
 		return planned, nil, nil
@@ -197,7 +204,7 @@ func (p *Provider) create(ctx context.Context, addr, typ string, planned cty.Val
 	case contract.Tap:
 		return p.ensureTap(ctx, addr, cty.NullVal(planned.Type()), nil, planned)
 	case contract.Bridge:
-		return planned, nil, p.ensureBridge(bridgeDevice(planned), addr)
+		return planned, nil, p.ensureJoined(addr, typ, cty.NullVal(planned.Type()), planned)
 	}
 	return cty.NilVal, nil, fmt.Errorf("unsupported type %q", typ)
 }
@@ -208,13 +215,13 @@ func (p *Provider) update(ctx context.Context, addr, typ string, prior, planned 
 		if str(planned, "kind") == kindVDE {
 			return p.updateVDE(prior, planned, priv)
 		}
-		return planned, priv, p.ensureBridge(str(planned, "device"), addr)
+		return planned, priv, p.ensureJoined(addr, typ, prior, planned)
 	case contract.Port:
 		return planned, priv, nil // only the node and interface labels change in place
 	case contract.Tap:
 		return p.ensureTap(ctx, addr, prior, priv, planned)
 	case contract.Bridge:
-		return planned, priv, p.ensureBridge(bridgeDevice(planned), addr)
+		return planned, priv, p.ensureJoined(addr, typ, prior, planned)
 	}
 	return cty.NilVal, nil, fmt.Errorf("unsupported type %q", typ)
 }
@@ -225,13 +232,13 @@ func (p *Provider) delete(addr, typ string, prior cty.Value, priv []byte) error 
 		if str(prior, "kind") == kindVDE {
 			return p.deleteVDE(prior, priv)
 		}
-		return p.deleteLink(str(prior, "device"), addr)
+		return p.deleteJoined(addr, typ, prior)
 	case contract.Port:
 		return p.deletePort(prior)
 	case contract.Tap:
 		return p.deleteTap(addr, prior, priv)
 	case contract.Bridge:
-		return p.deleteLink(bridgeDevice(prior), addr)
+		return p.deleteJoined(addr, typ, prior)
 	}
 	return fmt.Errorf("unsupported type %q", typ)
 }
@@ -389,11 +396,9 @@ func (p *Provider) remains(typ string, cur cty.Value, priv []byte) bool {
 			}
 			return false
 		}
-		ok, err := p.isBridge(str(cur, "device"))
-		return ok || err != nil
+		return p.joinedRemains(typ, cur)
 	case contract.Bridge:
-		ok, err := p.isBridge(bridgeDevice(cur))
-		return ok || err != nil
+		return p.joinedRemains(typ, cur)
 	case contract.Tap:
 		if plug, ok := decodePrivate(priv); ok && plug.Alive() {
 			return true
@@ -405,25 +410,18 @@ func (p *Provider) remains(typ string, cur cty.Value, priv []byte) bool {
 }
 
 func (p *Provider) read(typ string, cur cty.Value, priv []byte) (cty.Value, []byte, error) {
-	gone := cty.NullVal(cur.Type())
 	switch typ {
 	case contract.Switch:
 		if str(cur, "kind") == kindVDE {
 			return p.readVDE(cur, priv)
 		}
-		ok, err := p.isBridge(str(cur, "device"))
-		if err != nil || !ok {
-			return gone, nil, err
-		}
-		return cur, priv, nil
+		v, err := p.readJoined(typ, cur)
+		return v, priv, err
 	case contract.Tap:
 		return p.readTap(cur, priv)
 	case contract.Bridge:
-		ok, err := p.isBridge(bridgeDevice(cur))
-		if err != nil || !ok {
-			return gone, nil, err
-		}
-		return cur, priv, nil
+		v, err := p.readJoined(typ, cur)
+		return v, priv, err
 	}
 	return cur, priv, fmt.Errorf("unsupported type %q", typ)
 }

@@ -71,6 +71,7 @@ func validate(addr, typ string, cfg cty.Value) providers.Diagnostics {
 				bad("device", "Bridge switch without a device", "A switch of kind %q needs the bridge's device name in device.", kind)
 			}
 			device("device")
+			device("uplink")
 		default:
 			bad("kind", "Invalid switch kind", "The switch kind is %q; it must be %q or %q.", kind, kindVDE, kindBridge)
 		}
@@ -83,6 +84,11 @@ func validate(addr, typ string, cfg cty.Value) providers.Diagnostics {
 	case contract.Tap:
 		device("name")
 		device("bridge")
+		if known("ip4_address") {
+			if _, err := tapAddress(str(cfg, "ip4_address")); err != nil {
+				bad("ip4_address", "Invalid TAP address", "%v.", err)
+			}
+		}
 		if known("socket") != known("port") {
 			bad("port", "Incomplete VDE attachment", "A tap on a VDE switch needs both socket and port.")
 		}
@@ -98,6 +104,13 @@ func validate(addr, typ string, cfg cty.Value) providers.Diagnostics {
 		}
 	case contract.Bridge:
 		device("device")
+		device("uplink")
+		if isExisting(cfg) && !known("device") {
+			bad("device", "Existing bridge without a device", "An existing bridge is named by device.")
+		}
+	}
+	if known("uplink") && isExisting(cfg) && str(cfg, "uplink") == joinedDevice(typ, cfg) {
+		bad("uplink", "Uplink is the bridge", "The uplink %q is the bridge itself; an uplink is another interface to put in the bridge.", str(cfg, "uplink"))
 	}
 	return diags
 }
