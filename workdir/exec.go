@@ -12,7 +12,6 @@ import (
 	"github.com/benito-net/benito/internal/suggest"
 	"github.com/benito-net/benito/lower"
 	"github.com/benito-net/benito/providers"
-	"github.com/benito-net/benito/providers/discovery"
 	"github.com/benito-net/benito/state"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -29,17 +28,9 @@ func (w *Workdir) Exec(ctx context.Context, node string, req providers.ExecReque
 	if diags.HasErrors() {
 		return failed, diags
 	}
-	if !w.served()[r.Provider] {
-		// A third party's platform: the binary the lock file pins.
-		res, d := discovery.ResolveLocked(r.Provider, w.opts.Dir, w.opts.Environ)
-		if d.HasErrors() {
-			return failed, append(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("Provider %q is not available", r.Provider),
-				Detail: fmt.Sprintf("Node %q was made by provider %q, which benito cannot start (below).", node, r.Provider)}}, d...)
-		}
-		if w.opts.Factories == nil {
-			w.opts.Factories = map[string]providers.Factory{}
-		}
-		w.opts.Factories[r.Provider] = discovery.Factories(map[string]*discovery.Resolved{r.Provider: res})[r.Provider]
+	// A third party's platform: the binary the lock file pins.
+	if d := w.addLockedProvider(r.Provider, fmt.Sprintf("Node %q was made by provider %q, which benito cannot start (below).", node, r.Provider)); d.HasErrors() {
+		return failed, d
 	}
 	// Configured as the last apply configured it: exec reads no
 	// configuration, so it needs none of the variables plan needs.

@@ -60,7 +60,7 @@ func (w *Workdir) Inspect(ctx context.Context) (*Live, hcl.Diagnostics) {
 		return live, nil
 	}
 	for _, r := range sub.Resources {
-		if diags := w.addLockedProvider(r.Provider); diags.HasErrors() {
+		if diags := w.addLockedProvider(r.Provider, fmt.Sprintf("The state records resources made by provider %q, which benito cannot start (below).", r.Provider)); diags.HasErrors() {
 			return nil, diags
 		}
 	}
@@ -80,14 +80,15 @@ func (w *Workdir) Inspect(ctx context.Context) (*Live, hcl.Diagnostics) {
 
 // addLockedProvider adds a factory for provider when no built-in serves
 // it: a third party's, started from the binary .benito.lock.hcl pins.
-func (w *Workdir) addLockedProvider(provider string) hcl.Diagnostics {
+// detail says, when it cannot be started, what needed it.
+func (w *Workdir) addLockedProvider(provider, detail string) hcl.Diagnostics {
 	if w.served()[provider] {
 		return nil
 	}
 	res, d := discovery.ResolveLocked(provider, w.opts.Dir, w.opts.Environ)
 	if d.HasErrors() {
 		return append(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("Provider %q is not available", provider),
-			Detail: fmt.Sprintf("The state records resources made by provider %q, which benito cannot start (below).", provider)}}, d...)
+			Detail: detail}}, d...)
 	}
 	if w.opts.Factories == nil {
 		w.opts.Factories = map[string]providers.Factory{}
