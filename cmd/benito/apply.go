@@ -38,7 +38,14 @@ plan, and refuses it if the state or the configuration changed since.
 
 The state is recorded after every resource: an interrupted apply (Ctrl-C,
 a crash, SIGKILL) loses nothing, and the next plan shows the work that
-remains. Ctrl-C once stops gracefully; twice asks providers to stop now.`,
+remains. Ctrl-C once stops gracefully; twice asks providers to stop now.
+
+Each change prints a line when it starts and ends. On a terminal, a status
+line below them shows the changes done of the total, how many failed, the
+time elapsed and the change running longest, for example
+  [312/1,024 done, 2 failed] 14s elapsed · slowest now: vnode.h[17] creating 9s
+and is erased before the summary. Through a pipe or into a file, only the
+lines are written.`,
 		Example: `  benito apply examples/demo
   benito apply -auto-approve -parallelism 4 examples/demo
   benito apply -replace 'vnode.host["b"]' examples/demo
