@@ -167,6 +167,30 @@ func TestProgressStatusColor(t *testing.T) {
 	}
 }
 
+// TestProgressEndIfBegun: diagnostics before the apply (a plan's
+// warnings) leave the status to come; after it, they end it.
+func TestProgressEndIfBegun(t *testing.T) {
+	var b bytes.Buffer
+	c := newFakeClock()
+	p := liveForTest(&b, false, 80, c)
+	p.expect(1)
+	p.endIfBegun()
+	p.Started(vnodeAddr(1), plan.Create)
+	if !strings.Contains(b.String(), "[0/1 done]") {
+		t.Fatalf("no status after diagnostics before the apply: %q", b.String())
+	}
+	p.Finished(vnodeAddr(1), plan.Create, 0, nil)
+	p.endIfBegun()
+	if !strings.HasSuffix(b.String(), "[1/1 done] 0s elapsed\r\x1b[K") {
+		t.Errorf("the status is not erased by diagnostics after the apply: %q", b.String())
+	}
+	select {
+	case <-p.stopped:
+	default:
+		t.Error("the ticker still runs after the apply's diagnostics")
+	}
+}
+
 // TestProgressTicker: between events the status is redrawn by one ticker,
 // started by the first change and gone when end returns.
 func TestProgressTicker(t *testing.T) {
@@ -270,6 +294,9 @@ func onTerminal(t *testing.T, command, dir, summary string) {
 	m := status.FindAllStringSubmatch(got, -1)
 	if len(m) == 0 {
 		t.Fatalf("%s: no status line on the terminal:\n%q", command, got)
+	}
+	if strings.Contains(got, "\x1b[1m") || strings.Contains(got, "\x1b[31m") {
+		t.Errorf("%s: colour on a terminal with NO_COLOR set:\n%q", command, got)
 	}
 	if m[0][1] == "0" {
 		t.Errorf("%s: the status line counts no changes: %q", command, m[0][0])
