@@ -252,6 +252,22 @@ func (a *applier) endOf(provider string) *providers.Ended {
 	return a.ended[provider]
 }
 
+// Steps is how many changes Apply makes of p, as Hooks report them: one
+// per created, updated or destroyed resource, two per replaced one (its
+// destroy and its create).
+func Steps(p *plan.Plan) int {
+	n := 0
+	for _, c := range p.Changes {
+		if hasDestroyHalf(c.Action) {
+			n++
+		}
+		if hasCreateHalf(c.Action) {
+			n++
+		}
+	}
+	return n
+}
+
 func hasDestroyHalf(a plan.Action) bool {
 	return a == plan.Delete || a.IsReplace()
 }

@@ -38,7 +38,14 @@ plan, and refuses it if the state or the configuration changed since.
 
 The state is recorded after every resource: an interrupted apply (Ctrl-C,
 a crash, SIGKILL) loses nothing, and the next plan shows the work that
-remains. Ctrl-C once stops gracefully; twice asks providers to stop now.`,
+remains. Ctrl-C once stops gracefully; twice asks providers to stop now.
+
+Each change prints a line when it starts and ends. On a terminal, a status
+line below them shows the changes done of the total, how many failed, the
+time elapsed and the change running longest, for example
+  [312/1,024 done, 2 failed] 14s elapsed · slowest now: vnode.h[17] creating 9s
+and is erased before the summary. Through a pipe or into a file, only the
+lines are written.`,
 		Example: `  benito apply examples/demo
   benito apply -auto-approve -parallelism 4 examples/demo
   benito apply -replace 'vnode.host["b"]' examples/demo
@@ -100,7 +107,10 @@ func (c *cli) applyPlanFile(path string, f *applyFlags) error {
 // run opens the experiment of opts, its providers starting meanwhile, and
 // runs op on it, showing a plan made with planned. Ctrl-C once stops
 // gracefully; twice stops the providers too.
-func (c *cli) run(opts workdir.Options, op workdir.Operation, planned func(*plan.Plan) error) (*workdir.Outcome, error) {
+//
+// prog, if not nil, is the apply's progress: its status line is erased
+// before diagnostics are shown.
+func (c *cli) run(opts workdir.Options, op workdir.Operation, planned func(*plan.Plan) error, prog *progress) (*workdir.Outcome, error) {
 	opts.Warm = true
 	w, err := c.openWith(opts)
 	if err != nil {
@@ -110,19 +120,29 @@ func (c *cli) run(opts workdir.Options, op workdir.Operation, planned func(*plan
 	ctx, stop, done := c.interrupts()
 	defer done()
 	op.ApplyOptions.Stop = stop
-	return w.Run(ctx, op, &view{c: c, w: w, planned: planned})
+	return w.Run(ctx, op, &view{c: c, w: w, planned: planned, progress: prog})
 }
 
 // runApply runs op, an apply, on the experiment of opts and reports the
 // outcome.
 func (c *cli) runApply(opts workdir.Options, op workdir.Operation, parallelism int) error {
+	prog := newProgress(c.stdout, c.color(c.stdout))
+	if c.terminal(c.stdout) {
+		prog = newLiveProgress(c.stdout, c.color(c.stdout), func() int { return terminalWidth(c.stdout) })
+	}
+	if op.Saved != nil {
+		prog.expect(engine.Steps(op.Saved))
+	}
 	op.ApplyOptions = engine.ApplyOptions{
 		Parallelism: parallelism,
-		Hooks:       newProgress(c.stdout, c.color(c.stdout)),
+		Hooks:       prog,
 	}
 	out, err := c.run(opts, op, func(p *plan.Plan) error {
+		prog.expect(engine.Steps(p))
 		return plan.RenderHuman(c.stdout, p, plan.RenderOptions{Color: c.color(c.stdout)})
-	})
+	}, prog)
+	// The status line goes before the summary.
+	prog.end()
 	var res *engine.Result
 	if out != nil {
 		res = out.Result
@@ -175,14 +195,22 @@ func (c *cli) runApply(opts workdir.Options, op workdir.Operation, parallelism i
 // view shows an operation's diagnostics and plan on the terminal, and asks
 // for "yes".
 type view struct {
-	c       *cli
-	w       *workdir.Workdir
-	planned func(*plan.Plan) error
+	c        *cli
+	w        *workdir.Workdir
+	planned  func(*plan.Plan) error
+	progress *progress // an apply's, or nil
 }
 
 var _ workdir.UI = (*view)(nil)
 
-func (v *view) Diagnostics(diags hcl.Diagnostics) { _ = v.c.printDiags(diags, v.w.Files()) }
+func (v *view) Diagnostics(diags hcl.Diagnostics) {
+	if v.progress != nil {
+		// Diagnostics come before the apply or after it, not during:
+		// once it has begun, its status line is done with.
+		v.progress.endIfBegun()
+	}
+	_ = v.c.printDiags(diags, v.w.Files())
+}
 
 func (v *view) Planned(p *plan.Plan) error { return v.planned(p) }
 

@@ -20,7 +20,10 @@ With -target, only those resources and what depends on them are destroyed.
 Destroy also asks the providers what the host holds of the experiment that
 the state does not know (left by an apply killed before it recorded it, or
 by a state file that was deleted), and names it in a warning. With -sweep,
-destroy removes those objects too, after the question.`,
+destroy removes those objects too, after the question.
+
+On a terminal, a status line shows the progress, as for apply (see
+"benito apply --help").`,
 		Example: `  benito destroy examples/demo
   benito destroy -auto-approve examples/demo
   benito destroy -target 'vnode.a' examples/demo

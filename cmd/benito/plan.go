@@ -98,7 +98,7 @@ byte-identical plans, so plans can be reviewed and diffed.`,
 					return plan.RenderMarkdown(c.stdout, p, plan.MarkdownOptions{MaxBytes: plan.CommentLimit})
 				}
 				return plan.RenderHuman(c.stdout, p, plan.RenderOptions{Color: c.color(c.stdout)})
-			})
+			}, nil)
 			if errors.Is(err, workdir.ErrFailed) {
 				return errSilent
 			}
