@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -592,7 +593,39 @@ func stopPlug(n node, f iface) error {
 	if err := stopProcess(plugPidFile(n, f)); err != nil {
 		return fmt.Errorf("stopping the plug of %s: %w", f.Name, err)
 	}
+	return stopStrayPlugs(n, f)
+}
+
+// stopStrayPlugs ends the plugs of f that no pid file records: a provider
+// killed between starting a plug and writing its pid file (benito killed
+// during an apply) leaves one running, holding f's TAP, and every later
+// plug of f would fail (TUNSETIFF: device or resource busy). They are
+// found among the node's group's processes by their command line.
+func stopStrayPlugs(n node, f iface) error {
+	pids, err := n.layout().nodeGroup(n.Name).Pids()
+	if err != nil {
+		return fmt.Errorf("listing the processes of node %s: %w", n.Name, err)
+	}
+	for _, pid := range pids {
+		argv, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if err != nil || !plugsInterface(strings.Split(strings.TrimSuffix(string(argv), "\x00"), "\x00"), f.Name) {
+			continue
+		}
+		p, err := daemon.FromPid(pid)
+		if err != nil {
+			continue // ended meanwhile
+		}
+		if err := p.Stop(time.Second); err != nil {
+			return fmt.Errorf("stopping a plug of %s that no pid file records: %w", f.Name, err)
+		}
+	}
 	return nil
+}
+
+// plugsInterface reports whether argv is a vde_plug2tap command (as
+// startPlug runs it) plugging the TAP named name.
+func plugsInterface(argv []string, name string) bool {
+	return len(argv) >= 3 && filepath.Base(argv[0]) == "vde_plug2tap" && argv[len(argv)-2] == "--" && argv[len(argv)-1] == name
 }
 
 func (p *Provider) updateNode(prior, planned cty.Value) (cty.Value, error) {

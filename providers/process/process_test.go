@@ -413,6 +413,34 @@ func TestVDE(t *testing.T) {
 	}
 }
 
+// TestVDEUnrecordedPlug: a plug that no pid file records (its provider was
+// killed between starting it and writing the file) holds the node's TAP;
+// the repair ends it rather than failing on a busy TAP.
+func TestVDEUnrecordedPlug(t *testing.T) {
+	e := newEnv(t)
+	sock, _ := e.vdeSwitch()
+	cfg := e.nodeConfig("a", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 1, addr: "10.9.6.1/24"})
+	e.apply(contract.VNode, "vnode.a", cfg)
+	e.apply(contract.VNode, "vnode.b", e.nodeConfig("b", false, ifc{name: "eth0", vdeSocket: sock, vdePort: 2, addr: "10.9.6.2/24"}))
+	n, _ := decodeNode(e.state["vnode.a"])
+	file := plugPidFile(n, n.Ifaces[0])
+	plug, _, err := daemon.ReadPidFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.read("vnode.a"); got.GetAttr("interfaces").LengthInt() != 0 {
+		t.Fatalf("an unrecorded plug reads as %#v", got.GetAttr("interfaces"))
+	}
+	e.apply(contract.VNode, "vnode.a", cfg)
+	if plug.Alive() {
+		t.Errorf("the unrecorded plug %d still runs", plug.Pid)
+	}
+	e.mustPing("a", "10.9.6.2")
+}
+
 // startIn starts sleep in node's namespaces the way benito exec does
 // (command), and returns it once it is in the node's network namespace.
 func (e *env) startIn(node string) daemon.Process {
