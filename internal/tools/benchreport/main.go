@@ -44,7 +44,12 @@ func main() {
 	quick := flag.Bool("quick", false, "every tool at a small size, once, and no go test benchmarks: a check that the report still runs, not a measurement")
 	write := flag.String("write", "", "replace the generated table in this markdown file (between its scripts/bench markers)")
 	keep := flag.String("results", "", "also keep every run's figures in this file (JSON lines)")
+	describe := flag.Bool("machine", false, "print the description of this machine the report's headers give, and exit (for scripts/bench-ab)")
 	flag.Parse()
+	if *describe {
+		fmt.Println(machineDesc())
+		return
+	}
 	if *bin == "" || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "usage: benchreport -benito BIN [-runs N] [-only SECTIONS] [-quick] [-write FILE] [-results FILE]")
 		os.Exit(2)
@@ -503,6 +508,13 @@ func machine() string {
 	if strings.TrimSpace(output("git", "status", "--porcelain", "--untracked-files=no")) != "" {
 		commit += " with uncommitted changes"
 	}
+	return fmt.Sprintf("Measured by `scripts/bench` at commit %s on %s; %s as the section began.",
+		commit, time.Now().UTC().Format("2006-01-02 15:04 MST"), machineDesc())
+}
+
+// machineDesc describes the machine: cores, CPU, memory, kernel, Go, and
+// the load average now.
+func machineDesc() string {
 	cpu := "?"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
@@ -525,9 +537,8 @@ func machine() string {
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		load = strings.Join(strings.Fields(string(b))[:3], " ")
 	}
-	return fmt.Sprintf("Measured by `scripts/bench` at commit %s on %s; machine: %d cores (%s), %s, kernel %s, %s; load average %s as the section began.",
-		commit, time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), cpu, mem,
-		strings.TrimSpace(output("uname", "-r")), strings.TrimSpace(output("go", "version")), load)
+	return fmt.Sprintf("machine: %d cores (%s), %s, kernel %s, %s; load average %s",
+		runtime.NumCPU(), cpu, mem, strings.TrimSpace(output("uname", "-r")), strings.TrimSpace(output("go", "version")), load)
 }
 
 func output(name string, args ...string) string {
