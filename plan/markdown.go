@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/benito-net/benito/addrs"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -396,43 +397,42 @@ func pathString(p cty.Path) string {
 }
 
 func (m *markdown) changeDetails(b []byte, c *Change) []byte {
-	b = append(b, "<details><summary>"...)
+	verb := ""
 	switch c.Action {
 	case Create:
-		b = append(b, "<b>create</b>"...)
+		verb = "<b>create</b>"
 	case Update:
-		b = append(b, "<b>update</b>"...)
+		verb = "<b>update</b>"
 	case DeleteThenCreate:
-		b = append(b, "⚠️ <b>replace</b>"...)
+		verb = "⚠️ <b>replace</b>"
 	case Delete:
-		b = append(b, "⚠️ <b>destroy</b>"...)
+		verb = "⚠️ <b>destroy</b>"
 	}
-	b = append(b, " <code>"...)
-	b = append(b, html.EscapeString(c.Addr.String())...)
-	b = append(b, "</code></summary>\n\n"...)
-	h := m.h
-	h.buf, h.marks = h.buf[:0], h.marks[:0]
-	h.changeBlock(c)
-	b = appendDiffBlock(b, h.buf, h.marks)
-	return append(b, "\n</details>\n\n"...)
+	return m.details(b, verb, c.Addr, func(h *human) { h.changeBlock(c) })
 }
 
 func (m *markdown) driftDetails(b []byte, d *Drift) []byte {
-	b = append(b, "<details><summary><b>"...)
+	verb := "<b>changed</b>"
 	switch {
 	case isNull(d.After):
-		b = append(b, "deleted"...)
+		verb = "<b>deleted</b>"
 	case isNull(d.Before):
-		b = append(b, "created"...)
-	default:
-		b = append(b, "changed"...)
+		verb = "<b>created</b>"
 	}
-	b = append(b, "</b> <code>"...)
-	b = append(b, html.EscapeString(d.Addr.String())...)
+	return m.details(b, verb, d.Addr, func(h *human) { h.driftBlock(d) })
+}
+
+// details appends one collapsed section: verb (HTML) and the address in
+// its summary, and the text plan's block, as block writes it, as a diff.
+func (m *markdown) details(b []byte, verb string, addr addrs.Resource, block func(*human)) []byte {
+	b = append(b, "<details><summary>"...)
+	b = append(b, verb...)
+	b = append(b, " <code>"...)
+	b = append(b, html.EscapeString(addr.String())...)
 	b = append(b, "</code></summary>\n\n"...)
 	h := m.h
 	h.buf, h.marks = h.buf[:0], h.marks[:0]
-	h.driftBlock(d)
+	block(h)
 	b = appendDiffBlock(b, h.buf, h.marks)
 	return append(b, "\n</details>\n\n"...)
 }

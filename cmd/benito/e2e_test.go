@@ -151,20 +151,7 @@ func TestQuickstart(t *testing.T) {
 
 	// Drift: each is seen, and one apply repairs all of them.
 	runDir := filepath.Join(model.SiteDefaults[contract.SiteRunRoot], name)
-	pidOf := func(file string) int {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pid
-	}
-	if err := syscall.Kill(pidOf(filepath.Join(runDir, "switch", "lan2.pid")), syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	killSwitch(t, runDir, "lan2")
 	unpin(t, runDir, "router")
 	if err := exec.Command("ip", "link", "del", contract.DeviceName(runDir, contract.DeviceOfVNode, "a", "eth0")).Run(); err != nil {
 		t.Fatalf("deleting a's host veth: %v", err)
@@ -202,13 +189,7 @@ func TestDestroyAfterDrift(t *testing.T) {
 		t.Fatalf("apply:\n%s", r)
 	}
 	runDir := filepath.Join(model.SiteDefaults[contract.SiteRunRoot], name)
-	b, err := os.ReadFile(filepath.Join(runDir, "switch", "lan2.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Kill(atoi(t, strings.TrimSpace(string(b))), syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	killSwitch(t, runDir, "lan2")
 	for _, node := range []string{"router", "a"} {
 		unpin(t, runDir, node)
 	}
@@ -450,5 +431,18 @@ func TestAddressesAndNames(t *testing.T) {
 	}
 	if left := leftovers(t, name); len(left) > 0 {
 		t.Errorf("destroy left on the host:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+// killSwitch kills the vde_switch of switch sw of the experiment whose run
+// directory is runDir, by its pid file.
+func killSwitch(t *testing.T, runDir, sw string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(runDir, "switch", sw+".pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(atoi(t, strings.TrimSpace(string(b))), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -143,14 +143,7 @@ func TestSwitchPorts(t *testing.T) {
 	}
 
 	// The switch killed: an error that says where to look.
-	runDir := filepath.Join(model.SiteDefaults[contract.SiteRunRoot], name)
-	b, err := os.ReadFile(filepath.Join(runDir, "switch", "lan2.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Kill(atoi(t, strings.TrimSpace(string(b))), syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	killSwitch(t, filepath.Join(model.SiteDefaults[contract.SiteRunRoot], name), "lan2")
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		r = benito(t, "", "switch", "ports", "-C", dir, "lan2")
 		if r.code == 1 && strings.Contains(r.stderr, "reading the ports of switch.lan2: connecting to vde_switch's management socket") &&
